@@ -1,0 +1,52 @@
+# Two commands: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: install demo test lint typecheck pytest compile deploy anvil bench clean
+
+install: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm install --no-audit --no-fund --no-save
+	touch $@
+
+compile: install
+	$(PY) scripts/compile.py
+
+deploy: install
+	$(PY) scripts/deploy.py
+
+anvil: install
+	$(PY) scripts/anvil.py
+
+demo: install
+	$(PY) scripts/demo.py
+
+lint: install
+	$(VENV)/bin/ruff check backend scripts tests bench
+	$(VENV)/bin/ruff format --check backend scripts tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	$(PY) bench/report.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

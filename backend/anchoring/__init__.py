@@ -1,0 +1,1 @@
+"""Merkle anchoring of signed supply events."""

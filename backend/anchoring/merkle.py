@@ -1,0 +1,77 @@
+"""Merkle trees compatible with OpenZeppelin's ``StandardMerkleTree``.
+
+Leaves are double-hashed (``keccak256(bytes.concat(keccak256(value)))``), pairs
+are hashed sorted, leaves are sorted by hash and laid out as a complete binary
+tree in an array, exactly as ``@openzeppelin/merkle-tree`` does, so roots and
+proofs match that library and verify with ``MerkleProof.sol``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_hash.auto import keccak
+
+
+def leaf_hash(value: bytes) -> bytes:
+    """Double keccak of an ABI-encoded value (second-preimage safe leaf)."""
+    return keccak(keccak(value))
+
+
+def hash_pair(a: bytes, b: bytes) -> bytes:
+    return keccak(a + b) if a < b else keccak(b + a)
+
+
+@dataclass(frozen=True)
+class MerkleTree:
+    """A built tree; ``tree[0]`` is the root."""
+
+    tree: tuple[bytes, ...]
+    leaf_index: dict[bytes, int]
+
+    @property
+    def root(self) -> bytes:
+        return self.tree[0]
+
+    def proof(self, leaf: bytes) -> list[bytes]:
+        """Sibling hashes from ``leaf`` up to the root."""
+        i = self.leaf_index[leaf]
+        tree = self.tree
+        out = []
+        while i > 0:
+            out.append(tree[i + 1] if i % 2 else tree[i - 1])
+            i = (i - 1) // 2
+        return out
+
+    def proofs(self) -> dict[bytes, list[bytes]]:
+        return {leaf: self.proof(leaf) for leaf in self.leaf_index}
+
+
+def build(leaves: Sequence[bytes]) -> MerkleTree:
+    """Build from already-hashed leaves (duplicates are refused)."""
+    if not leaves:
+        raise ValueError("a Merkle tree needs at least one leaf")
+    ordered = sorted(leaves)
+    n = len(ordered)
+    size = 2 * n - 1
+    tree: list[bytes] = [b""] * size
+    index: dict[bytes, int] = {}
+    for i, leaf in enumerate(ordered):
+        pos = size - 1 - i
+        if leaf in index:
+            raise ValueError(f"duplicate leaf 0x{leaf.hex()}")
+        tree[pos] = leaf
+        index[leaf] = pos
+    for i in range(size - 1 - n, -1, -1):
+        left, right = tree[2 * i + 1], tree[2 * i + 2]
+        tree[i] = keccak(left + right) if left < right else keccak(right + left)
+    return MerkleTree(tuple(tree), index)
+
+
+def verify(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
+    """Check a proof without any tree (what a third party would do)."""
+    node = leaf
+    for sibling in proof:
+        node = hash_pair(node, sibling)
+    return node == root

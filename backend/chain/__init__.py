@@ -1,0 +1,40 @@
+"""The chain seam: the only package that imports web3.
+
+Callers use :func:`make_chain` and the domain clients (``AnchorRegistryClient``
+…); they receive dataclasses and the exceptions in :mod:`backend.chain.errors`.
+"""
+
+from backend.chain.anchors import AnchorInfo, AnchorRegistryClient
+from backend.chain.client import (
+    ChainClient,
+    DecodedEvent,
+    DeployedContract,
+    SentTransaction,
+    TxResult,
+)
+from backend.chain.errors import (
+    ChainError,
+    ChainUnavailable,
+    ContractRevert,
+    DeploymentMissing,
+    TransactionTimeout,
+    revert_class,
+)
+from backend.chain.factory import make_chain
+
+__all__ = [
+    "AnchorInfo",
+    "AnchorRegistryClient",
+    "ChainClient",
+    "ChainError",
+    "ChainUnavailable",
+    "ContractRevert",
+    "DecodedEvent",
+    "DeployedContract",
+    "DeploymentMissing",
+    "SentTransaction",
+    "TransactionTimeout",
+    "TxResult",
+    "make_chain",
+    "revert_class",
+]

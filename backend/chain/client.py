@@ -1,0 +1,531 @@
+"""The chain adapter: one ``ChainClient`` over any EVM backend.
+
+Everything above this package sees plain dataclasses (``TxResult``,
+``DeployedContract``) and the exceptions of :mod:`backend.chain.errors`; only
+this package imports web3.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3._utils.events import get_event_data
+from web3.contract import Contract
+from web3.exceptions import (
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+)
+from web3.types import TxParams
+
+from backend.chain.compiler import Artifact
+from backend.chain.errors import (
+    ChainUnavailable,
+    ContractRevert,
+    Panic,
+    RevertWithReason,
+    TransactionDropped,
+    TransactionTimeout,
+    UnknownRevert,
+    revert_class,
+)
+
+ERROR_SELECTOR = bytes.fromhex("08c379a0")
+PANIC_SELECTOR = bytes.fromhex("4e487b71")
+_TESTER_REVERT = re.compile(r"execution reverted: (b(['\"]).*\2)$", re.DOTALL)
+GWEI = 10**9
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    """One log decoded against the known ABIs."""
+
+    name: str
+    address: str
+    args: dict[str, Any]
+    log_index: int
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """What a mined transaction did."""
+
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    chain_id: int
+    gas_used: int
+    status: int
+    events: list[DecodedEvent] = field(default_factory=list)
+    contract_address: str | None = None
+
+    def event(self, name: str) -> DecodedEvent:
+        """The first event called ``name`` (KeyError if absent)."""
+        for ev in self.events:
+            if ev.name == name:
+                return ev
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    """A signed transaction handed to the node, not yet known to be mined."""
+
+    tx_hash: str
+    nonce: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeployedContract:
+    """A contract at an address with the artifact it was built from."""
+
+    name: str
+    address: str
+    artifact: Artifact
+    tx_hash: str | None = None
+    block_number: int | None = None
+
+
+class ErrorDecoder:
+    """Turns revert data into the typed exception for its selector."""
+
+    def __init__(self, artifacts: Iterable[Artifact]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        self._events: dict[bytes, dict[str, Any]] = {}
+        for art in artifacts:
+            self.add_abi(art.abi)
+
+    def add_abi(self, abi: list[dict[str, Any]]) -> None:
+        for item in abi:
+            if item.get("type") == "error":
+                types = [_abi_type(i) for i in item["inputs"]]
+                sig = f"{item['name']}({','.join(types)})"
+                names = [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])]
+                self._errors[keccak(text=sig)[:4]] = (item["name"], types, names)
+            elif item.get("type") == "event" and not item.get("anonymous"):
+                types = [_abi_type(i) for i in item["inputs"]]
+                self._events[keccak(text=f"{item['name']}({','.join(types)})")] = item
+
+    def exception(self, data: bytes) -> ContractRevert:
+        hexdata = "0x" + data.hex()
+        selector, body = data[:4], data[4:]
+        if selector == ERROR_SELECTOR:
+            (reason,) = abi_decode(["string"], body)
+            return RevertWithReason({"reason": reason}, data=hexdata)
+        if selector == PANIC_SELECTOR:
+            (code,) = abi_decode(["uint256"], body)
+            return Panic({"code": code}, data=hexdata)
+        known = self._errors.get(selector)
+        if known is None:
+            return UnknownRevert({"selector": "0x" + selector.hex()}, data=hexdata)
+        name, types, names = known
+        values = abi_decode(types, body)
+        return revert_class(name)(dict(zip(names, values, strict=True)), data=hexdata)
+
+    def decode_logs(self, w3: Web3, logs: Iterable[Any]) -> list[DecodedEvent]:
+        out = []
+        for log in logs:
+            topics = log["topics"]
+            if not topics:
+                continue
+            abi = self._events.get(bytes(topics[0]))
+            if abi is None:
+                continue
+            data = get_event_data(w3.codec, abi, log)
+            out.append(
+                DecodedEvent(
+                    name=data["event"],
+                    address=data["address"],
+                    args=dict(data["args"]),
+                    log_index=data["logIndex"],
+                    block_number=data["blockNumber"],
+                    tx_hash="0x" + bytes(data["transactionHash"]).hex(),
+                )
+            )
+        return out
+
+
+def _abi_type(inp: dict[str, Any]) -> str:
+    if inp["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in inp["components"])
+        return f"({inner}){inp['type'][5:]}"
+    return str(inp["type"])
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """Raw revert bytes from whatever the provider raised, if any."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    # eth-tester reports custom errors as the repr of the revert bytes.
+    text = str(exc.args[0]) if exc.args else ""
+    match = _TESTER_REVERT.search(text)
+    if match:
+        value = ast.literal_eval(match.group(1))
+        if isinstance(value, bytes):
+            return value
+    return None
+
+
+class ChainClient:
+    """Signs, sends and reads through one web3 connection for one relayer key."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        *,
+        backend: str,
+        artifacts: dict[str, Artifact],
+        receipt_timeout: float = 120.0,
+        priority_fee_wei: int = GWEI,
+        tester: Any = None,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.backend = backend
+        self.artifacts = artifacts
+        self.receipt_timeout = receipt_timeout
+        self.priority_fee_wei = priority_fee_wei
+        self.decoder = ErrorDecoder(artifacts.values())
+        self._tester = tester
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: int | None = None
+        self._chain_id: int | None = None
+
+    # -- basic reads -------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        """The relayer's address (pays gas for every transaction sent)."""
+        return str(self.account.address)
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self._rpc(lambda: self.w3.eth.chain_id))
+        return self._chain_id
+
+    def block_number(self) -> int:
+        return int(self._rpc(lambda: self.w3.eth.block_number))
+
+    def block(self, ident: int | str = "latest") -> dict[str, Any]:
+        blk = self._rpc(lambda: self.w3.eth.get_block(ident))  # type: ignore[arg-type]
+        return {
+            "number": int(blk["number"]),
+            "hash": "0x" + bytes(blk["hash"]).hex(),
+            "timestamp": int(blk["timestamp"]),
+            "parent_hash": "0x" + bytes(blk["parentHash"]).hex(),
+        }
+
+    def balance(self, address: str) -> int:
+        return int(self._rpc(lambda: self.w3.eth.get_balance(to_checksum_address(address))))
+
+    def is_connected(self) -> bool:
+        try:
+            return bool(self.w3.is_connected())
+        except Exception:
+            return False
+
+    def with_account(self, account: LocalAccount) -> ChainClient:
+        """A client on the same connection that signs with ``account``."""
+        return ChainClient(
+            self.w3,
+            account,
+            backend=self.backend,
+            artifacts=self.artifacts,
+            receipt_timeout=self.receipt_timeout,
+            priority_fee_wei=self.priority_fee_wei,
+            tester=self._tester,
+        )
+
+    def send_value(self, to: str, wei: int) -> TxResult:
+        """Plain ETH transfer from the relayer (funding test or operator accounts)."""
+        return self.transact_raw({"to": to, "data": "0x", "value": wei}, gas=21_000)
+
+    # -- contracts ---------------------------------------------------------
+
+    def contract(self, name: str, address: str) -> Contract:
+        abi = self.artifacts[name].abi
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
+
+    def deploy(self, name: str, *args: Any) -> DeployedContract:
+        """Deploy artifact ``name`` with constructor ``args`` from the relayer."""
+        art = self.artifacts[name]
+        factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        data = factory.constructor(*args).data_in_transaction
+        result = self.transact_raw({"data": data})
+        assert result.contract_address is not None
+        return DeployedContract(
+            name=name,
+            address=result.contract_address,
+            artifact=art,
+            tx_hash=result.tx_hash,
+            block_number=result.block_number,
+        )
+
+    def call(self, contract: Contract, fn: str, *args: Any, block: int | str = "latest") -> Any:
+        """A read-only call; reverts raise the typed exception."""
+        func = contract.get_function_by_name(fn)(*args)
+        try:
+            return self._rpc(lambda: func.call(block_identifier=block))
+        except ContractRevert:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def transact(self, contract: Contract, fn: str, *args: Any, gas: int | None = None) -> TxResult:
+        """Send ``contract.fn(*args)`` from the relayer and wait for its receipt."""
+        data = contract.encode_abi(fn, args=list(args))
+        return self.transact_raw({"to": contract.address, "data": data}, gas=gas)
+
+    def encode(self, contract: Contract, fn: str, *args: Any) -> str:
+        return str(contract.encode_abi(fn, args=list(args)))
+
+    def transact_raw(self, tx: dict[str, Any], *, gas: int | None = None) -> TxResult:
+        sent = self.send(tx, gas=gas)
+        return self.wait(sent.tx_hash)
+
+    # -- sending -----------------------------------------------------------
+
+    def estimate_gas(self, tx: dict[str, Any]) -> int:
+        params = {"from": self.address, **tx}
+        try:
+            return int(self._rpc(lambda: self.w3.eth.estimate_gas(params)))  # type: ignore[arg-type]
+        except ContractRevert:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) for the next block, EIP-1559 style."""
+        base = int(self._rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0))
+        tip = self.priority_fee_wei
+        return 2 * base + tip, tip
+
+    def send(
+        self,
+        tx: dict[str, Any],
+        *,
+        gas: int | None = None,
+        nonce: int | None = None,
+        fee_bump_percent: int = 0,
+    ) -> SentTransaction:
+        """Sign and broadcast; a revert at estimation raises before anything is sent."""
+        if gas is None:
+            gas = self.estimate_gas(tx) * 12 // 10 + 10_000
+        max_fee, tip = self.fees()
+        if fee_bump_percent:
+            max_fee = max_fee * (100 + fee_bump_percent) // 100
+            tip = tip * (100 + fee_bump_percent) // 100 + 1
+        with self._nonce_lock:
+            use_nonce = self._take_nonce() if nonce is None else nonce
+            params: TxParams = {
+                "from": self.address,
+                "chainId": self.chain_id,
+                "nonce": use_nonce,  # type: ignore[typeddict-item]
+                "gas": gas,
+                "maxFeePerGas": max_fee,  # type: ignore[typeddict-item]
+                "maxPriorityFeePerGas": tip,  # type: ignore[typeddict-item]
+                "value": tx.get("value", 0),
+                "data": tx["data"],
+                "type": 2,
+            }
+            if tx.get("to"):
+                params["to"] = to_checksum_address(tx["to"])
+            signed = self.account.sign_transaction(params)  # type: ignore[arg-type]
+            try:
+                tx_hash = self._rpc(
+                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                )
+            except ContractRevert:
+                raise
+            except ChainUnavailable:
+                self._next_nonce = None
+                raise
+            except Exception as exc:
+                self._next_nonce = None  # resync from the node on the next send
+                raise self._translate(exc) from exc
+        return SentTransaction(
+            tx_hash="0x" + bytes(tx_hash).hex(),
+            nonce=use_nonce,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+            params={k: v for k, v in params.items() if k != "from"},
+        )
+
+    def _take_nonce(self) -> int:
+        if self._next_nonce is None:
+            self._next_nonce = int(
+                self._rpc(
+                    lambda: self.w3.eth.get_transaction_count(self.account.address, "pending")
+                )
+            )
+        nonce = self._next_nonce
+        self._next_nonce += 1
+        return nonce
+
+    def reset_nonce(self) -> None:
+        """Forget the cached nonce (after a revert to snapshot or a node restart)."""
+        with self._nonce_lock:
+            self._next_nonce = None
+
+    def receipt(self, tx_hash: str) -> TxResult | None:
+        """The receipt if mined, else None."""
+        try:
+            rcpt = self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+        if rcpt is None:
+            return None
+        return self._result(rcpt)
+
+    def wait(self, tx_hash: str, timeout: float | None = None) -> TxResult:
+        """Wait for the receipt; raise the decoded revert if the transaction failed."""
+        limit = self.receipt_timeout if timeout is None else timeout
+        try:
+            rcpt = self._rpc(
+                lambda: self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash,  # type: ignore[arg-type]
+                    timeout=limit,
+                    poll_latency=0.05,
+                )
+            )
+        except TimeExhausted as exc:
+            raise TransactionTimeout(tx_hash, limit) from exc
+        result = self._result(rcpt)
+        if result.status != 1:
+            raise self._replay_revert(tx_hash, rcpt) or TransactionDropped(tx_hash)
+        return result
+
+    def _result(self, rcpt: Any) -> TxResult:
+        addr = rcpt.get("contractAddress")
+        return TxResult(
+            tx_hash="0x" + bytes(rcpt["transactionHash"]).hex(),
+            block_number=int(rcpt["blockNumber"]),
+            block_hash="0x" + bytes(rcpt["blockHash"]).hex(),
+            chain_id=self.chain_id,
+            gas_used=int(rcpt["gasUsed"]),
+            status=int(rcpt["status"]),
+            events=self.decoder.decode_logs(self.w3, rcpt["logs"]),
+            contract_address=to_checksum_address(addr) if addr else None,
+        )
+
+    def _replay_revert(self, tx_hash: str, rcpt: Any) -> ContractRevert | None:
+        tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        call = {"from": tx["from"], "to": tx.get("to"), "data": tx["input"], "value": tx["value"]}
+        try:
+            self.w3.eth.call(call, block_identifier=int(rcpt["blockNumber"]) - 1)  # type: ignore[arg-type]
+        except Exception as exc:
+            data = revert_data(exc)
+            return self.decoder.exception(data) if data else None
+        return None
+
+    # -- logs --------------------------------------------------------------
+
+    def get_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[DecodedEvent]:
+        """Decoded logs of ``addresses`` in the inclusive block range."""
+        flt = {
+            "address": [to_checksum_address(a) for a in addresses],
+            "fromBlock": from_block,
+            "toBlock": to_block,
+        }
+        logs = self._rpc(lambda: self.w3.eth.get_logs(flt))  # type: ignore[arg-type]
+        return self.decoder.decode_logs(self.w3, logs)
+
+    # -- test controls -----------------------------------------------------
+
+    def snapshot(self) -> Any:
+        """Take an EVM snapshot (``evm_snapshot``: eth-tester and anvil alike)."""
+        return self._request("evm_snapshot", [])
+
+    def revert(self, snapshot_id: Any) -> None:
+        """Return to a snapshot; anvil consumes it, so take a new one afterwards."""
+        self._request("evm_revert", [snapshot_id])
+        self.reset_nonce()
+
+    def mine(self, blocks: int = 1) -> None:
+        if self._tester is not None:
+            self._tester.mine_blocks(blocks)
+        else:
+            self._request("anvil_mine", [hex(blocks)])
+
+    def advance_time(self, seconds: int) -> int:
+        """Move the chain clock forward and mine a block at the new time."""
+        now = self.block()["timestamp"]
+        target = now + int(seconds)
+        if self._tester is not None:
+            self._tester.time_travel(target)
+        else:
+            self._request("evm_setNextBlockTimestamp", [target])
+            self._request("evm_mine", [])
+        return target
+
+    def _request(self, method: str, params: list[Any]) -> Any:
+        resp = self._rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
+        if resp.get("error"):
+            raise ChainUnavailable(f"{method} failed: {resp['error']}")
+        return resp.get("result")
+
+    # -- error handling ----------------------------------------------------
+
+    def _translate(self, exc: BaseException) -> Exception:
+        data = revert_data(exc)
+        if data is not None and len(data) >= 4:
+            return self.decoder.exception(data)
+        if isinstance(exc, ContractLogicError):
+            return RevertWithReason({"reason": str(exc)})
+        if exc.__class__.__name__ == "TransactionFailed":
+            return RevertWithReason({"reason": str(exc)})
+        return exc if isinstance(exc, Exception) else Exception(str(exc))
+
+    def _rpc(self, thunk: Any) -> Any:
+        try:
+            return thunk()
+        except (ConnectionError, OSError) as exc:
+            raise ChainUnavailable(str(exc)) from exc
+        except Exception as exc:
+            if _is_transport_error(exc):
+                raise ChainUnavailable(str(exc)) from exc
+            data = revert_data(exc)
+            if data is not None and len(data) >= 4:
+                raise self.decoder.exception(data) from exc
+            raise
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    # requests/aiohttp errors are not OSError subclasses in every version.
+    mod = type(exc).__module__
+    return mod.startswith(("requests", "urllib3", "aiohttp")) or "Timeout" in type(exc).__name__
+
+
+def account_from_key(key: str) -> LocalAccount:
+    return Account.from_key(key)
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())

@@ -1,0 +1,46 @@
+"""The one place that chooses a chain backend from settings."""
+
+from __future__ import annotations
+
+from eth_tester import EthereumTester, PyEVMBackend
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+
+from backend.chain.client import GWEI, ChainClient, account_from_key
+from backend.chain.compiler import Artifact, compile_contracts
+from backend.config import Settings
+
+TESTER_DEFAULT_KEY = "0x" + f"{1:064x}"  # eth-tester's first funded account
+ANVIL_DEFAULT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def make_chain(settings: Settings, artifacts: dict[str, Artifact] | None = None) -> ChainClient:
+    """A ``ChainClient`` for ``settings.chain_backend``: tester, anvil or rpc."""
+    arts = artifacts if artifacts is not None else compile_contracts()
+    key = settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None
+    common = {
+        "artifacts": arts,
+        "receipt_timeout": settings.receipt_timeout_seconds,
+        "priority_fee_wei": int(settings.priority_fee_gwei * GWEI),
+    }
+    if settings.chain_backend == "tester":
+        tester = EthereumTester(PyEVMBackend())
+        w3 = Web3(EthereumTesterProvider(tester))
+        return ChainClient(
+            w3,
+            account_from_key(key or TESTER_DEFAULT_KEY),
+            backend="tester",
+            tester=tester,
+            **common,  # type: ignore[arg-type]
+        )
+    assert settings.rpc_url is not None  # enforced by Settings
+    provider = HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 15})
+    w3 = Web3(provider)
+    default = ANVIL_DEFAULT_KEY if settings.chain_backend == "anvil" else None
+    if key is None and default is None:
+        raise ValueError("a relayer private key is required for the rpc backend")
+    return ChainClient(
+        w3,
+        account_from_key(key or default),  # type: ignore[arg-type]
+        backend=settings.chain_backend,
+        **common,  # type: ignore[arg-type]
+    )

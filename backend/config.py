@@ -1,0 +1,67 @@
+"""Service settings, read from the environment (prefix ``WAYMARK_``)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ChainBackend = Literal["tester", "anvil", "rpc"]
+
+# Keys every developer knows: eth-tester's accounts (private keys 1..10) and
+# anvil's default mnemonic accounts. They may sign only on throwaway chains.
+WELL_KNOWN_DEV_KEYS = frozenset(
+    {f"{i:064x}" for i in range(1, 11)}
+    | {
+        "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+        "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+        "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+        "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+        "47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    }
+)
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="WAYMARK_", env_file=".env", extra="ignore")
+
+    chain_backend: ChainBackend = "tester"
+    rpc_url: str | None = None
+    relayer_private_key: SecretStr | None = None
+    receipt_timeout_seconds: float = Field(default=120.0, gt=0)
+    priority_fee_gwei: float = Field(default=1.0, ge=0)
+    confirmations: int = Field(default=0, ge=0)
+
+    database_url: str = "sqlite:///./var/waymark.sqlite3"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _check_chain(self) -> "Settings":
+        if self.chain_backend in ("anvil", "rpc") and not self.rpc_url:
+            if self.chain_backend == "anvil":
+                self.rpc_url = "http://127.0.0.1:8545"
+            else:
+                raise ValueError("WAYMARK_RPC_URL is required when WAYMARK_CHAIN_BACKEND=rpc")
+        if self.chain_backend == "rpc":
+            key = self.relayer_private_key
+            if key is None:
+                raise ValueError("WAYMARK_RELAYER_PRIVATE_KEY is required on a real RPC chain")
+            if normalise_key(key.get_secret_value()) in WELL_KNOWN_DEV_KEYS:
+                raise ValueError(
+                    "WAYMARK_RELAYER_PRIVATE_KEY is a well-known development key; "
+                    "it is refused outside the tester and anvil backends"
+                )
+        return self
+
+
+def normalise_key(key: str) -> str:
+    """Lower-case hex without 0x, the form keys are compared in."""
+    return key.lower().removeprefix("0x").rjust(64, "0")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()``."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Service health: chain backend, chain head, deployments and crypto fast paths."""

@@ -1,0 +1,21 @@
+"""Health response."""
+
+from pydantic import BaseModel
+
+
+class ContractPublic(BaseModel):
+    address: str
+    version: str
+    deploy_block: int
+
+
+class HealthPublic(BaseModel):
+    status: str
+    chain_backend: str
+    chain_id: int | None
+    latest_block: int | None
+    chain_reachable: bool
+    relayer: str
+    contracts: dict[str, ContractPublic]
+    coincurve: bool
+    fast_keccak: bool
