@@ -30,6 +30,7 @@ from web3.exceptions import (
 from web3.types import TxParams
 
 from backend.chain.compiler import Artifact
+from backend.chain.eip712 import Domain
 from backend.chain.errors import (
     ChainUnavailable,
     ContractRevert,
@@ -281,6 +282,11 @@ class ChainClient:
             tx_hash=result.tx_hash,
             block_number=result.block_number,
         )
+
+    def eip712_domain(self, contract: Contract) -> Domain:
+        """The contract's EIP-712 domain as it reports it (ERC-5267)."""
+        _fields, name, version, chain_id, verifying, _salt, _ext = self.call(contract, "eip712Domain")
+        return Domain(name, version, int(chain_id), verifying)
 
     def call(self, contract: Contract, fn: str, *args: Any, block: int | str = "latest") -> Any:
         """A read-only call; reverts raise the typed exception."""

@@ -1,0 +1,64 @@
+"""Shared plumbing for benchmark scripts.
+
+Every bench script measures its figures *and* a baseline in the same run,
+prints a markdown table and writes ``bench/results/<name>.json`` so that
+``bench/report.py`` can assemble one report.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Row:
+    """One figure next to the baseline measured in the same run."""
+
+    metric: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_label: str = ""
+    target: str = ""
+
+    def cells(self) -> list[str]:
+        base = f"{_fmt(self.baseline)} ({self.baseline_label})" if self.baseline is not None else ""
+        return [self.metric, f"{_fmt(self.value)} {self.unit}", base, self.target]
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.2f}"
+
+
+def table(rows: list[Row]) -> str:
+    head = "| metric | value | baseline (same run) | target |\n|---|---|---|---|\n"
+    return head + "".join("| " + " | ".join(r.cells()) + " |\n" for r in rows)
+
+
+def publish(name: str, title: str, rows: list[Row]) -> None:
+    """Print the table and store it for the combined report."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "name": name,
+        "title": title,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": f"{platform.machine()} {platform.python_version()}",
+        "rows": [asdict(r) for r in rows],
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1))
+    print(f"## {title}\n")
+    print(table(rows))
