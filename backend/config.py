@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ChainBackend = Literal["tester", "anvil", "rpc"]
+DEFAULT_ADMIN_TOKEN = "change-me"  # noqa: S105 - the placeholder we refuse outside dev
 
 # Keys every developer knows: eth-tester's accounts (private keys 1..10) and
 # anvil's default mnemonic accounts. They may sign only on throwaway chains.
@@ -36,6 +37,34 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./var/waymark.sqlite3"
     public_base_url: str = "http://127.0.0.1:8000"
+    environment: Literal["dev", "test", "production"] = "dev"
+    # Operator bootstrap: a bearer token accepted for the admin endpoints that
+    # create organisations and their first keys. Refused if left at the default
+    # outside dev/test.
+    admin_token: SecretStr = SecretStr(DEFAULT_ADMIN_TOKEN)
+    migrate_on_startup: bool = True
+
+    # Anchoring
+    anchor_batch_size: int = Field(default=1024, ge=1, le=65_536)
+    anchor_interval_seconds: float = Field(default=0.5, gt=0)
+    anchor_worker_enabled: bool = True
+    stuck_after_seconds: float = Field(default=30.0, gt=0)
+    fee_bump_percent: int = Field(default=15, ge=10, le=500)
+    lease_seconds: float = Field(default=60.0, gt=0)
+
+    # Indexer
+    indexer_enabled: bool = True
+    indexer_interval_seconds: float = Field(default=1.0, gt=0)
+    reorg_window: int = Field(default=12, ge=1, le=256)
+    indexer_max_range: int = Field(default=2_000, ge=1)
+
+    # Request limits
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=16, ge=2)
+    max_batch_events: int = Field(default=2_000, ge=1)
+    page_size_max: int = Field(default=200, ge=1)
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
 
     @model_validator(mode="after")
     def _check_chain(self) -> "Settings":
@@ -44,6 +73,13 @@ class Settings(BaseSettings):
                 self.rpc_url = "http://127.0.0.1:8545"
             else:
                 raise ValueError("WAYMARK_RPC_URL is required when WAYMARK_CHAIN_BACKEND=rpc")
+        if (
+            self.environment == "production" or self.chain_backend == "rpc"
+        ) and self.admin_token.get_secret_value() == DEFAULT_ADMIN_TOKEN:
+            raise ValueError(
+                "WAYMARK_ADMIN_TOKEN must be set to a secret value in production "
+                "and on rpc chains"
+            )
         if self.chain_backend == "rpc":
             key = self.relayer_private_key
             if key is None:

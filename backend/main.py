@@ -9,10 +9,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend import __version__
+from backend.anchoring.router import router as proofs_router
+from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
+from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, get_settings
+from backend.db import migrate
+from backend.db.engine import make_engine, make_sessionmaker
+from backend.events.router import router as events_router
+from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
+from backend.indexer.anchors import anchor_handlers
+from backend.indexer.service import ContractHandlers, Indexer
+from backend.middleware import BodyLimitMiddleware
+from backend.orgs.ratelimit import RateLimiter
+from backend.orgs.router import router as orgs_router
+from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
 
 log = logging.getLogger(__name__)
@@ -34,24 +47,80 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
     return dep
 
 
-def create_app(settings: Settings | None = None, chain: ChainClient | None = None) -> FastAPI:
-    """Build the app; the lifespan creates the chain adapter once."""
+def create_app(
+    settings: Settings | None = None,
+    chain: ChainClient | None = None,
+    *,
+    deployment: deployments_mod.Deployment | None = None,
+    indexer_handlers: list[ContractHandlers] | None = None,
+    relay_handlers: dict[str, RelayHandler] | None = None,
+) -> FastAPI:
+    """Build the app; the lifespan creates the chain adapter, DB engine and workers once.
+
+    Other domains plug in through ``indexer_handlers`` (contract events into the
+    read model) and ``relay_handlers`` (durable contract calls by purpose).
+    """
     cfg = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_fast_paths()
         client = chain or make_chain(cfg)
+        engine = make_engine(cfg.database_url)
+        if cfg.migrate_on_startup:
+            migrate.upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        dep = deployment or prepare_deployment(client, cfg)
+        registry = dep.address("AnchorRegistry")
         app.state.settings = cfg
         app.state.chain = client
-        app.state.deployment = prepare_deployment(client, cfg)
-        yield
+        app.state.deployment = dep
+        app.state.engine = engine
+        app.state.sessionmaker = sessions
+        app.state.events_domain = events_domain(client.chain_id, registry)
+        app.state.rate_limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
+        worker = AnchorWorker(
+            sessions=sessions,
+            chain=client,
+            registry=registry,
+            settings=cfg,
+            extra_handlers=relay_handlers,
+        )
+        indexer = Indexer(
+            sessions=sessions,
+            chain=client,
+            deployment=dep,
+            handlers=[anchor_handlers(), *(indexer_handlers or [])],
+            settings=cfg,
+        )
+        app.state.anchor_worker = worker
+        app.state.indexer = indexer
+        if cfg.anchor_worker_enabled:
+            worker.start()
+        if cfg.indexer_enabled:
+            indexer.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            indexer.stop()
+            engine.dispose()
 
     app = FastAPI(
         title="Waymark",
         version=__version__,
-        description="Traceability and settlement for cross-border sellers.",
+        description=(
+            "Traceability and settlement for cross-border sellers: signed supply "
+            "events anchored on chain in Merkle batches, with public proofs."
+        ),
         lifespan=lifespan,
     )
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=cfg.max_body_bytes, max_depth=cfg.max_json_depth
+    )
+    install_handlers(app)
     app.include_router(health_router)
+    app.include_router(orgs_router)
+    app.include_router(events_router)
+    app.include_router(proofs_router)
     return app

@@ -46,6 +46,8 @@ ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
 _TESTER_REVERT = re.compile(r"execution reverted: (b(['\"]).*\2)$", re.DOTALL)
 GWEI = 10**9
+# py-evm is not thread-safe; every call into an in-process chain is serialised.
+_TESTER_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,9 @@ class ChainClient:
 
     def eip712_domain(self, contract: Contract) -> Domain:
         """The contract's EIP-712 domain as it reports it (ERC-5267)."""
-        _fields, name, version, chain_id, verifying, _salt, _ext = self.call(contract, "eip712Domain")
+        _fields, name, version, chain_id, verifying, _salt, _ext = self.call(
+            contract, "eip712Domain"
+        )
         return Domain(name, version, int(chain_id), verifying)
 
     def call(self, contract: Contract, fn: str, *args: Any, block: int | str = "latest") -> Any:
@@ -388,6 +392,12 @@ class ChainClient:
         nonce = self._next_nonce
         self._next_nonce += 1
         return nonce
+
+    def transaction_count(self, block: str = "latest") -> int:
+        """The relayer's nonce as of ``block`` (``latest``: mined; ``pending``: incl. mempool)."""
+        return int(
+            self._rpc(lambda: self.w3.eth.get_transaction_count(self.account.address, block))  # type: ignore[arg-type]
+        )
 
     def reset_nonce(self) -> None:
         """Forget the cached nonce (after a revert to snapshot or a node restart)."""
@@ -504,6 +514,12 @@ class ChainClient:
         return exc if isinstance(exc, Exception) else Exception(str(exc))
 
     def _rpc(self, thunk: Any) -> Any:
+        if self._tester is not None:
+            with _TESTER_LOCK:
+                return self._rpc_unlocked(thunk)
+        return self._rpc_unlocked(thunk)
+
+    def _rpc_unlocked(self, thunk: Any) -> Any:
         try:
             return thunk()
         except (ConnectionError, OSError) as exc:

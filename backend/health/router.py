@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from backend.deps import ChainDep, DeploymentDep
+from backend.deps import ChainDep, DeploymentDep, SessionDep
 from backend.health import service
 from backend.health.schemas import HealthPublic
 
@@ -10,6 +10,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthPublic)
-def get_health(chain: ChainDep, deployment: DeploymentDep) -> HealthPublic:
-    """Chain backend, chain id, latest block, deployed contracts and crypto fast paths."""
-    return service.health(chain=chain, deployment=deployment)
+def get_health(chain: ChainDep, deployment: DeploymentDep, session: SessionDep) -> HealthPublic:
+    """Chain, deployed contracts, crypto fast paths, database and anchoring backlog."""
+    return service.health(chain=chain, deployment=deployment, session=session)

@@ -9,6 +9,14 @@ class ContractPublic(BaseModel):
     deploy_block: int
 
 
+class AnchoringPublic(BaseModel):
+    pending: int
+    batched: int
+    anchored: int
+    backlog: int
+    oldest_pending_seconds: float | None
+
+
 class HealthPublic(BaseModel):
     status: str
     chain_backend: str
@@ -19,3 +27,5 @@ class HealthPublic(BaseModel):
     contracts: dict[str, ContractPublic]
     coincurve: bool
     fast_keccak: bool
+    database: str = "unknown"
+    anchoring: AnchoringPublic | None = None

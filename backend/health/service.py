@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
 from backend.chain import ChainClient, ChainError
 from backend.chain.deployments import Deployment
-from backend.health.schemas import ContractPublic, HealthPublic
+from backend.events.models import SupplyEvent
+from backend.health.schemas import AnchoringPublic, ContractPublic, HealthPublic
 from backend.runtime import fast_paths
 
 
-def health(*, chain: ChainClient, deployment: Deployment | None) -> HealthPublic:
+def anchoring_backlog(session: Session) -> AnchoringPublic:
+    """Events not yet final, by status, and the age of the oldest pending one."""
+    counts = dict(
+        session.execute(
+            select(SupplyEvent.status, func.count())
+            .where(SupplyEvent.status != "final")
+            .group_by(SupplyEvent.status)
+        ).all()
+    )
+    oldest = session.scalar(
+        select(func.min(SupplyEvent.received_at)).where(SupplyEvent.status == "pending")
+    )
+    age = None
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+    return AnchoringPublic(
+        pending=counts.get("pending", 0),
+        batched=counts.get("batched", 0),
+        anchored=counts.get("anchored", 0),
+        backlog=sum(counts.values()),
+        oldest_pending_seconds=age,
+    )
+
+
+def health(
+    *, chain: ChainClient, deployment: Deployment | None, session: Session | None = None
+) -> HealthPublic:
     """Current health; ``status`` is ``degraded`` if the chain does not answer."""
     try:
         chain_id: int | None = chain.chain_id
@@ -16,6 +51,14 @@ def health(*, chain: ChainClient, deployment: Deployment | None) -> HealthPublic
         reachable = True
     except ChainError:
         chain_id, latest, reachable = None, None, False
+    database = "unknown"
+    anchoring = None
+    if session is not None:
+        try:
+            anchoring = anchoring_backlog(session)
+            database = "ok"
+        except SQLAlchemyError:
+            database = "unavailable"
     paths = fast_paths()
     contracts = {
         name: ContractPublic(
@@ -24,7 +67,7 @@ def health(*, chain: ChainClient, deployment: Deployment | None) -> HealthPublic
         for name, rec in (deployment.contracts.items() if deployment else [])
     }
     return HealthPublic(
-        status="ok" if reachable and deployment else "degraded",
+        status="ok" if reachable and deployment and database != "unavailable" else "degraded",
         chain_backend=chain.backend,
         chain_id=chain_id,
         latest_block=latest,
@@ -33,4 +76,6 @@ def health(*, chain: ChainClient, deployment: Deployment | None) -> HealthPublic
         contracts=contracts,
         coincurve=paths["coincurve"],
         fast_keccak=paths["fast_keccak"],
+        database=database,
+        anchoring=anchoring,
     )

@@ -1,0 +1,42 @@
+"""Anchor batches (a Merkle root over event digests) and per-event proofs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.base import Base, Hash32, UTCDateTime, utcnow
+
+# built → sent → anchored → final; orphaned when a reorg dropped its anchor.
+BATCH_STATUSES = ("built", "sent", "anchored", "final", "orphaned")
+
+
+class AnchorBatch(Base):
+    __tablename__ = "anchor_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    root: Mapped[str] = mapped_column(Hash32, index=True)
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="built", index=True)
+    relay_id: Mapped[int | None] = mapped_column(ForeignKey("relay_requests.id"), nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    anchored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EventProof(Base):
+    """The Merkle proof of one event in one batch (JSON list of 0x-hex siblings)."""
+
+    __tablename__ = "event_proofs"
+    __table_args__ = (UniqueConstraint("event_id", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("supply_events.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
+    leaf: Mapped[str] = mapped_column(Hash32)
+    proof: Mapped[str] = mapped_column(Text)

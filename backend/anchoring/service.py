@@ -1,0 +1,204 @@
+"""Batching events into Merkle roots, the anchor relay handler, and proof lookup."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from backend.anchoring import merkle
+from backend.anchoring.models import AnchorBatch, EventProof
+from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
+from backend.db.base import utcnow
+from backend.events.models import Outbox, SupplyEvent
+from backend.events.service import ANCHOR_TOPIC
+from backend.relayer import service as relayer
+from backend.relayer.models import RelayRequest
+from backend.relayer.service import Mined
+
+log = logging.getLogger(__name__)
+
+ANCHOR_PURPOSE = "anchor"
+
+
+def event_leaf(digest: bytes) -> bytes:
+    """StandardMerkleTree leaf of ``abi.encode(bytes32 digest)`` (the digest itself)."""
+    return merkle.leaf_hash(digest)
+
+
+def claim_outbox(session: Session, *, limit: int, owner: str, lease_seconds: float) -> list[int]:
+    """Claim up to ``limit`` anchor outbox rows; returns the event ids.
+
+    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` so concurrent workers take
+    disjoint rows. SQLite: an atomic lease ``UPDATE`` as the transaction's first
+    statement takes the database write lock, so claims are serialised.
+    """
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            select(Outbox.id, Outbox.ref_id)
+            .where(Outbox.topic == ANCHOR_TOPIC)
+            .order_by(Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    else:
+        free = (
+            select(Outbox.id)
+            .where(
+                Outbox.topic == ANCHOR_TOPIC,
+                (Outbox.lease_until.is_(None)) | (Outbox.lease_until < now),
+            )
+            .order_by(Outbox.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(free))
+            .values(claimed_by=owner, lease_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.execute(
+            select(Outbox.id, Outbox.ref_id).where(
+                Outbox.topic == ANCHOR_TOPIC, Outbox.claimed_by == owner
+            )
+        ).all()
+    if rows:
+        session.execute(delete(Outbox).where(Outbox.id.in_([r.id for r in rows])))
+    return [r.ref_id for r in rows]
+
+
+def build_batch(
+    session: Session, *, chain: ChainClient, registry: str, limit: int, owner: str, lease: float
+) -> AnchorBatch | None:
+    """Claim pending events and turn them into a batch with proofs and a relay request.
+
+    Everything happens in one transaction: the batch (root and members) is on
+    disk before any transaction is sent for it.
+    """
+    event_ids = claim_outbox(session, limit=limit, owner=owner, lease_seconds=lease)
+    if not event_ids:
+        session.commit()
+        return None
+    events = session.execute(
+        select(SupplyEvent.id, SupplyEvent.digest).where(
+            SupplyEvent.id.in_(event_ids), SupplyEvent.status == "pending"
+        )
+    ).all()
+    if not events:
+        session.commit()
+        return None
+    leaves = {event_leaf(bytes.fromhex(d[2:])): i for i, d in events}
+    tree = merkle.build(list(leaves))
+    batch = AnchorBatch(root="0x" + tree.root.hex(), leaf_count=len(leaves), status="built")
+    session.add(batch)
+    session.flush()
+    session.execute(
+        insert(EventProof),
+        [
+            {
+                "event_id": ev_id,
+                "batch_id": batch.id,
+                "leaf": "0x" + leaf.hex(),
+                "proof": json.dumps(["0x" + p.hex() for p in tree.proof(leaf)]),
+            }
+            for leaf, ev_id in leaves.items()
+        ],
+    )
+    session.execute(
+        update(SupplyEvent)
+        .where(SupplyEvent.id.in_([i for i, _ in events]))
+        .values(status="batched", batch_id=batch.id)
+        .execution_options(synchronize_session=False)
+    )
+    calldata = AnchorRegistryClient(chain, registry).anchor_calldata(tree.root, len(leaves))
+    req = relayer.enqueue(
+        session, purpose=ANCHOR_PURPOSE, to=registry, data=calldata, ref_id=batch.id
+    )
+    batch.relay_id = req.id
+    session.commit()
+    return batch
+
+
+def requeue_batch(session: Session, batch: AnchorBatch) -> int:
+    """Send a batch's events back to pending (reorg); they are anchored again later."""
+    ids = list(session.scalars(select(SupplyEvent.id).where(SupplyEvent.batch_id == batch.id)))
+    batch.status = "orphaned"
+    session.execute(delete(EventProof).where(EventProof.batch_id == batch.id))
+    if ids:
+        session.execute(
+            update(SupplyEvent)
+            .where(SupplyEvent.id.in_(ids))
+            .values(status="pending", batch_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        now = utcnow()
+        session.execute(
+            insert(Outbox), [{"topic": ANCHOR_TOPIC, "ref_id": i, "created_at": now} for i in ids]
+        )
+    log.warning("batch %s (root %s) orphaned; %d events re-queued", batch.id, batch.root, len(ids))
+    return len(ids)
+
+
+class AnchorHandler:
+    """Relay handler for ``anchor`` requests (one per batch)."""
+
+    def __init__(self, chain: ChainClient, registry: str) -> None:
+        self.chain = chain
+        self.registry = AnchorRegistryClient(chain, registry)
+
+    def _batch(self, session: Session, req: RelayRequest) -> AnchorBatch:
+        batch = session.get(AnchorBatch, req.ref_id)
+        assert batch is not None
+        return batch
+
+    def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
+        root = bytes.fromhex(self._batch(session, request).root[2:])
+        info = self.registry.anchor_of(root)
+        if info is None:
+            return None
+        for ev in self.chain.get_logs(
+            [self.registry.address], info.block_number, info.block_number
+        ):
+            if ev.name == "Anchored" and bytes(ev.args["root"]) == root:
+                block = self.chain.block(info.block_number)
+                return Mined(ev.tx_hash, info.block_number, block["hash"])
+        return None
+
+    def is_done_revert(self, exc: ContractRevert) -> bool:
+        return exc.error_name == "AnchorRootAlreadyAnchored"
+
+    def on_mined(self, session: Session, request: RelayRequest, mined: Mined) -> None:
+        batch = self._batch(session, request)
+        batch.status = "anchored"
+        batch.tx_hash = mined.tx_hash
+        batch.block_number = mined.block_number
+        batch.block_hash = mined.block_hash
+        batch.anchored_at = utcnow()
+        self._set_events(session, batch, "anchored")
+
+    def on_final(self, session: Session, request: RelayRequest) -> None:
+        batch = self._batch(session, request)
+        batch.status = "final"
+        batch.final_at = utcnow()
+        self._set_events(session, batch, "final")
+
+    def on_orphaned(self, session: Session, request: RelayRequest) -> None:
+        requeue_batch(session, self._batch(session, request))
+
+    def on_failed(self, session: Session, request: RelayRequest, error: str) -> None:
+        log.error("anchor of batch %s failed: %s; re-queueing its events", request.ref_id, error)
+        requeue_batch(session, self._batch(session, request))
+
+    @staticmethod
+    def _set_events(session: Session, batch: AnchorBatch, status: str) -> None:
+        session.execute(
+            update(SupplyEvent)
+            .where(SupplyEvent.batch_id == batch.id)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )

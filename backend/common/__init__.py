@@ -1,0 +1,1 @@
+"""Small helpers shared by every domain (validated field types, text checks)."""

@@ -1,0 +1,1 @@
+"""Database: declarative base, engine factory, migrations and the session dependency."""

@@ -1,0 +1,1 @@
+"""Ingestion of EIP-712 signed supply events (scans, sensor readings, moves)."""

@@ -1,0 +1,85 @@
+"""POST signed supply events (single and batch); list the caller's events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from sqlalchemy import select
+
+from backend.chain.typed_data.events import EventKind
+from backend.deps import PageDep, SessionDep, SettingsDep
+from backend.errors import Forbidden, PayloadTooLarge
+from backend.events import service
+from backend.events.models import SupplyEvent
+from backend.events.schemas import (
+    BatchResult,
+    SupplyEventAccepted,
+    SupplyEventBatch,
+    SupplyEventCreate,
+    SupplyEventPublic,
+)
+from backend.orgs.auth import PrincipalDep
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+def _separator(request: Request) -> bytes:
+    separator: bytes = request.app.state.events_domain.separator
+    return separator
+
+
+@router.post("", response_model=SupplyEventAccepted, status_code=status.HTTP_202_ACCEPTED)
+def post_event(
+    body: SupplyEventCreate, request: Request, principal: PrincipalDep, session: SessionDep
+) -> SupplyEventAccepted:
+    """Accept one signed event; repeating it returns the same body and stores nothing."""
+    return service.ingest_one(
+        session=session, principal=principal, separator=_separator(request), item=body
+    )
+
+
+@router.post("/batch", response_model=BatchResult, status_code=status.HTTP_200_OK)
+def post_batch(
+    body: SupplyEventBatch,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> BatchResult:
+    """Accept many signed events; each item is accepted or rejected with a reason."""
+    if len(body.events) > settings.max_batch_events:
+        raise PayloadTooLarge(f"at most {settings.max_batch_events} events per batch")
+    return service.ingest(
+        session=session, principal=principal, separator=_separator(request), items=body.events
+    )
+
+
+@router.get("", response_model=list[SupplyEventPublic])
+def list_events(
+    principal: PrincipalDep, session: SessionDep, page: PageDep
+) -> list[SupplyEventPublic]:
+    """The calling organisation's events, oldest first (keyset pagination on ``after``)."""
+    if principal.org_id is None:
+        raise Forbidden("events belong to an organisation; use its API key")
+    rows = session.scalars(
+        select(SupplyEvent)
+        .where(SupplyEvent.org_id == principal.org_id, SupplyEvent.id > page.after)
+        .order_by(SupplyEvent.id)
+        .limit(page.limit)
+    ).all()
+    return [public(e) for e in rows]
+
+
+def public(e: SupplyEvent) -> SupplyEventPublic:
+    return SupplyEventPublic(
+        digest=e.digest,
+        event_id=e.event_id,
+        subject=e.subject,
+        kind=e.kind,
+        kind_name=EventKind(e.kind).name.lower(),
+        occurred_at=e.occurred_at,
+        location=e.location,
+        payload_hash=e.payload_hash,
+        signer=e.signer,
+        signature=e.signature,
+        status=e.status,
+    )

@@ -1,0 +1,70 @@
+"""Signed supply event bodies and ingestion results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.chain.typed_data.events import EventKind
+from backend.common.types import Bytes32Hex, SignatureHex
+
+UINT64_MAX = 2**64 - 1
+
+
+class SupplyEventCreate(BaseModel):
+    """The ``SupplyEvent`` EIP-712 message fields plus the 65-byte signature."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    event_id: Bytes32Hex = Field(alias="eventId")
+    subject: Bytes32Hex = Field(description="Shipment id or passport id.")
+    kind: EventKind
+    occurred_at: Annotated[int, Field(ge=0, le=UINT64_MAX, alias="occurredAt")]
+    location: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,8}$", description="UN/LOCODE, e.g. NLRTM")]
+    payload_hash: Bytes32Hex = Field(alias="payloadHash")
+    signature: SignatureHex
+
+
+class SupplyEventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: Annotated[list[SupplyEventCreate], Field(min_length=1)]
+
+
+class SupplyEventAccepted(BaseModel):
+    """The same body for a first post and for any repeat of the same event."""
+
+    digest: str
+    event_id: str
+    signer: str
+    received_at: datetime
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    status: Literal["accepted", "rejected"]
+    event: SupplyEventAccepted | None = None
+    error: str | None = None
+    detail: str | None = None
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
+class SupplyEventPublic(BaseModel):
+    digest: str
+    event_id: str
+    subject: str
+    kind: int
+    kind_name: str
+    occurred_at: int
+    location: str
+    payload_hash: str
+    signer: str
+    signature: str
+    status: str

@@ -1,0 +1,101 @@
+"""Request body limits: size (413) and JSON nesting depth (422), before any parsing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes) -> int:
+    """Maximum nesting of ``[``/``{`` outside string literals (no full parse)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(_STRING.sub(b'""', body)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                await _reject(scope, receive, send, 400, "bad_request", "invalid Content-Length")
+                return
+            if too_big:
+                await self._too_large(scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"json" in headers.get(b"content-type", b"") and body:
+            depth = json_depth(body)
+            if depth > self.max_depth:
+                await _reject(
+                    scope,
+                    receive,
+                    send,
+                    422,
+                    "invalid_input",
+                    f"JSON nesting depth {depth} exceeds the limit of {self.max_depth}",
+                )
+                return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _reject(
+            scope,
+            receive,
+            send,
+            413,
+            "payload_too_large",
+            f"request body exceeds {self.max_bytes} bytes",
+        )
+
+
+async def _reject(
+    scope: Scope, receive: Receive, send: Send, status: int, error: str, detail: str
+) -> None:
+    body: dict[str, Any] = {"error": error, "detail": detail}
+    await JSONResponse(body, status_code=status)(scope, receive, send)

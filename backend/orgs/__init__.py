@@ -1,0 +1,1 @@
+"""Organisations, their API keys (hashed, scoped) and EIP-712 signer keys."""

@@ -1,0 +1,126 @@
+"""Organisations, API keys and signer keys (operator and org admin endpoints)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from backend.deps import PageDep, SessionDep
+from backend.errors import Forbidden
+from backend.orgs import service
+from backend.orgs.auth import PrincipalDep
+from backend.orgs.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyPublic,
+    ApiKeysPublic,
+    OrganisationCreate,
+    OrganisationCreated,
+    OrganisationPublic,
+    SignerCreate,
+    SignerPublic,
+    SignerRevoke,
+    SignerRotate,
+    SignersPublic,
+)
+
+router = APIRouter(prefix="/v1/orgs", tags=["organisations"])
+
+
+@router.post("", response_model=OrganisationCreated, status_code=status.HTTP_201_CREATED)
+def create_org(
+    body: OrganisationCreate, principal: PrincipalDep, session: SessionDep
+) -> OrganisationCreated:
+    """Create an organisation and its first admin key (operator token only)."""
+    if not principal.operator:
+        raise Forbidden("only the operator can create organisations")
+    return service.create_org(session=session, data=body)
+
+
+@router.get("/me", response_model=OrganisationPublic)
+def me(principal: PrincipalDep, session: SessionDep) -> OrganisationPublic:
+    """The organisation of the calling API key."""
+    if principal.org_slug is None:
+        raise Forbidden("the operator token belongs to no organisation")
+    org = service.get_org(session=session, slug=principal.org_slug)
+    return OrganisationPublic(slug=org.slug, name=org.name, created_at=org.created_at)
+
+
+@router.post("/{slug}/api-keys", response_model=ApiKeyIssued, status_code=201)
+def issue_key(
+    slug: str, body: ApiKeyCreate, principal: PrincipalDep, session: SessionDep
+) -> ApiKeyIssued:
+    """Issue an API key with the given scopes; the secret is in this response only."""
+    return service.issue_key(session=session, principal=principal, slug=slug, data=body)
+
+
+@router.get("/{slug}/api-keys", response_model=ApiKeysPublic)
+def list_keys(
+    slug: str, principal: PrincipalDep, session: SessionDep, page: PageDep
+) -> ApiKeysPublic:
+    items, nxt = service.list_keys(
+        session=session, principal=principal, slug=slug, after=page.after, limit=page.limit
+    )
+    return ApiKeysPublic(items=items, next_cursor=nxt)
+
+
+@router.delete("/{slug}/api-keys/{key_id}", response_model=ApiKeyPublic)
+def revoke_key(
+    slug: str, key_id: int, principal: PrincipalDep, session: SessionDep
+) -> ApiKeyPublic:
+    """Revoke an API key; it stops authenticating at once."""
+    return service.revoke_key(session=session, principal=principal, slug=slug, key_id=key_id)
+
+
+@router.post("/{slug}/signers", response_model=SignerPublic, status_code=201)
+def register_signer(
+    slug: str, body: SignerCreate, principal: PrincipalDep, session: SessionDep
+) -> SignerPublic:
+    """Register an address whose EIP-712 signatures count as this organisation's."""
+    return service.register_signer(
+        session=session,
+        principal=principal,
+        slug=slug,
+        address=body.address,
+        label=body.label,
+        valid_from=body.valid_from,
+    )
+
+
+@router.get("/{slug}/signers", response_model=SignersPublic)
+def list_signers(
+    slug: str, principal: PrincipalDep, session: SessionDep, page: PageDep
+) -> SignersPublic:
+    items, nxt = service.list_signers(
+        session=session, principal=principal, slug=slug, after=page.after, limit=page.limit
+    )
+    return SignersPublic(items=items, next_cursor=nxt)
+
+
+@router.post("/{slug}/signers/{signer_id}/revoke", response_model=SignerPublic)
+def revoke_signer(
+    slug: str, signer_id: int, body: SignerRevoke, principal: PrincipalDep, session: SessionDep
+) -> SignerPublic:
+    """Revoke a signer key from ``revoked_at``; events that occurred earlier stay valid."""
+    return service.revoke_signer(
+        session=session,
+        principal=principal,
+        slug=slug,
+        signer_id=signer_id,
+        revoked_at=body.revoked_at,
+    )
+
+
+@router.post("/{slug}/signers/{signer_id}/rotate", response_model=list[SignerPublic])
+def rotate_signer(
+    slug: str, signer_id: int, body: SignerRotate, principal: PrincipalDep, session: SessionDep
+) -> list[SignerPublic]:
+    """Revoke this signer now and register ``address`` in its place: [old, new]."""
+    old, new = service.rotate_signer(
+        session=session,
+        principal=principal,
+        slug=slug,
+        signer_id=signer_id,
+        address=body.address,
+        label=body.label,
+    )
+    return [old, new]

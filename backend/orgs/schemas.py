@@ -1,0 +1,109 @@
+"""Request and response bodies for organisations, API keys and signer keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from backend.common.text import safe_text
+from backend.common.types import EthAddress
+
+
+class Scope(StrEnum):
+    SELLER = "seller"
+    SUPPLIER = "supplier"
+    CARRIER = "carrier"
+    CERTIFIER = "certifier"
+    ADMIN = "admin"
+
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def _slug(value: str) -> str:
+    if not SLUG.fullmatch(value):
+        raise ValueError("slug must be 1-64 of a-z, 0-9 and inner hyphens")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Label = Annotated[str, Field(max_length=200), AfterValidator(safe_text)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationCreate(Strict):
+    slug: Slug
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(safe_text)]
+
+
+class OrganisationPublic(BaseModel):
+    slug: str
+    name: str
+    created_at: datetime
+
+
+class ApiKeyCreate(Strict):
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)]
+    label: Label = ""
+
+
+class ApiKeyPublic(BaseModel):
+    id: int
+    prefix: str
+    scopes: list[str]
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyPublic):
+    key: str = Field(description="The secret key; shown only once.")
+
+
+class OrganisationCreated(BaseModel):
+    organisation: OrganisationPublic
+    admin_key: ApiKeyIssued
+
+
+class ApiKeysPublic(BaseModel):
+    items: list[ApiKeyPublic]
+    next_cursor: int | None
+
+
+class SignerCreate(Strict):
+    address: EthAddress
+    label: Label = ""
+    valid_from: datetime | None = Field(
+        default=None, description="Default: now. Events must have occurredAt ≥ valid_from."
+    )
+
+
+class SignerRotate(Strict):
+    address: EthAddress = Field(description="The new signer address.")
+    label: Label = ""
+
+
+class SignerRevoke(Strict):
+    revoked_at: datetime | None = Field(
+        default=None, description="Default: now. Events that occurred before stay valid."
+    )
+
+
+class SignerPublic(BaseModel):
+    id: int
+    address: str
+    label: str
+    valid_from: datetime
+    revoked_at: datetime | None
+
+
+class SignersPublic(BaseModel):
+    items: list[SignerPublic]
+    next_cursor: int | None

@@ -1,0 +1,283 @@
+"""Organisations, API keys and signer keys: creation, rotation, revocation, auth."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.db.base import utcnow
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from backend.orgs import keys
+from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyPublic,
+    OrganisationCreate,
+    OrganisationCreated,
+    OrganisationPublic,
+    Scope,
+    SignerPublic,
+)
+
+WRITER_SCOPES = frozenset({Scope.SELLER, Scope.SUPPLIER, Scope.CARRIER, Scope.CERTIFIER})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an org's API key, or the operator (admin token)."""
+
+    org_id: int | None
+    org_slug: str | None
+    scopes: frozenset[str]
+    key_id: int | None
+    operator: bool = False
+
+    @property
+    def rate_key(self) -> str:
+        return "operator" if self.operator else f"key:{self.key_id}"
+
+    def require_any(self, scopes: frozenset[str] | set[str]) -> None:
+        if self.operator:
+            return
+        if not (self.scopes & scopes) and Scope.ADMIN not in self.scopes:
+            wanted = ", ".join(sorted(scopes))
+            raise Forbidden(f"this API key needs one of the scopes: {wanted}")
+
+    def require_admin_of(self, org: Organisation) -> None:
+        """Operator, or an admin key of ``org``; other orgs see 404, not 403."""
+        if self.operator:
+            return
+        if self.org_id != org.id:
+            raise NotFound(f"organisation {org.slug!r} not found")
+        if Scope.ADMIN not in self.scopes:
+            raise Forbidden("this API key needs the admin scope")
+
+
+def authenticate(*, session: Session, token: str, admin_token: str) -> Principal:
+    """Resolve a bearer token to a principal (constant-time comparisons)."""
+    prefix = keys.parse_prefix(token)
+    if prefix is None:
+        if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+            return Principal(None, None, frozenset({"operator"}), None, operator=True)
+        raise Unauthenticated("unknown API key")
+    row = session.execute(
+        select(ApiKey, Organisation.slug)
+        .join(Organisation, Organisation.id == ApiKey.org_id)
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    # Compare against a dummy hash when the prefix is unknown so timing does
+    # not reveal which prefixes exist.
+    stored = row[0].key_hash if row else keys.hash_key("wm_000000000000_dummy")
+    if not keys.matches(token, stored) or row is None:
+        raise Unauthenticated("unknown API key")
+    key, slug = row
+    if key.revoked_at is not None:
+        raise Unauthenticated("this API key has been revoked")
+    return Principal(key.org_id, slug, key.scope_set, key.id)
+
+
+def _public_org(org: Organisation) -> OrganisationPublic:
+    return OrganisationPublic(slug=org.slug, name=org.name, created_at=org.created_at)
+
+
+def _public_key(key: ApiKey) -> ApiKeyPublic:
+    return ApiKeyPublic(
+        id=key.id,
+        prefix=key.prefix,
+        scopes=sorted(key.scope_set),
+        label=key.label,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def _public_signer(s: SignerKey) -> SignerPublic:
+    return SignerPublic(
+        id=s.id, address=s.address, label=s.label, valid_from=s.valid_from, revoked_at=s.revoked_at
+    )
+
+
+def get_org(*, session: Session, slug: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        raise NotFound(f"organisation {slug!r} not found")
+    return org
+
+
+def create_org(*, session: Session, data: OrganisationCreate) -> OrganisationCreated:
+    """A new organisation and its first admin API key (returned once)."""
+    org = Organisation(slug=data.slug, name=data.name)
+    session.add(org)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"organisation {data.slug!r} already exists") from exc
+    issued = _issue(session, org, ApiKeyCreate(scopes=[Scope.ADMIN], label="bootstrap admin"))
+    session.commit()
+    return OrganisationCreated(organisation=_public_org(org), admin_key=issued)
+
+
+def _issue(session: Session, org: Organisation, data: ApiKeyCreate) -> ApiKeyIssued:
+    secret, prefix, digest = keys.generate()
+    key = ApiKey(
+        org_id=org.id,
+        prefix=prefix,
+        key_hash=digest,
+        scopes=",".join(sorted({s.value for s in data.scopes})),
+        label=data.label,
+        created_at=utcnow(),
+    )
+    session.add(key)
+    session.flush()
+    return ApiKeyIssued(**_public_key(key).model_dump(), key=secret)
+
+
+def issue_key(
+    *, session: Session, principal: Principal, slug: str, data: ApiKeyCreate
+) -> ApiKeyIssued:
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    issued = _issue(session, org, data)
+    session.commit()
+    return issued
+
+
+def revoke_key(*, session: Session, principal: Principal, slug: str, key_id: int) -> ApiKeyPublic:
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    key = session.get(ApiKey, key_id)
+    if key is None or key.org_id != org.id:
+        raise NotFound(f"API key {key_id} not found")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    session.commit()
+    return _public_key(key)
+
+
+def list_keys(
+    *, session: Session, principal: Principal, slug: str, after: int, limit: int
+) -> tuple[list[ApiKeyPublic], int | None]:
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    rows = session.scalars(
+        select(ApiKey)
+        .where(ApiKey.org_id == org.id, ApiKey.id > after)
+        .order_by(ApiKey.id)
+        .limit(limit + 1)
+    ).all()
+    items = [_public_key(k) for k in rows[:limit]]
+    return items, (items[-1].id if len(rows) > limit else None)
+
+
+def register_signer(
+    *,
+    session: Session,
+    principal: Principal,
+    slug: str,
+    address: str,
+    label: str,
+    valid_from: datetime | None,
+) -> SignerPublic:
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    signer = _add_signer(session, org, address, label, valid_from or utcnow())
+    session.commit()
+    return _public_signer(signer)
+
+
+def _add_signer(
+    session: Session, org: Organisation, address: str, label: str, valid_from: datetime
+) -> SignerKey:
+    if valid_from.tzinfo is None:
+        valid_from = valid_from.replace(tzinfo=UTC)
+    existing = session.scalar(select(SignerKey).where(SignerKey.address == address))
+    if existing is not None:
+        raise Conflict(f"signer {address} is already registered")
+    signer = SignerKey(org_id=org.id, address=address, label=label, valid_from=valid_from)
+    session.add(signer)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"signer {address} is already registered") from exc
+    return signer
+
+
+def _own_signer(session: Session, org: Organisation, signer_id: int) -> SignerKey:
+    signer = session.get(SignerKey, signer_id)
+    if signer is None or signer.org_id != org.id:
+        raise NotFound(f"signer {signer_id} not found")
+    return signer
+
+
+def revoke_signer(
+    *,
+    session: Session,
+    principal: Principal,
+    slug: str,
+    signer_id: int,
+    revoked_at: datetime | None,
+) -> SignerPublic:
+    """Stop accepting events that occur at or after ``revoked_at`` for this signer."""
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    signer = _own_signer(session, org, signer_id)
+    when = revoked_at or utcnow()
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if when < signer.valid_from:
+        raise InvalidInput("revoked_at is before the signer's valid_from")
+    if signer.revoked_at is None or when < signer.revoked_at:
+        signer.revoked_at = when
+    session.commit()
+    return _public_signer(signer)
+
+
+def rotate_signer(
+    *, session: Session, principal: Principal, slug: str, signer_id: int, address: str, label: str
+) -> tuple[SignerPublic, SignerPublic]:
+    """Revoke ``signer_id`` now and register ``address`` from now, atomically."""
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    old = _own_signer(session, org, signer_id)
+    if old.revoked_at is not None:
+        raise Conflict(f"signer {signer_id} is already revoked")
+    now = utcnow()
+    old.revoked_at = now
+    new = _add_signer(session, org, address, label, now)
+    session.commit()
+    return _public_signer(old), _public_signer(new)
+
+
+def list_signers(
+    *, session: Session, principal: Principal, slug: str, after: int, limit: int
+) -> tuple[list[SignerPublic], int | None]:
+    org = get_org(session=session, slug=slug)
+    principal.require_admin_of(org)
+    rows = session.scalars(
+        select(SignerKey)
+        .where(SignerKey.org_id == org.id, SignerKey.id > after)
+        .order_by(SignerKey.id)
+        .limit(limit + 1)
+    ).all()
+    items = [_public_signer(s) for s in rows[:limit]]
+    return items, (items[-1].id if len(rows) > limit else None)
+
+
+def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int | None]]:
+    """address → (valid_from, revoked_at) as unix seconds, for the org's signer keys."""
+    rows = session.execute(
+        select(SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
+            SignerKey.org_id == org_id
+        )
+    ).all()
+    return {
+        addr: (int(vf.timestamp()), int(rv.timestamp()) if rv else None) for addr, vf, rv in rows
+    }

@@ -1,0 +1,1 @@
+"""Durable submission of contract calls: request row → every hash sent → receipt."""

@@ -1,0 +1,52 @@
+"""Relay requests (the transaction outbox) and every transaction hash sent for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+
+# queued → sent → mined → final; failed (reverted for good); orphaned (reorg).
+RELAY_STATUSES = ("queued", "sent", "mined", "final", "failed", "orphaned")
+
+
+class RelayRequest(Base):
+    __tablename__ = "relay_requests"
+    __table_args__ = (Index("ix_relay_requests_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    to_address: Mapped[str] = mapped_column(Address)
+    data: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SentTransaction(Base):
+    """One signed transaction handed to the node; replacements share the nonce."""
+
+    __tablename__ = "sent_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relay_id: Mapped[int] = mapped_column(ForeignKey("relay_requests.id"), index=True)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(Hash32, unique=True)
+    max_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
+    max_priority_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

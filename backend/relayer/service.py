@@ -1,0 +1,355 @@
+"""Durable contract calls: the request row exists before anything is sent.
+
+State machine of a ``RelayRequest``::
+
+    queued ──send──▶ sent ──receipt──▶ mined ──N confirmations──▶ final
+      ▲  │                │  │                │
+      │  │ revert         │  │ stuck: same    │ block hash changed (reorg)
+      │  ▼                │  │ nonce, +fee    ▼
+      │ failed            │  └──▶ sent     orphaned (the purpose's handler re-queues)
+      └── nonce used by something else and the call's effect is not on chain
+
+Every signed transaction is recorded in ``sent_transactions`` right after it is
+handed to the node; a replacement reuses the nonce with a higher fee, so at
+most one of them is mined. A crash between sending and recording loses only
+the hash: on restart the purpose's ``already_done`` check (e.g. "is this root
+anchored?") runs before anything is sent again, and the contract itself refuses
+a second anchor of the same root, which the handler treats as success.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.chain import ChainClient, ChainError, ChainUnavailable, ContractRevert
+from backend.chain.errors import TransactionDropped
+from backend.config import Settings
+from backend.db.base import utcnow
+from backend.relayer.models import RelayRequest, SentTransaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mined:
+    """Where a request's effect landed on chain."""
+
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    gas_used: int | None = None
+
+
+class RelayHandler(Protocol):
+    """What a domain supplies for one ``purpose`` of relayed calls."""
+
+    def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
+        """The on-chain effect if it is already there (checked before every send)."""
+
+    def is_done_revert(self, exc: ContractRevert) -> bool:
+        """True if this revert means "already done" (e.g. ``AnchorRootAlreadyAnchored``)."""
+
+    def on_mined(self, session: Session, request: RelayRequest, mined: Mined) -> None: ...
+
+    def on_final(self, session: Session, request: RelayRequest) -> None: ...
+
+    def on_orphaned(self, session: Session, request: RelayRequest) -> None: ...
+
+    def on_failed(self, session: Session, request: RelayRequest, error: str) -> None: ...
+
+
+def enqueue(
+    session: Session,
+    *,
+    purpose: str,
+    to: str,
+    data: str,
+    ref_id: int | None = None,
+    org_id: int | None = None,
+) -> RelayRequest:
+    """Add a request in the caller's transaction (the caller commits with its own state)."""
+    req = RelayRequest(
+        purpose=purpose, ref_id=ref_id, org_id=org_id, to_address=to, data=data, status="queued"
+    )
+    session.add(req)
+    session.flush()
+    return req
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def fault(point: str) -> None:
+    """Crash hook for recovery tests: ``WAYMARK_FAULT=<point>`` exits the process here."""
+    if os.environ.get("WAYMARK_FAULT") == point:
+        log.warning("fault injection: exiting at %s", point)
+        os._exit(137)
+
+
+class Relayer:
+    """Drives relay requests through their states; safe to run in several processes."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        chain: ChainClient,
+        settings: Settings,
+        handlers: dict[str, RelayHandler],
+        owner: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.chain = chain
+        self.settings = settings
+        self.handlers = handlers
+        self.owner = owner or worker_id()
+
+    # -- claiming ----------------------------------------------------------
+
+    def _claim(self, session: Session, req_id: int) -> bool:
+        now = utcnow()
+        res = session.execute(
+            update(RelayRequest)
+            .where(
+                RelayRequest.id == req_id,
+                or_(
+                    RelayRequest.claimed_by.is_(None),
+                    RelayRequest.claimed_by == self.owner,
+                    RelayRequest.lease_until < now,
+                ),
+            )
+            .values(
+                claimed_by=self.owner,
+                lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+            )
+        )
+        session.commit()
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _release(self, session: Session, req: RelayRequest) -> None:
+        req.claimed_by = None
+        req.lease_until = None
+        session.commit()
+
+    def pending_ids(self, session: Session, limit: int = 100) -> list[int]:
+        now = utcnow()
+        return list(
+            session.scalars(
+                select(RelayRequest.id)
+                .where(
+                    RelayRequest.status.in_(("queued", "sent", "mined")),
+                    or_(
+                        RelayRequest.next_attempt_at.is_(None), RelayRequest.next_attempt_at <= now
+                    ),
+                    or_(
+                        RelayRequest.claimed_by.is_(None),
+                        RelayRequest.claimed_by == self.owner,
+                        RelayRequest.lease_until < now,
+                    ),
+                )
+                .order_by(RelayRequest.id)
+                .limit(limit)
+            )
+        )
+
+    # -- driving -----------------------------------------------------------
+
+    def drive(self) -> int:
+        """Advance every due request once; the number that changed state."""
+        changed = 0
+        with self.sessions() as session:
+            ids = self.pending_ids(session)
+        head: int | None = None
+        for req_id in ids:
+            with self.sessions() as session:
+                if not self._claim(session, req_id):
+                    continue
+                req = session.get(RelayRequest, req_id)
+                assert req is not None
+                before = req.status
+                try:
+                    if req.status == "queued":
+                        self._send(session, req)
+                    elif req.status == "sent":
+                        self._check_sent(session, req)
+                    elif req.status == "mined":
+                        if head is None:
+                            head = self.chain.block_number()
+                        self._check_final(session, req, head)
+                except ChainUnavailable as exc:
+                    self._backoff(session, req, exc)
+                except ChainError as exc:
+                    log.warning("relay %s: %s", req.id, exc)
+                    self._backoff(session, req, exc)
+                changed += req.status != before
+                self._release(session, req)
+        return changed
+
+    def _backoff(self, session: Session, req: RelayRequest, exc: Exception) -> None:
+        session.rollback()
+        req.attempts += 1
+        req.last_error = str(exc)[:1000]
+        delay = min(30.0, 0.25 * 2 ** min(req.attempts, 8))
+        req.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        session.commit()
+
+    def _handler(self, req: RelayRequest) -> RelayHandler:
+        return self.handlers[req.purpose]
+
+    def _send(self, session: Session, req: RelayRequest) -> None:
+        handler = self._handler(req)
+        done = handler.already_done(session, req)
+        if done is not None:
+            self._record_mined(session, req, done)
+            return
+        tx = {"to": req.to_address, "data": req.data}
+        try:
+            sent = self.chain.send(tx)
+        except ContractRevert as exc:
+            self._on_revert(session, req, exc)
+            return
+        fault("after_send")
+        session.add(
+            SentTransaction(
+                relay_id=req.id,
+                nonce=sent.nonce,
+                tx_hash=sent.tx_hash,
+                max_fee_per_gas=sent.max_fee_per_gas,
+                max_priority_fee_per_gas=sent.max_priority_fee_per_gas,
+            )
+        )
+        req.nonce = sent.nonce
+        req.status = "sent"
+        req.attempts += 1
+        req.next_attempt_at = None
+        session.commit()
+        fault("after_record")
+
+    def _on_revert(self, session: Session, req: RelayRequest, exc: ContractRevert) -> None:
+        handler = self._handler(req)
+        if handler.is_done_revert(exc):
+            done = handler.already_done(session, req)
+            if done is not None:
+                self._record_mined(session, req, done)
+                return
+            # The effect is in a pending transaction; check again shortly.
+            req.status = "sent" if req.nonce is not None else "queued"
+            req.next_attempt_at = utcnow() + timedelta(seconds=0.5)
+            session.commit()
+            return
+        req.status = "failed"
+        req.last_error = str(exc)[:1000]
+        handler.on_failed(session, req, str(exc))
+        session.commit()
+
+    def _check_sent(self, session: Session, req: RelayRequest) -> None:
+        sent = session.scalars(
+            select(SentTransaction)
+            .where(SentTransaction.relay_id == req.id)
+            .order_by(SentTransaction.id)
+        ).all()
+        for stx in sent:
+            rcpt = self.chain.receipt(stx.tx_hash)
+            if rcpt is None:
+                continue
+            if rcpt.status == 1:
+                self._record_mined(
+                    session,
+                    req,
+                    Mined(rcpt.tx_hash, rcpt.block_number, rcpt.block_hash, rcpt.gas_used),
+                )
+                return
+            try:
+                self.chain.wait(stx.tx_hash, timeout=1)
+            except ContractRevert as exc:
+                self._on_revert(session, req, exc)
+                return
+            except TransactionDropped as exc:
+                req.status = "failed"
+                req.last_error = str(exc)
+                self._handler(req).on_failed(session, req, str(exc))
+                session.commit()
+                return
+        assert req.nonce is not None
+        if self.chain.transaction_count("latest") > req.nonce:
+            # The nonce is used, but by none of the hashes we recorded: either a
+            # hash lost in a crash or another transaction. Look at the effect.
+            done = self._handler(req).already_done(session, req)
+            if done is not None:
+                self._record_mined(session, req, done)
+            else:
+                req.status = "queued"
+                req.nonce = None
+                session.commit()
+            return
+        last = sent[-1] if sent else None
+        stuck = last is None or (utcnow() - last.sent_at).total_seconds() > (
+            self.settings.stuck_after_seconds
+        )
+        if stuck:
+            self._replace(session, req, len(sent))
+
+    def _replace(self, session: Session, req: RelayRequest, replacements: int) -> None:
+        """Re-send with the same nonce and a higher fee (each bump above the last)."""
+        assert req.nonce is not None
+        bump = (100 + self.settings.fee_bump_percent) ** max(1, replacements) // (
+            100 ** max(0, replacements - 1)
+        ) - 100
+        tx = {"to": req.to_address, "data": req.data}
+        try:
+            sent = self.chain.send(tx, nonce=req.nonce, fee_bump_percent=bump)
+        except ContractRevert as exc:
+            self._on_revert(session, req, exc)
+            return
+        session.add(
+            SentTransaction(
+                relay_id=req.id,
+                nonce=sent.nonce,
+                tx_hash=sent.tx_hash,
+                max_fee_per_gas=sent.max_fee_per_gas,
+                max_priority_fee_per_gas=sent.max_priority_fee_per_gas,
+            )
+        )
+        log.info("relay %s: replaced nonce %s with +%s%% fee", req.id, req.nonce, bump)
+        session.commit()
+
+    def _record_mined(self, session: Session, req: RelayRequest, mined: Mined) -> None:
+        req.status = "mined"
+        req.tx_hash = mined.tx_hash
+        req.block_number = mined.block_number
+        req.block_hash = mined.block_hash
+        req.gas_used = mined.gas_used
+        req.next_attempt_at = None
+        self._handler(req).on_mined(session, req, mined)
+        session.commit()
+        if self.settings.confirmations == 0:
+            self._check_final(session, req, mined.block_number)
+
+    def _check_final(self, session: Session, req: RelayRequest, head: int) -> None:
+        assert req.block_number is not None
+        if head - req.block_number + 1 < max(1, self.settings.confirmations):
+            return
+        block = self.chain.block(req.block_number)
+        if block["hash"] != req.block_hash:
+            log.warning("relay %s: block %s was reorganised", req.id, req.block_number)
+            self.orphan(session, req)
+            return
+        req.status = "final"
+        self._handler(req).on_final(session, req)
+        session.commit()
+
+    def orphan(self, session: Session, req: RelayRequest) -> None:
+        """The mined transaction fell out of the chain: let the handler re-queue the work."""
+        req.status = "orphaned"
+        self._handler(req).on_orphaned(session, req)
+        session.commit()
