@@ -77,8 +77,7 @@ class Settings(BaseSettings):
             self.environment == "production" or self.chain_backend == "rpc"
         ) and self.admin_token.get_secret_value() == DEFAULT_ADMIN_TOKEN:
             raise ValueError(
-                "WAYMARK_ADMIN_TOKEN must be set to a secret value in production "
-                "and on rpc chains"
+                "WAYMARK_ADMIN_TOKEN must be set to a secret value in production and on rpc chains"
             )
         if self.chain_backend == "rpc":
             key = self.relayer_private_key

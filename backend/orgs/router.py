@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from backend.deps import PageDep, SessionDep
 from backend.errors import Forbidden
@@ -24,6 +26,8 @@ from backend.orgs.schemas import (
 )
 
 router = APIRouter(prefix="/v1/orgs", tags=["organisations"])
+
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("", response_model=OrganisationCreated, status_code=status.HTTP_201_CREATED)
@@ -65,7 +69,7 @@ def list_keys(
 
 @router.delete("/{slug}/api-keys/{key_id}", response_model=ApiKeyPublic)
 def revoke_key(
-    slug: str, key_id: int, principal: PrincipalDep, session: SessionDep
+    slug: str, key_id: RowId, principal: PrincipalDep, session: SessionDep
 ) -> ApiKeyPublic:
     """Revoke an API key; it stops authenticating at once."""
     return service.revoke_key(session=session, principal=principal, slug=slug, key_id=key_id)
@@ -98,7 +102,7 @@ def list_signers(
 
 @router.post("/{slug}/signers/{signer_id}/revoke", response_model=SignerPublic)
 def revoke_signer(
-    slug: str, signer_id: int, body: SignerRevoke, principal: PrincipalDep, session: SessionDep
+    slug: str, signer_id: RowId, body: SignerRevoke, principal: PrincipalDep, session: SessionDep
 ) -> SignerPublic:
     """Revoke a signer key from ``revoked_at``; events that occurred earlier stay valid."""
     return service.revoke_signer(
@@ -112,7 +116,7 @@ def revoke_signer(
 
 @router.post("/{slug}/signers/{signer_id}/rotate", response_model=list[SignerPublic])
 def rotate_signer(
-    slug: str, signer_id: int, body: SignerRotate, principal: PrincipalDep, session: SessionDep
+    slug: str, signer_id: RowId, body: SignerRotate, principal: PrincipalDep, session: SessionDep
 ) -> list[SignerPublic]:
     """Revoke this signer now and register ``address`` in its place: [old, new]."""
     old, new = service.rotate_signer(

@@ -1,0 +1,71 @@
+"""Run the anchoring worker (and optionally the indexer) as its own process.
+
+Reads the same WAYMARK_* settings as the API (database URL, chain backend, RPC
+URL, relayer key). Several workers may run against one database: they claim
+outbox rows with row locks (PostgreSQL) or an atomic lease (SQLite).
+The AnchorRegistry address comes from ``--registry`` or the chain's
+deployment manifest (deployments/<chainId>.json).
+"""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.anchoring.worker import AnchorWorker
+from backend.chain import deployments as deployments_mod
+from backend.chain import make_chain
+from backend.config import get_settings
+from backend.db import migrate
+from backend.db.engine import make_engine, make_sessionmaker
+from backend.indexer.anchors import anchor_handlers
+from backend.indexer.service import Indexer
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--registry", help="AnchorRegistry address (default: from the manifest)")
+    parser.add_argument("--indexer", action="store_true", help="also run the chain indexer")
+    parser.add_argument("--migrate", action="store_true", help="upgrade the schema first")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    chain = make_chain(settings)
+    engine = make_engine(settings.database_url)
+    if args.migrate:
+        migrate.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
+    registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
+    worker = AnchorWorker(sessions=sessions, chain=chain, registry=registry, settings=settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    indexer = None
+    if args.indexer and deployment is not None:
+        indexer = Indexer(
+            sessions=sessions,
+            chain=chain,
+            deployment=deployment,
+            handlers=[anchor_handlers()],
+            settings=settings,
+        )
+        indexer.start()
+    worker.start()
+    print(
+        f"anchor worker {worker.owner} on chain {chain.chain_id}, registry {registry}", flush=True
+    )
+    stop.wait()
+    worker.stop()
+    if indexer is not None:
+        indexer.stop()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""Backend fixtures: database per backend, and the API app over the tester chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from backend.chain import ChainClient
+from backend.config import Settings
+from backend.main import create_app
+from tests.conftest import deployment_for
+from tests.db_fixtures import db_engine, db_url  # noqa: F401 - fixtures
+
+OPERATOR_TOKEN = "operator-test-token"
+
+
+def api_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "chain_backend": "tester",
+        "database_url": database_url,
+        "admin_token": OPERATOR_TOKEN,
+        "environment": "test",
+        "anchor_worker_enabled": False,
+        "indexer_enabled": False,
+        "migrate_on_startup": False,
+        "rate_limit_per_second": 1000.0,
+        "rate_limit_burst": 1000,
+        "confirmations": 0,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def api(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[TestClient]:  # noqa: F811
+    """The app on a clean database and the tester chain (workers driven by the test)."""
+    app = create_app(api_settings(db_url), tester, deployment=deployment_for(tester))
+    with TestClient(app) as client:
+        yield client

@@ -1,0 +1,80 @@
+"""Factories for organisations, signer keys and signed supply events."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+
+from backend.chain import eip712
+from backend.chain.eip712 import Domain
+from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
+from tests.backend.conftest import OPERATOR_TOKEN
+
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
+@dataclass
+class Org:
+    slug: str
+    admin: dict[str, str]
+    writer: dict[str, str]
+    signer: LocalAccount
+    signer_id: int
+
+
+def make_org(client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier",)) -> Org:
+    """An organisation with an admin key, a writer key and one registered signer."""
+    resp = client.post("/v1/orgs", json={"slug": slug, "name": slug.title()}, headers=OPERATOR)
+    assert resp.status_code == 201, resp.text
+    admin = {"Authorization": f"Bearer {resp.json()['admin_key']['key']}"}
+    key = client.post(f"/v1/orgs/{slug}/api-keys", json={"scopes": list(scopes)}, headers=admin)
+    assert key.status_code == 201, key.text
+    signer = Account.create()
+    reg = client.post(
+        f"/v1/orgs/{slug}/signers",
+        json={"address": signer.address, "valid_from": "2020-01-01T00:00:00Z"},
+        headers=admin,
+    )
+    assert reg.status_code == 201, reg.text
+    return Org(slug, admin, {"X-API-Key": key.json()["key"]}, signer, int(reg.json()["id"]))
+
+
+def domain_of(client: TestClient) -> Domain:
+    return client.app.state.events_domain  # type: ignore[attr-defined,no-any-return]
+
+
+def signed_event(
+    domain: Domain,
+    signer: LocalAccount,
+    *,
+    occurred_at: int | None = None,
+    kind: int = 0,
+    location: str = "NLRTM",
+    event_id: bytes | None = None,
+    subject: bytes | None = None,
+) -> dict[str, Any]:
+    """A request body for POST /v1/events signed by ``signer`` over ``domain``."""
+    msg = {
+        "eventId": event_id or secrets.token_bytes(32),
+        "subject": subject or secrets.token_bytes(32),
+        "kind": kind,
+        "occurredAt": occurred_at if occurred_at is not None else int(time.time()) - 60,
+        "location": location_bytes(location),
+        "payloadHash": secrets.token_bytes(32),
+    }
+    sig = eip712.sign(signer.key, domain, SUPPLY_EVENT, msg)
+    return {
+        "eventId": "0x" + msg["eventId"].hex(),
+        "subject": "0x" + msg["subject"].hex(),
+        "kind": kind,
+        "occurredAt": msg["occurredAt"],
+        "location": location,
+        "payloadHash": "0x" + msg["payloadHash"].hex(),
+        "signature": "0x" + sig.hex(),
+    }

@@ -1,0 +1,115 @@
+"""Hostile or malformed input gets a 4xx with a reason, never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.middleware import json_depth
+from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
+
+
+@pytest.fixture
+def ctx(api: TestClient) -> tuple[TestClient, dict[str, str], dict[str, object]]:
+    acme = make_org(api, "acme")
+    return api, acme.writer, signed_event(domain_of(api), acme.signer)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("eventId", "0xzz" + "00" * 31),
+        ("eventId", "0x" + "00" * 31),
+        ("eventId", "00" * 32),
+        ("subject", None),
+        ("kind", 2**256),
+        ("kind", -1),
+        ("kind", 99),
+        ("kind", "1; drop table"),
+        ("occurredAt", 2**64),
+        ("occurredAt", 10**400),
+        ("occurredAt", 1.5),
+        ("location", "nl\u202ertm"),
+        ("location", "NL\x00RTM"),
+        ("location", "ABCDEFGHIJ"),
+        ("payloadHash", "0x" + "ff" * 33),
+        ("signature", "0x" + "00" * 65),
+        ("signature", "0x" + "ab" * 64),
+        ("extra", 1),
+    ],
+)
+def test_bad_event_fields_are_4xx_with_reason(
+    ctx: tuple[TestClient, dict[str, str], dict[str, object]], field: str, value: object
+) -> None:
+    api, headers, body = ctx
+    resp = api.post("/v1/events", json={**body, field: value}, headers=headers)
+    assert 400 <= resp.status_code < 500, resp.text
+    assert resp.json()["error"]
+    assert resp.json()["detail"]
+
+
+def test_oversized_body_is_413(ctx: tuple[TestClient, dict[str, str], dict[str, object]]) -> None:
+    api, headers, _ = ctx
+    limit = api.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    resp = api.post(
+        "/v1/events/batch",
+        content=b'{"events": [' + b" " * (limit + 1) + b"]}",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 413
+    assert resp.json()["error"] == "payload_too_large"
+
+
+def test_deeply_nested_json_is_422(
+    ctx: tuple[TestClient, dict[str, str], dict[str, object]],
+) -> None:
+    api, headers, _ = ctx
+    body = "[" * 5000 + "]" * 5000
+    resp = api.post(
+        "/v1/events", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert resp.status_code == 422
+    assert "nesting depth" in resp.json()["detail"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    assert json_depth(json.dumps({"a": "[[[[{{{{", "b": [1, [2]]}).encode()) == 3
+    assert json_depth(b'{"a": "\\"[[["}') == 1
+
+
+def test_invalid_json_is_422(ctx: tuple[TestClient, dict[str, str], dict[str, object]]) -> None:
+    api, headers, _ = ctx
+    resp = api.post(
+        "/v1/events", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+    )
+    assert resp.status_code == 422
+
+
+@pytest.mark.parametrize("name", ["Acme\x00", "Acme \u202eevil", "\u2066x", ""])
+def test_org_names_with_control_or_bidi_characters_are_422(api: TestClient, name: str) -> None:
+    resp = api.post("/v1/orgs", json={"slug": "acme", "name": name}, headers=OPERATOR)
+    assert resp.status_code == 422
+    assert resp.json()["error"] == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/proofs/0x1234",
+        "/v1/proofs/" + "0x" + "g" * 64,
+        "/v1/proofs/" + "%00" * 10,
+        "/v1/orgs/acme/api-keys/99999999999999999999999",
+    ],
+)
+def test_bad_path_parameters_are_4xx(api: TestClient, path: str) -> None:
+    acme = make_org(api, "acme")
+    resp = api.request("DELETE" if "api-keys" in path else "GET", path, headers=acme.admin)
+    assert 400 <= resp.status_code < 500, resp.text
+
+
+def test_unknown_proof_is_404(api: TestClient) -> None:
+    resp = api.get("/v1/proofs/0x" + "ab" * 32)
+    assert resp.status_code == 404
+    assert resp.json()["error"] == "not_found"
