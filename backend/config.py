@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     rpc_url: str | None = None
     relayer_private_key: SecretStr | None = None
     receipt_timeout_seconds: float = Field(default=120.0, gt=0)
+    rpc_timeout_seconds: float = Field(default=15.0, gt=0)
+    # web3's own retries of read calls on transport errors; the anchoring worker
+    # has its own backoff, so its process may turn these off.
+    rpc_retries: bool = True
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     confirmations: int = Field(default=0, ge=0)
 

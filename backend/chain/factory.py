@@ -33,7 +33,11 @@ def make_chain(settings: Settings, artifacts: dict[str, Artifact] | None = None)
             **common,  # type: ignore[arg-type]
         )
     assert settings.rpc_url is not None  # enforced by Settings
-    provider = HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 15})
+    provider = HTTPProvider(
+        settings.rpc_url,
+        request_kwargs={"timeout": settings.rpc_timeout_seconds},
+        **({} if settings.rpc_retries else {"exception_retry_configuration": None}),
+    )
     w3 = Web3(provider)
     default = ANVIL_DEFAULT_KEY if settings.chain_backend == "anvil" else None
     if key is None and default is None:
