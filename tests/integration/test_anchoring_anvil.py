@@ -63,7 +63,8 @@ def _assert_exactly_once(api: TestClient, chain: ChainClient, events: list[dict[
         unanchored = session.scalar(
             select(func.count()).select_from(SupplyEvent).where(SupplyEvent.status != "final")
         )
-    assert n_events == len(events) and unanchored == 0
+    assert n_events == len(events)
+    assert unanchored == 0
     assert sum(b.leaf_count for b in batches) == len(events)
     roots = [b.root for b in batches]
     assert len(set(roots)) == len(roots)

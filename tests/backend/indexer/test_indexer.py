@@ -32,7 +32,8 @@ def test_indexer_records_anchors_and_advances_its_cursor(
         cursor = session.get(ChainCursor, "main")
     assert [a.root for a in anchors] == [batch.root]
     assert anchors[0].tx_hash == batch.tx_hash
-    assert cursor is not None and cursor.last_block == tester.block_number()
+    assert cursor is not None
+    assert cursor.last_block == tester.block_number()
 
 
 def test_reorg_drops_anchor_and_events_are_anchored_again(
