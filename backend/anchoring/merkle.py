@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_hash.auto import keccak
+# The C keccak (safe-pysha3) called directly: the tree hashes ~2n times and
+# eth-hash's dispatch wrapper costs more than the hash itself at this size.
+from sha3 import keccak_256
+
+
+def keccak(data: bytes) -> bytes:
+    return keccak_256(data).digest()
 
 
 def leaf_hash(value: bytes) -> bytes:
@@ -44,8 +50,18 @@ class MerkleTree:
             i = (i - 1) // 2
         return out
 
-    def proofs(self) -> dict[bytes, list[bytes]]:
-        return {leaf: self.proof(leaf) for leaf in self.leaf_index}
+    def proofs(self) -> dict[bytes, tuple[bytes, ...]]:
+        """Every leaf's proof, sharing work between leaves with common ancestors.
+
+        ``path[i]`` (node ``i``'s proof) is its sibling followed by its parent's
+        proof, and parents come first in the array: one step per node, and the
+        copying happens inside tuple concatenation.
+        """
+        tree = self.tree
+        path: list[tuple[bytes, ...]] = [()] * len(tree)
+        for i in range(1, len(tree)):
+            path[i] = (tree[i + 1] if i % 2 else tree[i - 1],) + path[(i - 1) >> 1]
+        return {leaf: path[i] for leaf, i in self.leaf_index.items()}
 
 
 def build(leaves: Sequence[bytes]) -> MerkleTree:
@@ -63,9 +79,10 @@ def build(leaves: Sequence[bytes]) -> MerkleTree:
             raise ValueError(f"duplicate leaf 0x{leaf.hex()}")
         tree[pos] = leaf
         index[leaf] = pos
+    k = keccak_256
     for i in range(size - 1 - n, -1, -1):
         left, right = tree[2 * i + 1], tree[2 * i + 2]
-        tree[i] = keccak(left + right) if left < right else keccak(right + left)
+        tree[i] = k(left + right).digest() if left < right else k(right + left).digest()
     return MerkleTree(tuple(tree), index)
 
 

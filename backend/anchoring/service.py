@@ -97,6 +97,7 @@ def build_batch(
     batch = AnchorBatch(root="0x" + tree.root.hex(), leaf_count=len(leaves), status="built")
     session.add(batch)
     session.flush()
+    proofs = tree.proofs()
     session.execute(
         insert(EventProof),
         [
@@ -104,7 +105,7 @@ def build_batch(
                 "event_id": ev_id,
                 "batch_id": batch.id,
                 "leaf": "0x" + leaf.hex(),
-                "proof": json.dumps(["0x" + p.hex() for p in tree.proof(leaf)]),
+                "proof": json.dumps(["0x" + p.hex() for p in proofs[leaf]]),
             }
             for leaf, ev_id in leaves.items()
         ],

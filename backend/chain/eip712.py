@@ -181,7 +181,20 @@ def recover(digest_bytes: bytes, signature: bytes) -> str:
         )
     except Exception as exc:  # coincurve raises plain Exception on bad points
         raise SignatureInvalid(f"signature does not recover: {exc}") from exc
-    return to_checksum_address(keccak(pub.format(compressed=False)[1:])[-20:])
+    return checksum_address(keccak(pub.format(compressed=False)[1:])[-20:])
+
+
+def checksum_address(raw: bytes) -> str:
+    """EIP-55 form of a 20-byte address (same result as ``to_checksum_address``).
+
+    Written out because eth-utils' version validates its input generically and
+    costs about as much as the signature recovery itself.
+    """
+    lower = raw.hex()
+    nibbles = keccak(lower.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if n in "89abcdef" else c for c, n in zip(lower, nibbles, strict=False)
+    )
 
 
 def typed_data_payload(
