@@ -234,6 +234,8 @@ class Relayer:
         req.next_attempt_at = None
         session.commit()
         fault("after_record")
+        # Instant-mining chains (and lucky timing) have the receipt already.
+        self._check_sent(session, req)
 
     def _on_revert(self, session: Session, req: RelayRequest, exc: ContractRevert) -> None:
         handler = self._handler(req)

@@ -1,0 +1,82 @@
+"""The relayer is generic: any purpose with a handler gets durable submission."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
+from backend.relayer import service as relayer
+from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.service import Mined, Relayer
+
+
+class RecordingHandler:
+    """A minimal purpose: records what the relayer reports."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
+        return None
+
+    def is_done_revert(self, exc: ContractRevert) -> bool:
+        return False
+
+    def on_mined(self, session: Session, request: RelayRequest, mined: Mined) -> None:
+        self.events.append(("mined", mined.tx_hash))
+
+    def on_final(self, session: Session, request: RelayRequest) -> None:
+        self.events.append(("final", request.id))
+
+    def on_orphaned(self, session: Session, request: RelayRequest) -> None:
+        self.events.append(("orphaned", request.id))
+
+    def on_failed(self, session: Session, request: RelayRequest, error: str) -> None:
+        self.events.append(("failed", error))
+
+
+def _setup(api: TestClient, tester: ChainClient) -> tuple[Relayer, RecordingHandler, str]:
+    handler = RecordingHandler()
+    worker = api.app.state.anchor_worker  # type: ignore[attr-defined]
+    rel = Relayer(
+        sessions=worker.sessions,
+        chain=tester,
+        settings=worker.settings,
+        handlers={"test": handler},
+    )
+    return rel, handler, worker.registry
+
+
+def test_a_new_purpose_is_sent_mined_and_finalised(api: TestClient, tester: ChainClient) -> None:
+    rel, handler, registry = _setup(api, tester)
+    data = AnchorRegistryClient(tester, registry).anchor_calldata(os.urandom(32), 1)
+    with rel.sessions() as session:
+        relayer.enqueue(session, purpose="test", to=registry, data=data)
+        session.commit()
+    rel.drive()
+    with rel.sessions() as session:
+        req = session.scalars(select(RelayRequest)).one()
+        sent = session.scalars(select(SentTransaction)).all()
+    assert req.status == "final"
+    assert [s.tx_hash for s in sent] == [req.tx_hash]
+    assert [e[0] for e in handler.events] == ["mined", "final"]
+
+
+def test_a_reverting_call_fails_with_the_decoded_error(
+    api: TestClient, tester: ChainClient
+) -> None:
+    rel, handler, registry = _setup(api, tester)
+    data = AnchorRegistryClient(tester, registry).anchor_calldata(b"\0" * 32, 1)
+    with rel.sessions() as session:
+        relayer.enqueue(session, purpose="test", to=registry, data=data)
+        session.commit()
+    rel.drive()
+    with rel.sessions() as session:
+        req = session.scalars(select(RelayRequest)).one()
+    assert req.status == "failed"
+    assert "AnchorRootZero" in (req.last_error or "")
+    assert handler.events[0][0] == "failed"
