@@ -22,7 +22,7 @@ def keccak(data: bytes) -> bytes:
 
 def leaf_hash(value: bytes) -> bytes:
     """Double keccak of an ABI-encoded value (second-preimage safe leaf)."""
-    return keccak(keccak(value))
+    return keccak_256(keccak_256(value).digest()).digest()
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
@@ -71,14 +71,12 @@ def build(leaves: Sequence[bytes]) -> MerkleTree:
     ordered = sorted(leaves)
     n = len(ordered)
     size = 2 * n - 1
-    tree: list[bytes] = [b""] * size
-    index: dict[bytes, int] = {}
-    for i, leaf in enumerate(ordered):
-        pos = size - 1 - i
-        if leaf in index:
-            raise ValueError(f"duplicate leaf 0x{leaf.hex()}")
-        tree[pos] = leaf
-        index[leaf] = pos
+    # Leaf i (in sorted order) sits at size - 1 - i: the array's tail, reversed.
+    index = dict(zip(ordered, range(size - 1, n - 2, -1), strict=True))
+    if len(index) != n:
+        dup = next(a for a, b in zip(ordered, ordered[1:], strict=False) if a == b)
+        raise ValueError(f"duplicate leaf 0x{dup.hex()}")
+    tree: list[bytes] = [b""] * (n - 1) + ordered[::-1]
     k = keccak_256
     for i in range(size - 1 - n, -1, -1):
         left, right = tree[2 * i + 1], tree[2 * i + 2]
