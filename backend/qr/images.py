@@ -8,6 +8,7 @@ quiet zone is the 4 modules ISO/IEC 18004 requires.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 from collections.abc import Sequence
@@ -189,3 +190,8 @@ def _sheet_page(links: Sequence[DigitalLink], base: str, layout: SheetLayout) ->
         parts.append("</g>")
     parts.append("</g></svg>\n")
     return "".join(parts)
+
+
+def qr_data_uri(data: str) -> str:
+    """``data:image/svg+xml;base64,…`` of the symbol, for an ``<img>`` with alt text."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(data).encode()).decode()
