@@ -202,7 +202,9 @@ def parse_path(path: str, query: str = "") -> DigitalLink:
         name = _QUALIFIERS[ai][0]
         values[ai] = validate_qualifier(ai, _decode(raw, name))
     link_type = _link_type_from_query(query)
-    return DigitalLink(gtin=gtin, lot=values.get("10"), serial=values.get("21"), link_type=link_type)
+    return DigitalLink(
+        gtin=gtin, lot=values.get("10"), serial=values.get("21"), link_type=link_type
+    )
 
 
 def _link_type_from_query(query: str) -> str | None:

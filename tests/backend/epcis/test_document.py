@@ -102,9 +102,10 @@ def test_hash_is_independent_of_identifier_syntax_and_timezone() -> None:
         MilestoneCode.DEPARTED, datetime(2026, 10, 5, 5, 15, tzinfo=ICT), FACTORY, items=ITEMS
     )
     # The offset is part of the event, so the ids differ; the instant alone is not enough.
-    assert event_json(event, style=IdStyle.DIGITAL_LINK)["eventID"] != event_json(
-        same_instant, style=IdStyle.DIGITAL_LINK
-    )["eventID"]
+    assert (
+        event_json(event, style=IdStyle.DIGITAL_LINK)["eventID"]
+        != event_json(same_instant, style=IdStyle.DIGITAL_LINK)["eventID"]
+    )
 
 
 def test_hash_changes_when_any_field_changes() -> None:
@@ -160,10 +161,16 @@ def test_vendored_schema_is_the_recorded_file() -> None:
     ("uri", "canonical"),
     [
         ("urn:epc:id:sgtin:9506000.013435.SN1", "https://id.gs1.org/01/09506000134352/21/SN1"),
-        ("urn:epc:class:lgtin:9506000.013435.L%2F1", "https://id.gs1.org/01/09506000134352/10/L%2F1"),
+        (
+            "urn:epc:class:lgtin:9506000.013435.L%2F1",
+            "https://id.gs1.org/01/09506000134352/10/L%2F1",
+        ),
         ("urn:epc:id:sgln:9506000.13437.0", "https://id.gs1.org/414/9506000134376"),
         ("urn:epc:id:sgln:9506000.13437.D1", "https://id.gs1.org/414/9506000134376/254/D1"),
-        ("https://brand.example/01/9506000134352/10/L/21/S?x=1", "https://id.gs1.org/01/09506000134352/21/S"),
+        (
+            "https://brand.example/01/9506000134352/10/L/21/S?x=1",
+            "https://id.gs1.org/01/09506000134352/21/S",
+        ),
         ("https://id.gs1.org/00/095060001343500019", "https://id.gs1.org/00/095060001343500019"),
         ("urn:epcglobal:cbv:bt:9506000134376:BOL-1", None),
     ],

@@ -20,7 +20,9 @@ from tests.backend.qr.factories import product_page
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)"
+)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -42,7 +44,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return
         self.send_error(404)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -55,12 +57,27 @@ def server() -> Iterator[str]:
             "Stop using the product and return it to the store for a full refund.",
         )
     )
-    handler = type("Handler", (_Handler,), {"pages": {
-        "/01/09506000134352/10/LOT-2026%2F11/21/SN0001": (200, render_product_page(product_page())),
-        "/recalled": (200, render_product_page(recalled)),
-        "/bad": (400, render_error_page(400, "This link is not a valid product link",
-                                        "GTIN check digit should be 2, got 3")),
-    }})
+    handler = type(
+        "Handler",
+        (_Handler,),
+        {
+            "pages": {
+                "/01/09506000134352/10/LOT-2026%2F11/21/SN0001": (
+                    200,
+                    render_product_page(product_page()),
+                ),
+                "/recalled": (200, render_product_page(recalled)),
+                "/bad": (
+                    400,
+                    render_error_page(
+                        400,
+                        "This link is not a valid product link",
+                        "GTIN check digit should be 2, got 3",
+                    ),
+                ),
+            }
+        },
+    )
     factory = functools.partial(handler, directory=str(FRONTEND_STATIC))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -33,7 +33,10 @@ VALID = [
     (f"{H}/01/09506000134352?linkType=gs1:epcis", "09506000134352", None, None, "gs1:epcis"),
     (
         f"{H}/01/09506000134352?linkType=https://gs1.org/voc/traceability",
-        "09506000134352", None, None, "gs1:traceability",
+        "09506000134352",
+        None,
+        None,
+        "gs1:traceability",
     ),
     (f"{H}/01/09506000134352?linkType=all", "09506000134352", None, None, "all"),
     (f"{H}/01/09506000134352?utm_source=box", "09506000134352", None, None, None),
@@ -51,18 +54,38 @@ INVALID = [
     (f"{H}/01/", "GTIN is missing after '/01/'", "gtin"),
     (f"{H}/10/LOT42", "no GTIN", "gtin"),
     (f"{H}/", "no GTIN", "gtin"),
-    (f"{H}/01/09506000134352/10/" + "A" * 21, "lot is 21 characters long; AI 10 allows at most 20", "lot"),
+    (
+        f"{H}/01/09506000134352/10/" + "A" * 21,
+        "lot is 21 characters long; AI 10 allows at most 20",
+        "lot",
+    ),
     (f"{H}/01/09506000134352/21/" + "9" * 21, "serial is 21 characters long", "serial"),
-    (f"{H}/01/09506000134352/10/%E2%82%AC", "lot contains a character outside GS1 AI encodable set 82: '€'", "lot"),
-    (f"{H}/01/09506000134352/21/a%20b", "serial contains a character outside GS1 AI encodable set 82: ' '", "serial"),
+    (
+        f"{H}/01/09506000134352/10/%E2%82%AC",
+        "lot contains a character outside GS1 AI encodable set 82: '€'",
+        "lot",
+    ),
+    (
+        f"{H}/01/09506000134352/21/a%20b",
+        "serial contains a character outside GS1 AI encodable set 82: ' '",
+        "serial",
+    ),
     (f"{H}/01/09506000134352/21/a%2", "serial has a malformed percent-encoding", "serial"),
     (f"{H}/01/09506000134352/21/S1/10/L1", "AI 10 (lot) must come before AI 21 (serial)", "path"),
     (f"{H}/01/09506000134352/10/L1/10/L2", "AI 10 appears twice", "path"),
     (f"{H}/01/09506000134352/17/261231", "AI '17' is not a key qualifier", "path"),
     (f"{H}/01/09506000134352/10", "AI '10' has no value", "path"),
-    (f"{H}/01/09506000134352?linkType=gs1:recipeInfo", "linkType 'gs1:recipeInfo' is not supported", "linkType"),
-    (f"{H}/01/09506000134352?linkType=gs1:pip&linkType=gs1:epcis", "linkType appears more than once", "linkType"),
-    (f"ftp://x.example/01/09506000134352", "scheme must be http or https", "uri"),
+    (
+        f"{H}/01/09506000134352?linkType=gs1:recipeInfo",
+        "linkType 'gs1:recipeInfo' is not supported",
+        "linkType",
+    ),
+    (
+        f"{H}/01/09506000134352?linkType=gs1:pip&linkType=gs1:epcis",
+        "linkType appears more than once",
+        "linkType",
+    ),
+    ("ftp://x.example/01/09506000134352", "scheme must be http or https", "uri"),
     (f"{H}/01/09506000134352#top", "fragment", "uri"),
     (f"{H}/01/09506000134352/10/€", "must be percent-encoded: '€'", "uri"),
     (f"{H}//01/09506000134352", "empty segment", "path"),
@@ -103,7 +126,13 @@ def test_build_rejects_lot_outside_cset82() -> None:
 
 @pytest.mark.parametrize(
     ("body", "digit"),
-    [("950600013435", 2), ("01234567890", 5), ("9638507", 4), ("0950600013435", 2), ("629104150021", 3)],
+    [
+        ("950600013435", 2),
+        ("01234567890", 5),
+        ("9638507", 4),
+        ("0950600013435", 2),
+        ("629104150021", 3),
+    ],
 )
 def test_gtin_check_digit_matches_known_gtins(body: str, digit: int) -> None:
     assert gtin_check_digit(body) == digit
@@ -141,5 +170,7 @@ def test_linkset_lists_every_supported_link_type() -> None:
     entry = doc["linkset"][0]
     assert entry["anchor"] == "https://id.gs1.org/01/09506000134352/21/S1"
     for name in ("pip", "traceability", "epcis", "certificationInfo", "sustainabilityInfo"):
-        assert entry[f"https://gs1.org/voc/{name}"][0]["href"].startswith(f"{H}/01/09506000134352/21/S1")
+        assert entry[f"https://gs1.org/voc/{name}"][0]["href"].startswith(
+            f"{H}/01/09506000134352/21/S1"
+        )
     assert entry["https://gs1.org/voc/epcis"][0]["type"] == "application/ld+json"

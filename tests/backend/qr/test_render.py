@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import time
 import typing
@@ -68,7 +69,8 @@ def test_page_is_accessible_without_javascript() -> None:
         assert landmark in tags
     # Heading levels never skip (h1 → h2 → h3).
     levels = [int(t[1]) for t in tags if re.fullmatch(r"h[1-6]", t)]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
     for tag, attrs in outline.tags:
         if tag == "img":
             assert attrs.get("alt"), "every image has alt text"
@@ -131,7 +133,8 @@ def test_error_page_states_the_problem_and_escapes_it() -> None:
     assert "lot contains &#39;&lt;b&gt;&#39;" in html
     assert 'role="alert"' in html
     html404 = render_error_page(404, "No product found", "Nothing registered for 09506000134352")
-    assert "Error 404" in html404 and "Nothing registered" in html404
+    assert "Error 404" in html404
+    assert "Nothing registered" in html404
 
 
 def test_rendering_takes_a_few_milliseconds() -> None:
