@@ -8,7 +8,7 @@ free of business logic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -222,3 +222,35 @@ class ProductPage:
     @property
     def water_total_litres(self) -> Decimal:
         return sum((s.litres for s in self.water), Decimal(0))
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def public_dict(page: ProductPage) -> dict[str, object]:
+    """The page as JSON-ready data (the ``application/json`` representation of a link).
+
+    Decimals are strings so no precision is lost; the QR image is left out.
+    """
+    data = {f.name: getattr(page, f.name) for f in fields(page) if f.name != "qr_image_src"}
+    out = {
+        k: _jsonable(asdict(v) if is_dataclass(v) and not isinstance(v, type) else v)
+        for k, v in data.items()
+    }
+    for key in ("materials", "carbon", "water", "certifications", "journey"):
+        out[key] = [_jsonable(asdict(item)) for item in getattr(page, key)]
+    out["state"] = page.state.value
+    return out

@@ -14,11 +14,12 @@ import pytest
 
 from backend.paths import FRONTEND_STATIC, PROJECT_ROOT
 from backend.qr.render import render_error_page, render_product_page
-from backend.qr.view import Recall
+from backend.qr.view import Recall, Tamper
 from tests.backend.qr.factories import product_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+TAMPER = Tamper("passport document", "0x" + "aa" * 32, "0x" + "bb" * 32)
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)"
@@ -67,6 +68,7 @@ def server() -> Iterator[str]:
                     render_product_page(product_page()),
                 ),
                 "/recalled": (200, render_product_page(recalled)),
+                "/tampered": (200, render_product_page(product_page(tamper=TAMPER))),
                 "/bad": (
                     400,
                     render_error_page(
@@ -177,3 +179,14 @@ def test_invalid_link_page_states_what_is_wrong(server: str, tmp_path: Path) -> 
     assert "Error 400" in text
     assert "GTIN check digit should be 2, got 3" in text
     _chromium(f"{server}/bad", tmp_path, f"--screenshot={ARTIFACTS / 'qr-error-phone.png'}")
+
+
+def test_tampered_page_warns_before_anything_else(server: str, tmp_path: Path) -> None:
+    dom = _chromium(f"{server}/tampered", tmp_path, "--dump-dom")
+    text = _visible_text(dom)
+    warning = text.index("Data does not match the chain")
+    assert warning < text.index("Merino crew sweater")
+    assert "banner--verified" not in dom
+    assert "Verified on chain" not in text
+    assert "On-chain record (does not match this page)" in text
+    _chromium(f"{server}/tampered", tmp_path, f"--screenshot={ARTIFACTS / 'qr-tampered-phone.png'}")

@@ -153,3 +153,18 @@ def test_rendering_takes_a_few_milliseconds() -> None:
 )
 def test_format_number(value, places, text) -> None:
     assert format_number(value, places) == text
+
+
+def test_public_dict_is_json_and_mirrors_the_page() -> None:
+    import json
+
+    from backend.qr.view import public_dict
+
+    data = public_dict(product_page(recall=RECALL))
+    text = json.dumps(data)
+    assert data["state"] == "recalled"
+    assert data["carbon"][2]["legs"][0]["distance_km"] == "13100"
+    assert data["journey"][3]["customs"] == "held"
+    assert data["proof"]["block_number"] == 1842
+    assert "qr_image_src" not in data
+    assert not [k for k in re.findall(r'"(\w+)":', text) if FORBIDDEN.search(k) and k != "chain_id"]
