@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.qr.digital_link import (
+    CSET82,
     DigitalLink,
     build_digital_link,
     linkset,
@@ -174,3 +177,15 @@ def test_linkset_lists_every_supported_link_type() -> None:
             f"{H}/01/09506000134352/21/S1"
         )
     assert entry["https://gs1.org/voc/epcis"][0]["type"] == "application/ld+json"
+
+
+CSET82_TEXT = st.text(alphabet=sorted(CSET82), min_size=1, max_size=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=st.from_regex(r"\A[0-9]{13}\Z"), lot=CSET82_TEXT, serial=st.none() | CSET82_TEXT)
+def test_build_then_parse_round_trips_any_cset82_value(body: str, lot: str, serial) -> None:
+    gtin = body + str(gtin_check_digit(body))
+    link = build_digital_link(gtin, lot=lot, serial=serial)
+    assert parse_digital_link(link.uri(H)) == link
+    assert parse_digital_link(link.canonical) == link
