@@ -21,6 +21,7 @@ from backend.epcis.identifiers import (
     class_uri,
     item_uri,
     location_uri,
+    party_uri,
     sscc_uri,
 )
 from backend.epcis.vocabulary import MILESTONE_CBV, PACKING, UNPACKING, MilestoneCode
@@ -53,6 +54,22 @@ class BizTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class Party:
+    """A source or destination of a transfer: who owns or holds the goods, or where to.
+
+    ``kind`` is a CBV source/destination type: ``owning_party``, ``possessing_party``
+    (both identified by a party GLN) or ``location`` (a GLN-identified place).
+    """
+
+    kind: str
+    gln: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("owning_party", "possessing_party", "location"):
+            raise EpcisError(f"unknown source/destination type {self.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class MilestoneEvent:
     """A shipment milestone observed for some items (→ ObjectEvent, action OBSERVE)."""
 
@@ -63,6 +80,8 @@ class MilestoneEvent:
     quantities: tuple[Quantity, ...] = ()
     biz_location: Location | None = None
     transactions: tuple[BizTransaction, ...] = ()
+    sources: tuple[Party, ...] = ()
+    destinations: tuple[Party, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +127,17 @@ def _transactions(transactions: Sequence[BizTransaction]) -> list[dict[str, str]
     return [{"bizTransaction": t.uri, "type": t.kind} for t in transactions]
 
 
+def _parties(parties: Sequence[Party], key: str, style: IdStyle, gcp: int) -> list[dict]:
+    out = []
+    for p in parties:
+        if p.kind == "location":
+            uri = location_uri(Location(p.gln), style, gcp_length=gcp)
+        else:
+            uri = party_uri(p.gln, style, gcp_length=gcp)
+        out.append({key: uri, "type": p.kind})
+    return out
+
+
 def event_json(event: SupplyEvent, *, style: IdStyle, gcp_length: int = 7) -> dict[str, Any]:
     """One EPCIS 2.0 event (JSON-LD, bare CBV terms) with its hash id as ``eventID``."""
     if not event.items and not event.quantities:
@@ -141,6 +171,11 @@ def event_json(event: SupplyEvent, *, style: IdStyle, gcp_length: int = 7) -> di
         out["bizLocation"] = {"id": location_uri(biz_location, style, gcp_length=gcp_length)}
     if event.transactions:
         out["bizTransactionList"] = _transactions(event.transactions)
+    if isinstance(event, MilestoneEvent):
+        if event.sources:
+            out["sourceList"] = _parties(event.sources, "source", style, gcp_length)
+        if event.destinations:
+            out["destinationList"] = _parties(event.destinations, "destination", style, gcp_length)
     return {"eventID": event_hash_id(out), **out}
 
 

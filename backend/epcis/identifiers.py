@@ -95,6 +95,15 @@ def location_uri(location: Location, style: IdStyle, *, gcp_length: int = 7) -> 
     return f"urn:epc:id:sgln:{body[:gcp_length]}.{body[gcp_length:]}.{ext}"
 
 
+def party_uri(gln: str, style: IdStyle, *, gcp_length: int = 7) -> str:
+    """A party (company, customs authority, carrier) by its party GLN (PGLN)."""
+    _valid_key(gln, 13, "GLN")
+    if style is IdStyle.DIGITAL_LINK:
+        return f"{CANONICAL_HOST}/417/{gln}"
+    _check_gcp_length(gcp_length, 12)
+    return f"urn:epc:id:pgln:{gln[:gcp_length]}.{gln[gcp_length:12]}"
+
+
 def sscc_uri(sscc: str, style: IdStyle, *, gcp_length: int = 7) -> str:
     """Logistic unit id (container, pallet): SSCC-18."""
     _valid_key(sscc, 18, "SSCC")
@@ -111,8 +120,10 @@ _SGTIN = re.compile(r"^urn:epc:id:sgtin:(\d{6,12})\.(\d{1,7})\.(.{1,60})$")
 _LGTIN = re.compile(r"^urn:epc:class:lgtin:(\d{6,12})\.(\d{1,7})\.(.{1,60})$")
 _SGLN = re.compile(r"^urn:epc:id:sgln:(\d{6,12})\.(\d{0,6})\.(.{1,60})$")
 _SSCC = re.compile(r"^urn:epc:id:sscc:(\d{6,12})\.(\d{5,11})$")
+_PGLN = re.compile(r"^urn:epc:id:pgln:(\d{6,12})\.(\d{0,6})$")
 _DL_414 = re.compile(r"^/414/(\d{13})(?:/254/([^/]+))?/?$")
 _DL_00 = re.compile(r"^/00/(\d{18})/?$")
+_DL_417 = re.compile(r"^/417/(\d{13})/?$")
 
 
 def _dl_value(escaped_urn_value: str) -> str:
@@ -144,12 +155,17 @@ def canonical_dl(uri: str) -> str | None:
         gcp, ref = m.groups()
         body = ref[0] + gcp + ref[1:]
         return f"{CANONICAL_HOST}/00/{body}{gtin_check_digit(body)}"
+    if m := _PGLN.match(uri):
+        body = m.group(1) + m.group(2)
+        return f"{CANONICAL_HOST}/417/{body}{gtin_check_digit(body)}" if len(body) == 12 else None
     if not uri.startswith(("https://", "http://")):
         return None
     path = urlsplit(uri).path
     if m := _DL_414.search(path):
         gln, ext = m.groups()
         return f"{CANONICAL_HOST}/414/{gln}" + (f"/254/{ext}" if ext else "")
+    if m := _DL_417.search(path):
+        return f"{CANONICAL_HOST}/417/{m.group(1)}"
     if m := _DL_00.search(path):
         return f"{CANONICAL_HOST}/00/{m.group(1)}"
     try:

@@ -16,13 +16,14 @@ from backend.epcis.document import (
     BizTransaction,
     MilestoneEvent,
     PackingEvent,
+    Party,
     Quantity,
     epcis_document,
     event_json,
     schema_errors,
 )
 from backend.epcis.errors import EpcisError, IdentifierError, SchemaError
-from backend.epcis.hashing import event_hash_id
+from backend.epcis.hashing import event_hash_id, pre_hash_string
 from backend.epcis.identifiers import IdStyle, Location, canonical_dl, item_uri, location_uri
 from backend.epcis.vocabulary import MILESTONE_CBV, MilestoneCode
 from backend.qr.digital_link import build_digital_link
@@ -39,8 +40,21 @@ FACTORY = Location("9506000134376")
 DOCK = Location("9506000134376", "DOCK-3")
 LA_PORT = Location(with_check_digit("061414100001"))
 SSCC = with_check_digit("09506000134350001")
+SELLER = "9506000134376"
+CARRIER = with_check_digit("950600099999")
+BUYER = with_check_digit("061414100002")
 BOL = BizTransaction("bol", "9506000134376", "BOL-778")
 PO = BizTransaction("po", "9506000134376", "PO-1")
+
+
+_SOURCES = {
+    MilestoneCode.PICKED_UP: (Party("owning_party", SELLER), Party("possessing_party", CARRIER)),
+    MilestoneCode.EXPORT_CLEARED: (Party("possessing_party", CARRIER),),
+}
+_DESTINATIONS = {
+    MilestoneCode.PICKED_UP: (Party("owning_party", BUYER), Party("location", LA_PORT.gln)),
+    MilestoneCode.DELIVERED: (Party("possessing_party", BUYER),),
+}
 
 
 def _journey() -> list[MilestoneEvent | PackingEvent]:
@@ -59,6 +73,8 @@ def _journey() -> list[MilestoneEvent | PackingEvent]:
                 quantities=(Quantity(LOT, Decimal(12)), Quantity(LOT, Decimal("4.5"), "KGM")),
                 biz_location=DOCK if i == 0 else None,
                 transactions=(PO, BOL) if i % 2 else (BOL,),
+                sources=_SOURCES.get(code, ()),
+                destinations=_DESTINATIONS.get(code, ()),
             )
         )
     events.append(
@@ -81,11 +97,34 @@ def test_document_validates_against_gs1_schema(style: IdStyle) -> None:
     assert events[-1]["action"] == "DELETE"
 
 
+def _reference_pre_hashes(document: dict) -> list[str]:
+    events = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))
+    return hash_generator.derive_prehashes_from_events(events)
+
+
+def _destination_first(pre_hash: str) -> str:
+    # The reference implementation writes destinationList before sourceList; the CBV 2.0
+    # canonical property order (sourceList = 21, destinationList = 22) puts source first.
+    head, sep, rest = pre_hash.partition("sourceList")
+    sources, _, destinations = rest.partition("destinationList")
+    return head + "destinationList" + destinations + sep + sources
+
+
 @pytest.mark.parametrize("style", list(IdStyle))
 def test_event_hash_ids_match_the_reference_implementation(style: IdStyle) -> None:
     document = epcis_document(_journey(), style=style)
-    ours = [e["eventID"] for e in document["epcisBody"]["eventList"]]
-    assert ours == _reference_hashes(document)
+    events = document["epcisBody"]["eventList"]
+    ours = [e["eventID"] for e in events]
+    reference = _reference_hashes(document)
+    both_lists = [i for i, e in enumerate(events) if "sourceList" in e and "destinationList" in e]
+    assert len(both_lists) == 1
+    assert sum("sourceList" in e or "destinationList" in e for e in events) == 3
+    for i, (mine, theirs) in enumerate(zip(ours, reference, strict=True)):
+        if i not in both_lists:
+            assert mine == theirs, events[i]["bizStep"]
+    # With both lists present the only difference is their order (see docs/epcis.md).
+    i = both_lists[0]
+    assert _destination_first(pre_hash_string(events[i])) == _reference_pre_hashes(document)[i]
     assert len(set(ours)) == len(ours)
 
 
@@ -172,6 +211,7 @@ def test_vendored_schema_is_the_recorded_file() -> None:
             "https://id.gs1.org/01/09506000134352/21/S",
         ),
         ("https://id.gs1.org/00/095060001343500019", "https://id.gs1.org/00/095060001343500019"),
+        ("urn:epc:id:pgln:9506000.13437", "https://id.gs1.org/417/9506000134376"),
         ("urn:epcglobal:cbv:bt:9506000134376:BOL-1", None),
     ],
 )
