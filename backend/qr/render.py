@@ -9,6 +9,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from backend.qr.digital_link import DigitalLink
+from backend.qr.errors import DigitalLinkError
 from backend.qr.view import ProductPage
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -76,5 +78,24 @@ def render_error_page(
         status_title=_STATUS_TITLES.get(status, "Error"),
         title=title,
         detail=detail,
+        static_base=static_base,
+    )
+
+
+def render_invalid_link_page(
+    error: DigitalLinkError, *, static_base: str = DEFAULT_STATIC_BASE
+) -> str:
+    """The 400 page for a link that failed to parse; the error's message is the detail."""
+    return render_error_page(
+        400, "This is not a valid product link", error.message, static_base=static_base
+    )
+
+
+def render_not_found_page(link: DigitalLink, *, static_base: str = DEFAULT_STATIC_BASE) -> str:
+    """The 404 page for a well-formed link with no published passport."""
+    return render_error_page(
+        404,
+        "No product passport for this code",
+        f"Nothing is registered for {link.hri}.",
         static_base=static_base,
     )

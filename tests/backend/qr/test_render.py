@@ -168,3 +168,18 @@ def test_public_dict_is_json_and_mirrors_the_page() -> None:
     assert data["proof"]["block_number"] == 1842
     assert "qr_image_src" not in data
     assert not [k for k in re.findall(r'"(\w+)":', text) if FORBIDDEN.search(k) and k != "chain_id"]
+
+
+def test_invalid_link_and_not_found_pages_come_from_the_parse_result() -> None:
+    from backend.qr.digital_link import build_digital_link, parse_digital_link
+    from backend.qr.errors import DigitalLinkError
+    from backend.qr.render import render_invalid_link_page, render_not_found_page
+
+    with pytest.raises(DigitalLinkError) as info:
+        parse_digital_link("https://waymark.example/01/09506000134353")
+    html = render_invalid_link_page(info.value)
+    assert "Error 400" in html
+    assert "GTIN check digit should be 2, got 3" in html
+    html = render_not_found_page(build_digital_link("9506000134352", lot="A&B"))
+    assert "Error 404" in html
+    assert "(01) 09506000134352 (10) A&amp;B" in html
