@@ -19,6 +19,7 @@ from tests.backend.qr.factories import product_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+SERVED: list[str] = []
 TAMPER = Tamper("passport document", "0x" + "aa" * 32, "0x" + "bb" * 32)
 
 pytestmark = pytest.mark.skipif(
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.skipif(
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     pages: dict[str, tuple[int, str]] = {}
+    served: list[str] = []  # "<status> <path>" of each answered request
 
     def do_GET(self) -> None:
         if self.path in self.pages:
@@ -44,6 +46,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
             return
         self.send_error(404)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.served.append(f"{int(code)} {self.path}")
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -62,6 +67,7 @@ def server() -> Iterator[str]:
         "Handler",
         (_Handler,),
         {
+            "served": SERVED,
             "pages": {
                 "/01/09506000134352/10/LOT-2026%2F11/21/SN0001": (
                     200,
@@ -77,7 +83,7 @@ def server() -> Iterator[str]:
                         "GTIN check digit should be 2, got 3",
                     ),
                 ),
-            }
+            },
         },
     )
     factory = functools.partial(handler, directory=str(FRONTEND_STATIC))
@@ -162,12 +168,13 @@ def test_product_page_shows_passport_carbon_working_and_timeline_on_a_phone(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_stylesheet_is_served_and_applied(server: str, tmp_path: Path) -> None:
-    # The banner colour comes from qr.css: if the stylesheet failed to load, chromium's
-    # layout would differ; the dumped DOM keeps the link, so probe the CSS itself.
-    css = (FRONTEND_STATIC / "qr.css").read_text()
-    assert ".banner--recalled" in css
+def test_recalled_page_loads_its_stylesheet_and_shows_the_recall(
+    server: str, tmp_path: Path
+) -> None:
+    SERVED.clear()
     dom = _chromium(f"{server}/recalled", tmp_path, "--dump-dom")
+    assert "200 /recalled" in SERVED
+    assert "200 /qr.css" in SERVED  # the browser fetched /static/qr.css and got it
     assert 'class="banner banner--recalled"' in dom
     assert "Button may detach" in _visible_text(dom)
     _chromium(f"{server}/recalled", tmp_path, f"--screenshot={ARTIFACTS / 'qr-recalled-phone.png'}")
