@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 # The C keccak (safe-pysha3) called directly: the tree hashes ~2n times and
 # eth-hash's dispatch wrapper costs more than the hash itself at this size.
@@ -74,7 +75,7 @@ def build(leaves: Sequence[bytes]) -> MerkleTree:
     # Leaf i (in sorted order) sits at size - 1 - i: the array's tail, reversed.
     index = dict(zip(ordered, range(size - 1, n - 2, -1), strict=True))
     if len(index) != n:
-        dup = next(a for a, b in zip(ordered, ordered[1:], strict=False) if a == b)
+        dup = next(a for a, b in pairwise(ordered) if a == b)
         raise ValueError(f"duplicate leaf 0x{dup.hex()}")
     tree: list[bytes] = [b""] * (n - 1) + ordered[::-1]
     k = keccak_256
