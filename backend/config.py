@@ -78,11 +78,10 @@ class Settings(BaseSettings):
             else:
                 raise ValueError("WAYMARK_RPC_URL is required when WAYMARK_CHAIN_BACKEND=rpc")
         if (
-            self.environment == "production" or self.chain_backend == "rpc"
-        ) and self.admin_token.get_secret_value() == DEFAULT_ADMIN_TOKEN:
-            raise ValueError(
-                "WAYMARK_ADMIN_TOKEN must be set to a secret value in production and on rpc chains"
-            )
+            self.environment == "production"
+            and self.admin_token.get_secret_value() == DEFAULT_ADMIN_TOKEN
+        ):
+            raise ValueError("WAYMARK_ADMIN_TOKEN must be set to a secret value in production")
         if self.chain_backend == "rpc":
             key = self.relayer_private_key
             if key is None:
