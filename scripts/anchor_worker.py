@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.anchoring.service import requeue_failed
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import deployments as deployments_mod
 from backend.chain import make_chain
@@ -31,6 +32,11 @@ def main() -> int:
     parser.add_argument("--registry", help="AnchorRegistry address (default: from the manifest)")
     parser.add_argument("--indexer", action="store_true", help="also run the chain indexer")
     parser.add_argument("--migrate", action="store_true", help="upgrade the schema first")
+    parser.add_argument(
+        "--requeue-failed",
+        action="store_true",
+        help="send the events of failed batches back to pending, then exit",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -39,6 +45,10 @@ def main() -> int:
     if args.migrate:
         migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
+    if args.requeue_failed:
+        with sessions() as session:
+            print(f"re-queued {requeue_failed(session)} events", flush=True)
+        return 0
     deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
     registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
     worker = AnchorWorker(sessions=sessions, chain=chain, registry=registry, settings=settings)

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, Hash32, UTCDateTime, utcnow
 
-# built → sent → anchored → final; orphaned when a reorg dropped its anchor.
-BATCH_STATUSES = ("built", "sent", "anchored", "final", "orphaned")
+# built → anchored → final; orphaned when a reorg dropped its anchor (its events
+# are re-queued); failed when the anchor call reverted for good (operator action).
+BATCH_STATUSES = ("built", "anchored", "final", "orphaned", "failed")
 
 
 class AnchorBatch(Base):

@@ -145,6 +145,14 @@ def requeue_batch(session: Session, batch: AnchorBatch) -> int:
     return len(ids)
 
 
+def requeue_failed(session: Session) -> int:
+    """Send the events of every failed batch back to pending (after fixing the cause)."""
+    batches = session.scalars(select(AnchorBatch).where(AnchorBatch.status == "failed")).all()
+    count = sum(requeue_batch(session, b) for b in batches)
+    session.commit()
+    return count
+
+
 class AnchorHandler:
     """Relay handler for ``anchor`` requests (one per batch)."""
 
@@ -175,6 +183,8 @@ class AnchorHandler:
 
     def on_mined(self, session: Session, request: RelayRequest, mined: Mined) -> None:
         batch = self._batch(session, request)
+        if batch.status == "orphaned":  # the indexer re-queued it meanwhile
+            return
         batch.status = "anchored"
         batch.tx_hash = mined.tx_hash
         batch.block_number = mined.block_number
@@ -184,6 +194,8 @@ class AnchorHandler:
 
     def on_final(self, session: Session, request: RelayRequest) -> None:
         batch = self._batch(session, request)
+        if batch.status != "anchored":
+            return
         batch.status = "final"
         batch.final_at = utcnow()
         self._set_events(session, batch, "final")
@@ -192,8 +204,12 @@ class AnchorHandler:
         requeue_batch(session, self._batch(session, request))
 
     def on_failed(self, session: Session, request: RelayRequest, error: str) -> None:
-        log.error("anchor of batch %s failed: %s; re-queueing its events", request.ref_id, error)
-        requeue_batch(session, self._batch(session, request))
+        # A revert other than "already anchored" (e.g. the relayer lost
+        # ANCHORER_ROLE) will not heal by retrying: park the batch for an
+        # operator (``requeue_failed``) instead of re-batching in a hot loop.
+        batch = self._batch(session, request)
+        batch.status = "failed"
+        log.error("anchor of batch %s failed: %s", batch.id, error)
 
     @staticmethod
     def _set_events(session: Session, batch: AnchorBatch, status: str) -> None:

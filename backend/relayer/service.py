@@ -191,6 +191,11 @@ class Relayer:
                 except ChainError as exc:
                     log.warning("relay %s: %s", req.id, exc)
                     self._backoff(session, req, exc)
+                except Exception as exc:
+                    # Node-specific send errors (nonce too low, replacement
+                    # underpriced, …) arrive as plain exceptions: retry later.
+                    log.warning("relay %s: unexpected error: %r", req.id, exc)
+                    self._backoff(session, req, exc)
                 changed += req.status != before
                 self._release(session, req)
         return changed

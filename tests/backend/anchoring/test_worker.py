@@ -157,3 +157,28 @@ def test_health_reports_anchoring_backlog(api: TestClient) -> None:
     assert body["anchoring"]["pending"] == 3
     _worker(api).run_until_idle()
     assert api.get("/health").json()["anchoring"]["backlog"] == 0
+
+
+def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
+    api: TestClient, tester: ChainClient
+) -> None:
+    from backend.anchoring.service import requeue_failed
+
+    acme = make_org(api, "acme")
+    events = _post(api, acme, 3)
+    registry = _registry(api, tester)
+    role = tester.call(registry.contract, "ANCHORER_ROLE")
+    tester.transact(registry.contract, "revokeRole", role, tester.address)
+    worker = _worker(api)
+    worker.step()
+    worker.step()
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalars(select(AnchorBatch.status)).all() == ["failed"]
+        req = session.scalars(select(RelayRequest)).one()
+        assert "AccessControlUnauthorizedAccount" in (req.last_error or "")
+    assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["event"]["status"] == "batched"
+    tester.transact(registry.contract, "grantRole", role, tester.address)
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert requeue_failed(session) == 3
+    worker.run_until_idle()
+    assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["on_chain"] is True
