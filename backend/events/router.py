@@ -54,7 +54,7 @@ def post_batch(
     # Serialised directly: the result is built from validated values, and
     # re-validating thousands of items against response_model costs more
     # than verifying their signatures.
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(service.to_json(result), media_type="application/json")
 
 
 @router.get("", response_model=list[SupplyEventPublic])

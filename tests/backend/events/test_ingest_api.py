@@ -17,6 +17,7 @@ from backend.chain.typed_data.events import (
     location_bytes,
 )
 from backend.events.models import Outbox, SupplyEvent
+from backend.events.schemas import BatchResult
 from tests.backend.factories import domain_of, make_org, signed_event
 
 
@@ -132,7 +133,10 @@ def test_batch_reports_each_item_and_stores_duplicates_once(api: TestClient) -> 
     resp = api.post("/v1/events/batch", json={"events": items}, headers=acme.writer)
     assert resp.status_code == 200, resp.text
     out = resp.json()
+    BatchResult.model_validate(out)  # the documented response schema
     assert (out["accepted"], out["rejected"]) == (6, 1)
+    single = api.post("/v1/events", json=good[1], headers=acme.writer).json()
+    assert single == out["results"][1]["event"]
     assert out["results"][5]["event"] == out["results"][0]["event"]
     assert out["results"][6]["status"] == "rejected"
     assert out["results"][6]["error"] == "forbidden"
