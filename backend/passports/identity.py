@@ -49,6 +49,8 @@ def normalise_gtin(gtin: str) -> str:
     if not isinstance(gtin, str):
         raise GtinInvalid(f"GTIN must be a string of digits, got {type(gtin).__name__}")
     value = gtin.strip()
+    if not value:
+        raise GtinInvalid("GTIN is empty")
     if not value.isascii() or not value.isdigit():
         raise GtinInvalid(f"GTIN {gtin!r} must contain digits only")
     if len(value) not in GTIN_LENGTHS:
