@@ -43,6 +43,21 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
         "uint64 validUntil,uint256 nonce,uint256 deadline)"
     );
 
+    bytes32 public constant RECALL_TYPEHASH = keccak256(
+        "RecallPassport(address issuer,bytes32 passportId,uint16 reasonCode,string reason,uint256 nonce,"
+        "uint256 deadline)"
+    );
+
+    bytes32 public constant REVOKE_TYPEHASH = keccak256(
+        "RevokePassport(address issuer,bytes32 passportId,uint16 reasonCode,string reason,uint256 nonce,"
+        "uint256 deadline)"
+    );
+
+    bytes32 public constant REVOKE_ATTESTATION_TYPEHASH = keccak256(
+        "RevokeAttestation(address certifier,bytes32 attestationId,uint16 reasonCode,string reason,"
+        "uint256 nonce,uint256 deadline)"
+    );
+
     uint16 private constant _MAX_BPS = 10_000;
 
     mapping(bytes32 passportId => Passport) private _passports;
@@ -103,28 +118,60 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
 
     /// @inheritdoc IProductPassportRegistry
     function recall(bytes32 passportId, uint16 reasonCode, string calldata reason) external {
-        Passport storage passport = _existing(passportId);
-        _requireIssuer(passportId, passport, msg.sender);
-        if (passport.status != PassportStatus.Active) revert PassportInvalidStatus(passportId, passport.status);
-        if (reasonCode == 0) revert PassportReasonCodeZero(passportId);
-        passport.status = PassportStatus.Recalled;
-        passport.reasonCode = reasonCode;
-        passport.statusChangedAt = uint40(_now());
-        emit PassportRecalled(passportId, msg.sender, reasonCode, keccak256(bytes(reason)), reason);
+        _recall(passportId, reasonCode, reason, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassportRegistry
+    function recallWithSig(
+        bytes32 passportId,
+        uint16 reasonCode,
+        string calldata reason,
+        address issuer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                RECALL_TYPEHASH,
+                issuer,
+                passportId,
+                reasonCode,
+                keccak256(bytes(reason)),
+                _useNonce(issuer),
+                deadline
+            )
+        );
+        _checkSignature(issuer, structHash, deadline, signature);
+        _recall(passportId, reasonCode, reason, issuer);
     }
 
     /// @inheritdoc IProductPassportRegistry
     function revoke(bytes32 passportId, uint16 reasonCode, string calldata reason) external {
-        Passport storage passport = _existing(passportId);
-        if (msg.sender != passport.issuer && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert PassportNotIssuer(passportId, msg.sender, passport.issuer);
-        }
-        if (passport.status == PassportStatus.Revoked) revert PassportInvalidStatus(passportId, passport.status);
-        if (reasonCode == 0) revert PassportReasonCodeZero(passportId);
-        passport.status = PassportStatus.Revoked;
-        passport.reasonCode = reasonCode;
-        passport.statusChangedAt = uint40(_now());
-        emit PassportRevoked(passportId, msg.sender, reasonCode, keccak256(bytes(reason)), reason);
+        _revoke(passportId, reasonCode, reason, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassportRegistry
+    function revokeWithSig(
+        bytes32 passportId,
+        uint16 reasonCode,
+        string calldata reason,
+        address issuer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                REVOKE_TYPEHASH,
+                issuer,
+                passportId,
+                reasonCode,
+                keccak256(bytes(reason)),
+                _useNonce(issuer),
+                deadline
+            )
+        );
+        _checkSignature(issuer, structHash, deadline, signature);
+        _revoke(passportId, reasonCode, reason, issuer);
     }
 
     // -- attestations --------------------------------------------------------
@@ -161,16 +208,31 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
 
     /// @inheritdoc IProductPassportRegistry
     function revokeAttestation(bytes32 attestationId, uint16 reasonCode, string calldata reason) external {
-        Attestation storage attestation = _attestations[attestationId];
-        if (attestation.certifier == address(0)) revert PassportAttestationUnknown(attestationId);
-        if (attestation.certifier != msg.sender) {
-            revert PassportAttestationNotCertifier(attestationId, msg.sender, attestation.certifier);
-        }
-        if (attestation.revokedAt != 0) revert PassportAttestationAlreadyRevoked(attestationId, attestation.revokedAt);
-        attestation.revokedAt = uint64(_now());
-        emit AttestationRevoked(
-            attestationId, attestation.passportId, msg.sender, reasonCode, keccak256(bytes(reason)), reason
+        _revokeAttestation(attestationId, reasonCode, reason, msg.sender);
+    }
+
+    /// @inheritdoc IProductPassportRegistry
+    function revokeAttestationWithSig(
+        bytes32 attestationId,
+        uint16 reasonCode,
+        string calldata reason,
+        address certifier,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                REVOKE_ATTESTATION_TYPEHASH,
+                certifier,
+                attestationId,
+                reasonCode,
+                keccak256(bytes(reason)),
+                _useNonce(certifier),
+                deadline
+            )
         );
+        _checkSignature(certifier, structHash, deadline, signature);
+        _revokeAttestation(attestationId, reasonCode, reason, certifier);
     }
 
     // -- views ---------------------------------------------------------------
@@ -258,6 +320,43 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
             content.carbonGramsCO2e,
             content.waterLitres
         );
+    }
+
+    function _recall(bytes32 passportId, uint16 reasonCode, string calldata reason, address by) private {
+        Passport storage passport = _existing(passportId);
+        _requireIssuer(passportId, passport, by);
+        if (passport.status != PassportStatus.Active) revert PassportInvalidStatus(passportId, passport.status);
+        if (reasonCode == 0) revert PassportReasonCodeZero(passportId);
+        passport.status = PassportStatus.Recalled;
+        passport.reasonCode = reasonCode;
+        passport.statusChangedAt = uint40(_now());
+        emit PassportRecalled(passportId, by, reasonCode, keccak256(bytes(reason)), reason);
+    }
+
+    function _revoke(bytes32 passportId, uint16 reasonCode, string calldata reason, address by) private {
+        Passport storage passport = _existing(passportId);
+        if (by != passport.issuer && !hasRole(DEFAULT_ADMIN_ROLE, by)) {
+            revert PassportNotIssuer(passportId, by, passport.issuer);
+        }
+        if (passport.status == PassportStatus.Revoked) revert PassportInvalidStatus(passportId, passport.status);
+        if (reasonCode == 0) revert PassportReasonCodeZero(passportId);
+        passport.status = PassportStatus.Revoked;
+        passport.reasonCode = reasonCode;
+        passport.statusChangedAt = uint40(_now());
+        emit PassportRevoked(passportId, by, reasonCode, keccak256(bytes(reason)), reason);
+    }
+
+    function _revokeAttestation(bytes32 attestationId, uint16 reasonCode, string calldata reason, address by)
+        private
+    {
+        Attestation storage attestation = _attestations[attestationId];
+        if (attestation.certifier == address(0)) revert PassportAttestationUnknown(attestationId);
+        if (attestation.certifier != by) {
+            revert PassportAttestationNotCertifier(attestationId, by, attestation.certifier);
+        }
+        if (attestation.revokedAt != 0) revert PassportAttestationAlreadyRevoked(attestationId, attestation.revokedAt);
+        attestation.revokedAt = uint64(_now());
+        emit AttestationRevoked(attestationId, attestation.passportId, by, reasonCode, keccak256(bytes(reason)), reason);
     }
 
     function _attest(AttestationRequest calldata request, address certifier, uint256 nonce)

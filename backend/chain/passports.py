@@ -16,6 +16,9 @@ from backend.chain.typed_data.passports import (
     AMEND_PASSPORT,
     ATTEST,
     ISSUE_PASSPORT,
+    RECALL_PASSPORT,
+    REVOKE_ATTESTATION,
+    REVOKE_PASSPORT,
     content_message,
 )
 
@@ -251,6 +254,67 @@ class PassportRegistryClient:
         message = self.attest_message(request, certifier, deadline)
         return eip712.sign(key, self.domain(), ATTEST, message)
 
+    def sign_recall(
+        self,
+        key: str | bytes,
+        passport_id: bytes,
+        reason_code: int,
+        reason: str,
+        issuer: str,
+        deadline: int,
+    ) -> bytes:
+        message = self._reason_message(
+            "issuer", issuer, "passportId", passport_id, reason_code, reason, deadline
+        )
+        return eip712.sign(key, self.domain(), RECALL_PASSPORT, message)
+
+    def sign_revoke(
+        self,
+        key: str | bytes,
+        passport_id: bytes,
+        reason_code: int,
+        reason: str,
+        issuer: str,
+        deadline: int,
+    ) -> bytes:
+        message = self._reason_message(
+            "issuer", issuer, "passportId", passport_id, reason_code, reason, deadline
+        )
+        return eip712.sign(key, self.domain(), REVOKE_PASSPORT, message)
+
+    def sign_revoke_attestation(
+        self,
+        key: str | bytes,
+        attestation_id: bytes,
+        reason_code: int,
+        reason: str,
+        certifier: str,
+        deadline: int,
+    ) -> bytes:
+        message = self._reason_message(
+            "certifier", certifier, "attestationId", attestation_id, reason_code, reason, deadline
+        )
+        return eip712.sign(key, self.domain(), REVOKE_ATTESTATION, message)
+
+    def _reason_message(
+        self,
+        actor_field: str,
+        actor: str,
+        subject_field: str,
+        subject: bytes,
+        reason_code: int,
+        reason: str,
+        deadline: int,
+    ) -> dict[str, Any]:
+        return {
+            actor_field: actor,
+            subject_field: subject,
+            "reasonCode": int(reason_code),
+            "reason": reason,
+            "nonce": self.nonce(actor),
+            "deadline": deadline,
+        }
+
     # -- writes ------------------------------------------------------------
 
     def issue(self, passport_id: bytes, content: PassportContent) -> TxResult:
@@ -304,8 +368,48 @@ class PassportRegistryClient:
     def recall(self, passport_id: bytes, reason_code: int, reason: str) -> TxResult:
         return self.chain.transact(self.contract, "recall", passport_id, int(reason_code), reason)
 
+    def recall_signed(
+        self,
+        passport_id: bytes,
+        reason_code: int,
+        reason: str,
+        issuer: str,
+        deadline: int,
+        signature: bytes,
+    ) -> TxResult:
+        return self.chain.transact(
+            self.contract,
+            "recallWithSig",
+            passport_id,
+            int(reason_code),
+            reason,
+            issuer,
+            deadline,
+            signature,
+        )
+
     def revoke(self, passport_id: bytes, reason_code: int, reason: str) -> TxResult:
         return self.chain.transact(self.contract, "revoke", passport_id, int(reason_code), reason)
+
+    def revoke_signed(
+        self,
+        passport_id: bytes,
+        reason_code: int,
+        reason: str,
+        issuer: str,
+        deadline: int,
+        signature: bytes,
+    ) -> TxResult:
+        return self.chain.transact(
+            self.contract,
+            "revokeWithSig",
+            passport_id,
+            int(reason_code),
+            reason,
+            issuer,
+            deadline,
+            signature,
+        )
 
     def attest(self, request: AttestationRequest) -> TxResult:
         """Record an attestation as the sending certifier; the id is in ``AttestationRecorded``."""
@@ -321,6 +425,26 @@ class PassportRegistryClient:
     def revoke_attestation(self, attestation_id: bytes, reason_code: int, reason: str) -> TxResult:
         return self.chain.transact(
             self.contract, "revokeAttestation", attestation_id, int(reason_code), reason
+        )
+
+    def revoke_attestation_signed(
+        self,
+        attestation_id: bytes,
+        reason_code: int,
+        reason: str,
+        certifier: str,
+        deadline: int,
+        signature: bytes,
+    ) -> TxResult:
+        return self.chain.transact(
+            self.contract,
+            "revokeAttestationWithSig",
+            attestation_id,
+            int(reason_code),
+            reason,
+            certifier,
+            deadline,
+            signature,
         )
 
     # -- reads -------------------------------------------------------------

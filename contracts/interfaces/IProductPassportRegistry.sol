@@ -252,10 +252,32 @@ interface IProductPassportRegistry {
     ) external returns (uint32 version);
 
     /// @notice Mark the product recalled (issuer only); the passport stays readable and amendable.
+    /// @dev `reasonCode` values are listed in docs/passports.md (1 safety hazard, 2 regulatory, ...).
     function recall(bytes32 passportId, uint16 reasonCode, string calldata reason) external;
+
+    /// @notice Recall on behalf of `issuer` with its EIP-712 `RecallPassport` signature.
+    function recallWithSig(
+        bytes32 passportId,
+        uint16 reasonCode,
+        string calldata reason,
+        address issuer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice Withdraw the passport for good (issuer or admin).
     function revoke(bytes32 passportId, uint16 reasonCode, string calldata reason) external;
+
+    /// @notice Revoke on behalf of `issuer` (the passport's issuer or an admin) with its
+    ///         EIP-712 `RevokePassport` signature.
+    function revokeWithSig(
+        bytes32 passportId,
+        uint16 reasonCode,
+        string calldata reason,
+        address issuer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice Record an attestation as the caller, who must hold CERTIFIER_ROLE.
     /// @dev Consumes the caller's nonce; the id is
@@ -270,8 +292,19 @@ interface IProductPassportRegistry {
         bytes calldata signature
     ) external returns (bytes32 attestationId);
 
-    /// @notice Withdraw an attestation (its certifier only).
+    /// @notice Withdraw an attestation (its certifier only). The certifier needs no role for
+    ///         this: a certifier whose role was withdrawn can still withdraw its statements.
     function revokeAttestation(bytes32 attestationId, uint16 reasonCode, string calldata reason) external;
+
+    /// @notice Revoke on behalf of `certifier` with its EIP-712 `RevokeAttestation` signature.
+    function revokeAttestationWithSig(
+        bytes32 attestationId,
+        uint16 reasonCode,
+        string calldata reason,
+        address certifier,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice Head record of a passport; `status == None` when unknown.
     function passportOf(bytes32 passportId) external view returns (Passport memory);

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
 
 from backend.chain import ChainClient
 from backend.chain.deployments import Deployment
@@ -366,8 +367,6 @@ def test_recall_marks_passport_recalled_and_it_stays_amendable(
     assert event.args["reasonCode"] == ReasonCode.SAFETY_HAZARD
     assert event.args["reason"] == reason
     assert event.args["by"] == brand.address
-    from eth_hash.auto import keccak
-
     assert event.args["reasonHash"] == keccak(reason.encode())
     head = as_brand.passport(PID)
     assert head is not None
@@ -418,6 +417,50 @@ def test_revoke_reverts_for_a_stranger(
         "PassportNotIssuer", passportId=PID, account=stranger.address, issuer=brand.address
     ):
         registry.as_account(stranger).revoke(PID, ReasonCode.OTHER, "no")
+
+
+def test_recall_and_revoke_with_sig_are_relayed_for_the_issuer(
+    registry: PassportRegistryClient, brand: LocalAccount, issued: PassportContent
+) -> None:
+    deadline = _deadline(registry)
+    reason = "Mould found in lot TH2611-07"
+    signature = registry.sign_recall(
+        brand.key, PID, ReasonCode.QUALITY_DEFECT, reason, brand.address, deadline
+    )
+    event = registry.recall_signed(
+        PID, ReasonCode.QUALITY_DEFECT, reason, brand.address, deadline, signature
+    ).event("PassportRecalled")
+    assert (event.args["by"], event.args["reason"]) == (brand.address, reason)
+    # The reason text is signed: relaying another text fails.
+    signature = registry.sign_revoke(
+        brand.key, PID, ReasonCode.DATA_ERROR, "issued twice", brand.address, deadline
+    )
+    with reverts("PassportSignatureInvalid", signer=brand.address):
+        registry.revoke_signed(
+            PID, ReasonCode.DATA_ERROR, "issued by mistake", brand.address, deadline, signature
+        )
+    registry.revoke_signed(
+        PID, ReasonCode.DATA_ERROR, "issued twice", brand.address, deadline, signature
+    )
+    head = registry.passport(PID)
+    assert head is not None
+    assert (head.status, head.reason_code) == (PassportStatus.REVOKED, ReasonCode.DATA_ERROR)
+
+
+def test_recall_with_sig_reverts_for_a_stranger_signature(
+    registry: PassportRegistryClient, brand: LocalAccount, issued: PassportContent
+) -> None:
+    stranger: LocalAccount = Account.create()
+    deadline = _deadline(registry)
+    signature = registry.sign_recall(
+        stranger.key, PID, ReasonCode.SAFETY_HAZARD, "x", stranger.address, deadline
+    )
+    with reverts(
+        "PassportNotIssuer", passportId=PID, account=stranger.address, issuer=brand.address
+    ):
+        registry.recall_signed(
+            PID, ReasonCode.SAFETY_HAZARD, "x", stranger.address, deadline, signature
+        )
 
 
 # -- attestations ----------------------------------------------------------------
@@ -570,6 +613,58 @@ def test_revoke_attestation_only_by_its_certifier_and_once(
         as_certifier.revoke_attestation(missing, ReasonCode.OTHER, "")
     assert as_certifier.attestation_status(missing) is AttestationStatus.NONE
     assert as_certifier.attestation(missing) is None
+
+
+def test_revoke_attestation_with_sig_is_relayed_for_the_certifier(
+    registry: PassportRegistryClient,
+    as_certifier: PassportRegistryClient,
+    certifier: LocalAccount,
+    brand: LocalAccount,
+    issued: PassportContent,
+) -> None:
+    attestation_id = (
+        as_certifier.attest(_request(as_certifier))
+        .event("AttestationRecorded")
+        .args["attestationId"]
+    )
+    deadline = _deadline(registry)
+    forged = registry.sign_revoke_attestation(
+        brand.key, attestation_id, ReasonCode.OTHER, "x", certifier.address, deadline
+    )
+    with reverts("PassportSignatureInvalid", signer=certifier.address):
+        registry.revoke_attestation_signed(
+            attestation_id, ReasonCode.OTHER, "x", certifier.address, deadline, forged
+        )
+    signature = registry.sign_revoke_attestation(
+        certifier.key,
+        attestation_id,
+        ReasonCode.SUPERSEDED,
+        "re-audited",
+        certifier.address,
+        deadline,
+    )
+    registry.revoke_attestation_signed(
+        attestation_id, ReasonCode.SUPERSEDED, "re-audited", certifier.address, deadline, signature
+    )
+    assert registry.attestation_status(attestation_id) is AttestationStatus.REVOKED
+
+
+def test_certifier_can_revoke_after_losing_its_role(
+    registry: PassportRegistryClient,
+    as_certifier: PassportRegistryClient,
+    certifier: LocalAccount,
+    issued: PassportContent,
+) -> None:
+    attestation_id = (
+        as_certifier.attest(_request(as_certifier))
+        .event("AttestationRecorded")
+        .args["attestationId"]
+    )
+    registry.revoke_role(CERTIFIER_ROLE, certifier.address)
+    with reverts("PassportCertifierUnauthorized", account=certifier.address):
+        as_certifier.attest(_request(as_certifier))
+    as_certifier.revoke_attestation(attestation_id, ReasonCode.CERTIFICATE_WITHDRAWN, "exit")
+    assert registry.attestation_status(attestation_id) is AttestationStatus.REVOKED
 
 
 def test_attest_reverts_on_revoked_passport(

@@ -57,12 +57,34 @@ ATTEST = StructType(
     ),
 )
 
+
+def _reasoned(name: str, actor: str, subject: str) -> StructType:
+    return StructType(
+        name,
+        (
+            ("address", actor),
+            ("bytes32", subject),
+            ("uint16", "reasonCode"),
+            ("string", "reason"),
+            ("uint256", "nonce"),
+            ("uint256", "deadline"),
+        ),
+    )
+
+
+RECALL_PASSPORT = _reasoned("RecallPassport", "issuer", "passportId")
+REVOKE_PASSPORT = _reasoned("RevokePassport", "issuer", "passportId")
+REVOKE_ATTESTATION = _reasoned("RevokeAttestation", "certifier", "attestationId")
+
 # Contract constant name -> Python struct, for the TYPEHASH equality test.
 TYPEHASH_CONSTANTS: dict[str, StructType] = {
     "PASSPORT_CONTENT_TYPEHASH": PASSPORT_CONTENT,
     "ISSUE_TYPEHASH": ISSUE_PASSPORT,
     "AMEND_TYPEHASH": AMEND_PASSPORT,
     "ATTEST_TYPEHASH": ATTEST,
+    "RECALL_TYPEHASH": RECALL_PASSPORT,
+    "REVOKE_TYPEHASH": REVOKE_PASSPORT,
+    "REVOKE_ATTESTATION_TYPEHASH": REVOKE_ATTESTATION,
 }
 
 
