@@ -43,6 +43,7 @@ EAS_ATTEST_GAS = 230_000
 EAS_LABEL = "EAS attest, published"
 SAMPLE = Path(__file__).resolve().parent.parent / "backend/passports/samples/bamboo_tableware.json"
 # A typical content-addressed URI: 59-character CIDv1 plus scheme and file name.
+SHORT_URI = "https://lt.example/p/7.json"  # fits one storage slot (< 32 bytes)
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/passport.json"
 
 
@@ -80,6 +81,7 @@ def main() -> None:
             "attest_sig",
             "recall",
             "revoke_attestation",
+            "issue_short",
         )
     }
 
@@ -95,6 +97,9 @@ def main() -> None:
         direct = passport_id(doc.identity.gtin, lot=f"BENCH-{i}")
         relayed = passport_id(doc.identity.gtin, lot=f"RELAY-{i}")
         gas["issue"].append(as_brand.issue(direct, content).gas_used)
+        short = PassportContent(**{**content.__dict__, "uri": SHORT_URI})
+        short_id = passport_id(doc.identity.gtin, lot=f"SHORT-{i}")
+        gas["issue_short"].append(as_brand.issue(short_id, short).gas_used)
         d = deadline()
         sig = registry.sign_issue(brand.key, relayed, content, brand.address, d)
         gas["issue_sig"].append(
@@ -139,6 +144,7 @@ def main() -> None:
     rows = [
         Row("baseline: store bytes32 + event", base, "gas"),
         row("issue (direct, 80-byte URI)", "issue"),
+        row("issue (direct, 27-byte URI)", "issue_short"),
         row("issue (relayed, EIP-712)", "issue_sig"),
         row("amend → version 2 (direct)", "amend"),
         row("amend → version 2 (relayed)", "amend_sig"),
