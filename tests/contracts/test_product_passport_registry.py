@@ -12,7 +12,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
-from backend.chain import ChainClient
+from backend.chain import ChainClient, eip712
 from backend.chain.deployments import Deployment
 from backend.chain.passports import (
     CERTIFIER_ROLE,
@@ -25,7 +25,7 @@ from backend.chain.passports import (
     ReasonCode,
     claim_type,
 )
-from backend.chain.typed_data.passports import TYPEHASH_CONSTANTS
+from backend.chain.typed_data.passports import ISSUE_PASSPORT, TYPEHASH_CONSTANTS
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import TransportLeg, footprint
 from backend.passports.identity import passport_id
@@ -772,3 +772,20 @@ def test_recall_and_tamper_check_on_every_backend(any_registry: PassportRegistry
     data["materials"][0]["mass_share_pct"] = 93.9
     data["materials"][1]["mass_share_pct"] = 4.6
     assert document_hash(data) != registry.latest_version(doc.passport_id).document_hash
+
+
+def test_wallet_payload_signed_with_eth_sign_typed_data_v4_is_accepted(
+    registry: PassportRegistryClient, brand: LocalAccount
+) -> None:
+    content = _content()
+    deadline = _deadline(registry)
+    message = registry.issue_message(PID, content, brand.address, deadline)
+    payload = eip712.typed_data_payload(registry.domain(), ISSUE_PASSPORT, message)
+    signed = Account.sign_typed_data(brand.key, full_message=json.loads(json.dumps(payload)))
+    assert bytes(signed.signature) == registry.sign_issue(
+        brand.key, PID, content, brand.address, deadline
+    )
+    registry.issue_signed(PID, content, brand.address, deadline, bytes(signed.signature))
+    head = registry.passport(PID)
+    assert head is not None
+    assert head.issuer == brand.address
