@@ -246,7 +246,7 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
     function versionOf(bytes32 passportId, uint32 version) public view returns (PassportVersion memory) {
         Passport storage passport = _passports[passportId];
         if (passport.status == PassportStatus.None) revert PassportUnknown(passportId);
-        if (version == 0 || version > passport.version) revert PassportVersionUnknown(passportId, version);
+        if (version < 1 || version > passport.version) revert PassportVersionUnknown(passportId, version);
         return _versions[passportId][version];
     }
 
@@ -369,7 +369,7 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
         if (passport.status == PassportStatus.Revoked) {
             revert PassportInvalidStatus(request.passportId, passport.status);
         }
-        if (request.version == 0 || request.version > passport.version) {
+        if (request.version < 1 || request.version > passport.version) {
             revert PassportVersionUnknown(request.passportId, request.version);
         }
         bytes32 recorded = _versions[request.passportId][request.version].documentHash;
