@@ -571,6 +571,22 @@ def test_attest_with_sig_is_relayed_and_bound_to_the_certifier(
         registry.attest_signed(request, brand.address, deadline, own)
 
 
+def test_attest_with_sig_accepts_an_erc1271_wallet_certifier(
+    registry: PassportRegistryClient, issued: PassportContent
+) -> None:
+    owner: LocalAccount = Account.create()
+    wallet = registry.chain.deploy("PassportSmartWallet", owner.address).address
+    registry.grant_certifier(wallet)
+    request = _request(registry)
+    deadline = _deadline(registry)
+    signature = registry.sign_attest(owner.key, request, wallet, deadline)
+    event = registry.attest_signed(request, wallet, deadline, signature).event(
+        "AttestationRecorded"
+    )
+    assert event.args["certifier"] == wallet
+    assert registry.attestation_status(event.args["attestationId"]) is AttestationStatus.VALID
+
+
 def test_revoke_attestation_only_by_its_certifier_and_once(
     registry: PassportRegistryClient,
     as_certifier: PassportRegistryClient,

@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.passports.carbon import (
     AIR_GCD_UPLIFT_KM,
@@ -211,3 +213,21 @@ def test_key_figures_round_half_up() -> None:
     assert figures.carbon_grams_co2e == 5266  # 4829.076 + 436.8 = 5265.876
     assert figures.water_litres == 555
     assert [round_half_up(x) for x in (0.5, 1.5, 2.5, 2.4999)] == [1, 2, 3, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    amount=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    factor=st.floats(min_value=0, max_value=1e4, allow_nan=False),
+    activity_unit=st.sampled_from(["g", "kg", "t"]),
+    factor_mass=st.sampled_from(["g", "kg", "t"]),
+    emissions=st.sampled_from(["gCO2e", "kgCO2e", "tCO2e"]),
+)
+def test_result_in_grams_does_not_depend_on_the_units_chosen(
+    amount: float, factor: float, activity_unit: str, factor_mass: str, emissions: str
+) -> None:
+    kg = convert(amount, activity_unit, "kg")
+    grams_per_kg = to_grams(factor, emissions) / convert(1, factor_mass, "kg")
+    line = _line(amount, activity_unit, factor, f"{emissions}/{factor_mass}")
+    (step,) = footprint(_doc(packaging=[line])).stage("packaging").steps
+    assert step.result_g_co2e == pytest.approx(kg * grams_per_kg, rel=1e-9, abs=1e-9)
