@@ -21,6 +21,7 @@ from backend.chain.errors import (
     revert_class,
 )
 from backend.chain.factory import make_chain
+from backend.chain.passports import PassportRegistryClient
 
 __all__ = [
     "AnchorInfo",
@@ -32,6 +33,7 @@ __all__ = [
     "DecodedEvent",
     "DeployedContract",
     "DeploymentMissing",
+    "PassportRegistryClient",
     "SentTransaction",
     "TransactionTimeout",
     "TxResult",
