@@ -61,6 +61,10 @@ class Deployment:
 ConstructorArgs = Callable[[str, dict[str, DeployedContract]], list[Any]]
 DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
+    # (admin, arbiter). EmergencyStockTransfer joins the plan with ShipmentRegistry, whose
+    # address it takes: ("EmergencyStockTransfer", lambda r, done: [r, token,
+    # done["ShipmentRegistry"].address, grace]).
+    ("CapacityPool", lambda relayer, _done: [relayer, relayer]),
 ]
 
 
