@@ -410,9 +410,13 @@ class CapacityPoolClient:
         return self._tx("disputeUsage", pool_id, period_id, claimed_units, evidence_hash)
 
     def resolve(self, pool_id: int, period_id: int, member: str, used_units: int) -> TxResult:
-        return self._tx("resolveDispute", pool_id, period_id, to_checksum_address(member), used_units)
+        return self._tx(
+            "resolveDispute", pool_id, period_id, to_checksum_address(member), used_units
+        )
 
-    def settle(self, pool_id: int, period_id: int, members: Sequence[str] | None = None) -> TxResult:
+    def settle(
+        self, pool_id: int, period_id: int, members: Sequence[str] | None = None
+    ) -> TxResult:
         """Settle ``members`` of a period, or every unsettled booker when omitted."""
         if members is None:
             return self._tx("settlePeriod", pool_id, period_id)
@@ -501,7 +505,7 @@ class EmergencyStockTransferClient:
         return int(result.event("StockOffered").args["offerId"]), result
 
     def accept(self, request_id: int, offer_id: int, *, approve: bool = True) -> TxResult:
-        """Requester accepts an offer; cash terms approve and escrow ``quantity × price``."""
+        """Requester accepts an offer; cash terms approve and escrow ``quantity * price``."""
         if approve:
             t = self.transfer(request_id)
             chosen = self.offer_of(request_id, offer_id)
@@ -571,7 +575,9 @@ class EmergencyStockTransferClient:
 
     def units_owed(self, debtor: str, creditor: str, gtin: int) -> int:
         return int(
-            self._call("unitsOwed", to_checksum_address(debtor), to_checksum_address(creditor), gtin)
+            self._call(
+                "unitsOwed", to_checksum_address(debtor), to_checksum_address(creditor), gtin
+            )
         )
 
     def amount_owed(self, debtor: str, creditor: str) -> int:

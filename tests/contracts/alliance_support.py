@@ -49,7 +49,10 @@ def mint(token: TokenClient, to: str, amount: int) -> None:
                 "type": "function",
                 "name": "mint",
                 "stateMutability": "nonpayable",
-                "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+                "inputs": [
+                    {"name": "to", "type": "address"},
+                    {"name": "amount", "type": "uint256"},
+                ],
                 "outputs": [],
             }
         ],
@@ -93,7 +96,7 @@ def make_pool(
     chain: ChainClient,
     pool_address: str,
     *,
-    token_name: str = "TestStablecoin",
+    coin: str = "TestStablecoin",
     members: int = 3,
     lease: int = 1_000 * USD,
     rate: int = 2 * USD,
@@ -103,7 +106,7 @@ def make_pool(
     penalty_bps: int = 1_000,
     funds: int = 10_000 * USD,
 ) -> PoolSetup:
-    token = deploy_token(chain, token_name)
+    token = deploy_token(chain, coin)
     operator = party(chain)
     parties = [party(chain) for _ in range(members)]
     for p in parties:

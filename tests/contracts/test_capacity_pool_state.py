@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -102,9 +103,16 @@ def test_random_pool_histories_conserve_tokens(tester_chain: ChainClient) -> Non
             period_id, _ = setup.as_(setup.operator).open_period(
                 setup.pool_id, start=start, end=end, cutoff=start - HOUR, capacity=CAPACITY
             )
-            setup.period_id, setup.start, setup.end, setup.cutoff = period_id, start, end, start - HOUR
+            setup.period_id, setup.start, setup.end, setup.cutoff = (
+                period_id,
+                start,
+                end,
+                start - HOUR,
+            )
             self.model = Model()
-            self.base_free = [setup.pool.free_balance(setup.pool_id, m.address) for m in setup.members]
+            self.base_free = [
+                setup.pool.free_balance(setup.pool_id, m.address) for m in setup.members
+            ]
             self.base_credit = setup.pool.operator_credit(setup.pool_id)
             self.model.free = list(self.base_free)
             self.model.operator_credit = self.base_credit
@@ -133,12 +141,9 @@ def test_random_pool_histories_conserve_tokens(tester_chain: ChainClient) -> Non
             return self.s.as_(self.s.members[m])
 
         def _expect_revert(self, name: str, fn: Any) -> None:
-            try:
+            with pytest.raises(ContractRevert) as info:
                 fn()
-            except ContractRevert as exc:
-                assert exc.error_name == name, exc
-            else:
-                raise AssertionError(f"expected {name}")
+            assert info.value.error_name == name, info.value
 
         # -- booking phase -----------------------------------------------------
 

@@ -11,8 +11,8 @@ from tests.contracts.alliance_support import DAY, USD, PoolSetup, advance_to, ma
 from tests.helpers import reverts
 
 
-def _pool(tester: ChainClient, token_name: str) -> PoolSetup:
-    return make_pool(tester, deployment_for(tester).address("CapacityPool"), token_name=token_name)
+def _pool(tester: ChainClient, coin: str) -> PoolSetup:
+    return make_pool(tester, deployment_for(tester).address("CapacityPool"), coin=coin)
 
 
 def test_token_returning_no_bool_deposits_books_settles_and_withdraws(tester: ChainClient) -> None:

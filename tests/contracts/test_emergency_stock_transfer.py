@@ -56,10 +56,12 @@ class Alliance:
         return request_id
 
 
-def deploy_alliance(chain: ChainClient, token_name: str = "TestStablecoin") -> Alliance:
-    token = deploy_token(chain, token_name)
+def deploy_alliance(chain: ChainClient, coin: str = "TestStablecoin") -> Alliance:
+    token = deploy_token(chain, coin)
     no_registry = Account.create().address
-    deployed = chain.deploy("EmergencyStockTransfer", chain.address, token.address, no_registry, GRACE)
+    deployed = chain.deploy(
+        "EmergencyStockTransfer", chain.address, token.address, no_registry, GRACE
+    )
     est = EmergencyStockTransferClient(chain, deployed.address)
     a, b, c = (party(chain) for _ in range(3))
     for p in (a, b, c):

@@ -10,19 +10,19 @@ import pytest
 
 pytest.importorskip("backend.chain.shipments")
 
-from eth_account.signers.local import LocalAccount  # noqa: E402
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import Status
+from eth_account.signers.local import LocalAccount
 
-from backend.chain import ChainClient  # noqa: E402
-from backend.chain.alliance import (  # noqa: E402
+from backend.chain import ChainClient
+from backend.chain.alliance import (
     EmergencyStockTransferClient,
     StockRequest,
     Terms,
     TransferStatus,
 )
-from backend.chain.shipments import ShipmentRegistryClient  # noqa: E402
-from backend.chain.typed_data.shipments import Status  # noqa: E402
-from tests.conftest import deployment_for  # noqa: E402
-from tests.contracts.alliance_support import (  # noqa: E402
+from tests.conftest import deployment_for
+from tests.contracts.alliance_support import (
     DAY,
     USD,
     Party,
@@ -31,8 +31,8 @@ from tests.contracts.alliance_support import (  # noqa: E402
     mint,
     party,
 )
-from tests.contracts.shipment_factory import Parties, ShipmentDriver  # noqa: E402
-from tests.helpers import reverts  # noqa: E402
+from tests.contracts.shipment_factory import Parties, ShipmentDriver
+from tests.helpers import reverts
 
 GTIN = 9_506_000_134_352
 GRACE = 2 * DAY
