@@ -134,30 +134,56 @@ interface ICapacityPool {
         uint256 released
     );
 
+    /// @notice No pool has this id.
     error PoolUnknown(uint256 poolId);
+    /// @notice The pool has no period with this id.
     error PoolPeriodUnknown(uint256 poolId, uint256 periodId);
+    /// @notice Rejected pool configuration. `reason`: 0 token is zero, 1 operator is zero,
+    ///         2 cancel penalty above 10_000 bps, 3 dispute window is zero.
     error PoolConfigInvalid(uint256 reason);
+    /// @notice Only the pool's admin may change membership.
     error PoolNotAdmin(uint256 poolId, address account);
+    /// @notice Only the pool's operator may open periods, report usage and withdraw credit.
     error PoolNotOperator(uint256 poolId, address account);
+    /// @notice `account` is not a member of the pool.
     error PoolNotMember(uint256 poolId, address account);
+    /// @notice A period needs `now < cutoff <= start < end` and a non-zero capacity.
     error PoolPeriodInvalid(uint64 start, uint64 end, uint64 cutoff, uint64 capacity);
+    /// @notice Zero amounts and zero units are refused.
     error PoolAmountZero();
+    /// @notice The token delivered a different amount than requested (fee-on-transfer tokens).
     error PoolTokenTransferMismatch(address token, uint256 expected, uint256 received);
+    /// @notice `account`'s free balance cannot cover `requested` (withdrawal, lock or price).
     error PoolInsufficientFree(uint256 poolId, address account, uint256 requested, uint256 available);
+    /// @notice The operator's credit cannot cover the withdrawal.
     error PoolInsufficientCredit(uint256 poolId, uint256 requested, uint256 available);
+    /// @notice The period has only `available` unbooked units.
     error PoolCapacityExceeded(uint256 poolId, uint256 requested, uint256 available);
+    /// @notice The member holds only `booked` units to transfer or cancel.
     error PoolBookingExceeded(uint256 poolId, uint256 periodId, address member, uint64 requested, uint64 booked);
+    /// @notice Bookings of the period are final since `cutoff`.
     error PoolCutoffPassed(uint256 poolId, uint256 periodId, uint64 cutoff, uint256 nowTime);
+    /// @notice Usage can be reported only once the period has ended.
     error PoolPeriodNotEnded(uint256 poolId, uint256 periodId, uint64 end, uint256 nowTime);
+    /// @notice The signed message's deadline has passed.
     error PoolSignatureExpired(uint256 deadline, uint256 nowTime);
+    /// @notice The signature is not `signer`'s over the expected message and its current nonce.
     error PoolSignatureInvalid(address signer);
+    /// @notice A booking cannot be transferred to its holder.
     error PoolSelfTransfer(address member);
+    /// @notice Used units cannot exceed booked units.
     error PoolUsageExceedsBooking(uint256 poolId, uint256 periodId, address member, uint64 usedUnits, uint64 booked);
+    /// @notice `members` and `usedUnits` differ in length.
     error PoolUsageLengthMismatch(uint256 members, uint256 units);
+    /// @notice The member's usage is in `status`, which does not allow this step.
     error PoolUsageStatusInvalid(uint256 poolId, uint256 periodId, address member, UsageStatus status);
+    /// @notice The co-signed units differ from the operator's report.
     error PoolUsageMismatch(uint256 poolId, uint256 periodId, address member, uint64 reported, uint64 signed);
+    /// @notice The dispute window of the report closed at `closedAt`.
     error PoolDisputeWindowClosed(uint256 poolId, uint256 periodId, address member, uint256 closedAt);
+    /// @notice The member's usage is disputed; it settles after the arbiter resolves it.
     error PoolSettlementFrozen(uint256 poolId, uint256 periodId, address member);
+    /// @notice The member can be settled from `readyAt` on.
     error PoolSettlementTooEarly(uint256 poolId, uint256 periodId, address member, uint256 readyAt);
 
     /// @notice Create a pool; the caller becomes its admin and `members` its first members.

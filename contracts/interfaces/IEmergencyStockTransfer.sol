@@ -87,24 +87,45 @@ interface IEmergencyStockTransfer {
     event TransferRefunded(uint256 indexed requestId, address indexed requester, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
+    /// @notice `account` lacks MEMBER_ROLE.
     error StockNotMember(address account);
+    /// @notice No request has this id.
     error StockRequestUnknown(uint256 requestId);
+    /// @notice Rejected request. `reason`: 0 zero quantity, 1 neededBy not in the future,
+    ///         2 cash terms without a maximum price or with a return date, 3 in-kind terms with
+    ///         a price or a return date not after neededBy.
     error StockRequestInvalid(uint256 reason);
+    /// @notice The request is in `actual`, this step needs `expected`.
     error StockStatusInvalid(uint256 requestId, Status expected, Status actual);
+    /// @notice The request has no offer with this id.
     error StockOfferUnknown(uint256 requestId, uint256 offerId);
+    /// @notice The offered unit price exceeds the requester's maximum.
     error StockPriceTooHigh(uint256 requestId, uint128 offered, uint128 maximum);
+    /// @notice In-kind loans carry no price.
     error StockPriceNotZero(uint256 requestId, uint128 offered);
+    /// @notice A requester cannot lend to itself.
     error StockSelfOffer(uint256 requestId, address account);
+    /// @notice Only the requester may take this step.
     error StockNotRequester(uint256 requestId, address account);
+    /// @notice Only the accepted lender may take this step.
     error StockNotLender(uint256 requestId, address account);
+    /// @notice A shipment is already linked for this leg.
     error StockShipmentAlreadyLinked(uint256 requestId, bytes32 shipmentId);
+    /// @notice The shipment's seller of record is `actual`, not the shipping member.
     error StockShipmentSellerMismatch(bytes32 shipmentId, address expected, address actual);
+    /// @notice No shipment is linked for this leg yet.
     error StockShipmentNotLinked(uint256 requestId);
+    /// @notice The linked shipment has no DELIVERED milestone.
     error StockNotDelivered(uint256 requestId, bytes32 shipmentId);
+    /// @notice Delivered after `deadline` (neededBy + grace): no automatic release.
     error StockDeliveredLate(uint256 requestId, uint64 deliveredAt, uint256 deadline);
+    /// @notice The stock was delivered in time: release it, do not refund.
     error StockDeliveredInTime(uint256 requestId, bytes32 shipmentId);
+    /// @notice The escrow becomes refundable at `refundableAt`.
     error StockRefundTooEarly(uint256 requestId, uint256 refundableAt);
+    /// @notice The token delivered a different amount than requested (fee-on-transfer tokens).
     error StockTokenTransferMismatch(address token, uint256 expected, uint256 received);
+    /// @notice Nothing is credited to `account`.
     error StockNothingToWithdraw(address account);
 
     /// @notice A member asks for stock.

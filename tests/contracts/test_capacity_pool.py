@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -348,3 +349,48 @@ def test_full_flow_on_each_chain_backend(chain: ChainClient, deployment: Deploym
     s.as_(a).withdraw(s.pool_id, s.pool.free_balance(s.pool_id, a.address))
     assert s.token.balance_of(a.address) == 10_000 * USD - 400 * USD - 80 * USD
     assert s.conserved()
+
+
+def test_membership_and_amount_guards_revert_with_arguments(setup: PoolSetup) -> None:
+    a, b, _c = setup.members
+    setup.deposit(a, 1_000 * USD)
+    setup.as_(a).book(setup.pool_id, setup.period_id, 10)
+    with reverts("PoolAmountZero"):
+        setup.as_(a).withdraw(setup.pool_id, 0)
+    with reverts("PoolAmountZero"):
+        setup.as_(a).book(setup.pool_id, setup.period_id, 0)
+    msg, sig = _sign_transfer(setup, 0, 0, 1)
+    with reverts("PoolSelfTransfer", member=a.address):
+        setup.as_(a).transfer_booking(msg, sig)
+    with reverts("PoolNotAdmin", poolId=setup.pool_id, account=a.address):
+        setup.as_(a).remove_member(setup.pool_id, b.address)
+    setup.pool.remove_member(setup.pool_id, b.address)
+    assert not setup.pool.is_member(setup.pool_id, b.address)
+    msg, sig = _sign_transfer(setup, 0, 1, 1)
+    with reverts("PoolNotMember", poolId=setup.pool_id, account=b.address):
+        setup.as_(a).transfer_booking(msg, sig)
+    # A removed member can no longer deposit, but keeps what it holds.
+    setup.pool.remove_member(setup.pool_id, a.address)
+    with reverts("PoolNotMember", account=a.address):
+        setup.as_(a).deposit(setup.pool_id, 1, approve=False)
+    setup.as_(a).withdraw(setup.pool_id, setup.pool.free_balance(setup.pool_id, a.address))
+    assert setup.conserved()
+
+
+def test_operator_guards_revert_with_arguments(setup: PoolSetup) -> None:
+    op = setup.as_(setup.operator)
+    with reverts("PoolInsufficientCredit", poolId=setup.pool_id, requested=1, available=0):
+        op.withdraw_operator_credit(setup.pool_id, 1)
+    advance_to(setup.chain, setup.end)
+    with reverts("PoolUsageLengthMismatch", members=1, units=2):
+        op.chain.transact(
+            op.contract,
+            "reportUsage",
+            setup.pool_id,
+            setup.period_id,
+            [setup.operator.address],
+            [1, 2],
+        )
+    bad = dataclasses.replace(setup.config, cancel_penalty_bps=10_001)
+    with reverts("PoolConfigInvalid", reason=2):
+        setup.pool.create_pool(bad, [])

@@ -252,3 +252,19 @@ def test_cash_transfer_on_each_chain_backend(chain: ChainClient) -> None:
     al.as_(al.b).withdraw()
     assert al.token.balance_of(al.b.address) == 1_010 * USD
     assert al.conserved()
+
+
+def test_reentrant_token_cannot_reenter_withdraw(tester: ChainClient) -> None:
+    al = deploy_alliance(tester, "ReentrantToken")
+    rid = al.cash_request(al.a, quantity=2)
+    offer_id, _ = al.as_(al.b).offer(rid, 5 * USD)
+    with reverts("StockOfferUnknown", requestId=rid, offerId=offer_id + 1):
+        al.as_(al.a).accept(rid, offer_id + 1)
+    al.as_(al.a).accept(rid, offer_id)
+    al.as_(al.a).confirm_receipt(rid)
+    evil = tester.contract("ReentrantToken", al.token.address)
+    tester.transact(evil, "arm", al.est.address, al.est.contract.encode_abi("withdraw", args=[]))
+    with reverts("ReentrancyGuardReentrantCall"):
+        al.as_(al.b).withdraw()
+    assert al.est.withdrawable(al.b.address) == 10 * USD
+    assert al.conserved()
