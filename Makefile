@@ -6,7 +6,12 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: install demo test lint typecheck pytest compile deploy anvil bench clean
+SLITHER_VENV := .venv-slither
+STAMP_SLITHER := $(SLITHER_VENV)/.installed
+# slither-analyzer pins web3 < 8, so it lives in its own environment.
+SLITHER_VERSION := 0.11.6
+
+.PHONY: install demo test lint typecheck slither pytest compile deploy anvil bench clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -20,6 +25,16 @@ $(STAMP_PY): pyproject.toml
 $(STAMP_NODE): package.json package-lock.json
 	npm install --no-audit --no-fund --no-save
 	touch $@
+
+$(STAMP_SLITHER):
+	test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SLITHER_VENV)/bin/python -m pip install --quiet slither-analyzer==$(SLITHER_VERSION)
+	touch $@
+
+# Static analysis of contracts/ through the solc shim; fails on medium or high.
+slither: $(STAMP_NODE) $(STAMP_SLITHER)
+	$(SLITHER_VENV)/bin/slither contracts --solc-standard-json --config-file slither.config.json
 
 compile: install
 	$(PY) scripts/compile.py
@@ -43,7 +58,7 @@ typecheck: install
 pytest: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck slither pytest
 
 bench: install
 	$(PY) bench/report.py

@@ -285,7 +285,9 @@ class ChainClient:
 
     def eip712_domain(self, contract: Contract) -> Domain:
         """The contract's EIP-712 domain as it reports it (ERC-5267)."""
-        _fields, name, version, chain_id, verifying, _salt, _ext = self.call(contract, "eip712Domain")
+        _fields, name, version, chain_id, verifying, _salt, _ext = self.call(
+            contract, "eip712Domain"
+        )
         return Domain(name, version, int(chain_id), verifying)
 
     def call(self, contract: Contract, fn: str, *args: Any, block: int | str = "latest") -> Any:

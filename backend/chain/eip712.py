@@ -150,7 +150,9 @@ def digest(domain: Domain, struct: StructType, message: Mapping[str, Any]) -> by
     return keccak(b"\x19\x01" + domain.separator + struct.hash_struct(message))
 
 
-def sign(private_key: str | bytes, domain: Domain, struct: StructType, message: Mapping[str, Any]) -> bytes:
+def sign(
+    private_key: str | bytes, domain: Domain, struct: StructType, message: Mapping[str, Any]
+) -> bytes:
     """65-byte ``r ‖ s ‖ v`` signature (v in {27, 28}, low-s)."""
     signed = Account.unsafe_sign_hash(digest(domain, struct, message), private_key)
     return bytes(signed.signature)
@@ -182,7 +184,9 @@ def recover(digest_bytes: bytes, signature: bytes) -> str:
     return to_checksum_address(keccak(pub.format(compressed=False)[1:])[-20:])
 
 
-def typed_data_payload(domain: Domain, struct: StructType, message: Mapping[str, Any]) -> dict[str, Any]:
+def typed_data_payload(
+    domain: Domain, struct: StructType, message: Mapping[str, Any]
+) -> dict[str, Any]:
     """A JSON payload a wallet can sign with ``eth_signTypedData_v4``."""
     return {
         "types": struct.eip712_types(),

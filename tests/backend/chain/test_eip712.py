@@ -49,7 +49,9 @@ def test_digest_matches_eth_account_typed_data() -> None:
 
 def test_sign_and_recover_roundtrip() -> None:
     sig = eip712.sign(KEY, DOMAIN, MAIL, MESSAGE)
-    assert eip712.recover(eip712.digest(DOMAIN, MAIL, MESSAGE), sig) == Account.from_key(KEY).address
+    assert (
+        eip712.recover(eip712.digest(DOMAIN, MAIL, MESSAGE), sig) == Account.from_key(KEY).address
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,9 +62,11 @@ def test_sign_and_recover_roundtrip() -> None:
         (lambda s: bytes(32) + s[32:], "zero"),
         (lambda s: s[:32] + bytes(32) + s[64:], "zero"),
         (
-            lambda s: s[:32]
-            + (eip712.SECP256K1_N - int.from_bytes(s[32:64], "big")).to_bytes(32, "big")
-            + bytes([55 - s[64]]),
+            lambda s: (
+                s[:32]
+                + (eip712.SECP256K1_N - int.from_bytes(s[32:64], "big")).to_bytes(32, "big")
+                + bytes([55 - s[64]])
+            ),
             "malleable",
         ),
     ],

@@ -1,0 +1,27 @@
+"""The ``waymark`` command line: keys, signing, proofs, pools, transfers, QR codes.
+
+Every command takes ``--json`` for machine-readable output; errors exit with
+status 2 and a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import click
+
+from backend.cli.keys import keys
+from backend.cli.output import Output
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def cli(ctx: click.Context, as_json: bool) -> None:
+    """Waymark: sign supply-chain milestones, verify proofs and settle alliance capacity."""
+    ctx.obj = Output(as_json=as_json)
+
+
+cli.add_command(keys)
+
+
+def main() -> None:
+    cli()

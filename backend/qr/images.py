@@ -1,0 +1,197 @@
+"""QR symbols for Digital Links (PNG, SVG) and printable A4 label sheets.
+
+Error correction is level Q (about 25 % of codewords recoverable): packaging gets
+scuffed, folded and printed on curved or textured stock, and Q survives that
+while keeping modules larger than level H would at the same print size. The
+quiet zone is the 4 modules ISO/IEC 18004 requires.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import qrcode
+import qrcode.constants
+from qrcode.image.pil import PilImage
+
+from backend.qr.digital_link import DigitalLink
+
+ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
+QUIET_ZONE = 4
+
+# A4 portrait in millimetres, with a 10 mm printer-safe margin.
+A4_WIDTH_MM = 210.0
+A4_HEIGHT_MM = 297.0
+SHEET_MARGIN_MM = 10.0
+
+
+def qr_matrix(data: str) -> list[list[bool]]:
+    """Module matrix of the smallest symbol holding ``data`` (quiet zone included)."""
+    qr = qrcode.QRCode(version=None, error_correction=ERROR_CORRECTION, border=QUIET_ZONE)
+    qr.add_data(data, optimize=0)
+    qr.make(fit=True)
+    return qr.get_matrix()
+
+
+def qr_png(data: str, *, module_px: int = 8) -> bytes:
+    """PNG bytes of the symbol, ``module_px`` pixels per module."""
+    qr = qrcode.QRCode(
+        version=None, error_correction=ERROR_CORRECTION, border=QUIET_ZONE, box_size=module_px
+    )
+    qr.add_data(data, optimize=0)
+    qr.make(fit=True)
+    image = qr.make_image(image_factory=PilImage)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _path_data(matrix: list[list[bool]]) -> str:
+    # One horizontal run per "h" command keeps the path short (≈1 command per dark run).
+    commands = []
+    for y, row in enumerate(matrix):
+        x = 0
+        width = len(row)
+        while x < width:
+            if row[x]:
+                start = x
+                while x < width and row[x]:
+                    x += 1
+                commands.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return "".join(commands)
+
+
+def qr_svg_fragment(data: str, *, x: float, y: float, size: float, title: str) -> str:
+    """An ``<svg>`` element placing the symbol in a ``size``×``size`` box at (x, y)."""
+    matrix = qr_matrix(data)
+    n = len(matrix)
+    return (
+        f'<svg x="{x:.2f}" y="{y:.2f}" width="{size:.2f}" height="{size:.2f}" '
+        f'viewBox="0 0 {n} {n}" shape-rendering="crispEdges" role="img">'
+        f"<title>{escape(title)}</title>"
+        f'<rect width="{n}" height="{n}" fill="#fff"/>'
+        f'<path fill="#000" d="{_path_data(matrix)}"/></svg>'
+    )
+
+
+def qr_svg(data: str, *, module_mm: float = 0.5, title: str | None = None) -> str:
+    """A standalone SVG document of the symbol; physical size ``module_mm`` per module."""
+    matrix = qr_matrix(data)
+    n = len(matrix)
+    size = n * module_mm
+    label = title if title is not None else f"QR code linking to {data}"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:g}mm" height="{size:g}mm" '
+        f'viewBox="0 0 {n} {n}" shape-rendering="crispEdges" role="img" '
+        f"aria-label={quoteattr(label)}>"
+        f"<title>{escape(label)}</title>"
+        f'<rect width="{n}" height="{n}" fill="#fff"/>'
+        f'<path fill="#000" d="{_path_data(matrix)}"/></svg>\n'
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLayout:
+    """Grid geometry of one A4 page of labels (millimetres)."""
+
+    columns: int
+    rows: int
+    cell_width: float
+    cell_height: float
+    qr_size: float
+
+    @property
+    def per_page(self) -> int:
+        return self.columns * self.rows
+
+
+def sheet_layout(columns: int) -> SheetLayout:
+    """Square-ish cells: QR fills the cell width, three HRI lines below it."""
+    if not 1 <= columns <= 6:
+        raise ValueError(f"columns must be between 1 and 6, got {columns}")
+    usable_w = A4_WIDTH_MM - 2 * SHEET_MARGIN_MM
+    usable_h = A4_HEIGHT_MM - 2 * SHEET_MARGIN_MM
+    cell_w = usable_w / columns
+    qr_size = cell_w * 0.8
+    text_h = 3 * _font_mm(cell_w) * 1.3 + 2
+    cell_h = qr_size + text_h + 2
+    rows = max(1, math.floor(usable_h / cell_h))
+    return SheetLayout(columns, rows, cell_w, cell_h, qr_size)
+
+
+def _font_mm(cell_width: float) -> float:
+    return max(2.2, min(3.5, cell_width / 19))
+
+
+def _hri_lines(link: DigitalLink) -> list[str]:
+    lines = [f"(01) {link.gtin}"]
+    if link.lot is not None:
+        lines.append(f"(10) {link.lot}")
+    if link.serial is not None:
+        lines.append(f"(21) {link.serial}")
+    return lines
+
+
+def label_sheet_svgs(links: Sequence[DigitalLink], *, base: str, columns: int = 3) -> list[str]:
+    """A4 SVG pages of labels: a QR of each link's URI on ``base`` with its HRI below."""
+    layout = sheet_layout(columns)
+    pages = []
+    for start in range(0, max(len(links), 1), layout.per_page):
+        pages.append(_sheet_page(links[start : start + layout.per_page], base, layout))
+    return pages
+
+
+def label_sheet_svg(links: Sequence[DigitalLink], *, base: str, columns: int = 3) -> str:
+    """One A4 SVG page of labels; raises if the links do not fit on one page."""
+    layout = sheet_layout(columns)
+    if len(links) > layout.per_page:
+        raise ValueError(
+            f"{len(links)} labels do not fit one A4 page of {columns} columns "
+            f"({layout.per_page} per page); use label_sheet_svgs"
+        )
+    return _sheet_page(links, base, layout)
+
+
+def _sheet_page(links: Sequence[DigitalLink], base: str, layout: SheetLayout) -> str:
+    font = _font_mm(layout.cell_width)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{A4_WIDTH_MM:g}mm" '
+        f'height="{A4_HEIGHT_MM:g}mm" viewBox="0 0 {A4_WIDTH_MM:g} {A4_HEIGHT_MM:g}">'
+        "<title>Digital Link labels</title>"
+        f'<rect width="{A4_WIDTH_MM:g}" height="{A4_HEIGHT_MM:g}" fill="#fff"/>'
+        f'<g font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" '
+        f'font-size="{font:.2f}" fill="#000" text-anchor="middle">'
+    ]
+    for i, link in enumerate(links):
+        row, col = divmod(i, layout.columns)
+        cell_x = SHEET_MARGIN_MM + col * layout.cell_width
+        cell_y = SHEET_MARGIN_MM + row * layout.cell_height
+        qr_x = cell_x + (layout.cell_width - layout.qr_size) / 2
+        uri = link.without_link_type().uri(base)
+        parts.append(f'<g class="label" data-uri={quoteattr(uri)}>')
+        parts.append(
+            qr_svg_fragment(
+                uri, x=qr_x, y=cell_y, size=layout.qr_size, title=f"QR code linking to {uri}"
+            )
+        )
+        centre = cell_x + layout.cell_width / 2
+        for j, line in enumerate(_hri_lines(link)):
+            ty = cell_y + layout.qr_size + (j + 1) * font * 1.3
+            parts.append(f'<text x="{centre:.2f}" y="{ty:.2f}">{escape(line)}</text>')
+        parts.append("</g>")
+    parts.append("</g></svg>\n")
+    return "".join(parts)
+
+
+def qr_data_uri(data: str) -> str:
+    """``data:image/svg+xml;base64,…`` of the symbol, for an ``<img>`` with alt text."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(data).encode()).decode()
