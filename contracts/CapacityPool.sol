@@ -374,7 +374,8 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
             revert PoolUsageStatusInvalid(poolId, periodId, member, status);
         }
         if (status == UsageStatus.Disputed) revert PoolSettlementFrozen(poolId, periodId, member);
-        uint256 readyAt;
+        // Confirmed and Resolved usage is final: ready at once.
+        uint256 readyAt = 0;
         if (status == UsageStatus.Reported) {
             readyAt = uint256(booking.reportedAt) + pool.config.disputeWindow;
         } else if (status == UsageStatus.None) {

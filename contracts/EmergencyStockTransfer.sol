@@ -131,7 +131,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         Transfer storage t = _inStatus(requestId, Status.Accepted);
         bytes32 shipmentId = t.shipmentId;
         if (shipmentId == bytes32(0)) revert StockShipmentNotLinked(requestId);
-        (, bool delivered, uint64 deliveredAt) = shipments.deliveryOf(shipmentId);
+        (, bool delivered, uint64 deliveredAt) = _delivery(shipmentId);
         if (!delivered) revert StockNotDelivered(requestId, shipmentId);
         uint256 deadline = _deadline(t);
         if (deliveredAt > deadline) revert StockDeliveredLate(requestId, deliveredAt, deadline);
@@ -152,7 +152,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         if (_now() <= deadline) revert StockRefundTooEarly(requestId, deadline + 1);
         bytes32 shipmentId = t.shipmentId;
         if (shipmentId != bytes32(0)) {
-            (, bool delivered, uint64 deliveredAt) = shipments.deliveryOf(shipmentId);
+            (, bool delivered, uint64 deliveredAt) = _delivery(shipmentId);
             if (delivered && deliveredAt <= deadline) revert StockDeliveredInTime(requestId, shipmentId);
         }
         uint256 amount = t.escrow;
@@ -180,7 +180,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         Transfer storage t = _inStatus(requestId, Status.Outstanding);
         bytes32 shipmentId = t.returnShipmentId;
         if (shipmentId == bytes32(0)) revert StockShipmentNotLinked(requestId);
-        (, bool delivered,) = shipments.deliveryOf(shipmentId);
+        (, bool delivered,) = _delivery(shipmentId);
         if (!delivered) revert StockNotDelivered(requestId, shipmentId);
         _closeObligation(requestId, t, false);
     }
@@ -270,8 +270,13 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
     }
 
     function _checkSeller(bytes32 shipmentId, address expected) private view {
-        (address seller,,) = shipments.deliveryOf(shipmentId);
+        (address seller,,) = _delivery(shipmentId);
         if (seller != expected) revert StockShipmentSellerMismatch(shipmentId, expected, seller);
+    }
+
+    /// @dev The registry's delivery facts; each caller uses the fields it needs.
+    function _delivery(bytes32 shipmentId) private view returns (address seller, bool delivered, uint64 deliveredAt) {
+        (seller, delivered, deliveredAt) = shipments.deliveryOf(shipmentId);
     }
 
     function _deadline(Transfer storage t) private view returns (uint256) {
