@@ -70,24 +70,27 @@ def main() -> None:
     # Baseline: a plain transfer between two holders of the same token.
     a, a_chain = funded(chain)
     b, b_chain = funded(chain)
+    c, c_chain = funded(chain)
     operator, op_chain = funded(chain)
-    for acct in (a, b):
+    for acct in (a, b, c):
         mint(chain, token.address, acct.address, 10_000 * USD)
     token.using(a_chain).transfer(b.address, 1 * USD)  # both balances now warm and non-zero
     baseline = token.using(a_chain).transfer(b.address, 1 * USD).gas_used
 
     config = PoolConfig(token.address, operator.address, 1_000 * USD, 2 * USD, DAY, DAY, 500)
-    pool_id, _ = pool.create_pool(config, [a.address, b.address])
+    pool_id, _ = pool.create_pool(config, [a.address, b.address, c.address])
     now = chain.block()["timestamp"]
     period_id, _ = pool.using(op_chain).open_period(
         pool_id, start=now + DAY, end=now + 2 * DAY, cutoff=now + DAY - 60, capacity=100
     )
     pool.using(b_chain).deposit(pool_id, 1_000 * USD)
+    pool.using(c_chain).deposit(pool_id, 1_000 * USD)
     token.using(a_chain).approve(pool.address, 2_000 * USD)
     first_deposit = pool.using(a_chain).deposit(pool_id, 1_000 * USD, approve=False).gas_used
     deposit = pool.using(a_chain).deposit(pool_id, 1_000 * USD, approve=False).gas_used
     book = pool.using(a_chain).book(pool_id, period_id, 40).gas_used
     book_more = pool.using(a_chain).book(pool_id, period_id, 5).gas_used
+    book_second_member = pool.using(c_chain).book(pool_id, period_id, 5).gas_used
     msg = pool.booking_transfer_message(
         pool_id,
         period_id,
@@ -134,6 +137,13 @@ def main() -> None:
         Row("deposit (top-up)", deposit, "gas", baseline, label),
         Row("book capacity (first booking of the period)", book, "gas", baseline, label),
         Row("book capacity (adding units)", book_more, "gas", baseline, label),
+        Row(
+            "book capacity (another member joins the period)",
+            book_second_member,
+            "gas",
+            baseline,
+            label,
+        ),
         Row("transfer booking (EIP-712 consent, price)", transfer, "gas", baseline, label),
         Row("report usage (1 member)", report, "gas", baseline, label),
         Row("co-sign usage (relayed)", cosign, "gas", baseline, label),

@@ -41,7 +41,6 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
     mapping(uint256 poolId => mapping(uint256 periodId => Period)) private _periods;
     mapping(uint256 poolId => mapping(uint256 periodId => mapping(address member => Booking))) private _bookings;
     mapping(uint256 poolId => mapping(uint256 periodId => address[])) private _bookers;
-    mapping(uint256 poolId => mapping(uint256 periodId => mapping(address member => bool))) private _listed;
     mapping(uint256 poolId => mapping(address account => uint256)) private _free;
     mapping(uint256 poolId => mapping(address account => uint256)) private _locked;
     mapping(uint256 poolId => uint256) private _operatorCredit;
@@ -532,8 +531,8 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
     function _bookingFor(uint256 poolId, uint256 periodId, address member) private returns (Booking storage booking) {
         booking = _bookings[poolId][periodId][member];
         // Every member that ever booked is listed once, so settlePeriod reaches it.
-        if (!_listed[poolId][periodId][member]) {
-            _listed[poolId][periodId][member] = true;
+        if (!booking.listed) {
+            booking.listed = true;
             _bookers[poolId][periodId].push(member);
         }
     }

@@ -432,7 +432,7 @@ class CapacityPoolClient:
         return PeriodInfo(*self._call("periodOf", pool_id, period_id))
 
     def booking(self, pool_id: int, period_id: int, member: str) -> BookingInfo:
-        units, used, reported_at, status, locked = self._call(
+        units, used, reported_at, status, _listed, locked = self._call(
             "bookingOf", pool_id, period_id, to_checksum_address(member)
         )
         return BookingInfo(units, used, reported_at, UsageStatus(status), locked)

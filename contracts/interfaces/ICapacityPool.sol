@@ -80,11 +80,18 @@ interface ICapacityPool {
     }
 
     /// @notice One member's booking in one period.
+    /// @param units Booked units.
+    /// @param usedUnits Reported (or arbitrated) used units.
+    /// @param reportedAt When the operator reported usage (0 before).
+    /// @param status Usage status.
+    /// @param listed Whether the member is in {bookersOf} (packed here to save a storage slot).
+    /// @param locked Current lock, `lockFor(units)` until settled, then 0.
     struct Booking {
         uint64 units;
         uint64 usedUnits;
         uint64 reportedAt;
         UsageStatus status;
+        bool listed;
         uint128 locked;
     }
 
