@@ -21,6 +21,12 @@ from backend.chain.errors import (
     revert_class,
 )
 from backend.chain.factory import make_chain
+from backend.chain.shipments import (
+    HistoryEntry,
+    HistoryMismatch,
+    ShipmentInfo,
+    ShipmentRegistryClient,
+)
 
 __all__ = [
     "AnchorInfo",
@@ -32,7 +38,11 @@ __all__ = [
     "DecodedEvent",
     "DeployedContract",
     "DeploymentMissing",
+    "HistoryEntry",
+    "HistoryMismatch",
     "SentTransaction",
+    "ShipmentInfo",
+    "ShipmentRegistryClient",
     "TransactionTimeout",
     "TxResult",
     "make_chain",

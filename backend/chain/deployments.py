@@ -61,6 +61,7 @@ class Deployment:
 ConstructorArgs = Callable[[str, dict[str, DeployedContract]], list[Any]]
 DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
+    ("ShipmentRegistry", lambda _relayer, _done: []),
 ]
 
 
