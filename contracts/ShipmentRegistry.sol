@@ -139,14 +139,16 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
 
     /// @dev Unpacked form of the state word every milestone rewrites (one slot):
     ///      custodian bits 0..159, status 160..167, custodianRoles 168..175,
-    ///      historyLength 176..207, lastWeightGrams 208..247. Packed by hand so a
-    ///      milestone costs exactly one SLOAD and one SSTORE for it.
+    ///      historyLength 176..207, lastWeightGrams 208..247, slaMask 248..253 (bit i:
+    ///      SLA deadline i is set, so milestones without one skip reading the plan
+    ///      slot). Packed by hand: a milestone costs one SLOAD and one SSTORE for it.
     struct State {
         address custodian;
         uint8 status;
         uint8 custodianRoles;
         uint32 historyLength;
         uint40 lastWeightGrams;
+        uint8 slaMask;
     }
 
     /// @dev Read only by views, {deliveryOf} and DELIVERED (writes `deliveredAt`). One slot.
@@ -210,10 +212,15 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         }
         if (t.weightToleranceBps > _BPS) revert ShipmentToleranceInvalid(id, t.weightToleranceBps);
 
-        r.state = uint256(_CREATED) << 160;
+        uint256 deadlines = _packSla(id, t.sla);
+        uint256 slaMask;
+        for (uint256 i; i < 6; ++i) {
+            if ((deadlines >> (32 * i)) & _MAX_UINT32 != 0) slaMask |= 1 << i;
+        }
+        r.state = (uint256(_CREATED) << 160) | (slaMask << 248);
         r.party = Party({seller: t.seller, deliveredAt: 0});
         r.plan = uint256(t.declaredWeightGrams) | (uint256(t.weightToleranceBps) << 40)
-            | (_packSla(id, t.sla) << _DEADLINES_SHIFT);
+            | (deadlines << _DEADLINES_SHIFT);
         r.meta = Meta({origin: t.origin, destination: t.destination, pieceCount: t.pieceCount});
         r.manifestHash = t.manifestHash;
 
@@ -398,7 +405,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         bytes32 id = m.shipmentId;
         uint256 measured = m.measuredWeightGrams;
         uint256 slot = uint8(_SLA_SLOT >> (8 * uint256(next)));
-        bool slaDue = slot != 0xFF && next != st.status;
+        bool slaDue = slot != 0xFF && next != st.status && (st.slaMask >> slot) & 1 != 0;
         if (measured != 0 || slaDue) {
             uint256 plan = r.plan;
             if (measured != 0) {
@@ -504,11 +511,12 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         st.custodianRoles = uint8(word >> 168);
         st.historyLength = uint32(word >> 176);
         st.lastWeightGrams = uint40(word >> 208);
+        st.slaMask = uint8(word >> 248);
     }
 
     function _pack(State memory st) private pure returns (uint256) {
         return uint256(uint160(st.custodian)) | (uint256(st.status) << 160) | (uint256(st.custodianRoles) << 168)
-            | (uint256(st.historyLength) << 176) | (uint256(st.lastWeightGrams) << 208);
+            | (uint256(st.historyLength) << 176) | (uint256(st.lastWeightGrams) << 208) | (uint256(st.slaMask) << 248);
     }
 
     // --------------------------------------------------------- corrections
