@@ -307,6 +307,8 @@ def plan_step(state: ModelState, kind: M, reason: int = 0) -> Step:
         receiver = "carrier_b" if custodian != "carrier_b" else "carrier_a"
     if kind == M.CUSTOMS_HOLD:
         reason = reason or 7
+    if kind == M.EXCEPTION:
+        reason = reason or ExceptionReason.DELAYED
     if kind != M.EXCEPTION and kind != M.CUSTOMS_HOLD:
         reason = 0
 
