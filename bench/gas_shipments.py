@@ -72,14 +72,18 @@ class Bench:
             sla=td.service_level(departed_by=self.now() + 30 * 86_400),
         )
         nonce, deadline = self.next_nonce(SELLER.address), self.now() + HOUR
-        sig = td.sign_create_shipment(SELLER.key, self.domain, terms, nonce=nonce, deadline=deadline)
+        sig = td.sign_create_shipment(
+            SELLER.key, self.domain, terms, nonce=nonce, deadline=deadline
+        )
         self.reg.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
         sid = bytes(terms["shipmentId"])
         self.transfer(sid, M.PICKED_UP, SELLER, CARRIER_A)
         self.reg.record_milestone(*self.signed(sid, M.EXPORT_CLEARED, BROKER))
         return sid
 
-    def signed(self, sid: bytes, kind: M, signer: Any, **fields: Any) -> tuple[dict[str, Any], bytes]:
+    def signed(
+        self, sid: bytes, kind: M, signer: Any, **fields: Any
+    ) -> tuple[dict[str, Any], bytes]:
         now = self.now()
         msg = td.milestone(
             shipment_id=sid,
@@ -105,7 +109,9 @@ class Bench:
 
     def departures(self, n: int) -> list[tuple[dict[str, Any], bytes]]:
         sids = [self.shipment_at_export_cleared() for _ in range(n)]
-        return [self.signed(sid, M.DEPARTED, CARRIER_A, measured_weight_grams=120_500) for sid in sids]
+        return [
+            self.signed(sid, M.DEPARTED, CARRIER_A, measured_weight_grams=120_500) for sid in sids
+        ]
 
     def floor_gas(self, items: list[tuple[dict[str, Any], bytes]]) -> float:
         if len(items) == 1:
@@ -146,8 +152,14 @@ def main() -> None:
     items = [bench.signed(sid, M.IMPORT_CLEARED, BROKER)]
     floor = bench.floor_gas(items)
     rows.append(
-        Row("single milestone (IMPORT_CLEARED, broker)", bench.registry_gas(items), "gas", floor,
-            "ecrecover+emit floor", "≤ 60,000")
+        Row(
+            "single milestone (IMPORT_CLEARED, broker)",
+            bench.registry_gas(items),
+            "gas",
+            floor,
+            "ecrecover+emit floor",
+            "≤ 60,000",
+        )
     )
 
     # Co-signed custody transfer: two signatures, two nonces.
@@ -155,8 +167,13 @@ def main() -> None:
     handover = bench.transfer(sid, M.HANDOVER, CARRIER_A, CARRIER_B)
     items = [bench.signed(sid, M.EXCEPTION, CARRIER_B, reason_code=1)]
     rows.append(
-        Row("co-signed HANDOVER (2 signatures)", handover, "gas", 2 * bench.floor_gas(items),
-            "2 × ecrecover+emit floor")
+        Row(
+            "co-signed HANDOVER (2 signatures)",
+            handover,
+            "gas",
+            2 * bench.floor_gas(items),
+            "2x ecrecover+emit floor",
+        )
     )
     publish("gas_shipments", "ShipmentRegistry gas per milestone", rows)
 

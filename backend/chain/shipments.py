@@ -127,7 +127,9 @@ class ShipmentRegistryClient:
 
     def create_shipment(self, terms: Mapping[str, Any]) -> TxResult:
         """Create as the seller itself (the client's account must be ``terms['seller']``)."""
-        return self.chain.transact(self.contract, "createShipment", as_abi_tuple(SHIPMENT_TERMS, terms))
+        return self.chain.transact(
+            self.contract, "createShipment", as_abi_tuple(SHIPMENT_TERMS, terms)
+        )
 
     def create_shipment_by_sig(
         self, terms: Mapping[str, Any], *, nonce: int, deadline: int, signature: bytes
@@ -250,7 +252,9 @@ class ShipmentRegistryClient:
         return Delivery(seller, bool(delivered), int(at))
 
     def verify_history(self, shipment_id: bytes, record_hashes: Sequence[bytes]) -> bool:
-        return bool(self.chain.call(self.contract, "verifyHistory", shipment_id, list(record_hashes)))
+        return bool(
+            self.chain.call(self.contract, "verifyHistory", shipment_id, list(record_hashes))
+        )
 
     def history(
         self, shipment_id: bytes, *, from_block: int = 0, to_block: int | None = None
@@ -303,7 +307,8 @@ class ShipmentRegistryClient:
         entries.sort(key=lambda e: e.index)
         if not self.verify_history(shipment_id, [e.record_hash for e in entries]):
             raise HistoryMismatch(
-                f"{len(entries)} events for shipment 0x{shipment_id.hex()} do not match the history head"
+                f"{len(entries)} events for shipment 0x{shipment_id.hex()} "
+                "do not match the history head"
             )
         return entries
 

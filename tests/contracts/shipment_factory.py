@@ -95,14 +95,22 @@ class ShipmentDriver:
     def create(self, label: str | None = None, **overrides: Any) -> bytes:
         """Create via the seller's signature, relayed; returns the shipment id."""
         terms = self.terms(label, **overrides)
-        seller = self.parties.by_address(terms["seller"]) if "seller" in overrides else self.parties.seller
+        seller = (
+            self.parties.by_address(terms["seller"])
+            if "seller" in overrides
+            else self.parties.seller
+        )
         nonce = self.registry.nonce(seller.address)
         deadline = self.now() + HOUR
-        sig = td.sign_create_shipment(seller.key, self.domain, terms, nonce=nonce, deadline=deadline)
+        sig = td.sign_create_shipment(
+            seller.key, self.domain, terms, nonce=nonce, deadline=deadline
+        )
         self.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
         return bytes(terms["shipmentId"])
 
-    def message(self, sid: bytes, kind: M | int, signer: LocalAccount | str, **fields: Any) -> dict[str, Any]:
+    def message(
+        self, sid: bytes, kind: M | int, signer: LocalAccount | str, **fields: Any
+    ) -> dict[str, Any]:
         address = signer if isinstance(signer, str) else signer.address
         now = self.now()
         values: dict[str, Any] = {
@@ -229,7 +237,9 @@ ALLOWED: dict[M, frozenset[S]] = {
     M.CUSTOMS_RELEASED: frozenset({S.CUSTOMS_HOLD}),
     M.IMPORT_CLEARED: frozenset({S.ARRIVED}),
     M.WAREHOUSE_INBOUND: frozenset({S.IMPORT_CLEARED, S.OUT_FOR_DELIVERY}),
-    M.HANDOVER: frozenset({S.PICKED_UP, S.EXPORT_CLEARED, S.ARRIVED, S.IMPORT_CLEARED, S.IN_WAREHOUSE}),
+    M.HANDOVER: frozenset(
+        {S.PICKED_UP, S.EXPORT_CLEARED, S.ARRIVED, S.IMPORT_CLEARED, S.IN_WAREHOUSE}
+    ),
     M.OUT_FOR_DELIVERY: frozenset({S.IMPORT_CLEARED, S.IN_WAREHOUSE}),
     M.DELIVERED: frozenset({S.OUT_FOR_DELIVERY}),
     M.RETURNED: frozenset(
@@ -330,7 +340,9 @@ def plan_step(state: ModelState, kind: M, reason: int = 0) -> Step:
         custodian = "seller"
     elif kind == M.DELIVERED:
         custodian = None
-    return Step(kind, signer, receiver, reason, None, replace(state, status=status, custodian=custodian))
+    return Step(
+        kind, signer, receiver, reason, None, replace(state, status=status, custodian=custodian)
+    )
 
 
 def attempt(driver: ShipmentDriver, sid: bytes, step: Step) -> TxResult:

@@ -153,9 +153,15 @@ def test_create_shipment_by_sig_reverts_when_signed_by_other_key_or_expired(
     terms = driver.terms("sig-create")
     nonce = driver.registry.nonce(P.seller.address)
     deadline = driver.now() + HOUR
-    forged = td.sign_create_shipment(P.outsider.key, driver.domain, terms, nonce=nonce, deadline=deadline)
-    with reverts("ShipmentSignatureInvalid", shipmentId=terms["shipmentId"], signer=P.seller.address):
-        driver.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=forged)
+    forged = td.sign_create_shipment(
+        P.outsider.key, driver.domain, terms, nonce=nonce, deadline=deadline
+    )
+    with reverts(
+        "ShipmentSignatureInvalid", shipmentId=terms["shipmentId"], signer=P.seller.address
+    ):
+        driver.registry.create_shipment_by_sig(
+            terms, nonce=nonce, deadline=deadline, signature=forged
+        )
     past = driver.now() - 1
     sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=nonce, deadline=past)
     with reverts("ShipmentSignatureExpired", deadline=past):
@@ -166,14 +172,18 @@ def test_create_shipment_by_sig_rejects_altered_terms(driver: ShipmentDriver) ->
     terms = driver.terms("alter-terms")
     nonce = driver.registry.nonce(P.seller.address)
     deadline = driver.now() + HOUR
-    sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=nonce, deadline=deadline)
+    sig = td.sign_create_shipment(
+        P.seller.key, driver.domain, terms, nonce=nonce, deadline=deadline
+    )
     for altered in (
         {**terms, "carriers": [P.outsider.address]},
         {**terms, "sla": td.service_level(delivered_by=1)},
         {**terms, "declaredWeightGrams": 1},
     ):
         with reverts("ShipmentSignatureInvalid", signer=P.seller.address):
-            driver.registry.create_shipment_by_sig(altered, nonce=nonce, deadline=deadline, signature=sig)
+            driver.registry.create_shipment_by_sig(
+                altered, nonce=nonce, deadline=deadline, signature=sig
+            )
     driver.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
 
 
@@ -390,14 +400,24 @@ def test_custody_transfer_reverts_when_acceptance_is_bad(driver: ShipmentDriver)
     forged = td.sign_acceptance(P.carrier_b.key, driver.domain, msg, nonce=nonce, deadline=deadline)
     with reverts("ShipmentSignatureInvalid", shipmentId=sid, signer=P.carrier_a.address):
         reg.record_custody_transfer(
-            msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=forged
+            msg,
+            sig,
+            acceptance_nonce=nonce,
+            acceptance_deadline=deadline,
+            acceptance_signature=forged,
         )
     # An acceptance of a different milestone (other evidence) does not count.
     other = {**msg, "evidenceHash": keccak(text="other")}
-    wrong = td.sign_acceptance(P.carrier_a.key, driver.domain, other, nonce=nonce, deadline=deadline)
+    wrong = td.sign_acceptance(
+        P.carrier_a.key, driver.domain, other, nonce=nonce, deadline=deadline
+    )
     with reverts("ShipmentSignatureInvalid", signer=P.carrier_a.address):
         reg.record_custody_transfer(
-            msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=wrong
+            msg,
+            sig,
+            acceptance_nonce=nonce,
+            acceptance_deadline=deadline,
+            acceptance_signature=wrong,
         )
     past = driver.now() - 1
     expired = td.sign_acceptance(P.carrier_a.key, driver.domain, msg, nonce=nonce, deadline=past)
@@ -405,10 +425,16 @@ def test_custody_transfer_reverts_when_acceptance_is_bad(driver: ShipmentDriver)
         reg.record_custody_transfer(
             msg, sig, acceptance_nonce=nonce, acceptance_deadline=past, acceptance_signature=expired
         )
-    gap = td.sign_acceptance(P.carrier_a.key, driver.domain, msg, nonce=nonce + 1, deadline=deadline)
+    gap = td.sign_acceptance(
+        P.carrier_a.key, driver.domain, msg, nonce=nonce + 1, deadline=deadline
+    )
     with reverts("InvalidAccountNonce", account=P.carrier_a.address, currentNonce=nonce):
         reg.record_custody_transfer(
-            msg, sig, acceptance_nonce=nonce + 1, acceptance_deadline=deadline, acceptance_signature=gap
+            msg,
+            sig,
+            acceptance_nonce=nonce + 1,
+            acceptance_deadline=deadline,
+            acceptance_signature=gap,
         )
     good = td.sign_acceptance(P.carrier_a.key, driver.domain, msg, nonce=nonce, deadline=deadline)
     reg.record_custody_transfer(
@@ -522,7 +548,9 @@ def test_weight_compared_once_when_previous_equals_declared(driver: ShipmentDriv
 
 def test_milestone_after_planned_deadline_emits_late(driver: ShipmentDriver) -> None:
     now = driver.now()
-    sid = driver.create("late", sla=td.service_level(picked_up_by=now + 100, departed_by=now + 10**6))
+    sid = driver.create(
+        "late", sla=td.service_level(picked_up_by=now + 100, departed_by=now + 10**6)
+    )
     driver.chain.advance_time(200)
     occurred = driver.now()
     result = driver.transfer(sid, M.PICKED_UP, P.seller, P.carrier_a, occurred_at=occurred)
@@ -548,7 +576,9 @@ def test_milestone_exactly_at_deadline_is_on_time(driver: ShipmentDriver) -> Non
 def test_flag_overdue_after_deadline_emits_once(any_driver: ShipmentDriver) -> None:
     d = any_driver
     now = d.now()
-    sid = d.create("overdue", sla=td.service_level(picked_up_by=now + 100, delivered_by=now + 50_000))
+    sid = d.create(
+        "overdue", sla=td.service_level(picked_up_by=now + 100, delivered_by=now + 50_000)
+    )
     with reverts("ShipmentNotOverdue", shipmentId=sid, milestone=M.PICKED_UP, plannedBy=now + 100):
         d.registry.flag_overdue(sid, M.PICKED_UP)
     d.chain.advance_time(150)
@@ -580,7 +610,9 @@ def test_flag_overdue_reverts_when_deadline_not_strictly_passed(driver: Shipment
     with reverts("ShipmentNotOverdue", plannedBy=now + 500, currentTime=now + 500):
         reg.flag_overdue(sid, M.PICKED_UP)
     driver.chain.transact(clock, "setNow", now + 501)
-    assert reg.flag_overdue(sid, M.PICKED_UP).event("MilestoneOverdue").args["flaggedAt"] == now + 501
+    assert (
+        reg.flag_overdue(sid, M.PICKED_UP).event("MilestoneOverdue").args["flaggedAt"] == now + 501
+    )
 
 
 def test_flag_overdue_reverts_when_milestone_reached_or_without_deadline(
@@ -590,7 +622,9 @@ def test_flag_overdue_reverts_when_milestone_reached_or_without_deadline(
     sid = driver.create("reached", sla=td.service_level(picked_up_by=now + 10, arrived_by=now + 10))
     driver.advance(sid, S.EXPORT_CLEARED)
     driver.chain.advance_time(100)
-    with reverts("ShipmentMilestoneReached", shipmentId=sid, milestone=M.PICKED_UP, status=S.EXPORT_CLEARED):
+    with reverts(
+        "ShipmentMilestoneReached", shipmentId=sid, milestone=M.PICKED_UP, status=S.EXPORT_CLEARED
+    ):
         driver.registry.flag_overdue(sid, M.PICKED_UP)
     for kind in (M.DEPARTED, M.HANDOVER, M.EXCEPTION, M.WAREHOUSE_INBOUND, 0, 14):
         with reverts("ShipmentNoDeadline", shipmentId=sid, milestone=int(kind)):
@@ -662,14 +696,18 @@ def test_correction_reverts_when_index_reason_or_signer_invalid(driver: Shipment
     sid = driver.create("bad-correct")
     driver.advance(sid, S.PICKED_UP)
     msg, sig = _correction(driver, sid, P.seller, corrected_index=1)
-    with reverts("ShipmentCorrectionIndexInvalid", shipmentId=sid, correctedIndex=1, historyLength=1):
+    with reverts(
+        "ShipmentCorrectionIndexInvalid", shipmentId=sid, correctedIndex=1, historyLength=1
+    ):
         driver.registry.correct(msg, sig)
     for reason in (0, 4):
         msg, sig = _correction(driver, sid, P.seller, reason=reason)
         with reverts("ShipmentReasonInvalid", shipmentId=sid, milestone=0, reasonCode=reason):
             driver.registry.correct(msg, sig)
     msg, sig = _correction(driver, sid, P.outsider)
-    with reverts("ShipmentSignerNotAuthorized", shipmentId=sid, milestone=0, signer=P.outsider.address):
+    with reverts(
+        "ShipmentSignerNotAuthorized", shipmentId=sid, milestone=0, signer=P.outsider.address
+    ):
         driver.registry.correct(msg, sig)
     msg, sig = _correction(driver, sid, P.seller, deadline=driver.now() - 1)
     with reverts("ShipmentSignatureExpired", shipmentId=sid):
@@ -690,7 +728,13 @@ def test_correction_allowed_after_delivery(driver: ShipmentDriver) -> None:
     driver.advance(sid, S.DELIVERED)
     count = driver.registry.milestone_count(sid)
     driver.registry.correct(
-        *_correction(driver, sid, P.carrier_b, corrected_index=count - 1, reason=CorrectionReason.DID_NOT_OCCUR)
+        *_correction(
+            driver,
+            sid,
+            P.carrier_b,
+            corrected_index=count - 1,
+            reason=CorrectionReason.DID_NOT_OCCUR,
+        )
     )
     assert driver.registry.status(sid) == S.DELIVERED
     assert driver.registry.milestone_count(sid) == count + 1
@@ -727,9 +771,15 @@ def test_views_of_unknown_shipment_are_empty(driver: ShipmentDriver) -> None:
     assert reg.custodian(sid) is None
     assert reg.milestone_count(sid) == 0
     delivery = reg.delivery_of(sid)
-    assert (delivery.seller, delivery.delivered, delivery.delivered_at) == (td.ZERO_ADDRESS, False, 0)
+    assert (delivery.seller, delivery.delivered, delivery.delivered_at) == (
+        td.ZERO_ADDRESS,
+        False,
+        0,
+    )
 
 
-def test_deployment_plan_includes_registry(tester_registry: ShipmentRegistryClient, tester: ChainClient) -> None:
+def test_deployment_plan_includes_registry(
+    tester_registry: ShipmentRegistryClient, tester: ChainClient
+) -> None:
     assert tester.call(tester_registry.contract, "VERSION") == "1.0.0"
     assert tester_registry.domain().version == "1.0.0"

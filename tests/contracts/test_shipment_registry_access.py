@@ -48,7 +48,10 @@ SINGLE_SIGNATURE: list[tuple[M, S, frozenset[str]]] = [
 
 
 def _for_each_actor(
-    d: ShipmentDriver, allowed: frozenset[str], act: Callable[[str], object], denied: Callable[[str], object]
+    d: ShipmentDriver,
+    allowed: frozenset[str],
+    act: Callable[[str], object],
+    denied: Callable[[str], object],
 ) -> None:
     for name in ACTORS:
         snap = d.chain.snapshot()
@@ -128,7 +131,9 @@ def test_custody_transfer_receiver_matrix(
 
     def denied(name: str) -> None:
         receiver = getattr(P, name).address
-        with reverts("ShipmentCounterpartyInvalid", shipmentId=sid, milestone=kind, counterparty=receiver):
+        with reverts(
+            "ShipmentCounterpartyInvalid", shipmentId=sid, milestone=kind, counterparty=receiver
+        ):
             driver.transfer(sid, kind, getattr(P, releaser), getattr(P, name))
 
     _for_each_actor(driver, allowed, act, denied)
@@ -185,7 +190,9 @@ def test_flag_overdue_is_open_to_everyone(driver: ShipmentDriver) -> None:
 
     def act(name: str) -> None:
         client = driver.registry.with_chain(funded(driver.chain, getattr(P, name)))
-        flagged_by = client.flag_overdue(sid, M.PICKED_UP).event("MilestoneOverdue").args["flaggedBy"]
+        flagged_by = (
+            client.flag_overdue(sid, M.PICKED_UP).event("MilestoneOverdue").args["flaggedBy"]
+        )
         assert flagged_by == getattr(P, name).address
 
     _for_each_actor(driver, frozenset(ACTORS), act, lambda _name: None)

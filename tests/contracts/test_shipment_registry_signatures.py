@@ -117,10 +117,14 @@ def test_signature_over_a_different_struct_type_is_rejected(
     d, sid = at_arrived
     msg, good = _base(d, sid)
     if variant == "renamed-type":
-        sig = eip712.sign(P.broker.key, d.domain, StructType("ShipmentMilestone", td.MILESTONE.fields), msg)
+        sig = eip712.sign(
+            P.broker.key, d.domain, StructType("ShipmentMilestone", td.MILESTONE.fields), msg
+        )
     elif variant == "reordered-fields":
         fields = td.MILESTONE.fields
-        sig = eip712.sign(P.broker.key, d.domain, StructType("Milestone", fields[1:] + fields[:1]), msg)
+        sig = eip712.sign(
+            P.broker.key, d.domain, StructType("Milestone", fields[1:] + fields[:1]), msg
+        )
     else:
         correction = td.correction(
             shipment_id=sid,
@@ -161,11 +165,23 @@ def _malformed(sig: bytes, form: str) -> bytes:
     raise AssertionError(form)
 
 
-FORMS = ["high-s", "v-0-1", "v-29", "eip-2098-compact", "r-zero", "s-zero", "truncated", "padded", "empty"]
+FORMS = [
+    "high-s",
+    "v-0-1",
+    "v-29",
+    "eip-2098-compact",
+    "r-zero",
+    "s-zero",
+    "truncated",
+    "padded",
+    "empty",
+]
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_malformed_signature_is_rejected(at_arrived: tuple[ShipmentDriver, bytes], form: str) -> None:
+def test_malformed_signature_is_rejected(
+    at_arrived: tuple[ShipmentDriver, bytes], form: str
+) -> None:
     d, sid = at_arrived
     msg, good = _base(d, sid)
     bad = _malformed(good, form)
@@ -188,7 +204,9 @@ def test_high_s_form_is_a_real_signature_that_only_strictness_rejects(
         eip712.recover(digest, bad)
 
 
-def test_signer_not_assigned_to_shipment_is_rejected(at_arrived: tuple[ShipmentDriver, bytes]) -> None:
+def test_signer_not_assigned_to_shipment_is_rejected(
+    at_arrived: tuple[ShipmentDriver, bytes],
+) -> None:
     d, sid = at_arrived
     with reverts(
         "ShipmentSignerNotAuthorized",
@@ -204,7 +222,10 @@ def test_assigned_party_signing_another_role_milestone_is_rejected(
 ) -> None:
     d, sid = at_arrived
     with reverts(
-        "ShipmentSignerNotAuthorized", shipmentId=sid, milestone=M.CUSTOMS_HOLD, signer=P.carrier_a.address
+        "ShipmentSignerNotAuthorized",
+        shipmentId=sid,
+        milestone=M.CUSTOMS_HOLD,
+        signer=P.carrier_a.address,
     ):
         d.record(sid, M.CUSTOMS_HOLD, P.carrier_a)
     with reverts(
@@ -264,9 +285,13 @@ def test_nonce_is_shared_across_message_types(driver: ShipmentDriver) -> None:
     n = driver.registry.nonce(P.seller.address)
     driver.record(sid, M.EXCEPTION, P.seller)
     terms = driver.terms("second")
-    sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=n, deadline=driver.now() + HOUR)
+    sig = td.sign_create_shipment(
+        P.seller.key, driver.domain, terms, nonce=n, deadline=driver.now() + HOUR
+    )
     with reverts("InvalidAccountNonce", account=P.seller.address, currentNonce=n + 1):
-        driver.registry.create_shipment_by_sig(terms, nonce=n, deadline=driver.now() + HOUR, signature=sig)
+        driver.registry.create_shipment_by_sig(
+            terms, nonce=n, deadline=driver.now() + HOUR, signature=sig
+        )
 
 
 def _altered(msg: dict[str, Any], field: str, other_sid: bytes) -> Any:
@@ -331,7 +356,11 @@ def test_erc1271_wallet_is_accepted_as_carrier(
     nonce, deadline = d.registry.nonce(address), d.now() + HOUR
     acceptance = td.sign_acceptance(owner.key, d.domain, msg, nonce=nonce, deadline=deadline)
     d.registry.record_custody_transfer(
-        msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=acceptance
+        msg,
+        sig,
+        acceptance_nonce=nonce,
+        acceptance_deadline=deadline,
+        acceptance_signature=acceptance,
     )
     assert d.registry.custodian(sid) == address
     d.record(sid, M.EXPORT_CLEARED, P.broker)
@@ -352,15 +381,25 @@ def test_erc1271_wallet_rejects_foreign_key_and_rotated_owner(
     foreign = td.sign_acceptance(P.outsider.key, d.domain, msg, nonce=nonce, deadline=deadline)
     with reverts("ShipmentSignatureInvalid", shipmentId=sid, signer=address):
         d.registry.record_custody_transfer(
-            msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=foreign
+            msg,
+            sig,
+            acceptance_nonce=nonce,
+            acceptance_deadline=deadline,
+            acceptance_signature=foreign,
         )
     signed_before = td.sign_acceptance(owner.key, d.domain, msg, nonce=nonce, deadline=deadline)
     owner_chain = funded(d.chain, owner)
-    owner_chain.transact(owner_chain.contract("OwnedSigningWallet", address), "setOwner", P.outsider.address)
+    owner_chain.transact(
+        owner_chain.contract("OwnedSigningWallet", address), "setOwner", P.outsider.address
+    )
     # Contract signatures are revocable: the old owner's signature no longer counts.
     with reverts("ShipmentSignatureInvalid", shipmentId=sid, signer=address):
         d.registry.record_custody_transfer(
-            msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=signed_before
+            msg,
+            sig,
+            acceptance_nonce=nonce,
+            acceptance_deadline=deadline,
+            acceptance_signature=signed_before,
         )
     d.registry.record_custody_transfer(
         msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=foreign

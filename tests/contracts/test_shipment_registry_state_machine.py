@@ -40,7 +40,9 @@ def _observed(d: ShipmentDriver, sid: bytes) -> ModelState:
     return ModelState(S(d.registry.status(sid)), LABELS[custodian] if custodian else None)
 
 
-def _check_step(d: ShipmentDriver, sid: bytes, state: ModelState, kind: M, reason: int = 0) -> ModelState:
+def _check_step(
+    d: ShipmentDriver, sid: bytes, state: ModelState, kind: M, reason: int = 0
+) -> ModelState:
     step = plan_step(state, kind, reason)
     if step.error == "ShipmentMilestoneNotAllowed":
         with reverts(step.error, shipmentId=sid, status=state.status, milestone=kind):

@@ -300,7 +300,9 @@ def sign_create_shipment(
     key: str | bytes, domain: Domain, terms: Mapping[str, Any], *, nonce: int, deadline: int
 ) -> bytes:
     """The seller's signature authorising ``createShipmentBySig``."""
-    return eip712.sign(key, domain, CREATE_SHIPMENT, {"terms": terms, "nonce": nonce, "deadline": deadline})
+    return eip712.sign(
+        key, domain, CREATE_SHIPMENT, {"terms": terms, "nonce": nonce, "deadline": deadline}
+    )
 
 
 def sign_milestone(key: str | bytes, domain: Domain, message: Mapping[str, Any]) -> bytes:
@@ -308,13 +310,20 @@ def sign_milestone(key: str | bytes, domain: Domain, message: Mapping[str, Any])
     return eip712.sign(key, domain, MILESTONE, message)
 
 
-def acceptance_message(milestone_message: Mapping[str, Any], *, nonce: int, deadline: int) -> dict[str, Any]:
+def acceptance_message(
+    milestone_message: Mapping[str, Any], *, nonce: int, deadline: int
+) -> dict[str, Any]:
     """A ``CustodyAcceptance`` message wrapping the milestone the receiver accepts."""
     return {"milestone": dict(milestone_message), "nonce": nonce, "deadline": deadline}
 
 
 def sign_acceptance(
-    key: str | bytes, domain: Domain, milestone_message: Mapping[str, Any], *, nonce: int, deadline: int
+    key: str | bytes,
+    domain: Domain,
+    milestone_message: Mapping[str, Any],
+    *,
+    nonce: int,
+    deadline: int,
 ) -> bytes:
     """The receiving party's countersignature of a PICKED_UP / HANDOVER milestone."""
     message = acceptance_message(milestone_message, nonce=nonce, deadline=deadline)
