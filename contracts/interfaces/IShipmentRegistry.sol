@@ -48,17 +48,17 @@ interface IShipmentRegistry is IShipmentDelivery {
     ///         {ShipmentMilestoneNotAllowed} instead of an undecodable ABI error.
     enum MilestoneType {
         None,
-        PickedUp, // shipper -> carrier [cbv:shipping / DCSA GTOT]
+        PickedUp, // shipper -> carrier [cbv:shipping / DCSA PICK]
         ExportCleared, // [cbv:inspecting (export) / DCSA RELS]
         Departed, // [cbv:departing / DCSA DEPA]
         Arrived, // [cbv:arriving / DCSA ARRI]
-        CustomsHold, // [cbv:holding / DCSA INSP]
+        CustomsHold, // [cbv:holding / DCSA HOLD]
         CustomsReleased, // [cbv:releasing / DCSA RELS]
         ImportCleared, // [cbv:inspecting (import) / DCSA RELS]
-        WarehouseInbound, // [cbv:receiving / DCSA STRP]
-        Handover, // carrier -> carrier or carrier <-> warehouse [cbv:shipping + cbv:receiving]
+        WarehouseInbound, // [cbv:receiving / DCSA GTIN]
+        Handover, // carrier -> carrier or carrier <-> warehouse [cbv:shipping + receiving / DCSA DISC + LOAD]
         OutForDelivery, // [cbv:departing (last mile) / DCSA GTOT]
-        Delivered, // [cbv:accepting / DCSA DISC]
+        Delivered, // [cbv:accepting / DCSA DROP]
         Returned, // back with the seller [cbv:receiving (returns)]
         Exception // delayed, damaged, lost [cbv:inspecting + disposition]
     }
