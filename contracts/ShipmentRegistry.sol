@@ -205,7 +205,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         if (id == bytes32(0)) revert ShipmentIdZero();
         Record storage r = _shipments[id];
         if (r.state != 0) revert ShipmentAlreadyExists(id);
-        if (t.seller == address(0)) revert ShipmentPartyInvalid(id, address(0));
+        // The seller is never zero: it is msg.sender, or a signer ECDSA/ERC-1271 accepted.
         if (t.carriers.length == 0) revert ShipmentPartyInvalid(id, address(0));
         if (t.declaredWeightGrams == 0 || t.declaredWeightGrams > _MAX_UINT40) {
             revert ShipmentWeightInvalid(id, t.declaredWeightGrams);

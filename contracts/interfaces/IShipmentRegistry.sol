@@ -253,7 +253,7 @@ interface IShipmentRegistry is IShipmentDelivery {
     /// @notice No shipment with this id.
     error ShipmentUnknown(bytes32 shipmentId);
 
-    /// @notice The seller or a carrier is the zero address, or no carrier was named.
+    /// @notice A carrier is the zero address, or no carrier was named (`party` zero).
     error ShipmentPartyInvalid(bytes32 shipmentId, address party);
 
     /// @notice A declared weight of zero, or a weight above 2^40-1 grams.

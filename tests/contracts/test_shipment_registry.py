@@ -250,6 +250,18 @@ def test_full_route_tracks_status_custodian_delivery_and_history(
         M.DELIVERED,
     ]
     assert [e.index for e in history] == list(range(9))
+    # Events alone rebuild the state the views report.
+    assert [(e.status, e.custodian) for e in history[:-1]] == [
+        (S.PICKED_UP, P.carrier_a.address),
+        (S.EXPORT_CLEARED, P.carrier_a.address),
+        (S.IN_TRANSIT, P.carrier_a.address),
+        (S.ARRIVED, P.carrier_a.address),
+        (S.IMPORT_CLEARED, P.carrier_a.address),
+        (S.IN_WAREHOUSE, P.warehouse.address),
+        (S.IN_WAREHOUSE, P.carrier_b.address),
+        (S.OUT_FOR_DELIVERY, P.carrier_b.address),
+    ]
+    assert (history[-1].status, history[-1].custodian) == (reg.status(sid), reg.custodian(sid))
     assert reg.milestone_count(sid) == 9
     assert history[-1].location == "NLRTM"
     assert reg.milestone_at(sid, 2).signer == P.carrier_a.address
@@ -641,6 +653,11 @@ def test_flag_overdue_reverts_when_shipment_unknown_or_closed(driver: ShipmentDr
     driver.chain.advance_time(100)
     with reverts("ShipmentClosed", shipmentId=sid, status=S.RETURNED):
         driver.registry.flag_overdue(sid, M.DELIVERED)
+    lost = driver.create("closed-lost", sla=td.service_level(delivered_by=driver.now() + 10))
+    driver.advance(lost, S.LOST)
+    driver.chain.advance_time(100)
+    with reverts("ShipmentClosed", shipmentId=lost, status=S.LOST):
+        driver.registry.flag_overdue(lost, M.DELIVERED)
 
 
 # --------------------------------------------------------------- corrections
