@@ -22,6 +22,12 @@ from backend.chain.errors import (
 )
 from backend.chain.factory import make_chain
 from backend.chain.passports import PassportRegistryClient
+from backend.chain.shipments import (
+    HistoryEntry,
+    HistoryMismatch,
+    ShipmentInfo,
+    ShipmentRegistryClient,
+)
 
 __all__ = [
     "AnchorInfo",
@@ -33,8 +39,12 @@ __all__ = [
     "DecodedEvent",
     "DeployedContract",
     "DeploymentMissing",
+    "HistoryEntry",
+    "HistoryMismatch",
     "PassportRegistryClient",
     "SentTransaction",
+    "ShipmentInfo",
+    "ShipmentRegistryClient",
     "TransactionTimeout",
     "TxResult",
     "make_chain",

@@ -66,6 +66,7 @@ DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     # address it takes: ("EmergencyStockTransfer", lambda r, done: [r, token,
     # done["ShipmentRegistry"].address, grace]).
     ("CapacityPool", lambda relayer, _done: [relayer, relayer]),
+    ("ShipmentRegistry", lambda _relayer, _done: []),
 ]
 
 
