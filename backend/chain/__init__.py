@@ -21,6 +21,13 @@ from backend.chain.errors import (
     revert_class,
 )
 from backend.chain.factory import make_chain
+from backend.chain.passports import PassportRegistryClient
+from backend.chain.shipments import (
+    HistoryEntry,
+    HistoryMismatch,
+    ShipmentInfo,
+    ShipmentRegistryClient,
+)
 
 __all__ = [
     "AnchorInfo",
@@ -32,7 +39,12 @@ __all__ = [
     "DecodedEvent",
     "DeployedContract",
     "DeploymentMissing",
+    "HistoryEntry",
+    "HistoryMismatch",
+    "PassportRegistryClient",
     "SentTransaction",
+    "ShipmentInfo",
+    "ShipmentRegistryClient",
     "TransactionTimeout",
     "TxResult",
     "make_chain",

@@ -61,6 +61,12 @@ class Deployment:
 ConstructorArgs = Callable[[str, dict[str, DeployedContract]], list[Any]]
 DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
+    ("ProductPassportRegistry", lambda relayer, _done: [relayer]),
+    # (admin, arbiter). EmergencyStockTransfer joins the plan with ShipmentRegistry, whose
+    # address it takes: ("EmergencyStockTransfer", lambda r, done: [r, token,
+    # done["ShipmentRegistry"].address, grace]).
+    ("CapacityPool", lambda relayer, _done: [relayer, relayer]),
+    ("ShipmentRegistry", lambda _relayer, _done: []),
 ]
 
 

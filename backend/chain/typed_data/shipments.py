@@ -1,0 +1,350 @@
+"""EIP-712 types of ``ShipmentRegistry``, its enums, and offline signing helpers.
+
+The struct definitions mirror the ``*_TYPEHASH`` constants of
+``contracts/ShipmentRegistry.sol`` field for field; a test hashes each
+``type_string`` and compares it with the deployed constant. Messages are plain
+dicts keyed by field name so they serialise straight into an
+``eth_signTypedData_v4`` payload; :func:`as_abi_tuple` turns one into the tuple
+the contract call takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import IntEnum, IntFlag
+from typing import Any
+
+from backend.chain import eip712
+from backend.chain.eip712 import Domain, StructType
+
+MAX_UINT40 = (1 << 40) - 1
+
+
+class MilestoneType(IntEnum):
+    """Milestone vocabulary (GS1 CBV bizStep / DCSA event code alignment in docs/shipments.md)."""
+
+    PICKED_UP = 1
+    EXPORT_CLEARED = 2
+    DEPARTED = 3
+    ARRIVED = 4
+    CUSTOMS_HOLD = 5
+    CUSTOMS_RELEASED = 6
+    IMPORT_CLEARED = 7
+    WAREHOUSE_INBOUND = 8
+    HANDOVER = 9
+    OUT_FOR_DELIVERY = 10
+    DELIVERED = 11
+    RETURNED = 12
+    EXCEPTION = 13
+
+
+class Status(IntEnum):
+    """Shipment status; numeric order is progress order up to DELIVERED."""
+
+    NONE = 0
+    CREATED = 1
+    PICKED_UP = 2
+    EXPORT_CLEARED = 3
+    IN_TRANSIT = 4
+    ARRIVED = 5
+    CUSTOMS_HOLD = 6
+    IMPORT_CLEARED = 7
+    IN_WAREHOUSE = 8
+    OUT_FOR_DELIVERY = 9
+    DELIVERED = 10
+    RETURNED = 11
+    LOST = 12
+
+
+class Role(IntFlag):
+    """Role bits a party holds on one shipment (``rolesOf``)."""
+
+    SELLER = 1
+    CARRIER = 2
+    WAREHOUSE = 4
+    CUSTOMS_BROKER = 8
+
+
+class ExceptionReason(IntEnum):
+    """``reasonCode`` of an EXCEPTION milestone."""
+
+    DELAYED = 1
+    DAMAGED = 2
+    LOST = 3
+    OTHER = 4
+
+
+class CorrectionReason(IntEnum):
+    """``reasonCode`` of a correction (EPCIS errorDeclaration reasons)."""
+
+    DID_NOT_OCCUR = 1
+    INCORRECT_DATA = 2
+    OTHER = 3
+
+
+CUSTODY_TRANSFERS = frozenset({MilestoneType.PICKED_UP, MilestoneType.HANDOVER})
+
+SERVICE_LEVEL = StructType(
+    "ServiceLevel",
+    (
+        ("uint64", "pickedUpBy"),
+        ("uint64", "exportClearedBy"),
+        ("uint64", "departedBy"),
+        ("uint64", "arrivedBy"),
+        ("uint64", "importClearedBy"),
+        ("uint64", "deliveredBy"),
+    ),
+)
+
+SHIPMENT_TERMS = StructType(
+    "ShipmentTerms",
+    (
+        ("bytes32", "shipmentId"),
+        ("address", "seller"),
+        ("bytes5", "origin"),
+        ("bytes5", "destination"),
+        ("uint64", "declaredWeightGrams"),
+        ("uint32", "pieceCount"),
+        ("uint16", "weightToleranceBps"),
+        ("bytes32", "manifestHash"),
+        ("address[]", "carriers"),
+        ("address", "warehouse"),
+        ("address", "customsBroker"),
+        ("ServiceLevel", "sla"),
+    ),
+    deps=(SERVICE_LEVEL,),
+)
+
+CREATE_SHIPMENT = StructType(
+    "CreateShipment",
+    (("ShipmentTerms", "terms"), ("uint256", "nonce"), ("uint256", "deadline")),
+    deps=(SHIPMENT_TERMS,),
+)
+
+MILESTONE = StructType(
+    "Milestone",
+    (
+        ("bytes32", "shipmentId"),
+        ("uint8", "milestone"),
+        ("uint16", "reasonCode"),
+        ("uint64", "occurredAt"),
+        ("bytes5", "location"),
+        ("uint64", "measuredWeightGrams"),
+        ("bytes32", "evidenceHash"),
+        ("address", "signer"),
+        ("address", "counterparty"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ),
+)
+
+CUSTODY_ACCEPTANCE = StructType(
+    "CustodyAcceptance",
+    (("Milestone", "milestone"), ("uint256", "nonce"), ("uint256", "deadline")),
+    deps=(MILESTONE,),
+)
+
+CORRECTION = StructType(
+    "Correction",
+    (
+        ("bytes32", "shipmentId"),
+        ("uint32", "correctedIndex"),
+        ("bytes32", "correctedRecordHash"),
+        ("uint16", "reasonCode"),
+        ("bytes32", "evidenceHash"),
+        ("address", "signer"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ),
+)
+
+# Contract constant name -> Python struct, for the typehash test and tooling.
+TYPEHASH_CONSTANTS: dict[str, StructType] = {
+    "MILESTONE_TYPEHASH": MILESTONE,
+    "CUSTODY_ACCEPTANCE_TYPEHASH": CUSTODY_ACCEPTANCE,
+    "CORRECTION_TYPEHASH": CORRECTION,
+    "SERVICE_LEVEL_TYPEHASH": SERVICE_LEVEL,
+    "SHIPMENT_TERMS_TYPEHASH": SHIPMENT_TERMS,
+    "CREATE_SHIPMENT_TYPEHASH": CREATE_SHIPMENT,
+}
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_HASH = bytes(32)
+
+
+def locode(code: str) -> bytes:
+    """A UN/LOCODE ("CN SHA" or "CNSHA") as the 5 ASCII bytes the contract stores."""
+    compact = code.replace(" ", "").upper()
+    if len(compact) != 5 or not compact.isalnum() or not compact[:2].isalpha():
+        raise ValueError(f"not a UN/LOCODE: {code!r}")
+    return compact.encode("ascii")
+
+
+def locode_text(raw: bytes) -> str:
+    """Inverse of :func:`locode`; empty for ``bytes5(0)``."""
+    return "" if raw == bytes(5) else raw.decode("ascii")
+
+
+def service_level(
+    *,
+    picked_up_by: int = 0,
+    export_cleared_by: int = 0,
+    departed_by: int = 0,
+    arrived_by: int = 0,
+    import_cleared_by: int = 0,
+    delivered_by: int = 0,
+) -> dict[str, int]:
+    """A ``ServiceLevel`` message; 0 means no deadline."""
+    return {
+        "pickedUpBy": picked_up_by,
+        "exportClearedBy": export_cleared_by,
+        "departedBy": departed_by,
+        "arrivedBy": arrived_by,
+        "importClearedBy": import_cleared_by,
+        "deliveredBy": delivered_by,
+    }
+
+
+def shipment_terms(
+    *,
+    shipment_id: bytes,
+    seller: str,
+    origin: str,
+    destination: str,
+    declared_weight_grams: int,
+    piece_count: int,
+    weight_tolerance_bps: int,
+    manifest_hash: bytes,
+    carriers: Sequence[str],
+    warehouse: str = ZERO_ADDRESS,
+    customs_broker: str = ZERO_ADDRESS,
+    sla: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """A ``ShipmentTerms`` message."""
+    return {
+        "shipmentId": shipment_id,
+        "seller": seller,
+        "origin": locode(origin),
+        "destination": locode(destination),
+        "declaredWeightGrams": declared_weight_grams,
+        "pieceCount": piece_count,
+        "weightToleranceBps": weight_tolerance_bps,
+        "manifestHash": manifest_hash,
+        "carriers": list(carriers),
+        "warehouse": warehouse,
+        "customsBroker": customs_broker,
+        "sla": dict(sla) if sla is not None else service_level(),
+    }
+
+
+def milestone(
+    *,
+    shipment_id: bytes,
+    kind: MilestoneType | int,
+    signer: str,
+    nonce: int,
+    deadline: int,
+    occurred_at: int,
+    location: str | bytes = b"\x00" * 5,
+    measured_weight_grams: int = 0,
+    evidence_hash: bytes = ZERO_HASH,
+    reason_code: int = 0,
+    counterparty: str = ZERO_ADDRESS,
+) -> dict[str, Any]:
+    """A ``Milestone`` message (``counterparty`` only for PICKED_UP / HANDOVER)."""
+    return {
+        "shipmentId": shipment_id,
+        "milestone": int(kind),
+        "reasonCode": reason_code,
+        "occurredAt": occurred_at,
+        "location": locode(location) if isinstance(location, str) else bytes(location),
+        "measuredWeightGrams": measured_weight_grams,
+        "evidenceHash": evidence_hash,
+        "signer": signer,
+        "counterparty": counterparty,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+
+
+def correction(
+    *,
+    shipment_id: bytes,
+    corrected_index: int,
+    corrected_record_hash: bytes,
+    reason: CorrectionReason | int,
+    signer: str,
+    nonce: int,
+    deadline: int,
+    evidence_hash: bytes = ZERO_HASH,
+) -> dict[str, Any]:
+    """A ``Correction`` message."""
+    return {
+        "shipmentId": shipment_id,
+        "correctedIndex": corrected_index,
+        "correctedRecordHash": corrected_record_hash,
+        "reasonCode": int(reason),
+        "evidenceHash": evidence_hash,
+        "signer": signer,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+
+
+def record_hash(message: Mapping[str, Any]) -> bytes:
+    """The ``recordHash`` a milestone gets on chain (its EIP-712 struct hash)."""
+    return MILESTONE.hash_struct(message)
+
+
+def sign_create_shipment(
+    key: str | bytes, domain: Domain, terms: Mapping[str, Any], *, nonce: int, deadline: int
+) -> bytes:
+    """The seller's signature authorising ``createShipmentBySig``."""
+    return eip712.sign(
+        key, domain, CREATE_SHIPMENT, {"terms": terms, "nonce": nonce, "deadline": deadline}
+    )
+
+
+def sign_milestone(key: str | bytes, domain: Domain, message: Mapping[str, Any]) -> bytes:
+    """The signer's 65-byte signature over a ``Milestone``."""
+    return eip712.sign(key, domain, MILESTONE, message)
+
+
+def acceptance_message(
+    milestone_message: Mapping[str, Any], *, nonce: int, deadline: int
+) -> dict[str, Any]:
+    """A ``CustodyAcceptance`` message wrapping the milestone the receiver accepts."""
+    return {"milestone": dict(milestone_message), "nonce": nonce, "deadline": deadline}
+
+
+def sign_acceptance(
+    key: str | bytes,
+    domain: Domain,
+    milestone_message: Mapping[str, Any],
+    *,
+    nonce: int,
+    deadline: int,
+) -> bytes:
+    """The receiving party's countersignature of a PICKED_UP / HANDOVER milestone."""
+    message = acceptance_message(milestone_message, nonce=nonce, deadline=deadline)
+    return eip712.sign(key, domain, CUSTODY_ACCEPTANCE, message)
+
+
+def sign_correction(key: str | bytes, domain: Domain, message: Mapping[str, Any]) -> bytes:
+    """The signer's signature over a ``Correction``."""
+    return eip712.sign(key, domain, CORRECTION, message)
+
+
+def as_abi_tuple(struct: StructType, message: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``message`` as the positional tuple a contract call takes for ``struct``."""
+    deps = {d.name: d for d in struct.deps}
+    out: list[Any] = []
+    for typ, name in struct.fields:
+        value = message[name]
+        if typ in deps:
+            out.append(as_abi_tuple(deps[typ], value))
+        elif typ.endswith("[]"):
+            out.append(list(value))
+        else:
+            out.append(value)
+    return tuple(out)

@@ -1,0 +1,1 @@
+"""Product passports: GS1 identity, the document schema, canonical hashing, footprints."""
