@@ -69,6 +69,9 @@ class ShipmentDriver:
         return self.registry.domain()
 
     def now(self) -> int:
+        # Mine first: after a snapshot revert the head block can be minutes old,
+        # while the next block takes the wall clock.
+        self.chain.mine()
         return int(self.chain.block()["timestamp"])
 
     def terms(self, label: str | None = None, **overrides: Any) -> dict[str, Any]:

@@ -10,8 +10,6 @@ import pytest
 
 pytest.importorskip("backend.chain.shipments")
 
-from backend.chain.shipments import ShipmentRegistryClient
-from backend.chain.typed_data.shipments import Status
 from eth_account.signers.local import LocalAccount
 
 from backend.chain import ChainClient
@@ -21,6 +19,8 @@ from backend.chain.alliance import (
     Terms,
     TransferStatus,
 )
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import Status
 from tests.conftest import deployment_for
 from tests.contracts.alliance_support import (
     DAY,

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  -- formulas are shown to people with the real multiplication sign
 """Carbon and water footprint arithmetic against hand-computed examples."""
 
 from __future__ import annotations
