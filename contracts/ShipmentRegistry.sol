@@ -213,7 +213,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         if (t.weightToleranceBps > _BPS) revert ShipmentToleranceInvalid(id, t.weightToleranceBps);
 
         uint256 deadlines = _packSla(id, t.sla);
-        uint256 slaMask;
+        uint256 slaMask = 0;
         for (uint256 i; i < 6; ++i) {
             if ((deadlines >> (32 * i)) & _MAX_UINT32 != 0) slaMask |= 1 << i;
         }
@@ -497,6 +497,8 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         if (signature.length == 65) {
             bytes32 r = bytes32(signature[0:32]);
             bytes32 s = bytes32(signature[32:64]);
+            // The third value only elaborates `err`; any error falls through to ERC-1271 below.
+            // slither-disable-next-line unused-return
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, uint8(signature[64]), r, s);
             if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
         }
@@ -628,7 +630,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     function verifyHistory(bytes32 shipmentId, bytes32[] calldata recordHashes) external view returns (bool) {
         Record storage r = _shipments[shipmentId];
         if (recordHashes.length != uint32(r.state >> 176)) return false;
-        bytes32 head;
+        bytes32 head = bytes32(0);
         for (uint256 i; i < recordHashes.length; ++i) {
             head = _chain(head, recordHashes[i]);
         }

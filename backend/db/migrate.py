@@ -18,7 +18,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema of ``engine``'s database to ``revision``."""
     cfg = alembic_config()
     with engine.begin() as conn:
