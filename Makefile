@@ -11,7 +11,7 @@ STAMP_SLITHER := $(SLITHER_VENV)/.installed
 # slither-analyzer pins web3 < 8, so it lives in its own environment.
 SLITHER_VERSION := 0.11.6
 
-.PHONY: install demo test lint typecheck slither pytest compile deploy anvil bench clean
+.PHONY: install demo test lint typecheck slither pytest compile deploy anvil bench fuzz load drills clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -60,8 +60,22 @@ pytest: install
 
 test: lint typecheck slither pytest
 
+# Every benchmark (gas, ingest, merkle, anchor latency, wrk load, fault drills) into bench/REPORT.md.
 bench: install
 	$(PY) bench/report.py
+
+# The schema fuzz test with a larger budget than `make test` (examples per operation and mode).
+FUZZ_EXAMPLES ?= 300
+fuzz: install
+	WAYMARK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/backend/test_api_schema.py
+
+# wrk against the QR page and the batch ingest endpoint (LOAD_ARGS="--duration 10" for a quick run).
+load: install
+	$(PY) bench/load.py $(LOAD_ARGS)
+
+# Worker kill -9, node outage and reorg drills on anvil; exits non-zero on any violation.
+drills: install
+	$(PY) bench/drills.py $(DRILLS_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

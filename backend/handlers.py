@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -15,6 +16,33 @@ from backend.chain import ChainUnavailable, ContractRevert, DeploymentMissing
 from backend.errors import RateLimited, WaymarkError
 
 log = logging.getLogger(__name__)
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorPublic(BaseModel):
+    """Every error response: a stable machine-readable ``error`` and a readable ``detail``."""
+
+    error: str = Field(description="Stable error code, e.g. not_found, invalid_input.")
+    detail: Any = Field(description="What went wrong, for people.")
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="invalid_input only: every field that failed (at most 50)."
+    )
+    arguments: dict[str, Any] | None = Field(
+        default=None, description="Contract reverts only: the decoded custom error's arguments."
+    )
+
+
+# Documented on every operation (``FastAPI(responses=...)``), replacing FastAPI's
+# default 422 body, so clients and schema-driven tests see the real error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorPublic, "description": "Client error: `{error, detail}`."},
+    503: {"model": ErrorPublic, "description": "The chain or the database is unavailable."},
+}
 
 
 def _body(error: str, detail: Any, **extra: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from backend.config import Settings, get_settings
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.events.router import router as events_router
+from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.anchors import anchor_handlers
@@ -114,6 +115,7 @@ def create_app(
             "events anchored on chain in Merkle batches, with public proofs."
         ),
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=cfg.max_body_bytes, max_depth=cfg.max_json_depth
