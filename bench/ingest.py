@@ -47,8 +47,10 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "2"))
 TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway server's operator token
 
 
-def sign_events(n: int, chain_id: int, registry: str) -> tuple[list[bytes], list[bytes], str]:
-    """n batch bodies' worth of signed events: (digests, JSON bodies, signer address)."""
+def sign_events(
+    n: int, chain_id: int, registry: str, batch: int = BATCH
+) -> tuple[list[bytes], list[bytes], str]:
+    """n signed events in batch bodies of ``batch``: (digests, JSON bodies, signer address)."""
     acct = Account.create()
     key = PrivateKey(bytes(acct.key))
     sep = events_domain(chain_id, registry).separator
@@ -72,7 +74,7 @@ def sign_events(n: int, chain_id: int, registry: str) -> tuple[list[bytes], list
             f'"signature":"0x{sig.hex()}"}}'
         )
     bodies = [
-        ('{"events":[' + ",".join(items[i : i + BATCH]) + "]}").encode() for i in range(0, n, BATCH)
+        ('{"events":[' + ",".join(items[i : i + batch]) + "]}").encode() for i in range(0, n, batch)
     ]
     return digests, bodies, acct.address
 

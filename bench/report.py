@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bench.common import RESULTS, Row, table  # noqa: E402
 
-SKIP = {"__init__", "common", "report"}
+SKIP = {"__init__", "common", "report", "support"}
 
 
 def scripts() -> list[Path]:

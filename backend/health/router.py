@@ -13,3 +13,9 @@ router = APIRouter(tags=["health"])
 def get_health(chain: ChainDep, deployment: DeploymentDep, session: SessionDep) -> HealthPublic:
     """Chain, deployed contracts, crypto fast paths, database and anchoring backlog."""
     return service.health(chain=chain, deployment=deployment, session=session)
+
+
+@router.get("/livez", response_model=dict[str, str])
+def get_livez() -> dict[str, str]:
+    """Liveness: the process serves requests; no chain, database or worker is consulted."""
+    return {"status": "ok"}

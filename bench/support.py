@@ -1,0 +1,118 @@
+"""Shared plumbing for benchmarks that run the service: uvicorn, an organisation, signed events.
+
+Not a benchmark itself (``bench/report.py`` skips it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from backend.chain.anvil import free_port
+from bench.common import ROOT
+
+TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway server's operator token
+
+
+def serve(env: dict[str, str], timeout: float = 90.0) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn with the app on a free loopback port; ``env`` adds WAYMARK_* settings."""
+    port = free_port()
+    full = {
+        **os.environ,
+        "WAYMARK_ADMIN_TOKEN": TOKEN,
+        "WAYMARK_INDEXER_ENABLED": "false",
+        "WAYMARK_RATE_LIMIT_PER_SECOND": "1000000",
+        "WAYMARK_RATE_LIMIT_BURST": "1000000",
+        **env,
+    }
+    full.pop("WAYMARK_FAULT", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "backend.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=full,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/livez", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass
+class BenchOrg:
+    slug: str
+    writer: dict[str, str]
+    admin: dict[str, str]
+
+
+def make_org(client: httpx.Client, slug: str, signer: str) -> BenchOrg:
+    """An organisation with a writer key and ``signer`` registered since 2020."""
+    op = {"Authorization": f"Bearer {TOKEN}"}
+    org = client.post("/v1/orgs", json={"slug": slug, "name": slug.title()}, headers=op)
+    org.raise_for_status()
+    admin = {"Authorization": f"Bearer {org.json()['admin_key']['key']}"}
+    key = client.post(f"/v1/orgs/{slug}/api-keys", json={"scopes": ["carrier"]}, headers=admin)
+    key.raise_for_status()
+    client.post(
+        f"/v1/orgs/{slug}/signers",
+        json={"address": signer, "valid_from": "2020-01-01T00:00:00Z"},
+        headers=admin,
+    ).raise_for_status()
+    return BenchOrg(slug, {"Authorization": f"Bearer {key.json()['key']}"}, admin)
+
+
+def run_worker(
+    rpc_url: str, database_url: str, registry: str, *, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``scripts/anchor_worker.py`` as its own process (its output goes to /dev/null)."""
+    env = {
+        **os.environ,
+        "WAYMARK_CHAIN_BACKEND": "anvil",
+        "WAYMARK_RPC_URL": rpc_url,
+        "WAYMARK_DATABASE_URL": database_url,
+        **(extra or {}),
+    }
+    env.pop("WAYMARK_FAULT", None)
+    return subprocess.Popen(
+        [sys.executable, str(Path("scripts") / "anchor_worker.py"), "--registry", registry],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
