@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -29,29 +30,49 @@ def scripts() -> list[Path]:
     return sorted(p for p in HERE.glob("*.py") if p.stem not in SKIP)
 
 
-def run(paths: list[Path]) -> dict[str, float]:
-    took = {}
+def run(paths: list[Path]) -> list[str]:
+    """Run each script; the names of those that failed (their old results are removed)."""
+    failed = []
     for path in paths:
         print(f"\n### running {path.name}", flush=True)
+        for stale in (RESULTS / f"{path.stem}.json", RESULTS / f"{path.stem}.md"):
+            stale.unlink(missing_ok=True)
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, str(path)], cwd=HERE.parent, check=False)
-        took[path.stem] = time.perf_counter() - started
+        print(f"### {path.name}: {time.perf_counter() - started:.0f} s", flush=True)
         if proc.returncode != 0:
             print(f"!! {path.name} exited with {proc.returncode}", file=sys.stderr)
-    return took
+            failed.append(path.stem)
+    return failed
 
 
-def collect() -> str:
+def load_average() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def collect(loads: tuple[str, str] | None = None) -> str:
+    cpus = os.cpu_count() or 0
     parts = [
         "# Benchmark report\n",
         "Produced by `make bench` (`bench/report.py`). Every figure is measured in the same run as",
         "its baseline, on the machine named under each table.\n",
     ]
+    if loads is not None:
+        parts.append(
+            f"Load average (1 / 5 / 15 min) on this {cpus}-CPU machine, shared with other work: "
+            f"{loads[0]} when the run started, {loads[1]} when it ended.\n"
+        )
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
         rows = [Row(**r) for r in data["rows"]]
         parts.append(f"## {data['title']}\n")
         parts.append(f"_{data['measured_at']} · {data['machine']} · `bench/{data['name']}.py`_\n")
+        extra = RESULTS / f"{data['name']}.md"
+        if extra.exists():  # a script's own table (the drills' counts) precedes its rows
+            parts.append(extra.read_text())
         parts.append(table(rows))
     return "\n".join(parts)
 
@@ -61,15 +82,22 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated script names")
     parser.add_argument("--collect", action="store_true", help="do not run, only assemble")
     args = parser.parse_args()
+    loads = None
+    failed: list[str] = []
     if not args.collect:
         chosen = scripts()
         if args.only:
             wanted = set(args.only.split(","))
             chosen = [p for p in chosen if p.stem in wanted]
-        run(chosen)
-    report = collect()
+        before = load_average()
+        failed = run(chosen)
+        loads = (before, load_average())
+    report = collect(loads)
     (HERE / "REPORT.md").write_text(report)
     print(report)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

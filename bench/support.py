@@ -6,6 +6,7 @@ Not a benchmark itself (``bench/report.py`` skips it).
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -13,8 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from coincurve import PrivateKey
+from eth_account import Account
 
 from backend.chain.anvil import free_port
+from backend.chain.typed_data.events import (
+    events_domain,
+    hash_supply_event,
+    location_bytes,
+    supply_event_digest,
+)
 from bench.common import ROOT
 
 TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway server's operator token
@@ -98,9 +107,14 @@ def make_org(client: httpx.Client, slug: str, signer: str) -> BenchOrg:
 
 
 def run_worker(
-    rpc_url: str, database_url: str, registry: str, *, extra: dict[str, str] | None = None
+    rpc_url: str,
+    database_url: str,
+    registry: str,
+    *,
+    extra: dict[str, str] | None = None,
+    stdout: int = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
-    """``scripts/anchor_worker.py`` as its own process (its output goes to /dev/null)."""
+    """``scripts/anchor_worker.py`` as its own process (output discarded unless piped)."""
     env = {
         **os.environ,
         "WAYMARK_CHAIN_BACKEND": "anvil",
@@ -113,6 +127,36 @@ def run_worker(
         [sys.executable, str(Path("scripts") / "anchor_worker.py"), "--registry", registry],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.DEVNULL,
     )
+
+
+class EventSigner:
+    """One signer key producing distinct signed SupplyEvents for a chain's events domain."""
+
+    def __init__(self, chain_id: int, registry: str) -> None:
+        acct = Account.create()
+        self.address: str = acct.address
+        self._key = PrivateKey(bytes(acct.key))
+        self._sep = events_domain(chain_id, registry).separator
+        self._loc = location_bytes("NLRTM")
+
+    def batch_body(self, n: int) -> tuple[bytes, list[str]]:
+        """A ``/v1/events/batch`` body of ``n`` fresh events, and their digests (0x-hex)."""
+        now = int(time.time()) - 60
+        items, digests = [], []
+        for _ in range(n):
+            eid, subject, payload = (secrets.token_bytes(32) for _ in range(3))
+            digest = supply_event_digest(
+                self._sep, hash_supply_event(eid, subject, 3, now, self._loc, payload)
+            )
+            sig = self._key.sign_recoverable(digest, hasher=None)
+            sig = sig[:64] + bytes([sig[64] + 27])
+            digests.append("0x" + digest.hex())
+            items.append(
+                f'{{"eventId":"0x{eid.hex()}","subject":"0x{subject.hex()}","kind":3,'
+                f'"occurredAt":{now},"location":"NLRTM","payloadHash":"0x{payload.hex()}",'
+                f'"signature":"0x{sig.hex()}"}}'
+            )
+        return ('{"events":[' + ",".join(items) + "]}").encode(), digests
