@@ -144,9 +144,18 @@ class Rig:
         self.engine: Engine = create_engine(self.db_url)
         self.worker: subprocess.Popen[bytes] | None = None
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        self.worker = run_worker(self.node.url, self.db_url, self.registry, extra=WORKER_ENV)
+    def start_worker(self, *, wait: bool = True) -> subprocess.Popen[bytes]:
+        """Start the worker process; with ``wait``, return once it is anchoring."""
+        self.worker = run_worker(
+            self.node.url, self.db_url, self.registry, extra=WORKER_ENV, stdout=subprocess.PIPE
+        )
+        if wait:
+            wait_ready(self.worker)
         return self.worker
+
+    def worker_died(self) -> int | None:
+        """The exit code if the current worker process ended on its own."""
+        return self.worker.poll() if self.worker is not None else None
 
     def kill_worker(self) -> None:
         if self.worker is not None and self.worker.poll() is None:
@@ -256,11 +265,7 @@ def drill_kill(rig: Rig, trials: int, rng: random.Random) -> Counts:
     poster = rig.poster()
     kills_mid_batch = 0
     for _ in range(trials):
-        worker = run_worker(
-            rig.node.url, rig.db_url, rig.registry, extra=WORKER_ENV, stdout=subprocess.PIPE
-        )
-        rig.worker = worker
-        wait_ready(worker)
+        rig.start_worker()
         time.sleep(rng.uniform(0.0, 1.5))
         with rig.engine.connect() as conn:
             in_flight = conn.scalar(
@@ -287,18 +292,26 @@ def drill_outage(rig: Rig, seconds: float) -> Counts:
     time.sleep(2)
     rig.node.pause()
     try:
-        time.sleep(seconds)
+        time.sleep(seconds / 2)
+        # A worker (re)started during the outage must wait it out, not exit.
+        rig.kill_worker()
+        rig.start_worker(wait=False)
+        time.sleep(seconds / 2)
     finally:
         rig.node.resume()
     time.sleep(2)
     digests = poster.finish()
     waited = rig.wait_drained(digests)
+    died = rig.worker_died()
     rig.kill_worker()
     counts = rig.check(f"anvil stopped {seconds:.0f} s", digests)
     counts.notes += [
+        f"worker killed and restarted {seconds / 2:.0f} s into the outage",
         f"drained {waited:.1f} s after resuming",
         f"poster failures: {poster.failures}",
     ]
+    if died is not None:
+        counts.notes.append(f"VIOLATION: the worker exited with {died} during the drill")
     return counts
 
 
@@ -337,8 +350,11 @@ def drill_reorg(rig: Rig, depth: int = 3) -> Counts:
     time.sleep(2)
     digests = poster.finish()
     waited = rig.wait_drained(digests)
+    died = rig.worker_died()
     rig.kill_worker()
     counts = rig.check(f"reorg depth {head - fork_base}", digests)
+    if died is not None:
+        counts.notes.append(f"VIOLATION: the worker exited with {died} during the drill")
     counts.notes += [
         f"{dropped} anchored batches in the dropped blocks",
         f"drained {waited:.1f} s after the fork",

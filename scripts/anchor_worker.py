@@ -12,19 +12,35 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.anchoring.service import requeue_failed
 from backend.anchoring.worker import AnchorWorker
+from backend.chain import ChainClient, ChainUnavailable, make_chain
 from backend.chain import deployments as deployments_mod
-from backend.chain import make_chain
 from backend.config import get_settings
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import Indexer
+
+
+def _wait_for_chain(chain: ChainClient, max_delay: float = 30.0) -> None:
+    """Block until the node answers: a worker started during a node outage waits it out."""
+    delay = 0.5
+    while True:
+        try:
+            chain.chain_id  # noqa: B018 - the first RPC call; cached afterwards
+            return
+        except ChainUnavailable as exc:
+            logging.getLogger("anchor_worker").warning(
+                "chain unreachable (%s); retrying in %.1f s", exc, delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
 
 def main() -> int:
@@ -41,6 +57,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     chain = make_chain(settings)
+    _wait_for_chain(chain)
     engine = make_engine(settings.database_url)
     if args.migrate:
         migrate.upgrade(engine)
