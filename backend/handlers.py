@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.chain import ChainUnavailable, ContractRevert, DeploymentMissing
@@ -103,6 +104,15 @@ def install(app: FastAPI) -> None:
     async def db_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database error: %s", exc)
         return JSONResponse(_body("database_unavailable", "the database is unavailable"), 503)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("database pool exhausted: %s", exc)
+        return JSONResponse(
+            _body("service_busy", "no database connection became free in time; retry"),
+            503,
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -9,6 +9,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# FastAPI runs sync endpoints on anyio's thread limiter (40 threads by default);
+# the pool covers all of them plus the in-process worker and indexer threads, so
+# a request never waits for a connection held by another request's slow RPC.
+REQUEST_THREADS = 40
+POOL_SIZE = 10
+MAX_OVERFLOW = REQUEST_THREADS + 8 - POOL_SIZE
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; creates the SQLite file's directory if needed."""
@@ -17,13 +24,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
             Path(db).parent.mkdir(parents=True, exist_ok=True)
+        if db and db != ":memory:":
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", MAX_OVERFLOW)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
