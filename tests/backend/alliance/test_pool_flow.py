@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
 from backend.chain.alliance import CapacityPoolClient
+from tests.backend.alliance.conftest import CAPACITY, LEASE, RATE
 from tests.backend.alliance.support import (
     OPERATOR,
     USD,
@@ -16,46 +16,9 @@ from tests.backend.alliance.support import (
     action_done,
     deployment_of,
     drive,
-    make_member,
     pool_client,
 )
 from tests.contracts.alliance_support import DAY, HOUR
-
-LEASE = 1_000 * USD + 7  # not divisible by the capacity: exercises the rounding rule
-RATE = 2 * USD
-CAPACITY = 100
-
-
-@pytest.fixture
-def pool(api: TestClient, tester: ChainClient) -> dict[str, Any]:
-    """Factory operator + three member orgs; org ``a`` creates the pool through the API."""
-    factory = make_member(api, tester, "factory")
-    members = {s: make_member(api, tester, s, cash=5_000 * USD) for s in ("a", "b", "c")}
-    resp = api.post(
-        "/v1/alliance/pools",
-        json={
-            "operator": factory.address,
-            "lease_per_period": LEASE,
-            "rate_per_unit": RATE,
-            "dispute_window": 2 * DAY,
-            "report_window": 3 * DAY,
-            "cancel_penalty_bps": 1_000,
-            "members": [m.address for m in members.values()],
-        },
-        headers=members["a"].writer,
-    )
-    action_done(api, resp, members["a"].writer)
-    pools = api.get("/v1/alliance/pools", headers=members["a"].writer).json()["items"]
-    assert len(pools) == 1
-    pool_id = pools[0]["pool_id"]
-    assert sorted(pools[0]["members"]) == sorted(m.address for m in members.values())
-    dep = deployment_of(api)
-    now = tester.block()["timestamp"]
-    operator = pool_client(factory.chain, dep)
-    period_id, _ = operator.open_period(
-        pool_id, start=now + DAY, end=now + 8 * DAY, cutoff=now + 12 * HOUR, capacity=CAPACITY
-    )
-    return {"id": pool_id, "period": period_id, "factory": factory, "members": members}
 
 
 def _statement(api: TestClient, pool: dict[str, Any], m: Member) -> dict[str, Any]:
@@ -158,7 +121,8 @@ def test_pool_books_transfers_reports_disputes_and_settles_matching_the_contract
     for m, used, booked in ((a, 25, 30), (b, 36, 40), (c, 20, 20)):
         st = _statement(api, pool, m)
         ev = settled[m.address]
-        assert st["settled"] is True and st["status"] == "settled"
+        assert st["settled"] is True
+        assert st["status"] == "settled"
         assert (st["booked_units"], st["used_units"]) == (booked, used)
         assert int(st["lease_share"]) == ev["leaseCharge"]
         assert int(st["variable_charge"]) == ev["usageCharge"] == RATE * used
