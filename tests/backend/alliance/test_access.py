@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from backend.alliance.models import AllianceAction, AllianceMember
-
 from backend.chain import ChainClient
 from backend.chain.alliance import StockRequest, Terms
 from tests.backend.alliance.support import (
