@@ -15,6 +15,7 @@ from backend.alliance.schemas import (
     MemberPublic,
     MembersPublic,
     NetPositionPublic,
+    NoncePublic,
     PeriodPublic,
     PoolCreate,
     PoolMemberAdd,
@@ -51,6 +52,14 @@ def _dep(deployment: Deployment | None) -> Deployment:
 def get_config(_p: PrincipalDep, chain: ChainDep, deployment: DeploymentDep) -> AllianceConfig:
     """Contract addresses, settlement token, relayer and the pool's EIP-712 domain."""
     return service.config(chain=chain, deployment=_dep(deployment))
+
+
+@router.get("/nonces/{address}", response_model=NoncePublic)
+def get_nonce(
+    address: Annotated[EthAddress, Path()], _p: PrincipalDep, chain: ChainDep, d: DeploymentDep
+) -> NoncePublic:
+    """The CapacityPool nonce ``address`` signs its next BookingTransfer / UsageReport with."""
+    return service.pool_nonce(chain=chain, deployment=_dep(d), address=address)
 
 
 @router.post("/members", response_model=MemberPublic, status_code=201)

@@ -213,6 +213,11 @@ class NetPositionPublic(BaseModel):
     amount: str
 
 
+class NoncePublic(BaseModel):
+    address: str
+    nonce: int
+
+
 class AllianceConfig(BaseModel):
     chain_id: int
     capacity_pool: str | None

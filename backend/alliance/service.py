@@ -46,6 +46,7 @@ from backend.alliance.schemas import (
     MemberPublic,
     MembersPublic,
     NetPositionPublic,
+    NoncePublic,
     OfferPublic,
     PeriodPublic,
     PoolCreate,
@@ -643,6 +644,12 @@ def net_position(*, session: Session, a: str, b: str, gtin: int) -> NetPositionP
     return NetPositionPublic(
         a=a, b=b, gtin=gtin, units=units_ab - units_ba, amount=str(amount_ab - amount_ba)
     )
+
+
+def pool_nonce(*, chain: ChainClient, deployment: Deployment, address: str) -> NoncePublic:
+    """The next ``CapacityPool`` EIP-712 nonce of ``address`` (for signing off-line)."""
+    client = CapacityPoolClient(chain, deployment.address(POOL))
+    return NoncePublic(address=address, nonce=client.nonce(address))
 
 
 def config(*, chain: ChainClient, deployment: Deployment) -> AllianceConfig:
