@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.alliance.indexer import alliance_handlers
+from backend.alliance.relay import relay_handlers as alliance_relay_handlers
 from backend.anchoring.service import requeue_failed
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import deployments as deployments_mod
@@ -51,7 +53,13 @@ def main() -> int:
         return 0
     deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
     registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
-    worker = AnchorWorker(sessions=sessions, chain=chain, registry=registry, settings=settings)
+    worker = AnchorWorker(
+        sessions=sessions,
+        chain=chain,
+        registry=registry,
+        settings=settings,
+        extra_handlers={**alliance_relay_handlers()},
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -61,7 +69,7 @@ def main() -> int:
             sessions=sessions,
             chain=chain,
             deployment=deployment,
-            handlers=[anchor_handlers()],
+            handlers=[anchor_handlers(), *alliance_handlers(chain, deployment)],
             settings=settings,
         )
         indexer.start()
