@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -240,3 +242,27 @@ def test_reorg_rolls_back_a_recall_and_restores_active(
     view = svc.api.get(f"/v1/passports/{hx(pid)}").json()
     assert view["status"] == "active"
     assert view["reason_code"] is None
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b["document"].update(identity={"gtin": 123}),
+        lambda b: b["document"].update(identity={"gtin": "4006381333932"}),
+        lambda b: b["document"].pop("materials"),
+        lambda b: b.update(document="not an object"),
+        lambda b: b["content"].update(uri="https://x/\u202egnp.exe"),
+        lambda b: b["content"].update(originCountry="vn"),
+        lambda b: b["content"].update(recycledContentBps=70_000),
+        lambda b: b.update(nonce=-1),
+        lambda b: b.update(signature="0x" + "ab" * 64),
+    ],
+)
+def test_malformed_passport_writes_are_4xx_never_500(
+    svc: Service, reg: PassportRegistryClient, orgs: Orgs, mutate: Callable[[dict[str, Any]], None]
+) -> None:
+    body = issue_body(reg, orgs.brand.signer, sample_document(), deadline=svc.now() + 3600)
+    mutate(body)
+    resp = svc.api.post("/v1/passports", json=body, headers=orgs.brand.writer)
+    assert 400 <= resp.status_code < 500, resp.text
+    assert resp.json()["detail"]
