@@ -6,10 +6,12 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.relayer.models import RelayRequest
 from backend.shipments import service
 from tests.backend.factories import make_org
 from tests.backend.shipments.factories import (
@@ -321,6 +323,14 @@ def test_reorg_rolls_back_milestones_and_recomputes_state(
     assert detail["custodian"] is None
     assert detail["milestones"] == []
     assert svc.api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+    # The pickup's relay request went back to the queue; sent again, it lands on the new fork.
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        statuses = session.scalars(select(RelayRequest.status).order_by(RelayRequest.id)).all()
+    assert statuses == ["final", "queued"]
+    svc.settle()
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["status"] == "picked_up"
+    assert len(detail["milestones"]) == 1
 
 
 HOSTILE = [None, -1, 2**256, 10**400, 1.5, "x", "0x" + "zz" * 32, {"a": 1}, [1], "NL\x00RTM"]
