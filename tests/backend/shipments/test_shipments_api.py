@@ -353,3 +353,19 @@ def test_every_create_field_with_hostile_values_is_4xx_never_500(
                 resp = svc.api.post("/v1/shipments", json=mutated, headers=p.seller.writer)
                 assert 400 <= resp.status_code < 500, (section, name, value, resp.text)
                 assert resp.json()["detail"]
+
+
+def test_shipment_list_is_keyset_paginated_and_capped(svc: Service, parties: Parties) -> None:
+    p = parties
+    ids = sorted(_create(svc, p)[0] for _ in range(3))
+    page = svc.api.get("/v1/shipments?limit=2", headers=p.seller.writer).json()
+    assert [s["id"] for s in page["items"]] == ids[:2]
+    assert page["next_after"] == ids[1]
+    rest = svc.api.get(f"/v1/shipments?after={ids[1]}", headers=p.seller.writer).json()
+    assert [s["id"] for s in rest["items"]] == ids[2:]
+    assert rest["next_after"] is None
+    svc.api.app.state.settings.page_size_max = 1  # type: ignore[attr-defined]
+    capped = svc.api.get("/v1/shipments?limit=500", headers=p.seller.writer).json()
+    assert len(capped["items"]) == 1
+    bad = svc.api.get("/v1/shipments?after=0x12", headers=p.seller.writer)
+    assert bad.status_code == 422
