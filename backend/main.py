@@ -30,8 +30,15 @@ from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
+from backend.passports.indexer import passport_handlers
+from backend.passports.relay import passport_relay_handlers
+from backend.passports.router import router as passports_router
+from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
+from backend.shipments.indexer import shipment_handlers
+from backend.shipments.relay import shipment_relay_handlers
+from backend.shipments.router import router as shipments_router
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,30 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
             f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
             f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
         )
+
+
+def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """Relay purposes of the domain services (anchoring registers its own)."""
+    return {
+        # shipments + passports
+        **shipment_relay_handlers(chain),
+        **passport_relay_handlers(chain),
+        # alliance settlement
+        **alliance_relay_handlers(),
+    }
+
+
+def domain_indexer_handlers(
+    chain: ChainClient, deployment: deployments_mod.Deployment
+) -> list[ContractHandlers]:
+    """Read-model handlers of the domain services (anchoring registers its own)."""
+    return [
+        # shipments + passports
+        shipment_handlers(),
+        passport_handlers(),
+        # alliance settlement
+        *alliance_handlers(chain, deployment),
+    ]
 
 
 def create_app(
@@ -99,7 +130,10 @@ def create_app(
             chain=client,
             registry=registry,
             settings=cfg,
-            extra_handlers={**alliance_relay_handlers(), **(relay_handlers or {})},
+            extra_handlers={
+                **domain_relay_handlers(client),
+                **(relay_handlers or {}),
+            },
         )
         indexer = Indexer(
             sessions=sessions,
@@ -107,7 +141,7 @@ def create_app(
             deployment=dep,
             handlers=[
                 anchor_handlers(),
-                *alliance_handlers(client, dep),
+                *domain_indexer_handlers(client, dep),
                 *(indexer_handlers or []),
             ],
             settings=cfg,
@@ -142,6 +176,10 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
-    # Alliance settlement
+    # shipments + passports
+    app.include_router(shipments_router)
+    app.include_router(passports_router)
+    app.include_router(relay_router)
+    # alliance settlement
     app.include_router(alliance_router)
     return app

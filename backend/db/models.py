@@ -14,16 +14,26 @@ from backend.alliance.models import (
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
-from backend.indexer.models import (
-    ChainAnchor,
-    ChainCursor,
-    IndexedBlock,
-    MilestoneView,
-    PassportView,
-    ShipmentView,
-)
+from backend.indexer.models import ChainAnchor, ChainCursor, IndexedBlock
 from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.passports.models import (
+    Attestation,
+    Passport,
+    PassportDocumentRecord,
+    PassportStatusChange,
+    PassportVersion,
+    PassportWrite,
+)
 from backend.relayer.models import RelayRequest, SentTransaction
+from backend.shipments.models import (
+    ManifestLine,
+    Milestone,
+    MilestoneCorrection,
+    OverdueFlag,
+    Shipment,
+    ShipmentManifest,
+    ShipmentWrite,
+)
 
 __all__ = [
     "AllianceAction",
@@ -31,23 +41,33 @@ __all__ = [
     "AllianceMember",
     "AnchorBatch",
     "ApiKey",
+    "Attestation",
     "Base",
     "BookingView",
     "ChainAnchor",
     "ChainCursor",
     "EventProof",
     "IndexedBlock",
-    "MilestoneView",
+    "ManifestLine",
+    "Milestone",
+    "MilestoneCorrection",
     "OfferView",
     "Organisation",
     "Outbox",
-    "PassportView",
+    "OverdueFlag",
+    "Passport",
+    "PassportDocumentRecord",
+    "PassportStatusChange",
+    "PassportVersion",
+    "PassportWrite",
     "PeriodView",
     "PoolMemberView",
     "PoolView",
     "RelayRequest",
     "SentTransaction",
-    "ShipmentView",
+    "Shipment",
+    "ShipmentManifest",
+    "ShipmentWrite",
     "SignerKey",
     "SupplyEvent",
     "TransferView",
