@@ -9,6 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend import __version__
+
+# Alliance settlement
+from backend.alliance.indexer import alliance_handlers
+from backend.alliance.relay import relay_handlers as alliance_relay_handlers
+from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
@@ -26,8 +31,15 @@ from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
+from backend.passports.indexer import passport_handlers
+from backend.passports.relay import passport_relay_handlers
+from backend.passports.router import router as passports_router
+from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
+from backend.shipments.indexer import shipment_handlers
+from backend.shipments.relay import shipment_relay_handlers
+from backend.shipments.router import router as shipments_router
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +50,48 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
         try:
             dep = deployments_mod.load(chain.chain_id)
             deployments_mod.verify_code(chain, dep)
+            _check_settlement_token(dep, settings)
             return dep
         except DeploymentMissing:
             if settings.chain_backend == "rpc":
                 raise
             log.info("no usable deployment on anvil chain %s; deploying", chain.chain_id)
-    dep = deployments_mod.deploy_all(chain)
+    dep = deployments_mod.deploy_all(chain, settlement_token=settings.settlement_token)
     deployments_mod.save(dep)
     return dep
+
+
+def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings) -> None:
+    configured = settings.settlement_token
+    if configured and (dep.settlement_token or "").lower() != configured.lower():
+        raise DeploymentMissing(
+            f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
+            f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
+        )
+
+
+def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """Relay purposes of the domain services (anchoring registers its own)."""
+    return {
+        # shipments + passports
+        **shipment_relay_handlers(chain),
+        **passport_relay_handlers(chain),
+        # alliance settlement
+        **alliance_relay_handlers(),
+    }
+
+
+def domain_indexer_handlers(
+    chain: ChainClient, deployment: deployments_mod.Deployment
+) -> list[ContractHandlers]:
+    """Read-model handlers of the domain services (anchoring registers its own)."""
+    return [
+        # shipments + passports
+        shipment_handlers(),
+        passport_handlers(),
+        # alliance settlement
+        *alliance_handlers(chain, deployment),
+    ]
 
 
 def create_app(
@@ -85,13 +131,20 @@ def create_app(
             chain=client,
             registry=registry,
             settings=cfg,
-            extra_handlers=relay_handlers,
+            extra_handlers={
+                **domain_relay_handlers(client),
+                **(relay_handlers or {}),
+            },
         )
         indexer = Indexer(
             sessions=sessions,
             chain=client,
             deployment=dep,
-            handlers=[anchor_handlers(), *(indexer_handlers or [])],
+            handlers=[
+                anchor_handlers(),
+                *domain_indexer_handlers(client, dep),
+                *(indexer_handlers or []),
+            ],
             settings=cfg,
         )
         app.state.anchor_worker = worker
@@ -125,4 +178,10 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
+    # shipments + passports
+    app.include_router(shipments_router)
+    app.include_router(passports_router)
+    app.include_router(relay_router)
+    # alliance settlement
+    app.include_router(alliance_router)
     return app
