@@ -1,7 +1,8 @@
 """HTTP load with wrk: the public proof page and the batch ingest endpoint.
 
-The API runs under uvicorn (one process, 127.0.0.1) on anvil with SQLite, the
-in-process anchoring worker off. Seed events are anchored by
+The API runs under uvicorn (one process, 127.0.0.1) on anvil with PostgreSQL
+(a fresh database next to WAYMARK_TEST_DATABASE_URL; SQLite when it is not
+set), the in-process anchoring worker off. Seed events are anchored by
 ``scripts/anchor_worker.py`` run once, so the proof endpoint serves complete
 proofs (its ``on_chain`` field is an ``AnchorRegistry.verify`` call per
 request). Then wrk (``--connections`` 64, ``--duration`` 60 s, 2 threads) runs:
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +43,7 @@ from sqlalchemy import create_engine, text
 
 from backend.chain.anvil import start_anvil
 from bench.common import Row, publish
-from bench.ingest import sign_events
+from bench.ingest import drop_postgres, fresh_postgres, sign_events
 from bench.support import make_org, run_worker, serve, stop
 
 # Per-thread counters are summed in done() through the thread handles kept by setup().
@@ -208,7 +210,16 @@ def main() -> int:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="waymark-load-"))
-    db_url = f"sqlite:///{workdir}/load.sqlite3"
+    # The production database when there is one: SQLite's single writer is not
+    # built for 64 concurrent writing connections (busy waits past 30 s under load).
+    pg_base = os.environ.get("WAYMARK_TEST_DATABASE_URL")
+    pg_name = None
+    if pg_base:
+        pg_name, db_url = fresh_postgres(pg_base)
+        db_label = "PostgreSQL"
+    else:
+        db_url = f"sqlite:///{workdir}/load.sqlite3"
+        db_label = "SQLite"
     node = start_anvil()
     proc = None
     try:
@@ -257,6 +268,8 @@ def main() -> int:
     with engine.connect() as conn:
         stored = conn.scalar(text("SELECT count(*) FROM supply_events")) - len(refs)
     engine.dispose()
+    if pg_base and pg_name:
+        drop_postgres(pg_base, pg_name)
     shutil.rmtree(workdir, ignore_errors=True)
     posted = ingest.requests * args.batch
     c = args.connections
@@ -308,7 +321,7 @@ def main() -> int:
     ]
     publish(
         "load",
-        f"HTTP load with wrk ({c} connections, {args.duration} s per endpoint, loopback)",
+        f"HTTP load with wrk ({c} connections, {args.duration} s per endpoint, loopback, {db_label})",
         rows,
     )
     failed = live.errors + proof.errors + ingest.errors
