@@ -53,7 +53,7 @@ def load_average() -> str:
         return "unknown"
 
 
-def collect(loads: tuple[str, str] | None = None) -> str:
+def collect(loads: tuple[str, str] | None = None, names: list[str] | None = None) -> str:
     cpus = os.cpu_count() or 0
     parts = [
         "# Benchmark report\n",
@@ -63,7 +63,8 @@ def collect(loads: tuple[str, str] | None = None) -> str:
     if loads is not None:
         parts.append(
             f"Load average (1 / 5 / 15 min) on this {cpus}-CPU machine, shared with other work: "
-            f"{loads[0]} when the run started, {loads[1]} when it ended.\n"
+            f"{loads[0]} when the run of {', '.join(names or [])} started, {loads[1]} when it "
+            "ended. Tables from earlier runs keep their own timestamps.\n"
         )
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
@@ -84,6 +85,7 @@ def main() -> int:
     args = parser.parse_args()
     loads = None
     failed: list[str] = []
+    chosen: list[Path] = []
     if not args.collect:
         chosen = scripts()
         if args.only:
@@ -92,7 +94,7 @@ def main() -> int:
         before = load_average()
         failed = run(chosen)
         loads = (before, load_average())
-    report = collect(loads)
+    report = collect(loads, [p.stem for p in chosen] if not args.collect else None)
     (HERE / "REPORT.md").write_text(report)
     print(report)
     if failed:
