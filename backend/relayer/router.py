@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/relay", tags=["relay"])
 
 @router.get("/{relay_id}", response_model=RelayPublic)
 def get_relay(
-    relay_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: PrincipalDep, session: SessionDep
+    relay_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep
 ) -> RelayPublic:
     """Status (queued, sent, mined, final, failed, orphaned), tx hash and last error."""
     req = own_request(session=session, principal=principal, relay_id=relay_id)
