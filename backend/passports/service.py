@@ -61,9 +61,11 @@ from backend.passports.models import (
     PassportWrite,
 )
 from backend.passports.schemas import PassportDocument, parse_document
+from backend.relayer.models import RelayRequest
 from backend.relayer.schemas import RelayAccepted
 from backend.relayer.service import enqueue
 from backend.relayer.signed import (
+    IN_FLIGHT,
     org_of,
     org_signers,
     recover_signer,
@@ -164,19 +166,24 @@ def _relay(
     simulate: bool = True,
 ) -> RelayAccepted:
     org_id = org_of(principal)
-    if simulate:
-        req = submit(
-            session=session,
-            chain=registry.chain,
-            to=registry.address,
-            data=data,
-            purpose=purpose,
-            org_id=org_id,
-        )
-    else:
-        # The role grant queued before it is not on chain yet, so a simulation
-        # would revert for want of it; the contract checks everything on send.
-        req = enqueue(session, purpose=purpose, to=registry.address, data=data, org_id=org_id)
+    in_flight = session.scalar(
+        select(PassportWrite.id)
+        .join(RelayRequest, RelayRequest.id == PassportWrite.relay_id)
+        .where(PassportWrite.passport_id == passport_id, RelayRequest.status.in_(IN_FLIGHT))
+        .limit(1)
+    )
+    # A role grant queued just before (``simulate=False``) or an earlier write to
+    # the same passport still in flight would make the simulation revert for want
+    # of it; the contract checks everything again on send.
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=data,
+        purpose=purpose,
+        org_id=org_id,
+        simulate=simulate and in_flight is None,
+    )
     session.add(
         PassportWrite(
             relay_id=req.id, org_id=org_id, action=purpose, passport_id=passport_id, effect=effect

@@ -82,10 +82,22 @@ def submit(
     data: str,
     purpose: str,
     org_id: int,
+    simulate: bool = True,
 ) -> RelayRequest:
-    """Simulate the call (a revert raises ``ContractRevert`` → 409), then enqueue it."""
-    chain.estimate_gas({"to": to, "data": data})
+    """Simulate the call (a revert raises ``ContractRevert`` → 409), then enqueue it.
+
+    Callers pass ``simulate=False`` when an earlier write the call depends on
+    (same shipment or passport) is still queued or in flight: simulated against
+    the chain as it is, the call would revert for want of it. The contract
+    checks everything again when the relayer sends it; a revert then shows in
+    ``GET /v1/relay/{id}``.
+    """
+    if simulate:
+        chain.estimate_gas({"to": to, "data": data})
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
+
+
+IN_FLIGHT = ("queued", "sent")
 
 
 def own_request(*, session: Session, principal: Principal, relay_id: int) -> RelayRequest:

@@ -42,8 +42,10 @@ from backend.orgs.service import Principal
 from backend.passports.carbon import TransportLeg
 from backend.passports.errors import IdentifierInvalid
 from backend.passports.identity import passport_id as gs1_passport_id
+from backend.relayer.models import RelayRequest
 from backend.relayer.schemas import RelayAccepted
 from backend.relayer.signed import (
+    IN_FLIGHT,
     org_of,
     org_signers,
     recover_signer,
@@ -157,6 +159,17 @@ def _line_passport_id(line: Any) -> str:
 # -- writes -----------------------------------------------------------------
 
 
+def _in_flight(session: Session, shipment_ids: Sequence[str]) -> bool:
+    """Whether an earlier relayed write to one of these shipments is not mined yet."""
+    found = session.scalar(
+        select(ShipmentWrite.id)
+        .join(RelayRequest, RelayRequest.id == ShipmentWrite.relay_id)
+        .where(ShipmentWrite.shipment_id.in_(shipment_ids), RelayRequest.status.in_(IN_FLIGHT))
+        .limit(1)
+    )
+    return found is not None
+
+
 def _accepted(req_id: int, purpose: str, subject: str) -> RelayAccepted:
     return RelayAccepted(relay_id=req_id, status="queued", purpose=purpose, subject=subject)
 
@@ -244,7 +257,12 @@ def _check_milestone(
         domain=registry.domain(), struct=MILESTONE, message=message, signature=signature
     )
     require_signed_by(recovered=signer, claimed=item.signer, field="signer")
-    require_org_signer(session=session, principal=principal, address=signer, scopes=PARTY_SCOPES)
+    # The seller releases the goods at pickup; every later milestone is a carrier's,
+    # warehouse's or broker's.
+    scopes = (
+        PARTY_SCOPES | SELLER_SCOPES if item.milestone == MilestoneType.PICKED_UP else PARTY_SCOPES
+    )
+    require_org_signer(session=session, principal=principal, address=signer, scopes=scopes)
     # A party of the shipment may write to it; to anyone else it does not exist.
     if not int(registry.roles_of(message["shipmentId"], signer)):
         raise NotFound(f"shipment {item.shipment_id} not found")
@@ -363,6 +381,7 @@ def _enqueue_milestones(
     messages: Sequence[Mapping[str, Any]],
 ) -> RelayAccepted:
     org_id = org_of(principal)
+    subjects = sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages})
     req = submit(
         session=session,
         chain=registry.chain,
@@ -370,6 +389,7 @@ def _enqueue_milestones(
         data=calldata,
         purpose=PURPOSE_MILESTONES,
         org_id=org_id,
+        simulate=not _in_flight(session, subjects),
     )
     effects = ["0x" + MILESTONE.hash_struct(m).hex() for m in messages]
     session.add(
@@ -427,6 +447,7 @@ def correct(
         data=calldata,
         purpose=PURPOSE_CORRECTION,
         org_id=org_id,
+        simulate=not _in_flight(session, [shipment_id]),
     )
     session.add(
         ShipmentWrite(
@@ -469,6 +490,7 @@ def flag_overdue(
         data=calldata,
         purpose=PURPOSE_OVERDUE,
         org_id=org_id,
+        simulate=not _in_flight(session, [shipment_id]),
     )
     session.add(
         ShipmentWrite(
