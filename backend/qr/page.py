@@ -18,7 +18,14 @@ from backend.passports.schemas import PassportDocument
 from backend.passports.units import convert
 from backend.qr import view
 
-CHAIN_NAMES = {1: "Ethereum", 10: "OP Mainnet", 8453: "Base", 11155111: "Sepolia", 31337: "Anvil"}
+CHAIN_NAMES = {
+    1: "Ethereum",
+    10: "OP Mainnet",
+    8453: "Base",
+    11155111: "Sepolia",
+    31337: "Anvil (local development chain)",
+    131277322940537: "eth-tester (local test chain)",
+}
 STAGE_TITLES = {
     "raw_materials": "Raw materials",
     "manufacturing": "Manufacturing",
@@ -75,6 +82,15 @@ class AnchorFacts:
     merkle_root: str
     signers: tuple[str, ...]
     anchored_at: datetime | None
+
+
+def facility_text(facility_id: str | None) -> str | None:
+    """``urn:gln:8936045870007`` → ``facility GLN 8936045870007``; other ids as given."""
+    if facility_id is None:
+        return None
+    if facility_id.startswith("urn:gln:"):
+        return "facility GLN " + facility_id.removeprefix("urn:gln:")
+    return facility_id
 
 
 def locode_place(code: str) -> view.Place:

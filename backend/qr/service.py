@@ -289,7 +289,11 @@ def product_page(
         digital_link=link.uri(base),
         proof_bundle_url=f"/proof-bundle/{resolved.passport_id}.json",
         description=doc.product.description,
-        origin=view.Place(origin.country, region=origin.region, facility=origin.facility_id),
+        origin=view.Place(
+            origin.country,
+            region=origin.region,
+            facility=assemble.facility_text(origin.facility_id),
+        ),
         materials=tuple(
             view.Material(
                 name=m.name,
