@@ -35,6 +35,14 @@ def _raw_path(request: Request) -> str:
     return raw.decode("ascii", "replace") if raw else request.url.path
 
 
+def _page_headers(path: str, base: str) -> dict[str, str]:
+    return {
+        "Link": service.link_header(path, base=base),
+        "Vary": "Accept",
+        "Cache-Control": PAGE_CACHE_CONTROL,
+    }
+
+
 def _error(
     representation: Representation | None, status: int, title: str, error: str, detail: str
 ) -> Response:
@@ -58,6 +66,11 @@ def resolve(request: Request, session: SessionDep, settings: SettingsDep) -> Res
     accept = request.headers.get("accept")
     representation = negotiate(accept)
     raw = _raw_path(request)
+    if representation == "html" and not request.url.query:
+        # A phone opening a printed code: the common case, answered from memory.
+        cached = request.app.state.qr_page_cache.get(raw)
+        if cached is not None:
+            return HTMLResponse(cached, headers=_page_headers(raw, settings.public_base_url))
     try:
         link = parse_path(raw, request.url.query)
     except DigitalLinkError as exc:
@@ -93,7 +106,7 @@ def _answer(
     app = request.app.state
     resolved = service.resolve(session=session, link=link)
     link_type = link.link_type or "gs1:pip"
-    headers = {"Link": service.link_header(link, base=base), "Vary": "Accept"}
+    headers = {"Link": service.link_header(link.path, base=base), "Vary": "Accept"}
     if link_type == "all" or representation == "linkset":
         return JSONResponse(
             service.linkset_for(resolved, base=base), media_type=LINKSET_JSON, headers=headers
@@ -120,10 +133,11 @@ def _answer(
         deployment=app.deployment,
         resolved=resolved,
         base=base,
-        cache=app.qr_page_cache,
+        # Only the plain link is cached: it is what printed codes carry.
+        cache=app.qr_page_cache if link.link_type is None else None,
+        path=link.path,
     )
-    headers["Cache-Control"] = PAGE_CACHE_CONTROL
-    return HTMLResponse(html, headers=headers)
+    return HTMLResponse(html, headers=_page_headers(link.path, base))
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])

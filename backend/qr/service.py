@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.anchoring.models import AnchorBatch, EventProof
+from backend.chain import DecodedEvent
 from backend.chain.deployments import Deployment
 from backend.chain.eip712 import typed_data_payload
 from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain
@@ -40,7 +41,7 @@ from backend.qr import page as assemble
 from backend.qr import view
 from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS
 from backend.qr.digital_link import DigitalLink, build_digital_link, linkset
-from backend.qr.images import label_sheet_svgs, qr_data_uri
+from backend.qr.images import label_sheet_svgs
 from backend.qr.render import render_product_page
 from backend.shipments import service as shipments_service
 
@@ -115,9 +116,9 @@ def by_id(*, session: Session, passport_id: str) -> Resolved:
     return Resolved(link, pid, level, passport)
 
 
-def link_header(link: DigitalLink, *, base: str) -> str:
-    """RFC 8288 ``Link`` header: the linkset and the page, as GS1 resolvers send them."""
-    page = link.without_link_type().uri(base)
+def link_header(path: str, *, base: str) -> str:
+    """RFC 8288 ``Link`` header of a Digital Link path: its linkset and its page."""
+    page = base.rstrip("/") + path
     return (
         f'<{page}?linkType=all>; rel="linkset"; type="application/linkset+json", '
         f'<{page}>; rel="https://gs1.org/voc/pip"; type="text/html"'
@@ -313,42 +314,63 @@ def product_page(
         proof=_proof(passport, events, journeys, chain_id, deployment),
         tamper=_tamper(passport),
         resolved_level=level,
-        qr_image_src=qr_data_uri(link.uri(base)),
+        qr_image_src="/qr" + link.path + ".svg",
     )
 
 
 class PageCache:
-    """Rendered pages keyed by passport id and version, kept for ``ttl`` seconds.
+    """Rendered pages by request path, each tagged with the passport it shows.
 
-    The version (and status) key drops a page as soon as the indexer records an
-    amendment or a recall; the short TTL bounds how long a newly anchored event
-    or milestone takes to appear.
+    The indexer drops a passport's pages when it records an event about it
+    (issue, amendment, recall, attestation) and every page when a milestone or
+    an anchor lands or a reorg is rolled back (:meth:`on_indexed`); ``ttl``
+    bounds everything the chain does not announce (a document edited in the
+    database shows as tampered at most ``ttl`` seconds later).
     """
 
-    def __init__(self, *, ttl: float = 5.0, size: int = 4096) -> None:
+    def __init__(self, *, ttl: float = 30.0, size: int = 8192) -> None:
         self.ttl = ttl
         self.size = size
-        self._items: OrderedDict[str, tuple[tuple[Any, ...], float, str]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[str, float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, pid: str, key: tuple[Any, ...]) -> str | None:
-        with self._lock:
-            hit = self._items.get(pid)
-            if hit is None or hit[0] != key or hit[1] < time.monotonic():
-                return None
-            self._items.move_to_end(pid)
-            return hit[2]
+    def get(self, path: str) -> str | None:
+        hit = self._items.get(path)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[2]
 
-    def put(self, pid: str, key: tuple[Any, ...], html: str) -> None:
+    def put(self, path: str, passport_id: str, html: str) -> None:
+        if self.ttl <= 0:
+            return
         with self._lock:
-            self._items[pid] = (key, time.monotonic() + self.ttl, html)
-            self._items.move_to_end(pid)
+            self._items[path] = (passport_id, time.monotonic() + self.ttl, html)
+            self._items.move_to_end(path)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def invalidate(self, passport_ids: set[str]) -> None:
+        with self._lock:
+            for path in [p for p, item in self._items.items() if item[0] in passport_ids]:
+                del self._items[path]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def on_indexed(self, events: Sequence[DecodedEvent] | None) -> None:
+        """Indexer listener: drop what the new events (or a reorg) may have changed."""
+        if events is None:
+            self.clear()
+            return
+        touched: set[str] = set()
+        for ev in events:
+            pid = ev.args.get("passportId")
+            if pid is None:
+                self.clear()  # a milestone or an anchor: journeys and proofs of many pages
+                return
+            touched.add("0x" + bytes(pid).hex())
+        self.invalidate(touched)
 
 
 def page_html(
@@ -359,17 +381,15 @@ def page_html(
     resolved: Resolved,
     base: str,
     cache: PageCache | None,
+    path: str,
 ) -> str:
-    key = (resolved.passport.version, resolved.passport.status, resolved.level, resolved.link)
-    if cache is not None and (hit := cache.get(resolved.passport_id, key)) is not None:
-        return hit
     html = render_product_page(
         product_page(
             session=session, chain_id=chain_id, deployment=deployment, resolved=resolved, base=base
         )
     )
     if cache is not None:
-        cache.put(resolved.passport_id, key, html)
+        cache.put(path, resolved.passport_id, html)
     return html
 
 
