@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from backend.deps import SessionDep, SettingsDep
@@ -24,23 +25,12 @@ router = APIRouter(tags=["consumer"])
 HTML = "text/html; charset=utf-8"
 LD_JSON = "application/ld+json"
 LINKSET_JSON = "application/linkset+json"
-# Pages change when the indexer sees a new version or anchor; a minute of
-# shared caching is short enough for a recall to show up promptly.
-PAGE_CACHE_CONTROL = "public, max-age=60"
 QR_MEDIA = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
 def _raw_path(request: Request) -> str:
     raw = request.scope.get("raw_path")
     return raw.decode("ascii", "replace") if raw else request.url.path
-
-
-def _page_headers(path: str, base: str) -> dict[str, str]:
-    return {
-        "Link": service.link_header(path, base=base),
-        "Vary": "Accept",
-        "Cache-Control": PAGE_CACHE_CONTROL,
-    }
 
 
 def _error(
@@ -61,16 +51,20 @@ def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Re
 
 
 @router.get("/01/{rest:path}", include_in_schema=False)
-def resolve(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def resolve(request: Request) -> Response:
     """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
-    accept = request.headers.get("accept")
-    representation = negotiate(accept)
-    raw = _raw_path(request)
-    if representation == "html" and not request.url.query:
-        # A phone opening a printed code: the common case, answered from memory.
-        cached = request.app.state.qr_page_cache.get(raw)
+    if not request.url.query and negotiate(request.headers.get("accept")) == "html":
+        # A phone opening a printed code, the common case: answered from memory on the
+        # event loop, without a thread or a database session.
+        cached = request.app.state.qr_page_cache.get(_raw_path(request))
         if cached is not None:
-            return HTMLResponse(cached, headers=_page_headers(raw, settings.public_base_url))
+            return Response(cached.body, media_type=HTML, headers=cached.headers)
+    return await run_in_threadpool(_resolve, request)
+
+
+def _resolve(request: Request) -> Response:
+    representation = negotiate(request.headers.get("accept"))
+    raw = _raw_path(request)
     try:
         link = parse_path(raw, request.url.query)
     except DigitalLinkError as exc:
@@ -88,12 +82,14 @@ def resolve(request: Request, session: SessionDep, settings: SettingsDep) -> Res
             "This link serves text/html, application/json, application/ld+json "
             "and application/linkset+json.",
         )
-    try:
-        return _answer(request, session, settings.public_base_url, link, representation)
-    except NotFound as exc:
-        return _error(
-            representation, 404, "No product passport for this code", exc.error, exc.detail
-        )
+    base = request.app.state.settings.public_base_url
+    with request.app.state.sessionmaker() as session:
+        try:
+            return _answer(request, session, base, link, representation)
+        except NotFound as exc:
+            return _error(
+                representation, 404, "No product passport for this code", exc.error, exc.detail
+            )
 
 
 def _answer(
@@ -127,7 +123,7 @@ def _answer(
     if link_type in service.PAGE_ANCHORS:
         target = link.without_link_type().path + service.PAGE_ANCHORS[link_type]
         return RedirectResponse(target, status_code=303, headers=headers)
-    html = service.page_html(
+    page = service.page_html(
         session=session,
         chain_id=app.chain.chain_id,
         deployment=app.deployment,
@@ -137,7 +133,7 @@ def _answer(
         cache=app.qr_page_cache if link.link_type is None else None,
         path=link.path,
     )
-    return HTMLResponse(html, headers=_page_headers(link.path, base))
+    return Response(page.body, media_type=HTML, headers=page.headers)
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])

@@ -318,6 +318,21 @@ def product_page(
     )
 
 
+# Pages change when the indexer sees a new version, milestone or anchor; a minute of
+# shared caching downstream is short enough for a recall to show up promptly.
+PAGE_CACHE_CONTROL = "public, max-age=60"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """A page ready to send: encoded body and its response headers."""
+
+    passport_id: str
+    body: bytes
+    headers: dict[str, str]
+    expires: float
+
+
 class PageCache:
     """Rendered pages by request path, each tagged with the passport it shows.
 
@@ -331,27 +346,27 @@ class PageCache:
     def __init__(self, *, ttl: float = 30.0, size: int = 8192) -> None:
         self.ttl = ttl
         self.size = size
-        self._items: OrderedDict[str, tuple[str, float, str]] = OrderedDict()
+        self._items: OrderedDict[str, RenderedPage] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, path: str) -> str | None:
+    def get(self, path: str) -> RenderedPage | None:
         hit = self._items.get(path)
-        if hit is None or hit[1] < time.monotonic():
+        if hit is None or hit.expires < time.monotonic():
             return None
-        return hit[2]
+        return hit
 
-    def put(self, path: str, passport_id: str, html: str) -> None:
+    def put(self, path: str, page: RenderedPage) -> None:
         if self.ttl <= 0:
             return
         with self._lock:
-            self._items[path] = (passport_id, time.monotonic() + self.ttl, html)
+            self._items[path] = page
             self._items.move_to_end(path)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
     def invalidate(self, passport_ids: set[str]) -> None:
         with self._lock:
-            for path in [p for p, item in self._items.items() if item[0] in passport_ids]:
+            for path in [p for p, item in self._items.items() if item.passport_id in passport_ids]:
                 del self._items[path]
 
     def clear(self) -> None:
@@ -382,15 +397,26 @@ def page_html(
     base: str,
     cache: PageCache | None,
     path: str,
-) -> str:
+) -> RenderedPage:
+    """Render the page of ``resolved`` (and keep it in ``cache`` under ``path``)."""
     html = render_product_page(
         product_page(
             session=session, chain_id=chain_id, deployment=deployment, resolved=resolved, base=base
         )
     )
+    page = RenderedPage(
+        resolved.passport_id,
+        html.encode(),
+        {
+            "Link": link_header(path, base=base),
+            "Vary": "Accept",
+            "Cache-Control": PAGE_CACHE_CONTROL,
+        },
+        time.monotonic() + (cache.ttl if cache else 0),
+    )
     if cache is not None:
-        cache.put(path, resolved.passport_id, html)
-    return html
+        cache.put(path, page)
+    return page
 
 
 def public_json(
