@@ -42,13 +42,12 @@ from sha3 import keccak_256
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from backend.chain.anvil import free_port
 from backend.db import migrate
 from backend.db.engine import make_engine
 from backend.orgs.models import Organisation
 from backend.passports.canonical import document_hash
 from backend.passports.models import Passport, PassportDocumentRecord, PassportVersion
-from bench.common import ROOT, Row, publish
+from bench.common import ROOT, Row, publish, start_app
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 LOTS = 1000
@@ -166,48 +165,17 @@ def database() -> tuple[str, str | None]:
 
 
 def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    """uvicorn as in production: a worker per core, uvloop, httptools, no access log."""
     env = {
-        **os.environ,
         "WAYMARK_CHAIN_BACKEND": "tester",
         "WAYMARK_DATABASE_URL": url,
         "WAYMARK_ANCHOR_WORKER_ENABLED": "false",
         "WAYMARK_INDEXER_ENABLED": "false",
         "WAYMARK_MIGRATE_ON_STARTUP": "false",
-        "WAYMARK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "backend.main:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        os.environ.get("BENCH_WORKERS", "2"),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}{item_path(0)}", timeout=5).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    workers = os.environ.get("BENCH_WORKERS", "2")
+    args = ("--workers", workers, "--loop", "uvloop", "--http", "httptools")
+    return start_app(env, args=args, ready=item_path(0), timeout=120)
 
 
 RANDOM_ITEMS_LUA = """

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
@@ -21,6 +22,7 @@ from backend.qr.images import qr_png, qr_svg
 from backend.qr.render import render_error_page, render_invalid_link_page
 
 router = APIRouter(tags=["consumer"])
+Id32 = Annotated[Bytes32Hex, Path(description="bytes32 id, 0x-prefixed")]
 
 HTML = "text/html; charset=utf-8"
 LD_JSON = "application/ld+json"
@@ -42,6 +44,7 @@ def _error(
 
 
 def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Response:
+    """400 for a link that does not parse: a page for people, ``{error, detail, field}`` else."""
     if representation in ("json", "linkset"):
         return JSONResponse(
             {"error": "invalid_digital_link", "detail": exc.message, "field": exc.field},
@@ -138,7 +141,7 @@ def _answer(
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
 def proof_bundle(
-    passport_id: str, request: Request, session: SessionDep, settings: SettingsDep
+    passport_id: Id32, request: Request, session: SessionDep, settings: SettingsDep
 ) -> JSONResponse:
     """Everything needed to verify a passport and its events against the chain, without Waymark."""
     app = request.app.state
@@ -175,10 +178,7 @@ def label_sheet(
             base=settings.public_base_url,
         )
     except DigitalLinkError as exc:
-        return JSONResponse(
-            {"error": "invalid_digital_link", "detail": exc.message, "field": exc.field},
-            status_code=400,
-        )
+        return _invalid("json", exc)
     return Response(body, media_type=media)
 
 
@@ -196,17 +196,14 @@ def qr_image(request: Request, settings: SettingsDep) -> Response:
     try:
         link = parse_path(raw.removesuffix(suffix), request.url.query)
     except DigitalLinkError as exc:
-        return JSONResponse(
-            {"error": "invalid_digital_link", "detail": exc.message, "field": exc.field},
-            status_code=400,
-        )
+        return _invalid("json", exc)
     uri = link.uri(settings.public_base_url)
     body: bytes | str = qr_png(uri) if suffix == ".png" else qr_svg(uri, title=link.hri)
     return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/v1/epcis/passports/{passport_id}", tags=["consumer"])
-def passport_events(passport_id: str, session: SessionDep) -> JSONResponse:
+def passport_events(passport_id: Id32, session: SessionDep) -> JSONResponse:
     """A passport's events as an EPCIS 2.0 JSON-LD document (schema-validated)."""
     return JSONResponse(
         service.passport_epcis(
@@ -217,7 +214,9 @@ def passport_events(passport_id: str, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/v1/epcis/shipments/{shipment_id}", tags=["consumer"])
-def shipment_events(shipment_id: str, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+def shipment_events(
+    shipment_id: Id32, session: SessionDep, principal: PrincipalDep
+) -> JSONResponse:
     """A shipment's milestones as an EPCIS 2.0 JSON-LD document (seller and parties only)."""
     doc = service.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)
     return JSONResponse(doc, media_type=LD_JSON)

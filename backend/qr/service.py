@@ -93,19 +93,8 @@ def resolve(*, session: Session, link: DigitalLink) -> Resolved:
     raise NotFound(f"no passport is published for {link.hri}")
 
 
-def _check_id(passport_id: str) -> str:
-    value = passport_id.lower()
-    if (
-        len(value) != 66
-        or not value.startswith("0x")
-        or any(c not in "0123456789abcdef" for c in value[2:])
-    ):
-        raise InvalidInput("a passport id is 0x followed by 64 hex digits")
-    return value
-
-
 def by_id(*, session: Session, passport_id: str) -> Resolved:
-    pid = _check_id(passport_id)
+    pid = passport_id.lower()
     passport = passports_service.public_passport(
         session=session, passport_id=bytes.fromhex(pid[2:])
     )
@@ -232,27 +221,25 @@ def _proof(
     latest = max(events, key=lambda e: (e.batch.block_number or 0) if e.batch else 0, default=None)
     if latest is not None and latest.batch is not None and latest.batch.tx_hash is not None:
         batch = latest.batch
-        return assemble.chain_proof(
-            assemble.AnchorFacts(
-                chain_id=chain_id,
-                contract=deployment.address("AnchorRegistry"),
-                transaction=batch.tx_hash or "",
-                block_number=batch.block_number or 0,
-                merkle_root=batch.root,
-                signers=tuple(sorted(signers)),
-                anchored_at=batch.anchored_at or batch.created_at,
-            )
-        )
-    return assemble.chain_proof(
-        assemble.AnchorFacts(
+        return view.ChainProof(
             chain_id=chain_id,
-            contract=deployment.address("ProductPassportRegistry"),
-            transaction=passport.tx_hash,
-            block_number=passport.block_number,
-            merkle_root="",
+            chain_name=assemble.chain_name(chain_id),
+            contract=deployment.address("AnchorRegistry"),
+            transaction=batch.tx_hash or "",
+            block_number=batch.block_number or 0,
+            merkle_root=batch.root,
             signers=tuple(sorted(signers)),
-            anchored_at=None,
+            anchored_at=batch.anchored_at or batch.created_at,
         )
+    return view.ChainProof(
+        chain_id=chain_id,
+        chain_name=assemble.chain_name(chain_id),
+        contract=deployment.address("ProductPassportRegistry"),
+        transaction=passport.tx_hash,
+        block_number=passport.block_number,
+        merkle_root="",
+        signers=tuple(sorted(signers)),
+        anchored_at=None,
     )
 
 
@@ -582,7 +569,7 @@ def shipment_epcis(*, session: Session, principal: Principal, shipment_id: str) 
 
     Shipments are not public: the seller and the shipment's parties may export them.
     """
-    sid = _check_id(shipment_id)
+    sid = shipment_id.lower()
     detail = shipments_service.get_shipment(session=session, principal=principal, shipment_id=sid)
     lines: list[Any] = list(detail.manifest.get("lines", [])) if detail.manifest else []  # type: ignore[call-overload]
     items: list[DigitalLink] = []
