@@ -220,7 +220,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        if pg_admin:
+        if not pg_admin:
+            shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
+        else:
             admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 name = make_url(url).database

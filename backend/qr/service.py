@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from eth_hash.auto import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -65,8 +66,7 @@ class Resolved:
 
 
 def _hex_id(link: DigitalLink) -> str:
-    from eth_hash.auto import keccak
-
+    """The passport id of a key: keccak256 of its canonical Digital Link path."""
     return "0x" + keccak(link.path.encode("ascii")).hex()
 
 
