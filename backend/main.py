@@ -26,8 +26,6 @@ from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
-
-# -- shipments + passports (svc-domains) --
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
@@ -60,6 +58,24 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
     dep = deployments_mod.deploy_all(chain)
     deployments_mod.save(dep)
     return dep
+
+
+def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """Relay purposes of the domain services (anchoring registers its own)."""
+    return {
+        # shipments + passports (svc-domains)
+        **shipment_relay_handlers(chain),
+        **passport_relay_handlers(chain),
+    }
+
+
+def domain_indexer_handlers() -> list[ContractHandlers]:
+    """Read-model handlers of the domain services (anchoring registers its own)."""
+    return [
+        # shipments + passports (svc-domains)
+        shipment_handlers(),
+        passport_handlers(),
+    ]
 
 
 def create_app(
@@ -100,9 +116,7 @@ def create_app(
             registry=registry,
             settings=cfg,
             extra_handlers={
-                # shipments + passports (svc-domains)
-                **shipment_relay_handlers(client),
-                **passport_relay_handlers(client),
+                **domain_relay_handlers(client),
                 **(relay_handlers or {}),
             },
         )
@@ -112,9 +126,7 @@ def create_app(
             deployment=dep,
             handlers=[
                 anchor_handlers(),
-                # shipments + passports (svc-domains)
-                shipment_handlers(),
-                passport_handlers(),
+                *domain_indexer_handlers(),
                 *(indexer_handlers or []),
             ],
             settings=cfg,
