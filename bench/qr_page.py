@@ -227,8 +227,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        if not pg_admin and not os.environ.get("BENCH_SQLITE_PATH"):
-            shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
+        if pg_admin is None:
+            if not os.environ.get("BENCH_SQLITE_PATH"):
+                shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
         else:
             admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
