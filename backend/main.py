@@ -10,6 +10,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
+
+# Alliance settlement
+from backend.alliance.indexer import alliance_handlers
+from backend.alliance.relay import relay_handlers as alliance_relay_handlers
+from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
@@ -50,12 +55,13 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
         try:
             dep = deployments_mod.load(chain.chain_id)
             deployments_mod.verify_code(chain, dep)
+            _check_settlement_token(dep, settings)
             return dep
         except DeploymentMissing:
             if settings.chain_backend == "rpc":
                 raise
             log.info("no usable deployment on anvil chain %s; deploying", chain.chain_id)
-    dep = deployments_mod.deploy_all(chain)
+    dep = deployments_mod.deploy_all(chain, settlement_token=settings.settlement_token)
     deployments_mod.save(dep)
     return dep
 
@@ -76,6 +82,15 @@ def domain_indexer_handlers() -> list[ContractHandlers]:
         shipment_handlers(),
         passport_handlers(),
     ]
+
+
+def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings) -> None:
+    configured = settings.settlement_token
+    if configured and (dep.settlement_token or "").lower() != configured.lower():
+        raise DeploymentMissing(
+            f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
+            f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
+        )
 
 
 def create_app(
@@ -117,6 +132,7 @@ def create_app(
             settings=cfg,
             extra_handlers={
                 **domain_relay_handlers(client),
+                **alliance_relay_handlers(),
                 **(relay_handlers or {}),
             },
         )
@@ -127,6 +143,7 @@ def create_app(
             handlers=[
                 anchor_handlers(),
                 *domain_indexer_handlers(),
+                *alliance_handlers(client, dep),
                 *(indexer_handlers or []),
             ],
             settings=cfg,
@@ -171,4 +188,6 @@ def create_app(
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_STATIC), name="static")
+    # Alliance settlement
+    app.include_router(alliance_router)
     return app

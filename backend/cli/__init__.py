@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from backend.cli.alliance import pool, transfer
 from backend.cli.keys import keys
 from backend.cli.output import Output
 
@@ -21,6 +22,9 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 
 cli.add_command(keys)
+# Alliance settlement
+cli.add_command(pool)
+cli.add_command(transfer)
 
 
 def main() -> None:
