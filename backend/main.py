@@ -66,24 +66,6 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
     return dep
 
 
-def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
-    """Relay purposes of the domain services (anchoring registers its own)."""
-    return {
-        # shipments + passports (svc-domains)
-        **shipment_relay_handlers(chain),
-        **passport_relay_handlers(chain),
-    }
-
-
-def domain_indexer_handlers() -> list[ContractHandlers]:
-    """Read-model handlers of the domain services (anchoring registers its own)."""
-    return [
-        # shipments + passports (svc-domains)
-        shipment_handlers(),
-        passport_handlers(),
-    ]
-
-
 def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings) -> None:
     configured = settings.settlement_token
     if configured and (dep.settlement_token or "").lower() != configured.lower():
@@ -91,6 +73,30 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
             f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
             f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
         )
+
+
+def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """Relay purposes of the domain services (anchoring registers its own)."""
+    return {
+        # shipments + passports
+        **shipment_relay_handlers(chain),
+        **passport_relay_handlers(chain),
+        # alliance settlement
+        **alliance_relay_handlers(),
+    }
+
+
+def domain_indexer_handlers(
+    chain: ChainClient, deployment: deployments_mod.Deployment
+) -> list[ContractHandlers]:
+    """Read-model handlers of the domain services (anchoring registers its own)."""
+    return [
+        # shipments + passports
+        shipment_handlers(),
+        passport_handlers(),
+        # alliance settlement
+        *alliance_handlers(chain, deployment),
+    ]
 
 
 def create_app(
@@ -132,7 +138,6 @@ def create_app(
             settings=cfg,
             extra_handlers={
                 **domain_relay_handlers(client),
-                **alliance_relay_handlers(),
                 **(relay_handlers or {}),
             },
         )
@@ -142,8 +147,7 @@ def create_app(
             deployment=dep,
             handlers=[
                 anchor_handlers(),
-                *domain_indexer_handlers(),
-                *alliance_handlers(client, dep),
+                *domain_indexer_handlers(client, dep),
                 *(indexer_handlers or []),
             ],
             settings=cfg,
@@ -180,14 +184,14 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
-    # shipments + passports (svc-domains)
+    # shipments + passports
     app.include_router(shipments_router)
     app.include_router(passports_router)
     app.include_router(relay_router)
+    # alliance settlement
+    app.include_router(alliance_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_STATIC), name="static")
-    # Alliance settlement
-    app.include_router(alliance_router)
     return app
