@@ -9,7 +9,11 @@ from __future__ import annotations
 import click
 
 from backend.cli.keys import keys
+from backend.cli.milestones import milestone
 from backend.cli.output import Output
+from backend.cli.passports import passport
+from backend.cli.proofs import proof
+from backend.cli.qrcodes import qr
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +25,10 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 
 cli.add_command(keys)
+cli.add_command(milestone)
+cli.add_command(passport)
+cli.add_command(proof)
+cli.add_command(qr)
 
 
 def main() -> None:
