@@ -6,20 +6,41 @@ service, so a verifier needs nothing but the proof and a node it trusts.
 
 from __future__ import annotations
 
+import itertools
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from backend.anchoring import merkle
-from backend.chain import ChainClient, ChainError, make_chain
-from backend.chain import eip712
+from backend.chain import ChainClient, ChainError, eip712, make_chain
 from backend.chain.anchors import AnchorRegistryClient
 from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
 from backend.cli.common import domain_from_json, fail, hex_bytes
 from backend.config import Settings
+
+
+def json_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], Any]:
+    """A bare JSON-RPC caller (``rpc_call(method, params)``) for bundle verification."""
+    client = httpx.Client(timeout=timeout)
+    ids = itertools.count(1)
+
+    def call(method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": next(ids), "method": method, "params": params}
+        try:
+            response = client.post(url, json=body)
+            response.raise_for_status()
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            fail(f"node {url} failed on {method}: {exc}")
+        if "error" in data:
+            fail(f"node {url} refused {method}: {data['error'].get('message', data['error'])}")
+        return data["result"]
+
+    return call
 
 
 def read_only_chain(rpc: str) -> ChainClient:
@@ -129,8 +150,7 @@ def verify_event_proof(proof: Mapping[str, Any], rpc: str) -> ProofCheck:
             result.record(
                 "anchor_block",
                 info.block_number == int(anchor["block_number"]),
-                f"root anchored in block {info.block_number}, proof says "
-                f"{anchor['block_number']}",
+                f"root anchored in block {info.block_number}, proof says {anchor['block_number']}",
             )
     except ChainError as exc:
         fail(f"node {rpc} failed: {exc}")

@@ -150,7 +150,10 @@ def domain_json(domain: Domain) -> dict[str, Any]:
 
 def domain_from_json(data: Mapping[str, Any]) -> Domain:
     return Domain(
-        str(data["name"]), str(data["version"]), int(data["chainId"]), str(data["verifyingContract"])
+        str(data["name"]),
+        str(data["version"]),
+        int(data["chainId"]),
+        str(data["verifyingContract"]),
     )
 
 

@@ -188,10 +188,10 @@ def submit_documents(api: Api, docs: Sequence[dict[str, Any]], out: Output) -> l
     results = []
     for doc in _progress(docs, "Submitting", out):
         _, message, _ = decode(doc)
-        if message["milestone"] in {int(k) for k in td.CUSTODY_TRANSFERS}:
-            if not doc.get("acceptance"):
-                kind = td.MilestoneType(message["milestone"]).name
-                fail(f"{kind} needs the receiving party's co-signature first (milestone cosign)")
+        custody = message["milestone"] in {int(k) for k in td.CUSTODY_TRANSFERS}
+        if custody and not doc.get("acceptance"):
+            kind = td.MilestoneType(message["milestone"]).name
+            fail(f"{kind} needs the receiving party's co-signature first (milestone cosign)")
         sid = doc["milestone"]["shipmentId"]
         body = {
             "milestone": doc["milestone"],

@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from backend.cli.chainio import verify_event_proof
+from backend.cli.chainio import json_rpc, verify_event_proof
 from backend.cli.common import Api, api_opt, fail, read_json, write_json
 from backend.cli.output import Output
+from backend.qr.bundle import BUNDLE_FORMAT, verify_bundle
 
 
 @click.group()
@@ -39,14 +40,32 @@ def fetch(out: Output, ref: str, api: str, out_path: Path | None) -> None:
 def verify(out: Output, bundle: Path, rpc: str) -> None:
     """Verify a proof without the Waymark server: signature, Merkle path, on-chain anchor.
 
+    BUNDLE is a product page's proof bundle (waymark-proof-bundle/1) or a
+    ``GET /v1/proofs/{ref}`` response (``waymark proof fetch``).
+
     Exits 0 when every check passes, 2 otherwise.
     """
     data: Any = read_json(bundle)
     if not isinstance(data, dict):
         fail(f"{bundle} is not a proof object")
+    if data.get("format") == BUNDLE_FORMAT:
+        try:
+            report = verify_bundle(data, json_rpc(rpc))
+        except (KeyError, ValueError, TypeError) as exc:
+            fail(f"malformed proof bundle: {exc}")
+        rows = [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks]
+        text = [f"{'ok    ' if c.ok else 'FAILED'}  {c.name}  {c.detail}" for c in report.checks]
+        out.emit(
+            {"valid": report.ok, "passport_status": report.passport_status, "checks": rows},
+            "\n".join([*text, "valid" if report.ok else "INVALID"]),
+        )
+        if not report.ok:
+            failed = report.failures()
+            fail("; ".join(f"{c.name}: {c.detail}" for c in failed) or "bundle is empty")
+        return
     result = verify_event_proof(data, rpc)
-    report = {"valid": result.valid, "checks": result.checks, "problems": result.notes}
+    summary = {"valid": result.valid, "checks": result.checks, "problems": result.notes}
     lines = [f"{name:16} {'ok' if ok else 'FAILED'}" for name, ok in result.checks.items()]
-    out.emit(report, "\n".join([*lines, "valid" if result.valid else "INVALID"]))
+    out.emit(summary, "\n".join([*lines, "valid" if result.valid else "INVALID"]))
     if not result.valid:
         fail("; ".join(result.notes) or "proof does not verify")
