@@ -15,6 +15,7 @@ from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, get_settings
+from backend.dashboard.router import router as dashboard_router
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.events.router import router as events_router
@@ -123,4 +124,6 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
+    # workflows: seller war-room dashboard
+    app.include_router(dashboard_router)
     return app
