@@ -41,6 +41,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./var/waymark.sqlite3"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Consumer pages: how long a rendered page is reused for an unchanged passport version.
+    qr_page_cache_seconds: float = Field(default=5.0, ge=0)
     environment: Literal["dev", "test", "production"] = "dev"
     # Operator bootstrap: a bearer token accepted for the admin endpoints that
     # create organisations and their first keys. Refused if left at the default

@@ -26,8 +26,17 @@ from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
+
+# -- shipments + passports (svc-domains) --
+from backend.passports.indexer import passport_handlers
+from backend.passports.relay import passport_relay_handlers
+from backend.passports.router import router as passports_router
+from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
+from backend.shipments.indexer import shipment_handlers
+from backend.shipments.relay import shipment_relay_handlers
+from backend.shipments.router import router as shipments_router
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +94,24 @@ def create_app(
             chain=client,
             registry=registry,
             settings=cfg,
-            extra_handlers=relay_handlers,
+            extra_handlers={
+                # shipments + passports (svc-domains)
+                **shipment_relay_handlers(client),
+                **passport_relay_handlers(client),
+                **(relay_handlers or {}),
+            },
         )
         indexer = Indexer(
             sessions=sessions,
             chain=client,
             deployment=dep,
-            handlers=[anchor_handlers(), *(indexer_handlers or [])],
+            handlers=[
+                anchor_handlers(),
+                # shipments + passports (svc-domains)
+                shipment_handlers(),
+                passport_handlers(),
+                *(indexer_handlers or []),
+            ],
             settings=cfg,
         )
         app.state.anchor_worker = worker
@@ -124,6 +144,10 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
+    # shipments + passports (svc-domains)
+    app.include_router(shipments_router)
+    app.include_router(passports_router)
+    app.include_router(relay_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
     return app

@@ -495,6 +495,14 @@ class ChainClient:
             self._request("evm_mine", [])
         return target
 
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        """A JSON-RPC call (``eth_call``, ``eth_getTransactionReceipt``…); its result.
+
+        Goes through web3's request formatters, so in-process providers answer
+        bytes and ints where an HTTP node answers hex strings.
+        """
+        return self._rpc(lambda: self.w3.manager.request_blocking(method, params))  # type: ignore[arg-type]
+
     def _request(self, method: str, params: list[Any]) -> Any:
         resp = self._rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
         if resp.get("error"):

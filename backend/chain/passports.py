@@ -158,6 +158,7 @@ class PassportRegistryClient:
         self.chain = chain
         self.address = address
         self.contract = chain.contract(CONTRACT, address)
+        self._domain: eip712.Domain | None = None
 
     def as_account(self, account: LocalAccount) -> PassportRegistryClient:
         """The same registry, sending from ``account`` (a brand or certifier)."""
@@ -177,7 +178,10 @@ class PassportRegistryClient:
     # -- signing helpers ---------------------------------------------------
 
     def domain(self) -> eip712.Domain:
-        return self.chain.eip712_domain(self.contract)
+        """The EIP-712 domain read from ``eip712Domain()`` (cached: it is immutable)."""
+        if self._domain is None:
+            self._domain = self.chain.eip712_domain(self.contract)
+        return self._domain
 
     def nonce(self, account: str) -> int:
         return int(self.chain.call(self.contract, "nonces", account))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
@@ -45,42 +45,3 @@ class ChainAnchor(Base):
     log_index: Mapped[int] = mapped_column(Integer)
     block_number: Mapped[int] = mapped_column(BigInteger, index=True)
     block_hash: Mapped[str] = mapped_column(Hash32)
-
-
-class ShipmentView(Base):
-    """Read model of a shipment (filled by the ShipmentRegistry handlers)."""
-
-    __tablename__ = "shipments"
-
-    id: Mapped[str] = mapped_column(Hash32, primary_key=True)
-    seller: Mapped[str] = mapped_column(Address)
-    status: Mapped[str] = mapped_column(String(32))
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-
-
-class MilestoneView(Base):
-    """Read model of a recorded milestone."""
-
-    __tablename__ = "milestones"
-    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    shipment_id: Mapped[str] = mapped_column(Hash32, index=True)
-    kind: Mapped[int] = mapped_column(SmallInteger)
-    signer: Mapped[str] = mapped_column(Address)
-    occurred_at: Mapped[int] = mapped_column(BigInteger)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
-
-
-class PassportView(Base):
-    """Read model of an issued product passport (minimal public columns)."""
-
-    __tablename__ = "passports"
-
-    id: Mapped[str] = mapped_column(Hash32, primary_key=True)
-    issuer: Mapped[str] = mapped_column(Address)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)

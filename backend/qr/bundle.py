@@ -79,8 +79,19 @@ class BundleReport:
         return ok
 
 
-def _b(value: str) -> bytes:
+def _b(value: str | bytes) -> bytes:
+    # Providers differ: HTTP nodes answer hex strings, in-process ones bytes.
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
     return bytes.fromhex(value.removeprefix("0x"))
+
+
+def _int(value: str | int) -> int:
+    return value if isinstance(value, int) else int(value, 16)
+
+
+def _addr(value: str | bytes) -> str:
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 def _hex(value: bytes) -> str:
@@ -88,7 +99,8 @@ def _hex(value: bytes) -> str:
 
 
 def _eth_call(rpc_call: RpcCall, to: str, data: bytes) -> bytes:
-    return _b(rpc_call("eth_call", [{"to": to, "data": _hex(data)}, "latest"]))
+    call = {"to": to, "data": _hex(data)}
+    return _b(rpc_call("eth_call", [call, "latest"]))
 
 
 def struct_from_types(types: Mapping[str, Sequence[Mapping[str, str]]], primary: str) -> StructType:
@@ -196,13 +208,13 @@ def _verify_event(
     report.add(f"{name}: AnchorRegistry.verify", bool(valid), f"returned {bool(valid)}")
     receipt = rpc_call("eth_getTransactionReceipt", [anchor["tx_hash"]])
     logged = receipt is not None and any(
-        log["address"].lower() == registry.lower()
+        _addr(log["address"]) == registry.lower()
         and len(log["topics"]) >= 2
         and _b(log["topics"][0]) == ANCHORED_TOPIC
         and _b(log["topics"][1]) == root
         for log in receipt["logs"]
     )
-    block = int(receipt["blockNumber"], 16) if receipt is not None else None
+    block = _int(receipt["blockNumber"]) if receipt is not None else None
     report.add(
         f"{name}: anchor transaction",
         logged and block == int(anchor["block_number"]),
@@ -216,7 +228,7 @@ def verify_bundle(bundle: Mapping[str, Any], rpc_call: RpcCall) -> BundleReport:
     if bundle.get("format") != BUNDLE_FORMAT:
         report.add("format", False, f"expected {BUNDLE_FORMAT}, got {bundle.get('format')!r}")
         return report
-    chain_id = int(rpc_call("eth_chainId", []), 16)
+    chain_id = _int(rpc_call("eth_chainId", []))
     if not report.add("chain id", chain_id == int(bundle["chain_id"]), f"node is on {chain_id}"):
         return report
     _verify_passport(bundle, rpc_call, report)

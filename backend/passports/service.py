@@ -1,0 +1,591 @@
+"""Passports: relayed signed writes (issue, amend, recall, revoke, attest) and public reads.
+
+Public read function other domains call (stable signature)::
+
+    public_passport(*, session, passport_id: bytes, now: int | None = None)
+        -> PassportPublicView | None
+
+Issue and amend carry the passport document: it must validate against
+``waymark.passport/1`` and its RFC 8785 canonical hash must equal the signed
+``documentHash`` (422 otherwise); it is stored by hash so passport pages can
+serve it and anyone can re-hash it. The relayer account is the registry's
+admin: a seller signer key without ``ISSUER_ROLE`` (a certifier key without
+``CERTIFIER_ROLE``) is granted the role by a relayed ``grantRole`` queued just
+before its first write.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain.passports import (
+    CERTIFIER_ROLE,
+    ISSUER_ROLE,
+    PassportContent,
+    PassportRegistryClient,
+)
+from backend.chain.typed_data.passports import (
+    AMEND_PASSPORT,
+    ATTEST,
+    ISSUE_PASSPORT,
+    RECALL_PASSPORT,
+    REVOKE_ATTESTATION,
+    REVOKE_PASSPORT,
+)
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.orgs.schemas import Scope
+from backend.orgs.service import Principal
+from backend.passports.api_schemas import (
+    AttestationCreate,
+    AttestationPublic,
+    AttestationRevoke,
+    PassportAmend,
+    PassportContentIn,
+    PassportCreate,
+    PassportPublicView,
+    PassportStatusChangeIn,
+    PassportVersionPublic,
+)
+from backend.passports.canonical import document_hash
+from backend.passports.errors import DocumentInvalid, PassportError
+from backend.passports.models import (
+    Attestation,
+    Passport,
+    PassportDocumentRecord,
+    PassportStatusChange,
+    PassportVersion,
+    PassportWrite,
+)
+from backend.passports.schemas import PassportDocument, parse_document
+from backend.relayer.models import RelayRequest
+from backend.relayer.schemas import RelayAccepted
+from backend.relayer.service import enqueue
+from backend.relayer.signed import (
+    IN_FLIGHT,
+    org_of,
+    org_signers,
+    recover_signer,
+    require_org_signer,
+    require_signed_by,
+    submit,
+)
+
+PURPOSE_ROLE = "passport_role"
+PURPOSE_ISSUE = "passport_issue"
+PURPOSE_AMEND = "passport_amend"
+PURPOSE_RECALL = "passport_recall"
+PURPOSE_REVOKE = "passport_revoke"
+PURPOSE_ATTEST = "passport_attest"
+PURPOSE_REVOKE_ATTESTATION = "passport_attestation_revoke"
+
+ISSUER_SCOPES = frozenset({Scope.SELLER})
+CERTIFIER_SCOPES = frozenset({Scope.CERTIFIER})
+
+
+def _b(hex_value: str) -> bytes:
+    return bytes.fromhex(hex_value[2:])
+
+
+def _hx(raw: bytes) -> str:
+    return "0x" + raw.hex()
+
+
+def _content(c: PassportContentIn) -> PassportContent:
+    return PassportContent(
+        document_hash=_b(c.document_hash),
+        uri=c.uri,
+        origin_country=c.origin_country,
+        recycled_content_bps=c.recycled_content_bps,
+        carbon_grams_co2e=c.carbon_grams_co2e,
+        water_litres=c.water_litres,
+    )
+
+
+def _document(
+    raw: dict[str, Any], content: PassportContentIn, passport_id: str
+) -> PassportDocument:
+    """Validate the document; its canonical hash and GS1 key must match what was signed."""
+    try:
+        doc = parse_document(raw)
+        digest = document_hash(doc)
+    except DocumentInvalid as exc:
+        raise InvalidInput("document: " + "; ".join(exc.problems[:10])) from exc
+    except PassportError as exc:
+        raise InvalidInput(f"document: {exc}") from exc
+    if _hx(digest) != content.document_hash:
+        raise InvalidInput(
+            f"document hashes to {_hx(digest)} (RFC 8785 + keccak256), but the signed "
+            f"documentHash is {content.document_hash}"
+        )
+    if _hx(doc.passport_id) != passport_id:
+        raise InvalidInput(
+            f"document identity {doc.identity.key.path} is passport {_hx(doc.passport_id)}, "
+            f"not {passport_id}"
+        )
+    return doc
+
+
+def _store_document(
+    session: Session, doc: PassportDocument, digest: str, passport_id: str, org_id: int
+) -> None:
+    if session.get(PassportDocumentRecord, digest) is None:
+        session.add(
+            PassportDocumentRecord(
+                document_hash=digest,
+                passport_id=passport_id,
+                org_id=org_id,
+                document=doc.to_json_dict(),
+            )
+        )
+
+
+def _ensure_role(
+    session: Session, registry: PassportRegistryClient, role: bytes, account: str, org_id: int
+) -> bool:
+    """Queue ``grantRole`` if ``account`` lacks ``role``; True if it was queued."""
+    if registry.chain.call(registry.contract, "hasRole", role, account):
+        return False
+    data = registry.chain.encode(registry.contract, "grantRole", role, account)
+    enqueue(session, purpose=PURPOSE_ROLE, to=registry.address, data=data, org_id=org_id)
+    return True
+
+
+def _relay(
+    *,
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    purpose: str,
+    data: str,
+    passport_id: str,
+    effect: str = "",
+    simulate: bool = True,
+) -> RelayAccepted:
+    org_id = org_of(principal)
+    in_flight = session.scalar(
+        select(PassportWrite.id)
+        .join(RelayRequest, RelayRequest.id == PassportWrite.relay_id)
+        .where(PassportWrite.passport_id == passport_id, RelayRequest.status.in_(IN_FLIGHT))
+        .limit(1)
+    )
+    # A role grant queued just before (``simulate=False``) or an earlier write to
+    # the same passport still in flight would make the simulation revert for want
+    # of it; the contract checks everything again on send.
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=data,
+        purpose=purpose,
+        org_id=org_id,
+        simulate=simulate and in_flight is None,
+    )
+    session.add(
+        PassportWrite(
+            relay_id=req.id, org_id=org_id, action=purpose, passport_id=passport_id, effect=effect
+        )
+    )
+    session.commit()
+    return RelayAccepted(relay_id=req.id, status="queued", purpose=purpose, subject=passport_id)
+
+
+def _own_passport(
+    session: Session, registry: PassportRegistryClient, principal: Principal, passport_id: str
+) -> None:
+    """The passport's on-chain issuer is a signer key of the caller (404 otherwise)."""
+    head = registry.passport(_b(passport_id))
+    if head is None or head.issuer not in org_signers(session=session, principal=principal):
+        raise NotFound(f"passport {passport_id} not found")
+
+
+def issue(
+    *,
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    data: PassportCreate,
+) -> RelayAccepted:
+    """Relay an issuer-signed issue after checking the document against the signed hash."""
+    doc = _document(data.document, data.content, data.passport_id)
+    content = _content(data.content)
+    message = {
+        "issuer": data.issuer,
+        "passportId": _b(data.passport_id),
+        "content": content.message(),
+        "nonce": data.nonce,
+        "deadline": data.deadline,
+    }
+    signer = recover_signer(
+        domain=registry.domain(), struct=ISSUE_PASSPORT, message=message, signature=data.signature
+    )
+    require_signed_by(recovered=signer, claimed=data.issuer, field="issuer")
+    require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
+    if registry.passport(_b(data.passport_id)) is not None:
+        raise Conflict(f"passport {data.passport_id} is already issued")
+    org_id = org_of(principal)
+    granted = _ensure_role(session, registry, ISSUER_ROLE, signer, org_id)
+    _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
+    calldata = registry.chain.encode(
+        registry.contract,
+        "issueWithSig",
+        _b(data.passport_id),
+        content.as_tuple(),
+        data.issuer,
+        data.deadline,
+        _b(data.signature),
+    )
+    return _relay(
+        session=session,
+        registry=registry,
+        principal=principal,
+        purpose=PURPOSE_ISSUE,
+        data=calldata,
+        passport_id=data.passport_id,
+        effect="1",
+        simulate=not granted,
+    )
+
+
+def amend(
+    *,
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    passport_id: str,
+    data: PassportAmend,
+) -> RelayAccepted:
+    """Relay an issuer-signed amendment (new version on top of ``baseVersion``)."""
+    doc = _document(data.document, data.content, passport_id)
+    content = _content(data.content)
+    message = {
+        "issuer": data.issuer,
+        "passportId": _b(passport_id),
+        "baseVersion": data.base_version,
+        "content": content.message(),
+        "nonce": data.nonce,
+        "deadline": data.deadline,
+    }
+    signer = recover_signer(
+        domain=registry.domain(), struct=AMEND_PASSPORT, message=message, signature=data.signature
+    )
+    require_signed_by(recovered=signer, claimed=data.issuer, field="issuer")
+    require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
+    _own_passport(session, registry, principal, passport_id)
+    org_id = org_of(principal)
+    _store_document(session, doc, data.content.document_hash, passport_id, org_id)
+    calldata = registry.chain.encode(
+        registry.contract,
+        "amendWithSig",
+        _b(passport_id),
+        data.base_version,
+        content.as_tuple(),
+        data.issuer,
+        data.deadline,
+        _b(data.signature),
+    )
+    return _relay(
+        session=session,
+        registry=registry,
+        principal=principal,
+        purpose=PURPOSE_AMEND,
+        data=calldata,
+        passport_id=passport_id,
+        effect=str(data.base_version + 1),
+    )
+
+
+def change_status(
+    *,
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    passport_id: str,
+    data: PassportStatusChangeIn,
+    revoke: bool,
+) -> RelayAccepted:
+    """Relay an issuer-signed recall (``revoke=False``) or revocation."""
+    message = {
+        "issuer": data.issuer,
+        "passportId": _b(passport_id),
+        "reasonCode": data.reason_code,
+        "reason": data.reason,
+        "nonce": data.nonce,
+        "deadline": data.deadline,
+    }
+    struct = REVOKE_PASSPORT if revoke else RECALL_PASSPORT
+    signer = recover_signer(
+        domain=registry.domain(), struct=struct, message=message, signature=data.signature
+    )
+    require_signed_by(recovered=signer, claimed=data.issuer, field="issuer")
+    require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
+    _own_passport(session, registry, principal, passport_id)
+    calldata = registry.chain.encode(
+        registry.contract,
+        "revokeWithSig" if revoke else "recallWithSig",
+        _b(passport_id),
+        data.reason_code,
+        data.reason,
+        data.issuer,
+        data.deadline,
+        _b(data.signature),
+    )
+    return _relay(
+        session=session,
+        registry=registry,
+        principal=principal,
+        purpose=PURPOSE_REVOKE if revoke else PURPOSE_RECALL,
+        data=calldata,
+        passport_id=passport_id,
+        effect="revoked" if revoke else "recalled",
+    )
+
+
+def attest(
+    *,
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    passport_id: str,
+    data: AttestationCreate,
+) -> RelayAccepted:
+    """Relay a certifier-signed attestation; the answer's subject is the attestation id."""
+    message = {
+        "certifier": data.certifier,
+        "passportId": _b(passport_id),
+        "version": data.version,
+        "documentHash": _b(data.document_hash),
+        "claim": _b(data.claim),
+        "validUntil": data.valid_until,
+        "nonce": data.nonce,
+        "deadline": data.deadline,
+    }
+    signer = recover_signer(
+        domain=registry.domain(), struct=ATTEST, message=message, signature=data.signature
+    )
+    require_signed_by(recovered=signer, claimed=data.certifier, field="certifier")
+    require_org_signer(
+        session=session, principal=principal, address=signer, scopes=CERTIFIER_SCOPES
+    )
+    if registry.passport(_b(passport_id)) is None:
+        raise NotFound(f"passport {passport_id} not found")
+    org_id = org_of(principal)
+    granted = _ensure_role(session, registry, CERTIFIER_ROLE, signer, org_id)
+    request = (
+        _b(passport_id),
+        data.version,
+        _b(data.document_hash),
+        _b(data.claim),
+        data.valid_until,
+    )
+    calldata = registry.chain.encode(
+        registry.contract,
+        "attestWithSig",
+        request,
+        data.certifier,
+        data.deadline,
+        _b(data.signature),
+    )
+    attestation_id = _hx(
+        PassportRegistryClient.attestation_id(
+            _b(passport_id), data.version, _b(data.claim), data.certifier, data.nonce
+        )
+    )
+    accepted = _relay(
+        session=session,
+        registry=registry,
+        principal=principal,
+        purpose=PURPOSE_ATTEST,
+        data=calldata,
+        passport_id=passport_id,
+        effect=attestation_id,
+        simulate=not granted,
+    )
+    return accepted.model_copy(update={"subject": attestation_id})
+
+
+def revoke_attestation(
+    *,
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    attestation_id: str,
+    data: AttestationRevoke,
+) -> RelayAccepted:
+    """Relay a certifier-signed withdrawal of its own attestation."""
+    message = {
+        "certifier": data.certifier,
+        "attestationId": _b(attestation_id),
+        "reasonCode": data.reason_code,
+        "reason": data.reason,
+        "nonce": data.nonce,
+        "deadline": data.deadline,
+    }
+    signer = recover_signer(
+        domain=registry.domain(),
+        struct=REVOKE_ATTESTATION,
+        message=message,
+        signature=data.signature,
+    )
+    require_signed_by(recovered=signer, claimed=data.certifier, field="certifier")
+    require_org_signer(
+        session=session, principal=principal, address=signer, scopes=CERTIFIER_SCOPES
+    )
+    record = registry.attestation(_b(attestation_id))
+    if record is None or record.certifier not in org_signers(session=session, principal=principal):
+        raise NotFound(f"attestation {attestation_id} not found")
+    calldata = registry.chain.encode(
+        registry.contract,
+        "revokeAttestationWithSig",
+        _b(attestation_id),
+        data.reason_code,
+        data.reason,
+        data.certifier,
+        data.deadline,
+        _b(data.signature),
+    )
+    accepted = _relay(
+        session=session,
+        registry=registry,
+        principal=principal,
+        purpose=PURPOSE_REVOKE_ATTESTATION,
+        data=calldata,
+        passport_id=_hx(bytes(record.passport_id)),
+        effect=attestation_id,
+    )
+    return accepted.model_copy(update={"subject": attestation_id})
+
+
+# -- effects ----------------------------------------------------------------
+
+
+def write_effect(session: Session, relay_id: int) -> tuple[str, int] | None:
+    """``(tx_hash, block_number)`` of the indexed effect of a relayed passport write."""
+    w = session.scalar(select(PassportWrite).where(PassportWrite.relay_id == relay_id))
+    if w is None:
+        return None
+    if w.action in (PURPOSE_ISSUE, PURPOSE_AMEND):
+        v = session.scalar(
+            select(PassportVersion).where(
+                PassportVersion.passport_id == w.passport_id,
+                PassportVersion.version == int(w.effect),
+            )
+        )
+        return None if v is None else (v.tx_hash, v.block_number)
+    if w.action in (PURPOSE_RECALL, PURPOSE_REVOKE):
+        c = session.scalar(
+            select(PassportStatusChange)
+            .where(
+                PassportStatusChange.passport_id == w.passport_id,
+                PassportStatusChange.status == w.effect,
+            )
+            .limit(1)
+        )
+        return None if c is None else (c.tx_hash, c.block_number)
+    att = session.get(Attestation, w.effect)
+    if att is None:
+        return None
+    if w.action == PURPOSE_ATTEST:
+        return att.tx_hash, att.block_number
+    if att.revoked_tx_hash is None or att.revoked_block is None:
+        return None
+    return att.revoked_tx_hash, att.revoked_block
+
+
+# -- reads ------------------------------------------------------------------
+
+
+def attestation_status(att: Attestation, now: int) -> str:
+    if att.revoked:
+        return "revoked"
+    return "valid" if now < att.valid_until else "expired"
+
+
+def public_passport(
+    *, session: Session, passport_id: bytes, now: int | None = None
+) -> PassportPublicView | None:
+    """The public view of an indexed passport, or None if the indexer has not seen it.
+
+    Attestation status is computed against ``now`` (Unix seconds, default the
+    current time). ``tampered`` compares the stored document for the latest
+    version, re-hashed now, with the on-chain ``documentHash``.
+    """
+    pid = _hx(passport_id)
+    head = session.get(Passport, pid)
+    if head is None:
+        return None
+    when = int(time.time()) if now is None else now
+    versions = session.scalars(
+        select(PassportVersion)
+        .where(PassportVersion.passport_id == pid)
+        .order_by(PassportVersion.version)
+    ).all()
+    attestations = session.scalars(
+        select(Attestation)
+        .where(Attestation.passport_id == pid)
+        .order_by(Attestation.block_number, Attestation.log_index)
+    ).all()
+    latest = versions[-1] if versions else None
+    record = session.get(PassportDocumentRecord, latest.document_hash) if latest else None
+    tampered: bool | None = None
+    if record is not None and latest is not None:
+        try:
+            tampered = _hx(document_hash(record.document)) != latest.document_hash
+        except PassportError:
+            tampered = True
+    identity = record.document.get("identity", {}) if record else {}
+    return PassportPublicView(
+        id=pid,
+        issuer=head.issuer,
+        gtin=head.gtin or identity.get("gtin"),
+        lot=head.lot or identity.get("lot"),
+        serial=head.serial or identity.get("serial"),
+        status=head.status,
+        reason_code=head.reason_code,
+        reason=head.reason,
+        version=head.version,
+        versions=[
+            PassportVersionPublic(
+                version=v.version,
+                document_hash=v.document_hash,
+                uri=v.uri,
+                origin_country=v.origin_country,
+                recycled_content_bps=v.recycled_content_bps,
+                carbon_grams_co2e=v.carbon_grams_co2e,
+                water_litres=v.water_litres,
+                tx_hash=v.tx_hash,
+                block_number=v.block_number,
+            )
+            for v in versions
+        ],
+        attestations=[
+            AttestationPublic(
+                id=a.id,
+                certifier=a.certifier,
+                claim=a.claim,
+                version=a.version,
+                document_hash=a.document_hash,
+                valid_until=a.valid_until,
+                status=attestation_status(a, when),
+                revoked_reason_code=a.revoked_reason_code,
+                revoked_reason=a.revoked_reason,
+                tx_hash=a.tx_hash,
+                block_number=a.block_number,
+            )
+            for a in attestations
+        ],
+        document=dict(record.document) if record else None,
+        document_hash=latest.document_hash if latest else None,
+        tampered=tampered,
+        tx_hash=head.tx_hash,
+        block_number=head.block_number,
+    )
+
+
+def stored_document(*, session: Session, document_hash_hex: str) -> dict[str, Any] | None:
+    """A stored passport document by its on-chain hash (``0x…``), as posted."""
+    record = session.get(PassportDocumentRecord, document_hash_hex.lower())
+    return None if record is None else dict(record.document)

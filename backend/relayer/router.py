@@ -1,0 +1,33 @@
+"""``GET /v1/relay/{id}``: status of a relayed write of the caller's organisation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from backend.deps import SessionDep
+from backend.orgs.auth import PrincipalDep
+from backend.relayer.schemas import RelayPublic
+from backend.relayer.signed import own_request
+
+router = APIRouter(prefix="/v1/relay", tags=["relay"])
+
+
+@router.get("/{relay_id}", response_model=RelayPublic)
+def get_relay(
+    relay_id: Annotated[int, Path(ge=1, le=2**63 - 1)], principal: PrincipalDep, session: SessionDep
+) -> RelayPublic:
+    """Status (queued, sent, mined, final, failed, orphaned), tx hash and last error."""
+    req = own_request(session=session, principal=principal, relay_id=relay_id)
+    return RelayPublic(
+        id=req.id,
+        purpose=req.purpose,
+        status=req.status,
+        tx_hash=req.tx_hash,
+        block_number=req.block_number,
+        attempts=req.attempts,
+        last_error=req.last_error,
+        created_at=req.created_at,
+        updated_at=req.updated_at,
+    )

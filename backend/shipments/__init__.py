@@ -1,0 +1,1 @@
+"""Shipments: relayed signed writes to ShipmentRegistry, the indexed read model, reads."""

@@ -1,0 +1,148 @@
+"""Shipments API: relayed signed writes (202 + relay id) and the seller's reads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
+
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.common.types import Bytes32Hex
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import PayloadTooLarge
+from backend.orgs.auth import PrincipalDep
+from backend.relayer.schemas import RelayAccepted
+from backend.shipments import service
+from backend.shipments.schemas import (
+    CorrectionCreate,
+    MilestoneBatchCreate,
+    MilestoneCreate,
+    ShipmentCreate,
+    ShipmentDetail,
+    ShipmentsPublic,
+)
+
+router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
+
+ShipmentId = Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")]
+
+
+def registry(request: Request) -> ShipmentRegistryClient:
+    """The deployed ShipmentRegistry (client cached on the app: its domain is read once)."""
+    state = request.app.state
+    client: ShipmentRegistryClient | None = getattr(state, "shipment_registry", None)
+    if client is None:
+        client = ShipmentRegistryClient(state.chain, state.deployment.address("ShipmentRegistry"))
+        state.shipment_registry = client
+    return client
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted)
+def create_shipment(
+    body: ShipmentCreate, request: Request, principal: PrincipalDep, session: SessionDep
+) -> RelayAccepted:
+    """Relay a seller-signed shipment creation; the manifest must hash to ``manifestHash``."""
+    return service.create(
+        session=session, registry=registry(request), principal=principal, data=body
+    )
+
+
+@router.post(
+    "/milestones/batch", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted
+)
+def record_batch(
+    body: MilestoneBatchCreate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> RelayAccepted:
+    """Relay single-signature milestones in one transaction (all or none)."""
+    if len(body.items) > settings.max_batch_events:
+        raise PayloadTooLarge(f"at most {settings.max_batch_events} milestones per batch")
+    return service.record_batch(
+        session=session, registry=registry(request), principal=principal, data=body
+    )
+
+
+@router.post(
+    "/{shipment_id}/milestones", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted
+)
+def record_milestone(
+    shipment_id: ShipmentId,
+    body: MilestoneCreate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> RelayAccepted:
+    """Relay one signed milestone (PICKED_UP / HANDOVER with the receiver's acceptance)."""
+    return service.record_milestone(
+        session=session,
+        registry=registry(request),
+        principal=principal,
+        shipment_id=shipment_id,
+        data=body,
+    )
+
+
+@router.post(
+    "/{shipment_id}/corrections", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted
+)
+def correct(
+    shipment_id: ShipmentId,
+    body: CorrectionCreate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> RelayAccepted:
+    """Relay a signed correction of an earlier history entry."""
+    return service.correct(
+        session=session,
+        registry=registry(request),
+        principal=principal,
+        shipment_id=shipment_id,
+        data=body,
+    )
+
+
+@router.post(
+    "/{shipment_id}/overdue/{milestone}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+)
+def flag_overdue(
+    shipment_id: ShipmentId,
+    milestone: Annotated[int, Path(ge=1, le=13)],
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> RelayAccepted:
+    """Flag that ``milestone`` missed its planned deadline (seller's own shipments)."""
+    return service.flag_overdue(
+        session=session,
+        registry=registry(request),
+        principal=principal,
+        shipment_id=shipment_id,
+        milestone=milestone,
+    )
+
+
+@router.get("", response_model=ShipmentsPublic)
+def list_shipments(
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    after: Annotated[Bytes32Hex | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+) -> ShipmentsPublic:
+    """The calling seller's shipments (keyset pagination on ``after``, ``limit`` capped)."""
+    cap = min(limit, request.app.state.settings.page_size_max)
+    return service.list_shipments(session=session, principal=principal, after=after, limit=cap)
+
+
+@router.get("/{shipment_id}", response_model=ShipmentDetail)
+def get_shipment(
+    shipment_id: ShipmentId, principal: PrincipalDep, session: SessionDep
+) -> ShipmentDetail:
+    """One shipment with milestones, corrections, overdue flags and custody history."""
+    return service.get_shipment(session=session, principal=principal, shipment_id=shipment_id)

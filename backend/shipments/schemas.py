@@ -1,0 +1,229 @@
+"""Request and response bodies of the shipments API (camelCase fields as signed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+
+Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
+Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
+Uint256 = Annotated[int, Field(ge=0, le=2**256 - 1)]
+Locode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2} ?[A-Z0-9]{3}$"),
+    Field(description="UN/LOCODE, e.g. CNSHA"),
+]
+OptionalLocode = Annotated[
+    str, StringConstraints(to_upper=True, pattern=r"^([A-Z]{2} ?[A-Z0-9]{3})?$")
+]
+TransportMode = Literal["sea", "air", "road", "rail"]
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ServiceLevelIn(_Body):
+    picked_up_by: Uint64 = Field(0, alias="pickedUpBy")
+    export_cleared_by: Uint64 = Field(0, alias="exportClearedBy")
+    departed_by: Uint64 = Field(0, alias="departedBy")
+    arrived_by: Uint64 = Field(0, alias="arrivedBy")
+    import_cleared_by: Uint64 = Field(0, alias="importClearedBy")
+    delivered_by: Uint64 = Field(0, alias="deliveredBy")
+
+
+class ShipmentTermsIn(_Body):
+    shipment_id: Bytes32Hex = Field(alias="shipmentId")
+    seller: EthAddress
+    origin: Locode
+    destination: Locode
+    declared_weight_grams: Uint64 = Field(alias="declaredWeightGrams")
+    piece_count: Uint32 = Field(alias="pieceCount")
+    weight_tolerance_bps: Uint16 = Field(alias="weightToleranceBps")
+    manifest_hash: Bytes32Hex = Field(alias="manifestHash")
+    carriers: list[EthAddress] = Field(max_length=16)
+    warehouse: EthAddress = ZERO_ADDRESS
+    customs_broker: EthAddress = Field(ZERO_ADDRESS, alias="customsBroker")
+    sla: ServiceLevelIn = Field(default_factory=lambda: ServiceLevelIn.model_validate({}))
+
+
+class ManifestLineIn(_Body):
+    """One manifest line: a passport id, or a GS1 key (GTIN with optional lot / serial)."""
+
+    passport_id: Bytes32Hex | None = Field(None, alias="passportId")
+    gtin: Annotated[str, StringConstraints(pattern=r"^[0-9]{8,14}$")] | None = None
+    lot: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    serial: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    quantity: Annotated[int, Field(ge=1, le=2**53)]
+
+    @model_validator(mode="after")
+    def _keyed(self) -> ManifestLineIn:
+        if self.passport_id is None and self.gtin is None:
+            raise ValueError("a manifest line needs passportId or gtin")
+        return self
+
+
+class ManifestIn(_Body):
+    """The off-chain manifest; ``keccak256(JCS(manifest))`` is the signed ``manifestHash``."""
+
+    transport_mode: TransportMode = Field(alias="transportMode")
+    lines: list[ManifestLineIn] = Field(min_length=1, max_length=1000)
+
+
+class ShipmentCreate(_Body):
+    """A seller-signed ``CreateShipment`` plus the manifest it commits to."""
+
+    terms: ShipmentTermsIn
+    nonce: Uint256
+    deadline: Uint256
+    signature: SignatureHex
+    manifest: ManifestIn
+
+
+class MilestoneIn(_Body):
+    shipment_id: Bytes32Hex = Field(alias="shipmentId")
+    milestone: Annotated[int, Field(ge=1, le=13)]
+    reason_code: Uint16 = Field(0, alias="reasonCode")
+    occurred_at: Uint64 = Field(alias="occurredAt")
+    location: OptionalLocode = ""
+    measured_weight_grams: Uint64 = Field(0, alias="measuredWeightGrams")
+    evidence_hash: Bytes32Hex = Field("0x" + "00" * 32, alias="evidenceHash")
+    signer: EthAddress
+    counterparty: EthAddress = ZERO_ADDRESS
+    nonce: Uint256
+    deadline: Uint256
+
+
+class AcceptanceIn(_Body):
+    """The receiving party's ``CustodyAcceptance`` countersignature (PICKED_UP / HANDOVER)."""
+
+    nonce: Uint256
+    deadline: Uint256
+    signature: SignatureHex
+
+
+class MilestoneCreate(_Body):
+    milestone: MilestoneIn
+    signature: SignatureHex
+    acceptance: AcceptanceIn | None = None
+
+
+class MilestoneBatchItem(_Body):
+    milestone: MilestoneIn
+    signature: SignatureHex
+
+
+class MilestoneBatchCreate(_Body):
+    """Single-signature milestones relayed in one transaction (all or none)."""
+
+    items: list[MilestoneBatchItem] = Field(min_length=1, max_length=200)
+
+
+class CorrectionIn(_Body):
+    shipment_id: Bytes32Hex = Field(alias="shipmentId")
+    corrected_index: Uint32 = Field(alias="correctedIndex")
+    corrected_record_hash: Bytes32Hex = Field(alias="correctedRecordHash")
+    reason_code: Uint16 = Field(alias="reasonCode")
+    evidence_hash: Bytes32Hex = Field("0x" + "00" * 32, alias="evidenceHash")
+    signer: EthAddress
+    nonce: Uint256
+    deadline: Uint256
+
+
+class CorrectionCreate(_Body):
+    correction: CorrectionIn
+    signature: SignatureHex
+
+
+class MilestonePublic(BaseModel):
+    index: int
+    milestone: int
+    milestone_name: str
+    signer: str
+    counterparty: str | None
+    status: str
+    custodian: str | None
+    occurred_at: int
+    location: str
+    measured_weight_grams: int
+    evidence_hash: str
+    reason_code: int
+    record_hash: str
+    late: bool
+    planned_by: int | None
+    weight_reference_grams: int | None
+    weight_measured_grams: int | None
+    corrected_by_index: int | None
+    tx_hash: str
+    block_number: int
+
+
+class CorrectionPublic(BaseModel):
+    index: int
+    corrected_index: int
+    corrected_record_hash: str
+    signer: str
+    reason_code: int
+    evidence_hash: str
+    record_hash: str
+    tx_hash: str
+    block_number: int
+
+
+class OverduePublic(BaseModel):
+    milestone: int
+    milestone_name: str
+    planned_by: int
+    flagged_at: int
+    flagged_by: str
+
+
+class CustodyPublic(BaseModel):
+    """A change of custodian: who held the goods from when (``None``: nobody, delivered)."""
+
+    custodian: str | None
+    since: int
+    milestone_name: str
+    location: str
+
+
+class ShipmentPublic(BaseModel):
+    id: str
+    seller: str
+    origin: str
+    destination: str
+    declared_weight_grams: int
+    last_measured_weight_grams: int
+    piece_count: int
+    weight_tolerance_bps: int
+    manifest_hash: str
+    carriers: list[str]
+    warehouse: str | None
+    customs_broker: str | None
+    sla: dict[str, int]
+    status: str
+    custodian: str | None
+    overdue_milestones: list[str]
+    history_length: int
+    delivered_at: int | None
+    transport_mode: str | None
+    tx_hash: str
+    block_number: int
+
+
+class ShipmentsPublic(BaseModel):
+    items: list[ShipmentPublic]
+    next_after: str | None
+
+
+class ShipmentDetail(ShipmentPublic):
+    manifest: dict[str, object] | None
+    milestones: list[MilestonePublic]
+    corrections: list[CorrectionPublic]
+    overdue: list[OverduePublic]
+    custody: list[CustodyPublic]

@@ -1,0 +1,804 @@
+"""Shipments: relayed signed writes, the seller's reads, and journeys for passport pages.
+
+Public read functions other domains call (stable signatures)::
+
+    journey_for_passport(*, session, passport_id: bytes) -> list[ShipmentJourney]
+    transport_legs(*, session, passport_id: bytes) -> list[TransportLeg]
+
+Writes verify everything the contract will verify about the signer before
+anything is queued: the EIP-712 signature against ``ShipmentRegistry``'s own
+domain, that the signer is an active signer key of the calling organisation
+with a fitting API-key scope, and (by simulating the call) every contract rule;
+a revert is answered 409 with the decoded error name and arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import rfc8785
+from eth_hash.auto import keccak
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import (
+    CORRECTION,
+    CREATE_SHIPMENT,
+    CUSTODY_ACCEPTANCE,
+    CUSTODY_TRANSFERS,
+    MILESTONE,
+    SHIPMENT_TERMS,
+    MilestoneType,
+    acceptance_message,
+    as_abi_tuple,
+    locode,
+)
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.orgs.schemas import Scope
+from backend.orgs.service import Principal
+from backend.passports.carbon import TransportLeg
+from backend.passports.errors import IdentifierInvalid
+from backend.passports.identity import passport_id as gs1_passport_id
+from backend.relayer.models import RelayRequest
+from backend.relayer.schemas import RelayAccepted
+from backend.relayer.signed import (
+    IN_FLIGHT,
+    org_of,
+    org_signers,
+    recover_signer,
+    require_org_signer,
+    require_signed_by,
+    submit,
+)
+from backend.shipments.models import (
+    ManifestLine,
+    Milestone,
+    MilestoneCorrection,
+    OverdueFlag,
+    Shipment,
+    ShipmentManifest,
+    ShipmentWrite,
+)
+from backend.shipments.schemas import (
+    CorrectionCreate,
+    CorrectionPublic,
+    CustodyPublic,
+    ManifestIn,
+    MilestoneBatchCreate,
+    MilestoneCreate,
+    MilestoneIn,
+    MilestonePublic,
+    OverduePublic,
+    ShipmentCreate,
+    ShipmentDetail,
+    ShipmentPublic,
+    ShipmentsPublic,
+    ShipmentTermsIn,
+)
+
+PURPOSE_CREATE = "shipment_create"
+PURPOSE_MILESTONES = "shipment_milestones"
+PURPOSE_CORRECTION = "shipment_correction"
+PURPOSE_OVERDUE = "shipment_overdue"
+
+SELLER_SCOPES = frozenset({Scope.SELLER})
+PARTY_SCOPES = frozenset({Scope.CARRIER, Scope.SUPPLIER})
+CORRECTION_SCOPES = frozenset({Scope.SELLER, Scope.CARRIER, Scope.SUPPLIER})
+CUSTOMS = {
+    MilestoneType.EXPORT_CLEARED: "export_cleared",
+    MilestoneType.CUSTOMS_HOLD: "hold",
+    MilestoneType.CUSTOMS_RELEASED: "released",
+    MilestoneType.IMPORT_CLEARED: "import_cleared",
+}
+
+
+def _b(hex_value: str) -> bytes:
+    return bytes.fromhex(hex_value[2:])
+
+
+# -- messages ---------------------------------------------------------------
+
+
+def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
+    """The ``ShipmentTerms`` message exactly as the seller signed it."""
+    return {
+        "shipmentId": _b(t.shipment_id),
+        "seller": t.seller,
+        "origin": locode(t.origin),
+        "destination": locode(t.destination),
+        "declaredWeightGrams": t.declared_weight_grams,
+        "pieceCount": t.piece_count,
+        "weightToleranceBps": t.weight_tolerance_bps,
+        "manifestHash": _b(t.manifest_hash),
+        "carriers": list(t.carriers),
+        "warehouse": t.warehouse,
+        "customsBroker": t.customs_broker,
+        "sla": t.sla.model_dump(by_alias=True),
+    }
+
+
+def milestone_message(m: MilestoneIn) -> dict[str, Any]:
+    return {
+        "shipmentId": _b(m.shipment_id),
+        "milestone": m.milestone,
+        "reasonCode": m.reason_code,
+        "occurredAt": m.occurred_at,
+        "location": locode(m.location) if m.location else bytes(5),
+        "measuredWeightGrams": m.measured_weight_grams,
+        "evidenceHash": _b(m.evidence_hash),
+        "signer": m.signer,
+        "counterparty": m.counterparty,
+        "nonce": m.nonce,
+        "deadline": m.deadline,
+    }
+
+
+def manifest_document(manifest: ManifestIn) -> dict[str, Any]:
+    """The manifest's published JSON form (what is hashed and stored)."""
+    return manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def manifest_hash(manifest: ManifestIn | Mapping[str, Any]) -> bytes:
+    """``keccak256`` of the RFC 8785 canonical JSON of the manifest."""
+    doc = manifest_document(manifest) if isinstance(manifest, ManifestIn) else manifest
+    return keccak(rfc8785.dumps(doc))
+
+
+def _line_passport_id(line: Any) -> str:
+    if line.passport_id is not None:
+        return str(line.passport_id)
+    try:
+        return "0x" + gs1_passport_id(line.gtin, line.lot, line.serial).hex()
+    except IdentifierInvalid as exc:
+        raise InvalidInput(f"manifest line: {exc}") from exc
+
+
+# -- writes -----------------------------------------------------------------
+
+
+def _in_flight(session: Session, shipment_ids: Sequence[str]) -> bool:
+    """Whether an earlier relayed write to one of these shipments is not mined yet."""
+    found = session.scalar(
+        select(ShipmentWrite.id)
+        .join(RelayRequest, RelayRequest.id == ShipmentWrite.relay_id)
+        .where(ShipmentWrite.shipment_id.in_(shipment_ids), RelayRequest.status.in_(IN_FLIGHT))
+        .limit(1)
+    )
+    return found is not None
+
+
+def _accepted(req_id: int, purpose: str, subject: str) -> RelayAccepted:
+    return RelayAccepted(relay_id=req_id, status="queued", purpose=purpose, subject=subject)
+
+
+def create(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    data: ShipmentCreate,
+) -> RelayAccepted:
+    """Relay a seller-signed ``createShipmentBySig`` and store its manifest."""
+    terms = terms_message(data.terms)
+    expected = manifest_hash(data.manifest)
+    if expected != terms["manifestHash"]:
+        raise InvalidInput(
+            f"manifest hashes to 0x{expected.hex()}, but the signed manifestHash is "
+            f"{data.terms.manifest_hash}"
+        )
+    message = {"terms": terms, "nonce": data.nonce, "deadline": data.deadline}
+    signer = recover_signer(
+        domain=registry.domain(), struct=CREATE_SHIPMENT, message=message, signature=data.signature
+    )
+    require_signed_by(recovered=signer, claimed=data.terms.seller, field="seller")
+    require_org_signer(session=session, principal=principal, address=signer, scopes=SELLER_SCOPES)
+    sid = data.terms.shipment_id
+    if session.get(ShipmentManifest, sid) is not None:
+        raise Conflict(f"shipment {sid} was already submitted")
+    lines = [(line, _line_passport_id(line)) for line in data.manifest.lines]
+    calldata = registry.chain.encode(
+        registry.contract,
+        "createShipmentBySig",
+        as_abi_tuple(SHIPMENT_TERMS, terms),
+        data.nonce,
+        data.deadline,
+        _b(data.signature),
+    )
+    org_id = org_of(principal)
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=calldata,
+        purpose=PURPOSE_CREATE,
+        org_id=org_id,
+    )
+    session.add(
+        ShipmentManifest(
+            shipment_id=sid,
+            org_id=org_id,
+            manifest_hash=data.terms.manifest_hash,
+            transport_mode=data.manifest.transport_mode,
+            document=manifest_document(data.manifest),
+        )
+    )
+    session.flush()
+    for line, pid in lines:
+        session.add(
+            ManifestLine(
+                shipment_id=sid,
+                passport_id=pid,
+                gtin=line.gtin,
+                lot=line.lot,
+                serial=line.serial,
+                quantity=line.quantity,
+            )
+        )
+    session.add(
+        ShipmentWrite(relay_id=req.id, org_id=org_id, action="create", shipment_id=sid, effects=[])
+    )
+    session.commit()
+    return _accepted(req.id, PURPOSE_CREATE, sid)
+
+
+def _check_milestone(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    item: MilestoneIn,
+    signature: str,
+) -> dict[str, Any]:
+    message = milestone_message(item)
+    signer = recover_signer(
+        domain=registry.domain(), struct=MILESTONE, message=message, signature=signature
+    )
+    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
+    # The seller releases the goods at pickup; every later milestone is a carrier's,
+    # warehouse's or broker's.
+    scopes = (
+        PARTY_SCOPES | SELLER_SCOPES if item.milestone == MilestoneType.PICKED_UP else PARTY_SCOPES
+    )
+    require_org_signer(session=session, principal=principal, address=signer, scopes=scopes)
+    # A party of the shipment may write to it; to anyone else it does not exist.
+    if not int(registry.roles_of(message["shipmentId"], signer)):
+        raise NotFound(f"shipment {item.shipment_id} not found")
+    return message
+
+
+def record_milestone(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    shipment_id: str,
+    data: MilestoneCreate,
+) -> RelayAccepted:
+    """Relay one signed milestone (with the receiver's countersignature for custody transfers)."""
+    item = data.milestone
+    if item.shipment_id != shipment_id:
+        raise InvalidInput("milestone.shipmentId differs from the shipment in the path")
+    message = _check_milestone(
+        session=session,
+        registry=registry,
+        principal=principal,
+        item=item,
+        signature=data.signature,
+    )
+    custody = item.milestone in CUSTODY_TRANSFERS
+    if custody and data.acceptance is None:
+        raise InvalidInput(
+            f"{MilestoneType(item.milestone).name} needs the receiving party's acceptance"
+        )
+    if not custody and data.acceptance is not None:
+        raise InvalidInput(
+            f"{MilestoneType(item.milestone).name} takes no acceptance countersignature"
+        )
+    chain, contract = registry.chain, registry.contract
+    if data.acceptance is not None:
+        acc = data.acceptance
+        accepted_by = recover_signer(
+            domain=registry.domain(),
+            struct=CUSTODY_ACCEPTANCE,
+            message=acceptance_message(message, nonce=acc.nonce, deadline=acc.deadline),
+            signature=acc.signature,
+        )
+        require_signed_by(
+            recovered=accepted_by, claimed=item.counterparty, field="acceptance counterparty"
+        )
+        calldata = chain.encode(
+            contract,
+            "recordCustodyTransfer",
+            as_abi_tuple(MILESTONE, message),
+            _b(data.signature),
+            (acc.nonce, acc.deadline, _b(acc.signature)),
+        )
+    else:
+        calldata = chain.encode(
+            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), _b(data.signature)
+        )
+    return _enqueue_milestones(
+        session=session,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
+        shipment_id=shipment_id,
+        messages=[message],
+    )
+
+
+def record_batch(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    data: MilestoneBatchCreate,
+) -> RelayAccepted:
+    """Relay many single-signature milestones in one transaction (all or none)."""
+    messages = []
+    for n, it in enumerate(data.items):
+        if it.milestone.milestone in CUSTODY_TRANSFERS:
+            raise InvalidInput(
+                f"items[{n}]: {MilestoneType(it.milestone.milestone).name} needs a "
+                "countersignature; post it to /v1/shipments/{id}/milestones"
+            )
+        try:
+            messages.append(
+                _check_milestone(
+                    session=session,
+                    registry=registry,
+                    principal=principal,
+                    item=it.milestone,
+                    signature=it.signature,
+                )
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(f"items[{n}]: {exc.detail}") from exc
+    calldata = registry.calldata_record_milestones(
+        [(m, _b(it.signature)) for m, it in zip(messages, data.items, strict=True)]
+    )
+    subjects = sorted({it.milestone.shipment_id for it in data.items})
+    return _enqueue_milestones(
+        session=session,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
+        shipment_id=subjects[0] if len(subjects) == 1 else ",".join(subjects)[:66],
+        messages=messages,
+    )
+
+
+def _enqueue_milestones(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    calldata: str,
+    shipment_id: str,
+    messages: Sequence[Mapping[str, Any]],
+) -> RelayAccepted:
+    org_id = org_of(principal)
+    subjects = sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages})
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=calldata,
+        purpose=PURPOSE_MILESTONES,
+        org_id=org_id,
+        simulate=not _in_flight(session, subjects),
+    )
+    effects = ["0x" + MILESTONE.hash_struct(m).hex() for m in messages]
+    session.add(
+        ShipmentWrite(
+            relay_id=req.id,
+            org_id=org_id,
+            action="milestones",
+            shipment_id="0x" + bytes(messages[0]["shipmentId"]).hex(),
+            effects=effects,
+        )
+    )
+    session.commit()
+    return _accepted(req.id, PURPOSE_MILESTONES, shipment_id)
+
+
+def correct(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    shipment_id: str,
+    data: CorrectionCreate,
+) -> RelayAccepted:
+    """Relay a signed correction of an earlier history entry."""
+    c = data.correction
+    if c.shipment_id != shipment_id:
+        raise InvalidInput("correction.shipmentId differs from the shipment in the path")
+    message = {
+        "shipmentId": _b(c.shipment_id),
+        "correctedIndex": c.corrected_index,
+        "correctedRecordHash": _b(c.corrected_record_hash),
+        "reasonCode": c.reason_code,
+        "evidenceHash": _b(c.evidence_hash),
+        "signer": c.signer,
+        "nonce": c.nonce,
+        "deadline": c.deadline,
+    }
+    signer = recover_signer(
+        domain=registry.domain(), struct=CORRECTION, message=message, signature=data.signature
+    )
+    require_signed_by(recovered=signer, claimed=c.signer, field="signer")
+    require_org_signer(
+        session=session, principal=principal, address=signer, scopes=CORRECTION_SCOPES
+    )
+    if not int(registry.roles_of(_b(shipment_id), signer)):
+        raise NotFound(f"shipment {shipment_id} not found")
+    calldata = registry.chain.encode(
+        registry.contract, "correctMilestone", as_abi_tuple(CORRECTION, message), _b(data.signature)
+    )
+    org_id = org_of(principal)
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=calldata,
+        purpose=PURPOSE_CORRECTION,
+        org_id=org_id,
+        simulate=not _in_flight(session, [shipment_id]),
+    )
+    session.add(
+        ShipmentWrite(
+            relay_id=req.id,
+            org_id=org_id,
+            action="correction",
+            shipment_id=shipment_id,
+            effects=[str(c.corrected_index), c.signer],
+        )
+    )
+    session.commit()
+    return _accepted(req.id, PURPOSE_CORRECTION, shipment_id)
+
+
+def _owned(session: Session, principal: Principal, shipment_id: str) -> ShipmentManifest:
+    """The seller organisation's own shipment (404 for everyone else)."""
+    manifest = session.get(ShipmentManifest, shipment_id)
+    if manifest is None or manifest.org_id != org_of(principal):
+        raise NotFound(f"shipment {shipment_id} not found")
+    return manifest
+
+
+def flag_overdue(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    shipment_id: str,
+    milestone: int,
+) -> RelayAccepted:
+    """Relay ``flagOverdue`` for the seller's own shipment (the contract checks the deadline)."""
+    principal.require_any(SELLER_SCOPES)
+    _owned(session, principal, shipment_id)
+    calldata = registry.chain.encode(registry.contract, "flagOverdue", _b(shipment_id), milestone)
+    org_id = org_of(principal)
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=calldata,
+        purpose=PURPOSE_OVERDUE,
+        org_id=org_id,
+        simulate=not _in_flight(session, [shipment_id]),
+    )
+    session.add(
+        ShipmentWrite(
+            relay_id=req.id,
+            org_id=org_id,
+            action="overdue",
+            shipment_id=shipment_id,
+            effects=[str(milestone)],
+        )
+    )
+    session.commit()
+    return _accepted(req.id, PURPOSE_OVERDUE, shipment_id)
+
+
+# -- effects (relay handlers look here before re-sending) --------------------
+
+
+def write_effect(session: Session, relay_id: int) -> tuple[str, int] | None:
+    """``(tx_hash, block_number)`` of the indexed effect of a relayed shipment write."""
+    w = session.scalar(select(ShipmentWrite).where(ShipmentWrite.relay_id == relay_id))
+    if w is None:
+        return None
+    row: Any = None
+    if w.action == "create":
+        row = session.get(Shipment, w.shipment_id)
+    elif w.action == "milestones":
+        rows = session.scalars(select(Milestone).where(Milestone.record_hash.in_(w.effects))).all()
+        row = rows[-1] if len(rows) == len(set(w.effects)) and rows else None
+    elif w.action == "correction":
+        row = session.scalar(
+            select(MilestoneCorrection).where(
+                MilestoneCorrection.shipment_id == w.shipment_id,
+                MilestoneCorrection.corrected_index == int(w.effects[0]),
+                MilestoneCorrection.signer == w.effects[1],
+            )
+        )
+    elif w.action == "overdue":
+        row = session.scalar(
+            select(OverdueFlag).where(
+                OverdueFlag.shipment_id == w.shipment_id,
+                OverdueFlag.milestone == int(w.effects[0]),
+            )
+        )
+    return None if row is None else (row.tx_hash, row.block_number)
+
+
+# -- reads ------------------------------------------------------------------
+
+
+def _overdue_names(flags: int) -> list[str]:
+    return [m.name.lower() for m in MilestoneType if flags & (1 << m)]
+
+
+def _public(s: Shipment, mode: str | None) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "seller": s.seller,
+        "origin": s.origin,
+        "destination": s.destination,
+        "declared_weight_grams": s.declared_weight_grams,
+        "last_measured_weight_grams": s.last_measured_weight_grams,
+        "piece_count": s.piece_count,
+        "weight_tolerance_bps": s.weight_tolerance_bps,
+        "manifest_hash": s.manifest_hash,
+        "carriers": list(s.carriers),
+        "warehouse": s.warehouse,
+        "customs_broker": s.customs_broker,
+        "sla": dict(s.sla),
+        "status": s.status,
+        "custodian": s.custodian,
+        "overdue_milestones": _overdue_names(s.overdue_flags),
+        "history_length": s.history_length,
+        "delivered_at": s.delivered_at,
+        "transport_mode": mode,
+        "tx_hash": s.tx_hash,
+        "block_number": s.block_number,
+    }
+
+
+def _visible(session: Session, principal: Principal) -> Any:
+    """Shipments the organisation sells: submitted by it, or created by one of its signers."""
+    org_id = org_of(principal)
+    own = select(ShipmentManifest.shipment_id).where(ShipmentManifest.org_id == org_id)
+    signers = org_signers(session=session, principal=principal)
+    return (Shipment.id.in_(own)) | (Shipment.seller.in_(signers))
+
+
+def list_shipments(
+    *, session: Session, principal: Principal, after: str | None, limit: int
+) -> ShipmentsPublic:
+    """The calling seller's shipments ordered by id (keyset on ``after``)."""
+    query = select(Shipment).where(_visible(session, principal)).order_by(Shipment.id)
+    if after is not None:
+        query = query.where(Shipment.id > after)
+    rows = session.scalars(query.limit(limit + 1)).all()
+    modes = _modes(session, [s.id for s in rows[:limit]])
+    items = [ShipmentPublic(**_public(s, modes.get(s.id))) for s in rows[:limit]]
+    return ShipmentsPublic(items=items, next_after=items[-1].id if len(rows) > limit else None)
+
+
+def _modes(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(ShipmentManifest.shipment_id, ShipmentManifest.transport_mode).where(
+                ShipmentManifest.shipment_id.in_(ids)
+            )
+        ).all()
+    )
+
+
+def _milestone_public(m: Milestone) -> MilestonePublic:
+    return MilestonePublic(
+        index=m.index,
+        milestone=m.kind,
+        milestone_name=MilestoneType(m.kind).name.lower(),
+        signer=m.signer,
+        counterparty=m.counterparty,
+        status=m.status,
+        custodian=m.custodian,
+        occurred_at=m.occurred_at,
+        location=m.location,
+        measured_weight_grams=m.measured_weight_grams,
+        evidence_hash=m.evidence_hash,
+        reason_code=m.reason_code,
+        record_hash=m.record_hash,
+        late=m.late,
+        planned_by=m.planned_by,
+        weight_reference_grams=m.weight_reference_grams,
+        weight_measured_grams=m.weight_measured_grams,
+        corrected_by_index=m.corrected_by_index,
+        tx_hash=m.tx_hash,
+        block_number=m.block_number,
+    )
+
+
+def custody_history(milestones: Sequence[Milestone]) -> list[CustodyPublic]:
+    """Each change of custodian in history order (corrected entries skipped)."""
+    out: list[CustodyPublic] = []
+    holder: str | None = None
+    for m in milestones:
+        if m.corrected_by_index is not None or m.custodian == holder:
+            continue
+        holder = m.custodian
+        out.append(
+            CustodyPublic(
+                custodian=holder,
+                since=m.occurred_at,
+                milestone_name=MilestoneType(m.kind).name.lower(),
+                location=m.location,
+            )
+        )
+    return out
+
+
+def _detail(session: Session, s: Shipment) -> ShipmentDetail:
+    manifest = session.get(ShipmentManifest, s.id)
+    milestones = session.scalars(
+        select(Milestone).where(Milestone.shipment_id == s.id).order_by(Milestone.index)
+    ).all()
+    corrections = session.scalars(
+        select(MilestoneCorrection)
+        .where(MilestoneCorrection.shipment_id == s.id)
+        .order_by(MilestoneCorrection.index)
+    ).all()
+    overdue = session.scalars(
+        select(OverdueFlag).where(OverdueFlag.shipment_id == s.id).order_by(OverdueFlag.id)
+    ).all()
+    return ShipmentDetail(
+        **_public(s, manifest.transport_mode if manifest else None),
+        manifest=dict(manifest.document) if manifest else None,
+        milestones=[_milestone_public(m) for m in milestones],
+        corrections=[
+            CorrectionPublic(
+                index=c.index,
+                corrected_index=c.corrected_index,
+                corrected_record_hash=c.corrected_record_hash,
+                signer=c.signer,
+                reason_code=c.reason_code,
+                evidence_hash=c.evidence_hash,
+                record_hash=c.record_hash,
+                tx_hash=c.tx_hash,
+                block_number=c.block_number,
+            )
+            for c in corrections
+        ],
+        overdue=[
+            OverduePublic(
+                milestone=o.milestone,
+                milestone_name=MilestoneType(o.milestone).name.lower(),
+                planned_by=o.planned_by,
+                flagged_at=o.flagged_at,
+                flagged_by=o.flagged_by,
+            )
+            for o in overdue
+        ],
+        custody=custody_history(milestones),
+    )
+
+
+def get_shipment(*, session: Session, principal: Principal, shipment_id: str) -> ShipmentDetail:
+    """One shipment with its timeline, for its seller or any of its parties."""
+    s = session.get(Shipment, shipment_id)
+    if s is None:
+        raise NotFound(f"shipment {shipment_id} not found")
+    mine = org_signers(session=session, principal=principal)
+    parties = {s.seller, *s.carriers, s.warehouse or "", s.customs_broker or ""}
+    manifest = session.get(ShipmentManifest, shipment_id)
+    owner = manifest is not None and manifest.org_id == principal.org_id
+    if not owner and not (parties & mine):
+        raise NotFound(f"shipment {shipment_id} not found")
+    return _detail(session, s)
+
+
+# -- journeys for passport pages ---------------------------------------------
+
+
+class ShipmentJourney(BaseModel):
+    """A shipment carrying a passport's product, as the consumer page shows it."""
+
+    shipment: ShipmentDetail
+    quantity: int
+    customs_status: str
+    late: bool
+    exception: bool
+    weight_discrepancy: bool
+
+
+def _shipments_for(session: Session, passport_id: bytes) -> list[tuple[Shipment, int]]:
+    pid = "0x" + passport_id.hex()
+    rows = session.execute(
+        select(Shipment, ManifestLine.quantity)
+        .join(ManifestLine, ManifestLine.shipment_id == Shipment.id)
+        .where(ManifestLine.passport_id == pid)
+        .order_by(Shipment.block_number, Shipment.id)
+    ).all()
+    merged: dict[str, tuple[Shipment, int]] = {}
+    for shipment, qty in rows:
+        prev = merged.get(shipment.id)
+        merged[shipment.id] = (shipment, qty + (prev[1] if prev else 0))
+    return list(merged.values())
+
+
+def journey_for_passport(*, session: Session, passport_id: bytes) -> list[ShipmentJourney]:
+    """Indexed shipments whose manifest lists ``passport_id``, oldest first, with badges."""
+    out = []
+    for shipment, qty in _shipments_for(session, passport_id):
+        detail = _detail(session, shipment)
+        live = [m for m in detail.milestones if m.corrected_by_index is None]
+        customs = "none"
+        for m in live:
+            customs = CUSTOMS.get(MilestoneType(m.milestone), customs)
+        out.append(
+            ShipmentJourney(
+                shipment=detail,
+                quantity=qty,
+                customs_status=customs,
+                late=any(m.late for m in live) or bool(detail.overdue_milestones),
+                exception=any(m.milestone == MilestoneType.EXCEPTION for m in live),
+                weight_discrepancy=any(m.weight_measured_grams is not None for m in live),
+            )
+        )
+    return out
+
+
+def transport_legs(*, session: Session, passport_id: bytes) -> list[TransportLeg]:
+    """Legs from attested DEPARTED → ARRIVED pairs, mass per unit of the product.
+
+    The consignment mass is the last weight measured at or before departure
+    (the declared weight if none), divided by the manifest's total quantity:
+    the mass one unit carries on that leg. The mode is the manifest's.
+    """
+    legs: list[TransportLeg] = []
+    for shipment, _qty in _shipments_for(session, passport_id):
+        manifest = session.get(ShipmentManifest, shipment.id)
+        if manifest is None:
+            continue
+        total_units = sum(
+            session.scalars(
+                select(ManifestLine.quantity).where(ManifestLine.shipment_id == shipment.id)
+            )
+        )
+        milestones = session.scalars(
+            select(Milestone)
+            .where(Milestone.shipment_id == shipment.id, Milestone.corrected_by_index.is_(None))
+            .order_by(Milestone.index)
+        ).all()
+        weight = shipment.declared_weight_grams
+        departed: Milestone | None = None
+        for m in milestones:
+            if m.measured_weight_grams and departed is None:
+                weight = m.measured_weight_grams
+            if m.kind == MilestoneType.DEPARTED:
+                departed = m
+            elif m.kind == MilestoneType.ARRIVED and departed is not None:
+                legs.append(
+                    TransportLeg(
+                        mode=manifest.transport_mode,
+                        mass=weight / max(1, total_units),
+                        mass_unit="g",
+                        origin=departed.location or shipment.origin,
+                        destination=m.location or shipment.destination,
+                        source=(
+                            f"shipment {shipment.id}: DEPARTED #{departed.index} "
+                            f"({departed.tx_hash}) → ARRIVED #{m.index} ({m.tx_hash})"
+                        ),
+                    )
+                )
+                departed = None
+    return legs

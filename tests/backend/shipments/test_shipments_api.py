@@ -1,0 +1,321 @@
+"""Shipments through the API: relayed signed writes, indexed read models, refusals, reorgs."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.chain import ChainClient
+from backend.chain.typed_data import shipments as td
+from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.shipments import service
+from tests.backend.factories import make_org
+from tests.backend.shipments.factories import (
+    Parties,
+    Service,
+    create_body,
+    milestone_body,
+    post,
+)
+
+
+@pytest.fixture
+def svc(api: TestClient, tester: ChainClient) -> Service:
+    return Service(api, tester)
+
+
+@pytest.fixture
+def parties(api: TestClient) -> Parties:
+    return Parties(
+        seller=make_org(api, "seller", ("seller",)),
+        carrier=make_org(api, "carrier", ("carrier",)),
+        broker=make_org(api, "broker", ("supplier",)),
+        other=make_org(api, "other", ("seller", "carrier")),
+    )
+
+
+def _create(svc: Service, p: Parties, **kwargs: object) -> tuple[str, dict[str, object]]:
+    body = create_body(
+        svc,
+        p.seller.signer,
+        [p.carrier.signer.address],
+        customs_broker=p.broker.signer.address,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    accepted = post(svc, "/v1/shipments", body, p.seller)
+    assert accepted["subject"] == body["terms"]["shipmentId"]
+    svc.settle()
+    return str(body["terms"]["shipmentId"]), body
+
+
+def _pickup(svc: Service, p: Parties, sid: str, *, cleared: bool = False) -> None:
+    body = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=p.carrier.signer)
+    post(svc, f"/v1/shipments/{sid}/milestones", body, p.seller)
+    if cleared:
+        svc.settle()
+        body = milestone_body(svc, sid, M.EXPORT_CLEARED, p.broker.signer)
+        post(svc, f"/v1/shipments/{sid}/milestones", body, p.broker)
+
+
+def test_relayed_shipment_flow_is_indexed_into_timeline_journey_and_legs(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    passport = bytes.fromhex("ab" * 32)
+    body = create_body(
+        svc,
+        p.seller.signer,
+        [p.carrier.signer.address],
+        passports=[passport],
+        customs_broker=p.broker.signer.address,
+    )
+    accepted = post(svc, "/v1/shipments", body, p.seller)
+    assert svc.relay(accepted["relay_id"], p.seller.writer)["status"] == "queued"
+    svc.settle()
+    relay = svc.relay(accepted["relay_id"], p.seller.writer)
+    assert relay["status"] == "final"
+    assert relay["tx_hash"]
+    sid = body["terms"]["shipmentId"]
+
+    _pickup(svc, p, sid, cleared=True)
+    svc.settle()
+    carrier = p.carrier.signer
+    departed = milestone_body(svc, sid, M.DEPARTED, carrier, measured_weight_grams=150_000)
+    post(svc, f"/v1/shipments/{sid}/milestones", departed, p.carrier)
+    svc.settle()
+    arrived = milestone_body(svc, sid, M.ARRIVED, carrier, location="USLAX")
+    post(svc, f"/v1/shipments/{sid}/milestones", arrived, p.carrier)
+    svc.settle()
+
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["status"] == "arrived"
+    assert detail["custodian"] == carrier.address
+    assert detail["transport_mode"] == "sea"
+    assert detail["manifest"] == body["manifest"]
+    assert detail["last_measured_weight_grams"] == 150_000
+    names = [m["milestone_name"] for m in detail["milestones"]]
+    assert names == ["picked_up", "export_cleared", "departed", "arrived"]
+    pickup, _cleared, dep, arr = detail["milestones"]
+    assert (pickup["signer"], pickup["counterparty"]) == (p.seller.signer.address, carrier.address)
+    assert (dep["weight_reference_grams"], dep["weight_measured_grams"]) == (120_000, 150_000)
+    assert arr["weight_measured_grams"] is None
+    assert arr["location"] == "USLAX"
+    assert dep["evidence_hash"] == departed["milestone"]["evidenceHash"]
+    assert [c["custodian"] for c in detail["custody"]] == [carrier.address]
+
+    # The carrier (a party) sees it; an outsider does not.
+    assert svc.api.get(f"/v1/shipments/{sid}", headers=p.carrier.writer).status_code == 200
+    assert svc.api.get(f"/v1/shipments/{sid}", headers=p.other.writer).status_code == 404
+    listed = svc.api.get("/v1/shipments", headers=p.seller.writer).json()
+    assert [s["id"] for s in listed["items"]] == [sid]
+    assert svc.api.get("/v1/shipments", headers=p.other.writer).json()["items"] == []
+
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        journeys = service.journey_for_passport(session=session, passport_id=passport)
+        legs = service.transport_legs(session=session, passport_id=passport)
+        assert service.journey_for_passport(session=session, passport_id=bytes(32)) == []
+    assert len(journeys) == 1
+    j = journeys[0]
+    assert (j.quantity, j.customs_status, j.weight_discrepancy, j.late, j.exception) == (
+        100,
+        "export_cleared",
+        True,
+        False,
+        False,
+    )
+    assert len(legs) == 1
+    leg = legs[0]
+    assert (leg.mode, leg.origin, leg.destination) == ("sea", "VNSGN", "USLAX")
+    assert (leg.mass, leg.mass_unit) == (1_500.0, "g")  # 150 kg over 100 units
+    assert dep["tx_hash"] in leg.source
+
+
+def test_batch_milestones_and_a_correction_are_relayed_and_linked(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    passport = bytes.fromhex("cd" * 32)
+    sid, _ = _create(svc, p, passports=[passport])
+    _pickup(svc, p, sid, cleared=True)
+    svc.settle()
+    carrier = p.carrier.signer
+    dep = milestone_body(svc, sid, M.DEPARTED, carrier)
+    arr = milestone_body(svc, sid, M.ARRIVED, carrier, nonce_offset=1, location="USLAX")
+    accepted = post(svc, "/v1/shipments/milestones/batch", {"items": [dep, arr]}, p.carrier)
+    svc.settle()
+    assert svc.relay(accepted["relay_id"], p.carrier.writer)["status"] == "final"
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert [m["milestone_name"] for m in detail["milestones"]][2:] == ["departed", "arrived"]
+    arrived = detail["milestones"][3]
+
+    now = svc.now()
+    correction = td.correction(
+        shipment_id=bytes.fromhex(sid[2:]),
+        corrected_index=3,
+        corrected_record_hash=bytes.fromhex(arrived["record_hash"][2:]),
+        reason=td.CorrectionReason.INCORRECT_DATA,
+        signer=carrier.address,
+        nonce=svc.registry.nonce(carrier.address),
+        deadline=now + 3600,
+    )
+    sig = td.sign_correction(carrier.key, svc.registry.domain(), correction)
+    body = {
+        "correction": {
+            "shipmentId": sid,
+            "correctedIndex": 3,
+            "correctedRecordHash": arrived["record_hash"],
+            "reasonCode": int(td.CorrectionReason.INCORRECT_DATA),
+            "signer": carrier.address,
+            "nonce": correction["nonce"],
+            "deadline": correction["deadline"],
+        },
+        "signature": "0x" + sig.hex(),
+    }
+    post(svc, f"/v1/shipments/{sid}/corrections", body, p.carrier)
+    svc.settle()
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["milestones"][3]["corrected_by_index"] == 4
+    assert detail["corrections"][0]["corrected_index"] == 3
+    assert detail["history_length"] == 5
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        # The corrected arrival no longer closes a leg.
+        assert service.transport_legs(session=session, passport_id=passport) == []
+
+
+def test_overdue_flag_is_relayed_for_the_seller_and_late_pickup_is_marked(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    deadline = svc.now() + 60
+    sid, _ = _create(svc, p, sla={"picked_up_by": deadline})
+    early = svc.api.post(f"/v1/shipments/{sid}/overdue/1", headers=p.seller.writer)
+    assert early.status_code == 409
+    assert early.json()["error"] == "ShipmentNotOverdue"
+    svc.chain.advance_time(120)
+    refused = svc.api.post(f"/v1/shipments/{sid}/overdue/1", headers=p.other.writer)
+    assert refused.status_code == 404
+    post(svc, f"/v1/shipments/{sid}/overdue/1", None, p.seller)
+    _pickup(svc, p, sid)
+    svc.settle()
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["overdue_milestones"] == ["picked_up"]
+    assert detail["overdue"][0]["planned_by"] == deadline
+    assert detail["milestones"][0]["late"] is True
+    assert detail["milestones"][0]["planned_by"] == deadline
+
+
+def test_manifest_that_does_not_hash_to_the_signed_hash_is_422(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    body = create_body(svc, p.seller.signer, [p.carrier.signer.address])
+    body["manifest"]["lines"][0]["quantity"] += 1
+    resp = svc.api.post("/v1/shipments", json=body, headers=p.seller.writer)
+    assert resp.status_code == 422
+    assert "manifestHash" in resp.json()["detail"]
+
+
+def test_signature_scope_and_signer_refusals(svc: Service, parties: Parties) -> None:
+    p = parties
+    carriers = [p.carrier.signer.address]
+    # Signed by a key other than the seller named in the terms.
+    forged = create_body(svc, p.seller.signer, carriers, signer=p.other.signer)
+    resp = svc.api.post("/v1/shipments", json=forged, headers=p.seller.writer)
+    assert resp.status_code == 422
+    assert "not by seller" in resp.json()["detail"]
+    # A carrier-scoped key may not create shipments.
+    body = create_body(svc, p.carrier.signer, carriers)
+    resp = svc.api.post("/v1/shipments", json=body, headers=p.carrier.writer)
+    assert resp.status_code == 403
+    # A valid seller signature posted by another organisation.
+    body = create_body(svc, p.seller.signer, carriers)
+    resp = svc.api.post("/v1/shipments", json=body, headers=p.other.writer)
+    assert resp.status_code == 403
+    assert "not a signer key" in resp.json()["detail"]
+    # The signer key was revoked.
+    svc.api.post(
+        f"/v1/orgs/seller/signers/{p.seller.signer_id}/revoke", json={}, headers=p.seller.admin
+    )
+    resp = svc.api.post("/v1/shipments", json=body, headers=p.seller.writer)
+    assert resp.status_code == 403
+    assert "not active" in resp.json()["detail"]
+
+
+def test_contract_rule_violations_are_409_with_decoded_error(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    sid, _ = _create(svc, p)
+    # DEPARTED before PICKED_UP: the simulation reverts, nothing is queued.
+    body = milestone_body(svc, sid, M.DEPARTED, p.carrier.signer)
+    resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=body, headers=p.carrier.writer)
+    assert resp.status_code == 409, resp.text
+    err = resp.json()
+    assert err["error"] == "ShipmentMilestoneNotAllowed"
+    assert err["arguments"]["milestone"] == int(M.DEPARTED)
+    # PICKED_UP without the receiver's acceptance is refused before the chain.
+    body = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer)
+    resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=body, headers=p.seller.writer)
+    assert resp.status_code == 422
+    assert "acceptance" in resp.json()["detail"]
+    # A signer who is no party of the shipment: it does not exist for them.
+    body = milestone_body(svc, sid, M.DEPARTED, p.other.signer)
+    resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=body, headers=p.other.writer)
+    assert resp.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/shipments", {}),
+        ("/v1/shipments", {"terms": "x"}),
+        ("/v1/shipments", {"terms": {"shipmentId": "0x12"}, "nonce": -1}),
+        ("/v1/shipments/0x12/milestones", {}),
+        ("/v1/shipments/" + "0x" + "11" * 32 + "/milestones", {"milestone": {"milestone": 99}}),
+        ("/v1/shipments/milestones/batch", {"items": []}),
+        ("/v1/shipments/" + "0x" + "11" * 32 + "/overdue/0", None),
+        ("/v1/shipments/" + "0x" + "11" * 32 + "/corrections", {"correction": [], "x": 1}),
+    ],
+)
+def test_malformed_input_is_4xx_with_reason(
+    svc: Service, parties: Parties, path: str, body: object
+) -> None:
+    resp = svc.api.post(path, json=body, headers=parties.seller.writer)
+    assert 400 <= resp.status_code < 500, resp.text
+    assert resp.json()["error"]
+    assert resp.json()["detail"]
+
+
+def test_malformed_manifest_and_locode_are_422(svc: Service, parties: Parties) -> None:
+    p = parties
+    body = create_body(svc, p.seller.signer, [p.carrier.signer.address])
+    bad = {**body, "manifest": {"transportMode": "teleport", "lines": []}}
+    assert svc.api.post("/v1/shipments", json=bad, headers=p.seller.writer).status_code == 422
+    bad_terms = {**body, "terms": {**body["terms"], "origin": "12345"}}
+    assert svc.api.post("/v1/shipments", json=bad_terms, headers=p.seller.writer).status_code == 422
+    bad_sig = {**body, "signature": "0x" + "00" * 65}
+    resp = svc.api.post("/v1/shipments", json=bad_sig, headers=p.seller.writer)
+    assert resp.status_code == 422
+    assert "signature" in resp.json()["detail"]
+
+
+def test_reorg_rolls_back_milestones_and_recomputes_state(
+    svc: Service, parties: Parties, tester: ChainClient
+) -> None:
+    p = parties
+    sid, _ = _create(svc, p)
+    snap = tester.snapshot()
+    _pickup(svc, p, sid)
+    svc.settle()
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["status"] == "picked_up"
+    assert len(detail["milestones"]) == 1
+    tester.revert(snap)
+    for _ in range(3):
+        tester.mine()
+    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["status"] == "created"
+    assert detail["custodian"] is None
+    assert detail["milestones"] == []
+    assert svc.api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
