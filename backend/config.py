@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     rpc_retries: bool = True
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     confirmations: int = Field(default=0, ge=0)
+    # The ERC-20 the alliance contracts settle in. Required on a real chain; on
+    # tester/anvil the 6-decimal test stablecoin is deployed when it is unset.
+    settlement_token: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
 
     database_url: str = "sqlite:///./var/waymark.sqlite3"
     public_base_url: str = "http://127.0.0.1:8000"

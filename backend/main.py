@@ -9,6 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend import __version__
+
+# Alliance settlement
+from backend.alliance.indexer import alliance_handlers
+from backend.alliance.relay import relay_handlers as alliance_relay_handlers
+from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
@@ -47,14 +52,24 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
         try:
             dep = deployments_mod.load(chain.chain_id)
             deployments_mod.verify_code(chain, dep)
+            _check_settlement_token(dep, settings)
             return dep
         except DeploymentMissing:
             if settings.chain_backend == "rpc":
                 raise
             log.info("no usable deployment on anvil chain %s; deploying", chain.chain_id)
-    dep = deployments_mod.deploy_all(chain)
+    dep = deployments_mod.deploy_all(chain, settlement_token=settings.settlement_token)
     deployments_mod.save(dep)
     return dep
+
+
+def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings) -> None:
+    configured = settings.settlement_token
+    if configured and (dep.settlement_token or "").lower() != configured.lower():
+        raise DeploymentMissing(
+            f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
+            f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
+        )
 
 
 def create_app(
@@ -98,6 +113,8 @@ def create_app(
                 # shipments + passports (svc-domains)
                 **shipment_relay_handlers(client),
                 **passport_relay_handlers(client),
+                # alliance settlement
+                **alliance_relay_handlers(),
                 **(relay_handlers or {}),
             },
         )
@@ -110,6 +127,8 @@ def create_app(
                 # shipments + passports (svc-domains)
                 shipment_handlers(),
                 passport_handlers(),
+                # alliance settlement
+                *alliance_handlers(client, dep),
                 *(indexer_handlers or []),
             ],
             settings=cfg,
@@ -148,6 +167,8 @@ def create_app(
     app.include_router(shipments_router)
     app.include_router(passports_router)
     app.include_router(relay_router)
+    # Alliance settlement
+    app.include_router(alliance_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
     return app

@@ -20,7 +20,7 @@ from backend.chain.errors import (
     TransactionTimeout,
     revert_class,
 )
-from backend.chain.factory import make_chain
+from backend.chain.factory import connect_rpc, make_chain
 from backend.chain.passports import PassportRegistryClient
 from backend.chain.shipments import (
     HistoryEntry,
@@ -47,6 +47,7 @@ __all__ = [
     "ShipmentRegistryClient",
     "TransactionTimeout",
     "TxResult",
+    "connect_rpc",
     "make_chain",
     "revert_class",
 ]

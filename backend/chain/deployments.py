@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from backend.chain.client import ChainClient, DeployedContract
 from backend.chain.errors import DeploymentMissing
 from backend.paths import DEPLOYMENTS_DIR
@@ -27,10 +29,16 @@ class ContractRecord:
 
 @dataclass
 class Deployment:
-    """Addresses of the contract set on one chain."""
+    """Addresses of the contract set on one chain.
+
+    ``settlement_token`` is the ERC-20 the alliance contracts settle in: the
+    configured ``WAYMARK_SETTLEMENT_TOKEN`` on a real chain, the deployed
+    ``TestStablecoin`` on a development chain.
+    """
 
     chain_id: int
     contracts: dict[str, ContractRecord] = field(default_factory=dict)
+    settlement_token: str | None = None
 
     def address(self, name: str) -> str:
         try:
@@ -46,6 +54,7 @@ class Deployment:
         return {
             "chainId": self.chain_id,
             "contracts": {name: asdict(rec) for name, rec in self.contracts.items()},
+            "settlementToken": self.settlement_token,
         }
 
     @classmethod
@@ -53,30 +62,79 @@ class Deployment:
         return cls(
             chain_id=int(data["chainId"]),
             contracts={n: ContractRecord(**r) for n, r in data["contracts"].items()},
+            settlement_token=data.get("settlementToken"),
         )
 
 
+@dataclass(frozen=True)
+class ExternalContract:
+    """A contract the plan uses but does not deploy (the configured settlement token)."""
+
+    name: str
+    address: str
+
+
+Deployed = DeployedContract | ExternalContract
+
+#: Key in ``done`` under which the plan finds the settlement token, deployed or configured.
+SETTLEMENT_TOKEN = "SettlementToken"  # noqa: S105 - a contract key, not a secret
+#: The 6-decimal test stablecoin deployed as the settlement token on development chains.
+DEV_SETTLEMENT_TOKEN = "TestStablecoin"  # noqa: S105 - a contract name
+#: Plan entries deployed only on development chains, and only when no token is configured.
+DEV_ONLY = frozenset({DEV_SETTLEMENT_TOKEN})
+#: How long after ``neededBy`` a lender's delivery still releases the escrow.
+STOCK_GRACE_SECONDS = 2 * 24 * 3600
+DEV_BACKENDS = frozenset({"tester", "anvil"})
+
 # (contract name, constructor arguments given the relayer address and the
 # contracts deployed before it). Order matters: later entries may use earlier ones.
-ConstructorArgs = Callable[[str, dict[str, DeployedContract]], list[Any]]
+ConstructorArgs = Callable[[str, dict[str, Deployed]], list[Any]]
 DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
     ("ProductPassportRegistry", lambda relayer, _done: [relayer]),
-    # (admin, arbiter). EmergencyStockTransfer joins the plan with ShipmentRegistry, whose
-    # address it takes: ("EmergencyStockTransfer", lambda r, done: [r, token,
-    # done["ShipmentRegistry"].address, grace]).
+    # (admin, arbiter)
     ("CapacityPool", lambda relayer, _done: [relayer, relayer]),
     ("ShipmentRegistry", lambda _relayer, _done: []),
+    # Development chains only, skipped when WAYMARK_SETTLEMENT_TOKEN is configured.
+    (DEV_SETTLEMENT_TOKEN, lambda _relayer, _done: []),
+    # (admin, settlement token, delivery source, grace period)
+    (
+        "EmergencyStockTransfer",
+        lambda relayer, done: [
+            relayer,
+            done[SETTLEMENT_TOKEN].address,
+            done["ShipmentRegistry"].address,
+            STOCK_GRACE_SECONDS,
+        ],
+    ),
 ]
 
 
-def deploy_all(chain: ChainClient) -> Deployment:
-    """Deploy every contract of ``DEPLOY_PLAN`` from the relayer account."""
-    done: dict[str, DeployedContract] = {}
+def deploy_all(chain: ChainClient, *, settlement_token: str | None = None) -> Deployment:
+    """Deploy every contract of ``DEPLOY_PLAN`` from the relayer account.
+
+    Without ``settlement_token`` the test stablecoin is deployed as the
+    alliance's token, which is refused outside the tester and anvil backends.
+    """
+    if settlement_token is None and chain.backend not in DEV_BACKENDS:
+        raise DeploymentMissing(
+            "WAYMARK_SETTLEMENT_TOKEN must name the alliance's ERC-20 on a real chain; "
+            "the test stablecoin is deployed only on tester and anvil"
+        )
+    done: dict[str, Deployed] = {}
     deployment = Deployment(chain_id=chain.chain_id)
+    if settlement_token is not None:
+        token = to_checksum_address(settlement_token)
+        done[SETTLEMENT_TOKEN] = ExternalContract(SETTLEMENT_TOKEN, token)
+        deployment.settlement_token = token
     for name, args in DEPLOY_PLAN:
+        if name in DEV_ONLY and settlement_token is not None:
+            continue
         deployed = chain.deploy(name, *args(chain.address, done))
         done[name] = deployed
+        if name == DEV_SETTLEMENT_TOKEN:
+            done[SETTLEMENT_TOKEN] = deployed
+            deployment.settlement_token = deployed.address
         contract = chain.contract(name, deployed.address)
         version = chain.call(contract, "VERSION") if _has(deployed, "VERSION") else "0.0.0"
         deployment.contracts[name] = ContractRecord(

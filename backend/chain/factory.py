@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 
@@ -48,3 +49,16 @@ def make_chain(settings: Settings, artifacts: dict[str, Artifact] | None = None)
         backend=settings.chain_backend,
         **common,  # type: ignore[arg-type]
     )
+
+
+def connect_rpc(
+    url: str,
+    account: LocalAccount,
+    *,
+    artifacts: dict[str, Artifact] | None = None,
+    timeout: float = 30.0,
+) -> ChainClient:
+    """A client on any JSON-RPC node that signs with ``account`` (the CLI's member key)."""
+    arts = artifacts if artifacts is not None else compile_contracts()
+    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    return ChainClient(w3, account, backend="rpc", artifacts=arts, receipt_timeout=120.0)

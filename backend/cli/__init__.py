@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from backend.cli.alliance import pool, transfer
 from backend.cli.keys import keys
 from backend.cli.milestones import milestone
 from backend.cli.output import Output
@@ -29,6 +30,9 @@ cli.add_command(milestone)
 cli.add_command(passport)
 cli.add_command(proof)
 cli.add_command(qr)
+# Alliance settlement
+cli.add_command(pool)
+cli.add_command(transfer)
 
 
 def main() -> None:

@@ -1,5 +1,16 @@
 """Imports every table so ``Base.metadata`` is complete (Alembic, checks)."""
 
+from backend.alliance.models import (
+    AllianceAction,
+    AllianceEvent,
+    AllianceMember,
+    BookingView,
+    OfferView,
+    PeriodView,
+    PoolMemberView,
+    PoolView,
+    TransferView,
+)
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
@@ -25,10 +36,14 @@ from backend.shipments.models import (
 )
 
 __all__ = [
+    "AllianceAction",
+    "AllianceEvent",
+    "AllianceMember",
     "AnchorBatch",
     "ApiKey",
     "Attestation",
     "Base",
+    "BookingView",
     "ChainAnchor",
     "ChainCursor",
     "EventProof",
@@ -36,6 +51,7 @@ __all__ = [
     "ManifestLine",
     "Milestone",
     "MilestoneCorrection",
+    "OfferView",
     "Organisation",
     "Outbox",
     "OverdueFlag",
@@ -44,6 +60,9 @@ __all__ = [
     "PassportStatusChange",
     "PassportVersion",
     "PassportWrite",
+    "PeriodView",
+    "PoolMemberView",
+    "PoolView",
     "RelayRequest",
     "SentTransaction",
     "Shipment",
@@ -51,4 +70,5 @@ __all__ = [
     "ShipmentWrite",
     "SignerKey",
     "SupplyEvent",
+    "TransferView",
 ]

@@ -1,0 +1,1 @@
+"""Alliance settlement in the service: capacity pools and emergency stock transfers."""

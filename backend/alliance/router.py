@@ -1,0 +1,277 @@
+"""Alliance API: member addresses, relayed pool and stock-transfer calls, read models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, status
+
+from backend.alliance import service
+from backend.alliance.schemas import (
+    ActionPublic,
+    AllianceConfig,
+    DisputeResolve,
+    MemberCreate,
+    MemberPublic,
+    MembersPublic,
+    NetPositionPublic,
+    NoncePublic,
+    PeriodPublic,
+    PoolCreate,
+    PoolMemberAdd,
+    PoolPublic,
+    PoolsPublic,
+    SettleRequest,
+    StatementPublic,
+    StockMemberAdd,
+    TransferPublic,
+    TransfersPublic,
+    TransferStatusFilter,
+    UsageCosign,
+)
+from backend.chain.deployments import Deployment
+from backend.common.types import EthAddress
+from backend.deps import ChainDep, DeploymentDep, PageDep, SessionDep
+from backend.errors import ServiceUnavailable
+from backend.orgs.auth import PrincipalDep
+
+router = APIRouter(prefix="/v1/alliance", tags=["alliance"])
+
+Id = Annotated[int, Path(ge=0, le=2**63 - 1)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ACCEPTED = status.HTTP_202_ACCEPTED
+
+
+def _dep(deployment: Deployment | None) -> Deployment:
+    if deployment is None:
+        raise ServiceUnavailable("no contract deployment is loaded")
+    return deployment
+
+
+@router.get("/config", response_model=AllianceConfig)
+def get_config(_p: PrincipalDep, chain: ChainDep, deployment: DeploymentDep) -> AllianceConfig:
+    """Contract addresses, settlement token, relayer and the pool's EIP-712 domain."""
+    return service.config(chain=chain, deployment=_dep(deployment))
+
+
+@router.get("/nonces/{address}", response_model=NoncePublic)
+def get_nonce(
+    address: Annotated[EthAddress, Path()], _p: PrincipalDep, chain: ChainDep, d: DeploymentDep
+) -> NoncePublic:
+    """The CapacityPool nonce ``address`` signs its next BookingTransfer / UsageReport with."""
+    return service.pool_nonce(chain=chain, deployment=_dep(d), address=address)
+
+
+@router.post("/members", response_model=MemberPublic, status_code=201)
+def register_member(body: MemberCreate, p: PrincipalDep, session: SessionDep) -> MemberPublic:
+    """Register a member address to the caller's organisation (admin key, signed proof)."""
+    return service.register_member(session=session, principal=p, data=body)
+
+
+@router.get("/members", response_model=MembersPublic)
+def list_members(p: PrincipalDep, session: SessionDep) -> MembersPublic:
+    return service.list_members(session=session, principal=p)
+
+
+@router.get("/actions/{action_id}", response_model=ActionPublic)
+def get_action(action_id: RowId, p: PrincipalDep, session: SessionDep) -> ActionPublic:
+    """A relayed call's progress: queued → mined → final, or failed with the reason."""
+    return service.get_action(session=session, principal=p, action_id=action_id)
+
+
+# -- pools -----------------------------------------------------------------------------
+
+
+@router.post("/pools", response_model=ActionPublic, status_code=ACCEPTED)
+def create_pool(
+    body: PoolCreate, p: PrincipalDep, session: SessionDep, chain: ChainDep, d: DeploymentDep
+) -> ActionPublic:
+    return service.create_pool(
+        session=session, chain=chain, deployment=_dep(d), principal=p, data=body
+    )
+
+
+@router.get("/pools", response_model=PoolsPublic)
+def list_pools(_p: PrincipalDep, session: SessionDep, page: PageDep) -> PoolsPublic:
+    return service.list_pools(session=session, after=page.after - 1, limit=page.limit)
+
+
+@router.get("/pools/{pool_id}", response_model=PoolPublic)
+def get_pool(pool_id: Id, _p: PrincipalDep, session: SessionDep) -> PoolPublic:
+    return service.get_pool(session=session, pool_id=pool_id)
+
+
+@router.post("/pools/{pool_id}/members", response_model=ActionPublic, status_code=ACCEPTED)
+def add_pool_member(
+    pool_id: Id,
+    body: PoolMemberAdd,
+    p: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
+    d: DeploymentDep,
+) -> ActionPublic:
+    return service.add_pool_member(
+        session=session,
+        chain=chain,
+        deployment=_dep(d),
+        principal=p,
+        pool_id=pool_id,
+        address=body.address,
+    )
+
+
+@router.get("/pools/{pool_id}/periods/{period_id}", response_model=PeriodPublic)
+def get_period(
+    pool_id: Id, period_id: Id, _p: PrincipalDep, session: SessionDep, chain: ChainDep
+) -> PeriodPublic:
+    """A period with every booking, its usage status and (once settled) its charges."""
+    return service.get_period(session=session, chain=chain, pool_id=pool_id, period_id=period_id)
+
+
+@router.get(
+    "/pools/{pool_id}/periods/{period_id}/statement/{member}", response_model=StatementPublic
+)
+def get_statement(
+    pool_id: Id,
+    period_id: Id,
+    member: Annotated[EthAddress, Path()],
+    _p: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
+) -> StatementPublic:
+    return service.statement(
+        session=session, chain=chain, pool_id=pool_id, period_id=period_id, member=member
+    )
+
+
+@router.post(
+    "/pools/{pool_id}/periods/{period_id}/cosign", response_model=ActionPublic, status_code=ACCEPTED
+)
+def cosign_usage(
+    pool_id: Id,
+    period_id: Id,
+    body: UsageCosign,
+    p: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
+    d: DeploymentDep,
+) -> ActionPublic:
+    """Relay a member's signed ``UsageReport`` (gasless for the member)."""
+    return service.cosign_usage(
+        session=session,
+        chain=chain,
+        deployment=_dep(d),
+        principal=p,
+        pool_id=pool_id,
+        period_id=period_id,
+        data=body,
+    )
+
+
+@router.post(
+    "/pools/{pool_id}/periods/{period_id}/resolve",
+    response_model=ActionPublic,
+    status_code=ACCEPTED,
+)
+def resolve_dispute(
+    pool_id: Id,
+    period_id: Id,
+    body: DisputeResolve,
+    p: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
+    d: DeploymentDep,
+) -> ActionPublic:
+    return service.resolve_dispute(
+        session=session,
+        chain=chain,
+        deployment=_dep(d),
+        principal=p,
+        pool_id=pool_id,
+        period_id=period_id,
+        data=body,
+    )
+
+
+@router.post(
+    "/pools/{pool_id}/periods/{period_id}/settle", response_model=ActionPublic, status_code=ACCEPTED
+)
+def settle(
+    pool_id: Id,
+    period_id: Id,
+    body: SettleRequest,
+    p: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
+    d: DeploymentDep,
+) -> ActionPublic:
+    return service.settle(
+        session=session,
+        chain=chain,
+        deployment=_dep(d),
+        principal=p,
+        pool_id=pool_id,
+        period_id=period_id,
+        data=body,
+    )
+
+
+# -- emergency stock transfers ----------------------------------------------------------
+
+
+@router.post("/stock-members", response_model=ActionPublic, status_code=ACCEPTED)
+def grant_stock_member(
+    body: StockMemberAdd, p: PrincipalDep, session: SessionDep, chain: ChainDep, d: DeploymentDep
+) -> ActionPublic:
+    return service.grant_stock_member(
+        session=session, chain=chain, deployment=_dep(d), principal=p, address=body.address
+    )
+
+
+@router.get("/transfers", response_model=TransfersPublic)
+def list_transfers(
+    _p: PrincipalDep,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[TransferStatusFilter | None, Query(alias="status")] = None,
+) -> TransfersPublic:
+    return service.list_transfers(
+        session=session, status=status_, after=page.after - 1, limit=page.limit
+    )
+
+
+@router.get("/transfers/{request_id}", response_model=TransferPublic)
+def get_transfer(request_id: Id, _p: PrincipalDep, session: SessionDep) -> TransferPublic:
+    return service.get_transfer(session=session, request_id=request_id)
+
+
+@router.post("/transfers/{request_id}/{action}", response_model=ActionPublic, status_code=ACCEPTED)
+def stock_action(
+    request_id: Id,
+    action: Literal["release", "refund", "close-return"],
+    p: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
+    d: DeploymentDep,
+) -> ActionPublic:
+    """Release (DELIVERED in time), refund (late) or close a return: anyone may on chain."""
+    return service.stock_action(
+        session=session,
+        chain=chain,
+        deployment=_dep(d),
+        principal=p,
+        request_id=request_id,
+        action=action,
+    )
+
+
+@router.get("/net-positions", response_model=NetPositionPublic)
+def net_positions(
+    a: Annotated[EthAddress, Query()],
+    b: Annotated[EthAddress, Query()],
+    gtin: Annotated[int, Query(ge=0, le=2**64 - 1)],
+    _p: PrincipalDep,
+    session: SessionDep,
+) -> NetPositionPublic:
+    """What ``a`` owes ``b`` net of the reverse: in-kind units of ``gtin`` and cash in escrow."""
+    return service.net_position(session=session, a=a, b=b, gtin=gtin)
