@@ -118,6 +118,19 @@ class Api:
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, json=body)
 
+    def wait_relay(self, relay_id: int, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll ``/v1/relay/{id}`` until mined or final; a failed relay is a failure."""
+        deadline = time.monotonic() + timeout
+        while True:
+            relay = self.get(f"/v1/relay/{relay_id}")
+            if relay["status"] in ("mined", "final"):
+                return dict(relay)
+            if relay["status"] == "failed":
+                fail(f"relay {relay_id} failed: {relay.get('last_error') or 'reverted'}")
+            if time.monotonic() > deadline:
+                fail(f"relay {relay_id} still {relay['status']} after {timeout:g} s")
+            time.sleep(0.2)
+
     def contract_domain(self, contract: str) -> Domain:
         """The EIP-712 domain of ``contract`` from the service's ``/health`` deployment info."""
         health = self.get("/health")

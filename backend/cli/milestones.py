@@ -183,8 +183,10 @@ def _progress(items: Sequence[Any], label: str, out: Output) -> Iterator[Any]:
         yield from bar
 
 
-def submit_documents(api: Api, docs: Sequence[dict[str, Any]], out: Output) -> list[dict[str, Any]]:
-    """POST each signed milestone; one result per document, in order."""
+def submit_documents(
+    api: Api, docs: Sequence[dict[str, Any]], out: Output, *, wait: bool = False
+) -> list[dict[str, Any]]:
+    """POST each signed milestone (in order); with ``wait``, until each is mined."""
     results = []
     for doc in _progress(docs, "Submitting", out):
         _, message, _ = decode(doc)
@@ -192,14 +194,28 @@ def submit_documents(api: Api, docs: Sequence[dict[str, Any]], out: Output) -> l
         if custody and not doc.get("acceptance"):
             kind = td.MilestoneType(message["milestone"]).name
             fail(f"{kind} needs the receiving party's co-signature first (milestone cosign)")
-        sid = doc["milestone"]["shipmentId"]
-        body = {
-            "milestone": doc["milestone"],
-            "signature": doc["signature"],
-            "acceptance": doc.get("acceptance"),
-        }
-        results.append(api.post(f"/v1/shipments/{sid}/milestones", body))
+        body = api_body(doc, message)
+        sid = body["milestone"]["shipmentId"]
+        accepted = api.post(f"/v1/shipments/{sid}/milestones", body)
+        if wait:
+            relay = api.wait_relay(int(accepted["relay_id"]))
+            accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"],
+                        "block_number": relay["block_number"]}  # fmt: skip
+        results.append(accepted)
     return results
+
+
+def api_body(doc: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/shipments/{id}/milestones`` body: locations as UN/LOCODE text."""
+    milestone_json = {**doc["milestone"], "location": td.locode_text(message["location"])}
+    acceptance = doc.get("acceptance")
+    return {
+        "milestone": milestone_json,
+        "signature": doc["signature"],
+        "acceptance": (
+            {k: acceptance[k] for k in ("nonce", "deadline", "signature")} if acceptance else None
+        ),
+    }
 
 
 # -- commands --------------------------------------------------------------------------
@@ -250,6 +266,7 @@ def milestone() -> None:
 @api_key_opt
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--submit", is_flag=True, help="Submit to the API right away.")
+@click.option("--wait", is_flag=True, help="With --submit: wait until each is mined.")
 @click.pass_obj
 def sign(
     out: Output,
@@ -274,6 +291,7 @@ def sign(
     api_key: str | None,
     out_path: Path | None,
     submit: bool,
+    wait: bool,
 ) -> None:
     """Sign one milestone from flags, or a batch from --from-file; print or submit it."""
     if from_file is not None:
@@ -313,7 +331,7 @@ def sign(
         docs.append(signed_document(domain, message, signature))
     result: dict[str, Any] = docs[0] if len(docs) == 1 else {"milestones": docs}
     if submit:
-        responses = submit_documents(Api(api, api_key), docs, out)
+        responses = submit_documents(Api(api, api_key), docs, out, wait=wait)
         out.emit({"submitted": len(responses), "results": responses})
         return
     _write_signed(out, out_path, result, len(docs))
@@ -390,11 +408,12 @@ def cosign(
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @api_opt
 @api_key_opt
+@click.option("--wait", is_flag=True, help="Wait until each milestone is mined.")
 @click.pass_obj
-def submit_cmd(out: Output, file: Path, api: str, api_key: str | None) -> None:
+def submit_cmd(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -> None:
     """Upload signed milestones (from ``milestone sign``) to the API for relaying."""
     docs = documents(read_json(file))
-    responses = submit_documents(Api(api, api_key), docs, out)
+    responses = submit_documents(Api(api, api_key), docs, out, wait=wait)
     out.emit({"submitted": len(responses), "results": responses})
 
 

@@ -109,11 +109,34 @@ def _sign(
     }
 
 
-def _submit(api: Api, signed: dict[str, Any]) -> Any:
+def api_body(signed: dict[str, Any]) -> dict[str, Any]:
+    """The ``POST /v1/passports`` (issue) or ``…/{id}/versions`` (amend) body."""
+    message = dict(signed["message"])
+    content = dict(message["content"])
+    content["originCountry"] = bytes.fromhex(content["originCountry"][2:]).decode("ascii")
+    body = {
+        "content": content,
+        "issuer": message["issuer"],
+        "nonce": message["nonce"],
+        "deadline": message["deadline"],
+        "signature": signed["signature"],
+        "document": signed["document"],
+    }
+    if signed["type"].endswith(".issue"):
+        return {**body, "passportId": message["passportId"]}
+    return {**body, "baseVersion": message["baseVersion"]}
+
+
+def _submit(api: Api, signed: dict[str, Any], *, wait: bool) -> Any:
     pid = signed["message"]["passportId"]
     if signed["type"].endswith(".issue"):
-        return api.post("/v1/passports", signed)
-    return api.post(f"/v1/passports/{pid}/versions", signed)
+        accepted = api.post("/v1/passports", api_body(signed))
+    else:
+        accepted = api.post(f"/v1/passports/{pid}/versions", api_body(signed))
+    if wait:
+        relay = api.wait_relay(int(accepted["relay_id"]))
+        accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"]}
+    return accepted
 
 
 def _options(fn: Any) -> Any:
@@ -133,6 +156,7 @@ def _options(fn: Any) -> Any:
             "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None
         ),
         click.option("--submit", is_flag=True, help="Submit to the API right away."),
+        click.option("--wait", is_flag=True, help="With --submit: wait until it is mined."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -166,11 +190,13 @@ def validate(out: Output, file: Path) -> None:
 
 def _run(out: Output, action: str, **kwargs: Any) -> None:
     submit = kwargs.pop("submit")
+    wait = kwargs.pop("wait")
     out_path = kwargs.pop("out_path")
     api_key = kwargs.pop("api_key")
     signed = _sign(action=action, path=kwargs.pop("file"), **kwargs)
     if submit:
-        out.emit({"submitted": True, "result": _submit(Api(kwargs["api"], api_key), signed)})
+        api = Api(kwargs["api"], api_key)
+        out.emit({"submitted": True, "result": _submit(api, signed, wait=wait)})
         return
     if out_path is None:
         write_json(None, signed)
@@ -200,12 +226,13 @@ def amend(out: Output, **kwargs: Any) -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @api_opt
 @api_key_opt
+@click.option("--wait", is_flag=True, help="Wait until it is mined.")
 @click.pass_obj
-def submit(out: Output, file: Path, api: str, api_key: str | None) -> None:
+def submit(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -> None:
     """Upload a signed passport file (from ``passport issue|amend``)."""
     signed = read_json(file)
     if not isinstance(signed, dict) or not str(signed.get("type", "")).startswith(
         "waymark.passport."
     ):
         fail(f"{file} is not a signed passport")
-    out.emit({"submitted": True, "result": _submit(Api(api, api_key), signed)})
+    out.emit({"submitted": True, "result": _submit(Api(api, api_key), signed, wait=wait)})
