@@ -30,6 +30,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 14 else f"{text[:8]}…{text[-4:]}"
 
 
+def _money(value: int | None) -> str:
+    """Base units of a 6-decimal settlement token, e.g. ``2,320.00``."""
+    if value is None:
+        return "—"
+    return f"{value / 10**6:,.2f}"
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -41,6 +48,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["short"] = _short
+    env.filters["money"] = _money
     return env
 
 

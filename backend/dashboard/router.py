@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from backend.dashboard import service
 from backend.dashboard.render import render_dashboard, render_login
-from backend.deps import ChainDep, SessionDep, SettingsDep
+from backend.deps import SessionDep, SettingsDep
 from backend.errors import Forbidden, Unauthenticated, WaymarkError
 from backend.orgs import service as orgs
 from backend.orgs.auth import get_principal
@@ -63,9 +63,7 @@ def _wants_json(request: Request) -> bool:
 
 
 @router.get("/dashboard", response_model=None)
-def dashboard(
-    request: Request, session: SessionDep, settings: SettingsDep, chain: ChainDep
-) -> Response:
+def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The war room of the signed-in seller."""
     principal = _principal(request, session, settings)
     if principal is None:
@@ -74,10 +72,11 @@ def dashboard(
         raise Forbidden("the dashboard shows one organisation: sign in with its API key")
     principal.require_any({"seller"})
     now = int(time.time())
-    sellers = service.seller_addresses(session=session, org_id=principal.org_id)
-    deployment = request.app.state.deployment
-    rows = service.shipment_rows(chain=chain, deployment=deployment, sellers=sellers, now=now)
-    alliance = service.alliance_summary(chain=chain, deployment=deployment, sellers=sellers)
+    addresses = service.org_addresses(session=session, org_id=principal.org_id)
+    rows = service.shipment_rows(
+        session=session, org_id=principal.org_id, sellers=addresses, now=now
+    )
+    alliance = service.alliance_summary(session=session, addresses=addresses)
     if _wants_json(request):
         return JSONResponse(
             {

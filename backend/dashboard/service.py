@@ -1,10 +1,9 @@
 """The seller war room: shipments with their colour, alliance positions, browser sessions.
 
-Shipment state comes from ``ShipmentRegistry`` events (created, milestones, late,
-overdue, weight discrepancies) for the shipments whose seller is one of the
-organisation's signer keys, plus the registry's stored terms for SLA deadlines;
-the colour is :func:`backend.dashboard.rules.assess`. Alliance sections read
-``CapacityPool`` and ``EmergencyStockTransfer`` events for the same addresses.
+Everything comes from the indexed read models: shipments, milestones (with their
+late and weight-discrepancy flags) and overdue flags of the shipments the
+organisation sells; stock transfers and pool bookings of its addresses. The
+colour is :func:`backend.dashboard.rules.assess`, a pure function.
 """
 
 from __future__ import annotations
@@ -14,19 +13,16 @@ import hmac
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.chain import ChainClient, DeploymentMissing
-from backend.chain.client import DecodedEvent
-from backend.chain.deployments import Deployment
-from backend.chain.shipments import ShipmentRegistryClient
-from backend.chain.typed_data.shipments import ExceptionReason, MilestoneType, Status, locode_text
+from backend.alliance.models import AllianceMember, BookingView, TransferView
+from backend.chain.typed_data.shipments import ExceptionReason, Status
+from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.dashboard.rules import (
-    SLA_TARGETS,
     Assessment,
     Colour,
     ShipmentSnapshot,
@@ -37,6 +33,7 @@ from backend.errors import Unauthenticated
 from backend.orgs import keys
 from backend.orgs.models import ApiKey, Organisation, SignerKey
 from backend.orgs.service import Principal
+from backend.shipments.models import Milestone, OverdueFlag, Shipment, ShipmentManifest
 
 SESSION_COOKIE = "waymark_session"
 SESSION_MAX_AGE = 12 * 3600
@@ -107,94 +104,78 @@ class ShipmentRow:
     assessment: Assessment
 
 
-@dataclass
-class _Acc:
-    seller: str = ""
-    origin: str = ""
-    destination: str = ""
-    late: list[MilestoneType] = field(default_factory=list)
-    overdue: list[MilestoneType] = field(default_factory=list)
-    weights: list[WeightDeviation] = field(default_factory=list)
-    exceptions: list[ExceptionReason] = field(default_factory=list)
-    hold_since: int | None = None
-    last_location: str = ""
-    last_at: int | None = None
+SLA_KEYS = {
+    M.PICKED_UP: "pickedUpBy",
+    M.EXPORT_CLEARED: "exportClearedBy",
+    M.DEPARTED: "departedBy",
+    M.ARRIVED: "arrivedBy",
+    M.IMPORT_CLEARED: "importClearedBy",
+    M.DELIVERED: "deliveredBy",
+}
 
 
-def seller_addresses(*, session: Session, org_id: int) -> set[str]:
-    """Every signer key the organisation ever registered (lower-case)."""
-    rows = session.scalars(select(SignerKey.address).where(SignerKey.org_id == org_id))
-    return {a.lower() for a in rows}
+def org_addresses(*, session: Session, org_id: int) -> set[str]:
+    """The organisation's signer keys and alliance member addresses (EIP-55)."""
+    signers = set(session.scalars(select(SignerKey.address).where(SignerKey.org_id == org_id)))
+    members = set(
+        session.scalars(select(AllianceMember.address).where(AllianceMember.org_id == org_id))
+    )
+    return signers | members
 
 
-def _logs(chain: ChainClient, deployment: Deployment, names: Iterable[str]) -> list[DecodedEvent]:
-    addresses, first = [], None
-    for name in names:
-        record = deployment.contracts.get(name)
-        if record is not None:
-            addresses.append(record.address)
-            first = record.deploy_block if first is None else min(first, record.deploy_block)
-    if not addresses or first is None:
-        return []
-    return chain.get_logs(addresses, first, chain.block_number())
+def snapshot(
+    shipment: Shipment, milestones: list[Milestone], flags: list[OverdueFlag]
+) -> ShipmentSnapshot:
+    """What the colour rule needs, from the read model of one shipment."""
+    status = Status[shipment.status.upper()]
+    current = [m for m in milestones if m.corrected_by_index is None]
+    hold = [m.occurred_at for m in current if m.kind == M.CUSTOMS_HOLD]
+    last = current[-1] if current else None
+    return ShipmentSnapshot(
+        shipment_id=shipment.id,
+        status=status,
+        origin=shipment.origin,
+        destination=shipment.destination,
+        deadlines={kind: int(shipment.sla.get(key, 0)) for kind, key in SLA_KEYS.items()},
+        late=tuple(dict.fromkeys(M(m.kind) for m in current if m.late)),
+        overdue_flagged=tuple(M(f.milestone) for f in flags),
+        weight_discrepancies=tuple(
+            WeightDeviation(int(m.weight_reference_grams), int(m.weight_measured_grams))
+            for m in current
+            if m.weight_reference_grams is not None and m.weight_measured_grams is not None
+        ),
+        customs_hold_since=hold[-1] if hold and status is Status.CUSTOMS_HOLD else None,
+        exceptions=tuple(
+            ExceptionReason(m.reason_code)
+            for m in current
+            if m.kind == M.EXCEPTION and m.reason_code in ExceptionReason._value2member_map_
+        ),
+        last_location=next((m.location for m in reversed(current) if m.location), ""),
+        last_event_at=last.occurred_at if last else None,
+    )
 
 
 def shipment_rows(
-    *, chain: ChainClient, deployment: Deployment, sellers: set[str], now: int
+    *, session: Session, org_id: int, sellers: set[str], now: int
 ) -> list[ShipmentRow]:
-    """The sellers' shipments, worst colour first."""
-    acc: dict[bytes, _Acc] = defaultdict(_Acc)
-    mine: set[bytes] = set()
-    for ev in _logs(chain, deployment, ["ShipmentRegistry"]):
-        sid = ev.args.get("shipmentId")
-        if not isinstance(sid, bytes):
-            continue
-        a = acc[sid]
-        if ev.name == "ShipmentCreated":
-            a.seller = str(ev.args["seller"])
-            if a.seller.lower() in sellers:
-                mine.add(sid)
-        elif ev.name == "MilestoneRecorded":
-            kind = MilestoneType(ev.args["milestone"])
-            at = int(ev.args["occurredAt"])
-            a.last_location = locode_text(bytes(ev.args["location"])) or a.last_location
-            a.last_at = at
-            if kind is MilestoneType.CUSTOMS_HOLD:
-                a.hold_since = at
-            elif kind is MilestoneType.EXCEPTION:
-                a.exceptions.append(ExceptionReason(ev.args["reasonCode"]))
-        elif ev.name == "MilestoneLate":
-            a.late.append(MilestoneType(ev.args["milestone"]))
-        elif ev.name == "MilestoneOverdue":
-            a.overdue.append(MilestoneType(ev.args["milestone"]))
-        elif ev.name == "WeightDiscrepancy":
-            a.weights.append(
-                WeightDeviation(int(ev.args["referenceGrams"]), int(ev.args["measuredGrams"]))
-            )
-    if not mine:
-        return []
-    registry = ShipmentRegistryClient(chain, deployment.address("ShipmentRegistry"))
+    """The organisation's shipments (its signers sold them, or it submitted them), worst first."""
+    own = select(ShipmentManifest.shipment_id).where(ShipmentManifest.org_id == org_id)
+    shipments = session.scalars(
+        select(Shipment).where(Shipment.id.in_(own) | Shipment.seller.in_(sellers))
+    ).all()
+    ids = [s.id for s in shipments]
+    milestones: dict[str, list[Milestone]] = defaultdict(list)
+    flags: dict[str, list[OverdueFlag]] = defaultdict(list)
+    if ids:
+        for m in session.scalars(
+            select(Milestone).where(Milestone.shipment_id.in_(ids)).order_by(Milestone.index)
+        ):
+            milestones[m.shipment_id].append(m)
+        for f in session.scalars(select(OverdueFlag).where(OverdueFlag.shipment_id.in_(ids))):
+            flags[f.shipment_id].append(f)
     rows = []
-    for sid in mine:
-        info = registry.shipment(sid)
-        if info is None:
-            continue
-        a = acc[sid]
-        deadlines = {kind: int(getattr(info.sla, attr)) for attr, kind, _ in SLA_TARGETS}
-        snap = ShipmentSnapshot(
-            shipment_id="0x" + sid.hex(),
-            status=info.status,
-            origin=info.origin,
-            destination=info.destination,
-            deadlines=deadlines,
-            late=tuple(dict.fromkeys(a.late)),
-            overdue_flagged=tuple(a.overdue),
-            weight_discrepancies=tuple(a.weights),
-            customs_hold_since=a.hold_since if info.status is Status.CUSTOMS_HOLD else None,
-            exceptions=tuple(a.exceptions),
-            last_location=a.last_location,
-            last_event_at=a.last_at,
-        )
+    for shipment in shipments:
+        snap = snapshot(shipment, milestones[shipment.id], flags[shipment.id])
         rows.append(ShipmentRow(snap, assess(snap, now)))
     rows.sort(key=lambda r: (COLOUR_ORDER[r.assessment.colour], r.snapshot.shipment_id))
     return rows
@@ -210,42 +191,62 @@ class AllianceSummary:
     reallocations: list[dict[str, Any]]
 
 
-def alliance_summary(
-    *, chain: ChainClient, deployment: Deployment, sellers: set[str]
-) -> AllianceSummary:
-    """Stock-transfer requests, settlements and booking transfers involving the sellers."""
-    transfers: dict[int, dict[str, Any]] = {}
-    settlements: list[dict[str, Any]] = []
-    reallocations: list[dict[str, Any]] = []
-    try:
-        events = _logs(chain, deployment, ["CapacityPool", "EmergencyStockTransfer"])
-    except DeploymentMissing:
-        events = []
-    for ev in events:
-        a = {k: (("0x" + v.hex()) if isinstance(v, bytes) else v) for k, v in ev.args.items()}
-        involved = {str(v).lower() for v in a.values() if isinstance(v, str)}
-        if ev.name == "StockRequested":
-            if involved & sellers:
-                transfers[int(a["requestId"])] = {**a, "state": "requested"}
-        elif ev.name in {
-            "OfferAccepted",
-            "TransferReleased",
-            "TransferRefunded",
-            "RequestCancelled",
-        }:
-            rid = int(a["requestId"])
-            if rid in transfers:
-                transfers[rid]["state"] = {
-                    "OfferAccepted": "accepted (escrowed)",
-                    "TransferReleased": "released",
-                    "TransferRefunded": "refunded",
-                    "RequestCancelled": "cancelled",
-                }[ev.name]
-        elif ev.name == "MemberSettled" and involved & sellers:
-            settlements.append(a)
-        elif ev.name == "BookingTransferred" and involved & sellers:
-            reallocations.append(a)
-    return AllianceSummary(list(transfers.values()), settlements, reallocations)
+def alliance_summary(*, session: Session, addresses: set[str]) -> AllianceSummary:
+    """Stock transfers, booking reallocations and settled bookings involving ``addresses``."""
+    transfers = [
+        {
+            "request_id": t.request_id,
+            "role": "requester" if t.requester in addresses else "lender",
+            "requester": t.requester,
+            "lender": t.lender,
+            "gtin": f"{t.gtin:014d}",
+            "quantity": t.quantity,
+            "destination": t.destination,
+            "needed_by": t.needed_by,
+            "terms": t.terms,
+            "status": t.status,
+            "escrow": t.escrow,
+            "released_amount": t.released_amount,
+        }
+        for t in session.scalars(
+            select(TransferView)
+            .where(TransferView.requester.in_(addresses) | TransferView.lender.in_(addresses))
+            .order_by(TransferView.request_id)
+        )
+    ]
+    settlements = []
+    reallocations = []
+    for b in session.scalars(
+        select(BookingView)
+        .where(BookingView.member.in_(addresses))
+        .order_by(BookingView.pool_id, BookingView.period_id)
+    ):
+        if b.transfer_paid or b.transfer_received:
+            reallocations.append(
+                {
+                    "pool_id": b.pool_id,
+                    "period_id": b.period_id,
+                    "member": b.member,
+                    "units": b.units,
+                    "paid": b.transfer_paid,
+                    "received": b.transfer_received,
+                }
+            )
+        if b.lease_charge is not None:
+            settlements.append(
+                {
+                    "pool_id": b.pool_id,
+                    "period_id": b.period_id,
+                    "member": b.member,
+                    "units": b.units,
+                    "used_units": b.used_units,
+                    "lease_charge": b.lease_charge,
+                    "usage_charge": b.usage_charge,
+                    "released": b.released,
+                    "status": b.status,
+                }
+            )
+    return AllianceSummary(transfers, settlements, reallocations)
 
 
 def counts(rows: Iterable[ShipmentRow]) -> dict[str, int]:

@@ -18,9 +18,11 @@ factory shipping from Ningbo is the 20 % backup, and a Los Angeles workshop is t
 * a lockdown closes Shenzhen port; Lumen Row (lamps) lends Hearth & Grove 200
   sets from its Ho Chi Minh City stock, flown around the port, for cash, escrowed until the delivery is on chain.
 
-Organisations, keys, signer keys and signed supply events go through the HTTP
-API; milestones, passports and alliance transactions are signed by each party's
-own key and relayed by the service's relayer account, as in production.
+Organisations, signer keys, shipments, milestones, passports, attestations and
+signed supply events go through the HTTP API: every party signs with its own key
+and the service relays (gasless for the signers). Alliance members send their
+pool and stock-transfer transactions from their own accounts, as the ``waymark
+pool`` / ``waymark transfer`` commands do; the indexer reads everything back.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import rfc8785
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
@@ -48,12 +51,13 @@ from backend.chain.alliance import (
     TokenClient,
 )
 from backend.chain.deployments import ContractRecord, Deployment
-from backend.chain.passports import AttestationRequest, PassportContent, PassportRegistryClient
+from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain
-from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT
+from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_CONTENT
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.cli.common import to_json
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import TransportLeg, footprint, leg_step
 from backend.passports.schemas import parse_document
@@ -78,6 +82,8 @@ class HttpClient(Protocol):
 
     def post(self, url: str, **kwargs: Any) -> Any: ...
 
+    def get(self, url: str, **kwargs: Any) -> Any: ...
+
 
 @dataclass
 class Org:
@@ -85,6 +91,7 @@ class Org:
     name: str
     api_key: str
     signer: LocalAccount
+    admin_key: str = ""
 
 
 @dataclass
@@ -108,6 +115,35 @@ class DemoResult:
     @property
     def seller_key(self) -> str:
         return self.orgs["hearth-grove"].api_key
+
+
+SETTLEMENT_COIN = "TestStablecoin"
+STOCK = "EmergencyStockTransfer"
+
+
+def prepare_chain(chain: ChainClient, deployment: Deployment) -> None:
+    """Deploy the demo settlement token and EmergencyStockTransfer into ``deployment``.
+
+    Run before the service starts, so its indexer follows the stock-transfer
+    contract from its first block. (EmergencyStockTransfer is not in the default
+    plan: it needs the alliance's settlement token.)
+    """
+
+    def record(name: str, *args: Any) -> None:
+        deployed = chain.deploy(name, *args)
+        deployment.contracts[name] = ContractRecord(
+            address=deployed.address,
+            abi_hash=deployed.artifact.abi_hash,
+            version="1.0.0",
+            deploy_block=int(deployed.block_number or 0),
+            tx_hash=str(deployed.tx_hash),
+        )
+
+    if SETTLEMENT_COIN not in deployment.contracts:
+        record(SETTLEMENT_COIN)
+    if STOCK not in deployment.contracts:
+        registry = deployment.address("ShipmentRegistry")
+        record(STOCK, chain.address, deployment.address(SETTLEMENT_COIN), registry, 2 * DAY)
 
 
 class Scenario:
@@ -134,7 +170,10 @@ class Scenario:
         self.pool = CapacityPoolClient(chain, deployment.address("CapacityPool"))
         self.orgs: dict[str, Org] = {}
         self.parties: dict[str, LocalAccount] = {}
+        self.owner: dict[str, Org] = {}  # signer address -> its organisation
         self.timings: dict[str, float] = {}
+        self.pending: list[tuple[int, str]] = []
+        self.nonces: dict[tuple[str, str], int] = {}
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -144,9 +183,44 @@ class Scenario:
             raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
         return response.json()
 
+    def _get(self, path: str, key: str) -> Any:
+        response = self.http.get(path, headers={"Authorization": f"Bearer {key}"})
+        if response.status_code >= 400:
+            raise RuntimeError(f"GET {path} failed: {response.status_code} {response.text}")
+        return response.json()
+
+    def _relay(self, path: str, body: Any, org: Org) -> None:
+        """Submit a signed write; it is relayed in submission order (waited for later)."""
+        accepted = self._post(path, body, org.api_key)
+        self.pending.append((int(accepted["relay_id"]), org.api_key))
+
+    def settle_relays(self, timeout: float = 60.0) -> None:
+        """Wait until every submitted write is mined; a failed one stops the story."""
+        deadline = time.monotonic() + timeout
+        while self.pending:
+            relay_id, key = self.pending[0]
+            relay = self._get(f"/v1/relay/{relay_id}", key)
+            if relay["status"] in ("mined", "final"):
+                self.pending.pop(0)
+                continue
+            if relay["status"] == "failed":
+                raise RuntimeError(f"relay {relay_id} failed: {relay['last_error']}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"relay {relay_id} still {relay['status']} after {timeout} s")
+            time.sleep(0.05)
+
+    def _nonce(self, registry: str, address: str) -> int:
+        """Next nonce of ``address`` counting writes submitted but not mined yet."""
+        key = (registry, address)
+        if key not in self.nonces:
+            client = self.registry if registry == "shipments" else self.passports
+            self.nonces[key] = client.nonce(address)
+        self.nonces[key] += 1
+        return self.nonces[key] - 1
+
     def now(self) -> int:
-        self.chain.mine()
-        return int(self.chain.block()["timestamp"])
+        """Chain time (the wall clock until the pool period is fast-forwarded)."""
+        return max(int(time.time()), int(self.chain.block()["timestamp"]))
 
     def _account(self, label: str) -> LocalAccount:
         acct: LocalAccount = Account.create()
@@ -166,36 +240,49 @@ class Scenario:
 
     # -- organisations (HTTP API) --------------------------------------------------
 
-    def create_org(self, slug: str, name: str, scopes: list[str]) -> Org:
+    def create_org(self, slug: str, name: str, scopes: list[str], signers: int = 1) -> Org:
         created = self._post("/v1/orgs", {"slug": slug, "name": name}, self.admin_token)
         admin_key = created["admin_key"]["key"]
-        signer = self._account(slug)
-        valid_from = datetime.now(UTC) - timedelta(days=60)
-        self._post(
-            f"/v1/orgs/{slug}/signers",
-            {
-                "address": signer.address,
-                "label": f"{name} signer",
-                "valid_from": valid_from.isoformat(),
-            },
-            admin_key,
-        )
+        valid_from = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+        accounts = [self._account(f"{slug}#{i}") for i in range(signers)]
+        for i, acct in enumerate(accounts):
+            body = {
+                "address": acct.address,
+                "label": f"{name} key {i + 1}",
+                "valid_from": valid_from,
+            }
+            self._post(f"/v1/orgs/{slug}/signers", body, admin_key)
         issued = self._post(
             f"/v1/orgs/{slug}/api-keys", {"scopes": scopes, "label": "demo"}, admin_key
         )
-        org = Org(slug, name, issued["key"], signer)
+        org = Org(slug, name, issued["key"], accounts[0], admin_key)
         self.orgs[slug] = org
+        for acct in accounts:
+            self.owner[acct.address] = org
         return org
 
     def organisations(self) -> None:
         self.create_org("hearth-grove", "Hearth & Grove Home", ["seller"])
         self.create_org("lumen-row", "Lumen Row Lighting", ["seller"])
         self.create_org("loom-street", "Loom Street Textiles", ["seller"])
-        self.create_org("lang-tre", "Lang Tre Homeware JSC", ["supplier"])
-        self.create_org("pacific-bridge", "Pacific Bridge Logistics", ["carrier"])
+        # The factory issues the product passports (issuers hold the seller scope).
+        self.create_org("lang-tre", "Lang Tre Homeware JSC", ["supplier", "seller"])
+        carriers = self.create_org(
+            "pacific-bridge", "Pacific Bridge Logistics", ["carrier"], signers=3
+        )
+        self.parties["ocean"], self.parties["air"], self.parties["lastmile"] = (
+            self.parties["pacific-bridge#0"],
+            self.parties["pacific-bridge#1"],
+            self.parties["pacific-bridge#2"],
+        )
+        self.parties["broker"] = self.create_org(
+            "harbor-customs", "Harbor Customs Brokerage", ["carrier"]
+        ).signer
+        self.parties["warehouse"] = self.create_org(
+            "west-dock", "West Dock Fulfilment (US West)", ["carrier"]
+        ).signer
         self.create_org("control-union", "Control Union Certifications", ["certifier"])
-        for label in ("ningbo", "la-workshop", "lastmile", "broker", "warehouse"):
-            self._account(label)
+        del carriers
 
     # -- shipments (signed by each party, relayed) -----------------------------------
 
@@ -207,15 +294,17 @@ class Scenario:
         destination: str,
         *,
         weight_kg: int,
-        supplier: str,
+        mode: str,
         sla: dict[str, int],
         carriers: list[LocalAccount],
         tolerance_bps: int = 200,
     ) -> bytes:
+        """Submit a seller-signed shipment with its manifest (bamboo tableware lot)."""
         sid = keccak(f"waymark-demo/{label}/{secrets.token_hex(8)}".encode())
-        manifest = json.dumps(
-            {"po": label, "supplier": supplier, "gtin": GTIN, "lot": LOT}, sort_keys=True
-        ).encode()
+        manifest: dict[str, Any] = {
+            "transportMode": mode,
+            "lines": [{"gtin": GTIN, "lot": LOT, "quantity": weight_kg * 1000 // 1950}],
+        }
         terms = td.shipment_terms(
             shipment_id=sid,
             seller=seller.address,
@@ -224,82 +313,109 @@ class Scenario:
             declared_weight_grams=weight_kg * 1000,
             piece_count=weight_kg // 20,
             weight_tolerance_bps=tolerance_bps,
-            manifest_hash=keccak(manifest),
+            manifest_hash=keccak(rfc8785.dumps(manifest)),
             carriers=[c.address for c in carriers],
             warehouse=self.parties["warehouse"].address,
             customs_broker=self.parties["broker"].address,
             sla=td.service_level(**sla),
         )
-        nonce = self.registry.nonce(seller.address)
-        deadline = self.now() + HOUR
+        nonce = self._nonce("shipments", seller.address)
+        deadline = self.now() + DAY
         sig = td.sign_create_shipment(
             seller.key, self.registry.domain(), terms, nonce=nonce, deadline=deadline
         )
-        self.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
+        body = {
+            "terms": to_json(td.SHIPMENT_TERMS, terms)
+            | {"origin": origin, "destination": destination},
+            "nonce": nonce,
+            "deadline": deadline,
+            "signature": "0x" + sig.hex(),
+            "manifest": manifest,
+        }
+        self._relay("/v1/shipments", body, self.owner[seller.address])
+        # The API checks a write against the chain unless an earlier write to the same
+        # shipment is in flight; signer nonces span shipments, so wait between them.
+        self.settle_relays()
         return sid
 
-    def _signed(
-        self, sid: bytes, kind: M, signer: LocalAccount, at: int, nonce: int, **extra: Any
-    ) -> tuple[dict[str, Any], bytes]:
-        msg = td.milestone(
+    def _milestone(
+        self, sid: bytes, kind: M, signer: LocalAccount, at: int, **extra: Any
+    ) -> dict[str, Any]:
+        return td.milestone(
             shipment_id=sid,
             kind=kind,
             signer=signer.address,
-            nonce=nonce,
+            nonce=self._nonce("shipments", signer.address),
             deadline=self.now() + DAY,
             occurred_at=at,
             **extra,
         )
-        return msg, td.sign_milestone(signer.key, self.registry.domain(), msg)
+
+    def _submit(self, message: dict[str, Any], signature: bytes, acceptance: Any = None) -> None:
+        body = {
+            "milestone": to_json(td.MILESTONE, message)
+            | {"location": td.locode_text(message["location"])},
+            "signature": "0x" + signature.hex(),
+            "acceptance": acceptance,
+        }
+        sid = "0x" + message["shipmentId"].hex()
+        self._relay(f"/v1/shipments/{sid}/milestones", body, self.owner[message["signer"]])
 
     def _pickup(
         self, sid: bytes, seller: LocalAccount, carrier: LocalAccount, at: int, where: str, kg: int
     ) -> None:
-        msg, sig = self._signed(
-            sid,
-            M.PICKED_UP,
-            seller,
-            at,
-            self.registry.nonce(seller.address),
-            location=where,
-            measured_weight_grams=kg * 1000,
-            counterparty=carrier.address,
-        )
-        nonce = self.registry.nonce(carrier.address)
+        """PICKED_UP: the seller releases, the carrier countersigns its acceptance."""
+        msg = self._milestone(
+            sid, M.PICKED_UP, seller, at, location=where,
+            measured_weight_grams=kg * 1000, counterparty=carrier.address,
+        )  # fmt: skip
+        domain = self.registry.domain()
+        sig = td.sign_milestone(seller.key, domain, msg)
+        nonce = self._nonce("shipments", carrier.address)
         deadline = self.now() + DAY
-        acc = td.sign_acceptance(
-            carrier.key, self.registry.domain(), msg, nonce=nonce, deadline=deadline
-        )
-        self.registry.record_custody_transfer(
-            msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=acc
+        acc = td.sign_acceptance(carrier.key, domain, msg, nonce=nonce, deadline=deadline)
+        self._submit(
+            msg, sig, {"nonce": nonce, "deadline": deadline, "signature": "0x" + acc.hex()}
         )
 
     def _record(self, sid: bytes, steps: list[tuple[M, LocalAccount, int, dict[str, Any]]]) -> None:
-        """Relay single-signature milestones in one transaction (nonces per signer)."""
-        nonces: dict[str, int] = {}
-        batch = []
+        """Single-signature milestones, each submitted with its signer's organisation key."""
+        domain = self.registry.domain()
         for kind, signer, at, extra in steps:
-            n = nonces.get(signer.address, self.registry.nonce(signer.address))
-            nonces[signer.address] = n + 1
-            batch.append(self._signed(sid, kind, signer, at, n, **extra))
-        self.registry.record_milestones(batch)
+            msg = self._milestone(sid, kind, signer, at, **extra)
+            self._submit(msg, td.sign_milestone(signer.key, domain, msg))
 
     def shipments(self, now: int) -> tuple[dict[str, bytes], dict[str, str]]:
         hg = self.orgs["hearth-grove"].signer
-        ocean = self.orgs["pacific-bridge"].signer
         p = self.parties
-        broker, warehouse, lastmile = p["broker"], p["warehouse"], p["lastmile"]
+        ocean, broker, warehouse, lastmile = p["ocean"], p["broker"], p["warehouse"], p["lastmile"]
         d = now - 12 * DAY  # the first pickups
-        out: dict[str, bytes] = {}
-        colours: dict[str, str] = {}
 
         def loc(code: str) -> dict[str, Any]:
             return {"location": code}
 
+        # Creations first: a party can sign for a shipment once it exists on chain.
+        ids = {
+            "delivered": self._create("HG-2611-001", hg, "VNSGN", "USLAX", weight_kg=480,
+                mode="sea", carriers=[ocean], sla={"delivered_by": now - DAY}),
+            "customs_released": self._create("HG-2611-002", hg, "VNHPH", "USLGB",
+                weight_kg=1950, mode="sea", carriers=[ocean, lastmile],
+                sla={"delivered_by": now + 4 * DAY}),
+            "weight_discrepancy": self._create("HG-2611-003", hg, "VNSGN", "USOAK",
+                weight_kg=520, mode="sea", carriers=[ocean], sla={"arrived_by": now + 10 * DAY}),
+            "late": self._create("HG-2611-004", hg, "CNNGB", "USLAX", weight_kg=300,
+                mode="sea", carriers=[ocean],
+                sla={"departed_by": now - 5 * DAY, "arrived_by": now + 6 * DAY}),
+            "on_time": self._create("HG-2611-005", hg, "VNSGN", "USLAX", weight_kg=700,
+                mode="sea", carriers=[ocean],
+                sla={"departed_by": now - DAY, "arrived_by": now + 8 * DAY}),
+            "emergency_truck": self._create("HG-2611-006", hg, "USLAX", "USOAK", weight_kg=90,
+                mode="road", carriers=[lastmile], sla={"delivered_by": now + 20 * HOUR}),
+        }  # fmt: skip
+        self.settle_relays()
+
         # 1. Delivered on time: VNSGN → CNSZX → USLAX → door.
-        s = self._create("HG-2611-001", hg, "VNSGN", "USLAX", weight_kg=480,
-                         supplier="Lang Tre Homeware", carriers=[ocean],
-                         sla={"delivered_by": now - DAY})  # fmt: skip
+        s = ids["delivered"]
         self._pickup(s, hg, ocean, d, "VNSGN", 480)
         self._record(s, [
             (M.EXPORT_CLEARED, broker, d + 8 * HOUR, loc("VNSGN")),
@@ -311,12 +427,11 @@ class Scenario:
             (M.OUT_FOR_DELIVERY, ocean, d + 10 * DAY, loc("USLAX")),
             (M.DELIVERED, ocean, d + 10 * DAY + 5 * HOUR, loc("USLAX")),
         ])  # fmt: skip
-        out["delivered"], colours["delivered"] = s, "closed"
 
-        # 2. Customs hold at Long Beach, released, now in the warehouse: VNHPH → CNSZX → USLGB.
-        s = self._create("HG-2611-002", hg, "VNHPH", "USLGB", weight_kg=1950,
-                         supplier="Lang Tre Homeware", carriers=[ocean, lastmile],
-                         sla={"delivered_by": now + 4 * DAY})  # fmt: skip
+        self.settle_relays()
+
+        # 2. Held by US customs at Long Beach, released, now in the warehouse.
+        s = ids["customs_released"]
         self._pickup(s, hg, ocean, d + DAY, "VNHPH", 1950)
         self._record(s, [
             (M.EXPORT_CLEARED, broker, d + DAY + 6 * HOUR, loc("VNHPH")),
@@ -328,57 +443,58 @@ class Scenario:
             (M.CUSTOMS_RELEASED, broker, now - 2 * DAY, loc("USLGB")),
             (M.WAREHOUSE_INBOUND, warehouse, now - DAY, {"location": "USLGB", "measured_weight_grams": 1_952_000}),
         ])  # fmt: skip
-        out["customs_released"], colours["customs_released"] = s, "green"
+
+        self.settle_relays()
 
         # 3. Weight discrepancy: 585 kg weighed at Shenzhen against 520 kg declared (+12.5 %).
-        s = self._create("HG-2611-003", hg, "VNSGN", "USOAK", weight_kg=520,
-                         supplier="Lang Tre Homeware", carriers=[ocean],
-                         sla={"arrived_by": now + 10 * DAY})  # fmt: skip
+        s = ids["weight_discrepancy"]
         self._pickup(s, hg, ocean, now - 5 * DAY, "VNSGN", 520)
         self._record(s, [
             (M.EXPORT_CLEARED, broker, now - 5 * DAY + 5 * HOUR, loc("VNSGN")),
             (M.DEPARTED, ocean, now - 4 * DAY, loc("VNSGN")),
             (M.ARRIVED, ocean, now - 2 * DAY, {"location": "CNSZX", "measured_weight_grams": 585_000}),
         ])  # fmt: skip
-        out["weight_discrepancy"], colours["weight_discrepancy"] = s, "red"
+
+        self.settle_relays()
 
         # 4. Backup factory: left Ningbo a day after its planned departure.
-        s = self._create("HG-2611-004", hg, "CNNGB", "USLAX", weight_kg=300,
-                         supplier="Ningbo backup", carriers=[ocean],
-                         sla={"departed_by": now - 5 * DAY, "arrived_by": now + 6 * DAY})  # fmt: skip
+        s = ids["late"]
         self._pickup(s, hg, ocean, now - 7 * DAY, "CNNGB", 300)
         self._record(s, [
             (M.EXPORT_CLEARED, broker, now - 6 * DAY, loc("CNNGB")),
             (M.DEPARTED, ocean, now - 4 * DAY, loc("CNNGB")),
         ])  # fmt: skip
-        out["late"], colours["late"] = s, "yellow"
+
+        self.settle_relays()
 
         # 5. A normal sailing, on time.
-        s = self._create("HG-2611-005", hg, "VNSGN", "USLAX", weight_kg=700,
-                         supplier="Lang Tre Homeware", carriers=[ocean],
-                         sla={"departed_by": now - DAY, "arrived_by": now + 8 * DAY})  # fmt: skip
+        s = ids["on_time"]
         self._pickup(s, hg, ocean, now - 3 * DAY, "VNSGN", 700)
         self._record(s, [
             (M.EXPORT_CLEARED, broker, now - 3 * DAY + 4 * HOUR, loc("VNSGN")),
             (M.DEPARTED, ocean, now - 2 * DAY, loc("VNSGN")),
         ])  # fmt: skip
-        out["on_time"], colours["on_time"] = s, "green"
+
+        self.settle_relays()
 
         # 6. Emergency source: a truck from the LA workshop to Oakland, due within a day.
-        s = self._create("HG-2611-006", hg, "USLAX", "USOAK", weight_kg=90,
-                         supplier="LA emergency workshop", carriers=[lastmile],
-                         sla={"delivered_by": now + 20 * HOUR})  # fmt: skip
-        self._pickup(s, hg, lastmile, now - 2 * HOUR, "USLAX", 90)
-        out["emergency_truck"], colours["emergency_truck"] = s, "yellow"
-        return out, colours
+        self._pickup(ids["emergency_truck"], hg, lastmile, now - 2 * HOUR, "USLAX", 90)
+        self.settle_relays()
+        colours = {
+            "delivered": "closed",
+            "customs_released": "green",
+            "weight_discrepancy": "red",
+            "late": "yellow",
+            "on_time": "green",
+            "emergency_truck": "yellow",
+        }
+        return ids, colours
 
     # -- passport -------------------------------------------------------------------
 
     def passport(self, shipment: bytes) -> tuple[bytes, str]:
         factory = self.orgs["lang-tre"].signer
         certifier = self.orgs["control-union"].signer
-        self.passports.grant_issuer(factory.address)
-        self.passports.grant_certifier(certifier.address)
         raw = json.loads((SAMPLES_DIR / "bamboo_tableware.json").read_text())
         raw["issuer"]["account"] = factory.address
         # Transport carbon from the legs the lot actually sailed (shipment HG-2611-002).
@@ -413,19 +529,46 @@ class Scenario:
             water_litres=figures.water_litres,
         )
         deadline = self.now() + DAY
-        message = self.passports.issue_message(pid, content, factory.address, deadline)
-        sig = eip712.sign(factory.key, self.passports.domain(), ISSUE_PASSPORT, message)
-        self.passports.issue_signed(pid, content, factory.address, deadline, sig)
-        request = AttestationRequest(
-            passport_id=pid,
-            version=1,
-            document_hash=content.document_hash,
-            claim=keccak(b"fsc-chain-of-custody"),
-            valid_until=int(datetime(2030, 2, 28, tzinfo=UTC).timestamp()),
+        domain = self.passports.domain()
+        message: dict[str, Any] = {
+            "issuer": factory.address,
+            "passportId": pid,
+            "content": content.message(),
+            "nonce": self._nonce("passports", factory.address),
+            "deadline": deadline,
+        }
+        sig = eip712.sign(factory.key, domain, ISSUE_PASSPORT, message)
+        content_json = to_json(PASSPORT_CONTENT, message["content"])
+        content_json["originCountry"] = figures.origin_country
+        self._relay(
+            "/v1/passports",
+            {
+                "passportId": "0x" + pid.hex(),
+                "content": content_json,
+                "issuer": factory.address,
+                "nonce": message["nonce"],
+                "deadline": deadline,
+                "signature": "0x" + sig.hex(),
+                "document": doc.to_json_dict(),
+            },
+            self.orgs["lang-tre"],
         )
-        attest = self.passports.attest_message(request, certifier.address, deadline)
-        sig = eip712.sign(certifier.key, self.passports.domain(), ATTEST, attest)
-        self.passports.attest_signed(request, certifier.address, deadline, sig)
+        self.settle_relays()
+        attest = {
+            "certifier": certifier.address,
+            "passportId": pid,
+            "version": 1,
+            "documentHash": content.document_hash,
+            "claim": keccak(b"fsc-chain-of-custody"),
+            "validUntil": int(datetime(2030, 2, 28, tzinfo=UTC).timestamp()),
+            "nonce": self._nonce("passports", certifier.address),
+            "deadline": deadline,
+        }
+        sig = eip712.sign(certifier.key, domain, ATTEST, attest)
+        body = to_json(ATTEST, attest) | {"signature": "0x" + sig.hex()}
+        del body["passportId"]
+        self._relay(f"/v1/passports/0x{pid.hex()}/attestations", body, self.orgs["control-union"])
+        self.settle_relays()
         return pid, doc.identity.key.path
 
     # -- signed supply events (HTTP API) ------------------------------------------------
@@ -474,36 +617,16 @@ class Scenario:
     # -- alliance ------------------------------------------------------------------------
 
     def _token(self) -> TokenClient:
-        deployed = self.chain.deploy("TestStablecoin")
-        token = TokenClient(self.chain, deployed.address)
-        minter = self.chain.contract("TestStablecoin", deployed.address)
+        address = self.deployment.address(SETTLEMENT_COIN)
+        token = TokenClient(self.chain, address)
+        minter = self.chain.contract(SETTLEMENT_COIN, address)
         for slug in ("hearth-grove", "lumen-row", "loom-street"):
             self.chain.transact(minter, "mint", self.orgs[slug].signer.address, 50_000 * USD)
         return token
 
     def emergency_transfer(self, token: TokenClient) -> tuple[int, bytes, int]:
         """Shenzhen is locked down: Lumen Row lends 200 sets for cash, escrowed until delivery."""
-        if "EmergencyStockTransfer" in self.deployment.contracts:
-            address = self.deployment.address("EmergencyStockTransfer")
-        else:
-            # Not in this deployment's plan (it needs a settlement token): deploy it
-            # against the demo stablecoin and add it to the manifest the service reads.
-            deployed = self.chain.deploy(
-                "EmergencyStockTransfer",
-                self.chain.address,
-                token.address,
-                self.registry.address,
-                2 * DAY,
-            )
-            address = deployed.address
-            self.deployment.contracts["EmergencyStockTransfer"] = ContractRecord(
-                address=address,
-                abi_hash=deployed.artifact.abi_hash,
-                version="1.0.0",
-                deploy_block=int(deployed.block_number or 0),
-                tx_hash=str(deployed.tx_hash),
-            )
-        est = EmergencyStockTransferClient(self.chain, address)
+        est = EmergencyStockTransferClient(self.chain, self.deployment.address(STOCK))
         hg, lamps = self.orgs["hearth-grove"].signer, self.orgs["lumen-row"].signer
         for member in (hg, lamps):
             est.grant_member(member.address)
@@ -515,10 +638,11 @@ class Scenario:
         # Lumen Row flies the sets from its Ho Chi Minh City stock straight to Los Angeles,
         # around the closed port, as seller of record; the delivery on chain releases
         # the escrow.
-        air, broker = self.parties["lastmile"], self.parties["broker"]
+        air, broker = self.parties["air"], self.parties["broker"]
         sid = self._create("LR-TRANSFER-1", lamps, "VNSGN", "USLAX", weight_kg=400,
-                           supplier="Lumen Row bonded stock", carriers=[air],
+                           mode="air", carriers=[air],
                            sla={"delivered_by": now + 2 * DAY})  # fmt: skip
+        self.settle_relays()
         est.using(self._as(lamps)).link_shipment(rid, sid)
         self._pickup(sid, lamps, air, now - 30 * HOUR, "VNSGN", 400)
         self._record(sid, [
@@ -529,6 +653,7 @@ class Scenario:
             (M.OUT_FOR_DELIVERY, air, now - 5 * HOUR, {"location": "USLAX"}),
             (M.DELIVERED, air, now - HOUR, {"location": "USLAX"}),
         ])  # fmt: skip
+        self.settle_relays()
         est.release(rid)
         return rid, sid, est.withdrawable(lamps.address)
 
