@@ -34,8 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+import httpx
 import rfc8785
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -75,14 +76,6 @@ SUPPLIER_MATRIX = {"Lang Tre Homeware (Vietnam)": 70, "Ningbo backup (Zhejiang)"
 
 
 T = TypeVar("T")
-
-
-class HttpClient(Protocol):
-    """What the scenario needs from an HTTP client (httpx.Client or a TestClient)."""
-
-    def post(self, url: str, **kwargs: Any) -> Any: ...
-
-    def get(self, url: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -152,7 +145,7 @@ class Scenario:
     def __init__(
         self,
         *,
-        http: HttpClient,
+        http: httpx.Client,
         chain: ChainClient,
         deployment: Deployment,
         admin_token: str,
