@@ -224,7 +224,7 @@ def hex_bytes(value: Any, size: int | None, what: str) -> bytes:
 
 
 def parse_time(value: str | None, *, default: int | None = None) -> int:
-    """Unix seconds from ``1763769600``, ``2026-11-22T08:00:00Z`` or ``now``/``+3600``."""
+    """Unix seconds from ``1763769600``, ``2026-11-22T08:00:00Z``, ``now``, ``+3600`` or ``-600``."""
     if value is None:
         if default is None:
             fail("a time is required")
@@ -232,14 +232,14 @@ def parse_time(value: str | None, *, default: int | None = None) -> int:
     text = value.strip()
     if text == "now":
         return int(time.time())
-    if text.startswith("+") and text[1:].isdigit():
-        return int(time.time()) + int(text[1:])
+    if text[:1] in "+-" and text[1:].isdigit():
+        return int(time.time()) + int(text)
     if text.isdigit():
         return int(text)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        fail(f"not a time: {value!r} (Unix seconds, ISO 8601, now or +SECONDS)")
+        fail(f"not a time: {value!r} (Unix seconds, ISO 8601, now, +SECONDS or -SECONDS)")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())
