@@ -285,13 +285,10 @@ def test_nonce_is_shared_across_message_types(driver: ShipmentDriver) -> None:
     n = driver.registry.nonce(P.seller.address)
     driver.record(sid, M.EXCEPTION, P.seller)
     terms = driver.terms("second")
-    sig = td.sign_create_shipment(
-        P.seller.key, driver.domain, terms, nonce=n, deadline=driver.now() + HOUR
-    )
+    deadline = driver.now() + HOUR
+    sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=n, deadline=deadline)
     with reverts("InvalidAccountNonce", account=P.seller.address, currentNonce=n + 1):
-        driver.registry.create_shipment_by_sig(
-            terms, nonce=n, deadline=driver.now() + HOUR, signature=sig
-        )
+        driver.registry.create_shipment_by_sig(terms, nonce=n, deadline=deadline, signature=sig)
 
 
 def _altered(msg: dict[str, Any], field: str, other_sid: bytes) -> Any:
