@@ -31,8 +31,6 @@ from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
-
-# -- shipments + passports (svc-domains) --
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
@@ -70,6 +68,24 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
             f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
             f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
         )
+
+
+def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """Relay purposes of the domain services (anchoring registers its own)."""
+    return {
+        # shipments + passports (svc-domains)
+        **shipment_relay_handlers(chain),
+        **passport_relay_handlers(chain),
+    }
+
+
+def domain_indexer_handlers() -> list[ContractHandlers]:
+    """Read-model handlers of the domain services (anchoring registers its own)."""
+    return [
+        # shipments + passports (svc-domains)
+        shipment_handlers(),
+        passport_handlers(),
+    ]
 
 
 def create_app(
@@ -110,9 +126,7 @@ def create_app(
             registry=registry,
             settings=cfg,
             extra_handlers={
-                # shipments + passports (svc-domains)
-                **shipment_relay_handlers(client),
-                **passport_relay_handlers(client),
+                **domain_relay_handlers(client),
                 # alliance settlement
                 **alliance_relay_handlers(),
                 **(relay_handlers or {}),
@@ -124,9 +138,7 @@ def create_app(
             deployment=dep,
             handlers=[
                 anchor_handlers(),
-                # shipments + passports (svc-domains)
-                shipment_handlers(),
-                passport_handlers(),
+                *domain_indexer_handlers(),
                 # alliance settlement
                 *alliance_handlers(client, dep),
                 *(indexer_handlers or []),

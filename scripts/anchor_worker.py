@@ -25,6 +25,7 @@ from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import Indexer
+from backend.main import domain_indexer_handlers, domain_relay_handlers
 
 
 def main() -> int:
@@ -51,7 +52,13 @@ def main() -> int:
         return 0
     deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
     registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
-    worker = AnchorWorker(sessions=sessions, chain=chain, registry=registry, settings=settings)
+    worker = AnchorWorker(
+        sessions=sessions,
+        chain=chain,
+        registry=registry,
+        settings=settings,
+        extra_handlers=domain_relay_handlers(chain),
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -61,7 +68,7 @@ def main() -> int:
             sessions=sessions,
             chain=chain,
             deployment=deployment,
-            handlers=[anchor_handlers()],
+            handlers=[anchor_handlers(), *domain_indexer_handlers()],
             settings=settings,
         )
         indexer.start()

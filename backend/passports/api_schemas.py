@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from backend.common.text import safe_text
 from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
 Uint256 = Annotated[int, Field(ge=0, le=2**256 - 1)]
-Reason = Annotated[str, StringConstraints(max_length=1000)]
+# Signed free text: control and bidi characters are refused before anything is signed on.
+Reason = Annotated[str, StringConstraints(max_length=1000), AfterValidator(safe_text)]
+Uri = Annotated[str, StringConstraints(max_length=2048), AfterValidator(safe_text)]
 
 
 class _Body(BaseModel):
@@ -21,7 +24,7 @@ class _Body(BaseModel):
 
 class PassportContentIn(_Body):
     document_hash: Bytes32Hex = Field(alias="documentHash")
-    uri: Annotated[str, StringConstraints(max_length=2048)]
+    uri: Uri
     origin_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         alias="originCountry"
     )

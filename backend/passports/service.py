@@ -66,6 +66,7 @@ from backend.relayer.schemas import RelayAccepted
 from backend.relayer.service import enqueue
 from backend.relayer.signed import (
     IN_FLIGHT,
+    commit,
     org_of,
     org_signers,
     recover_signer,
@@ -189,7 +190,7 @@ def _relay(
             relay_id=req.id, org_id=org_id, action=purpose, passport_id=passport_id, effect=effect
         )
     )
-    session.commit()
+    commit(session, what=f"a write to passport {passport_id}")
     return RelayAccepted(relay_id=req.id, status="queued", purpose=purpose, subject=passport_id)
 
 

@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.orgs.service import Principal, active_signers
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import Mined, enqueue
@@ -98,6 +99,15 @@ def submit(
 
 
 IN_FLIGHT = ("queued", "sent")
+
+
+def commit(session: Session, *, what: str) -> None:
+    """Commit the write; a concurrent request that stored the same thing first is 409."""
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"{what} was submitted concurrently") from exc
 
 
 def own_request(*, session: Session, principal: Principal, relay_id: int) -> RelayRequest:

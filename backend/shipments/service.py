@@ -46,6 +46,7 @@ from backend.relayer.models import RelayRequest
 from backend.relayer.schemas import RelayAccepted
 from backend.relayer.signed import (
     IN_FLIGHT,
+    commit,
     org_of,
     org_signers,
     recover_signer,
@@ -240,7 +241,7 @@ def create(
     session.add(
         ShipmentWrite(relay_id=req.id, org_id=org_id, action="create", shipment_id=sid, effects=[])
     )
-    session.commit()
+    commit(session, what=f"shipment {sid}")
     return _accepted(req.id, PURPOSE_CREATE, sid)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -319,3 +321,25 @@ def test_reorg_rolls_back_milestones_and_recomputes_state(
     assert detail["custodian"] is None
     assert detail["milestones"] == []
     assert svc.api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+
+
+HOSTILE = [None, -1, 2**256, 10**400, 1.5, "x", "0x" + "zz" * 32, {"a": 1}, [1], "NL\x00RTM"]
+
+
+def test_every_create_field_with_hostile_values_is_4xx_never_500(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    body = create_body(svc, p.seller.signer, [p.carrier.signer.address])
+    for section, fields in (
+        ("terms", list(body["terms"])),
+        ("", ["nonce", "deadline", "signature"]),
+    ):
+        for name in fields:
+            for value in HOSTILE:
+                mutated = json.loads(json.dumps(body))
+                target = mutated[section] if section else mutated
+                target[name] = value
+                resp = svc.api.post("/v1/shipments", json=mutated, headers=p.seller.writer)
+                assert 400 <= resp.status_code < 500, (section, name, value, resp.text)
+                assert resp.json()["detail"]
