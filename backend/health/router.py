@@ -1,6 +1,7 @@
 """GET /health."""
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
 
 from backend.deps import ChainDep, DeploymentDep, SessionDep
 from backend.health import service
@@ -13,3 +14,9 @@ router = APIRouter(tags=["health"])
 def get_health(chain: ChainDep, deployment: DeploymentDep, session: SessionDep) -> HealthPublic:
     """Chain, deployed contracts, crypto fast paths, database and anchoring backlog."""
     return service.health(chain=chain, deployment=deployment, session=session)
+
+
+@router.get("/livez", response_class=PlainTextResponse)
+async def get_livez() -> str:
+    """Liveness: the process answers HTTP (no chain or database call)."""
+    return "ok"

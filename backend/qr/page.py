@@ -18,7 +18,14 @@ from backend.passports.schemas import PassportDocument
 from backend.passports.units import convert
 from backend.qr import view
 
-CHAIN_NAMES = {1: "Ethereum", 10: "OP Mainnet", 8453: "Base", 11155111: "Sepolia", 31337: "Anvil"}
+CHAIN_NAMES = {
+    1: "Ethereum",
+    10: "OP Mainnet",
+    8453: "Base",
+    11155111: "Sepolia",
+    31337: "Anvil (local development chain)",
+    131277322940537: "eth-tester (local test chain)",
+}
 STAGE_TITLES = {
     "raw_materials": "Raw materials",
     "manufacturing": "Manufacturing",
@@ -64,17 +71,13 @@ class JourneyStep:
     weight_discrepancy: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AnchorFacts:
-    """Where the passport's records are anchored (public chain data)."""
-
-    chain_id: int
-    contract: str
-    transaction: str
-    block_number: int
-    merkle_root: str
-    signers: tuple[str, ...]
-    anchored_at: datetime | None
+def facility_text(facility_id: str | None) -> str | None:
+    """``urn:gln:8936045870007`` → ``facility GLN 8936045870007``; other ids as given."""
+    if facility_id is None:
+        return None
+    if facility_id.startswith("urn:gln:"):
+        return "facility GLN " + facility_id.removeprefix("urn:gln:")
+    return facility_id
 
 
 def locode_place(code: str) -> view.Place:
@@ -198,14 +201,5 @@ def certifications(
     return tuple(out)
 
 
-def chain_proof(facts: AnchorFacts) -> view.ChainProof:
-    return view.ChainProof(
-        chain_id=facts.chain_id,
-        chain_name=CHAIN_NAMES.get(facts.chain_id, f"chain {facts.chain_id}"),
-        contract=facts.contract,
-        transaction=facts.transaction,
-        block_number=facts.block_number,
-        merkle_root=facts.merkle_root,
-        signers=facts.signers,
-        anchored_at=facts.anchored_at,
-    )
+def chain_name(chain_id: int) -> str:
+    return CHAIN_NAMES.get(chain_id, f"chain {chain_id}")
