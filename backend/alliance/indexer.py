@@ -29,7 +29,7 @@ from backend.alliance.models import (
     PoolView,
     TransferView,
 )
-from backend.chain import ChainClient, DecodedEvent
+from backend.chain import ChainClient, ChainUnavailable, DecodedEvent
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.deployments import Deployment
 from backend.indexer.service import BlockRef, ContractHandlers
@@ -287,12 +287,23 @@ class AllianceIndexer:
             else None
         )
 
+    def _immutable(self, contract: Any, fn: str, key: int, ev: DecodedEvent) -> Any:
+        """A view of facts fixed at creation: at the event's block, else latest.
+
+        A node without archive state cannot answer for old blocks; these
+        fields never change after the event, so the latest state is the same.
+        """
+        try:
+            return self.chain.call(contract, fn, key, block=ev.block_number)
+        except ChainUnavailable:
+            raise  # the round is retried; do not read "latest" from a node that is down
+        except Exception:  # pruned state ("missing trie node") arrives as a node error
+            return self.chain.call(contract, fn, key)
+
     def _enrich(self, contract: str, ev: DecodedEvent) -> dict[str, Any]:
         args = {k: _json_safe(v) for k, v in ev.args.items()}
         if contract == POOL and ev.name == "PoolCreated" and self.pool is not None:
-            cfg = self.pool.chain.call(
-                self.pool.contract, "poolOf", int(ev.args["poolId"]), block=ev.block_number
-            )[0]
+            cfg = self._immutable(self.pool.contract, "poolOf", int(ev.args["poolId"]), ev)[0]
             args["config"] = {
                 "leasePerPeriod": int(cfg[2]),
                 "ratePerUnit": int(cfg[3]),
@@ -303,9 +314,9 @@ class AllianceIndexer:
         elif contract == POOL and ev.name == "UsageReported":
             args["timestamp"] = self.chain.block(ev.block_number)["timestamp"]
         elif contract == STOCK and ev.name == "StockRequested" and self.stock is not None:
-            req = self.stock.chain.call(
-                self.stock.contract, "transferOf", int(ev.args["requestId"]), block=ev.block_number
-            )[0]
+            req = self._immutable(self.stock.contract, "transferOf", int(ev.args["requestId"]), ev)[
+                0
+            ]
             args["request"] = {
                 "gtin": int(req[0]),
                 "quantity": int(req[1]),

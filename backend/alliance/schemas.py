@@ -64,6 +64,9 @@ class ActionPublic(BaseModel):
     block_number: int | None
     error: str | None
     params: dict[str, object]
+    pool_id: int | None = Field(
+        default=None, description="For create_pool: the new pool, once indexed."
+    )
 
 
 class PoolCreate(Strict):

@@ -148,7 +148,7 @@ def require_member(session: Session, principal: Principal, address: str) -> None
 # -- relayed actions ----------------------------------------------------------------
 
 
-def _public_action(a: AllianceAction) -> ActionPublic:
+def _public_action(a: AllianceAction, pool_id: int | None = None) -> ActionPublic:
     return ActionPublic(
         id=a.id,
         action=a.action,
@@ -158,6 +158,7 @@ def _public_action(a: AllianceAction) -> ActionPublic:
         block_number=a.block_number,
         error=a.error,
         params=json.loads(a.params),
+        pool_id=pool_id,
     )
 
 
@@ -198,7 +199,10 @@ def get_action(*, session: Session, principal: Principal, action_id: int) -> Act
     row = session.get(AllianceAction, action_id)
     if row is None or (not principal.operator and row.org_id != principal.org_id):
         raise NotFound(f"action {action_id} not found")
-    return _public_action(row)
+    pool_id = None
+    if row.action == "create_pool" and row.tx_hash is not None:
+        pool_id = session.scalar(select(PoolView.pool_id).where(PoolView.tx_hash == row.tx_hash))
+    return _public_action(row, pool_id)
 
 
 def _pool(session: Session, pool_id: int) -> PoolView:

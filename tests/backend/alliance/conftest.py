@@ -40,10 +40,9 @@ def pool(api: TestClient, tester: ChainClient) -> dict[str, Any]:
         },
         headers=members["a"].writer,
     )
-    action_done(api, resp, members["a"].writer)
+    pool_id = action_done(api, resp, members["a"].writer)["pool_id"]
     pools = api.get("/v1/alliance/pools", headers=members["a"].writer).json()["items"]
-    assert len(pools) == 1
-    pool_id = pools[0]["pool_id"]
+    assert [p["pool_id"] for p in pools] == [pool_id]
     assert sorted(pools[0]["members"]) == sorted(m.address for m in members.values())
     dep = deployment_of(api)
     now = tester.block()["timestamp"]

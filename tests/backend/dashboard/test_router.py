@@ -59,9 +59,10 @@ def test_sign_out_ends_the_session(api: TestClient) -> None:
     assert api.get("/dashboard", follow_redirects=False).status_code == 200
     out = api.post("/dashboard/logout", follow_redirects=False)
     assert out.status_code == 303
-    assert 'waymark_session=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers[
-        "set-cookie"
-    ]
+    assert (
+        'waymark_session=""' in out.headers["set-cookie"]
+        or "Max-Age=0" in out.headers["set-cookie"]
+    )
     api.cookies.clear()
     assert api.get("/dashboard", follow_redirects=False).status_code == 303
 
@@ -132,9 +133,7 @@ def test_header_auth_returns_json_for_programs(api: TestClient) -> None:
     assert body["counts"] == {"red": 0, "yellow": 0, "green": 0, "closed": 0}
     assert body["shipments"] == []
     assert body["alliance"] == {"transfers": [], "settlements": [], "reallocations": []}
-    other = api.get(
-        "/dashboard", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", **JSON}
-    )
+    other = api.get("/dashboard", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", **JSON})
     assert other.status_code == 403
     bad = api.get("/dashboard", headers={"Authorization": "Bearer wm_000000000000_x", **JSON})
     assert bad.status_code == 401

@@ -24,7 +24,11 @@ def snap(status: Status = Status.IN_TRANSIT, **kw: object) -> ShipmentSnapshot:
 
 CASES = [
     ("nothing to report", snap(), Colour.GREEN),
-    ("delivered is closed even if late", snap(Status.DELIVERED, late=(M.DELIVERED,)), Colour.CLOSED),
+    (
+        "delivered is closed even if late",
+        snap(Status.DELIVERED, late=(M.DELIVERED,)),
+        Colour.CLOSED,
+    ),
     ("returned is closed", snap(Status.RETURNED), Colour.CLOSED),
     ("lost", snap(Status.LOST, exceptions=(ExceptionReason.LOST,)), Colour.RED),
     ("damage reported", snap(exceptions=(ExceptionReason.DAMAGED,)), Colour.RED),
@@ -106,7 +110,11 @@ def test_weight_reason_shows_both_weights_and_deviation() -> None:
 def test_next_deadline_is_the_earliest_unmet_one() -> None:
     s = snap(
         Status.ARRIVED,
-        deadlines={M.DEPARTED: NOW - 9 * H, M.IMPORT_CLEARED: NOW + 5 * H, M.DELIVERED: NOW + 9 * H},
+        deadlines={
+            M.DEPARTED: NOW - 9 * H,
+            M.IMPORT_CLEARED: NOW + 5 * H,
+            M.DELIVERED: NOW + 9 * H,
+        },
     )
     assert next_deadline(s) == (M.IMPORT_CLEARED, NOW + 5 * H)
     assert next_deadline(snap(Status.DELIVERED, deadlines={M.DELIVERED: NOW})) is None
