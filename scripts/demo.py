@@ -22,7 +22,7 @@ import uvicorn
 from backend.chain import make_chain
 from backend.chain.compiler import compile_contracts
 from backend.config import get_settings
-from backend.demo.scenario import GTIN, LOT, DemoResult, Scenario, prepare_chain
+from backend.demo.scenario import GTIN, LOT, DemoResult, Scenario
 from backend.main import create_app, prepare_deployment
 
 DEMO_DB = "var/demo.sqlite3"
@@ -90,7 +90,6 @@ def main() -> int:
             Path(DEMO_DB + suffix).unlink(missing_ok=True)
     chain = make_chain(settings)
     deployment = prepare_deployment(chain, settings)
-    prepare_chain(chain, deployment)
     app = create_app(settings, chain, deployment=deployment)
 
     def seed() -> None:

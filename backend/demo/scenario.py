@@ -51,7 +51,7 @@ from backend.chain.alliance import (
     Terms,
     TokenClient,
 )
-from backend.chain.deployments import ContractRecord, Deployment
+from backend.chain.deployments import DEV_SETTLEMENT_TOKEN, Deployment
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
@@ -60,7 +60,7 @@ from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.cli.common import to_json
 from backend.passports.canonical import document_hash
-from backend.passports.carbon import TransportLeg, footprint, leg_step
+from backend.passports.carbon import footprint
 from backend.passports.schemas import parse_document
 from backend.passports.summary import key_figures
 
@@ -110,33 +110,7 @@ class DemoResult:
         return self.orgs["hearth-grove"].api_key
 
 
-SETTLEMENT_COIN = "TestStablecoin"
 STOCK = "EmergencyStockTransfer"
-
-
-def prepare_chain(chain: ChainClient, deployment: Deployment) -> None:
-    """Deploy the demo settlement token and EmergencyStockTransfer into ``deployment``.
-
-    Run before the service starts, so its indexer follows the stock-transfer
-    contract from its first block. (EmergencyStockTransfer is not in the default
-    plan: it needs the alliance's settlement token.)
-    """
-
-    def record(name: str, *args: Any) -> None:
-        deployed = chain.deploy(name, *args)
-        deployment.contracts[name] = ContractRecord(
-            address=deployed.address,
-            abi_hash=deployed.artifact.abi_hash,
-            version="1.0.0",
-            deploy_block=int(deployed.block_number or 0),
-            tx_hash=str(deployed.tx_hash),
-        )
-
-    if SETTLEMENT_COIN not in deployment.contracts:
-        record(SETTLEMENT_COIN)
-    if STOCK not in deployment.contracts:
-        registry = deployment.address("ShipmentRegistry")
-        record(STOCK, chain.address, deployment.address(SETTLEMENT_COIN), registry, 2 * DAY)
 
 
 class Scenario:
@@ -294,9 +268,11 @@ class Scenario:
     ) -> bytes:
         """Submit a seller-signed shipment with its manifest (bamboo tableware lot)."""
         sid = keccak(f"waymark-demo/{label}/{secrets.token_hex(8)}".encode())
+        # Only HG-2611-002 carries the passport's lot; the others carry other lots.
+        lot = LOT if label == "HG-2611-002" else f"{label[-3:]}-{LOT[:6]}"
         manifest: dict[str, Any] = {
             "transportMode": mode,
-            "lines": [{"gtin": GTIN, "lot": LOT, "quantity": weight_kg * 1000 // 1950}],
+            "lines": [{"gtin": GTIN, "lot": lot, "quantity": weight_kg * 1000 // 1950}],
         }
         terms = td.shipment_terms(
             shipment_id=sid,
@@ -485,31 +461,14 @@ class Scenario:
 
     # -- passport -------------------------------------------------------------------
 
-    def passport(self, shipment: bytes) -> tuple[bytes, str]:
+    def passport(self) -> tuple[bytes, str]:
         factory = self.orgs["lang-tre"].signer
         certifier = self.orgs["control-union"].signer
         raw = json.loads((SAMPLES_DIR / "bamboo_tableware.json").read_text())
         raw["issuer"]["account"] = factory.address
-        # Transport carbon from the legs the lot actually sailed (shipment HG-2611-002).
-        for origin, destination in (("VNHPH", "CNSZX"), ("CNSZX", "USLGB")):
-            step = leg_step(
-                TransportLeg(
-                    mode="sea",
-                    mass=1.95,
-                    origin=origin,
-                    destination=destination,
-                    source=f"shipment 0x{shipment.hex()} DEPARTED {origin} / ARRIVED {destination}",
-                )
-            )
-            raw["carbon"]["distribution"].append(
-                {
-                    "description": f"Sea freight {origin}→{destination} (1.95 kg packed, "
-                    f"{step.inputs[-1].amount:.0f} km great circle)",
-                    "activity": {"amount": round(step.activity, 6), "unit": "tkm"},
-                    "factor": {"value": step.factor, "unit": "gCO2e/tkm"},
-                    "source": f"{step.source}; {step.evidence}",
-                }
-            )
+        # Transport carbon is not in the document: the product page adds it from the
+        # attested DEPARTED → ARRIVED legs of the shipments carrying the lot
+        # (HG-2611-002 here), with the measured weight per unit.
         doc = parse_document(raw)
         figures = key_figures(doc, footprint(doc))
         pid = doc.passport_id
@@ -610,9 +569,12 @@ class Scenario:
     # -- alliance ------------------------------------------------------------------------
 
     def _token(self) -> TokenClient:
-        address = self.deployment.address(SETTLEMENT_COIN)
+        # The development deployment settles in the 6-decimal test stablecoin.
+        address = self.deployment.settlement_token
+        if address is None or DEV_SETTLEMENT_TOKEN not in self.deployment.contracts:
+            raise RuntimeError("the demo needs a development deployment with the test stablecoin")
         token = TokenClient(self.chain, address)
-        minter = self.chain.contract(SETTLEMENT_COIN, address)
+        minter = self.chain.contract(DEV_SETTLEMENT_TOKEN, address)
         for slug in ("hearth-grove", "lumen-row", "loom-street"):
             self.chain.transact(minter, "mint", self.orgs[slug].signer.address, 50_000 * USD)
         return token
@@ -710,7 +672,7 @@ class Scenario:
         self._step("organisations", self.organisations)
         now = self.now()
         shipments, colours = self._step("shipments", lambda: self.shipments(now))
-        pid, path = self._step("passport", lambda: self.passport(shipments["customs_released"]))
+        pid, path = self._step("passport", self.passport)
         digests = self._step("supply events", lambda: self.supply_events(pid, now))
         token = self._step("stablecoin", self._token)
         rid, _sid, withdrawable = self._step(

@@ -163,7 +163,10 @@ def world(server: Server) -> dict[str, Any]:
     domain = Domain(
         "Waymark Shipments", registry["version"], health["chain_id"], registry["address"]
     )
-    manifest = {"transportMode": "sea", "lines": [{"gtin": "08936045870013", "quantity": 120}]}
+    manifest = {
+        "transportMode": "sea",
+        "lines": [{"gtin": "08936045870013", "lot": "TH2611-07", "quantity": 240}],
+    }
     sid = keccak(os.urandom(32))
     terms = td.shipment_terms(
         shipment_id=sid, seller=seller.account.address, origin="VNSGN", destination="USLAX",
@@ -199,6 +202,15 @@ def _milestones(server: Server, world: dict[str, Any]) -> list[str]:
 
 def test_sign_offline_cosign_submit_and_see_it(server: Server, world: dict[str, Any]) -> None:
     seller, carrier = world["seller"], world["carrier"]
+    # The seller issues the lot's passport (validated, hashed and signed locally).
+    doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
+    doc["issuer"]["account"] = seller.account.address
+    (server.tmp / "passport.json").write_text(json.dumps(doc))
+    issued = server.cli(
+        "--json", "passport", "issue", "passport.json", "--keystore", seller.keystore,
+        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
+    )  # fmt: skip
+    assert json.loads(issued.stdout)["result"]["status"] in ("mined", "final")
     server.cli(
         "milestone", "sign", "--keystore", seller.keystore, "--shipment-id", world["sid"],
         "--milestone", "picked-up", "--location", "VN SGN", "--weight-grams", "480000",
@@ -225,6 +237,16 @@ def test_sign_offline_cosign_submit_and_see_it(server: Server, world: dict[str, 
     assert result["status"] in ("mined", "final")
     assert result["tx_hash"].startswith("0x")
     assert _wait_for(lambda: _milestones(server, world) == ["picked_up"])
+
+    # The product page of the lot shows the pickup, signed by the seller.
+    def on_page() -> bool:
+        page = httpx.get(f"{server.base}/01/08936045870013/10/TH2611-07")
+        return page.status_code == 200 and seller.account.address in page.text
+
+    assert _wait_for(on_page)
+    page = httpx.get(f"{server.base}/01/08936045870013/10/TH2611-07").text
+    assert "Picked up" in page
+    assert "Ho Chi Minh City" in page
 
 
 def test_batch_signed_fully_offline_then_submitted(server: Server, world: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ test then checks one part of the outcome against the chain and the read models.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from backend.chain.typed_data.shipments import Status
 from backend.config import Settings
 from backend.db import migrate
 from backend.db.engine import make_engine
-from backend.demo.scenario import USD, DemoResult, Scenario, prepare_chain
+from backend.demo.scenario import GTIN, LOT, USD, DemoResult, Scenario
 from backend.main import create_app
+from backend.qr.bundle import verify_bundle
 
 ADMIN = "scenario-operator-token"
 
@@ -84,7 +86,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     )
     chain = make_chain(settings)
     deployment = deploy_all(chain)
-    prepare_chain(chain, deployment)
     app = create_app(settings, chain, deployment=deployment)
     with TestClient(app) as client:
         result = Scenario(http=client, chain=chain, deployment=deployment, admin_token=ADMIN).run()
@@ -184,24 +185,33 @@ def test_emergency_transfer_paid_the_lender_on_delivery(world: World) -> None:
     )
 
 
-def test_passport_carries_attestation_and_leg_carbon(world: World) -> None:
+def test_passport_is_attested_and_untampered(world: World) -> None:
     passport = world.client.get(f"/v1/passports/{world.result.passport_id}").json()
     assert passport["status"] == "active"
     assert passport["tampered"] is False
     assert len(passport["attestations"]) == 1
-    legs = [
-        line["description"]
-        for line in passport["document"]["carbon"]["distribution"]
-        if line["description"].startswith("Sea freight")
-    ]
-    assert [leg.split(" (")[0] for leg in legs] == [
-        "Sea freight VNHPH→CNSZX",
-        "Sea freight CNSZX→USLGB",
-    ]
-    shipment = world.result.shipments["customs_released"]
-    assert all(
-        shipment in line["source"] for line in passport["document"]["carbon"]["distribution"][-2:]
-    )
+    assert passport["document"]["issuer"]["account"] == world.result.orgs["lang-tre"].signer.address
+
+
+def test_qr_page_shows_journey_customs_and_leg_carbon(world: World) -> None:
+    page = world.client.get(f"/01/{GTIN}/10/{LOT}")
+    assert page.status_code == 200
+    text = page.text
+    # The lot sailed on HG-2611-002 only: its journey, with the customs hold and release.
+    assert "Held by customs at Long Beach" in text
+    assert "Released by customs at Long Beach" in text
+    assert "Received at the warehouse" in text
+    assert "Ningbo" not in text  # the backup factory's shipment carried another lot
+    # Transport carbon from the two attested sea legs, next to the document's lines.
+    legs = re.sub(r"</?bdi>", "", text)
+    assert "sea: Haiphong, Vietnam → Shenzhen, China" in legs
+    assert "sea: Shenzhen, China → Long Beach, United States" in legs
+    assert "Attested by Control Union Certifications" in legs
+    # The proof bundle behind the page verifies against the chain alone.
+    bundle = world.client.get(f"/proof-bundle/{world.result.passport_id}.json")
+    assert bundle.status_code == 200
+    report = verify_bundle(bundle.json(), world.chain.rpc)
+    assert report.ok, report.failures()
 
 
 def test_supply_events_are_anchored_with_public_proofs(world: World) -> None:
