@@ -90,7 +90,7 @@ def error_line(response: httpx.Response) -> str:
     if args:
         rendered = ", ".join(f"{k}={v}" for k, v in args.items())
         text += f"({rendered})"
-    if detail:
+    if detail and not (args and str(detail).startswith(str(error))):
         text += f": {detail}"
     return text
 
