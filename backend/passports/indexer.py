@@ -3,7 +3,8 @@
 Idempotent on ``(tx_hash, log_index)`` (versions on ``(passport, version)``,
 attestations on their id). The rollback deletes rows at or above the fork and
 recomputes each surviving head (latest version, latest status change) and
-each attestation revoked in the orphaned blocks.
+each attestation revoked in the orphaned blocks, and queues again the relayed
+writes whose transactions the reorg removed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from backend.passports.models import (
     PassportDocumentRecord,
     PassportStatusChange,
     PassportVersion,
+    PassportWrite,
 )
+from backend.relayer.signed import requeue_orphaned
 
 
 def hx(value: bytes) -> str:
@@ -199,6 +202,7 @@ def rollback(session: Session, fork: int) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    requeue_orphaned(session, select(PassportWrite.relay_id), fork)
     session.expire_all()
     for pid in touched:
         head = session.get(Passport, pid)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,6 +120,32 @@ def own_request(*, session: Session, principal: Principal, relay_id: int) -> Rel
     if req is None:
         raise NotFound(f"relay request {relay_id} not found")
     return req
+
+
+def requeue_orphaned(session: Session, relay_ids: Any, fork: int) -> None:
+    """Queue again the relayed writes whose transaction sat in blocks a reorg removed.
+
+    Called from the indexer rollback of the domain: the request is ``final`` by
+    then when ``confirmations`` is small, so the relayer's own finality check
+    no longer looks at it.
+    """
+    session.execute(
+        update(RelayRequest)
+        .where(
+            RelayRequest.id.in_(relay_ids),
+            RelayRequest.block_number >= fork,
+            RelayRequest.status.in_(("mined", "final")),
+        )
+        .values(
+            status="queued",
+            nonce=None,
+            tx_hash=None,
+            block_number=None,
+            block_hash=None,
+            next_attempt_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 class EffectHandler:

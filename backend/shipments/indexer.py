@@ -4,8 +4,9 @@
 ``MilestoneRecorded`` they belong to (same transaction, lower log index), so
 they are held in the indexing session until that milestone arrives and then
 stored on its row. Every handler is idempotent on ``(tx_hash, log_index)``;
-the rollback deletes rows at or above the fork block and recomputes each
-surviving shipment's state from its remaining milestones.
+the rollback deletes rows at or above the fork block, recomputes each
+surviving shipment's state from its remaining milestones and queues again
+the relayed writes whose transactions the reorg removed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from backend.chain.typed_data.shipments import (
     locode_text,
 )
 from backend.indexer.service import BlockRef, ContractHandlers
-from backend.shipments.models import Milestone, MilestoneCorrection, OverdueFlag, Shipment
+from backend.relayer.signed import requeue_orphaned
+from backend.shipments.models import (
+    Milestone,
+    MilestoneCorrection,
+    OverdueFlag,
+    Shipment,
+    ShipmentWrite,
+)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 _PENDING = "shipments.pending_flags"
@@ -233,6 +241,7 @@ def rollback(session: Session, fork: int) -> None:
             .execution_options(synchronize_session=False)
         )
     session.info.pop(_PENDING, None)
+    requeue_orphaned(session, select(ShipmentWrite.relay_id), fork)
     session.expire_all()
     for sid in touched:
         shipment = session.get(Shipment, sid)

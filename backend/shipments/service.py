@@ -737,10 +737,13 @@ def _shipments_for(session: Session, passport_id: bytes) -> list[tuple[Shipment,
 
 
 def journey_for_passport(*, session: Session, passport_id: bytes) -> list[ShipmentJourney]:
-    """Indexed shipments whose manifest lists ``passport_id``, oldest first, with badges."""
+    """Indexed shipments whose manifest lists ``passport_id``, oldest first, with badges.
+
+    Public: the manifest (the seller's other lines) is left out.
+    """
     out = []
     for shipment, qty in _shipments_for(session, passport_id):
-        detail = _detail(session, shipment)
+        detail = _detail(session, shipment).model_copy(update={"manifest": None})
         live = [m for m in detail.milestones if m.corrected_by_index is None]
         customs = "none"
         for m in live:

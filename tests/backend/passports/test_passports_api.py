@@ -242,6 +242,8 @@ def test_reorg_rolls_back_a_recall_and_restores_active(
     view = svc.api.get(f"/v1/passports/{hx(pid)}").json()
     assert view["status"] == "active"
     assert view["reason_code"] is None
+    svc.settle()  # the recall was queued again and lands on the new fork
+    assert svc.api.get(f"/v1/passports/{hx(pid)}").json()["status"] == "recalled"
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,12 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.relayer.models import RelayRequest
 from backend.shipments import service
 from tests.backend.factories import make_org
 from tests.backend.shipments.factories import (
@@ -321,6 +323,14 @@ def test_reorg_rolls_back_milestones_and_recomputes_state(
     assert detail["custodian"] is None
     assert detail["milestones"] == []
     assert svc.api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+    # The pickup's relay request went back to the queue; sent again, it lands on the new fork.
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        statuses = session.scalars(select(RelayRequest.status).order_by(RelayRequest.id)).all()
+    assert statuses == ["final", "queued"]
+    svc.settle()
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["status"] == "picked_up"
+    assert len(detail["milestones"]) == 1
 
 
 HOSTILE = [None, -1, 2**256, 10**400, 1.5, "x", "0x" + "zz" * 32, {"a": 1}, [1], "NL\x00RTM"]
@@ -343,3 +353,19 @@ def test_every_create_field_with_hostile_values_is_4xx_never_500(
                 resp = svc.api.post("/v1/shipments", json=mutated, headers=p.seller.writer)
                 assert 400 <= resp.status_code < 500, (section, name, value, resp.text)
                 assert resp.json()["detail"]
+
+
+def test_shipment_list_is_keyset_paginated_and_capped(svc: Service, parties: Parties) -> None:
+    p = parties
+    ids = sorted(_create(svc, p)[0] for _ in range(3))
+    page = svc.api.get("/v1/shipments?limit=2", headers=p.seller.writer).json()
+    assert [s["id"] for s in page["items"]] == ids[:2]
+    assert page["next_after"] == ids[1]
+    rest = svc.api.get(f"/v1/shipments?after={ids[1]}", headers=p.seller.writer).json()
+    assert [s["id"] for s in rest["items"]] == ids[2:]
+    assert rest["next_after"] is None
+    svc.api.app.state.settings.page_size_max = 1  # type: ignore[attr-defined]
+    capped = svc.api.get("/v1/shipments?limit=500", headers=p.seller.writer).json()
+    assert len(capped["items"]) == 1
+    bad = svc.api.get("/v1/shipments?after=0x12", headers=p.seller.writer)
+    assert bad.status_code == 422
