@@ -276,6 +276,7 @@ class AllianceIndexer:
 
     def __init__(self, chain: ChainClient, deployment: Deployment) -> None:
         self.chain = chain
+        self._timestamps: dict[str, int] = {}
         self.pool = (
             CapacityPoolClient(chain, deployment.address(POOL))
             if POOL in deployment.contracts
@@ -286,6 +287,15 @@ class AllianceIndexer:
             if STOCK in deployment.contracts
             else None
         )
+
+    def _timestamp(self, block: BlockRef) -> int:
+        # One report covers every member of a period: one read per block, keyed
+        # by hash so a block replaced in a reorg is read again.
+        if block.hash not in self._timestamps:
+            if len(self._timestamps) > 1024:
+                self._timestamps.clear()
+            self._timestamps[block.hash] = int(self.chain.block(block.hash)["timestamp"])
+        return self._timestamps[block.hash]
 
     def _immutable(self, contract: Any, fn: str, key: int, ev: DecodedEvent) -> Any:
         """A view of facts fixed at creation: at the event's block, else latest.
@@ -300,7 +310,7 @@ class AllianceIndexer:
         except Exception:  # pruned state ("missing trie node") arrives as a node error
             return self.chain.call(contract, fn, key)
 
-    def _enrich(self, contract: str, ev: DecodedEvent) -> dict[str, Any]:
+    def _enrich(self, contract: str, ev: DecodedEvent, block: BlockRef) -> dict[str, Any]:
         args = {k: _json_safe(v) for k, v in ev.args.items()}
         if contract == POOL and ev.name == "PoolCreated" and self.pool is not None:
             cfg = self._immutable(self.pool.contract, "poolOf", int(ev.args["poolId"]), ev)[0]
@@ -312,7 +322,7 @@ class AllianceIndexer:
                 "cancelPenaltyBps": int(cfg[6]),
             }
         elif contract == POOL and ev.name == "UsageReported":
-            args["timestamp"] = self.chain.block(ev.block_number)["timestamp"]
+            args["timestamp"] = self._timestamp(block)
         elif contract == STOCK and ev.name == "StockRequested" and self.stock is not None:
             req = self._immutable(self.stock.contract, "transferOf", int(ev.args["requestId"]), ev)[
                 0
@@ -337,7 +347,7 @@ class AllianceIndexer:
             )
             if exists is not None:
                 return
-            args = self._enrich(contract, ev)
+            args = self._enrich(contract, ev, block)
             row = AllianceEvent(
                 contract=contract,
                 name=ev.name,
