@@ -326,6 +326,17 @@ def test_proof_verifies_against_the_node_without_the_server(
     assert report["valid"] is True
     assert set(report["checks"]) >= {"digest", "signature", "merkle", "anchored", "on_chain_verify"}
 
+    # The lot's proof bundle (passport version and the supply event) verifies the same way.
+    pid = server.run("--json", "passport", "validate", "passport.json").output
+    bundle = httpx.get(f"{server.base}/proof-bundle/{json.loads(pid)['passport_id']}.json")
+    assert bundle.status_code == 200
+    (server.tmp / "bundle.json").write_text(bundle.text)
+    checked = json.loads(
+        server.cli("--json", "proof", "verify", "bundle.json", "--rpc", server.rpc).stdout
+    )
+    assert checked["valid"] is True
+    assert checked["passport_status"] == "active"
+
     # Altered event data no longer matches its signature: exit 2, one line saying why.
     proof = json.loads((server.tmp / "proof.json").read_text())
     proof["event"]["occurred_at"] += 1
