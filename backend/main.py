@@ -35,8 +35,6 @@ from backend.orgs.router import router as orgs_router
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
-
-# -- consumer QR resolver --
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
@@ -79,18 +77,24 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
 def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     """Relay purposes of the domain services (anchoring registers its own)."""
     return {
-        # shipments + passports (svc-domains)
+        # shipments + passports
         **shipment_relay_handlers(chain),
         **passport_relay_handlers(chain),
+        # alliance settlement
+        **alliance_relay_handlers(),
     }
 
 
-def domain_indexer_handlers() -> list[ContractHandlers]:
+def domain_indexer_handlers(
+    chain: ChainClient, deployment: deployments_mod.Deployment
+) -> list[ContractHandlers]:
     """Read-model handlers of the domain services (anchoring registers its own)."""
     return [
-        # shipments + passports (svc-domains)
+        # shipments + passports
         shipment_handlers(),
         passport_handlers(),
+        # alliance settlement
+        *alliance_handlers(chain, deployment),
     ]
 
 
@@ -133,8 +137,6 @@ def create_app(
             settings=cfg,
             extra_handlers={
                 **domain_relay_handlers(client),
-                # alliance settlement
-                **alliance_relay_handlers(),
                 **(relay_handlers or {}),
             },
         )
@@ -144,17 +146,13 @@ def create_app(
             deployment=dep,
             handlers=[
                 anchor_handlers(),
-                *domain_indexer_handlers(),
-                # alliance settlement
-                *alliance_handlers(client, dep),
+                *domain_indexer_handlers(client, dep),
                 *(indexer_handlers or []),
             ],
             settings=cfg,
         )
         app.state.anchor_worker = worker
         app.state.indexer = indexer
-        # consumer: cached pages follow the chain
-        indexer.subscribe(app.state.qr_page_cache.on_indexed)
         if cfg.anchor_worker_enabled:
             worker.start()
         if cfg.indexer_enabled:
@@ -183,11 +181,11 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
-    # shipments + passports (svc-domains)
+    # shipments + passports
     app.include_router(shipments_router)
     app.include_router(passports_router)
     app.include_router(relay_router)
-    # Alliance settlement
+    # alliance settlement
     app.include_router(alliance_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)

@@ -16,8 +16,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.alliance.indexer import alliance_handlers
-from backend.alliance.relay import relay_handlers as alliance_relay_handlers
 from backend.anchoring.service import requeue_failed
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import deployments as deployments_mod
@@ -59,7 +57,7 @@ def main() -> int:
         chain=chain,
         registry=registry,
         settings=settings,
-        extra_handlers={**domain_relay_handlers(chain), **alliance_relay_handlers()},
+        extra_handlers=domain_relay_handlers(chain),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -70,11 +68,7 @@ def main() -> int:
             sessions=sessions,
             chain=chain,
             deployment=deployment,
-            handlers=[
-                anchor_handlers(),
-                *domain_indexer_handlers(),
-                *alliance_handlers(chain, deployment),
-            ],
+            handlers=[anchor_handlers(), *domain_indexer_handlers(chain, deployment)],
             settings=settings,
         )
         indexer.start()
