@@ -153,6 +153,8 @@ def create_app(
         )
         app.state.anchor_worker = worker
         app.state.indexer = indexer
+        # consumer: cached pages follow the chain
+        indexer.subscribe(app.state.qr_page_cache.on_indexed)
         if cfg.anchor_worker_enabled:
             worker.start()
         if cfg.indexer_enabled:

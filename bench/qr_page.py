@@ -17,7 +17,9 @@ httptools, no access log. Three runs in the same server, one after the other:
   so nearly every request misses the cache and resolves, queries and renders.
 
 PostgreSQL is used when ``WAYMARK_BENCH_DATABASE_URL`` or
-``WAYMARK_TEST_DATABASE_URL`` is set (a fresh database next to it), else SQLite.
+``WAYMARK_TEST_DATABASE_URL`` is set (a fresh database next to it), else SQLite
+(a temporary file, or ``BENCH_SQLITE_PATH``: filled on the first run, reused and
+kept afterwards, since inserting a million rows takes minutes).
 The load average is printed with the figures: other work shares the 2 cores.
 """
 
@@ -150,6 +152,11 @@ def database() -> tuple[str, str | None]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    elif reuse := os.environ.get("BENCH_SQLITE_PATH"):
+        # A database an earlier run filled (kept with BENCH_KEEP_DB=1): skip the insert.
+        url = f"sqlite:///{reuse}"
+        if Path(reuse).exists():
+            return url, None
     else:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='waymark-bench-')}/qr.sqlite3"
     engine = make_engine(url)
@@ -220,8 +227,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        if not pg_admin:
-            shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
+        if pg_admin is None:
+            if not os.environ.get("BENCH_SQLITE_PATH"):
+                shutil.rmtree(Path(make_url(url).database or "").parent, ignore_errors=True)
         else:
             admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:

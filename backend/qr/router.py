@@ -113,25 +113,22 @@ def _answer(
     if link_type == "gs1:epcis" or (link_type == "gs1:traceability" and representation == "json"):
         doc = service.passport_epcis(session=session, resolved=resolved)
         return JSONResponse(doc, media_type=LD_JSON, headers=headers)
+    # What every view of the passport is built from.
+    source: dict[str, Any] = {
+        "session": session,
+        "chain_id": app.chain.chain_id,
+        "deployment": app.deployment,
+        "resolved": resolved,
+        "base": base,
+    }
     if representation == "json":
-        body = service.public_json(
-            session=session,
-            chain_id=app.chain.chain_id,
-            deployment=app.deployment,
-            resolved=resolved,
-            base=base,
-            link_type=link_type,
-        )
+        body = service.public_json(**source, link_type=link_type)
         return JSONResponse(body, headers=headers)
     if link_type in service.PAGE_ANCHORS:
         target = link.without_link_type().path + service.PAGE_ANCHORS[link_type]
         return RedirectResponse(target, status_code=303, headers=headers)
     page = service.page_html(
-        session=session,
-        chain_id=app.chain.chain_id,
-        deployment=app.deployment,
-        resolved=resolved,
-        base=base,
+        **source,
         # Only the plain link is cached: it is what printed codes carry.
         cache=app.qr_page_cache if link.link_type is None else None,
         path=link.path,

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -330,22 +330,44 @@ class PageCache:
     database shows as tampered at most ``ttl`` seconds later).
     """
 
-    def __init__(self, *, ttl: float = 30.0, size: int = 8192) -> None:
+    # How long one request may take to re-render an expired page before another tries.
+    REFRESH_SECONDS = 10.0
+
+    def __init__(
+        self, *, ttl: float = 30.0, size: int = 8192, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.size = size
+        self.clock = clock
         self._items: OrderedDict[str, RenderedPage] = OrderedDict()
+        self._refreshing: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def get(self, path: str) -> RenderedPage | None:
+        """The page for ``path``, or ``None``: the caller should render it.
+
+        An expired page is re-rendered by one caller while the others keep getting
+        the expired copy (a hot code's page expiring must not send every waiting
+        request to the database at once). Invalidated pages are gone: their
+        content changed, so nobody gets them.
+        """
         hit = self._items.get(path)
-        if hit is None or hit.expires < time.monotonic():
+        if hit is None:
             return None
-        return hit
+        now = self.clock()
+        if hit.expires >= now:
+            return hit
+        with self._lock:
+            if self._refreshing.get(path, 0.0) > now:
+                return hit
+            self._refreshing[path] = now + self.REFRESH_SECONDS
+        return None
 
     def put(self, path: str, page: RenderedPage) -> None:
         if self.ttl <= 0:
             return
         with self._lock:
+            self._refreshing.pop(path, None)
             self._items[path] = page
             self._items.move_to_end(path)
             while len(self._items) > self.size:
@@ -355,10 +377,12 @@ class PageCache:
         with self._lock:
             for path in [p for p, item in self._items.items() if item.passport_id in passport_ids]:
                 del self._items[path]
+                self._refreshing.pop(path, None)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._refreshing.clear()
 
     def on_indexed(self, events: Sequence[DecodedEvent] | None) -> None:
         """Indexer listener: drop what the new events (or a reorg) may have changed."""
@@ -399,7 +423,7 @@ def page_html(
             "Vary": "Accept",
             "Cache-Control": PAGE_CACHE_CONTROL,
         },
-        time.monotonic() + (cache.ttl if cache else 0),
+        cache.clock() + cache.ttl if cache else 0.0,
     )
     if cache is not None:
         cache.put(path, page)
