@@ -21,6 +21,7 @@ from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, get_settings
+from backend.dashboard.router import router as dashboard_router
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.events.router import router as events_router
@@ -34,8 +35,6 @@ from backend.orgs.router import router as orgs_router
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
-
-# -- consumer QR resolver --
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
@@ -190,6 +189,8 @@ def create_app(
     app.include_router(relay_router)
     # alliance settlement
     app.include_router(alliance_router)
+    # workflows: seller war-room dashboard
+    app.include_router(dashboard_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)

@@ -480,7 +480,9 @@ class ChainClient:
 
     def mine(self, blocks: int = 1) -> None:
         if self._tester is not None:
-            self._tester.mine_blocks(blocks)
+            # py-evm is not thread-safe: mine under the same lock as every RPC call.
+            with _TESTER_LOCK:
+                self._tester.mine_blocks(blocks)
         else:
             self._request("anvil_mine", [hex(blocks)])
 
@@ -489,7 +491,8 @@ class ChainClient:
         now = self.block()["timestamp"]
         target = now + int(seconds)
         if self._tester is not None:
-            self._tester.time_travel(target)
+            with _TESTER_LOCK:
+                self._tester.time_travel(target)
         else:
             self._request("evm_setNextBlockTimestamp", [target])
             self._request("evm_mine", [])
