@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
 
@@ -20,6 +21,7 @@ from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, get_settings
+from backend.dashboard.router import router as dashboard_router
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.events.router import router as events_router
@@ -34,6 +36,9 @@ from backend.orgs.router import router as orgs_router
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
+from backend.paths import FRONTEND_STATIC
+from backend.qr.router import router as qr_router
+from backend.qr.service import PageCache
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
@@ -149,6 +154,8 @@ def create_app(
         )
         app.state.anchor_worker = worker
         app.state.indexer = indexer
+        # consumer: cached pages follow the chain
+        indexer.subscribe(app.state.qr_page_cache.on_indexed)
         if cfg.anchor_worker_enabled:
             worker.start()
         if cfg.indexer_enabled:
@@ -184,4 +191,10 @@ def create_app(
     app.include_router(relay_router)
     # alliance settlement
     app.include_router(alliance_router)
+    # workflows: seller war-room dashboard
+    app.include_router(dashboard_router)
+    # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
+    app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
+    app.include_router(qr_router)
+    app.mount("/static", StaticFiles(directory=FRONTEND_STATIC), name="static")
     return app

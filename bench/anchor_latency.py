@@ -27,10 +27,10 @@ from sqlalchemy import create_engine, text
 
 from backend.anchoring import merkle
 from backend.chain import AnchorRegistryClient, make_chain
-from backend.chain.anvil import free_port, start_anvil
+from backend.chain.anvil import start_anvil
 from backend.chain.deployments import deploy_all
 from backend.config import Settings
-from bench.common import ROOT, Row, publish
+from bench.common import Row, publish, start_app
 from bench.ingest import TOKEN, sign_events
 
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
@@ -39,9 +39,7 @@ TICK = 0.1
 
 
 def serve(rpc_url: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {
-        **os.environ,
         "WAYMARK_CHAIN_BACKEND": "anvil",
         "WAYMARK_RPC_URL": rpc_url,
         "WAYMARK_DATABASE_URL": database_url,
@@ -51,34 +49,7 @@ def serve(rpc_url: str, database_url: str) -> tuple[subprocess.Popen[bytes], str
         "WAYMARK_RATE_LIMIT_PER_SECOND": "100000",
         "WAYMARK_RATE_LIMIT_BURST": "100000",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "backend.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return start_app(env, timeout=90)
 
 
 def latency(rpc_url: str, db_path: str) -> tuple[list[float], int, float]:

@@ -8,7 +8,9 @@ prints a markdown table and writes ``bench/results/<name>.json`` so that
 from __future__ import annotations
 
 import json
+import os
 import platform
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -62,3 +64,34 @@ def publish(name: str, title: str, rows: list[Row]) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1))
     print(f"## {title}\n")
     print(table(rows))
+
+
+def start_app(
+    env: dict[str, str], *, args: tuple[str, ...] = (), ready: str = "/health", timeout: float = 60
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The app under uvicorn on 127.0.0.1 (a free port), once ``ready`` answers 200.
+
+    ``env`` adds ``WAYMARK_*`` settings to this process's environment; ``args``
+    are extra uvicorn options (workers, loop, http). Access logging is off.
+    """
+    import httpx
+
+    from backend.chain.anvil import free_port
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "backend.main:create_app"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--no-access-log", *args]
+    full_env = {**os.environ, "WAYMARK_PUBLIC_BASE_URL": base, **env}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + ready, timeout=5).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")

@@ -31,7 +31,6 @@ from eth_account import Account
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from backend.chain.anvil import free_port
 from backend.chain.eip712 import recover
 from backend.chain.typed_data.events import (
     events_domain,
@@ -39,7 +38,7 @@ from backend.chain.typed_data.events import (
     location_bytes,
     supply_event_digest,
 )
-from bench.common import ROOT, Row, publish
+from bench.common import Row, publish, start_app
 
 N_EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 BATCH = 1000
@@ -80,9 +79,7 @@ def sign_events(
 
 
 def serve(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {
-        **os.environ,
         "WAYMARK_CHAIN_BACKEND": "tester",
         "WAYMARK_DATABASE_URL": database_url,
         "WAYMARK_ADMIN_TOKEN": TOKEN,
@@ -91,34 +88,7 @@ def serve(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
         "WAYMARK_RATE_LIMIT_PER_SECOND": "100000",
         "WAYMARK_RATE_LIMIT_BURST": "100000",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "backend.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return start_app(env)
 
 
 def measure(database_url: str) -> tuple[float, float]:

@@ -480,7 +480,9 @@ class ChainClient:
 
     def mine(self, blocks: int = 1) -> None:
         if self._tester is not None:
-            self._tester.mine_blocks(blocks)
+            # py-evm is not thread-safe: mine under the same lock as every RPC call.
+            with _TESTER_LOCK:
+                self._tester.mine_blocks(blocks)
         else:
             self._request("anvil_mine", [hex(blocks)])
 
@@ -489,11 +491,20 @@ class ChainClient:
         now = self.block()["timestamp"]
         target = now + int(seconds)
         if self._tester is not None:
-            self._tester.time_travel(target)
+            with _TESTER_LOCK:
+                self._tester.time_travel(target)
         else:
             self._request("evm_setNextBlockTimestamp", [target])
             self._request("evm_mine", [])
         return target
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        """A JSON-RPC call (``eth_call``, ``eth_getTransactionReceipt``…); its result.
+
+        Goes through web3's request formatters, so in-process providers answer
+        bytes and ints where an HTTP node answers hex strings.
+        """
+        return self._rpc(lambda: self.w3.manager.request_blocking(method, params))  # type: ignore[arg-type]
 
     def _request(self, method: str, params: list[Any]) -> Any:
         resp = self._rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]

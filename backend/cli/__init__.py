@@ -6,11 +6,19 @@ status 2 and a one-line reason on stderr.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from backend.chain import ChainError, ContractRevert
 from backend.cli.alliance import pool, transfer
+from backend.cli.common import CliFailure, revert_line
 from backend.cli.keys import keys
+from backend.cli.milestones import milestone
 from backend.cli.output import Output
+from backend.cli.passports import passport
+from backend.cli.proofs import proof
+from backend.cli.qrcodes import qr
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,10 +30,34 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 
 cli.add_command(keys)
+cli.add_command(milestone)
+cli.add_command(passport)
+cli.add_command(proof)
+cli.add_command(qr)
 # Alliance settlement
 cli.add_command(pool)
 cli.add_command(transfer)
 
 
 def main() -> None:
-    cli()
+    """Entry point: every failure is one line on stderr and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.ClickException as exc:
+        if isinstance(exc, CliFailure):
+            exc.show()
+        else:
+            click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except ContractRevert as exc:
+        click.echo(f"error: contract reverted: {revert_line(exc)}", err=True)
+        sys.exit(2)
+    except ChainError as exc:
+        click.echo(f"error: chain: {exc}", err=True)
+        sys.exit(2)

@@ -18,13 +18,20 @@ from backend.epcis.hashing import event_hash_id
 from backend.epcis.identifiers import (
     IdStyle,
     Location,
+    LocodeLocation,
     class_uri,
     item_uri,
     location_uri,
     party_uri,
     sscc_uri,
 )
-from backend.epcis.vocabulary import MILESTONE_CBV, PACKING, UNPACKING, MilestoneCode
+from backend.epcis.vocabulary import (
+    MILESTONE_CBV,
+    PACKING,
+    UNPACKING,
+    MilestoneCode,
+    exception_cbv,
+)
 from backend.qr.digital_link import DigitalLink
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -75,13 +82,14 @@ class MilestoneEvent:
 
     milestone: MilestoneCode
     at: datetime
-    read_point: Location
+    read_point: Location | LocodeLocation | None  # None: the signer did not say where
     items: tuple[DigitalLink, ...] = ()
     quantities: tuple[Quantity, ...] = ()
-    biz_location: Location | None = None
+    biz_location: Location | LocodeLocation | None = None
     transactions: tuple[BizTransaction, ...] = ()
     sources: tuple[Party, ...] = ()
     destinations: tuple[Party, ...] = ()
+    reason_code: int = 0  # EXCEPTION only: 1 delayed, 2 damaged, 3 lost, 4 other
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +156,11 @@ def event_json(event: SupplyEvent, *, style: IdStyle, gcp_length: int = 7) -> di
         raise EpcisError("an item appears twice in one event")
     out: dict[str, Any]
     if isinstance(event, MilestoneEvent):
-        cbv = MILESTONE_CBV[event.milestone]
+        cbv = (
+            exception_cbv(event.reason_code)
+            if event.milestone is MilestoneCode.EXCEPTION
+            else MILESTONE_CBV[event.milestone]
+        )
         out = {"type": "ObjectEvent", "eventTime": time, "eventTimeZoneOffset": offset}
         out["epcList"] = epcs
         if event.quantities:
@@ -165,7 +177,8 @@ def event_json(event: SupplyEvent, *, style: IdStyle, gcp_length: int = 7) -> di
         out["action"] = "ADD" if event.packed else "DELETE"
     out["bizStep"] = cbv.biz_step
     out["disposition"] = cbv.disposition
-    out["readPoint"] = {"id": location_uri(event.read_point, style, gcp_length=gcp_length)}
+    if event.read_point is not None:
+        out["readPoint"] = {"id": location_uri(event.read_point, style, gcp_length=gcp_length)}
     biz_location = getattr(event, "biz_location", None)
     if biz_location is not None:
         out["bizLocation"] = {"id": location_uri(biz_location, style, gcp_length=gcp_length)}

@@ -56,6 +56,24 @@ class Location:
         _valid_key(self.gln, 13, "GLN")
 
 
+@dataclass(frozen=True, slots=True)
+class LocodeLocation:
+    """A place known only by its UN/LOCODE (a port or city), as shipment milestones carry it.
+
+    Written as the UN/CEFACT vocabulary URI ``https://vocabulary.uncefact.org/unlocode#USLAX``:
+    EPCIS accepts any URI as a read point, and a location without a GLN has no GS1 form.
+    """
+
+    code: str
+
+    def __post_init__(self) -> None:
+        if len(self.code) != 5 or not self.code.isascii() or not self.code.isalnum():
+            raise IdentifierError(f"UN/LOCODE must be 5 letters or digits, got {self.code!r}")
+
+
+UNLOCODE_BASE = "https://vocabulary.uncefact.org/unlocode#"
+
+
 def _gtin_parts(gtin14: str, gcp_length: int) -> tuple[str, str]:
     _check_gcp_length(gcp_length, 12)
     indicator, body = gtin14[0], gtin14[1:13]
@@ -82,8 +100,12 @@ def class_uri(link: DigitalLink, style: IdStyle, *, gcp_length: int = 7) -> str:
     return f"urn:epc:class:lgtin:{gcp}.{item_ref}.{_urn_escape(link.lot)}"
 
 
-def location_uri(location: Location, style: IdStyle, *, gcp_length: int = 7) -> str:
-    """Read point / business location id (SGLN)."""
+def location_uri(
+    location: Location | LocodeLocation, style: IdStyle, *, gcp_length: int = 7
+) -> str:
+    """Read point / business location id (SGLN, or a UN/LOCODE URI)."""
+    if isinstance(location, LocodeLocation):
+        return UNLOCODE_BASE + location.code.upper()
     if style is IdStyle.DIGITAL_LINK:
         uri = f"{CANONICAL_HOST}/414/{location.gln}"
         if location.extension is not None:

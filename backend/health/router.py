@@ -1,6 +1,7 @@
 """GET /health."""
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
 
 from backend.deps import ChainDep, DeploymentDep, SessionDep
 from backend.health import service
@@ -15,7 +16,7 @@ def get_health(chain: ChainDep, deployment: DeploymentDep, session: SessionDep) 
     return service.health(chain=chain, deployment=deployment, session=session)
 
 
-@router.get("/livez", response_model=dict[str, str])
-def get_livez() -> dict[str, str]:
-    """Liveness: the process serves requests; no chain, database or worker is consulted."""
-    return {"status": "ok"}
+@router.get("/livez", response_class=PlainTextResponse)
+async def get_livez() -> str:
+    """Liveness: the process answers HTTP (no chain or database call)."""
+    return "ok"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
@@ -42,6 +42,7 @@ class BlockRef:
 
 EventHandler = Callable[[Session, DecodedEvent, BlockRef], None]
 RollbackHandler = Callable[[Session, int], None]
+IndexListener = Callable[[Sequence[DecodedEvent] | None], None]
 
 
 @dataclass
@@ -75,6 +76,19 @@ class Indexer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.reorgs = 0
+        self._listeners: list[IndexListener] = []
+
+    def subscribe(self, listener: IndexListener) -> None:
+        """Call ``listener`` after each committed round: with its events, or ``None`` after
+        a reorg rollback (anything derived from the read model may be stale)."""
+        self._listeners.append(listener)
+
+    def _notify(self, events: Sequence[DecodedEvent] | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("indexer listener failed")
 
     def _cursor(self, session: Session) -> ChainCursor:
         cur = session.get(ChainCursor, self.name)
@@ -129,6 +143,7 @@ class Indexer:
             if fork is not None:
                 self.rollback(session, cur, fork)
                 session.commit()
+                self._notify(None)
             start = cur.last_block + 1
             end = min(head, cur.last_block + self.settings.indexer_max_range)
             if end < start:
@@ -163,6 +178,8 @@ class Indexer:
             )
             cur.last_block = end
             session.commit()
+            if events:
+                self._notify(events)
             return end - start + 1
 
     def run_forever(self) -> None:

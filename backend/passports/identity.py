@@ -10,24 +10,27 @@ digit validated, key qualifiers in GS1 order (10 before 21), and lot and serial
 percent-encoded per RFC 3986 (every character outside ``A-Z a-z 0-9 - . _ ~``
 as ``%XX`` with upper-case hex). The same path, prefixed with any resolver host,
 is what the product's QR code carries, so a scanner can recompute the id.
+
+The GS1 rules themselves (check digit, CSET 82, lengths, path syntax) live in
+``backend.qr.gtin`` and ``backend.qr.digital_link``; this module gives them
+passport-domain errors and the id.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from eth_hash.auto import keccak
 
 from backend.passports.errors import GtinInvalid, KeyQualifierInvalid
+from backend.qr import gtin as gs1
+from backend.qr.digital_link import DigitalLink, parse_path, validate_qualifier
+from backend.qr.errors import DigitalLinkError, GtinError
 
-GTIN_LENGTHS = (8, 12, 13, 14)
-QUALIFIER_MAX_LENGTH = 20
-# GS1 General Specifications, figure 7.11-1: AI encodable character set 82.
-_CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$")
-_PATH = re.compile(r"^/01/(?P<gtin>[0-9]{14})(?:/10/(?P<lot>[^/]+))?(?:/21/(?P<serial>[^/]+))?/?$")
+GTIN_LENGTHS = gs1.GTIN_LENGTHS
+gtin_check_digit = gs1.gtin_check_digit
 
 
 class PassportLevel(StrEnum):
@@ -38,46 +41,25 @@ class PassportLevel(StrEnum):
     ITEM = "item"
 
 
-def gtin_check_digit(body: str) -> int:
-    """GS1 mod-10 check digit of ``body`` (all digits before the check digit)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
 def normalise_gtin(gtin: str) -> str:
     """GTIN-8/12/13/14 as GTIN-14 (left zero-padded) after checking its check digit."""
     if not isinstance(gtin, str):
         raise GtinInvalid(f"GTIN must be a string of digits, got {type(gtin).__name__}")
-    value = gtin.strip()
-    if not value:
-        raise GtinInvalid("GTIN is empty")
-    if not value.isascii() or not value.isdigit():
-        raise GtinInvalid(f"GTIN {gtin!r} must contain digits only")
-    if len(value) not in GTIN_LENGTHS:
-        raise GtinInvalid(f"GTIN {gtin!r} has {len(value)} digits; expected 8, 12, 13 or 14")
-    expected = gtin_check_digit(value[:-1])
-    if int(value[-1]) != expected:
-        raise GtinInvalid(f"GTIN {gtin!r} has check digit {value[-1]}, expected {expected}")
-    gtin14 = value.zfill(14)
-    if set(gtin14[:-1]) == {"0"}:
-        raise GtinInvalid(f"GTIN {gtin!r} is all zeros")
-    return gtin14
+    try:
+        return gs1.normalise_gtin(gtin.strip())
+    except GtinError as exc:
+        raise GtinInvalid(f"{exc.message} (in {gtin!r})") from exc
 
 
-def _qualifier(name: str, ai: str, value: str | None) -> str | None:
+def _qualifier(ai: str, value: str | None) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or value == "":
-        raise KeyQualifierInvalid(f"{name} (AI {ai}) must be a non-empty string")
-    if len(value) > QUALIFIER_MAX_LENGTH:
-        raise KeyQualifierInvalid(
-            f"{name} (AI {ai}) {value!r} has {len(value)} characters; at most 20 allowed"
-        )
-    if not _CSET82.match(value):
-        raise KeyQualifierInvalid(
-            f"{name} (AI {ai}) {value!r} contains characters outside GS1 CSET 82"
-        )
-    return value
+    if not isinstance(value, str):
+        raise KeyQualifierInvalid(f"AI {ai} must be a string, got {type(value).__name__}")
+    try:
+        return validate_qualifier(ai, value)
+    except DigitalLinkError as exc:
+        raise KeyQualifierInvalid(exc.message) from exc
 
 
 @dataclass(frozen=True)
@@ -91,11 +73,7 @@ class PassportKey:
     @classmethod
     def of(cls, gtin: str, lot: str | None = None, serial: str | None = None) -> PassportKey:
         """Validate and normalise; raises a :class:`IdentifierInvalid` subclass."""
-        return cls(
-            normalise_gtin(gtin),
-            _qualifier("lot", "10", lot),
-            _qualifier("serial", "21", serial),
-        )
+        return cls(normalise_gtin(gtin), _qualifier("10", lot), _qualifier("21", serial))
 
     @property
     def level(self) -> PassportLevel:
@@ -108,12 +86,7 @@ class PassportKey:
     @property
     def path(self) -> str:
         """Canonical GS1 Digital Link path."""
-        out = f"/01/{self.gtin}"
-        if self.lot is not None:
-            out += "/10/" + quote(self.lot, safe="")
-        if self.serial is not None:
-            out += "/21/" + quote(self.serial, safe="")
-        return out
+        return DigitalLink(self.gtin, self.lot, self.serial).path
 
     @property
     def id(self) -> bytes:
@@ -137,18 +110,10 @@ def parse_digital_link(uri: str) -> PassportKey:
     and fragment are ignored.
     """
     path = urlsplit(uri).path if "://" in uri else uri.split("?", 1)[0].split("#", 1)[0]
-    parts = path.strip("/").split("/")
-    if len(parts) >= 2 and parts[0] == "01" and parts[1].isdigit():
-        parts[1] = normalise_gtin(parts[1])
-    match = _PATH.match("/" + "/".join(parts))
-    if match is None:
-        raise GtinInvalid(
-            f"{uri!r} is not a GS1 Digital Link path of the form "
-            "/01/{gtin}[/10/{lot}][/21/{serial}]"
-        )
-    lot, serial = match.group("lot"), match.group("serial")
-    return PassportKey.of(
-        match.group("gtin"),
-        unquote(lot) if lot is not None else None,
-        unquote(serial) if serial is not None else None,
-    )
+    try:
+        link = parse_path(path)
+    except GtinError as exc:
+        raise GtinInvalid(f"{exc.message} (in {uri!r})") from exc
+    except DigitalLinkError as exc:
+        raise KeyQualifierInvalid(f"{uri!r}: {exc.message}") from exc
+    return PassportKey(link.gtin, link.lot, link.serial)

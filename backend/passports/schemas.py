@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, Final, Literal
 
@@ -143,6 +143,15 @@ class Material(_Model):
         return _country(value)
 
 
+def _known_unit(check: Callable[[str], object], value: str) -> str:
+    """``value`` if ``check`` accepts it; its error message as a validation error otherwise."""
+    try:
+        check(value)
+    except PassportError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 class Quantity(_Model):
     amount: float
     unit: str
@@ -155,11 +164,7 @@ class Quantity(_Model):
     @field_validator("unit")
     @classmethod
     def _unit(cls, value: str) -> str:
-        try:
-            activity_unit(value)
-        except PassportError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return _known_unit(activity_unit, value)
 
 
 class EmissionFactor(_Model):
@@ -174,11 +179,7 @@ class EmissionFactor(_Model):
     @field_validator("unit")
     @classmethod
     def _unit(cls, value: str) -> str:
-        try:
-            factor_unit(value)
-        except PassportError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return _known_unit(factor_unit, value)
 
 
 class CarbonActivity(_Model):

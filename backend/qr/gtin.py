@@ -32,6 +32,8 @@ def normalise_gtin(value: str) -> str:
     actual = int(value[-1])
     if expected != actual:
         raise GtinError(f"GTIN check digit should be {expected}, got {actual}")
+    if value.count("0") == len(value):
+        raise GtinError("GTIN must not be all zeros")
     return value.zfill(14)
 
 

@@ -156,7 +156,7 @@ class Milestone:
 @dataclass(frozen=True, slots=True)
 class Recall:
     reason: str
-    issued_at: datetime
+    issued_at: datetime | None
     instructions: str
 
 
@@ -171,7 +171,7 @@ class ChainProof:
     block_number: int
     merkle_root: str
     signers: tuple[str, ...]
-    anchored_at: datetime
+    anchored_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +202,8 @@ class ProductPage:
     recall: Recall | None = None
     proof: ChainProof | None = None
     tamper: Tamper | None = None
+    # Which passport answered: "item passport", "batch passport (lot …)", "model passport".
+    resolved_level: str | None = None
     lang: str = "en"
     qr_image_src: str | None = field(default=None, repr=False)
 

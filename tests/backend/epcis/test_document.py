@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
 
+from backend.chain.typed_data.shipments import MilestoneType
 from backend.epcis.document import (
     SCHEMA_PATH,
     BizTransaction,
@@ -24,8 +25,15 @@ from backend.epcis.document import (
 )
 from backend.epcis.errors import EpcisError, IdentifierError, SchemaError
 from backend.epcis.hashing import event_hash_id, pre_hash_string
-from backend.epcis.identifiers import IdStyle, Location, canonical_dl, item_uri, location_uri
-from backend.epcis.vocabulary import MILESTONE_CBV, MilestoneCode
+from backend.epcis.identifiers import (
+    IdStyle,
+    Location,
+    LocodeLocation,
+    canonical_dl,
+    item_uri,
+    location_uri,
+)
+from backend.epcis.vocabulary import MILESTONE_CBV, MilestoneCode, exception_cbv
 from backend.qr.digital_link import build_digital_link
 from backend.qr.gtin import with_check_digit
 
@@ -174,6 +182,31 @@ def test_milestone_mapping_uses_cbv_terms_the_schema_knows() -> None:
     assert MILESTONE_CBV[MilestoneCode.DEPARTED].biz_step == "departing"
     assert MILESTONE_CBV[MilestoneCode.ARRIVED].biz_step == "arriving"
     assert MILESTONE_CBV[MilestoneCode.CUSTOMS_HOLD].biz_step == "holding"
+    for reason in range(6):
+        assert exception_cbv(reason).disposition in dispositions
+
+
+def test_milestone_codes_are_the_shipment_registry_milestones() -> None:
+    assert [c.name for c in MilestoneCode] == [m.name for m in MilestoneType]
+    assert MilestoneCode[MilestoneType(5).name] is MilestoneCode.CUSTOMS_HOLD
+
+
+def test_exception_disposition_follows_the_reason_code() -> None:
+    at = datetime(2026, 10, 2, 8, 0, tzinfo=UTC)
+    items = (build_digital_link("09506000134352", serial="SN1"),)
+    damaged = MilestoneEvent(MilestoneCode.EXCEPTION, at, None, items=items, reason_code=2)
+    delayed = MilestoneEvent(
+        MilestoneCode.EXCEPTION, at, LocodeLocation("USLAX"), items=items, reason_code=1
+    )
+    doc = epcis_document([damaged, delayed])
+    first, second = doc["epcisBody"]["eventList"]
+    assert (first["bizStep"], first["disposition"]) == ("inspecting", "damaged")
+    assert "readPoint" not in first
+    assert second["disposition"] == "in_transit"
+    assert second["readPoint"] == {"id": "https://vocabulary.uncefact.org/unlocode#USLAX"}
+    assert first["eventID"] != second["eventID"]
+    with pytest.raises(IdentifierError):
+        LocodeLocation("LAX")
 
 
 def test_schema_rejects_a_broken_document() -> None:

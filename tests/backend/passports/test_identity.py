@@ -44,15 +44,15 @@ def test_normalise_gtin_pads_to_fourteen_digits(given_gtin: str, gtin14: str) ->
 @pytest.mark.parametrize(
     ("given_gtin", "message"),
     [
-        ("4006381333932", "has check digit 2, expected 1"),
-        ("96385075", "has check digit 5, expected 4"),
-        ("12345", "has 5 digits; expected 8, 12, 13 or 14"),
-        ("400638133393100", "has 15 digits"),
+        ("4006381333932", "check digit should be 1, got 2"),
+        ("96385075", "check digit should be 4, got 5"),
+        ("12345", "must have 8, 12, 13 or 14 digits, got 5"),
+        ("400638133393100", "digits, got 15"),
         ("40063813339A1", "must contain digits only"),
         ("4006381-333931", "must contain digits only"),
-        ("", "GTIN is empty"),
+        ("", "GTIN is missing"),
         ("٤٠٠٦٣٨١٣٣٣٩٣١", "must contain digits only"),  # non-ASCII digits
-        ("00000000000000", "all zeros"),
+        ("00000000000000", "must not be all zeros"),
     ],
 )
 def test_normalise_gtin_rejects_with_clear_message(given_gtin: str, message: str) -> None:
@@ -97,11 +97,11 @@ def test_path_percent_encodes_reserved_characters() -> None:
 @pytest.mark.parametrize(
     ("lot", "serial", "message"),
     [
-        ("", None, "lot \\(AI 10\\) must be a non-empty string"),
-        (None, "", "serial \\(AI 21\\) must be a non-empty string"),
-        ("A" * 21, None, "has 21 characters; at most 20"),
-        ("LOT 7", None, "outside GS1 CSET 82"),
-        (None, "é1", "outside GS1 CSET 82"),
+        ("", None, "lot \\(AI 10\\) is empty"),
+        (None, "", "serial \\(AI 21\\) is empty"),
+        ("A" * 21, None, "is 21 characters long; AI 10 allows at most 20"),
+        ("LOT 7", None, "outside GS1 AI encodable set 82"),
+        (None, "é1", "outside GS1 AI encodable set 82"),
     ],
 )
 def test_key_qualifiers_are_validated(lot: str | None, serial: str | None, message: str) -> None:

@@ -119,7 +119,7 @@ def _shares(*values: float) -> Callable[[dict[str, Any]], None]:
         ),
         (
             _set("identity.gtin", "8936045870014"),
-            "identity: GTIN '8936045870014' has check digit 4, expected 3",
+            "identity: GTIN check digit should be 3, got 4 (in '8936045870014')",
         ),
         (_set("origin.colour", "green"), "origin.colour: Extra inputs are not permitted"),
         (_set("materials", []), "materials: List should have at least 1 item"),

@@ -1,0 +1,265 @@
+"""Shared CLI plumbing: API access, EIP-712 domains, message (de)serialisation, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import httpx
+
+from backend.chain.eip712 import Domain, StructType
+
+API_KEY_ENV = "WAYMARK_API_KEY"
+API_ENV = "WAYMARK_API"
+DEFAULT_API = "http://127.0.0.1:8000"
+
+# Domain names and versions of the signing contracts, as their eip712Domain() reports.
+DOMAIN_NAMES = {
+    "ShipmentRegistry": ("Waymark Shipments", "1.0.0"),
+    "ProductPassportRegistry": ("ProductPassportRegistry", "1.0.0"),
+}
+
+
+class CliFailure(click.ClickException):
+    """A failure reported as one line on stderr with exit status 2 (and as JSON with --json)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Raised inside a command, so the context (and its --json flag) is still current.
+        ctx = click.get_current_context(silent=True)
+        self.as_json = bool(ctx is not None and getattr(ctx.find_root().obj, "as_json", False))
+
+    def show(self, file: Any = None) -> None:
+        if self.as_json:
+            click.echo(json.dumps({"error": self.message}))
+        click.echo(f"error: {self.message}", err=True)
+
+
+def fail(message: str) -> NoReturn:
+    raise CliFailure(message)
+
+
+def revert_line(exc: Exception) -> str:
+    """``ErrorName(arg=value, ...)`` of a decoded contract revert, else the message."""
+    to_dict = getattr(exc, "to_dict", None)
+    if to_dict is None:
+        return str(exc)
+    info = to_dict()
+    args = ", ".join(f"{k}={v}" for k, v in info["arguments"].items())
+    return f"{info['error']}({args})"
+
+
+api_opt = click.option(
+    "--api",
+    envvar=API_ENV,
+    default=DEFAULT_API,
+    show_default=True,
+    help=f"Waymark API base URL (or ${API_ENV}).",
+)
+api_key_opt = click.option(
+    "--api-key",
+    envvar=API_KEY_ENV,
+    default=None,
+    help=f"API key (or ${API_KEY_ENV}); never logged.",
+)
+
+
+def error_line(response: httpx.Response) -> str:
+    """A one-line reason from an API error body (decoded contract errors included)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}: {body}"
+    error = body.get("error", "error")
+    detail = body.get("detail")
+    args = body.get("arguments") or body.get("args")
+    if isinstance(detail, dict):
+        args = args or detail.get("arguments")
+        detail = detail.get("message") or detail.get("error")
+    text = f"HTTP {response.status_code} {error}"
+    if args:
+        rendered = ", ".join(f"{k}={v}" for k, v in args.items())
+        text += f"({rendered})"
+    if detail and not (args and str(detail).startswith(str(error))):
+        text += f": {detail}"
+    return text
+
+
+class Api:
+    """A small synchronous client of the Waymark HTTP API."""
+
+    def __init__(self, base: str, api_key: str | None, *, timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.base = base.rstrip("/")
+        self.client = httpx.Client(base_url=self.base, headers=headers, timeout=timeout)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            fail(f"cannot reach {self.base}: {exc}")
+        if response.status_code >= 400:
+            fail(error_line(response))
+        return response.json() if response.content else None
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body)
+
+    def wait_relay(self, relay_id: int, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll ``/v1/relay/{id}`` until mined or final; a failed relay is a failure."""
+        deadline = time.monotonic() + timeout
+        while True:
+            relay = self.get(f"/v1/relay/{relay_id}")
+            if relay["status"] in ("mined", "final"):
+                return dict(relay)
+            if relay["status"] == "failed":
+                fail(f"relay {relay_id} failed: {relay.get('last_error') or 'reverted'}")
+            if time.monotonic() > deadline:
+                fail(f"relay {relay_id} still {relay['status']} after {timeout:g} s")
+            time.sleep(0.2)
+
+    def contract_domain(self, contract: str) -> Domain:
+        """The EIP-712 domain of ``contract`` from the service's ``/health`` deployment info."""
+        health = self.get("/health")
+        info = (health.get("contracts") or {}).get(contract)
+        if not info or health.get("chain_id") is None:
+            fail(f"{self.base}/health does not list {contract} or a chain id")
+        name, _ = DOMAIN_NAMES[contract]
+        return Domain(name, str(info["version"]), int(health["chain_id"]), info["address"])
+
+
+def offline_domain(contract: str, chain_id: int, address: str) -> Domain:
+    name, version = DOMAIN_NAMES[contract]
+    return Domain(name, version, chain_id, address)
+
+
+def resolve_domain(
+    contract: str, *, chain_id: int | None, address: str | None, api: str | None
+) -> Domain:
+    """``--chain-id``/``--registry`` when both are given (offline), else ask the API."""
+    if chain_id is not None and address is not None:
+        return offline_domain(contract, chain_id, address)
+    if chain_id is not None or address is not None:
+        fail("give both --chain-id and --registry, or neither (to read them from --api)")
+    return Api(api or DEFAULT_API, None).contract_domain(contract)
+
+
+def domain_json(domain: Domain) -> dict[str, Any]:
+    return domain.to_json()
+
+
+def domain_from_json(data: Mapping[str, Any]) -> Domain:
+    return Domain(
+        str(data["name"]),
+        str(data["version"]),
+        int(data["chainId"]),
+        str(data["verifyingContract"]),
+    )
+
+
+# -- messages as JSON ----------------------------------------------------------
+
+
+def to_json(struct: StructType, message: Mapping[str, Any]) -> dict[str, Any]:
+    """A message as JSON: bytes as 0x-hex, nested structs recursively."""
+    deps = {d.name: d for d in struct.deps}
+    out: dict[str, Any] = {}
+    for typ, name in struct.fields:
+        value = message[name]
+        if typ in deps:
+            out[name] = to_json(deps[typ], value)
+        elif isinstance(value, bytes):
+            out[name] = "0x" + value.hex()
+        elif isinstance(value, (list, tuple)):
+            out[name] = list(value)
+        else:
+            out[name] = value
+    return out
+
+
+def from_json(struct: StructType, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`to_json` with type checks; raises ``ValueError`` on a bad field."""
+    deps = {d.name: d for d in struct.deps}
+    out: dict[str, Any] = {}
+    for typ, name in struct.fields:
+        if name not in data:
+            raise ValueError(f"{struct.name}.{name} is missing")
+        value = data[name]
+        if typ in deps:
+            out[name] = from_json(deps[typ], value)
+        elif typ.startswith("bytes") and typ != "bytes":
+            out[name] = hex_bytes(value, int(typ[5:]), f"{struct.name}.{name}")
+        elif typ.startswith(("uint", "int")):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{struct.name}.{name} must be an integer")
+            out[name] = value
+        else:
+            out[name] = value
+    return out
+
+
+def hex_bytes(value: Any, size: int | None, what: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"{what} must be 0x-prefixed hex")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError as exc:
+        raise ValueError(f"{what} is not hex") from exc
+    if size is not None and len(raw) != size:
+        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
+    return raw
+
+
+def parse_time(value: str | None, *, default: int | None = None) -> int:
+    """Unix seconds from ``1763769600``, ``2026-11-22T08:00:00Z``, ``now``, ``+3600`` or ``-600``."""
+    if value is None:
+        if default is None:
+            fail("a time is required")
+        return default
+    text = value.strip()
+    if text == "now":
+        return int(time.time())
+    if text[:1] in "+-" and text[1:].isdigit():
+        return int(time.time()) + int(text)
+    if text.isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"not a time: {value!r} (Unix seconds, ISO 8601, now, +SECONDS or -SECONDS)")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    except ValueError as exc:
+        fail(f"{path} is not JSON: {exc}")
+
+
+def write_json(path: Path | None, data: Any) -> None:
+    """Write ``data`` to ``path`` (``-``/None: stdout)."""
+    text = json.dumps(data, indent=2, sort_keys=True)
+    if path is None or str(path) == "-":
+        click.echo(text)
+        return
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,438 @@
+"""``waymark milestone``: sign shipment milestones offline, co-sign custody, submit.
+
+A signed milestone is a JSON document that can travel by any channel (a USB
+stick from a warehouse without connectivity, an email) before upload::
+
+    {"type": "waymark.milestone", "domain": {...}, "milestone": {...},
+     "signature": "0x…", "acceptance": null | {"nonce", "deadline", "signature"}}
+
+A file holds one such document or ``{"milestones": [...]}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
+
+from backend.chain import eip712
+from backend.chain.eip712 import Domain
+from backend.chain.typed_data import shipments as td
+from backend.cli.chainio import read_nonce
+from backend.cli.common import (
+    Api,
+    api_key_opt,
+    api_opt,
+    domain_from_json,
+    fail,
+    from_json,
+    hex_bytes,
+    parse_time,
+    read_json,
+    resolve_domain,
+    to_json,
+    write_json,
+)
+from backend.cli.keys import load_account, password_opt
+from backend.cli.output import Output
+
+DOC_TYPE = "waymark.milestone"
+DEFAULT_VALIDITY = 7 * 24 * 3600
+
+
+def milestone_kind(value: str | int) -> td.MilestoneType:
+    """``PICKED_UP``, ``picked-up`` or ``1``."""
+    text = str(value).strip()
+    if text.isdigit():
+        try:
+            return td.MilestoneType(int(text))
+        except ValueError:
+            fail(f"unknown milestone {text}")
+    try:
+        return td.MilestoneType[text.upper().replace("-", "_")]
+    except KeyError:
+        names = ", ".join(m.name for m in td.MilestoneType)
+        fail(f"unknown milestone {text!r} (one of {names})")
+
+
+def reason_code(kind: td.MilestoneType, value: str | int | None) -> int:
+    if value is None:
+        return 0
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    if kind is td.MilestoneType.EXCEPTION:
+        try:
+            return int(td.ExceptionReason[text.upper()])
+        except KeyError:
+            fail(f"unknown exception reason {text!r} (delayed, damaged, lost, other)")
+    fail(f"reason {text!r} must be a number for {kind.name}")
+
+
+def address(value: str, what: str) -> str:
+    if not is_address(value):
+        fail(f"{what} is not an address: {value!r}")
+    return to_checksum_address(value)
+
+
+def evidence_digest(path: Path) -> bytes:
+    """SHA-256 of an evidence file (photo, scale ticket); only the hash goes on chain."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        fail(f"cannot read evidence {path}: {exc.strerror}")
+    return digest.digest()
+
+
+def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) -> dict[str, Any]:
+    """A ``Milestone`` message from a spec (CLI flags or one item of a JSON batch)."""
+    kind = milestone_kind(spec["milestone"])
+    try:
+        shipment_id = hex_bytes(spec["shipment_id"], 32, "shipment id")
+    except ValueError as exc:
+        fail(str(exc))
+    if spec.get("evidence") and spec.get("evidence_hash"):
+        fail("give --evidence or --evidence-hash, not both")
+    evidence = td.ZERO_HASH
+    if spec.get("evidence"):
+        evidence = evidence_digest(Path(spec["evidence"]))
+    elif spec.get("evidence_hash"):
+        try:
+            evidence = hex_bytes(spec["evidence_hash"], 32, "evidence hash")
+        except ValueError as exc:
+            fail(str(exc))
+    counterparty = td.ZERO_ADDRESS
+    if spec.get("counterparty"):
+        counterparty = address(spec["counterparty"], "counterparty")
+    if kind in td.CUSTODY_TRANSFERS and counterparty == td.ZERO_ADDRESS:
+        fail(f"{kind.name} moves custody: give --counterparty (the receiving party)")
+    if kind not in td.CUSTODY_TRANSFERS and counterparty != td.ZERO_ADDRESS:
+        fail(f"{kind.name} takes no counterparty")
+    try:
+        location: str | bytes = spec["location"] if spec.get("location") else bytes(5)
+        return td.milestone(
+            shipment_id=shipment_id,
+            kind=kind,
+            signer=signer,
+            nonce=nonce,
+            deadline=parse_time(spec.get("deadline"), default=now + DEFAULT_VALIDITY),
+            occurred_at=parse_time(spec.get("occurred_at"), default=now),
+            location=location,
+            measured_weight_grams=int(spec.get("weight_grams") or 0),
+            evidence_hash=evidence,
+            reason_code=reason_code(kind, spec.get("reason")),
+            counterparty=counterparty,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def signed_document(domain: Domain, message: dict[str, Any], signature: bytes) -> dict[str, Any]:
+    return {
+        "type": DOC_TYPE,
+        "domain": domain.to_json(),
+        "milestone": to_json(td.MILESTONE, message),
+        "signature": "0x" + signature.hex(),
+        "acceptance": None,
+    }
+
+
+def documents(data: Any) -> list[dict[str, Any]]:
+    """The signed milestones in a file (one document or ``{"milestones": [...]}``)."""
+    items = data.get("milestones") if isinstance(data, dict) and "milestones" in data else [data]
+    if not isinstance(items, list) or not items:
+        fail("no milestones in file")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("type") != DOC_TYPE:
+            fail(f"item {i} is not a signed milestone ({DOC_TYPE})")
+    return items
+
+
+def decode(doc: dict[str, Any]) -> tuple[Domain, dict[str, Any], bytes]:
+    """Domain, message and signature of a signed milestone; checks the signature."""
+    try:
+        domain = domain_from_json(doc["domain"])
+        message = from_json(td.MILESTONE, doc["milestone"])
+        signature = hex_bytes(doc["signature"], 65, "signature")
+    except (KeyError, ValueError, TypeError) as exc:
+        fail(f"malformed signed milestone: {exc}")
+    try:
+        signer = eip712.recover(eip712.digest(domain, td.MILESTONE, message), signature)
+    except eip712.SignatureInvalid as exc:
+        fail(f"milestone signature invalid: {exc}")
+    if signer.lower() != str(message["signer"]).lower():
+        fail(f"milestone signature is by {signer}, not the named signer {message['signer']}")
+    return domain, message, signature
+
+
+def _progress(items: Sequence[Any], label: str, out: Output) -> Iterator[Any]:
+    if out.as_json or len(items) < 2:
+        yield from items
+        return
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        yield from bar
+
+
+def submit_documents(
+    api: Api, docs: Sequence[dict[str, Any]], out: Output, *, wait: bool = False
+) -> list[dict[str, Any]]:
+    """POST each signed milestone (in order); with ``wait``, until each is mined."""
+    results = []
+    for doc in _progress(docs, "Submitting", out):
+        _, message, _ = decode(doc)
+        custody = message["milestone"] in {int(k) for k in td.CUSTODY_TRANSFERS}
+        if custody and not doc.get("acceptance"):
+            kind = td.MilestoneType(message["milestone"]).name
+            fail(f"{kind} needs the receiving party's co-signature first (milestone cosign)")
+        body = api_body(doc, message)
+        sid = body["milestone"]["shipmentId"]
+        accepted = api.post(f"/v1/shipments/{sid}/milestones", body)
+        if wait:
+            relay = api.wait_relay(int(accepted["relay_id"]))
+            accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"],
+                        "block_number": relay["block_number"]}  # fmt: skip
+        results.append(accepted)
+    return results
+
+
+def api_body(doc: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/shipments/{id}/milestones`` body: locations as UN/LOCODE text."""
+    milestone_json = {**doc["milestone"], "location": td.locode_text(message["location"])}
+    acceptance = doc.get("acceptance")
+    return {
+        "milestone": milestone_json,
+        "signature": doc["signature"],
+        "acceptance": (
+            {k: acceptance[k] for k in ("nonce", "deadline", "signature")} if acceptance else None
+        ),
+    }
+
+
+# -- commands --------------------------------------------------------------------------
+
+domain_opts = [
+    click.option("--chain-id", type=int, default=None, help="Chain id of the registry (offline)."),
+    click.option("--registry", default=None, help="ShipmentRegistry address (offline)."),
+    click.option("--rpc", default=None, help="JSON-RPC URL to read the signer's next nonce from."),
+]
+
+
+def _with(options: list[Any]) -> Any:
+    def wrap(fn: Any) -> Any:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return wrap
+
+
+@click.group()
+def milestone() -> None:
+    """Sign shipment milestones (offline), co-sign custody transfers, submit them."""
+
+
+@milestone.command("sign")
+@click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@password_opt
+@click.option("--shipment-id", help="Shipment id (0x + 64 hex).")
+@click.option("--milestone", "kind", help="PICKED_UP, DEPARTED, … or its number.")
+@click.option("--occurred-at", default=None, help="Unix seconds, ISO 8601, now (default).")
+@click.option("--location", default=None, help="UN/LOCODE, e.g. VNSGN.")
+@click.option("--weight-grams", type=int, default=0, help="Measured gross weight.")
+@click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--evidence-hash", default=None, help="0x + 64 hex of off-chain evidence.")
+@click.option("--reason", default=None, help="Exception reason (delayed, damaged, lost, other).")
+@click.option("--counterparty", default=None, help="Receiving party (PICKED_UP, HANDOVER).")
+@click.option("--nonce", type=int, default=None, help="Signer's next nonce (else read via --rpc).")
+@click.option("--deadline", default=None, help="Signature valid until (default: 7 days).")
+@click.option(
+    "--from-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="JSON list of milestones (keys as the flags, snake_case) to sign in one go.",
+)
+@_with(domain_opts)
+@api_opt
+@api_key_opt
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--submit", is_flag=True, help="Submit to the API right away.")
+@click.option("--wait", is_flag=True, help="With --submit: wait until each is mined.")
+@click.pass_obj
+def sign(
+    out: Output,
+    keystore: Path,
+    password_file: Path | None,
+    shipment_id: str | None,
+    kind: str | None,
+    occurred_at: str | None,
+    location: str | None,
+    weight_grams: int,
+    evidence: Path | None,
+    evidence_hash: str | None,
+    reason: str | None,
+    counterparty: str | None,
+    nonce: int | None,
+    deadline: str | None,
+    from_file: Path | None,
+    chain_id: int | None,
+    registry: str | None,
+    rpc: str | None,
+    api: str,
+    api_key: str | None,
+    out_path: Path | None,
+    submit: bool,
+    wait: bool,
+) -> None:
+    """Sign one milestone from flags, or a batch from --from-file; print or submit it."""
+    if from_file is not None:
+        specs = read_json(from_file)
+        if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+            fail(f"{from_file} must hold a JSON list of milestone objects")
+    else:
+        if not shipment_id or not kind:
+            fail("give --shipment-id and --milestone, or --from-file")
+        specs = [
+            {
+                "shipment_id": shipment_id,
+                "milestone": kind,
+                "occurred_at": occurred_at,
+                "location": location,
+                "weight_grams": weight_grams,
+                "evidence": str(evidence) if evidence else None,
+                "evidence_hash": evidence_hash,
+                "reason": reason,
+                "counterparty": counterparty,
+                "deadline": deadline,
+            }
+        ]
+    domain = resolve_domain(
+        "ShipmentRegistry",
+        chain_id=chain_id,
+        address=registry,
+        api=None if chain_id is not None else api,
+    )
+    account = load_account(keystore, password_file)
+    first = _first_nonce(nonce, rpc, domain, account)
+    now = int(time.time())
+    docs = []
+    for i, spec in enumerate(_progress(specs, "Signing", out)):
+        message = build_message(spec, signer=account.address, nonce=first + i, now=now)
+        signature = td.sign_milestone(account.key, domain, message)
+        docs.append(signed_document(domain, message, signature))
+    result: dict[str, Any] = docs[0] if len(docs) == 1 else {"milestones": docs}
+    if submit:
+        responses = submit_documents(Api(api, api_key), docs, out, wait=wait)
+        out.emit({"submitted": len(responses), "results": responses})
+        return
+    _write_signed(out, out_path, result, len(docs))
+
+
+def _first_nonce(nonce: int | None, rpc: str | None, domain: Domain, account: LocalAccount) -> int:
+    if nonce is not None:
+        return nonce
+    if rpc is None:
+        fail("give --nonce (offline) or --rpc to read the signer's next nonce")
+    return read_nonce(rpc, "ShipmentRegistry", domain.verifying_contract, account.address)
+
+
+def _write_signed(out: Output, path: Path | None, result: dict[str, Any], count: int) -> None:
+    if path is None:
+        write_json(None, result)
+        return
+    write_json(path, result)
+    out.emit({"signed": count, "file": str(path)})
+
+
+@milestone.command("cosign")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@password_opt
+@click.option("--nonce", type=int, default=None, help="Receiver's next nonce (else via --rpc).")
+@click.option("--rpc", default=None, help="JSON-RPC URL to read the receiver's nonce from.")
+@click.option("--deadline", default=None, help="Acceptance valid until (default: 7 days).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.pass_obj
+def cosign(
+    out: Output,
+    file: Path,
+    keystore: Path,
+    password_file: Path | None,
+    nonce: int | None,
+    rpc: str | None,
+    deadline: str | None,
+    out_path: Path | None,
+) -> None:
+    """Accept custody: the receiving party countersigns a PICKED_UP / HANDOVER milestone."""
+    data = read_json(file)
+    docs = documents(data)
+    account = load_account(keystore, password_file)
+    now = int(time.time())
+    signed = 0
+    for doc in docs:
+        domain, message, _ = decode(doc)
+        if message["milestone"] not in {int(k) for k in td.CUSTODY_TRANSFERS}:
+            continue
+        if str(message["counterparty"]).lower() != account.address.lower():
+            fail(
+                f"milestone names {message['counterparty']} as receiver, "
+                f"not this keystore's {account.address}"
+            )
+        n = _first_nonce(nonce, rpc, domain, account) + signed
+        valid_until = parse_time(deadline, default=now + DEFAULT_VALIDITY)
+        sig = td.sign_acceptance(account.key, domain, message, nonce=n, deadline=valid_until)
+        doc["acceptance"] = {
+            "signer": account.address,
+            "nonce": n,
+            "deadline": valid_until,
+            "signature": "0x" + sig.hex(),
+        }
+        signed += 1
+    if signed == 0:
+        fail("no PICKED_UP or HANDOVER milestone in file to co-sign")
+    target = out_path or file
+    write_json(target, data)
+    out.emit({"cosigned": signed, "file": str(target), "receiver": account.address})
+
+
+@milestone.command("submit")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@api_opt
+@api_key_opt
+@click.option("--wait", is_flag=True, help="Wait until each milestone is mined.")
+@click.pass_obj
+def submit_cmd(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -> None:
+    """Upload signed milestones (from ``milestone sign``) to the API for relaying."""
+    docs = documents(read_json(file))
+    responses = submit_documents(Api(api, api_key), docs, out, wait=wait)
+    out.emit({"submitted": len(responses), "results": responses})
+
+
+@milestone.command("inspect")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+def inspect(out: Output, file: Path) -> None:
+    """Check the signatures in a signed-milestone file and show what they say."""
+    rows = []
+    for doc in documents(read_json(file)):
+        domain, message, _ = decode(doc)
+        row = {
+            "shipment_id": "0x" + message["shipmentId"].hex(),
+            "milestone": td.MilestoneType(message["milestone"]).name,
+            "signer": message["signer"],
+            "nonce": message["nonce"],
+            "location": td.locode_text(message["location"]),
+            "chain_id": domain.chain_id,
+            "cosigned": bool(doc.get("acceptance")),
+        }
+        rows.append(row)
+    out.emit({"milestones": rows} if len(rows) > 1 else rows[0])

@@ -1,0 +1,238 @@
+"""``waymark passport``: validate a passport document, hash it, sign as issuer, submit.
+
+The signed file carries the document, the ``IssuePassport``/``AmendPassport``
+message (content hash, URI and key figures derived from the document) and the
+issuer's signature, so it can be checked and uploaded later by anyone.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backend.chain import eip712
+from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT, content_message
+from backend.cli.chainio import read_nonce
+from backend.cli.common import (
+    Api,
+    api_key_opt,
+    api_opt,
+    fail,
+    parse_time,
+    read_json,
+    resolve_domain,
+    to_json,
+    write_json,
+)
+from backend.cli.keys import load_account, password_opt
+from backend.cli.output import Output
+from backend.passports.canonical import document_hash
+from backend.passports.carbon import footprint
+from backend.passports.errors import PassportError
+from backend.passports.schemas import PassportDocument, parse_document
+from backend.passports.summary import key_figures
+
+CONTRACT = "ProductPassportRegistry"
+DEFAULT_VALIDITY = 7 * 24 * 3600
+
+
+def load_document(path: Path) -> PassportDocument:
+    """Parse and validate; every problem is listed on the one error line."""
+    try:
+        return parse_document(path.read_bytes())
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    except PassportError as exc:
+        fail(f"{path}: {exc}")
+
+
+def content(doc: PassportDocument, uri: str) -> dict[str, Any]:
+    figures = key_figures(doc, footprint(doc))
+    return content_message(
+        document_hash=document_hash(doc),
+        uri=uri,
+        origin_country=figures.origin_country,
+        recycled_content_bps=figures.recycled_content_bps,
+        carbon_grams_co2e=figures.carbon_grams_co2e,
+        water_litres=figures.water_litres,
+    )
+
+
+def _sign(
+    *,
+    action: str,
+    path: Path,
+    keystore: Path,
+    password_file: Path | None,
+    uri: str | None,
+    base_version: int | None,
+    nonce: int | None,
+    deadline: str | None,
+    chain_id: int | None,
+    registry: str | None,
+    rpc: str | None,
+    api: str,
+) -> dict[str, Any]:
+    doc = load_document(path)
+    account = load_account(keystore, password_file)
+    if doc.issuer.account and doc.issuer.account.lower() != account.address.lower():
+        fail(f"document names issuer {doc.issuer.account}, keystore holds {account.address}")
+    domain = resolve_domain(
+        CONTRACT, chain_id=chain_id, address=registry, api=None if chain_id is not None else api
+    )
+    if nonce is None:
+        if rpc is None:
+            fail("give --nonce (offline) or --rpc to read the issuer's next nonce")
+        nonce = read_nonce(rpc, CONTRACT, domain.verifying_contract, account.address)
+    link = uri or f"{api.rstrip('/')}{doc.identity.key.path}"
+    message: dict[str, Any] = {
+        "issuer": account.address,
+        "passportId": doc.passport_id,
+        "content": content(doc, link),
+        "nonce": nonce,
+        "deadline": parse_time(deadline, default=int(time.time()) + DEFAULT_VALIDITY),
+    }
+    struct = ISSUE_PASSPORT
+    if action == "amend":
+        struct = AMEND_PASSPORT
+        message = {**message, "baseVersion": base_version}
+    signature = eip712.sign(account.key, domain, struct, message)
+    return {
+        "type": f"waymark.passport.{action}",
+        "domain": domain.to_json(),
+        "document": doc.to_json_dict(),
+        "message": to_json(struct, message),
+        "signature": "0x" + signature.hex(),
+    }
+
+
+def api_body(signed: dict[str, Any]) -> dict[str, Any]:
+    """The ``POST /v1/passports`` (issue) or ``…/{id}/versions`` (amend) body."""
+    message = dict(signed["message"])
+    content = dict(message["content"])
+    content["originCountry"] = bytes.fromhex(content["originCountry"][2:]).decode("ascii")
+    body = {
+        "content": content,
+        "issuer": message["issuer"],
+        "nonce": message["nonce"],
+        "deadline": message["deadline"],
+        "signature": signed["signature"],
+        "document": signed["document"],
+    }
+    if signed["type"].endswith(".issue"):
+        return {**body, "passportId": message["passportId"]}
+    return {**body, "baseVersion": message["baseVersion"]}
+
+
+def _submit(api: Api, signed: dict[str, Any], *, wait: bool) -> Any:
+    pid = signed["message"]["passportId"]
+    if signed["type"].endswith(".issue"):
+        accepted = api.post("/v1/passports", api_body(signed))
+    else:
+        accepted = api.post(f"/v1/passports/{pid}/versions", api_body(signed))
+    if wait:
+        relay = api.wait_relay(int(accepted["relay_id"]))
+        accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"]}
+    return accepted
+
+
+def _options(fn: Any) -> Any:
+    options = [
+        click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True)),
+        click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True),
+        password_opt,
+        click.option("--uri", default=None, help="Where the document is published."),
+        click.option("--nonce", type=int, default=None, help="Issuer's nonce (else via --rpc)."),
+        click.option("--deadline", default=None, help="Signature valid until (default 7 days)."),
+        click.option("--chain-id", type=int, default=None),
+        click.option("--registry", default=None, help="ProductPassportRegistry address."),
+        click.option("--rpc", default=None, help="JSON-RPC URL to read the nonce from."),
+        api_opt,
+        api_key_opt,
+        click.option(
+            "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None
+        ),
+        click.option("--submit", is_flag=True, help="Submit to the API right away."),
+        click.option("--wait", is_flag=True, help="With --submit: wait until it is mined."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@click.group()
+def passport() -> None:
+    """Issue and amend product passports."""
+
+
+@passport.command("validate")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+def validate(out: Output, file: Path) -> None:
+    """Validate a document and show its id, hash and on-chain key figures."""
+    doc = load_document(file)
+    msg = content(doc, "")
+    out.emit(
+        {
+            "passport_id": "0x" + doc.passport_id.hex(),
+            "digital_link": doc.identity.key.path,
+            "document_hash": "0x" + msg["documentHash"].hex(),
+            "origin_country": doc.origin.country,
+            "recycled_content_bps": msg["recycledContentBps"],
+            "carbon_grams_co2e": msg["carbonGramsCO2e"],
+            "water_litres": msg["waterLitres"],
+        }
+    )
+
+
+def _run(out: Output, action: str, **kwargs: Any) -> None:
+    submit = kwargs.pop("submit")
+    wait = kwargs.pop("wait")
+    out_path = kwargs.pop("out_path")
+    api_key = kwargs.pop("api_key")
+    signed = _sign(action=action, path=kwargs.pop("file"), **kwargs)
+    if submit:
+        api = Api(kwargs["api"], api_key)
+        out.emit({"submitted": True, "result": _submit(api, signed, wait=wait)})
+        return
+    if out_path is None:
+        write_json(None, signed)
+        return
+    write_json(out_path, signed)
+    out.emit({"file": str(out_path), "passport_id": signed["message"]["passportId"]})
+
+
+@passport.command("issue")
+@_options
+@click.pass_obj
+def issue(out: Output, **kwargs: Any) -> None:
+    """Sign version 1 of a passport as its issuer (FILE is the passport document JSON)."""
+    _run(out, "issue", base_version=None, **kwargs)
+
+
+@passport.command("amend")
+@_options
+@click.option("--base-version", type=int, required=True, help="Version this one replaces.")
+@click.pass_obj
+def amend(out: Output, **kwargs: Any) -> None:
+    """Sign a new version of a passport, replacing ``--base-version``."""
+    _run(out, "amend", **kwargs)
+
+
+@passport.command("submit")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@api_opt
+@api_key_opt
+@click.option("--wait", is_flag=True, help="Wait until it is mined.")
+@click.pass_obj
+def submit(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -> None:
+    """Upload a signed passport file (from ``passport issue|amend``)."""
+    signed = read_json(file)
+    if not isinstance(signed, dict) or not str(signed.get("type", "")).startswith(
+        "waymark.passport."
+    ):
+        fail(f"{file} is not a signed passport")
+    out.emit({"submitted": True, "result": _submit(Api(api, api_key), signed, wait=wait)})

@@ -1,0 +1,1 @@
+"""Seller war-room dashboard: shipments by colour, customs holds, alliance positions."""

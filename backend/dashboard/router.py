@@ -1,0 +1,178 @@
+"""``/dashboard``: the seller war room (HTML, or JSON with ``Accept: application/json``).
+
+Browsers sign in with an API key through a form; the response sets an HttpOnly,
+SameSite=Strict session cookie that never contains the key. Programs send the
+key as ``Authorization: Bearer …`` or ``X-API-Key`` instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from backend.dashboard import service
+from backend.dashboard.render import render_dashboard, render_login
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import Forbidden, Unauthenticated, WaymarkError
+from backend.orgs import service as orgs
+from backend.orgs.auth import get_principal
+from backend.orgs.service import Principal
+from backend.paths import FRONTEND_STATIC
+
+router = APIRouter(tags=["dashboard"], include_in_schema=True)
+MAX_FORM_BYTES = 4096
+
+
+def _secret(request: Request) -> bytes:
+    state = request.app.state
+    if getattr(state, "dashboard_secret", None) is None:
+        state.dashboard_secret = secrets.token_bytes(32)
+    return bytes(state.dashboard_secret)
+
+
+def _principal(request: Request, session: Any, settings: Any) -> Principal | None:
+    if request.headers.get("authorization") or request.headers.get("x-api-key"):
+        return get_principal(request, session, settings)
+    token = request.cookies.get(service.SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return service.session_principal(session=session, secret=_secret(request), token=token)
+    except Unauthenticated:
+        return None
+
+
+def _same_origin(request: Request) -> bool:
+    """POSTs must come from this site (Origin, else Referer, when the browser sends one)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return source is None
+    parts = urlsplit(source)
+    return f"{parts.scheme}://{parts.netloc}" == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+@router.get("/dashboard", response_model=None)
+def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The war room of the signed-in seller."""
+    principal = _principal(request, session, settings)
+    if principal is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    if principal.operator or principal.org_id is None:
+        raise Forbidden("the dashboard shows one organisation: sign in with its API key")
+    principal.require_any({"seller"})
+    now = int(time.time())
+    addresses = service.org_addresses(session=session, org_id=principal.org_id)
+    rows = service.shipment_rows(
+        session=session, org_id=principal.org_id, sellers=addresses, now=now
+    )
+    alliance = service.alliance_summary(session=session, addresses=addresses)
+    if _wants_json(request):
+        return JSONResponse(
+            {
+                "org": principal.org_slug,
+                "generated_at": now,
+                "counts": service.counts(rows),
+                "shipments": [_row_json(r) for r in rows],
+                "alliance": asdict(alliance),
+            }
+        )
+    html = render_dashboard(
+        org=principal.org_slug or "",
+        rows=rows,
+        alliance=alliance,
+        now=now,
+        cookie=not bool(request.headers.get("authorization") or request.headers.get("x-api-key")),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _row_json(row: service.ShipmentRow) -> dict[str, Any]:
+    s, a = row.snapshot, row.assessment
+    return {
+        "shipment_id": s.shipment_id,
+        "status": s.status.name,
+        "origin": s.origin,
+        "destination": s.destination,
+        "last_location": s.last_location,
+        "colour": a.colour.value,
+        "reasons": list(a.reasons),
+        "next_deadline": (
+            {"milestone": a.next_deadline[0].name, "at": a.next_deadline[1]}
+            if a.next_deadline
+            else None
+        ),
+    }
+
+
+@router.get("/dashboard/login", response_class=HTMLResponse)
+def login_form() -> HTMLResponse:
+    return HTMLResponse(render_login(error=None), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/dashboard/login", response_model=None)
+async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Exchange an API key (form field ``api_key``) for a session cookie."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site sign-in refused")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return HTMLResponse(render_login(error="The form is too large."), status_code=413)
+    key = (parse_qs(body.decode("utf-8", "replace")).get("api_key") or [""])[0].strip()
+    try:
+        principal = orgs.authenticate(session=session, token=key, admin_token="")
+        if principal.org_id is None:
+            raise Unauthenticated("not an organisation key")
+        principal.require_any({"seller"})
+        token = service.session_token(
+            secret=_secret(request),
+            api_key=key,
+            key_hash=service.stored_key_hash(session=session, api_key=key),
+        )
+    except WaymarkError as exc:
+        return HTMLResponse(
+            render_login(error=f"Sign-in failed: {exc}"),
+            status_code=exc.status_code,
+            headers={"Cache-Control": "no-store"},
+        )
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        service.SESSION_COOKIE,
+        token,
+        max_age=service.SESSION_MAX_AGE,
+        path="/dashboard",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/dashboard/logout", response_model=None)
+def logout(request: Request) -> Response:
+    if not _same_origin(request):
+        raise Forbidden("cross-site sign-out refused")
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(
+        service.SESSION_COOKIE, path="/dashboard", httponly=True, samesite="strict"
+    )
+    return response
+
+
+@router.get("/dashboard/static/dashboard.css", include_in_schema=False)
+def stylesheet() -> FileResponse:
+    return FileResponse(
+        FRONTEND_STATIC / "dashboard.css",
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=300"},
+    )

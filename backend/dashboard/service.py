@@ -1,0 +1,256 @@
+"""The seller war room: shipments with their colour, alliance positions, browser sessions.
+
+Everything comes from the indexed read models: shipments, milestones (with their
+late and weight-discrepancy flags) and overdue flags of the shipments the
+organisation sells; stock transfers and pool bookings of its addresses. The
+colour is :func:`backend.dashboard.rules.assess`, a pure function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.alliance.models import AllianceMember, BookingView, TransferView
+from backend.chain.typed_data.shipments import ExceptionReason, Status
+from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.dashboard.rules import (
+    Assessment,
+    Colour,
+    ShipmentSnapshot,
+    WeightDeviation,
+    assess,
+)
+from backend.errors import Unauthenticated
+from backend.orgs import keys
+from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.service import Principal
+from backend.shipments.models import Milestone, OverdueFlag, Shipment, ShipmentManifest
+
+SESSION_COOKIE = "waymark_session"
+SESSION_MAX_AGE = 12 * 3600
+COLOUR_ORDER = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN: 2, Colour.CLOSED: 3}
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def _mac(secret: bytes, prefix: str, issued: int, key_hash: str) -> str:
+    msg = f"{prefix}.{issued}.{key_hash}".encode()
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+
+
+def session_token(*, secret: bytes, api_key: str, key_hash: str, now: int | None = None) -> str:
+    """``prefix.issued.mac``: names the key without containing it; dies with the key.
+
+    The MAC covers the stored key hash, so revoking or rotating the key ends
+    every session made from it; the secret is per process, so a restart does too.
+    """
+    prefix = keys.parse_prefix(api_key)
+    if prefix is None:
+        raise Unauthenticated("not an organisation API key")
+    issued = int(time.time()) if now is None else now
+    return f"{prefix}.{issued}.{_mac(secret, prefix, issued, key_hash)}"
+
+
+def session_principal(
+    *, session: Session, secret: bytes, token: str, now: int | None = None
+) -> Principal:
+    """The principal a session cookie stands for, or :class:`Unauthenticated`."""
+    try:
+        prefix, issued_text, mac = token.split(".")
+        issued = int(issued_text)
+    except ValueError:
+        raise Unauthenticated("malformed session") from None
+    current = int(time.time()) if now is None else now
+    if not 0 <= current - issued <= SESSION_MAX_AGE:
+        raise Unauthenticated("session expired; sign in again")
+    row = session.execute(
+        select(ApiKey, Organisation.slug)
+        .join(Organisation, Organisation.id == ApiKey.org_id)
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    expected = _mac(secret, prefix, issued, row[0].key_hash if row else "")
+    if row is None or not hmac.compare_digest(expected, mac):
+        raise Unauthenticated("invalid session")
+    key, slug = row
+    if key.revoked_at is not None:
+        raise Unauthenticated("this API key has been revoked")
+    return Principal(key.org_id, slug, key.scope_set, key.id)
+
+
+def stored_key_hash(*, session: Session, api_key: str) -> str:
+    prefix = keys.parse_prefix(api_key)
+    found = session.scalar(select(ApiKey.key_hash).where(ApiKey.prefix == prefix))
+    if found is None:
+        raise Unauthenticated("unknown API key")
+    return found
+
+
+# -- shipments ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShipmentRow:
+    snapshot: ShipmentSnapshot
+    assessment: Assessment
+
+
+SLA_KEYS = {
+    M.PICKED_UP: "pickedUpBy",
+    M.EXPORT_CLEARED: "exportClearedBy",
+    M.DEPARTED: "departedBy",
+    M.ARRIVED: "arrivedBy",
+    M.IMPORT_CLEARED: "importClearedBy",
+    M.DELIVERED: "deliveredBy",
+}
+
+
+def org_addresses(*, session: Session, org_id: int) -> set[str]:
+    """The organisation's signer keys and alliance member addresses (EIP-55)."""
+    signers = set(session.scalars(select(SignerKey.address).where(SignerKey.org_id == org_id)))
+    members = set(
+        session.scalars(select(AllianceMember.address).where(AllianceMember.org_id == org_id))
+    )
+    return signers | members
+
+
+def snapshot(
+    shipment: Shipment, milestones: list[Milestone], flags: list[OverdueFlag]
+) -> ShipmentSnapshot:
+    """What the colour rule needs, from the read model of one shipment."""
+    status = Status[shipment.status.upper()]
+    current = [m for m in milestones if m.corrected_by_index is None]
+    hold = [m.occurred_at for m in current if m.kind == M.CUSTOMS_HOLD]
+    last = current[-1] if current else None
+    return ShipmentSnapshot(
+        shipment_id=shipment.id,
+        status=status,
+        origin=shipment.origin,
+        destination=shipment.destination,
+        deadlines={kind: int(shipment.sla.get(key, 0)) for kind, key in SLA_KEYS.items()},
+        late=tuple(dict.fromkeys(M(m.kind) for m in current if m.late)),
+        overdue_flagged=tuple(M(f.milestone) for f in flags),
+        weight_discrepancies=tuple(
+            WeightDeviation(int(m.weight_reference_grams), int(m.weight_measured_grams))
+            for m in current
+            if m.weight_reference_grams is not None and m.weight_measured_grams is not None
+        ),
+        customs_hold_since=hold[-1] if hold and status is Status.CUSTOMS_HOLD else None,
+        exceptions=tuple(
+            ExceptionReason(m.reason_code)
+            for m in current
+            if m.kind == M.EXCEPTION and m.reason_code in ExceptionReason._value2member_map_
+        ),
+        last_location=next((m.location for m in reversed(current) if m.location), ""),
+        last_event_at=last.occurred_at if last else None,
+    )
+
+
+def shipment_rows(
+    *, session: Session, org_id: int, sellers: set[str], now: int
+) -> list[ShipmentRow]:
+    """The organisation's shipments (its signers sold them, or it submitted them), worst first."""
+    own = select(ShipmentManifest.shipment_id).where(ShipmentManifest.org_id == org_id)
+    shipments = session.scalars(
+        select(Shipment).where(Shipment.id.in_(own) | Shipment.seller.in_(sellers))
+    ).all()
+    ids = [s.id for s in shipments]
+    milestones: dict[str, list[Milestone]] = defaultdict(list)
+    flags: dict[str, list[OverdueFlag]] = defaultdict(list)
+    if ids:
+        for m in session.scalars(
+            select(Milestone).where(Milestone.shipment_id.in_(ids)).order_by(Milestone.index)
+        ):
+            milestones[m.shipment_id].append(m)
+        for f in session.scalars(select(OverdueFlag).where(OverdueFlag.shipment_id.in_(ids))):
+            flags[f.shipment_id].append(f)
+    rows = []
+    for shipment in shipments:
+        snap = snapshot(shipment, milestones[shipment.id], flags[shipment.id])
+        rows.append(ShipmentRow(snap, assess(snap, now)))
+    rows.sort(key=lambda r: (COLOUR_ORDER[r.assessment.colour], r.snapshot.shipment_id))
+    return rows
+
+
+# -- alliance -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllianceSummary:
+    transfers: list[dict[str, Any]]
+    settlements: list[dict[str, Any]]
+    reallocations: list[dict[str, Any]]
+
+
+def alliance_summary(*, session: Session, addresses: set[str]) -> AllianceSummary:
+    """Stock transfers, booking reallocations and settled bookings involving ``addresses``."""
+    transfers = [
+        {
+            "request_id": t.request_id,
+            "role": "requester" if t.requester in addresses else "lender",
+            "requester": t.requester,
+            "lender": t.lender,
+            "gtin": f"{t.gtin:014d}",
+            "quantity": t.quantity,
+            "destination": t.destination,
+            "needed_by": t.needed_by,
+            "terms": t.terms,
+            "status": t.status,
+            "escrow": t.escrow,
+            "released_amount": t.released_amount,
+        }
+        for t in session.scalars(
+            select(TransferView)
+            .where(TransferView.requester.in_(addresses) | TransferView.lender.in_(addresses))
+            .order_by(TransferView.request_id)
+        )
+    ]
+    settlements = []
+    reallocations = []
+    for b in session.scalars(
+        select(BookingView)
+        .where(BookingView.member.in_(addresses))
+        .order_by(BookingView.pool_id, BookingView.period_id)
+    ):
+        if b.transfer_paid or b.transfer_received:
+            reallocations.append(
+                {
+                    "pool_id": b.pool_id,
+                    "period_id": b.period_id,
+                    "member": b.member,
+                    "units": b.units,
+                    "paid": b.transfer_paid,
+                    "received": b.transfer_received,
+                }
+            )
+        if b.lease_charge is not None:
+            settlements.append(
+                {
+                    "pool_id": b.pool_id,
+                    "period_id": b.period_id,
+                    "member": b.member,
+                    "units": b.units,
+                    "used_units": b.used_units,
+                    "lease_charge": b.lease_charge,
+                    "usage_charge": b.usage_charge,
+                    "released": b.released,
+                    "status": b.status,
+                }
+            )
+    return AllianceSummary(transfers, settlements, reallocations)
+
+
+def counts(rows: Iterable[ShipmentRow]) -> dict[str, int]:
+    out = {c.value: 0 for c in Colour}
+    for row in rows:
+        out[row.assessment.colour.value] += 1
+    return out

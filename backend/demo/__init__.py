@@ -1,0 +1,1 @@
+"""The seeded member-day demo (scripts/demo.py, tests/integration/test_scenario.py)."""

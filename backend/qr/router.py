@@ -1,0 +1,219 @@
+"""GS1 Digital Link resolver, QR symbols, label sheets, proof bundles and EPCIS export.
+
+Thin: parse and negotiate here, everything else in :mod:`backend.qr.service`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from backend.common.types import Bytes32Hex
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import NotFound
+from backend.orgs.auth import PrincipalDep
+from backend.qr import service
+from backend.qr.digital_link import DigitalLink, Representation, negotiate, parse_path
+from backend.qr.errors import DigitalLinkError
+from backend.qr.images import qr_png, qr_svg
+from backend.qr.render import render_error_page, render_invalid_link_page
+
+router = APIRouter(tags=["consumer"])
+Id32 = Annotated[Bytes32Hex, Path(description="bytes32 id, 0x-prefixed")]
+
+HTML = "text/html; charset=utf-8"
+LD_JSON = "application/ld+json"
+LINKSET_JSON = "application/linkset+json"
+QR_MEDIA = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    return raw.decode("ascii", "replace") if raw else request.url.path
+
+
+def _error(
+    representation: Representation | None, status: int, title: str, error: str, detail: str
+) -> Response:
+    if representation in ("json", "linkset"):
+        return JSONResponse({"error": error, "detail": detail}, status_code=status)
+    return HTMLResponse(render_error_page(status, title, detail), status_code=status)
+
+
+def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Response:
+    """400 for a link that does not parse: a page for people, ``{error, detail, field}`` else."""
+    if representation in ("json", "linkset"):
+        return JSONResponse(
+            {"error": "invalid_digital_link", "detail": exc.message, "field": exc.field},
+            status_code=400,
+        )
+    return HTMLResponse(render_invalid_link_page(exc), status_code=400)
+
+
+@router.get("/01/{rest:path}", include_in_schema=False)
+async def resolve(request: Request) -> Response:
+    """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
+    if not request.url.query and negotiate(request.headers.get("accept")) == "html":
+        # A phone opening a printed code, the common case: answered from memory on the
+        # event loop, without a thread or a database session.
+        cached = request.app.state.qr_page_cache.get(_raw_path(request))
+        if cached is not None:
+            return Response(cached.body, media_type=HTML, headers=cached.headers)
+    return await run_in_threadpool(_resolve, request)
+
+
+def _resolve(request: Request) -> Response:
+    representation = negotiate(request.headers.get("accept"))
+    raw = _raw_path(request)
+    try:
+        link = parse_path(raw, request.url.query)
+    except DigitalLinkError as exc:
+        return _invalid(representation or "html", exc)
+    if raw != link.path:
+        # Short GTINs, a trailing slash or a non-canonical escape: one canonical URI per item.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(link.path + query, status_code=301)
+    if representation is None:
+        return _error(
+            None,
+            406,
+            "Not acceptable",
+            "not_acceptable",
+            "This link serves text/html, application/json, application/ld+json "
+            "and application/linkset+json.",
+        )
+    base = request.app.state.settings.public_base_url
+    with request.app.state.sessionmaker() as session:
+        try:
+            return _answer(request, session, base, link, representation)
+        except NotFound as exc:
+            return _error(
+                representation, 404, "No product passport for this code", exc.error, exc.detail
+            )
+
+
+def _answer(
+    request: Request,
+    session: Any,
+    base: str,
+    link: DigitalLink,
+    representation: Representation,
+) -> Response:
+    app = request.app.state
+    resolved = service.resolve(session=session, link=link)
+    link_type = link.link_type or "gs1:pip"
+    headers = {"Link": service.link_header(link.path, base=base), "Vary": "Accept"}
+    if link_type == "all" or representation == "linkset":
+        return JSONResponse(
+            service.linkset_for(resolved, base=base), media_type=LINKSET_JSON, headers=headers
+        )
+    if link_type == "gs1:epcis" or (link_type == "gs1:traceability" and representation == "json"):
+        doc = service.passport_epcis(session=session, resolved=resolved)
+        return JSONResponse(doc, media_type=LD_JSON, headers=headers)
+    # What every view of the passport is built from.
+    source: dict[str, Any] = {
+        "session": session,
+        "chain_id": app.chain.chain_id,
+        "deployment": app.deployment,
+        "resolved": resolved,
+        "base": base,
+    }
+    if representation == "json":
+        body = service.public_json(**source, link_type=link_type)
+        return JSONResponse(body, headers=headers)
+    if link_type in service.PAGE_ANCHORS:
+        target = link.without_link_type().path + service.PAGE_ANCHORS[link_type]
+        return RedirectResponse(target, status_code=303, headers=headers)
+    page = service.page_html(
+        **source,
+        # Only the plain link is cached: it is what printed codes carry.
+        cache=app.qr_page_cache if link.link_type is None else None,
+        path=link.path,
+    )
+    return Response(page.body, media_type=HTML, headers=page.headers)
+
+
+@router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
+def proof_bundle(
+    passport_id: Id32, request: Request, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """Everything needed to verify a passport and its events against the chain, without Waymark."""
+    app = request.app.state
+    bundle = service.proof_bundle(
+        session=session,
+        chain_id=app.chain.chain_id,
+        deployment=app.deployment,
+        passport_id=passport_id,
+        base=settings.public_base_url,
+    )
+    filename = f"waymark-proof-{passport_id[2:14]}.json"
+    return JSONResponse(
+        bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get("/qr/labels", tags=["consumer"])
+def label_sheet(
+    settings: SettingsDep,
+    gtin: Annotated[str, Query(max_length=14)],
+    serial: Annotated[list[str], Query(max_length=500)],
+    lot: Annotated[str | None, Query(max_length=20)] = None,
+    columns: Annotated[int, Query(ge=1, le=6)] = 3,
+    format: Annotated[str, Query(pattern="^(svg|html)$")] = "svg",
+) -> Response:
+    """Printable A4 label sheets (QR + HRI) for a list of serials of one GTIN (and lot)."""
+    try:
+        body, media = service.labels(
+            gtin=gtin,
+            lot=lot,
+            serials=serial,
+            columns=columns,
+            fmt=format,
+            base=settings.public_base_url,
+        )
+    except DigitalLinkError as exc:
+        return _invalid("json", exc)
+    return Response(body, media_type=media)
+
+
+@router.get("/qr/01/{rest:path}", tags=["consumer"])
+def qr_image(request: Request, settings: SettingsDep) -> Response:
+    """The QR symbol (level Q) of any Digital Link, as ``.png`` or ``.svg``."""
+    raw = _raw_path(request).removeprefix("/qr")
+    suffix = raw[raw.rfind(".") :] if "." in raw else ""
+    media = QR_MEDIA.get(suffix)
+    if media is None:
+        return JSONResponse(
+            {"error": "not_found", "detail": "QR images are served as .png or .svg"},
+            status_code=404,
+        )
+    try:
+        link = parse_path(raw.removesuffix(suffix), request.url.query)
+    except DigitalLinkError as exc:
+        return _invalid("json", exc)
+    uri = link.uri(settings.public_base_url)
+    body: bytes | str = qr_png(uri) if suffix == ".png" else qr_svg(uri, title=link.hri)
+    return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/v1/epcis/passports/{passport_id}", tags=["consumer"])
+def passport_events(passport_id: Id32, session: SessionDep) -> JSONResponse:
+    """A passport's events as an EPCIS 2.0 JSON-LD document (schema-validated)."""
+    return JSONResponse(
+        service.passport_epcis(
+            session=session, resolved=service.by_id(session=session, passport_id=passport_id)
+        ),
+        media_type=LD_JSON,
+    )
+
+
+@router.get("/v1/epcis/shipments/{shipment_id}", tags=["consumer"])
+def shipment_events(
+    shipment_id: Id32, session: SessionDep, principal: PrincipalDep
+) -> JSONResponse:
+    """A shipment's milestones as an EPCIS 2.0 JSON-LD document (seller and parties only)."""
+    doc = service.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)
+    return JSONResponse(doc, media_type=LD_JSON)

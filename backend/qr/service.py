@@ -1,0 +1,646 @@
+"""Resolver logic: Digital Link → passport, page view, JSON, proof bundle, EPCIS.
+
+Resolution order for a link: the item passport (GTIN + lot + serial as given),
+then the batch passport (GTIN + lot), then the model passport (GTIN); the page
+says which one answered. Passport data comes from the passports service, the
+journey and transport legs from the shipments service, anchoring proofs of the
+supply events about the passport from the anchoring tables.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from eth_hash.auto import keccak
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.anchoring.models import AnchorBatch, EventProof
+from backend.chain import DecodedEvent
+from backend.chain.deployments import Deployment
+from backend.chain.eip712 import typed_data_payload
+from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain
+from backend.chain.typed_data.shipments import MilestoneType
+from backend.epcis.document import MilestoneEvent, Quantity, epcis_document
+from backend.epcis.identifiers import LocodeLocation
+from backend.epcis.vocabulary import MilestoneCode
+from backend.errors import InvalidInput, NotFound
+from backend.events.models import SupplyEvent
+from backend.orgs.service import Principal
+from backend.passports import service as passports_service
+from backend.passports.canonical import document_hash
+from backend.passports.schemas import PassportDocument, parse_document
+from backend.qr import page as assemble
+from backend.qr import view
+from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS
+from backend.qr.digital_link import DigitalLink, build_digital_link, linkset
+from backend.qr.images import label_sheet_svgs
+from backend.qr.render import render_product_page
+from backend.shipments import service as shipments_service
+
+PAGE_ANCHORS = {
+    "gs1:traceability": "#journey",
+    "gs1:certificationInfo": "#certifications",
+    "gs1:sustainabilityInfo": "#footprint",
+}
+LEVEL_TEXT = {"item": "item passport", "batch": "batch passport", "model": "model passport"}
+RECALL_INSTRUCTIONS = "Stop using the product and contact the seller for a refund or replacement."
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The passport that answers a link, and at which level it was found."""
+
+    link: DigitalLink
+    passport_id: str
+    level: str
+    passport: Any  # passports_service.public_passport(...)
+
+
+def _hex_id(link: DigitalLink) -> str:
+    """The passport id of a key: keccak256 of its canonical Digital Link path."""
+    return "0x" + keccak(link.path.encode("ascii")).hex()
+
+
+def candidates(link: DigitalLink) -> list[tuple[str, DigitalLink]]:
+    """Item → batch → model keys to try for ``link``."""
+    out: list[tuple[str, DigitalLink]] = []
+    if link.serial is not None:
+        out.append(("item", DigitalLink(link.gtin, link.lot, link.serial)))
+    if link.lot is not None:
+        out.append(("batch", DigitalLink(link.gtin, link.lot)))
+    out.append(("model", DigitalLink(link.gtin)))
+    return out
+
+
+def resolve(*, session: Session, link: DigitalLink) -> Resolved:
+    """The most specific passport for ``link``; :class:`NotFound` if none is published."""
+    for level, key in candidates(link):
+        pid = _hex_id(key)
+        passport = passports_service.public_passport(
+            session=session, passport_id=bytes.fromhex(pid[2:])
+        )
+        if passport is not None and passport.document is not None:
+            return Resolved(link.without_link_type(), pid, level, passport)
+    raise NotFound(f"no passport is published for {link.hri}")
+
+
+def by_id(*, session: Session, passport_id: str) -> Resolved:
+    pid = passport_id.lower()
+    passport = passports_service.public_passport(
+        session=session, passport_id=bytes.fromhex(pid[2:])
+    )
+    if passport is None or passport.document is None or passport.gtin is None:
+        raise NotFound(f"no passport {pid}")
+    link = build_digital_link(passport.gtin, lot=passport.lot, serial=passport.serial)
+    level = "item" if link.serial else "batch" if link.lot else "model"
+    return Resolved(link, pid, level, passport)
+
+
+def link_header(path: str, *, base: str) -> str:
+    """RFC 8288 ``Link`` header of a Digital Link path: its linkset and its page."""
+    page = base.rstrip("/") + path
+    return (
+        f'<{page}?linkType=all>; rel="linkset"; type="application/linkset+json", '
+        f'<{page}>; rel="https://gs1.org/voc/pip"; type="text/html"'
+    )
+
+
+def linkset_for(resolved: Resolved, *, base: str) -> dict[str, Any]:
+    return linkset(resolved.link, base=base)
+
+
+# -- events and proofs ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    event: SupplyEvent
+    leaf: str | None
+    proof: list[str] | None
+    batch: AnchorBatch | None
+
+    @property
+    def anchored(self) -> bool:
+        return (
+            self.batch is not None
+            and self.batch.status in ("anchored", "final")
+            and self.batch.tx_hash is not None
+        )
+
+
+def supply_events(*, session: Session, passport_id: str) -> list[EventRecord]:
+    """Signed supply events about the passport, with their Merkle proof when anchored."""
+    rows = session.execute(
+        select(SupplyEvent, EventProof, AnchorBatch)
+        .outerjoin(
+            EventProof,
+            (EventProof.event_id == SupplyEvent.id) & (EventProof.batch_id == SupplyEvent.batch_id),
+        )
+        .outerjoin(AnchorBatch, AnchorBatch.id == SupplyEvent.batch_id)
+        .where(SupplyEvent.subject == passport_id)
+        .order_by(SupplyEvent.occurred_at, SupplyEvent.id)
+    ).all()
+    return [
+        EventRecord(ev, pr.leaf if pr else None, json.loads(pr.proof) if pr else None, batch)
+        for ev, pr, batch in rows
+    ]
+
+
+def _typed_data(event: SupplyEvent, chain_id: int, registry: str) -> dict[str, Any]:
+    message = {
+        "eventId": event.event_id,
+        "subject": event.subject,
+        "kind": event.kind,
+        "occurredAt": event.occurred_at,
+        "location": "0x" + event.location.encode("ascii").ljust(8, b"\0").hex(),
+        "payloadHash": event.payload_hash,
+    }
+    return typed_data_payload(events_domain(chain_id, registry), SUPPLY_EVENT, message)
+
+
+# -- page ---------------------------------------------------------------------------------
+
+
+def _journey_steps(journeys: Sequence[Any]) -> list[assemble.JourneyStep]:
+    steps = []
+    for journey in journeys:
+        for m in journey.shipment.milestones:
+            if m.corrected_by_index is not None:
+                continue
+            weight = None
+            if m.weight_measured_grams is not None and m.weight_reference_grams is not None:
+                weight = f"measured {m.weight_measured_grams / 1000:g} kg, declared {m.weight_reference_grams / 1000:g} kg"
+            steps.append(
+                assemble.JourneyStep(
+                    milestone=MilestoneType(m.milestone).name,
+                    occurred_at=datetime.fromtimestamp(m.occurred_at, UTC),
+                    location=m.location,
+                    signer=m.signer,
+                    reason_code=m.reason_code,
+                    late=m.late,
+                    weight_discrepancy=weight,
+                )
+            )
+    return steps
+
+
+def _document(passport: Any) -> PassportDocument:
+    return parse_document(passport.document)
+
+
+def _tamper(passport: Any) -> view.Tamper | None:
+    served = "0x" + document_hash(passport.document).hex()
+    anchored = (passport.document_hash or "").lower()
+    if served == anchored:
+        return None
+    return view.Tamper(document="passport document", anchored_hash=anchored, served_hash=served)
+
+
+def _proof(
+    passport: Any,
+    events: Sequence[EventRecord],
+    journeys: Sequence[Any],
+    chain_id: int,
+    deployment: Deployment,
+) -> view.ChainProof | None:
+    if any(not e.anchored for e in events):
+        return None  # signed, waiting for the next anchoring batch
+    signers = {e.event.signer for e in events}
+    for journey in journeys:
+        signers.update(m.signer for m in journey.shipment.milestones)
+    signers.add(passport.issuer)
+    latest = max(events, key=lambda e: (e.batch.block_number or 0) if e.batch else 0, default=None)
+    if latest is not None and latest.batch is not None and latest.batch.tx_hash is not None:
+        batch = latest.batch
+        return view.ChainProof(
+            chain_id=chain_id,
+            chain_name=assemble.chain_name(chain_id),
+            contract=deployment.address("AnchorRegistry"),
+            transaction=batch.tx_hash or "",
+            block_number=batch.block_number or 0,
+            merkle_root=batch.root,
+            signers=tuple(sorted(signers)),
+            anchored_at=batch.anchored_at or batch.created_at,
+        )
+    return view.ChainProof(
+        chain_id=chain_id,
+        chain_name=assemble.chain_name(chain_id),
+        contract=deployment.address("ProductPassportRegistry"),
+        transaction=passport.tx_hash,
+        block_number=passport.block_number,
+        merkle_root="",
+        signers=tuple(sorted(signers)),
+        anchored_at=None,
+    )
+
+
+def product_page(
+    *, session: Session, chain_id: int, deployment: Deployment, resolved: Resolved, base: str
+) -> view.ProductPage:
+    """The page view of a resolved passport."""
+    passport = resolved.passport
+    pid_bytes = bytes.fromhex(resolved.passport_id[2:])
+    doc = _document(passport)
+    journeys = shipments_service.journey_for_passport(session=session, passport_id=pid_bytes)
+    legs = shipments_service.transport_legs(session=session, passport_id=pid_bytes)
+    carbon, water = assemble.carbon_stages(doc, legs)
+    events = supply_events(session=session, passport_id=resolved.passport_id)
+    recall = None
+    if passport.status == "recalled":
+        recall = view.Recall(
+            reason=passport.reason or "Recalled by the issuer",
+            issued_at=None,
+            instructions=RECALL_INSTRUCTIONS,
+        )
+    link = resolved.link
+    level = LEVEL_TEXT[resolved.level]
+    if resolved.level == "batch" and link.lot is not None:
+        level += f" (lot {link.lot})"
+    if resolved.level != ("item" if link.serial else "batch" if link.lot else "model"):
+        level += ": no passport for this exact item, showing the closest one"
+    origin = doc.origin
+    return view.ProductPage(
+        product_name=doc.product.name,
+        brand=doc.issuer.name,
+        gtin=link.gtin,
+        lot=link.lot,
+        serial=link.serial,
+        digital_link=link.uri(base),
+        proof_bundle_url=f"/proof-bundle/{resolved.passport_id}.json",
+        description=doc.product.description,
+        origin=view.Place(
+            origin.country,
+            region=origin.region,
+            facility=assemble.facility_text(origin.facility_id),
+        ),
+        materials=tuple(
+            view.Material(
+                name=m.name,
+                share_percent=assemble._dec(m.mass_share_pct),
+                origin=view.Place(m.origin_country),
+                recycled_percent=assemble._dec(m.recycled_share_pct)
+                if m.recycled_share_pct
+                else None,
+            )
+            for m in doc.materials
+        ),
+        carbon=carbon,
+        water=water,
+        certifications=assemble.certifications(doc, date.today()),
+        journey=assemble.journey(_journey_steps(journeys), {}),
+        recall=recall,
+        proof=_proof(passport, events, journeys, chain_id, deployment),
+        tamper=_tamper(passport),
+        resolved_level=level,
+        qr_image_src="/qr" + link.path + ".svg",
+    )
+
+
+# Pages change when the indexer sees a new version, milestone or anchor; a minute of
+# shared caching downstream is short enough for a recall to show up promptly.
+PAGE_CACHE_CONTROL = "public, max-age=60"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """A page ready to send: encoded body and its response headers."""
+
+    passport_id: str
+    body: bytes
+    headers: dict[str, str]
+    expires: float
+
+
+class PageCache:
+    """Rendered pages by request path, each tagged with the passport it shows.
+
+    The indexer drops a passport's pages when it records an event about it
+    (issue, amendment, recall, attestation) and every page when a milestone or
+    an anchor lands or a reorg is rolled back (:meth:`on_indexed`); ``ttl``
+    bounds everything the chain does not announce (a document edited in the
+    database shows as tampered at most ``ttl`` seconds later).
+    """
+
+    # How long one request may take to re-render an expired page before another tries.
+    REFRESH_SECONDS = 10.0
+
+    def __init__(
+        self, *, ttl: float = 30.0, size: int = 8192, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._items: OrderedDict[str, RenderedPage] = OrderedDict()
+        self._refreshing: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: str) -> RenderedPage | None:
+        """The page for ``path``, or ``None``: the caller should render it.
+
+        An expired page is re-rendered by one caller while the others keep getting
+        the expired copy (a hot code's page expiring must not send every waiting
+        request to the database at once). Invalidated pages are gone: their
+        content changed, so nobody gets them.
+        """
+        hit = self._items.get(path)
+        if hit is None:
+            return None
+        now = self.clock()
+        if hit.expires >= now:
+            return hit
+        with self._lock:
+            if self._refreshing.get(path, 0.0) > now:
+                return hit
+            self._refreshing[path] = now + self.REFRESH_SECONDS
+        return None
+
+    def put(self, path: str, page: RenderedPage) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._refreshing.pop(path, None)
+            self._items[path] = page
+            self._items.move_to_end(path)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def invalidate(self, passport_ids: set[str]) -> None:
+        with self._lock:
+            for path in [p for p, item in self._items.items() if item.passport_id in passport_ids]:
+                del self._items[path]
+                self._refreshing.pop(path, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._refreshing.clear()
+
+    def on_indexed(self, events: Sequence[DecodedEvent] | None) -> None:
+        """Indexer listener: drop what the new events (or a reorg) may have changed."""
+        if events is None:
+            self.clear()
+            return
+        touched: set[str] = set()
+        for ev in events:
+            pid = ev.args.get("passportId")
+            if pid is None:
+                self.clear()  # a milestone or an anchor: journeys and proofs of many pages
+                return
+            touched.add("0x" + bytes(pid).hex())
+        self.invalidate(touched)
+
+
+def page_html(
+    *,
+    session: Session,
+    chain_id: int,
+    deployment: Deployment,
+    resolved: Resolved,
+    base: str,
+    cache: PageCache | None,
+    path: str,
+) -> RenderedPage:
+    """Render the page of ``resolved`` (and keep it in ``cache`` under ``path``)."""
+    html = render_product_page(
+        product_page(
+            session=session, chain_id=chain_id, deployment=deployment, resolved=resolved, base=base
+        )
+    )
+    page = RenderedPage(
+        resolved.passport_id,
+        html.encode(),
+        {
+            "Link": link_header(path, base=base),
+            "Vary": "Accept",
+            "Cache-Control": PAGE_CACHE_CONTROL,
+        },
+        cache.clock() + cache.ttl if cache else 0.0,
+    )
+    if cache is not None:
+        cache.put(path, page)
+    return page
+
+
+def public_json(
+    *,
+    session: Session,
+    chain_id: int,
+    deployment: Deployment,
+    resolved: Resolved,
+    base: str,
+    link_type: str,
+) -> dict[str, Any]:
+    """The public view (and its proof bundle) as JSON; a linkType narrows it to one section."""
+    page = view.public_dict(
+        product_page(
+            session=session, chain_id=chain_id, deployment=deployment, resolved=resolved, base=base
+        )
+    )
+    if link_type == "gs1:certificationInfo":
+        return {
+            "digital_link": page["digital_link"],
+            "state": page["state"],
+            "certifications": page["certifications"],
+        }
+    if link_type == "gs1:sustainabilityInfo":
+        return {
+            "digital_link": page["digital_link"],
+            "state": page["state"],
+            "carbon": page["carbon"],
+            "water": page["water"],
+        }
+    return {
+        "passport": page,
+        "proof_bundle": proof_bundle(
+            session=session,
+            chain_id=chain_id,
+            deployment=deployment,
+            passport_id=resolved.passport_id,
+            base=base,
+        ),
+    }
+
+
+# -- proof bundle -----------------------------------------------------------------------
+
+
+def proof_bundle(
+    *, session: Session, chain_id: int, deployment: Deployment, passport_id: str, base: str
+) -> dict[str, Any]:
+    """A self-contained bundle that verifies against the chain with no Waymark API."""
+    resolved = by_id(session=session, passport_id=passport_id)
+    passport = resolved.passport
+    registry = deployment.address("AnchorRegistry")
+    events = []
+    for record in supply_events(session=session, passport_id=resolved.passport_id):
+        ev = record.event
+        entry: dict[str, Any] = {
+            "digest": ev.digest,
+            "signer": ev.signer,
+            "signature": ev.signature,
+            "typed_data": _typed_data(ev, chain_id, registry),
+            "leaf": record.leaf,
+            "proof": record.proof,
+            "root": record.batch.root if record.anchored and record.batch else None,
+            "anchor": None,
+        }
+        if record.anchored and record.batch is not None:
+            entry["anchor"] = {
+                "tx_hash": record.batch.tx_hash,
+                "block_number": record.batch.block_number,
+                "block_hash": record.batch.block_hash,
+                "status": record.batch.status,
+            }
+        events.append(entry)
+    milestones = [
+        {
+            "shipment_id": j.shipment.id,
+            "milestone": MilestoneType(m.milestone).name,
+            "record_hash": m.record_hash,
+            "signer": m.signer,
+            "tx_hash": m.tx_hash,
+            "block_number": m.block_number,
+        }
+        for j in shipments_service.journey_for_passport(
+            session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
+        )
+        for m in j.shipment.milestones
+    ]
+    return {
+        "format": BUNDLE_FORMAT,
+        "chain_id": chain_id,
+        "contracts": {
+            name: deployment.address(name)
+            for name in ("AnchorRegistry", "ProductPassportRegistry", "ShipmentRegistry")
+        },
+        "subject": {
+            "digital_link": resolved.link.uri(base),
+            "passport_id": resolved.passport_id,
+            "level": resolved.level,
+        },
+        "passport": {
+            "version": passport.version,
+            "issuer": passport.issuer,
+            "status": passport.status,
+            "document": passport.document,
+            "canonical_hash": "0x" + document_hash(passport.document).hex(),
+            "on_chain_document_hash": passport.document_hash,
+            "tx_hash": passport.tx_hash,
+            "block_number": passport.block_number,
+        },
+        "events": events,
+        "milestones": milestones,
+        "verification": {
+            "steps": list(VERIFICATION_STEPS),
+            "leaf": "keccak256(keccak256(digest)) (OpenZeppelin StandardMerkleTree, bytes32 value)",
+            "document_hash": "keccak256(RFC 8785 JSON canonicalisation of passport.document)",
+        },
+    }
+
+
+# -- EPCIS -------------------------------------------------------------------------------
+
+
+def _epcis_event(m: Any, link: DigitalLink, quantity: int) -> MilestoneEvent:
+    """A milestone for one passport: the item itself, or the batch / model quantity carried."""
+    serialised = link.serial is not None
+    return MilestoneEvent(
+        milestone=MilestoneCode[MilestoneType(m.milestone).name],
+        at=datetime.fromtimestamp(m.occurred_at, UTC),
+        read_point=LocodeLocation(m.location) if m.location else None,
+        items=(link,) if serialised else (),
+        quantities=() if serialised else (Quantity(link, Decimal(quantity)),),
+        reason_code=m.reason_code,
+    )
+
+
+def passport_epcis(*, session: Session, resolved: Resolved) -> dict[str, Any]:
+    """The passport's journey as an EPCIS 2.0 document (validated against the GS1 schema)."""
+    journeys = shipments_service.journey_for_passport(
+        session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
+    )
+    events = [
+        _epcis_event(m, resolved.link, j.quantity)
+        for j in journeys
+        for m in j.shipment.milestones
+        if m.corrected_by_index is None
+    ]
+    return epcis_document(events)
+
+
+def _line_link(session: Session, line: dict[str, Any]) -> DigitalLink | None:
+    if line.get("gtin"):
+        return build_digital_link(line["gtin"], lot=line.get("lot"), serial=line.get("serial"))
+    passport = passports_service.public_passport(
+        session=session, passport_id=bytes.fromhex(str(line["passportId"])[2:])
+    )
+    if passport is None or passport.gtin is None:
+        return None
+    return build_digital_link(passport.gtin, lot=passport.lot, serial=passport.serial)
+
+
+def shipment_epcis(*, session: Session, principal: Principal, shipment_id: str) -> dict[str, Any]:
+    """A shipment's milestones (all its manifest lines) as an EPCIS 2.0 document.
+
+    Shipments are not public: the seller and the shipment's parties may export them.
+    """
+    sid = shipment_id.lower()
+    detail = shipments_service.get_shipment(session=session, principal=principal, shipment_id=sid)
+    lines: list[Any] = list(detail.manifest.get("lines", [])) if detail.manifest else []  # type: ignore[call-overload]
+    items: list[DigitalLink] = []
+    quantities: list[Quantity] = []
+    for line in lines:
+        link = _line_link(session, line)
+        if link is None:
+            continue  # a passport id the indexer has not seen: nothing to name it by yet
+        if link.serial:
+            items.append(link)
+        else:
+            quantities.append(Quantity(link, Decimal(line.get("quantity", 1))))
+    events = [
+        MilestoneEvent(
+            milestone=MilestoneCode[MilestoneType(m.milestone).name],
+            at=datetime.fromtimestamp(m.occurred_at, UTC),
+            read_point=LocodeLocation(m.location) if m.location else None,
+            items=tuple(items),
+            quantities=tuple(quantities),
+            reason_code=m.reason_code,
+        )
+        for m in detail.milestones
+        if m.corrected_by_index is None
+    ]
+    return epcis_document(events)
+
+
+# -- labels ------------------------------------------------------------------------------
+
+
+def labels(
+    *, gtin: str, lot: str | None, serials: Sequence[str], columns: int, fmt: str, base: str
+) -> tuple[str, str]:
+    """Label sheets for ``serials``: one SVG page, or an HTML document of all pages."""
+    links = [build_digital_link(gtin, lot=lot, serial=s) for s in serials]
+    pages = label_sheet_svgs(links, base=base, columns=columns)
+    if fmt == "svg":
+        if len(pages) > 1:
+            raise InvalidInput(
+                f"{len(links)} labels need {len(pages)} pages; ask for format=html to get them all"
+            )
+        return pages[0], "image/svg+xml"
+    body = "".join(f'<section class="sheet">{p}</section>' for p in pages)
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Labels</title>'
+        "<style>@page{size:A4;margin:0}.sheet{page-break-after:always}"
+        ".sheet svg{width:210mm;height:297mm;display:block}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+    return html, "text/html; charset=utf-8"

@@ -1,0 +1,162 @@
+"""``waymark milestone`` offline: what it signs, what it refuses (in process, no server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from backend.chain import eip712
+from backend.chain.eip712 import Domain
+from backend.chain.typed_data import shipments as td
+from backend.cli import cli
+from backend.cli.common import error_line, from_json
+
+PASSWORD = "correct horse"
+REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+DOMAIN = Domain("Waymark Shipments", "1.0.0", 31337, REGISTRY)
+SID = "0x" + "ab" * 32
+
+
+def _keystore(tmp: Path, name: str) -> tuple[Path, LocalAccount]:
+    account: LocalAccount = Account.create()
+    path = tmp / f"{name}.json"
+    # A cheap scrypt work factor: these keystores only protect test keys.
+    path.write_text(json.dumps(Account.encrypt(account.key, PASSWORD, iterations=2**10)))
+    return path, account
+
+
+def _run(tmp: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli, list(args), env={"WAYMARK_KEYSTORE_PASSWORD": PASSWORD}, catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+OFFLINE = ("--chain-id", "31337", "--registry", REGISTRY)
+
+
+def test_signed_milestone_recovers_to_the_keystore_and_binds_the_domain(tmp_path: Path) -> None:
+    ks, seller = _keystore(tmp_path, "seller")
+    out = tmp_path / "m.json"
+    code, text = _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+        "--milestone", "exception", "--reason", "damaged", "--location", "CN SZX",
+        "--occurred-at", "2026-11-20T06:30:00Z", "--nonce", "7", *OFFLINE, "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, text
+    doc = json.loads(out.read_text())
+    message = from_json(td.MILESTONE, doc["milestone"])
+    assert message["location"] == b"CNSZX"
+    assert message["reasonCode"] == td.ExceptionReason.DAMAGED
+    assert message["occurredAt"] == 1795156200
+    assert message["nonce"] == 7
+    signature = bytes.fromhex(doc["signature"][2:])
+    assert eip712.recover(eip712.digest(DOMAIN, td.MILESTONE, message), signature) == seller.address
+    other = Domain("Waymark Shipments", "1.0.0", 1, REGISTRY)
+    assert eip712.recover(eip712.digest(other, td.MILESTONE, message), signature) != seller.address
+
+
+def test_batch_uses_consecutive_nonces(tmp_path: Path) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([
+        {"shipment_id": SID, "milestone": "DEPARTED", "location": "VNSGN"},
+        {"shipment_id": SID, "milestone": 4, "location": "CNSZX", "weight_grams": 1000},
+    ]))  # fmt: skip
+    out = tmp_path / "b.json"
+    code, text = _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--from-file", str(batch),
+        "--nonce", "3", *OFFLINE, "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, text
+    docs = json.loads(out.read_text())["milestones"]
+    assert [d["milestone"]["nonce"] for d in docs] == [3, 4]
+    assert [d["milestone"]["milestone"] for d in docs] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (("--milestone", "picked-up"), "give --counterparty"),
+        (("--milestone", "departed", "--counterparty", REGISTRY), "takes no counterparty"),
+        (("--milestone", "teleported"), "unknown milestone 'teleported'"),
+        (("--milestone", "departed", "--location", "XX"), "not a UN/LOCODE"),
+        (("--milestone", "departed", "--occurred-at", "yesterday"), "not a time"),
+    ],
+)
+def test_sign_refuses_bad_input_with_one_line(
+    tmp_path: Path, args: tuple[str, ...], reason: str
+) -> None:
+    ks, _ = _keystore(tmp_path, "seller")
+    code, text = _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+        "--nonce", "0", *OFFLINE, *args,
+    )  # fmt: skip
+    assert code == 2
+    assert reason in text
+
+
+def test_cosign_refuses_anyone_but_the_named_receiver(tmp_path: Path) -> None:
+    seller_ks, _ = _keystore(tmp_path, "seller")
+    carrier_ks, carrier = _keystore(tmp_path, "carrier")
+    stranger_ks, _ = _keystore(tmp_path, "stranger")
+    out = tmp_path / "pickup.json"
+    code, text = _run(
+        tmp_path, "milestone", "sign", "--keystore", str(seller_ks), "--shipment-id", SID,
+        "--milestone", "PICKED_UP", "--counterparty", carrier.address, "--nonce", "0",
+        *OFFLINE, "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, text
+    code, text = _run(
+        tmp_path, "milestone", "cosign", str(out), "--keystore", str(stranger_ks), "--nonce", "0"
+    )
+    assert code == 2
+    assert "as receiver" in text
+    code, text = _run(
+        tmp_path, "milestone", "cosign", str(out), "--keystore", str(carrier_ks), "--nonce", "5"
+    )
+    assert code == 0, text
+    doc = json.loads(out.read_text())
+    message = from_json(td.MILESTONE, doc["milestone"])
+    acceptance = td.acceptance_message(message, nonce=5, deadline=doc["acceptance"]["deadline"])
+    digest = eip712.digest(DOMAIN, td.CUSTODY_ACCEPTANCE, acceptance)
+    signature = bytes.fromhex(doc["acceptance"]["signature"][2:])
+    assert eip712.recover(digest, signature) == carrier.address
+
+
+def test_tampered_file_is_refused_before_upload(tmp_path: Path) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    out = tmp_path / "m.json"
+    _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+        "--milestone", "ARRIVED", "--weight-grams", "500000", "--nonce", "0", *OFFLINE,
+        "--out", str(out),
+    )  # fmt: skip
+    doc = json.loads(out.read_text())
+    doc["milestone"]["measuredWeightGrams"] = 480000
+    out.write_text(json.dumps(doc))
+    code, text = _run(tmp_path, "--json", "milestone", "inspect", str(out))
+    assert code == 2
+    assert json.loads(text.splitlines()[0])["error"].startswith("milestone signature is by ")
+
+
+def test_api_errors_read_as_one_line_with_the_decoded_contract_error() -> None:
+    revert = httpx.Response(
+        409,
+        json={
+            "error": "ShipmentMilestoneNotAllowed",
+            "detail": "ShipmentMilestoneNotAllowed(shipmentId=0x01, status=2, milestone=10)",
+            "arguments": {"shipmentId": "0x01", "status": 2, "milestone": 10},
+        },
+    )
+    assert error_line(revert) == (
+        "HTTP 409 ShipmentMilestoneNotAllowed(shipmentId=0x01, status=2, milestone=10)"
+    )
+    refused = httpx.Response(403, json={"error": "forbidden", "detail": "needs the seller scope"})
+    assert error_line(refused) == "HTTP 403 forbidden: needs the seller scope"

@@ -1,0 +1,374 @@
+"""The ``waymark`` CLI as a user runs it: subprocesses against a server on anvil.
+
+Sign milestones offline → co-sign custody → submit → visible in the API; a batch
+signed offline with explicit domain and nonces; a supply event's proof verified
+by the CLI against the node alone; failures exit 2 with the decoded contract error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import rfc8785
+from click.testing import CliRunner, Result
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+
+from backend.chain.anvil import AnvilNode, free_port, start_anvil
+from backend.chain.eip712 import Domain
+from backend.chain.typed_data import shipments as td
+from backend.cli import cli
+from backend.cli.common import to_json
+from backend.paths import PROJECT_ROOT
+from tests.backend.factories import signed_event
+
+pytestmark = pytest.mark.anvil
+
+ADMIN = "cli-test-operator"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Server:
+    base: str
+    rpc: str
+    tmp: Path
+
+    def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "WAYMARK_KEYSTORE_PASSWORD": PASSWORD, "WAYMARK_API": self.base}
+        proc = subprocess.run(
+            [sys.executable, "-m", "backend.cli", *args],
+            cwd=self.tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if ok:
+            assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+        return proc
+
+    def run(self, *args: str) -> Result:
+        """In process (click's runner) for quick local-only commands."""
+        env = {"WAYMARK_KEYSTORE_PASSWORD": PASSWORD, "WAYMARK_API": self.base}
+        cwd = os.getcwd()
+        os.chdir(self.tmp)
+        try:
+            return CliRunner().invoke(cli, list(args), env=env)
+        finally:
+            os.chdir(cwd)
+
+    def api(self, method: str, path: str, key: str, body: Any = None) -> Any:
+        resp = httpx.request(
+            method,
+            f"{self.base}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        assert resp.status_code < 300, (path, resp.status_code, resp.text)
+        return resp.json()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("cli")
+    node: AnvilNode = start_anvil()
+    port = free_port()
+    env = {
+        **os.environ,
+        "WAYMARK_CHAIN_BACKEND": "anvil",
+        "WAYMARK_RPC_URL": node.url,
+        "WAYMARK_DATABASE_URL": f"sqlite:///{tmp / 'waymark.sqlite3'}",
+        "WAYMARK_ADMIN_TOKEN": ADMIN,
+        "WAYMARK_ENVIRONMENT": "test",
+        "WAYMARK_ANCHOR_INTERVAL_SECONDS": "0.05",
+        "WAYMARK_INDEXER_INTERVAL_SECONDS": "0.2",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "backend.main:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "server.log").open("w"),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, (tmp / "server.log").read_text()
+            time.sleep(0.2)
+        else:
+            raise AssertionError("server did not start: " + (tmp / "server.log").read_text())
+        yield Server(base, node.url, tmp)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        node.stop()
+
+
+@dataclass
+class Party:
+    account: LocalAccount
+    keystore: str
+    api_key: str
+
+
+def _party(server: Server, slug: str, scopes: list[str]) -> Party:
+    account: LocalAccount = Account.create()
+    keystore = f"{slug}.json"
+    os.environ["WAYMARK_TEST_IMPORT_KEY"] = "0x" + bytes(account.key).hex()
+    try:
+        imported = server.run(
+            "keys", "import", "--keystore", keystore, "--private-key-env", "WAYMARK_TEST_IMPORT_KEY"
+        )
+    finally:
+        del os.environ["WAYMARK_TEST_IMPORT_KEY"]
+    assert imported.exit_code == 0, imported.output
+    created = server.api("POST", "/v1/orgs", ADMIN, {"slug": slug, "name": slug})
+    admin = created["admin_key"]["key"]
+    server.api("POST", f"/v1/orgs/{slug}/signers", admin,
+               {"address": account.address, "valid_from": "2020-01-01T00:00:00Z"})  # fmt: skip
+    key = server.api("POST", f"/v1/orgs/{slug}/api-keys", admin, {"scopes": scopes})["key"]
+    return Party(account, keystore, key)
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> dict[str, Any]:
+    """A seller and a carrier (also the customs broker) with a shipment VNSGN → USLAX."""
+    seller = _party(server, "hearth", ["seller"])
+    carrier = _party(server, "pacific", ["carrier"])
+    health = httpx.get(f"{server.base}/health").json()
+    registry = health["contracts"]["ShipmentRegistry"]
+    domain = Domain(
+        "Waymark Shipments", registry["version"], health["chain_id"], registry["address"]
+    )
+    manifest = {
+        "transportMode": "sea",
+        "lines": [{"gtin": "08936045870013", "lot": "TH2611-07", "quantity": 240}],
+    }
+    sid = keccak(os.urandom(32))
+    terms = td.shipment_terms(
+        shipment_id=sid, seller=seller.account.address, origin="VNSGN", destination="USLAX",
+        declared_weight_grams=480_000, piece_count=24, weight_tolerance_bps=200,
+        manifest_hash=keccak(rfc8785.dumps(manifest)), carriers=[carrier.account.address],
+        customs_broker=carrier.account.address,
+    )  # fmt: skip
+    deadline = int(time.time()) + 3600
+    sig = td.sign_create_shipment(seller.account.key, domain, terms, nonce=0, deadline=deadline)
+    relay = server.api("POST", "/v1/shipments", seller.api_key, {
+        "terms": to_json(td.SHIPMENT_TERMS, terms) | {"origin": "VNSGN", "destination": "USLAX"},
+        "nonce": 0, "deadline": deadline, "signature": "0x" + sig.hex(), "manifest": manifest,
+    })  # fmt: skip
+    _wait_relay(server, relay["relay_id"], seller.api_key)
+    return {"seller": seller, "carrier": carrier, "sid": "0x" + sid.hex(), "domain": domain}
+
+
+def _wait_relay(server: Server, relay_id: int, key: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        relay = server.api("GET", f"/v1/relay/{relay_id}", key)
+        if relay["status"] in ("mined", "final"):
+            return dict(relay)
+        assert relay["status"] != "failed", relay
+        time.sleep(0.1)
+    raise AssertionError(f"relay {relay_id} not mined")
+
+
+def _milestones(server: Server, world: dict[str, Any]) -> list[str]:
+    detail = server.api("GET", f"/v1/shipments/{world['sid']}", world["seller"].api_key)
+    return [m["milestone_name"] for m in detail["milestones"]]
+
+
+def test_sign_offline_cosign_submit_and_see_it(server: Server, world: dict[str, Any]) -> None:
+    seller, carrier = world["seller"], world["carrier"]
+    # The seller issues the lot's passport (validated, hashed and signed locally).
+    doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
+    doc["issuer"]["account"] = seller.account.address
+    (server.tmp / "passport.json").write_text(json.dumps(doc))
+    issued = server.cli(
+        "--json", "passport", "issue", "passport.json", "--keystore", seller.keystore,
+        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
+    )  # fmt: skip
+    assert json.loads(issued.stdout)["result"]["status"] in ("mined", "final")
+    server.cli(
+        "milestone", "sign", "--keystore", seller.keystore, "--shipment-id", world["sid"],
+        "--milestone", "picked-up", "--location", "VN SGN", "--weight-grams", "480000",
+        "--occurred-at=-120",
+        "--counterparty", carrier.account.address, "--rpc", server.rpc, "--out", "pickup.json",
+    )  # fmt: skip
+    signed = json.loads((server.tmp / "pickup.json").read_text())
+    assert signed["acceptance"] is None
+    assert signed["domain"]["verifyingContract"] == world["domain"].verifying_contract
+    # Submitting before the receiver accepted is refused locally.
+    early = server.run("milestone", "submit", "pickup.json", "--api-key", seller.api_key)
+    assert early.exit_code == 2
+    assert "co-signature" in early.output
+    server.cli(
+        "milestone", "cosign", "pickup.json", "--keystore", carrier.keystore, "--rpc", server.rpc
+    )
+    shown = json.loads(server.run("--json", "milestone", "inspect", "pickup.json").output)
+    assert shown["cosigned"] is True
+    assert shown["location"] == "VNSGN"
+    out = server.cli(
+        "--json", "milestone", "submit", "pickup.json", "--api-key", seller.api_key, "--wait"
+    )
+    result = json.loads(out.stdout)["results"][0]
+    assert result["status"] in ("mined", "final")
+    assert result["tx_hash"].startswith("0x")
+    assert _wait_for(lambda: _milestones(server, world) == ["picked_up"])
+
+    # The product page of the lot shows the pickup, signed by the seller.
+    def on_page() -> bool:
+        page = httpx.get(f"{server.base}/01/08936045870013/10/TH2611-07")
+        return page.status_code == 200 and seller.account.address in page.text
+
+    assert _wait_for(on_page)
+    page = httpx.get(f"{server.base}/01/08936045870013/10/TH2611-07").text
+    assert "Picked up" in page
+    assert "Ho Chi Minh City" in page
+
+
+def test_batch_signed_fully_offline_then_submitted(server: Server, world: dict[str, Any]) -> None:
+    carrier, domain = world["carrier"], world["domain"]
+    if not _milestones(server, world):
+        pytest.skip("needs the pickup from the previous test")
+    # Scanned earlier in the field (the node's clock only moves when it mines).
+    batch = [
+        {"shipment_id": world["sid"], "milestone": "EXPORT_CLEARED", "location": "VNSGN",
+         "occurred_at": "-100"},
+        {"shipment_id": world["sid"], "milestone": "DEPARTED", "location": "VNSGN",
+         "occurred_at": "-90"},
+        {"shipment_id": world["sid"], "milestone": "ARRIVED", "location": "USLAX",
+         "weight_grams": 560_000, "occurred_at": "-80"},
+    ]  # fmt: skip
+    (server.tmp / "batch.json").write_text(json.dumps(batch))
+    # Offline: domain and nonce given explicitly (the carrier used nonce 0 to accept).
+    server.cli(
+        "milestone", "sign", "--keystore", carrier.keystore, "--from-file", "batch.json",
+        "--chain-id", str(domain.chain_id), "--registry", domain.verifying_contract,
+        "--nonce", "1", "--out", "legs.json",
+    )  # fmt: skip
+    assert len(json.loads((server.tmp / "legs.json").read_text())["milestones"]) == 3
+    server.cli("milestone", "submit", "legs.json", "--api-key", carrier.api_key, "--wait")
+    assert _wait_for(
+        lambda: _milestones(server, world) == ["picked_up", "export_cleared", "departed", "arrived"]
+    )
+    detail = server.api("GET", f"/v1/shipments/{world['sid']}", world["seller"].api_key)
+    arrived = detail["milestones"][-1]
+    assert (arrived["weight_reference_grams"], arrived["weight_measured_grams"]) == (
+        480_000,
+        560_000,
+    )
+    board = httpx.get(
+        f"{server.base}/dashboard",
+        headers={
+            "Authorization": f"Bearer {world['seller'].api_key}",
+            "Accept": "application/json",
+        },
+    ).json()
+    assert board["shipments"][0]["colour"] == "red"
+
+
+def test_replayed_milestone_exits_2_with_the_decoded_error(
+    server: Server, world: dict[str, Any]
+) -> None:
+    carrier = world["carrier"]
+    if not (server.tmp / "legs.json").exists():
+        pytest.skip("needs the batch from the previous test")
+    again = server.cli("milestone", "submit", "legs.json", "--api-key", carrier.api_key, ok=False)
+    assert again.returncode == 2
+    line = again.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ")
+    assert "InvalidAccountNonce(" in line or "ShipmentMilestoneNotAllowed(" in line, line
+
+
+def test_proof_verifies_against_the_node_without_the_server(
+    server: Server, world: dict[str, Any]
+) -> None:
+    seller = world["seller"]
+    health = httpx.get(f"{server.base}/health").json()
+    domain = Domain(
+        "Waymark Events", "1", health["chain_id"], health["contracts"]["AnchorRegistry"]["address"]
+    )
+    event = signed_event(domain, seller.account, subject=bytes.fromhex(world["sid"][2:]))
+    accepted = server.api("POST", "/v1/events", seller.api_key, event)
+    digest = accepted["digest"]
+
+    def anchored() -> bool:
+        proof = httpx.get(f"{server.base}/v1/proofs/{digest}").json()
+        return bool(proof.get("on_chain"))
+
+    assert _wait_for(anchored)
+    server.cli("proof", "fetch", digest, "--out", "proof.json")
+    verified = server.cli("--json", "proof", "verify", "proof.json", "--rpc", server.rpc)
+    report = json.loads(verified.stdout)
+    assert report["valid"] is True
+    assert set(report["checks"]) >= {"digest", "signature", "merkle", "anchored", "on_chain_verify"}
+
+    # The lot's proof bundle (passport version and the supply event) verifies the same way.
+    pid = server.run("--json", "passport", "validate", "passport.json").output
+    bundle = httpx.get(f"{server.base}/proof-bundle/{json.loads(pid)['passport_id']}.json")
+    assert bundle.status_code == 200
+    (server.tmp / "bundle.json").write_text(bundle.text)
+    checked = json.loads(
+        server.cli("--json", "proof", "verify", "bundle.json", "--rpc", server.rpc).stdout
+    )
+    assert checked["valid"] is True
+    assert checked["passport_status"] == "active"
+
+    # Altered event data no longer matches its signature: exit 2, one line saying why.
+    proof = json.loads((server.tmp / "proof.json").read_text())
+    proof["event"]["occurred_at"] += 1
+    (server.tmp / "forged.json").write_text(json.dumps(proof))
+    forged = server.cli("proof", "verify", "forged.json", "--rpc", server.rpc, ok=False)
+    assert forged.returncode == 2
+    assert "digest does not match" in forged.stderr
+
+
+def test_qr_and_passport_commands_work_offline(server: Server) -> None:
+    sample = PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json"
+    shown = json.loads(server.run("--json", "passport", "validate", str(sample)).output)
+    assert shown["digital_link"] == "/01/08936045870013/10/TH2611-07"
+    assert server.run("qr", "png", "08936045870013/TH2611-07", "--out", "lot.png").exit_code == 0
+    assert (server.tmp / "lot.png").read_bytes().startswith(b"\x89PNG")
+    labels = server.run(
+        "qr", "labels", "08936045870013/TH2611-07", "08936045870013", "--out-dir", "labels"
+    )
+    assert labels.exit_code == 0, labels.output
+    sheet = (server.tmp / "labels" / "labels-001.svg").read_text()
+    assert sheet.count('class="label"') == 2
+    # A wrong check digit: exit 2 and one line saying so (as a user sees it).
+    bad = server.cli("qr", "svg", "08936045870014", "--out", "x.svg", ok=False)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: ")
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def _wait_for(check: Any, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False

@@ -1,0 +1,103 @@
+"""The consumer page of the real app, served by uvicorn on 127.0.0.1, in headless Chromium.
+
+Data goes in through the HTTP API of the same server (passport issued, shipment
+with milestones, supply events anchored); the relayer, anchoring worker and
+indexer are driven step by step so the test knows when the chain has caught up.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from backend.chain import ChainClient
+from backend.db import migrate
+from backend.db.engine import make_engine
+from backend.main import create_app
+from backend.passports.identity import passport_id
+from tests.backend.conftest import api_settings
+from tests.backend.qr.flow import make_flow
+from tests.backend.qr.test_browser import ARTIFACTS, CHROMIUM, _chromium, _visible_text
+from tests.conftest import deployment_for
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+
+class LiveClient(httpx.Client):
+    """An HTTP client on the live server that also reaches the app's workers."""
+
+    def __init__(self, base_url: str, app: Any) -> None:
+        super().__init__(base_url=base_url, timeout=30)
+        self.app = app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(tester: ChainClient, tmp_path: Path) -> Iterator[LiveClient]:
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app(
+        api_settings(url, public_base_url=base), tester, deployment=deployment_for(tester)
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        with LiveClient(base, app) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_live_page_in_chromium_shows_passport_carbon_working_and_timeline(
+    live: LiveClient, tester: ChainClient, tmp_path: Path
+) -> None:
+    flow = make_flow(live, tester)  # type: ignore[arg-type]
+    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
+    pid = passport_id(link.gtin, link.lot, link.serial)
+    flow.ship(pid, hold=True)
+    flow.sign_events(pid)
+    flow.anchor()
+
+    url = link.uri(str(live.base_url).rstrip("/"))
+    text = _visible_text(_chromium(url, tmp_path, "--dump-dom"))
+    assert "Solid bamboo dinner set" in text
+    assert "Lang Tre Homeware JSC" in text
+    assert "Verified on chain" in text
+    assert "item passport" in text
+    assert "t × 13,148 km = " in text  # the attested sea leg VNSGN → USLAX, worked out
+    assert "kg CO 2 e/t·km" in text
+    assert "Held by customs at Los Angeles" in text
+    assert "Released by customs at Los Angeles" in text
+    assert flow.carrier.signer.address in text
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "qr-live-page-phone.png"
+    _chromium(url, tmp_path, f"--screenshot={shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    full = ARTIFACTS / "qr-live-page-full.png"
+    _chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,6000")

@@ -1,0 +1,222 @@
+"""The member-day story end to end: API, relayer, indexer and chain, then what sellers see.
+
+The scenario is seeded once for the module on a fresh in-process chain and
+database, with the anchoring worker and indexer running as in production; each
+test then checks one part of the outcome against the chain and the read models.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.chain import ChainClient, make_chain
+from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
+from backend.chain.deployments import Deployment, deploy_all
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import Status
+from backend.config import Settings
+from backend.db import migrate
+from backend.db.engine import make_engine
+from backend.demo.scenario import GTIN, LOT, USD, DemoResult, Scenario
+from backend.main import create_app
+from backend.qr.bundle import verify_bundle
+
+ADMIN = "scenario-operator-token"
+
+EXPECTED_STATUS = {
+    "delivered": Status.DELIVERED,
+    "customs_released": Status.IN_WAREHOUSE,
+    "weight_discrepancy": Status.ARRIVED,
+    "late": Status.IN_TRANSIT,
+    "on_time": Status.IN_TRANSIT,
+    "emergency_truck": Status.PICKED_UP,
+}
+
+
+@dataclass
+class World:
+    client: TestClient
+    chain: ChainClient
+    deployment: Deployment
+    result: DemoResult
+
+    def seller(self, slug: str = "hearth-grove") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.result.orgs[slug].api_key}"}
+
+    def board(self, slug: str = "hearth-grove") -> dict[str, Any]:
+        headers = {**self.seller(slug), "Accept": "application/json"}
+        resp = self.client.get("/dashboard", headers=headers)
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+
+def _wait(check: Any, timeout: float = 30.0) -> Any:
+    """Poll ``check`` until it returns a truthy value (the indexer runs on its own thread)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('scenario') / 'waymark.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    settings = Settings(
+        chain_backend="tester",
+        database_url=url,
+        admin_token=ADMIN,
+        environment="test",
+        migrate_on_startup=False,
+        anchor_interval_seconds=0.05,
+        indexer_interval_seconds=0.1,
+        rate_limit_per_second=1000.0,
+        rate_limit_burst=1000,
+    )
+    chain = make_chain(settings)
+    deployment = deploy_all(chain)
+    app = create_app(settings, chain, deployment=deployment)
+    with TestClient(app) as client:
+        result = Scenario(http=client, chain=chain, deployment=deployment, admin_token=ADMIN).run()
+        world = World(client, chain, deployment, result)
+        # The last writes (pool settlement) were sent by members directly: let the
+        # indexer catch up with them before anything is asserted.
+        assert _wait(lambda: _settled(world)), "the indexer did not reach the settlement"
+        yield world
+
+
+def _settled(world: World) -> bool:
+    alliance = world.board()["alliance"]
+    return bool(alliance["settlements"]) and bool(alliance["transfers"])
+
+
+def test_shipment_statuses_on_chain_and_in_the_api(world: World) -> None:
+    registry = ShipmentRegistryClient(world.chain, world.deployment.address("ShipmentRegistry"))
+    listed = world.client.get("/v1/shipments", headers=world.seller()).json()["items"]
+    by_id = {s["id"]: s for s in listed}
+    for label, expected in EXPECTED_STATUS.items():
+        sid = world.result.shipments[label]
+        assert registry.status(bytes.fromhex(sid[2:])) is expected, label
+        assert by_id[sid]["status"] == expected.name.lower(), label
+
+
+def test_dashboard_colours_follow_the_rule(world: World) -> None:
+    def colours() -> dict[str, str] | None:
+        rows = {r["shipment_id"]: r for r in world.board()["shipments"]}
+        got = {label: rows[sid]["colour"] for label, sid in world.result.shipments.items()}
+        return got if got == world.result.expected_colours else None
+
+    assert _wait(colours) == world.result.expected_colours
+    rows = {r["shipment_id"]: r for r in world.board()["shipments"]}
+    heavy = rows[world.result.shipments["weight_discrepancy"]]
+    assert heavy["reasons"] == ["weight 585 kg vs 520 kg (+12.5 %)"]
+    late = rows[world.result.shipments["late"]]
+    assert late["reasons"] == ["DEPARTED recorded late"]
+    truck = rows[world.result.shipments["emergency_truck"]]
+    assert truck["reasons"][0].startswith("DELIVERED due in ")
+    counts = world.board()["counts"]
+    assert counts == {"red": 1, "yellow": 2, "green": 2, "closed": 1}
+
+
+def test_dashboard_page_shows_shipments_transfers_and_settlement(world: World) -> None:
+    html = world.client.get("/dashboard", headers=world.seller()).text
+    assert 'id="count-red">1<' in html
+    assert "weight 585 kg vs 520 kg (+12.5 %)" in html
+    assert "DEPARTED recorded late" in html
+    assert "VNHPH → USLGB" in html
+    assert 'data-status="settled"' in html  # the stock transfer, released by delivery
+    assert "2,320.00" in html  # usage charge: 58 units × 40
+    # Another seller sees its own shipments only (the transfer shipment it sent).
+    other = world.board("lumen-row")
+    assert [r["status"] for r in other["shipments"]] == ["DELIVERED"]
+    assert other["alliance"]["transfers"][0]["role"] == "lender"
+
+
+def test_capacity_pool_settlement_and_conservation(world: World) -> None:
+    r = world.result
+    pool = CapacityPoolClient(world.chain, world.deployment.address("CapacityPool"))
+    members = {slug: r.orgs[slug].signer.address for slug in r.settlement}
+    # Lease is shared by booked units after the reallocation (60 / 20 / 20 of 100 units,
+    # 500 per period); usage is 40 per unit used.
+    assert {s: (v["leaseCharge"], v["usageCharge"]) for s, v in r.settlement.items()} == {
+        "hearth-grove": (300 * USD, 58 * 40 * USD),
+        "lumen-row": (100 * USD, 17 * 40 * USD),
+        "loom-street": (100 * USD, 20 * 40 * USD),
+    }
+    assert pool.booking(r.pool_id, r.period_id, members["hearth-grove"]).units == 60
+    assert pool.booking(r.pool_id, r.period_id, members["lumen-row"]).units == 20
+    token = pool.token(r.pool_id)
+    totals = pool.totals(r.pool_id)
+    assert token.balance_of(pool.address) == totals.total
+    assert totals.operator_credit == sum(
+        v["leaseCharge"] + v["usageCharge"] for v in r.settlement.values()
+    )
+    # The read model agrees with the chain.
+    settled = {s["member"]: s for s in world.board()["alliance"]["settlements"]}
+    assert settled[members["hearth-grove"]]["usage_charge"] == 2_320 * USD
+
+
+def test_emergency_transfer_paid_the_lender_on_delivery(world: World) -> None:
+    r = world.result
+    est = EmergencyStockTransferClient(
+        world.chain, world.deployment.address("EmergencyStockTransfer")
+    )
+    transfer = est.transfer(r.transfer_request_id)
+    assert transfer.status.name == "SETTLED"
+    assert transfer.lender == r.orgs["lumen-row"].signer.address
+    assert r.lender_withdrawable == 200 * 11 * USD
+    assert est.withdrawable(r.orgs["lumen-row"].signer.address) == 200 * 11 * USD
+    row = world.board()["alliance"]["transfers"][0]
+    assert (row["status"], row["quantity"], row["released_amount"]) == (
+        "settled",
+        200,
+        2_200 * USD,
+    )
+
+
+def test_passport_is_attested_and_untampered(world: World) -> None:
+    passport = world.client.get(f"/v1/passports/{world.result.passport_id}").json()
+    assert passport["status"] == "active"
+    assert passport["tampered"] is False
+    assert len(passport["attestations"]) == 1
+    assert passport["document"]["issuer"]["account"] == world.result.orgs["lang-tre"].signer.address
+
+
+def test_qr_page_shows_journey_customs_and_leg_carbon(world: World) -> None:
+    page = world.client.get(f"/01/{GTIN}/10/{LOT}")
+    assert page.status_code == 200
+    text = page.text
+    # The lot sailed on HG-2611-002 only: its journey, with the customs hold and release.
+    assert "Held by customs at Long Beach" in text
+    assert "Released by customs at Long Beach" in text
+    assert "Received at the warehouse" in text
+    assert "Ningbo" not in text  # the backup factory's shipment carried another lot
+    # Transport carbon from the two attested sea legs, next to the document's lines.
+    legs = re.sub(r"</?bdi>", "", text)
+    assert "sea: Haiphong, Vietnam → Shenzhen, China" in legs
+    assert "sea: Shenzhen, China → Long Beach, United States" in legs
+    assert "Attested by Control Union Certifications" in legs
+    # The proof bundle behind the page verifies against the chain alone.
+    bundle = world.client.get(f"/proof-bundle/{world.result.passport_id}.json")
+    assert bundle.status_code == 200
+    report = verify_bundle(bundle.json(), world.chain.rpc)
+    assert report.ok, report.failures()
+
+
+def test_supply_events_are_anchored_with_public_proofs(world: World) -> None:
+    def anchored() -> bool:
+        proofs = [world.client.get(f"/v1/proofs/{d}").json() for d in world.result.event_digests]
+        return all(p.get("on_chain") for p in proofs)
+
+    assert _wait(anchored)
