@@ -35,7 +35,7 @@ class Page:
     def __init__(
         self,
         request: Request,
-        after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+        after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # row ids are 32-bit
         limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
     ) -> None:
         self.after = after

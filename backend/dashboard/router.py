@@ -20,6 +20,7 @@ from backend.dashboard import service
 from backend.dashboard.render import render_dashboard, render_login
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import Forbidden, Unauthenticated, WaymarkError
+from backend.handlers import ErrorPublic
 from backend.orgs import service as orgs
 from backend.orgs.auth import get_principal
 from backend.orgs.service import Principal
@@ -62,7 +63,17 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-@router.get("/dashboard", response_model=None)
+@router.get(
+    "/dashboard",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The dashboard page, or its data as JSON (`Accept: application/json`).",
+            "content": {"text/html": {}, "application/json": {}},
+        },
+        303: {"description": "Not signed in: redirect to /dashboard/login."},
+    },
+)
 def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The war room of the signed-in seller."""
     principal = _principal(request, session, settings)
@@ -120,7 +131,18 @@ def login_form() -> HTMLResponse:
     return HTMLResponse(render_login(error=None), headers={"Cache-Control": "no-store"})
 
 
-@router.post("/dashboard/login", response_model=None)
+@router.post(
+    "/dashboard/login",
+    response_model=None,
+    responses={
+        303: {"description": "Signed in: session cookie set, redirect to /dashboard."},
+        "4XX": {
+            "model": ErrorPublic,
+            "description": "Sign-in refused: the login page with the reason (HTML), or an error.",
+            "content": {"text/html": {}},
+        },
+    },
+)
 async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Exchange an API key (form field ``api_key``) for a session cookie."""
     if not _same_origin(request):
@@ -158,7 +180,11 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
     return response
 
 
-@router.post("/dashboard/logout", response_model=None)
+@router.post(
+    "/dashboard/logout",
+    response_model=None,
+    responses={303: {"description": "Session cookie cleared, redirect to /dashboard/login."}},
+)
 def logout(request: Request) -> Response:
     if not _same_origin(request):
         raise Forbidden("cross-site sign-out refused")
