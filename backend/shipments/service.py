@@ -175,6 +175,46 @@ def _accepted(req_id: int, purpose: str, subject: str) -> RelayAccepted:
     return RelayAccepted(relay_id=req_id, status="queued", purpose=purpose, subject=subject)
 
 
+def _enqueue_write(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    calldata: str,
+    purpose: str,
+    action: str,
+    shipment_id: str,
+    effects: list[str],
+    subjects: list[str],
+) -> int:
+    """Queue a relayed ShipmentRegistry call and its write record; commit; the relay id.
+
+    The call is simulated first unless an earlier write to one of ``subjects``
+    is still in flight (the simulation would see stale state).
+    """
+    org_id = org_of(principal)
+    req = submit(
+        session=session,
+        chain=registry.chain,
+        to=registry.address,
+        data=calldata,
+        purpose=purpose,
+        org_id=org_id,
+        simulate=not _in_flight(session, subjects),
+    )
+    session.add(
+        ShipmentWrite(
+            relay_id=req.id,
+            org_id=org_id,
+            action=action,
+            shipment_id=shipment_id,
+            effects=effects,
+        )
+    )
+    session.commit()
+    return req.id
+
+
 def create(
     *,
     session: Session,
@@ -381,29 +421,18 @@ def _enqueue_milestones(
     shipment_id: str,
     messages: Sequence[Mapping[str, Any]],
 ) -> RelayAccepted:
-    org_id = org_of(principal)
-    subjects = sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages})
-    req = submit(
+    relay_id = _enqueue_write(
         session=session,
-        chain=registry.chain,
-        to=registry.address,
-        data=calldata,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
         purpose=PURPOSE_MILESTONES,
-        org_id=org_id,
-        simulate=not _in_flight(session, subjects),
+        action="milestones",
+        shipment_id="0x" + bytes(messages[0]["shipmentId"]).hex(),
+        effects=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
+        subjects=sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages}),
     )
-    effects = ["0x" + MILESTONE.hash_struct(m).hex() for m in messages]
-    session.add(
-        ShipmentWrite(
-            relay_id=req.id,
-            org_id=org_id,
-            action="milestones",
-            shipment_id="0x" + bytes(messages[0]["shipmentId"]).hex(),
-            effects=effects,
-        )
-    )
-    session.commit()
-    return _accepted(req.id, PURPOSE_MILESTONES, shipment_id)
+    return _accepted(relay_id, PURPOSE_MILESTONES, shipment_id)
 
 
 def correct(
@@ -440,27 +469,18 @@ def correct(
     calldata = registry.chain.encode(
         registry.contract, "correctMilestone", as_abi_tuple(CORRECTION, message), _b(data.signature)
     )
-    org_id = org_of(principal)
-    req = submit(
+    relay_id = _enqueue_write(
         session=session,
-        chain=registry.chain,
-        to=registry.address,
-        data=calldata,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
         purpose=PURPOSE_CORRECTION,
-        org_id=org_id,
-        simulate=not _in_flight(session, [shipment_id]),
+        action="correction",
+        shipment_id=shipment_id,
+        effects=[str(c.corrected_index), c.signer],
+        subjects=[shipment_id],
     )
-    session.add(
-        ShipmentWrite(
-            relay_id=req.id,
-            org_id=org_id,
-            action="correction",
-            shipment_id=shipment_id,
-            effects=[str(c.corrected_index), c.signer],
-        )
-    )
-    session.commit()
-    return _accepted(req.id, PURPOSE_CORRECTION, shipment_id)
+    return _accepted(relay_id, PURPOSE_CORRECTION, shipment_id)
 
 
 def _owned(session: Session, principal: Principal, shipment_id: str) -> ShipmentManifest:
@@ -483,27 +503,18 @@ def flag_overdue(
     principal.require_any(SELLER_SCOPES)
     _owned(session, principal, shipment_id)
     calldata = registry.chain.encode(registry.contract, "flagOverdue", _b(shipment_id), milestone)
-    org_id = org_of(principal)
-    req = submit(
+    relay_id = _enqueue_write(
         session=session,
-        chain=registry.chain,
-        to=registry.address,
-        data=calldata,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
         purpose=PURPOSE_OVERDUE,
-        org_id=org_id,
-        simulate=not _in_flight(session, [shipment_id]),
+        action="overdue",
+        shipment_id=shipment_id,
+        effects=[str(milestone)],
+        subjects=[shipment_id],
     )
-    session.add(
-        ShipmentWrite(
-            relay_id=req.id,
-            org_id=org_id,
-            action="overdue",
-            shipment_id=shipment_id,
-            effects=[str(milestone)],
-        )
-    )
-    session.commit()
-    return _accepted(req.id, PURPOSE_OVERDUE, shipment_id)
+    return _accepted(relay_id, PURPOSE_OVERDUE, shipment_id)
 
 
 # -- effects (relay handlers look here before re-sending) --------------------
