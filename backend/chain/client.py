@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -241,12 +240,6 @@ class ChainClient:
 
     def balance(self, address: str) -> int:
         return int(self._rpc(lambda: self.w3.eth.get_balance(to_checksum_address(address))))
-
-    def is_connected(self) -> bool:
-        try:
-            return bool(self.w3.is_connected())
-        except Exception:
-            return False
 
     def with_account(self, account: LocalAccount) -> ChainClient:
         """A client on the same connection that signs with ``account``."""
@@ -552,13 +545,3 @@ def _is_transport_error(exc: BaseException) -> bool:
 
 def account_from_key(key: str) -> LocalAccount:
     return Account.from_key(key)
-
-
-def wait_until(predicate: Any, timeout: float, interval: float = 0.1) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
