@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -17,6 +17,7 @@ from backend.alliance.relay import relay_handlers as alliance_relay_handlers
 from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
+from backend.apidocs.router import router as apidocs_router
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
@@ -30,7 +31,7 @@ from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import ContractHandlers, Indexer
-from backend.middleware import BodyLimitMiddleware
+from backend.middleware import BodyLimitMiddleware, StartupGateMiddleware
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
 from backend.passports.indexer import passport_handlers
@@ -45,6 +46,7 @@ from backend.runtime import check_fast_paths
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
+from backend.startup import STARTING_PATHS, StartupGate
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +108,19 @@ def create_app(
     deployment: deployments_mod.Deployment | None = None,
     indexer_handlers: list[ContractHandlers] | None = None,
     relay_handlers: dict[str, RelayHandler] | None = None,
+    prepare: Callable[[ChainClient], deployments_mod.Deployment] | None = None,
 ) -> FastAPI:
     """Build the app; the lifespan creates the chain adapter, DB engine and workers once.
 
     Other domains plug in through ``indexer_handlers`` (contract events into the
     read model) and ``relay_handlers`` (durable contract calls by purpose).
+
+    With ``prepare`` (compile and deploy, say) the app answers HTTP at once:
+    ``prepare`` runs in a thread, ``/health`` reports ``starting`` and every
+    other route answers 503 until it returns (:class:`StartupGate`).
     """
     cfg = settings or get_settings()
+    gate = StartupGate(open_paths=STARTING_PATHS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,49 +130,60 @@ def create_app(
         if cfg.migrate_on_startup:
             migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
-        dep = deployment or prepare_deployment(client, cfg)
-        registry = dep.address("AnchorRegistry")
         app.state.settings = cfg
         app.state.chain = client
-        app.state.deployment = dep
+        app.state.deployment = None
         app.state.engine = engine
         app.state.sessionmaker = sessions
-        app.state.events_domain = events_domain(client.chain_id, registry)
         app.state.rate_limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
-        worker = AnchorWorker(
-            sessions=sessions,
-            chain=client,
-            registry=registry,
-            settings=cfg,
-            extra_handlers={
-                **domain_relay_handlers(client),
-                **(relay_handlers or {}),
-            },
-        )
-        indexer = Indexer(
-            sessions=sessions,
-            chain=client,
-            deployment=dep,
-            handlers=[
-                anchor_handlers(),
-                *domain_indexer_handlers(client, dep),
-                *(indexer_handlers or []),
-            ],
-            settings=cfg,
-        )
-        app.state.anchor_worker = worker
-        app.state.indexer = indexer
-        # consumer: cached pages follow the chain
-        indexer.subscribe(app.state.qr_page_cache.on_indexed)
-        if cfg.anchor_worker_enabled:
-            worker.start()
-        if cfg.indexer_enabled:
-            indexer.start()
+        workers: list[AnchorWorker | Indexer] = []
+
+        def start(dep: deployments_mod.Deployment) -> None:
+            registry = dep.address("AnchorRegistry")
+            app.state.events_domain = events_domain(client.chain_id, registry)
+            worker = AnchorWorker(
+                sessions=sessions,
+                chain=client,
+                registry=registry,
+                settings=cfg,
+                extra_handlers={
+                    **domain_relay_handlers(client),
+                    **(relay_handlers or {}),
+                },
+            )
+            indexer = Indexer(
+                sessions=sessions,
+                chain=client,
+                deployment=dep,
+                handlers=[
+                    anchor_handlers(),
+                    *domain_indexer_handlers(client, dep),
+                    *(indexer_handlers or []),
+                ],
+                settings=cfg,
+            )
+            app.state.anchor_worker = worker
+            app.state.indexer = indexer
+            # consumer: cached pages follow the chain
+            indexer.subscribe(app.state.qr_page_cache.on_indexed)
+            if cfg.anchor_worker_enabled:
+                worker.start()
+                workers.append(worker)
+            if cfg.indexer_enabled:
+                indexer.start()
+                workers.append(indexer)
+            app.state.deployment = dep
+
+        if prepare is None:
+            start(deployment or prepare_deployment(client, cfg))
+        else:
+            gate.run(lambda: start(prepare(client)))
         try:
             yield
         finally:
-            worker.stop()
-            indexer.stop()
+            gate.wait()
+            for running in workers:
+                running.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -176,11 +195,18 @@ def create_app(
         ),
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        # Served offline by backend/apidocs from the npm packages (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.startup = gate
+    if prepare is not None:
+        app.add_middleware(StartupGateMiddleware, gate=gate)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=cfg.max_body_bytes, max_depth=cfg.max_json_depth
     )
     install_handlers(app)
+    app.include_router(apidocs_router)
     app.include_router(health_router)
     app.include_router(orgs_router)
     app.include_router(events_router)

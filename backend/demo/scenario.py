@@ -71,6 +71,17 @@ USD = 10**6  # TestStablecoin has 6 decimals
 GTIN = "08936045870013"
 LOT = "TH2611-07"
 GTIN_INT = int(GTIN)
+# Item-level links printed by the demo (serials of the lot; they resolve to the lot passport).
+DEMO_SERIALS = ("TH07-0001", "TH07-0002", "TH07-0003")
+STEPS = (
+    "organisations",
+    "shipments",
+    "passport",
+    "supply events",
+    "stablecoin",
+    "emergency stock transfer",
+    "capacity pool",
+)
 SUPPLIER_MATRIX = {"Lang Tre Homeware (Vietnam)": 70, "Ningbo backup (Zhejiang)": 20,
                    "LA emergency workshop": 10}  # fmt: skip
 
@@ -199,10 +210,11 @@ class Scenario:
         return self.chain.with_account(acct)
 
     def _step(self, name: str, fn: Callable[[], T]) -> T:
+        """Run one step of :data:`STEPS` and log ``[i/n] name … seconds`` when it is done."""
         started = time.perf_counter()
-        self.log(f"seeding: {name}")
         result = fn()
         self.timings[name] = round(time.perf_counter() - started, 2)
+        self.log(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<25} {self.timings[name]:5.1f} s")
         return result
 
     # -- organisations (HTTP API) --------------------------------------------------
