@@ -312,6 +312,7 @@ class Scenario:
             "deadline": deadline,
             "signature": "0x" + sig.hex(),
             "manifest": manifest,
+            "reference": label,
         }
         self._relay("/v1/shipments", body, self.owner[seller.address])
         # The API checks a write against the chain unless an earlier write to the same
