@@ -50,9 +50,10 @@ class NotificationWorker:
         with self.sessions() as session:
             return sla.flag_due(session, registry=self.registry, now=now)
 
-    def watch(self) -> int:
+    def watch(self, now: int | None = None) -> int:
+        """Notify colour changes as of ``now`` (default: the wall clock, like the dashboard)."""
         with self.sessions() as session:
-            return watch_colours(session)
+            return watch_colours(session, now=now)
 
     def step(self) -> int:
         """One round of everything; how much happened."""

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from backend.orgs.models import Organisation
+from tests.backend.factories import Org
 
 
 @dataclass
@@ -71,3 +76,9 @@ def receiver() -> Iterator[Receiver]:
         yield r
     finally:
         r.stop()
+
+
+def org_id(api: TestClient, org: Org) -> int:
+    """The database id of ``org``."""
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        return int(session.scalar(select(Organisation.id).where(Organisation.slug == org.slug)))

@@ -23,7 +23,7 @@ from backend.webhooks import service
 from backend.webhooks.delivery import Sender
 from backend.webhooks.models import EventType, WebhookDelivery, WebhookMessage
 from tests.backend.factories import Org, make_org
-from tests.backend.webhooks.conftest import Receiver
+from tests.backend.webhooks.conftest import Receiver, org_id
 
 
 @dataclass
@@ -73,13 +73,6 @@ def subscribe(api: TestClient, org: Org, url: str, *types: EventType) -> dict[st
     body = resp.json()
     assert str(body["secret"]).startswith("whsec_")
     return body  # type: ignore[no-any-return]
-
-
-def org_id(api: TestClient, org: Org) -> int:
-    from backend.orgs.models import Organisation
-
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        return int(session.scalar(select(Organisation.id).where(Organisation.slug == org.slug)))
 
 
 def emit(api: TestClient, org: Org, kind: EventType, n: int, tag: str = "") -> None:
@@ -211,7 +204,9 @@ def test_rotated_secret_signs_next_to_the_old_one_until_the_grace_period_ends(
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         from backend.webhooks.models import WebhookSecret
 
-        for s in session.scalars(select(WebhookSecret).where(WebhookSecret.expires_at.is_not(None))):
+        for s in session.scalars(
+            select(WebhookSecret).where(WebhookSecret.expires_at.is_not(None))
+        ):
             s.expires_at = utcnow() - timedelta(seconds=1)
         session.commit()
     emit(api, seller, EventType.ESCROW_RELEASED, 1, tag="b")
@@ -253,4 +248,5 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(
     assert "not followed" in str(d["last_error"])
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         row = session.scalar(select(WebhookDelivery))
-        assert row is not None and row.attempts == 1
+        assert row is not None
+        assert row.attempts == 1
