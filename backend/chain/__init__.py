@@ -21,6 +21,7 @@ from backend.chain.errors import (
     revert_class,
 )
 from backend.chain.factory import connect_rpc, make_chain
+from backend.chain.organisations import OrganisationRegistryClient
 from backend.chain.passports import PassportRegistryClient
 from backend.chain.shipments import (
     HistoryEntry,
@@ -41,6 +42,7 @@ __all__ = [
     "DeploymentMissing",
     "HistoryEntry",
     "HistoryMismatch",
+    "OrganisationRegistryClient",
     "PassportRegistryClient",
     "SentTransaction",
     "ShipmentInfo",
