@@ -101,7 +101,7 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
         uint256 key = _prefixKey(prefix);
         uint256 n = digits.length;
         // Every assigned prefix that equals or is a prefix of this one.
-        uint256 value;
+        uint256 value = 0;
         for (uint256 i; i < n; ++i) {
             value = value * 10 + (uint8(digits[i]) - 0x30);
             if (i + 1 < GS1.MIN_PREFIX_LENGTH) continue;
@@ -128,7 +128,7 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
     /// @dev Adds (or removes) one to the extension count of every proper prefix of
     ///      `digits` that is long enough to be a company prefix.
     function _countExtensions(bytes memory digits, bool add) private {
-        uint256 value;
+        uint256 value = 0;
         for (uint256 i; i + 1 < digits.length; ++i) {
             value = value * 10 + (uint8(digits[i]) - 0x30);
             if (i + 1 < GS1.MIN_PREFIX_LENGTH) continue;
@@ -276,7 +276,7 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
         if (!GS1.isValidGtin14(digits)) revert OrgGtinInvalid(gtin14);
         // Digit 0 is the indicator digit; the company prefix starts at digit 1. Prefixes
         // never overlap, so the first length that has an owner is the only one.
-        uint256 value;
+        uint256 value = 0;
         for (uint256 len = 1; len <= GS1.MAX_PREFIX_LENGTH; ++len) {
             value = value * 10 + (uint8(digits[len]) - 0x30);
             if (len < GS1.MIN_PREFIX_LENGTH) continue;

@@ -21,7 +21,7 @@ library GS1 {
     function parsePrefix(bytes memory digits) internal pure returns (bool ok, uint256 key) {
         uint256 n = digits.length;
         if (n < MIN_PREFIX_LENGTH || n > MAX_PREFIX_LENGTH) return (false, 0);
-        uint256 value;
+        uint256 value = 0;
         for (uint256 i; i < n; ++i) {
             uint8 c = uint8(digits[i]);
             if (c < 0x30 || c > 0x39) return (false, 0);
@@ -34,7 +34,7 @@ library GS1 {
     ///         (mod-10, weights 3 and 1 from the right, excluding the check digit).
     function isValidGtin14(bytes memory gtin) internal pure returns (bool) {
         if (gtin.length != GTIN_LENGTH) return false;
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < GTIN_LENGTH; ++i) {
             uint8 c = uint8(gtin[i]);
             if (c < 0x30 || c > 0x39) return false;
