@@ -408,12 +408,22 @@ class ChainClient:
         return signed
 
     def sign(
-        self, tx: dict[str, Any], *, nonce: int, gas: int | None = None, fee_bump_percent: int = 0
+        self,
+        tx: dict[str, Any],
+        *,
+        nonce: int,
+        gas: int | None = None,
+        fee_bump_percent: int = 0,
+        fees: tuple[int, int] | None = None,
     ) -> SentTransaction:
-        """Sign ``tx`` from the relayer with ``nonce`` and current EIP-1559 fees (not sent)."""
+        """Sign ``tx`` from the relayer with ``nonce`` (not sent).
+
+        Fees are the current EIP-1559 ones unless ``fees`` (max fee, tip) are
+        given; signing is deterministic, so the same fields give the same hash.
+        """
         if gas is None:
             gas = self.estimate_gas(tx) * 12 // 10 + 10_000
-        max_fee, tip = self.fees()
+        max_fee, tip = self.fees() if fees is None else fees
         if fee_bump_percent:
             max_fee = max_fee * (100 + fee_bump_percent) // 100
             tip = tip * (100 + fee_bump_percent) // 100 + 1
@@ -454,6 +464,14 @@ class ChainClient:
             if any(words in str(exc).lower() for words in ALREADY_KNOWN):
                 return
             raise self._translate(exc) from exc
+
+    def is_known(self, tx_hash: str) -> bool:
+        """Whether the node holds the transaction (pending or mined)."""
+        try:
+            tx = self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return tx is not None
 
     def _take_nonce(self) -> int:
         if self._next_nonce is None:

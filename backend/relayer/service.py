@@ -349,11 +349,34 @@ class Relayer:
                 session.commit()
             return
         last = sent[-1] if sent else None
+        if last is not None and last.gas and not self.chain.is_known(last.tx_hash):
+            # Recorded but never received (a crash or an outage between recording
+            # and broadcasting, or a node that lost its pool): the same signed
+            # transaction again, so its hash stays the recorded one.
+            self._rebroadcast(req, last)
+            return
         stuck = last is None or (utcnow() - last.sent_at).total_seconds() > (
             self.settings.stuck_after_seconds
         )
         if stuck:
             self._replace(session, req, sent)
+
+    def _rebroadcast(self, req: RelayRequest, stx: SentTransaction) -> None:
+        assert stx.gas is not None
+        signed = self.chain.sign(
+            {"to": req.to_address, "data": req.data},
+            nonce=stx.nonce,
+            gas=stx.gas,
+            fees=(stx.max_fee_per_gas, stx.max_priority_fee_per_gas),
+        )
+        if signed.tx_hash != stx.tx_hash:
+            log.warning("relay %s: %s does not sign to its recorded hash", req.id, stx.tx_hash)
+            return
+        try:
+            self.chain.broadcast(signed)
+        except NonceTooLow:
+            return  # the next check reads the receipts
+        log.info("relay %s: broadcast %s again", req.id, stx.tx_hash)
 
     def _replace(self, session: Session, req: RelayRequest, sent: list[SentTransaction]) -> None:
         """Re-send with the same nonce, the same gas and a higher fee (each bump above the last).
