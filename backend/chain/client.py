@@ -8,10 +8,11 @@ this package imports web3.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,7 +240,7 @@ class ChainClient:
         self.priority_fee_wei = priority_fee_wei
         self.decoder = ErrorDecoder(artifacts.values())
         self._tester = tester
-        self._nonce_lock = threading.Lock()
+        self._nonce_lock = threading.RLock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
 
@@ -371,6 +372,19 @@ class ChainClient:
         except Exception as exc:
             raise self._translate(exc) from exc
 
+    def gas_limit(self, tx: dict[str, Any]) -> int:
+        """The gas to sign ``tx`` with: the estimate plus a margin (a revert raises here)."""
+        return self.estimate_gas(tx) * 12 // 10 + 10_000
+
+    @contextlib.contextmanager
+    def hold_nonces(self) -> Iterator[None]:
+        """Keep this client's own sends out while a caller picks and uses a nonce itself."""
+        with self._nonce_lock:
+            try:
+                yield
+            finally:
+                self._next_nonce = None  # the caller used one: read the node's count again
+
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) for the next block, EIP-1559 style."""
         base = int(self._rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0))
@@ -394,7 +408,7 @@ class ChainClient:
         sender does not know about.
         """
         if gas is None:
-            gas = self.estimate_gas(tx) * 12 // 10 + 10_000
+            gas = self.gas_limit(tx)
         with self._nonce_lock:
             use_nonce = self._take_nonce() if nonce is None else nonce
             try:
@@ -422,7 +436,7 @@ class ChainClient:
         given; signing is deterministic, so the same fields give the same hash.
         """
         if gas is None:
-            gas = self.estimate_gas(tx) * 12 // 10 + 10_000
+            gas = self.gas_limit(tx)
         max_fee, tip = self.fees() if fees is None else fees
         if fee_bump_percent:
             max_fee = max_fee * (100 + fee_bump_percent) // 100

@@ -49,6 +49,7 @@ from backend.chain.errors import TransactionDropped
 from backend.config import Settings
 from backend.db.base import utcnow
 from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.nonces import NonceAllocator
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class Relayer:
         self.settings = settings
         self.handlers = handlers
         self.owner = owner or worker_id()
+        self.nonces = NonceAllocator(sessions.kw["bind"], chain)
 
     # -- claiming ----------------------------------------------------------
 
@@ -236,6 +238,11 @@ class Relayer:
             self._record_mined(session, req, done)
             return
         tx = {"to": req.to_address, "data": req.data}
+        try:
+            gas = self.chain.gas_limit(tx)
+        except ContractRevert as exc:
+            self._on_revert(session, req, exc)
+            return
 
         def record(signed: SignedTransaction) -> None:
             self._record_sent(session, req, signed)
@@ -245,16 +252,15 @@ class Relayer:
             session.commit()
             fault("after_record")
 
-        try:
-            self.chain.send(tx, before_broadcast=record)
-        except ContractRevert as exc:
-            # Raised by the estimate, before anything was signed or recorded.
-            self._on_revert(session, req, exc)
-            return
-        except NonceTooLow:
-            # Recorded but refused: the nonce went to another transaction (or to
-            # this very one, already mined); the receipts below tell which.
-            log.info("relay %s: nonce %s already used", req.id, req.nonce)
+        with self.nonces.hold():
+            session.commit()  # the nonce query below must see every committed send
+            nonce = self.nonces.next_nonce(session)
+            try:
+                self.chain.send(tx, nonce=nonce, gas=gas, before_broadcast=record)
+            except NonceTooLow:
+                # Recorded but refused: the nonce went to a transaction outside
+                # the allocator (or to this very one); the receipts tell which.
+                log.info("relay %s: nonce %s already used", req.id, nonce)
         fault("after_send")
         # Instant-mining chains (and lucky timing) have the receipt already.
         self._check_sent(session, req)
