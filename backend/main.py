@@ -47,6 +47,9 @@ from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
 from backend.startup import STARTING_PATHS, StartupGate
+from backend.webhooks.router import router as webhooks_router
+from backend.webhooks.sources import notification_handlers
+from backend.webhooks.worker import NotificationWorker
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,7 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.rate_limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
-        workers: list[AnchorWorker | Indexer] = []
+        workers: list[AnchorWorker | Indexer | NotificationWorker] = []
 
         def start(dep: deployments_mod.Deployment) -> None:
             registry = dep.address("AnchorRegistry")
@@ -159,11 +162,20 @@ def create_app(
                     anchor_handlers(),
                     *domain_indexer_handlers(client, dep),
                     *(indexer_handlers or []),
+                    # webhooks: after the read models they read from
+                    *notification_handlers(),
                 ],
+                settings=cfg,
+            )
+            notifier = NotificationWorker(
+                sessions=sessions,
+                chain=client,
+                shipment_registry=dep.address("ShipmentRegistry"),
                 settings=cfg,
             )
             app.state.anchor_worker = worker
             app.state.indexer = indexer
+            app.state.notification_worker = notifier
             # consumer: cached pages follow the chain
             indexer.subscribe(app.state.qr_page_cache.on_indexed)
             if cfg.anchor_worker_enabled:
@@ -172,6 +184,9 @@ def create_app(
             if cfg.indexer_enabled:
                 indexer.start()
                 workers.append(indexer)
+            if cfg.webhook_worker_enabled:
+                notifier.start()
+                workers.append(notifier)
             app.state.deployment = dep
 
         if prepare is None:
@@ -219,6 +234,8 @@ def create_app(
     app.include_router(alliance_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
+    # signed webhooks
+    app.include_router(webhooks_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
