@@ -55,7 +55,14 @@ def demo_links(app: ASGIApp, *, base: str, result: DemoResult, rpc_url: str | No
         rest=item_path,
     )
     add("qr-image", "QR code for screens (SVG)", "qr_image", rest=f"{lot_path}.svg")
-    add("qr-image", "QR code for print (PNG)", "qr_image", rest=f"{lot_path}.png")
+    add(
+        "qr-image",
+        "QR code for print (PNG)",
+        "qr_image",
+        "(0.5 mm modules at 600 dpi; add ?use=print to the SVG for the same size)",
+        query="?use=print",
+        rest=f"{lot_path}.png",
+    )
     serials = [("gtin", GTIN), ("lot", LOT), *(("serial", s) for s in DEMO_SERIALS)]
     add("label-sheet", "Label sheet (A4)", "label_sheet", query=f"?{urlencode(serials)}")
     bundle = _path(app, "proof_bundle", passport_id=pid)
