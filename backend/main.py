@@ -46,6 +46,7 @@ from backend.runtime import check_fast_paths
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
+from backend.shipments.tracking_router import router as tracking_router
 from backend.startup import STARTING_PATHS, StartupGate
 from backend.webhooks.router import router as webhooks_router
 from backend.webhooks.sources import notification_handlers
@@ -239,5 +240,7 @@ def create_app(
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
+    # SSCC Digital Links: public shipment tracking and logistic labels
+    app.include_router(tracking_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_STATIC), name="static")
     return app

@@ -28,6 +28,7 @@ from backend.chain.anvil import AnvilNode, free_port
 from backend.chain.compiler import compile_contracts
 from backend.chain.deployments import Deployment
 from backend.config import get_settings
+from backend.demo.inbox import WebhookInbox
 from backend.demo.links import demo_links, render, summary_line
 from backend.demo.scenario import Scenario
 from backend.main import create_app, prepare_deployment
@@ -89,6 +90,10 @@ def main() -> int:
 
     app = create_app(settings, chain, prepare=prepare)
 
+    # The seller's webhook subscription delivers here (signed, checked on listing).
+    inbox = WebhookInbox()
+    inbox.start()
+
     def seed() -> None:
         try:
             wait_ready(base)
@@ -101,8 +106,12 @@ def main() -> int:
                     deployment=app.state.deployment,
                     admin_token=settings.admin_token.get_secret_value(),
                     log=lambda msg: print(f"  {msg}", flush=True),
+                    webhook_url=inbox.url,
                 ).run()
-            links = demo_links(app, base=base, result=result, rpc_url=node.url if node else None)
+            inbox.secret = result.webhook_secret
+            links = demo_links(
+                app, base=base, result=result, rpc_url=node.url if node else None, inbox=inbox.url
+            )
             print(summary_line(result, time.perf_counter() - started), flush=True)
             print(render(links, result=result), flush=True)
         except Exception:

@@ -34,7 +34,14 @@ def _path(app: ASGIApp, name: str, **params: str) -> str | None:
         return None
 
 
-def demo_links(app: ASGIApp, *, base: str, result: DemoResult, rpc_url: str | None) -> list[Link]:
+def demo_links(
+    app: ASGIApp,
+    *,
+    base: str,
+    result: DemoResult,
+    rpc_url: str | None,
+    inbox: str | None = None,
+) -> list[Link]:
     """Every URL worth opening after the story is seeded, in reading order."""
     lot_path = f"{GTIN}/10/{quote(LOT, safe='')}"
     item_path = f"{lot_path}/21/{quote(DEMO_SERIALS[0], safe='')}"
@@ -78,6 +85,14 @@ def demo_links(app: ASGIApp, *, base: str, result: DemoResult, rpc_url: str | No
             f".venv/bin/waymark proof verify bundle.json --rpc {rpc_url or 'NODE_URL'}"
         )
         links.append(Link("proof-bundle", "Proof bundle", f"{base}{bundle}", (where, command)))
+    if result.label_sscc:
+        add("shipment-label", "Shipment label (print, A6)", "label", sscc=result.label_sscc)
+        add(
+            "tracking-page",
+            "Tracking page its QR opens",
+            "track",
+            rest=result.label_sscc,
+        )
     add("proof", "Proof of a supply event", "get_proof", ref=result.event_digests[0])
     add("passport", "Passport (JSON)", "get_passport", passport_id=pid)
     login = _path(app, "login_form")
@@ -87,6 +102,18 @@ def demo_links(app: ASGIApp, *, base: str, result: DemoResult, rpc_url: str | No
         "dashboard",
         *([f"sign in at {base}{login} with the Hearth & Grove key below"] if login else []),
     )
+    if inbox is not None and result.webhook_subscription:
+        deliveries = _path(app, "list_deliveries", sub_id=str(result.webhook_subscription))
+        links.append(
+            Link(
+                "webhook-inbox",
+                "Webhook receiver (deliveries)",
+                inbox,
+                (f"delivery log: GET {base}{deliveries} with the seller API key",)
+                if deliveries
+                else (),
+            )
+        )
     add("api-docs", "API docs (Swagger UI)", "swagger_ui")
     add("api-docs", "API reference (ReDoc)", "redoc")
     add("field-app", "Field app", "field_app")

@@ -126,6 +126,7 @@ class ShipmentManifest(Base):
     transport_mode: Mapped[str] = mapped_column(String(8))
     # The seller's own PO / booking number: free text, not signed, searchable.
     reference: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    sscc: Mapped[str | None] = mapped_column(String(18), nullable=True, unique=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

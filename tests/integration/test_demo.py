@@ -26,6 +26,8 @@ KINDS = (
     "QR code for print (PNG)",
     "Label sheet (A4)",
     "Proof bundle",
+    "Shipment label (print, A6)",
+    "Tracking page its QR opens",
     "Proof of a supply event",
     "Passport (JSON)",
     "Seller dashboard",
@@ -89,8 +91,8 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
 
         output = "".join(_collect(sink, "control-union", timeout=240))
         assert "demo seeding failed" not in output, output
-        for step in range(1, 8):
-            assert f"[{step}/7] " in output, output
+        for step in range(1, 9):
+            assert f"[{step}/8] " in output, output
         summary = re.search(r"Seeded in [\d.]+ s: 8 organisations, 6 shipments \(.*\)", output)
         assert summary, output
         key_match = KEY.search(output)
@@ -110,6 +112,22 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
         health = httpx.get(f"{base}/health", timeout=10).json()
         assert health["status"] == "ok"
         assert health["contracts"]["AnchorRegistry"]["address"].startswith("0x")
+        # The seller's webhook subscription delivers signed notifications to the demo inbox.
+        inbox = re.search(r"Webhook receiver \(deliveries\)\s+(\S+)", output)
+        assert inbox, output
+        received: list[dict[str, object]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            received = httpx.get(inbox.group(1), timeout=10).json()["received"]
+            if any(r["type"] == "shipment.customs_released" for r in received):
+                break
+            time.sleep(0.5)
+        assert received, output
+        assert all(r["signature_verified"] for r in received), received
+        assert {"shipment.custody_changed", "shipment.customs_released"} <= {
+            r["type"] for r in received
+        }
+        assert "/labels/00/" in output
         board = httpx.get(
             f"{base}/dashboard",
             headers={"Authorization": f"Bearer {seller_key}", "Accept": "application/json"},
