@@ -20,24 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
-import uvicorn
-
-from backend.chain import ChainClient, make_chain
-from backend.chain.anvil import AnvilNode, free_port
-from backend.chain.compiler import compile_contracts
-from backend.chain.deployments import Deployment
-from backend.config import get_settings
-from backend.demo.inbox import WebhookInbox
-from backend.demo.links import demo_links, render, summary_line
-from backend.demo.scenario import Scenario
-from backend.main import create_app, prepare_deployment
+# Nothing heavy before the port answers: the service is imported inside main().
+from backend.startup import EarlyListener
 
 DEMO_DB = "var/demo.sqlite3"
 
 
 def wait_ready(base: str, timeout: float = 300.0) -> None:
     """Until /health says the contracts are deployed (``ok``); raise on a failed start."""
+    import httpx
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -59,6 +51,24 @@ def main() -> int:
     parser.add_argument("--chain", choices=("tester", "anvil"), default="tester")
     parser.add_argument("--no-seed", action="store_true", help="Serve without the scenario.")
     args = parser.parse_args()
+    listener = EarlyListener(args.host, args.port, chain_backend=args.chain)
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    base = f"http://{shown_host}:{args.port}"
+    print(f"Waymark demo on {base}: /health answers while the service loads", flush=True)
+
+    import httpx
+    import uvicorn
+
+    from backend.chain import ChainClient, make_chain
+    from backend.chain.anvil import AnvilNode, free_port
+    from backend.chain.compiler import compile_contracts
+    from backend.chain.deployments import Deployment
+    from backend.config import get_settings
+    from backend.demo.inbox import WebhookInbox
+    from backend.demo.links import demo_links, render, summary_line
+    from backend.demo.scenario import Scenario
+    from backend.main import create_app, prepare_deployment
+
     node: AnvilNode | None = None
     if args.chain == "anvil":
         node = AnvilNode(port=free_port()).start()
@@ -72,8 +82,6 @@ def main() -> int:
     os.environ.setdefault("WAYMARK_INDEXER_INTERVAL_SECONDS", "0.25")
     os.environ.setdefault("WAYMARK_RATE_LIMIT_PER_SECOND", "500")
     os.environ.setdefault("WAYMARK_RATE_LIMIT_BURST", "2000")
-    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
-    base = f"http://{shown_host}:{args.port}"
     os.environ.setdefault("WAYMARK_PUBLIC_BASE_URL", base)
     get_settings.cache_clear()
     settings = get_settings()
@@ -119,15 +127,16 @@ def main() -> int:
             traceback.print_exc()
 
     node_text = f", node {node.url}" if node else ""
-    print(f"Waymark demo on {base}  (chain: {settings.chain_backend}{node_text})")
+    print(f"Service loaded  (chain: {settings.chain_backend}{node_text})")
     print(f"  health    {base}/health")
     print(f"  API docs  {base}/docs")
     print(f"  database  {settings.database_url}", flush=True)
     if not args.no_seed:
         print("Compiling and deploying the contracts in the background…", flush=True)
         threading.Thread(target=seed, name="demo-seed", daemon=True).start()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        server.run(sockets=[listener.handover()])
     finally:
         if node is not None:
             node.stop()

@@ -66,3 +66,48 @@ def test_a_failed_start_is_reported_with_its_reason_not_hidden(
         refused = client.get("/v1/shipments")
         assert refused.status_code == 503
         assert "ParserError" in refused.json()["detail"]
+
+
+def test_early_listener_answers_while_loading_and_hands_its_socket_to_uvicorn() -> None:
+    import socket
+
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+
+    from backend.chain.anvil import free_port
+    from backend.startup import EarlyListener
+
+    port = free_port()
+    listener = EarlyListener("127.0.0.1", port, chain_backend="tester")
+    base = f"http://127.0.0.1:{port}"
+    health = httpx.get(f"{base}/health", timeout=5)
+    assert health.status_code == 200
+    assert health.json()["status"] == "starting"
+    busy = httpx.get(f"{base}/v1/shipments", timeout=5)
+    assert busy.status_code == 503
+    assert busy.json()["error"] == "starting"
+    assert busy.headers["retry-after"] == "1"
+
+    sock = listener.handover()
+    # A client connecting now waits in the backlog; uvicorn answers it once it runs.
+    waiting = socket.create_connection(("127.0.0.1", port), timeout=5)
+    app = FastAPI()
+
+    @app.get("/health")
+    def ok() -> dict[str, str]:
+        return {"status": "ok"}
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        waiting.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = waiting.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 200")
+        assert b'"status":"ok"' in reply
+    finally:
+        waiting.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
