@@ -36,6 +36,11 @@ def test_each_row_links_to_its_page_and_shows_the_sellers_reference(world: World
     board = world.board()
     assert {r["reference"] for r in board["shipments"]} == {f"HG-2611-00{i}" for i in range(1, 7)}
     assert all(r["page"] == f"/dashboard/shipments/{r['shipment_id']}" for r in board["shipments"])
+    # Pool members and transfer parties by organisation name, not address.
+    pool = html.split("<h2>Capacity pool</h2>")[1]
+    assert "<td>Hearth &amp; Grove Home</td>" in pool
+    assert not re.search(r"<code>0x[0-9a-fA-F]{6}…", pool)
+    assert "Hearth &amp; Grove Home ← Lumen Row Lighting" in html
 
 
 def test_filters_by_colour_route_party_reference_and_date(world: World) -> None:
