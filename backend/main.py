@@ -32,6 +32,7 @@ from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.ratelimit import RateLimiter
+from backend.orgs.registry import org_relay_handlers
 from backend.orgs.router import router as orgs_router
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
@@ -78,6 +79,8 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
 def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     """Relay purposes of the domain services (anchoring registers its own)."""
     return {
+        # organisations and signer keys on chain
+        **org_relay_handlers(chain),
         # shipments + passports
         **shipment_relay_handlers(chain),
         **passport_relay_handlers(chain),

@@ -15,7 +15,7 @@ from backend.chain.passports import CONTRACT, PassportRegistryClient, claim_type
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.relayer.models import RelayRequest
-from tests.backend.factories import Org, make_org
+from tests.backend.factories import Org, gtin_under, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
@@ -87,7 +87,8 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
     """Every new write, replayed with the victim's signatures or aimed at the victim's
     resources with the attacker's own signer, is refused for every other org's keys."""
     scopes = ("seller", "carrier", "certifier")
-    orgs = {s: make_org(api, s, scopes) for s in ("acme", "beta", "gamma")}
+    prefixes = {"acme": "8936045", "beta": "8936046", "gamma": "8936047"}
+    orgs = {s: make_org(api, s, scopes, prefixes=(p,)) for s, p in prefixes.items()}
     svc = Service(api, tester)
     reg = PassportRegistryClient(tester, api.app.state.deployment.address(CONTRACT))  # type: ignore[attr-defined]
     refused = 0
@@ -99,7 +100,8 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
         create = create_body(svc, v, [Account.create().address])
         created = post(svc, "/v1/shipments", create, victim)
         sid = create["terms"]["shipmentId"]
-        issue = issue_body(reg, v, sample_document(lot), deadline=svc.now() + 3600)
+        gtin = gtin_under(prefixes[victim_slug])
+        issue = issue_body(reg, v, sample_document(lot, gtin=gtin), deadline=svc.now() + 3600)
         post(svc, "/v1/passports", issue, victim)
         svc.settle()
         pid = bytes.fromhex(issue["passportId"][2:])
@@ -168,7 +170,10 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
 
         victim_signed = [
             ("/v1/shipments", create_body(svc, v, [v.address])),
-            ("/v1/passports", issue_body(reg, v, sample_document(lot + "b"), deadline=now + 3600)),
+            (
+                "/v1/passports",
+                issue_body(reg, v, sample_document(lot + "b", gtin=gtin), deadline=now + 3600),
+            ),
             (f"/v1/passports/{hx(pid)}/attestations", attest),
             *replays(v, sid, pid, aid, lot),
         ]

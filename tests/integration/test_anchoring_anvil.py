@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from backend.anchoring.models import AnchorBatch
+from backend.anchoring.service import ANCHOR_PURPOSE
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import AnchorRegistryClient, ChainClient, make_chain
 from backend.chain.anvil import AnvilNode
@@ -172,7 +173,9 @@ def test_two_worker_processes_share_one_relayer_key_without_nonce_clashes(
         for worker in workers:
             worker.wait(timeout=20)
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        requests = session.scalars(select(RelayRequest)).all()
+        requests = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).all()
         sent = session.scalars(select(SentTransaction)).all()
     owners = {r.claimed_by for r in requests} | {r.last_error for r in requests}
     assert len(requests) == 20, owners
@@ -257,7 +260,9 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
         anvil_chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
     worker.run_until_idle()
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        req = session.scalars(select(RelayRequest)).one()
+        req = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).one()
     assert req.tx_hash == sent[1].tx_hash
     assert anvil_chain.receipt(sent[0].tx_hash) is None
     _assert_exactly_once(anvil_api, anvil_chain, events)
