@@ -104,7 +104,15 @@ def test_a_sent_but_unrecorded_anchor_is_recovered_not_sent_twice(
         ).one()
         assert req.status == "final"
         assert req.tx_hash == lost.tx_hash
-        assert session.scalar(select(func.count()).select_from(SentTransaction)) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SentTransaction)
+                .join(RelayRequest, RelayRequest.id == SentTransaction.relay_id)
+                .where(RelayRequest.purpose == ANCHOR_PURPOSE)
+            )
+            == 0
+        )
 
 
 def test_duplicate_root_revert_after_sending_counts_as_success(
@@ -125,7 +133,9 @@ def test_duplicate_root_revert_after_sending_counts_as_success(
         session.commit()
     worker.run_until_idle()
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        assert session.scalars(select(RelayRequest.status)).all() == ["final"]
+        assert session.scalars(
+            select(RelayRequest.status).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).all() == ["final"]
     assert _registry(api, tester).anchor_count() == 1
 
 
