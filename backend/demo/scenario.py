@@ -340,7 +340,7 @@ class Scenario:
         tolerance_bps: int = 200,
     ) -> bytes:
         """Submit a seller-signed shipment with its manifest (bamboo tableware lot)."""
-        sid = keccak(f"waymark-demo/{label}/{secrets.token_hex(8)}".encode())
+        sid = td.shipment_id(seller.address, f"waymark-demo/{label}/{secrets.token_hex(8)}")
         # Only HG-2611-002 carries the passport's lot; the others carry other lots.
         lot = LOT if label == "HG-2611-002" else f"{label[-3:]}-{LOT[:6]}"
         manifest: dict[str, Any] = {

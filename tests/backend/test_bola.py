@@ -114,7 +114,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
         svc.settle()
 
         def replays(
-            signer: LocalAccount, sid: str, pid: bytes, aid: str, lot: str
+            signer: LocalAccount, sid: str, pid: bytes, aid: str, lot: str, gtin: str
         ) -> list[tuple[str, dict[str, Any] | None]]:
             """Bodies for every write, signed by ``signer`` against the victim's resources."""
             deadline = svc.now() + 3600
@@ -152,7 +152,9 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 (f"/v1/shipments/{sid}/overdue/1", None),
                 (
                     f"/v1/passports/{hx(pid)}/versions",
-                    amend_body(reg, signer, sample_document(lot, name="x"), 1, deadline=deadline),
+                    amend_body(
+                        reg, signer, sample_document(lot, gtin=gtin, name="x"), 1, deadline=deadline
+                    ),
                 ),
                 (
                     f"/v1/passports/{hx(pid)}/recall",
@@ -175,12 +177,12 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 issue_body(reg, v, sample_document(lot + "b", gtin=gtin), deadline=now + 3600),
             ),
             (f"/v1/passports/{hx(pid)}/attestations", attest),
-            *replays(v, sid, pid, aid, lot),
+            *replays(v, sid, pid, aid, lot, gtin),
         ]
         for attacker_slug, attacker in orgs.items():
             if attacker_slug == victim_slug:
                 continue
-            own_signed = replays(attacker.signer, sid, pid, aid, lot)
+            own_signed = replays(attacker.signer, sid, pid, aid, lot, gtin)
             for headers in (attacker.admin, attacker.writer):
                 for path, body in [*victim_signed, *own_signed]:
                     resp = api.post(path, json=body, headers=headers)

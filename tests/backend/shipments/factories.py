@@ -84,7 +84,7 @@ def create_body(
 ) -> dict[str, Any]:
     """A ``POST /v1/shipments`` body signed by ``signer`` (default the seller)."""
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
-    sid = secrets.token_bytes(32)
+    sid = td.shipment_id(seller.address, secrets.token_bytes(12))
     sla_fields = td.service_level(**(sla or {}))
     terms = td.shipment_terms(
         shipment_id=sid,
