@@ -39,13 +39,13 @@ from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
+from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
-from backend.shipments.tracking_router import router as tracking_router
 from backend.webhooks.router import router as webhooks_router
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
