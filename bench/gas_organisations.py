@@ -102,7 +102,9 @@ def main() -> None:
         row("activeOrgOf (view, execution only)", "active_org"),
         row("ownerOfGtin, 7-digit prefix (view, execution only)", "owner_of_gtin"),
     ]
-    publish("gas_organisations", f"Organisation registry gas (median of {ROUNDS}, eth-tester)", rows)
+    publish(
+        "gas_organisations", f"Organisation registry gas (median of {ROUNDS}, eth-tester)", rows
+    )
 
 
 def _view(chain: object, orgs: OrganisationRegistryClient, fn: str, *args: object) -> int:
