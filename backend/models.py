@@ -38,6 +38,14 @@ from backend.shipments.models import (
     ShipmentManifest,
     ShipmentWrite,
 )
+from backend.webhooks.models import (
+    ShipmentColour,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSecret,
+    WebhookSubscription,
+)
 
 metadata = Base.metadata
 
@@ -72,10 +80,16 @@ __all__ = [
     "RelayRequest",
     "SentTransaction",
     "Shipment",
+    "ShipmentColour",
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
     "SupplyEvent",
     "TransferView",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookMessage",
+    "WebhookSecret",
+    "WebhookSubscription",
     "metadata",
 ]

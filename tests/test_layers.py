@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"backend.main", "backend.demo"},  # the app and the seeded scenario
     {"backend.cli"},  # the command line client (the demo drives it)
     {"backend.wiring", "backend.models"},  # handler registries, table registry
+    {"backend.webhooks"},  # notifications read the shipment, dashboard and alliance models
     {"backend.dashboard", "backend.health"},
     {"backend.qr"},  # consumer resolver: reads every domain
     {"backend.alliance", "backend.epcis"},
