@@ -39,9 +39,9 @@ from backend.chain.passports import (
     passport_id_of,
 )
 from backend.config import Settings
+from backend.gs1.keys import key as gs1_key
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import TransportLeg, footprint
-from backend.passports.identity import digital_link_path
 from backend.passports.schemas import parse_document
 from backend.passports.summary import key_figures
 from bench.common import Row, publish
@@ -106,12 +106,12 @@ def main() -> None:
             chain.transact(baseline, "store", key, content.document_hash).gas_used
         )
 
-        direct_path = digital_link_path(doc.identity.gtin, lot=f"BENCH-{i}")
-        relayed_path = digital_link_path(doc.identity.gtin, lot=f"RELAY-{i}")
+        direct_path = gs1_key(doc.identity.gtin, lot=f"BENCH-{i}").path
+        relayed_path = gs1_key(doc.identity.gtin, lot=f"RELAY-{i}").path
         direct, relayed = passport_id_of(direct_path), passport_id_of(relayed_path)
         gas["issue"].append(as_brand.issue(direct_path, content).gas_used)
         short = PassportContent(**{**content.__dict__, "uri": SHORT_URI})
-        short_path = digital_link_path(doc.identity.gtin, lot=f"SHORT-{i}")
+        short_path = gs1_key(doc.identity.gtin, lot=f"SHORT-{i}").path
         gas["issue_short"].append(as_brand.issue(short_path, short).gas_used)
         d = deadline()
         sig = registry.sign_issue(brand.key, relayed, content, brand.address, d)

@@ -36,6 +36,13 @@ from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.registry import in_flight as org_registry_in_flight
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
+from backend.orgs.signers import (
+    org_of,
+    org_signers,
+    recover_signer,
+    require_org_signer,
+    require_signed_by,
+)
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationPublic,
@@ -63,11 +70,6 @@ from backend.relayer.schemas import RelayAccepted
 from backend.relayer.signed import (
     IN_FLIGHT,
     commit,
-    org_of,
-    org_signers,
-    recover_signer,
-    require_org_signer,
-    require_signed_by,
     submit,
 )
 

@@ -22,8 +22,9 @@ from backend.chain.organisations import (
 )
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain, location_bytes
+from backend.gs1.keys import key as gs1_key
+from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
-from backend.passports.identity import digital_link_path, passport_id
 from backend.paths import PROJECT_ROOT
 from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS, verify_bundle
 from tests.conftest import deployment_for
@@ -47,7 +48,7 @@ def _bundle(chain: ChainClient) -> dict[str, Any]:
         )
         orgs.add_key(KeyGrant(brand, chain.address, Role.ISSUER))
         registry.issue(
-            digital_link_path(ident["gtin"], ident.get("lot"), ident.get("serial")),
+            gs1_key(ident["gtin"], ident.get("lot"), ident.get("serial")).path,
             PassportContent(document_hash(document), "https://example.org/p.json", "VN", 0, 1, 1),
         )
     signer = Account.create()
