@@ -13,9 +13,9 @@ from backend.anchoring.indexer import anchor_handlers
 from backend.chain import ChainClient
 from backend.chain.deployments import Deployment
 from backend.indexer.service import ContractHandlers
-from backend.orgs.registry import org_relay_handlers
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
+from backend.relayer.organisations import org_relay_handlers
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers

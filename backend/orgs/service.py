@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +29,21 @@ from backend.orgs.schemas import (
     SignerPublic,
 )
 
-if TYPE_CHECKING:
-    from backend.orgs.registry import ChainRegistrar
+
+class ChainRegistrar(Protocol):
+    """Queues the ``OrganisationRegistry`` calls mirroring organisation writes (the app
+    supplies one, ``backend.relayer.organisations.RelayedRegistrar``)."""
+
+    def register(self, session: Session, org: Organisation, prefixes: list[str]) -> None: ...
+
+    def key_roles(self, org: Organisation, roles: list[OrgRole] | None) -> Role: ...
+
+    def add_key(
+        self, session: Session, org: Organisation, signer: SignerKey, roles: Role
+    ) -> None: ...
+
+    def revoke_key(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
+
 
 WRITER_SCOPES = frozenset({Scope.SELLER, Scope.SUPPLIER, Scope.CARRIER, Scope.CERTIFIER})
 

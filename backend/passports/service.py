@@ -33,7 +33,6 @@ from backend.chain.typed_data.passports import (
     REVOKE_PASSPORT,
 )
 from backend.errors import Conflict, InvalidInput, NotFound
-from backend.orgs.registry import in_flight as org_registry_in_flight
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
 from backend.orgs.signers import (
@@ -66,6 +65,7 @@ from backend.passports.models import (
 )
 from backend.passports.schemas import PassportDocument, parse_document
 from backend.relayer.models import RelayRequest
+from backend.relayer.organisations import in_flight as org_registry_in_flight
 from backend.relayer.schemas import RelayAccepted
 from backend.relayer.signed import (
     IN_FLIGHT,

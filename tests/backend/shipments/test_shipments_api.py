@@ -11,8 +11,8 @@ from sqlalchemy import select
 from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
-from backend.orgs.registry import PURPOSES as ORG_PURPOSES
 from backend.relayer.models import RelayRequest
+from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
 from backend.shipments import service
 from tests.backend.factories import make_org
 from tests.backend.shipments.factories import (

@@ -1,4 +1,4 @@
-"""Organisations and signer keys on chain: the service's side of ``OrganisationRegistry``.
+"""Organisations and signer keys on chain: relayed ``OrganisationRegistry`` writes.
 
 The operator's relayer holds the registrar role. When the operator creates an
 organisation, its registration (verified name, country, web domain, roles and
@@ -76,14 +76,15 @@ def in_flight(session: Session, org_id: int) -> bool:
     )
 
 
-class ChainRegistrar:
-    """Queues the registry calls that mirror the service's organisation writes."""
+class RelayedRegistrar:
+    """Queues the registry calls that mirror the service's organisation writes
+    (``backend.orgs.service.ChainRegistrar``)."""
 
     def __init__(self, registry: OrganisationRegistryClient) -> None:
         self.registry = registry
 
     @classmethod
-    def for_deployment(cls, chain: ChainClient, address: str) -> ChainRegistrar:
+    def for_deployment(cls, chain: ChainClient, address: str) -> RelayedRegistrar:
         return cls(OrganisationRegistryClient(chain, address))
 
     def _queue(self, session: Session, org: Organisation, purpose: str, data: str) -> None:
@@ -146,4 +147,4 @@ def org_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     }
 
 
-__all__ = ["CONTRACT", "ChainRegistrar", "org_relay_handlers"]
+__all__ = ["CONTRACT", "RelayedRegistrar", "org_relay_handlers"]
