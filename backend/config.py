@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # outside dev/test.
     admin_token: SecretStr = SecretStr(DEFAULT_ADMIN_TOKEN)
     migrate_on_startup: bool = True
+    # Keys that sign dashboard session cookies, comma-separated: the first signs,
+    # all are accepted (rotate by putting a new one first). Unset: one random key
+    # kept in the database, shared by every replica.
+    session_secrets: SecretStr | None = None
 
     # Anchoring
     anchor_batch_size: int = Field(default=1024, ge=1, le=65_536)
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Failed token checks and sign-ins per client address (shared by all replicas):
+    # once spent, the address is answered 429 before its tokens are checked.
+    auth_failure_limit_per_second: float = Field(default=1.0, gt=0)
+    auth_failure_burst: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _check_chain(self) -> "Settings":

@@ -12,10 +12,11 @@ from backend.alliance.models import (
     TransferView,
 )
 from backend.anchoring.models import AnchorBatch, EventProof
+from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
 from backend.indexer.models import ChainAnchor, ChainCursor, IndexedBlock
-from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.models import ApiKey, Organisation, RateBucket, SignerKey
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -63,8 +64,10 @@ __all__ = [
     "PeriodView",
     "PoolMemberView",
     "PoolView",
+    "RateBucket",
     "RelayRequest",
     "SentTransaction",
+    "ServiceSecret",
     "Shipment",
     "ShipmentManifest",
     "ShipmentWrite",
