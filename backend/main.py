@@ -20,7 +20,7 @@ from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
-from backend.config import Settings, get_settings
+from backend.config import Settings, enforce_service_settings, get_settings
 from backend.dashboard.router import router as dashboard_router
 from backend.dashboard.sessions import make_signer, signing_keys
 from backend.db import migrate
@@ -115,6 +115,7 @@ def create_app(
     read model) and ``relay_handlers`` (durable contract calls by purpose).
     """
     cfg = settings or get_settings()
+    enforce_service_settings(cfg)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
