@@ -23,6 +23,7 @@ from backend.chain.errors import (
     revert_class,
 )
 from backend.chain.factory import connect_rpc, make_chain
+from backend.chain.organisations import OrganisationRegistryClient
 from backend.chain.passports import PassportRegistryClient
 from backend.chain.shipments import (
     HistoryEntry,
@@ -44,6 +45,7 @@ __all__ = [
     "HistoryEntry",
     "HistoryMismatch",
     "NonceTooLow",
+    "OrganisationRegistryClient",
     "PassportRegistryClient",
     "SentTransaction",
     "ShipmentInfo",

@@ -215,6 +215,16 @@ def revert_data(exc: BaseException) -> bytes | None:
         value = ast.literal_eval(match.group(1))
         if isinstance(value, bytes):
             return value
+    # When a custom error carries a string argument, eth-tester re-raises it as
+    # "execution reverted: <that string>"; the raw bytes are on the exception it chained.
+    seen: set[int] = {id(exc)}
+    inner = exc.__cause__ or exc.__context__
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        raw = inner.args[0] if inner.args else None
+        if isinstance(raw, bytes) and len(raw) >= 4:
+            return raw
+        inner = inner.__cause__ or inner.__context__
     return None
 
 
