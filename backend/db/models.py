@@ -35,6 +35,14 @@ from backend.shipments.models import (
     ShipmentManifest,
     ShipmentWrite,
 )
+from backend.webhooks.models import (
+    ShipmentColour,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSecret,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AllianceAction",
@@ -69,9 +77,15 @@ __all__ = [
     "SentTransaction",
     "ServiceSecret",
     "Shipment",
+    "ShipmentColour",
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
     "SupplyEvent",
     "TransferView",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookMessage",
+    "WebhookSecret",
+    "WebhookSubscription",
 ]
