@@ -279,6 +279,10 @@ class ChainClient:
             "parent_hash": "0x" + bytes(blk["parentHash"]).hex(),
         }
 
+    def now(self) -> int:
+        """The chain's clock: the latest block's time (what contracts compare deadlines with)."""
+        return int(self.block("latest")["timestamp"])
+
     def balance(self, address: str) -> int:
         return int(self._rpc(lambda: self.w3.eth.get_balance(to_checksum_address(address))))
 

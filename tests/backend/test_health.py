@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from backend.chain import ChainClient
 from backend.config import Settings
 from backend.main import create_app
 
@@ -18,3 +19,14 @@ def test_health_reports_tester_backend_contracts_and_fast_paths() -> None:
     assert body["contracts"]["AnchorRegistry"]["address"].startswith("0x")
     assert body["coincurve"] is True
     assert body["fast_keccak"] is True
+
+
+def test_health_reports_the_chain_clock_and_its_skew_to_wall_time(
+    api: TestClient, tester: ChainClient
+) -> None:
+    tester.advance_time(7200)  # the chain's clock two hours ahead of the wall
+    head = tester.block()
+    body = api.get("/health").json()
+    assert body["latest_block"] == head["number"]
+    assert body["latest_block_time"] == head["timestamp"]
+    assert -7300 < body["chain_clock_skew_seconds"] < -7000
