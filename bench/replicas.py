@@ -25,8 +25,8 @@ After the load, once the backlog drains, the drill checks and prints:
   hashes, or one still not settled;
 * nonce clashes: one nonce signed for two different relay requests;
 * sessions lost: dashboard answers other than 200 (a refused cookie is a 303);
-* 5xx answers, which may only be requests in flight on the killed API
-  (at most one per wrk connection and poster).
+* 5xx answers and connections cut mid-request, which may only be requests in
+  flight on the killed API (at most one per wrk connection and the poster).
 
 Figures go to bench/results/replicas.json; exit status 1 on any violation.
 
@@ -569,8 +569,8 @@ def _report(fig: Figures, took: float) -> int:
             "0",
         ),
         Row(
-            "5xx answers",
-            w.get("s5xx", 0) + fig.poster_5xx,
+            "5xx answers and cut connections",
+            w.get("s5xx", 0) + fig.poster_5xx + w.get("socket_errors", 0),
             "",
             fig.allowed_5xx,
             "requests that can be in flight on the killed API",
@@ -580,21 +580,27 @@ def _report(fig: Figures, took: float) -> int:
         Row("drained after the load", fig.drained_s, "s"),
     ]
     publish("replicas", f"Replica drill ({took:.0f} s)", rows)
+    fig.notes += [
+        f"wrk: {w.get('requests', 0)} requests, {w.get('ingest_ok', 0)} ingest / "
+        f"{w.get('pages_ok', 0)} page / {w.get('dash_ok', 0)} dashboard 200s, "
+        f"{w.get('socket_errors', 0)} socket errors (connections cut by the kill), "
+        f"p99 {w.get('p99_us', 0) / 1000:.0f} ms",
+        f"stored events {fig.stored} (wrk ingest included); accepted by the poster and the "
+        f"seed {fig.accepted}",
+    ]
+    problems = fig.violations
+    fig.notes.append("result: " + ("FAIL: " + "; ".join(problems) if problems else "ok"))
     for note in fig.notes:
         print(f"- {note}")
-    print(
-        f"- wrk: {w.get('requests', 0)} requests, {w.get('ingest_ok', 0)} ingest / "
-        f"{w.get('pages_ok', 0)} page / {w.get('dash_ok', 0)} dashboard 200s, "
-        f"{w.get('socket_errors', 0)} socket errors, p99 {w.get('p99_us', 0) / 1000:.0f} ms"
-    )
-    print(f"- stored events {fig.stored}, accepted by the poster and seed {fig.accepted}")
-    problems = fig.violations
+    NOTES.write_text("".join(f"- {n}\n" for n in fig.notes) + "\n")
     if problems:
         print("FAIL: " + "; ".join(problems), file=sys.stderr)
         return 1
     print("replica drill passed")
     return 0
 
+
+NOTES = Path(__file__).resolve().parent / "results" / "replicas.md"
 
 if __name__ == "__main__":
     raise SystemExit(main())
