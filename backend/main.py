@@ -10,10 +10,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
-
-# Alliance settlement
-from backend.alliance.indexer import alliance_handlers
-from backend.alliance.relay import relay_handlers as alliance_relay_handlers
 from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
@@ -29,27 +25,25 @@ from backend.events.router import router as events_router
 from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
-from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
-from backend.passports.indexer import passport_handlers
-from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
+from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
-from backend.shipments.indexer import shipment_handlers
-from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
 from backend.webhooks.router import router as webhooks_router
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
+from backend.wiring import domain_relay_handlers
+from backend.wiring import indexer_handlers as wired_indexer_handlers
 
 log = logging.getLogger(__name__)
 
@@ -78,30 +72,6 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
             f"the deployment on chain {dep.chain_id} settles in {dep.settlement_token}, "
             f"not the configured WAYMARK_SETTLEMENT_TOKEN {configured}; redeploy"
         )
-
-
-def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
-    """Relay purposes of the domain services (anchoring registers its own)."""
-    return {
-        # shipments + passports
-        **shipment_relay_handlers(chain),
-        **passport_relay_handlers(chain),
-        # alliance settlement
-        **alliance_relay_handlers(),
-    }
-
-
-def domain_indexer_handlers(
-    chain: ChainClient, deployment: deployments_mod.Deployment
-) -> list[ContractHandlers]:
-    """Read-model handlers of the domain services (anchoring registers its own)."""
-    return [
-        # shipments + passports
-        shipment_handlers(),
-        passport_handlers(),
-        # alliance settlement
-        *alliance_handlers(chain, deployment),
-    ]
 
 
 def create_app(
@@ -161,8 +131,7 @@ def create_app(
             chain=client,
             deployment=dep,
             handlers=[
-                anchor_handlers(),
-                *domain_indexer_handlers(client, dep),
+                *wired_indexer_handlers(client, dep),
                 *(indexer_handlers or []),
                 # webhooks: after the read models they read from
                 *notification_handlers(),
@@ -225,5 +194,7 @@ def create_app(
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
+    # SSCC Digital Links: public shipment tracking and logistic labels
+    app.include_router(tracking_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_STATIC), name="static")
     return app

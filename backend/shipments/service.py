@@ -37,21 +37,23 @@ from backend.chain.typed_data.shipments import (
     locode,
 )
 from backend.errors import Conflict, InvalidInput, NotFound
+from backend.gs1.errors import IdentifierInvalid
+from backend.gs1.keys import passport_id as gs1_passport_id
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
-from backend.passports.carbon import TransportLeg
-from backend.passports.errors import IdentifierInvalid
-from backend.passports.identity import passport_id as gs1_passport_id
-from backend.relayer.models import RelayRequest
-from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import (
-    IN_FLIGHT,
-    commit,
+from backend.orgs.signers import (
     org_of,
     org_signers,
     recover_signer,
     require_org_signer,
     require_signed_by,
+)
+from backend.passports.carbon import TransportLeg
+from backend.relayer.models import RelayRequest
+from backend.relayer.schemas import RelayAccepted
+from backend.relayer.signed import (
+    IN_FLIGHT,
+    commit,
     submit,
 )
 from backend.shipments.models import (
@@ -249,6 +251,11 @@ def create(
     sid = data.terms.shipment_id
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
+    sscc = data.manifest.sscc
+    if sscc is not None and session.scalar(
+        select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
+    ):
+        raise Conflict(f"sscc {sscc} already labels another shipment")
     lines = [(line, _line_passport_id(line)) for line in data.manifest.lines]
     calldata = registry.chain.encode(
         registry.contract,
@@ -274,6 +281,7 @@ def create(
             org_id=org_id,
             manifest_hash=data.terms.manifest_hash,
             transport_mode=data.manifest.transport_mode,
+            sscc=sscc,
             document=manifest_document(data.manifest),
         )
     )
