@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
-from backend.passports.identity import passport_id
+from backend.gs1.keys import passport_id
 from backend.qr.page import chain_kind
 from backend.qr.render import render_product_page
 from backend.qr.service import weight_text
