@@ -16,8 +16,9 @@ from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
-from backend.config import Settings, get_settings
+from backend.config import Settings, enforce_service_settings, get_settings
 from backend.dashboard.router import router as dashboard_router
+from backend.dashboard.sessions import make_signer, signing_keys
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.events.router import router as events_router
@@ -26,6 +27,7 @@ from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
+from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
 from backend.passports.router import router as passports_router
@@ -33,6 +35,8 @@ from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
 from backend.qr.tracking_router import router as tracking_router
+from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
+from backend.relayer.organisations import RelayedRegistrar
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
@@ -86,6 +90,7 @@ def create_app(
     read model) and ``relay_handlers`` (durable contract calls by purpose).
     """
     cfg = settings or get_settings()
+    enforce_service_settings(cfg)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,7 +108,19 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.events_domain = events_domain(client.chain_id, registry)
-        app.state.rate_limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
+        app.state.org_registrar = RelayedRegistrar.for_deployment(
+            client, dep.address(ORGANISATION_REGISTRY)
+        )
+        app.state.session_signer = make_signer(signing_keys(cfg, engine))
+        app.state.rate_limits = RateLimits(
+            per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
+            auth_failures=RateLimiter(
+                engine,
+                cfg.auth_failure_limit_per_second,
+                cfg.auth_failure_burst,
+                prefix="auth:",
+            ),
+        )
         worker = AnchorWorker(
             sessions=sessions,
             chain=client,

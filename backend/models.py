@@ -16,10 +16,11 @@ from backend.alliance.models import (
     TransferView,
 )
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
+from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
 from backend.indexer.models import ChainCursor, IndexedBlock
-from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.models import ApiKey, Organisation, RateBucket, SignerKey
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -77,8 +78,10 @@ __all__ = [
     "PeriodView",
     "PoolMemberView",
     "PoolView",
+    "RateBucket",
     "RelayRequest",
     "SentTransaction",
+    "ServiceSecret",
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, UTCDateTime, utcnow
@@ -17,6 +17,11 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # As registered in OrganisationRegistry (``roles`` 0: registered before the registry
+    # existed, so not on chain).
+    country: Mapped[str] = mapped_column(String(2), server_default="XX")
+    web_domain: Mapped[str] = mapped_column(String(253), server_default="")
+    roles: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ApiKey(Base):
@@ -53,3 +58,16 @@ class SignerKey(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateBucket(Base):
+    """A rate limit shared by every replica: the GCRA's theoretical arrival time of a key.
+
+    ``tat`` is in Unix seconds; a key is limited while ``tat`` lies more than the
+    burst allowance ahead of now.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

@@ -11,14 +11,14 @@ the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.chain import ChainClient
+from backend.chain import ChainClient, ContractRevert
 from backend.errors import Conflict, NotFound
 from backend.orgs.service import Principal
 from backend.orgs.signers import org_of
@@ -35,6 +35,7 @@ def submit(
     purpose: str,
     org_id: int,
     simulate: bool = True,
+    signer_nonces: Mapping[str, int] | None = None,
 ) -> RelayRequest:
     """Simulate the call (a revert raises ``ContractRevert`` → 409), then enqueue it.
 
@@ -43,10 +44,51 @@ def submit(
     the chain as it is, the call would revert for want of it. The contract
     checks everything again when the relayer sends it; a revert then shows in
     ``GET /v1/relay/{id}``.
+
+    ``signer_nonces`` (signer address → lowest message nonce it signed in this
+    call) lets one signer queue writes to different subjects: a simulation that
+    reverts only with ``InvalidAccountNonce`` because the signer's earlier
+    writes are still queued is accepted (see :func:`queued_behind`).
     """
     if simulate:
-        chain.estimate_gas({"to": to, "data": data})
+        try:
+            chain.estimate_gas({"to": to, "data": data})
+        except ContractRevert as exc:
+            if not queued_behind(session, exc=exc, org_id=org_id, signer_nonces=signer_nonces):
+                raise
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
+
+
+def queued_behind(
+    session: Session,
+    *,
+    exc: ContractRevert,
+    org_id: int,
+    signer_nonces: Mapping[str, int] | None,
+) -> bool:
+    """Whether a simulation's ``InvalidAccountNonce`` only means "earlier writes are queued".
+
+    The contracts check deadline, clock and signature before the nonce, so by
+    the time the nonce is refused those passed. The message nonce must lie
+    ahead of the signer's on-chain nonce by no more than the organisation's
+    writes still in flight (a nonce already used, or one behind a gap that no
+    queued write fills, is refused as before).
+    """
+    if exc.error_name != "InvalidAccountNonce" or not signer_nonces:
+        return False
+    account = str(exc.arguments.get("account", "")).lower()
+    nonce = {a.lower(): n for a, n in signer_nonces.items()}.get(account)
+    if nonce is None:
+        return False
+    ahead = nonce - int(exc.arguments.get("currentNonce", 0))
+    if ahead <= 0:
+        return False
+    in_flight = session.scalar(
+        select(func.count())
+        .select_from(RelayRequest)
+        .where(RelayRequest.org_id == org_id, RelayRequest.status.in_(IN_FLIGHT))
+    )
+    return int(in_flight or 0) >= ahead
 
 
 IN_FLIGHT = ("queued", "sent")

@@ -82,12 +82,13 @@ def create_body(
     manifest_override: dict[str, Any] | None = None,
     declared_weight_grams: int = 120_000,
     sscc: str | None = None,
+    nonce_offset: int = 0,
 ) -> dict[str, Any]:
     """A ``POST /v1/shipments`` body signed by ``signer`` (default the seller)."""
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
     if sscc is not None:
         doc["sscc"] = sscc
-    sid = secrets.token_bytes(32)
+    sid = td.shipment_id(seller.address, secrets.token_bytes(12))
     sla_fields = td.service_level(**(sla or {}))
     terms = td.shipment_terms(
         shipment_id=sid,
@@ -103,7 +104,7 @@ def create_body(
         customs_broker=customs_broker,
         sla=sla_fields,
     )
-    nonce = svc.registry.nonce(seller.address)
+    nonce = svc.registry.nonce(seller.address) + nonce_offset
     deadline = svc.now() + HOUR
     sig = td.sign_create_shipment(
         (signer or seller).key, svc.registry.domain(), terms, nonce=nonce, deadline=deadline
