@@ -58,6 +58,7 @@ from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain
 from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_CONTENT
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.cli.client import Api
 from backend.cli.common import to_json
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import footprint
@@ -147,6 +148,7 @@ class Scenario:
     ) -> None:
         self.http = http
         self.webhook_url = webhook_url
+        self.api = Api(str(http.base_url), http=http)
         self.chain = chain
         self.deployment = deployment
         self.admin_token = admin_token
@@ -166,16 +168,10 @@ class Scenario:
     # -- plumbing -------------------------------------------------------------------
 
     def _post(self, path: str, body: Any, key: str) -> Any:
-        response = self.http.post(path, json=body, headers={"Authorization": f"Bearer {key}"})
-        if response.status_code >= 400:
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
-        return response.json()
+        return self.api.post(path, body, api_key=key)
 
     def _get(self, path: str, key: str) -> Any:
-        response = self.http.get(path, headers={"Authorization": f"Bearer {key}"})
-        if response.status_code >= 400:
-            raise RuntimeError(f"GET {path} failed: {response.status_code} {response.text}")
-        return response.json()
+        return self.api.get(path, api_key=key)
 
     def _relay(self, path: str, body: Any, org: Org) -> None:
         """Submit a signed write; it is relayed in submission order (waited for later)."""
@@ -187,15 +183,9 @@ class Scenario:
         deadline = time.monotonic() + timeout
         while self.pending:
             relay_id, key = self.pending[0]
-            relay = self._get(f"/v1/relay/{relay_id}", key)
-            if relay["status"] in ("mined", "final"):
-                self.pending.pop(0)
-                continue
-            if relay["status"] == "failed":
-                raise RuntimeError(f"relay {relay_id} failed: {relay['last_error']}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"relay {relay_id} still {relay['status']} after {timeout} s")
-            time.sleep(0.05)
+            left = max(0.0, deadline - time.monotonic())
+            self.api.wait_relay(relay_id, timeout=left, interval=0.05, api_key=key)
+            self.pending.pop(0)
 
     def _nonce(self, registry: str, address: str) -> int:
         """Next nonce of ``address`` counting writes submitted but not mined yet."""
