@@ -58,6 +58,7 @@ from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain
 from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_CONTENT
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.cli.client import Api
 from backend.cli.common import to_json
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import footprint
@@ -72,6 +73,18 @@ GTIN = "08936045870013"
 GS1_PREFIX = "8936045"  # Lang Tre's GS1 company prefix (GS1 Vietnam, 893)
 LOT = "TH2611-07"
 GTIN_INT = int(GTIN)
+# Item-level links printed by the demo (serials of the lot; they resolve to the lot passport).
+DEMO_SERIALS = ("TH07-0001", "TH07-0002", "TH07-0003")
+STEPS = (
+    "organisations",
+    "webhook subscription",
+    "shipments",
+    "passport",
+    "supply events",
+    "stablecoin",
+    "emergency stock transfer",
+    "capacity pool",
+)
 SUPPLIER_MATRIX = {"Lang Tre Homeware (Vietnam)": 70, "Ningbo backup (Zhejiang)": 20,
                    "LA emergency workshop": 10}  # fmt: skip
 
@@ -135,6 +148,7 @@ class Scenario:
     ) -> None:
         self.http = http
         self.webhook_url = webhook_url
+        self.api = Api(str(http.base_url), http=http)
         self.chain = chain
         self.deployment = deployment
         self.admin_token = admin_token
@@ -154,16 +168,10 @@ class Scenario:
     # -- plumbing -------------------------------------------------------------------
 
     def _post(self, path: str, body: Any, key: str) -> Any:
-        response = self.http.post(path, json=body, headers={"Authorization": f"Bearer {key}"})
-        if response.status_code >= 400:
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
-        return response.json()
+        return self.api.post(path, body, api_key=key)
 
     def _get(self, path: str, key: str) -> Any:
-        response = self.http.get(path, headers={"Authorization": f"Bearer {key}"})
-        if response.status_code >= 400:
-            raise RuntimeError(f"GET {path} failed: {response.status_code} {response.text}")
-        return response.json()
+        return self.api.get(path, api_key=key)
 
     def _relay(self, path: str, body: Any, org: Org) -> None:
         """Submit a signed write; it is relayed in submission order (waited for later)."""
@@ -175,15 +183,9 @@ class Scenario:
         deadline = time.monotonic() + timeout
         while self.pending:
             relay_id, key = self.pending[0]
-            relay = self._get(f"/v1/relay/{relay_id}", key)
-            if relay["status"] in ("mined", "final"):
-                self.pending.pop(0)
-                continue
-            if relay["status"] == "failed":
-                raise RuntimeError(f"relay {relay_id} failed: {relay['last_error']}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"relay {relay_id} still {relay['status']} after {timeout} s")
-            time.sleep(0.05)
+            left = max(0.0, deadline - time.monotonic())
+            self.api.wait_relay(relay_id, timeout=left, interval=0.05, api_key=key)
+            self.pending.pop(0)
 
     def _nonce(self, registry: str, address: str) -> int:
         """Next nonce of ``address`` counting writes submitted but not mined yet."""
@@ -208,10 +210,11 @@ class Scenario:
         return self.chain.with_account(acct)
 
     def _step(self, name: str, fn: Callable[[], T]) -> T:
+        """Run one step of :data:`STEPS` and log ``[i/n] name … seconds`` when it is done."""
         started = time.perf_counter()
-        self.log(f"seeding: {name}")
         result = fn()
         self.timings[name] = round(time.perf_counter() - started, 2)
+        self.log(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<25} {self.timings[name]:5.1f} s")
         return result
 
     # -- organisations (HTTP API) --------------------------------------------------
@@ -384,6 +387,7 @@ class Scenario:
             "deadline": deadline,
             "signature": "0x" + sig.hex(),
             "manifest": manifest,
+            "reference": label,
         }
         self._relay("/v1/shipments", body, self.owner[seller.address])
         # The API checks a write against the chain unless an earlier write to the same

@@ -5,7 +5,7 @@ Thin: parse and negotiate here, everything else in :mod:`backend.qr.service`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
-from backend.gs1.digital_link import DigitalLink, parse_path
+from backend.gs1.digital_link import DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
 from backend.qr import service
-from backend.qr.images import qr_png, qr_svg
+from backend.qr.images import SCREEN_MODULE_PX, qr_png, qr_png_for_print, qr_svg
 from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
 
@@ -70,11 +70,12 @@ def _resolve(request: Request) -> Response:
     representation = negotiate(request.headers.get("accept"))
     raw = _raw_path(request)
     try:
-        link = parse_path(raw, request.url.query)
+        link = parse_link(raw, request.url.query)
     except DigitalLinkError as exc:
         return _invalid(representation or "html", exc)
-    if raw != link.path:
-        # Short GTINs, a trailing slash or a non-canonical escape: one canonical URI per item.
+    if isinstance(link, SsccLink) or raw != link.path:
+        # Short GTINs, a trailing slash, a path prefix or a non-canonical escape: one
+        # canonical URI per item (an SSCC further right is a logistic unit's link).
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(link.path + query, status_code=301)
     if representation is None:
@@ -181,8 +182,15 @@ def label_sheet(
 
 
 @router.get("/qr/01/{rest:path}", tags=["consumer"])
-def qr_image(request: Request, settings: SettingsDep) -> Response:
-    """The QR symbol (level Q) of any Digital Link, as ``.png`` or ``.svg``."""
+def qr_image(
+    request: Request,
+    settings: SettingsDep,
+    use: Annotated[
+        Literal["screen", "print"],
+        Query(description="screen: 8 px modules; print: 0.5 mm modules (PNG at 600 dpi)."),
+    ] = "screen",
+) -> Response:
+    """The QR symbol (level Q) of any Digital Link, as ``.png`` or ``.svg``, for screen or print."""
     raw = _raw_path(request).removeprefix("/qr")
     suffix = raw[raw.rfind(".") :] if "." in raw else ""
     media = QR_MEDIA.get(suffix)
@@ -196,7 +204,13 @@ def qr_image(request: Request, settings: SettingsDep) -> Response:
     except DigitalLinkError as exc:
         return _invalid("json", exc)
     uri = link.uri(settings.public_base_url)
-    body: bytes | str = qr_png(uri) if suffix == ".png" else qr_svg(uri, title=link.hri)
+    body: bytes | str
+    if suffix == ".png":
+        body = qr_png_for_print(uri) if use == "print" else qr_png(uri)
+    elif use == "print":
+        body = qr_svg(uri, title=link.hri)
+    else:
+        body = qr_svg(uri, module_px=SCREEN_MODULE_PX, title=link.hri)
     return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
 
 
@@ -218,3 +232,10 @@ def shipment_events(
     """A shipment's milestones as an EPCIS 2.0 JSON-LD document (seller and parties only)."""
     doc = service.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)
     return JSONResponse(doc, media_type=LD_JSON)
+
+
+# Registered last, so that no route above (``/qr/01/…``) is taken for a prefix.
+@router.get("/{prefix:path}/01/{rest:path}", include_in_schema=False)
+async def resolve_prefixed(request: Request) -> Response:
+    """A Digital Link under a custom path prefix: answered as its canonical path (301)."""
+    return await resolve(request)
