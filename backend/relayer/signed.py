@@ -86,12 +86,23 @@ def queued_behind(
     in_flight = session.scalar(
         select(func.count())
         .select_from(RelayRequest)
-        .where(RelayRequest.org_id == org_id, RelayRequest.status.in_(IN_FLIGHT))
+        .where(
+            RelayRequest.org_id == org_id,
+            RelayRequest.status.in_(IN_FLIGHT),
+            RelayRequest.purpose.notin_(REGISTRAR_PURPOSES),
+        )
     )
     return int(in_flight or 0) >= ahead
 
 
 IN_FLIGHT = ("queued", "sent")
+
+#: Organisation registry writes the relayer makes on its own authority as registrar
+#: (``backend.relayer.organisations``): they carry no signer's nonce.
+PURPOSE_ORG_REGISTER = "org_register"
+PURPOSE_ORG_KEY_ADD = "org_key_add"
+PURPOSE_ORG_KEY_REVOKE = "org_key_revoke"
+REGISTRAR_PURPOSES = (PURPOSE_ORG_REGISTER, PURPOSE_ORG_KEY_ADD, PURPOSE_ORG_KEY_REVOKE)
 
 
 def commit(session: Session, *, what: str) -> None:

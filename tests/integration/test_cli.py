@@ -161,7 +161,7 @@ def world(server: Server) -> dict[str, Any]:
     health = httpx.get(f"{server.base}/health").json()
     registry = health["contracts"]["ShipmentRegistry"]
     domain = Domain(
-        "Waymark Shipments", registry["version"], health["chain_id"], registry["address"]
+        "Waymark ShipmentRegistry", registry["version"], health["chain_id"], registry["address"]
     )
     manifest = {
         "transportMode": "sea",
