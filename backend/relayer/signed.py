@@ -57,7 +57,9 @@ def submit(
         try:
             chain.estimate_gas({"to": to, "data": data})
         except ContractRevert as exc:
-            if not queued_behind(session, exc=exc, org_id=org_id, signer_nonces=signer_nonces):
+            if not queued_behind(
+                session, exc=exc, org_id=org_id, to=to, signer_nonces=signer_nonces
+            ):
                 raise
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
 
@@ -67,6 +69,7 @@ def queued_behind(
     *,
     exc: ContractRevert,
     org_id: int,
+    to: str,
     signer_nonces: Mapping[str, int] | None,
 ) -> bool:
     """Whether a simulation's ``InvalidAccountNonce`` only means "earlier writes are queued".
@@ -74,8 +77,9 @@ def queued_behind(
     The contracts check deadline, clock and signature before the nonce, so by
     the time the nonce is refused those passed. The message nonce must lie
     ahead of the signer's on-chain nonce by no more than the organisation's
-    writes still in flight (a nonce already used, or one behind a gap that no
-    queued write fills, is refused as before).
+    writes to the same contract (whose nonces they are) still in flight (a
+    nonce already used, or one behind a gap that no queued write fills, is
+    refused as before).
     """
     if exc.error_name != "InvalidAccountNonce" or not signer_nonces:
         return False
@@ -91,6 +95,7 @@ def queued_behind(
         .select_from(RelayRequest)
         .where(
             RelayRequest.org_id == org_id,
+            func.lower(RelayRequest.to_address) == to.lower(),
             RelayRequest.status.in_(IN_FLIGHT),
             RelayRequest.purpose.notin_(REGISTRAR_PURPOSES),
         )

@@ -116,6 +116,8 @@ def test_worker_killed_around_sending_resumes_and_anchors_exactly_once(
     anchors_before_restart: int,
 ) -> None:
     acme = make_org(anvil_api, "acme")
+    # The organisation's own relayed registrations go first, so the crash hits the anchor.
+    anvil_api.app.state.anchor_worker.relayer.drive()  # type: ignore[attr-defined]
     events = _post(anvil_api, acme, 20)
     registry = domain_of(anvil_api).verifying_contract
     crashed = _run_worker(anvil_node, db_url, registry, fault, 60)
