@@ -15,7 +15,7 @@ from backend.anchoring.models import AnchorBatch, EventProof
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
 from backend.indexer.models import ChainAnchor, ChainCursor, IndexedBlock
-from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.models import ApiKey, Delegation, Organisation, SignerKey
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -46,6 +46,7 @@ __all__ = [
     "BookingView",
     "ChainAnchor",
     "ChainCursor",
+    "Delegation",
     "EventProof",
     "IndexedBlock",
     "ManifestLine",

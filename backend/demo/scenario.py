@@ -32,7 +32,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -210,14 +210,9 @@ class Scenario:
     def create_org(self, slug: str, name: str, scopes: list[str], signers: int = 1) -> Org:
         created = self._post("/v1/orgs", {"slug": slug, "name": name}, self.admin_token)
         admin_key = created["admin_key"]["key"]
-        valid_from = (datetime.now(UTC) - timedelta(days=60)).isoformat()
         accounts = [self._account(f"{slug}#{i}") for i in range(signers)]
         for i, acct in enumerate(accounts):
-            body = {
-                "address": acct.address,
-                "label": f"{name} key {i + 1}",
-                "valid_from": valid_from,
-            }
+            body = {"address": acct.address, "label": f"{name} key {i + 1}"}
             self._post(f"/v1/orgs/{slug}/signers", body, admin_key)
         issued = self._post(
             f"/v1/orgs/{slug}/api-keys", {"scopes": scopes, "label": "demo"}, admin_key

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.text import safe_text
-from backend.common.types import EthAddress
+from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
 
 
 class Scope(StrEnum):
@@ -81,7 +81,8 @@ class SignerCreate(Strict):
     address: EthAddress
     label: Label = ""
     valid_from: datetime | None = Field(
-        default=None, description="Default: now. Events must have occurredAt ≥ valid_from."
+        default=None,
+        description="Default: now. Never in the past: keys are judged at receipt time.",
     )
 
 
@@ -92,7 +93,8 @@ class SignerRotate(Strict):
 
 class SignerRevoke(Strict):
     revoked_at: datetime | None = Field(
-        default=None, description="Default: now. Events that occurred before stay valid."
+        default=None,
+        description="Default: now. Never in the past: signatures received before stay valid.",
     )
 
 
@@ -106,4 +108,36 @@ class SignerPublic(BaseModel):
 
 class SignersPublic(BaseModel):
     items: list[SignerPublic]
+    next_cursor: int | None
+
+
+class DelegationCreate(Strict):
+    """A ``SubjectDelegation`` signed by one of the issuer organisation's signer keys."""
+
+    issuer: EthAddress = Field(description="The issuer's signer key that signed the grant.")
+    subject: Bytes32Hex = Field(
+        description="A passport id, or 32 zero bytes for every passport the issuer issues."
+    )
+    delegate: Slug = Field(description="The organisation allowed to add events.")
+    salt: Bytes32Hex
+    signature: SignatureHex
+
+
+class DelegationPublic(BaseModel):
+    id: int
+    issuer_org: str
+    issuer_name: str
+    delegate_org: str
+    delegate_name: str
+    subject: str
+    signer: str
+    salt: str
+    digest: str
+    signature: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class DelegationsPublic(BaseModel):
+    items: list[DelegationPublic]
     next_cursor: int | None

@@ -39,6 +39,7 @@ from backend.chain.typed_data.passports import (
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
+from backend.orgs.subjects import Basis, require_speaks_for
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationPublic,
@@ -84,6 +85,7 @@ PURPOSE_ATTEST = "passport_attest"
 PURPOSE_REVOKE_ATTESTATION = "passport_attestation_revoke"
 
 ISSUER_SCOPES = frozenset({Scope.SELLER})
+ISSUER_ONLY = frozenset({Basis.ISSUER})
 CERTIFIER_SCOPES = frozenset({Scope.CERTIFIER})
 
 
@@ -197,10 +199,21 @@ def _relay(
 def _own_passport(
     session: Session, registry: PassportRegistryClient, principal: Principal, passport_id: str
 ) -> None:
-    """The passport's on-chain issuer is a signer key of the caller (404 otherwise)."""
+    """The passport's on-chain issuer is a signer key of the caller (404 otherwise).
+
+    The subject rule then confirms that the caller speaks for it as its issuer
+    organisation: delegates and shipment parties add events, never versions.
+    """
     head = registry.passport(_b(passport_id))
     if head is None or head.issuer not in org_signers(session=session, principal=principal):
         raise NotFound(f"passport {passport_id} not found")
+    require_speaks_for(
+        session=session,
+        org_id=org_of(principal),
+        subject=passport_id,
+        bases=ISSUER_ONLY,
+        org_slug=principal.org_slug,
+    )
 
 
 def issue(
@@ -227,6 +240,14 @@ def issue(
     require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
     if registry.passport(_b(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
+    # An issue of the same passport by another organisation may still be queued.
+    require_speaks_for(
+        session=session,
+        org_id=org_of(principal),
+        subject=data.passport_id,
+        bases=ISSUER_ONLY,
+        org_slug=principal.org_slug,
+    )
     org_id = org_of(principal)
     granted = _ensure_role(session, registry, ISSUER_ROLE, signer, org_id)
     _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)

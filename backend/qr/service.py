@@ -35,6 +35,7 @@ from backend.epcis.vocabulary import MilestoneCode
 from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
 from backend.orgs.service import Principal
+from backend.orgs.subjects import speakers
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document
@@ -138,7 +139,12 @@ class EventRecord:
 
 
 def supply_events(*, session: Session, passport_id: str) -> list[EventRecord]:
-    """Signed supply events about the passport, with their Merkle proof when anchored."""
+    """Authorised signed events about the passport, with their Merkle proof when anchored.
+
+    Only events posted by an organisation that speaks for the passport now (the
+    subject rule) are shown: a stranger's events, or a revoked delegate's, are not.
+    """
+    allowed = list(speakers(session=session, subjects=[passport_id])[passport_id].orgs)
     rows = session.execute(
         select(SupplyEvent, EventProof, AnchorBatch)
         .outerjoin(
@@ -146,7 +152,7 @@ def supply_events(*, session: Session, passport_id: str) -> list[EventRecord]:
             (EventProof.event_id == SupplyEvent.id) & (EventProof.batch_id == SupplyEvent.batch_id),
         )
         .outerjoin(AnchorBatch, AnchorBatch.id == SupplyEvent.batch_id)
-        .where(SupplyEvent.subject == passport_id)
+        .where(SupplyEvent.subject == passport_id, SupplyEvent.org_id.in_(allowed))
         .order_by(SupplyEvent.occurred_at, SupplyEvent.id)
     ).all()
     return [

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainClient
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.orgs.service import Principal, active_signers
+from backend.orgs.service import Principal, signer_keys
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import Mined, enqueue
 
@@ -50,7 +50,7 @@ def org_of(principal: Principal) -> int:
 
 def org_signers(*, session: Session, principal: Principal) -> set[str]:
     """The calling organisation's signer addresses (EIP-55, whatever their validity)."""
-    return set(active_signers(session=session, org_id=org_of(principal)))
+    return set(signer_keys(session=session, org_id=org_of(principal)))
 
 
 def require_org_signer(
@@ -59,20 +59,17 @@ def require_org_signer(
     principal: Principal,
     address: str,
     scopes: frozenset[str],
-    at: int | None = None,
-) -> None:
-    """``address`` is an active signer key of the caller's org at ``at`` (default now)."""
+) -> int:
+    """``address`` is a signer key of the caller's org active now (receipt time); its id."""
     principal.require_any(scopes)
     windows = {
-        a.lower(): w for a, w in active_signers(session=session, org_id=org_of(principal)).items()
+        a.lower(): w for a, w in signer_keys(session=session, org_id=org_of(principal)).items()
     }
     window = windows.get(address.lower())
     if window is None:
         raise Forbidden(f"{address} is not a signer key of this organisation")
-    when = int(time.time()) if at is None else at
-    valid_from, revoked_at = window
-    if when < valid_from or (revoked_at is not None and when >= revoked_at):
-        raise Forbidden(f"signer {address} is not active")
+    window.require_active(address, int(time.time()))
+    return window.key_id
 
 
 def submit(

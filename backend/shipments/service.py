@@ -39,6 +39,7 @@ from backend.chain.typed_data.shipments import (
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
+from backend.orgs.subjects import Basis, require_speaks_for, speakers
 from backend.passports.carbon import TransportLeg
 from backend.passports.errors import IdentifierInvalid
 from backend.passports.identity import passport_id as gs1_passport_id
@@ -86,6 +87,7 @@ PURPOSE_CORRECTION = "shipment_correction"
 PURPOSE_OVERDUE = "shipment_overdue"
 
 SELLER_SCOPES = frozenset({Scope.SELLER})
+MANIFEST_BASES = frozenset({Basis.ISSUER, Basis.DELEGATE})
 PARTY_SCOPES = frozenset({Scope.CARRIER, Scope.SUPPLIER})
 CORRECTION_SCOPES = frozenset({Scope.SELLER, Scope.CARRIER, Scope.SUPPLIER})
 CUSTOMS = {
@@ -240,6 +242,16 @@ def create(
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
     lines = [(line, _line_passport_id(line)) for line in data.manifest.lines]
+    # Carrying a passport makes the shipment's parties speak for it, so the
+    # seller must speak for every passport it lists as issuer or delegate.
+    for pid in sorted({pid for _, pid in lines}):
+        require_speaks_for(
+            session=session,
+            org_id=org_of(principal),
+            subject=pid,
+            bases=MANIFEST_BASES,
+            org_slug=principal.org_slug,
+        )
     calldata = registry.chain.encode(
         registry.contract,
         "createShipmentBySig",
@@ -733,11 +745,15 @@ class ShipmentJourney(BaseModel):
 
 
 def _shipments_for(session: Session, passport_id: bytes) -> list[tuple[Shipment, int]]:
+    """Shipments carrying the passport whose seller speaks for it (issuer or delegate)."""
     pid = "0x" + passport_id.hex()
+    who = speakers(session=session, subjects=[pid])[pid]
+    sellers = [org for org, basis in who.orgs.items() if basis in MANIFEST_BASES]
     rows = session.execute(
         select(Shipment, ManifestLine.quantity)
         .join(ManifestLine, ManifestLine.shipment_id == Shipment.id)
-        .where(ManifestLine.passport_id == pid)
+        .join(ShipmentManifest, ShipmentManifest.shipment_id == Shipment.id)
+        .where(ManifestLine.passport_id == pid, ShipmentManifest.org_id.in_(sellers))
         .order_by(Shipment.block_number, Shipment.id)
     ).all()
     merged: dict[str, tuple[Shipment, int]] = {}

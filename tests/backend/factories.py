@@ -38,7 +38,7 @@ def make_org(client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier"
     signer = Account.create()
     reg = client.post(
         f"/v1/orgs/{slug}/signers",
-        json={"address": signer.address, "valid_from": "2020-01-01T00:00:00Z"},
+        json={"address": signer.address},
         headers=admin,
     )
     assert reg.status_code == 201, reg.text
