@@ -31,11 +31,13 @@ from backend.health.router import router as health_router
 from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
+from backend.orgs import subjects
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
+from backend.passports.subjects import passport_subjects
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
@@ -45,6 +47,7 @@ from backend.runtime import check_fast_paths
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
+from backend.shipments.subjects import shipment_subjects
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,12 @@ def domain_indexer_handlers(
     ]
 
 
+def register_subject_sources() -> None:
+    """The domains that tell the subject rule who speaks for a passport or shipment."""
+    subjects.register_source("passports", passport_subjects)
+    subjects.register_source("shipments", shipment_subjects)
+
+
 def create_app(
     settings: Settings | None = None,
     chain: ChainClient | None = None,
@@ -113,6 +122,7 @@ def create_app(
     read model) and ``relay_handlers`` (durable contract calls by purpose).
     """
     cfg = settings or get_settings()
+    register_subject_sources()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

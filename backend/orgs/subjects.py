@@ -21,12 +21,17 @@ the proof bundle are read.
 
 :func:`speakers` answers for many subjects with a fixed number of queries, so a
 batch of a thousand events costs the same handful of round trips as one.
+
+The rule lives here, below the domains that know the facts: passports and
+shipments each register a *subject source* (:func:`register_source`, wired
+by the app) that reports what they know about a set of subjects as
+organisation ids, so this module reads no domain table itself.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -35,9 +40,6 @@ from sqlalchemy.orm import Session
 
 from backend.errors import Forbidden
 from backend.orgs.models import Delegation, SignerKey
-from backend.passports.models import Passport, PassportWrite
-from backend.relayer.models import RelayRequest
-from backend.shipments.models import ManifestLine, Shipment, ShipmentManifest
 
 RULE = "subject rule"
 RULE_TEXT = (
@@ -46,8 +48,7 @@ RULE_TEXT = (
     "only a party to a shipment may add events about the shipment"
 )
 EVERY_PASSPORT = "0x" + "00" * 32
-ISSUE_PURPOSE = "passport_issue"
-_CHUNK = 500
+CHUNK = 500
 
 
 class Basis(StrEnum):
@@ -65,6 +66,39 @@ class SubjectKind(StrEnum):
 
 
 @dataclass
+class SubjectFacts:
+    """What a domain knows about subjects, as organisation ids."""
+
+    # passport id → issuer organisation (None: issued by a key no organisation holds)
+    issuers: dict[str, int | None] = field(default_factory=dict)
+    # passport id → shipments whose manifest carries it
+    carried_by: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # shipment id → the seller's organisation
+    sellers: dict[str, int] = field(default_factory=dict)
+    # shipment id → organisations party to it (seller, carriers, warehouse, broker)
+    parties: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def merge(self, other: SubjectFacts) -> None:
+        for pid, org in other.issuers.items():
+            self.issuers.setdefault(pid, org)
+        for pid, sids in other.carried_by.items():
+            self.carried_by[pid] |= sids
+        for sid, org in other.sellers.items():
+            self.sellers.setdefault(sid, org)
+        for sid, orgs in other.parties.items():
+            self.parties[sid] |= orgs
+
+
+SubjectSource = Callable[[Session, Collection[str]], SubjectFacts]
+_SOURCES: dict[str, SubjectSource] = {}
+
+
+def register_source(name: str, source: SubjectSource) -> None:
+    """Let a domain report what it knows about subjects (idempotent by ``name``)."""
+    _SOURCES[name] = source
+
+
+@dataclass
 class Speakers:
     """Who may speak for one subject, and on what basis."""
 
@@ -74,21 +108,22 @@ class Speakers:
     def basis(self, org_id: int) -> Basis | None:
         return self.orgs.get(org_id)
 
-    def _grant(self, org_id: int | None, basis: Basis) -> None:
+    def grant(self, org_id: int | None, basis: Basis) -> None:
         # The strongest basis wins: issuer > delegate > shipment party.
         if org_id is not None and org_id not in self.orgs:
             self.orgs[org_id] = basis
 
 
-def _chunks(values: Iterable[str]) -> list[list[str]]:
+def chunks(values: Iterable[str]) -> list[list[str]]:
+    """Sorted, distinct values in slices small enough for one ``IN (…)``."""
     items = sorted(set(values))
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
-def _org_of_addresses(session: Session, addresses: Iterable[str]) -> dict[str, int]:
-    """EIP-55 address → organisation of the signer key, keyed by the lower-case address."""
+def org_ids_of(session: Session, addresses: Iterable[str]) -> dict[str, int]:
+    """lower-case address → organisation holding that signer key (EIP-55 addresses in)."""
     out: dict[str, int] = {}
-    for chunk in _chunks(a for a in addresses if a):
+    for chunk in chunks(a for a in addresses if a):
         rows = session.execute(
             select(SignerKey.address, SignerKey.org_id).where(SignerKey.address.in_(chunk))
         )
@@ -96,136 +131,70 @@ def _org_of_addresses(session: Session, addresses: Iterable[str]) -> dict[str, i
     return out
 
 
-def _shipment_parties(session: Session, shipment_ids: Collection[str]) -> dict[str, set[int]]:
-    """shipment id → organisations party to it (seller org, and orgs of named party keys)."""
-    parties: dict[str, set[int]] = defaultdict(set)
-    addresses: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(shipment_ids):
-        for sid, org in session.execute(
-            select(ShipmentManifest.shipment_id, ShipmentManifest.org_id).where(
-                ShipmentManifest.shipment_id.in_(chunk)
-            )
-        ):
-            parties[sid].add(org)
-        for s in session.scalars(select(Shipment).where(Shipment.id.in_(chunk))):
-            named = [s.seller, *s.carriers, s.warehouse, s.customs_broker]
-            addresses[s.id].update(a for a in named if a)
-    orgs = _org_of_addresses(session, {a for group in addresses.values() for a in group})
-    for sid, group in addresses.items():
-        parties[sid].update(orgs[a.lower()] for a in group if a.lower() in orgs)
-    return parties
+def _facts(session: Session, subjects: Collection[str]) -> SubjectFacts:
+    if not _SOURCES:
+        # Fail closed: without the domains' facts every subject would look unknown.
+        raise RuntimeError("no subject sources are registered (see backend.main)")
+    facts = SubjectFacts()
+    for source in _SOURCES.values():
+        facts.merge(source(session, subjects))
+    return facts
 
 
-def _issuer_orgs(session: Session, passport_ids: list[str]) -> dict[str, int | None]:
-    """passport id → issuer organisation (``None``: issued by a key no organisation holds)."""
-    issuers: dict[str, int | None] = {}
-    issuer_keys: dict[str, str] = {}
-    for chunk in _chunks(passport_ids):
-        for pid, issuer in session.execute(
-            select(Passport.id, Passport.issuer).where(Passport.id.in_(chunk))
-        ):
-            issuer_keys[pid] = issuer
-    orgs = _org_of_addresses(session, issuer_keys.values())
-    for pid, issuer in issuer_keys.items():
-        issuers[pid] = orgs.get(issuer.lower())
-    # An issue that is relayed but not yet indexed speaks for its organisation;
-    # one the contract refused does not.
-    pending = [p for p in passport_ids if p not in issuers]
-    for chunk in _chunks(pending):
-        for pid, org in session.execute(
-            select(PassportWrite.passport_id, PassportWrite.org_id)
-            .join(RelayRequest, RelayRequest.id == PassportWrite.relay_id)
-            .where(
-                PassportWrite.passport_id.in_(chunk),
-                PassportWrite.action == ISSUE_PURPOSE,
-                RelayRequest.status != "failed",
+def _delegates(session: Session, issuers: dict[str, int | None]) -> dict[str, set[int]]:
+    """passport id → organisations its issuer delegated (for it, or for all its passports)."""
+    out: dict[str, set[int]] = defaultdict(set)
+    issuer_orgs = {o for o in issuers.values() if o is not None}
+    if not issuer_orgs:
+        return out
+    grants: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for chunk in chunks(issuers):
+        for issuer_org, subject, delegate in session.execute(
+            select(Delegation.issuer_org_id, Delegation.subject, Delegation.delegate_org_id).where(
+                Delegation.issuer_org_id.in_(issuer_orgs),
+                Delegation.revoked_at.is_(None),
+                or_(Delegation.subject.in_(chunk), Delegation.subject == EVERY_PASSPORT),
             )
-            .order_by(PassportWrite.id)
         ):
-            issuers.setdefault(pid, org)
-    return issuers
+            grants[issuer_org].append((subject, delegate))
+    for pid, org in issuers.items():
+        for subject, delegate in grants.get(org, []) if org is not None else []:
+            if subject in (pid, EVERY_PASSPORT):
+                out[pid].add(delegate)
+    return out
 
 
 def speakers(*, session: Session, subjects: Collection[str]) -> dict[str, Speakers]:
     """For each subject, the organisations that may add events about it and why."""
     out = {s: Speakers() for s in subjects}
-    issuers = _issuer_orgs(session, list(out))
-    passports = list(issuers)
-    for pid, org in issuers.items():
+    facts = _facts(session, list(out))
+    passports = {pid: org for pid, org in facts.issuers.items() if pid in out}
+    delegates = _delegates(session, passports)
+    for pid, org in passports.items():
         out[pid].kind = SubjectKind.PASSPORT
-        out[pid]._grant(org, Basis.ISSUER)
-
-    # Delegations by each passport's issuer, for that passport or for all of them.
-    delegates: dict[str, set[int]] = defaultdict(set)
-    issuer_orgs = {o for o in issuers.values() if o is not None}
-    if issuer_orgs:
-        by_issuer: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        for chunk in _chunks(passports):
-            for issuer_org, subject, delegate in session.execute(
-                select(
-                    Delegation.issuer_org_id, Delegation.subject, Delegation.delegate_org_id
-                ).where(
-                    Delegation.issuer_org_id.in_(issuer_orgs),
-                    Delegation.revoked_at.is_(None),
-                    or_(Delegation.subject.in_(chunk), Delegation.subject == EVERY_PASSPORT),
-                )
-            ):
-                by_issuer[issuer_org].append((subject, delegate))
-        for pid, org in issuers.items():
-            for subject, delegate in by_issuer.get(org, []) if org is not None else []:
-                if subject in (pid, EVERY_PASSPORT):
-                    delegates[pid].add(delegate)
-                    out[pid]._grant(delegate, Basis.DELEGATE)
-
-    # Parties to shipments that carry the passport, counted only when the
-    # shipment's seller speaks for the passport itself: a manifest naming a
-    # stranger's passport gives its parties nothing.
-    carrying: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(passports):
-        for sid, pid in session.execute(
-            select(ManifestLine.shipment_id, ManifestLine.passport_id).where(
-                ManifestLine.passport_id.in_(chunk)
-            )
-        ):
-            carrying[pid].add(sid)
-    unknown = [s for s in out if s not in issuers]
-    parties = _shipment_parties(
-        session, {sid for group in carrying.values() for sid in group} | set(unknown)
-    )
-    sellers = _sellers(session, {sid for group in carrying.values() for sid in group})
-    for pid, sids in carrying.items():
-        entitled = {issuers[pid], *delegates[pid]}
-        for sid in sorted(sids):
-            if sellers.get(sid) in entitled:
-                for org in sorted(parties.get(sid, ())):
-                    out[pid]._grant(org, Basis.SHIPMENT_PARTY)
-    for sid in unknown:
-        if sid in parties:
-            out[sid].kind = SubjectKind.SHIPMENT
-            for org in sorted(parties[sid]):
-                out[sid]._grant(org, Basis.SHIPMENT_PARTY)
-    return out
-
-
-def _sellers(session: Session, shipment_ids: Collection[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for chunk in _chunks(shipment_ids):
-        for sid, org in session.execute(
-            select(ShipmentManifest.shipment_id, ShipmentManifest.org_id).where(
-                ShipmentManifest.shipment_id.in_(chunk)
-            )
-        ):
-            out[sid] = org
+        out[pid].grant(org, Basis.ISSUER)
+        for delegate in sorted(delegates[pid]):
+            out[pid].grant(delegate, Basis.DELEGATE)
+        # Parties to shipments that carry the passport count only when the
+        # shipment's seller speaks for the passport itself: a manifest naming a
+        # stranger's passport gives its parties nothing.
+        entitled = {org, *delegates[pid]}
+        for sid in sorted(facts.carried_by.get(pid, ())):
+            if facts.sellers.get(sid) in entitled:
+                for party in sorted(facts.parties.get(sid, ())):
+                    out[pid].grant(party, Basis.SHIPMENT_PARTY)
+    for sid, found in out.items():
+        if found.kind is SubjectKind.UNKNOWN and sid in facts.sellers:
+            found.kind = SubjectKind.SHIPMENT
+            for party in sorted(facts.parties.get(sid, ())):
+                found.grant(party, Basis.SHIPMENT_PARTY)
     return out
 
 
 def refusal(subject: str, kind: SubjectKind, org_slug: str | None = None) -> Forbidden:
     """The 403 naming the rule for an organisation that may not speak for ``subject``."""
     who = f"organisation {org_slug!r}" if org_slug else "this organisation"
-    return Forbidden(
-        f"{RULE}: {who} may not add events about {kind.value} {subject}; {RULE_TEXT}",
-        rule=RULE,
-    )
+    return Forbidden(f"{RULE}: {who} may not add events about {kind.value} {subject}; {RULE_TEXT}")
 
 
 def require_speaks_for(

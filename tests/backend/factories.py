@@ -28,9 +28,12 @@ class Org:
     signer_id: int
 
 
-def make_org(client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier",)) -> Org:
+def make_org(
+    client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier",), name: str | None = None
+) -> Org:
     """An organisation with an admin key, a writer key and one registered signer."""
-    resp = client.post("/v1/orgs", json={"slug": slug, "name": slug.title()}, headers=OPERATOR)
+    body = {"slug": slug, "name": name or slug.title()}
+    resp = client.post("/v1/orgs", json=body, headers=OPERATOR)
     assert resp.status_code == 201, resp.text
     admin = {"Authorization": f"Bearer {resp.json()['admin_key']['key']}"}
     key = client.post(f"/v1/orgs/{slug}/api-keys", json={"scopes": list(scopes)}, headers=admin)
