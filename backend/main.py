@@ -19,6 +19,7 @@ from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
+from backend.chain.organisations import OrganisationRegistryClient
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, get_settings
 from backend.dashboard.router import router as dashboard_router
@@ -31,6 +32,7 @@ from backend.health.router import router as health_router
 from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
+from backend.orgs import registry as org_registry
 from backend.orgs import subjects
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
@@ -41,6 +43,7 @@ from backend.passports.subjects import passport_subjects
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
+from backend.relayer.registrar import RelayRegistrar, registrar_relay_handlers
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
@@ -81,6 +84,8 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
 def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     """Relay purposes of the domain services (anchoring registers its own)."""
     return {
+        # organisations and signer keys mirrored into OrganisationRegistry
+        **registrar_relay_handlers(chain),
         # shipments + passports
         **shipment_relay_handlers(chain),
         **passport_relay_handlers(chain),
@@ -94,6 +99,12 @@ def domain_indexer_handlers(
 ) -> list[ContractHandlers]:
     """Read-model handlers of the domain services (anchoring registers its own)."""
     return [
+        # organisations, names and signer keys on chain
+        ContractHandlers(
+            org_registry.CONTRACT,
+            {name: org_registry.on_event for name in org_registry.EVENTS},
+            org_registry.rollback,
+        ),
         # shipments + passports
         shipment_handlers(),
         passport_handlers(),
@@ -140,6 +151,10 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.events_domain = events_domain(client.chain_id, registry)
+        if "OrganisationRegistry" in dep.contracts:
+            app.state.registrar = RelayRegistrar(
+                OrganisationRegistryClient(client, dep.address("OrganisationRegistry"))
+            )
         app.state.rate_limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
         worker = AnchorWorker(
             sessions=sessions,

@@ -15,7 +15,16 @@ from backend.anchoring.models import AnchorBatch, EventProof
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
 from backend.indexer.models import ChainAnchor, ChainCursor, IndexedBlock
-from backend.orgs.models import ApiKey, Delegation, Organisation, SignerKey
+from backend.orgs.models import (
+    ApiKey,
+    Delegation,
+    Organisation,
+    RegistryKey,
+    RegistryOrganisation,
+    RegistryPrefix,
+    RegistryRoleGrant,
+    SignerKey,
+)
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -64,6 +73,10 @@ __all__ = [
     "PeriodView",
     "PoolMemberView",
     "PoolView",
+    "RegistryKey",
+    "RegistryOrganisation",
+    "RegistryPrefix",
+    "RegistryRoleGrant",
     "RelayRequest",
     "SentTransaction",
     "Shipment",

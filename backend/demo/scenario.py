@@ -212,8 +212,20 @@ class Scenario:
 
     # -- organisations (HTTP API) --------------------------------------------------
 
-    def create_org(self, slug: str, name: str, scopes: list[str], signers: int = 1) -> Org:
-        created = self._post("/v1/orgs", {"slug": slug, "name": name}, self.admin_token)
+    def create_org(
+        self,
+        slug: str,
+        name: str,
+        scopes: list[str],
+        signers: int = 1,
+        *,
+        country: str = "US",
+        roles: list[str] | None = None,
+    ) -> Org:
+        body: dict[str, Any] = {"slug": slug, "name": name, "country": country}
+        if roles is not None:
+            body["roles"] = roles
+        created = self._post("/v1/orgs", body, self.admin_token)
         admin_key = created["admin_key"]["key"]
         accounts = [self._account(f"{slug}#{i}") for i in range(signers)]
         for i, acct in enumerate(accounts):
@@ -233,7 +245,7 @@ class Scenario:
         self.create_org("lumen-row", "Lumen Row Lighting", ["seller"])
         self.create_org("loom-street", "Loom Street Textiles", ["seller"])
         # The factory issues the product passports (issuers hold the seller scope).
-        self.create_org("lang-tre", "Lang Tre Homeware JSC", ["supplier", "seller"])
+        self.create_org("lang-tre", "Lang Tre Homeware JSC", ["supplier", "seller"], country="VN")
         carriers = self.create_org(
             "pacific-bridge", "Pacific Bridge Logistics", ["carrier"], signers=3
         )
@@ -248,7 +260,13 @@ class Scenario:
         self.parties["warehouse"] = self.create_org(
             "west-dock", "West Dock Fulfilment (US West)", ["carrier"]
         ).signer
-        self.create_org("control-union", "Control Union Certifications", ["certifier"])
+        self.create_org(
+            "control-union",
+            "Control Union Certifications",
+            ["certifier"],
+            country="NL",
+            roles=["admin", "certifier"],
+        )
         del carriers
         # Hearth & Grove sells Lang Tre's tableware: the factory lets it ship the
         # passports and speak for them (the subject rule refuses it otherwise).

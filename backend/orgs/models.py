@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
@@ -17,6 +17,9 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the operator asked the OrganisationRegistry to record (the chain holds the truth).
+    country: Mapped[str] = mapped_column(String(2), default="ZZ")
+    roles: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiKey(Base):
@@ -55,6 +58,8 @@ class SignerKey(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Role bits requested for the key on chain (``OrganisationRegistry`` roles).
+    roles: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Delegation(Base):
@@ -79,3 +84,70 @@ class Delegation(Base):
     signature: Mapped[str] = mapped_column(String(132))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# -- OrganisationRegistry read model (filled by the indexer; the chain is the authority) --
+
+
+class RegistryOrganisation(Base):
+    """An organisation as ``OrganisationRegistered`` declared it, with its granted roles."""
+
+    __tablename__ = "registry_organisations"
+
+    org_id: Mapped[str] = mapped_column(Hash32, primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    web_domain: Mapped[str] = mapped_column(String(253), default="")
+    registered_roles: Mapped[int] = mapped_column(Integer)
+    roles: Mapped[int] = mapped_column(Integer)
+    registrar: Mapped[str] = mapped_column(Address)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryRoleGrant(Base):
+    """``OrganisationRolesGranted``: kept so a reorg can recompute an organisation's roles."""
+
+    __tablename__ = "registry_role_grants"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Hash32, index=True)
+    granted: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryKey(Base):
+    """A signer key on chain: valid from ``added_block`` until ``revoked_block`` (exclusive)."""
+
+    __tablename__ = "registry_keys"
+
+    key: Mapped[str] = mapped_column(Address, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Hash32, index=True)
+    roles: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(Address)
+    added_block: Mapped[int] = mapped_column(BigInteger)
+    revoked_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    revoked_by: Mapped[str | None] = mapped_column(Address, nullable=True)
+    revoked_tx_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryPrefix(Base):
+    """A GS1 company prefix assigned to an organisation (until ``released_block``)."""
+
+    __tablename__ = "registry_prefixes"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
+    org_id: Mapped[str] = mapped_column(Hash32, index=True)
+    released_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)

@@ -33,14 +33,20 @@ router = APIRouter(prefix="/v1/orgs", tags=["organisations"])
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+def _registrar(request: Request) -> service.Registrar | None:
+    """The app's OrganisationRegistry mirror (set at start-up when the registry is deployed)."""
+    registrar: service.Registrar | None = getattr(request.app.state, "registrar", None)
+    return registrar
+
+
 @router.post("", response_model=OrganisationCreated, status_code=status.HTTP_201_CREATED)
 def create_org(
-    body: OrganisationCreate, principal: PrincipalDep, session: SessionDep
+    body: OrganisationCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> OrganisationCreated:
     """Create an organisation and its first admin key (operator token only)."""
     if not principal.operator:
         raise Forbidden("only the operator can create organisations")
-    return service.create_org(session=session, data=body)
+    return service.create_org(session=session, data=body, registrar=_registrar(request))
 
 
 @router.get("/me", response_model=OrganisationPublic)
@@ -48,8 +54,7 @@ def me(principal: PrincipalDep, session: SessionDep) -> OrganisationPublic:
     """The organisation of the calling API key."""
     if principal.org_slug is None:
         raise Forbidden("the operator token belongs to no organisation")
-    org = service.get_org(session=session, slug=principal.org_slug)
-    return OrganisationPublic(slug=org.slug, name=org.name, created_at=org.created_at)
+    return service.public_org(service.get_org(session=session, slug=principal.org_slug))
 
 
 @router.post("/{slug}/api-keys", response_model=ApiKeyIssued, status_code=201)
@@ -80,7 +85,7 @@ def revoke_key(
 
 @router.post("/{slug}/signers", response_model=SignerPublic, status_code=201)
 def register_signer(
-    slug: str, body: SignerCreate, principal: PrincipalDep, session: SessionDep
+    slug: str, body: SignerCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> SignerPublic:
     """Register an address whose EIP-712 signatures count as this organisation's."""
     return service.register_signer(
@@ -90,6 +95,8 @@ def register_signer(
         address=body.address,
         label=body.label,
         valid_from=body.valid_from,
+        roles=list(body.roles) if body.roles is not None else None,
+        registrar=_registrar(request),
     )
 
 
@@ -105,7 +112,12 @@ def list_signers(
 
 @router.post("/{slug}/signers/{signer_id}/revoke", response_model=SignerPublic)
 def revoke_signer(
-    slug: str, signer_id: RowId, body: SignerRevoke, principal: PrincipalDep, session: SessionDep
+    slug: str,
+    signer_id: RowId,
+    body: SignerRevoke,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> SignerPublic:
     """Revoke a signer key from ``revoked_at``; events that occurred earlier stay valid."""
     return service.revoke_signer(
@@ -114,12 +126,18 @@ def revoke_signer(
         slug=slug,
         signer_id=signer_id,
         revoked_at=body.revoked_at,
+        registrar=_registrar(request),
     )
 
 
 @router.post("/{slug}/signers/{signer_id}/rotate", response_model=list[SignerPublic])
 def rotate_signer(
-    slug: str, signer_id: RowId, body: SignerRotate, principal: PrincipalDep, session: SessionDep
+    slug: str,
+    signer_id: RowId,
+    body: SignerRotate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> list[SignerPublic]:
     """Revoke this signer now and register ``address`` in its place: [old, new]."""
     old, new = service.rotate_signer(
@@ -129,6 +147,7 @@ def rotate_signer(
         signer_id=signer_id,
         address=body.address,
         label=body.label,
+        registrar=_registrar(request),
     )
     return [old, new]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -38,15 +38,81 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ROLE_NAMES = (
+    "admin",
+    "issuer",
+    "seller",
+    "supplier",
+    "carrier",
+    "warehouse",
+    "customs_broker",
+    "certifier",
+    "alliance_member",
+    "consignee",
+    "arbiter",
+    "insurer",
+)
+RoleName = Literal[
+    "admin",
+    "issuer",
+    "seller",
+    "supplier",
+    "carrier",
+    "warehouse",
+    "customs_broker",
+    "certifier",
+    "alliance_member",
+    "consignee",
+    "arbiter",
+    "insurer",
+]
+# What an organisation may act in unless the operator says otherwise; certifier,
+# arbiter and insurer are accreditations the operator grants explicitly.
+DEFAULT_ORG_ROLES: tuple[RoleName, ...] = (
+    "admin",
+    "issuer",
+    "seller",
+    "supplier",
+    "carrier",
+    "warehouse",
+    "customs_broker",
+    "alliance_member",
+    "consignee",
+)
+
+
+def _legal_name(value: str) -> str:
+    if len(value.encode()) > 200:
+        raise ValueError("name must be at most 200 bytes of UTF-8 (the registry's limit)")
+    return value
+
+
 class OrganisationCreate(Strict):
     slug: Slug
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(safe_text)]
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=200, description="Verified legal name, as registered."),
+        AfterValidator(safe_text),
+        AfterValidator(_legal_name),
+    ]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
+        default="ZZ", description="ISO 3166-1 alpha-2 country of registration."
+    )
+    roles: Annotated[list[RoleName], Field(min_length=1, max_length=12)] = Field(
+        default_factory=lambda: list(DEFAULT_ORG_ROLES),
+        description="Roles the organisation may act in (registered on chain).",
+    )
 
 
 class OrganisationPublic(BaseModel):
     slug: str
     name: str
     created_at: datetime
+    country: str = "ZZ"
+    roles: list[str] = Field(default_factory=list)
+    registry_id: str = Field(
+        default="", description="The organisation's id in OrganisationRegistry (bytes32)."
+    )
 
 
 class ApiKeyCreate(Strict):
@@ -80,6 +146,10 @@ class ApiKeysPublic(BaseModel):
 class SignerCreate(Strict):
     address: EthAddress
     label: Label = ""
+    roles: Annotated[list[RoleName], Field(max_length=12)] | None = Field(
+        default=None,
+        description="Roles of the key on chain; default: the organisation's roles but admin.",
+    )
     valid_from: datetime | None = Field(
         default=None,
         description="Default: now. Never in the past: keys are judged at receipt time.",
@@ -104,6 +174,7 @@ class SignerPublic(BaseModel):
     label: str
     valid_from: datetime
     revoked_at: datetime | None
+    roles: list[str] = Field(default_factory=list)
 
 
 class SignersPublic(BaseModel):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.chain.organisations import Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
-from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.models import ApiKey, Organisation, RegistryKey, SignerKey
 from backend.orgs.schemas import (
     ApiKeyCreate,
     ApiKeyIssued,
@@ -26,6 +28,20 @@ from backend.orgs.schemas import (
 )
 
 WRITER_SCOPES = frozenset({Scope.SELLER, Scope.SUPPLIER, Scope.CARRIER, Scope.CERTIFIER})
+
+
+class Registrar(Protocol):
+    """Mirrors the operator's records into ``OrganisationRegistry`` (the chain decides).
+
+    Called inside the request's transaction, so the queued registry write commits
+    with the record that asks for it.
+    """
+
+    def organisation_created(self, session: Session, org: Organisation) -> None: ...
+
+    def key_added(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
+
+    def key_revoked(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -82,8 +98,15 @@ def authenticate(*, session: Session, token: str, admin_token: str) -> Principal
     return Principal(key.org_id, slug, key.scope_set, key.id)
 
 
-def _public_org(org: Organisation) -> OrganisationPublic:
-    return OrganisationPublic(slug=org.slug, name=org.name, created_at=org.created_at)
+def public_org(org: Organisation) -> OrganisationPublic:
+    return OrganisationPublic(
+        slug=org.slug,
+        name=org.name,
+        created_at=org.created_at,
+        country=org.country,
+        roles=Role(org.roles).names(),
+        registry_id="0x" + org_id_for(org.slug).hex(),
+    )
 
 
 def _public_key(key: ApiKey) -> ApiKeyPublic:
@@ -99,7 +122,12 @@ def _public_key(key: ApiKey) -> ApiKeyPublic:
 
 def _public_signer(s: SignerKey) -> SignerPublic:
     return SignerPublic(
-        id=s.id, address=s.address, label=s.label, valid_from=s.valid_from, revoked_at=s.revoked_at
+        id=s.id,
+        address=s.address,
+        label=s.label,
+        valid_from=s.valid_from,
+        revoked_at=s.revoked_at,
+        roles=Role(s.roles).names(),
     )
 
 
@@ -110,18 +138,27 @@ def get_org(*, session: Session, slug: str) -> Organisation:
     return org
 
 
-def create_org(*, session: Session, data: OrganisationCreate) -> OrganisationCreated:
-    """A new organisation and its first admin API key (returned once)."""
-    org = Organisation(slug=data.slug, name=data.name)
+def create_org(
+    *, session: Session, data: OrganisationCreate, registrar: Registrar | None = None
+) -> OrganisationCreated:
+    """A new organisation and its first admin API key (returned once), registered on chain."""
+    org = Organisation(
+        slug=data.slug,
+        name=data.name,
+        country=data.country,
+        roles=int(Role.parse(list(map(str, data.roles)))),
+    )
     session.add(org)
     try:
         session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"organisation {data.slug!r} already exists") from exc
+    if registrar is not None:
+        registrar.organisation_created(session, org)
     issued = _issue(session, org, ApiKeyCreate(scopes=[Scope.ADMIN], label="bootstrap admin"))
     session.commit()
-    return OrganisationCreated(organisation=_public_org(org), admin_key=issued)
+    return OrganisationCreated(organisation=public_org(org), admin_key=issued)
 
 
 def _issue(session: Session, org: Organisation, data: ApiKeyCreate) -> ApiKeyIssued:
@@ -176,6 +213,17 @@ def list_keys(
     return items, (items[-1].id if len(rows) > limit else None)
 
 
+def _key_roles(org: Organisation, names: list[str] | None) -> int:
+    """Requested key roles (default: the organisation's, but admin), within the org's."""
+    if names is None:
+        return org.roles & ~int(Role.ADMIN)
+    roles = int(Role.parse(names))
+    if roles & ~org.roles:
+        extra = ", ".join(Role(roles & ~org.roles).names())
+        raise InvalidInput(f"organisation {org.slug!r} may not act as: {extra}")
+    return roles
+
+
 def register_signer(
     *,
     session: Session,
@@ -184,12 +232,17 @@ def register_signer(
     address: str,
     label: str,
     valid_from: datetime | None,
+    roles: list[str] | None = None,
+    registrar: Registrar | None = None,
 ) -> SignerPublic:
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
     now = utcnow()
     start = _not_in_past(valid_from, now, "valid_from") if valid_from else now
     signer = _add_signer(session, org, address, label, start)
+    signer.roles = _key_roles(org, roles)
+    if registrar is not None:
+        registrar.key_added(session, org, signer)
     session.commit()
     return _public_signer(signer)
 
@@ -238,6 +291,7 @@ def revoke_signer(
     slug: str,
     signer_id: int,
     revoked_at: datetime | None,
+    registrar: Registrar | None = None,
 ) -> SignerPublic:
     """Stop accepting signatures by this key from ``revoked_at`` (now or later) on."""
     org = get_org(session=session, slug=slug)
@@ -249,12 +303,23 @@ def revoke_signer(
         raise InvalidInput("revoked_at is before the signer's valid_from")
     if signer.revoked_at is None or when < signer.revoked_at:
         signer.revoked_at = when
+        # The chain revokes in the block that records it: a revocation scheduled for
+        # later stays in the service's record until an admin revokes the key on chain.
+        if registrar is not None and when <= now:
+            registrar.key_revoked(session, org, signer)
     session.commit()
     return _public_signer(signer)
 
 
 def rotate_signer(
-    *, session: Session, principal: Principal, slug: str, signer_id: int, address: str, label: str
+    *,
+    session: Session,
+    principal: Principal,
+    slug: str,
+    signer_id: int,
+    address: str,
+    label: str,
+    registrar: Registrar | None = None,
 ) -> tuple[SignerPublic, SignerPublic]:
     """Revoke ``signer_id`` now and register ``address`` from now, atomically."""
     org = get_org(session=session, slug=slug)
@@ -265,6 +330,10 @@ def rotate_signer(
     now = utcnow()
     old.revoked_at = now
     new = _add_signer(session, org, address, label, now)
+    new.roles = old.roles
+    if registrar is not None:
+        registrar.key_revoked(session, org, old)
+        registrar.key_added(session, org, new)
     session.commit()
     return _public_signer(old), _public_signer(new)
 
@@ -297,6 +366,8 @@ class KeyWindow:
     key_id: int
     valid_from: int
     revoked_at: int | None
+    # Block in which OrganisationRegistry revoked the key (the chain's word is final).
+    revoked_block: int | None = None
 
     def active_at(self, when: int) -> bool:
         return self.valid_from <= when and (self.revoked_at is None or when < self.revoked_at)
@@ -307,6 +378,11 @@ class KeyWindow:
             raise Forbidden(
                 f"{KEY_RULE}: signer {address} is not valid before {_iso(self.valid_from)}; "
                 "a key is judged at receipt time, never by a time the signer claims"
+            )
+        if self.revoked_block is not None:
+            raise Forbidden(
+                f"{KEY_RULE}: signer {address} was revoked in OrganisationRegistry at block "
+                f"{self.revoked_block}"
             )
         if self.revoked_at is not None and now >= self.revoked_at:
             raise Forbidden(
@@ -322,11 +398,17 @@ def _iso(ts: int) -> str:
 def signer_keys(*, session: Session, org_id: int) -> dict[str, KeyWindow]:
     """address → validity window of each of the org's signer keys (revoked ones included)."""
     rows = session.execute(
-        select(SignerKey.id, SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
-            SignerKey.org_id == org_id
+        select(
+            SignerKey.id,
+            SignerKey.address,
+            SignerKey.valid_from,
+            SignerKey.revoked_at,
+            RegistryKey.revoked_block,
         )
+        .outerjoin(RegistryKey, RegistryKey.key == SignerKey.address)
+        .where(SignerKey.org_id == org_id)
     ).all()
     return {
-        addr: KeyWindow(kid, int(vf.timestamp()), int(rv.timestamp()) if rv else None)
-        for kid, addr, vf, rv in rows
+        addr: KeyWindow(kid, int(vf.timestamp()), int(rv.timestamp()) if rv else None, chain_rv)
+        for kid, addr, vf, rv, chain_rv in rows
     }

@@ -640,7 +640,13 @@ def proof_bundle(
         "chain_id": chain_id,
         "contracts": {
             name: deployment.address(name)
-            for name in ("AnchorRegistry", "ProductPassportRegistry", "ShipmentRegistry")
+            for name in (
+                "AnchorRegistry",
+                "ProductPassportRegistry",
+                "ShipmentRegistry",
+                "OrganisationRegistry",
+            )
+            if name in deployment.contracts
         },
         "subject": {
             "digital_link": resolved.link.uri(base),

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from backend.chain import eip712
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
+from backend.orgs.schemas import DEFAULT_ORG_ROLES
 from tests.backend.conftest import OPERATOR_TOKEN
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -32,7 +33,9 @@ def make_org(
     client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier",), name: str | None = None
 ) -> Org:
     """An organisation with an admin key, a writer key and one registered signer."""
-    body = {"slug": slug, "name": name or slug.title()}
+    body: dict[str, Any] = {"slug": slug, "name": name or slug.title()}
+    if "certifier" in scopes:  # an accreditation the operator grants explicitly
+        body["roles"] = [*DEFAULT_ORG_ROLES, "certifier"]
     resp = client.post("/v1/orgs", json=body, headers=OPERATOR)
     assert resp.status_code == 201, resp.text
     admin = {"Authorization": f"Bearer {resp.json()['admin_key']['key']}"}
