@@ -43,6 +43,14 @@ from backend.shipments.models import (
     ShipmentManifest,
     ShipmentWrite,
 )
+from backend.webhooks.models import (
+    ShipmentColour,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSecret,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AllianceAction",
@@ -80,9 +88,15 @@ __all__ = [
     "RelayRequest",
     "SentTransaction",
     "Shipment",
+    "ShipmentColour",
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
     "SupplyEvent",
     "TransferView",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookMessage",
+    "WebhookSecret",
+    "WebhookSubscription",
 ]

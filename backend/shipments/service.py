@@ -241,6 +241,11 @@ def create(
     sid = data.terms.shipment_id
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
+    sscc = data.manifest.sscc
+    if sscc is not None and session.scalar(
+        select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
+    ):
+        raise Conflict(f"sscc {sscc} already labels another shipment")
     lines = [(line, _line_passport_id(line)) for line in data.manifest.lines]
     # Carrying a passport makes the shipment's parties speak for it, so the
     # seller must speak for every passport it lists as issuer or delegate.
@@ -275,6 +280,7 @@ def create(
             org_id=org_id,
             manifest_hash=data.terms.manifest_hash,
             transport_mode=data.manifest.transport_mode,
+            sscc=sscc,
             document=manifest_document(data.manifest),
         )
     )
