@@ -155,7 +155,7 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.events_domain = events_domain(client.chain_id, registry)
-        if "OrganisationRegistry" in dep.contracts:
+        if cfg.registry_mirror and "OrganisationRegistry" in dep.contracts:
             app.state.registrar = RelayRegistrar(
                 OrganisationRegistryClient(client, dep.address("OrganisationRegistry"))
             )

@@ -36,7 +36,9 @@ def anvil_api(db_url: str, db_engine: Engine, anvil_chain: ChainClient) -> Itera
     """The app on anvil (workers driven by the test), rolled back after the test."""
     dep = deployment_for(anvil_chain)
     snap = anvil_chain.snapshot()
-    app = create_app(api_settings(db_url), anvil_chain, deployment=dep)
+    # These tests count the anchoring relays exactly; the registry mirror's own
+    # relays are covered in tests/backend/orgs/test_registry.py.
+    app = create_app(api_settings(db_url, registry_mirror=False), anvil_chain, deployment=dep)
     try:
         with TestClient(app) as client:
             yield client

@@ -329,7 +329,11 @@ def test_reorg_rolls_back_milestones_and_recomputes_state(
     assert svc.api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
     # The pickup's relay request went back to the queue; sent again, it lands on the new fork.
     with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        statuses = session.scalars(select(RelayRequest.status).order_by(RelayRequest.id)).all()
+        statuses = session.scalars(
+            select(RelayRequest.status)
+            .where(RelayRequest.purpose.like("shipment%"))
+            .order_by(RelayRequest.id)
+        ).all()
     assert statuses == ["final", "queued"]
     svc.settle()
     detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
