@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
@@ -151,3 +151,16 @@ class RegistryPrefix(Base):
     block_number: Mapped[int] = mapped_column(BigInteger, index=True)
     tx_hash: Mapped[str] = mapped_column(Hash32)
     log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RateBucket(Base):
+    """A rate limit shared by every replica: the GCRA's theoretical arrival time of a key.
+
+    ``tat`` is in Unix seconds; a key is limited while ``tat`` lies more than the
+    burst allowance ahead of now.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

@@ -39,6 +39,13 @@ from backend.chain.typed_data.passports import (
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
+from backend.orgs.signers import (
+    org_of,
+    org_signers,
+    recover_signer,
+    require_org_signer,
+    require_signed_by,
+)
 from backend.orgs.subjects import Basis, require_speaks_for
 from backend.passports.api_schemas import (
     AttestationCreate,
@@ -68,11 +75,6 @@ from backend.relayer.service import enqueue
 from backend.relayer.signed import (
     IN_FLIGHT,
     commit,
-    org_of,
-    org_signers,
-    recover_signer,
-    require_org_signer,
-    require_signed_by,
     submit,
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from backend.errors import InvalidInput
-from backend.qr.gtin import gtin_check_digit
 
 SSCC_LENGTH = 18
 
@@ -12,11 +11,17 @@ class SsccInvalid(InvalidInput):
     """Not an 18-digit SSCC with a valid check digit."""
 
 
+def _check_digit(body: str) -> int:
+    # GS1 mod-10: weights 3, 1, 3, … from the right of the body.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
 def validate_sscc(value: str) -> str:
     """The SSCC if it is 18 digits with a correct GS1 mod-10 check digit."""
     if len(value) != SSCC_LENGTH or not value.isascii() or not value.isdigit():
         raise SsccInvalid(f"sscc must be {SSCC_LENGTH} digits, got {value!r}", field="sscc")
-    expected = gtin_check_digit(value[:-1])
+    expected = _check_digit(value[:-1])
     if int(value[-1]) != expected:
         raise SsccInvalid(
             f"sscc check digit should be {expected}, got {value[-1]} (in {value})", field="sscc"

@@ -22,8 +22,8 @@ from PIL import Image
 from backend.chain import ChainClient
 from backend.db import migrate
 from backend.db.engine import make_engine
+from backend.gs1.keys import passport_id
 from backend.main import create_app
-from backend.passports.identity import passport_id
 from tests.backend.conftest import api_settings
 from tests.backend.factories import make_org
 from tests.backend.qr.flow import Flow

@@ -1,4 +1,8 @@
-"""Imports every table so ``Base.metadata`` is complete (Alembic, checks)."""
+"""The table registry: imports every domain's tables so ``metadata`` is complete.
+
+Alembic's ``env.py``, the schema check and the tests take ``metadata`` from here;
+``backend.db`` itself stays below the domains and never imports them.
+"""
 
 from backend.alliance.models import (
     AllianceAction,
@@ -11,14 +15,16 @@ from backend.alliance.models import (
     PoolView,
     TransferView,
 )
-from backend.anchoring.models import AnchorBatch, EventProof
+from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
+from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
-from backend.indexer.models import ChainAnchor, ChainCursor, IndexedBlock
+from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
     Delegation,
     Organisation,
+    RateBucket,
     RegistryKey,
     RegistryOrganisation,
     RegistryPrefix,
@@ -52,6 +58,8 @@ from backend.webhooks.models import (
     WebhookSubscription,
 )
 
+metadata = Base.metadata
+
 __all__ = [
     "AllianceAction",
     "AllianceEvent",
@@ -81,12 +89,14 @@ __all__ = [
     "PeriodView",
     "PoolMemberView",
     "PoolView",
+    "RateBucket",
     "RegistryKey",
     "RegistryOrganisation",
     "RegistryPrefix",
     "RegistryRoleGrant",
     "RelayRequest",
     "SentTransaction",
+    "ServiceSecret",
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",
@@ -99,4 +109,5 @@ __all__ = [
     "WebhookMessage",
     "WebhookSecret",
     "WebhookSubscription",
+    "metadata",
 ]
