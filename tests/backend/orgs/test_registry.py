@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from backend.chain import ChainClient
 from backend.chain.organisations import OrganisationRegistryClient, Role, org_id_for
+from backend.gs1.keys import passport_id
 from backend.orgs import registry as org_registry
 from backend.orgs.directory import party
 from backend.orgs.models import RegistryKey, RegistryOrganisation
-from backend.passports.identity import passport_id
 from backend.qr.bundle import verify_bundle
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, eip712
 from backend.chain.typed_data.events import SUBJECT_DELEGATION
-from backend.passports.identity import passport_id
-from backend.qr.digital_link import DigitalLink
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.keys import passport_id
 from tests.backend.factories import Org, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow, sample_document
 from tests.backend.shipments.factories import create_body

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
 from backend.chain.passports import claim_type
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
-from backend.passports.identity import passport_id
-from backend.qr.digital_link import DigitalLink
 from tests.backend.factories import make_org
 from tests.backend.passports.api_factories import attest_body
 from tests.backend.qr.flow import Flow, make_flow

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from backend.passports.identity import passport_id
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.gs1.keys import passport_id
 from backend.relayer.models import RelayRequest
 from backend.shipments import service
 from tests.backend.factories import make_org
