@@ -71,10 +71,6 @@ class Settings(BaseSettings):
     # Anchoring
     anchor_batch_size: int = Field(default=1024, ge=1, le=65_536)
     anchor_interval_seconds: float = Field(default=0.5, gt=0)
-    # Mirror the operator's organisations and signer keys into OrganisationRegistry
-    # (the relayer account must hold its registrar role). Off where another
-    # registrar, e.g. a GS1 member organisation, registers them.
-    registry_mirror: bool = True
     anchor_worker_enabled: bool = True
     stuck_after_seconds: float = Field(default=30.0, gt=0)
     fee_bump_percent: int = Field(default=15, ge=10, le=500)

@@ -15,7 +15,6 @@ from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
-from backend.chain.organisations import OrganisationRegistryClient
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, enforce_service_settings, get_settings
 from backend.dashboard.router import router as dashboard_router
@@ -36,7 +35,8 @@ from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
 from backend.qr.tracking_router import router as tracking_router
-from backend.relayer.registrar import RelayRegistrar
+from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
+from backend.relayer.organisations import RelayedRegistrar
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
@@ -109,6 +109,9 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.events_domain = events_domain(client.chain_id, registry)
+        app.state.org_registrar = RelayedRegistrar.for_deployment(
+            client, dep.address(ORGANISATION_REGISTRY)
+        )
         app.state.session_signer = make_signer(signing_keys(cfg, engine))
         app.state.rate_limits = RateLimits(
             per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
@@ -119,10 +122,6 @@ def create_app(
                 prefix="auth:",
             ),
         )
-        if cfg.registry_mirror and "OrganisationRegistry" in dep.contracts:
-            app.state.registrar = RelayRegistrar(
-                OrganisationRegistryClient(client, dep.address("OrganisationRegistry"))
-            )
         worker = AnchorWorker(
             sessions=sessions,
             chain=client,

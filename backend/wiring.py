@@ -18,7 +18,7 @@ from backend.orgs import subjects
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.subjects import passport_subjects
-from backend.relayer.registrar import registrar_relay_handlers
+from backend.relayer.organisations import org_relay_handlers
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
@@ -28,8 +28,8 @@ from backend.shipments.subjects import shipment_subjects
 def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     """Relay purposes of the domain services (anchoring registers its own)."""
     return {
-        # organisations and signer keys mirrored into OrganisationRegistry
-        **registrar_relay_handlers(chain),
+        # organisations and signer keys on chain
+        **org_relay_handlers(chain),
         # shipments + passports
         **shipment_relay_handlers(chain),
         **passport_relay_handlers(chain),

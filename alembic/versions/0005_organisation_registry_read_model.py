@@ -1,4 +1,4 @@
-"""OrganisationRegistry read model; organisation country and roles; signer key roles
+"""OrganisationRegistry read model
 
 The registry tables are derived from the chain only: the indexer fills them
 from the registry's deployment block.
@@ -101,21 +101,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_registry_prefixes_released_block"), ["released_block"], unique=False
         )
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("country", sa.String(length=2), nullable=False, server_default="ZZ")
-        )
-        batch_op.add_column(sa.Column("roles", sa.Integer(), nullable=False, server_default="0"))
-    with op.batch_alter_table("signer_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("roles", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("signer_keys", schema=None) as batch_op:
-        batch_op.drop_column("roles")
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_column("roles")
-        batch_op.drop_column("country")
     for table, indexes in (
         ("registry_prefixes", ("released_block", "prefix", "org_id", "block_number")),
         ("registry_keys", ("revoked_block", "org_id", "block_number")),

@@ -17,9 +17,11 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # What the operator asked the OrganisationRegistry to record (the chain holds the truth).
-    country: Mapped[str] = mapped_column(String(2), default="ZZ")
-    roles: Mapped[int] = mapped_column(Integer, default=0)
+    # As registered in OrganisationRegistry (``roles`` 0: registered before the registry
+    # existed, so not on chain).
+    country: Mapped[str] = mapped_column(String(2), server_default="XX")
+    web_domain: Mapped[str] = mapped_column(String(253), server_default="")
+    roles: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ApiKey(Base):
@@ -58,8 +60,19 @@ class SignerKey(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Role bits requested for the key on chain (``OrganisationRegistry`` roles).
-    roles: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateBucket(Base):
+    """A rate limit shared by every replica: the GCRA's theoretical arrival time of a key.
+
+    ``tat`` is in Unix seconds; a key is limited while ``tat`` lies more than the
+    burst allowance ahead of now.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)
 
 
 class Delegation(Base):
@@ -151,16 +164,3 @@ class RegistryPrefix(Base):
     block_number: Mapped[int] = mapped_column(BigInteger, index=True)
     tx_hash: Mapped[str] = mapped_column(Hash32)
     log_index: Mapped[int] = mapped_column(Integer)
-
-
-class RateBucket(Base):
-    """A rate limit shared by every replica: the GCRA's theoretical arrival time of a key.
-
-    ``tat`` is in Unix seconds; a key is limited while ``tat`` lies more than the
-    burst allowance ahead of now.
-    """
-
-    __tablename__ = "rate_buckets"
-
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    tat: Mapped[float] = mapped_column(Float)

@@ -33,20 +33,20 @@ router = APIRouter(prefix="/v1/orgs", tags=["organisations"])
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _registrar(request: Request) -> service.Registrar | None:
-    """The app's OrganisationRegistry mirror (set at start-up when the registry is deployed)."""
-    registrar: service.Registrar | None = getattr(request.app.state, "registrar", None)
-    return registrar
+def registrar(request: Request) -> service.ChainRegistrar | None:
+    """The app's registry writer (the relayer holds the registrar role), if it has one."""
+    return getattr(request.app.state, "org_registrar", None)
 
 
 @router.post("", response_model=OrganisationCreated, status_code=status.HTTP_201_CREATED)
 def create_org(
     body: OrganisationCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> OrganisationCreated:
-    """Create an organisation and its first admin key (operator token only)."""
+    """Create an organisation and its first admin key (operator token only); its
+    registration in OrganisationRegistry, with its GS1 prefixes, is queued on the relayer."""
     if not principal.operator:
         raise Forbidden("only the operator can create organisations")
-    return service.create_org(session=session, data=body, registrar=_registrar(request))
+    return service.create_org(session=session, data=body, registrar=registrar(request))
 
 
 @router.get("/me", response_model=OrganisationPublic)
@@ -54,7 +54,8 @@ def me(principal: PrincipalDep, session: SessionDep) -> OrganisationPublic:
     """The organisation of the calling API key."""
     if principal.org_slug is None:
         raise Forbidden("the operator token belongs to no organisation")
-    return service.public_org(service.get_org(session=session, slug=principal.org_slug))
+    org = service.get_org(session=session, slug=principal.org_slug)
+    return service.public_org(org)
 
 
 @router.post("/{slug}/api-keys", response_model=ApiKeyIssued, status_code=201)
@@ -87,7 +88,8 @@ def revoke_key(
 def register_signer(
     slug: str, body: SignerCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> SignerPublic:
-    """Register an address whose EIP-712 signatures count as this organisation's."""
+    """Register an address whose EIP-712 signatures count as this organisation's; it is
+    added to OrganisationRegistry with its roles."""
     return service.register_signer(
         session=session,
         principal=principal,
@@ -95,8 +97,8 @@ def register_signer(
         address=body.address,
         label=body.label,
         valid_from=body.valid_from,
-        roles=list(body.roles) if body.roles is not None else None,
-        registrar=_registrar(request),
+        roles=body.roles,
+        registrar=registrar(request),
     )
 
 
@@ -126,7 +128,7 @@ def revoke_signer(
         slug=slug,
         signer_id=signer_id,
         revoked_at=body.revoked_at,
-        registrar=_registrar(request),
+        registrar=registrar(request),
     )
 
 
@@ -147,7 +149,8 @@ def rotate_signer(
         signer_id=signer_id,
         address=body.address,
         label=body.label,
-        registrar=_registrar(request),
+        roles=body.roles,
+        registrar=registrar(request),
     )
     return [old, new]
 

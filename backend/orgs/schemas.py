@@ -5,12 +5,70 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.text import safe_text
 from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+
+
+class OrgRole(StrEnum):
+    """Roles an organisation (and its signer keys) may act in on chain (``OrganisationRegistry``)."""
+
+    ISSUER = "issuer"
+    SELLER = "seller"
+    SUPPLIER = "supplier"
+    CARRIER = "carrier"
+    WAREHOUSE = "warehouse"
+    CUSTOMS_BROKER = "customs_broker"
+    CERTIFIER = "certifier"
+    ALLIANCE_MEMBER = "alliance_member"
+    CONSIGNEE = "consignee"
+    ARBITER = "arbiter"
+    INSURER = "insurer"
+
+
+#: Roles of an organisation created without a ``roles`` list. Certifier, arbiter and
+#: insurer are accreditations the operator grants explicitly.
+DEFAULT_ORG_ROLES = (
+    OrgRole.ISSUER,
+    OrgRole.SELLER,
+    OrgRole.SUPPLIER,
+    OrgRole.CARRIER,
+    OrgRole.WAREHOUSE,
+    OrgRole.CUSTOMS_BROKER,
+    OrgRole.ALLIANCE_MEMBER,
+    OrgRole.CONSIGNEE,
+)
+
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+GS1_PREFIX = re.compile(r"^[0-9]{6,12}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _country(value: str) -> str:
+    if not COUNTRY.fullmatch(value):
+        raise ValueError("country must be an ISO 3166-1 alpha-2 code (two upper-case letters)")
+    return value
+
+
+def _prefix(value: str) -> str:
+    if not GS1_PREFIX.fullmatch(value):
+        raise ValueError("a GS1 company prefix is 6 to 12 digits")
+    return value
+
+
+def _domain(value: str) -> str:
+    if value and not DOMAIN.fullmatch(value):
+        raise ValueError("web_domain must be a lower-case DNS name such as brand.example")
+    return value
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
+Gs1Prefix = Annotated[str, AfterValidator(_prefix)]
+WebDomain = Annotated[str, Field(max_length=253), AfterValidator(_domain)]
+RoleList = Annotated[list[OrgRole], Field(min_length=1, max_length=len(OrgRole))]
 
 
 class Scope(StrEnum):
@@ -38,69 +96,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-ROLE_NAMES = (
-    "admin",
-    "issuer",
-    "seller",
-    "supplier",
-    "carrier",
-    "warehouse",
-    "customs_broker",
-    "certifier",
-    "alliance_member",
-    "consignee",
-    "arbiter",
-    "insurer",
-)
-RoleName = Literal[
-    "admin",
-    "issuer",
-    "seller",
-    "supplier",
-    "carrier",
-    "warehouse",
-    "customs_broker",
-    "certifier",
-    "alliance_member",
-    "consignee",
-    "arbiter",
-    "insurer",
-]
-# What an organisation may act in unless the operator says otherwise; certifier,
-# arbiter and insurer are accreditations the operator grants explicitly.
-DEFAULT_ORG_ROLES: tuple[RoleName, ...] = (
-    "admin",
-    "issuer",
-    "seller",
-    "supplier",
-    "carrier",
-    "warehouse",
-    "customs_broker",
-    "alliance_member",
-    "consignee",
-)
-
-
-def _legal_name(value: str) -> str:
-    if len(value.encode()) > 200:
-        raise ValueError("name must be at most 200 bytes of UTF-8 (the registry's limit)")
-    return value
-
-
 class OrganisationCreate(Strict):
     slug: Slug
-    name: Annotated[
-        str,
-        Field(min_length=1, max_length=200, description="Verified legal name, as registered."),
-        AfterValidator(safe_text),
-        AfterValidator(_legal_name),
-    ]
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
-        default="ZZ", description="ISO 3166-1 alpha-2 country of registration."
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(safe_text)] = Field(
+        description="Verified legal name; registered on chain as is."
     )
-    roles: Annotated[list[RoleName], Field(min_length=1, max_length=12)] = Field(
-        default_factory=lambda: list(DEFAULT_ORG_ROLES),
-        description="Roles the organisation may act in (registered on chain).",
+    country: CountryCode = Field(
+        default="XX", description="ISO 3166-1 alpha-2 country of registration (XX: not stated)."
+    )
+    web_domain: WebDomain = ""
+    gs1_prefixes: Annotated[list[Gs1Prefix], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="GS1 company prefixes the organisation holds; no two organisations overlap.",
+    )
+    roles: RoleList | None = Field(
+        default=None,
+        description="Roles its keys may act in; default: every role except certifier, arbiter "
+        "and insurer.",
     )
 
 
@@ -108,10 +120,11 @@ class OrganisationPublic(BaseModel):
     slug: str
     name: str
     created_at: datetime
-    country: str = "ZZ"
+    country: str = "XX"
+    web_domain: str = ""
     roles: list[str] = Field(default_factory=list)
-    registry_id: str = Field(
-        default="", description="The organisation's id in OrganisationRegistry (bytes32)."
+    chain_org_id: str = Field(
+        default="", description="The organisation's id in OrganisationRegistry (0x-hex)."
     )
 
 
@@ -146,9 +159,9 @@ class ApiKeysPublic(BaseModel):
 class SignerCreate(Strict):
     address: EthAddress
     label: Label = ""
-    roles: Annotated[list[RoleName], Field(max_length=12)] | None = Field(
+    roles: RoleList | None = Field(
         default=None,
-        description="Roles of the key on chain; default: the organisation's roles but admin.",
+        description="Roles the key acts in on chain; default: all of the organisation's roles.",
     )
     valid_from: datetime | None = Field(
         default=None,
@@ -159,6 +172,9 @@ class SignerCreate(Strict):
 class SignerRotate(Strict):
     address: EthAddress = Field(description="The new signer address.")
     label: Label = ""
+    roles: RoleList | None = Field(
+        default=None, description="Roles of the new key; default: all of the organisation's roles."
+    )
 
 
 class SignerRevoke(Strict):
@@ -174,7 +190,6 @@ class SignerPublic(BaseModel):
     label: str
     valid_from: datetime
     revoked_at: datetime | None
-    roles: list[str] = Field(default_factory=list)
 
 
 class SignersPublic(BaseModel):

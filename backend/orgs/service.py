@@ -11,37 +11,41 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.chain.organisations import Role, org_id_for
+from backend.chain.organisations import ALL_ROLES, Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
 from backend.orgs.models import ApiKey, Organisation, RegistryKey, SignerKey
 from backend.orgs.schemas import (
+    DEFAULT_ORG_ROLES,
     ApiKeyCreate,
     ApiKeyIssued,
     ApiKeyPublic,
     OrganisationCreate,
     OrganisationCreated,
     OrganisationPublic,
+    OrgRole,
     Scope,
     SignerPublic,
 )
 
+
+class ChainRegistrar(Protocol):
+    """Queues the ``OrganisationRegistry`` calls mirroring organisation writes (the app
+    supplies one, ``backend.relayer.organisations.RelayedRegistrar``)."""
+
+    def register(self, session: Session, org: Organisation, prefixes: list[str]) -> None: ...
+
+    def key_roles(self, org: Organisation, roles: list[OrgRole] | None) -> Role: ...
+
+    def add_key(
+        self, session: Session, org: Organisation, signer: SignerKey, roles: Role
+    ) -> None: ...
+
+    def revoke_key(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
+
+
 WRITER_SCOPES = frozenset({Scope.SELLER, Scope.SUPPLIER, Scope.CARRIER, Scope.CERTIFIER})
-
-
-class Registrar(Protocol):
-    """Mirrors the operator's records into ``OrganisationRegistry`` (the chain decides).
-
-    Called inside the request's transaction, so the queued registry write commits
-    with the record that asks for it.
-    """
-
-    def organisation_created(self, session: Session, org: Organisation) -> None: ...
-
-    def key_added(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
-
-    def key_revoked(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,9 @@ def public_org(org: Organisation) -> OrganisationPublic:
         name=org.name,
         created_at=org.created_at,
         country=org.country,
-        roles=Role(org.roles).names(),
-        registry_id="0x" + org_id_for(org.slug).hex(),
+        web_domain=org.web_domain,
+        roles=[n for n in Role(org.roles).names() if n != "admin"],
+        chain_org_id="0x" + org_id_for(org.slug).hex() if org.roles else "",
     )
 
 
@@ -122,12 +127,7 @@ def _public_key(key: ApiKey) -> ApiKeyPublic:
 
 def _public_signer(s: SignerKey) -> SignerPublic:
     return SignerPublic(
-        id=s.id,
-        address=s.address,
-        label=s.label,
-        valid_from=s.valid_from,
-        revoked_at=s.revoked_at,
-        roles=Role(s.roles).names(),
+        id=s.id, address=s.address, label=s.label, valid_from=s.valid_from, revoked_at=s.revoked_at
     )
 
 
@@ -139,14 +139,20 @@ def get_org(*, session: Session, slug: str) -> Organisation:
 
 
 def create_org(
-    *, session: Session, data: OrganisationCreate, registrar: Registrar | None = None
+    *, session: Session, data: OrganisationCreate, registrar: ChainRegistrar | None = None
 ) -> OrganisationCreated:
-    """A new organisation and its first admin API key (returned once), registered on chain."""
+    """A new organisation and its first admin API key (returned once).
+
+    With a ``registrar`` the organisation's registration in ``OrganisationRegistry``
+    (with its GS1 prefixes) is queued in the same transaction.
+    """
+    roles = Role.parse([r.value for r in (data.roles or DEFAULT_ORG_ROLES)]) | Role.ADMIN
     org = Organisation(
         slug=data.slug,
         name=data.name,
         country=data.country,
-        roles=int(Role.parse(list(map(str, data.roles)))),
+        web_domain=data.web_domain,
+        roles=int(roles & ALL_ROLES) if registrar is not None else 0,
     )
     session.add(org)
     try:
@@ -154,9 +160,9 @@ def create_org(
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"organisation {data.slug!r} already exists") from exc
-    if registrar is not None:
-        registrar.organisation_created(session, org)
     issued = _issue(session, org, ApiKeyCreate(scopes=[Scope.ADMIN], label="bootstrap admin"))
+    if registrar is not None:
+        registrar.register(session, org, list(dict.fromkeys(data.gs1_prefixes)))
     session.commit()
     return OrganisationCreated(organisation=public_org(org), admin_key=issued)
 
@@ -213,17 +219,6 @@ def list_keys(
     return items, (items[-1].id if len(rows) > limit else None)
 
 
-def _key_roles(org: Organisation, names: list[str] | None) -> int:
-    """Requested key roles (default: the organisation's, but admin), within the org's."""
-    if names is None:
-        return org.roles & ~int(Role.ADMIN)
-    roles = int(Role.parse(names))
-    if roles & ~org.roles:
-        extra = ", ".join(Role(roles & ~org.roles).names())
-        raise InvalidInput(f"organisation {org.slug!r} may not act as: {extra}")
-    return roles
-
-
 def register_signer(
     *,
     session: Session,
@@ -232,17 +227,17 @@ def register_signer(
     address: str,
     label: str,
     valid_from: datetime | None,
-    roles: list[str] | None = None,
-    registrar: Registrar | None = None,
+    roles: list[OrgRole] | None = None,
+    registrar: ChainRegistrar | None = None,
 ) -> SignerPublic:
+    """Register a signer key; with a ``registrar`` it is added on chain with ``roles``."""
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
     now = utcnow()
     start = _not_in_past(valid_from, now, "valid_from") if valid_from else now
     signer = _add_signer(session, org, address, label, start)
-    signer.roles = _key_roles(org, roles)
     if registrar is not None:
-        registrar.key_added(session, org, signer)
+        registrar.add_key(session, org, signer, registrar.key_roles(org, roles))
     session.commit()
     return _public_signer(signer)
 
@@ -291,9 +286,13 @@ def revoke_signer(
     slug: str,
     signer_id: int,
     revoked_at: datetime | None,
-    registrar: Registrar | None = None,
+    registrar: ChainRegistrar | None = None,
 ) -> SignerPublic:
-    """Stop accepting signatures by this key from ``revoked_at`` (now or later) on."""
+    """Stop accepting signatures by this key from ``revoked_at`` (now or later) on.
+
+    On chain the key is revoked from the block the revocation is mined in, so a
+    revocation scheduled for later stays in the service's record until then.
+    """
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
     signer = _own_signer(session, org, signer_id)
@@ -301,12 +300,11 @@ def revoke_signer(
     when = _not_in_past(revoked_at, now, "revoked_at") if revoked_at else now
     if when < signer.valid_from:
         raise InvalidInput("revoked_at is before the signer's valid_from")
+    first = signer.revoked_at is None
     if signer.revoked_at is None or when < signer.revoked_at:
         signer.revoked_at = when
-        # The chain revokes in the block that records it: a revocation scheduled for
-        # later stays in the service's record until an admin revokes the key on chain.
-        if registrar is not None and when <= now:
-            registrar.key_revoked(session, org, signer)
+    if first and registrar is not None and when <= now:
+        registrar.revoke_key(session, org, signer)
     session.commit()
     return _public_signer(signer)
 
@@ -319,7 +317,8 @@ def rotate_signer(
     signer_id: int,
     address: str,
     label: str,
-    registrar: Registrar | None = None,
+    roles: list[OrgRole] | None = None,
+    registrar: ChainRegistrar | None = None,
 ) -> tuple[SignerPublic, SignerPublic]:
     """Revoke ``signer_id`` now and register ``address`` from now, atomically."""
     org = get_org(session=session, slug=slug)
@@ -330,10 +329,9 @@ def rotate_signer(
     now = utcnow()
     old.revoked_at = now
     new = _add_signer(session, org, address, label, now)
-    new.roles = old.roles
     if registrar is not None:
-        registrar.key_revoked(session, org, old)
-        registrar.key_added(session, org, new)
+        registrar.add_key(session, org, new, registrar.key_roles(org, roles))
+        registrar.revoke_key(session, org, old)
     session.commit()
     return _public_signer(old), _public_signer(new)
 
@@ -351,6 +349,18 @@ def list_signers(
     ).all()
     items = [_public_signer(s) for s in rows[:limit]]
     return items, (items[-1].id if len(rows) > limit else None)
+
+
+def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int | None]]:
+    """address → (valid_from, revoked_at) as unix seconds, for the org's signer keys."""
+    rows = session.execute(
+        select(SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
+            SignerKey.org_id == org_id
+        )
+    ).all()
+    return {
+        addr: (int(vf.timestamp()), int(rv.timestamp()) if rv else None) for addr, vf, rv in rows
+    }
 
 
 KEY_RULE = "key validity rule"

@@ -18,6 +18,10 @@ from backend.orgs.schemas import DEFAULT_ORG_ROLES
 from tests.backend.conftest import OPERATOR_TOKEN
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+#: GS1 company prefix of the sample passport's GTIN 08936045870013.
+SAMPLE_PREFIX = "8936045"
+#: Roles of organisations created without a list (the API default) and of certifiers.
+DEFAULT_ROLES = [r.value for r in DEFAULT_ORG_ROLES]
 
 
 @dataclass
@@ -29,13 +33,32 @@ class Org:
     signer_id: int
 
 
+def gtin_under(prefix: str, item: str = "87001") -> str:
+    """A GTIN-14 (indicator 0) under GS1 company ``prefix``, with its check digit."""
+    body = ("0" + prefix + item)[:13].ljust(13, "0")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
 def make_org(
-    client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier",), name: str | None = None
+    client: TestClient,
+    slug: str,
+    scopes: tuple[str, ...] = ("carrier",),
+    prefixes: tuple[str, ...] = (),
+    name: str | None = None,
 ) -> Org:
-    """An organisation with an admin key, a writer key and one registered signer."""
-    body: dict[str, Any] = {"slug": slug, "name": name or slug.title()}
-    if "certifier" in scopes:  # an accreditation the operator grants explicitly
-        body["roles"] = [*DEFAULT_ORG_ROLES, "certifier"]
+    """An organisation with an admin key, a writer key and one registered signer.
+
+    It is registered on chain with ``prefixes``; an organisation with the certifier
+    scope is also accredited as a certifier (the operator grants that role explicitly).
+    """
+    body: dict[str, Any] = {
+        "slug": slug,
+        "name": name or slug.title(),
+        "gs1_prefixes": list(prefixes),
+    }
+    if "certifier" in scopes:
+        body["roles"] = [*DEFAULT_ROLES, "certifier"]
     resp = client.post("/v1/orgs", json=body, headers=OPERATOR)
     assert resp.status_code == 201, resp.text
     admin = {"Authorization": f"Bearer {resp.json()['admin_key']['key']}"}

@@ -51,8 +51,9 @@ class Parties:
 PARTIES = Parties()
 
 
-def shipment_id(label: str) -> bytes:
-    return keccak(text=f"shipment-{label}")
+def shipment_id(label: str, seller: str | None = None) -> bytes:
+    """The id of shipment ``label`` of ``seller`` (default: the test seller)."""
+    return td.shipment_id(seller or PARTIES.seller.address, f"shipment-{label}")
 
 
 class ShipmentDriver:
@@ -79,8 +80,9 @@ class ShipmentDriver:
             self._counter += 1
             label = f"auto-{self._counter}-{self.now()}"
         p = self.parties
+        seller = overrides.get("seller", p.seller.address)
         base = td.shipment_terms(
-            shipment_id=shipment_id(label),
+            shipment_id=shipment_id(label, seller),
             seller=p.seller.address,
             origin="CNSHA",
             destination="NLRTM",

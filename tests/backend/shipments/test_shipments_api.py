@@ -13,6 +13,7 @@ from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.keys import passport_id
 from backend.relayer.models import RelayRequest
+from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
 from backend.shipments import service
 from tests.backend.factories import make_org
 from tests.backend.qr.flow import Flow
@@ -371,7 +372,7 @@ def test_reorg_rolls_back_milestones_and_recomputes_state(
     with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         statuses = session.scalars(
             select(RelayRequest.status)
-            .where(RelayRequest.purpose.like("shipment%"))
+            .where(RelayRequest.purpose.notin_(ORG_PURPOSES))
             .order_by(RelayRequest.id)
         ).all()
     assert statuses == ["final", "queued"]
