@@ -25,7 +25,7 @@ from backend.db.engine import make_engine
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from tests.backend.conftest import api_settings
-from tests.backend.factories import make_org
+from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
 from tests.backend.qr.test_browser import ARTIFACTS, CHROMIUM, _chromium, _visible_text
 from tests.backend.shipments.factories import Service
@@ -82,9 +82,15 @@ def test_live_page_in_chromium_shows_passport_carbon_working_and_timeline(
     client: Any = live
     flow = Flow(
         Service(client, tester),
-        seller=make_org(client, "lang-tre", ("seller",), "Lang Tre Homeware JSC"),
-        carrier=make_org(client, "pacific-bridge", ("carrier",), "Pacific Bridge Logistics"),
-        broker=make_org(client, "harbor-customs", ("supplier",), "Harbor Customs Brokerage"),
+        seller=make_org(
+            client,
+            "lang-tre",
+            ("seller",),
+            prefixes=(SAMPLE_PREFIX,),
+            name="Lang Tre Homeware JSC",
+        ),
+        carrier=make_org(client, "pacific-bridge", ("carrier",), name="Pacific Bridge Logistics"),
+        broker=make_org(client, "harbor-customs", ("supplier",), name="Harbor Customs Brokerage"),
     )
     link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
     pid = passport_id(link.gtin, link.lot, link.serial)

@@ -13,9 +13,10 @@ from backend.chain.passports import claim_type
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
-from tests.backend.factories import make_org
+from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.passports.api_factories import attest_body
 from tests.backend.qr.flow import Flow, make_flow
+from tests.backend.shipments.factories import Service
 
 JSON_ACCEPT = {"Accept": "application/json"}
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -41,10 +42,16 @@ def _visible(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
-def test_brand_name_comes_from_the_registry_not_the_documents_free_text(flow: Flow) -> None:
-    # A new organisation copies a famous brand's name into the document it issues.
-    mallory = make_org(flow.api, "mallory", ("seller",))
-    impostor = Flow(flow.svc, mallory, flow.carrier, flow.broker)
+def test_brand_name_comes_from_the_registry_not_the_documents_free_text(
+    api: TestClient, tester: ChainClient
+) -> None:
+    # The document names "Lang Tre Homeware JSC" as issuer; the organisation that
+    # holds the GTIN's prefix and signs the issue is registered as "Mallory".
+    mallory = make_org(api, "mallory", ("seller",), prefixes=(SAMPLE_PREFIX,))
+    impostor = Flow(
+        Service(api, tester), mallory, make_org(api, "carrier"), make_org(api, "broker")
+    )
+    flow = impostor
     link, doc = impostor.issue(lot="IMP1", serial="SN-I")
     assert doc["issuer"]["name"] == "Lang Tre Homeware JSC"
     page = flow.api.get(link.path, headers=JSON_ACCEPT).json()["passport"]

@@ -15,7 +15,7 @@ from backend.gs1.keys import passport_id
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
 from backend.shipments import service
-from tests.backend.factories import make_org
+from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
 from tests.backend.shipments.factories import (
     Parties,
@@ -34,7 +34,7 @@ def svc(api: TestClient, tester: ChainClient) -> Service:
 @pytest.fixture
 def parties(api: TestClient) -> Parties:
     return Parties(
-        seller=make_org(api, "seller", ("seller",)),
+        seller=make_org(api, "seller", ("seller",), prefixes=(SAMPLE_PREFIX,)),
         carrier=make_org(api, "carrier", ("carrier",)),
         broker=make_org(api, "broker", ("supplier",)),
         other=make_org(api, "other", ("seller", "carrier")),
