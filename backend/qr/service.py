@@ -195,13 +195,15 @@ def _journey_steps(journey: Any) -> list[assemble.JourneyStep]:
     return steps
 
 
-def _shipment_journeys(journeys: Sequence[Any]) -> tuple[view.ShipmentJourney, ...]:
+def _shipment_journeys(
+    journeys: Sequence[Any], names: Mapping[str, view.Signer]
+) -> tuple[view.ShipmentJourney, ...]:
     """One group per shipment (route, milestones), oldest first; unmoved ones last."""
     groups = [
         view.ShipmentJourney(
             origin=assemble.locode_place(j.shipment.origin),
             destination=assemble.locode_place(j.shipment.destination),
-            milestones=assemble.journey(_journey_steps(j), {}),
+            milestones=assemble.journey(_journey_steps(j), names),
         )
         for j in journeys
     ]
@@ -410,7 +412,7 @@ def product_page(
         water=water,
         certifications=assemble.certifications(doc, date.today(), _attested(passport, names)),
         journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], names),
-        shipments=_shipment_journeys(journeys),
+        shipments=_shipment_journeys(journeys, names),
         anchored_on=assemble.chain_kind(chain_id),
         recall=recall,
         proof=_proof(passport, events, journeys, chain_id, deployment, names),
