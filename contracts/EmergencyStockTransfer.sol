@@ -7,17 +7,16 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IEmergencyStockTransfer} from "./interfaces/IEmergencyStockTransfer.sol";
 import {IShipmentDelivery} from "./interfaces/IShipmentDelivery.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title EmergencyStockTransfer
 /// @notice Stock lending between alliance members with escrowed cash or in-kind settlement.
 /// @dev Membership is this contract's own MEMBER_ROLE (granted by the admin), independent of any
 ///      CapacityPool: an alliance may lend stock without sharing a factory. One settlement token
 ///      per deployment; delivery facts come from the ShipmentRegistry through IShipmentDelivery.
-contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, ReentrancyGuard {
+contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, ReentrancyGuard, Versioned {
     using SafeERC20 for IERC20;
 
-    /// @notice Version of this deployment's code.
-    string public constant VERSION = "1.0.0";
 
     /// @notice Role of alliance members allowed to request and offer stock.
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -287,10 +286,5 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         t = _transfers[requestId];
         if (t.status == Status.None) revert StockRequestUnknown(requestId);
         if (t.status != expected) revert StockStatusInvalid(requestId, expected, t.status);
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

@@ -8,7 +8,11 @@ from tests.db_fixtures import db_engine, db_url  # noqa: F401 - fixtures
 from tests.integration.world import World, seed_world
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """The member-day story, seeded once for every module that reads it."""
+    """The member-day story, seeded afresh for each module that reads it.
+
+    Fresh per module: the service's SLA sweep acts on the chain's clock while a
+    seeded world ages, so modules do not see each other's elapsed time.
+    """
     yield from seed_world(tmp_path_factory.mktemp("scenario"))
