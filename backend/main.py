@@ -46,7 +46,7 @@ from backend.startup import STARTING_PATHS, StartupGate
 from backend.webhooks.router import router as webhooks_router
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
-from backend.wiring import domain_relay_handlers
+from backend.wiring import domain_relay_handlers, register_subject_sources
 from backend.wiring import indexer_handlers as wired_indexer_handlers
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def create_app(
     """
     cfg = settings or get_settings()
     enforce_service_settings(cfg)
+    register_subject_sources()
     gate = StartupGate(open_paths=STARTING_PATHS)
 
     @asynccontextmanager

@@ -20,7 +20,17 @@ from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
 from backend.indexer.models import ChainCursor, IndexedBlock
-from backend.orgs.models import ApiKey, Organisation, RateBucket, SignerKey
+from backend.orgs.models import (
+    ApiKey,
+    Delegation,
+    Organisation,
+    RateBucket,
+    RegistryKey,
+    RegistryOrganisation,
+    RegistryPrefix,
+    RegistryRoleGrant,
+    SignerKey,
+)
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -61,6 +71,7 @@ __all__ = [
     "BookingView",
     "ChainAnchor",
     "ChainCursor",
+    "Delegation",
     "EventProof",
     "IndexedBlock",
     "ManifestLine",
@@ -79,6 +90,10 @@ __all__ = [
     "PoolMemberView",
     "PoolView",
     "RateBucket",
+    "RegistryKey",
+    "RegistryOrganisation",
+    "RegistryPrefix",
+    "RegistryRoleGrant",
     "RelayRequest",
     "SentTransaction",
     "ServiceSecret",

@@ -1,4 +1,4 @@
-"""Which domains plug into the relayer and the indexer.
+"""Which domains plug into the relayer, the indexer and the subject rule.
 
 One list, imported by the app (:mod:`backend.main`) and by the standalone
 worker (``scripts/anchor_worker.py``), so both run the same handlers without
@@ -13,12 +13,16 @@ from backend.anchoring.indexer import anchor_handlers
 from backend.chain import ChainClient
 from backend.chain.deployments import Deployment
 from backend.indexer.service import ContractHandlers
+from backend.orgs import registry as org_registry
+from backend.orgs import subjects
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
+from backend.passports.subjects import passport_subjects
 from backend.relayer.organisations import org_relay_handlers
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
+from backend.shipments.subjects import shipment_subjects
 
 
 def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
@@ -38,9 +42,21 @@ def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[Contrac
     """Read-model handlers of every contract: anchors, then the domain services."""
     return [
         anchor_handlers(),
+        # organisations, names and signer keys on chain
+        ContractHandlers(
+            org_registry.CONTRACT,
+            {name: org_registry.on_event for name in org_registry.EVENTS},
+            org_registry.rollback,
+        ),
         # shipments + passports
         shipment_handlers(),
         passport_handlers(),
         # alliance settlement
         *alliance_handlers(chain, deployment),
     ]
+
+
+def register_subject_sources() -> None:
+    """The domains that tell the subject rule (``orgs.subjects``) who speaks for a subject."""
+    subjects.register_source("passports", passport_subjects)
+    subjects.register_source("shipments", shipment_subjects)

@@ -67,7 +67,7 @@ def latency(rpc_url: str, db_path: str) -> tuple[list[float], int, float]:
             _digests, bodies, signer = _signed(n, per_tick, health["chain_id"], registry)
             client.post(
                 "/v1/orgs/bench/signers",
-                json={"address": signer, "valid_from": "2020-01-01T00:00:00Z"},
+                json={"address": signer},
                 headers=key,
             ).raise_for_status()
             headers = {**key, "Content-Type": "application/json"}

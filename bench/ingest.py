@@ -105,7 +105,7 @@ def measure(database_url: str) -> tuple[float, float]:
             key = {"Authorization": f"Bearer {org.json()['admin_key']['key']}"}
             client.post(
                 "/v1/orgs/bench/signers",
-                json={"address": signer, "valid_from": "2020-01-01T00:00:00Z"},
+                json={"address": signer},
                 headers=key,
             ).raise_for_status()
             headers = {**key, "Content-Type": "application/json"}

@@ -241,7 +241,7 @@ def main() -> int:
             # sign_events makes a key per call: register the load events' signer too.
             client.post(
                 "/v1/orgs/load/signers",
-                json={"address": load_signer, "valid_from": "2020-01-01T00:00:00Z"},
+                json={"address": load_signer},
                 headers=org.admin,
             ).raise_for_status()
             headers = {**org.writer, "Content-Type": "application/json"}

@@ -107,7 +107,7 @@ def make_org(client: httpx.Client, slug: str, signer: str) -> BenchOrg:
     key.raise_for_status()
     client.post(
         f"/v1/orgs/{slug}/signers",
-        json={"address": signer, "valid_from": "2020-01-01T00:00:00Z"},
+        json={"address": signer},
         headers=admin,
     ).raise_for_status()
     return BenchOrg(slug, {"Authorization": f"Bearer {key.json()['key']}"}, admin)

@@ -15,6 +15,7 @@ from backend.cli.alliance import pool, transfer
 from backend.cli.common import CliFailure, revert_line
 from backend.cli.keys import keys
 from backend.cli.milestones import milestone
+from backend.cli.orgs import org
 from backend.cli.output import Output
 from backend.cli.passports import passport
 from backend.cli.proofs import proof
@@ -31,6 +32,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 cli.add_command(keys)
 cli.add_command(milestone)
+cli.add_command(org)
 cli.add_command(passport)
 cli.add_command(proof)
 cli.add_command(qr)

@@ -61,8 +61,15 @@ def verify(out: Output, bundle: Path, rpc: str) -> None:
     if bundle_format:
         rows = [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks]
         text = [f"{'ok    ' if c.ok else 'FAILED'}  {c.name}  {c.detail}" for c in report.checks]
+        signers = _named_signers(data)
+        text += [f"{s['what']}: {s['label']} ({s['address']})" for s in signers]
         out.emit(
-            {"valid": report.ok, "passport_status": report.passport_status, "checks": rows},
+            {
+                "valid": report.ok,
+                "passport_status": report.passport_status,
+                "checks": rows,
+                "signers": signers,
+            },
             "\n".join([*text, "valid" if report.ok else "INVALID"]),
         )
         if not report.ok:
@@ -79,3 +86,28 @@ def verify(out: Output, bundle: Path, rpc: str) -> None:
     out.emit(summary, "\n".join([*lines, "valid" if report.ok else "INVALID"]))
     if not report.ok:
         fail("; ".join(problems) or "proof does not verify")
+
+
+def _named_signers(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who signed what, by organisation and role (the registry checks confirm event signers)."""
+    out = []
+
+    def add(what: str, named: Any, address: str) -> None:
+        named = named if isinstance(named, dict) else {}
+        name = named.get("organisation") or "Unregistered key"
+        role = named.get("role")
+        label = f"{name} · {role}" if role and named.get("organisation") else name
+        out.append({"what": what, "label": label, "address": address, **named})
+
+    passport = bundle.get("passport") or {}
+    if passport.get("issuer"):
+        add("issued by", passport.get("issued_by"), passport["issuer"])
+    for event in bundle.get("events", []):
+        add(
+            f"event {str(event.get('digest', ''))[:10]}… signed by",
+            event.get("signed_by"),
+            event.get("signer", ""),
+        )
+    for m in bundle.get("milestones", []):
+        add(f"{m.get('milestone', 'milestone')} signed by", m.get("signed_by"), m.get("signer", ""))
+    return out

@@ -26,6 +26,7 @@ from backend.dashboard.rules import (
     WeightDeviation,
     assess,
 )
+from backend.orgs.directory import parties
 from backend.orgs.models import SignerKey
 from backend.shipments.models import Milestone, OverdueFlag, Shipment, ShipmentManifest
 
@@ -227,7 +228,19 @@ def alliance_summary(*, session: Session, addresses: set[str]) -> AllianceSummar
                     "status": b.status,
                 }
             )
+    _name_parties(session, transfers, ("requester", "lender"))
+    _name_parties(session, settlements, ("member",))
+    _name_parties(session, reallocations, ("member",))
     return AllianceSummary(transfers, settlements, reallocations)
+
+
+def _name_parties(session: Session, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+    """Add ``<field>_name``: the verified organisation behind each address (names, not 0x…)."""
+    found = parties(session=session, addresses={r[f] for r in rows for f in fields if r.get(f)})
+    for row in rows:
+        for f in fields:
+            if row.get(f):
+                row[f"{f}_name"] = found[row[f].lower()].display
 
 
 def counts(rows: Iterable[ShipmentRow]) -> dict[str, int]:

@@ -32,7 +32,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,10 +52,15 @@ from backend.chain.alliance import (
     TokenClient,
 )
 from backend.chain.deployments import DEV_SETTLEMENT_TOKEN, Deployment
-from backend.chain.passports import PassportContent, PassportRegistryClient
+from backend.chain.passports import PassportContent, PassportRegistryClient, claim_type
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
-from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain
+from backend.chain.typed_data.events import (
+    SUBJECT_DELEGATION,
+    SUPPLY_EVENT,
+    EventKind,
+    events_domain,
+)
 from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_CONTENT
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.cli.client import Api
@@ -244,14 +249,9 @@ class Scenario:
             body["roles"] = roles
         created = self._post("/v1/orgs", body, self.admin_token)
         admin_key = created["admin_key"]["key"]
-        valid_from = (datetime.now(UTC) - timedelta(days=60)).isoformat()
         accounts = [self._account(f"{slug}#{i}") for i in range(signers)]
         for i, acct in enumerate(accounts):
-            body = {
-                "address": acct.address,
-                "label": f"{name} key {i + 1}",
-                "valid_from": valid_from,
-            }
+            body = {"address": acct.address, "label": f"{name} key {i + 1}"}
             self._post(f"/v1/orgs/{slug}/signers", body, admin_key)
         issued = self._post(
             f"/v1/orgs/{slug}/api-keys", {"scopes": scopes, "label": "demo"}, admin_key
@@ -334,6 +334,23 @@ class Scenario:
             roles=["certifier"],
         )
         del carriers
+        # Hearth & Grove sells Lang Tre's tableware: the factory lets it ship the
+        # passports and speak for them (the subject rule refuses it otherwise).
+        self.delegate("lang-tre", "hearth-grove")
+
+    def delegate(self, issuer: str, delegate: str) -> None:
+        """``issuer`` signs a delegation letting ``delegate`` speak for all its passports."""
+        org = self.orgs[issuer]
+        domain = events_domain(self.chain.chain_id, self.deployment.address("AnchorRegistry"))
+        message = {
+            "issuer": org.signer.address,
+            "subject": bytes(32),
+            "delegate": delegate,
+            "salt": keccak(f"{issuer} delegates {delegate}".encode()),
+        }
+        sig = eip712.sign(org.signer.key, domain, SUBJECT_DELEGATION, message)
+        body = to_json(SUBJECT_DELEGATION, message) | {"signature": "0x" + sig.hex()}
+        self._post(f"/v1/orgs/{issuer}/delegations", body, org.admin_key)
 
     # -- shipments (signed by each party, relayed) -----------------------------------
 
@@ -599,7 +616,8 @@ class Scenario:
             "passportId": pid,
             "version": 1,
             "documentHash": content.document_hash,
-            "claim": keccak(b"fsc-chain-of-custody"),
+            # The claim names the document's certification it backs (``fsc-coc``).
+            "claim": claim_type("fsc-coc"),
             "validUntil": int(datetime(2030, 2, 28, tzinfo=UTC).timestamp()),
             "nonce": self._nonce("passports", certifier.address),
             "deadline": deadline,

@@ -26,6 +26,10 @@ class SupplyEvent(Base):
     location: Mapped[str] = mapped_column(String(8))
     payload_hash: Mapped[str] = mapped_column(Hash32)
     signer: Mapped[str] = mapped_column(Address)
+    # The signer key that was active when the event was received.
+    signer_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signer_keys.id"), nullable=True, index=True
+    )
     signature: Mapped[str] = mapped_column(String(132))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

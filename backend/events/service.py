@@ -23,7 +23,8 @@ from backend.db.base import UTCDateTime, utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, WaymarkError
 from backend.events.models import Outbox, SupplyEvent
 from backend.events.schemas import SupplyEventAccepted, SupplyEventCreate
-from backend.orgs.service import WRITER_SCOPES, Principal, active_signers
+from backend.orgs.service import WRITER_SCOPES, KeyWindow, Principal, signer_keys
+from backend.orgs.subjects import SubjectKind, refusal, speakers
 
 ANCHOR_TOPIC = "anchor"
 OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
@@ -40,7 +41,7 @@ def _verify(
     item: SupplyEventCreate,
     *,
     separator: bytes,
-    signers: dict[str, tuple[int, int | None]],
+    signers: dict[str, KeyWindow],
     now: int,
 ) -> dict[str, object]:
     """The row to insert, or raise why the event is refused."""
@@ -60,9 +61,9 @@ def _verify(
     window = signers.get(signer)
     if window is None:
         raise Forbidden(f"{signer} is not a signer key of this organisation")
-    valid_from, revoked_at = window
-    if item.occurred_at < valid_from or (revoked_at is not None and item.occurred_at >= revoked_at):
-        raise Forbidden(f"signer {signer} was not active at occurredAt={item.occurred_at}")
+    # Judged at receipt: a revoked key cannot sign "earlier" events by
+    # back-dating occurredAt, nor a new key sign "historical" ones.
+    window.require_active(signer, now)
     if item.occurred_at > now + MAX_FUTURE_SKEW_SECONDS:
         raise InvalidInput("occurredAt is in the future")
     return {
@@ -74,6 +75,7 @@ def _verify(
         "location": item.location,
         "payload_hash": item.payload_hash,
         "signer": signer,
+        "signer_key_id": window.key_id,
         "signature": item.signature,
     }
 
@@ -94,7 +96,7 @@ def ingest(
     if principal.org_id is None:
         raise Forbidden("events are posted with an organisation's API key")
     org_id = principal.org_id
-    signers = active_signers(session=session, org_id=org_id)
+    signers = signer_keys(session=session, org_id=org_id)
     now = int(time.time())
     # Plain dicts shaped like ``BatchResult``: building a pydantic model per
     # item costs more than the database insert at batch sizes of 1,000.
@@ -111,6 +113,19 @@ def ingest(
         digests[i] = digest
         if digest not in verified:  # the same event twice in one batch is stored once
             verified[digest] = _Verified(i, row)
+
+    # Who may speak for each subject: one set of queries for the whole batch.
+    who = speakers(session=session, subjects={str(v.row["subject"]) for v in verified.values()})
+    refused: dict[str, WaymarkError] = {}
+    for digest, v in list(verified.items()):
+        subject = who[str(v.row["subject"])]
+        if subject.kind is not SubjectKind.UNKNOWN and subject.basis(org_id) is None:
+            refused[digest] = refusal(str(v.row["subject"]), subject.kind, principal.org_slug)
+            del verified[digest]
+    if refused:
+        for i, d in enumerate(digests):
+            if d in refused:
+                results[i] = _rejected(i, refused[d])
 
     received_at = utcnow()
     stored: dict[str, tuple[str, str, datetime, int]] = {}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, UTCDateTime, utcnow
+from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
 
 
 class Organisation(Base):
@@ -44,9 +44,11 @@ class ApiKey(Base):
 
 
 class SignerKey(Base):
-    """An address allowed to sign events for an org from ``valid_from`` until revoked.
+    """An address allowed to sign for an org from ``valid_from`` until ``revoked_at``.
 
-    Events signed (``occurredAt``) before ``revoked_at`` stay valid after a rotation.
+    Validity is judged at receipt time, never by a time the signer claims:
+    a key signs nothing before ``valid_from`` (which cannot lie in the past
+    when the key is registered) nor from ``revoked_at`` on.
     """
 
     __tablename__ = "signer_keys"
@@ -71,3 +73,94 @@ class RateBucket(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     tat: Mapped[float] = mapped_column(Float)
+
+
+class Delegation(Base):
+    """An issuer organisation lets another organisation add events about its passports.
+
+    Signed (EIP-712 ``SubjectDelegation``) by one of the issuer's signer keys, so
+    anyone can check that the issuer granted it; ``subject`` is one passport id,
+    or 32 zero bytes for every passport the issuer issues. Revoked, it stops
+    counting at once, also for events already stored (the public page and proof
+    bundle apply the rule when they are read).
+    """
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    delegate_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    subject: Mapped[str] = mapped_column(Hash32, index=True)
+    signer: Mapped[str] = mapped_column(Address)
+    salt: Mapped[str] = mapped_column(Hash32)
+    digest: Mapped[str] = mapped_column(Hash32, unique=True)
+    signature: Mapped[str] = mapped_column(String(132))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# -- OrganisationRegistry read model (filled by the indexer; the chain is the authority) --
+
+
+class RegistryOrganisation(Base):
+    """An organisation as ``OrganisationRegistered`` declared it, with its granted roles."""
+
+    __tablename__ = "registry_organisations"
+
+    org_id: Mapped[str] = mapped_column(Hash32, primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    web_domain: Mapped[str] = mapped_column(String(253), default="")
+    registered_roles: Mapped[int] = mapped_column(Integer)
+    roles: Mapped[int] = mapped_column(Integer)
+    registrar: Mapped[str] = mapped_column(Address)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryRoleGrant(Base):
+    """``OrganisationRolesGranted``: kept so a reorg can recompute an organisation's roles."""
+
+    __tablename__ = "registry_role_grants"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Hash32, index=True)
+    granted: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryKey(Base):
+    """A signer key on chain: valid from ``added_block`` until ``revoked_block`` (exclusive)."""
+
+    __tablename__ = "registry_keys"
+
+    key: Mapped[str] = mapped_column(Address, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Hash32, index=True)
+    roles: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(Address)
+    added_block: Mapped[int] = mapped_column(BigInteger)
+    revoked_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    revoked_by: Mapped[str | None] = mapped_column(Address, nullable=True)
+    revoked_tx_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryPrefix(Base):
+    """A GS1 company prefix assigned to an organisation (until ``released_block``)."""
+
+    __tablename__ = "registry_prefixes"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
+    org_id: Mapped[str] = mapped_column(Hash32, index=True)
+    released_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)

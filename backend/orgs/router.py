@@ -8,13 +8,16 @@ from fastapi import APIRouter, Path, Request, status
 
 from backend.deps import PageDep, SessionDep
 from backend.errors import Forbidden
-from backend.orgs import service
+from backend.orgs import delegations, service
 from backend.orgs.auth import PrincipalDep
 from backend.orgs.schemas import (
     ApiKeyCreate,
     ApiKeyIssued,
     ApiKeyPublic,
     ApiKeysPublic,
+    DelegationCreate,
+    DelegationPublic,
+    DelegationsPublic,
     OrganisationCreate,
     OrganisationCreated,
     OrganisationPublic,
@@ -150,3 +153,42 @@ def rotate_signer(
         registrar=registrar(request),
     )
     return [old, new]
+
+
+@router.post("/{slug}/delegations", response_model=DelegationPublic, status_code=201)
+def grant_delegation(
+    slug: str,
+    body: DelegationCreate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> DelegationPublic:
+    """Record a ``SubjectDelegation`` the issuer signed: ``delegate`` may add events."""
+    return delegations.grant(
+        session=session,
+        principal=principal,
+        domain=request.app.state.events_domain,
+        slug=slug,
+        data=body,
+    )
+
+
+@router.get("/{slug}/delegations", response_model=DelegationsPublic)
+def list_delegations(
+    slug: str, principal: PrincipalDep, session: SessionDep, page: PageDep
+) -> DelegationsPublic:
+    """Delegations this organisation granted or received, oldest first."""
+    items, nxt = delegations.listing(
+        session=session, principal=principal, slug=slug, after=page.after, limit=page.limit
+    )
+    return DelegationsPublic(items=items, next_cursor=nxt)
+
+
+@router.post("/{slug}/delegations/{delegation_id}/revoke", response_model=DelegationPublic)
+def revoke_delegation(
+    slug: str, delegation_id: RowId, principal: PrincipalDep, session: SessionDep
+) -> DelegationPublic:
+    """Withdraw a delegation; the delegate's events stop showing at once."""
+    return delegations.revoke(
+        session=session, principal=principal, slug=slug, delegation_id=delegation_id
+    )

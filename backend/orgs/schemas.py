@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.text import safe_text
-from backend.common.types import EthAddress
+from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
 
 
 class OrgRole(StrEnum):
@@ -164,7 +164,8 @@ class SignerCreate(Strict):
         description="Roles the key acts in on chain; default: all of the organisation's roles.",
     )
     valid_from: datetime | None = Field(
-        default=None, description="Default: now. Events must have occurredAt ≥ valid_from."
+        default=None,
+        description="Default: now. Never in the past: keys are judged at receipt time.",
     )
 
 
@@ -178,7 +179,8 @@ class SignerRotate(Strict):
 
 class SignerRevoke(Strict):
     revoked_at: datetime | None = Field(
-        default=None, description="Default: now. Events that occurred before stay valid."
+        default=None,
+        description="Default: now. Never in the past: signatures received before stay valid.",
     )
 
 
@@ -192,4 +194,36 @@ class SignerPublic(BaseModel):
 
 class SignersPublic(BaseModel):
     items: list[SignerPublic]
+    next_cursor: int | None
+
+
+class DelegationCreate(Strict):
+    """A ``SubjectDelegation`` signed by one of the issuer organisation's signer keys."""
+
+    issuer: EthAddress = Field(description="The issuer's signer key that signed the grant.")
+    subject: Bytes32Hex = Field(
+        description="A passport id, or 32 zero bytes for every passport the issuer issues."
+    )
+    delegate: Slug = Field(description="The organisation allowed to add events.")
+    salt: Bytes32Hex
+    signature: SignatureHex
+
+
+class DelegationPublic(BaseModel):
+    id: int
+    issuer_org: str
+    issuer_name: str
+    delegate_org: str
+    delegate_name: str
+    subject: str
+    signer: str
+    salt: str
+    digest: str
+    signature: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class DelegationsPublic(BaseModel):
+    items: list[DelegationPublic]
     next_cursor: int | None

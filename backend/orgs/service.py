@@ -15,7 +15,7 @@ from backend.chain.organisations import ALL_ROLES, Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
-from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.orgs.models import ApiKey, Organisation, RegistryKey, SignerKey
 from backend.orgs.schemas import (
     DEFAULT_ORG_ROLES,
     ApiKeyCreate,
@@ -233,11 +233,25 @@ def register_signer(
     """Register a signer key; with a ``registrar`` it is added on chain with ``roles``."""
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
-    signer = _add_signer(session, org, address, label, valid_from or utcnow())
+    now = utcnow()
+    start = _not_in_past(valid_from, now, "valid_from") if valid_from else now
+    signer = _add_signer(session, org, address, label, start)
     if registrar is not None:
         registrar.add_key(session, org, signer, registrar.key_roles(org, roles))
     session.commit()
     return _public_signer(signer)
+
+
+def _not_in_past(when: datetime, now: datetime, field: str) -> datetime:
+    """``when`` (UTC) unless it lies before ``now``: validity cannot be back-dated."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if (now - when).total_seconds() > CLOCK_SKEW_SECONDS:
+        raise InvalidInput(
+            f"{KEY_RULE}: {field} {when.isoformat()} is in the past; a key's validity "
+            "starts and ends at receipt time or later, so omit it to mean now"
+        )
+    return max(when, now)
 
 
 def _add_signer(
@@ -274,22 +288,22 @@ def revoke_signer(
     revoked_at: datetime | None,
     registrar: ChainRegistrar | None = None,
 ) -> SignerPublic:
-    """Stop accepting events that occur at or after ``revoked_at`` for this signer.
+    """Stop accepting signatures by this key from ``revoked_at`` (now or later) on.
 
-    On chain the key is revoked from the block the revocation is mined in.
+    On chain the key is revoked from the block the revocation is mined in, so a
+    revocation scheduled for later stays in the service's record until then.
     """
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
     signer = _own_signer(session, org, signer_id)
-    when = revoked_at or utcnow()
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    now = utcnow()
+    when = _not_in_past(revoked_at, now, "revoked_at") if revoked_at else now
     if when < signer.valid_from:
         raise InvalidInput("revoked_at is before the signer's valid_from")
     first = signer.revoked_at is None
     if signer.revoked_at is None or when < signer.revoked_at:
         signer.revoked_at = when
-    if first and registrar is not None:
+    if first and registrar is not None and when <= now:
         registrar.revoke_key(session, org, signer)
     session.commit()
     return _public_signer(signer)
@@ -346,4 +360,65 @@ def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int
     ).all()
     return {
         addr: (int(vf.timestamp()), int(rv.timestamp()) if rv else None) for addr, vf, rv in rows
+    }
+
+
+KEY_RULE = "key validity rule"
+# Clocks of a client and the service differ a little; a start this close to
+# the receipt time counts as "now", not as back-dating.
+CLOCK_SKEW_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """A signer key's validity as unix seconds: active in ``[valid_from, revoked_at)``."""
+
+    key_id: int
+    valid_from: int
+    revoked_at: int | None
+    # Block in which OrganisationRegistry revoked the key (the chain's word is final).
+    revoked_block: int | None = None
+
+    def active_at(self, when: int) -> bool:
+        return self.valid_from <= when and (self.revoked_at is None or when < self.revoked_at)
+
+    def require_active(self, address: str, now: int) -> None:
+        """403 naming the rule unless the key is active at ``now`` (the receipt time)."""
+        if now < self.valid_from:
+            raise Forbidden(
+                f"{KEY_RULE}: signer {address} is not valid before {_iso(self.valid_from)}; "
+                "a key is judged at receipt time, never by a time the signer claims"
+            )
+        if self.revoked_block is not None:
+            raise Forbidden(
+                f"{KEY_RULE}: signer {address} was revoked in OrganisationRegistry at block "
+                f"{self.revoked_block}"
+            )
+        if self.revoked_at is not None and now >= self.revoked_at:
+            raise Forbidden(
+                f"{KEY_RULE}: signer {address} was revoked at {_iso(self.revoked_at)}; "
+                "a key is judged at receipt time, never by a time the signer claims"
+            )
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def signer_keys(*, session: Session, org_id: int) -> dict[str, KeyWindow]:
+    """address → validity window of each of the org's signer keys (revoked ones included)."""
+    rows = session.execute(
+        select(
+            SignerKey.id,
+            SignerKey.address,
+            SignerKey.valid_from,
+            SignerKey.revoked_at,
+            RegistryKey.revoked_block,
+        )
+        .outerjoin(RegistryKey, RegistryKey.key == SignerKey.address)
+        .where(SignerKey.org_id == org_id)
+    ).all()
+    return {
+        addr: KeyWindow(kid, int(vf.timestamp()), int(rv.timestamp()) if rv else None, chain_rv)
+        for kid, addr, vf, rv, chain_rv in rows
     }

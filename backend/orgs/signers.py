@@ -4,7 +4,7 @@ Every signed write is described by one :class:`SignedCall` and checked by one
 function, :func:`verify_signed_call`, in this order: the EIP-712 signature
 recovers (strictly, against the contract's own domain) to the address the
 message claims; that address is an active signer key of the calling
-organisation at the time that matters; and the API key carries a fitting
+organisation active at receipt time (:class:`~backend.orgs.service.KeyWindow`); and the API key carries a fitting
 scope. The relayer then submits the call (:func:`backend.relayer.signed.relay`).
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
 from backend.errors import Forbidden, InvalidInput
-from backend.orgs.service import Principal, active_signers
+from backend.orgs.service import Principal, signer_keys
 
 
 def recover_signer(
@@ -45,7 +45,7 @@ def org_of(principal: Principal) -> int:
 
 def org_signers(*, session: Session, principal: Principal) -> set[str]:
     """The calling organisation's signer addresses (EIP-55, whatever their validity)."""
-    return set(active_signers(session=session, org_id=org_of(principal)))
+    return set(signer_keys(session=session, org_id=org_of(principal)))
 
 
 def require_org_signer(
@@ -54,20 +54,21 @@ def require_org_signer(
     principal: Principal,
     address: str,
     scopes: frozenset[str],
-    at: int | None = None,
-) -> None:
-    """``address`` is an active signer key of the caller's org at ``at`` (default now)."""
+) -> int:
+    """``address`` is a signer key of the caller's org active now (receipt time); its id.
+
+    Never judged by a time the signer claims: a revoked key cannot sign "earlier"
+    writes, and a key the registry revoked signs nothing.
+    """
     principal.require_any(scopes)
     windows = {
-        a.lower(): w for a, w in active_signers(session=session, org_id=org_of(principal)).items()
+        a.lower(): w for a, w in signer_keys(session=session, org_id=org_of(principal)).items()
     }
     window = windows.get(address.lower())
     if window is None:
         raise Forbidden(f"{address} is not a signer key of this organisation")
-    when = int(time.time()) if at is None else at
-    valid_from, revoked_at = window
-    if when < valid_from or (revoked_at is not None and when >= revoked_at):
-        raise Forbidden(f"signer {address} is not active")
+    window.require_active(address, int(time.time()))
+    return window.key_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +89,16 @@ class SignedCall:
     scopes: frozenset[str]
 
 
-def verify_signed_call(
-    call: SignedCall, *, session: Session, principal: Principal, at: int | None = None
-) -> str:
+def verify_signed_call(call: SignedCall, *, session: Session, principal: Principal) -> str:
     """The signer of ``call`` once it is proven to be the caller's active signer key.
 
     422 when the signature is malformed or made by someone other than the
     claimed signer; 403 when that signer is not an active key of the caller's
-    organisation at ``at`` (default now) or the API key lacks the scope.
+    organisation at receipt time or the API key lacks the scope.
     """
     signer = recover_signer(
         domain=call.domain, struct=call.struct, message=call.message, signature=call.signature
     )
     require_signed_by(recovered=signer, claimed=call.claimed, field=call.field)
-    require_org_signer(
-        session=session, principal=principal, address=signer, scopes=call.scopes, at=at
-    )
+    require_org_signer(session=session, principal=principal, address=signer, scopes=call.scopes)
     return signer

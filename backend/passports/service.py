@@ -42,6 +42,7 @@ from backend.orgs.signers import (
     org_signers,
     verify_signed_call,
 )
+from backend.orgs.subjects import Basis, require_speaks_for
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationPublic,
@@ -80,6 +81,7 @@ PURPOSE_ATTEST = "passport_attest"
 PURPOSE_REVOKE_ATTESTATION = "passport_attestation_revoke"
 
 ISSUER_SCOPES = frozenset({Scope.SELLER})
+ISSUER_ONLY = frozenset({Basis.ISSUER})
 CERTIFIER_SCOPES = frozenset({Scope.CERTIFIER})
 
 
@@ -176,10 +178,21 @@ def _relay(
 def _own_passport(
     session: Session, registry: PassportRegistryClient, principal: Principal, passport_id: str
 ) -> None:
-    """The passport's on-chain issuer is a signer key of the caller (404 otherwise)."""
+    """The passport's on-chain issuer is a signer key of the caller (404 otherwise).
+
+    The subject rule then confirms that the caller speaks for it as its issuer
+    organisation: delegates and shipment parties add events, never versions.
+    """
     head = registry.passport(hex_bytes(passport_id))
     if head is None or head.issuer not in org_signers(session=session, principal=principal):
         raise NotFound(f"passport {passport_id} not found")
+    require_speaks_for(
+        session=session,
+        org_id=org_of(principal),
+        subject=passport_id,
+        bases=ISSUER_ONLY,
+        org_slug=principal.org_slug,
+    )
 
 
 def issue(
@@ -214,6 +227,14 @@ def issue(
     )
     if registry.passport(hex_bytes(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
+    # An issue of the same passport by another organisation may still be queued.
+    require_speaks_for(
+        session=session,
+        org_id=org_of(principal),
+        subject=data.passport_id,
+        bases=ISSUER_ONLY,
+        org_slug=principal.org_slug,
+    )
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
     calldata = registry.issue_signed_calldata(

@@ -30,6 +30,10 @@ ANCHORED_TOPIC = keccak(b"Anchored(bytes32,address,uint64,string)")
 _PASSPORT_OF = keccak(b"passportOf(bytes32)")[:4]
 _VERSION_OF = keccak(b"versionOf(bytes32,uint32)")[:4]
 _VERIFY = keccak(b"verify(bytes32,bytes32,bytes32[])")[:4]
+_KEY_OF = keccak(b"keyOf(address)")[:4]
+_ORGANISATION = keccak(b"organisation(bytes32)")[:4]
+_KEY_RECORD_T = "(bytes32,uint32,uint64,uint64)"
+_ORGANISATION_T = "(string,bytes2,string,uint32,uint64,address)"
 _PASSPORT_T = "(address,uint32,uint8,uint16,uint40)"
 _VERSION_T = "(bytes32,bytes2,uint16,uint64,uint64,uint64,string)"
 PASSPORT_STATUSES = ("none", "active", "recalled", "revoked")
@@ -52,6 +56,10 @@ VERIFICATION_STEPS = (
     "eth_call AnchorRegistry.verify(root, leaf, proof) must return true, and the receipt "
     "of event.anchor.tx_hash must hold an Anchored(root, …) log from AnchorRegistry in "
     "block event.anchor.block_number.",
+    "eth_call OrganisationRegistry.keyOf(event.signer) at contracts.OrganisationRegistry: "
+    "addedAt ≤ event.anchor.block_number < revokedAt (0: not revoked), so the key was valid "
+    "where the batch was anchored; organisation(orgId).legalName must equal "
+    "event.signed_by.organisation.",
 )
 
 RpcCall = Callable[[str, list[Any]], Any]
@@ -238,6 +246,44 @@ def _verify_event(
         f"{name}: anchor transaction",
         block is not None and block == int(anchor["block_number"]),
         f"tx {anchor['tx_hash']} in block {block}",
+    )
+    _verify_signer(event, bundle, rpc_call, report, int(anchor["block_number"]))
+
+
+def _verify_signer(
+    event: Mapping[str, Any],
+    bundle: Mapping[str, Any],
+    rpc_call: RpcCall,
+    report: BundleReport,
+    block: int,
+) -> None:
+    """The key was valid in OrganisationRegistry at the anchoring block, for the named org."""
+    registry = bundle["contracts"].get("OrganisationRegistry")
+    if not registry:
+        return
+    name = f"event {event['digest']}"
+    signer = event["signer"]
+    (record,) = decode(
+        [_KEY_RECORD_T], _eth_call(rpc_call, registry, _KEY_OF + encode(["address"], [signer]))
+    )
+    (org,) = decode(
+        [_ORGANISATION_T],
+        _eth_call(rpc_call, registry, _ORGANISATION + encode(["bytes32"], [record[0]])),
+    )
+    org_id, _roles, added_at, revoked_at = record
+    active = org_id != bytes(32) and added_at <= block and (revoked_at == 0 or block < revoked_at)
+    report.add(
+        f"{name}: signer key active at the anchoring block",
+        active,
+        f"OrganisationRegistry.keyOf({signer}): valid from block {added_at}"
+        + (f" until block {revoked_at}" if revoked_at else "")
+        + f"; anchored in block {block}",
+    )
+    claimed = (event.get("signed_by") or {}).get("organisation")
+    report.add(
+        f"{name}: signer organisation",
+        bool(org[0]) and org[0] == claimed,
+        f"OrganisationRegistry names {org[0]!r}; the bundle names {claimed!r}",
     )
 
 

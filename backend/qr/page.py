@@ -8,7 +8,7 @@ calculator, customs status in plain words, places from UN/LOCODEs).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,6 +17,8 @@ from backend.passports import carbon
 from backend.passports.schemas import PassportDocument
 from backend.passports.units import convert
 from backend.qr import view
+
+UNREGISTERED = "Unregistered key"
 
 CHAIN_NAMES = {
     1: "Ethereum",
@@ -86,6 +88,15 @@ class JourneyStep:
     reason_code: int = 0
     late: bool = False
     weight_discrepancy: str | None = None
+
+
+@dataclass(frozen=True)
+class Attested:
+    """An on-chain attestation matching a document certification (claim = its id)."""
+
+    certifier: view.Signer
+    valid_until: date
+    revoked: bool = False
 
 
 def facility_text(facility_id: str | None) -> str | None:
@@ -170,9 +181,9 @@ def carbon_stages(
 
 
 def journey(
-    steps: Iterable[JourneyStep], signer_names: dict[str, str]
+    steps: Iterable[JourneyStep], signers: Mapping[str, view.Signer]
 ) -> tuple[view.Milestone, ...]:
-    """Timeline entries, oldest first."""
+    """Timeline entries, oldest first; ``signers`` names each key (lower-case address)."""
     out = []
     for step in sorted(steps, key=lambda s: s.occurred_at):
         exception = None
@@ -185,7 +196,8 @@ def journey(
                 ),
                 place=locode_place(step.location),
                 at=step.occurred_at.astimezone(UTC),
-                signed_by=signer_names.get(step.signer.lower(), step.signer),
+                signed_by=signers.get(step.signer.lower())
+                or view.Signer(UNREGISTERED, step.signer, verified=False),
                 customs=_CUSTOMS.get(step.milestone),
                 late=step.late,
                 exception=exception,
@@ -196,13 +208,18 @@ def journey(
 
 
 def certifications(
-    doc: PassportDocument, today: date, revoked: frozenset[str] = frozenset()
+    doc: PassportDocument, today: date, attested: Mapping[str, Attested] | None = None
 ) -> tuple[view.Certification, ...]:
+    """The document's certifications; only those a registered certifier attested on chain
+    (``attested``: certification id → attestation) show as attested, the rest as declared."""
     out = []
     for cert in doc.certifications:
-        if cert.id in revoked:
+        att = (attested or {}).get(cert.id)
+        if att is None:
+            status = view.AttestationStatus.DECLARED
+        elif att.revoked:
             status = view.AttestationStatus.REVOKED
-        elif cert.valid_until < today:
+        elif att.valid_until < today:
             status = view.AttestationStatus.EXPIRED
         else:
             status = view.AttestationStatus.VALID
@@ -211,8 +228,9 @@ def certifications(
                 name=cert.scheme,
                 issuer=cert.issuer,
                 status=status,
-                valid_until=cert.valid_until,
+                valid_until=att.valid_until if att else cert.valid_until,
                 reference=cert.certificate_number,
+                attested_by=att.certifier if att else None,
             )
         )
     return tuple(out)

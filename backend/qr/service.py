@@ -13,8 +13,8 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain import DecodedEvent
 from backend.chain.deployments import Deployment
 from backend.chain.eip712 import typed_data_payload
+from backend.chain.passports import claim_type
 from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain
 from backend.chain.typed_data.shipments import MilestoneType
 from backend.epcis.document import MilestoneEvent, Quantity, epcis_document
@@ -34,7 +35,10 @@ from backend.epcis.vocabulary import MilestoneCode
 from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
 from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
+from backend.orgs.directory import parties
+from backend.orgs.models import SignerKey
 from backend.orgs.service import Principal
+from backend.orgs.subjects import Basis, speakers
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document
@@ -120,7 +124,12 @@ class EventRecord:
 
 
 def supply_events(*, session: Session, passport_id: str) -> list[EventRecord]:
-    """Signed supply events about the passport, with their Merkle proof when anchored."""
+    """Authorised signed events about the passport, with their Merkle proof when anchored.
+
+    Only events posted by an organisation that speaks for the passport now (the
+    subject rule) are shown: a stranger's events, or a revoked delegate's, are not.
+    """
+    allowed = list(speakers(session=session, subjects=[passport_id])[passport_id].orgs)
     rows = session.execute(
         select(SupplyEvent, EventProof, AnchorBatch)
         .outerjoin(
@@ -128,7 +137,7 @@ def supply_events(*, session: Session, passport_id: str) -> list[EventRecord]:
             (EventProof.event_id == SupplyEvent.id) & (EventProof.batch_id == SupplyEvent.batch_id),
         )
         .outerjoin(AnchorBatch, AnchorBatch.id == SupplyEvent.batch_id)
-        .where(SupplyEvent.subject == passport_id)
+        .where(SupplyEvent.subject == passport_id, SupplyEvent.org_id.in_(allowed))
         .order_by(SupplyEvent.occurred_at, SupplyEvent.id)
     ).all()
     return [
@@ -186,13 +195,15 @@ def _journey_steps(journey: Any) -> list[assemble.JourneyStep]:
     return steps
 
 
-def _shipment_journeys(journeys: Sequence[Any]) -> tuple[view.ShipmentJourney, ...]:
+def _shipment_journeys(
+    journeys: Sequence[Any], names: Mapping[str, view.Signer]
+) -> tuple[view.ShipmentJourney, ...]:
     """One group per shipment (route, milestones), oldest first; unmoved ones last."""
     groups = [
         view.ShipmentJourney(
             origin=assemble.locode_place(j.shipment.origin),
             destination=assemble.locode_place(j.shipment.destination),
-            milestones=assemble.journey(_journey_steps(j), {}),
+            milestones=assemble.journey(_journey_steps(j), names),
         )
         for j in journeys
     ]
@@ -218,13 +229,16 @@ def _proof(
     journeys: Sequence[Any],
     chain_id: int,
     deployment: Deployment,
+    names: Mapping[str, view.Signer],
 ) -> view.ChainProof | None:
     if any(not e.anchored for e in events):
         return None  # signed, waiting for the next anchoring batch
-    signers = {e.event.signer for e in events}
+    addresses = {e.event.signer for e in events}
     for journey in journeys:
-        signers.update(m.signer for m in journey.shipment.milestones)
-    signers.add(passport.issuer)
+        addresses.update(m.signer for m in journey.shipment.milestones)
+    addresses.add(passport.issuer)
+    named = sorted((names[a.lower()] for a in addresses), key=lambda s: (s.name.lower(), s.address))
+    signers = tuple(named)
     latest = max(events, key=lambda e: (e.batch.block_number or 0) if e.batch else 0, default=None)
     if latest is not None and latest.batch is not None and latest.batch.tx_hash is not None:
         batch = latest.batch
@@ -235,7 +249,7 @@ def _proof(
             transaction=batch.tx_hash or "",
             block_number=batch.block_number or 0,
             merkle_root=batch.root,
-            signers=tuple(sorted(signers)),
+            signers=signers,
             anchored_at=batch.anchored_at or batch.created_at,
         )
     return view.ChainProof(
@@ -245,9 +259,94 @@ def _proof(
         transaction=passport.tx_hash,
         block_number=passport.block_number,
         merkle_root="",
-        signers=tuple(sorted(signers)),
+        signers=signers,
         anchored_at=None,
     )
+
+
+SHIPMENT_ROLES = (
+    ("seller", "seller"),
+    ("warehouse", "warehouse"),
+    ("customs_broker", "customs broker"),
+)
+BASIS_ROLES = {
+    Basis.ISSUER: "brand",
+    Basis.DELEGATE: "delegate",
+    Basis.SHIPMENT_PARTY: "shipment party",
+}
+
+
+def _roles(passport: Any, journeys: Sequence[Any], events: Sequence[EventRecord]) -> dict[str, str]:
+    """lower-case address → the role it signs in for this product."""
+    roles: dict[str, str] = {}
+    for journey in journeys:
+        s = journey.shipment
+        for carrier in s.carriers:
+            roles.setdefault(carrier.lower(), "carrier")
+        for attr, role in SHIPMENT_ROLES:
+            value = getattr(s, attr)
+            if value:
+                roles.setdefault(value.lower(), role)
+    for a in passport.attestations:
+        roles.setdefault(a.certifier.lower(), "certifier")
+    roles.setdefault(passport.issuer.lower(), "brand")
+    return roles
+
+
+def signer_names(
+    *,
+    session: Session,
+    passport: Any,
+    journeys: Sequence[Any],
+    events: Sequence[EventRecord],
+    passport_id: str,
+) -> dict[str, view.Signer]:
+    """Every key the product page or bundle mentions, named by its verified organisation."""
+    roles = _roles(passport, journeys, events)
+    bases = speakers(session=session, subjects=[passport_id])[passport_id]
+    for e in events:
+        basis = bases.basis(e.event.org_id)
+        if basis is not None:
+            roles.setdefault(e.event.signer.lower(), BASIS_ROLES[basis])
+    addresses = set(roles) | {e.event.signer for e in events}
+    for journey in journeys:
+        addresses.update(m.signer for m in journey.shipment.milestones)
+    found = parties(session=session, addresses=addresses)
+    return {
+        key: view.Signer(p.display, p.address, roles.get(key) if p.verified else None, p.verified)
+        for key, p in found.items()
+    }
+
+
+def _as_brand(signer: view.Signer) -> view.Signer:
+    """The issuer key in its role for this product (it may also sign milestones as seller)."""
+    return replace(signer, role="brand") if signer.verified else signer
+
+
+def _attested(passport: Any, names: Mapping[str, view.Signer]) -> dict[str, assemble.Attested]:
+    """Document certification id → the on-chain attestation backing it.
+
+    An attestation backs a certification when its claim is ``keccak256(certification
+    id)``, it is about the current version and a registered organisation holds the
+    certifier key; anything else leaves the certification "declared by the brand".
+    """
+    claims = {}
+    for a in passport.attestations:
+        certifier = names.get(a.certifier.lower())
+        if a.version != passport.version or certifier is None or not certifier.verified:
+            continue
+        claims[a.claim.lower()] = assemble.Attested(
+            certifier=certifier,
+            valid_until=datetime.fromtimestamp(a.valid_until, UTC).date(),
+            revoked=a.status == "revoked",
+        )
+    doc = passport.document or {}
+    out = {}
+    for cert in doc.get("certifications", []):
+        claim = "0x" + claim_type(str(cert.get("id", ""))).hex()
+        if claim in claims:
+            out[str(cert["id"])] = claims[claim]
+    return out
 
 
 def product_page(
@@ -261,6 +360,14 @@ def product_page(
     legs = shipments_service.transport_legs(session=session, passport_id=pid_bytes)
     carbon, water = assemble.carbon_stages(doc, legs)
     events = supply_events(session=session, passport_id=resolved.passport_id)
+    names = signer_names(
+        session=session,
+        passport=passport,
+        journeys=journeys,
+        events=events,
+        passport_id=resolved.passport_id,
+    )
+    brand = _as_brand(names[passport.issuer.lower()])
     recall = None
     if passport.status == "recalled":
         recall = view.Recall(
@@ -277,7 +384,8 @@ def product_page(
     origin = doc.origin
     return view.ProductPage(
         product_name=doc.product.name,
-        brand=doc.issuer.name,
+        brand=brand.name,
+        brand_signer=brand,
         gtin=link.gtin,
         lot=link.lot,
         serial=link.serial,
@@ -302,12 +410,12 @@ def product_page(
         ),
         carbon=carbon,
         water=water,
-        certifications=assemble.certifications(doc, date.today()),
-        journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], {}),
-        shipments=_shipment_journeys(journeys),
+        certifications=assemble.certifications(doc, date.today(), _attested(passport, names)),
+        journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], names),
+        shipments=_shipment_journeys(journeys, names),
         anchored_on=assemble.chain_kind(chain_id),
         recall=recall,
-        proof=_proof(passport, events, journeys, chain_id, deployment),
+        proof=_proof(passport, events, journeys, chain_id, deployment, names),
         tamper=_tamper(passport),
         resolved_level=level,
         qr_image_src="/qr" + link.path + ".svg",
@@ -489,12 +597,27 @@ def proof_bundle(
     resolved = by_id(session=session, passport_id=passport_id)
     passport = resolved.passport
     registry = deployment.address("AnchorRegistry")
+    records = supply_events(session=session, passport_id=resolved.passport_id)
+    journeys = shipments_service.journey_for_passport(
+        session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
+    )
+    names = signer_names(
+        session=session,
+        passport=passport,
+        journeys=journeys,
+        events=records,
+        passport_id=resolved.passport_id,
+    )
+    windows = _key_windows(session, [r.event.signer_key_id for r in records])
     events = []
-    for record in supply_events(session=session, passport_id=resolved.passport_id):
+    for record in records:
         ev = record.event
         entry: dict[str, Any] = {
             "digest": ev.digest,
             "signer": ev.signer,
+            "signed_by": _named(names, ev.signer),
+            "received_at": _iso(ev.received_at),
+            "signer_validity": windows.get(ev.signer_key_id or 0),
             "signature": ev.signature,
             "typed_data": _typed_data(ev, chain_id, registry),
             "leaf": record.leaf,
@@ -516,12 +639,11 @@ def proof_bundle(
             "milestone": MilestoneType(m.milestone).name,
             "record_hash": m.record_hash,
             "signer": m.signer,
+            "signed_by": _named(names, m.signer),
             "tx_hash": m.tx_hash,
             "block_number": m.block_number,
         }
-        for j in shipments_service.journey_for_passport(
-            session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
-        )
+        for j in journeys
         for m in j.shipment.milestones
     ]
     return {
@@ -529,7 +651,13 @@ def proof_bundle(
         "chain_id": chain_id,
         "contracts": {
             name: deployment.address(name)
-            for name in ("AnchorRegistry", "ProductPassportRegistry", "ShipmentRegistry")
+            for name in (
+                "AnchorRegistry",
+                "ProductPassportRegistry",
+                "ShipmentRegistry",
+                "OrganisationRegistry",
+            )
+            if name in deployment.contracts
         },
         "subject": {
             "digital_link": resolved.link.uri(base),
@@ -539,6 +667,10 @@ def proof_bundle(
         "passport": {
             "version": passport.version,
             "issuer": passport.issuer,
+            "issued_by": _named(
+                {passport.issuer.lower(): _as_brand(names[passport.issuer.lower()])},
+                passport.issuer,
+            ),
             "status": passport.status,
             "document": passport.document,
             "canonical_hash": "0x" + document_hash(passport.document).hex(),
@@ -548,12 +680,44 @@ def proof_bundle(
         },
         "events": events,
         "milestones": milestones,
+        "parties": [_named(names, a) for a in sorted({n.address for n in names.values()})],
         "verification": {
             "steps": list(VERIFICATION_STEPS),
             "leaf": "keccak256(keccak256(digest)) (OpenZeppelin StandardMerkleTree, bytes32 value)",
             "document_hash": "keccak256(RFC 8785 JSON canonicalisation of passport.document)",
         },
     }
+
+
+def _named(names: Mapping[str, view.Signer], address: str) -> dict[str, Any]:
+    """A key as the bundle names it: organisation, role and whether it is registered."""
+    signer = names.get(address.lower())
+    return {
+        "address": address,
+        "organisation": signer.name if signer and signer.verified else None,
+        "role": signer.role if signer else None,
+        "verified": bool(signer and signer.verified),
+    }
+
+
+def _key_windows(session: Session, key_ids: Sequence[int | None]) -> dict[int, dict[str, Any]]:
+    """Signer key id → its validity window as the service recorded it."""
+    ids = sorted({k for k in key_ids if k})
+    if not ids:
+        return {}
+    rows = session.scalars(select(SignerKey).where(SignerKey.id.in_(ids)))
+    return {
+        k.id: {
+            "valid_from": _iso(k.valid_from),
+            "revoked_at": _iso(k.revoked_at) if k.revoked_at else None,
+            "source": "service signer record",
+        }
+        for k in rows
+    }
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 # -- EPCIS -------------------------------------------------------------------------------

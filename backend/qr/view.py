@@ -30,6 +30,9 @@ class AttestationStatus(StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    # Written into the brand's own document, with no matching on-chain attestation
+    # by a registered certifier: never shown as attested.
+    DECLARED = "declared"
 
 
 class CustomsStatus(StrEnum):
@@ -120,12 +123,29 @@ class WaterStage:
 
 
 @dataclass(frozen=True, slots=True)
+class Signer:
+    """A signing key shown by its verified organisation name and role; address on demand."""
+
+    name: str
+    address: str
+    role: str | None = None
+    verified: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {self.role}" if self.role else self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Certification:
     name: str
+    # The certifier the brand's document names (free text, not verified).
     issuer: str
     status: AttestationStatus
     valid_until: date | None = None
     reference: str | None = None
+    # The registered certifier whose on-chain attestation backs it, if any.
+    attested_by: Signer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +153,7 @@ class Milestone:
     title: str
     place: Place
     at: datetime
-    signed_by: str
+    signed_by: Signer
     customs: CustomsStatus | None = None
     late: bool = False
     exception: str | None = None
@@ -187,7 +207,7 @@ class ChainProof:
     transaction: str
     block_number: int
     merkle_root: str
-    signers: tuple[str, ...]
+    signers: tuple[Signer, ...]
     anchored_at: datetime | None
 
 
@@ -203,6 +223,7 @@ class Tamper:
 @dataclass(frozen=True, slots=True)
 class ProductPage:
     product_name: str
+    # The issuer organisation's verified name (never the document's free text).
     brand: str
     gtin: str
     digital_link: str
@@ -226,6 +247,7 @@ class ProductPage:
     # Which passport answered: "item passport", "batch passport (lot …)", "model passport".
     resolved_level: str | None = None
     lang: str = "en"
+    brand_signer: Signer | None = None
     qr_image_src: str | None = field(default=None, repr=False)
 
     @property

@@ -51,6 +51,7 @@ from backend.orgs.signers import (
     require_signed_by,
     verify_signed_call,
 )
+from backend.orgs.subjects import Basis, require_speaks_for, speakers
 from backend.passports.carbon import TransportLeg
 from backend.relayer.models import RelayRequest
 from backend.relayer.schemas import RelayAccepted
@@ -87,6 +88,7 @@ PURPOSE_CORRECTION = "shipment_correction"
 PURPOSE_OVERDUE = "shipment_overdue"
 
 SELLER_SCOPES = frozenset({Scope.SELLER})
+MANIFEST_BASES = frozenset({Basis.ISSUER, Basis.DELEGATE})
 PARTY_SCOPES = frozenset({Scope.CARRIER, Scope.SUPPLIER})
 CORRECTION_SCOPES = frozenset({Scope.SELLER, Scope.CARRIER, Scope.SUPPLIER})
 CUSTOMS = {
@@ -254,6 +256,16 @@ def create(
     ):
         raise Conflict(f"sscc {sscc} already labels another shipment")
     lines = [(line, _line_passport_id(line)) for line in data.manifest.lines]
+    # Carrying a passport makes the shipment's parties speak for it, so the
+    # seller must speak for every passport it lists as issuer or delegate.
+    for pid in sorted({pid for _, pid in lines}):
+        require_speaks_for(
+            session=session,
+            org_id=org_of(principal),
+            subject=pid,
+            bases=MANIFEST_BASES,
+            org_slug=principal.org_slug,
+        )
     calldata = registry.chain.encode(
         registry.contract,
         "createShipmentBySig",
@@ -797,11 +809,15 @@ class ShipmentJourney(BaseModel):
 
 
 def _shipments_for(session: Session, passport_id: bytes) -> list[tuple[Shipment, int]]:
+    """Shipments carrying the passport whose seller speaks for it (issuer or delegate)."""
     pid = "0x" + passport_id.hex()
+    who = speakers(session=session, subjects=[pid])[pid]
+    sellers = [org for org, basis in who.orgs.items() if basis in MANIFEST_BASES]
     rows = session.execute(
         select(Shipment, ManifestLine.quantity)
         .join(ManifestLine, ManifestLine.shipment_id == Shipment.id)
-        .where(ManifestLine.passport_id == pid)
+        .join(ShipmentManifest, ShipmentManifest.shipment_id == Shipment.id)
+        .where(ManifestLine.passport_id == pid, ShipmentManifest.org_id.in_(sellers))
         .order_by(Shipment.block_number, Shipment.id)
     ).all()
     merged: dict[str, tuple[Shipment, int]] = {}

@@ -45,13 +45,18 @@ def make_org(
     slug: str,
     scopes: tuple[str, ...] = ("carrier",),
     prefixes: tuple[str, ...] = (),
+    name: str | None = None,
 ) -> Org:
     """An organisation with an admin key, a writer key and one registered signer.
 
     It is registered on chain with ``prefixes``; an organisation with the certifier
     scope is also accredited as a certifier (the operator grants that role explicitly).
     """
-    body: dict[str, Any] = {"slug": slug, "name": slug.title(), "gs1_prefixes": list(prefixes)}
+    body: dict[str, Any] = {
+        "slug": slug,
+        "name": name or slug.title(),
+        "gs1_prefixes": list(prefixes),
+    }
     if "certifier" in scopes:
         body["roles"] = [*DEFAULT_ROLES, "certifier"]
     resp = client.post("/v1/orgs", json=body, headers=OPERATOR)
@@ -62,7 +67,7 @@ def make_org(
     signer = Account.create()
     reg = client.post(
         f"/v1/orgs/{slug}/signers",
-        json={"address": signer.address, "valid_from": "2020-01-01T00:00:00Z"},
+        json={"address": signer.address},
         headers=admin,
     )
     assert reg.status_code == 201, reg.text

@@ -148,7 +148,7 @@ def _party(server: Server, slug: str, scopes: list[str]) -> Party:
     created = server.api("POST", "/v1/orgs", ADMIN, {"slug": slug, "name": slug})
     admin = created["admin_key"]["key"]
     server.api("POST", f"/v1/orgs/{slug}/signers", admin,
-               {"address": account.address, "valid_from": "2020-01-01T00:00:00Z"})  # fmt: skip
+               {"address": account.address})  # fmt: skip
     key = server.api("POST", f"/v1/orgs/{slug}/api-keys", admin, {"scopes": scopes})["key"]
     return Party(account, keystore, key)
 

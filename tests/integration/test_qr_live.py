@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from PIL import Image
 
 from backend.chain import ChainClient
 from backend.db import migrate
@@ -24,8 +25,10 @@ from backend.db.engine import make_engine
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from tests.backend.conftest import api_settings
-from tests.backend.qr.flow import make_flow
+from tests.backend.factories import SAMPLE_PREFIX, make_org
+from tests.backend.qr.flow import Flow
 from tests.backend.qr.test_browser import ARTIFACTS, CHROMIUM, _chromium, _visible_text
+from tests.backend.shipments.factories import Service
 from tests.conftest import deployment_for
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
@@ -76,17 +79,35 @@ def live(tester: ChainClient, tmp_path: Path) -> Iterator[LiveClient]:
 def test_live_page_in_chromium_shows_passport_carbon_working_and_timeline(
     live: LiveClient, tester: ChainClient, tmp_path: Path
 ) -> None:
-    flow = make_flow(live, tester)  # type: ignore[arg-type]
+    client: Any = live
+    flow = Flow(
+        Service(client, tester),
+        seller=make_org(
+            client,
+            "lang-tre",
+            ("seller",),
+            prefixes=(SAMPLE_PREFIX,),
+            name="Lang Tre Homeware JSC",
+        ),
+        carrier=make_org(client, "pacific-bridge", ("carrier",), name="Pacific Bridge Logistics"),
+        broker=make_org(client, "harbor-customs", ("supplier",), name="Harbor Customs Brokerage"),
+    )
     link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.ship(pid, hold=True)
-    flow.sign_events(pid)
+    flow.sign_events(pid, by=flow.carrier)
     flow.anchor()
 
     url = link.uri(str(live.base_url).rstrip("/"))
     text = _visible_text(_chromium(url, tmp_path, "--dump-dom"))
     assert "Solid bamboo dinner set" in text
-    assert "Lang Tre Homeware JSC" in text
+    # Every party by its verified organisation name and role, from the registry.
+    assert "Lang Tre Homeware JSC Verified organisation" in text
+    assert "Signed by Pacific Bridge Logistics · carrier" in text
+    assert "Signed by Harbor Customs Brokerage · customs broker" in text
+    assert "Signed by Lang Tre Homeware JSC · seller" in text
+    assert "Declared by the brand" in text  # no certifier attested on chain here
+    assert "Attested by" not in text
     assert "Verified on chain" in text
     assert "item passport" in text
     assert "t × 13,148 km = " in text  # the attested sea leg VNSGN → USLAX, worked out
@@ -101,3 +122,10 @@ def test_live_page_in_chromium_shows_passport_carbon_working_and_timeline(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     full = ARTIFACTS / "qr-live-page-full.png"
     _chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,6000")
+    # The whole page as successive 390×844 phone screens, so the certifications,
+    # the journey's signers and the proof's signer list can be seen at phone size.
+    with Image.open(full) as page:
+        for n, top in enumerate(range(0, page.height, 844), start=1):
+            screen = page.crop((0, top, 390, min(top + 844, page.height)))
+            if screen.getextrema() != ((255, 255), (255, 255), (255, 255)):
+                screen.save(ARTIFACTS / f"qr-live-page-phone-{n}.png")

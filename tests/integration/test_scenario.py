@@ -7,13 +7,24 @@ test then checks one part of the outcome against the chain and the read models.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
 
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
 from backend.demo.scenario import GTIN, LOT, USD
+from backend.paths import FRONTEND_STATIC
 from backend.qr.bundle import verify_bundle
+from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
 from tests.integration.world import World, wait_for
 
 EXPECTED_STATUS = {
@@ -145,3 +156,56 @@ def test_supply_events_are_anchored_with_public_proofs(world: World) -> None:
         return all(p.get("on_chain") for p in proofs)
 
     assert wait_for(anchored)
+
+
+def test_demo_page_names_every_party_by_verified_organisation_and_role(world: World) -> None:
+    text = re.sub(r"</?bdi>", "", world.client.get(f"/01/{GTIN}/10/{LOT}").text)
+    brand = re.search(r'<p class="brand"[^>]*>(.*?)</p>', text, re.S)
+    assert brand is not None
+    assert "Lang Tre Homeware JSC" in brand.group(1)
+    assert "Verified organisation" in brand.group(1)
+    assert "Signed by Pacific Bridge Logistics · carrier" in text
+    assert "Signed by Harbor Customs Brokerage · customs broker" in text
+    assert "Signed by West Dock Fulfilment (US West) · warehouse" in text
+    assert "Attested by Control Union Certifications · certifier" in text
+    # The document's second certification has no on-chain attestation.
+    assert "Declared by the brand" in text
+    board = world.board()["alliance"]
+    names = {m["member_name"] for m in board["settlements"]}
+    assert "Hearth & Grove Home" in names
+    assert not any(n.startswith("Unregistered") for n in names)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_demo_page_in_chromium_at_phone_size_shows_names(world: World, tmp_path: Path) -> None:
+    """The demo's consumer page, as served, in headless Chromium at 390×844."""
+    root = tmp_path / "site"
+    shutil.copytree(FRONTEND_STATIC, root / "static")
+    page = root / "page.html"
+    page.write_text(world.client.get(f"/01/{GTIN}/10/{LOT}").text)
+    quiet: Any = type(
+        "Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *_a: None}
+    )
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(quiet, directory=str(root))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/page.html"
+        dom = _chromium(url, tmp_path, "--dump-dom")
+        text = _visible_text(dom)
+        assert "Lang Tre Homeware JSC Verified organisation" in text
+        assert "Signed by Pacific Bridge Logistics · carrier" in text
+        ARTIFACTS.mkdir(exist_ok=True)
+        full = ARTIFACTS / "demo-page-full.png"
+        _chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,7000")
+        with Image.open(full) as shot:
+            for n, top in enumerate(range(0, shot.height, 844), start=1):
+                shot.crop((0, top, 390, min(top + 844, shot.height))).save(
+                    ARTIFACTS / f"demo-page-phone-{n}.png"
+                )
+        assert (ARTIFACTS / "demo-page-phone-1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

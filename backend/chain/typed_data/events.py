@@ -30,6 +30,20 @@ SUPPLY_EVENT = StructType(
 )
 SUPPLY_EVENT_TYPEHASH = SUPPLY_EVENT.typehash
 
+# An issuer organisation's grant letting ``delegate`` (an organisation's slug)
+# add events about ``subject`` (a passport id; 32 zero bytes: every passport
+# the issuer issues). Signed by one of the issuer's signer keys over the same
+# domain as the events it governs; ``salt`` makes each grant distinct.
+SUBJECT_DELEGATION = StructType(
+    "SubjectDelegation",
+    (
+        ("address", "issuer"),
+        ("bytes32", "subject"),
+        ("string", "delegate"),
+        ("bytes32", "salt"),
+    ),
+)
+
 
 class EventKind(IntEnum):
     """What happened to the subject (a shipment or a passport)."""

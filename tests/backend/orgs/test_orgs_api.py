@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from backend.events.models import SupplyEvent
 from backend.orgs import keys
 from backend.orgs.auth import RateLimits
 from backend.orgs.models import ApiKey
@@ -104,7 +108,7 @@ def test_rate_limited_request_gets_429(api: TestClient) -> None:
     assert last.json()["error"] == "rate_limited"
 
 
-def test_rotated_out_signer_still_validates_events_signed_before_revocation(
+def test_revoked_key_cannot_back_date_occurred_at_before_its_revocation(
     api: TestClient,
 ) -> None:
     acme = make_org(api, "acme")
@@ -118,13 +122,70 @@ def test_rotated_out_signer_still_validates_events_signed_before_revocation(
     old, new = rotated.json()
     assert old["revoked_at"] is not None
     assert new["revoked_at"] is None
-    revoked_at = int(__import__("datetime").datetime.fromisoformat(old["revoked_at"]).timestamp())
-    before = signed_event(dom, acme.signer, occurred_at=revoked_at - 10)
-    after = signed_event(dom, acme.signer, occurred_at=revoked_at + 1)
-    assert api.post("/v1/events", json=before, headers=acme.writer).status_code == 202
-    refused = api.post("/v1/events", json=after, headers=acme.writer)
+    revoked_at = int(datetime.fromisoformat(old["revoked_at"]).timestamp())
+    back_dated = signed_event(dom, acme.signer, occurred_at=revoked_at - 3600)
+    refused = api.post("/v1/events", json=back_dated, headers=acme.writer)
     assert refused.status_code == 403
-    assert "not active" in refused.json()["detail"]
+    assert refused.json()["detail"].startswith(
+        f"key validity rule: signer {acme.signer.address} was revoked at"
+    )
+
+
+def test_key_registration_cannot_back_date_valid_from(api: TestClient) -> None:
+    acme = make_org(api, "acme")
+    key = Account.create()
+    past = (datetime.now(UTC) - timedelta(days=365)).isoformat()
+    resp = api.post(
+        "/v1/orgs/acme/signers",
+        json={"address": key.address, "valid_from": past},
+        headers=acme.admin,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["detail"].startswith("key validity rule: valid_from")
+    # Registered from now instead, it cannot sign "historical" events either.
+    assert (
+        api.post(
+            "/v1/orgs/acme/signers", json={"address": key.address}, headers=acme.admin
+        ).status_code
+        == 201
+    )
+
+
+def test_key_registered_for_later_signs_nothing_before_its_start(api: TestClient) -> None:
+    acme = make_org(api, "acme")
+    later = Account.create()
+    start = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    reg = api.post(
+        "/v1/orgs/acme/signers",
+        json={"address": later.address, "valid_from": start},
+        headers=acme.admin,
+    )
+    assert reg.status_code == 201, reg.text
+    refused = api.post("/v1/events", json=signed_event(domain_of(api), later), headers=acme.writer)
+    assert refused.status_code == 403
+    assert "is not valid before" in refused.json()["detail"]
+
+
+def test_revocation_cannot_be_back_dated(api: TestClient) -> None:
+    acme = make_org(api, "acme")
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    resp = api.post(
+        f"/v1/orgs/acme/signers/{acme.signer_id}/revoke",
+        json={"revoked_at": past},
+        headers=acme.admin,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["detail"].startswith("key validity rule: revoked_at")
+
+
+def test_each_event_records_the_signer_key_active_at_receipt(api: TestClient) -> None:
+    acme = make_org(api, "acme")
+    body = signed_event(domain_of(api), acme.signer)
+    assert api.post("/v1/events", json=body, headers=acme.writer).status_code == 202
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        row = session.scalar(select(SupplyEvent).where(SupplyEvent.event_id == body["eventId"]))
+        assert row is not None
+        assert row.signer_key_id == acme.signer_id
 
 
 def test_signer_address_is_unique_across_orgs(api: TestClient) -> None:

@@ -20,12 +20,24 @@ from backend.qr.view import (
     Milestone,
     Place,
     ProductPage,
+    Signer,
     TransportLeg,
     WaterStage,
 )
 
 BASE = "https://waymark.example"
 D = Decimal
+# Well-known development addresses; the page names each by its organisation.
+KNITWORKS = Signer("Saigon Knitworks", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "seller")
+VN_BROKER = Signer(
+    "Viet Nam Customs broker", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "customs broker"
+)
+OCEANIC = Signer("Oceanic Lines", "0x90F79bf6EB2c4f870365E785982E1f101E93b906", "carrier")
+US_BROKER = Signer(
+    "US Customs broker", "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "customs broker"
+)
+CONTROL_UNION = Signer("Control Union", "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", "certifier")
+BRAND = Signer("Northwind Apparel", "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "brand")
 
 
 def product_page(**overrides: Any) -> ProductPage:
@@ -37,6 +49,7 @@ def product_page(**overrides: Any) -> ProductPage:
     page = ProductPage(
         product_name="Merino crew sweater",
         brand="Northwind Apparel",
+        brand_signer=BRAND,
         gtin=link.gtin,
         lot=link.lot,
         serial=link.serial,
@@ -126,38 +139,49 @@ def product_page(**overrides: Any) -> ProductPage:
                 AttestationStatus.VALID,
                 valid_until=date(2027, 6, 30),
                 reference="CU-RWS-88412",
+                attested_by=CONTROL_UNION,
             ),
             Certification(
                 "OEKO-TEX Standard 100",
                 "Hohenstein",
                 AttestationStatus.EXPIRED,
                 valid_until=date(2025, 12, 31),
+                attested_by=Signer("Hohenstein Institute", "0x" + "14" * 20, "certifier"),
             ),
-            Certification("Fair Wear audit", "Fair Wear Foundation", AttestationStatus.REVOKED),
+            Certification(
+                "Fair Wear audit",
+                "Fair Wear Foundation",
+                AttestationStatus.REVOKED,
+                attested_by=Signer("Fair Wear Foundation", "0x" + "15" * 20, "certifier"),
+            ),
+            Certification(
+                "Organic content claim",
+                "Textile Exchange",
+                AttestationStatus.DECLARED,
+                valid_until=date(2027, 1, 31),
+            ),
         ),
         journey=(
-            Milestone(
-                "Picked up", hcmc, datetime(2026, 10, 2, 8, 30, tzinfo=UTC), "Saigon Knitworks"
-            ),
+            Milestone("Picked up", hcmc, datetime(2026, 10, 2, 8, 30, tzinfo=UTC), KNITWORKS),
             Milestone(
                 "Export cleared",
                 cat_lai,
                 datetime(2026, 10, 3, 14, 0, tzinfo=UTC),
-                "Viet Nam Customs broker",
+                VN_BROKER,
                 customs=CustomsStatus.CLEARED,
             ),
             Milestone(
                 "Departed",
                 cat_lai,
                 datetime(2026, 10, 4, 22, 15, tzinfo=UTC),
-                "Oceanic Lines",
+                OCEANIC,
                 weight_discrepancy="declared 412 kg, weighed 431 kg",
             ),
             Milestone(
                 "Held by customs",
                 la,
                 datetime(2026, 10, 21, 9, 0, tzinfo=UTC),
-                "US Customs broker",
+                US_BROKER,
                 customs=CustomsStatus.HELD,
                 late=True,
                 exception="documents requested",
@@ -166,7 +190,7 @@ def product_page(**overrides: Any) -> ProductPage:
                 "Released by customs",
                 la,
                 datetime(2026, 10, 23, 16, 40, tzinfo=UTC),
-                "US Customs broker",
+                US_BROKER,
                 customs=CustomsStatus.RELEASED,
             ),
         ),
@@ -177,10 +201,7 @@ def product_page(**overrides: Any) -> ProductPage:
             transaction="0x" + "9c" * 32,
             block_number=1842,
             merkle_root="0x" + "4e1f" * 16,
-            signers=(
-                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-                "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-            ),
+            signers=(KNITWORKS, VN_BROKER, OCEANIC, US_BROKER),
             anchored_at=datetime(2026, 10, 23, 17, 0, tzinfo=UTC),
         ),
         qr_image_src=qr_data_uri(uri),

@@ -128,14 +128,21 @@ class Flow:
             s.settle()
         return sid
 
-    def sign_events(self, pid: bytes, count: int = 2) -> list[dict[str, Any]]:
-        """Supply events about the passport, posted and left pending (not anchored)."""
+    def sign_events(
+        self, pid: bytes, count: int = 2, by: Org | None = None
+    ) -> list[dict[str, Any]]:
+        """Supply events about the passport, posted and left pending (not anchored).
+
+        Signed by the issuer unless ``by`` names another organisation (which must
+        speak for the passport: a party to a shipment carrying it, or a delegate).
+        """
+        org = by or self.seller
         bodies = []
         for kind in range(count):
             body = signed_event(
-                domain_of(self.api), self.carrier.signer, kind=kind, location="USLAX", subject=pid
+                domain_of(self.api), org.signer, kind=kind, location="USLAX", subject=pid
             )
-            resp = self.api.post("/v1/events", json=body, headers=self.carrier.writer)
+            resp = self.api.post("/v1/events", json=body, headers=org.writer)
             assert resp.status_code == 202, resp.text
             bodies.append(body)
         return bodies

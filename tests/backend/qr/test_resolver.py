@@ -64,7 +64,7 @@ def shared(
             flow.issue()
             pid = passport_id(link.gtin, link.lot, link.serial)
             sid = flow.ship(pid, hold=True)
-            flow.sign_events(pid)
+            flow.sign_events(pid, by=flow.carrier)
             flow.anchor()
             yield flow, {"link": link, "doc": doc, "pid": pid, "sid": sid}
     finally:

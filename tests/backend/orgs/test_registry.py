@@ -1,0 +1,126 @@
+"""OrganisationRegistry as the authority: the operator's records mirrored on chain, read back."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from backend.chain import ChainClient
+from backend.chain.organisations import OrganisationRegistryClient, Role, org_id_for
+from backend.gs1.keys import passport_id
+from backend.orgs import registry as org_registry
+from backend.orgs.directory import party
+from backend.orgs.models import RegistryKey, RegistryOrganisation
+from backend.qr.bundle import verify_bundle
+from tests.backend.factories import domain_of, make_org, signed_event
+from tests.backend.qr.flow import Flow, make_flow
+from tests.backend.shipments.factories import Service
+
+
+@pytest.fixture
+def svc(api: TestClient, tester: ChainClient) -> Service:
+    return Service(api, tester)
+
+
+def _registry(api: TestClient, chain: ChainClient) -> OrganisationRegistryClient:
+    address = api.app.state.deployment.address("OrganisationRegistry")  # type: ignore[attr-defined]
+    return OrganisationRegistryClient(chain, address)
+
+
+def test_operators_organisation_and_keys_are_registered_on_chain_and_read_back(
+    svc: Service,
+) -> None:
+    acme = make_org(svc.api, "acme", name="Acme Freight Ltd")
+    svc.settle()
+    registry = _registry(svc.api, svc.chain)
+    on_chain = registry.organisation(org_id_for("acme"))
+    assert on_chain is not None
+    assert on_chain.legal_name == "Acme Freight Ltd"
+    key = registry.key(acme.signer.address)
+    assert key is not None
+    assert key.org_id == org_id_for("acme")
+    assert Role.CARRIER in key.roles
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        row = session.get(RegistryOrganisation, "0x" + org_id_for("acme").hex())
+        assert row is not None
+        assert row.legal_name == "Acme Freight Ltd"
+        named = party(session=session, address=acme.signer.address)
+        assert named.verified
+        assert named.name == "Acme Freight Ltd"
+        assert named.added_block == key.added_at
+    me = svc.api.get("/v1/orgs/me", headers=acme.writer).json()
+    assert me["chain_org_id"] == "0x" + org_id_for("acme").hex()
+
+
+def test_key_revoked_on_chain_signs_nothing_though_the_service_record_says_active(
+    svc: Service,
+) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    # The registrar (or an organisation admin) revokes the key on chain directly.
+    _registry(svc.api, svc.chain).revoke_key(acme.signer.address)
+    svc.settle()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), acme.signer), headers=acme.writer
+    )
+    assert resp.status_code == 403
+    assert resp.json()["detail"].startswith(
+        f"key validity rule: signer {acme.signer.address} was revoked in OrganisationRegistry"
+    )
+
+
+def test_service_revocation_is_mirrored_on_chain(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    resp = svc.api.post(
+        f"/v1/orgs/acme/signers/{acme.signer_id}/revoke", json={}, headers=acme.admin
+    )
+    assert resp.status_code == 200
+    svc.settle()
+    key = _registry(svc.api, svc.chain).key(acme.signer.address)
+    assert key is not None
+    assert key.revoked
+
+
+def test_reorg_rollback_forgets_registry_rows_from_the_fork(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        key = session.get(RegistryKey, acme.signer.address)
+        assert key is not None
+        org_registry.rollback(session, key.block_number)
+        session.expire_all()
+        assert session.get(RegistryKey, acme.signer.address) is None
+        # The registration sits in an earlier block than the key: it survives the fork.
+        assert session.get(RegistryOrganisation, "0x" + org_id_for("acme").hex()) is not None
+        session.rollback()
+
+
+def test_bundle_names_are_checked_against_the_registry(
+    api: TestClient, tester: ChainClient
+) -> None:
+    flow: Flow = make_flow(api, tester)
+    link, _ = flow.issue(lot="RB1", serial="SN-RB")
+    pid = passport_id(link.gtin, link.lot, link.serial)
+    flow.ship(pid)
+    flow.sign_events(pid, count=1, by=flow.carrier)
+    flow.anchor()
+    bundle: dict[str, Any] = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    assert "OrganisationRegistry" in bundle["contracts"]
+    report = verify_bundle(bundle, tester.rpc)
+    assert report.ok, report.failures()
+    names = [c.name for c in report.checks]
+    assert any(n.endswith("signer key active at the anchoring block") for n in names)
+    # A bundle that names another organisation for the signer fails on the chain's word.
+    forged = copy.deepcopy(bundle)
+    forged["events"][0]["signed_by"]["organisation"] = "Famous Brand Inc"
+    failed = verify_bundle(forged, tester.rpc).failures()
+    assert [c.name.split(": ")[1] for c in failed] == ["signer organisation"]
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalar(
+            select(RegistryKey).where(RegistryKey.key == flow.carrier.signer.address)
+        )
