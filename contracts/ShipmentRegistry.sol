@@ -5,6 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 import {IShipmentDelivery} from "./interfaces/IShipmentDelivery.sol";
 import {IShipmentRegistry} from "./interfaces/IShipmentRegistry.sol";
 
@@ -47,7 +48,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     bytes32 public constant SHIPMENT_TERMS_TYPEHASH = keccak256(
         "ShipmentTerms(bytes32 shipmentId,address seller,bytes5 origin,bytes5 destination,"
         "uint64 declaredWeightGrams,uint32 pieceCount,uint16 weightToleranceBps,bytes32 manifestHash,"
-        "address[] carriers,address warehouse,address customsBroker,ServiceLevel sla)"
+        "address[] carriers,address warehouse,address customsBroker,address consignee,ServiceLevel sla)"
         "ServiceLevel(uint64 pickedUpBy,uint64 exportClearedBy,uint64 departedBy,uint64 arrivedBy,"
         "uint64 importClearedBy,uint64 deliveredBy)"
     );
@@ -58,7 +59,14 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         "uint64 importClearedBy,uint64 deliveredBy)"
         "ShipmentTerms(bytes32 shipmentId,address seller,bytes5 origin,bytes5 destination,"
         "uint64 declaredWeightGrams,uint32 pieceCount,uint16 weightToleranceBps,bytes32 manifestHash,"
-        "address[] carriers,address warehouse,address customsBroker,ServiceLevel sla)"
+        "address[] carriers,address warehouse,address customsBroker,address consignee,ServiceLevel sla)"
+    );
+
+    bytes32 public constant PROOF_OF_DELIVERY_TYPEHASH = keccak256(
+        "ProofOfDelivery(Milestone milestone,uint8 condition,uint256 nonce,uint256 deadline)"
+        "Milestone(bytes32 shipmentId,uint8 milestone,uint16 reasonCode,uint64 occurredAt,bytes5 location,"
+        "uint64 measuredWeightGrams,bytes32 evidenceHash,address signer,address counterparty,uint256 nonce,"
+        "uint256 deadline)"
     );
 
     /// @notice Role bits stored per (shipment, party).
@@ -136,6 +144,9 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     uint256 private constant _DEADLINES_SHIFT = 56;
     uint256 private constant _FLAGS_SHIFT = 248;
     uint256 private constant _BPS = 10_000;
+    // Bit 6 of the state word's flag byte (bits 0..5 are the SLA mask): the terms name a
+    // consignee, so a carrier-only DELIVERED is refused without reading the consignee slot.
+    uint8 private constant _POD_REQUIRED = 1 << 6;
 
     /// @dev Unpacked form of the state word every milestone rewrites (one slot):
     ///      custodian bits 0..159, status 160..167, custodianRoles 168..175,
@@ -151,10 +162,13 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         uint8 slaMask;
     }
 
-    /// @dev Read only by views, {deliveryOf} and DELIVERED (writes `deliveredAt`). One slot.
+    /// @dev Read only by views, {deliveryOf}, {deliveryFacts} and DELIVERED (writes `deliveredAt`
+    ///      and `condition`). One slot.
     struct Party {
         address seller;
         uint40 deliveredAt;
+        uint40 createdAt;
+        DeliveryCondition condition;
     }
 
     /// @dev Not read on the milestone path: one slot.
@@ -174,6 +188,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         Party party;
         Meta meta;
         bytes32 manifestHash;
+        address consignee;
     }
 
     mapping(bytes32 shipmentId => Record) private _shipments;
@@ -217,8 +232,18 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         for (uint256 i; i < 6; ++i) {
             if ((deadlines >> (32 * i)) & _MAX_UINT32 != 0) slaMask |= 1 << i;
         }
+        if (t.consignee != address(0)) {
+            slaMask |= _POD_REQUIRED;
+            r.consignee = t.consignee;
+        }
         r.state = (uint256(_CREATED) << 160) | (slaMask << 248);
-        r.party = Party({seller: t.seller, deliveredAt: 0});
+        // Block time < 2^40 until the year 36812.
+        r.party = Party({
+            seller: t.seller,
+            deliveredAt: 0,
+            createdAt: uint40(_now()),
+            condition: DeliveryCondition.None
+        });
         r.plan = uint256(t.declaredWeightGrams) | (uint256(t.weightToleranceBps) << 40)
             | (deadlines << _DEADLINES_SHIFT);
         r.meta = Meta({origin: t.origin, destination: t.destination, pieceCount: t.pieceCount});
@@ -261,7 +286,12 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
                     t.weightToleranceBps
                 ),
                 abi.encode(
-                    t.manifestHash, keccak256(abi.encodePacked(t.carriers)), t.warehouse, t.customsBroker, slaHash
+                    t.manifestHash,
+                    keccak256(abi.encodePacked(t.carriers)),
+                    t.warehouse,
+                    t.customsBroker,
+                    t.consignee,
+                    slaHash
                 )
             )
         );
@@ -299,6 +329,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
                 revert ShipmentSignerNotAuthorized(id, kind, signer);
             }
             if (kind == _DELIVERED) {
+                if (st.slaMask & _POD_REQUIRED != 0) revert ShipmentProofOfDeliveryRequired(id, r.consignee);
                 st.custodian = address(0);
                 st.custodianRoles = 0;
             }
@@ -325,6 +356,64 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         bytes32 recordHash = _verify(m, signature);
         _accept(m.shipmentId, m.counterparty, recordHash, acceptance);
         _commit(r, st, m, next, recordHash);
+    }
+
+    /// @inheritdoc IShipmentRegistry
+    function recordDelivery(Milestone calldata m, bytes calldata signature, DeliveryReceipt calldata receipt)
+        external
+    {
+        Record storage r = _shipments[m.shipmentId];
+        (State memory st, uint8 next, address consignee) = _prepareDelivery(r, m, receipt.condition);
+        bytes32 recordHash = _verify(m, signature);
+        _receipt(m.shipmentId, consignee, recordHash, receipt);
+
+        Party memory party = r.party;
+        party.condition = DeliveryCondition(receipt.condition);
+        // occurredAt <= block time < 2^40 was checked by _verify. For a refusal it is the time
+        // of the refused attempt; {deliveryOf} still reports the shipment as not delivered.
+        party.deliveredAt = uint40(m.occurredAt);
+        if (party.condition == DeliveryCondition.Refused) {
+            // The goods stay with the carrier, who takes them back (RETURNED).
+            next = st.status;
+        } else {
+            st.custodian = address(0);
+            st.custodianRoles = 0;
+        }
+        r.party = party;
+        emit DeliveryReceipted(m.shipmentId, consignee, party.condition, m.occurredAt, st.historyLength);
+        _commit(r, st, m, next, recordHash);
+    }
+
+    /// @dev Checks a delivery's parties and condition; returns the state, next status and consignee.
+    function _prepareDelivery(Record storage r, Milestone calldata m, uint8 condition)
+        private
+        view
+        returns (State memory st, uint8 next, address consignee)
+    {
+        bytes32 id = m.shipmentId;
+        if (m.milestone != _DELIVERED) revert ShipmentCosignatureUnexpected(id, m.milestone);
+        st = _unpack(r.state);
+        next = _transition(id, st.status, _DELIVERED, m.reasonCode);
+        consignee = r.consignee;
+        if (consignee == address(0)) revert ShipmentNoConsignee(id);
+        if (m.counterparty != consignee) revert ShipmentCounterpartyInvalid(id, _DELIVERED, m.counterparty);
+        if (m.signer != st.custodian || st.custodianRoles & ROLE_CARRIER == 0) {
+            revert ShipmentSignerNotAuthorized(id, _DELIVERED, m.signer);
+        }
+        if (r.party.condition == DeliveryCondition.Refused) revert ShipmentDeliveryRefused(id);
+        if (condition == 0 || condition > uint8(DeliveryCondition.Refused)) {
+            revert ShipmentDeliveryConditionInvalid(id, condition);
+        }
+    }
+
+    /// @dev The consignee's proof of delivery over the carrier's milestone struct hash.
+    function _receipt(bytes32 id, address consignee, bytes32 recordHash, DeliveryReceipt calldata receipt) private {
+        if (_now() > receipt.deadline) revert ShipmentSignatureExpired(id, receipt.deadline, _now());
+        bytes32 receiptHash = keccak256(
+            abi.encode(PROOF_OF_DELIVERY_TYPEHASH, recordHash, receipt.condition, receipt.nonce, receipt.deadline)
+        );
+        _checkSignature(id, consignee, _hashTypedDataV4(receiptHash), receipt.signature);
+        _useCheckedNonce(consignee, receipt.nonce);
     }
 
     /// @dev Checks a custody transfer's parties; returns the state with the new custodian.
@@ -603,7 +692,11 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
             deliveredBy: uint32(d >> 160)
         });
         v.overdueFlags = uint8(plan >> _FLAGS_SHIFT);
-        v.deliveredAt = r.party.deliveredAt;
+        Party memory party = r.party;
+        v.deliveredAt = party.deliveredAt;
+        v.consignee = r.consignee;
+        v.createdAt = party.createdAt;
+        v.deliveryCondition = party.condition;
     }
 
     /// @inheritdoc IShipmentRegistry
@@ -643,6 +736,23 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         seller = r.party.seller;
         delivered = uint8(r.state >> 160) == _DELIVERED_STATUS;
         deliveredAt = r.party.deliveredAt;
+    }
+
+    /// @inheritdoc IProofOfDelivery
+    function deliveryFacts(bytes32 shipmentId) external view returns (DeliveryFacts memory f) {
+        Record storage r = _shipments[shipmentId];
+        Party memory party = r.party;
+        uint256 state = r.state;
+        uint256 plan = r.plan;
+        f.seller = party.seller;
+        f.consignee = r.consignee;
+        f.createdAt = party.createdAt;
+        f.status = uint8(state >> 160);
+        f.condition = party.condition;
+        f.conditionAt = party.deliveredAt;
+        f.declaredWeightGrams = uint64(plan & _MAX_UINT40);
+        f.lastMeasuredWeightGrams = uint40(state >> 208);
+        f.weightToleranceBps = uint16(plan >> 40);
     }
 
     /// @dev Clock seam; test harnesses may override.
