@@ -6,6 +6,7 @@ the contract against.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -92,7 +93,8 @@ class ShipmentDriver:
     def terms(self, label: str | None = None, **overrides: Any) -> dict[str, Any]:
         if label is None:
             self._counter += 1
-            label = f"auto-{self._counter}-{self.now()}"
+            # Unique across drivers sharing a seller and a block time.
+            label = f"auto-{self._counter}-{self.now()}-{secrets.token_hex(8)}"
         p = self.parties
         base = td.shipment_terms(
             shipment_id=shipment_id(label),
