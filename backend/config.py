@@ -68,6 +68,22 @@ class Settings(BaseSettings):
     reorg_window: int = Field(default=12, ge=1, le=256)
     indexer_max_range: int = Field(default=2_000, ge=1)
 
+    # Webhooks and the notification worker (SLA sweep, colour watch, delivery)
+    webhook_worker_enabled: bool = True
+    webhook_interval_seconds: float = Field(default=1.0, gt=0)
+    webhook_watch_interval_seconds: float = Field(default=30.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Seconds to wait after the 1st, 2nd, … failed attempt; after the last one the
+    # delivery fails and the subscription is disabled. The default is the Standard
+    # Webhooks reference schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): 8
+    # attempts over 27.6 hours.
+    webhook_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    # Loopback / private / link-local targets: allowed outside production unless set.
+    webhook_allow_private_targets: bool | None = None
+    # Flag overdue milestones on chain when their SLA deadline passes.
+    sla_sweep_enabled: bool = True
+
     # Request limits
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=16, ge=2)

@@ -45,6 +45,9 @@ from backend.runtime import check_fast_paths
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
+from backend.webhooks.router import router as webhooks_router
+from backend.webhooks.sources import notification_handlers
+from backend.webhooks.worker import NotificationWorker
 
 log = logging.getLogger(__name__)
 
@@ -149,22 +152,34 @@ def create_app(
                 anchor_handlers(),
                 *domain_indexer_handlers(client, dep),
                 *(indexer_handlers or []),
+                # webhooks: after the read models they read from
+                *notification_handlers(),
             ],
+            settings=cfg,
+        )
+        notifier = NotificationWorker(
+            sessions=sessions,
+            chain=client,
+            shipment_registry=dep.address("ShipmentRegistry"),
             settings=cfg,
         )
         app.state.anchor_worker = worker
         app.state.indexer = indexer
+        app.state.notification_worker = notifier
         # consumer: cached pages follow the chain
         indexer.subscribe(app.state.qr_page_cache.on_indexed)
         if cfg.anchor_worker_enabled:
             worker.start()
         if cfg.indexer_enabled:
             indexer.start()
+        if cfg.webhook_worker_enabled:
+            notifier.start()
         try:
             yield
         finally:
             worker.stop()
             indexer.stop()
+            notifier.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -193,6 +208,8 @@ def create_app(
     app.include_router(alliance_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
+    # signed webhooks
+    app.include_router(webhooks_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)

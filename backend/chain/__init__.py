@@ -17,10 +17,13 @@ from backend.chain.errors import (
     ChainUnavailable,
     ContractRevert,
     DeploymentMissing,
+    NonceTooLow,
+    StateUnavailable,
     TransactionTimeout,
     revert_class,
 )
 from backend.chain.factory import connect_rpc, make_chain
+from backend.chain.organisations import OrganisationRegistryClient
 from backend.chain.passports import PassportRegistryClient
 from backend.chain.shipments import (
     HistoryEntry,
@@ -41,10 +44,13 @@ __all__ = [
     "DeploymentMissing",
     "HistoryEntry",
     "HistoryMismatch",
+    "NonceTooLow",
+    "OrganisationRegistryClient",
     "PassportRegistryClient",
     "SentTransaction",
     "ShipmentInfo",
     "ShipmentRegistryClient",
+    "StateUnavailable",
     "TransactionTimeout",
     "TxResult",
     "connect_rpc",

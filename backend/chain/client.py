@@ -8,9 +8,11 @@ this package imports web3.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +33,13 @@ from web3.types import TxParams
 from backend.chain.compiler import Artifact
 from backend.chain.eip712 import Domain
 from backend.chain.errors import (
+    ChainError,
     ChainUnavailable,
     ContractRevert,
+    NonceTooLow,
     Panic,
     RevertWithReason,
+    StateUnavailable,
     TransactionDropped,
     TransactionTimeout,
     UnknownRevert,
@@ -47,6 +52,31 @@ _TESTER_REVERT = re.compile(r"execution reverted: (b(['\"]).*\2)$", re.DOTALL)
 GWEI = 10**9
 # py-evm is not thread-safe; every call into an in-process chain is serialised.
 _TESTER_LOCK = threading.RLock()
+
+# Node answers that mean something to the caller, by the words the node families
+# (geth, anvil/reth, nethermind, eth-tester) use; everything else stays as raised.
+NODE_ERRORS: tuple[tuple[str, type[ChainError]], ...] = (
+    ("nonce too low", NonceTooLow),
+    ("nonce has already been used", NonceTooLow),
+    ("blockoutofrange", StateUnavailable),
+    ("missing trie node", StateUnavailable),
+    ("header not found", StateUnavailable),
+    ("unknown block", StateUnavailable),
+    ("historical state", StateUnavailable),
+)
+# A second broadcast of a transaction the node already holds is not an error.
+ALREADY_KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
+# How long a read pinned to a block the node has not made available yet waits for it.
+PINNED_READ_WAIT_SECONDS = 2.0
+
+
+def node_error(exc: BaseException) -> ChainError | None:
+    """The typed error for a node's answer, if it is one of ``NODE_ERRORS``."""
+    text = str(exc).lower()
+    for words, cls in NODE_ERRORS:
+        if words in text:
+            return cls(str(exc))
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,13 +114,14 @@ class TxResult:
 
 @dataclass(frozen=True)
 class SentTransaction:
-    """A signed transaction handed to the node, not yet known to be mined."""
+    """A signed transaction (handed to the node, or about to be), not yet known to be mined."""
 
     tx_hash: str
     nonce: int
     max_fee_per_gas: int
     max_priority_fee_per_gas: int
     params: dict[str, Any]
+    raw: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -184,6 +215,16 @@ def revert_data(exc: BaseException) -> bytes | None:
         value = ast.literal_eval(match.group(1))
         if isinstance(value, bytes):
             return value
+    # When a custom error carries a string argument, eth-tester re-raises it as
+    # "execution reverted: <that string>"; the raw bytes are on the exception it chained.
+    seen: set[int] = {id(exc)}
+    inner = exc.__cause__ or exc.__context__
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        raw = inner.args[0] if inner.args else None
+        if isinstance(raw, bytes) and len(raw) >= 4:
+            return raw
+        inner = inner.__cause__ or inner.__context__
     return None
 
 
@@ -209,7 +250,7 @@ class ChainClient:
         self.priority_fee_wei = priority_fee_wei
         self.decoder = ErrorDecoder(artifacts.values())
         self._tester = tester
-        self._nonce_lock = threading.Lock()
+        self._nonce_lock = threading.RLock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
 
@@ -286,8 +327,31 @@ class ChainClient:
         return Domain(name, version, int(chain_id), verifying)
 
     def call(self, contract: Contract, fn: str, *args: Any, block: int | str = "latest") -> Any:
-        """A read-only call; reverts raise the typed exception."""
+        """A read-only call; reverts raise the typed exception.
+
+        A read pinned to a block the node cannot answer for is read again: at
+        that block once the node has it (a head that was just mined elsewhere),
+        else at the latest block (history pruned, as on ``anvil --prune-history``).
+        Callers pin reads to see state no older than the block; every pinned
+        read in Waymark is of state that never goes back once written.
+        """
         func = contract.get_function_by_name(fn)(*args)
+        try:
+            return self._call(func, block)
+        except StateUnavailable:
+            if not isinstance(block, int):
+                raise
+        deadline = time.monotonic() + PINNED_READ_WAIT_SECONDS
+        while self.block_number() < block and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.block_number() >= block:
+            try:
+                return self._call(func, block)
+            except StateUnavailable:
+                pass
+        return self._call(func, "latest")
+
+    def _call(self, func: Any, block: int | str) -> Any:
         try:
             return self._rpc(lambda: func.call(block_identifier=block))
         except ContractRevert:
@@ -318,6 +382,19 @@ class ChainClient:
         except Exception as exc:
             raise self._translate(exc) from exc
 
+    def gas_limit(self, tx: dict[str, Any]) -> int:
+        """The gas to sign ``tx`` with: the estimate plus a margin (a revert raises here)."""
+        return self.estimate_gas(tx) * 12 // 10 + 10_000
+
+    @contextlib.contextmanager
+    def hold_nonces(self) -> Iterator[None]:
+        """Keep this client's own sends out while a caller picks and uses a nonce itself."""
+        with self._nonce_lock:
+            try:
+                yield
+            finally:
+                self._next_nonce = None  # the caller used one: read the node's count again
+
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) for the next block, EIP-1559 style."""
         base = int(self._rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0))
@@ -331,49 +408,94 @@ class ChainClient:
         gas: int | None = None,
         nonce: int | None = None,
         fee_bump_percent: int = 0,
+        before_broadcast: Callable[[SentTransaction], None] | None = None,
     ) -> SentTransaction:
-        """Sign and broadcast; a revert at estimation raises before anything is sent."""
+        """Sign and broadcast; a revert at estimation raises before anything is sent.
+
+        ``before_broadcast`` sees the signed transaction (its hash and nonce)
+        before the node does, so a caller can record the hash durably first:
+        a crash can then never leave a transaction on the chain that its
+        sender does not know about.
+        """
         if gas is None:
-            gas = self.estimate_gas(tx) * 12 // 10 + 10_000
-        max_fee, tip = self.fees()
+            gas = self.gas_limit(tx)
+        with self._nonce_lock:
+            use_nonce = self._take_nonce() if nonce is None else nonce
+            try:
+                signed = self.sign(tx, nonce=use_nonce, gas=gas, fee_bump_percent=fee_bump_percent)
+                if before_broadcast is not None:
+                    before_broadcast(signed)
+                self.broadcast(signed)
+            except BaseException:
+                self._next_nonce = None  # resync from the node on the next send
+                raise
+        return signed
+
+    def sign(
+        self,
+        tx: dict[str, Any],
+        *,
+        nonce: int,
+        gas: int | None = None,
+        fee_bump_percent: int = 0,
+        fees: tuple[int, int] | None = None,
+    ) -> SentTransaction:
+        """Sign ``tx`` from the relayer with ``nonce`` (not sent).
+
+        Fees are the current EIP-1559 ones unless ``fees`` (max fee, tip) are
+        given; signing is deterministic, so the same fields give the same hash.
+        """
+        if gas is None:
+            gas = self.gas_limit(tx)
+        max_fee, tip = self.fees() if fees is None else fees
         if fee_bump_percent:
             max_fee = max_fee * (100 + fee_bump_percent) // 100
             tip = tip * (100 + fee_bump_percent) // 100 + 1
-        with self._nonce_lock:
-            use_nonce = self._take_nonce() if nonce is None else nonce
-            params: TxParams = {
-                "from": self.address,
-                "chainId": self.chain_id,
-                "nonce": use_nonce,  # type: ignore[typeddict-item]
-                "gas": gas,
-                "maxFeePerGas": max_fee,  # type: ignore[typeddict-item]
-                "maxPriorityFeePerGas": tip,  # type: ignore[typeddict-item]
-                "value": tx.get("value", 0),
-                "data": tx["data"],
-                "type": 2,
-            }
-            if tx.get("to"):
-                params["to"] = to_checksum_address(tx["to"])
-            signed = self.account.sign_transaction(params)  # type: ignore[arg-type]
-            try:
-                tx_hash = self._rpc(
-                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                )
-            except ContractRevert:
-                raise
-            except ChainUnavailable:
-                self._next_nonce = None
-                raise
-            except Exception as exc:
-                self._next_nonce = None  # resync from the node on the next send
-                raise self._translate(exc) from exc
+        params: TxParams = {
+            "from": self.address,
+            "chainId": self.chain_id,
+            "nonce": nonce,  # type: ignore[typeddict-item]
+            "gas": gas,
+            "maxFeePerGas": max_fee,  # type: ignore[typeddict-item]
+            "maxPriorityFeePerGas": tip,  # type: ignore[typeddict-item]
+            "value": tx.get("value", 0),
+            "data": tx["data"],
+            "type": 2,
+        }
+        if tx.get("to"):
+            params["to"] = to_checksum_address(tx["to"])
+        signed = self.account.sign_transaction(params)  # type: ignore[arg-type]
         return SentTransaction(
-            tx_hash="0x" + bytes(tx_hash).hex(),
-            nonce=use_nonce,
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            nonce=nonce,
             max_fee_per_gas=max_fee,
             max_priority_fee_per_gas=tip,
             params={k: v for k, v in params.items() if k != "from"},
+            raw=bytes(signed.raw_transaction),
         )
+
+    def broadcast(self, signed: SentTransaction) -> None:
+        """Hand a signed transaction to the node; one it already holds is fine.
+
+        Raises ``NonceTooLow`` when the nonce is used (by this transaction, mined
+        already, or by another one: the receipt tells which).
+        """
+        try:
+            self._rpc(lambda: self.w3.eth.send_raw_transaction(signed.raw))
+        except (ContractRevert, ChainUnavailable):
+            raise
+        except Exception as exc:
+            if any(words in str(exc).lower() for words in ALREADY_KNOWN):
+                return
+            raise self._translate(exc) from exc
+
+    def is_known(self, tx_hash: str) -> bool:
+        """Whether the node holds the transaction (pending or mined)."""
+        try:
+            tx = self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return tx is not None
 
     def _take_nonce(self) -> int:
         if self._next_nonce is None:
@@ -441,11 +563,19 @@ class ChainClient:
     def _replay_revert(self, tx_hash: str, rcpt: Any) -> ContractRevert | None:
         tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
         call = {"from": tx["from"], "to": tx.get("to"), "data": tx["input"], "value": tx["value"]}
-        try:
-            self.w3.eth.call(call, block_identifier=int(rcpt["blockNumber"]) - 1)  # type: ignore[arg-type]
-        except Exception as exc:
-            data = revert_data(exc)
-            return self.decoder.exception(data) if data else None
+        # The state before the transaction's block; a node that pruned it answers
+        # for the latest block, which reverts alike unless the cause has gone.
+        for block in (int(rcpt["blockNumber"]) - 1, "latest"):
+            try:
+                self.w3.eth.call(call, block_identifier=block)  # type: ignore[arg-type]
+            except Exception as exc:
+                data = revert_data(exc)
+                if data:
+                    return self.decoder.exception(data)
+                if isinstance(node_error(exc), StateUnavailable):
+                    continue
+                return None
+            return None
         return None
 
     # -- logs --------------------------------------------------------------
@@ -511,6 +641,9 @@ class ChainClient:
         data = revert_data(exc)
         if data is not None and len(data) >= 4:
             return self.decoder.exception(data)
+        typed = node_error(exc)
+        if typed is not None:
+            return typed
         if isinstance(exc, ContractLogicError):
             return RevertWithReason({"reason": str(exc)})
         if exc.__class__.__name__ == "TransactionFailed":

@@ -90,6 +90,9 @@ DEV_BACKENDS = frozenset({"tester", "anvil"})
 # contracts deployed before it). Order matters: later entries may use earlier ones.
 ConstructorArgs = Callable[[str, dict[str, Deployed]], list[Any]]
 DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
+    # (admin, registrar): the operator's relayer registers organisations and their
+    # prefixes, and adds the signer keys the service registers.
+    ("OrganisationRegistry", lambda relayer, _done: [relayer, relayer]),
     ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
     ("ProductPassportRegistry", lambda relayer, _done: [relayer]),
     # (admin, arbiter)

@@ -2,6 +2,8 @@
 
     ChainError
     ├── ChainUnavailable        the node did not answer (connection refused, timeout)
+    ├── NonceTooLow             the node refused a transaction whose nonce is already used
+    ├── StateUnavailable        the node has no state for the requested block (pruned, not yet)
     ├── TransactionTimeout      sent, but no receipt within the configured time
     ├── TransactionDropped      mined transaction reverted without decodable data
     ├── DeploymentMissing       no deployment manifest / address for a contract
@@ -27,6 +29,14 @@ class ChainError(Exception):
 
 class ChainUnavailable(ChainError):
     """The JSON-RPC node could not be reached."""
+
+
+class NonceTooLow(ChainError):
+    """The node refused a signed transaction: its sender's nonce is already used."""
+
+
+class StateUnavailable(ChainError):
+    """The node cannot answer a read at that block (history pruned, or the block not yet there)."""
 
 
 class TransactionTimeout(ChainError):

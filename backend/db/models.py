@@ -34,6 +34,14 @@ from backend.shipments.models import (
     ShipmentManifest,
     ShipmentWrite,
 )
+from backend.webhooks.models import (
+    ShipmentColour,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSecret,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AllianceAction",
@@ -66,9 +74,15 @@ __all__ = [
     "RelayRequest",
     "SentTransaction",
     "Shipment",
+    "ShipmentColour",
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
     "SupplyEvent",
     "TransferView",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookMessage",
+    "WebhookSecret",
+    "WebhookSubscription",
 ]

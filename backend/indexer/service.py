@@ -13,7 +13,8 @@ Each round:
    cursor commit in one transaction.
 
 New contracts plug in with :class:`ContractHandlers` (contract name as in the
-deployment manifest, a dict of event name → handler, and a rollback).
+deployment manifest, a dict of event name → handler, and a rollback); several
+may follow one contract.
 """
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ class Indexer:
         self.settings = settings
         self.name = name
         self.handlers = [h for h in handlers if h.contract in deployment.contracts]
-        self.by_address = {deployment.address(h.contract).lower(): h for h in self.handlers}
+        # Several handler sets may follow one contract (a read model, notifications);
+        # each log goes to all of them in registration order, in one transaction.
+        self.by_address: dict[str, list[ContractHandlers]] = {}
+        for h in self.handlers:
+            self.by_address.setdefault(deployment.address(h.contract).lower(), []).append(h)
         self.start_block = deployment.first_block
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -160,10 +165,10 @@ class Indexer:
             for ev in events:
                 if ev.block_number not in hashes:
                     hashes[ev.block_number] = self.chain.block(ev.block_number)["hash"]
-                h = self.by_address.get(ev.address.lower())
-                fn = h.events.get(ev.name) if h else None
-                if fn is not None:
-                    fn(session, ev, BlockRef(ev.block_number, hashes[ev.block_number]))
+                for h in self.by_address.get(ev.address.lower(), ()):
+                    fn = h.events.get(ev.name)
+                    if fn is not None:
+                        fn(session, ev, BlockRef(ev.block_number, hashes[ev.block_number]))
             window_start = max(start, end - self.settings.reorg_window + 1)
             for n in range(window_start, end + 1):
                 if n not in hashes:

@@ -39,7 +39,7 @@ class RelayRequest(Base):
 
 
 class SentTransaction(Base):
-    """One signed transaction handed to the node; replacements share the nonce."""
+    """One signed transaction, recorded before it is handed to the node; replacements share the nonce."""
 
     __tablename__ = "sent_transactions"
 
@@ -47,6 +47,8 @@ class SentTransaction(Base):
     relay_id: Mapped[int] = mapped_column(ForeignKey("relay_requests.id"), index=True)
     nonce: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(Hash32, unique=True)
+    # The gas limit it was signed with; replacements reuse it instead of estimating again.
+    gas: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
     max_priority_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

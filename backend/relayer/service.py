@@ -9,12 +9,18 @@ State machine of a ``RelayRequest``::
       │ failed            │  └──▶ sent     orphaned (the purpose's handler re-queues)
       └── nonce used by something else and the call's effect is not on chain
 
-Every signed transaction is recorded in ``sent_transactions`` right after it is
-handed to the node; a replacement reuses the nonce with a higher fee, so at
-most one of them is mined. A crash between sending and recording loses only
-the hash: on restart the purpose's ``already_done`` check (e.g. "is this root
-anchored?") runs before anything is sent again, and the contract itself refuses
-a second anchor of the same root, which the handler treats as success.
+The truth of a request is what the chain says about its recorded hashes:
+
+* every signed transaction is recorded in ``sent_transactions`` (and committed)
+  *before* it is handed to the node, so no crash can put a transaction of ours
+  on chain that the outbox does not know; a replacement reuses the nonce with a
+  higher fee and the same gas, so at most one of them is mined;
+* a request is ``mined`` only when a receipt of one of its hashes says status 1,
+  and ``failed`` only when a receipt of one of its hashes says it reverted, or
+  when the chain proves none of its hashes can land (the relayer's nonce count,
+  read *before* the receipts, is past the request's nonce and no hash has a
+  receipt) and a fresh attempt reverts while its effect is absent. Before a
+  request is failed, every recorded hash is looked up once more.
 """
 
 from __future__ import annotations
@@ -30,11 +36,20 @@ from typing import Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.chain import ChainClient, ChainError, ChainUnavailable, ContractRevert
+from backend.chain import (
+    ChainClient,
+    ChainError,
+    ChainUnavailable,
+    ContractRevert,
+    NonceTooLow,
+    TxResult,
+)
+from backend.chain.client import SentTransaction as SignedTransaction
 from backend.chain.errors import TransactionDropped
 from backend.config import Settings
 from backend.db.base import utcnow
 from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.nonces import NonceAllocator
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +62,10 @@ class Mined:
     block_number: int
     block_hash: str
     gas_used: int | None = None
+
+
+def _mined(rcpt: TxResult) -> Mined:
+    return Mined(rcpt.tx_hash, rcpt.block_number, rcpt.block_hash, rcpt.gas_used)
 
 
 class RelayHandler(Protocol):
@@ -113,6 +132,7 @@ class Relayer:
         self.settings = settings
         self.handlers = handlers
         self.owner = owner or worker_id()
+        self.nonces = NonceAllocator(sessions.kw["bind"], chain)
 
     # -- claiming ----------------------------------------------------------
 
@@ -219,28 +239,61 @@ class Relayer:
             return
         tx = {"to": req.to_address, "data": req.data}
         try:
-            sent = self.chain.send(tx)
+            gas = self.chain.gas_limit(tx)
         except ContractRevert as exc:
             self._on_revert(session, req, exc)
             return
+
+        def record(signed: SignedTransaction) -> None:
+            self._record_sent(session, req, signed)
+            req.status = "sent"
+            req.attempts += 1
+            req.next_attempt_at = None
+            session.commit()
+            fault("after_record")
+
+        with self.nonces.hold():
+            session.commit()  # the nonce query below must see every committed send
+            nonce = self.nonces.next_nonce(session)
+            try:
+                self.chain.send(tx, nonce=nonce, gas=gas, before_broadcast=record)
+            except NonceTooLow:
+                # Recorded but refused: the nonce went to a transaction outside
+                # the allocator (or to this very one); the receipts tell which.
+                log.info("relay %s: nonce %s already used", req.id, nonce)
         fault("after_send")
+        # Instant-mining chains (and lucky timing) have the receipt already.
+        self._check_sent(session, req)
+
+    def _record_sent(self, session: Session, req: RelayRequest, signed: SignedTransaction) -> None:
         session.add(
             SentTransaction(
                 relay_id=req.id,
-                nonce=sent.nonce,
-                tx_hash=sent.tx_hash,
-                max_fee_per_gas=sent.max_fee_per_gas,
-                max_priority_fee_per_gas=sent.max_priority_fee_per_gas,
+                nonce=signed.nonce,
+                tx_hash=signed.tx_hash,
+                gas=int(signed.params["gas"]),
+                max_fee_per_gas=signed.max_fee_per_gas,
+                max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
             )
         )
-        req.nonce = sent.nonce
-        req.status = "sent"
-        req.attempts += 1
-        req.next_attempt_at = None
-        session.commit()
-        fault("after_record")
-        # Instant-mining chains (and lucky timing) have the receipt already.
-        self._check_sent(session, req)
+        req.nonce = signed.nonce
+
+    def _sent(self, session: Session, req: RelayRequest) -> list[SentTransaction]:
+        return list(
+            session.scalars(
+                select(SentTransaction)
+                .where(SentTransaction.relay_id == req.id)
+                .order_by(SentTransaction.id)
+            )
+        )
+
+    def _landed(self, session: Session, req: RelayRequest) -> TxResult | None:
+        """The receipt of whichever recorded hash of ``req`` was mined, if any."""
+        for stx in self._sent(session, req):
+            rcpt = self.chain.receipt(stx.tx_hash)
+            if rcpt is not None:
+                return rcpt
+        return None
 
     def _on_revert(self, session: Session, req: RelayRequest, exc: ContractRevert) -> None:
         handler = self._handler(req)
@@ -254,27 +307,32 @@ class Relayer:
             req.next_attempt_at = utcnow() + timedelta(seconds=0.5)
             session.commit()
             return
+        # A revert may be caused by this request's own effect: a transaction of
+        # an earlier attempt that was mined after it was last looked at.
+        rcpt = self._landed(session, req)
+        if rcpt is not None and rcpt.status == 1:
+            self._record_mined(session, req, _mined(rcpt))
+            return
+        self._fail(session, req, str(exc))
+
+    def _fail(self, session: Session, req: RelayRequest, error: str) -> None:
         req.status = "failed"
-        req.last_error = str(exc)[:1000]
-        handler.on_failed(session, req, str(exc))
+        req.last_error = error[:1000]
+        self._handler(req).on_failed(session, req, error)
         session.commit()
 
     def _check_sent(self, session: Session, req: RelayRequest) -> None:
-        sent = session.scalars(
-            select(SentTransaction)
-            .where(SentTransaction.relay_id == req.id)
-            .order_by(SentTransaction.id)
-        ).all()
+        assert req.nonce is not None
+        # Read the nonce count before the receipts: a hash of ours mined by the
+        # time of this read has its receipt by the time of the reads below.
+        used = self.chain.transaction_count("latest") > req.nonce
+        sent = self._sent(session, req)
         for stx in sent:
             rcpt = self.chain.receipt(stx.tx_hash)
             if rcpt is None:
                 continue
             if rcpt.status == 1:
-                self._record_mined(
-                    session,
-                    req,
-                    Mined(rcpt.tx_hash, rcpt.block_number, rcpt.block_hash, rcpt.gas_used),
-                )
+                self._record_mined(session, req, _mined(rcpt))
                 return
             try:
                 self.chain.wait(stx.tx_hash, timeout=1)
@@ -282,52 +340,82 @@ class Relayer:
                 self._on_revert(session, req, exc)
                 return
             except TransactionDropped as exc:
-                req.status = "failed"
-                req.last_error = str(exc)
-                self._handler(req).on_failed(session, req, str(exc))
-                session.commit()
+                self._fail(session, req, str(exc))
                 return
-        assert req.nonce is not None
-        if self.chain.transaction_count("latest") > req.nonce:
-            # The nonce is used, but by none of the hashes we recorded: either a
-            # hash lost in a crash or another transaction. Look at the effect.
+        if used:
+            # The nonce is used, by none of the hashes we recorded: another
+            # transaction took it, so none of ours can land. Look at the effect.
             done = self._handler(req).already_done(session, req)
             if done is not None:
                 self._record_mined(session, req, done)
             else:
+                log.info("relay %s: nonce %s used by another transaction", req.id, req.nonce)
                 req.status = "queued"
                 req.nonce = None
                 session.commit()
             return
         last = sent[-1] if sent else None
+        if last is not None and last.gas and not self.chain.is_known(last.tx_hash):
+            # Recorded but never received (a crash or an outage between recording
+            # and broadcasting, or a node that lost its pool): the same signed
+            # transaction again, so its hash stays the recorded one.
+            self._rebroadcast(req, last)
+            return
         stuck = last is None or (utcnow() - last.sent_at).total_seconds() > (
             self.settings.stuck_after_seconds
         )
         if stuck:
-            self._replace(session, req, len(sent))
+            self._replace(session, req, sent)
 
-    def _replace(self, session: Session, req: RelayRequest, replacements: int) -> None:
-        """Re-send with the same nonce and a higher fee (each bump above the last)."""
+    def _rebroadcast(self, req: RelayRequest, stx: SentTransaction) -> None:
+        assert stx.gas is not None
+        signed = self.chain.sign(
+            {"to": req.to_address, "data": req.data},
+            nonce=stx.nonce,
+            gas=stx.gas,
+            fees=(stx.max_fee_per_gas, stx.max_priority_fee_per_gas),
+        )
+        if signed.tx_hash != stx.tx_hash:
+            log.warning("relay %s: %s does not sign to its recorded hash", req.id, stx.tx_hash)
+            return
+        try:
+            self.chain.broadcast(signed)
+        except NonceTooLow:
+            return  # the next check reads the receipts
+        log.info("relay %s: broadcast %s again", req.id, stx.tx_hash)
+
+    def _replace(self, session: Session, req: RelayRequest, sent: list[SentTransaction]) -> None:
+        """Re-send with the same nonce, the same gas and a higher fee (each bump above the last).
+
+        Nothing is simulated: the chain decides between this and the earlier
+        transactions, and a receipt tells the outcome.
+        """
         assert req.nonce is not None
+        replacements = len(sent)
         bump = (100 + self.settings.fee_bump_percent) ** max(1, replacements) // (
             100 ** max(0, replacements - 1)
         ) - 100
         tx = {"to": req.to_address, "data": req.data}
+        gas = next((stx.gas for stx in reversed(sent) if stx.gas), None)
         try:
-            sent = self.chain.send(tx, nonce=req.nonce, fee_bump_percent=bump)
+            self.chain.send(
+                tx,
+                nonce=req.nonce,
+                gas=gas,
+                fee_bump_percent=bump,
+                before_broadcast=lambda signed: self._commit_sent(session, req, signed),
+            )
         except ContractRevert as exc:
+            # Only an estimate (no gas recorded from an earlier attempt) raises.
             self._on_revert(session, req, exc)
             return
-        session.add(
-            SentTransaction(
-                relay_id=req.id,
-                nonce=sent.nonce,
-                tx_hash=sent.tx_hash,
-                max_fee_per_gas=sent.max_fee_per_gas,
-                max_priority_fee_per_gas=sent.max_priority_fee_per_gas,
-            )
-        )
+        except NonceTooLow:
+            log.info("relay %s: nonce %s used while replacing", req.id, req.nonce)
+            return
         log.info("relay %s: replaced nonce %s with +%s%% fee", req.id, req.nonce, bump)
+
+    def _commit_sent(self, session: Session, req: RelayRequest, signed: SignedTransaction) -> None:
+        self._record_sent(session, req, signed)
         session.commit()
 
     def _record_mined(self, session: Session, req: RelayRequest, mined: Mined) -> None:

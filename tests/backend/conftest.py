@@ -25,6 +25,7 @@ def api_settings(database_url: str, **overrides: object) -> Settings:
         "environment": "test",
         "anchor_worker_enabled": False,
         "indexer_enabled": False,
+        "webhook_worker_enabled": False,
         "migrate_on_startup": False,
         "rate_limit_per_second": 1000.0,
         "rate_limit_burst": 1000,

@@ -101,19 +101,32 @@ def _run_worker(
     )
 
 
-def test_worker_killed_after_sending_resumes_and_anchors_exactly_once(
-    anvil_api: TestClient, anvil_chain: ChainClient, anvil_node: AnvilNode, db_url: str
+@pytest.mark.parametrize(
+    ("fault", "anchors_before_restart"),
+    [("after_record", 0), ("after_send", 1)],
+    ids=["before-broadcast", "after-broadcast"],
+)
+def test_worker_killed_around_sending_resumes_and_anchors_exactly_once(
+    anvil_api: TestClient,
+    anvil_chain: ChainClient,
+    anvil_node: AnvilNode,
+    db_url: str,
+    fault: str,
+    anchors_before_restart: int,
 ) -> None:
     acme = make_org(anvil_api, "acme")
     events = _post(anvil_api, acme, 20)
     registry = domain_of(anvil_api).verifying_contract
-    crashed = _run_worker(anvil_node, db_url, registry, "after_send", 60)
+    crashed = _run_worker(anvil_node, db_url, registry, fault, 60)
     assert crashed.wait(timeout=60) == 137, crashed.stdout.read() if crashed.stdout else ""
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        # The anchor went out, but the crash came before its hash was recorded.
-        assert session.scalar(select(func.count()).select_from(SentTransaction)) == 0
-        assert set(session.scalars(select(RelayRequest.status))) == {"queued"}
-    assert _registry(anvil_api, anvil_chain).anchor_count() == 1
+        # The hash is recorded before the node sees the transaction, so the
+        # crash leaves nothing on chain that the outbox does not know about.
+        assert session.scalar(select(func.count()).select_from(SentTransaction)) == 1
+        statuses = list(session.scalars(select(RelayRequest.status)))
+    assert statuses.count("sent") == 1
+    assert set(statuses) <= {"sent", "queued"}
+    assert _registry(anvil_api, anvil_chain).anchor_count() == anchors_before_restart
     worker = _run_worker(anvil_node, db_url, registry, None, 60)
     try:
         deadline = time.monotonic() + 60
@@ -130,6 +143,44 @@ def test_worker_killed_after_sending_resumes_and_anchors_exactly_once(
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+    anvil_chain.reset_nonce()
+    _assert_exactly_once(anvil_api, anvil_chain, events)
+
+
+def test_two_worker_processes_share_one_relayer_key_without_nonce_clashes(
+    anvil_api: TestClient, anvil_chain: ChainClient, anvil_node: AnvilNode, db_url: str
+) -> None:
+    acme = make_org(anvil_api, "acme")
+    events = _post(anvil_api, acme, 160)  # 20 batches of 8, one relay request each
+    registry = domain_of(anvil_api).verifying_contract
+    workers = [_run_worker(anvil_node, db_url, registry, None, 90) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+                left = session.scalar(
+                    select(func.count())
+                    .select_from(SupplyEvent)
+                    .where(SupplyEvent.status != "final")
+                )
+            if left == 0:
+                break
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=20)
+    with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        requests = session.scalars(select(RelayRequest)).all()
+        sent = session.scalars(select(SentTransaction)).all()
+    owners = {r.claimed_by for r in requests} | {r.last_error for r in requests}
+    assert len(requests) == 20, owners
+    # Every request was signed once, with a nonce nobody else used, and landed.
+    assert len(sent) == len(requests), [r.last_error for r in requests if r.last_error]
+    assert len({s.nonce for s in sent}) == len(sent)
+    assert all(r.status == "final" and r.attempts == 1 for r in requests)
+    assert all(anvil_chain.receipt(s.tx_hash) is not None for s in sent)
     anvil_chain.reset_nonce()
     _assert_exactly_once(anvil_api, anvil_chain, events)
 

@@ -1,0 +1,108 @@
+"""The service flags overdue milestones itself once their SLA deadline has passed.
+
+``flagOverdue`` is permissionless on chain (the contract checks the deadline
+against the block time and refuses a second flag), so the relayer sends it on
+behalf of the shipment's seller organisation: the write is recorded like a
+seller's own ``POST …/overdue/{milestone}`` and its effect is the indexed
+``MilestoneOverdue``. A shipment is picked when the chain's latest block time is
+past a planned deadline whose target status is not reached, no flag is indexed
+and no flag write for it is queued or in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain import ChainError
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import MilestoneType, Status
+from backend.relayer.models import RelayRequest
+from backend.relayer.signed import submit
+from backend.shipments.models import OverdueFlag, Shipment, ShipmentManifest, ShipmentWrite
+from backend.shipments.service import PURPOSE_OVERDUE
+
+log = logging.getLogger(__name__)
+
+# ServiceLevel field → (milestone whose deadline it is, the status that meets it).
+SLA_TARGETS: tuple[tuple[str, MilestoneType, Status], ...] = (
+    ("pickedUpBy", MilestoneType.PICKED_UP, Status.PICKED_UP),
+    ("exportClearedBy", MilestoneType.EXPORT_CLEARED, Status.EXPORT_CLEARED),
+    ("departedBy", MilestoneType.DEPARTED, Status.IN_TRANSIT),
+    ("arrivedBy", MilestoneType.ARRIVED, Status.ARRIVED),
+    ("importClearedBy", MilestoneType.IMPORT_CLEARED, Status.IMPORT_CLEARED),
+    ("deliveredBy", MilestoneType.DELIVERED, Status.DELIVERED),
+)
+CLOSED = frozenset({Status.DELIVERED, Status.RETURNED, Status.LOST})
+LIVE_RELAY = ("queued", "sent", "mined", "final")
+
+
+def due(session: Session, *, now: int) -> list[tuple[str, MilestoneType]]:
+    """``(shipment id, milestone)`` pairs past their deadline at ``now`` and not yet flagged."""
+    flagged = {
+        (sid, int(m))
+        for sid, m in session.execute(select(OverdueFlag.shipment_id, OverdueFlag.milestone))
+    }
+    queued = {
+        (w.shipment_id, int(w.effects[0]))
+        for w in session.scalars(
+            select(ShipmentWrite)
+            .join(RelayRequest, RelayRequest.id == ShipmentWrite.relay_id)
+            .where(ShipmentWrite.action == "overdue", RelayRequest.status.in_(LIVE_RELAY))
+        )
+    }
+    out: list[tuple[str, MilestoneType]] = []
+    for s in session.scalars(select(Shipment).order_by(Shipment.id)):
+        status = Status[s.status.upper()]
+        if status in CLOSED:
+            continue
+        for key, kind, target in SLA_TARGETS:
+            planned = int(s.sla.get(key, 0) or 0)
+            # Status order is progress order (CUSTOMS_HOLD sits between ARRIVED and
+            # IMPORT_CLEARED), which is the contract's "reached" test too.
+            if not planned or now <= planned or status >= target:
+                continue
+            if (s.id, int(kind)) in flagged or (s.id, int(kind)) in queued:
+                continue
+            out.append((s.id, kind))
+    return out
+
+
+def flag_due(session: Session, *, registry: ShipmentRegistryClient, now: int) -> int:
+    """Queue ``flagOverdue`` for every due pair; the number queued (commits)."""
+    queued = 0
+    for shipment_id, kind in due(session, now=now):
+        manifest = session.get(ShipmentManifest, shipment_id)
+        if manifest is None:
+            continue  # not submitted through this service: no organisation to act for
+        calldata = registry.chain.encode(
+            registry.contract, "flagOverdue", bytes.fromhex(shipment_id[2:]), int(kind)
+        )
+        try:
+            req = submit(
+                session=session,
+                chain=registry.chain,
+                to=registry.address,
+                data=calldata,
+                purpose=PURPOSE_OVERDUE,
+                org_id=manifest.org_id,
+            )
+        except ChainError as exc:
+            # e.g. the next block's time is not past the deadline yet; try next round.
+            log.info("overdue flag for %s %s not sendable yet: %s", shipment_id, kind.name, exc)
+            session.rollback()
+            continue
+        session.add(
+            ShipmentWrite(
+                relay_id=req.id,
+                org_id=manifest.org_id,
+                action="overdue",
+                shipment_id=shipment_id,
+                effects=[str(int(kind))],
+            )
+        )
+        session.commit()
+        queued += 1
+    return queued

@@ -1,0 +1,1 @@
+"""Signed webhooks: subscriptions, a durable outbox, delivery with retries, a delivery log."""

@@ -1,0 +1,203 @@
+"""Delivery of queued webhook messages: claim, sign, POST, log, retry or give up.
+
+A delivery is claimed with a lease (a conditional ``UPDATE``), so several
+workers may run against one database without sending one delivery twice at
+once. Each attempt is signed afresh (Standard Webhooks receivers refuse
+timestamps older than five minutes) with the same ``webhook-id``. A 2xx answer
+delivers; anything else (status, timeout, refused connection, a redirect, which
+is never followed) schedules the next attempt after ``webhook_retry_schedule``
+seconds. When the schedule runs out the delivery fails and the subscription is
+disabled, with the reason kept for its owner to read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.config import Settings
+from backend.db.base import utcnow
+from backend.errors import InvalidInput
+from backend.webhooks import service, signing
+from backend.webhooks.models import (
+    DeliveryStatus,
+    SubscriptionStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMessage,
+    WebhookSubscription,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Waymark-Webhooks/1"
+EXCERPT = 500
+
+
+def body_of(msg: WebhookMessage) -> bytes:
+    """The exact bytes that are signed and sent."""
+    return json.dumps(msg.payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def describe(delivery: WebhookDelivery) -> str:
+    if delivery.last_status_code is not None:
+        return f"HTTP {delivery.last_status_code}"
+    return delivery.last_error or "no answer"
+
+
+class Sender:
+    """Sends due deliveries; ``deliver_due()`` is one round."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        owner: str,
+        client: httpx.Client | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.owner = owner
+        self.clock = clock
+        self.client = client or httpx.Client(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def due_ids(self, session: Session, limit: int) -> list[int]:
+        now = self.clock()
+        return list(
+            session.scalars(
+                select(WebhookDelivery.id)
+                .join(
+                    WebhookSubscription,
+                    WebhookSubscription.id == WebhookDelivery.subscription_id,
+                )
+                .where(
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
+                    WebhookDelivery.next_attempt_at <= now,
+                    WebhookSubscription.status == SubscriptionStatus.ACTIVE,
+                    or_(
+                        WebhookDelivery.claimed_by.is_(None),
+                        WebhookDelivery.lease_until < now,
+                    ),
+                )
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                .limit(limit)
+            )
+        )
+
+    def _claim(self, session: Session, delivery_id: int) -> bool:
+        now = self.clock()
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 3 + 30)
+        res = session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                or_(WebhookDelivery.claimed_by.is_(None), WebhookDelivery.lease_until < now),
+            )
+            .values(claimed_by=self.owner, lease_until=lease)
+        )
+        session.commit()
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+    def deliver_due(self) -> int:
+        """Attempt every due delivery once; the number attempted."""
+        with self.sessions() as session:
+            ids = self.due_ids(session, self.settings.webhook_batch_size)
+        attempted = 0
+        for delivery_id in ids:
+            with self.sessions() as session:
+                if not self._claim(session, delivery_id):
+                    continue
+                self.attempt(session, delivery_id)
+                attempted += 1
+        return attempted
+
+    def attempt(self, session: Session, delivery_id: int) -> None:
+        """One signed POST of a claimed delivery, logged; commits."""
+        d = session.get(WebhookDelivery, delivery_id)
+        if d is None:
+            return
+        msg = session.get(WebhookMessage, d.message_id)
+        sub = session.get(WebhookSubscription, d.subscription_id)
+        if msg is None or sub is None:
+            return
+        now = self.clock()
+        body = body_of(msg)
+        keys = [s.secret for s in service.live_secrets(session, sub.id, now=now)]
+        headers = {
+            # The signed timestamp is the wall clock: receivers compare it with theirs.
+            **signing.headers(keys, msg_id=msg.msg_id, timestamp=int(time.time()), body=body),
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+        }
+        status_code: int | None = None
+        error: str | None = None
+        excerpt = ""
+        started = time.perf_counter()
+        try:
+            service.check_target(sub.url, self.settings)
+            resp = self.client.post(sub.url, content=body, headers=headers)
+            status_code = resp.status_code
+            excerpt = resp.text[:EXCERPT]
+            if resp.is_redirect:
+                error = f"redirect to {resp.headers.get('location', '?')[:200]} (not followed)"
+        except InvalidInput as exc:
+            error = exc.detail
+        except httpx.TimeoutException:
+            error = f"timeout after {self.settings.webhook_timeout_seconds:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        session.add(
+            WebhookAttempt(
+                delivery_id=d.id,
+                attempted_at=now,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+                response_excerpt=excerpt,
+            )
+        )
+        d.attempts += 1
+        d.last_attempt_at = now
+        d.last_status_code = status_code
+        d.last_error = error
+        d.claimed_by = None
+        d.lease_until = None
+        if status_code is not None and 200 <= status_code < 300:
+            d.status = DeliveryStatus.DELIVERED
+            d.delivered_at = now
+            d.next_attempt_at = None
+        else:
+            schedule = self.settings.webhook_retry_schedule
+            if d.attempts <= len(schedule):
+                d.next_attempt_at = now + timedelta(seconds=schedule[d.attempts - 1])
+            else:
+                d.status = DeliveryStatus.FAILED
+                d.next_attempt_at = None
+                first = d.created_at
+                span = (now - first).total_seconds() / 3600 if first else 0.0
+                if sub.status == SubscriptionStatus.ACTIVE:
+                    service.disable(
+                        sub,
+                        reason=(
+                            f"message {msg.msg_id} was not accepted after {d.attempts} "
+                            f"attempts over {span:.1f} h; last answer: {describe(d)}"
+                        ),
+                    )
+                    log.warning("webhook subscription %s disabled: %s", sub.id, sub.disabled_reason)
+        session.commit()

@@ -1,0 +1,91 @@
+"""The notification worker: SLA sweep, colour watch and webhook delivery in one loop.
+
+Runs as a daemon thread in the app (``webhook_worker_enabled``) or from a script;
+every part is safe to run in several processes (leases, unique causes).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.chain import ChainClient, ChainError
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.config import Settings
+from backend.relayer.service import worker_id
+from backend.shipments import sla
+from backend.webhooks.delivery import Sender
+from backend.webhooks.sources import watch_colours
+
+log = logging.getLogger(__name__)
+
+
+class NotificationWorker:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        chain: ChainClient,
+        shipment_registry: str,
+        settings: Settings,
+        sender: Sender | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.chain = chain
+        self.settings = settings
+        self.registry = ShipmentRegistryClient(chain, shipment_registry)
+        self.sender = sender or Sender(sessions=sessions, settings=settings, owner=worker_id())
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_watch = 0.0
+
+    def sweep_sla(self) -> int:
+        """Queue ``flagOverdue`` for deadlines the chain's clock has passed."""
+        if not self.settings.sla_sweep_enabled:
+            return 0
+        now = int(self.chain.block("latest")["timestamp"])
+        with self.sessions() as session:
+            return sla.flag_due(session, registry=self.registry, now=now)
+
+    def watch(self, now: int | None = None) -> int:
+        """Notify colour changes as of ``now`` (default: the wall clock, like the dashboard)."""
+        with self.sessions() as session:
+            return watch_colours(session, now=now)
+
+    def step(self) -> int:
+        """One round of everything; how much happened."""
+        done = 0
+        if time.monotonic() - self._last_watch >= self.settings.webhook_watch_interval_seconds:
+            self._last_watch = time.monotonic()
+            try:
+                done += self.sweep_sla()
+            except ChainError as exc:
+                log.warning("SLA sweep: chain error: %s", exc)
+            done += self.watch()
+        return done + self.sender.deliver_due()
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                progressed = self.step()
+            except Exception:
+                log.exception("notification worker: step failed")
+                progressed = 0
+            if not progressed:
+                self._stop.wait(self.settings.webhook_interval_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.run_forever, name="notification-worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.sender.close()
