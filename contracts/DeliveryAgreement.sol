@@ -4,22 +4,20 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IDeliveryAgreement} from "./interfaces/IDeliveryAgreement.sol";
 import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
+import {SignatureRule} from "./utils/SignatureRule.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title DeliveryAgreement
 /// @notice Purchase-order escrow settled from consignee-signed proofs of delivery; see
 ///         {IDeliveryAgreement} for the clause formulas and the conservation invariant.
 /// @dev No owner and no admin. Many agreements and tokens in one contract; liabilities are kept
 ///      per token so the invariant holds token by token.
-contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuard {
+contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuard, Versioned {
     using SafeERC20 for IERC20;
-
-    /// @notice Version of this deployment's code; also the EIP-712 domain version.
-    string public constant VERSION = "1.0.0";
 
     /// @notice EIP-712 domain name.
     string public constant DOMAIN_NAME = "Waymark DeliveryAgreement";
@@ -113,7 +111,7 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
         bytes32 structHash = keccak256(
             abi.encode(ACCEPTANCE_TYPEHASH, agreementId, _hashTerms(a.terms), shipmentId, _useNonce(seller), deadline)
         );
-        if (!SignatureChecker.isValidSignatureNow(seller, _hashTypedDataV4(structHash), signature)) {
+        if (!SignatureRule.isValidNow(seller, _hashTypedDataV4(structHash), signature)) {
             revert AgreementSignatureInvalid(agreementId, seller);
         }
         _accept(agreementId, a, shipmentId);
@@ -346,10 +344,5 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
 
     function _min(uint256 x, uint256 y) private pure returns (uint256) {
         return x < y ? x : y;
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

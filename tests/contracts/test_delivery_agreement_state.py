@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -127,12 +128,9 @@ def test_random_agreement_histories_conserve_tokens(tester_chain: ChainClient) -
             return ids[k % len(ids)]
 
         def _expect_revert(self, name: str, call: Any) -> None:
-            try:
+            with pytest.raises(ContractRevert) as info:
                 call()
-            except ContractRevert as err:
-                assert err.error_name == name, f"expected {name}, got {err}"
-                return
-            raise AssertionError(f"expected revert {name}")
+            assert info.value.error_name == name, f"expected {name}, got {info.value}"
 
         def _pay(self, m: Model, p: Payout, outcome_status: AgreementStatus) -> None:
             self.credit[w.buyer.address] += p.to_buyer
