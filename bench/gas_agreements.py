@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from eth_account import Account
 
-from backend.chain import ChainClient, make_chain
+from backend.chain import make_chain
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import TokenClient
 from backend.chain.compiler import compile_contracts
