@@ -174,6 +174,52 @@ def list_agreements(
     return AgreementsPublic(items=items)
 
 
+def for_addresses(
+    *, chain: ChainClient, deployment: Deployment | None, addresses: set[str]
+) -> list[dict[str, object]]:
+    """Dashboard rows: agreements in which ``addresses`` buy, sell or bond, with what was paid."""
+    if deployment is None or CONTRACT not in deployment.contracts:
+        return []
+    c = client(chain, deployment)
+    rows: list[dict[str, object]] = []
+    for agreement_id in range(1, c.count() + 1):
+        t = c.agreement(agreement_id).terms
+        roles = [
+            role
+            for role, who in (("buyer", t.buyer), ("seller", t.seller), ("bonder", t.bonder))
+            if who in addresses
+        ]
+        if not roles:
+            continue
+        view = agreement_public(chain=chain, deployment=deployment, agreement_id=agreement_id)
+        paid = view.payout
+        rows.append(
+            {
+                "agreement_id": agreement_id,
+                "role": "/".join(roles),
+                "buyer": t.buyer,
+                "seller": t.seller,
+                "price": t.price,
+                "promised_by": t.promised_by,
+                "final_deadline": t.final_deadline,
+                "clause": (
+                    f"{t.compensation_per_day} per started day late, cap {t.compensation_cap}"
+                    if t.compensation_cap
+                    else "no delay compensation"
+                ),
+                "status": view.status,
+                "outcome": paid.outcome if paid is not None else None,
+                "settled": view.status == "settled",
+                "to_buyer": paid.to_buyer if paid is not None else None,
+                "to_seller": paid.to_seller if paid is not None else None,
+                "to_bonder": paid.to_bonder if paid is not None else None,
+                "why": paid.why if paid is not None else None,
+                "due_at": view.due_at,
+            }
+        )
+    return rows
+
+
 def _require_party(session: Session, principal: Principal, info: AgreementInfo) -> None:
     if principal.operator:
         return

@@ -53,7 +53,13 @@ def environment() -> Environment:
 
 
 def render_dashboard(
-    *, org: str, rows: list[ShipmentRow], alliance: AllianceSummary, now: int, cookie: bool
+    *,
+    org: str,
+    rows: list[ShipmentRow],
+    alliance: AllianceSummary,
+    now: int,
+    cookie: bool,
+    agreements: list[dict[str, object]] | None = None,
 ) -> str:
     return (
         environment()
@@ -63,6 +69,7 @@ def render_dashboard(
             rows=rows,
             counts=counts(rows),
             alliance=alliance,
+            agreements=agreements or [],
             now=now,
             cookie=cookie,
             hold_red_hours=CUSTOMS_HOLD_RED_AFTER // HOUR,

@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from backend.agreements.service import for_addresses
 from backend.dashboard import service
 from backend.dashboard.render import render_dashboard, render_login
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import ChainDep, DeploymentDep, SessionDep, SettingsDep
 from backend.errors import Forbidden, Unauthenticated, WaymarkError
 from backend.handlers import ErrorPublic
 from backend.orgs import service as orgs
@@ -74,7 +75,13 @@ def _wants_json(request: Request) -> bool:
         303: {"description": "Not signed in: redirect to /dashboard/login."},
     },
 )
-def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    chain: ChainDep,
+    deployment: DeploymentDep,
+) -> Response:
     """The war room of the signed-in seller."""
     principal = _principal(request, session, settings)
     if principal is None:
@@ -88,6 +95,7 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> R
         session=session, org_id=principal.org_id, sellers=addresses, now=now
     )
     alliance = service.alliance_summary(session=session, addresses=addresses)
+    agreements = for_addresses(chain=chain, deployment=deployment, addresses=addresses)
     if _wants_json(request):
         return JSONResponse(
             {
@@ -96,12 +104,14 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> R
                 "counts": service.counts(rows),
                 "shipments": [_row_json(r) for r in rows],
                 "alliance": asdict(alliance),
+                "agreements": agreements,
             }
         )
     html = render_dashboard(
         org=principal.org_slug or "",
         rows=rows,
         alliance=alliance,
+        agreements=agreements,
         now=now,
         cookie=not bool(request.headers.get("authorization") or request.headers.get("x-api-key")),
     )

@@ -63,6 +63,7 @@ def test_late_delivery_is_settled_by_the_keeper_with_compensation(
 ) -> None:
     w = world
     seller_key = _headers(api, "seller")
+    buyer_key = _headers(api, "buyer")
     aid = w.propose()
     w.as_(w.carrier).post_bond(aid, BOND)
     sid = w.driver.create()
@@ -128,6 +129,16 @@ def test_late_delivery_is_settled_by_the_keeper_with_compensation(
     listed = api.get("/v1/agreements", params={"party": w.buyer.address}, headers=seller_key)
     assert [a["agreement_id"] for a in listed.json()["items"]] == [aid]
     assert w.conserved()
+
+    # The buyer's dashboard shows the agreement, what was paid and why.
+    board = api.get("/dashboard", headers=buyer_key | {"Accept": "application/json"})
+    assert board.status_code == 200, board.text
+    (row,) = board.json()["agreements"]
+    assert (row["agreement_id"], row["role"], row["outcome"]) == (aid, "buyer", "late")
+    assert row["to_buyer"] == 2 * PER_DAY
+    page = api.get("/dashboard", headers=buyer_key | {"Accept": "text/html"}).text
+    assert f'data-agreement="{aid}"' in page
+    assert "started day(s) late" in page
 
 
 def test_settle_is_refused_to_organisations_outside_the_agreement(
