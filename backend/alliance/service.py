@@ -698,6 +698,11 @@ def config(*, chain: ChainClient, deployment: Deployment) -> AllianceConfig:
         chain_id=chain.chain_id,
         capacity_pool=pool.address if pool else None,
         stock_transfer=stock.address if stock else None,
+        delivery_agreement=(
+            deployment.address("DeliveryAgreement")
+            if "DeliveryAgreement" in deployment.contracts
+            else None
+        ),
         settlement_token=deployment.settlement_token,
         relayer=chain.address,
         pool_domain=domain,
