@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     webhook_watch_interval_seconds: float = Field(default=30.0, ge=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     webhook_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Attempts in flight at once: one slow receiver must not hold up the others.
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
     # Seconds to wait after the 1st, 2nd, … failed attempt; after the last one the
     # delivery fails and the subscription is disabled. The default is the Standard
     # Webhooks reference schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): 8

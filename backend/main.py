@@ -40,6 +40,7 @@ from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
+from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
@@ -216,5 +217,7 @@ def create_app(
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
     app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
+    # SSCC Digital Links: public shipment tracking and logistic labels
+    app.include_router(tracking_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_STATIC), name="static")
     return app

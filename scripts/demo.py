@@ -22,6 +22,7 @@ import uvicorn
 from backend.chain import make_chain
 from backend.chain.compiler import compile_contracts
 from backend.config import get_settings
+from backend.demo.inbox import WebhookInbox
 from backend.demo.scenario import GTIN, LOT, DemoResult, Scenario
 from backend.main import create_app, prepare_deployment
 
@@ -40,7 +41,13 @@ def wait_healthy(base: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"{base}/health did not answer within {timeout:g} s")
 
 
-def print_urls(base: str, result: DemoResult, seconds: float, routes: set[str]) -> None:
+def print_urls(
+    base: str,
+    result: DemoResult,
+    seconds: float,
+    routes: set[str],
+    inbox: WebhookInbox | None = None,
+) -> None:
     """The URLs of the seeded story (consumer pages only where this build serves them)."""
     pid = result.passport_id
     lines = [f"Demo seeded in {seconds:.1f} s."]
@@ -63,6 +70,17 @@ def print_urls(base: str, result: DemoResult, seconds: float, routes: set[str]) 
         for org in result.orgs.values()
         if org.slug != "hearth-grove"
     ]
+    if result.label_sscc:
+        lines += [
+            f"  shipment label (print, A6):     {base}/labels/00/{result.label_sscc}",
+            f"  tracking page its QR opens:     {base}/00/{result.label_sscc}",
+        ]
+    if inbox is not None and result.webhook_subscription:
+        lines += [
+            f"  webhook receiver (deliveries):  {inbox.url}",
+            f"    delivery log: GET /v1/webhooks/subscriptions/{result.webhook_subscription}"
+            "/deliveries with the seller API key",
+        ]
     print("\n".join(lines), flush=True)
 
 
@@ -92,6 +110,10 @@ def main() -> int:
     deployment = prepare_deployment(chain, settings)
     app = create_app(settings, chain, deployment=deployment)
 
+    # The seller's webhook subscription delivers here (signed, checked on listing).
+    inbox = WebhookInbox()
+    inbox.start()
+
     def seed() -> None:
         try:
             wait_healthy(base)
@@ -103,9 +125,11 @@ def main() -> int:
                     deployment=deployment,
                     admin_token=settings.admin_token.get_secret_value(),
                     log=lambda msg: print(f"  {msg}", flush=True),
+                    webhook_url=inbox.url,
                 ).run()
+            inbox.secret = result.webhook_secret
             routes = {str(getattr(r, "path", "")) for r in app.routes}
-            print_urls(base, result, time.perf_counter() - started, routes)
+            print_urls(base, result, time.perf_counter() - started, routes, inbox)
         except Exception:
             print("demo seeding failed:", flush=True)
             traceback.print_exc()

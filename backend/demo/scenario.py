@@ -104,6 +104,10 @@ class DemoResult:
     settlement: dict[str, dict[str, int]] = field(default_factory=dict)
     lender_withdrawable: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    # The labelled shipment (SSCC on its logistic label) and the seller's webhook.
+    label_sscc: str = ""
+    webhook_subscription: int = 0
+    webhook_secret: str = ""
 
     @property
     def seller_key(self) -> str:
@@ -111,6 +115,8 @@ class DemoResult:
 
 
 STOCK = "EmergencyStockTransfer"
+# SSCC of HG-2611-002's logistic unit (GS1 Company Prefix 9521234, check digit 8).
+LABEL_SSCC = "095212345000000018"
 
 
 class Scenario:
@@ -124,8 +130,10 @@ class Scenario:
         deployment: Deployment,
         admin_token: str,
         log: Callable[[str], None] = lambda _msg: None,
+        webhook_url: str | None = None,
     ) -> None:
         self.http = http
+        self.webhook_url = webhook_url
         self.chain = chain
         self.deployment = deployment
         self.admin_token = admin_token
@@ -266,6 +274,7 @@ class Scenario:
         carriers: list[LocalAccount],
         tolerance_bps: int = 200,
         consignee: LocalAccount | None = None,
+        sscc: str | None = None,
     ) -> bytes:
         """Submit a seller-signed shipment with its manifest (bamboo tableware lot)."""
         sid = keccak(f"waymark-demo/{label}/{secrets.token_hex(8)}".encode())
@@ -275,6 +284,8 @@ class Scenario:
             "transportMode": mode,
             "lines": [{"gtin": GTIN, "lot": lot, "quantity": weight_kg * 1000 // 1950}],
         }
+        if sscc is not None:
+            manifest["sscc"] = sscc
         terms = td.shipment_terms(
             shipment_id=sid,
             seller=seller.address,
@@ -392,7 +403,7 @@ class Scenario:
                 mode="sea", carriers=[ocean], sla={"delivered_by": now - DAY}),
             "customs_released": self._create("HG-2611-002", hg, "VNHPH", "USLGB",
                 weight_kg=1950, mode="sea", carriers=[ocean, lastmile],
-                sla={"delivered_by": now + 4 * DAY}),
+                sla={"delivered_by": now + 4 * DAY}, sscc=LABEL_SSCC),
             "weight_discrepancy": self._create("HG-2611-003", hg, "VNSGN", "USOAK",
                 weight_kg=520, mode="sea", carriers=[ocean], sla={"arrived_by": now + 10 * DAY}),
             "late": self._create("HG-2611-004", hg, "CNNGB", "USLAX", weight_kg=300,
@@ -693,8 +704,25 @@ class Scenario:
 
     # -- the whole story -----------------------------------------------------------------
 
+    def webhook(self) -> tuple[int, str]:
+        """Subscribe the seller to every event type at ``webhook_url`` (when given)."""
+        if self.webhook_url is None:
+            return 0, ""
+        types = self._get("/v1/webhooks/event-types", self.orgs["hearth-grove"].api_key)
+        sub = self._post(
+            "/v1/webhooks/subscriptions",
+            {
+                "url": self.webhook_url,
+                "event_types": types["event_types"],
+                "description": "seller war room",
+            },
+            self.orgs["hearth-grove"].api_key,
+        )
+        return int(sub["id"]), str(sub["secret"])
+
     def run(self) -> DemoResult:
         self._step("organisations", self.organisations)
+        sub_id, secret = self._step("webhook subscription", self.webhook)
         now = self.now()
         shipments, colours = self._step("shipments", lambda: self.shipments(now))
         pid, path = self._step("passport", self.passport)
@@ -718,4 +746,7 @@ class Scenario:
             settlement=settled,
             lender_withdrawable=withdrawable,
             timings=self.timings,
+            label_sscc=LABEL_SSCC,
+            webhook_subscription=sub_id,
+            webhook_secret=secret,
         )

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.shipments.sscc import SsccInvalid, validate_sscc
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -74,6 +82,19 @@ class ManifestIn(_Body):
 
     transport_mode: TransportMode = Field(alias="transportMode")
     lines: list[ManifestLineIn] = Field(min_length=1, max_length=1000)
+    # The logistic unit's SSCC (AI 00): its label's Digital Link ``/00/{sscc}`` opens
+    # the public tracking page. Part of the signed manifest, so the seller binds it.
+    sscc: Annotated[str, StringConstraints(max_length=18)] | None = None
+
+    @field_validator("sscc")
+    @classmethod
+    def _sscc(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_sscc(value)
+        except SsccInvalid as exc:
+            raise ValueError(exc.detail) from None
 
 
 class ShipmentCreate(_Body):

@@ -240,6 +240,11 @@ def create(
     sid = data.terms.shipment_id
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
+    sscc = data.manifest.sscc
+    if sscc is not None and session.scalar(
+        select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
+    ):
+        raise Conflict(f"sscc {sscc} already labels another shipment")
     lines = [(line, _line_passport_id(line)) for line in data.manifest.lines]
     calldata = registry.chain.encode(
         registry.contract,
@@ -264,6 +269,7 @@ def create(
             org_id=org_id,
             manifest_hash=data.terms.manifest_hash,
             transport_mode=data.manifest.transport_mode,
+            sscc=sscc,
             document=manifest_document(data.manifest),
         )
     )

@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
@@ -98,33 +99,52 @@ class Sender:
             )
         )
 
-    def _claim(self, session: Session, delivery_id: int) -> bool:
+    def deliver_due(self) -> int:
+        """Attempt every due delivery once, ``webhook_concurrency`` at a time; how many."""
+        with self.sessions() as session:
+            ids = self._claim_many(session, self.due_ids(session, self.settings.webhook_batch_size))
+        if not ids:
+            return 0
+
+        def one(delivery_id: int) -> None:
+            with self.sessions() as session:
+                self.attempt(session, delivery_id)
+
+        # One slow or silent receiver must not hold up the others: attempts run in
+        # parallel, each with its own session and timeout.
+        workers = min(self.settings.webhook_concurrency, len(ids))
+        if workers <= 1:
+            for delivery_id in ids:
+                one(delivery_id)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook") as pool:
+                list(pool.map(one, ids))
+        return len(ids)
+
+    def _claim_many(self, session: Session, ids: list[int]) -> list[int]:
+        """Lease ``ids`` to this sender in one statement; the ones it got."""
+        if not ids:
+            return []
         now = self.clock()
         lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 3 + 30)
-        res = session.execute(
+        session.execute(
             update(WebhookDelivery)
             .where(
-                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.id.in_(ids),
                 WebhookDelivery.status == DeliveryStatus.PENDING,
                 or_(WebhookDelivery.claimed_by.is_(None), WebhookDelivery.lease_until < now),
             )
             .values(claimed_by=self.owner, lease_until=lease)
+            .execution_options(synchronize_session=False)
         )
         session.commit()
-        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
-
-    def deliver_due(self) -> int:
-        """Attempt every due delivery once; the number attempted."""
-        with self.sessions() as session:
-            ids = self.due_ids(session, self.settings.webhook_batch_size)
-        attempted = 0
-        for delivery_id in ids:
-            with self.sessions() as session:
-                if not self._claim(session, delivery_id):
-                    continue
-                self.attempt(session, delivery_id)
-                attempted += 1
-        return attempted
+        return list(
+            session.scalars(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claimed_by == self.owner)
+                .order_by(WebhookDelivery.id)
+            )
+        )
 
     def attempt(self, session: Session, delivery_id: int) -> None:
         """One signed POST of a claimed delivery, logged; commits."""

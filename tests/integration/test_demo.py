@@ -71,7 +71,7 @@ def test_demo_serves_health_fast_and_seeds_the_story() -> None:
         assert body["coincurve"]
         assert body["fast_keccak"]
 
-        output = "".join(_collect(sink, "control-union", timeout=120))
+        output = "".join(_collect(sink, "delivery log:", timeout=120))
         assert "demo seeding failed" not in output, output
         key_match = KEY.search(output)
         assert key_match, output
@@ -84,6 +84,22 @@ def test_demo_serves_health_fast_and_seeds_the_story() -> None:
             headers = {"Authorization": f"Bearer {seller_key}"} if "/dashboard" in url else {}
             resp = httpx.get(url, headers=headers, timeout=10)
             assert resp.status_code == 200, (url, resp.status_code, resp.text[:300])
+        # The seller's webhook subscription delivers signed notifications to the demo inbox.
+        inbox = re.search(r"webhook receiver \(deliveries\):\s+(\S+)", output)
+        assert inbox, output
+        received: list[dict[str, object]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            received = httpx.get(inbox.group(1), timeout=10).json()["received"]
+            if any(r["type"] == "shipment.customs_released" for r in received):
+                break
+            time.sleep(0.5)
+        assert received, output
+        assert all(r["signature_verified"] for r in received), received
+        assert {"shipment.custody_changed", "shipment.customs_released"} <= {
+            r["type"] for r in received
+        }
+        assert "/labels/00/" in output
         board = httpx.get(
             f"{base}/dashboard",
             headers={"Authorization": f"Bearer {seller_key}", "Accept": "application/json"},

@@ -81,9 +81,12 @@ def create_body(
     signer: LocalAccount | None = None,
     manifest_override: dict[str, Any] | None = None,
     declared_weight_grams: int = 120_000,
+    sscc: str | None = None,
 ) -> dict[str, Any]:
     """A ``POST /v1/shipments`` body signed by ``signer`` (default the seller)."""
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
+    if sscc is not None:
+        doc["sscc"] = sscc
     sid = secrets.token_bytes(32)
     sla_fields = td.service_level(**(sla or {}))
     terms = td.shipment_terms(
