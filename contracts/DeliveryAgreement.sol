@@ -253,7 +253,10 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
             uint256 paid = _min(bond, t.compensationCap);
             return (Outcome.Failed, Payout(price + paid, 0, bond - paid, 0));
         }
+        // Whole started days by definition of the clause: the division rounds up on purpose
+        // before the per-day amount multiplies it.
         uint256 daysLate = f.conditionAt <= t.promisedBy ? 0 : (f.conditionAt - t.promisedBy + _DAY - 1) / _DAY;
+        // slither-disable-next-line divide-before-multiply
         uint256 comp = _min(daysLate * t.compensationPerDay, t.compensationCap);
         uint256 fromBond = _min(comp, bond);
         uint256 fromPrice = t.compensationFromPrice ? _min(comp - fromBond, price) : 0;
