@@ -73,9 +73,11 @@ fuzz: install
 load: install
 	$(PY) bench/load.py $(LOAD_ARGS)
 
-# Worker kill -9, node outage and reorg drills on anvil; exits non-zero on any violation.
+# Worker kill -9, node outage and reorg drills on anvil, then the replica drill (two APIs and
+# two workers behind HAProxy, one of each killed mid-load); exits non-zero on any violation.
 drills: install
 	$(PY) bench/drills.py $(DRILLS_ARGS)
+	$(PY) bench/replicas.py $(REPLICAS_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from alembic import context
 from backend.config import get_settings
 from backend.db.engine import make_engine
-from backend.db.models import Base
+from backend.models import Base
 
 config = context.config
 target_metadata = Base.metadata

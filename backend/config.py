@@ -8,6 +8,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ChainBackend = Literal["tester", "anvil", "rpc"]
 DEFAULT_ADMIN_TOKEN = "change-me"  # noqa: S105 - the placeholder we refuse outside dev
+# Operator tokens and session keys on a real chain: at least this long (~190 bits
+# as URL-safe base64), so guessing them is out of the question.
+MIN_SECRET_LENGTH = 32
+# Throwaway chains, where development defaults are allowed.
+DEV_BACKENDS = ("tester", "anvil")
+
+
+class SettingsRefused(ValueError):
+    """The service will not start with these settings; the message names what to set."""
+
 
 # Keys every developer knows: eth-tester's accounts (private keys 1..10) and
 # anvil's default mnemonic accounts. They may sign only on throwaway chains.
@@ -53,6 +63,10 @@ class Settings(BaseSettings):
     # outside dev/test.
     admin_token: SecretStr = SecretStr(DEFAULT_ADMIN_TOKEN)
     migrate_on_startup: bool = True
+    # Keys that sign dashboard session cookies, comma-separated: the first signs,
+    # all are accepted (rotate by putting a new one first). Unset: one random key
+    # kept in the database, shared by every replica.
+    session_secrets: SecretStr | None = None
 
     # Anchoring
     anchor_batch_size: int = Field(default=1024, ge=1, le=65_536)
@@ -95,6 +109,10 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Failed token checks and sign-ins per client address (shared by all replicas):
+    # once spent, the address is answered 429 before its tokens are checked.
+    auth_failure_limit_per_second: float = Field(default=1.0, gt=0)
+    auth_failure_burst: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _check_chain(self) -> "Settings":
@@ -103,11 +121,10 @@ class Settings(BaseSettings):
                 self.rpc_url = "http://127.0.0.1:8545"
             else:
                 raise ValueError("WAYMARK_RPC_URL is required when WAYMARK_CHAIN_BACKEND=rpc")
-        if (
-            self.environment == "production"
-            and self.admin_token.get_secret_value() == DEFAULT_ADMIN_TOKEN
-        ):
-            raise ValueError("WAYMARK_ADMIN_TOKEN must be set to a secret value in production")
+        if self.environment == "production":
+            problem = _weak_token(self.admin_token.get_secret_value())
+            if problem:
+                raise ValueError(f"WAYMARK_ADMIN_TOKEN {problem} in production")
         if self.chain_backend == "rpc":
             key = self.relayer_private_key
             if key is None:
@@ -118,6 +135,44 @@ class Settings(BaseSettings):
                     "it is refused outside the tester and anvil backends"
                 )
         return self
+
+
+def _weak_token(token: str) -> str | None:
+    if token == DEFAULT_ADMIN_TOKEN:
+        return f"is the default {DEFAULT_ADMIN_TOKEN!r}; a secret of at least {MIN_SECRET_LENGTH} characters is required"
+    if len(token) < MIN_SECRET_LENGTH:
+        return f"has {len(token)} characters; at least {MIN_SECRET_LENGTH} are required"
+    return None
+
+
+def service_refusals(settings: Settings) -> list[str]:
+    """Why the service must not start with ``settings`` (empty when it may).
+
+    On any chain but the throwaway ones the operator token and the session keys
+    must be real secrets, whatever ``WAYMARK_ENVIRONMENT`` says.
+    """
+    if settings.chain_backend in DEV_BACKENDS:
+        return []
+    where = f"on the {settings.chain_backend!r} chain backend"
+    refusals = []
+    problem = _weak_token(settings.admin_token.get_secret_value())
+    if problem:
+        refusals.append(f"WAYMARK_ADMIN_TOKEN {problem} {where}")
+    if settings.session_secrets is not None:
+        for n, key in enumerate(settings.session_secrets.get_secret_value().split(","), 1):
+            if len(key.strip()) < MIN_SECRET_LENGTH:
+                refusals.append(
+                    f"WAYMARK_SESSION_SECRETS key {n} has {len(key.strip())} characters; "
+                    f"at least {MIN_SECRET_LENGTH} are required {where}"
+                )
+    return refusals
+
+
+def enforce_service_settings(settings: Settings) -> None:
+    """Raise :class:`SettingsRefused` naming every setting the service refuses."""
+    refusals = service_refusals(settings)
+    if refusals:
+        raise SettingsRefused("; ".join(refusals))
 
 
 def normalise_key(key: str) -> str:

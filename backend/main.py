@@ -11,31 +11,26 @@ from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
 from backend.agreements.router import router as agreements_router
-
-# Alliance settlement
-from backend.alliance.indexer import alliance_handlers
-from backend.alliance.relay import relay_handlers as alliance_relay_handlers
 from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
-from backend.config import Settings, get_settings
+from backend.config import Settings, enforce_service_settings, get_settings
 from backend.dashboard.router import router as dashboard_router
+from backend.dashboard.sessions import make_signer, signing_keys
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.events.router import router as events_router
 from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
-from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware
+from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
-from backend.passports.indexer import passport_handlers
-from backend.passports.relay import passport_relay_handlers
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
@@ -44,12 +39,12 @@ from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
-from backend.shipments.indexer import shipment_handlers
-from backend.shipments.relay import shipment_relay_handlers
 from backend.shipments.router import router as shipments_router
 from backend.webhooks.router import router as webhooks_router
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
+from backend.wiring import domain_relay_handlers
+from backend.wiring import indexer_handlers as wired_indexer_handlers
 
 log = logging.getLogger(__name__)
 
@@ -80,30 +75,6 @@ def _check_settlement_token(dep: deployments_mod.Deployment, settings: Settings)
         )
 
 
-def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
-    """Relay purposes of the domain services (anchoring registers its own)."""
-    return {
-        # shipments + passports
-        **shipment_relay_handlers(chain),
-        **passport_relay_handlers(chain),
-        # alliance settlement
-        **alliance_relay_handlers(),
-    }
-
-
-def domain_indexer_handlers(
-    chain: ChainClient, deployment: deployments_mod.Deployment
-) -> list[ContractHandlers]:
-    """Read-model handlers of the domain services (anchoring registers its own)."""
-    return [
-        # shipments + passports
-        shipment_handlers(),
-        passport_handlers(),
-        # alliance settlement
-        *alliance_handlers(chain, deployment),
-    ]
-
-
 def create_app(
     settings: Settings | None = None,
     chain: ChainClient | None = None,
@@ -118,6 +89,7 @@ def create_app(
     read model) and ``relay_handlers`` (durable contract calls by purpose).
     """
     cfg = settings or get_settings()
+    enforce_service_settings(cfg)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -135,7 +107,16 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.events_domain = events_domain(client.chain_id, registry)
-        app.state.rate_limiter = RateLimiter(cfg.rate_limit_per_second, cfg.rate_limit_burst)
+        app.state.session_signer = make_signer(signing_keys(cfg, engine))
+        app.state.rate_limits = RateLimits(
+            per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
+            auth_failures=RateLimiter(
+                engine,
+                cfg.auth_failure_limit_per_second,
+                cfg.auth_failure_burst,
+                prefix="auth:",
+            ),
+        )
         worker = AnchorWorker(
             sessions=sessions,
             chain=client,
@@ -151,8 +132,7 @@ def create_app(
             chain=client,
             deployment=dep,
             handlers=[
-                anchor_handlers(),
-                *domain_indexer_handlers(client, dep),
+                *wired_indexer_handlers(client, dep),
                 *(indexer_handlers or []),
                 # webhooks: after the read models they read from
                 *notification_handlers(),

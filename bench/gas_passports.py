@@ -31,9 +31,9 @@ from backend.chain.passports import (
     claim_type,
 )
 from backend.config import Settings
+from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import TransportLeg, footprint
-from backend.passports.identity import passport_id
 from backend.passports.schemas import parse_document
 from backend.passports.summary import key_figures
 from bench.common import Row, publish

@@ -29,9 +29,15 @@ from bench.common import ROOT
 TOKEN = "bench-operator-token"  # noqa: S105 - a throwaway server's operator token
 
 
-def serve(env: dict[str, str], timeout: float = 90.0) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn with the app on a free loopback port; ``env`` adds WAYMARK_* settings."""
-    port = free_port()
+def serve(
+    env: dict[str, str], timeout: float = 90.0, *, port: int | None = None, proxied: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn with the app on a loopback port (a free one by default).
+
+    ``env`` adds WAYMARK_* settings; ``proxied`` trusts the X-Forwarded-For of a
+    load balancer on loopback for the client address.
+    """
+    port = port or free_port()
     full = {
         **os.environ,
         "WAYMARK_ADMIN_TOKEN": TOKEN,
@@ -55,6 +61,7 @@ def serve(env: dict[str, str], timeout: float = 90.0) -> tuple[subprocess.Popen[
             "--log-level",
             "warning",
             "--no-access-log",
+            *(["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"] if proxied else []),
         ],
         cwd=ROOT,
         env=full,

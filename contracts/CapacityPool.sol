@@ -347,17 +347,18 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
         uint256 poolId,
         uint256 periodId,
         address member,
-        bool skipSettled
+        bool sweep
     ) private {
         Booking storage booking = _bookings[poolId][periodId][member];
-        if (!_readyToSettle(pool, period, booking, poolId, periodId, member, skipSettled)) return;
+        if (!_readyToSettle(pool, period, booking, poolId, periodId, member, sweep)) return;
         (uint256 leaseCharge, uint256 usageCharge) = _charges(pool, period, booking);
         uint256 released = _applySettlement(poolId, member, booking, leaseCharge + usageCharge);
         emit MemberSettled(poolId, periodId, member, leaseCharge, usageCharge, released);
     }
 
-    /// @dev Whether `booking` settles now; reverts when it cannot yet, false when already settled
-    ///      and `skipSettled`.
+    /// @dev Whether `booking` settles now; reverts when it cannot yet. With `sweep` (settlePeriod)
+    ///      a settled or disputed booking is passed over (false) instead: one member's dispute
+    ///      must not hold up everyone else's settlement.
     function _readyToSettle(
         Pool storage pool,
         Period storage period,
@@ -365,14 +366,17 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
         uint256 poolId,
         uint256 periodId,
         address member,
-        bool skipSettled
+        bool sweep
     ) private view returns (bool) {
         UsageStatus status = booking.status;
         if (status == UsageStatus.Settled) {
-            if (skipSettled) return false;
+            if (sweep) return false;
             revert PoolUsageStatusInvalid(poolId, periodId, member, status);
         }
-        if (status == UsageStatus.Disputed) revert PoolSettlementFrozen(poolId, periodId, member);
+        if (status == UsageStatus.Disputed) {
+            if (sweep) return false;
+            revert PoolSettlementFrozen(poolId, periodId, member);
+        }
         // Confirmed and Resolved usage is final: ready at once.
         uint256 readyAt = 0;
         if (status == UsageStatus.Reported) {

@@ -22,6 +22,9 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     /// @notice EIP-712 domain name.
     string public constant DOMAIN_NAME = "Waymark Shipments";
 
+    /// @inheritdoc IShipmentRegistry
+    uint256 public constant MAX_CLOCK_SKEW = 5 minutes;
+
     bytes32 public constant MILESTONE_TYPEHASH = keccak256(
         "Milestone(bytes32 shipmentId,uint8 milestone,uint16 reasonCode,uint64 occurredAt,bytes5 location,"
         "uint64 measuredWeightGrams,bytes32 evidenceHash,address signer,address counterparty,uint256 nonce,"
@@ -480,7 +483,9 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     function _verify(Milestone calldata m, bytes calldata signature) private returns (bytes32 recordHash) {
         uint256 nowTs = _now();
         if (nowTs > m.deadline) revert ShipmentSignatureExpired(m.shipmentId, m.deadline, nowTs);
-        if (m.occurredAt > nowTs) revert ShipmentMilestoneInFuture(m.shipmentId, m.occurredAt, nowTs);
+        if (m.occurredAt > nowTs + MAX_CLOCK_SKEW) {
+            revert ShipmentMilestoneInFuture(m.shipmentId, m.occurredAt, nowTs);
+        }
         if (m.measuredWeightGrams > _MAX_UINT40) revert ShipmentWeightInvalid(m.shipmentId, m.measuredWeightGrams);
         recordHash = _hashMilestone(m);
         _checkSignature(m.shipmentId, m.signer, _hashTypedDataV4(recordHash), signature);

@@ -24,9 +24,8 @@ from backend.chain import deployments as deployments_mod
 from backend.config import get_settings
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
-from backend.indexer.anchors import anchor_handlers
 from backend.indexer.service import Indexer
-from backend.main import domain_indexer_handlers, domain_relay_handlers
+from backend.wiring import domain_relay_handlers, indexer_handlers
 
 
 def _wait_for_chain(chain: ChainClient, max_delay: float = 30.0) -> None:
@@ -85,7 +84,7 @@ def main() -> int:
             sessions=sessions,
             chain=chain,
             deployment=deployment,
-            handlers=[anchor_handlers(), *domain_indexer_handlers(chain, deployment)],
+            handlers=indexer_handlers(chain, deployment),
             settings=settings,
         )
         indexer.start()

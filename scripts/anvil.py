@@ -14,7 +14,12 @@ from backend.chain.anvil import AnvilNode
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8545)
-    parser.add_argument("--block-time", type=float, default=None)
+    parser.add_argument(
+        "--block-time",
+        type=float,
+        default=1.0,
+        help="seconds between interval blocks (transactions are still mined at once)",
+    )
     args = parser.parse_args()
     node = AnvilNode(port=args.port, block_time=args.block_time).start()
     print(f"anvil listening on {node.url} (chain id {node.chain_id}); Ctrl-C stops it")

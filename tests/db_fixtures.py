@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from backend.db import migrate
 from backend.db.engine import make_engine
-from backend.db.models import Base
+from backend.models import Base
 
 PG_ENV = "WAYMARK_TEST_DATABASE_URL"
 DB_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

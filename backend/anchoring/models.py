@@ -1,4 +1,4 @@
-"""Anchor batches (a Merkle root over event digests) and per-event proofs."""
+"""Anchor batches (a Merkle root over event digests), per-event proofs, indexed anchors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
 
 # built → anchored → final; orphaned when a reorg dropped its anchor (its events
 # are re-queued); failed when the anchor call reverted for good (operator action).
@@ -41,3 +41,19 @@ class EventProof(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf: Mapped[str] = mapped_column(Hash32)
     proof: Mapped[str] = mapped_column(Text)
+
+
+class ChainAnchor(Base):
+    """An ``Anchored`` event as the chain reports it."""
+
+    __tablename__ = "chain_anchors"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    root: Mapped[str] = mapped_column(Hash32, index=True)
+    anchorer: Mapped[str] = mapped_column(Address)
+    leaf_count: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_hash: Mapped[str] = mapped_column(Hash32)

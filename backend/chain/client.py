@@ -66,6 +66,8 @@ NODE_ERRORS: tuple[tuple[str, type[ChainError]], ...] = (
 )
 # A second broadcast of a transaction the node already holds is not an error.
 ALREADY_KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
+# Reads the node refused for want of state, asked again before giving up.
+STATE_RETRIES = 3
 # How long a read pinned to a block the node has not made available yet waits for it.
 PINNED_READ_WAIT_SECONDS = 2.0
 
@@ -278,6 +280,10 @@ class ChainClient:
             "timestamp": int(blk["timestamp"]),
             "parent_hash": "0x" + bytes(blk["parentHash"]).hex(),
         }
+
+    def now(self) -> int:
+        """The chain's clock: the latest block's time (what contracts compare deadlines with)."""
+        return int(self.block("latest")["timestamp"])
 
     def balance(self, address: str) -> int:
         return int(self._rpc(lambda: self.w3.eth.get_balance(to_checksum_address(address))))
@@ -657,17 +663,25 @@ class ChainClient:
         return self._rpc_unlocked(thunk)
 
     def _rpc_unlocked(self, thunk: Any) -> Any:
-        try:
-            return thunk()
-        except (ConnectionError, OSError) as exc:
-            raise ChainUnavailable(str(exc)) from exc
-        except Exception as exc:
-            if _is_transport_error(exc):
+        # A node that prunes history can refuse even a read of the latest block
+        # while it mines the next one ("block height is n+1 but requested was n"):
+        # asked again a moment later, it answers.
+        for attempt in range(STATE_RETRIES + 1):
+            try:
+                return thunk()
+            except (ConnectionError, OSError) as exc:
                 raise ChainUnavailable(str(exc)) from exc
-            data = revert_data(exc)
-            if data is not None and len(data) >= 4:
-                raise self.decoder.exception(data) from exc
-            raise
+            except Exception as exc:
+                if _is_transport_error(exc):
+                    raise ChainUnavailable(str(exc)) from exc
+                data = revert_data(exc)
+                if data is not None and len(data) >= 4:
+                    raise self.decoder.exception(data) from exc
+                if attempt < STATE_RETRIES and isinstance(node_error(exc), StateUnavailable):
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
 
 def _is_transport_error(exc: BaseException) -> bool:

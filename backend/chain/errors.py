@@ -2,8 +2,8 @@
 
     ChainError
     ├── ChainUnavailable        the node did not answer (connection refused, timeout)
+    │   └── StateUnavailable    the node has no state for the requested block (pruned, not yet)
     ├── NonceTooLow             the node refused a transaction whose nonce is already used
-    ├── StateUnavailable        the node has no state for the requested block (pruned, not yet)
     ├── TransactionTimeout      sent, but no receipt within the configured time
     ├── TransactionDropped      mined transaction reverted without decodable data
     ├── DeploymentMissing       no deployment manifest / address for a contract
@@ -35,7 +35,7 @@ class NonceTooLow(ChainError):
     """The node refused a signed transaction: its sender's nonce is already used."""
 
 
-class StateUnavailable(ChainError):
+class StateUnavailable(ChainUnavailable):
     """The node cannot answer a read at that block (history pruned, or the block not yet there)."""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,18 @@ def json_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], A
         return data["result"]
 
     return call
+
+
+def chain_now(rpc: str | None) -> int:
+    """The chain's clock (its latest block time) when a node is given, else the local clock.
+
+    Contracts judge deadlines and ``occurredAt`` by block time; on a chain that
+    mines on demand that clock trails the wall clock.
+    """
+    if rpc is None:
+        return int(time.time())
+    block = json_rpc(rpc)("eth_getBlockByNumber", ["latest", False])
+    return int(block["timestamp"], 16)
 
 
 def read_only_chain(rpc: str) -> ChainClient:

@@ -223,17 +223,22 @@ def hex_bytes(value: Any, size: int | None, what: str) -> bytes:
     return raw
 
 
-def parse_time(value: str | None, *, default: int | None = None) -> int:
-    """Unix seconds from ``1763769600``, ``2026-11-22T08:00:00Z``, ``now``, ``+3600`` or ``-600``."""
+def parse_time(value: str | None, *, default: int | None = None, now: int | None = None) -> int:
+    """Unix seconds from ``1763769600``, ``2026-11-22T08:00:00Z``, ``now``, ``+3600`` or ``-600``.
+
+    ``now`` is the clock that ``now`` and relative times count from (the chain's
+    when the caller has read it; the local clock otherwise).
+    """
     if value is None:
         if default is None:
             fail("a time is required")
         return default
     text = value.strip()
+    clock = int(time.time()) if now is None else now
     if text == "now":
-        return int(time.time())
+        return clock
     if text[:1] in "+-" and text[1:].isdigit():
-        return int(time.time()) + int(text)
+        return clock + int(text)
     if text.isdigit():
         return int(text)
     try:

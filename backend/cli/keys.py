@@ -13,6 +13,8 @@ from eth_account.signers.local import LocalAccount
 from backend.cli.output import Output
 
 PASSWORD_ENV = "WAYMARK_KEYSTORE_PASSWORD"  # noqa: S105 - a variable name, not a secret
+# scrypt slows each guess, but a short password is still found by trying them all.
+MIN_PASSWORD_LENGTH = 12
 
 
 def read_password(password_file: Path | None, *, confirm: bool = False) -> str:
@@ -38,9 +40,20 @@ def load_account(keystore: Path, password_file: Path | None) -> LocalAccount:
     return Account.from_key(key)
 
 
+def require_strong_password(password: str) -> None:
+    """Refuse to encrypt a key under an empty or short password."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        what = "empty" if not password else f"{len(password)} characters long"
+        raise click.ClickException(
+            f"keystore password is {what}; at least {MIN_PASSWORD_LENGTH} characters are "
+            f"required (--password-file, ${PASSWORD_ENV} or the prompt)"
+        )
+
+
 def _write_keystore(path: Path, account: LocalAccount, password: str) -> None:
     if path.exists():
         raise click.ClickException(f"{path} exists; refusing to overwrite a keystore")
+    require_strong_password(password)
     data = Account.encrypt(account.key, password)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from eth_utils import is_address, to_checksum_address
 from backend.chain import eip712
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
-from backend.cli.chainio import read_nonce
+from backend.cli.chainio import chain_now, read_nonce
 from backend.cli.common import (
     Api,
     api_key_opt,
@@ -125,8 +124,8 @@ def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) ->
             kind=kind,
             signer=signer,
             nonce=nonce,
-            deadline=parse_time(spec.get("deadline"), default=now + DEFAULT_VALIDITY),
-            occurred_at=parse_time(spec.get("occurred_at"), default=now),
+            deadline=parse_time(spec.get("deadline"), default=now + DEFAULT_VALIDITY, now=now),
+            occurred_at=parse_time(spec.get("occurred_at"), default=now, now=now),
             location=location,
             measured_weight_grams=int(spec.get("weight_grams") or 0),
             evidence_hash=evidence,
@@ -323,7 +322,7 @@ def sign(
     )
     account = load_account(keystore, password_file)
     first = _first_nonce(nonce, rpc, domain, account)
-    now = int(time.time())
+    now = chain_now(rpc)
     docs = []
     for i, spec in enumerate(_progress(specs, "Signing", out)):
         message = build_message(spec, signer=account.address, nonce=first + i, now=now)
@@ -376,7 +375,7 @@ def cosign(
     data = read_json(file)
     docs = documents(data)
     account = load_account(keystore, password_file)
-    now = int(time.time())
+    now = chain_now(rpc)
     signed = 0
     for doc in docs:
         domain, message, _ = decode(doc)
@@ -388,7 +387,7 @@ def cosign(
                 f"not this keystore's {account.address}"
             )
         n = _first_nonce(nonce, rpc, domain, account) + signed
-        valid_until = parse_time(deadline, default=now + DEFAULT_VALIDITY)
+        valid_until = parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now)
         sig = td.sign_acceptance(account.key, domain, message, nonce=n, deadline=valid_until)
         doc["acceptance"] = {
             "signer": account.address,

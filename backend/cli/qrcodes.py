@@ -9,8 +9,8 @@ import click
 
 from backend.cli.common import fail
 from backend.cli.output import Output
-from backend.qr.digital_link import DigitalLink, build_digital_link, parse_digital_link
-from backend.qr.errors import DigitalLinkError
+from backend.gs1.digital_link import DigitalLink, build_digital_link, parse_digital_link
+from backend.gs1.errors import DigitalLinkError
 from backend.qr.images import label_sheet_svgs, qr_png, qr_svg
 
 

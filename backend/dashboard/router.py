@@ -7,7 +7,6 @@ key as ``Authorization: Bearer …`` or ``X-API-Key`` instead.
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import asdict
 from typing import Any
@@ -17,13 +16,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from backend.agreements.service import for_addresses
-from backend.dashboard import service
+from backend.chain import ChainError
+from backend.dashboard import service, sessions
 from backend.dashboard.render import render_dashboard, render_login
 from backend.deps import ChainDep, DeploymentDep, SessionDep, SettingsDep
-from backend.errors import Forbidden, Unauthenticated, WaymarkError
+from backend.errors import Forbidden, RateLimited, Unauthenticated, WaymarkError
 from backend.handlers import ErrorPublic
 from backend.orgs import service as orgs
-from backend.orgs.auth import get_principal
+from backend.orgs.auth import get_principal, record_failure, refuse_guessing
 from backend.orgs.service import Principal
 from backend.paths import FRONTEND_STATIC
 
@@ -31,23 +31,26 @@ router = APIRouter(tags=["dashboard"], include_in_schema=True)
 MAX_FORM_BYTES = 4096
 
 
-def _secret(request: Request) -> bytes:
-    state = request.app.state
-    if getattr(state, "dashboard_secret", None) is None:
-        state.dashboard_secret = secrets.token_bytes(32)
-    return bytes(state.dashboard_secret)
-
-
 def _principal(request: Request, session: Any, settings: Any) -> Principal | None:
     if request.headers.get("authorization") or request.headers.get("x-api-key"):
         return get_principal(request, session, settings)
-    token = request.cookies.get(service.SESSION_COOKIE)
+    token = request.cookies.get(sessions.SESSION_COOKIE)
     if not token:
         return None
     try:
-        return service.session_principal(session=session, secret=_secret(request), token=token)
+        return sessions.session_principal(
+            session=session, signer=request.app.state.session_signer, token=token
+        )
     except Unauthenticated:
         return None
+
+
+def _chain_now(request: Request) -> int:
+    """The chain's clock, which SLA deadlines are judged by on chain; the wall clock if it is down."""
+    try:
+        return request.app.state.chain.now()
+    except ChainError:
+        return int(time.time())
 
 
 def _same_origin(request: Request) -> bool:
@@ -89,7 +92,7 @@ def dashboard(
     if principal.operator or principal.org_id is None:
         raise Forbidden("the dashboard shows one organisation: sign in with its API key")
     principal.require_any({"seller"})
-    now = int(time.time())
+    now = _chain_now(request)
     addresses = service.org_addresses(session=session, org_id=principal.org_id)
     rows = service.shipment_rows(
         session=session, org_id=principal.org_id, sellers=addresses, now=now
@@ -162,26 +165,34 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
         return HTMLResponse(render_login(error="The form is too large."), status_code=413)
     key = (parse_qs(body.decode("utf-8", "replace")).get("api_key") or [""])[0].strip()
     try:
-        principal = orgs.authenticate(session=session, token=key, admin_token="")
+        address = refuse_guessing(request)
+        try:
+            principal = orgs.authenticate(session=session, token=key, admin_token="")
+        except Unauthenticated:
+            record_failure(request, address)
+            raise
         if principal.org_id is None:
             raise Unauthenticated("not an organisation key")
         principal.require_any({"seller"})
-        token = service.session_token(
-            secret=_secret(request),
+        token = sessions.session_token(
+            signer=request.app.state.session_signer,
             api_key=key,
-            key_hash=service.stored_key_hash(session=session, api_key=key),
+            key_hash=sessions.stored_key_hash(session=session, api_key=key),
         )
     except WaymarkError as exc:
+        headers = {"Cache-Control": "no-store"}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(int(exc.retry_after))
         return HTMLResponse(
             render_login(error=f"Sign-in failed: {exc}"),
             status_code=exc.status_code,
-            headers={"Cache-Control": "no-store"},
+            headers=headers,
         )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
-        service.SESSION_COOKIE,
+        sessions.SESSION_COOKIE,
         token,
-        max_age=service.SESSION_MAX_AGE,
+        max_age=sessions.SESSION_MAX_AGE,
         path="/dashboard",
         httponly=True,
         samesite="strict",
@@ -200,7 +211,7 @@ def logout(request: Request) -> Response:
         raise Forbidden("cross-site sign-out refused")
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(
-        service.SESSION_COOKIE, path="/dashboard", httponly=True, samesite="strict"
+        sessions.SESSION_COOKIE, path="/dashboard", httponly=True, samesite="strict"
     )
     return response
 

@@ -8,9 +8,6 @@ colour is :func:`backend.dashboard.rules.assess`, a pure function.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,70 +26,10 @@ from backend.dashboard.rules import (
     WeightDeviation,
     assess,
 )
-from backend.errors import Unauthenticated
-from backend.orgs import keys
-from backend.orgs.models import ApiKey, Organisation, SignerKey
-from backend.orgs.service import Principal
+from backend.orgs.models import SignerKey
 from backend.shipments.models import Milestone, OverdueFlag, Shipment, ShipmentManifest
 
-SESSION_COOKIE = "waymark_session"
-SESSION_MAX_AGE = 12 * 3600
 COLOUR_ORDER = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN: 2, Colour.CLOSED: 3}
-
-
-# -- sessions --------------------------------------------------------------------------
-
-
-def _mac(secret: bytes, prefix: str, issued: int, key_hash: str) -> str:
-    msg = f"{prefix}.{issued}.{key_hash}".encode()
-    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
-
-
-def session_token(*, secret: bytes, api_key: str, key_hash: str, now: int | None = None) -> str:
-    """``prefix.issued.mac``: names the key without containing it; dies with the key.
-
-    The MAC covers the stored key hash, so revoking or rotating the key ends
-    every session made from it; the secret is per process, so a restart does too.
-    """
-    prefix = keys.parse_prefix(api_key)
-    if prefix is None:
-        raise Unauthenticated("not an organisation API key")
-    issued = int(time.time()) if now is None else now
-    return f"{prefix}.{issued}.{_mac(secret, prefix, issued, key_hash)}"
-
-
-def session_principal(
-    *, session: Session, secret: bytes, token: str, now: int | None = None
-) -> Principal:
-    """The principal a session cookie stands for, or :class:`Unauthenticated`."""
-    try:
-        prefix, issued_text, mac = token.split(".")
-        issued = int(issued_text)
-    except ValueError:
-        raise Unauthenticated("malformed session") from None
-    current = int(time.time()) if now is None else now
-    if not 0 <= current - issued <= SESSION_MAX_AGE:
-        raise Unauthenticated("session expired; sign in again")
-    row = session.execute(
-        select(ApiKey, Organisation.slug)
-        .join(Organisation, Organisation.id == ApiKey.org_id)
-        .where(ApiKey.prefix == prefix)
-    ).first()
-    expected = _mac(secret, prefix, issued, row[0].key_hash if row else "")
-    if row is None or not hmac.compare_digest(expected, mac):
-        raise Unauthenticated("invalid session")
-    key, slug = row
-    if key.revoked_at is not None:
-        raise Unauthenticated("this API key has been revoked")
-    return Principal(key.org_id, slug, key.scope_set, key.id)
-
-
-def stored_key_hash(*, session: Session, api_key: str) -> str:
-    prefix = keys.parse_prefix(api_key)
-    found = session.scalar(select(ApiKey.key_hash).where(ApiKey.prefix == prefix))
-    if found is None:
-        raise Unauthenticated("unknown API key")
-    return found
 
 
 # -- shipments ---------------------------------------------------------------------------

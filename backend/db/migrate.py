@@ -5,10 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from alembic import command
-from backend.db.models import Base
 from backend.paths import PROJECT_ROOT
 
 
@@ -33,8 +32,12 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         command.downgrade(cfg, revision)
 
 
-def schema_diff(engine: Engine) -> list[object]:
-    """Differences between the migrated schema and the models (empty when they match)."""
+def schema_diff(engine: Engine, metadata: MetaData) -> list[object]:
+    """Differences between the migrated schema and ``metadata`` (empty when they match).
+
+    The caller passes the complete table registry (:data:`backend.models.metadata`),
+    so this lowest package never imports the domains.
+    """
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(ctx, Base.metadata))
+        return list(compare_metadata(ctx, metadata))

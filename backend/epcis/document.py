@@ -32,7 +32,7 @@ from backend.epcis.vocabulary import (
     MilestoneCode,
     exception_cbv,
 )
-from backend.qr.digital_link import DigitalLink
+from backend.gs1.digital_link import DigitalLink
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "EPCIS-JSON-Schema.json"

@@ -13,9 +13,9 @@ from enum import StrEnum
 from urllib.parse import quote, unquote, urlsplit
 
 from backend.epcis.errors import IdentifierError
-from backend.qr.digital_link import CANONICAL_HOST, DigitalLink, encode_value, parse_digital_link
-from backend.qr.errors import DigitalLinkError
-from backend.qr.gtin import gtin_check_digit
+from backend.gs1.digital_link import CANONICAL_HOST, DigitalLink, encode_value, parse_digital_link
+from backend.gs1.errors import DigitalLinkError
+from backend.gs1.gtin import gtin_check_digit
 
 
 class IdStyle(StrEnum):

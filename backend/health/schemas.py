@@ -22,6 +22,10 @@ class HealthPublic(BaseModel):
     chain_backend: str
     chain_id: int | None
     latest_block: int | None
+    # Unix time of the latest block, and wall time minus it (seconds; positive when
+    # the chain's clock trails, as on a node that mines only on demand).
+    latest_block_time: int | None = None
+    chain_clock_skew_seconds: float | None = None
     chain_reachable: bool
     relayer: str
     contracts: dict[str, ContractPublic]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -47,10 +48,14 @@ def health(
     """Current health; ``status`` is ``degraded`` if the chain does not answer."""
     try:
         chain_id: int | None = chain.chain_id
-        latest: int | None = chain.block_number()
+        head = chain.block("latest")
+        latest: int | None = head["number"]
+        block_time: int | None = head["timestamp"]
         reachable = True
     except ChainError:
-        chain_id, latest, reachable = None, None, False
+        chain_id, latest, block_time, reachable = None, None, None, False
+    # Positive: the chain's clock trails the wall clock (a node that mines on demand).
+    skew = None if block_time is None else round(time.time() - block_time, 3)
     database = "unknown"
     anchoring = None
     if session is not None:
@@ -71,6 +76,8 @@ def health(
         chain_backend=chain.backend,
         chain_id=chain_id,
         latest_block=latest,
+        latest_block_time=block_time,
+        chain_clock_skew_seconds=skew,
         chain_reachable=reachable,
         relayer=chain.address,
         contracts=contracts,

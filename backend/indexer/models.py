@@ -1,13 +1,13 @@
-"""Indexer cursor, recent block hashes (reorg detection) and the chain read model."""
+"""Indexer cursor and recent block hashes (reorg detection)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Base, Hash32, UTCDateTime, utcnow
 
 
 class ChainCursor(Base):
@@ -29,19 +29,3 @@ class IndexedBlock(Base):
     cursor: Mapped[str] = mapped_column(String(64), primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hash: Mapped[str] = mapped_column(Hash32)
-
-
-class ChainAnchor(Base):
-    """An ``Anchored`` event as the chain reports it."""
-
-    __tablename__ = "chain_anchors"
-    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    root: Mapped[str] = mapped_column(Hash32, index=True)
-    anchorer: Mapped[str] = mapped_column(Address)
-    leaf_count: Mapped[int] = mapped_column(BigInteger)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    block_hash: Mapped[str] = mapped_column(Hash32)

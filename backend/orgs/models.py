@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, UTCDateTime, utcnow
@@ -53,3 +53,16 @@ class SignerKey(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateBucket(Base):
+    """A rate limit shared by every replica: the GCRA's theoretical arrival time of a key.
+
+    ``tat`` is in Unix seconds; a key is limited while ``tat`` lies more than the
+    burst allowance ahead of now.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

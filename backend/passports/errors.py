@@ -1,11 +1,11 @@
 """Exceptions of the passports domain.
 
 PassportError
-├── IdentifierInvalid        a GS1 key cannot identify a passport
-│   ├── GtinInvalid          wrong length, non-digits, bad check digit
-│   └── KeyQualifierInvalid  lot (AI 10) or serial (AI 21) not GS1-encodable
 ├── DocumentInvalid          a passport document fails the schema (``.problems``)
 └── CarbonInputInvalid       unknown unit or mode, incompatible units, negative input
+
+A GS1 key that cannot identify a passport raises
+:class:`backend.gs1.errors.IdentifierInvalid` (``GtinInvalid``, ``KeyQualifierInvalid``).
 """
 
 from __future__ import annotations
@@ -13,18 +13,6 @@ from __future__ import annotations
 
 class PassportError(ValueError):
     """Base of every passports-domain error."""
-
-
-class IdentifierInvalid(PassportError):
-    """A GS1 key (GTIN, lot, serial) is not valid."""
-
-
-class GtinInvalid(IdentifierInvalid):
-    """The GTIN has the wrong length, non-digit characters or a wrong check digit."""
-
-
-class KeyQualifierInvalid(IdentifierInvalid):
-    """A lot or serial number is empty, too long or uses characters outside GS1 CSET 82."""
 
 
 class DocumentInvalid(PassportError):

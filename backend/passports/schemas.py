@@ -23,8 +23,10 @@ from typing import Any, Final, Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from backend.passports.errors import DocumentInvalid, IdentifierInvalid, PassportError
-from backend.passports.identity import PassportKey
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.errors import IdentifierInvalid
+from backend.gs1.keys import key as gs1_key
+from backend.passports.errors import DocumentInvalid, PassportError
 from backend.passports.units import activity_unit, factor_unit
 
 SCHEMA_VERSION: Final = "waymark.passport/1"
@@ -75,15 +77,15 @@ class Identity(_Model):
     def _normalise(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
             try:
-                key = PassportKey.of(str(data.get("gtin", "")), data.get("lot"), data.get("serial"))
+                key = gs1_key(str(data.get("gtin", "")), data.get("lot"), data.get("serial"))
             except IdentifierInvalid as exc:
                 raise ValueError(str(exc)) from None
             return {**data, "gtin": key.gtin}
         return data
 
     @property
-    def key(self) -> PassportKey:
-        return PassportKey(self.gtin, self.lot, self.serial)
+    def key(self) -> DigitalLink:
+        return DigitalLink(self.gtin, self.lot, self.serial)
 
 
 class Issuer(_Model):
@@ -292,7 +294,7 @@ class PassportDocument(_Model):
 
     @property
     def passport_id(self) -> bytes:
-        return self.identity.key.id
+        return self.identity.key.passport_id
 
     def to_json_dict(self) -> dict[str, Any]:
         """The published form: JSON types, absent optional fields omitted."""

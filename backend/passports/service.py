@@ -39,6 +39,13 @@ from backend.chain.typed_data.passports import (
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
+from backend.orgs.signers import (
+    org_of,
+    org_signers,
+    recover_signer,
+    require_org_signer,
+    require_signed_by,
+)
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationPublic,
@@ -67,11 +74,6 @@ from backend.relayer.service import enqueue
 from backend.relayer.signed import (
     IN_FLIGHT,
     commit,
-    org_of,
-    org_signers,
-    recover_signer,
-    require_org_signer,
-    require_signed_by,
     submit,
 )
 

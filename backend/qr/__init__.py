@@ -1,8 +1,4 @@
-"""Consumer QR layer: GS1 Digital Link resolver logic, QR images, consumer pages.
+"""Consumer QR layer: GS1 Digital Link resolver, QR images, consumer pages.
 
-Errors raised by this package::
-
-    QRError
-     └── DigitalLinkError   (an invalid GS1 Digital Link URI; ``field`` names the part)
-          └── GtinError     (an invalid GTIN: length, characters or check digit)
+Invalid links raise :class:`backend.gs1.errors.DigitalLinkError` (``field`` names the part).
 """

@@ -19,7 +19,7 @@ import qrcode
 import qrcode.constants
 from qrcode.image.pil import PilImage
 
-from backend.qr.digital_link import DigitalLink
+from backend.gs1.digital_link import DigitalLink
 
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
 QUIET_ZONE = 4

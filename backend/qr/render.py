@@ -9,8 +9,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from backend.qr.digital_link import DigitalLink
-from backend.qr.errors import DigitalLinkError
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.errors import DigitalLinkError
 from backend.qr.view import ProductPage
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

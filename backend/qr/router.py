@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
+from backend.gs1.digital_link import DigitalLink, parse_path
+from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
 from backend.qr import service
-from backend.qr.digital_link import DigitalLink, Representation, negotiate, parse_path
-from backend.qr.errors import DigitalLinkError
 from backend.qr.images import qr_png, qr_svg
+from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
 
 router = APIRouter(tags=["consumer"])

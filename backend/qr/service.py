@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from eth_hash.auto import keccak
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,7 @@ from backend.epcis.identifiers import LocodeLocation
 from backend.epcis.vocabulary import MilestoneCode
 from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
+from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
 from backend.orgs.service import Principal
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
@@ -41,8 +41,8 @@ from backend.passports.schemas import PassportDocument, parse_document
 from backend.qr import page as assemble
 from backend.qr import view
 from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS
-from backend.qr.digital_link import DigitalLink, build_digital_link, linkset
 from backend.qr.images import label_sheet_svgs
+from backend.qr.linkset import linkset
 from backend.qr.render import render_product_page
 from backend.shipments import service as shipments_service
 
@@ -61,35 +61,18 @@ class Resolved:
 
     link: DigitalLink
     passport_id: str
-    level: str
+    level: KeyLevel
     passport: Any  # passports_service.public_passport(...)
-
-
-def _hex_id(link: DigitalLink) -> str:
-    """The passport id of a key: keccak256 of its canonical Digital Link path."""
-    return "0x" + keccak(link.path.encode("ascii")).hex()
-
-
-def candidates(link: DigitalLink) -> list[tuple[str, DigitalLink]]:
-    """Item → batch → model keys to try for ``link``."""
-    out: list[tuple[str, DigitalLink]] = []
-    if link.serial is not None:
-        out.append(("item", DigitalLink(link.gtin, link.lot, link.serial)))
-    if link.lot is not None:
-        out.append(("batch", DigitalLink(link.gtin, link.lot)))
-    out.append(("model", DigitalLink(link.gtin)))
-    return out
 
 
 def resolve(*, session: Session, link: DigitalLink) -> Resolved:
     """The most specific passport for ``link``; :class:`NotFound` if none is published."""
-    for level, key in candidates(link):
-        pid = _hex_id(key)
-        passport = passports_service.public_passport(
-            session=session, passport_id=bytes.fromhex(pid[2:])
-        )
+    for key in link.fallbacks():
+        passport = passports_service.public_passport(session=session, passport_id=key.passport_id)
         if passport is not None and passport.document is not None:
-            return Resolved(link.without_link_type(), pid, level, passport)
+            return Resolved(
+                link.without_link_type(), "0x" + key.passport_id.hex(), key.level, passport
+            )
     raise NotFound(f"no passport is published for {link.hri}")
 
 
@@ -101,8 +84,7 @@ def by_id(*, session: Session, passport_id: str) -> Resolved:
     if passport is None or passport.document is None or passport.gtin is None:
         raise NotFound(f"no passport {pid}")
     link = build_digital_link(passport.gtin, lot=passport.lot, serial=passport.serial)
-    level = "item" if link.serial else "batch" if link.lot else "model"
-    return Resolved(link, pid, level, passport)
+    return Resolved(link, pid, link.level, passport)
 
 
 def link_header(path: str, *, base: str) -> str:
@@ -265,7 +247,7 @@ def product_page(
     level = LEVEL_TEXT[resolved.level]
     if resolved.level == "batch" and link.lot is not None:
         level += f" (lot {link.lot})"
-    if resolved.level != ("item" if link.serial else "batch" if link.lot else "model"):
+    if resolved.level != link.level:
         level += ": no passport for this exact item, showing the closest one"
     origin = doc.origin
     return view.ProductPage(

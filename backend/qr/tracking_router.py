@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
 from backend.qr import tracking
-from backend.qr.digital_link import negotiate
+from backend.qr.linkset import negotiate
 from backend.qr.render import render_error_page
 from backend.shipments.sscc import SsccInvalid, validate_sscc
 

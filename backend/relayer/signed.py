@@ -1,78 +1,29 @@
-"""Relayed signed writes: verify the signature and signer, simulate, then enqueue durably.
+"""Relayed signed writes: simulate, then enqueue durably.
 
-Every domain write that a relayer submits on behalf of a signer goes through
-:func:`recover_signer` (strict EIP-712 recovery against the contract's own
-domain), :func:`require_org_signer` (the signer is an active signer key of
-the calling organisation and the API key has a fitting scope) and
-:func:`submit` (the call is simulated first, so a revert is reported now as
-409 with the decoded error, then stored as a ``relay_requests`` row in the
-caller's transaction). The relayer sends it after the commit.
+Every domain write that a relayer submits on behalf of a signer is first
+verified in :mod:`backend.orgs.signers` (strict EIP-712 recovery, the signer is
+an active signer key of the calling organisation, the API key has a fitting
+scope), then goes through :func:`submit` (the call is simulated first, so a
+revert is reported now as 409 with the decoded error, then stored as a
+``relay_requests`` row in the caller's transaction). The relayer sends it after
+the commit.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.chain import ChainClient
-from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
-from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.orgs.service import Principal, active_signers
+from backend.chain import ChainClient, ContractRevert
+from backend.errors import Conflict, NotFound
+from backend.orgs.service import Principal
+from backend.orgs.signers import org_of
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import Mined, enqueue
-
-
-def recover_signer(
-    *, domain: Domain, struct: StructType, message: Mapping[str, Any], signature: str
-) -> str:
-    """The address that signed ``message`` (422 if the signature is malformed)."""
-    try:
-        return recover(digest(domain, struct, message), bytes.fromhex(signature[2:]))
-    except SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
-
-
-def require_signed_by(*, recovered: str, claimed: str, field: str) -> None:
-    if recovered.lower() != claimed.lower():
-        raise InvalidInput(f"signature was made by {recovered}, not by {field} {claimed}")
-
-
-def org_of(principal: Principal) -> int:
-    if principal.org_id is None:
-        raise Forbidden("writes belong to an organisation; use its API key")
-    return principal.org_id
-
-
-def org_signers(*, session: Session, principal: Principal) -> set[str]:
-    """The calling organisation's signer addresses (EIP-55, whatever their validity)."""
-    return set(active_signers(session=session, org_id=org_of(principal)))
-
-
-def require_org_signer(
-    *,
-    session: Session,
-    principal: Principal,
-    address: str,
-    scopes: frozenset[str],
-    at: int | None = None,
-) -> None:
-    """``address`` is an active signer key of the caller's org at ``at`` (default now)."""
-    principal.require_any(scopes)
-    windows = {
-        a.lower(): w for a, w in active_signers(session=session, org_id=org_of(principal)).items()
-    }
-    window = windows.get(address.lower())
-    if window is None:
-        raise Forbidden(f"{address} is not a signer key of this organisation")
-    when = int(time.time()) if at is None else at
-    valid_from, revoked_at = window
-    if when < valid_from or (revoked_at is not None and when >= revoked_at):
-        raise Forbidden(f"signer {address} is not active")
 
 
 def submit(
@@ -84,6 +35,7 @@ def submit(
     purpose: str,
     org_id: int,
     simulate: bool = True,
+    signer_nonces: Mapping[str, int] | None = None,
 ) -> RelayRequest:
     """Simulate the call (a revert raises ``ContractRevert`` → 409), then enqueue it.
 
@@ -92,10 +44,51 @@ def submit(
     the chain as it is, the call would revert for want of it. The contract
     checks everything again when the relayer sends it; a revert then shows in
     ``GET /v1/relay/{id}``.
+
+    ``signer_nonces`` (signer address → lowest message nonce it signed in this
+    call) lets one signer queue writes to different subjects: a simulation that
+    reverts only with ``InvalidAccountNonce`` because the signer's earlier
+    writes are still queued is accepted (see :func:`queued_behind`).
     """
     if simulate:
-        chain.estimate_gas({"to": to, "data": data})
+        try:
+            chain.estimate_gas({"to": to, "data": data})
+        except ContractRevert as exc:
+            if not queued_behind(session, exc=exc, org_id=org_id, signer_nonces=signer_nonces):
+                raise
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
+
+
+def queued_behind(
+    session: Session,
+    *,
+    exc: ContractRevert,
+    org_id: int,
+    signer_nonces: Mapping[str, int] | None,
+) -> bool:
+    """Whether a simulation's ``InvalidAccountNonce`` only means "earlier writes are queued".
+
+    The contracts check deadline, clock and signature before the nonce, so by
+    the time the nonce is refused those passed. The message nonce must lie
+    ahead of the signer's on-chain nonce by no more than the organisation's
+    writes still in flight (a nonce already used, or one behind a gap that no
+    queued write fills, is refused as before).
+    """
+    if exc.error_name != "InvalidAccountNonce" or not signer_nonces:
+        return False
+    account = str(exc.arguments.get("account", "")).lower()
+    nonce = {a.lower(): n for a, n in signer_nonces.items()}.get(account)
+    if nonce is None:
+        return False
+    ahead = nonce - int(exc.arguments.get("currentNonce", 0))
+    if ahead <= 0:
+        return False
+    in_flight = session.scalar(
+        select(func.count())
+        .select_from(RelayRequest)
+        .where(RelayRequest.org_id == org_id, RelayRequest.status.in_(IN_FLIGHT))
+    )
+    return int(in_flight or 0) >= ahead
 
 
 IN_FLIGHT = ("queued", "sent")

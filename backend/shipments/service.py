@@ -14,7 +14,7 @@ a revert is answered 409 with the decoded error name and arguments.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import rfc8785
@@ -37,21 +37,23 @@ from backend.chain.typed_data.shipments import (
     locode,
 )
 from backend.errors import Conflict, InvalidInput, NotFound
+from backend.gs1.errors import IdentifierInvalid
+from backend.gs1.keys import passport_id as gs1_passport_id
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
-from backend.passports.carbon import TransportLeg
-from backend.passports.errors import IdentifierInvalid
-from backend.passports.identity import passport_id as gs1_passport_id
-from backend.relayer.models import RelayRequest
-from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import (
-    IN_FLIGHT,
-    commit,
+from backend.orgs.signers import (
     org_of,
     org_signers,
     recover_signer,
     require_org_signer,
     require_signed_by,
+)
+from backend.passports.carbon import TransportLeg
+from backend.relayer.models import RelayRequest
+from backend.relayer.schemas import RelayAccepted
+from backend.relayer.signed import (
+    IN_FLIGHT,
+    commit,
     submit,
 )
 from backend.shipments.models import (
@@ -172,6 +174,14 @@ def _in_flight(session: Session, shipment_ids: Sequence[str]) -> bool:
     return found is not None
 
 
+def _lowest_nonces(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Signer → the lowest message nonce it signed among ``pairs``."""
+    out: dict[str, int] = {}
+    for signer, nonce in pairs:
+        out[signer] = min(int(nonce), out.get(signer, int(nonce)))
+    return out
+
+
 def _accepted(req_id: int, purpose: str, subject: str) -> RelayAccepted:
     return RelayAccepted(relay_id=req_id, status="queued", purpose=purpose, subject=subject)
 
@@ -187,6 +197,7 @@ def _enqueue_write(
     shipment_id: str,
     effects: list[str],
     subjects: list[str],
+    signer_nonces: dict[str, int] | None = None,
 ) -> int:
     """Queue a relayed ShipmentRegistry call and its write record; commit; the relay id.
 
@@ -202,6 +213,7 @@ def _enqueue_write(
         purpose=purpose,
         org_id=org_id,
         simulate=not _in_flight(session, subjects),
+        signer_nonces=signer_nonces,
     )
     session.add(
         ShipmentWrite(
@@ -262,6 +274,7 @@ def create(
         data=calldata,
         purpose=PURPOSE_CREATE,
         org_id=org_id,
+        signer_nonces={signer: data.nonce},
     )
     session.add(
         ShipmentManifest(
@@ -438,6 +451,7 @@ def _enqueue_milestones(
         shipment_id="0x" + bytes(messages[0]["shipmentId"]).hex(),
         effects=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
         subjects=sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages}),
+        signer_nonces=_lowest_nonces((m["signer"], m["nonce"]) for m in messages),
     )
     return _accepted(relay_id, PURPOSE_MILESTONES, shipment_id)
 

@@ -262,7 +262,9 @@ interface ICapacityPool {
     /// @notice Settle the listed members of a period (anyone). Reverts on a member that is not ready.
     function settle(uint256 poolId, uint256 periodId, address[] calldata members) external;
 
-    /// @notice Settle every booker of a period that is not settled yet (anyone).
+    /// @notice Settle every booker of a period that is not settled yet (anyone). Members whose usage
+    ///         is disputed are passed over and settle once the arbiter has resolved the dispute;
+    ///         a member that is not ready yet (report or dispute window open) reverts the call.
     function settlePeriod(uint256 poolId, uint256 periodId) external;
 
     /// @notice The lock `ceil(L * units / C) + r * units` of `units` booked units of a period.

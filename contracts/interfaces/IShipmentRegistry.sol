@@ -318,7 +318,7 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     /// @notice The signed deadline is before the block time.
     error ShipmentSignatureExpired(bytes32 shipmentId, uint256 deadline, uint256 currentTime);
 
-    /// @notice The signed `occurredAt` is after the block time.
+    /// @notice The signed `occurredAt` is more than `MAX_CLOCK_SKEW` after the block time.
     error ShipmentMilestoneInFuture(bytes32 shipmentId, uint64 occurredAt, uint256 currentTime);
 
     /// @notice Reason code not allowed for this milestone (0 stands for a correction).
@@ -406,6 +406,12 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     function flagOverdue(bytes32 shipmentId, uint8 milestone) external;
 
     // ---------------------------------------------------------------- views
+
+    /// @notice How far a signed `occurredAt` may lie ahead of the block time (seconds). Signers
+    ///         stamp events with their own clock, and a block's time trails the wall clock by up
+    ///         to a block interval (longer on chains that mine on demand); more is refused with
+    ///         {ShipmentMilestoneInFuture}.
+    function MAX_CLOCK_SKEW() external view returns (uint256);
 
     /// @notice Everything stored about `shipmentId` (zeroed struct if unknown).
     function shipment(bytes32 shipmentId) external view returns (ShipmentView memory);

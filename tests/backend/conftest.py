@@ -29,6 +29,7 @@ def api_settings(database_url: str, **overrides: object) -> Settings:
         "migrate_on_startup": False,
         "rate_limit_per_second": 1000.0,
         "rate_limit_burst": 1000,
+        "auth_failure_burst": 100_000,
         "confirmations": 0,
         **overrides,
     }

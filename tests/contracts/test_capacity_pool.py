@@ -248,15 +248,25 @@ def test_lease_rounding_neither_creates_nor_destroys_tokens(tester: ChainClient)
     assert s.conserved()
 
 
-def test_dispute_freezes_settlement_until_arbiter_resolves(setup: PoolSetup) -> None:
+def test_dispute_freezes_only_the_disputed_member_until_arbiter_resolves(
+    setup: PoolSetup,
+) -> None:
     a, b = setup.members[:2]
     setup.deposit(a, 2_000 * USD)
+    setup.deposit(b, 2_000 * USD)
     setup.as_(a).book(setup.pool_id, setup.period_id, 10)
-    _finish_period(setup, {0: 10})
+    setup.as_(b).book(setup.pool_id, setup.period_id, 5)
+    _finish_period(setup, {0: 10, 1: 5})
     setup.as_(a).dispute(setup.pool_id, setup.period_id, 4, b"\x01" * 32)
     advance_to(setup.chain, setup.end + 5 * DAY)
+    # The period settles everyone but the disputed member.
+    swept = setup.pool.settle(setup.pool_id, setup.period_id)
+    assert [e.args["member"] for e in swept.events if e.name == "MemberSettled"] == [b.address]
+    assert (
+        setup.pool.booking(setup.pool_id, setup.period_id, a.address).status == UsageStatus.DISPUTED
+    )
     with reverts("PoolSettlementFrozen", poolId=setup.pool_id, member=a.address):
-        setup.pool.settle(setup.pool_id, setup.period_id)
+        setup.pool.settle(setup.pool_id, setup.period_id, [a.address])
     role = setup.pool.role("ARBITER_ROLE")
     with reverts("AccessControlUnauthorizedAccount", account=b.address, neededRole=role):
         setup.as_(b).resolve(setup.pool_id, setup.period_id, a.address, 4)
@@ -264,7 +274,9 @@ def test_dispute_freezes_settlement_until_arbiter_resolves(setup: PoolSetup) -> 
         setup.pool.resolve(setup.pool_id, setup.period_id, a.address, 11)
     setup.pool.resolve(setup.pool_id, setup.period_id, a.address, 4)
     result = setup.pool.settle(setup.pool_id, setup.period_id)
-    assert result.event("MemberSettled").args["usageCharge"] == 8 * USD
+    (settled,) = [e for e in result.events if e.name == "MemberSettled"]
+    assert settled.args["member"] == a.address
+    assert settled.args["usageCharge"] == 8 * USD
     assert setup.conserved()
 
 

@@ -26,9 +26,9 @@ from backend.chain.passports import (
     claim_type,
 )
 from backend.chain.typed_data.passports import ISSUE_PASSPORT, TYPEHASH_CONSTANTS
+from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import TransportLeg, footprint
-from backend.passports.identity import passport_id
 from backend.passports.schemas import PassportDocument
 from backend.passports.summary import key_figures
 from tests.conftest import deployment_for

@@ -344,11 +344,18 @@ def test_record_milestone_reverts_when_shipment_unknown(driver: ShipmentDriver) 
         driver.record(sid, M.EXCEPTION, P.seller)
 
 
-def test_record_milestone_reverts_when_occurred_in_future(driver: ShipmentDriver) -> None:
+def test_record_milestone_reverts_when_occurred_beyond_the_clock_skew(
+    driver: ShipmentDriver,
+) -> None:
     sid = driver.create("future")
-    later = driver.now() + 600
-    with reverts("ShipmentMilestoneInFuture", shipmentId=sid, occurredAt=later):
-        driver.record(sid, M.EXCEPTION, P.seller, occurred_at=later)
+    skew = driver.registry.chain.call(driver.registry.contract, "MAX_CLOCK_SKEW")
+    assert skew == 300
+    # The next block's time is at least now + 1: a stamp `skew` ahead of it is still accepted.
+    within = driver.now() + 1 + skew
+    driver.record(sid, M.EXCEPTION, P.seller, occurred_at=within)
+    beyond = driver.now() + 2 + skew + 60
+    with reverts("ShipmentMilestoneInFuture", shipmentId=sid, occurredAt=beyond):
+        driver.record(sid, M.EXCEPTION, P.seller, occurred_at=beyond)
 
 
 def test_record_milestone_reverts_when_measured_weight_overflows(driver: ShipmentDriver) -> None:

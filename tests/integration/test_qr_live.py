@@ -21,8 +21,8 @@ import uvicorn
 from backend.chain import ChainClient
 from backend.db import migrate
 from backend.db.engine import make_engine
+from backend.gs1.keys import passport_id
 from backend.main import create_app
-from backend.passports.identity import passport_id
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import make_flow
 from tests.backend.qr.test_browser import ARTIFACTS, CHROMIUM, _chromium, _visible_text

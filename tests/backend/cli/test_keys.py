@@ -38,7 +38,7 @@ def test_new_then_show_gives_same_address_and_file_is_private(tmp_path: Path) ->
 def test_import_encrypts_given_key_and_wrong_password_fails(tmp_path: Path) -> None:
     acct = Account.create()
     ks = tmp_path / "supplier.json"
-    env = {"WAYMARK_KEYSTORE_PASSWORD": "pw-1", "WAYMARK_PRIVATE_KEY": acct.key.hex()}
+    env = {"WAYMARK_KEYSTORE_PASSWORD": "pw-1-long-enough", "WAYMARK_PRIVATE_KEY": acct.key.hex()}
     done = _run("--json", "keys", "import", "--keystore", str(ks), env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["address"] == acct.address
@@ -61,3 +61,28 @@ def test_new_refuses_to_overwrite_existing_keystore(tmp_path: Path) -> None:
     assert res.returncode != 0
     assert "refusing to overwrite" in res.stderr
     assert ks.read_text() == "{}"
+
+
+def test_new_and_import_refuse_empty_and_short_passwords(tmp_path: Path) -> None:
+    acct = Account.create()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    short = tmp_path / "short.txt"
+    short.write_text("hunter2\n")
+    for command, password, said in (
+        (("keys", "new"), empty, "password is empty"),
+        (("keys", "import"), short, "password is 7 characters long"),
+    ):
+        ks = tmp_path / f"{command[1]}.json"
+        res = _run(
+            *command,
+            "--keystore",
+            str(ks),
+            "--password-file",
+            str(password),
+            env={"WAYMARK_PRIVATE_KEY": acct.key.hex()},
+        )
+        assert res.returncode != 0
+        assert said in res.stderr
+        assert "at least 12 characters" in res.stderr
+        assert not ks.exists()

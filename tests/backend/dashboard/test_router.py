@@ -88,9 +88,15 @@ def test_forged_or_tampered_session_is_refused(api: TestClient) -> None:
         content=f"api_key={_key(org.writer)}",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    prefix, issued, mac = api.cookies["waymark_session"].split(".")
+    payload, issued, mac = api.cookies["waymark_session"].split("~")
+    prefix, fingerprint = payload.split(".")
     api.cookies.clear()
-    for forged in (f"{prefix}.{int(issued) + 1}.{mac}", f"{prefix}.{issued}.{'0' * 64}", "x"):
+    for forged in (
+        f"{payload}~{issued[:-1]}{'A' if issued[-1] != 'A' else 'B'}~{mac}",
+        f"{payload}~{issued}~{'0' * len(mac)}",
+        f"{prefix}.{'0' * len(fingerprint)}~{issued}~{mac}",
+        "x",
+    ):
         api.cookies.set("waymark_session", forged, path="/dashboard")
         assert api.get("/dashboard", follow_redirects=False).status_code == 303
         api.cookies.clear()

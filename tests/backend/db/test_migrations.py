@@ -8,11 +8,11 @@ from sqlalchemy import Engine, inspect
 
 from backend.db import migrate
 from backend.db.engine import make_engine
-from backend.db.models import Base
+from backend.models import Base
 
 
 def test_migrated_schema_matches_models(db_engine: Engine) -> None:
-    assert migrate.schema_diff(db_engine) == []
+    assert migrate.schema_diff(db_engine, Base.metadata) == []
     tables = set(inspect(db_engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
 
@@ -23,7 +23,7 @@ def test_downgrade_to_base_and_upgrade_again_round_trips(tmp_path: Path) -> None
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)
-    assert migrate.schema_diff(engine) == []
+    assert migrate.schema_diff(engine, Base.metadata) == []
     engine.dispose()
 
 

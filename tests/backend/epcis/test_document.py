@@ -34,8 +34,8 @@ from backend.epcis.identifiers import (
     location_uri,
 )
 from backend.epcis.vocabulary import MILESTONE_CBV, MilestoneCode, exception_cbv
-from backend.qr.digital_link import build_digital_link
-from backend.qr.gtin import with_check_digit
+from backend.gs1.digital_link import build_digital_link
+from backend.gs1.gtin import with_check_digit
 
 ICT = timezone(timedelta(hours=7))
 PDT = timezone(timedelta(hours=-7))

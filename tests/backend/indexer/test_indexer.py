@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend.anchoring.models import AnchorBatch
+from backend.anchoring.models import AnchorBatch, ChainAnchor
 from backend.chain import AnchorRegistryClient, ChainClient
-from backend.indexer.models import ChainAnchor, ChainCursor
+from backend.indexer.models import ChainCursor
 from backend.indexer.service import Indexer
 from tests.backend.factories import domain_of, make_org, signed_event
 

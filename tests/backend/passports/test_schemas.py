@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from backend.gs1.keys import passport_id
 from backend.passports.errors import DocumentInvalid
-from backend.passports.identity import passport_id
 from backend.passports.schemas import ISO_3166_ALPHA2, PassportDocument, parse_document
 
 SAMPLE = Path(__file__).resolve().parents[3] / "backend/passports/samples/bamboo_tableware.json"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from backend.qr.digital_link import build_digital_link
+from backend.gs1.digital_link import build_digital_link
 from backend.qr.images import qr_data_uri
 from backend.qr.view import (
     AttestationStatus,

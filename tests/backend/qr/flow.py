@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from backend.chain import ChainClient
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
-from backend.passports.identity import passport_id
 from backend.paths import PROJECT_ROOT
-from backend.qr.digital_link import DigitalLink
 from tests.backend.factories import Org, domain_of, make_org, signed_event
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 

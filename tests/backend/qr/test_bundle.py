@@ -15,8 +15,8 @@ from backend.anchoring import merkle
 from backend.chain import AnchorRegistryClient, ChainClient, eip712
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain, location_bytes
+from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
-from backend.passports.identity import passport_id
 from backend.paths import PROJECT_ROOT
 from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS, verify_bundle
 from tests.conftest import deployment_for

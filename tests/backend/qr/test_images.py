@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.qr.digital_link import build_digital_link
+from backend.gs1.digital_link import build_digital_link
 from backend.qr.images import (
     QUIET_ZONE,
     label_sheet_svg,

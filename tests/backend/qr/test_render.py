@@ -171,8 +171,8 @@ def test_public_dict_is_json_and_mirrors_the_page() -> None:
 
 
 def test_invalid_link_and_not_found_pages_come_from_the_parse_result() -> None:
-    from backend.qr.digital_link import build_digital_link, parse_digital_link
-    from backend.qr.errors import DigitalLinkError
+    from backend.gs1.digital_link import build_digital_link, parse_digital_link
+    from backend.gs1.errors import DigitalLinkError
     from backend.qr.render import render_invalid_link_page, render_not_found_page
 
     with pytest.raises(DigitalLinkError) as info:

@@ -19,11 +19,11 @@ from backend.chain import ChainClient
 from backend.db import migrate
 from backend.db.engine import make_engine
 from backend.epcis.document import schema_errors
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.keys import passport_id
 from backend.main import create_app
-from backend.passports.identity import passport_id
 from backend.passports.models import PassportDocumentRecord
 from backend.qr.bundle import verify_bundle
-from backend.qr.digital_link import DigitalLink
 from backend.qr.images import sheet_layout
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import Flow, make_flow

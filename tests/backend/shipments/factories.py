@@ -82,6 +82,7 @@ def create_body(
     manifest_override: dict[str, Any] | None = None,
     declared_weight_grams: int = 120_000,
     sscc: str | None = None,
+    nonce_offset: int = 0,
 ) -> dict[str, Any]:
     """A ``POST /v1/shipments`` body signed by ``signer`` (default the seller)."""
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
@@ -103,7 +104,7 @@ def create_body(
         customs_broker=customs_broker,
         sla=sla_fields,
     )
-    nonce = svc.registry.nonce(seller.address)
+    nonce = svc.registry.nonce(seller.address) + nonce_offset
     deadline = svc.now() + HOUR
     sig = td.sign_create_shipment(
         (signer or seller).key, svc.registry.domain(), terms, nonce=nonce, deadline=deadline

@@ -268,6 +268,46 @@ def test_contract_rule_violations_are_409_with_decoded_error(
     assert resp.status_code == 404
 
 
+def test_one_signer_queues_writes_to_two_shipments_before_either_is_relayed(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    kwargs = {"customs_broker": p.broker.signer.address}
+    carriers = [p.carrier.signer.address]
+    first = create_body(svc, p.seller.signer, carriers, **kwargs)  # type: ignore[arg-type]
+    second = create_body(svc, p.seller.signer, carriers, nonce_offset=1, **kwargs)  # type: ignore[arg-type]
+    post(svc, "/v1/shipments", first, p.seller)
+    post(svc, "/v1/shipments", second, p.seller)  # its nonce is the first one's + 1
+
+    svc.settle()
+
+    for body in (first, second):
+        sid = str(body["terms"]["shipmentId"])  # type: ignore[index]
+        assert svc.registry.shipment(bytes.fromhex(sid[2:])) is not None
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        statuses = session.scalars(select(RelayRequest.status)).all()
+    assert statuses == ["final", "final"]
+
+
+def test_a_nonce_ahead_of_every_queued_write_or_already_used_is_409(
+    svc: Service, parties: Parties
+) -> None:
+    p = parties
+    kwargs = {"customs_broker": p.broker.signer.address}
+    carriers = [p.carrier.signer.address]
+    # Nothing queued for the signer: nonce + 1 can never be used.
+    gap = create_body(svc, p.seller.signer, carriers, nonce_offset=1, **kwargs)  # type: ignore[arg-type]
+    resp = svc.api.post("/v1/shipments", json=gap, headers=p.seller.writer)
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "InvalidAccountNonce"
+    _create(svc, p)
+    # A nonce the chain has used already.
+    used = create_body(svc, p.seller.signer, carriers, nonce_offset=-1, **kwargs)  # type: ignore[arg-type]
+    resp = svc.api.post("/v1/shipments", json=used, headers=p.seller.writer)
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "InvalidAccountNonce"
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

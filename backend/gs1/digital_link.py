@@ -1,4 +1,4 @@
-"""GS1 Digital Link URIs for trade items: parse, validate, build, negotiate.
+"""GS1 Digital Link URIs for trade items: parse, validate, build.
 
 Supported shape (GS1 Digital Link URI Syntax 1.2, uncompressed form)::
 
@@ -17,13 +17,14 @@ Supported shape (GS1 Digital Link URI Syntax 1.2, uncompressed form)::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from enum import StrEnum
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from backend.qr.errors import DigitalLinkError
-from backend.qr.gtin import normalise_gtin
+from eth_hash.auto import keccak
+
+from backend.gs1.errors import DigitalLinkError
+from backend.gs1.gtin import normalise_gtin
 
 CANONICAL_HOST = "https://id.gs1.org"
 
@@ -48,6 +49,14 @@ LINK_TYPE_ALL = "all"
 _QUALIFIERS = {"10": ("lot", LOT_MAX), "21": ("serial", SERIAL_MAX)}
 _AI_NAMES = {"01": "GTIN", "10": "lot", "21": "serial"}
 _PERCENT_TRIPLET = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+class KeyLevel(StrEnum):
+    """What a key identifies: a product model (GTIN), a batch (+ lot) or an item (+ serial)."""
+
+    MODEL = "model"
+    BATCH = "batch"
+    ITEM = "item"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,30 @@ class DigitalLink:
 
     def without_link_type(self) -> DigitalLink:
         return replace(self, link_type=None)
+
+    @property
+    def level(self) -> KeyLevel:
+        """The one level rule: a serial makes an item, a lot a batch, a bare GTIN a model."""
+        if self.serial is not None:
+            return KeyLevel.ITEM
+        if self.lot is not None:
+            return KeyLevel.BATCH
+        return KeyLevel.MODEL
+
+    @property
+    def passport_id(self) -> bytes:
+        """The one passport-id rule: keccak256 of the canonical path (ASCII)."""
+        return keccak(self.path.encode("ascii"))
+
+    def fallbacks(self) -> list[DigitalLink]:
+        """This key and the less specific ones a resolver falls back to: item → batch → model."""
+        out: list[DigitalLink] = []
+        if self.serial is not None:
+            out.append(DigitalLink(self.gtin, self.lot, self.serial))
+        if self.lot is not None:
+            out.append(DigitalLink(self.gtin, self.lot))
+        out.append(DigitalLink(self.gtin))
+        return out
 
 
 def encode_value(value: str) -> str:
@@ -235,105 +268,3 @@ def parse_digital_link(uri: str) -> DigitalLink:
     if parts.fragment:
         raise DigitalLinkError("URI must not carry a fragment ('#')")
     return parse_path(parts.path, parts.query)
-
-
-# --- content negotiation -----------------------------------------------------------------
-
-Representation = Literal["html", "json", "linkset"]
-
-_MEDIA_TYPES: dict[str, Representation] = {
-    "text/html": "html",
-    "application/xhtml+xml": "html",
-    "application/linkset+json": "linkset",
-    "application/json": "json",
-    "application/ld+json": "json",
-}
-
-
-def negotiate(accept: str | None) -> Representation | None:
-    """Choose a representation from an ``Accept`` header (RFC 9110 q-values).
-
-    No header, or only wildcards, means HTML (a phone camera opening the link).
-    Returns ``None`` when nothing offered is acceptable (HTTP 406).
-    """
-    if accept is None or not accept.strip():
-        return "html"
-    best: tuple[float, int, int] | None = None
-    chosen: Representation | None = None
-    for position, item in enumerate(accept.split(",")):
-        fields = [f.strip() for f in item.split(";")]
-        media = fields[0].lower()
-        q = 1.0
-        for param in fields[1:]:
-            key, _, val = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(val)
-                except ValueError:
-                    q = 0.0
-        if q <= 0:
-            continue
-        choice: Representation
-        if media in _MEDIA_TYPES:
-            choice, specificity = _MEDIA_TYPES[media], 2
-        elif media in ("*/*", "text/*"):
-            choice, specificity = "html", 0
-        elif media == "application/*":
-            choice, specificity = "json", 1
-        else:
-            continue
-        # Higher q wins; on a tie the more specific type, then the one listed first.
-        rank = (int(q * 1000), specificity, -position)
-        if best is None or rank > best:
-            best, chosen = rank, choice
-    return chosen
-
-
-# --- linkset (GS1 resolver linkType=all, RFC 9264) ----------------------------------------
-
-_LINK_TITLES = {
-    "gs1:pip": ("Product information page", "text/html"),
-    "gs1:traceability": ("Journey and custody events", "text/html"),
-    "gs1:epcis": ("EPCIS 2.0 events (JSON-LD)", "application/ld+json"),
-    "gs1:certificationInfo": ("Certifications and attestations", "text/html"),
-    "gs1:sustainabilityInfo": ("Carbon and water footprint", "text/html"),
-}
-_LINK_ANCHORS = {
-    "gs1:traceability": "#journey",
-    "gs1:certificationInfo": "#certifications",
-    "gs1:sustainabilityInfo": "#footprint",
-}
-
-
-def link_target(link: DigitalLink, link_type: str, *, base: str) -> str:
-    """Where a resolver on ``base`` sends ``link_type`` for this item."""
-    page = link.without_link_type().uri(base)
-    if link_type == "gs1:epcis":
-        return f"{page}?linkType=gs1:epcis"
-    return page + _LINK_ANCHORS.get(link_type, "")
-
-
-def linkset(link: DigitalLink, *, base: str, lang: str = "en") -> dict[str, Any]:
-    """The ``application/linkset+json`` document GS1 resolvers return for ``linkType=all``."""
-    anchor = link.canonical
-    entry: dict[str, Any] = {"anchor": anchor}
-    for link_type in LINK_TYPES:
-        title, media = _LINK_TITLES[link_type]
-        entry[GS1_VOC + link_type.removeprefix("gs1:")] = [
-            {
-                "href": link_target(link, link_type, base=base),
-                "title": title,
-                "type": media,
-                "hreflang": [lang],
-            }
-        ]
-    entry[GS1_VOC + "defaultLink"] = [
-        {"href": link_target(link, "gs1:pip", base=base), "title": _LINK_TITLES["gs1:pip"][0]}
-    ]
-    return {"linkset": [entry]}
-
-
-def query_link_type(params: Mapping[str, str]) -> str | None:
-    """``linkType`` from already-parsed query parameters (as a web framework gives them)."""
-    value = params.get("linkType")
-    return None if value is None else normalise_link_type(value)

@@ -7,21 +7,16 @@ from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.passports.errors import (
+from backend.gs1.digital_link import DigitalLink, KeyLevel, parse_digital_link
+from backend.gs1.errors import (
+    DigitalLinkError,
+    GS1Error,
     GtinInvalid,
     IdentifierInvalid,
     KeyQualifierInvalid,
-    PassportError,
 )
-from backend.passports.identity import (
-    PassportKey,
-    PassportLevel,
-    digital_link_path,
-    gtin_check_digit,
-    normalise_gtin,
-    parse_digital_link,
-    passport_id,
-)
+from backend.gs1.gtin import gtin_check_digit
+from backend.gs1.keys import key, normalise_gtin, passport_id
 
 CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 
@@ -59,7 +54,7 @@ def test_normalise_gtin_rejects_with_clear_message(given_gtin: str, message: str
     with pytest.raises(GtinInvalid, match=message) as info:
         normalise_gtin(given_gtin)
     assert isinstance(info.value, IdentifierInvalid)
-    assert isinstance(info.value, PassportError)
+    assert isinstance(info.value, GS1Error)
 
 
 def test_normalise_gtin_rejects_integers_which_lose_leading_zeros() -> None:
@@ -89,7 +84,7 @@ def test_passport_id_is_the_same_for_every_length_of_one_gtin() -> None:
 
 
 def test_path_percent_encodes_reserved_characters() -> None:
-    assert digital_link_path("96385074", lot="AB/12%", serial="x&y=1") == (
+    assert key("96385074", lot="AB/12%", serial="x&y=1").path == (
         "/01/00000096385074/10/AB%2F12%25/21/x%26y%3D1"
     )
 
@@ -110,23 +105,31 @@ def test_key_qualifiers_are_validated(lot: str | None, serial: str | None, messa
 
 
 def test_levels() -> None:
-    assert PassportKey.of("4006381333931").level is PassportLevel.MODEL
-    assert PassportKey.of("4006381333931", lot="L").level is PassportLevel.BATCH
-    assert PassportKey.of("4006381333931", lot="L", serial="S").level is PassportLevel.ITEM
+    assert key("4006381333931").level is KeyLevel.MODEL
+    assert key("4006381333931", lot="L").level is KeyLevel.BATCH
+    assert key("4006381333931", lot="L", serial="S").level is KeyLevel.ITEM
 
 
-def test_parse_digital_link_accepts_uris_and_short_gtins() -> None:
-    key = parse_digital_link("https://id.example.com/01/4006381333931/10/A%2F1/21/S9?linkType=all")
-    assert key == PassportKey("04006381333931", "A/1", "S9")
-    assert parse_digital_link("/01/09506000134352").id == passport_id("09506000134352")
+def test_parsed_link_has_the_key_and_passport_id_of_its_values() -> None:
+    parsed = parse_digital_link(
+        "https://id.example.com/01/4006381333931/10/A%2F1/21/S9?linkType=all"
+    )
+    assert parsed.without_link_type() == DigitalLink("04006381333931", "A/1", "S9")
+    short = parse_digital_link("https://id.example.com/01/9506000134352")
+    assert short.passport_id == passport_id("09506000134352")
 
 
 @pytest.mark.parametrize(
     "uri",
-    ["/02/09506000134352", "/01/09506000134352/21/S/10/L", "/01/", "https://x.example/"],
+    [
+        "https://x.example/02/09506000134352",
+        "https://x.example/01/09506000134352/21/S/10/L",
+        "https://x.example/01/",
+        "https://x.example/",
+    ],
 )
 def test_parse_digital_link_rejects_other_paths(uri: str) -> None:
-    with pytest.raises(IdentifierInvalid):
+    with pytest.raises(DigitalLinkError):
         parse_digital_link(uri)
 
 
@@ -136,6 +139,6 @@ def test_parse_digital_link_rejects_other_paths(uri: str) -> None:
     serial=st.none() | st.text(alphabet=CSET82, min_size=1, max_size=20),
 )
 def test_path_round_trips_through_parse(lot: str | None, serial: str | None) -> None:
-    key = PassportKey.of("09506000134352", lot, serial)
-    assert parse_digital_link("https://resolver.example" + key.path) == key
-    assert key.path.isascii()
+    given_key = key("09506000134352", lot, serial)
+    assert parse_digital_link("https://resolver.example" + given_key.path) == given_key
+    assert given_key.path.isascii()

@@ -1,4 +1,8 @@
-"""Imports every table so ``Base.metadata`` is complete (Alembic, checks)."""
+"""The table registry: imports every domain's tables so ``metadata`` is complete.
+
+Alembic's ``env.py``, the schema check and the tests take ``metadata`` from here;
+``backend.db`` itself stays below the domains and never imports them.
+"""
 
 from backend.alliance.models import (
     AllianceAction,
@@ -11,11 +15,12 @@ from backend.alliance.models import (
     PoolView,
     TransferView,
 )
-from backend.anchoring.models import AnchorBatch, EventProof
+from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
+from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import Outbox, SupplyEvent
-from backend.indexer.models import ChainAnchor, ChainCursor, IndexedBlock
-from backend.orgs.models import ApiKey, Organisation, SignerKey
+from backend.indexer.models import ChainCursor, IndexedBlock
+from backend.orgs.models import ApiKey, Organisation, RateBucket, SignerKey
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -42,6 +47,8 @@ from backend.webhooks.models import (
     WebhookSecret,
     WebhookSubscription,
 )
+
+metadata = Base.metadata
 
 __all__ = [
     "AllianceAction",
@@ -71,8 +78,10 @@ __all__ = [
     "PeriodView",
     "PoolMemberView",
     "PoolView",
+    "RateBucket",
     "RelayRequest",
     "SentTransaction",
+    "ServiceSecret",
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",
@@ -85,4 +94,5 @@ __all__ = [
     "WebhookMessage",
     "WebhookSecret",
     "WebhookSubscription",
+    "metadata",
 ]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from backend.anchoring.models import AnchorBatch
+from backend.anchoring.models import AnchorBatch, ChainAnchor
 from backend.anchoring.service import requeue_batch
 from backend.chain import DecodedEvent
-from backend.indexer.models import ChainAnchor
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest
 

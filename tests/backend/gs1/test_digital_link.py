@@ -1,4 +1,4 @@
-"""GS1 Digital Link parsing, normalisation, building and content negotiation."""
+"""GS1 Digital Link parsing, normalisation, building; the resolver's negotiation and linkset."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.qr.digital_link import (
+from backend.gs1.digital_link import (
     CSET82,
     DigitalLink,
     build_digital_link,
-    linkset,
-    negotiate,
     parse_digital_link,
 )
-from backend.qr.errors import DigitalLinkError, GtinError
-from backend.qr.gtin import gtin_check_digit, normalise_gtin
+from backend.gs1.errors import DigitalLinkError, GtinError
+from backend.gs1.gtin import gtin_check_digit, normalise_gtin
+from backend.qr.linkset import linkset, negotiate
 
 H = "https://waymark.example"
 

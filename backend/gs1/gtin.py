@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.qr.errors import GtinError
+from backend.gs1.errors import GtinError
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 

@@ -1,0 +1,43 @@
+"""Which domains plug into the relayer and the indexer.
+
+One list, imported by the app (:mod:`backend.main`) and by the standalone
+worker (``scripts/anchor_worker.py``), so both run the same handlers without
+the worker importing the web app.
+"""
+
+from __future__ import annotations
+
+from backend.alliance.indexer import alliance_handlers
+from backend.alliance.relay import relay_handlers as alliance_relay_handlers
+from backend.anchoring.indexer import anchor_handlers
+from backend.chain import ChainClient
+from backend.chain.deployments import Deployment
+from backend.indexer.service import ContractHandlers
+from backend.passports.indexer import passport_handlers
+from backend.passports.relay import passport_relay_handlers
+from backend.relayer.service import RelayHandler
+from backend.shipments.indexer import shipment_handlers
+from backend.shipments.relay import shipment_relay_handlers
+
+
+def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """Relay purposes of the domain services (anchoring registers its own)."""
+    return {
+        # shipments + passports
+        **shipment_relay_handlers(chain),
+        **passport_relay_handlers(chain),
+        # alliance settlement
+        **alliance_relay_handlers(),
+    }
+
+
+def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[ContractHandlers]:
+    """Read-model handlers of every contract: anchors, then the domain services."""
+    return [
+        anchor_handlers(),
+        # shipments + passports
+        shipment_handlers(),
+        passport_handlers(),
+        # alliance settlement
+        *alliance_handlers(chain, deployment),
+    ]

@@ -1,0 +1,116 @@
+"""The import graph of ``backend/`` and ``scripts/`` only ever points down the layers.
+
+Every package sits in one layer; a module may import its own layer and the ones
+below it, never one above. A new package must be placed here before it can be
+imported, so the layering is decided once, in review, rather than drifting.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from backend.paths import PROJECT_ROOT
+
+# Top to bottom. Packages in one layer may import each other.
+LAYERS: list[set[str]] = [
+    {"scripts"},  # entry points
+    {"backend.main", "backend.demo"},  # the app and the seeded scenario
+    {"backend.cli"},  # the command line client (the demo drives it)
+    {"backend.wiring", "backend.models"},  # handler registries, table registry
+    {"backend.webhooks"},  # notifications read the shipment, dashboard and alliance models
+    {"backend.dashboard", "backend.health"},
+    {"backend.qr"},  # consumer resolver: reads every domain
+    {"backend.alliance", "backend.epcis"},
+    {"backend.shipments"},
+    {"backend.passports"},
+    {"backend.anchoring"},
+    {"backend.events"},
+    {"backend.relayer", "backend.indexer"},
+    {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
+    {"backend.deps", "backend.errors", "backend.handlers", "backend.middleware", "backend.runtime"},
+    {"backend.db", "backend.chain"},  # persistence and the only web3 importer
+    {"backend.config"},
+    {"backend.gs1", "backend.common", "backend.paths", "backend"},  # vocabulary, no state
+]
+
+RANK = {name: depth for depth, layer in enumerate(LAYERS) for name in layer}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _component(module: str) -> str:
+    """The layered unit of a module: ``scripts``, ``backend`` or ``backend.<package>``."""
+    parts = module.split(".")
+    if parts[0] == "scripts" or len(parts) == 1:
+        return parts[0]
+    return ".".join(parts[:2])
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every ``backend`` import in the file, at module level or inside functions."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [
+                (node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "backend"
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] != "backend":
+                continue
+            if node.module == "backend":  # ``from backend import orgs`` names a package
+                found += [(node.lineno, f"backend.{a.name}") for a in node.names]
+            else:
+                found.append((node.lineno, node.module))
+    return found
+
+
+def _sources() -> list[Path]:
+    return sorted([*PROJECT_ROOT.glob("backend/**/*.py"), *PROJECT_ROOT.glob("scripts/*.py")])
+
+
+def _component_of_import(target: str) -> str:
+    component = _component(target)
+    # ``from backend import __version__`` and the like resolve to the root package.
+    return component if component in RANK or "." not in component else "backend"
+
+
+def test_every_package_has_a_layer() -> None:
+    components = {_component(_module_name(p)) for p in _sources()}
+    unplaced = sorted(components - RANK.keys())
+    assert unplaced == [], f"place these in LAYERS: {unplaced}"
+
+
+def test_no_import_points_up_a_layer() -> None:
+    upward = []
+    for path in _sources():
+        source = _component(_module_name(path))
+        for line, target in _imports(path):
+            component = _component_of_import(target)
+            if RANK[component] < RANK[source]:
+                upward.append(f"{path.relative_to(PROJECT_ROOT)}:{line} {source} -> {target}")
+    assert upward == [], "imports from a lower layer to a higher one:\n" + "\n".join(upward)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "upward"),
+    [
+        ("backend.db.engine", "backend.shipments.models", True),
+        ("backend.gs1.keys", "backend.qr.service", True),
+        ("backend.qr.service", "backend.gs1.keys", False),
+        ("backend.relayer.signed", "backend.orgs.signers", False),
+        ("scripts.anchor_worker", "backend.main", False),
+    ],
+)
+def test_rank_orders_known_pairs(source: str, target: str, upward: bool) -> None:
+    assert (RANK[_component(target)] < RANK[_component(source)]) is upward
+
+
+def test_worker_process_does_not_import_the_web_app() -> None:
+    worker = PROJECT_ROOT / "scripts" / "anchor_worker.py"
+    assert [t for _, t in _imports(worker) if t == "backend.main"] == []
