@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"backend.wiring", "backend.models"},  # handler registries, table registry
     {"backend.webhooks"},  # notifications read the shipment, dashboard and alliance models
     {"backend.dashboard", "backend.health"},
+    {"backend.agreements"},  # purchase agreements: relay through the alliance action log
     {"backend.qr"},  # consumer resolver: reads every domain
     {"backend.alliance", "backend.epcis"},
     {"backend.shipments"},
