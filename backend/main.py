@@ -36,6 +36,8 @@ from backend.paths import FRONTEND_STATIC
 from backend.qr.router import router as qr_router
 from backend.qr.service import PageCache
 from backend.qr.tracking_router import router as tracking_router
+from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
+from backend.relayer.organisations import RelayedRegistrar
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
@@ -107,6 +109,9 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = sessions
         app.state.events_domain = events_domain(client.chain_id, registry)
+        app.state.org_registrar = RelayedRegistrar.for_deployment(
+            client, dep.address(ORGANISATION_REGISTRY)
+        )
         app.state.session_signer = make_signer(signing_keys(cfg, engine))
         app.state.rate_limits = RateLimits(
             per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),

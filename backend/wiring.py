@@ -15,6 +15,7 @@ from backend.chain.deployments import Deployment
 from backend.indexer.service import ContractHandlers
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
+from backend.relayer.organisations import org_relay_handlers
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
@@ -23,6 +24,8 @@ from backend.shipments.relay import shipment_relay_handlers
 def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     """Relay purposes of the domain services (anchoring registers its own)."""
     return {
+        # organisations and signer keys on chain
+        **org_relay_handlers(chain),
         # shipments + passports
         **shipment_relay_handlers(chain),
         **passport_relay_handlers(chain),

@@ -23,15 +23,23 @@ from eth_account.signers.local import LocalAccount
 from backend.chain import make_chain
 from backend.chain.compiler import compile_contracts
 from backend.chain.deployments import deploy_all
+from backend.chain.organisations import (
+    KeyGrant,
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+    org_id_for,
+)
 from backend.chain.passports import (
     AttestationRequest,
     PassportContent,
     PassportRegistryClient,
     ReasonCode,
     claim_type,
+    passport_id_of,
 )
 from backend.config import Settings
-from backend.gs1.keys import passport_id
+from backend.gs1.keys import key as gs1_key
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import TransportLeg, footprint
 from backend.passports.schemas import parse_document
@@ -54,8 +62,12 @@ def main() -> None:
     baseline = chain.contract("PassportGasBaseline", chain.deploy("PassportGasBaseline").address)
 
     brand, certifier = _funded(chain), _funded(chain)
-    registry.grant_issuer(brand.address)
-    registry.grant_certifier(certifier.address)
+    orgs = OrganisationRegistryClient(chain, deployment.address("OrganisationRegistry"))
+    brand_org, certifier_org = org_id_for("brand"), org_id_for("certifier")
+    orgs.register(brand_org, OrganisationInput("Brand", "VN", "", Role.ISSUER), None, ("8936045",))
+    orgs.register(certifier_org, OrganisationInput("Certifier", "NL", "", Role.CERTIFIER))
+    orgs.add_key(KeyGrant(brand_org, brand.address, Role.ISSUER))
+    orgs.add_key(KeyGrant(certifier_org, certifier.address, Role.CERTIFIER))
     as_brand, as_certifier = registry.as_account(brand), registry.as_account(certifier)
 
     doc = parse_document(json.loads(SAMPLE.read_text()))
@@ -94,16 +106,17 @@ def main() -> None:
             chain.transact(baseline, "store", key, content.document_hash).gas_used
         )
 
-        direct = passport_id(doc.identity.gtin, lot=f"BENCH-{i}")
-        relayed = passport_id(doc.identity.gtin, lot=f"RELAY-{i}")
-        gas["issue"].append(as_brand.issue(direct, content).gas_used)
+        direct_path = gs1_key(doc.identity.gtin, lot=f"BENCH-{i}").path
+        relayed_path = gs1_key(doc.identity.gtin, lot=f"RELAY-{i}").path
+        direct, relayed = passport_id_of(direct_path), passport_id_of(relayed_path)
+        gas["issue"].append(as_brand.issue(direct_path, content).gas_used)
         short = PassportContent(**{**content.__dict__, "uri": SHORT_URI})
-        short_id = passport_id(doc.identity.gtin, lot=f"SHORT-{i}")
-        gas["issue_short"].append(as_brand.issue(short_id, short).gas_used)
+        short_path = gs1_key(doc.identity.gtin, lot=f"SHORT-{i}").path
+        gas["issue_short"].append(as_brand.issue(short_path, short).gas_used)
         d = deadline()
         sig = registry.sign_issue(brand.key, relayed, content, brand.address, d)
         gas["issue_sig"].append(
-            registry.issue_signed(relayed, content, brand.address, d, sig).gas_used
+            registry.issue_signed(relayed_path, content, brand.address, d, sig).gas_used
         )
 
         amended = PassportContent(**{**content.__dict__, "document_hash": bytes([i + 1]) * 32})

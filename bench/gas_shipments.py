@@ -60,7 +60,7 @@ class Bench:
     def shipment_at_export_cleared(self, consignee: str = td.ZERO_ADDRESS) -> bytes:
         self.count += 1
         terms = td.shipment_terms(
-            shipment_id=keccak(text=f"bench-{self.count}"),
+            shipment_id=td.shipment_id(SELLER.address, f"bench-{self.count}"),
             seller=SELLER.address,
             origin="CNSHA",
             destination="NLRTM",

@@ -6,6 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IOrganisationRegistry} from "./interfaces/IOrganisationRegistry.sol";
 import {GS1} from "./utils/GS1.sol";
+import {OrgRoles} from "./utils/OrgRoles.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
 import {Versioned} from "./utils/Versioned.sol";
 
@@ -16,20 +17,20 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
     /// @notice Role of accounts that register organisations and assign prefixes.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
 
-    /// @notice Key role bits. ADMIN keys add and revoke the organisation's keys.
-    uint32 public constant ROLE_ADMIN = 1 << 0;
-    uint32 public constant ROLE_ISSUER = 1 << 1;
-    uint32 public constant ROLE_SELLER = 1 << 2;
-    uint32 public constant ROLE_SUPPLIER = 1 << 3;
-    uint32 public constant ROLE_CARRIER = 1 << 4;
-    uint32 public constant ROLE_WAREHOUSE = 1 << 5;
-    uint32 public constant ROLE_CUSTOMS_BROKER = 1 << 6;
-    uint32 public constant ROLE_CERTIFIER = 1 << 7;
-    uint32 public constant ROLE_ALLIANCE_MEMBER = 1 << 8;
-    uint32 public constant ROLE_CONSIGNEE = 1 << 9;
-    uint32 public constant ROLE_ARBITER = 1 << 10;
-    uint32 public constant ROLE_INSURER = 1 << 11;
-    uint32 public constant ALL_ROLES = (1 << 12) - 1;
+    /// @notice Key role bits ({OrgRoles}). ADMIN keys add and revoke the organisation's keys.
+    uint32 public constant ROLE_ADMIN = OrgRoles.ADMIN;
+    uint32 public constant ROLE_ISSUER = OrgRoles.ISSUER;
+    uint32 public constant ROLE_SELLER = OrgRoles.SELLER;
+    uint32 public constant ROLE_SUPPLIER = OrgRoles.SUPPLIER;
+    uint32 public constant ROLE_CARRIER = OrgRoles.CARRIER;
+    uint32 public constant ROLE_WAREHOUSE = OrgRoles.WAREHOUSE;
+    uint32 public constant ROLE_CUSTOMS_BROKER = OrgRoles.CUSTOMS_BROKER;
+    uint32 public constant ROLE_CERTIFIER = OrgRoles.CERTIFIER;
+    uint32 public constant ROLE_ALLIANCE_MEMBER = OrgRoles.ALLIANCE_MEMBER;
+    uint32 public constant ROLE_CONSIGNEE = OrgRoles.CONSIGNEE;
+    uint32 public constant ROLE_ARBITER = OrgRoles.ARBITER;
+    uint32 public constant ROLE_INSURER = OrgRoles.INSURER;
+    uint32 public constant ALL_ROLES = OrgRoles.ALL;
 
     bytes32 public constant KEY_CONSENT_TYPEHASH = keccak256("KeyConsent(bytes32 orgId,address key,uint32 roles)");
 
@@ -59,10 +60,12 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
     // ------------------------------------------------------- organisations
 
     /// @inheritdoc IOrganisationRegistry
-    function registerOrganisation(bytes32 orgId, OrganisationInput calldata org, address firstAdmin)
-        external
-        onlyRole(REGISTRAR_ROLE)
-    {
+    function registerOrganisation(
+        bytes32 orgId,
+        OrganisationInput calldata org,
+        address firstAdmin,
+        string[] calldata prefixes
+    ) external onlyRole(REGISTRAR_ROLE) {
         if (orgId == bytes32(0)) revert OrgIdZero();
         Organisation storage o = _orgs[orgId];
         if (o.registeredAt != 0) revert OrgAlreadyRegistered(orgId);
@@ -81,6 +84,9 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
         o.registrar = msg.sender;
         emit OrganisationRegistered(orgId, msg.sender, org.legalName, org.country, org.webDomain, roles);
         if (firstAdmin != address(0)) _addKey(orgId, firstAdmin, ROLE_ADMIN, msg.sender);
+        for (uint256 i; i < prefixes.length; ++i) {
+            _assignPrefix(orgId, prefixes[i]);
+        }
     }
 
     /// @inheritdoc IOrganisationRegistry
@@ -97,6 +103,10 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
     /// @inheritdoc IOrganisationRegistry
     function assignPrefix(bytes32 orgId, string calldata prefix) external onlyRole(REGISTRAR_ROLE) {
         _existing(orgId);
+        _assignPrefix(orgId, prefix);
+    }
+
+    function _assignPrefix(bytes32 orgId, string calldata prefix) private {
         bytes memory digits = bytes(prefix);
         uint256 key = _prefixKey(prefix);
         uint256 n = digits.length;

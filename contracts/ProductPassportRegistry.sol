@@ -3,22 +3,21 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IOrganisationRegistry} from "./interfaces/IOrganisationRegistry.sol";
 import {IProductPassportRegistry} from "./interfaces/IProductPassportRegistry.sol";
+import {GS1} from "./utils/GS1.sol";
+import {OrgRoles} from "./utils/OrgRoles.sol";
+import {SignatureRule} from "./utils/SignatureRule.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title ProductPassportRegistry
-/// @notice Versioned product passports owned by their issuing brand, with recalls,
-///         revocations and certifier attestations, all relayable with EIP-712 signatures.
-contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP712, Nonces {
-    /// @notice Version of this deployment's code; also the EIP-712 domain version.
-    string public constant VERSION = "1.0.0";
-
-    /// @notice Role of brand accounts allowed to issue passports.
-    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
-
-    /// @notice Role of certification bodies allowed to attest.
-    bytes32 public constant CERTIFIER_ROLE = keccak256("CERTIFIER_ROLE");
+/// @notice Versioned product passports owned by the organisation that owns the GTIN's
+///         GS1 company prefix, with recalls, revocations and certifier attestations, all
+///         relayable with EIP-712 signatures.
+contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP712, Nonces, Versioned {
+    /// @inheritdoc IProductPassportRegistry
+    IOrganisationRegistry public immutable ORGANISATIONS;
 
     bytes32 public constant PASSPORT_CONTENT_TYPEHASH = keccak256(
         "PassportContent(bytes32 documentHash,string uri,bytes2 originCountry,uint16 recycledContentBps,"
@@ -59,35 +58,40 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
     );
 
     uint16 private constant _MAX_BPS = 10_000;
+    // "/01/" + 14 digits: the shortest canonical GS1 Digital Link path (a model passport).
+    uint256 private constant _GTIN_PATH_LENGTH = 18;
 
     mapping(bytes32 passportId => Passport) private _passports;
     mapping(bytes32 passportId => mapping(uint32 version => PassportVersion)) private _versions;
     mapping(bytes32 attestationId => Attestation) private _attestations;
 
-    constructor(address admin) EIP712("ProductPassportRegistry", VERSION) {
+    constructor(address admin, IOrganisationRegistry organisations) EIP712("Waymark ProductPassportRegistry", VERSION) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        ORGANISATIONS = organisations;
     }
 
     // -- passports -----------------------------------------------------------
 
     /// @inheritdoc IProductPassportRegistry
-    function issue(bytes32 passportId, PassportContent calldata content) external {
-        _issue(passportId, content, msg.sender);
+    function issue(string calldata gs1Path, PassportContent calldata content) external {
+        _issue(gs1Path, content, msg.sender);
     }
 
     /// @inheritdoc IProductPassportRegistry
     function issueWithSig(
-        bytes32 passportId,
+        string calldata gs1Path,
         PassportContent calldata content,
         address issuer,
         uint256 deadline,
         bytes calldata signature
     ) external {
         bytes32 structHash = keccak256(
-            abi.encode(ISSUE_TYPEHASH, issuer, passportId, _hashContent(content), _useNonce(issuer), deadline)
+            abi.encode(
+                ISSUE_TYPEHASH, issuer, keccak256(bytes(gs1Path)), _hashContent(content), _useNonce(issuer), deadline
+            )
         );
         _checkSignature(issuer, structHash, deadline, signature);
-        _issue(passportId, content, issuer);
+        _issue(gs1Path, content, issuer);
     }
 
     /// @inheritdoc IProductPassportRegistry
@@ -271,9 +275,9 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
 
     // -- internals -----------------------------------------------------------
 
-    function _issue(bytes32 passportId, PassportContent calldata content, address issuer) private {
-        if (!hasRole(ISSUER_ROLE, issuer)) revert PassportIssuerUnauthorized(issuer);
-        if (passportId == bytes32(0)) revert PassportIdZero();
+    function _issue(string calldata gs1Path, PassportContent calldata content, address issuer) private {
+        bytes32 issuerOrg = _authoriseIssue(gs1Path, issuer);
+        bytes32 passportId = keccak256(bytes(gs1Path));
         Passport storage passport = _passports[passportId];
         if (passport.status != PassportStatus.None) revert PassportAlreadyIssued(passportId, passport.issuer);
         _validateContent(passportId, content);
@@ -282,9 +286,30 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
         passport.status = PassportStatus.Active;
         passport.statusChangedAt = uint40(_now());
         _storeVersion(passportId, 1, content);
+        _emitIssued(passportId, issuer, issuerOrg, gs1Path, content);
+    }
+
+    /// @dev The issuing key's organisation, which must own the GTIN's company prefix.
+    function _authoriseIssue(string calldata gs1Path, address issuer) private view returns (bytes32 issuerOrg) {
+        issuerOrg = ORGANISATIONS.activeOrgOf(issuer, OrgRoles.ISSUER);
+        if (issuerOrg == bytes32(0)) revert PassportIssuerUnauthorized(issuer);
+        string memory gtin = _gtinOf(gs1Path);
+        (bytes32 ownerOrg,) = ORGANISATIONS.ownerOfGtin(gtin);
+        if (ownerOrg != issuerOrg) revert PassportPrefixNotOwned(gtin, issuerOrg, ownerOrg);
+    }
+
+    function _emitIssued(
+        bytes32 passportId,
+        address issuer,
+        bytes32 issuerOrg,
+        string calldata gs1Path,
+        PassportContent calldata content
+    ) private {
         emit PassportIssued(
             passportId,
             issuer,
+            issuerOrg,
+            gs1Path,
             content.documentHash,
             content.uri,
             content.originCountry,
@@ -335,9 +360,7 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
 
     function _revoke(bytes32 passportId, uint16 reasonCode, string calldata reason, address by) private {
         Passport storage passport = _existing(passportId);
-        if (by != passport.issuer && !hasRole(DEFAULT_ADMIN_ROLE, by)) {
-            revert PassportNotIssuer(passportId, by, passport.issuer);
-        }
+        if (!hasRole(DEFAULT_ADMIN_ROLE, by)) _requireIssuer(passportId, passport, by);
         if (passport.status == PassportStatus.Revoked) revert PassportInvalidStatus(passportId, passport.status);
         if (reasonCode == 0) revert PassportReasonCodeZero(passportId);
         passport.status = PassportStatus.Revoked;
@@ -351,8 +374,13 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
     {
         Attestation storage attestation = _attestations[attestationId];
         if (attestation.certifier == address(0)) revert PassportAttestationUnknown(attestationId);
+        // The certifying key itself (it needs no active role to withdraw its own statement),
+        // or an active certifier key of the same organisation (after a key rotation).
         if (attestation.certifier != by) {
-            revert PassportAttestationNotCertifier(attestationId, by, attestation.certifier);
+            bytes32 certifierOrg = ORGANISATIONS.keyOf(attestation.certifier).orgId;
+            if (ORGANISATIONS.activeOrgOf(by, OrgRoles.CERTIFIER) != certifierOrg) {
+                revert PassportAttestationNotCertifier(attestationId, by, attestation.certifier);
+            }
         }
         if (attestation.revokedAt != 0) revert PassportAttestationAlreadyRevoked(attestationId, attestation.revokedAt);
         attestation.revokedAt = uint64(_now());
@@ -363,7 +391,8 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
         private
         returns (bytes32 attestationId)
     {
-        if (!hasRole(CERTIFIER_ROLE, certifier)) revert PassportCertifierUnauthorized(certifier);
+        bytes32 certifierOrg = ORGANISATIONS.activeOrgOf(certifier, OrgRoles.CERTIFIER);
+        if (certifierOrg == bytes32(0)) revert PassportCertifierUnauthorized(certifier);
         if (request.claim == bytes32(0)) revert PassportAttestationClaimZero(request.passportId);
         Passport storage passport = _existing(request.passportId);
         if (passport.status == PassportStatus.Revoked) {
@@ -392,6 +421,7 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
             attestationId,
             request.passportId,
             certifier,
+            certifierOrg,
             request.version,
             request.documentHash,
             request.claim,
@@ -427,9 +457,25 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
         if (passport.status == PassportStatus.None) revert PassportUnknown(passportId);
     }
 
+    /// @dev `account` is an active issuer key of the organisation whose key issued the
+    ///      passport. Keys never change organisation, so the issuing key names it for good,
+    ///      and a brand that rotated its keys keeps control of its passports.
     function _requireIssuer(bytes32 passportId, Passport storage passport, address account) private view {
-        if (account != passport.issuer) revert PassportNotIssuer(passportId, account, passport.issuer);
-        if (!hasRole(ISSUER_ROLE, account)) revert PassportIssuerUnauthorized(account);
+        bytes32 issuerOrg = ORGANISATIONS.keyOf(passport.issuer).orgId;
+        if (ORGANISATIONS.activeOrgOf(account, OrgRoles.ISSUER) != issuerOrg) {
+            revert PassportNotIssuer(passportId, account, issuerOrg);
+        }
+    }
+
+    /// @dev The GTIN-14 of a canonical GS1 Digital Link path `/01/{gtin14}[/...]`.
+    function _gtinOf(string calldata gs1Path) private pure returns (string memory gtin) {
+        bytes calldata path = bytes(gs1Path);
+        if (
+            path.length < _GTIN_PATH_LENGTH || bytes4(path[0:4]) != "/01/"
+                || (path.length > _GTIN_PATH_LENGTH && path[_GTIN_PATH_LENGTH] != "/")
+        ) revert PassportKeyInvalid(gs1Path);
+        gtin = string(path[4:_GTIN_PATH_LENGTH]);
+        if (!GS1.isValidGtin14(bytes(gtin))) revert PassportKeyInvalid(gs1Path);
     }
 
     function _checkSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)
@@ -438,7 +484,7 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
     {
         uint256 now_ = _now();
         if (now_ > deadline) revert PassportSignatureExpired(signer, deadline, now_);
-        if (!SignatureChecker.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
+        if (!SignatureRule.isValidNow(signer, _hashTypedDataV4(structHash), signature)) {
             revert PassportSignatureInvalid(signer);
         }
     }
@@ -459,10 +505,5 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
 
     function _isUpperAscii(bytes1 b) private pure returns (bool) {
         return b >= 0x41 && b <= 0x5A;
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

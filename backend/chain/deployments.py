@@ -94,7 +94,11 @@ DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     # prefixes, and adds the signer keys the service registers.
     ("OrganisationRegistry", lambda relayer, _done: [relayer, relayer]),
     ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
-    ("ProductPassportRegistry", lambda relayer, _done: [relayer]),
+    # (admin, organisation registry)
+    (
+        "ProductPassportRegistry",
+        lambda relayer, done: [relayer, done["OrganisationRegistry"].address],
+    ),
     # (admin, arbiter)
     ("CapacityPool", lambda relayer, _done: [relayer, relayer]),
     ("ShipmentRegistry", lambda _relayer, _done: []),

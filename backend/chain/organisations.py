@@ -272,21 +272,33 @@ class OrganisationRegistryClient:
         return self.chain.transact(self.contract, "grantRole", REGISTRAR_ROLE, account)
 
     def register(
-        self, org_id: bytes, org: OrganisationInput, first_admin: str | None = None
+        self,
+        org_id: bytes,
+        org: OrganisationInput,
+        first_admin: str | None = None,
+        prefixes: tuple[str, ...] = (),
     ) -> TxResult:
-        return self.chain.transact(self.contract, *self._register_args(org_id, org, first_admin))
+        """Register ``org`` with its first admin key (optional) and GS1 prefixes, atomically."""
+        args = self._register_args(org_id, org, first_admin, prefixes)
+        return self.chain.transact(self.contract, *args)
 
     def register_calldata(
-        self, org_id: bytes, org: OrganisationInput, first_admin: str | None = None
+        self,
+        org_id: bytes,
+        org: OrganisationInput,
+        first_admin: str | None = None,
+        prefixes: tuple[str, ...] = (),
     ) -> str:
-        return self.chain.encode(self.contract, *self._register_args(org_id, org, first_admin))
+        return self.chain.encode(
+            self.contract, *self._register_args(org_id, org, first_admin, prefixes)
+        )
 
     @staticmethod
     def _register_args(
-        org_id: bytes, org: OrganisationInput, first_admin: str | None
+        org_id: bytes, org: OrganisationInput, first_admin: str | None, prefixes: tuple[str, ...]
     ) -> tuple[Any, ...]:
         admin = first_admin or "0x" + "00" * 20
-        return ("registerOrganisation", org_id, org.as_tuple(), admin)
+        return ("registerOrganisation", org_id, org.as_tuple(), admin, list(prefixes))
 
     def grant_roles(self, org_id: bytes, roles: Role) -> TxResult:
         return self.chain.transact(self.contract, "grantOrganisationRoles", org_id, int(roles))

@@ -23,8 +23,11 @@ from backend.chain.typed_data.passports import (
 )
 
 CONTRACT = "ProductPassportRegistry"
-ISSUER_ROLE = keccak(b"ISSUER_ROLE")
-CERTIFIER_ROLE = keccak(b"CERTIFIER_ROLE")
+
+
+def passport_id_of(gs1_path: str) -> bytes:
+    """The id the registry derives from a canonical GS1 Digital Link path: ``keccak256(path)``."""
+    return keccak(gs1_path.encode("ascii"))
 
 
 class PassportStatus(IntEnum):
@@ -164,16 +167,9 @@ class PassportRegistryClient:
         """The same registry, sending from ``account`` (a brand or certifier)."""
         return PassportRegistryClient(self.chain.with_account(account), self.address)
 
-    # -- roles -------------------------------------------------------------
-
-    def grant_issuer(self, account: str) -> TxResult:
-        return self.chain.transact(self.contract, "grantRole", ISSUER_ROLE, account)
-
-    def grant_certifier(self, account: str) -> TxResult:
-        return self.chain.transact(self.contract, "grantRole", CERTIFIER_ROLE, account)
-
-    def revoke_role(self, role: bytes, account: str) -> TxResult:
-        return self.chain.transact(self.contract, "revokeRole", role, account)
+    def organisations_address(self) -> str:
+        """Address of the ``OrganisationRegistry`` that authorises issuers and certifiers."""
+        return str(self.chain.call(self.contract, "ORGANISATIONS"))
 
     # -- signing helpers ---------------------------------------------------
 
@@ -321,28 +317,41 @@ class PassportRegistryClient:
 
     # -- writes ------------------------------------------------------------
 
-    def issue(self, passport_id: bytes, content: PassportContent) -> TxResult:
-        """Issue as the sending account (needs ISSUER_ROLE)."""
-        return self.chain.transact(self.contract, "issue", passport_id, content.as_tuple())
+    def issue(self, gs1_path: str, content: PassportContent) -> TxResult:
+        """Issue the passport of ``gs1_path`` as the sending account (an active issuer key
+        of the organisation owning the GTIN's prefix)."""
+        return self.chain.transact(self.contract, "issue", gs1_path, content.as_tuple())
 
     def issue_signed(
         self,
-        passport_id: bytes,
+        gs1_path: str,
         content: PassportContent,
         issuer: str,
         deadline: int,
         signature: bytes,
     ) -> TxResult:
-        """Relay ``issuer``'s signed issue."""
+        """Relay ``issuer``'s signed issue (signed over ``passport_id_of(gs1_path)``)."""
         return self.chain.transact(
-            self.contract,
-            "issueWithSig",
-            passport_id,
-            content.as_tuple(),
-            issuer,
-            deadline,
-            signature,
+            self.contract, *self._issue_signed_args(gs1_path, content, issuer, deadline, signature)
         )
+
+    def issue_signed_calldata(
+        self,
+        gs1_path: str,
+        content: PassportContent,
+        issuer: str,
+        deadline: int,
+        signature: bytes,
+    ) -> str:
+        return self.chain.encode(
+            self.contract, *self._issue_signed_args(gs1_path, content, issuer, deadline, signature)
+        )
+
+    @staticmethod
+    def _issue_signed_args(
+        gs1_path: str, content: PassportContent, issuer: str, deadline: int, signature: bytes
+    ) -> tuple[Any, ...]:
+        return ("issueWithSig", gs1_path, content.as_tuple(), issuer, deadline, signature)
 
     def amend(self, passport_id: bytes, base_version: int, content: PassportContent) -> TxResult:
         return self.chain.transact(

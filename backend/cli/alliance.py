@@ -38,7 +38,7 @@ from backend.chain.alliance import (
     Terms,
 )
 from backend.chain.typed_data.alliance import BOOKING_TRANSFER, USAGE_REPORT
-from backend.cli.api import Api, ApiError
+from backend.cli.client import Api
 from backend.cli.keys import load_account
 from backend.cli.output import Output
 
@@ -86,7 +86,7 @@ class Alliance:
         """Contract addresses: from the API, else from the local manifest of the RPC chain."""
         if self._config is None:
             if self.api_url:
-                self._config = self.api().request("GET", "/v1/alliance/config")
+                self._config = self.api().get("/v1/alliance/config")
             else:
                 dep = deployments_mod.load(self.chain().chain_id)
                 self._config = {
@@ -128,8 +128,6 @@ def reports_errors(fn: F) -> F:
             info = exc.to_dict()
             shown = ", ".join(f"{k}={v}" for k, v in info["arguments"].items())
             out.fail(f"{info['error']}({shown})")
-        except ApiError as exc:
-            out.fail(exc.one_line())
         except (ChainError, deployments_mod.DeploymentMissing) as exc:
             out.fail(f"{type(exc).__name__}: {exc}")
         except ValueError as exc:
@@ -259,7 +257,7 @@ def pool_consent(
     me = al.account()
     cfg = al.config()
     domain = cfg.get("pool_domain")
-    nonce = int(al.api().request("GET", f"/v1/alliance/nonces/{me.address}")["nonce"])
+    nonce = int(al.api().get(f"/v1/alliance/nonces/{me.address}")["nonce"])
     deadline = _now(al) + valid_for
     assert domain is not None
     dom = eip712.Domain(
@@ -346,7 +344,7 @@ def pool_cosign(
     me = al.account()
     api = al.api()
     domain = al.config()["pool_domain"]
-    nonce = int(api.request("GET", f"/v1/alliance/nonces/{me.address}")["nonce"])
+    nonce = int(api.get(f"/v1/alliance/nonces/{me.address}")["nonce"])
     deadline = _now(al) + valid_for
     dom = eip712.Domain(
         domain["name"], domain["version"], int(domain["chainId"]), domain["verifyingContract"]
@@ -360,8 +358,7 @@ def pool_cosign(
         "deadline": deadline,
     }
     sig = eip712.sign(me.key, dom, USAGE_REPORT, message)
-    resp = api.request(
-        "POST",
+    resp = api.post(
         f"/v1/alliance/pools/{pool_id}/periods/{period_id}/cosign",
         {
             "member": me.address,
@@ -402,9 +399,7 @@ def pool_dispute(
 def pool_settle(al: Alliance, pool_id: int, period_id: int, members: tuple[str, ...]) -> None:
     """Settle a period (every unsettled booker, or --member ...) through the relayer."""
     body = {"members": list(members)} if members else {}
-    resp = al.api().request(
-        "POST", f"/v1/alliance/pools/{pool_id}/periods/{period_id}/settle", body
-    )
+    resp = al.api().post(f"/v1/alliance/pools/{pool_id}/periods/{period_id}/settle", body)
     al.out.emit(al.relayed(resp))
 
 
@@ -417,9 +412,7 @@ def pool_settle(al: Alliance, pool_id: int, period_id: int, members: tuple[str, 
 def pool_statement(al: Alliance, pool_id: int, period_id: int, member: str) -> None:
     """A member's settlement statement for one period."""
     al.out.emit(
-        al.api().request(
-            "GET", f"/v1/alliance/pools/{pool_id}/periods/{period_id}/statement/{member}"
-        )
+        al.api().get(f"/v1/alliance/pools/{pool_id}/periods/{period_id}/statement/{member}")
     )
 
 
@@ -510,9 +503,7 @@ def transfer_confirm_receipt(al: Alliance, request_id: int) -> None:
 @reports_errors
 def transfer_net_positions(al: Alliance, a: str, b: str, gtin: int) -> None:
     """What A owes B net of the reverse: in-kind units of --gtin and cash in escrow."""
-    al.out.emit(
-        al.api().request("GET", "/v1/alliance/net-positions", params={"a": a, "b": b, "gtin": gtin})
-    )
+    al.out.emit(al.api().get("/v1/alliance/net-positions", params={"a": a, "b": b, "gtin": gtin}))
 
 
 @transfer.command("list")
@@ -528,7 +519,7 @@ def transfer_net_positions(al: Alliance, a: str, b: str, gtin: int) -> None:
 @reports_errors
 def transfer_list(al: Alliance, status: str) -> None:
     """Transfer requests in a status (default: open)."""
-    items = al.api().request("GET", "/v1/alliance/transfers", params={"status": status})["items"]
+    items = al.api().get("/v1/alliance/transfers", params={"status": status})["items"]
     if al.out.as_json:
         al.out.emit({"items": items})
     else:

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: API access, EIP-712 domains, message (de)serialisation, failures."""
+"""Shared CLI plumbing: EIP-712 domains, message (de)serialisation, failures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import httpx
 
 from backend.chain.eip712 import Domain, StructType
 
@@ -22,7 +21,7 @@ DEFAULT_API = "http://127.0.0.1:8000"
 # Domain names and versions of the signing contracts, as their eip712Domain() reports.
 DOMAIN_NAMES = {
     "ShipmentRegistry": ("Waymark Shipments", "1.0.0"),
-    "ProductPassportRegistry": ("ProductPassportRegistry", "1.0.0"),
+    "ProductPassportRegistry": ("Waymark ProductPassportRegistry", "2.0.0"),
 }
 
 
@@ -72,93 +71,9 @@ api_key_opt = click.option(
 )
 
 
-def error_line(response: httpx.Response) -> str:
-    """A one-line reason from an API error body (decoded contract errors included)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}: {response.text[:200]}"
-    if not isinstance(body, dict):
-        return f"HTTP {response.status_code}: {body}"
-    error = body.get("error", "error")
-    detail = body.get("detail")
-    args = body.get("arguments") or body.get("args")
-    if isinstance(detail, dict):
-        args = args or detail.get("arguments")
-        detail = detail.get("message") or detail.get("error")
-    text = f"HTTP {response.status_code} {error}"
-    if args:
-        rendered = ", ".join(f"{k}={v}" for k, v in args.items())
-        text += f"({rendered})"
-    if detail and not (args and str(detail).startswith(str(error))):
-        text += f": {detail}"
-    return text
-
-
-class Api:
-    """A small synchronous client of the Waymark HTTP API."""
-
-    def __init__(self, base: str, api_key: str | None, *, timeout: float = 30.0) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.base = base.rstrip("/")
-        self.client = httpx.Client(base_url=self.base, headers=headers, timeout=timeout)
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            fail(f"cannot reach {self.base}: {exc}")
-        if response.status_code >= 400:
-            fail(error_line(response))
-        return response.json() if response.content else None
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, body: Any) -> Any:
-        return self.request("POST", path, json=body)
-
-    def wait_relay(self, relay_id: int, *, timeout: float = 60.0) -> dict[str, Any]:
-        """Poll ``/v1/relay/{id}`` until mined or final; a failed relay is a failure."""
-        deadline = time.monotonic() + timeout
-        while True:
-            relay = self.get(f"/v1/relay/{relay_id}")
-            if relay["status"] in ("mined", "final"):
-                return dict(relay)
-            if relay["status"] == "failed":
-                fail(f"relay {relay_id} failed: {relay.get('last_error') or 'reverted'}")
-            if time.monotonic() > deadline:
-                fail(f"relay {relay_id} still {relay['status']} after {timeout:g} s")
-            time.sleep(0.2)
-
-    def contract_domain(self, contract: str) -> Domain:
-        """The EIP-712 domain of ``contract`` from the service's ``/health`` deployment info."""
-        health = self.get("/health")
-        info = (health.get("contracts") or {}).get(contract)
-        if not info or health.get("chain_id") is None:
-            fail(f"{self.base}/health does not list {contract} or a chain id")
-        name, _ = DOMAIN_NAMES[contract]
-        return Domain(name, str(info["version"]), int(health["chain_id"]), info["address"])
-
-
 def offline_domain(contract: str, chain_id: int, address: str) -> Domain:
     name, version = DOMAIN_NAMES[contract]
     return Domain(name, version, chain_id, address)
-
-
-def resolve_domain(
-    contract: str, *, chain_id: int | None, address: str | None, api: str | None
-) -> Domain:
-    """``--chain-id``/``--registry`` when both are given (offline), else ask the API."""
-    if chain_id is not None and address is not None:
-        return offline_domain(contract, chain_id, address)
-    if chain_id is not None or address is not None:
-        fail("give both --chain-id and --registry, or neither (to read them from --api)")
-    return Api(api or DEFAULT_API, None).contract_domain(contract)
-
-
-def domain_json(domain: Domain) -> dict[str, Any]:
-    return domain.to_json()
 
 
 def domain_from_json(data: Mapping[str, Any]) -> Domain:

@@ -25,8 +25,8 @@ from backend.chain import eip712
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from backend.cli.chainio import chain_now, read_nonce
+from backend.cli.client import Api, resolve_domain
 from backend.cli.common import (
-    Api,
     api_key_opt,
     api_opt,
     domain_from_json,
@@ -35,7 +35,6 @@ from backend.cli.common import (
     hex_bytes,
     parse_time,
     read_json,
-    resolve_domain,
     to_json,
     write_json,
 )

@@ -16,14 +16,13 @@ import click
 from backend.chain import eip712
 from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT, content_message
 from backend.cli.chainio import read_nonce
+from backend.cli.client import Api, resolve_domain
 from backend.cli.common import (
-    Api,
     api_key_opt,
     api_opt,
     fail,
     parse_time,
     read_json,
-    resolve_domain,
     to_json,
     write_json,
 )

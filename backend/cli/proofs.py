@@ -7,10 +7,11 @@ from typing import Any
 
 import click
 
-from backend.cli.chainio import json_rpc, verify_event_proof
-from backend.cli.common import Api, api_opt, fail, read_json, write_json
+from backend.cli.chainio import json_rpc
+from backend.cli.client import Api
+from backend.cli.common import api_opt, fail, read_json, write_json
 from backend.cli.output import Output
-from backend.qr.bundle import BUNDLE_FORMAT, verify_bundle
+from backend.qr.bundle import BUNDLE_FORMAT, verify_bundle, verify_proof
 
 
 @click.group()
@@ -48,11 +49,16 @@ def verify(out: Output, bundle: Path, rpc: str) -> None:
     data: Any = read_json(bundle)
     if not isinstance(data, dict):
         fail(f"{bundle} is not a proof object")
-    if data.get("format") == BUNDLE_FORMAT:
-        try:
-            report = verify_bundle(data, json_rpc(rpc))
-        except (KeyError, ValueError, TypeError) as exc:
-            fail(f"malformed proof bundle: {exc}")
+    bundle_format = data.get("format") == BUNDLE_FORMAT
+    try:
+        report = (
+            verify_bundle(data, json_rpc(rpc))
+            if bundle_format
+            else verify_proof(data, json_rpc(rpc))
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        fail(f"malformed proof{' bundle' if bundle_format else ''}: {exc}")
+    if bundle_format:
         rows = [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks]
         text = [f"{'ok    ' if c.ok else 'FAILED'}  {c.name}  {c.detail}" for c in report.checks]
         out.emit(
@@ -63,9 +69,13 @@ def verify(out: Output, bundle: Path, rpc: str) -> None:
             failed = report.failures()
             fail("; ".join(f"{c.name}: {c.detail}" for c in failed) or "bundle is empty")
         return
-    result = verify_event_proof(data, rpc)
-    summary = {"valid": result.valid, "checks": result.checks, "problems": result.notes}
-    lines = [f"{name:16} {'ok' if ok else 'FAILED'}" for name, ok in result.checks.items()]
-    out.emit(summary, "\n".join([*lines, "valid" if result.valid else "INVALID"]))
-    if not result.valid:
-        fail("; ".join(result.notes) or "proof does not verify")
+    problems = [c.detail for c in report.failures()]
+    summary = {
+        "valid": report.ok,
+        "checks": {c.name: c.ok for c in report.checks},
+        "problems": problems,
+    }
+    lines = [f"{c.name:16} {'ok' if c.ok else 'FAILED'}" for c in report.checks]
+    out.emit(summary, "\n".join([*lines, "valid" if report.ok else "INVALID"]))
+    if not report.ok:
+        fail("; ".join(problems) or "proof does not verify")

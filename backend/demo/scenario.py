@@ -58,6 +58,7 @@ from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain
 from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_CONTENT
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.cli.client import Api
 from backend.cli.common import to_json
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import footprint
@@ -69,6 +70,7 @@ HOUR = 3_600
 DAY = 86_400
 USD = 10**6  # TestStablecoin has 6 decimals
 GTIN = "08936045870013"
+GS1_PREFIX = "8936045"  # Lang Tre's GS1 company prefix (GS1 Vietnam, 893)
 LOT = "TH2611-07"
 GTIN_INT = int(GTIN)
 SUPPLIER_MATRIX = {"Lang Tre Homeware (Vietnam)": 70, "Ningbo backup (Zhejiang)": 20,
@@ -134,6 +136,7 @@ class Scenario:
     ) -> None:
         self.http = http
         self.webhook_url = webhook_url
+        self.api = Api(str(http.base_url), http=http)
         self.chain = chain
         self.deployment = deployment
         self.admin_token = admin_token
@@ -153,16 +156,10 @@ class Scenario:
     # -- plumbing -------------------------------------------------------------------
 
     def _post(self, path: str, body: Any, key: str) -> Any:
-        response = self.http.post(path, json=body, headers={"Authorization": f"Bearer {key}"})
-        if response.status_code >= 400:
-            raise RuntimeError(f"POST {path} failed: {response.status_code} {response.text}")
-        return response.json()
+        return self.api.post(path, body, api_key=key)
 
     def _get(self, path: str, key: str) -> Any:
-        response = self.http.get(path, headers={"Authorization": f"Bearer {key}"})
-        if response.status_code >= 400:
-            raise RuntimeError(f"GET {path} failed: {response.status_code} {response.text}")
-        return response.json()
+        return self.api.get(path, api_key=key)
 
     def _relay(self, path: str, body: Any, org: Org) -> None:
         """Submit a signed write; it is relayed in submission order (waited for later)."""
@@ -174,15 +171,9 @@ class Scenario:
         deadline = time.monotonic() + timeout
         while self.pending:
             relay_id, key = self.pending[0]
-            relay = self._get(f"/v1/relay/{relay_id}", key)
-            if relay["status"] in ("mined", "final"):
-                self.pending.pop(0)
-                continue
-            if relay["status"] == "failed":
-                raise RuntimeError(f"relay {relay_id} failed: {relay['last_error']}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"relay {relay_id} still {relay['status']} after {timeout} s")
-            time.sleep(0.05)
+            left = max(0.0, deadline - time.monotonic())
+            self.api.wait_relay(relay_id, timeout=left, interval=0.05, api_key=key)
+            self.pending.pop(0)
 
     def _nonce(self, registry: str, address: str) -> int:
         """Next nonce of ``address`` counting writes submitted but not mined yet."""
@@ -215,8 +206,30 @@ class Scenario:
 
     # -- organisations (HTTP API) --------------------------------------------------
 
-    def create_org(self, slug: str, name: str, scopes: list[str], signers: int = 1) -> Org:
-        created = self._post("/v1/orgs", {"slug": slug, "name": name}, self.admin_token)
+    def create_org(
+        self,
+        slug: str,
+        name: str,
+        scopes: list[str],
+        signers: int = 1,
+        *,
+        country: str,
+        domain: str,
+        prefixes: tuple[str, ...] = (),
+        roles: list[str] | None = None,
+    ) -> Org:
+        """Create the organisation through the operator API; the service registers it on
+        chain (verified name, country, domain, roles, GS1 prefixes) and adds its keys."""
+        body: dict[str, Any] = {
+            "slug": slug,
+            "name": name,
+            "country": country,
+            "web_domain": domain,
+            "gs1_prefixes": list(prefixes),
+        }
+        if roles is not None:
+            body["roles"] = roles
+        created = self._post("/v1/orgs", body, self.admin_token)
         admin_key = created["admin_key"]["key"]
         valid_from = (datetime.now(UTC) - timedelta(days=60)).isoformat()
         accounts = [self._account(f"{slug}#{i}") for i in range(signers)]
@@ -237,13 +250,47 @@ class Scenario:
         return org
 
     def organisations(self) -> None:
-        self.create_org("hearth-grove", "Hearth & Grove Home", ["seller"])
-        self.create_org("lumen-row", "Lumen Row Lighting", ["seller"])
-        self.create_org("loom-street", "Loom Street Textiles", ["seller"])
-        # The factory issues the product passports (issuers hold the seller scope).
-        self.create_org("lang-tre", "Lang Tre Homeware JSC", ["supplier", "seller"])
+        self.create_org(
+            "hearth-grove",
+            "Hearth & Grove Home",
+            ["seller"],
+            country="US",
+            domain="hearthgrove.example",
+            prefixes=("0614141",),
+        )
+        self.create_org(
+            "lumen-row",
+            "Lumen Row Lighting",
+            ["seller"],
+            country="US",
+            domain="lumenrow.example",
+            prefixes=("0614142",),
+        )
+        self.create_org(
+            "loom-street",
+            "Loom Street Textiles",
+            ["seller"],
+            country="US",
+            domain="loomstreet.example",
+            prefixes=("0614143",),
+        )
+        # The factory owns the GTIN's GS1 company prefix and issues the product passports
+        # (issuers hold the seller scope).
+        self.create_org(
+            "lang-tre",
+            "Lang Tre Homeware JSC",
+            ["supplier", "seller"],
+            country="VN",
+            domain="langtre.example",
+            prefixes=(GS1_PREFIX,),
+        )
         carriers = self.create_org(
-            "pacific-bridge", "Pacific Bridge Logistics", ["carrier"], signers=3
+            "pacific-bridge",
+            "Pacific Bridge Logistics",
+            ["carrier"],
+            signers=3,
+            country="SG",
+            domain="pacificbridge.example",
         )
         self.parties["ocean"], self.parties["air"], self.parties["lastmile"] = (
             self.parties["pacific-bridge#0"],
@@ -251,12 +298,28 @@ class Scenario:
             self.parties["pacific-bridge#2"],
         )
         self.parties["broker"] = self.create_org(
-            "harbor-customs", "Harbor Customs Brokerage", ["carrier"]
+            "harbor-customs",
+            "Harbor Customs Brokerage",
+            ["carrier"],
+            country="US",
+            domain="harborcustoms.example",
         ).signer
         self.parties["warehouse"] = self.create_org(
-            "west-dock", "West Dock Fulfilment (US West)", ["carrier"]
+            "west-dock",
+            "West Dock Fulfilment (US West)",
+            ["carrier"],
+            country="US",
+            domain="westdock.example",
         ).signer
-        self.create_org("control-union", "Control Union Certifications", ["certifier"])
+        # An accredited certification body: the operator grants the certifier role.
+        self.create_org(
+            "control-union",
+            "Control Union Certifications",
+            ["certifier"],
+            country="NL",
+            domain="controlunion.example",
+            roles=["certifier"],
+        )
         del carriers
 
     # -- shipments (signed by each party, relayed) -----------------------------------
@@ -277,7 +340,7 @@ class Scenario:
         sscc: str | None = None,
     ) -> bytes:
         """Submit a seller-signed shipment with its manifest (bamboo tableware lot)."""
-        sid = keccak(f"waymark-demo/{label}/{secrets.token_hex(8)}".encode())
+        sid = td.shipment_id(seller.address, f"waymark-demo/{label}/{secrets.token_hex(8)}")
         # Only HG-2611-002 carries the passport's lot; the others carry other lots.
         lot = LOT if label == "HG-2611-002" else f"{label[-3:]}-{LOT[:6]}"
         manifest: dict[str, Any] = {

@@ -1,17 +1,27 @@
-"""GS1 Digital Link URIs for trade items: parse, validate, build.
+"""GS1 Digital Link URIs for trade items and logistic units: parse, validate, build.
 
 Supported shape (GS1 Digital Link URI Syntax 1.2, uncompressed form)::
 
-    https://<host>[/<prefix>]/01/{GTIN}[/10/{lot}][/21/{serial}][?linkType=gs1:...]
+    https://<host>[/<any prefix>]/01/{GTIN}[/22/{cpv}][/10/{lot}][/21/{serial}][?<query>]
+    https://<host>[/<any prefix>]/01/{GTIN}/235/{tpx}[?<query>]
+    https://<host>[/<any prefix>]/00/{SSCC}[?<query>]
 
+* The primary key is the rightmost ``/AI/value`` pair whose AI is a GS1 primary
+  key, reached by walking back over known AIs; whatever precedes it is a custom
+  path prefix and is dropped from the canonical form.
 * The GTIN may be 8, 12, 13 or 14 digits; it is validated (mod-10 check digit)
-  and normalised to 14 digits.
-* Lot (AI 10) and serial (AI 21) are key qualifiers; they must appear in that
-  order. Their decoded values use GS1 AI encodable character set 82 and are at
-  most 20 characters long.
-* Values are percent-decoded on parse; on build every character outside the URI
-  unreserved set (``A-Z a-z 0-9 - . _``) is percent-encoded, which yields the
-  canonical form GS1 specifies (``/`` becomes ``%2F``, ``%`` becomes ``%25``).
+  and normalised to 14 digits. The SSCC is 18 digits with its check digit.
+* Key qualifiers of a GTIN: consumer product variant (AI 22), lot (AI 10) and
+  serial (AI 21) in that order, or alone the third-party controlled serial
+  extension (AI 235). Decoded values use GS1 AI encodable character set 82.
+* Query: ``linkType`` picks a link (an unsupported one means the default link,
+  as the GS1-Conformant resolver standard asks); numeric parameters are GS1 data
+  attributes and must be known AIs with a valid value, each once, and not a key
+  qualifier that belongs in the path; other parameters (``utm_source``,
+  ``fbclid``, parameters without a value, empty ``&&``) are ignored.
+* Values are percent-decoded on parse (``+`` is a space in the query, itself in
+  the path); on build every character outside the URI unreserved set is
+  percent-encoded, which yields the canonical form GS1 specifies.
 """
 
 from __future__ import annotations
@@ -19,12 +29,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from eth_hash.auto import keccak
 
+from backend.gs1.ai import AIS, PRIMARY_KEYS, qualifier_sequence_allowed, value_problem
 from backend.gs1.errors import DigitalLinkError
 from backend.gs1.gtin import normalise_gtin
+from backend.gs1.sscc import SsccInvalid, validate_sscc
 
 CANONICAL_HOST = "https://id.gs1.org"
 
@@ -34,6 +46,9 @@ CSET82 = frozenset(
 )
 LOT_MAX = 20
 SERIAL_MAX = 20
+CPV_MAX = 20
+TPX_MAX = 28
+MAX_QUERY_ATTRIBUTES = 64
 MAX_URI_LENGTH = 2048
 
 GS1_VOC = "https://gs1.org/voc/"
@@ -46,8 +61,13 @@ LINK_TYPES = (
 )
 LINK_TYPE_ALL = "all"
 
-_QUALIFIERS = {"10": ("lot", LOT_MAX), "21": ("serial", SERIAL_MAX)}
-_AI_NAMES = {"01": "GTIN", "10": "lot", "21": "serial"}
+_QUALIFIERS = {
+    "22": ("cpv", CPV_MAX),
+    "10": ("lot", LOT_MAX),
+    "21": ("serial", SERIAL_MAX),
+    "235": ("tpx", TPX_MAX),
+}
+_AI_NAMES = {"01": "GTIN", "00": "SSCC", "22": "cpv", "10": "lot", "21": "serial", "235": "tpx"}
 _PERCENT_TRIPLET = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -67,11 +87,21 @@ class DigitalLink:
     lot: str | None = None
     serial: str | None = None
     link_type: str | None = None
+    # Consumer product variant (AI 22) and third-party controlled serial extension
+    # (AI 235): accepted in links; passports are kept per GTIN, lot and serial.
+    cpv: str | None = None
+    tpx: str | None = None
+    # GS1 data attributes from the query string (AI, decoded value), in order.
+    attributes: tuple[tuple[str, str], ...] = ()
 
     @property
     def path(self) -> str:
-        """The AI path, values percent-encoded: ``/01/…[/10/…][/21/…]``."""
+        """The AI path, values percent-encoded: ``/01/…[/22/…][/10/…][/21/…]`` or ``/235/…``."""
         parts = [f"/01/{self.gtin}"]
+        if self.cpv is not None:
+            parts.append(f"/22/{encode_value(self.cpv)}")
+        if self.tpx is not None:
+            parts.append(f"/235/{encode_value(self.tpx)}")
         if self.lot is not None:
             parts.append(f"/10/{encode_value(self.lot)}")
         if self.serial is not None:
@@ -99,7 +129,7 @@ class DigitalLink:
         return text
 
     def without_link_type(self) -> DigitalLink:
-        return replace(self, link_type=None)
+        return replace(self, link_type=None, attributes=())
 
     @property
     def level(self) -> KeyLevel:
@@ -112,8 +142,8 @@ class DigitalLink:
 
     @property
     def passport_id(self) -> bytes:
-        """The one passport-id rule: keccak256 of the canonical path (ASCII)."""
-        return keccak(self.path.encode("ascii"))
+        """The one passport-id rule: keccak256 of the canonical GTIN/lot/serial path (ASCII)."""
+        return keccak(DigitalLink(self.gtin, self.lot, self.serial).path.encode("ascii"))
 
     def fallbacks(self) -> list[DigitalLink]:
         """This key and the less specific ones a resolver falls back to: item → batch → model."""
@@ -132,7 +162,7 @@ def encode_value(value: str) -> str:
 
 
 def validate_qualifier(ai: str, value: str) -> str:
-    """Check a decoded lot/serial against CSET 82 and its maximum length."""
+    """Check a decoded key qualifier (22, 10, 21, 235) against CSET 82 and its length."""
     name, max_len = _QUALIFIERS[ai]
     if value == "":
         raise DigitalLinkError(f"{name} (AI {ai}) is empty", field=name)
@@ -148,6 +178,18 @@ def validate_qualifier(ai: str, value: str) -> str:
             field=name,
         )
     return value
+
+
+def link_type_or_default(value: str) -> str | None:
+    """A supported link type in CURIE form, or ``None`` (the default link) for any other.
+
+    The GS1-Conformant resolver standard answers the default link when the
+    requested link type is not available, rather than an error.
+    """
+    try:
+        return normalise_link_type(value)
+    except DigitalLinkError:
+        return None
 
 
 def normalise_link_type(value: str) -> str:
@@ -190,8 +232,7 @@ def _decode(segment: str, name: str) -> str:
         raise DigitalLinkError(f"{name} is not valid UTF-8 once decoded", field=name) from exc
 
 
-def parse_path(path: str, query: str = "") -> DigitalLink:
-    """Parse the path (and query string) of a Digital Link as served by a resolver."""
+def _segments(path: str) -> list[str]:
     segments = path.split("/")
     if segments and segments[0] == "":
         segments = segments[1:]
@@ -199,58 +240,168 @@ def parse_path(path: str, query: str = "") -> DigitalLink:
         segments = segments[:-1]  # one trailing slash is tolerated
     if "" in segments:
         raise DigitalLinkError("path contains an empty segment ('//')", field="path")
-    try:
-        start = segments.index("01")
-    except ValueError:
-        raise DigitalLinkError(
-            "no GTIN: a Digital Link path must contain '/01/{GTIN}'", field="gtin"
-        ) from None
-    pairs = segments[start + 1 :]
-    if not pairs:
-        raise DigitalLinkError("GTIN is missing after '/01/'", field="gtin")
-    gtin = normalise_gtin(_decode(pairs[0], "GTIN"))
-    values: dict[str, str] = {}
-    rest = pairs[1:]
-    if len(rest) % 2:
-        raise DigitalLinkError(
-            f"AI {rest[-1]!r} has no value: the path must alternate AI and value", field="path"
-        )
-    last_order = 0
-    for i in range(0, len(rest), 2):
-        ai, raw = rest[i], rest[i + 1]
-        if ai not in _QUALIFIERS:
-            raise DigitalLinkError(
-                f"AI {ai!r} is not a key qualifier of GTIN here; expected 10 (lot) or 21 (serial)",
-                field="path",
-            )
-        if ai in values:
-            raise DigitalLinkError(f"AI {ai} appears twice", field="path")
-        order = 1 if ai == "10" else 2
-        if order < last_order:
-            raise DigitalLinkError(
-                "AI 10 (lot) must come before AI 21 (serial) in a Digital Link path",
-                field="path",
-            )
-        last_order = order
-        name = _QUALIFIERS[ai][0]
-        values[ai] = validate_qualifier(ai, _decode(raw, name))
-    link_type = _link_type_from_query(query)
-    return DigitalLink(
-        gtin=gtin, lot=values.get("10"), serial=values.get("21"), link_type=link_type
+    return segments
+
+
+def _key_start(segments: list[str]) -> int:
+    """Index of the rightmost primary key reached walking back over ``/AI/value`` pairs."""
+    i = len(segments) - 2
+    while i >= 0 and segments[i] in AIS:
+        if segments[i] in PRIMARY_KEYS:
+            return i
+        i -= 2
+    # Not a well-formed pair sequence: name what is wrong after the rightmost key.
+    for j in range(len(segments) - 1, -1, -1):
+        if segments[j] in ("01", "00"):
+            if j == len(segments) - 1:
+                name, field = ("GTIN", "gtin") if segments[j] == "01" else ("SSCC", "sscc")
+                raise DigitalLinkError(f"{name} is missing after '/{segments[j]}/'", field=field)
+            return j
+    raise DigitalLinkError(
+        "no GTIN: a Digital Link path must contain '/01/{GTIN}' (or '/00/{SSCC}' for a "
+        "logistic unit), optionally followed by key qualifiers",
+        field="gtin",
     )
 
 
-def _link_type_from_query(query: str) -> str | None:
-    if not query:
-        return None
+@dataclass(frozen=True, slots=True)
+class SsccLink:
+    """A validated logistic-unit Digital Link ``/00/{sscc}``."""
+
+    sscc: str
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def path(self) -> str:
+        return f"/00/{self.sscc}"
+
+
+def _sscc(raw: str) -> str:
     try:
-        params = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-    except ValueError as exc:
-        raise DigitalLinkError(f"query string is malformed: {query!r}", field="query") from exc
-    link_types = [v for k, v in params if k == "linkType"]
-    if len(link_types) > 1:
-        raise DigitalLinkError("linkType appears more than once", field="linkType")
-    return normalise_link_type(link_types[0]) if link_types else None
+        return validate_sscc(_decode(raw, "sscc"))
+    except SsccInvalid as exc:
+        raise DigitalLinkError(str(exc), field="sscc") from None
+
+
+def parse_link(path: str, query: str = "") -> DigitalLink | SsccLink:
+    """Parse a resolver path with either primary key (GTIN or SSCC), query included."""
+    segments = _segments(path)
+    start = _key_start(segments)
+    key, rest = segments[start], segments[start + 1 :]
+    if key == "00":
+        if len(rest) != 1:
+            raise DigitalLinkError("an SSCC takes no key qualifiers", field="path")
+        sscc = _sscc(rest[0])
+        _, attributes = parse_query(query, key="00", path_ais=["00"])
+        return SsccLink(sscc, attributes)
+    if key != "01":
+        raise DigitalLinkError(f"AI {key} is a GS1 key this resolver does not serve", field="path")
+    gtin = normalise_gtin(_decode(rest[0], "GTIN"))
+    pairs = rest[1:]
+    if len(pairs) % 2:
+        raise DigitalLinkError(
+            f"AI {pairs[-1]!r} has no value: the path must alternate AI and value", field="path"
+        )
+    ais = pairs[0::2]
+    for ai in ais:
+        if ai not in _QUALIFIERS:
+            raise DigitalLinkError(
+                f"AI {ai!r} is not a key qualifier of a GTIN; expected 22 (cpv), 10 (lot), "
+                "21 (serial) or 235 (tpx)",
+                field="path",
+            )
+    if len(set(ais)) != len(ais):
+        raise DigitalLinkError("a key qualifier appears twice in the path", field="path")
+    if not qualifier_sequence_allowed("01", ais):
+        raise DigitalLinkError(
+            "key qualifiers of a GTIN go in the order 22 (cpv), 10 (lot), 21 (serial); "
+            "235 (tpx) stands alone",
+            field="path",
+        )
+    values: dict[str, str] = {}
+    for ai, raw in zip(ais, pairs[1::2], strict=True):
+        values[ai] = validate_qualifier(ai, _decode(raw, _QUALIFIERS[ai][0]))
+    link_type, attributes = parse_query(query, key="01", path_ais=["01", *ais])
+    return DigitalLink(
+        gtin=gtin,
+        lot=values.get("10"),
+        serial=values.get("21"),
+        link_type=link_type,
+        cpv=values.get("22"),
+        tpx=values.get("235"),
+        attributes=attributes,
+    )
+
+
+def parse_path(path: str, query: str = "") -> DigitalLink:
+    """Parse the path (and query string) of a trade-item Digital Link as served by a resolver."""
+    link = parse_link(path, query)
+    if not isinstance(link, DigitalLink):
+        raise DigitalLinkError("no GTIN: this is an SSCC link ('/00/')", field="gtin")
+    return link
+
+
+def _query_value(ai: str, raw: str) -> str:
+    if _PERCENT_TRIPLET.search(raw):
+        raise DigitalLinkError(f"AI {ai} has a malformed percent-encoding", field=ai)
+    try:
+        return unquote(raw.replace("+", " "), encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise DigitalLinkError(f"AI {ai} is not valid UTF-8 once decoded", field=ai) from None
+
+
+def parse_query(
+    query: str, *, key: str, path_ais: list[str]
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """``linkType`` and the validated GS1 data attributes of a Digital Link query string."""
+    link_type: str | None = None
+    seen_link_type = False
+    attributes: list[tuple[str, str]] = []
+    seen = set(path_ais)
+    qualifiers = [ai for ai in path_ais[1:]]
+    for part in query.split("&"):
+        if "=" not in part:
+            continue  # empty ('&&', a trailing '&') or valueless ('?fbclid'): not GS1 data
+        name, raw = part.split("=", 1)
+        if name == "linkType":
+            if seen_link_type:
+                raise DigitalLinkError("linkType appears more than once", field="linkType")
+            seen_link_type = True
+            link_type = link_type_or_default(_query_value("linkType", raw))
+            continue
+        if not name.isascii() or not name.isdigit():
+            continue  # not a GS1 attribute (utm_source, context, lang, …)
+        ai = AIS.get(name)
+        if ai is None:
+            raise DigitalLinkError(
+                f"AI {name} in the query is not a GS1 Application Identifier", field=name
+            )
+        if name in seen:
+            raise DigitalLinkError(f"AI {name} appears more than once in the link", field=name)
+        seen.add(name)
+        if name in _QUALIFIERS and qualifier_sequence_allowed(
+            key, sorted_qualifiers(key, [*qualifiers, name])
+        ):
+            raise DigitalLinkError(
+                f"AI {name} is a key qualifier: it belongs in the path, not the query",
+                field=name,
+            )
+        value = _query_value(name, raw)
+        problem = value_problem(ai, value)
+        if problem is not None:
+            raise DigitalLinkError(f"AI {name} ({ai.title}) {problem}", field=name)
+        attributes.append((name, value))
+        if len(attributes) > MAX_QUERY_ATTRIBUTES:
+            raise DigitalLinkError(
+                f"more than {MAX_QUERY_ATTRIBUTES} GS1 attributes in the query", field="query"
+            )
+    return link_type, tuple(attributes)
+
+
+def sorted_qualifiers(key: str, ais: list[str]) -> list[str]:
+    """``ais`` in the standard order of ``key``'s qualifiers (for "would it fit the path")."""
+    order = {"22": 0, "10": 1, "21": 2, "235": 3} if key == "01" else {}
+    return sorted(ais, key=lambda ai: order.get(ai, 99))
 
 
 def parse_digital_link(uri: str) -> DigitalLink:

@@ -17,6 +17,11 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # As registered in OrganisationRegistry (``roles`` 0: registered before the registry
+    # existed, so not on chain).
+    country: Mapped[str] = mapped_column(String(2), server_default="XX")
+    web_domain: Mapped[str] = mapped_column(String(253), server_default="")
+    roles: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ApiKey(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Request, status
 
 from backend.deps import PageDep, SessionDep
 from backend.errors import Forbidden
@@ -30,14 +30,20 @@ router = APIRouter(prefix="/v1/orgs", tags=["organisations"])
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+def registrar(request: Request) -> service.ChainRegistrar | None:
+    """The app's registry writer (the relayer holds the registrar role), if it has one."""
+    return getattr(request.app.state, "org_registrar", None)
+
+
 @router.post("", response_model=OrganisationCreated, status_code=status.HTTP_201_CREATED)
 def create_org(
-    body: OrganisationCreate, principal: PrincipalDep, session: SessionDep
+    body: OrganisationCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> OrganisationCreated:
-    """Create an organisation and its first admin key (operator token only)."""
+    """Create an organisation and its first admin key (operator token only); its
+    registration in OrganisationRegistry, with its GS1 prefixes, is queued on the relayer."""
     if not principal.operator:
         raise Forbidden("only the operator can create organisations")
-    return service.create_org(session=session, data=body)
+    return service.create_org(session=session, data=body, registrar=registrar(request))
 
 
 @router.get("/me", response_model=OrganisationPublic)
@@ -46,7 +52,7 @@ def me(principal: PrincipalDep, session: SessionDep) -> OrganisationPublic:
     if principal.org_slug is None:
         raise Forbidden("the operator token belongs to no organisation")
     org = service.get_org(session=session, slug=principal.org_slug)
-    return OrganisationPublic(slug=org.slug, name=org.name, created_at=org.created_at)
+    return service.public_org(org)
 
 
 @router.post("/{slug}/api-keys", response_model=ApiKeyIssued, status_code=201)
@@ -77,9 +83,10 @@ def revoke_key(
 
 @router.post("/{slug}/signers", response_model=SignerPublic, status_code=201)
 def register_signer(
-    slug: str, body: SignerCreate, principal: PrincipalDep, session: SessionDep
+    slug: str, body: SignerCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> SignerPublic:
-    """Register an address whose EIP-712 signatures count as this organisation's."""
+    """Register an address whose EIP-712 signatures count as this organisation's; it is
+    added to OrganisationRegistry with its roles."""
     return service.register_signer(
         session=session,
         principal=principal,
@@ -87,6 +94,8 @@ def register_signer(
         address=body.address,
         label=body.label,
         valid_from=body.valid_from,
+        roles=body.roles,
+        registrar=registrar(request),
     )
 
 
@@ -102,7 +111,12 @@ def list_signers(
 
 @router.post("/{slug}/signers/{signer_id}/revoke", response_model=SignerPublic)
 def revoke_signer(
-    slug: str, signer_id: RowId, body: SignerRevoke, principal: PrincipalDep, session: SessionDep
+    slug: str,
+    signer_id: RowId,
+    body: SignerRevoke,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> SignerPublic:
     """Revoke a signer key from ``revoked_at``; events that occurred earlier stay valid."""
     return service.revoke_signer(
@@ -111,12 +125,18 @@ def revoke_signer(
         slug=slug,
         signer_id=signer_id,
         revoked_at=body.revoked_at,
+        registrar=registrar(request),
     )
 
 
 @router.post("/{slug}/signers/{signer_id}/rotate", response_model=list[SignerPublic])
 def rotate_signer(
-    slug: str, signer_id: RowId, body: SignerRotate, principal: PrincipalDep, session: SessionDep
+    slug: str,
+    signer_id: RowId,
+    body: SignerRotate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> list[SignerPublic]:
     """Revoke this signer now and register ``address`` in its place: [old, new]."""
     old, new = service.rotate_signer(
@@ -126,5 +146,7 @@ def rotate_signer(
         signer_id=signer_id,
         address=body.address,
         label=body.label,
+        roles=body.roles,
+        registrar=registrar(request),
     )
     return [old, new]

@@ -13,6 +13,64 @@ from backend.common.text import safe_text
 from backend.common.types import EthAddress
 
 
+class OrgRole(StrEnum):
+    """Roles an organisation (and its signer keys) may act in on chain (``OrganisationRegistry``)."""
+
+    ISSUER = "issuer"
+    SELLER = "seller"
+    SUPPLIER = "supplier"
+    CARRIER = "carrier"
+    WAREHOUSE = "warehouse"
+    CUSTOMS_BROKER = "customs_broker"
+    CERTIFIER = "certifier"
+    ALLIANCE_MEMBER = "alliance_member"
+    CONSIGNEE = "consignee"
+    ARBITER = "arbiter"
+    INSURER = "insurer"
+
+
+#: Roles of an organisation created without a ``roles`` list. Certifier, arbiter and
+#: insurer are accreditations the operator grants explicitly.
+DEFAULT_ORG_ROLES = (
+    OrgRole.ISSUER,
+    OrgRole.SELLER,
+    OrgRole.SUPPLIER,
+    OrgRole.CARRIER,
+    OrgRole.WAREHOUSE,
+    OrgRole.CUSTOMS_BROKER,
+    OrgRole.ALLIANCE_MEMBER,
+    OrgRole.CONSIGNEE,
+)
+
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+GS1_PREFIX = re.compile(r"^[0-9]{6,12}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _country(value: str) -> str:
+    if not COUNTRY.fullmatch(value):
+        raise ValueError("country must be an ISO 3166-1 alpha-2 code (two upper-case letters)")
+    return value
+
+
+def _prefix(value: str) -> str:
+    if not GS1_PREFIX.fullmatch(value):
+        raise ValueError("a GS1 company prefix is 6 to 12 digits")
+    return value
+
+
+def _domain(value: str) -> str:
+    if value and not DOMAIN.fullmatch(value):
+        raise ValueError("web_domain must be a lower-case DNS name such as brand.example")
+    return value
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
+Gs1Prefix = Annotated[str, AfterValidator(_prefix)]
+WebDomain = Annotated[str, Field(max_length=253), AfterValidator(_domain)]
+RoleList = Annotated[list[OrgRole], Field(min_length=1, max_length=len(OrgRole))]
+
+
 class Scope(StrEnum):
     SELLER = "seller"
     SUPPLIER = "supplier"
@@ -40,13 +98,34 @@ class Strict(BaseModel):
 
 class OrganisationCreate(Strict):
     slug: Slug
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(safe_text)]
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(safe_text)] = Field(
+        description="Verified legal name; registered on chain as is."
+    )
+    country: CountryCode = Field(
+        default="XX", description="ISO 3166-1 alpha-2 country of registration (XX: not stated)."
+    )
+    web_domain: WebDomain = ""
+    gs1_prefixes: Annotated[list[Gs1Prefix], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="GS1 company prefixes the organisation holds; no two organisations overlap.",
+    )
+    roles: RoleList | None = Field(
+        default=None,
+        description="Roles its keys may act in; default: every role except certifier, arbiter "
+        "and insurer.",
+    )
 
 
 class OrganisationPublic(BaseModel):
     slug: str
     name: str
     created_at: datetime
+    country: str = "XX"
+    web_domain: str = ""
+    roles: list[str] = Field(default_factory=list)
+    chain_org_id: str = Field(
+        default="", description="The organisation's id in OrganisationRegistry (0x-hex)."
+    )
 
 
 class ApiKeyCreate(Strict):
@@ -80,6 +159,10 @@ class ApiKeysPublic(BaseModel):
 class SignerCreate(Strict):
     address: EthAddress
     label: Label = ""
+    roles: RoleList | None = Field(
+        default=None,
+        description="Roles the key acts in on chain; default: all of the organisation's roles.",
+    )
     valid_from: datetime | None = Field(
         default=None, description="Default: now. Events must have occurredAt ≥ valid_from."
     )
@@ -88,6 +171,9 @@ class SignerCreate(Strict):
 class SignerRotate(Strict):
     address: EthAddress = Field(description="The new signer address.")
     label: Label = ""
+    roles: RoleList | None = Field(
+        default=None, description="Roles of the new key; default: all of the organisation's roles."
+    )
 
 
 class SignerRevoke(Strict):

@@ -5,25 +5,45 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.chain.organisations import ALL_ROLES, Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
 from backend.orgs.models import ApiKey, Organisation, SignerKey
 from backend.orgs.schemas import (
+    DEFAULT_ORG_ROLES,
     ApiKeyCreate,
     ApiKeyIssued,
     ApiKeyPublic,
     OrganisationCreate,
     OrganisationCreated,
     OrganisationPublic,
+    OrgRole,
     Scope,
     SignerPublic,
 )
+
+
+class ChainRegistrar(Protocol):
+    """Queues the ``OrganisationRegistry`` calls mirroring organisation writes (the app
+    supplies one, ``backend.relayer.organisations.RelayedRegistrar``)."""
+
+    def register(self, session: Session, org: Organisation, prefixes: list[str]) -> None: ...
+
+    def key_roles(self, org: Organisation, roles: list[OrgRole] | None) -> Role: ...
+
+    def add_key(
+        self, session: Session, org: Organisation, signer: SignerKey, roles: Role
+    ) -> None: ...
+
+    def revoke_key(self, session: Session, org: Organisation, signer: SignerKey) -> None: ...
+
 
 WRITER_SCOPES = frozenset({Scope.SELLER, Scope.SUPPLIER, Scope.CARRIER, Scope.CERTIFIER})
 
@@ -82,8 +102,16 @@ def authenticate(*, session: Session, token: str, admin_token: str) -> Principal
     return Principal(key.org_id, slug, key.scope_set, key.id)
 
 
-def _public_org(org: Organisation) -> OrganisationPublic:
-    return OrganisationPublic(slug=org.slug, name=org.name, created_at=org.created_at)
+def public_org(org: Organisation) -> OrganisationPublic:
+    return OrganisationPublic(
+        slug=org.slug,
+        name=org.name,
+        created_at=org.created_at,
+        country=org.country,
+        web_domain=org.web_domain,
+        roles=[n for n in Role(org.roles).names() if n != "admin"],
+        chain_org_id="0x" + org_id_for(org.slug).hex() if org.roles else "",
+    )
 
 
 def _public_key(key: ApiKey) -> ApiKeyPublic:
@@ -110,9 +138,22 @@ def get_org(*, session: Session, slug: str) -> Organisation:
     return org
 
 
-def create_org(*, session: Session, data: OrganisationCreate) -> OrganisationCreated:
-    """A new organisation and its first admin API key (returned once)."""
-    org = Organisation(slug=data.slug, name=data.name)
+def create_org(
+    *, session: Session, data: OrganisationCreate, registrar: ChainRegistrar | None = None
+) -> OrganisationCreated:
+    """A new organisation and its first admin API key (returned once).
+
+    With a ``registrar`` the organisation's registration in ``OrganisationRegistry``
+    (with its GS1 prefixes) is queued in the same transaction.
+    """
+    roles = Role.parse([r.value for r in (data.roles or DEFAULT_ORG_ROLES)]) | Role.ADMIN
+    org = Organisation(
+        slug=data.slug,
+        name=data.name,
+        country=data.country,
+        web_domain=data.web_domain,
+        roles=int(roles & ALL_ROLES) if registrar is not None else 0,
+    )
     session.add(org)
     try:
         session.flush()
@@ -120,8 +161,10 @@ def create_org(*, session: Session, data: OrganisationCreate) -> OrganisationCre
         session.rollback()
         raise Conflict(f"organisation {data.slug!r} already exists") from exc
     issued = _issue(session, org, ApiKeyCreate(scopes=[Scope.ADMIN], label="bootstrap admin"))
+    if registrar is not None:
+        registrar.register(session, org, list(dict.fromkeys(data.gs1_prefixes)))
     session.commit()
-    return OrganisationCreated(organisation=_public_org(org), admin_key=issued)
+    return OrganisationCreated(organisation=public_org(org), admin_key=issued)
 
 
 def _issue(session: Session, org: Organisation, data: ApiKeyCreate) -> ApiKeyIssued:
@@ -184,10 +227,15 @@ def register_signer(
     address: str,
     label: str,
     valid_from: datetime | None,
+    roles: list[OrgRole] | None = None,
+    registrar: ChainRegistrar | None = None,
 ) -> SignerPublic:
+    """Register a signer key; with a ``registrar`` it is added on chain with ``roles``."""
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
     signer = _add_signer(session, org, address, label, valid_from or utcnow())
+    if registrar is not None:
+        registrar.add_key(session, org, signer, registrar.key_roles(org, roles))
     session.commit()
     return _public_signer(signer)
 
@@ -224,8 +272,12 @@ def revoke_signer(
     slug: str,
     signer_id: int,
     revoked_at: datetime | None,
+    registrar: ChainRegistrar | None = None,
 ) -> SignerPublic:
-    """Stop accepting events that occur at or after ``revoked_at`` for this signer."""
+    """Stop accepting events that occur at or after ``revoked_at`` for this signer.
+
+    On chain the key is revoked from the block the revocation is mined in.
+    """
     org = get_org(session=session, slug=slug)
     principal.require_admin_of(org)
     signer = _own_signer(session, org, signer_id)
@@ -234,14 +286,25 @@ def revoke_signer(
         when = when.replace(tzinfo=UTC)
     if when < signer.valid_from:
         raise InvalidInput("revoked_at is before the signer's valid_from")
+    first = signer.revoked_at is None
     if signer.revoked_at is None or when < signer.revoked_at:
         signer.revoked_at = when
+    if first and registrar is not None:
+        registrar.revoke_key(session, org, signer)
     session.commit()
     return _public_signer(signer)
 
 
 def rotate_signer(
-    *, session: Session, principal: Principal, slug: str, signer_id: int, address: str, label: str
+    *,
+    session: Session,
+    principal: Principal,
+    slug: str,
+    signer_id: int,
+    address: str,
+    label: str,
+    roles: list[OrgRole] | None = None,
+    registrar: ChainRegistrar | None = None,
 ) -> tuple[SignerPublic, SignerPublic]:
     """Revoke ``signer_id`` now and register ``address`` from now, atomically."""
     org = get_org(session=session, slug=slug)
@@ -252,6 +315,9 @@ def rotate_signer(
     now = utcnow()
     old.revoked_at = now
     new = _add_signer(session, org, address, label, now)
+    if registrar is not None:
+        registrar.add_key(session, org, new, registrar.key_roles(org, roles))
+        registrar.revoke_key(session, org, old)
     session.commit()
     return _public_signer(old), _public_signer(new)
 

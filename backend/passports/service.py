@@ -8,10 +8,11 @@ Public read function other domains call (stable signature)::
 Issue and amend carry the passport document: it must validate against
 ``waymark.passport/1`` and its RFC 8785 canonical hash must equal the signed
 ``documentHash`` (422 otherwise); it is stored by hash so passport pages can
-serve it and anyone can re-hash it. The relayer account is the registry's
-admin: a seller signer key without ``ISSUER_ROLE`` (a certifier key without
-``CERTIFIER_ROLE``) is granted the role by a relayed ``grantRole`` queued just
-before its first write.
+serve it and anyone can re-hash it. Who may issue and attest is decided on chain
+by ``OrganisationRegistry``: the registry refuses an issue unless the signing key
+is an active issuer key of the organisation owning the GTIN's GS1 company prefix
+(``PassportPrefixNotOwned``), and an attestation unless the key is an active
+certifier key; the simulation before queueing answers those refusals as 409.
 """
 
 from __future__ import annotations
@@ -22,12 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.chain.passports import (
-    CERTIFIER_ROLE,
-    ISSUER_ROLE,
-    PassportContent,
-    PassportRegistryClient,
-)
+from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.passports import (
     AMEND_PASSPORT,
     ATTEST,
@@ -69,14 +65,16 @@ from backend.passports.models import (
 )
 from backend.passports.schemas import PassportDocument, parse_document
 from backend.relayer.models import RelayRequest
+from backend.relayer.organisations import in_flight as org_registry_in_flight
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.service import enqueue
 from backend.relayer.signed import (
     IN_FLIGHT,
     commit,
     submit,
 )
 
+#: Purpose of the role grants queued before this registry bound passports to
+#: organisations; kept so such requests still in the queue are handled.
 PURPOSE_ROLE = "passport_role"
 PURPOSE_ISSUE = "passport_issue"
 PURPOSE_AMEND = "passport_amend"
@@ -146,17 +144,6 @@ def _store_document(
         )
 
 
-def _ensure_role(
-    session: Session, registry: PassportRegistryClient, role: bytes, account: str, org_id: int
-) -> bool:
-    """Queue ``grantRole`` if ``account`` lacks ``role``; True if it was queued."""
-    if registry.chain.call(registry.contract, "hasRole", role, account):
-        return False
-    data = registry.chain.encode(registry.contract, "grantRole", role, account)
-    enqueue(session, purpose=PURPOSE_ROLE, to=registry.address, data=data, org_id=org_id)
-    return True
-
-
 def _relay(
     *,
     session: Session,
@@ -175,9 +162,10 @@ def _relay(
         .where(PassportWrite.passport_id == passport_id, RelayRequest.status.in_(IN_FLIGHT))
         .limit(1)
     )
-    # A role grant queued just before (``simulate=False``) or an earlier write to
-    # the same passport still in flight would make the simulation revert for want
-    # of it; the contract checks everything again on send.
+    # The organisation's registration or signer key still queued on the registry
+    # (``simulate=False``) or an earlier write to the same passport still in flight
+    # would make the simulation revert for want of it; the contract checks
+    # everything again on send.
     req = submit(
         session=session,
         chain=registry.chain,
@@ -230,16 +218,9 @@ def issue(
     if registry.passport(_b(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
     org_id = org_of(principal)
-    granted = _ensure_role(session, registry, ISSUER_ROLE, signer, org_id)
     _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
-    calldata = registry.chain.encode(
-        registry.contract,
-        "issueWithSig",
-        _b(data.passport_id),
-        content.as_tuple(),
-        data.issuer,
-        data.deadline,
-        _b(data.signature),
+    calldata = registry.issue_signed_calldata(
+        doc.identity.key.path, content, data.issuer, data.deadline, _b(data.signature)
     )
     return _relay(
         session=session,
@@ -249,7 +230,7 @@ def issue(
         data=calldata,
         passport_id=data.passport_id,
         effect="1",
-        simulate=not granted,
+        simulate=not org_registry_in_flight(session, org_id),
     )
 
 
@@ -376,7 +357,6 @@ def attest(
     if registry.passport(_b(passport_id)) is None:
         raise NotFound(f"passport {passport_id} not found")
     org_id = org_of(principal)
-    granted = _ensure_role(session, registry, CERTIFIER_ROLE, signer, org_id)
     request = (
         _b(passport_id),
         data.version,
@@ -405,7 +385,7 @@ def attest(
         data=calldata,
         passport_id=passport_id,
         effect=attestation_id,
-        simulate=not granted,
+        simulate=not org_registry_in_flight(session, org_id),
     )
     return accepted.model_copy(update={"subject": attestation_id})
 

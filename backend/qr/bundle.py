@@ -1,12 +1,14 @@
-"""The JSON proof bundle of a product page, and its verification against a chain.
+"""Proof verification against a chain: product proof bundles and single event proofs.
 
-A bundle carries everything needed to check a passport and its supply events
-with nothing but an Ethereum JSON-RPC endpoint: the passport document and its
-canonical hash, the on-chain passport version it must equal, and for every
-supply event its EIP-712 typed data, signature, Merkle leaf, proof, root and
-anchoring transaction. ``verify_bundle`` performs the steps listed in the
-bundle's ``verification`` section; it touches no database and no Waymark API,
-only ``rpc_call(method, params)``.
+The one verifier, used by ``waymark proof verify`` and by the tests of the
+bundle endpoint. A bundle carries everything needed to check a passport and its
+supply events with nothing but an Ethereum JSON-RPC endpoint: the passport
+document and its canonical hash, the on-chain passport version it must equal,
+and for every supply event its EIP-712 typed data, signature, Merkle leaf,
+proof, root and anchoring transaction. ``verify_bundle`` performs the steps
+listed in the bundle's ``verification`` section; ``verify_proof`` runs the same
+event checks on a ``GET /v1/proofs/{ref}`` response. Neither touches a database
+or the Waymark API, only ``rpc_call(method, params)``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_hash.auto import keccak
 
-from backend.chain.eip712 import Domain, StructType, recover
+from backend.anchoring import merkle
+from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
+from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
 from backend.passports.canonical import document_hash
 
 BUNDLE_FORMAT = "waymark-proof-bundle/1"
@@ -126,12 +130,39 @@ def typed_data_digest(typed_data: Mapping[str, Any]) -> bytes:
     return keccak(b"\x19\x01" + domain.separator + struct.hash_struct(typed_data["message"]))
 
 
-def fold_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
-    """OpenZeppelin ``MerkleProof.processProof``: sorted-pair keccak up to the root."""
-    node = leaf
-    for sibling in proof:
-        node = keccak(node + sibling) if node < sibling else keccak(sibling + node)
-    return node
+# -- the checks both proof shapes share --------------------------------------------------
+
+
+def _signer_of(digest_: bytes, signature: bytes) -> tuple[str, str]:
+    """``(address, "")`` the signature recovers, or ``("", reason)`` if it is malformed."""
+    try:
+        return recover(digest_, signature), ""
+    except (SignatureInvalid, ValueError) as exc:
+        return "", str(exc)
+
+
+def _registry_verify(
+    rpc_call: RpcCall, registry: str, root: bytes, leaf: bytes, proof: Sequence[bytes]
+) -> bool:
+    """``AnchorRegistry.verify(root, leaf, proof)`` through ``eth_call``."""
+    call = _VERIFY + encode(["bytes32", "bytes32", "bytes32[]"], [root, leaf, list(proof)])
+    (valid,) = decode(["bool"], _eth_call(rpc_call, registry, call))
+    return bool(valid)
+
+
+def _anchor_block(rpc_call: RpcCall, registry: str, root: bytes, tx_hash: str) -> int | None:
+    """The block of ``tx_hash`` if its receipt holds ``Anchored(root, …)`` from ``registry``."""
+    receipt = rpc_call("eth_getTransactionReceipt", [tx_hash])
+    if receipt is None:
+        return None
+    logged = any(
+        _addr(log["address"]) == registry.lower()
+        and len(log["topics"]) >= 2
+        and _b(log["topics"][0]) == ANCHORED_TOPIC
+        and _b(log["topics"][1]) == root
+        for log in receipt["logs"]
+    )
+    return _int(receipt["blockNumber"]) if logged else None
 
 
 def _verify_passport(bundle: Mapping[str, Any], rpc_call: RpcCall, report: BundleReport) -> None:
@@ -172,52 +203,40 @@ def _verify_event(
     name = f"event {event['digest']}"
     registry = bundle["contracts"]["AnchorRegistry"]
     typed = event["typed_data"]
-    digest = typed_data_digest(typed)
+    digest_ = typed_data_digest(typed)
     dom = typed["domain"]
     report.add(
         f"{name}: digest",
-        _hex(digest) == event["digest"].lower()
+        _hex(digest_) == event["digest"].lower()
         and int(dom["chainId"]) == int(bundle["chain_id"])
         and dom["verifyingContract"].lower() == registry.lower(),
-        f"EIP-712 digest {_hex(digest)} in domain {dom['name']!r} chain {dom['chainId']}",
+        f"EIP-712 digest {_hex(digest_)} in domain {dom['name']!r} chain {dom['chainId']}",
     )
-    try:
-        signer = recover(digest, _b(event["signature"]))
-    except ValueError as exc:
-        report.add(f"{name}: signature", False, str(exc))
+    signer, problem = _signer_of(digest_, _b(event["signature"]))
+    if problem:
+        report.add(f"{name}: signature", False, problem)
         return
     report.add(
-        f"{name}: signature",
-        signer.lower() == event["signer"].lower(),
-        f"ecrecover gives {signer}",
+        f"{name}: signature", signer.lower() == event["signer"].lower(), f"ecrecover gives {signer}"
     )
     anchor = event.get("anchor")
     if not anchor:
         report.add(f"{name}: anchored", False, "not anchored yet")
         return
-    leaf = keccak(keccak(digest))
+    leaf = merkle.leaf_hash(digest_)
     proof = [_b(p) for p in event["proof"]]
     root = _b(event["root"])
     report.add(
         f"{name}: merkle proof",
-        _hex(leaf) == event["leaf"].lower() and fold_proof(leaf, proof) == root,
-        f"leaf {_hex(leaf)} folds to {_hex(fold_proof(leaf, proof))}",
+        _hex(leaf) == event["leaf"].lower() and merkle.verify(root, leaf, proof),
+        f"leaf {_hex(leaf)} does not fold to the root",
     )
-    call = _VERIFY + encode(["bytes32", "bytes32", "bytes32[]"], [root, leaf, proof])
-    (valid,) = decode(["bool"], _eth_call(rpc_call, registry, call))
-    report.add(f"{name}: AnchorRegistry.verify", bool(valid), f"returned {bool(valid)}")
-    receipt = rpc_call("eth_getTransactionReceipt", [anchor["tx_hash"]])
-    logged = receipt is not None and any(
-        _addr(log["address"]) == registry.lower()
-        and len(log["topics"]) >= 2
-        and _b(log["topics"][0]) == ANCHORED_TOPIC
-        and _b(log["topics"][1]) == root
-        for log in receipt["logs"]
-    )
-    block = _int(receipt["blockNumber"]) if receipt is not None else None
+    valid = _registry_verify(rpc_call, registry, root, leaf, proof)
+    report.add(f"{name}: AnchorRegistry.verify", valid, f"returned {valid}")
+    block = _anchor_block(rpc_call, registry, root, anchor["tx_hash"])
     report.add(
         f"{name}: anchor transaction",
-        logged and block == int(anchor["block_number"]),
+        block is not None and block == int(anchor["block_number"]),
         f"tx {anchor['tx_hash']} in block {block}",
     )
 
@@ -234,4 +253,86 @@ def verify_bundle(bundle: Mapping[str, Any], rpc_call: RpcCall) -> BundleReport:
     _verify_passport(bundle, rpc_call, report)
     for event in bundle.get("events", []):
         _verify_event(event, bundle, rpc_call, report)
+    return report
+
+
+def _hex_field(value: Any, size: int, what: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"{what} must be 0x-prefixed hex")
+    raw = bytes.fromhex(value[2:])
+    if len(raw) != size:
+        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
+    return raw
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    return _hex_field(value, 32, what)
+
+
+def verify_proof(proof: Mapping[str, Any], rpc_call: RpcCall) -> BundleReport:
+    """Check a ``GET /v1/proofs/{ref}`` response with the same steps as a bundle's event.
+
+    Check names: ``digest`` (EIP-712 digest of the event fields in the proof's
+    domain), ``signature``, then once anchored ``merkle``, ``chain_id``,
+    ``anchored`` (the anchor transaction logs ``Anchored(root)``),
+    ``on_chain_verify`` and ``anchor_block``. Raises ``KeyError``/``ValueError``
+    on a malformed proof.
+    """
+    report = BundleReport()
+    event = proof["event"]
+    dom = proof["domain"]
+    domain = Domain(
+        str(dom["name"]), str(dom["version"]), int(dom["chainId"]), str(dom["verifyingContract"])
+    )
+    message = {
+        "eventId": _hex32(event["event_id"], "event_id"),
+        "subject": _hex32(event["subject"], "subject"),
+        "kind": int(event["kind"]),
+        "occurredAt": int(event["occurred_at"]),
+        "location": location_bytes(event["location"]),
+        "payloadHash": _hex32(event["payload_hash"], "payload_hash"),
+    }
+    claimed = _hex32(proof["digest"], "digest")
+    anchor = proof.get("anchor") or {}
+    steps = [_hex32(p, "proof step") for p in (proof.get("proof") or [])]
+    digest_ = digest(domain, SUPPLY_EVENT, message)
+    report.add("digest", digest_ == claimed, "digest does not match the event fields")
+    signer, problem = _signer_of(digest_, _hex_field(event["signature"], 65, "signature"))
+    report.add(
+        "signature",
+        signer != "" and signer.lower() == str(event["signer"]).lower(),
+        f"signature: {problem}"
+        if problem
+        else f"signature recovers {signer}, not {event['signer']}",
+    )
+    if not anchor.get("root") or proof.get("proof") is None:
+        report.add("anchored", False, "the event is not anchored yet")
+        return report
+    root = _hex32(anchor["root"], "root")
+    leaf = merkle.leaf_hash(digest_)
+    report.add("merkle", merkle.verify(root, leaf, steps), "Merkle proof does not reach root")
+    chain_id = _int(rpc_call("eth_chainId", []))
+    report.add(
+        "chain_id",
+        chain_id == int(proof["chain_id"]) == domain.chain_id,
+        f"node is chain {chain_id}, proof says {proof['chain_id']}",
+    )
+    registry = str(proof["anchor_registry"])
+    block = (
+        _anchor_block(rpc_call, registry, root, anchor["tx_hash"])
+        if anchor.get("tx_hash")
+        else None
+    )
+    report.add("anchored", block is not None, "root is not anchored on this chain")
+    report.add(
+        "on_chain_verify",
+        _registry_verify(rpc_call, registry, root, leaf, steps),
+        "AnchorRegistry.verify(root, leaf, proof) is false",
+    )
+    if block is not None and anchor.get("block_number") is not None:
+        report.add(
+            "anchor_block",
+            block == int(anchor["block_number"]),
+            f"root anchored in block {block}, proof says {anchor['block_number']}",
+        )
     return report

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
-from backend.gs1.digital_link import DigitalLink, parse_path
+from backend.gs1.digital_link import DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
 from backend.qr import service
@@ -70,11 +70,12 @@ def _resolve(request: Request) -> Response:
     representation = negotiate(request.headers.get("accept"))
     raw = _raw_path(request)
     try:
-        link = parse_path(raw, request.url.query)
+        link = parse_link(raw, request.url.query)
     except DigitalLinkError as exc:
         return _invalid(representation or "html", exc)
-    if raw != link.path:
-        # Short GTINs, a trailing slash or a non-canonical escape: one canonical URI per item.
+    if isinstance(link, SsccLink) or raw != link.path:
+        # Short GTINs, a trailing slash, a path prefix or a non-canonical escape: one
+        # canonical URI per item (an SSCC further right is a logistic unit's link).
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(link.path + query, status_code=301)
     if representation is None:
@@ -218,3 +219,10 @@ def shipment_events(
     """A shipment's milestones as an EPCIS 2.0 JSON-LD document (seller and parties only)."""
     doc = service.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)
     return JSONResponse(doc, media_type=LD_JSON)
+
+
+# Registered last, so that no route above (``/qr/01/…``) is taken for a prefix.
+@router.get("/{prefix:path}/01/{rest:path}", include_in_schema=False)
+async def resolve_prefixed(request: Request) -> Response:
+    """A Digital Link under a custom path prefix: answered as its canonical path (301)."""
+    return await resolve(request)

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from backend.chain.typed_data.shipments import MilestoneType
 from backend.errors import NotFound
+from backend.gs1.sscc import sscc_hri, sscc_path
 from backend.orgs.models import Organisation, SignerKey
 from backend.qr.images import qr_svg
 from backend.shipments.models import Milestone, OverdueFlag, Shipment, ShipmentManifest
-from backend.shipments.sscc import sscc_hri, sscc_path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
+from backend.gs1.digital_link import SsccLink, parse_link
+from backend.gs1.errors import DigitalLinkError
+from backend.gs1.sscc import SsccInvalid, validate_sscc
 from backend.qr import tracking
 from backend.qr.linkset import negotiate
 from backend.qr.render import render_error_page
-from backend.shipments.sscc import SsccInvalid, validate_sscc
 
 router = APIRouter(tags=["consumer"])
-
-_PATH = re.compile(r"^/00/([^/?#]*)/?$")
 
 
 def _raw_path(request: Request) -> str:
@@ -24,9 +22,14 @@ def _raw_path(request: Request) -> str:
     return raw.decode("ascii", "replace") if raw else request.url.path
 
 
-def _problem(as_json: bool, status: int, title: str, error: str, detail: str) -> Response:
+def _problem(
+    as_json: bool, status: int, title: str, error: str, detail: str, field: str | None = None
+) -> Response:
     if as_json:
-        return JSONResponse({"error": error, "detail": detail}, status_code=status)
+        body = {"error": error, "detail": detail}
+        if field is not None:
+            body["field"] = field
+        return JSONResponse(body, status_code=status)
     return HTMLResponse(render_error_page(status, title, detail), status_code=status)
 
 
@@ -35,21 +38,30 @@ def track(request: Request, session: SessionDep, settings: SettingsDep) -> Respo
     """The public tracking page (or its JSON) of the shipment labelled with this SSCC."""
     representation = negotiate(request.headers.get("accept"))
     as_json = representation in ("json", "linkset")
-    match = _PATH.match(_raw_path(request))
+    raw = _raw_path(request)
     try:
-        if match is None:
-            raise SsccInvalid("an SSCC link is /00/{18-digit SSCC}", field="sscc")
-        sscc = validate_sscc(match.group(1))
-    except SsccInvalid as exc:
+        link = parse_link(raw, request.url.query)
+    except DigitalLinkError as exc:
         return _problem(
-            as_json, 400, "Not a valid shipment code", "invalid_digital_link", exc.detail
+            as_json,
+            400,
+            "Not a valid shipment code",
+            "invalid_digital_link",
+            exc.message,
+            exc.field,
         )
+    if not isinstance(link, SsccLink) or raw != link.path:
+        # A path prefix, a trailing slash, or a GTIN further right: the canonical link.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(link.path + query, status_code=301)
     if representation is None:
         return _problem(
             False, 406, "Not acceptable", "not_acceptable", "This link serves HTML and JSON."
         )
     try:
-        view = tracking.tracking_view(session=session, sscc=sscc, base=settings.public_base_url)
+        view = tracking.tracking_view(
+            session=session, sscc=link.sscc, base=settings.public_base_url
+        )
     except NotFound as exc:
         return _problem(as_json, 404, "No shipment for this code", exc.error, exc.detail)
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
@@ -65,8 +77,15 @@ def label(sscc: str, session: SessionDep, settings: SettingsDep) -> Response:
         valid = validate_sscc(sscc)
         view = tracking.tracking_view(session=session, sscc=valid, base=settings.public_base_url)
     except SsccInvalid as exc:
-        return _problem(False, 400, "Not a valid shipment code", "invalid_digital_link", exc.detail)
+        return _problem(False, 400, "Not a valid shipment code", "invalid_digital_link", str(exc))
     except NotFound as exc:
         return _problem(False, 404, "No shipment for this code", exc.error, exc.detail)
     carrier = tracking.carrier_name(session=session, sscc=valid)
     return HTMLResponse(tracking.render_label(view, carrier=carrier))
+
+
+# Registered last, so that ``/labels/00/…`` above is not taken for a prefix.
+@router.get("/{prefix:path}/00/{rest:path}", include_in_schema=False)
+def track_prefixed(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """An SSCC link under a custom path prefix: answered as its canonical path (301)."""
+    return track(request, session, settings)

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
-from backend.shipments.sscc import SsccInvalid, validate_sscc
+from backend.gs1.sscc import SsccInvalid, validate_sscc
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -94,7 +94,7 @@ class ManifestIn(_Body):
         try:
             return validate_sscc(value)
         except SsccInvalid as exc:
-            raise ValueError(exc.detail) from None
+            raise ValueError(str(exc)) from None
 
 
 class ShipmentCreate(_Body):

@@ -169,11 +169,17 @@ interface IOrganisationRegistry {
     // ------------------------------------------------------------ mutations
 
     /// @notice Register organisation `orgId` (REGISTRAR only), optionally with its first
-    ///         admin key (`firstAdmin` zero: none yet; the registrar adds keys until one is).
+    ///         admin key (`firstAdmin` zero: none yet; the registrar adds keys until one is)
+    ///         and its GS1 company prefixes, atomically.
     /// @dev Reverts {OrgIdZero}, {OrgAlreadyRegistered}, {OrgNameInvalid},
     ///      {OrgCountryInvalid}, {OrgDomainInvalid}, {OrgRolesInvalid}; for the admin key
-    ///      as {addKey}.
-    function registerOrganisation(bytes32 orgId, OrganisationInput calldata org, address firstAdmin) external;
+    ///      as {addKey}; for each prefix as {assignPrefix}.
+    function registerOrganisation(
+        bytes32 orgId,
+        OrganisationInput calldata org,
+        address firstAdmin,
+        string[] calldata prefixes
+    ) external;
 
     /// @notice Grant further role bits to an organisation (REGISTRAR only; never removes any).
     function grantOrganisationRoles(bytes32 orgId, uint32 roles) external;

@@ -1,20 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IOrganisationRegistry} from "./IOrganisationRegistry.sol";
+
 /// @title IProductPassportRegistry
 /// @notice Digital product passports: a versioned, hash-anchored record per GS1 key
 ///         (model, batch or serialised item), owned by the brand that issued it,
 ///         with certifier attestations over exact document versions.
-/// @dev Passport ids are `keccak256` of the canonical GS1 Digital Link path
-///      (`/01/{gtin14}[/10/{lot}][/21/{serial}]`), computed off chain. Documents live
-///      off chain; the registry stores their RFC 8785 (JCS) keccak256 hash, their URI
-///      and the key figures a verifier needs without fetching them.
+/// @dev Passport ids are derived on chain: `keccak256(bytes(gs1Path))` of the canonical
+///      GS1 Digital Link path (`/01/{gtin14}[/10/{lot}][/21/{serial}]`, lot and serial
+///      percent-encoded per RFC 3986) passed to `issue`. Documents live off chain; the
+///      registry stores their RFC 8785 (JCS) keccak256 hash, their URI and the key
+///      figures a verifier needs without fetching them.
 ///
-///      Ownership: an account holding ISSUER_ROLE (granted per brand by the admin)
-///      becomes the passport's issuer on `issue`; only that issuer may amend or recall
-///      it, and only while it still holds ISSUER_ROLE. The issuer or the admin may
-///      revoke it. Every issuer and certifier action is also relayable with the
-///      actor's EIP-712 signature (EOA or ERC-1271 wallet).
+///      Who may speak for a product ({IOrganisationRegistry}): `issue` is accepted only
+///      from a key that is active in the ISSUER role of the organisation owning the
+///      GTIN's GS1 company prefix ({PassportPrefixNotOwned} otherwise), so nobody issues
+///      for another brand's GTIN, lot or serial. The issuing key becomes the passport's
+///      `issuer`; its organisation owns the passport for good: any active issuer key of
+///      that organisation may amend, recall or revoke it (so key rotation keeps control),
+///      and the admin may revoke it. Attestations are accepted only from keys active in
+///      the CERTIFIER role, a role only the registrar grants. Every issuer and certifier
+///      action is also relayable with the actor's EIP-712 signature (EOA or ERC-1271
+///      wallet), following the `fooWithSig(args, signer, deadline, signature)` convention
+///      with the signer's current {nonces} value inside the struct.
 ///
 ///      State machine: Active --amend--> Active; Active --recall--> Recalled;
 ///      Recalled --amend--> Recalled; Active|Recalled --revoke--> Revoked (terminal).
@@ -101,10 +110,13 @@ interface IProductPassportRegistry {
         uint64 revokedAt;
     }
 
-    /// @notice A passport was issued (version 1).
+    /// @notice A passport was issued (version 1) by `issuer`, a key of organisation
+    ///         `issuerOrg`, for the GS1 key `gs1Path` (`passportId == keccak256(bytes(gs1Path))`).
     event PassportIssued(
         bytes32 indexed passportId,
         address indexed issuer,
+        bytes32 indexed issuerOrg,
+        string gs1Path,
         bytes32 documentHash,
         string uri,
         bytes2 originCountry,
@@ -136,11 +148,13 @@ interface IProductPassportRegistry {
         bytes32 indexed passportId, address indexed by, uint16 reasonCode, bytes32 reasonHash, string reason
     );
 
-    /// @notice A certifier's attestation was recorded.
+    /// @notice A certifier's attestation was recorded; `certifierOrg` is the organisation
+    ///         the certifying key speaks for.
     event AttestationRecorded(
         bytes32 indexed attestationId,
         bytes32 indexed passportId,
         address indexed certifier,
+        bytes32 certifierOrg,
         uint32 version,
         bytes32 documentHash,
         bytes32 claim,
@@ -157,8 +171,12 @@ interface IProductPassportRegistry {
         string reason
     );
 
-    /// @notice The zero id is not a passport.
-    error PassportIdZero();
+    /// @notice `gs1Path` is not a GS1 Digital Link path `/01/{gtin14}[/...]` with a valid GTIN-14.
+    error PassportKeyInvalid(string gs1Path);
+
+    /// @notice The GTIN's company prefix belongs to `ownerOrg` (zero: to nobody), not to
+    ///         the issuing key's organisation `issuerOrg`.
+    error PassportPrefixNotOwned(string gtin, bytes32 issuerOrg, bytes32 ownerOrg);
 
     /// @notice A passport commits to a document; the zero hash commits to nothing.
     error PassportDocumentHashZero(bytes32 passportId);
@@ -181,11 +199,12 @@ interface IProductPassportRegistry {
     /// @notice An amendment was prepared on top of another version than the current one.
     error PassportVersionConflict(bytes32 passportId, uint32 expectedVersion, uint32 actualVersion);
 
-    /// @notice `account` does not hold ISSUER_ROLE.
+    /// @notice `account` is not a key active in the ISSUER role ({IOrganisationRegistry}).
     error PassportIssuerUnauthorized(address account);
 
-    /// @notice `account` is not the issuer of the passport (nor, for revoke, the admin).
-    error PassportNotIssuer(bytes32 passportId, address account, address issuer);
+    /// @notice `account` is not an active issuer key of the passport's organisation
+    ///         `issuerOrg` (nor, for revoke, the admin).
+    error PassportNotIssuer(bytes32 passportId, address account, bytes32 issuerOrg);
 
     /// @notice The action is not allowed in the passport's current state.
     error PassportInvalidStatus(bytes32 passportId, PassportStatus status);
@@ -199,7 +218,7 @@ interface IProductPassportRegistry {
     /// @notice The signature is not `signer`'s over the request (wrong key, data or nonce).
     error PassportSignatureInvalid(address signer);
 
-    /// @notice `account` does not hold CERTIFIER_ROLE.
+    /// @notice `account` is not a key active in the CERTIFIER role ({IOrganisationRegistry}).
     error PassportCertifierUnauthorized(address account);
 
     /// @notice An attestation needs a claim type.
@@ -216,19 +235,26 @@ interface IProductPassportRegistry {
     /// @notice No attestation with this id.
     error PassportAttestationUnknown(bytes32 attestationId);
 
-    /// @notice Only the certifier that recorded an attestation may revoke it.
+    /// @notice Only the certifying key, or an active certifier key of its organisation, may revoke it.
     error PassportAttestationNotCertifier(bytes32 attestationId, address account, address certifier);
 
     /// @notice The attestation was already revoked.
     error PassportAttestationAlreadyRevoked(bytes32 attestationId, uint64 revokedAt);
 
-    /// @notice Issue passport `passportId` (version 1) as the caller, who must hold ISSUER_ROLE.
-    function issue(bytes32 passportId, PassportContent calldata content) external;
+    /// @notice The registry that says which organisation a key speaks for and who owns a GTIN.
+    function ORGANISATIONS() external view returns (IOrganisationRegistry);
 
-    /// @notice Issue on behalf of `issuer` with its EIP-712 `IssuePassport` signature.
+    /// @notice Issue the passport of GS1 key `gs1Path` (version 1) as the caller, an active
+    ///         issuer key of the organisation owning the GTIN's company prefix.
+    /// @dev Reverts {PassportKeyInvalid}, {PassportIssuerUnauthorized}, {PassportPrefixNotOwned},
+    ///      {PassportAlreadyIssued} and the content checks.
+    function issue(string calldata gs1Path, PassportContent calldata content) external;
+
+    /// @notice Issue on behalf of `issuer` with its EIP-712 `IssuePassport` signature, whose
+    ///         `passportId` is `keccak256(bytes(gs1Path))`.
     /// @dev Consumes `nonces(issuer)`; reverts {PassportSignatureExpired} after `deadline`.
     function issueWithSig(
-        bytes32 passportId,
+        string calldata gs1Path,
         PassportContent calldata content,
         address issuer,
         uint256 deadline,
@@ -279,7 +305,7 @@ interface IProductPassportRegistry {
         bytes calldata signature
     ) external;
 
-    /// @notice Record an attestation as the caller, who must hold CERTIFIER_ROLE.
+    /// @notice Record an attestation as the caller, a key active in the CERTIFIER role.
     /// @dev Consumes the caller's nonce; the id is
     ///      `keccak256(abi.encode(passportId, version, claim, certifier, nonce))`.
     function attest(AttestationRequest calldata request) external returns (bytes32 attestationId);
@@ -292,8 +318,9 @@ interface IProductPassportRegistry {
         bytes calldata signature
     ) external returns (bytes32 attestationId);
 
-    /// @notice Withdraw an attestation (its certifier only). The certifier needs no role for
-    ///         this: a certifier whose role was withdrawn can still withdraw its statements.
+    /// @notice Withdraw an attestation: the certifying key (it needs no active role for this,
+    ///         so a revoked key can still withdraw its statements) or an active certifier key of
+    ///         its organisation.
     function revokeAttestation(bytes32 attestationId, uint16 reasonCode, string calldata reason) external;
 
     /// @notice Revoke on behalf of `certifier` with its EIP-712 `RevokeAttestation` signature.

@@ -14,9 +14,14 @@ from fastapi.testclient import TestClient
 from backend.chain import eip712
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
+from backend.orgs.schemas import DEFAULT_ORG_ROLES
 from tests.backend.conftest import OPERATOR_TOKEN
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+#: GS1 company prefix of the sample passport's GTIN 08936045870013.
+SAMPLE_PREFIX = "8936045"
+#: Roles of organisations created without a list (the API default) and of certifiers.
+DEFAULT_ROLES = [r.value for r in DEFAULT_ORG_ROLES]
 
 
 @dataclass
@@ -28,9 +33,28 @@ class Org:
     signer_id: int
 
 
-def make_org(client: TestClient, slug: str, scopes: tuple[str, ...] = ("carrier",)) -> Org:
-    """An organisation with an admin key, a writer key and one registered signer."""
-    resp = client.post("/v1/orgs", json={"slug": slug, "name": slug.title()}, headers=OPERATOR)
+def gtin_under(prefix: str, item: str = "87001") -> str:
+    """A GTIN-14 (indicator 0) under GS1 company ``prefix``, with its check digit."""
+    body = ("0" + prefix + item)[:13].ljust(13, "0")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def make_org(
+    client: TestClient,
+    slug: str,
+    scopes: tuple[str, ...] = ("carrier",),
+    prefixes: tuple[str, ...] = (),
+) -> Org:
+    """An organisation with an admin key, a writer key and one registered signer.
+
+    It is registered on chain with ``prefixes``; an organisation with the certifier
+    scope is also accredited as a certifier (the operator grants that role explicitly).
+    """
+    body: dict[str, Any] = {"slug": slug, "name": slug.title(), "gs1_prefixes": list(prefixes)}
+    if "certifier" in scopes:
+        body["roles"] = [*DEFAULT_ROLES, "certifier"]
+    resp = client.post("/v1/orgs", json=body, headers=OPERATOR)
     assert resp.status_code == 201, resp.text
     admin = {"Authorization": f"Bearer {resp.json()['admin_key']['key']}"}
     key = client.post(f"/v1/orgs/{slug}/api-keys", json={"scopes": list(scopes)}, headers=admin)

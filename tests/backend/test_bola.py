@@ -15,7 +15,7 @@ from backend.chain.passports import CONTRACT, PassportRegistryClient, claim_type
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.relayer.models import RelayRequest
-from tests.backend.factories import Org, make_org
+from tests.backend.factories import Org, gtin_under, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
@@ -87,7 +87,8 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
     """Every new write, replayed with the victim's signatures or aimed at the victim's
     resources with the attacker's own signer, is refused for every other org's keys."""
     scopes = ("seller", "carrier", "certifier")
-    orgs = {s: make_org(api, s, scopes) for s in ("acme", "beta", "gamma")}
+    prefixes = {"acme": "8936045", "beta": "8936046", "gamma": "8936047"}
+    orgs = {s: make_org(api, s, scopes, prefixes=(p,)) for s, p in prefixes.items()}
     svc = Service(api, tester)
     reg = PassportRegistryClient(tester, api.app.state.deployment.address(CONTRACT))  # type: ignore[attr-defined]
     refused = 0
@@ -99,7 +100,8 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
         create = create_body(svc, v, [Account.create().address])
         created = post(svc, "/v1/shipments", create, victim)
         sid = create["terms"]["shipmentId"]
-        issue = issue_body(reg, v, sample_document(lot), deadline=svc.now() + 3600)
+        gtin = gtin_under(prefixes[victim_slug])
+        issue = issue_body(reg, v, sample_document(lot, gtin=gtin), deadline=svc.now() + 3600)
         post(svc, "/v1/passports", issue, victim)
         svc.settle()
         pid = bytes.fromhex(issue["passportId"][2:])
@@ -112,7 +114,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
         svc.settle()
 
         def replays(
-            signer: LocalAccount, sid: str, pid: bytes, aid: str, lot: str
+            signer: LocalAccount, sid: str, pid: bytes, aid: str, lot: str, gtin: str
         ) -> list[tuple[str, dict[str, Any] | None]]:
             """Bodies for every write, signed by ``signer`` against the victim's resources."""
             deadline = svc.now() + 3600
@@ -150,7 +152,9 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 (f"/v1/shipments/{sid}/overdue/1", None),
                 (
                     f"/v1/passports/{hx(pid)}/versions",
-                    amend_body(reg, signer, sample_document(lot, name="x"), 1, deadline=deadline),
+                    amend_body(
+                        reg, signer, sample_document(lot, gtin=gtin, name="x"), 1, deadline=deadline
+                    ),
                 ),
                 (
                     f"/v1/passports/{hx(pid)}/recall",
@@ -168,14 +172,17 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
 
         victim_signed = [
             ("/v1/shipments", create_body(svc, v, [v.address])),
-            ("/v1/passports", issue_body(reg, v, sample_document(lot + "b"), deadline=now + 3600)),
+            (
+                "/v1/passports",
+                issue_body(reg, v, sample_document(lot + "b", gtin=gtin), deadline=now + 3600),
+            ),
             (f"/v1/passports/{hx(pid)}/attestations", attest),
-            *replays(v, sid, pid, aid, lot),
+            *replays(v, sid, pid, aid, lot, gtin),
         ]
         for attacker_slug, attacker in orgs.items():
             if attacker_slug == victim_slug:
                 continue
-            own_signed = replays(attacker.signer, sid, pid, aid, lot)
+            own_signed = replays(attacker.signer, sid, pid, aid, lot, gtin)
             for headers in (attacker.admin, attacker.writer):
                 for path, body in [*victim_signed, *own_signed]:
                     resp = api.post(path, json=body, headers=headers)

@@ -57,8 +57,9 @@ class Parties:
 PARTIES = Parties()
 
 
-def shipment_id(label: str) -> bytes:
-    return keccak(text=f"shipment-{label}")
+def shipment_id(label: str, seller: str | None = None) -> bytes:
+    """The id of shipment ``label`` of ``seller`` (default: the test seller)."""
+    return td.shipment_id(seller or PARTIES.seller.address, f"shipment-{label}")
 
 
 class ShipmentDriver:
@@ -96,8 +97,9 @@ class ShipmentDriver:
             # Unique across drivers sharing a seller and a block time.
             label = f"auto-{self._counter}-{self.now()}-{secrets.token_hex(8)}"
         p = self.parties
+        seller = overrides.get("seller", p.seller.address)
         base = td.shipment_terms(
-            shipment_id=shipment_id(label),
+            shipment_id=shipment_id(label, seller),
             seller=p.seller.address,
             origin="CNSHA",
             destination="NLRTM",

@@ -14,9 +14,14 @@ from eth_hash.auto import keccak
 
 from backend.chain import ChainClient, eip712
 from backend.chain.deployments import Deployment
+from backend.chain.organisations import (
+    KeyGrant,
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+    org_id_for,
+)
 from backend.chain.passports import (
-    CERTIFIER_ROLE,
-    ISSUER_ROLE,
     AttestationRequest,
     AttestationStatus,
     PassportContent,
@@ -35,7 +40,11 @@ from tests.conftest import deployment_for
 from tests.helpers import reverts
 
 SAMPLE = Path(__file__).resolve().parents[2] / "backend/passports/samples/bamboo_tableware.json"
+PATH = "/01/08936045870013/10/TH2611-07"
 PID = passport_id("08936045870013", lot="TH2611-07")
+BRAND = org_id_for("lang-tre")
+RIVAL = org_id_for("rival")
+CERTIFIERS = org_id_for("control-union")
 CARBON_VERIFIED = claim_type("carbon-verified")
 DAY = 86_400
 
@@ -58,23 +67,48 @@ def _funded(chain: ChainClient) -> LocalAccount:
     return acct
 
 
+def _register_orgs(chain: ChainClient, deployment: Deployment) -> OrganisationRegistryClient:
+    """The brand owning prefix 8936045, a rival brand and an accredited certifier."""
+    orgs = OrganisationRegistryClient(chain, deployment.address("OrganisationRegistry"))
+    orgs.register(
+        BRAND, OrganisationInput("Lang Tre Homeware JSC", "VN", "", Role.ISSUER), None, ("8936045",)
+    )
+    orgs.register(
+        RIVAL, OrganisationInput("Rival Trading", "CN", "", Role.ISSUER), None, ("6901234",)
+    )
+    orgs.register(CERTIFIERS, OrganisationInput("Control Union", "NL", "", Role.CERTIFIER))
+    return orgs
+
+
+def _key(
+    orgs: OrganisationRegistryClient, org_id: bytes, role: Role, account: str | None = None
+) -> LocalAccount:
+    """A funded key of ``org_id`` holding ``role`` (or ``account`` added as such)."""
+    acct: LocalAccount = Account.create()
+    orgs.add_key(KeyGrant(org_id, account or acct.address, role))
+    if account is None:
+        orgs.chain.send_value(acct.address, 10**18)
+    return acct
+
+
 @pytest.fixture
-def registry(tester: ChainClient) -> PassportRegistryClient:
+def orgs(tester: ChainClient) -> OrganisationRegistryClient:
+    return _register_orgs(tester, deployment_for(tester))
+
+
+@pytest.fixture
+def registry(tester: ChainClient, orgs: OrganisationRegistryClient) -> PassportRegistryClient:
     return PassportRegistryClient(tester, deployment_for(tester).address("ProductPassportRegistry"))
 
 
 @pytest.fixture
-def brand(registry: PassportRegistryClient) -> LocalAccount:
-    acct = _funded(registry.chain)
-    registry.grant_issuer(acct.address)
-    return acct
+def brand(orgs: OrganisationRegistryClient) -> LocalAccount:
+    return _key(orgs, BRAND, Role.ISSUER)
 
 
 @pytest.fixture
-def certifier(registry: PassportRegistryClient) -> LocalAccount:
-    acct = _funded(registry.chain)
-    registry.grant_certifier(acct.address)
-    return acct
+def certifier(orgs: OrganisationRegistryClient) -> LocalAccount:
+    return _key(orgs, CERTIFIERS, Role.CERTIFIER)
 
 
 @pytest.fixture
@@ -92,7 +126,7 @@ def as_certifier(
 @pytest.fixture
 def issued(as_brand: PassportRegistryClient) -> PassportContent:
     content = _content()
-    as_brand.issue(PID, content)
+    as_brand.issue(PATH, content)
     return content
 
 
@@ -126,8 +160,8 @@ def test_python_type_string_hashes_to_contract_typehash(
 
 def test_domain_version_is_contract_version(registry: PassportRegistryClient) -> None:
     domain = registry.domain()
-    assert domain.name == "ProductPassportRegistry"
-    assert domain.version == registry.chain.call(registry.contract, "VERSION") == "1.0.0"
+    assert domain.name == "Waymark ProductPassportRegistry"
+    assert domain.version == registry.chain.call(registry.contract, "VERSION") == "2.0.0"
     assert domain.chain_id == registry.chain.chain_id
 
 
@@ -138,10 +172,12 @@ def test_issue_records_head_version_and_emits_passport_issued(
     as_brand: PassportRegistryClient, brand: LocalAccount
 ) -> None:
     content = _content()
-    result = as_brand.issue(PID, content)
+    result = as_brand.issue(PATH, content)
     assert result.event("PassportIssued").args == {
         "passportId": PID,
         "issuer": brand.address,
+        "issuerOrg": BRAND,
+        "gs1Path": PATH,
         "documentHash": content.document_hash,
         "uri": content.uri,
         "originCountry": b"VN",
@@ -168,25 +204,91 @@ def test_issue_records_head_version_and_emits_passport_issued(
     assert as_brand.latest_version(PID) == record
 
 
-def test_issue_reverts_when_caller_lacks_issuer_role(registry: PassportRegistryClient) -> None:
+def test_issue_reverts_when_caller_lacks_issuer_role(
+    registry: PassportRegistryClient, orgs: OrganisationRegistryClient
+) -> None:
     stranger = _funded(registry.chain)
     with reverts("PassportIssuerUnauthorized", account=stranger.address):
-        registry.as_account(stranger).issue(PID, _content())
+        registry.as_account(stranger).issue(PATH, _content())
+    # A key of the brand itself that does not hold the issuer role is refused as well.
+    seller = _key(orgs, BRAND, Role.ADMIN)
+    with reverts("PassportIssuerUnauthorized", account=seller.address):
+        registry.as_account(seller).issue(PATH, _content())
     assert registry.passport(PID) is None
+
+
+def test_issue_for_a_foreign_prefix_reverts_naming_both_organisations(
+    registry: PassportRegistryClient, orgs: OrganisationRegistryClient, brand: LocalAccount
+) -> None:
+    """A registered issuer cannot issue (or take first) a passport for another brand's GTIN,
+    lot or serial: the GTIN's company prefix decides who speaks for it."""
+    rival = _key(orgs, RIVAL, Role.ISSUER)
+    for path in (PATH, "/01/08936045870013", "/01/08936045870013/21/SN-1"):
+        with reverts(
+            "PassportPrefixNotOwned", gtin="08936045870013", issuerOrg=RIVAL, ownerOrg=BRAND
+        ):
+            registry.as_account(rival).issue(path, _content())
+    # A GTIN under no registered prefix belongs to nobody.
+    with reverts(
+        "PassportPrefixNotOwned", gtin="04006381333931", issuerOrg=BRAND, ownerOrg=bytes(32)
+    ):
+        registry.as_account(brand).issue("/01/04006381333931", _content())
+    registry.as_account(brand).issue(PATH, _content())
+
+
+def test_issue_by_a_revoked_or_not_yet_added_key_reverts(
+    registry: PassportRegistryClient, orgs: OrganisationRegistryClient, brand: LocalAccount
+) -> None:
+    orgs.revoke_key(brand.address)
+    with reverts("PassportIssuerUnauthorized", account=brand.address):
+        registry.as_account(brand).issue(PATH, _content())
+    later: LocalAccount = Account.create()
+    deadline = _deadline(registry)
+    signature = registry.sign_issue(later.key, PID, _content(), later.address, deadline)
+    with reverts("PassportIssuerUnauthorized", account=later.address):
+        registry.issue_signed(PATH, _content(), later.address, deadline, signature)
+    _key(orgs, BRAND, Role.ISSUER, later.address)
+    registry.issue_signed(PATH, _content(), later.address, deadline, signature)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "/01/0893604587001",
+        "/01/08936045870012",
+        "/01/08936045870013X",
+        "/02/08936045870013",
+        "01/08936045870013/",
+        "/01/0893604587001a",
+    ],
+)
+def test_issue_reverts_on_malformed_gs1_path(as_brand: PassportRegistryClient, path: str) -> None:
+    with reverts("PassportKeyInvalid", gs1Path=path):
+        as_brand.issue(path, _content())
+
+
+def test_passport_id_is_derived_from_the_gs1_path(
+    as_brand: PassportRegistryClient, brand: LocalAccount
+) -> None:
+    result = as_brand.issue(PATH, _content())
+    ev = result.event("PassportIssued").args
+    assert ev["passportId"] == PID == keccak(PATH.encode())
+    assert (ev["gs1Path"], ev["issuerOrg"], ev["issuer"]) == (PATH, BRAND, brand.address)
 
 
 def test_issue_reverts_when_passport_exists(
     registry: PassportRegistryClient,
+    orgs: OrganisationRegistryClient,
     as_brand: PassportRegistryClient,
     brand: LocalAccount,
     issued: PassportContent,
 ) -> None:
-    rival = _funded(registry.chain)
-    registry.grant_issuer(rival.address)
+    second = _key(orgs, BRAND, Role.ISSUER)
     with reverts("PassportAlreadyIssued", passportId=PID, issuer=brand.address):
-        registry.as_account(rival).issue(PID, _content(2))
+        registry.as_account(second).issue(PATH, _content(2))
     with reverts("PassportAlreadyIssued", passportId=PID, issuer=brand.address):
-        as_brand.issue(PID, _content(3))
+        as_brand.issue(PATH, _content(3))
 
 
 @pytest.mark.parametrize(
@@ -206,12 +308,7 @@ def test_issue_reverts_on_invalid_content(
     as_brand: PassportRegistryClient, content: PassportContent, error: str, args: dict[str, object]
 ) -> None:
     with reverts(error, **args):
-        as_brand.issue(PID, content)
-
-
-def test_issue_reverts_when_id_zero(as_brand: PassportRegistryClient) -> None:
-    with reverts("PassportIdZero"):
-        as_brand.issue(bytes(32), _content())
+        as_brand.issue(PATH, content)
 
 
 def test_issue_with_sig_is_relayed_for_the_signing_issuer(
@@ -220,7 +317,7 @@ def test_issue_with_sig_is_relayed_for_the_signing_issuer(
     content = _content()
     deadline = _deadline(registry)
     signature = registry.sign_issue(brand.key, PID, content, brand.address, deadline)
-    result = registry.issue_signed(PID, content, brand.address, deadline, signature)
+    result = registry.issue_signed(PATH, content, brand.address, deadline, signature)
     assert result.event("PassportIssued").args["issuer"] == brand.address
     head = registry.passport(PID)
     assert head is not None
@@ -228,7 +325,7 @@ def test_issue_with_sig_is_relayed_for_the_signing_issuer(
     assert registry.nonce(brand.address) == 1
     # The same signature cannot be replayed: the nonce moved on.
     with reverts("PassportSignatureInvalid", signer=brand.address):
-        registry.issue_signed(PID, content, brand.address, deadline, signature)
+        registry.issue_signed(PATH, content, brand.address, deadline, signature)
 
 
 def test_issue_with_sig_reverts_when_signed_content_differs(
@@ -238,7 +335,7 @@ def test_issue_with_sig_reverts_when_signed_content_differs(
     signature = registry.sign_issue(brand.key, PID, _content(), brand.address, deadline)
     tampered = _content(carbon_grams_co2e=1)
     with reverts("PassportSignatureInvalid", signer=brand.address):
-        registry.issue_signed(PID, tampered, brand.address, deadline, signature)
+        registry.issue_signed(PATH, tampered, brand.address, deadline, signature)
 
 
 def test_issue_with_sig_reverts_after_deadline(
@@ -248,7 +345,7 @@ def test_issue_with_sig_reverts_after_deadline(
     signature = registry.sign_issue(brand.key, PID, _content(), brand.address, deadline)
     registry.chain.advance_time(120)
     with reverts("PassportSignatureExpired", signer=brand.address, deadline=deadline) as info:
-        registry.issue_signed(PID, _content(), brand.address, deadline, signature)
+        registry.issue_signed(PATH, _content(), brand.address, deadline, signature)
     assert info.value.arguments["now"] > deadline
     assert registry.nonce(brand.address) == 0
 
@@ -260,18 +357,18 @@ def test_issue_with_sig_reverts_when_signer_is_not_an_issuer(
     deadline = _deadline(registry)
     signature = registry.sign_issue(outsider.key, PID, _content(), outsider.address, deadline)
     with reverts("PassportIssuerUnauthorized", account=outsider.address):
-        registry.issue_signed(PID, _content(), outsider.address, deadline, signature)
+        registry.issue_signed(PATH, _content(), outsider.address, deadline, signature)
 
 
 def test_issue_with_sig_accepts_an_erc1271_wallet_issuer(
-    registry: PassportRegistryClient,
+    registry: PassportRegistryClient, orgs: OrganisationRegistryClient
 ) -> None:
     owner: LocalAccount = Account.create()
     wallet = registry.chain.deploy("PassportSmartWallet", owner.address).address
-    registry.grant_issuer(wallet)
+    _key(orgs, BRAND, Role.ISSUER, wallet)
     deadline = _deadline(registry)
     signature = registry.sign_issue(owner.key, PID, _content(), wallet, deadline)
-    registry.issue_signed(PID, _content(), wallet, deadline, signature)
+    registry.issue_signed(PATH, _content(), wallet, deadline, signature)
     head = registry.passport(PID)
     assert head is not None
     assert head.issuer == wallet
@@ -279,7 +376,7 @@ def test_issue_with_sig_accepts_an_erc1271_wallet_issuer(
     other = passport_id("08936045870013", lot="OTHER")
     bad = registry.sign_issue(stranger.key, other, _content(), wallet, deadline)
     with reverts("PassportSignatureInvalid", signer=wallet):
-        registry.issue_signed(other, _content(), wallet, deadline, bad)
+        registry.issue_signed("/01/08936045870013/10/OTHER", _content(), wallet, deadline, bad)
 
 
 # -- amend -----------------------------------------------------------------------
@@ -317,28 +414,32 @@ def test_amend_reverts_on_stale_base_version(
 
 def test_amend_reverts_for_another_issuer_and_for_unknown_passport(
     registry: PassportRegistryClient,
+    orgs: OrganisationRegistryClient,
     as_brand: PassportRegistryClient,
     brand: LocalAccount,
     issued: PassportContent,
 ) -> None:
-    rival = _funded(registry.chain)
-    registry.grant_issuer(rival.address)
-    with reverts("PassportNotIssuer", passportId=PID, account=rival.address, issuer=brand.address):
+    rival = _key(orgs, RIVAL, Role.ISSUER)
+    with reverts("PassportNotIssuer", passportId=PID, account=rival.address, issuerOrg=BRAND):
         registry.as_account(rival).amend(PID, 1, _content(2))
     unknown = passport_id("08936045870013")
     with reverts("PassportUnknown", passportId=unknown):
         as_brand.amend(unknown, 1, _content(2))
 
 
-def test_amend_reverts_after_issuer_role_is_withdrawn(
+def test_amend_reverts_after_the_issuing_key_is_revoked_but_a_new_brand_key_may(
     registry: PassportRegistryClient,
+    orgs: OrganisationRegistryClient,
     as_brand: PassportRegistryClient,
     brand: LocalAccount,
     issued: PassportContent,
 ) -> None:
-    registry.revoke_role(ISSUER_ROLE, brand.address)
-    with reverts("PassportIssuerUnauthorized", account=brand.address):
+    orgs.revoke_key(brand.address)
+    with reverts("PassportNotIssuer", passportId=PID, account=brand.address, issuerOrg=BRAND):
         as_brand.amend(PID, 1, _content(2))
+    # Key rotation: the brand's new issuer key keeps control of its passports.
+    rotated = _key(orgs, BRAND, Role.ISSUER)
+    registry.as_account(rotated).amend(PID, 1, _content(2))
 
 
 def test_amend_with_sig_is_relayed(
@@ -384,7 +485,7 @@ def test_recall_reverts_for_non_issuer_and_zero_reason(
     issued: PassportContent,
 ) -> None:
     with reverts(
-        "PassportNotIssuer", passportId=PID, account=registry.chain.address, issuer=brand.address
+        "PassportNotIssuer", passportId=PID, account=registry.chain.address, issuerOrg=BRAND
     ):
         registry.recall(PID, ReasonCode.SAFETY_HAZARD, "admin cannot recall")
     with reverts("PassportReasonCodeZero", passportId=PID):
@@ -413,9 +514,7 @@ def test_revoke_reverts_for_a_stranger(
     registry: PassportRegistryClient, brand: LocalAccount, issued: PassportContent
 ) -> None:
     stranger = _funded(registry.chain)
-    with reverts(
-        "PassportNotIssuer", passportId=PID, account=stranger.address, issuer=brand.address
-    ):
+    with reverts("PassportNotIssuer", passportId=PID, account=stranger.address, issuerOrg=BRAND):
         registry.as_account(stranger).revoke(PID, ReasonCode.OTHER, "no")
 
 
@@ -455,9 +554,7 @@ def test_recall_with_sig_reverts_for_a_stranger_signature(
     signature = registry.sign_recall(
         stranger.key, PID, ReasonCode.SAFETY_HAZARD, "x", stranger.address, deadline
     )
-    with reverts(
-        "PassportNotIssuer", passportId=PID, account=stranger.address, issuer=brand.address
-    ):
+    with reverts("PassportNotIssuer", passportId=PID, account=stranger.address, issuerOrg=BRAND):
         registry.recall_signed(
             PID, ReasonCode.SAFETY_HAZARD, "x", stranger.address, deadline, signature
         )
@@ -479,6 +576,7 @@ def test_attest_records_valid_attestation_with_predictable_id(
         "attestationId": expected_id,
         "passportId": PID,
         "certifier": certifier.address,
+        "certifierOrg": CERTIFIERS,
         "version": 1,
         "documentHash": issued.document_hash,
         "claim": CARBON_VERIFIED,
@@ -572,11 +670,11 @@ def test_attest_with_sig_is_relayed_and_bound_to_the_certifier(
 
 
 def test_attest_with_sig_accepts_an_erc1271_wallet_certifier(
-    registry: PassportRegistryClient, issued: PassportContent
+    registry: PassportRegistryClient, orgs: OrganisationRegistryClient, issued: PassportContent
 ) -> None:
     owner: LocalAccount = Account.create()
     wallet = registry.chain.deploy("PassportSmartWallet", owner.address).address
-    registry.grant_certifier(wallet)
+    _key(orgs, CERTIFIERS, Role.CERTIFIER, wallet)
     request = _request(registry)
     deadline = _deadline(registry)
     signature = registry.sign_attest(owner.key, request, wallet, deadline)
@@ -589,6 +687,7 @@ def test_attest_with_sig_accepts_an_erc1271_wallet_certifier(
 
 def test_revoke_attestation_only_by_its_certifier_and_once(
     registry: PassportRegistryClient,
+    orgs: OrganisationRegistryClient,
     as_certifier: PassportRegistryClient,
     certifier: LocalAccount,
     issued: PassportContent,
@@ -599,7 +698,7 @@ def test_revoke_attestation_only_by_its_certifier_and_once(
         .args["attestationId"]
     )
     other = _funded(registry.chain)
-    registry.grant_certifier(other.address)
+    _key(orgs, RIVAL, Role.ISSUER, other.address)
     with reverts(
         "PassportAttestationNotCertifier",
         attestationId=attestation_id,
@@ -667,6 +766,7 @@ def test_revoke_attestation_with_sig_is_relayed_for_the_certifier(
 
 def test_certifier_can_revoke_after_losing_its_role(
     registry: PassportRegistryClient,
+    orgs: OrganisationRegistryClient,
     as_certifier: PassportRegistryClient,
     certifier: LocalAccount,
     issued: PassportContent,
@@ -676,7 +776,7 @@ def test_certifier_can_revoke_after_losing_its_role(
         .event("AttestationRecorded")
         .args["attestationId"]
     )
-    registry.revoke_role(CERTIFIER_ROLE, certifier.address)
+    orgs.revoke_key(certifier.address)
     with reverts("PassportCertifierUnauthorized", account=certifier.address):
         as_certifier.attest(_request(as_certifier))
     as_certifier.revoke_attestation(attestation_id, ReasonCode.CERTIFICATE_WITHDRAWN, "exit")
@@ -718,7 +818,7 @@ def test_tampered_document_is_detected_by_hash_mismatch(
     as_brand: PassportRegistryClient,
 ) -> None:
     doc = _sample()
-    as_brand.issue(doc.passport_id, _content_of(doc, "https://langtre.example/p/1.json"))
+    as_brand.issue(doc.identity.key.path, _content_of(doc, "https://langtre.example/p/1.json"))
     on_chain = as_brand.latest_version(doc.passport_id).document_hash
     assert document_hash(doc) == on_chain
     data = doc.to_json_dict()
@@ -730,37 +830,37 @@ def test_tampered_document_is_detected_by_hash_mismatch(
     assert document_hash(reordered) == on_chain
 
 
-def _role_member(registry: PassportRegistryClient, role: bytes, account: str) -> bool:
-    return bool(registry.chain.call(registry.contract, "hasRole", role, account))
+@pytest.fixture
+def any_orgs(chain: ChainClient, deployment: Deployment) -> OrganisationRegistryClient:
+    return _register_orgs(chain, deployment)
 
 
 @pytest.fixture
-def any_registry(chain: ChainClient, deployment: Deployment) -> PassportRegistryClient:
+def any_registry(
+    chain: ChainClient, deployment: Deployment, any_orgs: OrganisationRegistryClient
+) -> PassportRegistryClient:
     return PassportRegistryClient(chain, deployment.address("ProductPassportRegistry"))
 
 
-def _actors(registry: PassportRegistryClient) -> Callable[[], tuple[LocalAccount, LocalAccount]]:
+def _actors(orgs: OrganisationRegistryClient) -> Callable[[], tuple[LocalAccount, LocalAccount]]:
     def make() -> tuple[LocalAccount, LocalAccount]:
-        brand, certifier = _funded(registry.chain), _funded(registry.chain)
-        registry.grant_issuer(brand.address)
-        registry.grant_certifier(certifier.address)
-        return brand, certifier
+        return _key(orgs, BRAND, Role.ISSUER), _key(orgs, CERTIFIERS, Role.CERTIFIER)
 
     return make
 
 
 def test_signed_issue_attest_and_expiry_on_every_backend(
-    any_registry: PassportRegistryClient,
+    any_registry: PassportRegistryClient, any_orgs: OrganisationRegistryClient
 ) -> None:
     registry = any_registry
-    brand, certifier = _actors(registry)()
-    assert _role_member(registry, ISSUER_ROLE, brand.address)
-    assert _role_member(registry, CERTIFIER_ROLE, certifier.address)
+    brand, certifier = _actors(any_orgs)()
+    assert any_orgs.is_active(brand.address, Role.ISSUER)
+    assert any_orgs.is_active(certifier.address, Role.CERTIFIER)
     doc = _sample()
     content = _content_of(doc, "ipfs://bafy-sample")
     deadline = _deadline(registry)
     signature = registry.sign_issue(brand.key, doc.passport_id, content, brand.address, deadline)
-    registry.issue_signed(doc.passport_id, content, brand.address, deadline, signature)
+    registry.issue_signed(doc.identity.key.path, content, brand.address, deadline, signature)
     request = AttestationRequest(
         doc.passport_id, 1, document_hash(doc), CARBON_VERIFIED, _deadline(registry, DAY)
     )
@@ -774,12 +874,14 @@ def test_signed_issue_attest_and_expiry_on_every_backend(
     assert registry.attestation_status(attestation_id) is AttestationStatus.EXPIRED
 
 
-def test_recall_and_tamper_check_on_every_backend(any_registry: PassportRegistryClient) -> None:
+def test_recall_and_tamper_check_on_every_backend(
+    any_registry: PassportRegistryClient, any_orgs: OrganisationRegistryClient
+) -> None:
     registry = any_registry
-    brand, _ = _actors(registry)()
+    brand, _ = _actors(any_orgs)()
     doc = _sample()
     as_brand = registry.as_account(brand)
-    as_brand.issue(doc.passport_id, _content_of(doc, "ipfs://bafy-sample"))
+    as_brand.issue(doc.identity.key.path, _content_of(doc, "ipfs://bafy-sample"))
     as_brand.recall(doc.passport_id, ReasonCode.QUALITY_DEFECT, "Cracking along glue lines")
     head = registry.passport(doc.passport_id)
     assert head is not None
@@ -801,7 +903,7 @@ def test_wallet_payload_signed_with_eth_sign_typed_data_v4_is_accepted(
     assert bytes(signed.signature) == registry.sign_issue(
         brand.key, PID, content, brand.address, deadline
     )
-    registry.issue_signed(PID, content, brand.address, deadline, bytes(signed.signature))
+    registry.issue_signed(PATH, content, brand.address, deadline, bytes(signed.signature))
     head = registry.passport(PID)
     assert head is not None
     assert head.issuer == brand.address

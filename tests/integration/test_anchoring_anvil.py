@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from backend.anchoring.models import AnchorBatch
+from backend.anchoring.service import ANCHOR_PURPOSE
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import AnchorRegistryClient, ChainClient, make_chain
 from backend.chain.anvil import AnvilNode
@@ -122,8 +123,20 @@ def test_worker_killed_around_sending_resumes_and_anchors_exactly_once(
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         # The hash is recorded before the node sees the transaction, so the
         # crash leaves nothing on chain that the outbox does not know about.
-        assert session.scalar(select(func.count()).select_from(SentTransaction)) == 1
-        statuses = list(session.scalars(select(RelayRequest.status)))
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SentTransaction)
+                .join(RelayRequest, RelayRequest.id == SentTransaction.relay_id)
+                .where(RelayRequest.purpose == ANCHOR_PURPOSE)
+            )
+            == 1
+        )
+        statuses = list(
+            session.scalars(
+                select(RelayRequest.status).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+            )
+        )
     assert statuses.count("sent") == 1
     assert set(statuses) <= {"sent", "queued"}
     assert _registry(anvil_api, anvil_chain).anchor_count() == anchors_before_restart
@@ -172,8 +185,14 @@ def test_two_worker_processes_share_one_relayer_key_without_nonce_clashes(
         for worker in workers:
             worker.wait(timeout=20)
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        requests = session.scalars(select(RelayRequest)).all()
-        sent = session.scalars(select(SentTransaction)).all()
+        requests = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).all()
+        sent = session.scalars(
+            select(SentTransaction)
+            .join(RelayRequest, RelayRequest.id == SentTransaction.relay_id)
+            .where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).all()
     owners = {r.claimed_by for r in requests} | {r.last_error for r in requests}
     assert len(requests) == 20, owners
     # Every request was signed once, with a nonce nobody else used, and landed.
@@ -223,7 +242,9 @@ def test_events_posted_during_a_node_outage_are_anchored_after_it(
         worker.stop()
     assert worker.backlog() == 0
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        errors = session.scalars(select(RelayRequest.last_error)).all()
+        errors = session.scalars(
+            select(RelayRequest.last_error).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).all()
     assert any(e for e in errors), "the outage was never observed by the worker"
     anvil_chain.reset_nonce()
     _assert_exactly_once(anvil_api, anvil_chain, events)
@@ -248,7 +269,12 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
         time.sleep(0.3)
         worker.relayer.drive()  # stuck: replaced
         with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-            sent = session.scalars(select(SentTransaction).order_by(SentTransaction.id)).all()
+            sent = session.scalars(
+                select(SentTransaction)
+                .join(RelayRequest, RelayRequest.id == SentTransaction.relay_id)
+                .where(RelayRequest.purpose == ANCHOR_PURPOSE)
+                .order_by(SentTransaction.id)
+            ).all()
         assert len(sent) == 2
         assert sent[0].nonce == sent[1].nonce
         assert sent[1].max_fee_per_gas > sent[0].max_fee_per_gas
@@ -257,7 +283,9 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
         anvil_chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
     worker.run_until_idle()
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        req = session.scalars(select(RelayRequest)).one()
+        req = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).one()
     assert req.tx_hash == sent[1].tx_hash
     assert anvil_chain.receipt(sent[0].tx_hash) is None
     _assert_exactly_once(anvil_api, anvil_chain, events)

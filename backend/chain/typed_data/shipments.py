@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from enum import IntEnum, IntFlag
 from typing import Any
 
+from eth_hash.auto import keccak
+
 from backend.chain import eip712
 from backend.chain.eip712 import Domain, StructType
 
@@ -192,6 +194,20 @@ TYPEHASH_CONSTANTS: dict[str, StructType] = {
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = bytes(32)
+
+
+def shipment_id(seller: str, reference: str | bytes) -> bytes:
+    """A shipment id that commits to its seller: ``seller (20 bytes) ‖ reference (12 bytes)``.
+
+    ``ShipmentRegistry`` refuses any other id (``ShipmentIdNotSellers``), so nobody can
+    take a seller's id first. A ``str`` reference is hashed (``keccak256``, first 12
+    bytes); ``bytes`` must be exactly 12 bytes.
+    """
+    if isinstance(reference, str):
+        reference = keccak(reference.encode())[:12]
+    if len(reference) != 12:
+        raise ValueError("a shipment reference is 12 bytes")
+    return bytes.fromhex(seller[2:]) + reference
 
 
 def locode(code: str) -> bytes:

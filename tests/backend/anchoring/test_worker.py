@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch
+from backend.anchoring.service import ANCHOR_PURPOSE
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import AnchorRegistryClient, ChainClient
 from backend.chain.typed_data.events import (
@@ -89,17 +90,29 @@ def test_a_sent_but_unrecorded_anchor_is_recovered_not_sent_twice(
     assert worker.build() == 1
     registry = _registry(api, tester)
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        req = session.scalars(select(RelayRequest)).one()
+        req = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).one()
     # The crashed worker's transaction: on chain, but its hash never reached the DB.
     lost = tester.transact_raw({"to": req.to_address, "data": req.data})
     count_before = registry.anchor_count()
     worker.run_until_idle()
     assert registry.anchor_count() == count_before
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        req = session.scalars(select(RelayRequest)).one()
+        req = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).one()
         assert req.status == "final"
         assert req.tx_hash == lost.tx_hash
-        assert session.scalar(select(func.count()).select_from(SentTransaction)) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SentTransaction)
+                .join(RelayRequest, RelayRequest.id == SentTransaction.relay_id)
+                .where(RelayRequest.purpose == ANCHOR_PURPOSE)
+            )
+            == 0
+        )
 
 
 def test_duplicate_root_revert_after_sending_counts_as_success(
@@ -111,14 +124,18 @@ def test_duplicate_root_revert_after_sending_counts_as_success(
     worker.build()
     worker.relayer.drive()  # sends and records the anchor transaction
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        req = session.scalars(select(RelayRequest)).one()
+        req = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).one()
         # Pretend the receipt was never seen and the request must be re-sent.
         req.status = "queued"
         req.nonce = None
         session.commit()
     worker.run_until_idle()
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        assert session.scalars(select(RelayRequest.status)).all() == ["final"]
+        assert session.scalars(
+            select(RelayRequest.status).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).all() == ["final"]
     assert _registry(api, tester).anchor_count() == 1
 
 
@@ -174,7 +191,9 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     worker.step()
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert session.scalars(select(AnchorBatch.status)).all() == ["failed"]
-        req = session.scalars(select(RelayRequest)).one()
+        req = session.scalars(
+            select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
+        ).one()
         assert "AccessControlUnauthorizedAccount" in (req.last_error or "")
     assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["event"]["status"] == "batched"
     tester.transact(registry.contract, "grantRole", role, tester.address)

@@ -123,6 +123,9 @@ def _cli(*args: str, keystore: Path | None = None, **env: str) -> subprocess.Com
     return proc
 
 
+ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+
 def _ok(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert proc.returncode == 0, proc.stderr
     return dict(json.loads(proc.stdout))
@@ -142,8 +145,16 @@ def test_pool_and_transfer_commands_against_a_running_server(
     server: str, node: AnvilNode, artifacts: dict[str, Artifact], tmp_path: Path
 ) -> None:
     http = httpx.Client(base_url=server, timeout=30)
+    # The test funds members from anvil's second account: the server's relayer (the first
+    # account) is busy relaying the organisations' registrations at the same time.
     chain: ChainClient = make_chain(
-        Settings(chain_backend="anvil", rpc_url=node.url, receipt_timeout_seconds=30), artifacts
+        Settings(
+            chain_backend="anvil",
+            rpc_url=node.url,
+            receipt_timeout_seconds=30,
+            relayer_private_key=ANVIL_SECOND_KEY,  # type: ignore[arg-type]
+        ),
+        artifacts,
     )
     config = http.get("/v1/alliance/config", headers=OP)
     # the operator can read the config; members need their own keys below

@@ -15,7 +15,8 @@ from backend.chain import eip712
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from backend.cli import cli
-from backend.cli.common import error_line, from_json
+from backend.cli.client import error_line
+from backend.cli.common import from_json
 
 PASSWORD = "correct horse"
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

@@ -25,9 +25,13 @@ def hx(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
-def sample_document(lot: str = "TH2611-07", **product: Any) -> dict[str, Any]:
+def sample_document(
+    lot: str = "TH2611-07", *, gtin: str | None = None, **product: Any
+) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(SAMPLE.read_text())
     doc["identity"]["lot"] = lot
+    if gtin is not None:
+        doc["identity"]["gtin"] = gtin
     doc["product"].update(product)
     return doc
 

@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from backend.chain import ChainClient
+from backend.chain.organisations import org_id_for
 from backend.chain.passports import PassportRegistryClient, claim_type
 from backend.passports import service
 from backend.passports.models import PassportDocumentRecord
-from tests.backend.factories import Org, make_org
+from tests.backend.factories import SAMPLE_PREFIX, Org, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
@@ -48,7 +49,7 @@ def reg(api: TestClient, tester: ChainClient) -> PassportRegistryClient:
 @pytest.fixture
 def orgs(api: TestClient) -> Orgs:
     return Orgs(
-        brand=make_org(api, "brand", ("seller",)),
+        brand=make_org(api, "brand", ("seller",), prefixes=(SAMPLE_PREFIX,)),
         certifier=make_org(api, "certifier", ("certifier",)),
         other=make_org(api, "other", ("seller", "certifier")),
     )
@@ -203,27 +204,56 @@ def test_signature_scope_and_ownership_refusals(
     resp = svc.api.post(
         f"/v1/passports/{hx(pid)}/attestations", json=body, headers=o.certifier.writer
     )
-    # The certifier's role grant is queued first, so this one is checked on send.
-    assert resp.status_code == 202
-    svc.settle()
-    relay = svc.relay(resp.json()["relay_id"], o.certifier.writer)
-    assert relay["status"] == "failed"
-    assert "PassportAttestationHashMismatch" in relay["last_error"]
-    body = attest_body(
-        reg,
-        o.certifier.signer,
-        pid,
-        b"\x01" * 32,
-        claim_type("x"),
-        valid_until=now + 100,
-        deadline=now + 3600,
-    )
-    resp = svc.api.post(
-        f"/v1/passports/{hx(pid)}/attestations", json=body, headers=o.certifier.writer
-    )
     assert resp.status_code == 409
     assert resp.json()["error"] == "PassportAttestationHashMismatch"
     assert resp.json()["arguments"]["version"] == 1
+
+
+def test_issue_for_another_brands_gtin_is_refused_naming_the_owner(
+    svc: Service, reg: PassportRegistryClient, orgs: Orgs
+) -> None:
+    """A registered organisation cannot issue (or take first) a passport for a GTIN whose
+    GS1 company prefix belongs to another brand, whatever its document says."""
+    o = orgs
+    svc.settle()
+    body = issue_body(reg, o.other.signer, sample_document(), deadline=svc.now() + 3600)
+    resp = svc.api.post("/v1/passports", json=body, headers=o.other.writer)
+    assert resp.status_code == 409, resp.text
+    err = resp.json()
+    assert err["error"] == "PassportPrefixNotOwned"
+    assert err["arguments"]["gtin"] == "08936045870013"
+    assert err["arguments"]["ownerOrg"] == "0x" + org_id_for("brand").hex()
+    assert err["arguments"]["issuerOrg"] == "0x" + org_id_for("other").hex()
+    # The brand's own issue still goes through.
+    _issue(svc, reg, o)
+
+
+def test_attestation_by_a_key_without_the_certifier_role_is_refused(
+    svc: Service, reg: PassportRegistryClient, orgs: Orgs, api: TestClient
+) -> None:
+    """An organisation the operator did not accredit as a certifier cannot attest, even
+    with an API key carrying the certifier scope."""
+    pid, issued = _issue(svc, reg, orgs)
+    rogue = make_org(api, "rogue", ("seller",))
+    key = api.post(
+        "/v1/orgs/rogue/api-keys", json={"scopes": ["certifier"]}, headers=rogue.admin
+    ).json()["key"]
+    svc.settle()
+    now = svc.now()
+    doc_hash = bytes.fromhex(str(issued["content"]["documentHash"])[2:])  # type: ignore[index]
+    body = attest_body(
+        reg,
+        rogue.signer,
+        pid,
+        doc_hash,
+        claim_type("fsc"),
+        valid_until=now + 100,
+        deadline=now + 60,
+    )
+    resp = api.post(f"/v1/passports/{hx(pid)}/attestations", json=body, headers={"X-API-Key": key})
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "PassportCertifierUnauthorized"
+    assert resp.json()["arguments"]["account"].lower() == rogue.signer.address.lower()
 
 
 def test_reorg_rolls_back_a_recall_and_restores_active(

@@ -17,7 +17,7 @@ from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
-from tests.backend.factories import Org, domain_of, make_org, signed_event
+from tests.backend.factories import SAMPLE_PREFIX, Org, domain_of, make_org, signed_event
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 
 SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
@@ -166,7 +166,7 @@ def make_flow(api: TestClient, chain: ChainClient) -> Flow:
     tag = secrets.token_hex(3)
     return Flow(
         Service(api, chain),
-        seller=make_org(api, f"seller-{tag}", ("seller",)),
+        seller=make_org(api, f"seller-{tag}", ("seller",), prefixes=(SAMPLE_PREFIX,)),
         carrier=make_org(api, f"carrier-{tag}", ("carrier",)),
         broker=make_org(api, f"broker-{tag}", ("supplier",)),
     )

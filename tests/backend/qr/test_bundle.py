@@ -13,8 +13,16 @@ from eth_hash.auto import keccak
 
 from backend.anchoring import merkle
 from backend.chain import AnchorRegistryClient, ChainClient, eip712
+from backend.chain.organisations import (
+    KeyGrant,
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+    org_id_for,
+)
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain, location_bytes
+from backend.gs1.keys import key as gs1_key
 from backend.gs1.keys import passport_id
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
@@ -33,9 +41,14 @@ def _bundle(chain: ChainClient) -> dict[str, Any]:
     ident = document["identity"]
     pid = passport_id(ident["gtin"], ident.get("lot"), ident.get("serial"))
     if registry.passport(pid) is None:
-        registry.grant_issuer(chain.address)
+        orgs = OrganisationRegistryClient(chain, dep.address("OrganisationRegistry"))
+        brand = org_id_for("bundle-brand")
+        orgs.register(
+            brand, OrganisationInput("Bundle Brand", "VN", "", Role.ISSUER), None, ("8936045",)
+        )
+        orgs.add_key(KeyGrant(brand, chain.address, Role.ISSUER))
         registry.issue(
-            pid,
+            gs1_key(ident["gtin"], ident.get("lot"), ident.get("serial")).path,
             PassportContent(document_hash(document), "https://example.org/p.json", "VN", 0, 1, 1),
         )
     signer = Account.create()

@@ -157,9 +157,9 @@ def test_route_table(reader: Flow, world: dict[str, Any]) -> None:
     for bad, message in (
         ("/01/08936045870014", "GTIN check digit should be 3, got 4"),
         ("/01/089360458700131", "GTIN must have 8, 12, 13 or 14 digits, got 15"),
-        (f"/01/{GTIN}/21/S/10/L", "AI 10 (lot) must come before AI 21 (serial)"),
+        (f"/01/{GTIN}/21/S/10/L", "go in the order 22 (cpv), 10 (lot), 21 (serial)"),
         (f"/01/{GTIN}/10/" + "A" * 21, "lot is 21 characters long"),
-        (f"/01/{GTIN}?linkType=gs1:recipeInfo", "linkType 'gs1:recipeInfo' is not supported"),
+        (f"/01/{GTIN}?17=261340", "AI 17 (USE BY) is not a YYMMDD date"),
     ):
         page = api.get(bad, headers=HTML_ACCEPT)
         assert page.status_code == 400, bad
@@ -169,6 +169,15 @@ def test_route_table(reader: Flow, world: dict[str, Any]) -> None:
         assert err.status_code == 400
         assert err.json()["error"] == "invalid_digital_link"
         assert message in err.json()["detail"]
+    # An unsupported linkType answers the default link; tracking parameters are ignored.
+    for extra in ("?linkType=gs1:recipeInfo", "?fbclid", "?utm_source=x&"):
+        default = api.get(ITEM + extra)
+        assert default.status_code == 200, extra
+        assert "Solid bamboo" in default.text
+    # A custom path prefix: the canonical link.
+    prefixed = api.get("/shop/en" + ITEM, follow_redirects=False)
+    assert prefixed.status_code == 301
+    assert prefixed.headers["location"] == ITEM
     # Unknown item: 404 in both representations.
     assert api.get("/01/09506000134352").status_code == 404
     assert "No product passport" in api.get("/01/09506000134352").text

@@ -88,7 +88,7 @@ def create_body(
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
     if sscc is not None:
         doc["sscc"] = sscc
-    sid = secrets.token_bytes(32)
+    sid = td.shipment_id(seller.address, secrets.token_bytes(12))
     sla_fields = td.service_level(**(sla or {}))
     terms = td.shipment_terms(
         shipment_id=sid,

@@ -12,7 +12,7 @@ from backend.chain import ChainClient
 from backend.chain.passports import PassportRegistryClient
 from backend.main import create_app
 from tests.backend.conftest import api_settings
-from tests.backend.factories import make_org
+from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.passports.api_factories import issue_body, sample_document
 from tests.backend.shipments.factories import Service, create_body, post
 from tests.conftest import deployment_for
@@ -40,7 +40,7 @@ def test_running_app_relays_and_indexes_shipments_and_passports(
     app = create_app(settings, tester, deployment=deployment_for(tester))
     with TestClient(app) as api:
         svc = Service(api, tester)
-        seller = make_org(api, "seller", ("seller",))
+        seller = make_org(api, "seller", ("seller",), prefixes=(SAMPLE_PREFIX,))
         body = create_body(svc, seller.signer, ["0x" + "42" * 20])
         sid = body["terms"]["shipmentId"]
         post(svc, "/v1/shipments", body, seller)

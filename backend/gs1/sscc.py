@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from backend.errors import InvalidInput
+from backend.gs1.errors import IdentifierInvalid
+from backend.gs1.gtin import gtin_check_digit
 
 SSCC_LENGTH = 18
 
 
-class SsccInvalid(InvalidInput):
+class SsccInvalid(IdentifierInvalid):
     """Not an 18-digit SSCC with a valid check digit."""
-
-
-def _check_digit(body: str) -> int:
-    # GS1 mod-10: weights 3, 1, 3, … from the right of the body.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
 
 
 def validate_sscc(value: str) -> str:
     """The SSCC if it is 18 digits with a correct GS1 mod-10 check digit."""
     if len(value) != SSCC_LENGTH or not value.isascii() or not value.isdigit():
-        raise SsccInvalid(f"sscc must be {SSCC_LENGTH} digits, got {value!r}", field="sscc")
-    expected = _check_digit(value[:-1])
+        raise SsccInvalid(f"sscc must be {SSCC_LENGTH} digits, got {value!r}")
+    expected = gtin_check_digit(value[:-1])
     if int(value[-1]) != expected:
-        raise SsccInvalid(
-            f"sscc check digit should be {expected}, got {value[-1]} (in {value})", field="sscc"
-        )
+        raise SsccInvalid(f"sscc check digit should be {expected}, got {value[-1]} (in {value})")
     return value
 
 
@@ -35,5 +28,5 @@ def sscc_path(sscc: str) -> str:
 
 
 def sscc_hri(sscc: str) -> str:
-    """Human-readable interpretation as printed on logistic labels: ``(00) 3 0614141 …``."""
+    """Human-readable interpretation as printed on logistic labels: ``(00) 0 9521234 …``."""
     return f"(00) {sscc[0]} {sscc[1:8]} {sscc[8:17]} {sscc[17]}"

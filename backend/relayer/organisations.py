@@ -1,0 +1,150 @@
+"""Organisations and signer keys on chain: relayed ``OrganisationRegistry`` writes.
+
+The operator's relayer holds the registrar role. When the operator creates an
+organisation, its registration (verified name, country, web domain, roles and
+GS1 prefixes, one atomic call) is queued on the relayer in the same database
+transaction; every signer key the organisation registers is added with its
+roles, and revoking (or rotating) a signer revokes the key on chain. The
+registry then answers, without Waymark, which organisation a key speaks for
+and who owns a GTIN.
+
+Calls are simulated before they are queued, so a prefix that overlaps another
+organisation's or a key that already belongs to one answers 409 with the
+decoded error, unless an earlier registry write of the same organisation is
+still in flight (the contract checks again when the relayer sends it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain import ChainClient
+from backend.chain.organisations import (
+    CONTRACT,
+    KeyGrant,
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+    org_id_for,
+)
+from backend.errors import InvalidInput
+from backend.orgs.models import Organisation, SignerKey
+from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
+from backend.relayer.models import RelayRequest
+from backend.relayer.service import RelayHandler
+from backend.relayer.signed import IN_FLIGHT, EffectHandler, submit
+
+PURPOSE_REGISTER = "org_register"
+PURPOSE_KEY_ADD = "org_key_add"
+PURPOSE_KEY_REVOKE = "org_key_revoke"
+PURPOSES = (PURPOSE_REGISTER, PURPOSE_KEY_ADD, PURPOSE_KEY_REVOKE)
+
+
+def role_bits(roles: Iterable[OrgRole]) -> Role:
+    return Role.parse([r.value for r in roles])
+
+
+def default_roles() -> Role:
+    return role_bits(DEFAULT_ORG_ROLES)
+
+
+def role_names(bits: int) -> list[str]:
+    """The API names of role ``bits`` (admin, which every organisation holds, left out)."""
+    return [n for n in Role(bits).names() if n != "admin"]
+
+
+def chain_org_id(org: Organisation) -> str:
+    return "0x" + org_id_for(org.slug).hex()
+
+
+def in_flight(session: Session, org_id: int) -> bool:
+    """Whether a registry write of the organisation is queued or sent but not yet mined."""
+    return (
+        session.scalar(
+            select(RelayRequest.id)
+            .where(
+                RelayRequest.org_id == org_id,
+                RelayRequest.purpose.in_(PURPOSES),
+                RelayRequest.status.in_(IN_FLIGHT),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+class RelayedRegistrar:
+    """Queues the registry calls that mirror the service's organisation writes
+    (``backend.orgs.service.ChainRegistrar``)."""
+
+    def __init__(self, registry: OrganisationRegistryClient) -> None:
+        self.registry = registry
+
+    @classmethod
+    def for_deployment(cls, chain: ChainClient, address: str) -> RelayedRegistrar:
+        return cls(OrganisationRegistryClient(chain, address))
+
+    def _queue(self, session: Session, org: Organisation, purpose: str, data: str) -> None:
+        submit(
+            session=session,
+            chain=self.registry.chain,
+            to=self.registry.address,
+            data=data,
+            purpose=purpose,
+            org_id=org.id,
+            simulate=not in_flight(session, org.id),
+        )
+
+    def register(self, session: Session, org: Organisation, prefixes: list[str]) -> None:
+        data = self.registry.register_calldata(
+            org_id_for(org.slug),
+            OrganisationInput(org.name, org.country, org.web_domain, Role(org.roles)),
+            None,
+            tuple(prefixes),
+        )
+        self._queue(session, org, PURPOSE_REGISTER, data)
+
+    def key_roles(self, org: Organisation, roles: list[OrgRole] | None) -> Role:
+        """The roles a new key gets: ``roles`` (within the organisation's) or all of them."""
+        if roles is None:
+            return Role(org.roles)
+        bits = role_bits(roles)
+        extra = bits & ~Role(org.roles)
+        if extra:
+            raise InvalidInput(
+                f"roles {', '.join(role_names(extra))} are not roles of organisation "
+                f"{org.slug!r} ({', '.join(role_names(org.roles)) or 'none'})"
+            )
+        return bits
+
+    def add_key(self, session: Session, org: Organisation, signer: SignerKey, roles: Role) -> None:
+        if not org.roles:
+            return  # registered before the registry: not on chain
+        grant = KeyGrant(org_id_for(org.slug), signer.address, roles)
+        self._queue(session, org, PURPOSE_KEY_ADD, self.registry.add_key_calldata(grant))
+
+    def revoke_key(self, session: Session, org: Organisation, signer: SignerKey) -> None:
+        if not org.roles:
+            return
+        data = self.registry.revoke_key_calldata(signer.address)
+        self._queue(session, org, PURPOSE_KEY_REVOKE, data)
+
+
+def _none(_session: Session, _request: RelayRequest) -> None:
+    # The contract refuses a second registration, key addition or revocation with the
+    # errors below, which the handler reads as "already done".
+    return None
+
+
+def org_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    return {
+        PURPOSE_REGISTER: EffectHandler(chain, _none, frozenset({"OrgAlreadyRegistered"})),
+        PURPOSE_KEY_ADD: EffectHandler(chain, _none, frozenset({"OrgKeyAlreadyRegistered"})),
+        PURPOSE_KEY_REVOKE: EffectHandler(chain, _none, frozenset({"OrgKeyAlreadyRevoked"})),
+    }
+
+
+__all__ = ["CONTRACT", "RelayedRegistrar", "org_relay_handlers"]
