@@ -135,7 +135,7 @@ def agreement_accept(
 ) -> None:
     """Relay the seller's signed acceptance through the API (no gas for the seller)."""
     body = {"shipment_id": shipment, "deadline": deadline, "signature": signature}
-    resp = al.api().request("POST", f"/v1/agreements/{agreement_id}/accept", body)
+    resp = al.api().request("POST", f"/v1/agreements/{agreement_id}/accept", json=body)
     al.out.emit(al.relayed(resp))
 
 
