@@ -388,8 +388,15 @@ def test_agreement_commands_and_the_keeper_pay_late_delivery_compensation(
     server: str, node: AnvilNode, artifacts: dict[str, Artifact], tmp_path: Path
 ) -> None:
     http = httpx.Client(base_url=server, timeout=30)
+    # Funded from anvil's second account, as above: the server's relayer is busy too.
     chain: ChainClient = make_chain(
-        Settings(chain_backend="anvil", rpc_url=node.url, receipt_timeout_seconds=30), artifacts
+        Settings(
+            chain_backend="anvil",
+            rpc_url=node.url,
+            receipt_timeout_seconds=30,
+            relayer_private_key=ANVIL_SECOND_KEY,  # type: ignore[arg-type]
+        ),
+        artifacts,
     )
     cfg = http.get("/v1/alliance/config", headers=OP).json()
     contracts = http.get("/health").json()["contracts"]
