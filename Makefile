@@ -45,8 +45,12 @@ deploy: install
 anvil: install
 	$(PY) scripts/anvil.py
 
+# make demo [PORT=8000] [HOST=127.0.0.1] [CHAIN=tester|anvil]
+PORT ?= 8000
+HOST ?= 127.0.0.1
+CHAIN ?= tester
 demo: install
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py --port $(PORT) --host $(HOST) --chain $(CHAIN)
 
 lint: install
 	$(VENV)/bin/ruff check backend scripts tests bench

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,6 +14,7 @@ from backend.agreements.router import router as agreements_router
 from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
+from backend.apidocs.router import router as apidocs_router
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
@@ -27,7 +28,7 @@ from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
-from backend.middleware import BodyLimitMiddleware
+from backend.middleware import BodyLimitMiddleware, StartupGateMiddleware
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
@@ -42,6 +43,7 @@ from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
 from backend.runtime import check_fast_paths
 from backend.shipments.router import router as shipments_router
+from backend.startup import STARTING_PATHS, StartupGate
 from backend.webhooks.router import router as webhooks_router
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
@@ -84,14 +86,20 @@ def create_app(
     deployment: deployments_mod.Deployment | None = None,
     indexer_handlers: list[ContractHandlers] | None = None,
     relay_handlers: dict[str, RelayHandler] | None = None,
+    prepare: Callable[[ChainClient], deployments_mod.Deployment] | None = None,
 ) -> FastAPI:
     """Build the app; the lifespan creates the chain adapter, DB engine and workers once.
 
     Other domains plug in through ``indexer_handlers`` (contract events into the
     read model) and ``relay_handlers`` (durable contract calls by purpose).
+
+    With ``prepare`` (compile and deploy, say) the app answers HTTP at once:
+    ``prepare`` runs in a thread, ``/health`` reports ``starting`` and every
+    other route answers 503 until it returns (:class:`StartupGate`).
     """
     cfg = settings or get_settings()
     enforce_service_settings(cfg)
+    gate = StartupGate(open_paths=STARTING_PATHS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,17 +109,11 @@ def create_app(
         if cfg.migrate_on_startup:
             migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
-        dep = deployment or prepare_deployment(client, cfg)
-        registry = dep.address("AnchorRegistry")
         app.state.settings = cfg
         app.state.chain = client
-        app.state.deployment = dep
+        app.state.deployment = None
         app.state.engine = engine
         app.state.sessionmaker = sessions
-        app.state.events_domain = events_domain(client.chain_id, registry)
-        app.state.org_registrar = RelayedRegistrar.for_deployment(
-            client, dep.address(ORGANISATION_REGISTRY)
-        )
         app.state.session_signer = make_signer(signing_keys(cfg, engine))
         app.state.rate_limits = RateLimits(
             per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
@@ -122,52 +124,69 @@ def create_app(
                 prefix="auth:",
             ),
         )
-        worker = AnchorWorker(
-            sessions=sessions,
-            chain=client,
-            registry=registry,
-            settings=cfg,
-            extra_handlers={
-                **domain_relay_handlers(client),
-                **(relay_handlers or {}),
-            },
-        )
-        indexer = Indexer(
-            sessions=sessions,
-            chain=client,
-            deployment=dep,
-            handlers=[
-                *wired_indexer_handlers(client, dep),
-                *(indexer_handlers or []),
-                # webhooks: after the read models they read from
-                *notification_handlers(),
-            ],
-            settings=cfg,
-        )
-        notifier = NotificationWorker(
-            sessions=sessions,
-            chain=client,
-            shipment_registry=dep.address("ShipmentRegistry"),
-            settings=cfg,
-            deployment=dep,
-        )
-        app.state.anchor_worker = worker
-        app.state.indexer = indexer
-        app.state.notification_worker = notifier
-        # consumer: cached pages follow the chain
-        indexer.subscribe(app.state.qr_page_cache.on_indexed)
-        if cfg.anchor_worker_enabled:
-            worker.start()
-        if cfg.indexer_enabled:
-            indexer.start()
-        if cfg.webhook_worker_enabled:
-            notifier.start()
+        workers: list[AnchorWorker | Indexer | NotificationWorker] = []
+
+        def start(dep: deployments_mod.Deployment) -> None:
+            registry = dep.address("AnchorRegistry")
+            app.state.events_domain = events_domain(client.chain_id, registry)
+            app.state.org_registrar = RelayedRegistrar.for_deployment(
+                client, dep.address(ORGANISATION_REGISTRY)
+            )
+            worker = AnchorWorker(
+                sessions=sessions,
+                chain=client,
+                registry=registry,
+                settings=cfg,
+                extra_handlers={
+                    **domain_relay_handlers(client),
+                    **(relay_handlers or {}),
+                },
+            )
+            indexer = Indexer(
+                sessions=sessions,
+                chain=client,
+                deployment=dep,
+                handlers=[
+                    *wired_indexer_handlers(client, dep),
+                    *(indexer_handlers or []),
+                    # webhooks: after the read models they read from
+                    *notification_handlers(),
+                ],
+                settings=cfg,
+            )
+            notifier = NotificationWorker(
+                sessions=sessions,
+                chain=client,
+                shipment_registry=dep.address("ShipmentRegistry"),
+                settings=cfg,
+                deployment=dep,
+            )
+            app.state.anchor_worker = worker
+            app.state.indexer = indexer
+            app.state.notification_worker = notifier
+            # consumer: cached pages follow the chain
+            indexer.subscribe(app.state.qr_page_cache.on_indexed)
+            if cfg.anchor_worker_enabled:
+                worker.start()
+                workers.append(worker)
+            if cfg.indexer_enabled:
+                indexer.start()
+                workers.append(indexer)
+            if cfg.webhook_worker_enabled:
+                notifier.start()
+                workers.append(notifier)
+            app.state.deployment = dep
+
+        if prepare is None:
+            start(deployment or prepare_deployment(client, cfg))
+        else:
+            gate.run(lambda: start(prepare(client)))
         try:
             yield
         finally:
-            worker.stop()
-            indexer.stop()
-            notifier.stop()
+            gate.wait()
+            for running in workers:
+                running.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -179,11 +198,18 @@ def create_app(
         ),
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        # Served offline by backend/apidocs from the npm packages (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.startup = gate
+    if prepare is not None:
+        app.add_middleware(StartupGateMiddleware, gate=gate)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=cfg.max_body_bytes, max_depth=cfg.max_json_depth
     )
     install_handlers(app)
+    app.include_router(apidocs_router)
     app.include_router(health_router)
     app.include_router(orgs_router)
     app.include_router(events_router)

@@ -1,4 +1,4 @@
-"""Request body limits: size (413) and JSON nesting depth (422), before any parsing."""
+"""Request body limits (413, 422) before any parsing; the start-up gate (503 starting)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.startup import StartupGate, StartupState
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
@@ -99,3 +101,28 @@ async def _reject(
 ) -> None:
     body: dict[str, Any] = {"error": error, "detail": detail}
     await JSONResponse(body, status_code=status)(scope, receive, send)
+
+
+class StartupGateMiddleware:
+    """503 ``starting`` (with Retry-After) until the start-up work is done."""
+
+    def __init__(self, app: ASGIApp, *, gate: StartupGate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.gate.admits(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        failed = self.gate.state is StartupState.FAILED
+        detail = (
+            f"start-up failed: {self.gate.error}"
+            if failed
+            else "starting: compiling and deploying the contracts; retry in a moment"
+        )
+        response = JSONResponse(
+            {"error": "service_unavailable" if failed else "starting", "detail": detail},
+            status_code=503,
+            headers={} if failed else {"Retry-After": "1"},
+        )
+        await response(scope, receive, send)

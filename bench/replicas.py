@@ -25,8 +25,10 @@ After the load, once the backlog drains, the drill checks and prints:
   hashes, or one still not settled;
 * nonce clashes: one nonce signed for two different relay requests;
 * sessions lost: dashboard answers other than 200 (a refused cookie is a 303);
-* 5xx answers and connections cut mid-request, which may only be requests in
-  flight on the killed API (at most one per wrk connection and the poster).
+* 5xx answers, which may only be requests in flight on the killed API (at
+  most one per wrk connection and the poster). Connections cut mid-request
+  (wrk read errors) are counted and printed next to them; a run with
+  ``--no-kill`` shows none.
 
 Figures go to bench/results/replicas.json; exit status 1 on any violation.
 
@@ -48,6 +50,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -140,7 +143,12 @@ function response(status, headers, body)
     s5xx = s5xx + 1
     sample = status .. " " .. string.sub(body, 1, 200)
   elseif kind == "dashboard" then
-    if status == 200 then dash_ok = dash_ok + 1 else dash_bad = dash_bad + 1 end
+    if status == 200 then
+      dash_ok = dash_ok + 1
+    else
+      dash_bad = dash_bad + 1
+      sample = status .. " " .. string.sub(body, 1, 200)
+    end
   elseif status < 200 or status > 299 then
     other = other + 1
     sample = status .. " " .. string.sub(body, 1, 200)
@@ -159,9 +167,11 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    'WRK_JSON {"requests":%d,"duration_us":%d,"socket_errors":%d,"s5xx":%d,"other":%d,' ..
+    'WRK_JSON {"requests":%d,"duration_us":%d,"socket_errors":%d,"connect":%d,"read":%d,' ..
+    '"write":%d,"timeout":%d,"s5xx":%d,"other":%d,' ..
     '"dash_bad":%d,"dash_ok":%d,"ingest_ok":%d,"pages_ok":%d,"p99_us":%d}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout,
+    e.connect, e.read, e.write, e.timeout,
     t.s5xx, t.other, t.dash_bad, t.dash_ok, t.ingest_ok, t.pages_ok, latency:percentile(99)))
 end
 """
@@ -180,9 +190,10 @@ class Figures:
     relays_unsettled: int = 0
     replacements: int = 0
     nonce_clashes: int = 0
-    wrk: dict[str, int] = field(default_factory=dict)
+    wrk: dict[str, Any] = field(default_factory=dict)
     poster_5xx: int = 0
     poster_other: int = 0
+    poster_transport: int = 0
     allowed_5xx: int = 0
     drained_s: float = -1.0
     notes: list[str] = field(default_factory=list)
@@ -355,7 +366,7 @@ def _wrk(
     cookie: str,
     duration: int,
     connections: int,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     threads = 2
     data = workdir / "mix.txt"
     data.write_text("\n".join(lines) + "\n")
@@ -365,10 +376,15 @@ def _wrk(
     cmd += ["--timeout", "30s", "-s", str(script), base, "--", str(data), str(threads)]
     cmd += [auth, cookie]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    for sample in (x for x in out.splitlines() if x.startswith("WRK_SAMPLE ")):
-        print(f"wrk: {sample.removeprefix('WRK_SAMPLE ')}", flush=True)
+    samples = [
+        x.removeprefix("WRK_SAMPLE ") for x in out.splitlines() if x.startswith("WRK_SAMPLE ")
+    ]
+    for sample in samples:
+        print(f"wrk: unexpected answer {sample}", flush=True)
     line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
-    return dict(json.loads(line.removeprefix("WRK_JSON ")))
+    result = dict(json.loads(line.removeprefix("WRK_JSON ")))
+    result["samples"] = samples
+    return result
 
 
 def _drain(cluster: Cluster, timeout: float = 180.0) -> float:
@@ -451,6 +467,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60, help="seconds of wrk load")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--restart-after", type=float, default=3.0)
+    parser.add_argument(
+        "--no-kill", action="store_true", help="the same load without killing anything"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "haproxy"):
         if shutil.which(tool) is None:
@@ -492,7 +511,7 @@ def main() -> int:
             lines.append("dashboard\t/dashboard")
         poster = Poster(cluster.base, headers, signer)
         poster.start()
-        result: dict[str, int] = {}
+        result: dict[str, Any] = {}
         load = threading.Thread(
             target=lambda: result.update(
                 _wrk(
@@ -509,25 +528,28 @@ def main() -> int:
         load.start()
         load_started = time.monotonic()
         time.sleep(args.duration / 3)
-        cluster.kill_api("a")
-        cluster.kill_worker(1)
         killed_at = time.monotonic() - load_started
-        time.sleep(args.restart_after)
-        cluster.start_api("a")
-        cluster.start_worker(1)
+        if not args.no_kill:
+            cluster.kill_api("a")
+            cluster.kill_worker(1)
+            time.sleep(args.restart_after)
+            cluster.start_api("a")
+            cluster.start_worker(1)
         load.join()
         accepted = poster.finish()
         fig.wrk = result
         fig.poster_5xx, fig.poster_other = poster.s5xx, poster.other
+        fig.poster_transport = poster.transport
         # At most one request per wrk connection and one of the poster is in flight on A.
         fig.allowed_5xx = args.connections + 1
         fig.drained_s = _drain(cluster)
         _check(cluster, seed + accepted, fig)
         fig.notes += [
-            f"API A and worker 1 killed with SIGKILL {killed_at:.0f} s into the load, "
+            "nothing killed (--no-kill)"
+            if args.no_kill
+            else f"API A and worker 1 killed with SIGKILL {killed_at:.0f} s into the load, "
             f"restarted {args.restart_after:g} s later",
             f"{db_label}; wrk {args.connections} connections for {args.duration} s",
-            f"poster transport errors (connection cut by the kill): {poster.transport}",
         ]
     finally:
         cluster.close()
@@ -569,12 +591,17 @@ def _report(fig: Figures, took: float) -> int:
             "0",
         ),
         Row(
-            "5xx answers and cut connections",
-            w.get("s5xx", 0) + fig.poster_5xx + w.get("socket_errors", 0),
+            "5xx answers",
+            w.get("s5xx", 0) + fig.poster_5xx,
             "",
             fig.allowed_5xx,
             "requests that can be in flight on the killed API",
             "≤ in flight",
+        ),
+        Row(
+            "connections cut mid-request (wrk read errors, poster transport errors)",
+            w.get("socket_errors", 0) + fig.poster_transport,
+            "",
         ),
         Row("wrk requests through HAProxy", w.get("requests", 0) / seconds, "req/s"),
         Row("drained after the load", fig.drained_s, "s"),
@@ -583,11 +610,13 @@ def _report(fig: Figures, took: float) -> int:
     fig.notes += [
         f"wrk: {w.get('requests', 0)} requests, {w.get('ingest_ok', 0)} ingest / "
         f"{w.get('pages_ok', 0)} page / {w.get('dash_ok', 0)} dashboard 200s, "
-        f"{w.get('socket_errors', 0)} socket errors (connections cut by the kill), "
+        f"{w.get('socket_errors', 0)} socket errors (connect {w.get('connect', 0)}, "
+        f"read {w.get('read', 0)}, write {w.get('write', 0)}, timeout {w.get('timeout', 0)}), "
         f"p99 {w.get('p99_us', 0) / 1000:.0f} ms",
         f"stored events {fig.stored} (wrk ingest included); accepted by the poster and the "
         f"seed {fig.accepted}",
     ]
+    fig.notes += [f"unexpected answer (last per wrk thread): {x}" for x in w.get("samples", [])]
     problems = fig.violations
     fig.notes.append("result: " + ("FAIL: " + "; ".join(problems) if problems else "ok"))
     for note in fig.notes:

@@ -21,9 +21,9 @@ LAYERS: list[set[str]] = [
     {"backend.cli"},  # the command line client (the demo drives it)
     {"backend.wiring", "backend.models"},  # handler registries, table registry
     {"backend.webhooks"},  # notifications read the shipment, dashboard and alliance models
-    {"backend.dashboard", "backend.health"},
+    {"backend.dashboard", "backend.health", "backend.apidocs"},
     {"backend.agreements"},  # purchase agreements: relay through the alliance action log
-    {"backend.qr"},  # consumer resolver: reads every domain
+    {"backend.qr", "backend.names"},  # consumer resolver; display names of addresses
     {"backend.alliance", "backend.epcis"},
     {"backend.shipments"},
     {"backend.passports"},
@@ -31,7 +31,14 @@ LAYERS: list[set[str]] = [
     {"backend.events"},
     {"backend.relayer", "backend.indexer"},
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
-    {"backend.deps", "backend.errors", "backend.handlers", "backend.middleware", "backend.runtime"},
+    {
+        "backend.deps",
+        "backend.errors",
+        "backend.handlers",
+        "backend.middleware",
+        "backend.runtime",
+        "backend.startup",  # start-up gate and the demo's early listener (stdlib only)
+    },
     {"backend.db", "backend.chain"},  # persistence and the only web3 importer
     {"backend.config"},
     {"backend.gs1", "backend.common", "backend.paths", "backend"},  # vocabulary, no state

@@ -1,4 +1,4 @@
-"""Jinja2 rendering of the dashboard (autoescape on, no JavaScript)."""
+"""Jinja2 rendering of the dashboard (autoescape on; one small script localises times)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from backend.dashboard.rules import (
     CUSTOMS_HOLD_RED_AFTER,
@@ -15,6 +17,7 @@ from backend.dashboard.rules import (
     HOUR,
 )
 from backend.dashboard.service import AllianceSummary, ShipmentRow, counts
+from backend.dashboard.shipment import ShipmentPage
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -23,6 +26,28 @@ def _when(ts: int | None) -> str:
     if not ts:
         return "—"
     return datetime.fromtimestamp(ts, UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
+def _time(ts: int | None) -> Markup:
+    """A ``<time>`` in UTC that ``local-time.js`` shows in the viewer's zone (UTC on hover)."""
+    if not ts:
+        return Markup("—")
+    at = datetime.fromtimestamp(ts, UTC)
+    utc = at.strftime("%-d %b %Y, %H:%M UTC")
+    iso = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, utc, utc)
+
+
+def _kg(grams: int | None) -> str:
+    if grams is None:
+        return "—"
+    return f"{grams / 1000:,.1f} kg".replace(".0 kg", " kg")
+
+
+def _query(filters: dict[str, Any], **changes: Any) -> str:
+    """The list's query string with ``changes`` applied (empty values dropped)."""
+    merged = {**filters, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
 
 
 def _short(value: Any) -> str:
@@ -47,6 +72,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    env.filters["time"] = _time
+    env.filters["kg"] = _kg
+    env.globals["query"] = _query
     env.filters["short"] = _short
     env.filters["money"] = _money
     return env
@@ -56,18 +84,38 @@ def render_dashboard(
     *,
     org: str,
     rows: list[ShipmentRow],
+    all_rows: list[ShipmentRow],
+    matching: int,
     alliance: AllianceSummary,
+    names: dict[str, str],
+    filters: dict[str, str],
+    page: int,
+    pages: int,
+    per_page: int,
     now: int,
     cookie: bool,
     agreements: list[dict[str, object]] | None = None,
 ) -> str:
+    routes = sorted({(r.snapshot.origin, r.snapshot.destination) for r in all_rows})
+    parties = sorted(
+        {(names.get(p, p), p) for r in all_rows for p in r.parties}, key=lambda x: x[0].lower()
+    )
     return (
         environment()
         .get_template("dashboard.html")
         .render(
             org=org,
             rows=rows,
-            counts=counts(rows),
+            counts=counts(all_rows),
+            matching=matching,
+            total=len(all_rows),
+            routes=routes,
+            parties=parties,
+            names=names,
+            filters=filters,
+            page=page,
+            pages=pages,
+            per_page=per_page,
             alliance=alliance,
             agreements=agreements or [],
             now=now,
@@ -75,6 +123,12 @@ def render_dashboard(
             hold_red_hours=CUSTOMS_HOLD_RED_AFTER // HOUR,
             warning_hours=DEADLINE_WARNING // HOUR,
         )
+    )
+
+
+def render_shipment(*, org: str, page: ShipmentPage, now: int, cookie: bool) -> str:
+    return (
+        environment().get_template("shipment.html").render(org=org, s=page, now=now, cookie=cookie)
     )
 
 

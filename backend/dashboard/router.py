@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from backend.agreements.service import for_addresses
 from backend.chain import ChainError
+from backend.common.types import Bytes32Hex
 from backend.dashboard import service, sessions
-from backend.dashboard.render import render_dashboard, render_login
+from backend.dashboard.render import render_dashboard, render_login, render_shipment
+from backend.dashboard.shipment import shipment_page
 from backend.deps import ChainDep, DeploymentDep, SessionDep, SettingsDep
-from backend.errors import Forbidden, RateLimited, Unauthenticated, WaymarkError
+from backend.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated, WaymarkError
 from backend.handlers import ErrorPublic
+from backend.names import display_names
 from backend.orgs import service as orgs
 from backend.orgs.auth import get_principal, record_failure, refuse_guessing
 from backend.orgs.service import Principal
@@ -29,6 +33,7 @@ from backend.paths import FRONTEND_STATIC
 
 router = APIRouter(tags=["dashboard"], include_in_schema=True)
 MAX_FORM_BYTES = 4096
+PER_PAGE = 20
 
 
 def _principal(request: Request, session: Any, settings: Any) -> Principal | None:
@@ -67,6 +72,34 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+ColourParam = Annotated[str, Query(pattern="^(|red|yellow|green|closed)$")]
+RouteParam = Annotated[str, Query(pattern="^(|[A-Z0-9]{5}-[A-Z0-9]{5})$")]
+PartyParam = Annotated[str, Query(pattern="^(|0x[0-9a-fA-F]{40})$")]
+DateParam = Annotated[str, Query(pattern="^(|[0-9]{4}-[0-9]{2}-[0-9]{2})$")]
+
+
+def _day(text: str, *, next_day: bool = False) -> int | None:
+    """``YYYY-MM-DD`` (UTC) → Unix seconds at its start (or the next day's)."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a calendar date (YYYY-MM-DD)") from None
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return int((start + timedelta(days=1 if next_day else 0)).timestamp())
+
+
+def _seller(request: Request, session: Any, settings: Any) -> Principal | None:
+    principal = _principal(request, session, settings)
+    if principal is None:
+        return None
+    if principal.operator or principal.org_id is None:
+        raise Forbidden("the dashboard shows one organisation: sign in with its API key")
+    principal.require_any({"seller"})
+    return principal
+
+
 @router.get(
     "/dashboard",
     response_model=None,
@@ -84,37 +117,128 @@ def dashboard(
     settings: SettingsDep,
     chain: ChainDep,
     deployment: DeploymentDep,
+    colour: ColourParam = "",
+    route: RouteParam = "",
+    party: PartyParam = "",
+    since: Annotated[DateParam, Query(alias="from")] = "",
+    until: Annotated[DateParam, Query(alias="to")] = "",
+    q: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = PER_PAGE,
 ) -> Response:
-    """The war room of the signed-in seller."""
-    principal = _principal(request, session, settings)
+    """The war room of the signed-in seller: filters by colour, route, party, date and reference."""
+    principal = _seller(request, session, settings)
     if principal is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    if principal.operator or principal.org_id is None:
-        raise Forbidden("the dashboard shows one organisation: sign in with its API key")
-    principal.require_any({"seller"})
+    assert principal.org_id is not None
     now = _chain_now(request)
     addresses = service.org_addresses(session=session, org_id=principal.org_id)
     rows = service.shipment_rows(
         session=session, org_id=principal.org_id, sellers=addresses, now=now
     )
+    flt = service.RowFilter(
+        colour=colour,
+        route=route,
+        party=party,
+        since=_day(since),
+        until=_day(until, next_day=True),
+        q=q.strip(),
+    )
+    kept = [r for r in rows if flt.keeps(r)]
+    pages = max(1, -(-len(kept) // per_page))
+    shown = kept[(page - 1) * per_page : page * per_page]
     alliance = service.alliance_summary(session=session, addresses=addresses)
     agreements = for_addresses(chain=chain, deployment=deployment, addresses=addresses)
+    names = display_names(
+        session=session,
+        addresses=[
+            *(p for r in rows for p in r.parties),
+            *(t["requester"] for t in alliance.transfers),
+            *(t["lender"] for t in alliance.transfers),
+            *(m["member"] for m in alliance.settlements),
+            *(m["member"] for m in alliance.reallocations),
+        ],
+    )
     if _wants_json(request):
         return JSONResponse(
             {
                 "org": principal.org_slug,
                 "generated_at": now,
                 "counts": service.counts(rows),
-                "shipments": [_row_json(r) for r in rows],
+                "matching": len(kept),
+                "page": page,
+                "pages": pages,
+                "shipments": [_row_json(r) for r in shown],
                 "alliance": asdict(alliance),
                 "agreements": agreements,
             }
         )
     html = render_dashboard(
         org=principal.org_slug or "",
-        rows=rows,
+        rows=shown,
+        all_rows=rows,
+        matching=len(kept),
         alliance=alliance,
         agreements=agreements,
+        names=names,
+        filters={
+            "colour": colour,
+            "route": route,
+            "party": party,
+            "from": since,
+            "to": until,
+            "q": q.strip(),
+        },
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        now=now,
+        cookie=not bool(request.headers.get("authorization") or request.headers.get("x-api-key")),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/dashboard/shipments/{shipment_id}",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The shipment page, or its data as JSON (`Accept: application/json`).",
+            "content": {"text/html": {}, "application/json": {}},
+        },
+        303: {"description": "Not signed in: redirect to /dashboard/login."},
+    },
+)
+def shipment(
+    shipment_id: Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """One shipment: timeline with signers, custody, weights, SLA, customs, passports."""
+    principal = _seller(request, session, settings)
+    if principal is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    assert principal.org_id is not None
+    now = _chain_now(request)
+    addresses = service.org_addresses(session=session, org_id=principal.org_id)
+    page = shipment_page(
+        session=session,
+        org_id=principal.org_id,
+        addresses=addresses,
+        shipment_id=shipment_id,
+        now=now,
+    )
+    if _wants_json(request):
+        data = asdict(page)
+        data["assessment"] = {
+            "colour": page.assessment.colour.value,
+            "reasons": list(page.assessment.reasons),
+        }
+        return JSONResponse(data)
+    html = render_shipment(
+        org=principal.org_slug or "",
+        page=page,
         now=now,
         cookie=not bool(request.headers.get("authorization") or request.headers.get("x-api-key")),
     )
@@ -125,10 +249,13 @@ def _row_json(row: service.ShipmentRow) -> dict[str, Any]:
     s, a = row.snapshot, row.assessment
     return {
         "shipment_id": s.shipment_id,
+        "reference": row.reference,
+        "page": f"/dashboard/shipments/{s.shipment_id}",
         "status": s.status.name,
         "origin": s.origin,
         "destination": s.destination,
         "last_location": s.last_location,
+        "last_event_at": s.last_event_at,
         "colour": a.colour.value,
         "reasons": list(a.reasons),
         "next_deadline": (
@@ -221,5 +348,15 @@ def stylesheet() -> FileResponse:
     return FileResponse(
         FRONTEND_STATIC / "dashboard.css",
         media_type="text/css",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/dashboard/static/local-time.js", include_in_schema=False)
+def local_time_script() -> FileResponse:
+    """Rewrites each ``<time>`` into the viewer's time zone (UTC stays on hover)."""
+    return FileResponse(
+        FRONTEND_STATIC / "local-time.js",
+        media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300"},
     )

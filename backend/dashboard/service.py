@@ -39,6 +39,38 @@ COLOUR_ORDER = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN: 2, Colour.CLOSED:
 class ShipmentRow:
     snapshot: ShipmentSnapshot
     assessment: Assessment
+    reference: str | None = None
+    parties: tuple[str, ...] = ()  # carriers, warehouse, customs broker (addresses)
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """The list's filters; every field empty means "all"."""
+
+    colour: str = ""
+    route: str = ""  # "VNSGN-USLAX"
+    party: str = ""  # an address
+    since: int | None = None  # last event at or after (Unix seconds)
+    until: int | None = None  # last event before
+    q: str = ""  # in the seller's reference or the shipment id
+
+    def keeps(self, row: ShipmentRow) -> bool:
+        s = row.snapshot
+        if self.colour and row.assessment.colour.value != self.colour:
+            return False
+        if self.route and f"{s.origin}-{s.destination}" != self.route:
+            return False
+        if self.party and self.party.lower() not in {p.lower() for p in row.parties}:
+            return False
+        if self.since is not None and (s.last_event_at is None or s.last_event_at < self.since):
+            return False
+        if self.until is not None and (s.last_event_at is None or s.last_event_at >= self.until):
+            return False
+        if self.q:
+            needle = self.q.lower()
+            if needle not in (row.reference or "").lower() and needle not in s.shipment_id:
+                return False
+        return True
 
 
 SLA_KEYS = {
@@ -110,10 +142,22 @@ def shipment_rows(
             milestones[m.shipment_id].append(m)
         for f in session.scalars(select(OverdueFlag).where(OverdueFlag.shipment_id.in_(ids))):
             flags[f.shipment_id].append(f)
+    references = dict(
+        session.execute(
+            select(ShipmentManifest.shipment_id, ShipmentManifest.reference).where(
+                ShipmentManifest.shipment_id.in_(ids)
+            )
+        ).all()
+        if ids
+        else []
+    )
     rows = []
     for shipment in shipments:
         snap = snapshot(shipment, milestones[shipment.id], flags[shipment.id])
-        rows.append(ShipmentRow(snap, assess(snap, now)))
+        parties = tuple(
+            a for a in (*shipment.carriers, shipment.warehouse, shipment.customs_broker) if a
+        )
+        rows.append(ShipmentRow(snap, assess(snap, now), references.get(shipment.id), parties))
     rows.sort(key=lambda r: (COLOUR_ORDER[r.assessment.colour], r.snapshot.shipment_id))
     return rows
 

@@ -73,6 +73,18 @@ GTIN = "08936045870013"
 GS1_PREFIX = "8936045"  # Lang Tre's GS1 company prefix (GS1 Vietnam, 893)
 LOT = "TH2611-07"
 GTIN_INT = int(GTIN)
+# Item-level links printed by the demo (serials of the lot; they resolve to the lot passport).
+DEMO_SERIALS = ("TH07-0001", "TH07-0002", "TH07-0003")
+STEPS = (
+    "organisations",
+    "webhook subscription",
+    "shipments",
+    "passport",
+    "supply events",
+    "stablecoin",
+    "emergency stock transfer",
+    "capacity pool",
+)
 SUPPLIER_MATRIX = {"Lang Tre Homeware (Vietnam)": 70, "Ningbo backup (Zhejiang)": 20,
                    "LA emergency workshop": 10}  # fmt: skip
 
@@ -198,10 +210,11 @@ class Scenario:
         return self.chain.with_account(acct)
 
     def _step(self, name: str, fn: Callable[[], T]) -> T:
+        """Run one step of :data:`STEPS` and log ``[i/n] name … seconds`` when it is done."""
         started = time.perf_counter()
-        self.log(f"seeding: {name}")
         result = fn()
         self.timings[name] = round(time.perf_counter() - started, 2)
+        self.log(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<25} {self.timings[name]:5.1f} s")
         return result
 
     # -- organisations (HTTP API) --------------------------------------------------
@@ -376,6 +389,7 @@ class Scenario:
             "deadline": deadline,
             "signature": "0x" + sig.hex(),
             "manifest": manifest,
+            "reference": label,
         }
         self._relay("/v1/shipments", body, self.owner[seller.address])
         # The API checks a write against the chain unless an earlier write to the same

@@ -1,6 +1,6 @@
 """GET /health."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from backend.deps import ChainDep, DeploymentDep, SessionDep
@@ -11,9 +11,14 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthPublic)
-def get_health(chain: ChainDep, deployment: DeploymentDep, session: SessionDep) -> HealthPublic:
+def get_health(
+    request: Request, chain: ChainDep, deployment: DeploymentDep, session: SessionDep
+) -> HealthPublic:
     """Chain, deployed contracts, crypto fast paths, database and anchoring backlog."""
-    return service.health(chain=chain, deployment=deployment, session=session)
+    gate = request.app.state.startup
+    return service.health(
+        chain=chain, deployment=deployment, session=session, startup=gate.state, error=gate.error
+    )
 
 
 @router.get("/livez", response_class=PlainTextResponse)

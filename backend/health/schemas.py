@@ -1,6 +1,6 @@
 """Health response."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ContractPublic(BaseModel):
@@ -18,7 +18,9 @@ class AnchoringPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: str
+    status: str = Field(description="ok, degraded, or starting (contracts still being deployed).")
+    startup: str = Field(default="ready", description="ready, starting or failed.")
+    startup_error: str | None = None
     chain_backend: str
     chain_id: int | None
     latest_block: int | None

@@ -14,6 +14,7 @@ from backend.chain.deployments import Deployment
 from backend.events.models import SupplyEvent
 from backend.health.schemas import AnchoringPublic, ContractPublic, HealthPublic
 from backend.runtime import fast_paths
+from backend.startup import StartupState
 
 
 def anchoring_backlog(session: Session) -> AnchoringPublic:
@@ -43,9 +44,18 @@ def anchoring_backlog(session: Session) -> AnchoringPublic:
 
 
 def health(
-    *, chain: ChainClient, deployment: Deployment | None, session: Session | None = None
+    *,
+    chain: ChainClient,
+    deployment: Deployment | None,
+    session: Session | None = None,
+    startup: StartupState = StartupState.READY,
+    error: str | None = None,
 ) -> HealthPublic:
-    """Current health; ``status`` is ``degraded`` if the chain does not answer."""
+    """Current health; ``status`` is ``degraded`` if the chain does not answer.
+
+    While start-up work runs (the demo compiles and deploys behind a live
+    server) ``status`` is ``starting``; if it failed, ``degraded`` with the reason.
+    """
     try:
         chain_id: int | None = chain.chain_id
         head = chain.block("latest")
@@ -71,8 +81,13 @@ def health(
         )
         for name, rec in (deployment.contracts.items() if deployment else [])
     }
+    status = "ok" if reachable and deployment and database != "unavailable" else "degraded"
+    if startup is StartupState.STARTING:
+        status = "starting"
     return HealthPublic(
-        status="ok" if reachable and deployment and database != "unavailable" else "degraded",
+        status=status,
+        startup=startup.value,
+        startup_error=error,
         chain_backend=chain.backend,
         chain_id=chain_id,
         latest_block=latest,

@@ -15,16 +15,19 @@ guesser is answered 429 without its guesses being tried.
 
 from __future__ import annotations
 
-import time
-
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, Float, cast, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.orgs.models import RateBucket
 
 
 class RateLimiter:
-    """``rate`` requests per second per key, bursts up to ``burst``."""
+    """``rate`` requests per second per key, bursts up to ``burst``.
+
+    Time is the database's clock, read inside the statement: every replica
+    then agrees on it, and a request that waited for the row lock is not
+    judged by the moment it started waiting. Tests pass ``now``.
+    """
 
     def __init__(self, engine: Engine, rate: float, burst: int, *, prefix: str = "") -> None:
         self.engine = engine
@@ -33,36 +36,49 @@ class RateLimiter:
         self.prefix = prefix
         self._postgres = engine.dialect.name == "postgresql"
 
+    def _clock(self, now: float | None) -> ColumnElement[float]:
+        if now is not None:
+            return literal(now, Float)
+        if self._postgres:
+            return cast(func.extract("epoch", func.clock_timestamp()), Float)
+        # SQLite: Julian day of 'now' (one value per statement) in Unix seconds.
+        return cast((func.julianday("now") - 2440587.5) * 86400.0, Float)
+
     def take(self, key: str, cost: float = 1.0, *, now: float | None = None) -> float:
         """Spend ``cost``: 0.0 if allowed, else the seconds to wait before retrying."""
-        now = time.time() if now is None else now
+        clock = self._clock(now)
         step = min(cost, float(self.burst)) / self.rate
         window = self.burst / self.rate
         key = self.prefix + key
         insert = (postgresql.insert if self._postgres else sqlite.insert)(RateBucket)
         greatest = func.greatest if self._postgres else func.max
-        moved = greatest(RateBucket.tat, now) + step
+        moved = greatest(RateBucket.tat, clock) + step
         stmt = (
-            insert.values(key=key, tat=now + step)
+            insert.values(key=key, tat=clock + step)
             .on_conflict_do_update(
                 index_elements=[RateBucket.key],
                 set_={"tat": moved},
-                where=moved - now <= window,
+                where=moved - clock <= window,
             )
             .returning(RateBucket.tat)
         )
         with self.engine.begin() as conn:
             if conn.execute(stmt).first() is not None:
                 return 0.0
-            tat = conn.scalar(select(RateBucket.tat).where(RateBucket.key == key)) or now
-        return max(tat + step - now - window, 1.0 / self.rate)
+            row = conn.execute(select(RateBucket.tat, clock).where(RateBucket.key == key)).first()
+        if row is None:
+            return 1.0 / self.rate
+        tat, current = float(row[0]), float(row[1])
+        return max(tat + step - current - window, 1.0 / self.rate)
 
     def wait(self, key: str, *, now: float | None = None) -> float:
         """Without spending: 0.0 if one more request would be allowed, else the wait."""
-        now = time.time() if now is None else now
         with self.engine.connect() as conn:
-            tat = conn.scalar(select(RateBucket.tat).where(RateBucket.key == self.prefix + key))
-        if tat is None:
+            row = conn.execute(
+                select(RateBucket.tat, self._clock(now)).where(RateBucket.key == self.prefix + key)
+            ).first()
+        if row is None:
             return 0.0
-        over = tat + 1.0 / self.rate - now - self.burst / self.rate
+        tat, current = float(row[0]), float(row[1])
+        over = tat + 1.0 / self.rate - current - self.burst / self.rate
         return max(over, 0.0)

@@ -29,6 +29,15 @@ A4_WIDTH_MM = 210.0
 A4_HEIGHT_MM = 297.0
 SHEET_MARGIN_MM = 10.0
 
+# Two sizes of the same symbol. On screens a module is 8 CSS pixels (a version-4
+# symbol with its quiet zone is about 330 px, scannable from a phone held at arm's
+# length); in print a module is 0.5 mm (about 20 mm for the whole symbol, the GS1
+# minimum X-dimension for Digital Link on packaging is 0.396 mm), with PNGs at
+# 600 dpi so printers do not resample.
+SCREEN_MODULE_PX = 8
+PRINT_MODULE_MM = 0.5
+PRINT_DPI = 600
+
 
 def qr_matrix(data: str) -> list[list[bool]]:
     """Module matrix of the smallest symbol holding ``data`` (quiet zone included)."""
@@ -38,8 +47,8 @@ def qr_matrix(data: str) -> list[list[bool]]:
     return qr.get_matrix()
 
 
-def qr_png(data: str, *, module_px: int = 8) -> bytes:
-    """PNG bytes of the symbol, ``module_px`` pixels per module."""
+def qr_png(data: str, *, module_px: int = SCREEN_MODULE_PX, dpi: int | None = None) -> bytes:
+    """PNG bytes of the symbol, ``module_px`` pixels per module (``dpi`` recorded if given)."""
     qr = qrcode.QRCode(
         version=None, error_correction=ERROR_CORRECTION, border=QUIET_ZONE, box_size=module_px
     )
@@ -47,8 +56,17 @@ def qr_png(data: str, *, module_px: int = 8) -> bytes:
     qr.make(fit=True)
     image = qr.make_image(image_factory=PilImage)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    if dpi is None:
+        image.save(out, format="PNG")
+    else:
+        image.save(out, format="PNG", dpi=(dpi, dpi))
     return out.getvalue()
+
+
+def qr_png_for_print(data: str) -> bytes:
+    """PNG at :data:`PRINT_DPI` with :data:`PRINT_MODULE_MM` modules."""
+    module_px = round(PRINT_MODULE_MM / 25.4 * PRINT_DPI)
+    return qr_png(data, module_px=module_px, dpi=PRINT_DPI)
 
 
 def _path_data(matrix: list[list[bool]]) -> str:
@@ -81,15 +99,25 @@ def qr_svg_fragment(data: str, *, x: float, y: float, size: float, title: str) -
     )
 
 
-def qr_svg(data: str, *, module_mm: float = 0.5, title: str | None = None) -> str:
-    """A standalone SVG document of the symbol; physical size ``module_mm`` per module."""
+def qr_svg(
+    data: str,
+    *,
+    module_mm: float = PRINT_MODULE_MM,
+    module_px: int | None = None,
+    title: str | None = None,
+) -> str:
+    """A standalone SVG document of the symbol.
+
+    Sized for print (``module_mm`` per module) unless ``module_px`` is given,
+    then for screens in CSS pixels.
+    """
     matrix = qr_matrix(data)
     n = len(matrix)
-    size = n * module_mm
+    size = f"{n * module_px}" if module_px is not None else f"{n * module_mm:g}mm"
     label = title if title is not None else f"QR code linking to {data}"
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:g}mm" height="{size:g}mm" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 {n} {n}" shape-rendering="crispEdges" role="img" '
         f"aria-label={quoteattr(label)}>"
         f"<title>{escape(label)}</title>"

@@ -22,9 +22,26 @@ CHAIN_NAMES = {
     1: "Ethereum",
     10: "OP Mainnet",
     8453: "Base",
+    42161: "Arbitrum One",
     11155111: "Sepolia",
+    84532: "Base Sepolia",
+    11155420: "OP Sepolia",
     31337: "Anvil (local development chain)",
+    1337: "local development chain",
     131277322940537: "eth-tester (local test chain)",
+}
+# What each chain is, for people: where "anchored on chain" actually happened.
+CHAIN_KINDS = {
+    1: "Ethereum mainnet, a public blockchain",
+    10: "OP Mainnet, a public Ethereum layer-2 network",
+    8453: "Base, a public Ethereum layer-2 network",
+    42161: "Arbitrum One, a public Ethereum layer-2 network",
+    11155111: "Sepolia, a public Ethereum test network",
+    84532: "Base Sepolia, a public test network",
+    11155420: "OP Sepolia, a public test network",
+    31337: "a local development chain (Anvil), not a public blockchain",
+    1337: "a local development chain, not a public blockchain",
+    131277322940537: "a local test chain (eth-tester), not a public blockchain",
 }
 STAGE_TITLES = {
     "raw_materials": "Raw materials",
@@ -203,3 +220,8 @@ def certifications(
 
 def chain_name(chain_id: int) -> str:
     return CHAIN_NAMES.get(chain_id, f"chain {chain_id}")
+
+
+def chain_kind(chain_id: int) -> str:
+    """``a local test chain (eth-tester), not a public blockchain``, ``Base, a public …``."""
+    return CHAIN_KINDS.get(chain_id, f"the chain with id {chain_id}")

@@ -5,7 +5,7 @@ Thin: parse and negotiate here, everything else in :mod:`backend.qr.service`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from backend.gs1.digital_link import DigitalLink, SsccLink, parse_link, parse_pa
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
 from backend.qr import service
-from backend.qr.images import qr_png, qr_svg
+from backend.qr.images import SCREEN_MODULE_PX, qr_png, qr_png_for_print, qr_svg
 from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
 
@@ -182,8 +182,15 @@ def label_sheet(
 
 
 @router.get("/qr/01/{rest:path}", tags=["consumer"])
-def qr_image(request: Request, settings: SettingsDep) -> Response:
-    """The QR symbol (level Q) of any Digital Link, as ``.png`` or ``.svg``."""
+def qr_image(
+    request: Request,
+    settings: SettingsDep,
+    use: Annotated[
+        Literal["screen", "print"],
+        Query(description="screen: 8 px modules; print: 0.5 mm modules (PNG at 600 dpi)."),
+    ] = "screen",
+) -> Response:
+    """The QR symbol (level Q) of any Digital Link, as ``.png`` or ``.svg``, for screen or print."""
     raw = _raw_path(request).removeprefix("/qr")
     suffix = raw[raw.rfind(".") :] if "." in raw else ""
     media = QR_MEDIA.get(suffix)
@@ -197,7 +204,13 @@ def qr_image(request: Request, settings: SettingsDep) -> Response:
     except DigitalLinkError as exc:
         return _invalid("json", exc)
     uri = link.uri(settings.public_base_url)
-    body: bytes | str = qr_png(uri) if suffix == ".png" else qr_svg(uri, title=link.hri)
+    body: bytes | str
+    if suffix == ".png":
+        body = qr_png_for_print(uri) if use == "print" else qr_png(uri)
+    elif use == "print":
+        body = qr_svg(uri, title=link.hri)
+    else:
+        body = qr_svg(uri, module_px=SCREEN_MODULE_PX, title=link.hri)
     return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -152,27 +152,52 @@ def _typed_data(event: SupplyEvent, chain_id: int, registry: str) -> dict[str, A
 # -- page ---------------------------------------------------------------------------------
 
 
-def _journey_steps(journeys: Sequence[Any]) -> list[assemble.JourneyStep]:
+def weight_text(measured_grams: int, reference_grams: int, declared_grams: int) -> str:
+    """A discrepancy in words, naming what the weight was compared with.
+
+    The contract compares a measurement with the declared weight and with the
+    previous measurement; the recorded reference says which one failed.
+    """
+    against = "declared" if reference_grams == declared_grams else "measured earlier"
+    return f"weighed {measured_grams / 1000:g} kg against {reference_grams / 1000:g} kg {against}"
+
+
+def _journey_steps(journey: Any) -> list[assemble.JourneyStep]:
+    """The live (uncorrected) milestones of one shipment carrying the product."""
     steps = []
-    for journey in journeys:
-        for m in journey.shipment.milestones:
-            if m.corrected_by_index is not None:
-                continue
-            weight = None
-            if m.weight_measured_grams is not None and m.weight_reference_grams is not None:
-                weight = f"measured {m.weight_measured_grams / 1000:g} kg, declared {m.weight_reference_grams / 1000:g} kg"
-            steps.append(
-                assemble.JourneyStep(
-                    milestone=MilestoneType(m.milestone).name,
-                    occurred_at=datetime.fromtimestamp(m.occurred_at, UTC),
-                    location=m.location,
-                    signer=m.signer,
-                    reason_code=m.reason_code,
-                    late=m.late,
-                    weight_discrepancy=weight,
-                )
+    declared = journey.shipment.declared_weight_grams
+    for m in journey.shipment.milestones:
+        if m.corrected_by_index is not None:
+            continue
+        weight = None
+        if m.weight_measured_grams is not None and m.weight_reference_grams is not None:
+            weight = weight_text(m.weight_measured_grams, m.weight_reference_grams, declared)
+        steps.append(
+            assemble.JourneyStep(
+                milestone=MilestoneType(m.milestone).name,
+                occurred_at=datetime.fromtimestamp(m.occurred_at, UTC),
+                location=m.location,
+                signer=m.signer,
+                reason_code=m.reason_code,
+                late=m.late,
+                weight_discrepancy=weight,
             )
+        )
     return steps
+
+
+def _shipment_journeys(journeys: Sequence[Any]) -> tuple[view.ShipmentJourney, ...]:
+    """One group per shipment (route, milestones), oldest first; unmoved ones last."""
+    groups = [
+        view.ShipmentJourney(
+            origin=assemble.locode_place(j.shipment.origin),
+            destination=assemble.locode_place(j.shipment.destination),
+            milestones=assemble.journey(_journey_steps(j), {}),
+        )
+        for j in journeys
+    ]
+    far_future = datetime.max.replace(tzinfo=UTC)
+    return tuple(sorted(groups, key=lambda g: g.started or far_future))
 
 
 def _document(passport: Any) -> PassportDocument:
@@ -278,7 +303,9 @@ def product_page(
         carbon=carbon,
         water=water,
         certifications=assemble.certifications(doc, date.today()),
-        journey=assemble.journey(_journey_steps(journeys), {}),
+        journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], {}),
+        shipments=_shipment_journeys(journeys),
+        anchored_on=assemble.chain_kind(chain_id),
         recall=recall,
         proof=_proof(passport, events, journeys, chain_id, deployment),
         tamper=_tamper(passport),

@@ -154,6 +154,23 @@ class Milestone:
 
 
 @dataclass(frozen=True, slots=True)
+class ShipmentJourney:
+    """One shipment that carried the product: its route, dates and milestones."""
+
+    origin: Place | None
+    destination: Place | None
+    milestones: tuple[Milestone, ...]
+
+    @property
+    def started(self) -> datetime | None:
+        return self.milestones[0].at if self.milestones else None
+
+    @property
+    def last(self) -> datetime | None:
+        return self.milestones[-1].at if self.milestones else None
+
+
+@dataclass(frozen=True, slots=True)
 class Recall:
     reason: str
     issued_at: datetime | None
@@ -199,6 +216,10 @@ class ProductPage:
     water: tuple[WaterStage, ...] = ()
     certifications: tuple[Certification, ...] = ()
     journey: tuple[Milestone, ...] = ()
+    # Where records are anchored, in words (``a local test chain …``, ``Base, a public …``).
+    anchored_on: str | None = None
+    # The same milestones, one group per shipment (a lot can travel on several).
+    shipments: tuple[ShipmentJourney, ...] = ()
     recall: Recall | None = None
     proof: ChainProof | None = None
     tamper: Tamper | None = None
@@ -216,6 +237,13 @@ class ProductPage:
         if self.proof is None:
             return PageState.PENDING
         return PageState.VERIFIED
+
+    @property
+    def journey_groups(self) -> tuple[ShipmentJourney, ...]:
+        """Per-shipment groups; a journey given without them is one group with no route."""
+        if self.shipments:
+            return self.shipments
+        return (ShipmentJourney(None, None, self.journey),) if self.journey else ()
 
     @property
     def carbon_total_kg(self) -> Decimal:
@@ -252,7 +280,7 @@ def public_dict(page: ProductPage) -> dict[str, object]:
         k: _jsonable(asdict(v) if is_dataclass(v) and not isinstance(v, type) else v)
         for k, v in data.items()
     }
-    for key in ("materials", "carbon", "water", "certifications", "journey"):
+    for key in ("materials", "carbon", "water", "certifications", "journey", "shipments"):
         out[key] = [_jsonable(asdict(item)) for item in getattr(page, key)]
     out["state"] = page.state.value
     return out

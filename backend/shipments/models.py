@@ -124,6 +124,8 @@ class ShipmentManifest(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     manifest_hash: Mapped[str] = mapped_column(Hash32)
     transport_mode: Mapped[str] = mapped_column(String(8))
+    # The seller's own PO / booking number: free text, not signed, searchable.
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     sscc: Mapped[str | None] = mapped_column(String(18), nullable=True, unique=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import AfterValidator
 
 from backend.chain.shipments import ShipmentRegistryClient
+from backend.common.text import safe_text
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import PayloadTooLarge
@@ -134,10 +136,20 @@ def list_shipments(
     session: SessionDep,
     after: Annotated[Bytes32Hex | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+    reference: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only shipments whose seller reference contains this (any case).",
+        ),
+        AfterValidator(safe_text),
+    ] = None,
 ) -> ShipmentsPublic:
     """The calling seller's shipments (keyset pagination on ``after``, ``limit`` capped)."""
     cap = min(limit, request.app.state.settings.page_size_max)
-    return service.list_shipments(session=session, principal=principal, after=after, limit=cap)
+    return service.list_shipments(
+        session=session, principal=principal, after=after, limit=cap, reference=reference
+    )
 
 
 @router.get("/{shipment_id}", response_model=ShipmentDetail)

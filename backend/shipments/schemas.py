@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -13,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.common.text import safe_text
 from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
 from backend.gs1.sscc import SsccInvalid, validate_sscc
 
@@ -27,6 +29,16 @@ Locode = Annotated[
 ]
 OptionalLocode = Annotated[
     str, StringConstraints(to_upper=True, pattern=r"^([A-Z]{2} ?[A-Z0-9]{3})?$")
+]
+SellerReference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(safe_text),
+    Field(
+        description="The seller's own reference (PO or booking number, free text), "
+        "shown next to the shipment id and searchable; not signed, not on chain.",
+        examples=["HG-2611-001"],
+    ),
 ]
 TransportMode = Literal["sea", "air", "road", "rail"]
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -105,6 +117,7 @@ class ShipmentCreate(_Body):
     deadline: Uint256
     signature: SignatureHex
     manifest: ManifestIn
+    reference: SellerReference | None = None
 
 
 class MilestoneIn(_Body):
@@ -216,6 +229,7 @@ class CustodyPublic(BaseModel):
 
 class ShipmentPublic(BaseModel):
     id: str
+    reference: str | None = Field(description="The seller's own reference (PO / booking).")
     seller: str
     origin: str
     destination: str

@@ -15,12 +15,13 @@ a revert is answered 409 with the decoded error name and arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
 from eth_hash.auto import keccak
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.chain.shipments import ShipmentRegistryClient
@@ -282,6 +283,7 @@ def create(
             org_id=org_id,
             manifest_hash=data.terms.manifest_hash,
             transport_mode=data.manifest.transport_mode,
+            reference=data.reference,
             sscc=sscc,
             document=manifest_document(data.manifest),
         )
@@ -577,9 +579,10 @@ def _overdue_names(flags: int) -> list[str]:
     return [m.name.lower() for m in MilestoneType if flags & (1 << m)]
 
 
-def _public(s: Shipment, mode: str | None) -> dict[str, Any]:
+def _public(s: Shipment, manifest: ManifestFacts | None) -> dict[str, Any]:
     return {
         "id": s.id,
+        "reference": manifest.reference if manifest else None,
         "seller": s.seller,
         "origin": s.origin,
         "destination": s.destination,
@@ -597,7 +600,7 @@ def _public(s: Shipment, mode: str | None) -> dict[str, Any]:
         "overdue_milestones": _overdue_names(s.overdue_flags),
         "history_length": s.history_length,
         "delivered_at": s.delivered_at,
-        "transport_mode": mode,
+        "transport_mode": manifest.transport_mode if manifest else None,
         "tx_hash": s.tx_hash,
         "block_number": s.block_number,
     }
@@ -611,29 +614,57 @@ def _visible(session: Session, principal: Principal) -> Any:
     return (Shipment.id.in_(own)) | (Shipment.seller.in_(signers))
 
 
+def reference_matches(text: str) -> Any:
+    """Case-insensitive substring match on the seller's reference (``%`` and ``_`` literal)."""
+    return func.lower(ShipmentManifest.reference).contains(text.lower(), autoescape=True)
+
+
 def list_shipments(
-    *, session: Session, principal: Principal, after: str | None, limit: int
+    *,
+    session: Session,
+    principal: Principal,
+    after: str | None,
+    limit: int,
+    reference: str | None = None,
 ) -> ShipmentsPublic:
-    """The calling seller's shipments ordered by id (keyset on ``after``)."""
+    """The calling seller's shipments ordered by id (keyset on ``after``).
+
+    ``reference`` keeps those whose seller reference contains it (any case).
+    """
     query = select(Shipment).where(_visible(session, principal)).order_by(Shipment.id)
+    if reference:
+        query = query.where(
+            Shipment.id.in_(
+                select(ShipmentManifest.shipment_id).where(reference_matches(reference))
+            )
+        )
     if after is not None:
         query = query.where(Shipment.id > after)
     rows = session.scalars(query.limit(limit + 1)).all()
-    modes = _modes(session, [s.id for s in rows[:limit]])
-    items = [ShipmentPublic(**_public(s, modes.get(s.id))) for s in rows[:limit]]
+    facts = manifest_facts(session, [s.id for s in rows[:limit]])
+    items = [ShipmentPublic(**_public(s, facts.get(s.id))) for s in rows[:limit]]
     return ShipmentsPublic(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
 
-def _modes(session: Session, ids: Sequence[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ManifestFacts:
+    """What the seller said off chain about a shipment: transport mode and reference."""
+
+    transport_mode: str
+    reference: str | None
+
+
+def manifest_facts(session: Session, ids: Sequence[str]) -> dict[str, ManifestFacts]:
     if not ids:
         return {}
-    return dict(
-        session.execute(
-            select(ShipmentManifest.shipment_id, ShipmentManifest.transport_mode).where(
-                ShipmentManifest.shipment_id.in_(ids)
-            )
-        ).all()
-    )
+    rows = session.execute(
+        select(
+            ShipmentManifest.shipment_id,
+            ShipmentManifest.transport_mode,
+            ShipmentManifest.reference,
+        ).where(ShipmentManifest.shipment_id.in_(ids))
+    ).all()
+    return {sid: ManifestFacts(mode, ref) for sid, mode, ref in rows}
 
 
 def _milestone_public(m: Milestone) -> MilestonePublic:
@@ -694,7 +725,9 @@ def _detail(session: Session, s: Shipment) -> ShipmentDetail:
         select(OverdueFlag).where(OverdueFlag.shipment_id == s.id).order_by(OverdueFlag.id)
     ).all()
     return ShipmentDetail(
-        **_public(s, manifest.transport_mode if manifest else None),
+        **_public(
+            s, ManifestFacts(manifest.transport_mode, manifest.reference) if manifest else None
+        ),
         manifest=dict(manifest.document) if manifest else None,
         milestones=[_milestone_public(m) for m in milestones],
         corrections=[

@@ -260,13 +260,13 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
         sessions=base.sessions,
         chain=anvil_chain,
         registry=base.registry,
-        settings=base.settings.model_copy(update={"stuck_after_seconds": 0.2}),
+        settings=base.settings.model_copy(update={"stuck_after_seconds": 1.5}),
     )
     anvil_chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     try:
         worker.build()
         worker.relayer.drive()  # sent, not mined
-        time.sleep(0.3)
+        time.sleep(1.6)
         worker.relayer.drive()  # stuck: replaced
         with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
             sent = session.scalars(

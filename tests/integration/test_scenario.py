@@ -1,6 +1,6 @@
 """The member-day story end to end: API, relayer, indexer and chain, then what sellers see.
 
-The scenario is seeded once for the module on a fresh in-process chain and
+The scenario is seeded once (conftest ``world``) on a fresh in-process chain and
 database, with the anchoring worker and indexer running as in production; each
 test then checks one part of the outcome against the chain and the read models.
 """
@@ -8,27 +8,13 @@ test then checks one part of the outcome against the chain and the read models.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
-from backend.chain import ChainClient, make_chain
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
-from backend.chain.deployments import Deployment, deploy_all
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
-from backend.config import Settings
-from backend.db import migrate
-from backend.db.engine import make_engine
-from backend.demo.scenario import GTIN, LOT, USD, DemoResult, Scenario
-from backend.main import create_app
+from backend.demo.scenario import GTIN, LOT, USD
 from backend.qr.bundle import verify_bundle
-
-ADMIN = "scenario-operator-token"
+from tests.integration.world import World, wait_for
 
 EXPECTED_STATUS = {
     "delivered": Status.DELIVERED,
@@ -38,67 +24,6 @@ EXPECTED_STATUS = {
     "on_time": Status.IN_TRANSIT,
     "emergency_truck": Status.PICKED_UP,
 }
-
-
-@dataclass
-class World:
-    client: TestClient
-    chain: ChainClient
-    deployment: Deployment
-    result: DemoResult
-
-    def seller(self, slug: str = "hearth-grove") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.result.orgs[slug].api_key}"}
-
-    def board(self, slug: str = "hearth-grove") -> dict[str, Any]:
-        headers = {**self.seller(slug), "Accept": "application/json"}
-        resp = self.client.get("/dashboard", headers=headers)
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
-
-
-def _wait(check: Any, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it returns a truthy value (the indexer runs on its own thread)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('scenario') / 'waymark.sqlite3'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        chain_backend="tester",
-        database_url=url,
-        admin_token=ADMIN,
-        environment="test",
-        migrate_on_startup=False,
-        anchor_interval_seconds=0.05,
-        indexer_interval_seconds=0.1,
-        rate_limit_per_second=1000.0,
-        rate_limit_burst=1000,
-    )
-    chain = make_chain(settings)
-    deployment = deploy_all(chain)
-    app = create_app(settings, chain, deployment=deployment)
-    with TestClient(app) as client:
-        result = Scenario(http=client, chain=chain, deployment=deployment, admin_token=ADMIN).run()
-        world = World(client, chain, deployment, result)
-        # The last writes (pool settlement) were sent by members directly: let the
-        # indexer catch up with them before anything is asserted.
-        assert _wait(lambda: _settled(world)), "the indexer did not reach the settlement"
-        yield world
-
-
-def _settled(world: World) -> bool:
-    alliance = world.board()["alliance"]
-    return bool(alliance["settlements"]) and bool(alliance["transfers"])
 
 
 def test_shipment_statuses_on_chain_and_in_the_api(world: World) -> None:
@@ -117,7 +42,7 @@ def test_dashboard_colours_follow_the_rule(world: World) -> None:
         got = {label: rows[sid]["colour"] for label, sid in world.result.shipments.items()}
         return got if got == world.result.expected_colours else None
 
-    assert _wait(colours) == world.result.expected_colours
+    assert wait_for(colours) == world.result.expected_colours
     rows = {r["shipment_id"]: r for r in world.board()["shipments"]}
     heavy = rows[world.result.shipments["weight_discrepancy"]]
     assert heavy["reasons"] == ["weight 585 kg vs 520 kg (+12.5 %)"]
@@ -219,4 +144,4 @@ def test_supply_events_are_anchored_with_public_proofs(world: World) -> None:
         proofs = [world.client.get(f"/v1/proofs/{d}").json() for d in world.result.event_digests]
         return all(p.get("on_chain") for p in proofs)
 
-    assert _wait(anchored)
+    assert wait_for(anchored)

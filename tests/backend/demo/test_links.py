@@ -1,0 +1,80 @@
+"""The demo's links come from the app's real routes, included routers too."""
+
+from __future__ import annotations
+
+from eth_account import Account
+from fastapi import FastAPI
+
+from backend.config import Settings
+from backend.demo.links import demo_links, render, summary_line
+from backend.demo.scenario import DemoResult, Org
+from backend.main import create_app
+from backend.qr.router import router as qr_router
+
+BASE = "http://127.0.0.1:8123"
+PID = "0x" + "ab" * 32
+
+
+def _result() -> DemoResult:
+    signer = Account.from_key("0x" + "11" * 32)
+    orgs = {
+        slug: Org(slug, slug.title(), f"wm_{i:012x}_secret", signer, "admin")
+        for i, slug in enumerate(("hearth-grove", "lumen-row"))
+    }
+    return DemoResult(
+        orgs=orgs,
+        shipments={"delivered": "0x" + "01" * 32, "late": "0x" + "02" * 32},
+        expected_colours={"delivered": "closed", "late": "yellow"},
+        passport_path="/01/08936045870013/10/TH2611-07",
+        passport_id=PID,
+        event_digests=["0x" + "cd" * 32],
+        pool_id=1,
+        period_id=1,
+        transfer_request_id=1,
+        token="0x" + "00" * 20,
+    )
+
+
+def test_every_kind_of_link_is_found_through_the_included_routers() -> None:
+    app = create_app(Settings(chain_backend="tester"))
+    links = demo_links(app, base=BASE, result=_result(), rpc_url="http://127.0.0.1:8545")
+    kinds = {link.kind for link in links}
+    assert kinds >= {
+        "consumer-page",
+        "qr-image",
+        "label-sheet",
+        "proof-bundle",
+        "proof",
+        "passport",
+        "dashboard",
+        "api-docs",
+    }
+    urls = {link.label: link.url for link in links}
+    assert urls["Consumer page, lot"] == f"{BASE}/01/08936045870013/10/TH2611-07"
+    assert urls["Consumer page, one item"].endswith("/10/TH2611-07/21/TH07-0001")
+    assert urls["QR code for screens (SVG)"].endswith("/qr/01/08936045870013/10/TH2611-07.svg")
+    assert urls["QR code for print (PNG)"].endswith("/10/TH2611-07.png?use=print")
+    assert urls["Proof bundle"] == f"{BASE}/proof-bundle/{PID}.json"
+    bundle = next(link for link in links if link.kind == "proof-bundle")
+    assert bundle.hints[1].endswith("waymark proof verify bundle.json --rpc http://127.0.0.1:8545")
+    text = render(links, result=_result())
+    assert "Hearth & Grove API key     wm_000000000000_secret" in text
+    assert "lumen-row" in text
+
+
+def test_a_route_the_build_does_not_serve_is_not_printed() -> None:
+    app = FastAPI()
+    app.include_router(qr_router)  # consumer routes only: no dashboard, no docs, no proofs
+    links = demo_links(app, base=BASE, result=_result(), rpc_url=None)
+    kinds = {link.kind for link in links}
+    assert "consumer-page" in kinds
+    assert "dashboard" not in kinds
+    assert "proof" not in kinds
+    bundle = next(link for link in links if link.kind == "proof-bundle")
+    assert "make demo CHAIN=anvil" in bundle.hints[0]
+
+
+def test_summary_is_one_line_naming_counts_by_colour() -> None:
+    line = summary_line(_result(), 12.34)
+    assert "\n" not in line
+    assert line.startswith("Seeded in 12.3 s: 2 organisations, 2 shipments (1 closed, 1 yellow)")

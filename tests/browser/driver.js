@@ -1,0 +1,77 @@
+// Drive the system's headless Chromium with playwright-core: one page, a list of steps.
+// Input: a JSON job on stdin; output: a JSON result on stdout ({results, requests}).
+//   {executable, url, viewport: [w, h], timezone, headers, steps: [...]}
+// Steps: {goto}, {fill, value}, {click}, {waitFor}, {screenshot, fullPage},
+//        {text} (innerText), {count} (matching elements), {attr, name} (of each match),
+//        {title} (attribute "title" of the first match).
+const { chromium } = require("playwright-core");
+
+async function main() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  const job = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  const browser = await chromium.launch({
+    executablePath: job.executable,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+  const results = [];
+  const requests = [];
+  try {
+    const context = await browser.newContext({
+      viewport: { width: job.viewport[0], height: job.viewport[1] },
+      timezoneId: job.timezone || "UTC",
+      locale: job.locale || "en-GB",
+      extraHTTPHeaders: job.headers || {},
+    });
+    const page = await context.newPage();
+    // Requests that reached a server (a request the page's CSP blocks never does).
+    page.on("requestfinished", (r) => requests.push(r.url()));
+    const response = await page.goto(job.url, { waitUntil: "networkidle", timeout: 60000 });
+    results.push({ step: "goto", status: response ? response.status() : null, url: page.url() });
+    for (const step of job.steps || []) {
+      if (step.goto !== undefined) {
+        const r = await page.goto(step.goto, { waitUntil: "networkidle", timeout: 60000 });
+        results.push({ step: "goto", status: r ? r.status() : null, url: page.url() });
+      } else if (step.fill !== undefined) {
+        await page.fill(step.fill, step.value);
+        results.push({ step: "fill" });
+      } else if (step.click !== undefined) {
+        await Promise.all([
+          page.waitForLoadState("networkidle"),
+          page.click(step.click),
+        ]);
+        await page.waitForLoadState("networkidle");
+        results.push({ step: "click", url: page.url() });
+      } else if (step.waitFor !== undefined) {
+        await page.waitForSelector(step.waitFor, { timeout: 60000 });
+        results.push({ step: "waitFor" });
+      } else if (step.screenshot !== undefined) {
+        await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });
+        results.push({ step: "screenshot", path: step.screenshot });
+      } else if (step.text !== undefined) {
+        const text = await page.locator(step.text).first().innerText();
+        results.push({ step: "text", value: text });
+      } else if (step.count !== undefined) {
+        results.push({ step: "count", value: await page.locator(step.count).count() });
+      } else if (step.attr !== undefined) {
+        const values = await page
+          .locator(step.attr)
+          .evaluateAll((els, name) => els.map((e) => e.getAttribute(name)), step.name);
+        results.push({ step: "attr", value: values });
+      } else if (step.scrollWidth !== undefined) {
+        const w = await page.evaluate(() => document.documentElement.scrollWidth);
+        results.push({ step: "scrollWidth", value: w });
+      } else {
+        throw new Error("unknown step " + JSON.stringify(step));
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify({ results, requests }));
+}
+
+main().catch((err) => {
+  process.stderr.write(String(err && err.stack ? err.stack : err));
+  process.exit(1);
+});
