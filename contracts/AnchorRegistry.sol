@@ -4,13 +4,11 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IAnchorRegistry} from "./interfaces/IAnchorRegistry.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title AnchorRegistry
 /// @notice Write-once registry of Merkle roots of supply-event batches.
-contract AnchorRegistry is IAnchorRegistry, AccessControl {
-    /// @notice Version of this deployment's code.
-    string public constant VERSION = "1.0.0";
-
+contract AnchorRegistry is IAnchorRegistry, AccessControl, Versioned {
     /// @notice Role allowed to anchor roots (the Waymark anchoring worker).
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
@@ -61,10 +59,5 @@ contract AnchorRegistry is IAnchorRegistry, AccessControl {
     /// @inheritdoc IAnchorRegistry
     function anchorCount() external view returns (uint256) {
         return _anchorCount;
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

@@ -5,20 +5,19 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ICapacityPool} from "./interfaces/ICapacityPool.sol";
+import {SignatureRule} from "./utils/SignatureRule.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title CapacityPool
 /// @notice Many alliance capacity pools in one contract; see {ICapacityPool} for the cost model,
 ///         the rounding rule and the conservation invariant.
-contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, ReentrancyGuard {
+contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, ReentrancyGuard, Versioned {
     using SafeERC20 for IERC20;
 
-    /// @notice Version of this deployment's code; also the EIP-712 domain version.
-    string public constant VERSION = "1.0.0";
 
     /// @notice Role that resolves usage disputes.
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
@@ -194,7 +193,7 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
         bytes32 structHash = keccak256(
             abi.encode(BOOKING_TRANSFER_TYPEHASH, poolId, periodId, msg.sender, to, units, price, _useNonce(to), deadline)
         );
-        if (!SignatureChecker.isValidSignatureNow(to, _hashTypedDataV4(structHash), signature)) {
+        if (!SignatureRule.isValidNow(to, _hashTypedDataV4(structHash), signature)) {
             revert PoolSignatureInvalid(to);
         }
     }
@@ -283,7 +282,7 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
                 abi.encode(USAGE_REPORT_TYPEHASH, poolId, periodId, member, usedUnits, _useNonce(member), deadline)
             )
         );
-        if (!SignatureChecker.isValidSignatureNow(member, digest, signature)) revert PoolSignatureInvalid(member);
+        if (!SignatureRule.isValidNow(member, digest, signature)) revert PoolSignatureInvalid(member);
         booking.status = UsageStatus.Confirmed;
         emit UsageConfirmed(poolId, periodId, member, usedUnits);
     }
@@ -568,10 +567,5 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
 
     function _onlyMember(uint256 poolId) private view {
         if (!_members[poolId][msg.sender]) revert PoolNotMember(poolId, msg.sender);
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IEmergencyStockTransfer} from "./interfaces/IEmergencyStockTransfer.sol";
 import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title EmergencyStockTransfer
 /// @notice Stock lending between alliance members with escrowed cash or in-kind settlement.
@@ -16,11 +17,9 @@ import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 ///      only a shipment consigned to the receiving member, created after the obligation began and
 ///      delivered with that member's proof of delivery settles it, and a shipment settles one
 ///      obligation only.
-contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, ReentrancyGuard {
+contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, ReentrancyGuard, Versioned {
     using SafeERC20 for IERC20;
 
-    /// @notice Version of this deployment's code.
-    string public constant VERSION = "1.0.0";
 
     /// @notice Role of alliance members allowed to request and offer stock.
     bytes32 public constant MEMBER_ROLE = keccak256("MEMBER_ROLE");
@@ -310,10 +309,5 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         t = _transfers[requestId];
         if (t.status == Status.None) revert StockRequestUnknown(requestId);
         if (t.status != expected) revert StockStatusInvalid(requestId, expected, t.status);
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

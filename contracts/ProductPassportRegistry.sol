@@ -294,6 +294,8 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
         issuerOrg = ORGANISATIONS.activeOrgOf(issuer, OrgRoles.ISSUER);
         if (issuerOrg == bytes32(0)) revert PassportIssuerUnauthorized(issuer);
         string memory gtin = _gtinOf(gs1Path);
+        // The prefix length only says which prefix matched; the owner is all that counts.
+        // slither-disable-next-line unused-return
         (bytes32 ownerOrg,) = ORGANISATIONS.ownerOfGtin(gtin);
         if (ownerOrg != issuerOrg) revert PassportPrefixNotOwned(gtin, issuerOrg, ownerOrg);
     }

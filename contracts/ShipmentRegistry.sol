@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 import {IShipmentDelivery} from "./interfaces/IShipmentDelivery.sol";
 import {IShipmentRegistry} from "./interfaces/IShipmentRegistry.sol";
+import {ShipmentState, ShipmentStateLibrary} from "./types/ShipmentState.sol";
+import {SignatureRule} from "./utils/SignatureRule.sol";
+import {Versioned} from "./utils/Versioned.sol";
 
 /// @title ShipmentRegistry
 /// @notice Shipments and their EIP-712-signed milestones; see {IShipmentRegistry}.
@@ -15,12 +16,9 @@ import {IShipmentRegistry} from "./interfaces/IShipmentRegistry.sol";
 ///      signature (or, for creation, by the seller calling). Gas design: a milestone
 ///      touches the signer's nonce, one packed state word and the history head; terms
 ///      and SLA words are read only when the milestone needs them.
-contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
-    /// @notice Version of this deployment's code; also the EIP-712 domain version.
-    string public constant VERSION = "1.0.0";
-
+contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
     /// @notice EIP-712 domain name.
-    string public constant DOMAIN_NAME = "Waymark Shipments";
+    string public constant DOMAIN_NAME = "Waymark ShipmentRegistry";
 
     /// @inheritdoc IShipmentRegistry
     uint256 public constant MAX_CLOCK_SKEW = 5 minutes;
@@ -147,23 +145,9 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     uint256 private constant _DEADLINES_SHIFT = 56;
     uint256 private constant _FLAGS_SHIFT = 248;
     uint256 private constant _BPS = 10_000;
-    // Bit 6 of the state word's flag byte (bits 0..5 are the SLA mask): the terms name a
+    // Bit 6 of the state word's SLA-mask byte (bits 0..5 are the SLA mask): the terms name a
     // consignee, so a carrier-only DELIVERED is refused without reading the consignee slot.
     uint8 private constant _POD_REQUIRED = 1 << 6;
-
-    /// @dev Unpacked form of the state word every milestone rewrites (one slot):
-    ///      custodian bits 0..159, status 160..167, custodianRoles 168..175,
-    ///      historyLength 176..207, lastWeightGrams 208..247, slaMask 248..253 (bit i:
-    ///      SLA deadline i is set, so milestones without one skip reading the plan
-    ///      slot). Packed by hand: a milestone costs one SLOAD and one SSTORE for it.
-    struct State {
-        address custodian;
-        uint8 status;
-        uint8 custodianRoles;
-        uint32 historyLength;
-        uint40 lastWeightGrams;
-        uint8 slaMask;
-    }
 
     /// @dev Read only by views, {deliveryOf}, {deliveryFacts} and DELIVERED (writes `deliveredAt`
     ///      and `condition`). One slot.
@@ -182,7 +166,8 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     }
 
     struct Record {
-        uint256 state;
+        // Custodian, status, roles, history length, last weight, SLA mask: see {ShipmentState}.
+        ShipmentState state;
         bytes32 head;
         // Everything a milestone may need to reconcile, in one slot read at most once:
         // declaredWeightGrams bits 0..39, toleranceBps 40..55, six 32-bit SLA deadlines
@@ -220,9 +205,11 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
 
     function _create(ShipmentTerms calldata t) private {
         bytes32 id = t.shipmentId;
-        if (id == bytes32(0)) revert ShipmentIdZero();
+        // The id commits to its seller (`seller ‖ 96-bit reference`), so nobody who sees a
+        // signed creation can take the id first for another seller.
+        if (address(bytes20(id)) != t.seller) revert ShipmentIdNotSellers(id, t.seller);
         Record storage r = _shipments[id];
-        if (r.state != 0) revert ShipmentAlreadyExists(id);
+        if (r.state.status() != 0) revert ShipmentAlreadyExists(id);
         // The seller is never zero: it is msg.sender, or a signer ECDSA/ERC-1271 accepted.
         if (t.carriers.length == 0) revert ShipmentPartyInvalid(id, address(0));
         if (t.declaredWeightGrams == 0 || t.declaredWeightGrams > _MAX_UINT40) {
@@ -231,15 +218,15 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         if (t.weightToleranceBps > _BPS) revert ShipmentToleranceInvalid(id, t.weightToleranceBps);
 
         uint256 deadlines = _packSla(id, t.sla);
-        uint256 slaMask = 0;
+        uint8 slaMask = 0;
         for (uint256 i; i < 6; ++i) {
-            if ((deadlines >> (32 * i)) & _MAX_UINT32 != 0) slaMask |= 1 << i;
+            if ((deadlines >> (32 * i)) & _MAX_UINT32 != 0) slaMask |= uint8(1 << i);
         }
         if (t.consignee != address(0)) {
             slaMask |= _POD_REQUIRED;
             r.consignee = t.consignee;
         }
-        r.state = (uint256(_CREATED) << 160) | (slaMask << 248);
+        r.state = ShipmentStateLibrary.initial(_CREATED, slaMask);
         // Block time < 2^40 until the year 36812.
         r.party = Party({
             seller: t.seller,
@@ -321,28 +308,24 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         uint8 kind = m.milestone;
         if (kind == _PICKED_UP || kind == _HANDOVER) revert ShipmentCosignatureRequired(id, kind);
         Record storage r = _shipments[id];
-        State memory st = _unpack(r.state);
-        uint8 next = _transition(id, st.status, kind, m.reasonCode);
+        ShipmentState st = r.state;
+        uint8 next = _transition(id, st.status(), kind, m.reasonCode);
         if (m.counterparty != address(0)) revert ShipmentCounterpartyInvalid(id, kind, m.counterparty);
 
         address signer = m.signer;
         if (kind == _DEPARTED || kind == _ARRIVED || kind == _OUT_FOR_DELIVERY || kind == _DELIVERED) {
             // The carrier holding the goods reports their movement; no role lookup needed.
-            if (signer != st.custodian || st.custodianRoles & ROLE_CARRIER == 0) {
+            if (signer != st.custodian() || st.custodianRoles() & ROLE_CARRIER == 0) {
                 revert ShipmentSignerNotAuthorized(id, kind, signer);
             }
             if (kind == _DELIVERED) {
-                if (st.slaMask & _POD_REQUIRED != 0) revert ShipmentProofOfDeliveryRequired(id, r.consignee);
-                st.custodian = address(0);
-                st.custodianRoles = 0;
+                if (st.slaMask() & _POD_REQUIRED != 0) revert ShipmentProofOfDeliveryRequired(id, r.consignee);
+                st = st.withCustodian(address(0), 0);
             }
         } else {
             uint8 roles = _roles[id][signer];
             if (roles & _requiredRole(kind) == 0) revert ShipmentSignerNotAuthorized(id, kind, signer);
-            if (kind == _WAREHOUSE_INBOUND || kind == _RETURNED) {
-                st.custodian = signer;
-                st.custodianRoles = roles;
-            }
+            if (kind == _WAREHOUSE_INBOUND || kind == _RETURNED) st = st.withCustodian(signer, roles);
         }
         bytes32 recordHash = _verify(m, signature);
         // occurredAt <= block time < 2^40 was checked by _verify.
@@ -351,22 +334,11 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc IShipmentRegistry
-    function recordCustodyTransfer(Milestone calldata m, bytes calldata signature, Acceptance calldata acceptance)
-        external
-    {
-        Record storage r = _shipments[m.shipmentId];
-        (State memory st, uint8 next) = _prepareTransfer(r, m);
-        bytes32 recordHash = _verify(m, signature);
-        _accept(m.shipmentId, m.counterparty, recordHash, acceptance);
-        _commit(r, st, m, next, recordHash);
-    }
-
-    /// @inheritdoc IShipmentRegistry
     function recordDelivery(Milestone calldata m, bytes calldata signature, DeliveryReceipt calldata receipt)
         external
     {
         Record storage r = _shipments[m.shipmentId];
-        (State memory st, uint8 next, address consignee) = _prepareDelivery(r, m, receipt.condition);
+        (ShipmentState st, uint8 next, address consignee) = _prepareDelivery(r, m, receipt.condition);
         bytes32 recordHash = _verify(m, signature);
         _receipt(m.shipmentId, consignee, recordHash, receipt);
 
@@ -377,13 +349,12 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         party.deliveredAt = uint40(m.occurredAt);
         if (party.condition == DeliveryCondition.Refused) {
             // The goods stay with the carrier, who takes them back (RETURNED).
-            next = st.status;
+            next = st.status();
         } else {
-            st.custodian = address(0);
-            st.custodianRoles = 0;
+            st = st.withCustodian(address(0), 0);
         }
         r.party = party;
-        emit DeliveryReceipted(m.shipmentId, consignee, party.condition, m.occurredAt, st.historyLength);
+        emit DeliveryReceipted(m.shipmentId, consignee, party.condition, m.occurredAt, st.historyLength());
         _commit(r, st, m, next, recordHash);
     }
 
@@ -391,16 +362,16 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     function _prepareDelivery(Record storage r, Milestone calldata m, uint8 condition)
         private
         view
-        returns (State memory st, uint8 next, address consignee)
+        returns (ShipmentState st, uint8 next, address consignee)
     {
         bytes32 id = m.shipmentId;
         if (m.milestone != _DELIVERED) revert ShipmentCosignatureUnexpected(id, m.milestone);
-        st = _unpack(r.state);
-        next = _transition(id, st.status, _DELIVERED, m.reasonCode);
+        st = r.state;
+        next = _transition(id, st.status(), _DELIVERED, m.reasonCode);
         consignee = r.consignee;
         if (consignee == address(0)) revert ShipmentNoConsignee(id);
         if (m.counterparty != consignee) revert ShipmentCounterpartyInvalid(id, _DELIVERED, m.counterparty);
-        if (m.signer != st.custodian || st.custodianRoles & ROLE_CARRIER == 0) {
+        if (m.signer != st.custodian() || st.custodianRoles() & ROLE_CARRIER == 0) {
             revert ShipmentSignerNotAuthorized(id, _DELIVERED, m.signer);
         }
         if (r.party.condition == DeliveryCondition.Refused) revert ShipmentDeliveryRefused(id);
@@ -419,20 +390,31 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         _useCheckedNonce(consignee, receipt.nonce);
     }
 
+    /// @inheritdoc IShipmentRegistry
+    function recordCustodyTransfer(Milestone calldata m, bytes calldata signature, Acceptance calldata acceptance)
+        external
+    {
+        Record storage r = _shipments[m.shipmentId];
+        (ShipmentState st, uint8 next) = _prepareTransfer(r, m);
+        bytes32 recordHash = _verify(m, signature);
+        _accept(m.shipmentId, m.counterparty, recordHash, acceptance);
+        _commit(r, st, m, next, recordHash);
+    }
+
     /// @dev Checks a custody transfer's parties; returns the state with the new custodian.
     function _prepareTransfer(Record storage r, Milestone calldata m)
         private
         view
-        returns (State memory st, uint8 next)
+        returns (ShipmentState st, uint8 next)
     {
         bytes32 id = m.shipmentId;
         uint8 kind = m.milestone;
         if (kind != _PICKED_UP && kind != _HANDOVER) revert ShipmentCosignatureUnexpected(id, kind);
-        st = _unpack(r.state);
-        next = _transition(id, st.status, kind, m.reasonCode);
+        st = r.state;
+        next = _transition(id, st.status(), kind, m.reasonCode);
 
         mapping(address party => uint8 roles) storage roles = _roles[id];
-        if (kind == _PICKED_UP ? roles[m.signer] & ROLE_SELLER == 0 : m.signer != st.custodian) {
+        if (kind == _PICKED_UP ? roles[m.signer] & ROLE_SELLER == 0 : m.signer != st.custodian()) {
             revert ShipmentSignerNotAuthorized(id, kind, m.signer);
         }
         address receiver = m.counterparty;
@@ -441,8 +423,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         if (receiver == m.signer || receiverRoles & acceptedRoles == 0) {
             revert ShipmentCounterpartyInvalid(id, kind, receiver);
         }
-        st.custodian = receiver;
-        st.custodianRoles = receiverRoles;
+        st = st.withCustodian(receiver, receiverRoles);
     }
 
     /// @dev The receiving party's countersignature over the milestone's struct hash.
@@ -493,13 +474,13 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     }
 
     /// @dev Weight reconciliation, SLA, history head, state write and event.
-    function _commit(Record storage r, State memory st, Milestone calldata m, uint8 next, bytes32 recordHash)
+    function _commit(Record storage r, ShipmentState st, Milestone calldata m, uint8 next, bytes32 recordHash)
         private
     {
         bytes32 id = m.shipmentId;
         uint256 measured = m.measuredWeightGrams;
         uint256 slot = uint8(_SLA_SLOT >> (8 * uint256(next)));
-        bool slaDue = slot != 0xFF && next != st.status && (st.slaMask >> slot) & 1 != 0;
+        bool slaDue = slot != 0xFF && next != st.status() && (st.slaMask() >> slot) & 1 != 0;
         if (measured != 0 || slaDue) {
             uint256 plan = r.plan;
             if (measured != 0) {
@@ -508,12 +489,12 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
                 if (_outside(declared, measured, tolerance)) {
                     emit WeightDiscrepancy(id, uint64(declared), uint64(measured), m.signer);
                 }
-                uint256 previous = st.lastWeightGrams;
+                uint256 previous = st.lastWeightGrams();
                 if (previous != 0 && previous != declared && _outside(previous, measured, tolerance)) {
                     emit WeightDiscrepancy(id, uint64(previous), uint64(measured), m.signer);
                 }
                 // measured <= 2^40-1, checked in _verify.
-                st.lastWeightGrams = uint40(measured);
+                st = st.withLastWeightGrams(uint40(measured));
             }
             if (slaDue) {
                 uint64 plannedBy = uint64((plan >> (_DEADLINES_SHIFT + 32 * slot)) & _MAX_UINT32);
@@ -523,15 +504,14 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
             }
         }
 
-        uint32 index = st.historyLength;
+        uint32 index = st.historyLength();
         r.head = _chain(r.head, recordHash);
-        st.status = next;
         // Cannot overflow in practice: 2^32 entries per shipment would cost > 2^32 * 21 000 gas.
         unchecked {
-            st.historyLength = index + 1;
+            st = st.withStatus(next).withHistoryLength(index + 1);
         }
-        r.state = _pack(st);
-        _emitRecorded(m, index, next, st.custodian, recordHash);
+        r.state = st;
+        _emitRecorded(m, index, next, st.custodian(), recordHash);
     }
 
     function _emitRecorded(Milestone calldata m, uint32 index, uint8 status, address custodian, bytes32 recordHash)
@@ -581,38 +561,9 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
         }
     }
 
-    /// @dev Same acceptance rule as OpenZeppelin's `SignatureChecker.isValidSignatureNow`
-    ///      (ECDSA via `ECDSA.tryRecover`: 65 bytes, v in {27, 28}, low-s, non-zero
-    ///      result; otherwise ERC-1271 for accounts with code), evaluated ECDSA-first:
-    ///      a valid EOA signature never pays the cold EXTCODESIZE (2 600 gas) on the
-    ///      signer that `isValidSignatureNow` starts with. The one behavioural
-    ///      difference: an EIP-7702 account is also accepted with its own key's signature.
+    /// @dev {SignatureRule} (ECDSA first, then ERC-1271), reverting with the shipment id.
     function _checkSignature(bytes32 id, address signer, bytes32 digest, bytes calldata signature) private view {
-        if (signature.length == 65) {
-            bytes32 r = bytes32(signature[0:32]);
-            bytes32 s = bytes32(signature[32:64]);
-            // The third value only elaborates `err`; any error falls through to ERC-1271 below.
-            // slither-disable-next-line unused-return
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, uint8(signature[64]), r, s);
-            if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
-        }
-        if (signer.code.length == 0 || !SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) {
-            revert ShipmentSignatureInvalid(id, signer);
-        }
-    }
-
-    function _unpack(uint256 word) private pure returns (State memory st) {
-        st.custodian = address(uint160(word));
-        st.status = uint8(word >> 160);
-        st.custodianRoles = uint8(word >> 168);
-        st.historyLength = uint32(word >> 176);
-        st.lastWeightGrams = uint40(word >> 208);
-        st.slaMask = uint8(word >> 248);
-    }
-
-    function _pack(State memory st) private pure returns (uint256) {
-        return uint256(uint160(st.custodian)) | (uint256(st.status) << 160) | (uint256(st.custodianRoles) << 168)
-            | (uint256(st.historyLength) << 176) | (uint256(st.lastWeightGrams) << 208) | (uint256(st.slaMask) << 248);
+        if (!SignatureRule.isValidNow(signer, digest, signature)) revert ShipmentSignatureInvalid(id, signer);
     }
 
     // --------------------------------------------------------- corrections
@@ -621,25 +572,27 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     function correctMilestone(Correction calldata c, bytes calldata signature) external {
         bytes32 id = c.shipmentId;
         Record storage r = _shipments[id];
-        State memory st = _unpack(r.state);
-        if (st.status == 0) revert ShipmentUnknown(id);
-        if (c.correctedIndex >= st.historyLength) {
-            revert ShipmentCorrectionIndexInvalid(id, c.correctedIndex, st.historyLength);
+        ShipmentState st = r.state;
+        uint32 length = st.historyLength();
+        if (st.status() == 0) revert ShipmentUnknown(id);
+        if (c.correctedIndex >= length) {
+            revert ShipmentCorrectionIndexInvalid(id, c.correctedIndex, length);
         }
-        if (c.reasonCode == 0 || c.reasonCode > CORRECTION_OTHER) revert ShipmentReasonInvalid(id, 0, c.reasonCode);
-        if (_roles[id][c.signer] == 0) revert ShipmentSignerNotAuthorized(id, 0, c.signer);
+        if (c.reasonCode == 0 || c.reasonCode > CORRECTION_OTHER) {
+            revert ShipmentCorrectionReasonInvalid(id, c.reasonCode);
+        }
+        if (_roles[id][c.signer] == 0) revert ShipmentCorrectionSignerNotParty(id, c.signer);
         if (_now() > c.deadline) revert ShipmentSignatureExpired(id, c.deadline, _now());
         bytes32 recordHash = keccak256(abi.encode(CORRECTION_TYPEHASH, c));
         _checkSignature(id, c.signer, _hashTypedDataV4(recordHash), signature);
         _useCheckedNonce(c.signer, c.nonce);
 
-        uint32 index = st.historyLength;
+        uint32 index = length;
         r.head = _chain(r.head, recordHash);
         // See _commit.
         unchecked {
-            st.historyLength = index + 1;
+            r.state = st.withHistoryLength(index + 1);
         }
-        r.state = _pack(st);
         emit MilestoneCorrected(
             id, c.correctedIndex, c.signer, index, c.correctedRecordHash, c.reasonCode, c.evidenceHash, recordHash
         );
@@ -650,7 +603,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     /// @inheritdoc IShipmentRegistry
     function flagOverdue(bytes32 shipmentId, uint8 milestone) external {
         Record storage r = _shipments[shipmentId];
-        uint8 status = uint8(r.state >> 160);
+        uint8 status = r.state.status();
         if (status == 0) revert ShipmentUnknown(shipmentId);
         if (status == _RETURNED_STATUS || status == _LOST) revert ShipmentClosed(shipmentId, status);
         uint256 target = milestone <= _EXCEPTION ? uint8(_NEXT_STATUS >> (8 * uint256(milestone))) : 0;
@@ -673,15 +626,15 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     /// @inheritdoc IShipmentRegistry
     function shipment(bytes32 shipmentId) external view returns (ShipmentView memory v) {
         Record storage r = _shipments[shipmentId];
-        State memory st = _unpack(r.state);
+        ShipmentState st = r.state;
         uint256 plan = r.plan;
         uint256 d = plan >> _DEADLINES_SHIFT;
         v.seller = r.party.seller;
-        v.status = st.status;
-        v.custodian = st.custodian;
-        v.historyLength = st.historyLength;
+        v.status = st.status();
+        v.custodian = st.custodian();
+        v.historyLength = st.historyLength();
         v.historyHead = r.head;
-        v.lastMeasuredWeightGrams = st.lastWeightGrams;
+        v.lastMeasuredWeightGrams = st.lastWeightGrams();
         v.declaredWeightGrams = uint64(plan & _MAX_UINT40);
         v.weightToleranceBps = uint16(plan >> 40);
         v.pieceCount = r.meta.pieceCount;
@@ -706,17 +659,17 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
 
     /// @inheritdoc IShipmentRegistry
     function statusOf(bytes32 shipmentId) external view returns (uint8) {
-        return uint8(_shipments[shipmentId].state >> 160);
+        return _shipments[shipmentId].state.status();
     }
 
     /// @inheritdoc IShipmentRegistry
     function custodianOf(bytes32 shipmentId) external view returns (address) {
-        return address(uint160(_shipments[shipmentId].state));
+        return _shipments[shipmentId].state.custodian();
     }
 
     /// @inheritdoc IShipmentRegistry
     function milestoneCount(bytes32 shipmentId) external view returns (uint32) {
-        return uint32(_shipments[shipmentId].state >> 176);
+        return _shipments[shipmentId].state.historyLength();
     }
 
     /// @inheritdoc IShipmentRegistry
@@ -727,7 +680,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     /// @inheritdoc IShipmentRegistry
     function verifyHistory(bytes32 shipmentId, bytes32[] calldata recordHashes) external view returns (bool) {
         Record storage r = _shipments[shipmentId];
-        if (recordHashes.length != uint32(r.state >> 176)) return false;
+        if (recordHashes.length != r.state.historyLength()) return false;
         bytes32 head = bytes32(0);
         for (uint256 i; i < recordHashes.length; ++i) {
             head = _chain(head, recordHashes[i]);
@@ -739,7 +692,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     function deliveryOf(bytes32 shipmentId) external view returns (address seller, bool delivered, uint64 deliveredAt) {
         Record storage r = _shipments[shipmentId];
         seller = r.party.seller;
-        delivered = uint8(r.state >> 160) == _DELIVERED_STATUS;
+        delivered = r.state.status() == _DELIVERED_STATUS;
         deliveredAt = r.party.deliveredAt;
     }
 
@@ -747,21 +700,16 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces {
     function deliveryFacts(bytes32 shipmentId) external view returns (DeliveryFacts memory f) {
         Record storage r = _shipments[shipmentId];
         Party memory party = r.party;
-        uint256 state = r.state;
+        ShipmentState st = r.state;
         uint256 plan = r.plan;
         f.seller = party.seller;
         f.consignee = r.consignee;
         f.createdAt = party.createdAt;
-        f.status = uint8(state >> 160);
+        f.status = st.status();
         f.condition = party.condition;
         f.conditionAt = party.deliveredAt;
         f.declaredWeightGrams = uint64(plan & _MAX_UINT40);
-        f.lastMeasuredWeightGrams = uint40(state >> 208);
+        f.lastMeasuredWeightGrams = st.lastWeightGrams();
         f.weightToleranceBps = uint16(plan >> 40);
-    }
-
-    /// @dev Clock seam; test harnesses may override.
-    function _now() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

@@ -9,7 +9,7 @@ from backend.anchoring.models import AnchorBatch, ChainAnchor
 from backend.anchoring.service import requeue_batch
 from backend.chain import DecodedEvent
 from backend.indexer.service import BlockRef, ContractHandlers
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
 
 
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
@@ -46,7 +46,7 @@ def rollback(session: Session, fork: int) -> None:
             session.execute(
                 update(RelayRequest)
                 .where(RelayRequest.id == batch.relay_id)
-                .values(status="orphaned")
+                .values(status=RelayStatus.ORPHANED)
                 .execution_options(synchronize_session=False)
             )
         requeue_batch(session, batch)

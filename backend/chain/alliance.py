@@ -278,9 +278,6 @@ class CapacityPoolClient:
         )
         return int(result.event("PoolCreated").args["poolId"]), result
 
-    def add_member(self, pool_id: int, member: str) -> TxResult:
-        return self._tx("addMember", pool_id, to_checksum_address(member))
-
     def remove_member(self, pool_id: int, member: str) -> TxResult:
         return self._tx("removeMember", pool_id, to_checksum_address(member))
 

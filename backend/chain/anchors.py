@@ -47,7 +47,3 @@ class AnchorRegistryClient:
 
     def anchor_count(self) -> int:
         return int(self.chain.call(self.contract, "anchorCount"))
-
-    def has_role(self, role: str, account: str) -> bool:
-        role_id = self.chain.call(self.contract, role)
-        return bool(self.chain.call(self.contract, "hasRole", role_id, account))

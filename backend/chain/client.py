@@ -285,9 +285,6 @@ class ChainClient:
         """The chain's clock: the latest block's time (what contracts compare deadlines with)."""
         return int(self.block("latest")["timestamp"])
 
-    def balance(self, address: str) -> int:
-        return int(self._rpc(lambda: self.w3.eth.get_balance(to_checksum_address(address))))
-
     def with_account(self, account: LocalAccount) -> ChainClient:
         """A client on the same connection that signs with ``account``."""
         return ChainClient(

@@ -20,7 +20,7 @@ DEFAULT_API = "http://127.0.0.1:8000"
 
 # Domain names and versions of the signing contracts, as their eip712Domain() reports.
 DOMAIN_NAMES = {
-    "ShipmentRegistry": ("Waymark Shipments", "1.0.0"),
+    "ShipmentRegistry": ("Waymark ShipmentRegistry", "2.0.0"),
     "ProductPassportRegistry": ("Waymark ProductPassportRegistry", "2.0.0"),
 }
 

@@ -1,4 +1,4 @@
-"""Validated field types for hex data (bytes32, addresses, signatures)."""
+"""Validated field types for hex data (bytes32, addresses, signatures) and the two conversions."""
 
 from __future__ import annotations
 
@@ -33,3 +33,13 @@ SignatureHex = Annotated[
     Field(description="65-byte signature r ‖ s ‖ v: 0x followed by 130 hex digits"),
 ]
 EthAddress = Annotated[str, Field(max_length=42), AfterValidator(_address)]
+
+
+def hex_bytes(value: str) -> bytes:
+    """The bytes of an already validated ``0x``-hex string."""
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+def to_hex(value: bytes) -> str:
+    """``0x``-hex of ``value`` (bytes, bytearray or web3's HexBytes), lower case."""
+    return "0x" + bytes(value).hex()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,7 +53,6 @@ class ContractHandlers:
     contract: str
     events: dict[str, EventHandler]
     rollback: RollbackHandler | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class Indexer:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.chain import DecodedEvent
+from backend.common.types import to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.passports.models import (
     Attestation,
@@ -25,16 +26,12 @@ from backend.passports.models import (
 from backend.relayer.signed import requeue_orphaned
 
 
-def hx(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
 def _country(raw: bytes) -> str:
     return bytes(raw).rstrip(b"\x00").decode("ascii", errors="replace")
 
 
 def _add_version(session: Session, ev: DecodedEvent, block: BlockRef, version: int) -> bool:
-    pid = hx(ev.args["passportId"])
+    pid = to_hex(ev.args["passportId"])
     exists = session.scalar(
         select(PassportVersion.id).where(
             PassportVersion.passport_id == pid, PassportVersion.version == version
@@ -47,7 +44,7 @@ def _add_version(session: Session, ev: DecodedEvent, block: BlockRef, version: i
         PassportVersion(
             passport_id=pid,
             version=version,
-            document_hash=hx(a["documentHash"]),
+            document_hash=to_hex(a["documentHash"]),
             uri=str(a["uri"]),
             origin_country=_country(a["originCountry"]),
             recycled_content_bps=int(a["recycledContentBps"]),
@@ -62,7 +59,7 @@ def _add_version(session: Session, ev: DecodedEvent, block: BlockRef, version: i
 
 
 def on_issued(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    pid = hx(ev.args["passportId"])
+    pid = to_hex(ev.args["passportId"])
     if not _add_version(session, ev, block, 1) or session.get(Passport, pid) is not None:
         return
     head = Passport(
@@ -74,7 +71,7 @@ def on_issued(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
         tx_hash=ev.tx_hash,
         log_index=ev.log_index,
     )
-    doc = session.get(PassportDocumentRecord, hx(ev.args["documentHash"]))
+    doc = session.get(PassportDocumentRecord, to_hex(ev.args["documentHash"]))
     if doc is not None:
         identity = doc.document.get("identity", {})
         head.gtin = identity.get("gtin")
@@ -88,7 +85,7 @@ def on_amended(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
     version = int(ev.args["version"])
     if not _add_version(session, ev, block, version):
         return
-    head = session.get(Passport, hx(ev.args["passportId"]))
+    head = session.get(Passport, to_hex(ev.args["passportId"]))
     if head is not None:
         head.version = max(head.version, version)
     session.flush()
@@ -103,7 +100,7 @@ def _status_change(session: Session, ev: DecodedEvent, block: BlockRef, status: 
     )
     if exists is not None:
         return
-    pid = hx(ev.args["passportId"])
+    pid = to_hex(ev.args["passportId"])
     change = PassportStatusChange(
         passport_id=pid,
         status=status,
@@ -136,18 +133,18 @@ def on_revoked(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
 
 
 def on_attested(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    aid = hx(ev.args["attestationId"])
+    aid = to_hex(ev.args["attestationId"])
     if session.get(Attestation, aid) is not None:
         return
     a = ev.args
     session.add(
         Attestation(
             id=aid,
-            passport_id=hx(a["passportId"]),
+            passport_id=to_hex(a["passportId"]),
             certifier=a["certifier"],
             version=int(a["version"]),
-            document_hash=hx(a["documentHash"]),
-            claim=hx(a["claim"]),
+            document_hash=to_hex(a["documentHash"]),
+            claim=to_hex(a["claim"]),
             valid_until=int(a["validUntil"]),
             revoked=False,
             block_number=block.number,
@@ -159,7 +156,7 @@ def on_attested(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
 
 
 def on_attestation_revoked(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    att = session.get(Attestation, hx(ev.args["attestationId"]))
+    att = session.get(Attestation, to_hex(ev.args["attestationId"]))
     if att is None or att.revoked:
         return
     att.revoked = True

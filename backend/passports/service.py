@@ -32,15 +32,15 @@ from backend.chain.typed_data.passports import (
     REVOKE_ATTESTATION,
     REVOKE_PASSPORT,
 )
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
 from backend.orgs.signers import (
+    SignedCall,
     org_of,
     org_signers,
-    recover_signer,
-    require_org_signer,
-    require_signed_by,
+    verify_signed_call,
 )
 from backend.passports.api_schemas import (
     AttestationCreate,
@@ -67,11 +67,7 @@ from backend.passports.schemas import PassportDocument, parse_document
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import in_flight as org_registry_in_flight
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import (
-    IN_FLIGHT,
-    commit,
-    submit,
-)
+from backend.relayer.signed import IN_FLIGHT, ContractWrite, relay
 
 #: Purpose of the role grants queued before this registry bound passports to
 #: organisations; kept so such requests still in the queue are handled.
@@ -87,17 +83,9 @@ ISSUER_SCOPES = frozenset({Scope.SELLER})
 CERTIFIER_SCOPES = frozenset({Scope.CERTIFIER})
 
 
-def _b(hex_value: str) -> bytes:
-    return bytes.fromhex(hex_value[2:])
-
-
-def _hx(raw: bytes) -> str:
-    return "0x" + raw.hex()
-
-
 def _content(c: PassportContentIn) -> PassportContent:
     return PassportContent(
-        document_hash=_b(c.document_hash),
+        document_hash=hex_bytes(c.document_hash),
         uri=c.uri,
         origin_country=c.origin_country,
         recycled_content_bps=c.recycled_content_bps,
@@ -117,14 +105,14 @@ def _document(
         raise InvalidInput("document: " + "; ".join(exc.problems[:10])) from exc
     except PassportError as exc:
         raise InvalidInput(f"document: {exc}") from exc
-    if _hx(digest) != content.document_hash:
+    if to_hex(digest) != content.document_hash:
         raise InvalidInput(
-            f"document hashes to {_hx(digest)} (RFC 8785 + keccak256), but the signed "
+            f"document hashes to {to_hex(digest)} (RFC 8785 + keccak256), but the signed "
             f"documentHash is {content.document_hash}"
         )
-    if _hx(doc.passport_id) != passport_id:
+    if to_hex(doc.passport_id) != passport_id:
         raise InvalidInput(
-            f"document identity {doc.identity.key.path} is passport {_hx(doc.passport_id)}, "
+            f"document identity {doc.identity.key.path} is passport {to_hex(doc.passport_id)}, "
             f"not {passport_id}"
         )
     return doc
@@ -162,33 +150,34 @@ def _relay(
         .where(PassportWrite.passport_id == passport_id, RelayRequest.status.in_(IN_FLIGHT))
         .limit(1)
     )
+    write = ContractWrite(
+        to=registry.address,
+        data=data,
+        purpose=purpose,
+        subject=passport_id,
+        record=lambda req: PassportWrite(
+            relay_id=req.id, org_id=org_id, action=purpose, passport_id=passport_id, effect=effect
+        ),
+    )
     # The organisation's registration or signer key still queued on the registry
     # (``simulate=False``) or an earlier write to the same passport still in flight
     # would make the simulation revert for want of it; the contract checks
     # everything again on send.
-    req = submit(
+    return relay(
         session=session,
         chain=registry.chain,
-        to=registry.address,
-        data=data,
-        purpose=purpose,
         org_id=org_id,
+        write=write,
         simulate=simulate and in_flight is None,
+        what=f"a write to passport {passport_id}",
     )
-    session.add(
-        PassportWrite(
-            relay_id=req.id, org_id=org_id, action=purpose, passport_id=passport_id, effect=effect
-        )
-    )
-    commit(session, what=f"a write to passport {passport_id}")
-    return RelayAccepted(relay_id=req.id, status="queued", purpose=purpose, subject=passport_id)
 
 
 def _own_passport(
     session: Session, registry: PassportRegistryClient, principal: Principal, passport_id: str
 ) -> None:
     """The passport's on-chain issuer is a signer key of the caller (404 otherwise)."""
-    head = registry.passport(_b(passport_id))
+    head = registry.passport(hex_bytes(passport_id))
     if head is None or head.issuer not in org_signers(session=session, principal=principal):
         raise NotFound(f"passport {passport_id} not found")
 
@@ -205,22 +194,30 @@ def issue(
     content = _content(data.content)
     message = {
         "issuer": data.issuer,
-        "passportId": _b(data.passport_id),
+        "passportId": hex_bytes(data.passport_id),
         "content": content.message(),
         "nonce": data.nonce,
         "deadline": data.deadline,
     }
-    signer = recover_signer(
-        domain=registry.domain(), struct=ISSUE_PASSPORT, message=message, signature=data.signature
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            ISSUE_PASSPORT,
+            message,
+            data.signature,
+            claimed=data.issuer,
+            field="issuer",
+            scopes=ISSUER_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=data.issuer, field="issuer")
-    require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
-    if registry.passport(_b(data.passport_id)) is not None:
+    if registry.passport(hex_bytes(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
     calldata = registry.issue_signed_calldata(
-        doc.identity.key.path, content, data.issuer, data.deadline, _b(data.signature)
+        doc.identity.key.path, content, data.issuer, data.deadline, hex_bytes(data.signature)
     )
     return _relay(
         session=session,
@@ -247,29 +244,37 @@ def amend(
     content = _content(data.content)
     message = {
         "issuer": data.issuer,
-        "passportId": _b(passport_id),
+        "passportId": hex_bytes(passport_id),
         "baseVersion": data.base_version,
         "content": content.message(),
         "nonce": data.nonce,
         "deadline": data.deadline,
     }
-    signer = recover_signer(
-        domain=registry.domain(), struct=AMEND_PASSPORT, message=message, signature=data.signature
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            AMEND_PASSPORT,
+            message,
+            data.signature,
+            claimed=data.issuer,
+            field="issuer",
+            scopes=ISSUER_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=data.issuer, field="issuer")
-    require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
     _own_passport(session, registry, principal, passport_id)
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, passport_id, org_id)
     calldata = registry.chain.encode(
         registry.contract,
         "amendWithSig",
-        _b(passport_id),
+        hex_bytes(passport_id),
         data.base_version,
         content.as_tuple(),
         data.issuer,
         data.deadline,
-        _b(data.signature),
+        hex_bytes(data.signature),
     )
     return _relay(
         session=session,
@@ -294,28 +299,36 @@ def change_status(
     """Relay an issuer-signed recall (``revoke=False``) or revocation."""
     message = {
         "issuer": data.issuer,
-        "passportId": _b(passport_id),
+        "passportId": hex_bytes(passport_id),
         "reasonCode": data.reason_code,
         "reason": data.reason,
         "nonce": data.nonce,
         "deadline": data.deadline,
     }
     struct = REVOKE_PASSPORT if revoke else RECALL_PASSPORT
-    signer = recover_signer(
-        domain=registry.domain(), struct=struct, message=message, signature=data.signature
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            struct,
+            message,
+            data.signature,
+            claimed=data.issuer,
+            field="issuer",
+            scopes=ISSUER_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=data.issuer, field="issuer")
-    require_org_signer(session=session, principal=principal, address=signer, scopes=ISSUER_SCOPES)
     _own_passport(session, registry, principal, passport_id)
     calldata = registry.chain.encode(
         registry.contract,
         "revokeWithSig" if revoke else "recallWithSig",
-        _b(passport_id),
+        hex_bytes(passport_id),
         data.reason_code,
         data.reason,
         data.issuer,
         data.deadline,
-        _b(data.signature),
+        hex_bytes(data.signature),
     )
     return _relay(
         session=session,
@@ -339,29 +352,35 @@ def attest(
     """Relay a certifier-signed attestation; the answer's subject is the attestation id."""
     message = {
         "certifier": data.certifier,
-        "passportId": _b(passport_id),
+        "passportId": hex_bytes(passport_id),
         "version": data.version,
-        "documentHash": _b(data.document_hash),
-        "claim": _b(data.claim),
+        "documentHash": hex_bytes(data.document_hash),
+        "claim": hex_bytes(data.claim),
         "validUntil": data.valid_until,
         "nonce": data.nonce,
         "deadline": data.deadline,
     }
-    signer = recover_signer(
-        domain=registry.domain(), struct=ATTEST, message=message, signature=data.signature
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            ATTEST,
+            message,
+            data.signature,
+            claimed=data.certifier,
+            field="certifier",
+            scopes=CERTIFIER_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=data.certifier, field="certifier")
-    require_org_signer(
-        session=session, principal=principal, address=signer, scopes=CERTIFIER_SCOPES
-    )
-    if registry.passport(_b(passport_id)) is None:
+    if registry.passport(hex_bytes(passport_id)) is None:
         raise NotFound(f"passport {passport_id} not found")
     org_id = org_of(principal)
     request = (
-        _b(passport_id),
+        hex_bytes(passport_id),
         data.version,
-        _b(data.document_hash),
-        _b(data.claim),
+        hex_bytes(data.document_hash),
+        hex_bytes(data.claim),
         data.valid_until,
     )
     calldata = registry.chain.encode(
@@ -370,11 +389,11 @@ def attest(
         request,
         data.certifier,
         data.deadline,
-        _b(data.signature),
+        hex_bytes(data.signature),
     )
-    attestation_id = _hx(
+    attestation_id = to_hex(
         PassportRegistryClient.attestation_id(
-            _b(passport_id), data.version, _b(data.claim), data.certifier, data.nonce
+            hex_bytes(passport_id), data.version, hex_bytes(data.claim), data.certifier, data.nonce
         )
     )
     accepted = _relay(
@@ -401,34 +420,37 @@ def revoke_attestation(
     """Relay a certifier-signed withdrawal of its own attestation."""
     message = {
         "certifier": data.certifier,
-        "attestationId": _b(attestation_id),
+        "attestationId": hex_bytes(attestation_id),
         "reasonCode": data.reason_code,
         "reason": data.reason,
         "nonce": data.nonce,
         "deadline": data.deadline,
     }
-    signer = recover_signer(
-        domain=registry.domain(),
-        struct=REVOKE_ATTESTATION,
-        message=message,
-        signature=data.signature,
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            REVOKE_ATTESTATION,
+            message,
+            data.signature,
+            claimed=data.certifier,
+            field="certifier",
+            scopes=CERTIFIER_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=data.certifier, field="certifier")
-    require_org_signer(
-        session=session, principal=principal, address=signer, scopes=CERTIFIER_SCOPES
-    )
-    record = registry.attestation(_b(attestation_id))
+    record = registry.attestation(hex_bytes(attestation_id))
     if record is None or record.certifier not in org_signers(session=session, principal=principal):
         raise NotFound(f"attestation {attestation_id} not found")
     calldata = registry.chain.encode(
         registry.contract,
         "revokeAttestationWithSig",
-        _b(attestation_id),
+        hex_bytes(attestation_id),
         data.reason_code,
         data.reason,
         data.certifier,
         data.deadline,
-        _b(data.signature),
+        hex_bytes(data.signature),
     )
     accepted = _relay(
         session=session,
@@ -436,7 +458,7 @@ def revoke_attestation(
         principal=principal,
         purpose=PURPOSE_REVOKE_ATTESTATION,
         data=calldata,
-        passport_id=_hx(bytes(record.passport_id)),
+        passport_id=to_hex(bytes(record.passport_id)),
         effect=attestation_id,
     )
     return accepted.model_copy(update={"subject": attestation_id})
@@ -496,7 +518,7 @@ def public_passport(
     current time). ``tampered`` compares the stored document for the latest
     version, re-hashed now, with the on-chain ``documentHash``.
     """
-    pid = _hx(passport_id)
+    pid = to_hex(passport_id)
     head = session.get(Passport, pid)
     if head is None:
         return None
@@ -516,7 +538,7 @@ def public_passport(
     tampered: bool | None = None
     if record is not None and latest is not None:
         try:
-            tampered = _hx(document_hash(record.document)) != latest.document_hash
+            tampered = to_hex(document_hash(record.document)) != latest.document_hash
         except PassportError:
             tampered = True
     identity = record.document.get("identity", {}) if record else {}
@@ -566,9 +588,3 @@ def public_passport(
         tx_hash=head.tx_hash,
         block_number=head.block_number,
     )
-
-
-def stored_document(*, session: Session, document_hash_hex: str) -> dict[str, Any] | None:
-    """A stored passport document by its on-chain hash (``0x…``), as posted."""
-    record = session.get(PassportDocumentRecord, document_hash_hex.lower())
-    return None if record is None else dict(record.document)

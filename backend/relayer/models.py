@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
 
-# queued → sent → mined → final; failed (reverted for good); orphaned (reorg).
-RELAY_STATUSES = ("queued", "sent", "mined", "final", "failed", "orphaned")
+
+class RelayStatus(StrEnum):
+    """Where a relay request is: queued → sent → mined → final.
+
+    ``failed``: reverted for good; ``orphaned``: its block left the chain (reorg).
+    """
+
+    QUEUED = "queued"
+    SENT = "sent"
+    MINED = "mined"
+    FINAL = "final"
+    FAILED = "failed"
+    ORPHANED = "orphaned"
+
+
+RELAY_STATUSES = tuple(RelayStatus)
 
 
 class RelayRequest(Base):
@@ -23,7 +38,7 @@ class RelayRequest(Base):
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
     to_address: Mapped[str] = mapped_column(Address)
     data: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=RelayStatus.QUEUED)
     nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

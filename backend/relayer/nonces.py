@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
 
 # One in-process lock per (database, address): threads of one process queue here
 # before the cross-process lock, so it is taken by one connection at a time.
@@ -65,7 +65,7 @@ class NonceAllocator:
         held = set(
             session.scalars(
                 select(RelayRequest.nonce).where(
-                    RelayRequest.status == "sent", RelayRequest.nonce >= nonce
+                    RelayRequest.status == RelayStatus.SENT, RelayRequest.nonce >= nonce
                 )
             )
         )

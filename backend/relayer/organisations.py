@@ -35,12 +35,20 @@ from backend.orgs.models import Organisation, SignerKey
 from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import RelayHandler
-from backend.relayer.signed import IN_FLIGHT, EffectHandler, submit
+from backend.relayer.signed import (
+    IN_FLIGHT,
+    PURPOSE_ORG_KEY_ADD,
+    PURPOSE_ORG_KEY_REVOKE,
+    PURPOSE_ORG_REGISTER,
+    REGISTRAR_PURPOSES,
+    EffectHandler,
+    submit,
+)
 
-PURPOSE_REGISTER = "org_register"
-PURPOSE_KEY_ADD = "org_key_add"
-PURPOSE_KEY_REVOKE = "org_key_revoke"
-PURPOSES = (PURPOSE_REGISTER, PURPOSE_KEY_ADD, PURPOSE_KEY_REVOKE)
+PURPOSE_REGISTER = PURPOSE_ORG_REGISTER
+PURPOSE_KEY_ADD = PURPOSE_ORG_KEY_ADD
+PURPOSE_KEY_REVOKE = PURPOSE_ORG_KEY_REVOKE
+PURPOSES = REGISTRAR_PURPOSES
 
 
 def role_bits(roles: Iterable[OrgRole]) -> Role:

@@ -20,14 +20,4 @@ def get_relay(
 ) -> RelayPublic:
     """Status (queued, sent, mined, final, failed, orphaned), tx hash and last error."""
     req = own_request(session=session, principal=principal, relay_id=relay_id)
-    return RelayPublic(
-        id=req.id,
-        purpose=req.purpose,
-        status=req.status,
-        tx_hash=req.tx_hash,
-        block_number=req.block_number,
-        attempts=req.attempts,
-        last_error=req.last_error,
-        created_at=req.created_at,
-        updated_at=req.updated_at,
-    )
+    return RelayPublic.model_validate(req, from_attributes=True)

@@ -6,12 +6,14 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from backend.relayer.models import RelayStatus
+
 
 class RelayAccepted(BaseModel):
     """202 answer of a relayed write: poll ``GET /v1/relay/{relay_id}``."""
 
     relay_id: int
-    status: str
+    status: RelayStatus
     purpose: str
     subject: str
 
@@ -19,7 +21,7 @@ class RelayAccepted(BaseModel):
 class RelayPublic(BaseModel):
     id: int
     purpose: str
-    status: str
+    status: RelayStatus
     tx_hash: str | None
     block_number: int | None
     attempts: int

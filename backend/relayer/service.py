@@ -48,7 +48,7 @@ from backend.chain.client import SentTransaction as SignedTransaction
 from backend.chain.errors import TransactionDropped
 from backend.config import Settings
 from backend.db.base import utcnow
-from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.models import RelayRequest, RelayStatus, SentTransaction
 from backend.relayer.nonces import NonceAllocator
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,12 @@ def enqueue(
 ) -> RelayRequest:
     """Add a request in the caller's transaction (the caller commits with its own state)."""
     req = RelayRequest(
-        purpose=purpose, ref_id=ref_id, org_id=org_id, to_address=to, data=data, status="queued"
+        purpose=purpose,
+        ref_id=ref_id,
+        org_id=org_id,
+        to_address=to,
+        data=data,
+        status=RelayStatus.QUEUED,
     )
     session.add(req)
     session.flush()
@@ -167,7 +172,9 @@ class Relayer:
             session.scalars(
                 select(RelayRequest.id)
                 .where(
-                    RelayRequest.status.in_(("queued", "sent", "mined")),
+                    RelayRequest.status.in_(
+                        (RelayStatus.QUEUED, RelayStatus.SENT, RelayStatus.MINED)
+                    ),
                     or_(
                         RelayRequest.next_attempt_at.is_(None), RelayRequest.next_attempt_at <= now
                     ),
@@ -198,11 +205,11 @@ class Relayer:
                 assert req is not None
                 before = req.status
                 try:
-                    if req.status == "queued":
+                    if req.status == RelayStatus.QUEUED:
                         self._send(session, req)
-                    elif req.status == "sent":
+                    elif req.status == RelayStatus.SENT:
                         self._check_sent(session, req)
-                    elif req.status == "mined":
+                    elif req.status == RelayStatus.MINED:
                         if head is None:
                             head = self.chain.block_number()
                         self._check_final(session, req, head)
@@ -246,7 +253,7 @@ class Relayer:
 
         def record(signed: SignedTransaction) -> None:
             self._record_sent(session, req, signed)
-            req.status = "sent"
+            req.status = RelayStatus.SENT
             req.attempts += 1
             req.next_attempt_at = None
             session.commit()
@@ -303,7 +310,7 @@ class Relayer:
                 self._record_mined(session, req, done)
                 return
             # The effect is in a pending transaction; check again shortly.
-            req.status = "sent" if req.nonce is not None else "queued"
+            req.status = RelayStatus.SENT if req.nonce is not None else RelayStatus.QUEUED
             req.next_attempt_at = utcnow() + timedelta(seconds=0.5)
             session.commit()
             return
@@ -316,7 +323,7 @@ class Relayer:
         self._fail(session, req, str(exc))
 
     def _fail(self, session: Session, req: RelayRequest, error: str) -> None:
-        req.status = "failed"
+        req.status = RelayStatus.FAILED
         req.last_error = error[:1000]
         self._handler(req).on_failed(session, req, error)
         session.commit()
@@ -350,7 +357,7 @@ class Relayer:
                 self._record_mined(session, req, done)
             else:
                 log.info("relay %s: nonce %s used by another transaction", req.id, req.nonce)
-                req.status = "queued"
+                req.status = RelayStatus.QUEUED
                 req.nonce = None
                 session.commit()
             return
@@ -419,7 +426,7 @@ class Relayer:
         session.commit()
 
     def _record_mined(self, session: Session, req: RelayRequest, mined: Mined) -> None:
-        req.status = "mined"
+        req.status = RelayStatus.MINED
         req.tx_hash = mined.tx_hash
         req.block_number = mined.block_number
         req.block_hash = mined.block_hash
@@ -439,12 +446,12 @@ class Relayer:
             log.warning("relay %s: block %s was reorganised", req.id, req.block_number)
             self.orphan(session, req)
             return
-        req.status = "final"
+        req.status = RelayStatus.FINAL
         self._handler(req).on_final(session, req)
         session.commit()
 
     def orphan(self, session: Session, req: RelayRequest) -> None:
         """The mined transaction fell out of the chain: let the handler re-queue the work."""
-        req.status = "orphaned"
+        req.status = RelayStatus.ORPHANED
         self._handler(req).on_orphaned(session, req)
         session.commit()

@@ -1,17 +1,19 @@
-"""Relayed signed writes: simulate, then enqueue durably.
+"""Relayed signed writes: simulate, queue, record, commit.
 
 Every domain write that a relayer submits on behalf of a signer is first
-verified in :mod:`backend.orgs.signers` (strict EIP-712 recovery, the signer is
-an active signer key of the calling organisation, the API key has a fitting
-scope), then goes through :func:`submit` (the call is simulated first, so a
-revert is reported now as 409 with the decoded error, then stored as a
-``relay_requests`` row in the caller's transaction). The relayer sends it after
-the commit.
+verified by :func:`backend.orgs.signers.verify_signed_call` (strict EIP-712
+recovery, the signer is an active signer key of the calling organisation, the
+API key has a fitting scope), then described as a :class:`ContractWrite` and
+handed to :func:`relay`: the call is simulated (a revert is reported now as 409
+with the decoded error), stored as a ``relay_requests`` row with the domain's
+record of its effect in the caller's transaction, and committed (a concurrent
+duplicate is 409). The relayer sends it after the commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -22,7 +24,8 @@ from backend.chain import ChainClient, ContractRevert
 from backend.errors import Conflict, NotFound
 from backend.orgs.service import Principal
 from backend.orgs.signers import org_of
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
+from backend.relayer.schemas import RelayAccepted
 from backend.relayer.service import Mined, enqueue
 
 
@@ -86,12 +89,71 @@ def queued_behind(
     in_flight = session.scalar(
         select(func.count())
         .select_from(RelayRequest)
-        .where(RelayRequest.org_id == org_id, RelayRequest.status.in_(IN_FLIGHT))
+        .where(
+            RelayRequest.org_id == org_id,
+            RelayRequest.status.in_(IN_FLIGHT),
+            RelayRequest.purpose.notin_(REGISTRAR_PURPOSES),
+        )
     )
     return int(in_flight or 0) >= ahead
 
 
-IN_FLIGHT = ("queued", "sent")
+@dataclass(frozen=True, slots=True)
+class ContractWrite:
+    """A verified write to relay: the call, what it is about, and how its effect is found.
+
+    ``record`` builds the domain's row that ties the relay request to the
+    effect the indexer will see (a shipment, milestone hashes, a passport
+    version, …); relay handlers look it up before sending again.
+    """
+
+    to: str
+    data: str
+    purpose: str
+    subject: str
+    record: Callable[[RelayRequest], object]
+
+
+def relay(
+    *,
+    session: Session,
+    chain: ChainClient,
+    org_id: int,
+    write: ContractWrite,
+    simulate: bool = True,
+    signer_nonces: Mapping[str, int] | None = None,
+    what: str,
+) -> RelayAccepted:
+    """Simulate (unless told not to), queue, record and commit ``write``; the 202 answer.
+
+    ``signer_nonces`` is passed to :func:`submit`; ``what`` names the write in the
+    409 a concurrent duplicate gets.
+    """
+    req = submit(
+        session=session,
+        chain=chain,
+        to=write.to,
+        data=write.data,
+        purpose=write.purpose,
+        org_id=org_id,
+        simulate=simulate,
+        signer_nonces=signer_nonces,
+    )
+    session.add(write.record(req))
+    commit(session, what=what)
+    return RelayAccepted(
+        relay_id=req.id, status=RelayStatus.QUEUED, purpose=write.purpose, subject=write.subject
+    )
+
+
+IN_FLIGHT = (RelayStatus.QUEUED, RelayStatus.SENT)
+
+#: Organisation registry writes the relayer makes on its own authority as registrar
+#: (``backend.relayer.organisations``): they carry no signer's nonce.
+PURPOSE_ORG_REGISTER = "org_register"
+PURPOSE_ORG_KEY_ADD = "org_key_add"
+PURPOSE_ORG_KEY_REVOKE = "org_key_revoke"
+REGISTRAR_PURPOSES = (PURPOSE_ORG_REGISTER, PURPOSE_ORG_KEY_ADD, PURPOSE_ORG_KEY_REVOKE)
 
 
 def commit(session: Session, *, what: str) -> None:
@@ -127,10 +189,10 @@ def requeue_orphaned(session: Session, relay_ids: Any, fork: int) -> None:
         .where(
             RelayRequest.id.in_(relay_ids),
             RelayRequest.block_number >= fork,
-            RelayRequest.status.in_(("mined", "final")),
+            RelayRequest.status.in_((RelayStatus.MINED, RelayStatus.FINAL)),
         )
         .values(
-            status="queued",
+            status=RelayStatus.QUEUED,
             nonce=None,
             tx_hash=None,
             block_number=None,
@@ -179,7 +241,7 @@ class EffectHandler:
         return None
 
     def on_orphaned(self, session: Session, request: RelayRequest) -> None:
-        request.status = "queued"
+        request.status = RelayStatus.QUEUED
         request.nonce = None
         request.tx_hash = None
         request.block_number = None

@@ -26,6 +26,7 @@ from backend.chain.typed_data.shipments import (
     Status,
     locode_text,
 )
+from backend.common.types import to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.signed import requeue_orphaned
 from backend.shipments.models import (
@@ -38,10 +39,6 @@ from backend.shipments.models import (
 
 ZERO_ADDRESS = "0x" + "00" * 20
 _PENDING = "shipments.pending_flags"
-
-
-def hx(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def _opt_address(value: str) -> str | None:
@@ -64,7 +61,7 @@ def _pending(session: Session) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def on_created(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    sid = hx(ev.args["shipmentId"])
+    sid = to_hex(ev.args["shipmentId"])
     if session.get(Shipment, sid) is not None:
         return
     terms = _named(ev.args["terms"], SHIPMENT_TERMS.fields)
@@ -78,7 +75,7 @@ def on_created(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
             declared_weight_grams=int(terms["declaredWeightGrams"]),
             piece_count=int(terms["pieceCount"]),
             weight_tolerance_bps=int(terms["weightToleranceBps"]),
-            manifest_hash=hx(terms["manifestHash"]),
+            manifest_hash=to_hex(terms["manifestHash"]),
             carriers=list(terms["carriers"]),
             warehouse=_opt_address(terms["warehouse"]),
             customs_broker=_opt_address(terms["customsBroker"]),
@@ -97,13 +94,13 @@ def on_created(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
 
 
 def on_weight_discrepancy(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    flags = _pending(session).setdefault((ev.tx_hash, hx(ev.args["shipmentId"])), {})
+    flags = _pending(session).setdefault((ev.tx_hash, to_hex(ev.args["shipmentId"])), {})
     flags["weight_reference_grams"] = int(ev.args["referenceGrams"])
     flags["weight_measured_grams"] = int(ev.args["measuredGrams"])
 
 
 def on_late(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    flags = _pending(session).setdefault((ev.tx_hash, hx(ev.args["shipmentId"])), {})
+    flags = _pending(session).setdefault((ev.tx_hash, to_hex(ev.args["shipmentId"])), {})
     flags["late"] = True
     flags["planned_by"] = int(ev.args["plannedBy"])
 
@@ -119,7 +116,7 @@ def _exists(session: Session, model: type[Any], ev: DecodedEvent) -> bool:
 
 def on_milestone(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
     a = ev.args
-    sid = hx(a["shipmentId"])
+    sid = to_hex(a["shipmentId"])
     flags = _pending(session).pop((ev.tx_hash, sid), {})
     if _exists(session, Milestone, ev):
         return
@@ -136,9 +133,9 @@ def on_milestone(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
         occurred_at=int(a["occurredAt"]),
         location=locode_text(bytes(a["location"])),
         measured_weight_grams=int(a["measuredWeightGrams"]),
-        evidence_hash=hx(a["evidenceHash"]),
+        evidence_hash=to_hex(a["evidenceHash"]),
         reason_code=int(a["reasonCode"]),
-        record_hash=hx(a["recordHash"]),
+        record_hash=to_hex(a["recordHash"]),
         late=bool(flags.get("late", False)),
         planned_by=flags.get("planned_by"),
         weight_reference_grams=flags.get("weight_reference_grams"),
@@ -168,7 +165,7 @@ def on_corrected(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
     if _exists(session, MilestoneCorrection, ev):
         return
     a = ev.args
-    sid = hx(a["shipmentId"])
+    sid = to_hex(a["shipmentId"])
     index = int(a["index"])
     corrected = int(a["correctedIndex"])
     session.add(
@@ -176,11 +173,11 @@ def on_corrected(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
             shipment_id=sid,
             index=index,
             corrected_index=corrected,
-            corrected_record_hash=hx(a["correctedRecordHash"]),
+            corrected_record_hash=to_hex(a["correctedRecordHash"]),
             signer=a["signer"],
             reason_code=int(a["reasonCode"]),
-            evidence_hash=hx(a["evidenceHash"]),
-            record_hash=hx(a["recordHash"]),
+            evidence_hash=to_hex(a["evidenceHash"]),
+            record_hash=to_hex(a["recordHash"]),
             block_number=block.number,
             tx_hash=ev.tx_hash,
             log_index=ev.log_index,
@@ -201,7 +198,7 @@ def on_overdue(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
     if _exists(session, OverdueFlag, ev):
         return
     a = ev.args
-    sid = hx(a["shipmentId"])
+    sid = to_hex(a["shipmentId"])
     milestone = int(a["milestone"])
     session.add(
         OverdueFlag(

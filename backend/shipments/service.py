@@ -37,26 +37,24 @@ from backend.chain.typed_data.shipments import (
     as_abi_tuple,
     locode,
 )
+from backend.common.types import hex_bytes
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.gs1.errors import IdentifierInvalid
 from backend.gs1.keys import passport_id as gs1_passport_id
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
 from backend.orgs.signers import (
+    SignedCall,
     org_of,
     org_signers,
     recover_signer,
-    require_org_signer,
     require_signed_by,
+    verify_signed_call,
 )
 from backend.passports.carbon import TransportLeg
 from backend.relayer.models import RelayRequest
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import (
-    IN_FLIGHT,
-    commit,
-    submit,
-)
+from backend.relayer.signed import IN_FLIGHT, ContractWrite, relay
 from backend.shipments.models import (
     ManifestLine,
     Milestone,
@@ -99,24 +97,20 @@ CUSTOMS = {
 }
 
 
-def _b(hex_value: str) -> bytes:
-    return bytes.fromhex(hex_value[2:])
-
-
 # -- messages ---------------------------------------------------------------
 
 
 def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
     """The ``ShipmentTerms`` message exactly as the seller signed it."""
     return {
-        "shipmentId": _b(t.shipment_id),
+        "shipmentId": hex_bytes(t.shipment_id),
         "seller": t.seller,
         "origin": locode(t.origin),
         "destination": locode(t.destination),
         "declaredWeightGrams": t.declared_weight_grams,
         "pieceCount": t.piece_count,
         "weightToleranceBps": t.weight_tolerance_bps,
-        "manifestHash": _b(t.manifest_hash),
+        "manifestHash": hex_bytes(t.manifest_hash),
         "carriers": list(t.carriers),
         "warehouse": t.warehouse,
         "customsBroker": t.customs_broker,
@@ -127,13 +121,13 @@ def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
 
 def milestone_message(m: MilestoneIn) -> dict[str, Any]:
     return {
-        "shipmentId": _b(m.shipment_id),
+        "shipmentId": hex_bytes(m.shipment_id),
         "milestone": m.milestone,
         "reasonCode": m.reason_code,
         "occurredAt": m.occurred_at,
         "location": locode(m.location) if m.location else bytes(5),
         "measuredWeightGrams": m.measured_weight_grams,
-        "evidenceHash": _b(m.evidence_hash),
+        "evidenceHash": hex_bytes(m.evidence_hash),
         "signer": m.signer,
         "counterparty": m.counterparty,
         "nonce": m.nonce,
@@ -183,11 +177,7 @@ def _lowest_nonces(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     return out
 
 
-def _accepted(req_id: int, purpose: str, subject: str) -> RelayAccepted:
-    return RelayAccepted(relay_id=req_id, status="queued", purpose=purpose, subject=subject)
-
-
-def _enqueue_write(
+def _relay(
     *,
     session: Session,
     registry: ShipmentRegistryClient,
@@ -199,34 +189,32 @@ def _enqueue_write(
     effects: list[str],
     subjects: list[str],
     signer_nonces: dict[str, int] | None = None,
-) -> int:
-    """Queue a relayed ShipmentRegistry call and its write record; commit; the relay id.
+    subject: str | None = None,
+) -> RelayAccepted:
+    """Relay a ShipmentRegistry call with its write record (how the effect is found).
 
     The call is simulated first unless an earlier write to one of ``subjects``
     is still in flight (the simulation would see stale state).
     """
     org_id = org_of(principal)
-    req = submit(
-        session=session,
-        chain=registry.chain,
+    write = ContractWrite(
         to=registry.address,
         data=calldata,
         purpose=purpose,
+        subject=subject or shipment_id,
+        record=lambda req: ShipmentWrite(
+            relay_id=req.id, org_id=org_id, action=action, shipment_id=shipment_id, effects=effects
+        ),
+    )
+    return relay(
+        session=session,
+        chain=registry.chain,
         org_id=org_id,
+        write=write,
         simulate=not _in_flight(session, subjects),
         signer_nonces=signer_nonces,
+        what=f"a write to shipment {shipment_id}",
     )
-    session.add(
-        ShipmentWrite(
-            relay_id=req.id,
-            org_id=org_id,
-            action=action,
-            shipment_id=shipment_id,
-            effects=effects,
-        )
-    )
-    session.commit()
-    return req.id
 
 
 def create(
@@ -245,11 +233,19 @@ def create(
             f"{data.terms.manifest_hash}"
         )
     message = {"terms": terms, "nonce": data.nonce, "deadline": data.deadline}
-    signer = recover_signer(
-        domain=registry.domain(), struct=CREATE_SHIPMENT, message=message, signature=data.signature
+    signer = verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            CREATE_SHIPMENT,
+            message,
+            data.signature,
+            claimed=data.terms.seller,
+            field="seller",
+            scopes=SELLER_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=data.terms.seller, field="seller")
-    require_org_signer(session=session, principal=principal, address=signer, scopes=SELLER_SCOPES)
     sid = data.terms.shipment_id
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
@@ -265,18 +261,9 @@ def create(
         as_abi_tuple(SHIPMENT_TERMS, terms),
         data.nonce,
         data.deadline,
-        _b(data.signature),
+        hex_bytes(data.signature),
     )
     org_id = org_of(principal)
-    req = submit(
-        session=session,
-        chain=registry.chain,
-        to=registry.address,
-        data=calldata,
-        purpose=PURPOSE_CREATE,
-        org_id=org_id,
-        signer_nonces={signer: data.nonce},
-    )
     session.add(
         ShipmentManifest(
             shipment_id=sid,
@@ -300,11 +287,18 @@ def create(
                 quantity=line.quantity,
             )
         )
-    session.add(
-        ShipmentWrite(relay_id=req.id, org_id=org_id, action="create", shipment_id=sid, effects=[])
+    return _relay(
+        session=session,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
+        purpose=PURPOSE_CREATE,
+        action="create",
+        shipment_id=sid,
+        effects=[],
+        subjects=[],
+        signer_nonces={signer: data.nonce},
     )
-    commit(session, what=f"shipment {sid}")
-    return _accepted(req.id, PURPOSE_CREATE, sid)
 
 
 def _check_milestone(
@@ -316,16 +310,24 @@ def _check_milestone(
     signature: str,
 ) -> dict[str, Any]:
     message = milestone_message(item)
-    signer = recover_signer(
-        domain=registry.domain(), struct=MILESTONE, message=message, signature=signature
-    )
-    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
     # The seller releases the goods at pickup; every later milestone is a carrier's,
     # warehouse's or broker's.
     scopes = (
         PARTY_SCOPES | SELLER_SCOPES if item.milestone == MilestoneType.PICKED_UP else PARTY_SCOPES
     )
-    require_org_signer(session=session, principal=principal, address=signer, scopes=scopes)
+    signer = verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            MILESTONE,
+            message,
+            signature,
+            claimed=item.signer,
+            field="signer",
+            scopes=scopes,
+        ),
+        session=session,
+        principal=principal,
+    )
     # A party of the shipment may write to it; to anyone else it does not exist.
     if not int(registry.roles_of(message["shipmentId"], signer)):
         raise NotFound(f"shipment {item.shipment_id} not found")
@@ -376,12 +378,12 @@ def record_milestone(
             contract,
             "recordCustodyTransfer",
             as_abi_tuple(MILESTONE, message),
-            _b(data.signature),
-            (acc.nonce, acc.deadline, _b(acc.signature)),
+            hex_bytes(data.signature),
+            (acc.nonce, acc.deadline, hex_bytes(acc.signature)),
         )
     else:
         calldata = chain.encode(
-            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), _b(data.signature)
+            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), hex_bytes(data.signature)
         )
     return _enqueue_milestones(
         session=session,
@@ -421,7 +423,7 @@ def record_batch(
         except InvalidInput as exc:
             raise InvalidInput(f"items[{n}]: {exc.detail}") from exc
     calldata = registry.calldata_record_milestones(
-        [(m, _b(it.signature)) for m, it in zip(messages, data.items, strict=True)]
+        [(m, hex_bytes(it.signature)) for m, it in zip(messages, data.items, strict=True)]
     )
     subjects = sorted({it.milestone.shipment_id for it in data.items})
     return _enqueue_milestones(
@@ -443,7 +445,7 @@ def _enqueue_milestones(
     shipment_id: str,
     messages: Sequence[Mapping[str, Any]],
 ) -> RelayAccepted:
-    relay_id = _enqueue_write(
+    return _relay(
         session=session,
         registry=registry,
         principal=principal,
@@ -454,8 +456,8 @@ def _enqueue_milestones(
         effects=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
         subjects=sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages}),
         signer_nonces=_lowest_nonces((m["signer"], m["nonce"]) for m in messages),
+        subject=shipment_id,
     )
-    return _accepted(relay_id, PURPOSE_MILESTONES, shipment_id)
 
 
 def correct(
@@ -471,28 +473,37 @@ def correct(
     if c.shipment_id != shipment_id:
         raise InvalidInput("correction.shipmentId differs from the shipment in the path")
     message = {
-        "shipmentId": _b(c.shipment_id),
+        "shipmentId": hex_bytes(c.shipment_id),
         "correctedIndex": c.corrected_index,
-        "correctedRecordHash": _b(c.corrected_record_hash),
+        "correctedRecordHash": hex_bytes(c.corrected_record_hash),
         "reasonCode": c.reason_code,
-        "evidenceHash": _b(c.evidence_hash),
+        "evidenceHash": hex_bytes(c.evidence_hash),
         "signer": c.signer,
         "nonce": c.nonce,
         "deadline": c.deadline,
     }
-    signer = recover_signer(
-        domain=registry.domain(), struct=CORRECTION, message=message, signature=data.signature
+    signer = verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            CORRECTION,
+            message,
+            data.signature,
+            claimed=c.signer,
+            field="signer",
+            scopes=CORRECTION_SCOPES,
+        ),
+        session=session,
+        principal=principal,
     )
-    require_signed_by(recovered=signer, claimed=c.signer, field="signer")
-    require_org_signer(
-        session=session, principal=principal, address=signer, scopes=CORRECTION_SCOPES
-    )
-    if not int(registry.roles_of(_b(shipment_id), signer)):
+    if not int(registry.roles_of(hex_bytes(shipment_id), signer)):
         raise NotFound(f"shipment {shipment_id} not found")
     calldata = registry.chain.encode(
-        registry.contract, "correctMilestone", as_abi_tuple(CORRECTION, message), _b(data.signature)
+        registry.contract,
+        "correctMilestone",
+        as_abi_tuple(CORRECTION, message),
+        hex_bytes(data.signature),
     )
-    relay_id = _enqueue_write(
+    return _relay(
         session=session,
         registry=registry,
         principal=principal,
@@ -503,7 +514,6 @@ def correct(
         effects=[str(c.corrected_index), c.signer],
         subjects=[shipment_id],
     )
-    return _accepted(relay_id, PURPOSE_CORRECTION, shipment_id)
 
 
 def _owned(session: Session, principal: Principal, shipment_id: str) -> ShipmentManifest:
@@ -525,8 +535,10 @@ def flag_overdue(
     """Relay ``flagOverdue`` for the seller's own shipment (the contract checks the deadline)."""
     principal.require_any(SELLER_SCOPES)
     _owned(session, principal, shipment_id)
-    calldata = registry.chain.encode(registry.contract, "flagOverdue", _b(shipment_id), milestone)
-    relay_id = _enqueue_write(
+    calldata = registry.chain.encode(
+        registry.contract, "flagOverdue", hex_bytes(shipment_id), milestone
+    )
+    return _relay(
         session=session,
         registry=registry,
         principal=principal,
@@ -537,7 +549,6 @@ def flag_overdue(
         effects=[str(milestone)],
         subjects=[shipment_id],
     )
-    return _accepted(relay_id, PURPOSE_OVERDUE, shipment_id)
 
 
 # -- effects (relay handlers look here before re-sending) --------------------

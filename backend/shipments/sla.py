@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainError
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType, Status
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.signed import submit
 from backend.shipments.models import OverdueFlag, Shipment, ShipmentManifest, ShipmentWrite
 from backend.shipments.service import PURPOSE_OVERDUE
@@ -36,7 +36,7 @@ SLA_TARGETS: tuple[tuple[str, MilestoneType, Status], ...] = (
     ("deliveredBy", MilestoneType.DELIVERED, Status.DELIVERED),
 )
 CLOSED = frozenset({Status.DELIVERED, Status.RETURNED, Status.LOST})
-LIVE_RELAY = ("queued", "sent", "mined", "final")
+LIVE_RELAY = (RelayStatus.QUEUED, RelayStatus.SENT, RelayStatus.MINED, RelayStatus.FINAL)
 
 
 def due(session: Session, *, now: int) -> list[tuple[str, MilestoneType]]:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from backend.alliance.models import AllianceMember, TransferView
 from backend.chain import DecodedEvent
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MilestoneType
+from backend.common.types import to_hex
 from backend.dashboard.rules import Colour, assess
 from backend.dashboard.service import snapshot
 from backend.db.base import utcnow
@@ -55,10 +56,6 @@ from backend.webhooks import service
 from backend.webhooks.models import EventType, ShipmentColour
 
 OPEN_COLOURS = (Colour.RED, Colour.YELLOW, Colour.GREEN)
-
-
-def hx(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def orgs_of(session: Session, addresses: Iterable[str | None]) -> set[int]:
@@ -96,7 +93,7 @@ def _chain(ev: DecodedEvent) -> dict[str, Any]:
 def _emit_shipment(
     session: Session, ev: DecodedEvent, block: BlockRef, kind: EventType, data: dict[str, Any]
 ) -> None:
-    sid = hx(ev.args["shipmentId"])
+    sid = to_hex(ev.args["shipmentId"])
     service.emit(
         session,
         org_ids=shipment_orgs(session, sid),
@@ -196,7 +193,7 @@ def passport_orgs(session: Session, passport_id: str) -> set[int]:
 
 
 def on_recalled(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    pid = hx(ev.args["passportId"])
+    pid = to_hex(ev.args["passportId"])
     service.emit(
         session,
         org_ids=passport_orgs(session, pid),
@@ -214,15 +211,15 @@ def on_recalled(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
 
 
 def on_attestation_revoked(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    pid = hx(ev.args["passportId"])
-    att = session.get(Attestation, hx(ev.args["attestationId"]))
+    pid = to_hex(ev.args["passportId"])
+    att = session.get(Attestation, to_hex(ev.args["attestationId"]))
     orgs = passport_orgs(session, pid) | orgs_of(session, [att.certifier if att else None])
     service.emit(
         session,
         org_ids=orgs,
         event_type=EventType.ATTESTATION_REVOKED,
         data={
-            "attestation_id": hx(ev.args["attestationId"]),
+            "attestation_id": to_hex(ev.args["attestationId"]),
             "passport_id": pid,
             "reason_code": int(ev.args["reasonCode"]),
             "reason": str(ev.args["reason"]),

@@ -70,7 +70,9 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     }
 
     /// @notice Terms fixed at creation.
-    /// @param shipmentId Caller-chosen id; recommended `keccak256(abi.encode(seller, reference))`.
+    /// @param shipmentId `bytes32(bytes20(seller)) | reference`: the seller's address in the
+    ///        high 20 bytes and a seller-chosen 96-bit reference in the low 12, so the id
+    ///        commits to its seller and cannot be squatted ({ShipmentIdNotSellers}).
     /// @param seller Shipper of record; signs PICKED_UP (release) and RETURNED.
     /// @param origin UN/LOCODE of origin, ASCII in `bytes5`.
     /// @param destination UN/LOCODE of destination.
@@ -271,8 +273,9 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
 
     // --------------------------------------------------------------- errors
 
-    /// @notice The zero shipment id is reserved.
-    error ShipmentIdZero();
+    /// @notice The shipment id does not start with its seller's address (ids are
+    ///         `bytes32(bytes20(seller)) | reference`, so nobody can squat another seller's id).
+    error ShipmentIdNotSellers(bytes32 shipmentId, address seller);
 
     /// @notice A shipment with this id exists already.
     error ShipmentAlreadyExists(bytes32 shipmentId);
@@ -298,8 +301,14 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     /// @notice `milestone` may not follow `status` (or is not a known milestone).
     error ShipmentMilestoneNotAllowed(bytes32 shipmentId, uint8 status, uint8 milestone);
 
-    /// @notice `signer` is not the party assigned to sign `milestone` (0: a correction).
+    /// @notice `signer` is not the party assigned to sign `milestone`.
     error ShipmentSignerNotAuthorized(bytes32 shipmentId, uint8 milestone, address signer);
+
+    /// @notice A correction's signer is not a party of the shipment.
+    error ShipmentCorrectionSignerNotParty(bytes32 shipmentId, address signer);
+
+    /// @notice A correction's reason code is not 1 (did not occur), 2 (incorrect data) or 3 (other).
+    error ShipmentCorrectionReasonInvalid(bytes32 shipmentId, uint16 reasonCode);
 
     /// @notice The counterparty is not an assigned carrier/warehouse other than the
     ///         signer (custody transfers), or is non-zero on another milestone.
@@ -321,7 +330,7 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     /// @notice The signed `occurredAt` is more than `MAX_CLOCK_SKEW` after the block time.
     error ShipmentMilestoneInFuture(bytes32 shipmentId, uint64 occurredAt, uint256 currentTime);
 
-    /// @notice Reason code not allowed for this milestone (0 stands for a correction).
+    /// @notice Reason code not allowed for this milestone.
     error ShipmentReasonInvalid(bytes32 shipmentId, uint8 milestone, uint16 reasonCode);
 
     /// @notice A correction referenced an entry that does not exist (yet).
@@ -360,7 +369,7 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     // ------------------------------------------------------------ mutations
 
     /// @notice Register a shipment; the caller must be `terms.seller`.
-    /// @dev Reverts {ShipmentCallerNotSeller}, {ShipmentIdZero}, {ShipmentAlreadyExists},
+    /// @dev Reverts {ShipmentCallerNotSeller}, {ShipmentIdNotSellers}, {ShipmentAlreadyExists},
     ///      {ShipmentPartyInvalid}, {ShipmentWeightInvalid}, {ShipmentToleranceInvalid},
     ///      {ShipmentDeadlineInvalid}.
     function createShipment(ShipmentTerms calldata terms) external;

@@ -105,8 +105,26 @@ def test_create_shipment_reverts_when_id_exists_or_zero(driver: ShipmentDriver) 
     sid = driver.create("dup")
     with reverts("ShipmentAlreadyExists", shipmentId=sid):
         driver.create("dup")
-    with reverts("ShipmentIdZero"):
+    with reverts("ShipmentIdNotSellers", shipmentId=bytes(32), seller=P.seller.address):
         driver.create(shipmentId=bytes(32))
+
+
+def test_shipment_id_of_another_seller_cannot_be_squatted(driver: ShipmentDriver) -> None:
+    """Someone who sees the seller's signed creation cannot take its id first: the id
+    starts with the seller's address, and only that seller can create it."""
+    victim_id = shipment_id("squat")  # the test seller's id
+    squatter = P.outsider
+    terms = driver.terms("squat", seller=squatter.address, shipmentId=victim_id)
+    nonce = driver.registry.nonce(squatter.address)
+    deadline = driver.now() + HOUR
+    sig = td.sign_create_shipment(
+        squatter.key, driver.domain, terms, nonce=nonce, deadline=deadline
+    )
+    with reverts("ShipmentIdNotSellers", shipmentId=victim_id, seller=squatter.address):
+        driver.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
+    # The seller's own creation of that id still succeeds.
+    assert driver.create("squat") == victim_id
+    assert bytes(victim_id[:20]) == bytes.fromhex(P.seller.address[2:])
 
 
 @pytest.mark.parametrize(
@@ -726,12 +744,10 @@ def test_correction_reverts_when_index_reason_or_signer_invalid(driver: Shipment
         driver.registry.correct(msg, sig)
     for reason in (0, 4):
         msg, sig = _correction(driver, sid, P.seller, reason=reason)
-        with reverts("ShipmentReasonInvalid", shipmentId=sid, milestone=0, reasonCode=reason):
+        with reverts("ShipmentCorrectionReasonInvalid", shipmentId=sid, reasonCode=reason):
             driver.registry.correct(msg, sig)
     msg, sig = _correction(driver, sid, P.outsider)
-    with reverts(
-        "ShipmentSignerNotAuthorized", shipmentId=sid, milestone=0, signer=P.outsider.address
-    ):
+    with reverts("ShipmentCorrectionSignerNotParty", shipmentId=sid, signer=P.outsider.address):
         driver.registry.correct(msg, sig)
     msg, sig = _correction(driver, sid, P.seller, deadline=driver.now() - 1)
     with reverts("ShipmentSignatureExpired", shipmentId=sid):
@@ -805,5 +821,6 @@ def test_views_of_unknown_shipment_are_empty(driver: ShipmentDriver) -> None:
 def test_deployment_plan_includes_registry(
     tester_registry: ShipmentRegistryClient, tester: ChainClient
 ) -> None:
-    assert tester.call(tester_registry.contract, "VERSION") == "1.0.0"
-    assert tester_registry.domain().version == "1.0.0"
+    assert tester.call(tester_registry.contract, "VERSION") == "2.0.0"
+    assert tester_registry.domain().version == "2.0.0"
+    assert tester_registry.domain().name == "Waymark ShipmentRegistry"

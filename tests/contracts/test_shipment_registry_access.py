@@ -161,7 +161,7 @@ def test_correction_matrix(driver: ShipmentDriver) -> None:
 
     def denied(name: str) -> None:
         signer = getattr(P, name).address
-        with reverts("ShipmentSignerNotAuthorized", shipmentId=sid, milestone=0, signer=signer):
+        with reverts("ShipmentCorrectionSignerNotParty", shipmentId=sid, signer=signer):
             driver.registry.correct(*message(name))
 
     _for_each_actor(driver, PARTIES_ONLY, act, denied)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -64,9 +63,7 @@ def test_second_compile_of_unchanged_sources_uses_cache(
         raise AssertionError("the compiler ran although nothing changed")
 
     monkeypatch.setattr(solcx, "compile_standard", _no_compiler)
-    started = time.perf_counter()
     second = compile_contracts(src, tmp_path / "build")
-    assert time.perf_counter() - started < 1.0
     assert second == first
 
 

@@ -12,7 +12,7 @@ from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from tests.conftest import deployment_for
 
-DOMAIN = Domain("Waymark Shipments", "1.0.0", 31337, "0x" + "cc" * 20)
+DOMAIN = Domain("Waymark ShipmentRegistry", "2.0.0", 31337, "0x" + "cc" * 20)
 KEY = "0x" + "42" * 32
 SIGNER = Account.from_key(KEY).address
 TERMS = td.shipment_terms(
@@ -53,7 +53,7 @@ def test_domain_version_matches_contract_version(tester_chain: ChainClient) -> N
     address = deployment_for(tester_chain).address("ShipmentRegistry")
     contract = tester_chain.contract("ShipmentRegistry", address)
     domain = tester_chain.eip712_domain(contract)
-    assert domain.name == "Waymark Shipments"
+    assert domain.name == "Waymark ShipmentRegistry"
     assert domain.version == tester_chain.call(contract, "VERSION")
     assert domain.chain_id == tester_chain.chain_id
     assert domain.verifying_contract.lower() == address.lower()

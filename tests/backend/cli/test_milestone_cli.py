@@ -20,7 +20,7 @@ from backend.cli.common import from_json
 
 PASSWORD = "correct horse"
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-DOMAIN = Domain("Waymark Shipments", "1.0.0", 31337, REGISTRY)
+DOMAIN = Domain("Waymark ShipmentRegistry", "2.0.0", 31337, REGISTRY)
 SID = "0x" + "ab" * 32
 
 
@@ -59,7 +59,7 @@ def test_signed_milestone_recovers_to_the_keystore_and_binds_the_domain(tmp_path
     assert message["nonce"] == 7
     signature = bytes.fromhex(doc["signature"][2:])
     assert eip712.recover(eip712.digest(DOMAIN, td.MILESTONE, message), signature) == seller.address
-    other = Domain("Waymark Shipments", "1.0.0", 1, REGISTRY)
+    other = Domain("Waymark ShipmentRegistry", "2.0.0", 1, REGISTRY)
     assert eip712.recover(eip712.digest(other, td.MILESTONE, message), signature) != seller.address
 
 
