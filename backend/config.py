@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     webhook_allow_private_targets: bool | None = None
     # Flag overdue milestones on chain when their SLA deadline passes.
     sla_sweep_enabled: bool = True
+    # Settle purchase agreements (DeliveryAgreement) by themselves once they are due.
+    agreement_keeper_enabled: bool = True
 
     # Request limits
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
+from backend.agreements.router import router as agreements_router
 from backend.alliance.router import router as alliance_router
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
@@ -159,6 +160,7 @@ def create_app(
                 chain=client,
                 shipment_registry=dep.address("ShipmentRegistry"),
                 settings=cfg,
+                deployment=dep,
             )
             app.state.anchor_worker = worker
             app.state.indexer = indexer
@@ -219,6 +221,7 @@ def create_app(
     app.include_router(relay_router)
     # alliance settlement
     app.include_router(alliance_router)
+    app.include_router(agreements_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
     # signed webhooks

@@ -34,7 +34,8 @@ SELLER = Account.from_key(keccak(text="bench-seller"))
 CARRIER_A = Account.from_key(keccak(text="bench-carrier-a"))
 CARRIER_B = Account.from_key(keccak(text="bench-carrier-b"))
 BROKER = Account.from_key(keccak(text="bench-broker"))
-SIGNERS = {a.address: a for a in (SELLER, CARRIER_A, CARRIER_B, BROKER)}
+CONSIGNEE = Account.from_key(keccak(text="bench-consignee"))
+SIGNERS = {a.address: a for a in (SELLER, CARRIER_A, CARRIER_B, BROKER, CONSIGNEE)}
 
 
 class Bench:
@@ -56,7 +57,7 @@ class Bench:
         self.nonces[addr] = n + 1
         return n
 
-    def shipment_at_export_cleared(self) -> bytes:
+    def shipment_at_export_cleared(self, consignee: str = td.ZERO_ADDRESS) -> bytes:
         self.count += 1
         terms = td.shipment_terms(
             shipment_id=td.shipment_id(SELLER.address, f"bench-{self.count}"),
@@ -69,6 +70,7 @@ class Bench:
             manifest_hash=keccak(text=f"manifest-{self.count}"),
             carriers=[CARRIER_A.address, CARRIER_B.address],
             customs_broker=BROKER.address,
+            consignee=consignee,
             sla=td.service_level(departed_by=self.now() + 30 * 86_400),
         )
         nonce, deadline = self.next_nonce(SELLER.address), self.now() + HOUR
@@ -104,6 +106,38 @@ class Bench:
         acc = td.sign_acceptance(receiver.key, self.domain, msg, nonce=nonce, deadline=deadline)
         result = self.reg.record_custody_transfer(
             msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=acc
+        )
+        return result.gas_used
+
+    def out_for_delivery(self, consignee: str = td.ZERO_ADDRESS) -> bytes:
+        """A shipment carried by carrier A to the consignee's door."""
+        sid = self.shipment_at_export_cleared(consignee)
+        for kind, who in (
+            (M.DEPARTED, CARRIER_A),
+            (M.ARRIVED, CARRIER_A),
+            (M.IMPORT_CLEARED, BROKER),
+            (M.OUT_FOR_DELIVERY, CARRIER_A),
+        ):
+            self.reg.record_milestone(*self.signed(sid, kind, who))
+        return sid
+
+    def deliver(self, sid: bytes, consignee: Any, **fields: Any) -> int:
+        """DELIVERED by carrier A with ``consignee``'s proof of delivery (accepted)."""
+        msg, sig = self.signed(
+            sid, M.DELIVERED, CARRIER_A, counterparty=consignee.address, **fields
+        )
+        nonce, deadline = self.next_nonce(consignee.address), self.now() + HOUR
+        condition = td.DeliveryCondition.ACCEPTED
+        receipt = td.sign_proof_of_delivery(
+            consignee.key, self.domain, msg, condition=condition, nonce=nonce, deadline=deadline
+        )
+        result = self.reg.record_delivery(
+            msg,
+            sig,
+            condition=condition,
+            receipt_nonce=nonce,
+            receipt_deadline=deadline,
+            receipt_signature=receipt,
         )
         return result.gas_used
 
@@ -172,6 +206,29 @@ def main() -> None:
             handover,
             "gas",
             2 * bench.floor_gas(items),
+            "2x ecrecover+emit floor",
+        )
+    )
+    # Delivery: the carrier's word alone (no consignee named) against the consignee's proof.
+    sid = bench.out_for_delivery()
+    items = [bench.signed(sid, M.DELIVERED, CARRIER_A)]
+    floor = bench.floor_gas(items)  # same calldata; the floor has no replay check
+    rows.append(
+        Row(
+            "DELIVERED, carrier only (no consignee named)",
+            bench.registry_gas(items),
+            "gas",
+            floor,
+            "ecrecover+emit floor",
+        )
+    )
+    sid = bench.out_for_delivery(CONSIGNEE.address)
+    rows.append(
+        Row(
+            "DELIVERED with the consignee's proof of delivery (2 signatures)",
+            bench.deliver(sid, CONSIGNEE),
+            "gas",
+            2 * floor,
             "2x ecrecover+emit floor",
         )
     )

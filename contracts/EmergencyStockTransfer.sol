@@ -6,14 +6,17 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IEmergencyStockTransfer} from "./interfaces/IEmergencyStockTransfer.sol";
-import {IShipmentDelivery} from "./interfaces/IShipmentDelivery.sol";
+import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 import {Versioned} from "./utils/Versioned.sol";
 
 /// @title EmergencyStockTransfer
 /// @notice Stock lending between alliance members with escrowed cash or in-kind settlement.
 /// @dev Membership is this contract's own MEMBER_ROLE (granted by the admin), independent of any
 ///      CapacityPool: an alliance may lend stock without sharing a factory. One settlement token
-///      per deployment; delivery facts come from the ShipmentRegistry through IShipmentDelivery.
+///      per deployment; delivery facts come from the ShipmentRegistry through IProofOfDelivery:
+///      only a shipment consigned to the receiving member, created after the obligation began and
+///      delivered with that member's proof of delivery settles it, and a shipment settles one
+///      obligation only.
 contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, ReentrancyGuard, Versioned {
     using SafeERC20 for IERC20;
 
@@ -24,8 +27,8 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
     /// @notice Settlement token of every cash transfer.
     IERC20 public immutable token;
 
-    /// @notice Source of DELIVERED milestones (the ShipmentRegistry).
-    IShipmentDelivery public immutable shipments;
+    /// @notice Source of proofs of delivery (the ShipmentRegistry).
+    IProofOfDelivery public immutable shipments;
 
     /// @notice Seconds after `neededBy` a delivery still counts before the escrow becomes refundable.
     uint64 public immutable gracePeriod;
@@ -37,8 +40,9 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
     mapping(address account => uint256) private _withdrawable;
     mapping(address debtor => mapping(address creditor => mapping(uint64 gtin => uint256))) private _unitsOwed;
     mapping(address debtor => mapping(address creditor => uint256)) private _amountOwed;
+    mapping(bytes32 shipmentId => uint256 requestId) private _linkedTo;
 
-    constructor(address admin, IERC20 settlementToken, IShipmentDelivery shipmentDelivery, uint64 grace) {
+    constructor(address admin, IERC20 settlementToken, IProofOfDelivery shipmentDelivery, uint64 grace) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         token = settlementToken;
         shipments = shipmentDelivery;
@@ -102,6 +106,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         t.lender = chosen.lender;
         t.pricePerUnit = chosen.pricePerUnit;
         t.escrow = uint128(escrow);
+        t.acceptedAt = uint64(_now());
         if (escrow != 0) {
             _amountOwed[msg.sender][chosen.lender] += escrow;
             _liabilities += escrow;
@@ -120,7 +125,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         Transfer storage t = _inStatus(requestId, Status.Accepted);
         if (t.lender != msg.sender) revert StockNotLender(requestId, msg.sender);
         if (t.shipmentId != bytes32(0)) revert StockShipmentAlreadyLinked(requestId, t.shipmentId);
-        _checkSeller(shipmentId, msg.sender);
+        _checkLeg(requestId, shipmentId, msg.sender, t.requester, t.acceptedAt);
         t.shipmentId = shipmentId;
         emit ShipmentLinked(requestId, shipmentId, false);
     }
@@ -130,8 +135,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         Transfer storage t = _inStatus(requestId, Status.Accepted);
         bytes32 shipmentId = t.shipmentId;
         if (shipmentId == bytes32(0)) revert StockShipmentNotLinked(requestId);
-        (, bool delivered, uint64 deliveredAt) = _delivery(shipmentId);
-        if (!delivered) revert StockNotDelivered(requestId, shipmentId);
+        uint64 deliveredAt = _deliveredAt(requestId, shipmentId, t.acceptedAt);
         uint256 deadline = _deadline(t);
         if (deliveredAt > deadline) revert StockDeliveredLate(requestId, deliveredAt, deadline);
         _complete(requestId, t, false);
@@ -151,8 +155,8 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         if (_now() <= deadline) revert StockRefundTooEarly(requestId, deadline + 1);
         bytes32 shipmentId = t.shipmentId;
         if (shipmentId != bytes32(0)) {
-            (, bool delivered, uint64 deliveredAt) = _delivery(shipmentId);
-            if (delivered && deliveredAt <= deadline) revert StockDeliveredInTime(requestId, shipmentId);
+            IProofOfDelivery.DeliveryFacts memory f = shipments.deliveryFacts(shipmentId);
+            if (_accepted(f) && f.conditionAt <= deadline) revert StockDeliveredInTime(requestId, shipmentId);
         }
         uint256 amount = t.escrow;
         t.status = Status.Refunded;
@@ -169,7 +173,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         Transfer storage t = _inStatus(requestId, Status.Outstanding);
         if (t.requester != msg.sender) revert StockNotRequester(requestId, msg.sender);
         if (t.returnShipmentId != bytes32(0)) revert StockShipmentAlreadyLinked(requestId, t.returnShipmentId);
-        _checkSeller(shipmentId, msg.sender);
+        _checkLeg(requestId, shipmentId, msg.sender, t.lender, t.outstandingAt);
         t.returnShipmentId = shipmentId;
         emit ShipmentLinked(requestId, shipmentId, true);
     }
@@ -179,8 +183,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         Transfer storage t = _inStatus(requestId, Status.Outstanding);
         bytes32 shipmentId = t.returnShipmentId;
         if (shipmentId == bytes32(0)) revert StockShipmentNotLinked(requestId);
-        (, bool delivered,) = _delivery(shipmentId);
-        if (!delivered) revert StockNotDelivered(requestId, shipmentId);
+        _deliveredAt(requestId, shipmentId, t.outstandingAt);
         _closeObligation(requestId, t, false);
     }
 
@@ -256,6 +259,7 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
             emit TransferReleased(requestId, t.lender, amount, byConfirmation);
         } else {
             t.status = Status.Outstanding;
+            t.outstandingAt = uint64(_now());
             _unitsOwed[t.requester][t.lender][t.request.gtin] += t.request.quantity;
             emit TransferReleased(requestId, t.lender, 0, byConfirmation);
             emit ObligationOpened(requestId, t.requester, t.lender, t.request.gtin, t.request.quantity);
@@ -268,14 +272,33 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
         emit ObligationClosed(requestId, t.requester, t.lender, byConfirmation);
     }
 
-    function _checkSeller(bytes32 shipmentId, address expected) private view {
-        (address seller,,) = _delivery(shipmentId);
-        if (seller != expected) revert StockShipmentSellerMismatch(shipmentId, expected, seller);
+    /// @dev A leg's shipment: sent by `shipper`, consigned to `receiver`, created no earlier than
+    ///      `since` (acceptance, or the obligation's start for a return), and not settling any
+    ///      other request or leg. Links it.
+    function _checkLeg(uint256 requestId, bytes32 shipmentId, address shipper, address receiver, uint64 since)
+        private
+    {
+        uint256 other = _linkedTo[shipmentId];
+        if (other != 0) revert StockShipmentAlreadyUsed(shipmentId, other);
+        IProofOfDelivery.DeliveryFacts memory f = shipments.deliveryFacts(shipmentId);
+        if (f.seller != shipper) revert StockShipmentSellerMismatch(shipmentId, shipper, f.seller);
+        if (f.consignee != receiver) revert StockShipmentConsigneeMismatch(shipmentId, receiver, f.consignee);
+        if (f.createdAt < since) revert StockShipmentPredatesObligation(requestId, shipmentId, f.createdAt, since);
+        _linkedTo[shipmentId] = requestId;
     }
 
-    /// @dev The registry's delivery facts; each caller uses the fields it needs.
-    function _delivery(bytes32 shipmentId) private view returns (address seller, bool delivered, uint64 deliveredAt) {
-        (seller, delivered, deliveredAt) = shipments.deliveryOf(shipmentId);
+    /// @dev When the receiving member signed the delivery in good order; reverts unless it did so
+    ///      no earlier than `since`.
+    function _deliveredAt(uint256 requestId, bytes32 shipmentId, uint64 since) private view returns (uint64) {
+        IProofOfDelivery.DeliveryFacts memory f = shipments.deliveryFacts(shipmentId);
+        if (f.condition == IProofOfDelivery.DeliveryCondition.None) revert StockNotDelivered(requestId, shipmentId);
+        if (!_accepted(f)) revert StockDeliveryNotAccepted(requestId, shipmentId, f.condition);
+        if (f.conditionAt < since) revert StockDeliveredBeforeObligation(requestId, f.conditionAt, since);
+        return f.conditionAt;
+    }
+
+    function _accepted(IProofOfDelivery.DeliveryFacts memory f) private pure returns (bool) {
+        return f.condition == IProofOfDelivery.DeliveryCondition.Accepted;
     }
 
     function _deadline(Transfer storage t) private view returns (uint256) {

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 import {IShipmentDelivery} from "./interfaces/IShipmentDelivery.sol";
 import {IShipmentRegistry} from "./interfaces/IShipmentRegistry.sol";
 import {ShipmentState, ShipmentStateLibrary} from "./types/ShipmentState.sol";
@@ -48,7 +49,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
     bytes32 public constant SHIPMENT_TERMS_TYPEHASH = keccak256(
         "ShipmentTerms(bytes32 shipmentId,address seller,bytes5 origin,bytes5 destination,"
         "uint64 declaredWeightGrams,uint32 pieceCount,uint16 weightToleranceBps,bytes32 manifestHash,"
-        "address[] carriers,address warehouse,address customsBroker,ServiceLevel sla)"
+        "address[] carriers,address warehouse,address customsBroker,address consignee,ServiceLevel sla)"
         "ServiceLevel(uint64 pickedUpBy,uint64 exportClearedBy,uint64 departedBy,uint64 arrivedBy,"
         "uint64 importClearedBy,uint64 deliveredBy)"
     );
@@ -59,7 +60,14 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
         "uint64 importClearedBy,uint64 deliveredBy)"
         "ShipmentTerms(bytes32 shipmentId,address seller,bytes5 origin,bytes5 destination,"
         "uint64 declaredWeightGrams,uint32 pieceCount,uint16 weightToleranceBps,bytes32 manifestHash,"
-        "address[] carriers,address warehouse,address customsBroker,ServiceLevel sla)"
+        "address[] carriers,address warehouse,address customsBroker,address consignee,ServiceLevel sla)"
+    );
+
+    bytes32 public constant PROOF_OF_DELIVERY_TYPEHASH = keccak256(
+        "ProofOfDelivery(Milestone milestone,uint8 condition,uint256 nonce,uint256 deadline)"
+        "Milestone(bytes32 shipmentId,uint8 milestone,uint16 reasonCode,uint64 occurredAt,bytes5 location,"
+        "uint64 measuredWeightGrams,bytes32 evidenceHash,address signer,address counterparty,uint256 nonce,"
+        "uint256 deadline)"
     );
 
     /// @notice Role bits stored per (shipment, party).
@@ -137,11 +145,17 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
     uint256 private constant _DEADLINES_SHIFT = 56;
     uint256 private constant _FLAGS_SHIFT = 248;
     uint256 private constant _BPS = 10_000;
+    // Bit 6 of the state word's SLA-mask byte (bits 0..5 are the SLA mask): the terms name a
+    // consignee, so a carrier-only DELIVERED is refused without reading the consignee slot.
+    uint8 private constant _POD_REQUIRED = 1 << 6;
 
-    /// @dev Read only by views, {deliveryOf} and DELIVERED (writes `deliveredAt`). One slot.
+    /// @dev Read only by views, {deliveryOf}, {deliveryFacts} and DELIVERED (writes `deliveredAt`
+    ///      and `condition`). One slot.
     struct Party {
         address seller;
         uint40 deliveredAt;
+        uint40 createdAt;
+        DeliveryCondition condition;
     }
 
     /// @dev Not read on the milestone path: one slot.
@@ -162,6 +176,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
         Party party;
         Meta meta;
         bytes32 manifestHash;
+        address consignee;
     }
 
     mapping(bytes32 shipmentId => Record) private _shipments;
@@ -207,8 +222,18 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
         for (uint256 i; i < 6; ++i) {
             if ((deadlines >> (32 * i)) & _MAX_UINT32 != 0) slaMask |= uint8(1 << i);
         }
+        if (t.consignee != address(0)) {
+            slaMask |= _POD_REQUIRED;
+            r.consignee = t.consignee;
+        }
         r.state = ShipmentStateLibrary.initial(_CREATED, slaMask);
-        r.party = Party({seller: t.seller, deliveredAt: 0});
+        // Block time < 2^40 until the year 36812.
+        r.party = Party({
+            seller: t.seller,
+            deliveredAt: 0,
+            createdAt: uint40(_now()),
+            condition: DeliveryCondition.None
+        });
         r.plan = uint256(t.declaredWeightGrams) | (uint256(t.weightToleranceBps) << 40)
             | (deadlines << _DEADLINES_SHIFT);
         r.meta = Meta({origin: t.origin, destination: t.destination, pieceCount: t.pieceCount});
@@ -251,7 +276,12 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
                     t.weightToleranceBps
                 ),
                 abi.encode(
-                    t.manifestHash, keccak256(abi.encodePacked(t.carriers)), t.warehouse, t.customsBroker, slaHash
+                    t.manifestHash,
+                    keccak256(abi.encodePacked(t.carriers)),
+                    t.warehouse,
+                    t.customsBroker,
+                    t.consignee,
+                    slaHash
                 )
             )
         );
@@ -288,7 +318,10 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
             if (signer != st.custodian() || st.custodianRoles() & ROLE_CARRIER == 0) {
                 revert ShipmentSignerNotAuthorized(id, kind, signer);
             }
-            if (kind == _DELIVERED) st = st.withCustodian(address(0), 0);
+            if (kind == _DELIVERED) {
+                if (st.slaMask() & _POD_REQUIRED != 0) revert ShipmentProofOfDeliveryRequired(id, r.consignee);
+                st = st.withCustodian(address(0), 0);
+            }
         } else {
             uint8 roles = _roles[id][signer];
             if (roles & _requiredRole(kind) == 0) revert ShipmentSignerNotAuthorized(id, kind, signer);
@@ -298,6 +331,63 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
         // occurredAt <= block time < 2^40 was checked by _verify.
         if (kind == _DELIVERED) r.party.deliveredAt = uint40(m.occurredAt);
         _commit(r, st, m, next, recordHash);
+    }
+
+    /// @inheritdoc IShipmentRegistry
+    function recordDelivery(Milestone calldata m, bytes calldata signature, DeliveryReceipt calldata receipt)
+        external
+    {
+        Record storage r = _shipments[m.shipmentId];
+        (ShipmentState st, uint8 next, address consignee) = _prepareDelivery(r, m, receipt.condition);
+        bytes32 recordHash = _verify(m, signature);
+        _receipt(m.shipmentId, consignee, recordHash, receipt);
+
+        Party memory party = r.party;
+        party.condition = DeliveryCondition(receipt.condition);
+        // occurredAt <= block time < 2^40 was checked by _verify. For a refusal it is the time
+        // of the refused attempt; {deliveryOf} still reports the shipment as not delivered.
+        party.deliveredAt = uint40(m.occurredAt);
+        if (party.condition == DeliveryCondition.Refused) {
+            // The goods stay with the carrier, who takes them back (RETURNED).
+            next = st.status();
+        } else {
+            st = st.withCustodian(address(0), 0);
+        }
+        r.party = party;
+        emit DeliveryReceipted(m.shipmentId, consignee, party.condition, m.occurredAt, st.historyLength());
+        _commit(r, st, m, next, recordHash);
+    }
+
+    /// @dev Checks a delivery's parties and condition; returns the state, next status and consignee.
+    function _prepareDelivery(Record storage r, Milestone calldata m, uint8 condition)
+        private
+        view
+        returns (ShipmentState st, uint8 next, address consignee)
+    {
+        bytes32 id = m.shipmentId;
+        if (m.milestone != _DELIVERED) revert ShipmentCosignatureUnexpected(id, m.milestone);
+        st = r.state;
+        next = _transition(id, st.status(), _DELIVERED, m.reasonCode);
+        consignee = r.consignee;
+        if (consignee == address(0)) revert ShipmentNoConsignee(id);
+        if (m.counterparty != consignee) revert ShipmentCounterpartyInvalid(id, _DELIVERED, m.counterparty);
+        if (m.signer != st.custodian() || st.custodianRoles() & ROLE_CARRIER == 0) {
+            revert ShipmentSignerNotAuthorized(id, _DELIVERED, m.signer);
+        }
+        if (r.party.condition == DeliveryCondition.Refused) revert ShipmentDeliveryRefused(id);
+        if (condition == 0 || condition > uint8(DeliveryCondition.Refused)) {
+            revert ShipmentDeliveryConditionInvalid(id, condition);
+        }
+    }
+
+    /// @dev The consignee's proof of delivery over the carrier's milestone struct hash.
+    function _receipt(bytes32 id, address consignee, bytes32 recordHash, DeliveryReceipt calldata receipt) private {
+        if (_now() > receipt.deadline) revert ShipmentSignatureExpired(id, receipt.deadline, _now());
+        bytes32 receiptHash = keccak256(
+            abi.encode(PROOF_OF_DELIVERY_TYPEHASH, recordHash, receipt.condition, receipt.nonce, receipt.deadline)
+        );
+        _checkSignature(id, consignee, _hashTypedDataV4(receiptHash), receipt.signature);
+        _useCheckedNonce(consignee, receipt.nonce);
     }
 
     /// @inheritdoc IShipmentRegistry
@@ -560,7 +650,11 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
             deliveredBy: uint32(d >> 160)
         });
         v.overdueFlags = uint8(plan >> _FLAGS_SHIFT);
-        v.deliveredAt = r.party.deliveredAt;
+        Party memory party = r.party;
+        v.deliveredAt = party.deliveredAt;
+        v.consignee = r.consignee;
+        v.createdAt = party.createdAt;
+        v.deliveryCondition = party.condition;
     }
 
     /// @inheritdoc IShipmentRegistry
@@ -600,5 +694,22 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
         seller = r.party.seller;
         delivered = r.state.status() == _DELIVERED_STATUS;
         deliveredAt = r.party.deliveredAt;
+    }
+
+    /// @inheritdoc IProofOfDelivery
+    function deliveryFacts(bytes32 shipmentId) external view returns (DeliveryFacts memory f) {
+        Record storage r = _shipments[shipmentId];
+        Party memory party = r.party;
+        ShipmentState st = r.state;
+        uint256 plan = r.plan;
+        f.seller = party.seller;
+        f.consignee = r.consignee;
+        f.createdAt = party.createdAt;
+        f.status = st.status();
+        f.condition = party.condition;
+        f.conditionAt = party.deliveredAt;
+        f.declaredWeightGrams = uint64(plan & _MAX_UINT40);
+        f.lastMeasuredWeightGrams = st.lastWeightGrams();
+        f.weightToleranceBps = uint16(plan >> 40);
     }
 }

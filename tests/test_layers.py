@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"backend.wiring", "backend.models"},  # handler registries, table registry
     {"backend.webhooks"},  # notifications read the shipment, dashboard and alliance models
     {"backend.dashboard", "backend.health", "backend.apidocs"},
+    {"backend.agreements"},  # purchase agreements: relay through the alliance action log
     {"backend.qr", "backend.names"},  # consumer resolver; display names of addresses
     {"backend.alliance", "backend.epcis"},
     {"backend.shipments"},

@@ -225,6 +225,7 @@ class AllianceConfig(BaseModel):
     chain_id: int
     capacity_pool: str | None
     stock_transfer: str | None
+    delivery_agreement: str | None = None
     settlement_token: str | None
     relayer: str
     pool_domain: dict[str, object] | None

@@ -195,6 +195,32 @@ def _relay(
     return _public_action(row)
 
 
+def relay_call(
+    *,
+    session: Session,
+    chain: ChainClient,
+    deployment: Deployment,
+    principal: Principal,
+    action: str,
+    contract: str,
+    fn: str,
+    args: list[Any],
+    params: dict[str, Any],
+) -> ActionPublic:
+    """Simulate and queue one relayed contract call for another domain (same action log)."""
+    return _relay(
+        session=session,
+        chain=chain,
+        deployment=deployment,
+        principal=principal,
+        action=action,
+        contract=contract,
+        fn=fn,
+        args=args,
+        params=params,
+    )
+
+
 def get_action(*, session: Session, principal: Principal, action_id: int) -> ActionPublic:
     row = session.get(AllianceAction, action_id)
     if row is None or (not principal.operator and row.org_id != principal.org_id):
@@ -672,6 +698,11 @@ def config(*, chain: ChainClient, deployment: Deployment) -> AllianceConfig:
         chain_id=chain.chain_id,
         capacity_pool=pool.address if pool else None,
         stock_transfer=stock.address if stock else None,
+        delivery_agreement=(
+            deployment.address("DeliveryAgreement")
+            if "DeliveryAgreement" in deployment.contracts
+            else None
+        ),
         settlement_token=deployment.settlement_token,
         relayer=chain.address,
         pool_domain=domain,

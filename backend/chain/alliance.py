@@ -187,6 +187,8 @@ class TransferInfo:
     offer_count: int
     shipment_id: bytes
     return_shipment_id: bytes
+    accepted_at: int = 0
+    outstanding_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -538,9 +540,19 @@ class EmergencyStockTransferClient:
     # -- views --------------------------------------------------------------
 
     def transfer(self, request_id: int) -> TransferInfo:
-        req, requester, status, lender, price, escrow, offers, shipment, ret = self._call(
-            "transferOf", request_id
-        )
+        (
+            req,
+            requester,
+            status,
+            lender,
+            price,
+            escrow,
+            offers,
+            shipment,
+            ret,
+            accepted_at,
+            outstanding_at,
+        ) = self._call("transferOf", request_id)
         gtin, qty, dest, needed_by, terms, max_price, return_by = req
         return TransferInfo(
             request_id=request_id,
@@ -561,6 +573,8 @@ class EmergencyStockTransferClient:
             offer_count=offers,
             shipment_id=bytes(shipment),
             return_shipment_id=bytes(ret),
+            accepted_at=int(accepted_at),
+            outstanding_at=int(outstanding_at),
         )
 
     def offer_of(self, request_id: int, offer_id: int) -> OfferInfo:

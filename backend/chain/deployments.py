@@ -114,6 +114,8 @@ DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
             STOCK_GRACE_SECONDS,
         ],
     ),
+    # (proof-of-delivery source)
+    ("DeliveryAgreement", lambda _relayer, done: [done["ShipmentRegistry"].address]),
 ]
 
 

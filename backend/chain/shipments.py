@@ -19,6 +19,7 @@ from backend.chain.typed_data.shipments import (
     CORRECTION,
     MILESTONE,
     SHIPMENT_TERMS,
+    DeliveryCondition,
     MilestoneType,
     Role,
     Status,
@@ -65,6 +66,9 @@ class ShipmentInfo:
     sla: ServiceLevelInfo
     overdue_flags: int
     delivered_at: int | None
+    consignee: str | None = None
+    created_at: int = 0
+    delivery_condition: DeliveryCondition = DeliveryCondition.NONE
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,21 @@ class Delivery:
     seller: str
     delivered: bool
     delivered_at: int
+
+
+@dataclass(frozen=True)
+class DeliveryFacts:
+    """``deliveryFacts``: what the registry proves about a delivery (``IProofOfDelivery``)."""
+
+    seller: str
+    consignee: str | None
+    created_at: int
+    status: Status
+    condition: DeliveryCondition
+    condition_at: int
+    declared_weight_grams: int
+    last_measured_weight_grams: int
+    weight_tolerance_bps: int
 
 
 class ShipmentRegistryClient:
@@ -175,6 +194,25 @@ class ShipmentRegistryClient:
             (acceptance_nonce, acceptance_deadline, acceptance_signature),
         )
 
+    def record_delivery(
+        self,
+        message: Mapping[str, Any],
+        signature: bytes,
+        *,
+        condition: DeliveryCondition | int,
+        receipt_nonce: int,
+        receipt_deadline: int,
+        receipt_signature: bytes,
+    ) -> TxResult:
+        """Relay DELIVERED with the carrier's signature and the consignee's proof of delivery."""
+        return self.chain.transact(
+            self.contract,
+            "recordDelivery",
+            as_abi_tuple(MILESTONE, message),
+            signature,
+            (int(condition), receipt_nonce, receipt_deadline, receipt_signature),
+        )
+
     def correct(self, message: Mapping[str, Any], signature: bytes) -> TxResult:
         """Relay a signed correction of an earlier history entry."""
         return self.chain.transact(
@@ -211,6 +249,9 @@ class ShipmentRegistryClient:
             sla,
             overdue,
             delivered_at,
+            consignee,
+            created_at,
+            condition,
         ) = v
         if status == Status.NONE:
             return None
@@ -231,6 +272,9 @@ class ShipmentRegistryClient:
             sla=ServiceLevelInfo(*(int(x) for x in sla)),
             overdue_flags=int(overdue),
             delivered_at=int(delivered_at) or None,
+            consignee=None if consignee == ZERO_ADDRESS else consignee,
+            created_at=int(created_at),
+            delivery_condition=DeliveryCondition(condition),
         )
 
     def status(self, shipment_id: bytes) -> Status:
@@ -250,6 +294,21 @@ class ShipmentRegistryClient:
     def delivery_of(self, shipment_id: bytes) -> Delivery:
         seller, delivered, at = self.chain.call(self.contract, "deliveryOf", shipment_id)
         return Delivery(seller, bool(delivered), int(at))
+
+    def delivery_facts(self, shipment_id: bytes) -> DeliveryFacts:
+        f = self.chain.call(self.contract, "deliveryFacts", shipment_id)
+        seller, consignee, created, status, condition, at, declared, measured, tolerance = f
+        return DeliveryFacts(
+            seller=seller,
+            consignee=None if consignee == ZERO_ADDRESS else consignee,
+            created_at=int(created),
+            status=Status(status),
+            condition=DeliveryCondition(condition),
+            condition_at=int(at),
+            declared_weight_grams=int(declared),
+            last_measured_weight_grams=int(measured),
+            weight_tolerance_bps=int(tolerance),
+        )
 
     def verify_history(self, shipment_id: bytes, record_hashes: Sequence[bytes]) -> bool:
         return bool(

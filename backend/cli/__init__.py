@@ -11,6 +11,7 @@ import sys
 import click
 
 from backend.chain import ChainError, ContractRevert
+from backend.cli.agreements import agreement
 from backend.cli.alliance import pool, transfer
 from backend.cli.common import CliFailure, revert_line
 from backend.cli.keys import keys
@@ -39,6 +40,7 @@ cli.add_command(qr)
 # Alliance settlement
 cli.add_command(pool)
 cli.add_command(transfer)
+cli.add_command(agreement)
 
 
 def main() -> None:

@@ -94,6 +94,8 @@ class Alliance:
                     and dep.address("CapacityPool"),
                     "stock_transfer": dep.contracts.get("EmergencyStockTransfer", None)
                     and dep.address("EmergencyStockTransfer"),
+                    "delivery_agreement": dep.contracts.get("DeliveryAgreement", None)
+                    and dep.address("DeliveryAgreement"),
                     "settlement_token": dep.settlement_token,
                 }
         return self._config

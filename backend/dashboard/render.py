@@ -94,6 +94,7 @@ def render_dashboard(
     per_page: int,
     now: int,
     cookie: bool,
+    agreements: list[dict[str, object]] | None = None,
 ) -> str:
     routes = sorted({(r.snapshot.origin, r.snapshot.destination) for r in all_rows})
     parties = sorted(
@@ -116,6 +117,7 @@ def render_dashboard(
             pages=pages,
             per_page=per_page,
             alliance=alliance,
+            agreements=agreements or [],
             now=now,
             cookie=cookie,
             hold_red_hours=CUSTOMS_HOLD_RED_AFTER // HOUR,

@@ -16,12 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from backend.agreements.service import for_addresses
 from backend.chain import ChainError
 from backend.common.types import Bytes32Hex
 from backend.dashboard import service, sessions
 from backend.dashboard.render import render_dashboard, render_login, render_shipment
 from backend.dashboard.shipment import shipment_page
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import ChainDep, DeploymentDep, SessionDep, SettingsDep
 from backend.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated, WaymarkError
 from backend.handlers import ErrorPublic
 from backend.names import display_names
@@ -114,6 +115,8 @@ def dashboard(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    chain: ChainDep,
+    deployment: DeploymentDep,
     colour: ColourParam = "",
     route: RouteParam = "",
     party: PartyParam = "",
@@ -145,6 +148,7 @@ def dashboard(
     pages = max(1, -(-len(kept) // per_page))
     shown = kept[(page - 1) * per_page : page * per_page]
     alliance = service.alliance_summary(session=session, addresses=addresses)
+    agreements = for_addresses(chain=chain, deployment=deployment, addresses=addresses)
     names = display_names(
         session=session,
         addresses=[
@@ -166,6 +170,7 @@ def dashboard(
                 "pages": pages,
                 "shipments": [_row_json(r) for r in shown],
                 "alliance": asdict(alliance),
+                "agreements": agreements,
             }
         )
     html = render_dashboard(
@@ -174,6 +179,7 @@ def dashboard(
         all_rows=rows,
         matching=len(kept),
         alliance=alliance,
+        agreements=agreements,
         names=names,
         filters={
             "colour": colour,

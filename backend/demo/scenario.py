@@ -366,6 +366,7 @@ class Scenario:
         sla: dict[str, int],
         carriers: list[LocalAccount],
         tolerance_bps: int = 200,
+        consignee: LocalAccount | None = None,
         sscc: str | None = None,
     ) -> bytes:
         """Submit a seller-signed shipment with its manifest (bamboo tableware lot)."""
@@ -390,6 +391,7 @@ class Scenario:
             carriers=[c.address for c in carriers],
             warehouse=self.parties["warehouse"].address,
             customs_broker=self.parties["broker"].address,
+            consignee=consignee.address if consignee is not None else td.ZERO_ADDRESS,
             sla=td.service_level(**sla),
         )
         nonce = self._nonce("shipments", seller.address)
@@ -458,6 +460,27 @@ class Scenario:
         for kind, signer, at, extra in steps:
             msg = self._milestone(sid, kind, signer, at, **extra)
             self._submit(msg, td.sign_milestone(signer.key, domain, msg))
+
+    def _deliver(
+        self, sid: bytes, carrier: LocalAccount, consignee: LocalAccount, at: int, where: str
+    ) -> None:
+        """DELIVERED with the consignee's proof of delivery (accepted), sent on chain."""
+        msg = self._milestone(
+            sid, M.DELIVERED, carrier, at, location=where, counterparty=consignee.address
+        )
+        nonce, deadline = self._nonce("shipments", consignee.address), self.now() + DAY
+        condition = td.DeliveryCondition.ACCEPTED
+        domain = self.registry.domain()
+        self.registry.record_delivery(
+            msg,
+            td.sign_milestone(carrier.key, domain, msg),
+            condition=condition,
+            receipt_nonce=nonce,
+            receipt_deadline=deadline,
+            receipt_signature=td.sign_proof_of_delivery(
+                consignee.key, domain, msg, condition=condition, nonce=nonce, deadline=deadline
+            ),
+        )
 
     def shipments(self, now: int) -> tuple[dict[str, bytes], dict[str, str]]:
         hg = self.orgs["hearth-grove"].signer
@@ -695,26 +718,28 @@ class Scenario:
         request = StockRequest(GTIN_INT, 200, "USLAX", now + 3 * DAY, Terms.CASH, 12 * USD)
         rid, _ = est.using(self._as(hg)).request(request)
         offer_id, _ = est.using(self._as(lamps)).offer(rid, 11 * USD)
-        est.using(self._as(hg)).accept(rid, offer_id)
+        accepted = est.using(self._as(hg)).accept(rid, offer_id)
         # Lumen Row flies the sets from its Ho Chi Minh City stock straight to Los Angeles,
-        # around the closed port, as seller of record; the delivery on chain releases
-        # the escrow.
+        # around the closed port, as seller of record, consigned to Hearth & Grove; Hearth &
+        # Grove's proof of delivery on chain releases the escrow. Only a shipment created and
+        # delivered after the acceptance settles it, so this leg's times start there.
+        t0 = int(self.chain.block(accepted.block_number)["timestamp"])
         air, broker = self.parties["air"], self.parties["broker"]
         sid = self._create("LR-TRANSFER-1", lamps, "VNSGN", "USLAX", weight_kg=400,
-                           mode="air", carriers=[air],
+                           mode="air", carriers=[air], consignee=hg,
                            sla={"delivered_by": now + 2 * DAY})  # fmt: skip
         self.settle_relays()
         est.using(self._as(lamps)).link_shipment(rid, sid)
-        self._pickup(sid, lamps, air, now - 30 * HOUR, "VNSGN", 400)
+        self._pickup(sid, lamps, air, t0, "VNSGN", 400)
         self._record(sid, [
-            (M.EXPORT_CLEARED, broker, now - 28 * HOUR, {"location": "VNSGN"}),
-            (M.DEPARTED, air, now - 24 * HOUR, {"location": "VNSGN"}),
-            (M.ARRIVED, air, now - 10 * HOUR, {"location": "USLAX"}),
-            (M.IMPORT_CLEARED, broker, now - 7 * HOUR, {"location": "USLAX"}),
-            (M.OUT_FOR_DELIVERY, air, now - 5 * HOUR, {"location": "USLAX"}),
-            (M.DELIVERED, air, now - HOUR, {"location": "USLAX"}),
+            (M.EXPORT_CLEARED, broker, t0, {"location": "VNSGN"}),
+            (M.DEPARTED, air, t0, {"location": "VNSGN"}),
+            (M.ARRIVED, air, t0, {"location": "USLAX"}),
+            (M.IMPORT_CLEARED, broker, t0, {"location": "USLAX"}),
+            (M.OUT_FOR_DELIVERY, air, t0, {"location": "USLAX"}),
         ])  # fmt: skip
         self.settle_relays()
+        self._deliver(sid, air, hg, int(self.chain.block()["timestamp"]), "USLAX")
         est.release(rid)
         return rid, sid, est.withdrawable(lamps.address)
 

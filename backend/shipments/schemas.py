@@ -69,6 +69,7 @@ class ShipmentTermsIn(_Body):
     carriers: list[EthAddress] = Field(max_length=16)
     warehouse: EthAddress = ZERO_ADDRESS
     customs_broker: EthAddress = Field(ZERO_ADDRESS, alias="customsBroker")
+    consignee: EthAddress = ZERO_ADDRESS
     sla: ServiceLevelIn = Field(default_factory=lambda: ServiceLevelIn.model_validate({}))
 
 

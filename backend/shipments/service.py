@@ -116,6 +116,7 @@ def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
         "carriers": list(t.carriers),
         "warehouse": t.warehouse,
         "customsBroker": t.customs_broker,
+        "consignee": t.consignee,
         "sla": t.sla.model_dump(by_alias=True),
     }
 

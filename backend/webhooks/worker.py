@@ -12,9 +12,12 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.agreements.service import settle_due
 from backend.chain import ChainClient, ChainError
+from backend.chain.deployments import Deployment
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.config import Settings
+from backend.orgs.service import Principal
 from backend.relayer.service import worker_id
 from backend.shipments import sla
 from backend.webhooks.delivery import Sender
@@ -32,11 +35,13 @@ class NotificationWorker:
         shipment_registry: str,
         settings: Settings,
         sender: Sender | None = None,
+        deployment: Deployment | None = None,
     ) -> None:
         self.sessions = sessions
         self.chain = chain
         self.settings = settings
         self.registry = ShipmentRegistryClient(chain, shipment_registry)
+        self.deployment = deployment
         self.sender = sender or Sender(sessions=sessions, settings=settings, owner=worker_id())
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -49,6 +54,19 @@ class NotificationWorker:
         now = int(self.chain.block("latest")["timestamp"])
         with self.sessions() as session:
             return sla.flag_due(session, registry=self.registry, now=now)
+
+    def settle_agreements(self) -> int:
+        """Queue ``settle`` for every purchase agreement that is due (the keeper)."""
+        d = self.deployment
+        if not self.settings.agreement_keeper_enabled or d is None:
+            return 0
+        if "DeliveryAgreement" not in d.contracts:
+            return 0
+        operator = Principal(
+            org_id=None, org_slug=None, scopes=frozenset(), key_id=None, operator=True
+        )
+        with self.sessions() as session:
+            return settle_due(session, chain=self.chain, deployment=d, operator=operator)
 
     def watch(self, now: int | None = None) -> int:
         """Notify colour changes as of ``now`` (default: the wall clock, like the dashboard)."""
@@ -64,6 +82,10 @@ class NotificationWorker:
                 done += self.sweep_sla()
             except ChainError as exc:
                 log.warning("SLA sweep: chain error: %s", exc)
+            try:
+                done += self.settle_agreements()
+            except ChainError as exc:
+                log.warning("agreement keeper: chain error: %s", exc)
             done += self.watch()
         return done + self.sender.deliver_due()
 

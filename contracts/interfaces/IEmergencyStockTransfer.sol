@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IProofOfDelivery} from "./IProofOfDelivery.sol";
+
 /// @title IEmergencyStockTransfer
 /// @notice Alliance members lend each other stock in an emergency and settle in cash (escrowed on
 ///         acceptance, released on delivery) or in kind (an obligation closed by a return shipment).
@@ -12,9 +14,15 @@ pragma solidity ^0.8.24;
 ///          Open --cancelRequest--> Cancelled
 ///          Outstanding --closeReturn / confirmReturn--> Returned
 ///
-///      `release` reads the lender's shipment through {IShipmentDelivery}: it must be DELIVERED with
-///      `deliveredAt <= neededBy + gracePeriod`. `refund` is open once that deadline passed without
-///      such a delivery. Payouts are pull payments ({withdraw}).
+///      `release` reads the lender's shipment through {IProofOfDelivery}. The linked shipment must
+///      be sent by the lender, consigned to the requester, created at or after acceptance and
+///      linked to no other request or leg; it releases once the requester signed its delivery in
+///      good order (the registry's proof of delivery) at a time between acceptance and
+///      `neededBy + gracePeriod`. A damaged or refused delivery releases nothing automatically:
+///      the requester may still {confirmReceipt}. `refund` is open once that deadline passed
+///      without such a delivery. The in-kind return leg follows the same rules with the roles
+///      swapped (sent by the requester, consigned to the lender, created at or after the
+///      obligation opened). Payouts are pull payments ({withdraw}).
 ///
 ///      Invariant (tested): `token.balanceOf(this) == Σ escrow + Σ withdrawable` ({totalLiabilities}).
 interface IEmergencyStockTransfer {
@@ -64,6 +72,8 @@ interface IEmergencyStockTransfer {
         uint32 offerCount;
         bytes32 shipmentId;
         bytes32 returnShipmentId;
+        uint64 acceptedAt;
+        uint64 outstandingAt;
     }
 
     /// @notice A lender's offer on a request.
@@ -113,9 +123,21 @@ interface IEmergencyStockTransfer {
     error StockShipmentAlreadyLinked(uint256 requestId, bytes32 shipmentId);
     /// @notice The shipment's seller of record is `actual`, not the shipping member.
     error StockShipmentSellerMismatch(bytes32 shipmentId, address expected, address actual);
+    /// @notice The shipment is consigned to `actual`, not to the member receiving this leg.
+    error StockShipmentConsigneeMismatch(bytes32 shipmentId, address expected, address actual);
+    /// @notice The shipment was created at `createdAt`, before this leg's obligation began at `since`.
+    error StockShipmentPredatesObligation(uint256 requestId, bytes32 shipmentId, uint64 createdAt, uint64 since);
+    /// @notice The shipment already settles request `requestId` (either leg).
+    error StockShipmentAlreadyUsed(bytes32 shipmentId, uint256 requestId);
+    /// @notice The consignee signed the delivery as damaged or refused it (`condition`).
+    error StockDeliveryNotAccepted(
+        uint256 requestId, bytes32 shipmentId, IProofOfDelivery.DeliveryCondition condition
+    );
+    /// @notice The signed delivery time `deliveredAt` is before this leg's obligation began at `since`.
+    error StockDeliveredBeforeObligation(uint256 requestId, uint64 deliveredAt, uint64 since);
     /// @notice No shipment is linked for this leg yet.
     error StockShipmentNotLinked(uint256 requestId);
-    /// @notice The linked shipment has no DELIVERED milestone.
+    /// @notice The linked shipment has no proof of delivery yet.
     error StockNotDelivered(uint256 requestId, bytes32 shipmentId);
     /// @notice Delivered after `deadline` (neededBy + grace): no automatic release.
     error StockDeliveredLate(uint256 requestId, uint64 deliveredAt, uint256 deadline);
@@ -140,10 +162,12 @@ interface IEmergencyStockTransfer {
     /// @notice The requester accepts one offer; cash terms pull `quantity * price` into escrow.
     function acceptOffer(uint256 requestId, uint256 offerId) external;
 
-    /// @notice The lender links the shipment that carries the stock (its seller must be the lender).
+    /// @notice The lender links the shipment that carries the stock: sent by the lender, consigned
+    ///         to the requester, created at or after acceptance, not linked anywhere else.
     function linkShipment(uint256 requestId, bytes32 shipmentId) external;
 
-    /// @notice Anyone completes the transfer once the linked shipment is DELIVERED in time.
+    /// @notice Anyone completes the transfer once the requester signed the linked shipment's
+    ///         delivery in good order, after acceptance and by `neededBy + gracePeriod`.
     function release(uint256 requestId) external;
 
     /// @notice The requester confirms receipt, completing the transfer without a milestone.
@@ -153,10 +177,12 @@ interface IEmergencyStockTransfer {
     ///         without a timely delivery.
     function refund(uint256 requestId) external;
 
-    /// @notice The requester links the shipment returning in-kind stock (its seller must be the requester).
+    /// @notice The requester links the shipment returning in-kind stock: sent by the requester,
+    ///         consigned to the lender, created at or after the obligation opened, not linked elsewhere.
     function linkReturnShipment(uint256 requestId, bytes32 shipmentId) external;
 
-    /// @notice Anyone closes an in-kind obligation once the return shipment is DELIVERED.
+    /// @notice Anyone closes an in-kind obligation once the lender signed the return shipment's
+    ///         delivery in good order, after the obligation opened.
     function closeReturn(uint256 requestId) external;
 
     /// @notice The lender confirms the return, closing the obligation without a milestone.

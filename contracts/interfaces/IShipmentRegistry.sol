@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IProofOfDelivery} from "./IProofOfDelivery.sol";
 import {IShipmentDelivery} from "./IShipmentDelivery.sol";
 
 /// @title IShipmentRegistry
@@ -22,7 +23,12 @@ import {IShipmentDelivery} from "./IShipmentDelivery.sol";
 ///      low-s); ERC-1271 wallets are asked `isValidSignature(digest, signature)`.
 ///      A message is valid while `block.timestamp <= deadline` (ERC-2612 rule).
 ///      Each signer has one sequential nonce ({nonces}) shared by every message type.
-interface IShipmentRegistry is IShipmentDelivery {
+///
+///      Proof of delivery: a shipment whose terms name a consignee is DELIVERED only through
+///      {recordDelivery}, with the consignee's countersignature stating the condition of the
+///      goods (accepted, damaged) or refusing them ({IProofOfDelivery}). Without a consignee,
+///      DELIVERED is the carrier's word alone and no payment contract accepts it.
+interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     // ---------------------------------------------------------------- types
 
     /// @notice Lifecycle status of a shipment. Numeric order is progress order:
@@ -77,6 +83,7 @@ interface IShipmentRegistry is IShipmentDelivery {
     /// @param carriers Carriers that may take custody (at least one).
     /// @param warehouse Warehouse that may receive the goods (zero: none).
     /// @param customsBroker Broker that signs customs milestones (zero: none).
+    /// @param consignee Receiving party that co-signs DELIVERED (zero: none, carrier-only delivery).
     /// @param sla Planned deadlines of key milestones (zero: no deadline).
     struct ShipmentTerms {
         bytes32 shipmentId;
@@ -90,6 +97,7 @@ interface IShipmentRegistry is IShipmentDelivery {
         address[] carriers;
         address warehouse;
         address customsBroker;
+        address consignee;
         ServiceLevel sla;
     }
 
@@ -142,6 +150,17 @@ interface IShipmentRegistry is IShipmentDelivery {
         bytes signature;
     }
 
+    /// @notice The consignee's proof of delivery for a DELIVERED milestone (EIP-712 primary type
+    ///         `ProofOfDelivery(Milestone milestone,uint8 condition,uint256 nonce,uint256 deadline)`;
+    ///         the milestone itself is the carrier's, passed alongside).
+    /// @param condition A {IProofOfDelivery-DeliveryCondition}: 1 accepted, 2 damaged, 3 refused.
+    struct DeliveryReceipt {
+        uint8 condition;
+        uint256 nonce;
+        uint256 deadline;
+        bytes signature;
+    }
+
     /// @notice A milestone with its signature, for {recordMilestones}.
     struct SignedMilestone {
         Milestone milestone;
@@ -183,6 +202,9 @@ interface IShipmentRegistry is IShipmentDelivery {
         ServiceLevel sla;
         uint8 overdueFlags;
         uint64 deliveredAt;
+        address consignee;
+        uint64 createdAt;
+        DeliveryCondition deliveryCondition;
     }
 
     // --------------------------------------------------------------- events
@@ -222,6 +244,11 @@ interface IShipmentRegistry is IShipmentDelivery {
     ///         previous measurement) by more than the shipment's tolerance.
     event WeightDiscrepancy(
         bytes32 indexed shipmentId, uint64 referenceGrams, uint64 measuredGrams, address indexed signer
+    );
+
+    /// @notice The consignee signed the delivery of `shipmentId` with `condition` (history entry `index`).
+    event DeliveryReceipted(
+        bytes32 indexed shipmentId, address indexed consignee, DeliveryCondition condition, uint64 occurredAt, uint32 index
     );
 
     /// @notice A milestone with a planned deadline occurred after it.
@@ -327,6 +354,18 @@ interface IShipmentRegistry is IShipmentDelivery {
     /// @notice {recordMilestones} needs at least one item.
     error ShipmentBatchEmpty();
 
+    /// @notice The shipment names `consignee`: DELIVERED needs its proof ({recordDelivery}).
+    error ShipmentProofOfDeliveryRequired(bytes32 shipmentId, address consignee);
+
+    /// @notice {recordDelivery} on a shipment whose terms name no consignee.
+    error ShipmentNoConsignee(bytes32 shipmentId);
+
+    /// @notice A delivery condition other than 1 accepted, 2 damaged, 3 refused.
+    error ShipmentDeliveryConditionInvalid(bytes32 shipmentId, uint8 condition);
+
+    /// @notice The consignee refused the goods; they can only go back ({MilestoneType-Returned}).
+    error ShipmentDeliveryRefused(bytes32 shipmentId);
+
     // ------------------------------------------------------------ mutations
 
     /// @notice Register a shipment; the caller must be `terms.seller`.
@@ -352,6 +391,17 @@ interface IShipmentRegistry is IShipmentDelivery {
     ///         `acceptance` by the receiving party (`milestone.counterparty`), who
     ///         becomes the custodian.
     function recordCustodyTransfer(Milestone calldata milestone, bytes calldata signature, Acceptance calldata acceptance)
+        external;
+
+    /// @notice Record DELIVERED with the consignee's proof of delivery: `signature` by the carrier
+    ///         holding the goods (`milestone.signer`, with `milestone.counterparty` the consignee)
+    ///         and `receipt` by the consignee stating the condition. Accepted or damaged: the
+    ///         shipment is Delivered and nobody holds custody. Refused: the status stays
+    ///         OutForDelivery with the carrier holding the goods, and only RETURNED may follow.
+    /// @dev Reverts {ShipmentNoConsignee}, {ShipmentCounterpartyInvalid} (counterparty is not the
+    ///      consignee), {ShipmentDeliveryConditionInvalid}, {ShipmentDeliveryRefused}, and the
+    ///      milestone checks of {recordMilestone}.
+    function recordDelivery(Milestone calldata milestone, bytes calldata signature, DeliveryReceipt calldata receipt)
         external;
 
     /// @notice Append a signed correction of an earlier history entry. Any party

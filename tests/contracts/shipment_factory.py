@@ -6,6 +6,7 @@ the contract against.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,7 +20,12 @@ from backend.chain import ChainClient, TxResult
 from backend.chain.deployments import Deployment
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
-from backend.chain.typed_data.shipments import ExceptionReason, MilestoneType, Status
+from backend.chain.typed_data.shipments import (
+    DeliveryCondition,
+    ExceptionReason,
+    MilestoneType,
+    Status,
+)
 from tests.conftest import deployment_for
 
 M = MilestoneType
@@ -57,12 +63,22 @@ def shipment_id(label: str, seller: str | None = None) -> bytes:
 
 
 class ShipmentDriver:
-    """Builds, signs and relays messages for one registry; tracks nothing itself."""
+    """Builds, signs and relays messages for one registry; tracks nothing itself.
 
-    def __init__(self, registry: ShipmentRegistryClient, parties: Parties = PARTIES) -> None:
+    With a ``consignee``, created shipments name it and DELIVERED goes through
+    ``recordDelivery`` with its proof of delivery (condition ACCEPTED).
+    """
+
+    def __init__(
+        self,
+        registry: ShipmentRegistryClient,
+        parties: Parties = PARTIES,
+        consignee: LocalAccount | None = None,
+    ) -> None:
         self.registry = registry
         self.chain = registry.chain
         self.parties = parties
+        self.consignee = consignee
         self._counter = 0
 
     @property
@@ -78,7 +94,8 @@ class ShipmentDriver:
     def terms(self, label: str | None = None, **overrides: Any) -> dict[str, Any]:
         if label is None:
             self._counter += 1
-            label = f"auto-{self._counter}-{self.now()}"
+            # Unique across drivers sharing a seller and a block time.
+            label = f"auto-{self._counter}-{self.now()}-{secrets.token_hex(8)}"
         p = self.parties
         seller = overrides.get("seller", p.seller.address)
         base = td.shipment_terms(
@@ -93,6 +110,7 @@ class ShipmentDriver:
             carriers=[p.carrier_a.address, p.carrier_b.address],
             warehouse=p.warehouse.address,
             customs_broker=p.broker.address,
+            consignee=self.consignee.address if self.consignee else td.ZERO_ADDRESS,
         )
         base.update(overrides)
         return base
@@ -162,6 +180,43 @@ class ShipmentDriver:
             msg, sig, acceptance_nonce=nonce, acceptance_deadline=deadline, acceptance_signature=acc
         )
 
+    def deliver(
+        self,
+        sid: bytes,
+        consignee: LocalAccount,
+        condition: DeliveryCondition = DeliveryCondition.ACCEPTED,
+        *,
+        carrier: LocalAccount | None = None,
+        **fields: Any,
+    ) -> TxResult:
+        """DELIVERED by the carrier (default carrier B) with ``consignee``'s proof of delivery."""
+        msg, sig = self.signed(
+            sid,
+            M.DELIVERED,
+            carrier or self.parties.carrier_b,
+            counterparty=consignee.address,
+            **fields,
+        )
+        nonce = self.registry.nonce(consignee.address)
+        deadline = self.now() + HOUR
+        receipt = td.sign_proof_of_delivery(
+            consignee.key, self.domain, msg, condition=condition, nonce=nonce, deadline=deadline
+        )
+        return self.registry.record_delivery(
+            msg,
+            sig,
+            condition=condition,
+            receipt_nonce=nonce,
+            receipt_deadline=deadline,
+            receipt_signature=receipt,
+        )
+
+    def _delivered(self, sid: bytes) -> None:
+        if self.consignee is None:
+            self.record(sid, M.DELIVERED, self.parties.carrier_b)
+        else:
+            self.deliver(sid, self.consignee)
+
     # The canonical route, one step per status, with the party that signs it.
     def advance(self, sid: bytes, to: Status) -> None:
         """Drive a fresh shipment along the canonical route until it reaches ``to``."""
@@ -174,7 +229,7 @@ class ShipmentDriver:
             (S.IMPORT_CLEARED, lambda: self.record(sid, M.IMPORT_CLEARED, p.broker)),
             (S.IN_WAREHOUSE, lambda: self.record(sid, M.WAREHOUSE_INBOUND, p.warehouse)),
             (S.OUT_FOR_DELIVERY, self._out_for_delivery_from_warehouse(sid)),
-            (S.DELIVERED, lambda: self.record(sid, M.DELIVERED, p.carrier_b)),
+            (S.DELIVERED, lambda: self._delivered(sid)),
         ]
         if to == S.CUSTOMS_HOLD:
             self.advance(sid, S.ARRIVED)

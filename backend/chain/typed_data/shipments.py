@@ -76,6 +76,15 @@ class ExceptionReason(IntEnum):
     OTHER = 4
 
 
+class DeliveryCondition(IntEnum):
+    """The consignee's statement in a proof of delivery (``IProofOfDelivery.DeliveryCondition``)."""
+
+    NONE = 0
+    ACCEPTED = 1
+    DAMAGED = 2
+    REFUSED = 3
+
+
 class CorrectionReason(IntEnum):
     """``reasonCode`` of a correction (EPCIS errorDeclaration reasons)."""
 
@@ -112,6 +121,7 @@ SHIPMENT_TERMS = StructType(
         ("address[]", "carriers"),
         ("address", "warehouse"),
         ("address", "customsBroker"),
+        ("address", "consignee"),
         ("ServiceLevel", "sla"),
     ),
     deps=(SERVICE_LEVEL,),
@@ -146,6 +156,17 @@ CUSTODY_ACCEPTANCE = StructType(
     deps=(MILESTONE,),
 )
 
+PROOF_OF_DELIVERY = StructType(
+    "ProofOfDelivery",
+    (
+        ("Milestone", "milestone"),
+        ("uint8", "condition"),
+        ("uint256", "nonce"),
+        ("uint256", "deadline"),
+    ),
+    deps=(MILESTONE,),
+)
+
 CORRECTION = StructType(
     "Correction",
     (
@@ -164,6 +185,7 @@ CORRECTION = StructType(
 TYPEHASH_CONSTANTS: dict[str, StructType] = {
     "MILESTONE_TYPEHASH": MILESTONE,
     "CUSTODY_ACCEPTANCE_TYPEHASH": CUSTODY_ACCEPTANCE,
+    "PROOF_OF_DELIVERY_TYPEHASH": PROOF_OF_DELIVERY,
     "CORRECTION_TYPEHASH": CORRECTION,
     "SERVICE_LEVEL_TYPEHASH": SERVICE_LEVEL,
     "SHIPMENT_TERMS_TYPEHASH": SHIPMENT_TERMS,
@@ -234,9 +256,10 @@ def shipment_terms(
     carriers: Sequence[str],
     warehouse: str = ZERO_ADDRESS,
     customs_broker: str = ZERO_ADDRESS,
+    consignee: str = ZERO_ADDRESS,
     sla: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """A ``ShipmentTerms`` message."""
+    """A ``ShipmentTerms`` message (a non-zero ``consignee`` makes DELIVERED need its proof)."""
     return {
         "shipmentId": shipment_id,
         "seller": seller,
@@ -249,6 +272,7 @@ def shipment_terms(
         "carriers": list(carriers),
         "warehouse": warehouse,
         "customsBroker": customs_broker,
+        "consignee": consignee,
         "sla": dict(sla) if sla is not None else service_level(),
     }
 
@@ -344,6 +368,25 @@ def sign_acceptance(
     """The receiving party's countersignature of a PICKED_UP / HANDOVER milestone."""
     message = acceptance_message(milestone_message, nonce=nonce, deadline=deadline)
     return eip712.sign(key, domain, CUSTODY_ACCEPTANCE, message)
+
+
+def sign_proof_of_delivery(
+    key: str | bytes,
+    domain: Domain,
+    milestone_message: Mapping[str, Any],
+    *,
+    condition: DeliveryCondition | int,
+    nonce: int,
+    deadline: int,
+) -> bytes:
+    """The consignee's proof of delivery over the carrier's DELIVERED milestone."""
+    message = {
+        "milestone": dict(milestone_message),
+        "condition": int(condition),
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+    return eip712.sign(key, domain, PROOF_OF_DELIVERY, message)
 
 
 def sign_correction(key: str | bytes, domain: Domain, message: Mapping[str, Any]) -> bytes:

@@ -1,4 +1,4 @@
-"""Emergency stock transfers through the API: request, offer, accept, DELIVERED, release."""
+"""Emergency stock transfers through the API: request, offer, accept, proof of delivery, release."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _cross_check(api: TestClient, tester: ChainClient, a: Member, b: Member) -> 
     assert (reverse["units"], int(reverse["amount"])) == (-view.units, -view.amount)
 
 
-def test_cash_transfer_released_by_a_real_delivered_milestone(
+def test_cash_transfer_released_by_the_requesters_proof_of_delivery(
     api: TestClient, tester: ChainClient, parties: dict[str, Member]
 ) -> None:
     dep = deployment_of(api)
@@ -82,9 +82,10 @@ def test_cash_transfer_released_by_a_real_delivered_milestone(
     _cross_check(api, tester, requester, lender)
     assert int(_net(api, requester, lender)["amount"]) == 40 * USD
 
-    # The lender ships as the registry's seller of record; the carrier records DELIVERED.
+    # The lender ships as the registry's seller of record to the requester, who signs
+    # the proof of delivery.
     registry = ShipmentRegistryClient(tester, dep.address("ShipmentRegistry"))
-    driver = ShipmentDriver(registry, Parties(seller=lender.account))
+    driver = ShipmentDriver(registry, Parties(seller=lender.account), consignee=requester.account)
     sid = driver.create()
     stock_client(lender.chain, dep).link_shipment(rid, sid)
     resp = api.post(f"/v1/alliance/transfers/{rid}/release", headers=requester.writer)

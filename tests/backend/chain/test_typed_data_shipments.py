@@ -25,6 +25,7 @@ TERMS = td.shipment_terms(
     weight_tolerance_bps=150,
     manifest_hash=keccak(text="manifest"),
     carriers=["0x" + "aa" * 20, "0x" + "bb" * 20],
+    consignee="0x" + "cc" * 20,
     sla=td.service_level(picked_up_by=1_800_000_000, delivered_by=1_800_900_000),
 )
 MILESTONE = td.milestone(
@@ -112,7 +113,8 @@ def test_as_abi_tuple_orders_fields_and_nests_structs() -> None:
     tup = td.as_abi_tuple(td.SHIPMENT_TERMS, TERMS)
     assert tup[0] == TERMS["shipmentId"]
     assert tup[8] == TERMS["carriers"]
-    assert tup[11] == (1_800_000_000, 0, 0, 0, 0, 1_800_900_000)
+    assert tup[11] == TERMS["consignee"]
+    assert tup[12] == (1_800_000_000, 0, 0, 0, 0, 1_800_900_000)
     assert len(td.as_abi_tuple(td.MILESTONE, MILESTONE)) == len(td.MILESTONE.fields)
 
 

@@ -28,9 +28,12 @@ from backend.chain import ChainClient, make_chain
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
 from backend.chain.anvil import AnvilNode, free_port, start_anvil
 from backend.chain.compiler import Artifact
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.config import Settings
 from backend.paths import PROJECT_ROOT
 from tests.contracts.alliance_support import DAY, HOUR, USD, mint
+from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
 WAYMARK = Path(sys.executable).with_name("waymark")
 TOKEN = "cli-operator-token"
@@ -61,6 +64,8 @@ def server(node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "WAYMARK_ENVIRONMENT": "test",
         "WAYMARK_ANCHOR_INTERVAL_SECONDS": "0.1",
         "WAYMARK_INDEXER_INTERVAL_SECONDS": "0.1",
+        # The agreement keeper runs with the SLA sweep.
+        "WAYMARK_WEBHOOK_WATCH_INTERVAL_SECONDS": "0.5",
     }
     proc = subprocess.Popen(
         [
@@ -377,6 +382,136 @@ def test_pool_and_transfer_commands_against_a_running_server(
         )
     )
     assert int(net["amount"]) == on_chain.amount == 0
+
+
+def test_agreement_commands_and_the_keeper_pay_late_delivery_compensation(
+    server: str, node: AnvilNode, artifacts: dict[str, Artifact], tmp_path: Path
+) -> None:
+    http = httpx.Client(base_url=server, timeout=30)
+    # Funded from anvil's second account, as above: the server's relayer is busy too.
+    chain: ChainClient = make_chain(
+        Settings(
+            chain_backend="anvil",
+            rpc_url=node.url,
+            receipt_timeout_seconds=30,
+            relayer_private_key=ANVIL_SECOND_KEY,  # type: ignore[arg-type]
+        ),
+        artifacts,
+    )
+    cfg = http.get("/v1/alliance/config", headers=OP).json()
+    contracts = http.get("/health").json()["contracts"]
+    token = TokenClient(chain, cfg["settlement_token"])
+    names = ("ag-buyer", "ag-seller", "ag-carrier", "ag-arbiter")
+    accounts = {name: Account.create() for name in names}
+    keys: dict[str, str] = {}
+    stores: dict[str, Path] = {}
+    for name, acct in accounts.items():
+        chain.send_value(acct.address, 10**18)
+        mint(token, acct.address, 10_000 * USD)
+        org = http.post("/v1/orgs", json={"slug": name, "name": name}, headers=OP).json()
+        keys[name] = org["admin_key"]["key"]
+        sig = acct.sign_message(encode_defunct(text=member_proof_text(acct.address, name)))
+        reg = http.post(
+            "/v1/alliance/members",
+            json={"address": acct.address, "signature": "0x" + bytes(sig.signature).hex()},
+            headers={"Authorization": f"Bearer {keys[name]}"},
+        )
+        assert reg.status_code == 201, reg.text
+        stores[name] = _keystore(tmp_path / f"{name}.json", acct)
+    buyer, seller, carrier = accounts["ag-buyer"], accounts["ag-seller"], accounts["ag-carrier"]
+
+    def run(who: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return _cli(
+            "agreement",
+            "--api",
+            server,
+            "--rpc",
+            node.url,
+            *args,
+            keystore=stores[who],
+            WAYMARK_API_KEY=keys[who],
+        )
+
+    proposed = _ok(
+        run(
+            "ag-buyer",
+            "propose",
+            "--seller",
+            seller.address,
+            "--price",
+            str(1_000 * USD),
+            "--promised-in",
+            str(HOUR),
+            "--final-in",
+            str(20 * DAY),
+            "--per-day",
+            str(50 * USD),
+            "--cap",
+            str(300 * USD),
+            "--bonder",
+            carrier.address,
+            "--bond",
+            str(100 * USD),
+            "--arbiter",
+            accounts["ag-arbiter"].address,
+        )
+    )
+    aid = proposed["agreement_id"]
+    _ok(run("ag-carrier", "bond", str(aid), str(100 * USD)))
+    # Shipment writes are relayed from a key of the test's own, not the server's relayer key.
+    relay = Account.create()
+    chain.send_value(relay.address, 10**18)
+    registry = ShipmentRegistryClient(
+        chain.with_account(relay), contracts["ShipmentRegistry"]["address"]
+    )
+    driver = ShipmentDriver(registry, Parties(seller=seller, carrier_a=carrier), consignee=buyer)
+    sid = driver.create()
+    signed = _ok(run("ag-seller", "sign-acceptance", str(aid), "--shipment", "0x" + sid.hex()))
+    accepted = _ok(
+        run(
+            "ag-seller",
+            "accept",
+            str(aid),
+            "--shipment",
+            signed["shipment_id"],
+            "--deadline",
+            str(signed["deadline"]),
+            "--signature",
+            signed["signature"],
+        )
+    )
+    assert accepted["status"] == "final"
+    early = run("ag-buyer", "settle", str(aid))
+    assert early.returncode == 2
+    assert "AgreementNotDue(" in early.stderr
+
+    # Delivered two started days after the promise, with the buyer's proof of delivery;
+    # nobody calls settle: the service's keeper does.
+    for kind, who in ((M.PICKED_UP, None), (M.EXPORT_CLEARED, driver.parties.broker)):
+        if who is None:
+            driver.transfer(sid, kind, seller, carrier)
+        else:
+            driver.record(sid, kind, who)
+    for kind in (M.DEPARTED, M.ARRIVED):
+        driver.record(sid, kind, carrier)
+    driver.record(sid, M.IMPORT_CLEARED, driver.parties.broker)
+    driver.record(sid, M.OUT_FOR_DELIVERY, carrier)
+    chain.advance_time(HOUR + DAY + 60)
+    driver.deliver(sid, buyer, carrier=carrier)
+    shown = _wait(
+        lambda: (v := _ok(run("ag-buyer", "show", str(aid))))["status"] == "settled" and v,
+        timeout=60,
+    )
+    payout = shown["payout"]
+    assert (payout["outcome"], payout["days_late"]) == ("late", 2)
+    assert (payout["to_buyer"], payout["to_seller"], payout["to_bonder"]) == (
+        100 * USD,
+        1_000 * USD,
+        0,
+    )
+    before = token.balance_of(seller.address)
+    _ok(run("ag-seller", "withdraw"))
+    assert token.balance_of(seller.address) == before + 1_000 * USD
 
 
 def test_missing_rpc_is_a_one_line_usage_error(tmp_path: Path) -> None:

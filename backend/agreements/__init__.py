@@ -1,0 +1,1 @@
+"""Purchase agreements settled from proofs of delivery (``DeliveryAgreement``)."""

@@ -1,0 +1,327 @@
+"""Purchase agreements: read from the chain, seller acceptance and settlement relayed.
+
+The buyer proposes and funds, the bonder posts the bond and every party
+withdraws with its own key (``waymark agreement …`` with ``--rpc``): those calls
+move the caller's tokens. The seller's acceptance is an EIP-712 signature the
+service relays (gasless for the seller), and ``settle`` is open to anyone on
+chain: the service relays it on request and by itself for every agreement that
+is due (:func:`settle_due`, run by the notification worker), so nobody has to
+remember. Relayed calls go through the alliance action log
+(``/v1/alliance/actions/{id}``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from eth_utils import to_checksum_address
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.agreements.schemas import (
+    AgreementAccept,
+    AgreementPublic,
+    AgreementsPublic,
+    ClausePublic,
+    PayoutPublic,
+)
+from backend.alliance.models import AllianceAction
+from backend.alliance.schemas import ActionPublic
+from backend.alliance.service import own_addresses, relay_call
+from backend.chain import ChainClient, ChainError, ContractRevert
+from backend.chain.agreements import (
+    AgreementInfo,
+    AgreementStatus,
+    DeliveryAgreementClient,
+    Outcome,
+    Payout,
+)
+from backend.chain.deployments import Deployment
+from backend.errors import Forbidden, NotFound
+from backend.orgs.service import WRITER_SCOPES, Principal
+
+log = logging.getLogger(__name__)
+
+CONTRACT = "DeliveryAgreement"
+ZERO_ADDRESS = "0x" + "00" * 20
+OPEN = (AgreementStatus.ACTIVE, AgreementStatus.DISPUTED)
+
+
+def client(chain: ChainClient, deployment: Deployment) -> DeliveryAgreementClient:
+    return DeliveryAgreementClient(chain, deployment.address(CONTRACT))
+
+
+def why(payout: Payout, info: AgreementInfo) -> str:
+    """The clause that produced ``payout``, in words."""
+    t = info.terms
+    if payout.outcome is Outcome.ON_TIME:
+        return "delivered in good order by the promised time: the seller is paid the price"
+    if payout.outcome is Outcome.LATE:
+        return (
+            f"delivered {payout.days_late} started day(s) late: "
+            f"{t.compensation_per_day} per day, capped at {t.compensation_cap}, "
+            "paid to the buyer from the bond first"
+            + (", then from the price" if t.compensation_from_price else "")
+        )
+    if payout.outcome is Outcome.FAILED:
+        return (
+            "lost, or not delivered by the final deadline: the buyer is refunded "
+            "and the bond pays up to the cap"
+        )
+    if payout.outcome is Outcome.RULED:
+        return "disputed delivery: the arbiter split the price"
+    if payout.outcome is Outcome.REFUSED:
+        return "refused at delivery and not ruled on in time: the buyer is refunded"
+    return "a damage exception, refusal or weight outside tolerance opens the arbiter's window"
+
+
+def _settlement(
+    chain: ChainClient, c: DeliveryAgreementClient, agreement_id: int
+) -> tuple[Payout | None, str | None]:
+    """The ``AgreementSettled`` event of ``agreement_id`` (payout, tx hash), if any."""
+    for ev in chain.get_logs([c.address], 0, chain.block_number()):
+        if ev.name == "AgreementSettled" and int(ev.args["agreementId"]) == agreement_id:
+            a = ev.args
+            payout = Payout(
+                Outcome(a["outcome"]),
+                int(a["toBuyer"]),
+                int(a["toSeller"]),
+                int(a["toBonder"]),
+                int(a["daysLate"]),
+            )
+            return payout, ev.tx_hash
+    return None, None
+
+
+def _payout_public(payout: Payout, info: AgreementInfo) -> PayoutPublic:
+    return PayoutPublic(
+        outcome=payout.outcome.name.lower(),  # type: ignore[arg-type]
+        to_buyer=payout.to_buyer,
+        to_seller=payout.to_seller,
+        to_bonder=payout.to_bonder,
+        days_late=payout.days_late,
+        why=why(payout, info),
+    )
+
+
+def agreement_public(
+    *, chain: ChainClient, deployment: Deployment, agreement_id: int
+) -> AgreementPublic:
+    c = client(chain, deployment)
+    if not 1 <= agreement_id <= c.count():
+        raise NotFound(f"agreement {agreement_id} not found")
+    info = c.agreement(agreement_id)
+    t = info.terms
+    payout: PayoutPublic | None = None
+    due_at: int | None = None
+    settled_tx: str | None = None
+    if info.status is AgreementStatus.SETTLED:
+        paid, settled_tx = _settlement(chain, c, agreement_id)
+        if paid is not None:
+            payout = _payout_public(paid, info)
+    elif info.status in OPEN:
+        try:
+            preview = c.preview(agreement_id)
+        except ContractRevert as exc:
+            due_at = int(exc.arguments.get("dueAt", 0)) or None
+        else:
+            payout = _payout_public(preview, info)
+    return AgreementPublic(
+        agreement_id=agreement_id,
+        status=info.status.name.lower(),  # type: ignore[arg-type]
+        clause=ClausePublic(
+            buyer=t.buyer,
+            seller=t.seller,
+            token=t.token,
+            price=t.price,
+            promised_by=t.promised_by,
+            final_deadline=t.final_deadline,
+            compensation_per_day=t.compensation_per_day,
+            compensation_cap=t.compensation_cap,
+            compensation_from_price=t.compensation_from_price,
+            weight_tolerance_bps=t.weight_tolerance_bps,
+            bonder=None if t.bonder == ZERO_ADDRESS else t.bonder,
+            bond_amount=t.bond_amount,
+            arbiter=t.arbiter,
+            dispute_window=t.dispute_window,
+        ),
+        shipment_id=None if info.shipment_id == bytes(32) else "0x" + info.shipment_id.hex(),
+        bond_posted=info.bond_posted,
+        accepted_at=info.accepted_at or None,
+        dispute_ends_at=info.dispute_ends_at or None,
+        due_at=due_at,
+        payout=payout,
+        settled_tx=settled_tx,
+    )
+
+
+def list_agreements(
+    *, chain: ChainClient, deployment: Deployment, party: str | None = None
+) -> AgreementsPublic:
+    """Every agreement (newest first), or those naming ``party`` as buyer, seller or bonder."""
+    c = client(chain, deployment)
+    wanted = to_checksum_address(party) if party else None
+    items = []
+    for agreement_id in range(c.count(), 0, -1):
+        if wanted is not None:
+            t = c.agreement(agreement_id).terms
+            if wanted not in (t.buyer, t.seller, t.bonder, t.arbiter):
+                continue
+        items.append(
+            agreement_public(chain=chain, deployment=deployment, agreement_id=agreement_id)
+        )
+    return AgreementsPublic(items=items)
+
+
+def for_addresses(
+    *, chain: ChainClient, deployment: Deployment | None, addresses: set[str]
+) -> list[dict[str, object]]:
+    """Dashboard rows: agreements in which ``addresses`` buy, sell or bond, with what was paid."""
+    if deployment is None or CONTRACT not in deployment.contracts:
+        return []
+    c = client(chain, deployment)
+    rows: list[dict[str, object]] = []
+    for agreement_id in range(1, c.count() + 1):
+        t = c.agreement(agreement_id).terms
+        roles = [
+            role
+            for role, who in (("buyer", t.buyer), ("seller", t.seller), ("bonder", t.bonder))
+            if who in addresses
+        ]
+        if not roles:
+            continue
+        view = agreement_public(chain=chain, deployment=deployment, agreement_id=agreement_id)
+        paid = view.payout
+        rows.append(
+            {
+                "agreement_id": agreement_id,
+                "role": "/".join(roles),
+                "buyer": t.buyer,
+                "seller": t.seller,
+                "price": t.price,
+                "promised_by": t.promised_by,
+                "final_deadline": t.final_deadline,
+                "clause": (
+                    f"{t.compensation_per_day} per started day late, cap {t.compensation_cap}"
+                    if t.compensation_cap
+                    else "no delay compensation"
+                ),
+                "status": view.status,
+                "outcome": paid.outcome if paid is not None else None,
+                "settled": view.status == "settled",
+                "to_buyer": paid.to_buyer if paid is not None else None,
+                "to_seller": paid.to_seller if paid is not None else None,
+                "to_bonder": paid.to_bonder if paid is not None else None,
+                "why": paid.why if paid is not None else None,
+                "due_at": view.due_at,
+            }
+        )
+    return rows
+
+
+def _require_party(session: Session, principal: Principal, info: AgreementInfo) -> None:
+    if principal.operator:
+        return
+    principal.require_any(WRITER_SCOPES)
+    t = info.terms
+    if not {t.buyer, t.seller, t.bonder, t.arbiter} & own_addresses(session, principal):
+        raise Forbidden(f"your organisation is not a party to agreement {info.agreement_id}")
+
+
+def accept(
+    *,
+    session: Session,
+    chain: ChainClient,
+    deployment: Deployment,
+    principal: Principal,
+    agreement_id: int,
+    body: AgreementAccept,
+) -> ActionPublic:
+    """Relay the seller's signed acceptance (a wrong signer or shipment answers 409)."""
+    c = client(chain, deployment)
+    if not 1 <= agreement_id <= c.count():
+        raise NotFound(f"agreement {agreement_id} not found")
+    _require_party(session, principal, c.agreement(agreement_id))
+    return relay_call(
+        session=session,
+        chain=chain,
+        deployment=deployment,
+        principal=principal,
+        action="accept_agreement",
+        contract=CONTRACT,
+        fn="acceptBySig",
+        args=[
+            agreement_id,
+            bytes.fromhex(body.shipment_id[2:]),
+            body.deadline,
+            bytes.fromhex(body.signature[2:]),
+        ],
+        params={"agreement_id": agreement_id, "shipment_id": body.shipment_id},
+    )
+
+
+def settle(
+    *,
+    session: Session,
+    chain: ChainClient,
+    deployment: Deployment,
+    principal: Principal,
+    agreement_id: int,
+) -> ActionPublic:
+    """Relay ``settle`` for a party (not due yet answers 409 ``AgreementNotDue``)."""
+    c = client(chain, deployment)
+    if not 1 <= agreement_id <= c.count():
+        raise NotFound(f"agreement {agreement_id} not found")
+    _require_party(session, principal, c.agreement(agreement_id))
+    return relay_call(
+        session=session,
+        chain=chain,
+        deployment=deployment,
+        principal=principal,
+        action="settle_agreement",
+        contract=CONTRACT,
+        fn="settle",
+        args=[agreement_id],
+        params={"agreement_id": agreement_id},
+    )
+
+
+def _queued(session: Session, agreement_id: int) -> bool:
+    """A settle for ``agreement_id`` is already queued or in flight."""
+    rows = session.scalars(
+        select(AllianceAction.params).where(
+            AllianceAction.action == "settle_agreement",
+            AllianceAction.status.in_(("queued", "mined")),
+        )
+    )
+    return any(json.loads(p).get("agreement_id") == agreement_id for p in rows)
+
+
+def settle_due(
+    session: Session, *, chain: ChainClient, deployment: Deployment, operator: Principal
+) -> int:
+    """Queue ``settle`` for every agreement the chain would settle now; the number queued."""
+    c = client(chain, deployment)
+    queued = 0
+    for agreement_id in range(1, c.count() + 1):
+        info = c.agreement(agreement_id)
+        if info.status not in OPEN or _queued(session, agreement_id):
+            continue
+        try:
+            settle(
+                session=session,
+                chain=chain,
+                deployment=deployment,
+                principal=operator,
+                agreement_id=agreement_id,
+            )
+        except ContractRevert:
+            session.rollback()  # not due yet (AgreementNotDue); try next round
+            continue
+        except ChainError as exc:
+            log.info("agreement %s not settleable yet: %s", agreement_id, exc)
+            session.rollback()
+            continue
+        queued += 1
+    return queued
