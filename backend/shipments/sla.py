@@ -6,12 +6,15 @@ behalf of the shipment's seller organisation: the write is recorded like a
 seller's own ``POST …/overdue/{milestone}`` and its effect is the indexed
 ``MilestoneOverdue``. A shipment is picked when the chain's latest block time is
 past a planned deadline whose target status is not reached, no flag is indexed
-and no flag write for it is queued or in flight.
+and no flag write for it is queued or in flight. A deadline that had already
+passed when the shipment was created is not swept: such a shipment is recorded
+after the fact, and its milestones carry their own lateness (``MilestoneLate``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,8 +42,13 @@ CLOSED = frozenset({Status.DELIVERED, Status.RETURNED, Status.LOST})
 LIVE_RELAY = (RelayStatus.QUEUED, RelayStatus.SENT, RelayStatus.MINED, RelayStatus.FINAL)
 
 
-def due(session: Session, *, now: int) -> list[tuple[str, MilestoneType]]:
-    """``(shipment id, milestone)`` pairs past their deadline at ``now`` and not yet flagged."""
+def due(
+    session: Session, *, now: int, created_at: Callable[[Shipment], int] | None = None
+) -> list[tuple[str, MilestoneType]]:
+    """``(shipment id, milestone)`` pairs past their deadline at ``now`` and not yet flagged.
+
+    ``created_at`` gives a shipment's creation time; deadlines at or before it are skipped.
+    """
     flagged = {
         (sid, int(m))
         for sid, m in session.execute(select(OverdueFlag.shipment_id, OverdueFlag.milestone))
@@ -66,6 +74,8 @@ def due(session: Session, *, now: int) -> list[tuple[str, MilestoneType]]:
                 continue
             if (s.id, int(kind)) in flagged or (s.id, int(kind)) in queued:
                 continue
+            if created_at is not None and planned <= created_at(s):
+                continue
             out.append((s.id, kind))
     return out
 
@@ -73,7 +83,14 @@ def due(session: Session, *, now: int) -> list[tuple[str, MilestoneType]]:
 def flag_due(session: Session, *, registry: ShipmentRegistryClient, now: int) -> int:
     """Queue ``flagOverdue`` for every due pair; the number queued (commits)."""
     queued = 0
-    for shipment_id, kind in due(session, now=now):
+    block_times: dict[int, int] = {}
+
+    def created_at(s: Shipment) -> int:
+        if s.block_number not in block_times:
+            block_times[s.block_number] = int(registry.chain.block(s.block_number)["timestamp"])
+        return block_times[s.block_number]
+
+    for shipment_id, kind in due(session, now=now, created_at=created_at):
         manifest = session.get(ShipmentManifest, shipment_id)
         if manifest is None:
             continue  # not submitted through this service: no organisation to act for

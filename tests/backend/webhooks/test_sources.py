@@ -131,3 +131,25 @@ def test_overdue_pickup_is_flagged_by_the_service_and_every_party_is_told_once(
     ]
     assert [(c["from"], c["to"]) for c in colours] == [("green", "yellow"), ("yellow", "red")]
     assert any("PICKED_UP flagged overdue" in reason for reason in colours[1]["reasons"])
+
+
+def test_a_deadline_already_past_when_the_shipment_is_created_is_not_swept(
+    api: TestClient, svc: Service, parties: Parties
+) -> None:
+    p = parties
+    worker = api.app.state.notification_worker  # type: ignore[attr-defined]
+    past = svc.now() - 3_600
+    body = create_body(
+        svc,
+        p.seller.signer,
+        [p.carrier.signer.address],
+        customs_broker=p.broker.signer.address,
+        sla={"picked_up_by": past},
+    )
+    sid = str(body["terms"]["shipmentId"])
+    post(svc, "/v1/shipments", body, p.seller)
+    svc.settle()
+    svc.chain.advance_time(120)
+    assert worker.sweep_sla() == 0
+    detail = api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["overdue_milestones"] == []
