@@ -31,7 +31,7 @@ from backend.chain.typed_data import shipments as td
 from backend.cli import cli
 from backend.cli.common import to_json
 from backend.paths import PROJECT_ROOT
-from tests.backend.factories import signed_event
+from tests.backend.factories import SAMPLE_PREFIX, signed_event
 
 pytestmark = pytest.mark.anvil
 
@@ -134,7 +134,7 @@ class Party:
     api_key: str
 
 
-def _party(server: Server, slug: str, scopes: list[str]) -> Party:
+def _party(server: Server, slug: str, scopes: list[str], prefixes: tuple[str, ...] = ()) -> Party:
     account: LocalAccount = Account.create()
     keystore = f"{slug}.json"
     os.environ["WAYMARK_TEST_IMPORT_KEY"] = "0x" + bytes(account.key).hex()
@@ -145,7 +145,9 @@ def _party(server: Server, slug: str, scopes: list[str]) -> Party:
     finally:
         del os.environ["WAYMARK_TEST_IMPORT_KEY"]
     assert imported.exit_code == 0, imported.output
-    created = server.api("POST", "/v1/orgs", ADMIN, {"slug": slug, "name": slug})
+    created = server.api(
+        "POST", "/v1/orgs", ADMIN, {"slug": slug, "name": slug, "gs1_prefixes": list(prefixes)}
+    )
     admin = created["admin_key"]["key"]
     server.api("POST", f"/v1/orgs/{slug}/signers", admin,
                {"address": account.address})  # fmt: skip
@@ -156,7 +158,7 @@ def _party(server: Server, slug: str, scopes: list[str]) -> Party:
 @pytest.fixture(scope="module")
 def world(server: Server) -> dict[str, Any]:
     """A seller and a carrier (also the customs broker) with a shipment VNSGN → USLAX."""
-    seller = _party(server, "hearth", ["seller"])
+    seller = _party(server, "hearth", ["seller"], (SAMPLE_PREFIX,))
     carrier = _party(server, "pacific", ["carrier"])
     health = httpx.get(f"{server.base}/health").json()
     registry = health["contracts"]["ShipmentRegistry"]
@@ -167,7 +169,7 @@ def world(server: Server) -> dict[str, Any]:
         "transportMode": "sea",
         "lines": [{"gtin": "08936045870013", "lot": "TH2611-07", "quantity": 240}],
     }
-    sid = keccak(os.urandom(32))
+    sid = td.shipment_id(seller.account.address, os.urandom(12))
     terms = td.shipment_terms(
         shipment_id=sid, seller=seller.account.address, origin="VNSGN", destination="USLAX",
         declared_weight_grams=480_000, piece_count=24, weight_tolerance_bps=200,
