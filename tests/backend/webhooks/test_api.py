@@ -113,13 +113,17 @@ def test_operator_token_has_no_subscriptions(api: TestClient) -> None:
     ],
 )
 def test_production_refuses_plain_http_and_internal_targets(url: str) -> None:
-    settings = api_settings("sqlite://", environment="production", admin_token="s3cret-token-" + "x" * 32)
+    settings = api_settings(
+        "sqlite://", environment="production", admin_token="s3cret-token-" + "x" * 32
+    )
     with pytest.raises(InvalidInput):
         service.check_target(url, settings)
 
 
 def test_production_accepts_a_public_https_literal() -> None:
-    settings = api_settings("sqlite://", environment="production", admin_token="s3cret-token-" + "x" * 32)
+    settings = api_settings(
+        "sqlite://", environment="production", admin_token="s3cret-token-" + "x" * 32
+    )
     service.check_target("https://93.184.215.14/hooks", settings)
 
 
