@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
+from eth_account import Account
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
 from backend.chain.typed_data.shipments import DeliveryCondition, Status
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.cli import cli
+from backend.cli.client import Api
+from backend.cli.milestones import documents, submit_documents
+from backend.cli.output import Output
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.shipments.factories import (
     Parties,
@@ -121,3 +130,42 @@ def test_delivery_route_takes_only_delivered_of_a_shipment_with_a_consignee(
     body["receipt"]["condition"] = "lost"  # not a condition of a receipt
     resp = svc.api.post(f"/v1/shipments/{sid}/delivery", json=body, headers=p.carrier.writer)
     assert resp.status_code == 422, resp.text
+
+
+def test_cli_receipt_then_submit_relays_the_delivery(
+    svc: Service, parties: Parties, tmp_path: Path
+) -> None:
+    """``waymark milestone sign`` (carrier), ``milestone receipt`` (consignee), ``submit``."""
+    p = parties
+    sid = _at_the_door(svc, p)
+    domain = svc.registry.domain()
+    stores = {}
+    for name, acct in (("carrier", p.carrier.signer), ("buyer", p.other.signer)):
+        stores[name] = tmp_path / f"{name}.json"
+        stores[name].write_text(json.dumps(Account.encrypt(acct.key, "pw", iterations=2**10)))
+    doc = tmp_path / "delivered.json"
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, list(args), env={"WAYMARK_KEYSTORE_PASSWORD": "pw"})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run(
+        "milestone", "sign", "--keystore", str(stores["carrier"]), "--shipment-id", sid,
+        "--milestone", "DELIVERED", "--location", "USLAX", "--counterparty",
+        p.other.signer.address, "--occurred-at", str(svc.now()),
+        "--nonce", str(svc.registry.nonce(p.carrier.signer.address)),
+        "--chain-id", str(domain.chain_id), "--registry", domain.verifying_contract,
+        "--out", str(doc),
+    )  # fmt: skip
+    run(
+        "milestone", "receipt", str(doc), "--keystore", str(stores["buyer"]),
+        "--condition", "damaged", "--nonce", str(svc.registry.nonce(p.other.signer.address)),
+    )  # fmt: skip
+    assert json.loads(doc.read_text())["receipt"]["condition"] == "damaged"
+    api = Api("http://testserver", p.carrier.writer["X-API-Key"], http=svc.api)
+    (accepted,) = submit_documents(api, documents(json.loads(doc.read_text())), Output())
+    svc.settle()
+    assert svc.relay(accepted["relay_id"], p.carrier.writer)["status"] in ("mined", "final")
+    facts = svc.registry.delivery_facts(bytes.fromhex(sid[2:]))
+    assert (facts.status, facts.condition) == (Status.DELIVERED, DeliveryCondition.DAMAGED)
