@@ -29,6 +29,7 @@ from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware, StartupGateMiddleware
+from backend.node.router import router as node_router
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
@@ -212,6 +213,8 @@ def create_app(
     install_handlers(app)
     app.include_router(apidocs_router)
     app.include_router(health_router)
+    # what outside verifiers need: the deployment manifest, a node on the demo chain
+    app.include_router(node_router)
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
