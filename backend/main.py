@@ -46,6 +46,7 @@ from backend.runtime import check_fast_paths
 from backend.shipments.router import router as shipments_router
 from backend.startup import STARTING_PATHS, StartupGate
 from backend.webhooks.router import router as webhooks_router
+from backend.webhooks.sealing import SecretBox, reseal
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
 from backend.wiring import domain_relay_handlers, register_subject_sources
@@ -111,6 +112,10 @@ def create_app(
         if cfg.migrate_on_startup:
             migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
+        with sessions() as session:  # webhook secrets in clear or under a retired key
+            resealed = reseal(session, SecretBox.from_settings(cfg))
+        if resealed:
+            log.info("sealed %d webhook signing secrets under the current key", resealed)
         app.state.settings = cfg
         app.state.chain = client
         app.state.deployment = None

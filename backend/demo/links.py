@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from starlette.routing import NoMatchFound
 from starlette.types import ASGIApp
 
-from backend.demo.scenario import DEMO_SERIALS, GTIN, LOT, DemoResult
+from backend.demo.scenario import DEMO_SERIALS, GTIN, ITEM_SERIAL, LOT, DemoResult
 from backend.paths import FRONTEND_STATIC
 
 
@@ -50,6 +50,7 @@ def demo_links(
     """Every URL worth opening after the story is seeded, in reading order."""
     lot_path = f"{GTIN}/10/{quote(LOT, safe='')}"
     item_path = f"{lot_path}/21/{quote(DEMO_SERIALS[0], safe='')}"
+    serial_path = f"{lot_path}/21/{quote(ITEM_SERIAL, safe='')}"
     pid = result.passport_id
     links: list[Link] = []
 
@@ -65,6 +66,13 @@ def demo_links(
         "resolve",
         "(an item of the lot: the same passport, found through the serial)",
         rest=item_path,
+    )
+    add(
+        "consumer-page",
+        "Consumer page, serial",
+        "resolve",
+        "(a numbered set with a passport of its own, issued at item level)",
+        rest=serial_path,
     )
     add("qr-image", "QR code for screens (SVG)", "qr_image", rest=f"{lot_path}.svg")
     add(
@@ -93,7 +101,7 @@ def demo_links(
             links.append(
                 Link(
                     "verifier",
-                    "Proof verifier (static page)",
+                    "Proof verifier page",
                     f"{base}{VERIFIER_PAGE}",
                     (f"drop bundle.json on it; RPC URL {node}, trust manifest {trust}",),
                 )
@@ -141,7 +149,7 @@ def summary_line(result: DemoResult, seconds: float) -> str:
     by_colour = ", ".join(f"{n} {c}" for c, n in sorted(colours.items()))
     return (
         f"Seeded in {seconds:.1f} s: {len(result.orgs)} organisations, "
-        f"{len(result.shipments)} shipments ({by_colour}), 1 passport, "
+        f"{len(result.shipments)} shipments ({by_colour}), 2 passports (lot and serial), "
         f"{len(result.event_digests)} supply events, 1 stock transfer, "
         f"1 settled pool period."
     )

@@ -22,6 +22,7 @@ KEY = re.compile(r"Hearth & Grove API key\s+(wm_\S+)")
 KINDS = (
     "Consumer page, lot",
     "Consumer page, one item",
+    "Consumer page, serial",
     "QR code for screens (SVG)",
     "QR code for print (PNG)",
     "Label sheet (A4)",

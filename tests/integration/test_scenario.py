@@ -21,7 +21,7 @@ from PIL import Image
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
-from backend.demo.scenario import GTIN, LOT, USD
+from backend.demo.scenario import DEMO_SERIALS, GTIN, ITEM_SERIAL, LOT, USD
 from backend.paths import FRONTEND_STATIC
 from backend.qr.bundle import Trust, verify_bundle
 from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
@@ -127,6 +127,24 @@ def test_passport_is_attested_and_untampered(world: World) -> None:
     assert passport["tampered"] is False
     assert len(passport["attestations"]) == 1
     assert passport["document"]["issuer"]["account"] == world.result.orgs["lang-tre"].signer.address
+
+
+def test_a_serial_with_its_own_passport_resolves_to_it_and_the_others_to_the_lot(
+    world: World,
+) -> None:
+    item = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{ITEM_SERIAL}")
+    assert item.status_code == 200
+    assert f"numbered set {ITEM_SERIAL}" in item.text
+    other = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{DEMO_SERIALS[0]}")
+    assert other.status_code == 200
+    assert "numbered set" not in other.text
+    # Item level: its own passport, not the lot's, and active on chain as well.
+    accept = {"Accept": "application/json"}
+    own = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{ITEM_SERIAL}", headers=accept).json()
+    lot = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{DEMO_SERIALS[0]}", headers=accept).json()
+    assert own["passport"]["product_name"].endswith(f"(numbered set {ITEM_SERIAL})")
+    assert lot["passport"]["product_name"] == own["passport"]["product_name"].split(" (")[0]
+    assert own["passport"]["state"] in ("verified", "pending")
 
 
 def test_qr_page_shows_journey_customs_and_leg_carbon(world: World) -> None:

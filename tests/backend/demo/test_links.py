@@ -52,9 +52,11 @@ def test_every_kind_of_link_is_found_through_the_included_routers() -> None:
     urls = {link.label: link.url for link in links}
     assert urls["Consumer page, lot"] == f"{BASE}/01/08936045870013/10/TH2611-07"
     assert urls["Consumer page, one item"].endswith("/10/TH2611-07/21/TH07-0001")
+    assert urls["Consumer page, serial"].endswith("/10/TH2611-07/21/TH07-0420")
     assert urls["QR code for screens (SVG)"].endswith("/qr/01/08936045870013/10/TH2611-07.svg")
     assert urls["QR code for print (PNG)"].endswith("/10/TH2611-07.png?use=print")
     assert urls["Proof bundle"] == f"{BASE}/proof-bundle/{PID}.json"
+    assert urls["Proof verifier page"] == f"{BASE}/static/verify/index.html"
     bundle = next(link for link in links if link.kind == "proof-bundle")
     assert bundle.hints[1].endswith(
         "waymark proof verify bundle.json --rpc http://127.0.0.1:8545"
