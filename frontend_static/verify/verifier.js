@@ -263,7 +263,8 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
         : `bundle names ${addr}, the manifest pins no ${name}`,
     );
   }
-  if (!chainOk) return finish(result);
+  // A bundle naming contracts the user does not trust is answered by the trust checks alone.
+  if (!chainOk || checks.some((c) => !c.ok)) return finish(result);
 
   const chain = new Chain(rpc, trust.addresses);
   const pid = bundle.subject.passport_id.toLowerCase();
@@ -272,41 +273,41 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
 
   // Passport.
   const idHash = keccak256(toUtf8Bytes(bundle.subject.gs1_path));
-  add("passport.id", same(idHash, pid), pid, `keccak256("${bundle.subject.gs1_path}") = ${idHash}`);
+  add("passport.id", same(idHash, pid), null, `keccak256("${bundle.subject.gs1_path}") = ${idHash}`);
   const text = canonicalize(p.document);
   const docHash = keccak256(toUtf8Bytes(text));
-  add("passport.document_hash", same(docHash, p.canonical_hash), pid, `keccak256(JCS(document)) = ${docHash}; bundle says ${p.canonical_hash}`);
+  add("passport.document_hash", same(docHash, p.canonical_hash), null, `keccak256(JCS(document)) = ${docHash}; bundle says ${p.canonical_hash}`);
   const version = await chain.tryCall("ProductPassportRegistry", "versionOf", [pid, p.version]);
   if (version.error) {
-    add("passport.on_chain_hash", false, pid, version.error);
+    add("passport.on_chain_hash", false, null, version.error);
   } else {
     const onChain = version.value[0].documentHash;
-    add("passport.on_chain_hash", same(onChain, docHash), pid, `versionOf(passport, ${p.version}).documentHash = ${onChain}; the document hashes to ${docHash}`);
+    add("passport.on_chain_hash", same(onChain, docHash), null, `versionOf(passport, ${p.version}).documentHash = ${onChain}; the document hashes to ${docHash}`);
   }
   const head = await chain.tryCall("ProductPassportRegistry", "passportOf", [pid]);
   const owner = await chain.tryCall("OrganisationRegistry", "ownerOfGtin", [gtin]);
   const ownerOrg = owner.error ? null : owner.value[0];
   let statusFailure = null;
   if (head.error) {
-    add("passport.current_version", false, pid, head.error);
-    add("passport.status", false, pid, head.error);
+    add("passport.current_version", false, null, head.error);
+    add("passport.status", false, null, head.error);
     statusFailure = "INVALID";
-    add("passport.issuer", false, pid, head.error);
+    add("passport.issuer", false, null, head.error);
   } else {
     const h = head.value[0];
     const current = Number(h.version);
     const status = Number(h.status);
     result.current_version = current;
     result.passport_status = (STATUSES[status] || String(status)).toLowerCase();
-    add("passport.current_version", current === p.version, pid, current === p.version ? `version ${p.version} is the current one` : `the bundle holds version ${p.version}; the current version is ${current}`);
+    add("passport.current_version", current === p.version, null, current === p.version ? `version ${p.version} is the current one` : `the bundle holds version ${p.version}; the current version is ${current}`);
     if (status === 1) {
-      add("passport.status", true, pid, "passportOf(passport).status = Active");
+      add("passport.status", true, null, "passportOf(passport).status = Active");
     } else if (status === 2 || status === 3) {
       const reason = await statusReason(chain, pid, status);
-      add("passport.status", false, pid, `passportOf(passport).status = ${STATUSES[status]}, reason code ${h.reasonCode}${reason ? `: ${reason}` : ""}`);
+      add("passport.status", false, null, `passportOf(passport).status = ${STATUSES[status]}, reason code ${h.reasonCode}${reason ? `: ${reason}` : ""}`);
       statusFailure = status === 2 ? "RECALLED" : "REVOKED";
     } else {
-      add("passport.status", false, pid, `passportOf(passport).status = ${STATUSES[status] || status}: no such passport`);
+      add("passport.status", false, null, `passportOf(passport).status = ${STATUSES[status] || status}: no such passport`);
       statusFailure = "INVALID";
     }
     const issuerKey = await chain.keyOf(h.issuer);
@@ -316,7 +317,7 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
     add(
       "passport.issuer",
       ok,
-      pid,
+      null,
       `passportOf.issuer = ${h.issuer}, bundle says ${p.issuer}; the key belongs to ${name ? `"${name}"` : "no organisation"} (${issuerKey.orgId}); ` +
         (owner.error ? owner.error : `GTIN ${gtin} is owned by ${ownerOrg}`),
     );
@@ -371,7 +372,7 @@ async function statusReason(chain, pid, status) {
 }
 
 async function checkEvent({ event, bundle, chain, trust, pid, ownerOrg, latest, confirmations, add }) {
-  const item = event.digest.toLowerCase();
+  const item = event.digest;
   const typed = event.typed_data;
   let digest = null;
   let problem = null;

@@ -10,7 +10,7 @@ const LABELS = {
   SUPERSEDED: "SUPERSEDED: a newer version of this passport exists",
   RECALLED: "RECALLED: the product was recalled",
   REVOKED: "REVOKED: the passport was withdrawn",
-  COULD_NOT_CHECK: "Could not check",
+  "could not check": "Could not check",
 };
 
 async function readFile(input) {
@@ -63,7 +63,7 @@ function show(outcome) {
   verdict.dataset.verdict = outcome.verdict;
   verdict.textContent = LABELS[outcome.verdict] || outcome.verdict;
   const parts = [];
-  if (outcome.error) parts.push(outcome.error);
+  if (outcome.problem) parts.push(outcome.problem);
   if (outcome.organisation) parts.push(`Issued by ${outcome.organisation} (verified name in the organisation registry).`);
   if (outcome.passport_status) parts.push(`Passport status on chain: ${outcome.passport_status}.`);
   if (outcome.current_version) parts.push(`Current version: ${outcome.current_version}.`);
@@ -104,7 +104,7 @@ async function run(event) {
     outcome = await verifyBundle(bundle, manifest, jsonRpc(new URL(rpcUrl, location.href).href), { confirmations });
   } catch (err) {
     const known = err instanceof CouldNotCheck;
-    outcome = { verdict: "COULD_NOT_CHECK", checks: [], error: known ? err.message : `unexpected error: ${err.message}` };
+    outcome = { verdict: "could not check", checks: [], problem: known ? err.message : `unexpected error: ${err.message}` };
   } finally {
     $("verify").disabled = false;
   }

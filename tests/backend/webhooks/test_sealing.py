@@ -39,15 +39,20 @@ def _app(db_url: str, tester: ChainClient, **overrides: object) -> TestClient:
     return TestClient(create_app(settings, tester, deployment=deployment_for(tester)))
 
 
-def _sender(client: TestClient, **kw: object) -> Sender:
+def _deliver(client: TestClient, *, settings: Settings | None = None, **kw: object) -> int:
+    """One round of the sender against ``client``'s database; how many it attempted."""
     state = client.app.state  # type: ignore[attr-defined]
-    return Sender(
+    sender = Sender(
         sessions=state.sessionmaker,
-        settings=state.settings,
+        settings=settings or state.settings,
         owner="sealing-test",
         client=httpx.Client(timeout=2.0, follow_redirects=False),
         **kw,  # type: ignore[arg-type]
     )
+    try:
+        return sender.deliver_due()
+    finally:
+        sender.close()
 
 
 def _stored(client: TestClient) -> list[WebhookSecret]:
@@ -74,11 +79,7 @@ def test_the_database_holds_no_secret_that_signs(
     # The subscriber's secret still verifies what is sent.
     receiver.start()
     emit(api, seller, EventType.ESCROW_RELEASED, 1)
-    sender = _sender(api)
-    try:
-        assert sender.deliver_due() == 1
-    finally:
-        sender.close()
+    assert _deliver(api) == 1
     got = receiver.received[-1]
     Webhook(issued).verify(got.body, got.headers)
 
@@ -96,11 +97,7 @@ def test_a_sealed_secret_copied_to_another_subscription_does_not_sign(
         session.commit()
     receiver.start()
     emit(api, seller, EventType.SHIPMENT_OVERDUE, 1)
-    sender = _sender(api)
-    try:
-        assert sender.deliver_due() == 1
-    finally:
-        sender.close()
+    assert _deliver(api) == 1
     assert receiver.received == []  # nothing signed under the wrong secret
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         delivery = session.scalars(
@@ -126,11 +123,7 @@ def test_a_new_sealing_key_reseals_at_start_and_the_old_one_can_then_go(
     with _app(db_url, tester, webhook_secrets_keys=NEW_KEY) as third:
         receiver.start()
         emit(third, org, EventType.ESCROW_RELEASED, 1)
-        sender = _sender(third)
-        try:
-            assert sender.deliver_due() == 1
-        finally:
-            sender.close()
+        assert _deliver(third) == 1
     got = receiver.received[-1]
     Webhook(str(sub["secret"])).verify(got.body, got.headers)
 
@@ -193,11 +186,7 @@ def test_a_delivery_connects_to_the_address_it_vetted_not_to_a_second_lookup(
 
     receiver.start()
     emit(api, seller, EventType.ESCROW_RELEASED, 1)
-    sender = _sender(api, resolver=resolver)
-    try:
-        assert sender.deliver_due() == 1
-    finally:
-        sender.close()
+    assert _deliver(api, resolver=resolver) == 1
     # One lookup, checked, and the connection went to its answer (the system resolver
     # does not know the name), with the subscriber's host name kept in Host.
     assert lookups == [named_subscription]
@@ -222,17 +211,8 @@ def test_a_name_that_resolves_to_an_internal_address_is_not_called_in_production
         emit(client, org, EventType.ESCROW_RELEASED, 1)
         state = client.app.state  # type: ignore[attr-defined]
         strict = state.settings.model_copy(update={"webhook_allow_private_targets": False})
-        sender = Sender(
-            sessions=state.sessionmaker,
-            settings=strict,
-            owner="sealing-test",
-            client=httpx.Client(timeout=2.0, follow_redirects=False),
-            resolver=lambda host, port: ["127.0.0.1"],
-        )
-        try:
-            assert sender.deliver_due() == 1
-        finally:
-            sender.close()
+        loopback = ["127.0.0.1"]
+        assert _deliver(client, settings=strict, resolver=lambda host, port: loopback) == 1
         assert receiver.received == []
         with state.sessionmaker() as session:
             delivery = session.scalars(select(WebhookDelivery)).one()
