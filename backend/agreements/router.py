@@ -30,20 +30,23 @@ def _dep(deployment: Deployment | None) -> Deployment:
 @router.get("", response_model=AgreementsPublic)
 def list_agreements(
     _p: PrincipalDep,
+    session: SessionDep,
     chain: ChainDep,
     d: DeploymentDep,
     party: Annotated[EthAddress | None, Query()] = None,
 ) -> AgreementsPublic:
     """Agreements, newest first; ``party`` keeps those naming that address."""
-    return service.list_agreements(chain=chain, deployment=_dep(d), party=party)
+    return service.list_agreements(session=session, chain=chain, deployment=_dep(d), party=party)
 
 
 @router.get("/{agreement_id}", response_model=AgreementPublic)
 def get_agreement(
-    agreement_id: Id, _p: PrincipalDep, chain: ChainDep, d: DeploymentDep
+    agreement_id: Id, _p: PrincipalDep, session: SessionDep, chain: ChainDep, d: DeploymentDep
 ) -> AgreementPublic:
     """State, clause, and what was paid (or would be paid now) and why."""
-    return service.agreement_public(chain=chain, deployment=_dep(d), agreement_id=agreement_id)
+    return service.agreement_public(
+        session=session, chain=chain, deployment=_dep(d), agreement_id=agreement_id
+    )
 
 
 @router.post("/{agreement_id}/accept", response_model=ActionPublic, status_code=ACCEPTED)
