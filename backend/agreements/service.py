@@ -46,7 +46,7 @@ from backend.chain.agreements import (
     Payout,
 )
 from backend.chain.deployments import Deployment
-from backend.errors import Forbidden, NotFound
+from backend.errors import Forbidden, NotFound, ServiceUnavailable
 from backend.orgs.service import WRITER_SCOPES, Principal
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,13 @@ ZERO_ADDRESS = "0x" + "00" * 20
 OPEN = (AgreementStatus.ACTIVE, AgreementStatus.DISPUTED)
 
 
+def _require_contract(deployment: Deployment) -> None:
+    if CONTRACT not in deployment.contracts:
+        raise ServiceUnavailable("no DeliveryAgreement deployment is loaded")
+
+
 def client(chain: ChainClient, deployment: Deployment) -> DeliveryAgreementClient:
+    _require_contract(deployment)
     return DeliveryAgreementClient(chain, deployment.address(CONTRACT))
 
 
@@ -170,6 +176,7 @@ def _public(row: AgreementView, *, chain: ChainClient, deployment: Deployment) -
 def agreement_public(
     *, session: Session, chain: ChainClient, deployment: Deployment, agreement_id: int
 ) -> AgreementPublic:
+    _require_contract(deployment)
     return _public(_row(session, agreement_id), chain=chain, deployment=deployment)
 
 
@@ -186,6 +193,7 @@ def list_agreements(
     *, session: Session, chain: ChainClient, deployment: Deployment, party: str | None = None
 ) -> AgreementsPublic:
     """Every agreement (newest first), or those naming ``party`` in any role."""
+    _require_contract(deployment)
     query = select(AgreementView).order_by(AgreementView.agreement_id.desc())
     if party:
         query = query.where(_naming(to_checksum_address(party)))
