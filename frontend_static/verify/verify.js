@@ -89,6 +89,7 @@ function show(outcome) {
   // The whole outcome for machines (the browser tests read it).
   $("result").dataset.outcome = JSON.stringify(outcome);
   $("result").dataset.done = "true";
+  $("result").scrollIntoView({ block: "start" });
 }
 
 async function run(event) {
