@@ -1,5 +1,8 @@
 """The proof cases of issue 14, built on a private anvil node, for every verifier to run.
 
+The eight of the issue, plus a delegate's event with the brand's signed grant
+(VALID) and with a grant the delegate signed itself (INVALID).
+
 ``proof_cases`` (module fixture, see ``tests/integration/conftest.py``) yields
 :class:`ProofCase` objects: a bundle, the trust manifest to check it with, the
 node's URL, the verdict a correct verifier gives and the check ids that must
@@ -40,7 +43,12 @@ from backend.chain.organisations import (
     org_id_for,
 )
 from backend.chain.passports import PassportContent, PassportRegistryClient
-from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain, location_bytes
+from backend.chain.typed_data.events import (
+    SUBJECT_DELEGATION,
+    SUPPLY_EVENT,
+    events_domain,
+    location_bytes,
+)
 from backend.gs1.keys import key as gs1_key
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
@@ -61,6 +69,8 @@ CASE_NAMES = (
     "unauthorised_org",
     "revoked_key",
     "reorged_root",
+    "delegated",
+    "forged_delegation",
 )
 
 Runner = Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]
@@ -141,6 +151,22 @@ class CaseBuilder:
             "signature": "0x" + eip712.sign(signer.key, self.domain, SUPPLY_EVENT, message).hex(),
             "typed_data": eip712.typed_data_payload(self.domain, SUPPLY_EVENT, message),
             "authorisation": {"basis": "issuer"},
+        }
+
+    def delegation(
+        self, signer: LocalAccount, issuer: str, path: str, delegate: str
+    ) -> dict[str, Any]:
+        """A ``SubjectDelegation`` for one passport, signed by ``signer`` in the events domain."""
+        message = {
+            "issuer": issuer,
+            "subject": keccak(path.encode()),
+            "delegate": delegate,
+            "salt": os.urandom(32),
+        }
+        return {
+            "typed_data": eip712.typed_data_payload(self.domain, SUBJECT_DELEGATION, message),
+            "signature": "0x"
+            + eip712.sign(signer.key, self.domain, SUBJECT_DELEGATION, message).hex(),
         }
 
     def anchor(self, events: list[dict[str, Any]]) -> None:
@@ -248,6 +274,20 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
     forger.anchor(f_events)
     foreign = forger.bundle(path, forged_doc, f_issuer.address, f_events)
 
+    # a delegate: the brand's key signed a SubjectDelegation naming the delegate's slug
+    delegate_org = genuine.register("case-delegate", "Delegate Packing Co", (), Role.CARRIER)
+    packer = genuine.add_key(delegate_org, Role.CARRIER)
+    by_delegate = [genuine.event(packer, path, 4)]
+    by_delegate[0]["authorisation"] = {"basis": "delegate", "delegation": 0}
+    genuine.anchor(by_delegate)
+    delegated = genuine.bundle(path, document, issuer.address, by_delegate)
+    delegated["delegations"] = [genuine.delegation(issuer, issuer.address, path, "case-delegate")]
+    # the same event, with a "delegation" the delegate granted itself
+    self_granted = genuine.bundle(path, document, issuer.address, by_delegate)
+    self_granted["delegations"] = [
+        genuine.delegation(packer, packer.address, path, "case-delegate")
+    ]
+
     # reorg: a batch anchored on a fork that lost (snapshot, anchor, revert, mine past it)
     snap = chain.snapshot()
     orphan_events = [genuine.event(issuer, path, 9)]
@@ -268,4 +308,6 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
         case("unauthorised_org", unauthorised, "INVALID", "event.authorised"),
         case("revoked_key", revoked_key, "INVALID", "event.signer_key"),
         case("reorged_root", orphaned, "INVALID", "event.anchored"),
+        case("delegated", delegated, "VALID"),
+        case("forged_delegation", self_granted, "INVALID", "event.authorised"),
     ]
