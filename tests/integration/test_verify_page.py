@@ -260,6 +260,7 @@ def test_demo_chain_is_checkable_through_the_services_rpc_and_manifest(
     run = visit(
         f"{base}{PAGE}?bundle={bundle_url}&rpc={base}/rpc",
         [
+            {"text": "#prefilled"},
             {"click": "#verify"},
             {"waitFor": "#result[data-done=true]"},
             {"attr": "#result", "name": "data-outcome"},
@@ -274,6 +275,14 @@ def test_demo_chain_is_checkable_through_the_services_rpc_and_manifest(
     for outcome in (by_bundle_url, by_digital_link):
         assert outcome["verdict"] == "VALID", failing(outcome)
     assert by_digital_link["checks"] == by_bundle_url["checks"]
+    # The link chose the node, and the page says so before anything is checked; the
+    # verdict names what it rests on.
+    (notice,) = run.values("text")
+    assert f"chose the node {base}/rpc" in notice
+    assert "trust manifest" not in notice
+    manifest_url = f"{base}/.well-known/waymark/deployment.json"
+    assert f"manifest from {manifest_url}" in by_bundle_url["trusted"]
+    assert f"chain read through {base}/rpc" in by_bundle_url["trusted"]
     assert f"{base}/rpc" in run.requests
     assert f"{base}/.well-known/waymark/deployment.json" in run.requests
     # The page asked the service for the bundle, the manifest and the chain, and for
