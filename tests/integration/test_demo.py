@@ -33,6 +33,7 @@ KINDS = (
     "Proof of a supply event",
     "Passport (JSON)",
     "Seller dashboard",
+    "Purchase agreement (late)",
     "API docs (Swagger UI)",
     "API reference (ReDoc)",
 )
@@ -95,8 +96,8 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
 
         output = "".join(_collect(sink, "control-union", timeout=240))
         assert "demo seeding failed" not in output, output
-        for step in range(1, 9):
-            assert f"[{step}/8] " in output, output
+        for step in range(1, 10):
+            assert f"[{step}/9] " in output, output
         summary = re.search(r"Seeded in [\d.]+ s: 8 organisations, 6 shipments \(.*\)", output)
         assert summary, output
         key_match = KEY.search(output)
@@ -128,7 +129,8 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
         verifier = next(ln for ln in block.splitlines() if "Proof verifier page" in ln)
         assert httpx.get(URL.findall(verifier)[0], timeout=30).status_code == 200
         for kind, url in printed.items():
-            headers = {"Authorization": f"Bearer {seller_key}"} if "/dashboard" in url else {}
+            signed_in = "/dashboard" in url or "/v1/agreements/" in url
+            headers = {"Authorization": f"Bearer {seller_key}"} if signed_in else {}
             resp = httpx.get(url, headers=headers, timeout=30)
             assert resp.status_code == 200, (kind, url, resp.status_code, resp.text[:300])
         health = httpx.get(f"{base}/health", timeout=10).json()
@@ -160,6 +162,11 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
         ).json()
         assert board["org"] == "hearth-grove"
         assert len(board["shipments"]) == 6
+        # The late purchase agreement was settled by the keeper, compensation paid.
+        (agreement,) = board["agreements"]
+        assert (agreement["role"], agreement["outcome"]) == ("buyer", "late")
+        assert agreement["to_buyer"] > 0
+        assert "1 purchase agreement settled late" in output
     finally:
         proc.terminate()
         try:
