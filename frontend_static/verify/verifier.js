@@ -78,8 +78,14 @@ function checkShape(bundle) {
       need(isObj(e.anchor) && isHex(e.anchor.tx_hash, 32) && isInt(e.anchor.block_number), `${at}.anchor`);
       need(isHex(e.leaf, 32) && isHex(e.root, 32), `${at}.leaf / root`);
       need(Array.isArray(e.proof) && e.proof.every((x) => isHex(x, 32)), `${at}.proof`);
+      // Why the signer may speak for the passport (checked once the event is anchored).
+      const auth = e.authorisation;
+      need(isObj(auth) && ["issuer", "delegate", "shipment_party"].includes(auth.basis), `${at}.authorisation.basis`);
+      const count = (bundle.delegations ?? []).length;
+      const indexed = auth.delegation == null || (Number.isInteger(auth.delegation) && auth.delegation >= 0 && auth.delegation < count);
+      need(indexed && (auth.basis !== "delegate" || auth.delegation != null), `${at}.authorisation.delegation`);
+      need(auth.basis !== "shipment_party" || isHex(auth.shipment_id, 32), `${at}.authorisation.shipment_id`);
     }
-    need(e.authorisation == null || isObj(e.authorisation), `${at}.authorisation`);
   });
   (bundle.milestones ?? []).forEach((m, i) => {
     const at = `milestones[${i}]`;
@@ -263,7 +269,8 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
         : `bundle names ${addr}, the manifest pins no ${name}`,
     );
   }
-  if (!chainOk) return finish(result);
+  // A bundle naming contracts the user does not trust is answered by the trust checks alone.
+  if (!chainOk || checks.some((c) => !c.ok)) return finish(result);
 
   const chain = new Chain(rpc, trust.addresses);
   const pid = bundle.subject.passport_id.toLowerCase();
@@ -272,41 +279,41 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
 
   // Passport.
   const idHash = keccak256(toUtf8Bytes(bundle.subject.gs1_path));
-  add("passport.id", same(idHash, pid), pid, `keccak256("${bundle.subject.gs1_path}") = ${idHash}`);
+  add("passport.id", same(idHash, pid), null, `keccak256("${bundle.subject.gs1_path}") = ${idHash}`);
   const text = canonicalize(p.document);
   const docHash = keccak256(toUtf8Bytes(text));
-  add("passport.document_hash", same(docHash, p.canonical_hash), pid, `keccak256(JCS(document)) = ${docHash}; bundle says ${p.canonical_hash}`);
+  add("passport.document_hash", same(docHash, p.canonical_hash), null, `keccak256(JCS(document)) = ${docHash}; bundle says ${p.canonical_hash}`);
   const version = await chain.tryCall("ProductPassportRegistry", "versionOf", [pid, p.version]);
   if (version.error) {
-    add("passport.on_chain_hash", false, pid, version.error);
+    add("passport.on_chain_hash", false, null, version.error);
   } else {
     const onChain = version.value[0].documentHash;
-    add("passport.on_chain_hash", same(onChain, docHash), pid, `versionOf(passport, ${p.version}).documentHash = ${onChain}; the document hashes to ${docHash}`);
+    add("passport.on_chain_hash", same(onChain, docHash), null, `versionOf(passport, ${p.version}).documentHash = ${onChain}; the document hashes to ${docHash}`);
   }
   const head = await chain.tryCall("ProductPassportRegistry", "passportOf", [pid]);
   const owner = await chain.tryCall("OrganisationRegistry", "ownerOfGtin", [gtin]);
   const ownerOrg = owner.error ? null : owner.value[0];
   let statusFailure = null;
   if (head.error) {
-    add("passport.current_version", false, pid, head.error);
-    add("passport.status", false, pid, head.error);
+    add("passport.current_version", false, null, head.error);
+    add("passport.status", false, null, head.error);
     statusFailure = "INVALID";
-    add("passport.issuer", false, pid, head.error);
+    add("passport.issuer", false, null, head.error);
   } else {
     const h = head.value[0];
     const current = Number(h.version);
     const status = Number(h.status);
     result.current_version = current;
     result.passport_status = (STATUSES[status] || String(status)).toLowerCase();
-    add("passport.current_version", current === p.version, pid, current === p.version ? `version ${p.version} is the current one` : `the bundle holds version ${p.version}; the current version is ${current}`);
+    add("passport.current_version", current === p.version, null, current === p.version ? `version ${p.version} is the current one` : `the bundle holds version ${p.version}; the current version is ${current}`);
     if (status === 1) {
-      add("passport.status", true, pid, "passportOf(passport).status = Active");
+      add("passport.status", true, null, "passportOf(passport).status = Active");
     } else if (status === 2 || status === 3) {
       const reason = await statusReason(chain, pid, status);
-      add("passport.status", false, pid, `passportOf(passport).status = ${STATUSES[status]}, reason code ${h.reasonCode}${reason ? `: ${reason}` : ""}`);
+      add("passport.status", false, null, `passportOf(passport).status = ${STATUSES[status]}, reason code ${h.reasonCode}${reason ? `: ${reason}` : ""}`);
       statusFailure = status === 2 ? "RECALLED" : "REVOKED";
     } else {
-      add("passport.status", false, pid, `passportOf(passport).status = ${STATUSES[status] || status}: no such passport`);
+      add("passport.status", false, null, `passportOf(passport).status = ${STATUSES[status] || status}: no such passport`);
       statusFailure = "INVALID";
     }
     const issuerKey = await chain.keyOf(h.issuer);
@@ -316,7 +323,7 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
     add(
       "passport.issuer",
       ok,
-      pid,
+      null,
       `passportOf.issuer = ${h.issuer}, bundle says ${p.issuer}; the key belongs to ${name ? `"${name}"` : "no organisation"} (${issuerKey.orgId}); ` +
         (owner.error ? owner.error : `GTIN ${gtin} is owned by ${ownerOrg}`),
     );
@@ -371,7 +378,7 @@ async function statusReason(chain, pid, status) {
 }
 
 async function checkEvent({ event, bundle, chain, trust, pid, ownerOrg, latest, confirmations, add }) {
-  const item = event.digest.toLowerCase();
+  const item = event.digest;
   const typed = event.typed_data;
   let digest = null;
   let problem = null;
@@ -450,7 +457,9 @@ async function checkEvent({ event, bundle, chain, trust, pid, ownerOrg, latest, 
       ? `OrganisationRegistry knows no key ${event.signer}`
       : `key of "${orgName}" valid from block ${key.addedAt}${key.revokedAt ? ` until block ${key.revokedAt}` : ""}; batch anchored in block ${block}`,
   );
-  const auth = await authorised({ event, bundle, chain, trust, pid, ownerOrg, block, key });
+  // The organisation the key spoke for at the anchoring block (none if it was not active then).
+  const org = activeAt(key, block) ? key.orgId : ZeroHash;
+  const auth = await authorised({ event, bundle, chain, trust, pid, ownerOrg, block, org });
   add("event.authorised", auth.ok, item, auth.detail);
 }
 
@@ -485,9 +494,10 @@ async function delegation({ bundle, index, chain, trust, pid, ownerOrg, block })
   return { orgId: orgIdOf(m.delegate), detail: `delegated by ${m.issuer} to "${m.delegate}" (delegation ${index})` };
 }
 
-async function authorised({ event, bundle, chain, trust, pid, ownerOrg, block, key }) {
+async function authorised({ event, bundle, chain, trust, pid, ownerOrg, block, org }) {
   const auth = event.authorisation;
-  if (!isObj(auth)) return { ok: false, detail: "the event names no authorisation" };
+  const key = { orgId: org };
+  if (org === ZeroHash) return { ok: false, detail: `the signer spoke for no organisation at block ${block}` };
   if (!ownerOrg || ownerOrg === ZeroHash) return { ok: false, detail: "no organisation owns the GTIN's company prefix" };
   const ctx = { bundle, chain, trust, pid, ownerOrg, block };
   if (auth.basis === "issuer") {

@@ -23,7 +23,7 @@ from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
 from backend.demo.scenario import DEMO_SERIALS, GTIN, ITEM_SERIAL, LOT, USD
 from backend.paths import FRONTEND_STATIC
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle import Trust, verify_bundle
 from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
 from tests.integration.world import World, wait_for
 
@@ -164,8 +164,13 @@ def test_qr_page_shows_journey_customs_and_leg_carbon(world: World) -> None:
     # The proof bundle behind the page verifies against the chain alone.
     bundle = world.client.get(f"/proof-bundle/{world.result.passport_id}.json")
     assert bundle.status_code == 200
-    report = verify_bundle(bundle.json(), world.chain.rpc)
+    trust = Trust.from_manifest(world.deployment.to_json())
+    report = verify_bundle(bundle.json(), world.chain.rpc, trust)
     assert report.ok, report.failures()
+    # The carrier's events count through the seller's shipment and the brand's delegation.
+    bases = {e["authorisation"]["basis"] for e in bundle.json()["events"]}
+    assert bases == {"shipment_party"}
+    assert bundle.json()["delegations"]
 
 
 def test_supply_events_are_anchored_with_public_proofs(world: World) -> None:
