@@ -36,6 +36,7 @@ KINDS = (
     "Proof of a supply event",
     "Passport (JSON)",
     "Seller dashboard",
+    "Purchase agreement (late)",
     "API docs (Swagger UI)",
     "API reference (ReDoc)",
 )
@@ -98,8 +99,8 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
 
         output = "".join(_collect(sink, "control-union", timeout=240))
         assert "demo seeding failed" not in output, output
-        for step in range(1, 9):
-            assert f"[{step}/8] " in output, output
+        for step in range(1, 10):
+            assert f"[{step}/9] " in output, output
         summary = re.search(r"Seeded in [\d.]+ s: 8 organisations, 6 shipments \(.*\)", output)
         assert summary, output
         key_match = KEY.search(output)
@@ -150,7 +151,8 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
                 "milestone.recorded",
             }
         for kind, url in printed.items():
-            headers = {"Authorization": f"Bearer {seller_key}"} if "/dashboard" in url else {}
+            signed_in = "/dashboard" in url or "/v1/agreements/" in url
+            headers = {"Authorization": f"Bearer {seller_key}"} if signed_in else {}
             resp = httpx.get(url, headers=headers, timeout=30)
             assert resp.status_code == 200, (kind, url, resp.status_code, resp.text[:300])
         health = httpx.get(f"{base}/health", timeout=10).json()
@@ -182,6 +184,11 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
         ).json()
         assert board["org"] == "hearth-grove"
         assert len(board["shipments"]) == 6
+        # The late purchase agreement was settled by the keeper, compensation paid.
+        (agreement,) = board["agreements"]
+        assert (agreement["role"], agreement["outcome"]) == ("buyer", "late")
+        assert agreement["to_buyer"] > 0
+        assert "1 purchase agreement settled late" in output
     finally:
         proc.terminate()
         try:
