@@ -137,7 +137,7 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
             PageCase("moved-milestone", moved, manifest, rpc),
             PageCase("bent-proof", bent, manifest, rpc),
             PageCase("old-format", old_format, manifest, rpc),
-            PageCase("not-json", "{not json", manifest, rpc, bundle_as_file=True),
+            PageCase("not-json", "{not json", manifest, rpc, given="file"),
             PageCase("too-few-confirmations", bundle, manifest, rpc, confirmations=10_000),
             PageCase("node-down", bundle, manifest, closed),
         ],
@@ -245,7 +245,7 @@ def test_page_reports_a_recalled_passport(
     base = str(live.base_url).rstrip("/")
     (outcome,) = verify_on_page(
         f"{base}{PAGE}",
-        [PageCase("recalled", bundle, manifest, anvil_node.url, bundle_as_file=True)],
+        [PageCase("recalled", bundle, manifest, anvil_node.url, given="drop")],
         tmp_path,
     )
     assert outcome["verdict"] == "RECALLED"
