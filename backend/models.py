@@ -18,7 +18,7 @@ from backend.alliance.models import (
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
-from backend.events.models import Outbox, SupplyEvent
+from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
 from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
@@ -72,6 +72,9 @@ __all__ = [
     "ChainAnchor",
     "ChainCursor",
     "Delegation",
+    "EpcisCapture",
+    "EpcisEvent",
+    "EpcisEventObject",
     "EventProof",
     "IndexedBlock",
     "ManifestLine",
