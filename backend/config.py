@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # first seals, all open (rotate by putting a new one first). Required on any
     # chain but the development ones, which fall back to a published key.
     webhook_secrets_keys: SecretStr | None = None
+    # Keys that seal the organisations' credential-signing private keys (ES256K) in the
+    # database; same form and rules as ``webhook_secrets_keys``.
+    credential_sealing_keys: SecretStr | None = None
     # Flag overdue milestones on chain when their SLA deadline passes.
     sla_sweep_enabled: bool = True
     # Settle purchase agreements (DeliveryAgreement) by themselves once they are due.
@@ -172,17 +175,21 @@ def service_refusals(settings: Settings) -> list[str]:
                     f"WAYMARK_SESSION_SECRETS key {n} has {len(key.strip())} characters; "
                     f"at least {MIN_SECRET_LENGTH} are required {where}"
                 )
-    keys = settings.webhook_secrets_keys
-    if keys is None:
-        refusals.append(
-            f"WAYMARK_WEBHOOK_SECRETS_KEYS is required {where} "
-            "(it seals webhook signing secrets in the database)"
-        )
-    else:
+    for name, keys, what in (
+        ("WAYMARK_WEBHOOK_SECRETS_KEYS", settings.webhook_secrets_keys, "webhook signing secrets"),
+        (
+            "WAYMARK_CREDENTIAL_SEALING_KEYS",
+            settings.credential_sealing_keys,
+            "credential-signing keys",
+        ),
+    ):
+        if keys is None:
+            refusals.append(f"{name} is required {where} (it seals {what} in the database)")
+            continue
         for n, key in enumerate(keys.get_secret_value().split(","), 1):
             if len(key.strip()) < MIN_SECRET_LENGTH:
                 refusals.append(
-                    f"WAYMARK_WEBHOOK_SECRETS_KEYS key {n} has {len(key.strip())} characters; "
+                    f"{name} key {n} has {len(key.strip())} characters; "
                     f"at least {MIN_SECRET_LENGTH} are required {where}"
                 )
     return refusals

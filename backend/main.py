@@ -19,6 +19,7 @@ from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, enforce_service_settings, get_settings
+from backend.credentials.router import router as credentials_router
 from backend.dashboard.router import router as dashboard_router
 from backend.dashboard.sessions import make_signer, signing_keys
 from backend.db import migrate
@@ -228,6 +229,7 @@ def create_app(
     # shipments + passports
     app.include_router(shipments_router)
     app.include_router(passports_router)
+    app.include_router(credentials_router)
     app.include_router(relay_router)
     # alliance settlement
     app.include_router(alliance_router)

@@ -16,6 +16,7 @@ from backend.alliance.models import (
     TransferView,
 )
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
+from backend.credentials.models import CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
@@ -71,6 +72,7 @@ __all__ = [
     "BookingView",
     "ChainAnchor",
     "ChainCursor",
+    "CredentialKey",
     "Delegation",
     "EpcisCapture",
     "EpcisEvent",
@@ -105,6 +107,7 @@ __all__ = [
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
+    "StatusEntry",
     "SupplyEvent",
     "TransferView",
     "WebhookAttempt",

@@ -31,6 +31,10 @@ READ_METHODS = frozenset(
 )
 MAX_BATCH = 50
 MAX_BODY_BYTES = 64 * 1024
+# py-evm runs a call under the lock every chain access of the service takes, so a
+# call may burn this much gas at most: far above any view a verifier makes, far
+# below a block's worth of busy loop.
+CALL_GAS_CAP = 2_000_000
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -73,6 +77,10 @@ def _one(chain: ChainClient, request: Any) -> dict[str, Any]:
     params = request.get("params", [])
     if not isinstance(params, list):
         return error(INVALID_PARAMS, "params must be an array", ident)
+    if method == "eth_call":
+        problem = _bounded_call(params)
+        if problem:
+            return error(INVALID_PARAMS, problem, ident)
     if method == "net_version":
         # eth-tester answers "1" whatever its chain id; a node answers its network id,
         # which for every chain a verifier meets here is the chain id in decimal.
@@ -85,6 +93,26 @@ def _one(chain: ChainClient, request: Any) -> dict[str, Any]:
     except Exception as exc:  # any provider failure: the caller sent params it cannot read
         return error(INVALID_PARAMS, f"{method} failed: {str(exc)[:200]}", ident)
     return {"jsonrpc": "2.0", "id": ident, "result": _wire(result)}
+
+
+def _bounded_call(params: list[Any]) -> str | None:
+    """Why an ``eth_call`` is refused (no target, or more gas than the cap), else None."""
+    if not params or not isinstance(params[0], dict):
+        return "eth_call takes a call object"
+    call = params[0]
+    if not isinstance(call.get("to"), str):
+        return "eth_call needs a target address (no contract creation here)"
+    gas = call.get("gas")
+    if gas is None:
+        call["gas"] = hex(CALL_GAS_CAP)
+        return None
+    try:
+        requested = int(gas, 16) if isinstance(gas, str) else int(gas)
+    except ValueError:
+        return "gas must be a hex quantity"
+    if requested > CALL_GAS_CAP:
+        return f"gas {requested} above this endpoint's cap of {CALL_GAS_CAP}"
+    return None
 
 
 def _wire(value: Any) -> Any:

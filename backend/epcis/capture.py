@@ -246,8 +246,8 @@ def capture(
             pre_hash = pre_hash_string(event, context)
             item.values = _columns(event, context)
         except (EpcisError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            reason = str(exc) if isinstance(exc, EpcisError) else f"cannot be hashed: {exc!r}"
-            errors.append(_problem(index, f"/epcisBody/eventList/{index}", reason))
+            why = str(exc) if isinstance(exc, EpcisError) else f"cannot be hashed: {exc!r}"
+            errors.append(_problem(index, f"/epcisBody/eventList/{index}", why))
             continue
         item.hash_id = hash_id_of(pre_hash)
         item.digest = "0x" + item.hash_id.split(";", 1)[1].split("?", 1)[0]

@@ -114,6 +114,7 @@ class Trust:
 
     chain_id: int
     contracts: dict[str, str]
+    deploy_blocks: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_manifest(cls, manifest: Any) -> Trust:
@@ -125,12 +126,16 @@ class Trust:
                 for name in PINNED
                 if name in manifest["contracts"]
             }
-        except (KeyError, TypeError, ValueError) as exc:
+            deploy_blocks = {
+                name: int(manifest["contracts"][name].get("deploy_block") or 0)
+                for name in contracts
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CouldNotCheck(f"trust manifest is not a deployment manifest: {exc}") from exc
         missing = [n for n in ("AnchorRegistry", "ProductPassportRegistry") if n not in contracts]
         if missing:
             raise CouldNotCheck(f"trust manifest names no {', '.join(missing)}")
-        return cls(chain_id, contracts)
+        return cls(chain_id, contracts, deploy_blocks)
 
     def address(self, name: str) -> str:
         try:
@@ -315,7 +320,8 @@ class Chain:
     def logs(self, contract: str, topics: list[Any]) -> list[Any]:
         query = {
             "address": self.trust.address(contract),
-            "fromBlock": "0x0",
+            # From the contract's deployment on: public nodes refuse open-ended ranges.
+            "fromBlock": hex(self.trust.deploy_blocks.get(contract, 0)),
             "toBlock": "latest",
             "topics": topics,
         }
@@ -460,9 +466,12 @@ def _status_reason(chain: Chain, pid: bytes, status: str) -> str:
     event = {"recalled": "PassportRecalled", "revoked": "PassportRevoked"}.get(status)
     if event is None:
         return ""
-    logs = chain.logs(
-        "ProductPassportRegistry", [_hex(topic("ProductPassportRegistry", event)), _hex(pid)]
-    )
+    try:
+        logs = chain.logs(
+            "ProductPassportRegistry", [_hex(topic("ProductPassportRegistry", event)), _hex(pid)]
+        )
+    except RpcError:
+        return ""  # the reason text is a courtesy; the status itself came from passportOf
     if not logs:
         return ""
     _code, _hash, reason = decode(["uint16", "bytes32", "string"], _b(logs[-1]["data"]))

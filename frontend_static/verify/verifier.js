@@ -78,8 +78,14 @@ function checkShape(bundle) {
       need(isObj(e.anchor) && isHex(e.anchor.tx_hash, 32) && isInt(e.anchor.block_number), `${at}.anchor`);
       need(isHex(e.leaf, 32) && isHex(e.root, 32), `${at}.leaf / root`);
       need(Array.isArray(e.proof) && e.proof.every((x) => isHex(x, 32)), `${at}.proof`);
+      // Why the signer may speak for the passport (checked once the event is anchored).
+      const auth = e.authorisation;
+      need(isObj(auth) && ["issuer", "delegate", "shipment_party"].includes(auth.basis), `${at}.authorisation.basis`);
+      const count = (bundle.delegations ?? []).length;
+      const indexed = auth.delegation == null || (Number.isInteger(auth.delegation) && auth.delegation >= 0 && auth.delegation < count);
+      need(indexed && (auth.basis !== "delegate" || auth.delegation != null), `${at}.authorisation.delegation`);
+      need(auth.basis !== "shipment_party" || isHex(auth.shipment_id, 32), `${at}.authorisation.shipment_id`);
     }
-    need(e.authorisation == null || isObj(e.authorisation), `${at}.authorisation`);
   });
   (bundle.milestones ?? []).forEach((m, i) => {
     const at = `milestones[${i}]`;
@@ -451,7 +457,9 @@ async function checkEvent({ event, bundle, chain, trust, pid, ownerOrg, latest, 
       ? `OrganisationRegistry knows no key ${event.signer}`
       : `key of "${orgName}" valid from block ${key.addedAt}${key.revokedAt ? ` until block ${key.revokedAt}` : ""}; batch anchored in block ${block}`,
   );
-  const auth = await authorised({ event, bundle, chain, trust, pid, ownerOrg, block, key });
+  // The organisation the key spoke for at the anchoring block (none if it was not active then).
+  const org = activeAt(key, block) ? key.orgId : ZeroHash;
+  const auth = await authorised({ event, bundle, chain, trust, pid, ownerOrg, block, org });
   add("event.authorised", auth.ok, item, auth.detail);
 }
 
@@ -486,9 +494,10 @@ async function delegation({ bundle, index, chain, trust, pid, ownerOrg, block })
   return { orgId: orgIdOf(m.delegate), detail: `delegated by ${m.issuer} to "${m.delegate}" (delegation ${index})` };
 }
 
-async function authorised({ event, bundle, chain, trust, pid, ownerOrg, block, key }) {
+async function authorised({ event, bundle, chain, trust, pid, ownerOrg, block, org }) {
   const auth = event.authorisation;
-  if (!isObj(auth)) return { ok: false, detail: "the event names no authorisation" };
+  const key = { orgId: org };
+  if (org === ZeroHash) return { ok: false, detail: `the signer spoke for no organisation at block ${block}` };
   if (!ownerOrg || ownerOrg === ZeroHash) return { ok: false, detail: "no organisation owns the GTIN's company prefix" };
   const ctx = { bundle, chain, trust, pid, ownerOrg, block };
   if (auth.basis === "issuer") {

@@ -124,6 +124,12 @@ def test_bad_bodies_get_json_rpc_errors_not_500(node: str) -> None:
     assert _post(node, many)["error"]["code"] == -32600
     params = _post(node, {"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": {"x": 1}})
     assert params["error"]["code"] == -32602
+    # A call that could hold the in-process chain busy: no target, or a block's worth of gas.
+    creation = {"data": "0x5b600056"}  # JUMPDEST PUSH1 0 JUMP: a loop until gas runs out
+    looping = {"to": "0x" + "00" * 19 + "01", "data": "0x", "gas": hex(30_000_000)}
+    for call in (creation, looping):
+        refused = _post(node, {"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [call]})
+        assert refused["error"]["code"] == -32602, refused
     garbage = _post(node, {"jsonrpc": "2.0", "id": 1, "method": "eth_getCode", "params": ["zz"]})
     assert garbage["error"]["code"] == -32602
     huge = httpx.post(
