@@ -97,7 +97,10 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
 ) -> None:
     client: Any = live
     flow = _flow(client, anvil_chain)
-    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
+    # A name beyond ASCII (Vietnamese, an emoji outside the BMP, a right-to-left
+    # override): both JCS implementations must give the bytes the chain committed to.
+    name = "Bộ bát đĩa tre 🍜 \u202egnip"
+    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042", name=name)
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.ship(pid, hold=True)
     flow.sign_events(pid, by=flow.carrier)
@@ -137,7 +140,7 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
             PageCase("moved-milestone", moved, manifest, rpc),
             PageCase("bent-proof", bent, manifest, rpc),
             PageCase("old-format", old_format, manifest, rpc),
-            PageCase("not-json", "{not json", manifest, rpc, bundle_as_file=True),
+            PageCase("not-json", "{not json", manifest, rpc, given="file"),
             PageCase("too-few-confirmations", bundle, manifest, rpc, confirmations=10_000),
             PageCase("node-down", bundle, manifest, closed),
         ],
@@ -245,7 +248,7 @@ def test_page_reports_a_recalled_passport(
     base = str(live.base_url).rstrip("/")
     (outcome,) = verify_on_page(
         f"{base}{PAGE}",
-        [PageCase("recalled", bundle, manifest, anvil_node.url, bundle_as_file=True)],
+        [PageCase("recalled", bundle, manifest, anvil_node.url, given="drop")],
         tmp_path,
     )
     assert outcome["verdict"] == "RECALLED"
