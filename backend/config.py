@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=16, ge=2)
     max_batch_events: int = Field(default=2_000, ge=1)
+    # EPCIS capture (advertised as GS1-EPCIS-Capture-Limit / GS1-Capture-File-Size-Limit).
+    epcis_capture_limit: int = Field(default=500, ge=1)
+    epcis_capture_file_size_limit: int = Field(default=1_048_576, ge=1024)
     page_size_max: int = Field(default=200, ge=1)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)

@@ -19,7 +19,7 @@ from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.credentials.models import AccessGrant, CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
-from backend.events.models import Outbox, SupplyEvent
+from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
 from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
@@ -75,6 +75,9 @@ __all__ = [
     "ChainCursor",
     "CredentialKey",
     "Delegation",
+    "EpcisCapture",
+    "EpcisEvent",
+    "EpcisEventObject",
     "EventProof",
     "IndexedBlock",
     "ManifestLine",

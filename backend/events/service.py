@@ -27,6 +27,8 @@ from backend.orgs.service import WRITER_SCOPES, KeyWindow, Principal, signer_key
 from backend.orgs.subjects import SubjectKind, refusal, speakers
 
 ANCHOR_TOPIC = "anchor"
+# Captured EPCIS events waiting for a batch (backend/epcis writes them).
+EPCIS_ANCHOR_TOPIC = "anchor_epcis"
 OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
 MAX_FUTURE_SKEW_SECONDS = 300
 

@@ -97,7 +97,10 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
 ) -> None:
     client: Any = live
     flow = _flow(client, anvil_chain)
-    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
+    # A name beyond ASCII (Vietnamese, an emoji outside the BMP, a right-to-left
+    # override): both JCS implementations must give the bytes the chain committed to.
+    name = "Bộ bát đĩa tre 🍜 \u202egnip"
+    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042", name=name)
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.ship(pid, hold=True)
     flow.sign_events(pid, by=flow.carrier)
