@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from backend.passports.canonical import section_digest
 from backend.passports.carbon import footprint
 from backend.passports.schemas import PassportDocument
 
@@ -168,6 +169,17 @@ def credential(doc: PassportDocument, *, issuer: Issuer, facts: VersionFacts) ->
             }
         ],
     }
+    if doc.restricted_sections:
+        # ESPR-style access levels: sections above the reader's level show only their digest.
+        subject["restrictedSections"] = [
+            {
+                "name": r.name,
+                "accessLevel": r.access,
+                "digest": r.digest or section_digest({"content": r.content, "salt": r.salt}),
+                **({"content": r.content} if r.content is not None else {}),
+            }
+            for r in doc.restricted_sections
+        ]
     if doc.product.description:
         subject["description"] = doc.product.description
     if ident.lot:

@@ -30,7 +30,7 @@ from backend.chain.passports import PassportRegistryClient, signed_version
 from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT
 from backend.common.types import hex_bytes, to_hex
 from backend.config import Settings
-from backend.credentials import dpp, keys, status
+from backend.credentials import access, dpp, keys, status
 from backend.credentials.did import CREDENTIAL_KEY_FRAGMENT, OrganisationNotRegistered, did_for
 from backend.credentials.did import document as did_doc
 from backend.credentials.models import StatusEntry
@@ -145,8 +145,16 @@ def passport_credential(
     base: str,
     passport_id: str,
     version: int | None = None,
+    level: str = "public",
+    reader_org_id: int | None = None,
+    reader: str | None = None,
 ) -> IssuedCredential:
-    """The UNTP DPP credential of one version (default: the latest) of an indexed passport."""
+    """The UNTP DPP credential of one version (default: the latest) of an indexed passport.
+
+    ``level`` above ``public`` needs the reader's organisation to hold a grant of that
+    level from the issuer (403 naming the level otherwise); restricted sections above
+    ``level`` appear as digests only.
+    """
     head = session.get(Passport, passport_id)
     if head is None:
         raise NotFound(f"passport {passport_id} not found")
@@ -163,10 +171,12 @@ def passport_credential(
         raise NotFound(
             f"the document of passport {passport_id} version {wanted} is not stored here"
         )
+    shown: dict[str, Any] = {}
     try:
-        doc = parse_document(record.document)
         same = to_hex(document_hash(record.document)) == row.document_hash
-    except PassportError:
+        shown = access.view(dict(record.document), level)
+        doc = parse_document(shown)
+    except (PassportError, KeyError, TypeError, ValueError):
         same = False
     if not same:
         raise Conflict(
@@ -174,12 +184,22 @@ def passport_credential(
             f"to the anchored documentHash {row.document_hash}; no credential is issued"
         )
     org, name = _issuer_org(session, head.issuer)
+    if level != "public":
+        access.require(
+            session=session,
+            issuer_org_id=org.id,
+            reader_org_id=reader_org_id,
+            reader=reader,
+            passport_id=passport_id,
+            level=level,
+        )
     did = did_for(org.slug, base=base)
     link = DigitalLink(doc.identity.gtin, doc.identity.lot, doc.identity.serial)
     root = base.rstrip("/")
     passport_url = f"{root}/v1/passports/{passport_id}"
     facts = dpp.VersionFacts(
-        credential_id=credential_url(passport_id, wanted, base=base),
+        credential_id=credential_url(passport_id, wanted, base=base)
+        + ("" if level == "public" else f"?access={level}"),
         digital_link=link.uri(root),
         passport_id=passport_id,
         version=wanted,
@@ -202,9 +222,7 @@ def passport_credential(
         "statusListCredential": list_url,
     }
     credential["evidence"] = [
-        _evidence(
-            registry=registry, version=row, document=record.document, passport_url=passport_url
-        )
+        _evidence(registry=registry, version=row, document=shown, passport_url=passport_url)
     ]
     return IssuedCredential(credential, _envelope(session, settings, org, did, credential))
 

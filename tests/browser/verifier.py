@@ -22,7 +22,7 @@ class PageCase:
     manifest: dict[str, Any]
     rpc_url: str
     confirmations: int = 1
-    bundle_as_file: bool = False  # choose the bundle as a file instead of pasting it
+    given: str = "paste"  # how the bundle is given: "paste", "file" (chosen) or "drop"
 
 
 def verify_on_page(
@@ -35,7 +35,7 @@ def verify_on_page(
 ) -> list[dict[str, Any]]:
     """Verify each case on the page; each outcome, in order.
 
-    One browser, one page load per case: the bundle pasted (or chosen as a file),
+    One browser, one page load per case: the bundle pasted (or chosen as a file, or dropped),
     the RPC URL typed, the manifest given as a file (as a user who does not take
     the operator's word would), Verify pressed; the outcome is the JSON the page
     puts on ``#result`` next to the list of checks it shows. The page must log
@@ -49,10 +49,12 @@ def verify_on_page(
         manifest_file.write_text(json.dumps(case.manifest))
         text = case.bundle if isinstance(case.bundle, str) else json.dumps(case.bundle)
         steps.append({"goto": page_url})
-        if case.bundle_as_file:
+        if case.given == "file":
             bundle_file = tmp_path / f"bundle-{n}-{case.name}.json"
             bundle_file.write_text(text)
             steps.append({"setFiles": "#bundle-file", "files": [str(bundle_file)]})
+        elif case.given == "drop":
+            steps.append({"drop": "#drop", "name": f"{case.name}.json", "content": text})
         else:
             steps.append({"fill": "#bundle-text", "value": text})
         steps += [

@@ -118,6 +118,18 @@ def test_credential_verifies_with_jose_against_the_did_web_and_recall_sets_its_s
     assert ld.headers["content-type"].startswith("application/vc+ld+json")
     assert ld.json()["id"] == vc["id"]
 
+    # The resolver links the Digital Link to its credential: linkset, link type, page.
+    item = "/01/08936045870013/10/TH2611-07"
+    entry = live.get(f"{item}?linkType=all").json()["linkset"][0]
+    dpp_links = entry["https://test.uncefact.org/vocabulary/linkTypes/dpp"]
+    assert [x["href"] for x in dpp_links] == [url]
+    assert url in [x["href"] for x in entry["https://gs1.org/voc/sustainabilityInfo"]]
+    for link_type in ("untp:dpp", "https://test.uncefact.org/vocabulary/linkTypes/dpp"):
+        hop = live.get(f"{item}?linkType={link_type}", follow_redirects=False)
+        assert (hop.status_code, hop.headers["location"]) == (303, url)
+    page = live.get(item).text
+    assert f'href="/v1/passports/{pid}/credential"' in page
+
     flow.recall(bytes.fromhex(pid[2:]), "glaze batch failed migration test")
     after = verify(url)  # still resolves and verifies, now with its bit set
     assert after["statusSet"] is True
