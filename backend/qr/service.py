@@ -619,6 +619,8 @@ def proof_bundle(
     evidence = _Evidence(session, resolved.passport_id, journeys, chain_id, registry)
     events = []
     for record in records:
+        if not record.anchored:
+            continue  # nothing proves a pending event yet; the page shows it as pending
         ev = record.event
         entry: dict[str, Any] = {
             "digest": ev.digest,
