@@ -29,7 +29,11 @@ class CredentialKey(Base):
 
 
 class StatusEntry(Base):
-    """A passport's bit in its issuer's status list (assigned once, never reused)."""
+    """A credential subject's bit in its issuer's status list (assigned once, never reused).
+
+    ``passport_id`` holds a passport id, or an attestation id for a certifier's
+    conformity credential (both bytes32, never equal in practice).
+    """
 
     __tablename__ = "credential_status_entries"
     __table_args__ = (UniqueConstraint("org_id", "position"),)

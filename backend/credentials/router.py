@@ -144,6 +144,22 @@ def _credential(
     return _answer(issued, accept)
 
 
+@router.get("/v1/passports/attestations/{attestation_id}/credential", response_class=Response)
+def attestation_credential(
+    attestation_id: PassportId, request: Request, session: SessionDep, accept: Accept = None
+) -> Response:
+    """A certifier attestation as a UNTP Digital Conformity Credential, from the certifier."""
+    _choose(accept)
+    issued = service.attestation_credential(
+        session=session,
+        settings=request.app.state.settings,
+        registry=registry(request),
+        base=_base(request),
+        attestation_id=attestation_id.lower(),
+    )
+    return _answer(issued, accept)
+
+
 @router.get("/credentials/status/{slug}", response_class=Response)
 def status_list(
     slug: Slug, request: Request, session: SessionDep, accept: Accept = None
