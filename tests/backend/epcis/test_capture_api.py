@@ -500,3 +500,13 @@ def test_shipment_parties_report_on_its_sscc(svc: Service, brand: Org, stranger:
     refused = _capture(svc.api, stranger, _document([dict(event, bizStep="departing")])).json()
     assert refused["success"] is False
     assert f"(shipment {sid.lower()})" in refused["errors"][0]["message"]
+
+
+def test_a_non_finite_quantity_is_an_event_error_not_a_crash(svc: Service, brand: Org) -> None:
+    event = _events(BRAND_PREFIX)[1]
+    event["childQuantityList"][0]["quantity"] = float("nan")
+    resp = _capture(svc.api, brand, _document([event]))
+    assert resp.status_code == 202
+    job = resp.json()
+    assert job["success"] is False
+    assert "not a finite number" in job["errors"][0]["message"]
