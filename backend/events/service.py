@@ -23,7 +23,8 @@ from backend.db.base import UTCDateTime, utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, WaymarkError
 from backend.events.models import Outbox, SupplyEvent
 from backend.events.schemas import SupplyEventAccepted, SupplyEventCreate
-from backend.orgs.service import WRITER_SCOPES, KeyWindow, Principal, signer_keys
+from backend.orgs.authority import KeyWindow, signer_keys
+from backend.orgs.service import WRITER_SCOPES, Principal
 from backend.orgs.subjects import SubjectKind, refusal, speakers
 
 ANCHOR_TOPIC = "anchor"

@@ -15,7 +15,8 @@ from backend.chain.organisations import ALL_ROLES, Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
-from backend.orgs.models import ApiKey, Organisation, RegistryKey, SignerKey
+from backend.orgs.authority import KEY_RULE
+from backend.orgs.models import ApiKey, Organisation, SignerKey
 from backend.orgs.schemas import (
     DEFAULT_ORG_ROLES,
     ApiKeyCreate,
@@ -363,62 +364,6 @@ def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int
     }
 
 
-KEY_RULE = "key validity rule"
 # Clocks of a client and the service differ a little; a start this close to
 # the receipt time counts as "now", not as back-dating.
 CLOCK_SKEW_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class KeyWindow:
-    """A signer key's validity as unix seconds: active in ``[valid_from, revoked_at)``."""
-
-    key_id: int
-    valid_from: int
-    revoked_at: int | None
-    # Block in which OrganisationRegistry revoked the key (the chain's word is final).
-    revoked_block: int | None = None
-
-    def active_at(self, when: int) -> bool:
-        return self.valid_from <= when and (self.revoked_at is None or when < self.revoked_at)
-
-    def require_active(self, address: str, now: int) -> None:
-        """403 naming the rule unless the key is active at ``now`` (the receipt time)."""
-        if now < self.valid_from:
-            raise Forbidden(
-                f"{KEY_RULE}: signer {address} is not valid before {_iso(self.valid_from)}; "
-                "a key is judged at receipt time, never by a time the signer claims"
-            )
-        if self.revoked_block is not None:
-            raise Forbidden(
-                f"{KEY_RULE}: signer {address} was revoked in OrganisationRegistry at block "
-                f"{self.revoked_block}"
-            )
-        if self.revoked_at is not None and now >= self.revoked_at:
-            raise Forbidden(
-                f"{KEY_RULE}: signer {address} was revoked at {_iso(self.revoked_at)}; "
-                "a key is judged at receipt time, never by a time the signer claims"
-            )
-
-
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-def signer_keys(*, session: Session, org_id: int) -> dict[str, KeyWindow]:
-    """address → validity window of each of the org's signer keys (revoked ones included)."""
-    rows = session.execute(
-        select(
-            SignerKey.id,
-            SignerKey.address,
-            SignerKey.valid_from,
-            SignerKey.revoked_at,
-            RegistryKey.revoked_block,
-        )
-        .outerjoin(RegistryKey, RegistryKey.key == SignerKey.address)
-        .where(SignerKey.org_id == org_id)
-    ).all()
-    return {
-        addr: KeyWindow(kid, int(vf.timestamp()), int(rv.timestamp()) if rv else None, chain_rv)
-        for kid, addr, vf, rv, chain_rv in rows
-    }

@@ -39,7 +39,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.errors import Forbidden
-from backend.orgs.models import Delegation, SignerKey
+from backend.orgs.models import Delegation
 
 RULE = "subject rule"
 RULE_TEXT = (
@@ -118,17 +118,6 @@ def chunks(values: Iterable[str]) -> list[list[str]]:
     """Sorted, distinct values in slices small enough for one ``IN (…)``."""
     items = sorted(set(values))
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-
-
-def org_ids_of(session: Session, addresses: Iterable[str]) -> dict[str, int]:
-    """lower-case address → organisation holding that signer key (EIP-55 addresses in)."""
-    out: dict[str, int] = {}
-    for chunk in chunks(a for a in addresses if a):
-        rows = session.execute(
-            select(SignerKey.address, SignerKey.org_id).where(SignerKey.address.in_(chunk))
-        )
-        out.update({a.lower(): org for a, org in rows})
-    return out
 
 
 def _facts(session: Session, subjects: Collection[str]) -> SubjectFacts:

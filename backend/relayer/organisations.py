@@ -16,7 +16,7 @@ still in flight (the contract checks again when the relayer sends it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from backend.chain.organisations import (
 from backend.errors import InvalidInput
 from backend.orgs.models import Organisation, SignerKey
 from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import RelayHandler
 from backend.relayer.signed import (
     IN_FLIGHT,
@@ -95,8 +95,8 @@ class RelayedRegistrar:
     def for_deployment(cls, chain: ChainClient, address: str) -> RelayedRegistrar:
         return cls(OrganisationRegistryClient(chain, address))
 
-    def _queue(self, session: Session, org: Organisation, purpose: str, data: str) -> None:
-        submit(
+    def _queue(self, session: Session, org: Organisation, purpose: str, data: str) -> RelayRequest:
+        return submit(
             session=session,
             chain=self.registry.chain,
             to=self.registry.address,
@@ -132,13 +132,35 @@ class RelayedRegistrar:
         if not org.roles:
             return  # registered before the registry: not on chain
         grant = KeyGrant(org_id_for(org.slug), signer.address, roles)
-        self._queue(session, org, PURPOSE_KEY_ADD, self.registry.add_key_calldata(grant))
+        request = self._queue(session, org, PURPOSE_KEY_ADD, self.registry.add_key_calldata(grant))
+        # The key counts while this addition is on its way (``pending_key_ids``).
+        request.ref_id = signer.id
 
     def revoke_key(self, session: Session, org: Organisation, signer: SignerKey) -> None:
         if not org.roles:
             return
         data = self.registry.revoke_key_calldata(signer.address)
         self._queue(session, org, PURPOSE_KEY_REVOKE, data)
+
+
+def pending_key_ids(session: Session, key_ids: Collection[int]) -> set[int]:
+    """Signer keys whose ``addKey`` is queued, sent or mined (not failed): on their way
+    to the registry read model (``backend.orgs.authority``'s pending-key source)."""
+    found: set[int] = set()
+    ids = sorted(set(key_ids))
+    for i in range(0, len(ids), 500):
+        found.update(
+            ref
+            for ref in session.scalars(
+                select(RelayRequest.ref_id).where(
+                    RelayRequest.purpose == PURPOSE_KEY_ADD,
+                    RelayRequest.ref_id.in_(ids[i : i + 500]),
+                    RelayRequest.status != RelayStatus.FAILED,
+                )
+            )
+            if ref is not None
+        )
+    return found
 
 
 def _none(_session: Session, _request: RelayRequest) -> None:
@@ -155,4 +177,4 @@ def org_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     }
 
 
-__all__ = ["CONTRACT", "RelayedRegistrar", "org_relay_handlers"]
+__all__ = ["CONTRACT", "RelayedRegistrar", "org_relay_handlers", "pending_key_ids"]

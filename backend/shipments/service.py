@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.chain.organisations import Role
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import (
     CORRECTION,
@@ -243,6 +244,7 @@ def create(
             data.signature,
             claimed=data.terms.seller,
             field="seller",
+            role=Role.SELLER,
             scopes=SELLER_SCOPES,
         ),
         session=session,

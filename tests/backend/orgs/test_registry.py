@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
-from backend.chain.organisations import OrganisationRegistryClient, Role, org_id_for
+from backend.chain.organisations import KeyGrant, OrganisationRegistryClient, Role, org_id_for
+from backend.db.base import utcnow
+from backend.errors import Forbidden
 from backend.gs1.keys import passport_id
 from backend.orgs import registry as org_registry
+from backend.orgs.authority import signer_keys
 from backend.orgs.directory import party
-from backend.orgs.models import RegistryKey, RegistryOrganisation
+from backend.orgs.models import (
+    Organisation,
+    RegistryKey,
+    RegistryOrganisation,
+    SignerKey,
+)
 from backend.qr.bundle import verify_bundle
+from backend.relayer.models import RelayRequest, RelayStatus
 from tests.backend.factories import domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service
@@ -124,3 +136,108 @@ def test_bundle_names_are_checked_against_the_registry(
         assert session.scalar(
             select(RegistryKey).where(RegistryKey.key == flow.carrier.signer.address)
         )
+
+
+# -- the registry read model decides which organisation a key speaks for --
+
+
+def test_key_added_on_chain_only_signs_for_its_organisation(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    # An organisation's key added on chain directly (not through the service).
+    direct = Account.create()
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), direct.address, Role.CARRIER)
+    )
+    before = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), direct), headers=acme.writer
+    )
+    assert before.status_code == 403  # not indexed yet: the service does not know it
+    svc.settle()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), direct), headers=acme.writer
+    )
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["signer"] == direct.address
+
+
+def test_key_on_chain_for_another_organisation_does_not_sign_for_this_one(
+    svc: Service,
+) -> None:
+    make_org(svc.api, "acme")
+    mallory = make_org(svc.api, "mallory")
+    svc.settle()
+    direct = Account.create()
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), direct.address, Role.CARRIER)
+    )
+    svc.settle()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), direct), headers=mallory.writer
+    )
+    assert resp.status_code == 403
+    assert resp.json()["detail"] == f"{direct.address} is not a signer key of this organisation"
+
+
+def test_key_only_in_the_service_table_signs_nothing(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    # A signer record the registry never saw and whose addition is not on its way
+    # (e.g. kept from before the registry): the chain does not vouch for it.
+    stray = Account.create()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        org = session.scalar(select(Organisation).where(Organisation.slug == "acme"))
+        assert org is not None
+        session.add(SignerKey(org_id=org.id, address=stray.address, valid_from=utcnow()))
+        session.commit()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), stray), headers=acme.writer
+    )
+    assert resp.status_code == 403
+    assert resp.json()["detail"].startswith(
+        f"key validity rule: signer {stray.address} is not a key of this organisation in "
+        "OrganisationRegistry"
+    )
+
+
+def test_key_whose_addition_is_queued_signs_until_the_chain_refuses_it(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    # Not settled: the key's addKey is still in the relayer's queue.
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), acme.signer), headers=acme.writer
+    )
+    assert resp.status_code == 202, resp.text
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        request = session.scalar(
+            select(RelayRequest).where(
+                RelayRequest.purpose == "org_key_add", RelayRequest.ref_id == acme.signer_id
+            )
+        )
+        assert request is not None
+        request.status = RelayStatus.FAILED
+        session.commit()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), acme.signer), headers=acme.writer
+    )
+    assert resp.status_code == 403
+
+
+def test_key_without_the_issuer_role_on_chain_is_refused_as_issuer(svc: Service) -> None:
+    make_org(svc.api, "acme", scopes=("seller",), prefixes=("4006381",))
+    svc.settle()
+    carrier_only = Account.create()
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), carrier_only.address, Role.CARRIER)
+    )
+    svc.settle()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        window = signer_keys(session=session, org_id=_org_id(session, "acme"))[carrier_only.address]
+    with pytest.raises(Forbidden, match="does not hold the role issuer in OrganisationRegistry"):
+        window.require_active(carrier_only.address, int(time.time()), Role.ISSUER)
+    window.require_active(carrier_only.address, int(time.time()), Role.CARRIER)
+
+
+def _org_id(session: Session, slug: str) -> int:
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    assert org is not None
+    return org.id
