@@ -11,7 +11,7 @@ STAMP_SLITHER := $(SLITHER_VENV)/.installed
 # slither-analyzer pins web3 < 8, so it lives in its own environment.
 SLITHER_VERSION := 0.11.6
 
-.PHONY: install demo test lint typecheck slither pytest compile deploy anvil bench fuzz load drills clean
+.PHONY: install demo test lint typecheck slither pytest compile verifier deploy anvil bench fuzz load drills clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -38,6 +38,11 @@ slither: $(STAMP_NODE) $(STAMP_SLITHER)
 
 compile: install
 	$(PY) scripts/compile.py
+
+# The static proof verifier (frontend_static/verify/): its JavaScript and npm
+# dependencies, with the compiled ABIs, bundled into verify.bundle.js (committed).
+verifier: compile
+	npm run --silent build:verify
 
 deploy: install
 	$(PY) scripts/deploy.py

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     webhook_retry_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
     # Loopback / private / link-local targets: allowed outside production unless set.
     webhook_allow_private_targets: bool | None = None
+    # Keys that seal webhook signing secrets in the database, comma-separated: the
+    # first seals, all open (rotate by putting a new one first). Required on any
+    # chain but the development ones, which fall back to a published key.
+    webhook_secrets_keys: SecretStr | None = None
     # Flag overdue milestones on chain when their SLA deadline passes.
     sla_sweep_enabled: bool = True
     # Settle purchase agreements (DeliveryAgreement) by themselves once they are due.
@@ -163,6 +167,19 @@ def service_refusals(settings: Settings) -> list[str]:
             if len(key.strip()) < MIN_SECRET_LENGTH:
                 refusals.append(
                     f"WAYMARK_SESSION_SECRETS key {n} has {len(key.strip())} characters; "
+                    f"at least {MIN_SECRET_LENGTH} are required {where}"
+                )
+    keys = settings.webhook_secrets_keys
+    if keys is None:
+        refusals.append(
+            f"WAYMARK_WEBHOOK_SECRETS_KEYS is required {where} "
+            "(it seals webhook signing secrets in the database)"
+        )
+    else:
+        for n, key in enumerate(keys.get_secret_value().split(","), 1):
+            if len(key.strip()) < MIN_SECRET_LENGTH:
+                refusals.append(
+                    f"WAYMARK_WEBHOOK_SECRETS_KEYS key {n} has {len(key.strip())} characters; "
                     f"at least {MIN_SECRET_LENGTH} are required {where}"
                 )
     return refusals

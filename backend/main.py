@@ -29,6 +29,7 @@ from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.middleware import BodyLimitMiddleware, StartupGateMiddleware
+from backend.node.router import router as node_router
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
@@ -45,6 +46,7 @@ from backend.runtime import check_fast_paths
 from backend.shipments.router import router as shipments_router
 from backend.startup import STARTING_PATHS, StartupGate
 from backend.webhooks.router import router as webhooks_router
+from backend.webhooks.sealing import SecretBox, reseal
 from backend.webhooks.sources import notification_handlers
 from backend.webhooks.worker import NotificationWorker
 from backend.wiring import domain_relay_handlers, register_subject_sources
@@ -110,6 +112,10 @@ def create_app(
         if cfg.migrate_on_startup:
             migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
+        with sessions() as session:  # webhook secrets in clear or under a retired key
+            resealed = reseal(session, SecretBox.from_settings(cfg))
+        if resealed:
+            log.info("sealed %d webhook signing secrets under the current key", resealed)
         app.state.settings = cfg
         app.state.chain = client
         app.state.deployment = None
@@ -212,6 +218,8 @@ def create_app(
     install_handlers(app)
     app.include_router(apidocs_router)
     app.include_router(health_router)
+    # what outside verifiers need: the deployment manifest, a node on the demo chain
+    app.include_router(node_router)
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)

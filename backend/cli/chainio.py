@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from backend.chain import ChainClient, ChainError, make_chain
 from backend.cli.common import fail
 from backend.config import Settings
+from backend.qr.bundle import NodeUnreachable, RpcError
 
 
 def json_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], Any]:
@@ -36,6 +37,33 @@ def json_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], A
             fail(f"node {url} failed on {method}: {exc}")
         if "error" in data:
             fail(f"node {url} refused {method}: {data['error'].get('message', data['error'])}")
+        return data["result"]
+
+    return call
+
+
+def verifier_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], Any]:
+    """A JSON-RPC caller for proof verification: node errors and outages are typed, not exits.
+
+    A reverted ``eth_call`` is an answer the verifier judges (``RpcError``); a node
+    that cannot be reached or answers nonsense is ``NodeUnreachable`` (could not check).
+    """
+    client = httpx.Client(timeout=timeout)
+    ids = itertools.count(1)
+
+    def call(method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": next(ids), "method": method, "params": params}
+        try:
+            response = client.post(url, json=body)
+            response.raise_for_status()
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise NodeUnreachable(f"node {url} did not answer {method}: {exc}") from exc
+        if not isinstance(data, dict) or ("result" not in data and "error" not in data):
+            raise NodeUnreachable(f"node {url} answered {method} with no JSON-RPC result")
+        if data.get("error"):
+            err = data["error"] if isinstance(data["error"], dict) else {"message": data["error"]}
+            raise RpcError(int(err.get("code", 0)), str(err.get("message")), err.get("data"))
         return data["result"]
 
     return call

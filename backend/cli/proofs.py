@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+import httpx
 
-from backend.cli.chainio import json_rpc
+from backend.chain.deployments import manifest_path
+from backend.cli.chainio import verifier_rpc
 from backend.cli.client import Api
-from backend.cli.common import api_opt, fail, read_json, write_json
+from backend.cli.common import api_opt, write_json
 from backend.cli.output import Output
-from backend.qr.bundle import BUNDLE_FORMAT, verify_bundle, verify_proof
+from backend.qr.bundle import (
+    EXIT_CODES,
+    CouldNotCheck,
+    Report,
+    RpcError,
+    Trust,
+    Verdict,
+    verify_bundle,
+    verify_proof,
+)
 
 
 @click.group()
@@ -35,79 +48,119 @@ def fetch(out: Output, ref: str, api: str, out_path: Path | None) -> None:
 
 
 @proof.command("verify")
-@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--rpc", required=True, help="JSON-RPC URL of a node you trust.")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--rpc", required=True, help="JSON-RPC URL of a node of the chain.")
+@click.option(
+    "--trust",
+    default=None,
+    help="Trust manifest (deployments/<chainId>.json format): a file or an http(s) URL. "
+    "Default: the manifest shipped in deployments/ for the node's chain.",
+)
+@click.option(
+    "--confirmations",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Blocks an anchoring transaction needs (its own included).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict and checks as JSON.")
 @click.pass_obj
-def verify(out: Output, bundle: Path, rpc: str) -> None:
-    """Verify a proof without the Waymark server: signature, Merkle path, on-chain anchor.
+def verify(
+    out: Output, bundle: Path, rpc: str, trust: str | None, confirmations: int, as_json: bool
+) -> None:
+    """Verify a proof bundle against a node, trusting only the manifest you name.
 
-    BUNDLE is a product page's proof bundle (waymark-proof-bundle/1) or a
-    ``GET /v1/proofs/{ref}`` response (``waymark proof fetch``).
+    BUNDLE is a product's proof bundle (waymark-proof-bundle/2) or a
+    ``GET /v1/proofs/{ref}`` answer (``waymark proof fetch``). No address or
+    chain id is taken from it: they come from the trust manifest.
 
-    Exits 0 when every check passes, 2 otherwise.
+    Exit status: 0 VALID, 1 INVALID, 2 could not check, 3 SUPERSEDED,
+    4 RECALLED, 5 REVOKED.
     """
-    data: Any = read_json(bundle)
-    if not isinstance(data, dict):
-        fail(f"{bundle} is not a proof object")
-    bundle_format = data.get("format") == BUNDLE_FORMAT
+    as_json = as_json or out.as_json
+    rpc_call = verifier_rpc(rpc)
     try:
-        report = (
-            verify_bundle(data, json_rpc(rpc))
-            if bundle_format
-            else verify_proof(data, json_rpc(rpc))
+        data = _load_bundle(bundle)
+        anchors = Trust.from_manifest(_load_trust(trust, rpc_call))
+    except CouldNotCheck as exc:
+        _unchecked(str(exc), as_json)
+    except RpcError as exc:
+        _unchecked(f"node {rpc} refused eth_chainId: {exc}", as_json)
+    if "format" in data or "event" not in data:
+        report = verify_bundle(data, rpc_call, anchors, confirmations=confirmations)
+    else:
+        report = verify_proof(data, rpc_call, anchors, confirmations=confirmations)
+    verdict = report.verdict
+    if verdict is Verdict.UNCHECKED:
+        _unchecked(report.problem or "nothing to check", as_json)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(_text(report)))
+    sys.exit(EXIT_CODES[verdict])
+
+
+def _text(report: Report) -> list[str]:
+    lines = []
+    for c in report.checks:
+        item = (
+            f" [{c.item[:10]}…]"
+            if c.item and c.item.startswith("0x")
+            else (f" [{c.item}]" if c.item else "")
         )
-    except (KeyError, ValueError, TypeError) as exc:
-        fail(f"malformed proof{' bundle' if bundle_format else ''}: {exc}")
-    if bundle_format:
-        rows = [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks]
-        text = [f"{'ok    ' if c.ok else 'FAILED'}  {c.name}  {c.detail}" for c in report.checks]
-        signers = _named_signers(data)
-        text += [f"{s['what']}: {s['label']} ({s['address']})" for s in signers]
-        out.emit(
-            {
-                "valid": report.ok,
-                "passport_status": report.passport_status,
-                "checks": rows,
-                "signers": signers,
-            },
-            "\n".join([*text, "valid" if report.ok else "INVALID"]),
-        )
-        if not report.ok:
-            failed = report.failures()
-            fail("; ".join(f"{c.name}: {c.detail}" for c in failed) or "bundle is empty")
-        return
-    problems = [c.detail for c in report.failures()]
-    summary = {
-        "valid": report.ok,
-        "checks": {c.name: c.ok for c in report.checks},
-        "problems": problems,
-    }
-    lines = [f"{c.name:16} {'ok' if c.ok else 'FAILED'}" for c in report.checks]
-    out.emit(summary, "\n".join([*lines, "valid" if report.ok else "INVALID"]))
-    if not report.ok:
-        fail("; ".join(problems) or "proof does not verify")
+        lines.append(f"{'ok    ' if c.ok else 'FAILED'}  {c.id}{item}  {c.detail}")
+    if report.organisation:
+        lines.append(f"issued by: {report.organisation} (per OrganisationRegistry)")
+    if report.passport_status is not None:
+        current = f", current version {report.current_version}" if report.current_version else ""
+        lines.append(f"passport status: {report.passport_status}{current}")
+    lines.append(f"verdict: {report.verdict.value}")
+    return lines
 
 
-def _named_signers(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """Who signed what, by organisation and role (the registry checks confirm event signers)."""
-    out = []
+def _unchecked(message: str, as_json: bool) -> NoReturn:
+    """Could not check: one line on stderr (and the verdict as JSON with --json), exit 2."""
+    if as_json:
+        click.echo(json.dumps({"verdict": Verdict.UNCHECKED.value, "problem": message}))
+    click.echo(f"could not check: {message}", err=True)
+    sys.exit(EXIT_CODES[Verdict.UNCHECKED])
 
-    def add(what: str, named: Any, address: str) -> None:
-        named = named if isinstance(named, dict) else {}
-        name = named.get("organisation") or "Unregistered key"
-        role = named.get("role")
-        label = f"{name} · {role}" if role and named.get("organisation") else name
-        out.append({"what": what, "label": label, "address": address, **named})
 
-    passport = bundle.get("passport") or {}
-    if passport.get("issuer"):
-        add("issued by", passport.get("issued_by"), passport["issuer"])
-    for event in bundle.get("events", []):
-        add(
-            f"event {str(event.get('digest', ''))[:10]}… signed by",
-            event.get("signed_by"),
-            event.get("signer", ""),
-        )
-    for m in bundle.get("milestones", []):
-        add(f"{m.get('milestone', 'milestone')} signed by", m.get("signed_by"), m.get("signer", ""))
-    return out
+def _load_bundle(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise CouldNotCheck(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CouldNotCheck(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CouldNotCheck(f"{path} is not a proof bundle (not a JSON object)")
+    return data
+
+
+def _load_trust(trust: str | None, rpc_call: Any) -> Any:
+    """The trust manifest the user named, else the one shipped for the node's chain."""
+    if trust is None:
+        try:
+            chain_id = int(rpc_call("eth_chainId", []), 16)
+        except (TypeError, ValueError) as exc:
+            raise CouldNotCheck(f"node answered eth_chainId with nonsense: {exc}") from exc
+        path = manifest_path(chain_id)
+        if not path.is_file():
+            raise CouldNotCheck(
+                f"no trust manifest: none is shipped for chain {chain_id}; pass --trust FILE|URL"
+            )
+        trust = str(path)
+    if trust.startswith(("http://", "https://")):
+        try:
+            response = httpx.get(trust, timeout=15, follow_redirects=False)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise CouldNotCheck(f"cannot fetch the trust manifest {trust}: {exc}") from exc
+    try:
+        return json.loads(Path(trust).read_bytes())
+    except OSError as exc:
+        raise CouldNotCheck(f"cannot read the trust manifest {trust}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CouldNotCheck(f"the trust manifest {trust} is not JSON: {exc}") from exc

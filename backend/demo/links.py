@@ -14,7 +14,8 @@ from urllib.parse import quote, urlencode
 from starlette.routing import NoMatchFound
 from starlette.types import ASGIApp
 
-from backend.demo.scenario import DEMO_SERIALS, GTIN, LOT, DemoResult
+from backend.demo.scenario import DEMO_SERIALS, GTIN, ITEM_SERIAL, LOT, DemoResult
+from backend.paths import FRONTEND_STATIC
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class Link:
     label: str
     url: str
     hints: tuple[str, ...] = ()
+
+
+#: The second, independent verifier (plain JavaScript, frontend_static/verify/).
+VERIFIER_PAGE = "/static/verify/index.html"
 
 
 def _path(app: ASGIApp, name: str, **params: str) -> str | None:
@@ -45,6 +50,7 @@ def demo_links(
     """Every URL worth opening after the story is seeded, in reading order."""
     lot_path = f"{GTIN}/10/{quote(LOT, safe='')}"
     item_path = f"{lot_path}/21/{quote(DEMO_SERIALS[0], safe='')}"
+    serial_path = f"{lot_path}/21/{quote(ITEM_SERIAL, safe='')}"
     pid = result.passport_id
     links: list[Link] = []
 
@@ -61,6 +67,13 @@ def demo_links(
         "(an item of the lot: the same passport, found through the serial)",
         rest=item_path,
     )
+    add(
+        "consumer-page",
+        "Consumer page, serial",
+        "resolve",
+        "(a numbered set with a passport of its own, issued at item level)",
+        rest=serial_path,
+    )
     add("qr-image", "QR code for screens (SVG)", "qr_image", rest=f"{lot_path}.svg")
     add(
         "qr-image",
@@ -74,17 +87,25 @@ def demo_links(
     add("label-sheet", "Label sheet (A4)", "label_sheet", query=f"?{urlencode(serials)}")
     bundle = _path(app, "proof_bundle", passport_id=pid)
     if bundle is not None:
-        # The in-process chain has no JSON-RPC endpoint; `make demo CHAIN=anvil` runs one.
-        where = (
-            f"verify it without Waymark, against the demo's node {rpc_url}:"
-            if rpc_url
-            else "verify it without Waymark, against a node of its chain (make demo CHAIN=anvil):"
-        )
+        # On the in-process chain the service itself answers read-only JSON-RPC at /rpc;
+        # with CHAIN=anvil the verifier talks to anvil directly.
+        node = rpc_url or f"{base}/rpc"
+        trust = f"{base}/.well-known/waymark/deployment.json"
         command = (
             f"curl -s {base}{bundle} > bundle.json && "
-            f".venv/bin/waymark proof verify bundle.json --rpc {rpc_url or 'NODE_URL'}"
+            f".venv/bin/waymark proof verify bundle.json --rpc {node} --trust {trust}"
         )
+        where = f"verify it against the chain alone (no Waymark API), through the node {node}:"
         links.append(Link("proof-bundle", "Proof bundle", f"{base}{bundle}", (where, command)))
+        if (FRONTEND_STATIC / VERIFIER_PAGE.removeprefix("/static/")).is_file():
+            links.append(
+                Link(
+                    "verifier",
+                    "Proof verifier page",
+                    f"{base}{VERIFIER_PAGE}",
+                    (f"drop bundle.json on it; RPC URL {node}, trust manifest {trust}",),
+                )
+            )
     if result.label_sscc:
         add("shipment-label", "Shipment label (print, A6)", "label", sscc=result.label_sscc)
         add(
@@ -128,7 +149,7 @@ def summary_line(result: DemoResult, seconds: float) -> str:
     by_colour = ", ".join(f"{n} {c}" for c, n in sorted(colours.items()))
     return (
         f"Seeded in {seconds:.1f} s: {len(result.orgs)} organisations, "
-        f"{len(result.shipments)} shipments ({by_colour}), 1 passport, "
+        f"{len(result.shipments)} shipments ({by_colour}), 2 passports (lot and serial), "
         f"{len(result.event_digests)} supply events, 1 stock transfer, "
         f"1 settled pool period."
     )

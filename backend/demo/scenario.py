@@ -80,6 +80,8 @@ LOT = "TH2611-07"
 GTIN_INT = int(GTIN)
 # Item-level links printed by the demo (serials of the lot; they resolve to the lot passport).
 DEMO_SERIALS = ("TH07-0001", "TH07-0002", "TH07-0003")
+# The serial of the lot that has a passport of its own (item level).
+ITEM_SERIAL = "TH07-0420"
 STEPS = (
     "organisations",
     "webhook subscription",
@@ -589,14 +591,10 @@ class Scenario:
 
     # -- passport -------------------------------------------------------------------
 
-    def passport(self) -> tuple[bytes, str]:
+    def _issue(self, raw: dict[str, Any]) -> tuple[bytes, PassportContent]:
+        """The factory signs one passport document; the service relays it."""
         factory = self.orgs["lang-tre"].signer
-        certifier = self.orgs["control-union"].signer
-        raw = json.loads((SAMPLES_DIR / "bamboo_tableware.json").read_text())
         raw["issuer"]["account"] = factory.address
-        # Transport carbon is not in the document: the product page adds it from the
-        # attested DEPARTED → ARRIVED legs of the shipments carrying the lot
-        # (HG-2611-002 here), with the measured weight per unit.
         doc = parse_document(raw)
         figures = key_figures(doc, footprint(doc))
         pid = doc.passport_id
@@ -608,16 +606,14 @@ class Scenario:
             carbon_grams_co2e=figures.carbon_grams_co2e,
             water_litres=figures.water_litres,
         )
-        deadline = self.now() + DAY
-        domain = self.passports.domain()
         message: dict[str, Any] = {
             "issuer": factory.address,
             "passportId": pid,
             "content": content.message(),
             "nonce": self._nonce("passports", factory.address),
-            "deadline": deadline,
+            "deadline": self.now() + DAY,
         }
-        sig = eip712.sign(factory.key, domain, ISSUE_PASSPORT, message)
+        sig = eip712.sign(factory.key, self.passports.domain(), ISSUE_PASSPORT, message)
         content_json = to_json(PASSPORT_CONTENT, message["content"])
         content_json["originCountry"] = figures.origin_country
         self._relay(
@@ -627,13 +623,30 @@ class Scenario:
                 "content": content_json,
                 "issuer": factory.address,
                 "nonce": message["nonce"],
-                "deadline": deadline,
+                "deadline": message["deadline"],
                 "signature": "0x" + sig.hex(),
                 "document": doc.to_json_dict(),
             },
             self.orgs["lang-tre"],
         )
+        # The API simulates a write against the chain: the next nonce must be mined first.
         self.settle_relays()
+        return pid, content
+
+    def passport(self) -> tuple[bytes, str]:
+        """The lot passport (FSC-attested) and one serial-level passport within the lot."""
+        certifier = self.orgs["control-union"].signer
+        raw = json.loads((SAMPLES_DIR / "bamboo_tableware.json").read_text())
+        # Transport carbon is not in the document: the product page adds it from the
+        # attested DEPARTED → ARRIVED legs of the shipments carrying the lot
+        # (HG-2611-002 here), with the measured weight per unit.
+        pid, content = self._issue(json.loads(json.dumps(raw)))
+        # One numbered set of the lot has a passport of its own (item level): its
+        # serial resolves to it, the lot's other serials to the lot passport.
+        item = json.loads(json.dumps(raw))
+        item["identity"]["serial"] = ITEM_SERIAL
+        item["product"]["name"] += f" (numbered set {ITEM_SERIAL})"
+        self._issue(item)
         attest = {
             "certifier": certifier.address,
             "passportId": pid,
@@ -643,14 +656,14 @@ class Scenario:
             "claim": claim_type("fsc-coc"),
             "validUntil": int(datetime(2030, 2, 28, tzinfo=UTC).timestamp()),
             "nonce": self._nonce("passports", certifier.address),
-            "deadline": deadline,
+            "deadline": self.now() + DAY,
         }
-        sig = eip712.sign(certifier.key, domain, ATTEST, attest)
+        sig = eip712.sign(certifier.key, self.passports.domain(), ATTEST, attest)
         body = to_json(ATTEST, attest) | {"signature": "0x" + sig.hex()}
         del body["passportId"]
         self._relay(f"/v1/passports/0x{pid.hex()}/attestations", body, self.orgs["control-union"])
         self.settle_relays()
-        return pid, doc.identity.key.path
+        return pid, parse_document(raw).identity.key.path
 
     # -- signed supply events (HTTP API) ------------------------------------------------
 

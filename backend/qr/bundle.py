@@ -1,118 +1,765 @@
-"""Proof verification against a chain: product proof bundles and single event proofs.
+"""Proof verification against a chain the caller names, with trust anchors the caller chose.
 
-The one verifier, used by ``waymark proof verify`` and by the tests of the
-bundle endpoint. A bundle carries everything needed to check a passport and its
-supply events with nothing but an Ethereum JSON-RPC endpoint: the passport
-document and its canonical hash, the on-chain passport version it must equal,
-and for every supply event its EIP-712 typed data, signature, Merkle leaf,
-proof, root and anchoring transaction. ``verify_bundle`` performs the steps
-listed in the bundle's ``verification`` section; ``verify_proof`` runs the same
-event checks on a ``GET /v1/proofs/{ref}`` response. Neither touches a database
-or the Waymark API, only ``rpc_call(method, params)``.
+The one verifier in Python, used by ``waymark proof verify`` and by the tests
+of the bundle endpoint (docs/qr.md, "Proof bundle", is the specification a
+second, independent verifier implements too). Trust comes from outside the
+bundle: a :class:`Trust` built from a deployment manifest gives the chain id and
+the four registry addresses, and every address or chain id the bundle states
+is only a claim compared with them. Nothing here touches a database or the
+Waymark API, only ``rpc_call(method, params)``.
+
+    CouldNotCheck          the bundle, the manifest or the node cannot be read
+    └── NodeUnreachable    the JSON-RPC endpoint did not answer
+
+``verify_bundle`` returns a :class:`Report` whose :attr:`Report.verdict` is one
+of :class:`Verdict`; ``verify_proof`` checks a ``GET /v1/proofs/{ref}`` answer
+with the same event checks.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from eth_abi import decode, encode
 from eth_hash.auto import keccak
+from eth_utils.abi import collapse_if_tuple
 
 from backend.anchoring import merkle
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
-from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
+from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.organisations import ORG_ID_NAMESPACE
+from backend.chain.typed_data.events import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    SUPPLY_EVENT,
+    location_bytes,
+)
 from backend.passports.canonical import document_hash
 
-BUNDLE_FORMAT = "waymark-proof-bundle/1"
-ANCHORED_TOPIC = keccak(b"Anchored(bytes32,address,uint64,string)")
-_PASSPORT_OF = keccak(b"passportOf(bytes32)")[:4]
-_VERSION_OF = keccak(b"versionOf(bytes32,uint32)")[:4]
-_VERIFY = keccak(b"verify(bytes32,bytes32,bytes32[])")[:4]
-_KEY_OF = keccak(b"keyOf(address)")[:4]
-_ORGANISATION = keccak(b"organisation(bytes32)")[:4]
-_KEY_RECORD_T = "(bytes32,uint32,uint64,uint64)"
-_ORGANISATION_T = "(string,bytes2,string,uint32,uint64,address)"
-_PASSPORT_T = "(address,uint32,uint8,uint16,uint40)"
-_VERSION_T = "(bytes32,bytes2,uint16,uint64,uint64,uint64,string)"
+BUNDLE_FORMAT = "waymark-proof-bundle/2"
+PINNED = ("AnchorRegistry", "ProductPassportRegistry", "ShipmentRegistry", "OrganisationRegistry")
+ABI_DIR = Path(__file__).parent / "abi"
 PASSPORT_STATUSES = ("none", "active", "recalled", "revoked")
+ZERO32 = bytes(32)
 
 VERIFICATION_STEPS = (
-    "Ask the node for eth_chainId; it must equal chain_id.",
-    "Serialise passport.document with RFC 8785 (JCS) and hash it with keccak256; "
-    "it must equal passport.canonical_hash.",
-    "eth_call ProductPassportRegistry.versionOf(passport_id, passport.version) at "
-    "contracts.ProductPassportRegistry; its documentHash must equal passport.canonical_hash "
-    "(a difference means the document was altered after it was recorded).",
-    "eth_call passportOf(passport_id) gives the issuer and the status "
-    "(1 active, 2 recalled, 3 revoked).",
-    "For every event: hash typed_data with EIP-712 (eth_signTypedData_v4 rules); the "
-    "digest must equal event.digest, the domain's chainId must equal chain_id and its "
-    "verifyingContract contracts.AnchorRegistry.",
-    "ecrecover(digest, signature) must equal event.signer.",
-    "leaf = keccak256(keccak256(digest)) must equal event.leaf; folding event.proof with "
-    "sorted-pair keccak256 must give event.root.",
-    "eth_call AnchorRegistry.verify(root, leaf, proof) must return true, and the receipt "
-    "of event.anchor.tx_hash must hold an Anchored(root, …) log from AnchorRegistry in "
-    "block event.anchor.block_number.",
-    "eth_call OrganisationRegistry.keyOf(event.signer) at contracts.OrganisationRegistry: "
-    "addedAt ≤ event.anchor.block_number < revokedAt (0: not revoked), so the key was valid "
-    "where the batch was anchored; organisation(orgId).legalName must equal "
-    "event.signed_by.organisation.",
+    "Take the chain id and the registry addresses from a trust manifest you chose "
+    "(deployments/<chainId>.json format), never from this bundle; chain_id and contracts "
+    "here must equal it.",
+    "keccak256(subject.gs1_path) must equal subject.passport_id.",
+    "keccak256(RFC 8785 JCS(passport.document)) must equal passport.canonical_hash and "
+    "ProductPassportRegistry.versionOf(passport_id, passport.version).documentHash; "
+    "passportOf(passport_id) must be at that version (else SUPERSEDED) and Active "
+    "(else RECALLED / REVOKED), its issuer a key of the organisation owning the GTIN's "
+    "prefix in OrganisationRegistry.",
+    "Per event: the EIP-712 digest of typed_data in the pinned events domain, the "
+    "signature, the Merkle proof to root, the root anchored in the pinned AnchorRegistry "
+    "by anchor.tx_hash in a canonical block with enough confirmations, the signer key "
+    "active at that block, its organisation authorised for the passport.",
+    "Per milestone: a MilestoneRecorded log with its record hash from the pinned "
+    "ShipmentRegistry in a canonical block.",
 )
 
 RpcCall = Callable[[str, list[Any]], Any]
 
 
+class CouldNotCheck(Exception):
+    """The bundle, the trust manifest or the node could not be read: no verdict."""
+
+
+class NodeUnreachable(CouldNotCheck):
+    """The JSON-RPC endpoint did not answer."""
+
+
+class RpcError(Exception):
+    """The node answered a JSON-RPC error (a revert carries its ``data``)."""
+
+    def __init__(self, code: int, message: str, data: str | None = None) -> None:
+        super().__init__(f"{message} ({code})")
+        self.code = code
+        self.data = data
+
+
+class Verdict(StrEnum):
+    VALID = "VALID"
+    INVALID = "INVALID"
+    SUPERSEDED = "SUPERSEDED"
+    RECALLED = "RECALLED"
+    REVOKED = "REVOKED"
+    UNCHECKED = "could not check"
+
+
+#: ``waymark proof verify`` exit status per verdict (docs/qr.md).
+EXIT_CODES = {
+    Verdict.VALID: 0,
+    Verdict.INVALID: 1,
+    Verdict.UNCHECKED: 2,
+    Verdict.SUPERSEDED: 3,
+    Verdict.RECALLED: 4,
+    Verdict.REVOKED: 5,
+}
+#: Checks whose failure gives a verdict of its own rather than INVALID.
+SOFT_CHECKS = {"passport.current_version", "passport.status"}
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """The trust anchors: the chain id and the registry addresses (lower-case)."""
+
+    chain_id: int
+    contracts: dict[str, str]
+    deploy_blocks: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_manifest(cls, manifest: Any) -> Trust:
+        """From a deployment manifest (``deployments/<chainId>.json`` format)."""
+        try:
+            chain_id = int(manifest["chainId"])
+            contracts = {
+                name: _address(manifest["contracts"][name]["address"], f"manifest {name}")
+                for name in PINNED
+                if name in manifest["contracts"]
+            }
+            deploy_blocks = {
+                name: int(manifest["contracts"][name].get("deploy_block") or 0)
+                for name in contracts
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CouldNotCheck(f"trust manifest is not a deployment manifest: {exc}") from exc
+        missing = [n for n in ("AnchorRegistry", "ProductPassportRegistry") if n not in contracts]
+        if missing:
+            raise CouldNotCheck(f"trust manifest names no {', '.join(missing)}")
+        return cls(chain_id, contracts, deploy_blocks)
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name]
+        except KeyError as exc:
+            raise CouldNotCheck(f"trust manifest names no {name}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
-    name: str
+    id: str
     ok: bool
     detail: str = ""
+    item: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "ok": self.ok, "item": self.item, "detail": self.detail}
 
 
 @dataclass(slots=True)
-class BundleReport:
-    """Every check performed; ``ok`` only if all passed and there was something to check."""
+class Report:
+    """Every check performed and what the chain said about the passport."""
 
     checks: list[Check] = field(default_factory=list)
     passport_status: str | None = None
+    current_version: int | None = None
+    organisation: str | None = None
+    problem: str | None = None  # set when the verdict is "could not check"
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.problem is not None or not self.checks:
+            return Verdict.UNCHECKED
+        failed = {c.id for c in self.failures()}
+        if failed - SOFT_CHECKS:
+            return Verdict.INVALID
+        if "passport.status" in failed:
+            return Verdict.REVOKED if self.passport_status == "revoked" else Verdict.RECALLED
+        if "passport.current_version" in failed:
+            return Verdict.SUPERSEDED
+        return Verdict.VALID
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        return self.verdict is Verdict.VALID
 
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.ok]
 
-    def add(self, name: str, ok: bool, detail: str = "") -> bool:
-        self.checks.append(Check(name, ok, detail))
-        return ok
+    def add(self, check_id: str, ok: bool, detail: str = "", item: str | None = None) -> bool:
+        self.checks.append(Check(check_id, bool(ok), detail, item))
+        return bool(ok)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "checks": [c.to_json() for c in self.checks],
+            "organisation": self.organisation,
+            "passport_status": self.passport_status,
+            "current_version": self.current_version,
+            "problem": self.problem,
+        }
+
+
+# -- values ------------------------------------------------------------------------------
 
 
 def _b(value: str | bytes) -> bytes:
     # Providers differ: HTTP nodes answer hex strings, in-process ones bytes.
     if isinstance(value, bytes | bytearray):
         return bytes(value)
-    return bytes.fromhex(value.removeprefix("0x"))
+    return bytes.fromhex(str(value).removeprefix("0x"))
 
 
 def _int(value: str | int) -> int:
     return value if isinstance(value, int) else int(value, 16)
 
 
-def _addr(value: str | bytes) -> str:
-    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
-
-
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def _eth_call(rpc_call: RpcCall, to: str, data: bytes) -> bytes:
-    call = {"to": to, "data": _hex(data)}
-    return _b(rpc_call("eth_call", [call, "latest"]))
+def _address(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 42:
+        raise ValueError(f"{what} is not an address: {value!r}")
+    bytes.fromhex(value[2:])
+    return value.lower()
+
+
+def _addr(value: str | bytes) -> str:
+    return value.lower() if isinstance(value, str) else _hex(bytes(value))
+
+
+def _hex_field(value: Any, size: int, what: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"{what} must be 0x-prefixed hex")
+    raw = bytes.fromhex(value[2:])
+    if len(raw) != size:
+        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
+    return raw
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    return _hex_field(value, 32, what)
+
+
+# -- the chain, through the compiled ABIs ---------------------------------------------------
+
+
+@cache
+def abi(contract: str) -> list[dict[str, Any]]:
+    """The compiled ABI of a pinned contract (``backend/qr/abi``, exported from the build)."""
+    data: list[dict[str, Any]] = json.loads((ABI_DIR / f"{contract}.json").read_text())
+    return data
+
+
+def _item(contract: str, kind: str, name: str) -> dict[str, Any]:
+    for item in abi(contract):
+        if item.get("type") == kind and item.get("name") == name:
+            return item
+    raise LookupError(f"{contract} has no {kind} {name}")
+
+
+def _signature(item: Mapping[str, Any]) -> str:
+    return f"{item['name']}({','.join(collapse_if_tuple(i) for i in item['inputs'])})"
+
+
+@cache
+def selector(contract: str, fn: str) -> bytes:
+    return keccak(_signature(_item(contract, "function", fn)).encode())[:4]
+
+
+@cache
+def topic(contract: str, event: str) -> bytes:
+    return keccak(_signature(_item(contract, "event", event)).encode())
+
+
+class Reverted(Exception):
+    """An ``eth_call`` reverted."""
+
+
+class Chain:
+    """The pinned registries read through ``rpc_call``."""
+
+    def __init__(self, rpc_call: RpcCall, trust: Trust) -> None:
+        self.rpc = rpc_call
+        self.trust = trust
+        self._blocks: dict[int, Any] = {}
+
+    def call(self, contract: str, fn: str, *args: Any) -> tuple[Any, ...]:
+        item = _item(contract, "function", fn)
+        ins = [collapse_if_tuple(i) for i in item["inputs"]]
+        outs = [collapse_if_tuple(o) for o in item["outputs"]]
+        data = selector(contract, fn) + encode(ins, list(args))
+        to = self.trust.address(contract)
+        try:
+            raw = self.rpc("eth_call", [{"to": to, "data": _hex(data)}, "latest"])
+        except (RpcError, ContractRevert) as exc:
+            raise Reverted(f"{contract}.{fn} reverted: {exc}") from exc
+        if not _b(raw):
+            raise Reverted(f"{contract}.{fn}: no code at {to}")
+        return tuple(decode(outs, _b(raw)))
+
+    def receipt(self, tx_hash: str) -> Any:
+        try:
+            return self.rpc("eth_getTransactionReceipt", [tx_hash])
+        except (RpcError, ContractRevert):
+            return None
+
+    def canonical(self, receipt: Any) -> bool:
+        """The receipt's block is the chain's block at that height now."""
+        number = _int(receipt["blockNumber"])
+        block = self._blocks.get(number)
+        if block is None:
+            block = self.rpc("eth_getBlockByNumber", [hex(number), False])
+            self._blocks[number] = block
+        return block is not None and _b(block["hash"]) == _b(receipt["blockHash"])
+
+    def latest(self) -> int:
+        return _int(self.rpc("eth_blockNumber", []))
+
+    def logs(self, contract: str, topics: list[Any]) -> list[Any]:
+        query = {
+            "address": self.trust.address(contract),
+            # From the contract's deployment on: public nodes refuse open-ended ranges.
+            "fromBlock": hex(self.trust.deploy_blocks.get(contract, 0)),
+            "toBlock": "latest",
+            "topics": topics,
+        }
+        return list(self.rpc("eth_getLogs", [query]) or [])
+
+
+# -- checks ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Context:
+    chain: Chain
+    report: Report
+    passport_id: bytes
+    owner_org: bytes = ZERO32
+    delegations: list[Any] = field(default_factory=list)
+    org_names: dict[bytes, str] = field(default_factory=dict)
+
+    def org_name(self, org_id: bytes) -> str:
+        if org_id not in self.org_names:
+            try:
+                (org,) = self.chain.call("OrganisationRegistry", "organisation", org_id)
+                self.org_names[org_id] = str(org[0])
+            except Reverted:
+                self.org_names[org_id] = ""
+        return self.org_names[org_id]
+
+    def key(self, key: str) -> tuple[bytes, int, int, int]:
+        """``keyOf(key)``: (orgId, roles, addedAt, revokedAt); zero org for an unknown key."""
+        (record,) = self.chain.call("OrganisationRegistry", "keyOf", key)
+        return bytes(record[0]), int(record[1]), int(record[2]), int(record[3])
+
+
+def _check_trust(bundle: Mapping[str, Any], chain: Chain, report: Report) -> bool:
+    trust = chain.trust
+    node = _int(chain.rpc("eth_chainId", []))
+    claimed = int(bundle["chain_id"])
+    ok = report.add(
+        "trust.chain_id",
+        node == trust.chain_id == claimed,
+        f"trust manifest chain {trust.chain_id}, node chain {node}, bundle chain {claimed}",
+    )
+    contracts = bundle.get("contracts") or {}
+    if not isinstance(contracts, Mapping):
+        raise ValueError("contracts must be an object")
+    for name, address in contracts.items():
+        pinned = trust.contracts.get(name)
+        if name not in PINNED:
+            continue
+        same = pinned is not None and _address(address, f"contracts.{name}") == pinned
+        ok &= report.add(
+            "trust.contracts",
+            same,
+            f"bundle names {name} at {address}; the trust manifest "
+            + (f"pins {pinned}" if pinned else "names none"),
+            name,
+        )
+    return ok
+
+
+def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
+    report, chain = ctx.report, ctx.chain
+    subject, passport = bundle["subject"], bundle["passport"]
+    gs1_path = subject["gs1_path"]
+    if not isinstance(gs1_path, str) or not gs1_path.startswith("/01/") or len(gs1_path) < 18:
+        raise ValueError("subject.gs1_path must be a GS1 Digital Link path /01/{gtin14}…")
+    pid = ctx.passport_id
+    report.add(
+        "passport.id",
+        keccak(gs1_path.encode()) == pid,
+        f"keccak256({gs1_path!r}) = {_hex(keccak(gs1_path.encode()))}; bundle says {_hex(pid)}",
+    )
+    claimed = _hex32(passport["canonical_hash"], "passport.canonical_hash")
+    document = passport["document"]
+    if not isinstance(document, Mapping):
+        raise ValueError("passport.document must be an object")
+    computed = document_hash(document)
+    report.add(
+        "passport.document_hash",
+        computed == claimed,
+        f"keccak256(JCS(document)) = {_hex(computed)}; bundle says {_hex(claimed)}",
+    )
+    version = int(passport["version"])
+    try:
+        (on_chain,) = chain.call("ProductPassportRegistry", "versionOf", pid, version)
+        chain_hash = bytes(on_chain[0])
+        report.add(
+            "passport.on_chain_hash",
+            chain_hash == computed,
+            f"versionOf(passport, {version}).documentHash = {_hex(chain_hash)}; "
+            f"the document hashes to {_hex(computed)}",
+        )
+    except Reverted as exc:
+        report.add("passport.on_chain_hash", False, f"no version {version} on chain: {exc}")
+    try:
+        (head,) = chain.call("ProductPassportRegistry", "passportOf", pid)
+    except Reverted as exc:
+        report.add("passport.status", False, f"passportOf reverted: {exc}")
+        report.passport_status = "none"
+        return
+    issuer, current, status_code, reason_code = _addr(head[0]), int(head[1]), head[2], head[3]
+    status = PASSPORT_STATUSES[status_code] if status_code < 4 else str(status_code)
+    report.passport_status = status
+    report.current_version = current
+    report.add(
+        "passport.current_version",
+        current == version,
+        f"bundle is version {version}; the passport's current version is {current}",
+    )
+    if status == "none":
+        # Not a soft failure: nothing was issued under this id in the pinned registry.
+        report.add("passport.issuer", False, "no passport with this id in the pinned registry")
+    elif status != "active":
+        report.add(
+            "passport.status",
+            False,
+            f"{status}: reason code {reason_code}{_status_reason(chain, pid, status)}",
+        )
+    else:
+        report.add("passport.status", True, "active")
+    gtin = gs1_path[4:18]
+    try:
+        owner, _length = chain.call("OrganisationRegistry", "ownerOfGtin", gtin)
+        ctx.owner_org = bytes(owner)
+        key_org = ctx.key(issuer)[0] if issuer != "0x" + "00" * 20 else ZERO32
+    except Reverted as exc:
+        report.add("passport.issuer", False, str(exc))
+        return
+    name = ctx.org_name(ctx.owner_org) if ctx.owner_org != ZERO32 else ""
+    report.organisation = name or None
+    claimed_issuer = _address(passport["issuer"], "passport.issuer")
+    report.add(
+        "passport.issuer",
+        claimed_issuer == issuer and ctx.owner_org != ZERO32 and key_org == ctx.owner_org,
+        f"passportOf.issuer {issuer} (bundle says {claimed_issuer}) is a key of organisation "
+        f"{_hex(key_org)} {ctx.org_name(key_org) if key_org != ZERO32 else '(none)'!r}; "
+        f"GTIN {gtin} belongs to {_hex(ctx.owner_org)} {name or '(nobody)'!r}",
+    )
+
+
+def _status_reason(chain: Chain, pid: bytes, status: str) -> str:
+    event = {"recalled": "PassportRecalled", "revoked": "PassportRevoked"}.get(status)
+    if event is None:
+        return ""
+    try:
+        logs = chain.logs(
+            "ProductPassportRegistry", [_hex(topic("ProductPassportRegistry", event)), _hex(pid)]
+        )
+    except RpcError:
+        return ""  # the reason text is a courtesy; the status itself came from passportOf
+    if not logs:
+        return ""
+    _code, _hash, reason = decode(["uint16", "bytes32", "string"], _b(logs[-1]["data"]))
+    return f", {reason!r}"
+
+
+def _check_domain(typed: Mapping[str, Any], trust: Trust) -> tuple[bool, str]:
+    dom = typed["domain"]
+    ok = (
+        dom.get("name") == DOMAIN_NAME
+        and str(dom.get("version")) == DOMAIN_VERSION
+        and int(dom["chainId"]) == trust.chain_id
+        and str(dom["verifyingContract"]).lower() == trust.address("AnchorRegistry")
+    )
+    return ok, (
+        f"domain {dom.get('name')!r} v{dom.get('version')} chain {dom['chainId']} "
+        f"contract {dom['verifyingContract']}"
+    )
+
+
+def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) -> None:
+    report, chain = ctx.report, ctx.chain
+    item = str(event["digest"]).lower()
+    typed = event["typed_data"]
+    if typed.get("primaryType") != "SupplyEvent":
+        raise ValueError("events[].typed_data must be a SupplyEvent")
+    digest_ = typed_data_digest(typed)
+    domain_ok, domain_text = _check_domain(typed, chain.trust)
+    subject = _hex32(typed["message"]["subject"], "typed_data.message.subject")
+    report.add(
+        "event.digest",
+        _hex(digest_) == item and domain_ok and subject == ctx.passport_id,
+        f"EIP-712 digest {_hex(digest_)} in {domain_text}, about {_hex(subject)}",
+        item,
+    )
+    signer = _address(event["signer"], "events[].signer")
+    recovered, problem = _signer_of(digest_, _b(event["signature"]))
+    report.add(
+        "event.signature",
+        not problem and recovered.lower() == signer,
+        problem or f"ecrecover gives {recovered}; bundle says {signer}",
+        item,
+    )
+    anchor = event.get("anchor")
+    if not anchor:
+        report.add("event.anchored", False, "not anchored yet", item)
+        return
+    leaf = merkle.leaf_hash(digest_)
+    proof = [_hex32(p, "proof step") for p in event["proof"]]
+    root = _hex32(event["root"], "events[].root")
+    report.add(
+        "event.merkle",
+        _hex(leaf) == str(event["leaf"]).lower() and merkle.verify(root, leaf, proof),
+        f"leaf {_hex(leaf)} folds with {len(proof)} steps "
+        + ("to" if merkle.verify(root, leaf, proof) else "not to")
+        + f" root {_hex(root)}",
+        item,
+    )
+    block = int(anchor["block_number"])
+    anchored, detail = _anchored(chain, root, leaf, proof, str(anchor["tx_hash"]), block)
+    report.add("event.anchored", anchored, detail, item)
+    latest = chain.latest()
+    depth = latest - block + 1
+    report.add(
+        "event.confirmations",
+        depth >= confirmations,
+        f"anchored in block {block}, latest {latest}: {depth} confirmations, {confirmations} asked",
+        item,
+    )
+    org = _check_signer_key(signer, block, ctx, item)
+    _check_authorised(event, signer, org, block, ctx, item)
+
+
+def _anchored(
+    chain: Chain, root: bytes, leaf: bytes, proof: Sequence[bytes], tx_hash: str, block: int
+) -> tuple[bool, str]:
+    registry = chain.trust.address("AnchorRegistry")
+    try:
+        (valid,) = chain.call("AnchorRegistry", "verify", root, leaf, list(proof))
+    except Reverted as exc:
+        return False, str(exc)
+    if not valid:
+        return False, f"pinned AnchorRegistry {registry}: verify(root, leaf, proof) is false"
+    receipt = chain.receipt(tx_hash)
+    if receipt is None:
+        return False, f"transaction {tx_hash} is not on this chain"
+    got = _int(receipt["blockNumber"])
+    if got != block:
+        return False, f"transaction {tx_hash} is in block {got}, bundle says {block}"
+    if not chain.canonical(receipt):
+        return False, f"block {block} of transaction {tx_hash} is not in the canonical chain"
+    anchored_topic = topic("AnchorRegistry", "Anchored")
+    logged = any(
+        _addr(log["address"]) == registry
+        and len(log["topics"]) >= 2
+        and _b(log["topics"][0]) == anchored_topic
+        and _b(log["topics"][1]) == root
+        for log in receipt["logs"]
+    )
+    if not logged:
+        return False, f"transaction {tx_hash} logs no Anchored({_hex(root)}) from {registry}"
+    return True, f"root {_hex(root)} anchored by {tx_hash} in canonical block {block} at {registry}"
+
+
+def _check_signer_key(signer: str, block: int, ctx: _Context, item: str) -> bytes:
+    try:
+        org, _roles, added, revoked = ctx.key(signer)
+    except Reverted as exc:
+        ctx.report.add("event.signer_key", False, str(exc), item)
+        return ZERO32
+    active = org != ZERO32 and added <= block and (revoked == 0 or block < revoked)
+    window = f"valid from block {added}" + (f" until block {revoked}" if revoked else "")
+    who = f"organisation {ctx.org_name(org)!r}" if org != ZERO32 else "no organisation"
+    ctx.report.add(
+        "event.signer_key",
+        active,
+        f"keyOf({signer}): {who}, {window}; batch anchored in block {block}",
+        item,
+    )
+    return org if active else ZERO32
+
+
+def _delegation_org(index: Any, block: int, ctx: _Context) -> tuple[bytes, str]:
+    """The delegate organisation a ``delegations[index]`` grant names, if the issuer signed it."""
+    if not isinstance(index, int) or not 0 <= index < len(ctx.delegations):
+        raise ValueError("authorisation.delegation must index delegations[]")
+    grant = ctx.delegations[index]
+    typed = grant["typed_data"]
+    if typed.get("primaryType") != "SubjectDelegation":
+        raise ValueError("delegations[].typed_data must be a SubjectDelegation")
+    domain_ok, domain_text = _check_domain(typed, ctx.chain.trust)
+    message = typed["message"]
+    issuer = _address(message["issuer"], "delegation issuer")
+    subject = _hex32(message["subject"], "delegation subject")
+    recovered, problem = _signer_of(typed_data_digest(typed), _b(grant["signature"]))
+    if problem or recovered.lower() != issuer or not domain_ok:
+        return (
+            ZERO32,
+            f"delegation {index} is not signed by {issuer} in the events domain ({domain_text})",
+        )
+    if subject not in (ctx.passport_id, ZERO32):
+        return ZERO32, f"delegation {index} is about {_hex(subject)}, not this passport"
+    org, _roles, added, revoked = ctx.key(issuer)
+    if org != ctx.owner_org or ctx.owner_org == ZERO32:
+        return ZERO32, f"delegation {index} is signed by {issuer}, not a key of the GTIN's owner"
+    if not (added <= block and (revoked == 0 or block < revoked)):
+        return ZERO32, f"delegation {index}'s signing key was not active at block {block}"
+    delegate = str(message["delegate"])
+    return keccak(ORG_ID_NAMESPACE + delegate.encode()), f"delegated to {delegate!r}"
+
+
+def _check_authorised(
+    event: Mapping[str, Any], signer: str, org: bytes, block: int, ctx: _Context, item: str
+) -> None:
+    report = ctx.report
+    auth = event.get("authorisation")
+    if not isinstance(auth, Mapping) or auth.get("basis") not in (
+        "issuer",
+        "delegate",
+        "shipment_party",
+    ):
+        raise ValueError("events[].authorisation.basis must be issuer, delegate or shipment_party")
+    basis = auth["basis"]
+    name = ctx.org_name(org) if org != ZERO32 else "(no active organisation)"
+    owner = ctx.org_name(ctx.owner_org) if ctx.owner_org != ZERO32 else "(nobody)"
+    if org == ZERO32 or ctx.owner_org == ZERO32:
+        report.add(
+            "event.authorised", False, f"signer's organisation {name}; GTIN owner {owner}", item
+        )
+        return
+    if basis == "issuer":
+        report.add(
+            "event.authorised",
+            org == ctx.owner_org,
+            f"issuer basis: signer's organisation {name!r}, GTIN owner {owner!r}",
+            item,
+        )
+        return
+    if basis == "delegate":
+        delegate, why = _delegation_org(auth.get("delegation"), block, ctx)
+        report.add(
+            "event.authorised",
+            delegate == org,
+            f"delegate basis: {why}; signer's organisation {name!r} ({_hex(org)})",
+            item,
+        )
+        return
+    shipment = _hex32(auth.get("shipment_id"), "authorisation.shipment_id")
+    try:
+        (roles,) = ctx.chain.call("ShipmentRegistry", "rolesOf", shipment, signer)
+        (view,) = ctx.chain.call("ShipmentRegistry", "shipment", shipment)
+        seller_org = ctx.key(_addr(view[0]))[0]
+    except Reverted as exc:
+        report.add("event.authorised", False, str(exc), item)
+        return
+    entitled, why = ctx.owner_org, f"GTIN owner {owner!r}"
+    if auth.get("delegation") is not None:
+        entitled, why = _delegation_org(auth.get("delegation"), block, ctx)
+    report.add(
+        "event.authorised",
+        int(roles) != 0 and seller_org == entitled and seller_org != ZERO32,
+        f"shipment_party basis: signer has roles {int(roles)} on shipment {_hex(shipment)}, "
+        f"whose seller {_addr(view[0])} speaks for {_hex(seller_org)}; needed: {why}",
+        item,
+    )
+
+
+def _check_milestone(milestone: Mapping[str, Any], chain: Chain, report: Report) -> None:
+    record = _hex32(milestone["record_hash"], "milestones[].record_hash")
+    shipment = _hex32(milestone["shipment_id"], "milestones[].shipment_id")
+    signer = _address(milestone["signer"], "milestones[].signer")
+    block = int(milestone["block_number"])
+    item = _hex(record)
+    registry = chain.trust.address("ShipmentRegistry")
+    receipt = chain.receipt(str(milestone["tx_hash"]))
+    if receipt is None or _int(receipt["blockNumber"]) != block or not chain.canonical(receipt):
+        report.add(
+            "milestone.recorded",
+            False,
+            f"transaction {milestone['tx_hash']} is not in canonical block {block}",
+            item,
+        )
+        return
+    recorded = topic("ShipmentRegistry", "MilestoneRecorded")
+    found = any(
+        _addr(log["address"]) == registry
+        and len(log["topics"]) == 4
+        and _b(log["topics"][0]) == recorded
+        and _b(log["topics"][1]) == shipment
+        and _b(log["topics"][3])[-20:] == _b(signer)
+        and _b(log["data"])[-32:] == record
+        for log in receipt["logs"]
+    )
+    report.add(
+        "milestone.recorded",
+        found,
+        f"{milestone.get('milestone')} of shipment {_hex(shipment)} by {signer}: "
+        + ("logged" if found else "no matching MilestoneRecorded")
+        + f" by the pinned ShipmentRegistry {registry} in block {block}",
+        item,
+    )
+
+
+def verify_bundle(
+    bundle: Any, rpc_call: RpcCall, trust: Trust, *, confirmations: int = 1
+) -> Report:
+    """Check ``bundle`` against the chain behind ``rpc_call``, trusting only ``trust``."""
+    report = Report()
+    try:
+        _verify(bundle, Chain(rpc_call, trust), report, confirmations)
+    except CouldNotCheck as exc:
+        report.problem = str(exc)
+    except ChainUnavailable as exc:
+        report.problem = f"node unreachable: {exc}"
+    except RpcError as exc:
+        report.problem = f"node refused a read: {exc}"
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        report.problem = f"malformed bundle: {what}"
+    return report
+
+
+def _verify(bundle: Any, chain: Chain, report: Report, confirmations: int) -> None:
+    if not isinstance(bundle, Mapping):
+        raise CouldNotCheck("the bundle is not a JSON object")
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise CouldNotCheck(
+            f"unknown bundle format {bundle.get('format')!r}; expected {BUNDLE_FORMAT}"
+        )
+    if not _check_trust(bundle, chain, report):
+        return  # another chain or other contracts: nothing else can be compared
+    ctx = _Context(
+        chain,
+        report,
+        _hex32(bundle["subject"]["passport_id"], "subject.passport_id"),
+        delegations=list(bundle.get("delegations") or []),
+    )
+    _check_passport(bundle, ctx)
+    for event in bundle.get("events") or []:
+        _check_event(event, ctx, confirmations)
+    milestones = bundle.get("milestones") or []
+    if milestones and "ShipmentRegistry" not in chain.trust.contracts:
+        raise CouldNotCheck("trust manifest names no ShipmentRegistry to check milestones with")
+    for milestone in milestones:
+        _check_milestone(milestone, chain, report)
+
+
+# -- typed data -------------------------------------------------------------------------
 
 
 def struct_from_types(types: Mapping[str, Sequence[Mapping[str, str]]], primary: str) -> StructType:
@@ -138,9 +785,6 @@ def typed_data_digest(typed_data: Mapping[str, Any]) -> bytes:
     return keccak(b"\x19\x01" + domain.separator + struct.hash_struct(typed_data["message"]))
 
 
-# -- the checks both proof shapes share --------------------------------------------------
-
-
 def _signer_of(digest_: bytes, signature: bytes) -> tuple[str, str]:
     """``(address, "")`` the signature recovers, or ``("", reason)`` if it is malformed."""
     try:
@@ -149,187 +793,52 @@ def _signer_of(digest_: bytes, signature: bytes) -> tuple[str, str]:
         return "", str(exc)
 
 
-def _registry_verify(
-    rpc_call: RpcCall, registry: str, root: bytes, leaf: bytes, proof: Sequence[bytes]
-) -> bool:
-    """``AnchorRegistry.verify(root, leaf, proof)`` through ``eth_call``."""
-    call = _VERIFY + encode(["bytes32", "bytes32", "bytes32[]"], [root, leaf, list(proof)])
-    (valid,) = decode(["bool"], _eth_call(rpc_call, registry, call))
-    return bool(valid)
+# -- single event proofs (GET /v1/proofs/{ref}) ------------------------------------------------
 
 
-def _anchor_block(rpc_call: RpcCall, registry: str, root: bytes, tx_hash: str) -> int | None:
-    """The block of ``tx_hash`` if its receipt holds ``Anchored(root, …)`` from ``registry``."""
-    receipt = rpc_call("eth_getTransactionReceipt", [tx_hash])
-    if receipt is None:
-        return None
-    logged = any(
-        _addr(log["address"]) == registry.lower()
-        and len(log["topics"]) >= 2
-        and _b(log["topics"][0]) == ANCHORED_TOPIC
-        and _b(log["topics"][1]) == root
-        for log in receipt["logs"]
-    )
-    return _int(receipt["blockNumber"]) if logged else None
-
-
-def _verify_passport(bundle: Mapping[str, Any], rpc_call: RpcCall, report: BundleReport) -> None:
-    passport = bundle.get("passport")
-    if not passport:
-        return
-    registry = bundle["contracts"]["ProductPassportRegistry"]
-    pid = _b(bundle["subject"]["passport_id"])
-    claimed = _b(passport["canonical_hash"])
-    computed = document_hash(passport["document"])
-    report.add(
-        "document hash",
-        computed == claimed,
-        f"keccak256(JCS(document)) = {_hex(computed)}; bundle says {_hex(claimed)}",
-    )
-    version = int(passport["version"])
-    raw = _eth_call(rpc_call, registry, _VERSION_OF + encode(["bytes32", "uint32"], [pid, version]))
-    (on_chain,) = decode([_VERSION_T], raw)
-    chain_hash: bytes = on_chain[0]
-    report.add(
-        "passport version on chain",
-        chain_hash == computed,
-        f"versionOf(passport, {version}).documentHash = {_hex(chain_hash)}",
-    )
-    (head,) = decode([_PASSPORT_T], _eth_call(rpc_call, registry, _PASSPORT_OF + pid))
-    status = PASSPORT_STATUSES[head[2]] if head[2] < len(PASSPORT_STATUSES) else str(head[2])
-    report.passport_status = status
-    report.add(
-        "passport issuer",
-        head[0].lower() == str(passport["issuer"]).lower(),
-        f"passportOf(passport).issuer = {head[0]}",
-    )
-
-
-def _verify_event(
-    event: Mapping[str, Any], bundle: Mapping[str, Any], rpc_call: RpcCall, report: BundleReport
-) -> None:
-    name = f"event {event['digest']}"
-    registry = bundle["contracts"]["AnchorRegistry"]
-    typed = event["typed_data"]
-    digest_ = typed_data_digest(typed)
-    dom = typed["domain"]
-    report.add(
-        f"{name}: digest",
-        _hex(digest_) == event["digest"].lower()
-        and int(dom["chainId"]) == int(bundle["chain_id"])
-        and dom["verifyingContract"].lower() == registry.lower(),
-        f"EIP-712 digest {_hex(digest_)} in domain {dom['name']!r} chain {dom['chainId']}",
-    )
-    signer, problem = _signer_of(digest_, _b(event["signature"]))
-    if problem:
-        report.add(f"{name}: signature", False, problem)
-        return
-    report.add(
-        f"{name}: signature", signer.lower() == event["signer"].lower(), f"ecrecover gives {signer}"
-    )
-    anchor = event.get("anchor")
-    if not anchor:
-        report.add(f"{name}: anchored", False, "not anchored yet")
-        return
-    leaf = merkle.leaf_hash(digest_)
-    proof = [_b(p) for p in event["proof"]]
-    root = _b(event["root"])
-    report.add(
-        f"{name}: merkle proof",
-        _hex(leaf) == event["leaf"].lower() and merkle.verify(root, leaf, proof),
-        f"leaf {_hex(leaf)} does not fold to the root",
-    )
-    valid = _registry_verify(rpc_call, registry, root, leaf, proof)
-    report.add(f"{name}: AnchorRegistry.verify", valid, f"returned {valid}")
-    block = _anchor_block(rpc_call, registry, root, anchor["tx_hash"])
-    report.add(
-        f"{name}: anchor transaction",
-        block is not None and block == int(anchor["block_number"]),
-        f"tx {anchor['tx_hash']} in block {block}",
-    )
-    _verify_signer(event, bundle, rpc_call, report, int(anchor["block_number"]))
-
-
-def _verify_signer(
-    event: Mapping[str, Any],
-    bundle: Mapping[str, Any],
-    rpc_call: RpcCall,
-    report: BundleReport,
-    block: int,
-) -> None:
-    """The key was valid in OrganisationRegistry at the anchoring block, for the named org."""
-    registry = bundle["contracts"].get("OrganisationRegistry")
-    if not registry:
-        return
-    name = f"event {event['digest']}"
-    signer = event["signer"]
-    (record,) = decode(
-        [_KEY_RECORD_T], _eth_call(rpc_call, registry, _KEY_OF + encode(["address"], [signer]))
-    )
-    (org,) = decode(
-        [_ORGANISATION_T],
-        _eth_call(rpc_call, registry, _ORGANISATION + encode(["bytes32"], [record[0]])),
-    )
-    org_id, _roles, added_at, revoked_at = record
-    active = org_id != bytes(32) and added_at <= block and (revoked_at == 0 or block < revoked_at)
-    report.add(
-        f"{name}: signer key active at the anchoring block",
-        active,
-        f"OrganisationRegistry.keyOf({signer}): valid from block {added_at}"
-        + (f" until block {revoked_at}" if revoked_at else "")
-        + f"; anchored in block {block}",
-    )
-    claimed = (event.get("signed_by") or {}).get("organisation")
-    report.add(
-        f"{name}: signer organisation",
-        bool(org[0]) and org[0] == claimed,
-        f"OrganisationRegistry names {org[0]!r}; the bundle names {claimed!r}",
-    )
-
-
-def verify_bundle(bundle: Mapping[str, Any], rpc_call: RpcCall) -> BundleReport:
-    """Check ``bundle`` against the chain reachable through ``rpc_call`` (JSON-RPC)."""
-    report = BundleReport()
-    if bundle.get("format") != BUNDLE_FORMAT:
-        report.add("format", False, f"expected {BUNDLE_FORMAT}, got {bundle.get('format')!r}")
-        return report
-    chain_id = _int(rpc_call("eth_chainId", []))
-    if not report.add("chain id", chain_id == int(bundle["chain_id"]), f"node is on {chain_id}"):
-        return report
-    _verify_passport(bundle, rpc_call, report)
-    for event in bundle.get("events", []):
-        _verify_event(event, bundle, rpc_call, report)
+def verify_proof(proof: Any, rpc_call: RpcCall, trust: Trust, *, confirmations: int = 1) -> Report:
+    """Check a ``GET /v1/proofs/{ref}`` answer with the bundle's event checks."""
+    report = Report()
+    try:
+        _verify_proof(proof, Chain(rpc_call, trust), report, confirmations)
+    except CouldNotCheck as exc:
+        report.problem = str(exc)
+    except ChainUnavailable as exc:
+        report.problem = f"node unreachable: {exc}"
+    except RpcError as exc:
+        report.problem = f"node refused a read: {exc}"
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        report.problem = f"malformed proof: {what}"
     return report
 
 
-def _hex_field(value: Any, size: int, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"{what} must be 0x-prefixed hex")
-    raw = bytes.fromhex(value[2:])
-    if len(raw) != size:
-        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
-    return raw
-
-
-def _hex32(value: Any, what: str) -> bytes:
-    return _hex_field(value, 32, what)
-
-
-def verify_proof(proof: Mapping[str, Any], rpc_call: RpcCall) -> BundleReport:
-    """Check a ``GET /v1/proofs/{ref}`` response with the same steps as a bundle's event.
-
-    Check names: ``digest`` (EIP-712 digest of the event fields in the proof's
-    domain), ``signature``, then once anchored ``merkle``, ``chain_id``,
-    ``anchored`` (the anchor transaction logs ``Anchored(root)``),
-    ``on_chain_verify`` and ``anchor_block``. Raises ``KeyError``/``ValueError``
-    on a malformed proof.
-    """
-    report = BundleReport()
-    event = proof["event"]
+def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) -> None:
+    if not isinstance(proof, Mapping):
+        raise CouldNotCheck("the proof is not a JSON object")
+    trust = chain.trust
+    node = _int(chain.rpc("eth_chainId", []))
     dom = proof["domain"]
     domain = Domain(
         str(dom["name"]), str(dom["version"]), int(dom["chainId"]), str(dom["verifyingContract"])
     )
+    claimed_registry = _address(proof["anchor_registry"], "anchor_registry")
+    if not report.add(
+        "trust.chain_id",
+        node == trust.chain_id == int(proof["chain_id"]) == domain.chain_id,
+        f"trust manifest chain {trust.chain_id}, node chain {node}, proof chain {proof['chain_id']}",
+    ):
+        return
+    if not report.add(
+        "trust.contracts",
+        claimed_registry == trust.address("AnchorRegistry")
+        and domain.verifying_contract.lower() == claimed_registry,
+        f"proof names AnchorRegistry {claimed_registry}; the trust manifest pins "
+        f"{trust.address('AnchorRegistry')}",
+        "AnchorRegistry",
+    ):
+        return
+    event = proof["event"]
     message = {
         "eventId": _hex32(event["event_id"], "event_id"),
         "subject": _hex32(event["subject"], "subject"),
@@ -339,46 +848,41 @@ def verify_proof(proof: Mapping[str, Any], rpc_call: RpcCall) -> BundleReport:
         "payloadHash": _hex32(event["payload_hash"], "payload_hash"),
     }
     claimed = _hex32(proof["digest"], "digest")
-    anchor = proof.get("anchor") or {}
-    steps = [_hex32(p, "proof step") for p in (proof.get("proof") or [])]
+    item = _hex(claimed)
     digest_ = digest(domain, SUPPLY_EVENT, message)
-    report.add("digest", digest_ == claimed, "digest does not match the event fields")
-    signer, problem = _signer_of(digest_, _hex_field(event["signature"], 65, "signature"))
+    report.add("event.digest", digest_ == claimed, f"EIP-712 digest {_hex(digest_)}", item)
+    signer = _address(event["signer"], "event.signer")
+    recovered, problem = _signer_of(digest_, _hex_field(event["signature"], 65, "signature"))
     report.add(
-        "signature",
-        signer != "" and signer.lower() == str(event["signer"]).lower(),
-        f"signature: {problem}"
-        if problem
-        else f"signature recovers {signer}, not {event['signer']}",
+        "event.signature",
+        not problem and recovered.lower() == signer,
+        problem or f"ecrecover gives {recovered}; proof says {signer}",
+        item,
     )
-    if not anchor.get("root") or proof.get("proof") is None:
-        report.add("anchored", False, "the event is not anchored yet")
-        return report
+    anchor = proof.get("anchor") or {}
+    if not anchor.get("root") or proof.get("proof") is None or not anchor.get("tx_hash"):
+        report.add("event.anchored", False, "the event is not anchored yet", item)
+        return
     root = _hex32(anchor["root"], "root")
+    steps = [_hex32(p, "proof step") for p in proof["proof"]]
     leaf = merkle.leaf_hash(digest_)
-    report.add("merkle", merkle.verify(root, leaf, steps), "Merkle proof does not reach root")
-    chain_id = _int(rpc_call("eth_chainId", []))
     report.add(
-        "chain_id",
-        chain_id == int(proof["chain_id"]) == domain.chain_id,
-        f"node is chain {chain_id}, proof says {proof['chain_id']}",
+        "event.merkle",
+        merkle.verify(root, leaf, steps),
+        f"leaf {_hex(leaf)} folds with {len(steps)} steps to root {_hex(root)}: "
+        + str(merkle.verify(root, leaf, steps)).lower(),
+        item,
     )
-    registry = str(proof["anchor_registry"])
-    block = (
-        _anchor_block(rpc_call, registry, root, anchor["tx_hash"])
-        if anchor.get("tx_hash")
-        else None
-    )
-    report.add("anchored", block is not None, "root is not anchored on this chain")
+    block = int(anchor["block_number"])
+    anchored, detail = _anchored(chain, root, leaf, steps, str(anchor["tx_hash"]), block)
+    report.add("event.anchored", anchored, detail, item)
+    latest = chain.latest()
     report.add(
-        "on_chain_verify",
-        _registry_verify(rpc_call, registry, root, leaf, steps),
-        "AnchorRegistry.verify(root, leaf, proof) is false",
+        "event.confirmations",
+        latest - block + 1 >= confirmations,
+        f"anchored in block {block}, latest {latest}, {confirmations} confirmations asked",
+        item,
     )
-    if block is not None and anchor.get("block_number") is not None:
-        report.add(
-            "anchor_block",
-            block == int(anchor["block_number"]),
-            f"root anchored in block {block}, proof says {anchor['block_number']}",
-        )
-    return report
+    if "OrganisationRegistry" in trust.contracts:
+        ctx = _Context(chain, report, _hex32(event["subject"], "subject"))
+        _check_signer_key(signer, block, ctx, item)

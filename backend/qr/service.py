@@ -27,7 +27,7 @@ from backend.chain import DecodedEvent
 from backend.chain.deployments import Deployment
 from backend.chain.eip712 import typed_data_payload
 from backend.chain.passports import claim_type
-from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain
+from backend.chain.typed_data.events import SUBJECT_DELEGATION, SUPPLY_EVENT, events_domain
 from backend.chain.typed_data.shipments import MilestoneType
 from backend.epcis.document import MilestoneEvent, Quantity, epcis_document
 from backend.epcis.identifiers import LocodeLocation
@@ -35,10 +35,11 @@ from backend.epcis.vocabulary import MilestoneCode
 from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
 from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
+from backend.gs1.keys import key as gs1_key
 from backend.orgs.directory import parties
-from backend.orgs.models import SignerKey
+from backend.orgs.models import Delegation, Organisation, SignerKey
 from backend.orgs.service import Principal
-from backend.orgs.subjects import Basis, speakers
+from backend.orgs.subjects import EVERY_PASSPORT, Basis, org_ids_of, speakers
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document
@@ -609,6 +610,7 @@ def proof_bundle(
         passport_id=resolved.passport_id,
     )
     windows = _key_windows(session, [r.event.signer_key_id for r in records])
+    evidence = _Evidence(session, resolved.passport_id, journeys, chain_id, registry)
     events = []
     for record in records:
         ev = record.event
@@ -624,6 +626,7 @@ def proof_bundle(
             "proof": record.proof,
             "root": record.batch.root if record.anchored and record.batch else None,
             "anchor": None,
+            "authorisation": evidence.authorisation(ev.org_id, ev.signer),
         }
         if record.anchored and record.batch is not None:
             entry["anchor"] = {
@@ -660,6 +663,7 @@ def proof_bundle(
             if name in deployment.contracts
         },
         "subject": {
+            "gs1_path": gs1_key(passport.gtin, passport.lot, passport.serial).path,
             "digital_link": resolved.link.uri(base),
             "passport_id": resolved.passport_id,
             "level": resolved.level,
@@ -678,6 +682,7 @@ def proof_bundle(
             "tx_hash": passport.tx_hash,
             "block_number": passport.block_number,
         },
+        "delegations": evidence.delegations,
         "events": events,
         "milestones": milestones,
         "parties": [_named(names, a) for a in sorted({n.address for n in names.values()})],
@@ -687,6 +692,88 @@ def proof_bundle(
             "document_hash": "keccak256(RFC 8785 JSON canonicalisation of passport.document)",
         },
     }
+
+
+class _Evidence:
+    """Why each event's organisation may speak for the passport, in terms a verifier checks.
+
+    The basis is the subject rule's (``backend.orgs.subjects``); a delegate's grant is
+    carried as the issuer signed it, and a shipment party names the shipment whose
+    on-chain parties include the signing key.
+    """
+
+    def __init__(
+        self, session: Session, pid: str, journeys: Sequence[Any], chain_id: int, registry: str
+    ) -> None:
+        self.session = session
+        self.pid = pid
+        self.bases = speakers(session=session, subjects=[pid])[pid].orgs
+        self.issuer_org = next((o for o, b in self.bases.items() if b is Basis.ISSUER), None)
+        self.domain = events_domain(chain_id, registry)
+        self.journeys = journeys
+        sellers = [j.shipment.seller for j in journeys]
+        self.seller_orgs = org_ids_of(session, sellers)
+        self.delegations: list[dict[str, Any]] = []
+        self._index: dict[int, int] = {}  # delegate organisation → its grant's index
+
+    def _grant(self, delegate_org: int) -> int | None:
+        if delegate_org in self._index:
+            return self._index[delegate_org]
+        row = self.session.execute(
+            select(Delegation, Organisation.slug)
+            .join(Organisation, Organisation.id == Delegation.delegate_org_id)
+            .where(
+                Delegation.issuer_org_id == self.issuer_org,
+                Delegation.delegate_org_id == delegate_org,
+                Delegation.revoked_at.is_(None),
+                Delegation.subject.in_([self.pid, EVERY_PASSPORT]),
+            )
+            .order_by(Delegation.id)
+        ).first()
+        if row is None:
+            return None
+        grant, slug = row
+        message = {
+            "issuer": grant.signer,
+            "subject": bytes.fromhex(grant.subject[2:]),
+            "delegate": slug,
+            "salt": bytes.fromhex(grant.salt[2:]),
+        }
+        self.delegations.append(
+            {
+                "typed_data": typed_data_payload(self.domain, SUBJECT_DELEGATION, message),
+                "signature": grant.signature,
+                "digest": grant.digest,
+            }
+        )
+        self._index[delegate_org] = len(self.delegations) - 1
+        return self._index[delegate_org]
+
+    def authorisation(self, org_id: int | None, signer: str) -> dict[str, Any] | None:
+        basis = self.bases.get(org_id) if org_id is not None else None
+        if basis is Basis.ISSUER:
+            return {"basis": "issuer"}
+        if basis is Basis.DELEGATE and org_id is not None:
+            return {"basis": "delegate", "delegation": self._grant(org_id)}
+        if basis is Basis.SHIPMENT_PARTY:
+            for j in self.journeys:
+                sh = j.shipment
+                keys = {
+                    a.lower()
+                    for a in (sh.seller, *sh.carriers, sh.warehouse, sh.customs_broker)
+                    if a
+                }
+                if signer.lower() not in keys:
+                    continue
+                seller_org = self.seller_orgs.get(sh.seller.lower())
+                out: dict[str, Any] = {"basis": "shipment_party", "shipment_id": sh.id}
+                if seller_org is not None and seller_org != self.issuer_org:
+                    grant = self._grant(seller_org)
+                    if grant is None:
+                        continue
+                    out["delegation"] = grant
+                return out
+        return None
 
 
 def _named(names: Mapping[str, view.Signer], address: str) -> dict[str, Any]:

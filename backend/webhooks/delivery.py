@@ -35,6 +35,7 @@ from backend.webhooks.models import (
     WebhookMessage,
     WebhookSubscription,
 )
+from backend.webhooks.sealing import SecretBox, SecretUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,14 @@ class Sender:
         owner: str,
         client: httpx.Client | None = None,
         clock: Callable[[], datetime] = utcnow,
+        resolver: service.Resolver = service.resolve_host,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.owner = owner
         self.clock = clock
+        self.resolver = resolver
+        self.box = SecretBox.from_settings(settings)
         self.client = client or httpx.Client(
             timeout=settings.webhook_timeout_seconds, follow_redirects=False
         )
@@ -146,6 +150,24 @@ class Sender:
             )
         )
 
+    def _post(
+        self, url: str, address: str | None, body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST to ``url``, connecting to ``address`` (the vetted one) when given.
+
+        The request keeps the URL's host in ``Host`` and as the TLS server name, so
+        virtual hosting and certificate checks see the name the subscriber gave.
+        """
+        if address is None:
+            return self.client.post(url, content=body, headers=headers)
+        target = httpx.URL(url)
+        return self.client.post(
+            target.copy_with(host=address),
+            content=body,
+            headers={**headers, "host": target.netloc.decode("ascii")},
+            extensions={"sni_hostname": target.host},
+        )
+
     def attempt(self, session: Session, delivery_id: int) -> None:
         """One signed POST of a claimed delivery, logged; commits."""
         d = session.get(WebhookDelivery, delivery_id)
@@ -157,26 +179,28 @@ class Sender:
             return
         now = self.clock()
         body = body_of(msg)
-        keys = [s.secret for s in service.live_secrets(session, sub.id, now=now)]
-        headers = {
-            # The signed timestamp is the wall clock: receivers compare it with theirs.
-            **signing.headers(keys, msg_id=msg.msg_id, timestamp=int(time.time()), body=body),
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-        }
         status_code: int | None = None
         error: str | None = None
         excerpt = ""
         started = time.perf_counter()
         try:
-            service.check_target(sub.url, self.settings)
-            resp = self.client.post(sub.url, content=body, headers=headers)
+            keys = service.live_secrets(session, sub.id, now=now, box=self.box)
+            headers = {
+                # The signed timestamp is the wall clock: receivers compare it with theirs.
+                **signing.headers(keys, msg_id=msg.msg_id, timestamp=int(time.time()), body=body),
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+            }
+            address = service.check_target(sub.url, self.settings, resolver=self.resolver)
+            resp = self._post(sub.url, address, body, headers)
             status_code = resp.status_code
             excerpt = resp.text[:EXCERPT]
             if resp.is_redirect:
                 error = f"redirect to {resp.headers.get('location', '?')[:200]} (not followed)"
         except InvalidInput as exc:
             error = exc.detail
+        except SecretUnavailable as exc:
+            error = f"signing secret unavailable: {exc}"
         except httpx.TimeoutException:
             error = f"timeout after {self.settings.webhook_timeout_seconds:g} s"
         except httpx.HTTPError as exc:

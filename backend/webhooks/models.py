@@ -75,7 +75,8 @@ class WebhookSecret(Base):
     subscription_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
     )
-    secret: Mapped[str] = mapped_column(String(64))
+    # Sealed (backend.webhooks.sealing); never the secret in clear.
+    secret: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -86,10 +86,16 @@ def delete_subscription(
 
 @router.post("/subscriptions/{sub_id}/rotate-secret", response_model=SecretIssued)
 def rotate_secret(
-    sub_id: RowId, body: SecretRotate, principal: PrincipalDep, session: SessionDep
+    sub_id: RowId,
+    body: SecretRotate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> SecretIssued:
     """A new secret; the old one keeps signing alongside it for ``grace_seconds``."""
-    return service.rotate_secret(session=session, principal=principal, sub_id=sub_id, data=body)
+    return service.rotate_secret(
+        session=session, settings=settings, principal=principal, sub_id=sub_id, data=body
+    )
 
 
 @router.post(

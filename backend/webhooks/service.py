@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +46,7 @@ from backend.webhooks.schemas import (
     SubscriptionPublic,
     SubscriptionUpdate,
 )
+from backend.webhooks.sealing import SecretBox
 
 MANAGE_SCOPES = frozenset({Scope.SELLER, Scope.CARRIER, Scope.SUPPLIER, Scope.CERTIFIER})
 
@@ -64,8 +65,28 @@ def private_targets_allowed(settings: Settings) -> bool:
     return settings.environment != "production"
 
 
-def check_target(url: str, settings: Settings, *, resolve: bool = True) -> None:
-    """Refuse URLs the service must not call (wrong scheme, credentials, internal hosts)."""
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (the system resolver)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise TargetRefused(f"url: host {host!r} does not resolve") from None
+    return [str(info[4][0]) for info in infos]
+
+
+def check_target(
+    url: str, settings: Settings, *, resolver: Resolver | None = resolve_host
+) -> str | None:
+    """Refuse URLs the service must not call (wrong scheme, credentials, internal hosts).
+
+    Returns the address to connect to: for a host name, the one vetted address it
+    was resolved to here, so the connection cannot be sent elsewhere by a second
+    lookup answering differently (DNS rebinding); ``None`` for an address literal,
+    or when ``resolver`` is ``None`` (checking syntax only).
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -78,24 +99,30 @@ def check_target(url: str, settings: Settings, *, resolve: bool = True) -> None:
         raise TargetRefused("url: no host")
     if parts.username or parts.password:
         raise TargetRefused("url: credentials in the URL are not accepted")
-    if private_targets_allowed(settings):
-        return
-    addresses: list[str] = []
+    private_ok = private_targets_allowed(settings)
     try:
-        addresses = [str(ipaddress.ip_address(parts.hostname))]
+        literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
-        if parts.hostname.lower() == "localhost" or parts.hostname.endswith(".localhost"):
-            raise TargetRefused("url: loopback hosts are not accepted") from None
-        if resolve:
-            try:
-                infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
-            except OSError:
-                raise TargetRefused(f"url: host {parts.hostname!r} does not resolve") from None
-            addresses = [str(info[4][0]) for info in infos]
+        literal = None
+    if literal is not None:
+        if not (private_ok or literal.is_global):
+            raise TargetRefused(f"url: {parts.hostname} is a non-public address ({literal})")
+        return None
+    if not private_ok and (
+        parts.hostname.lower() == "localhost" or parts.hostname.endswith(".localhost")
+    ):
+        raise TargetRefused("url: loopback hosts are not accepted")
+    if resolver is None:
+        return None
+    default_port = 443 if parts.scheme == "https" else 80
+    addresses = resolver(parts.hostname, port or default_port)
+    if not addresses:
+        raise TargetRefused(f"url: host {parts.hostname!r} does not resolve")
     for address in addresses:
         ip = ipaddress.ip_address(address)
-        if not ip.is_global:
+        if not (private_ok or ip.is_global):
             raise TargetRefused(f"url: {parts.hostname} is a non-public address ({ip})")
+    return addresses[0]
 
 
 # -- subscriptions ------------------------------------------------------------------------
@@ -145,7 +172,7 @@ def create(
     session.add(sub)
     session.flush()
     secret = signing.new_secret()
-    session.add(WebhookSecret(subscription_id=sub.id, secret=secret))
+    _store_secret(session, settings, sub.id, secret)
     session.commit()
     return SubscriptionIssued(**_public(sub).model_dump(), secret=secret)
 
@@ -217,18 +244,28 @@ def remove(*, session: Session, principal: Principal, sub_id: int) -> Subscripti
     return out
 
 
+def _store_secret(session: Session, settings: Settings, sub_id: int, secret: str) -> None:
+    sealed = SecretBox.from_settings(settings).seal(secret, subscription_id=sub_id)
+    session.add(WebhookSecret(subscription_id=sub_id, secret=sealed))
+
+
 def rotate_secret(
-    *, session: Session, principal: Principal, sub_id: int, data: SecretRotate
+    *,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    sub_id: int,
+    data: SecretRotate,
 ) -> SecretIssued:
     """A new secret; the current ones keep signing for ``grace_seconds`` more."""
     sub = _own(session, principal, sub_id)
     now = utcnow()
     until = now + timedelta(seconds=data.grace_seconds)
-    for old in live_secrets(session, sub.id, now=now):
+    for old in _live_rows(session, sub.id, now=now):
         if old.expires_at is None or old.expires_at > until:
             old.expires_at = until
     secret = signing.new_secret()
-    session.add(WebhookSecret(subscription_id=sub.id, secret=secret))
+    _store_secret(session, settings, sub.id, secret)
     session.commit()
     return SecretIssued(
         subscription_id=sub.id,
@@ -237,8 +274,7 @@ def rotate_secret(
     )
 
 
-def live_secrets(session: Session, sub_id: int, *, now: datetime) -> list[WebhookSecret]:
-    """Secrets that sign now, newest first."""
+def _live_rows(session: Session, sub_id: int, *, now: datetime) -> list[WebhookSecret]:
     return list(
         session.scalars(
             select(WebhookSecret)
@@ -249,6 +285,12 @@ def live_secrets(session: Session, sub_id: int, *, now: datetime) -> list[Webhoo
             .order_by(WebhookSecret.id.desc())
         )
     )
+
+
+def live_secrets(session: Session, sub_id: int, *, now: datetime, box: SecretBox) -> list[str]:
+    """Secrets that sign now, newest first, opened; raises :class:`SecretUnavailable`."""
+    rows = _live_rows(session, sub_id, now=now)
+    return [box.open(row.secret, subscription_id=sub_id) for row in rows]
 
 
 def disable(sub: WebhookSubscription, *, reason: str) -> None:

@@ -49,7 +49,13 @@ def test_short_session_keys_are_refused_on_a_real_chain() -> None:
 
 
 def test_strong_secrets_start_on_a_real_chain() -> None:
-    app = create_app(_rpc(admin_token=STRONG, session_secrets=f"{STRONG},{'t' * 40}"))
+    app = create_app(
+        _rpc(
+            admin_token=STRONG,
+            session_secrets=f"{STRONG},{'t' * 40}",
+            webhook_secrets_keys=f"{'w' * 40}",
+        )
+    )
     assert app.title == "Waymark"
 
 

@@ -3,7 +3,8 @@
 //   {executable, url, viewport: [w, h], timezone, headers, steps: [...]}
 // Steps: {goto}, {fill, value}, {click}, {waitFor}, {screenshot, fullPage},
 //        {text} (innerText), {count} (matching elements), {attr, name} (of each match),
-//        {title} (attribute "title" of the first match).
+//        {title} (attribute "title" of the first match), {setFiles, files} (paths for a
+//        file input), {console} (the page's console errors so far).
 const { chromium } = require("playwright-core");
 
 async function main() {
@@ -26,6 +27,9 @@ async function main() {
     const page = await context.newPage();
     // Requests that reached a server (a request the page's CSP blocks never does).
     page.on("requestfinished", (r) => requests.push(r.url()));
+    const errors = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(String(e)));
     const response = await page.goto(job.url, { waitUntil: "networkidle", timeout: 60000 });
     results.push({ step: "goto", status: response ? response.status() : null, url: page.url() });
     for (const step of job.steps || []) {
@@ -58,6 +62,11 @@ async function main() {
           .locator(step.attr)
           .evaluateAll((els, name) => els.map((e) => e.getAttribute(name)), step.name);
         results.push({ step: "attr", value: values });
+      } else if (step.setFiles !== undefined) {
+        await page.setInputFiles(step.setFiles, step.files);
+        results.push({ step: "setFiles" });
+      } else if (step.console !== undefined) {
+        results.push({ step: "console", value: errors.slice() });
       } else if (step.scrollWidth !== undefined) {
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
         results.push({ step: "scrollWidth", value: w });

@@ -323,29 +323,41 @@ def test_proof_verifies_against_the_node_without_the_server(
 
     assert _wait_for(anchored)
     server.cli("proof", "fetch", digest, "--out", "proof.json")
-    verified = server.cli("--json", "proof", "verify", "proof.json", "--rpc", server.rpc)
+    trust = f"{server.base}/.well-known/waymark/deployment.json"
+    verify = ("proof", "verify", "--rpc", server.rpc, "--trust", trust)
+    verified = server.cli("--json", *verify[:2], "proof.json", *verify[2:])
     report = json.loads(verified.stdout)
-    assert report["valid"] is True
-    assert set(report["checks"]) >= {"digest", "signature", "merkle", "anchored", "on_chain_verify"}
+    assert report["verdict"] == "VALID"
+    assert {c["id"] for c in report["checks"]} >= {
+        "trust.chain_id",
+        "trust.contracts",
+        "event.digest",
+        "event.signature",
+        "event.merkle",
+        "event.anchored",
+        "event.signer_key",
+    }
 
     # The lot's proof bundle (passport version and the supply event) verifies the same way.
     pid = server.run("--json", "passport", "validate", "passport.json").output
     bundle = httpx.get(f"{server.base}/proof-bundle/{json.loads(pid)['passport_id']}.json")
     assert bundle.status_code == 200
     (server.tmp / "bundle.json").write_text(bundle.text)
-    checked = json.loads(
-        server.cli("--json", "proof", "verify", "bundle.json", "--rpc", server.rpc).stdout
-    )
-    assert checked["valid"] is True
+    checked = json.loads(server.cli("--json", *verify[:2], "bundle.json", *verify[2:]).stdout)
+    assert checked["verdict"] == "VALID", checked
     assert checked["passport_status"] == "active"
+    text = server.cli(*verify[:2], "bundle.json", *verify[2:]).stdout
+    assert "passport status: active" in text
+    assert text.strip().endswith("verdict: VALID")
 
-    # Altered event data no longer matches its signature: exit 2, one line saying why.
+    # Altered event data no longer matches its signature: INVALID, exit 1, naming the check.
     proof = json.loads((server.tmp / "proof.json").read_text())
     proof["event"]["occurred_at"] += 1
     (server.tmp / "forged.json").write_text(json.dumps(proof))
-    forged = server.cli("proof", "verify", "forged.json", "--rpc", server.rpc, ok=False)
-    assert forged.returncode == 2
-    assert "digest does not match" in forged.stderr
+    forged = server.cli(*verify[:2], "forged.json", *verify[2:], ok=False)
+    assert forged.returncode == 1
+    assert "FAILED  event.digest" in forged.stdout
+    assert forged.stdout.strip().endswith("verdict: INVALID")
 
 
 def test_qr_and_passport_commands_work_offline(server: Server) -> None:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -22,6 +23,7 @@ KEY = re.compile(r"Hearth & Grove API key\s+(wm_\S+)")
 KINDS = (
     "Consumer page, lot",
     "Consumer page, one item",
+    "Consumer page, serial",
     "QR code for screens (SVG)",
     "QR code for print (PNG)",
     "Label sheet (A4)",
@@ -54,7 +56,9 @@ def _collect(sink: queue.Queue[str], until: str, timeout: float) -> Iterator[str
     raise AssertionError(f"no line containing {until!r} within {timeout:g} s")
 
 
-def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answers() -> None:
+def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answers(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     env = {**os.environ}
     for name in ("WAYMARK_DATABASE_URL", "WAYMARK_CHAIN_BACKEND", "WAYMARK_PUBLIC_BASE_URL"):
@@ -104,7 +108,25 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
             line = next((ln for ln in block.splitlines() if ln.strip().startswith(kind)), None)
             assert line is not None, f"{kind!r} not printed:\n{output}"
             printed[kind] = URL.findall(line)[0]
-        assert "waymark proof verify bundle.json --rpc" in block
+        # The printed command works as printed: the bundle checks out against the
+        # demo's in-process chain through /rpc, trusting the published manifest.
+        command = next(ln.strip() for ln in block.splitlines() if "waymark proof verify" in ln)
+        assert f"--rpc {base}/rpc --trust {base}/.well-known/waymark/deployment.json" in command
+        # The exact line the demo prints (curl, then the CLI), run with our interpreter.
+        checked = subprocess.run(  # noqa: S602
+            command.replace(".venv/bin/waymark", f"{sys.executable} -m backend.cli"),
+            shell=True,
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert checked.returncode == 0, (checked.stdout, checked.stderr)
+        assert checked.stdout.strip().endswith("verdict: VALID")
+        assert "passport status: active" in checked.stdout
+        verifier = next(ln for ln in block.splitlines() if "Proof verifier page" in ln)
+        assert httpx.get(URL.findall(verifier)[0], timeout=30).status_code == 200
         for kind, url in printed.items():
             headers = {"Authorization": f"Bearer {seller_key}"} if "/dashboard" in url else {}
             resp = httpx.get(url, headers=headers, timeout=30)

@@ -21,9 +21,9 @@ from PIL import Image
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
-from backend.demo.scenario import GTIN, LOT, USD
+from backend.demo.scenario import DEMO_SERIALS, GTIN, ITEM_SERIAL, LOT, USD
 from backend.paths import FRONTEND_STATIC
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle import Trust, verify_bundle
 from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
 from tests.integration.world import World, wait_for
 
@@ -129,6 +129,24 @@ def test_passport_is_attested_and_untampered(world: World) -> None:
     assert passport["document"]["issuer"]["account"] == world.result.orgs["lang-tre"].signer.address
 
 
+def test_a_serial_with_its_own_passport_resolves_to_it_and_the_others_to_the_lot(
+    world: World,
+) -> None:
+    item = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{ITEM_SERIAL}")
+    assert item.status_code == 200
+    assert f"numbered set {ITEM_SERIAL}" in item.text
+    other = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{DEMO_SERIALS[0]}")
+    assert other.status_code == 200
+    assert "numbered set" not in other.text
+    # Item level: its own passport, not the lot's, and active on chain as well.
+    accept = {"Accept": "application/json"}
+    own = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{ITEM_SERIAL}", headers=accept).json()
+    lot = world.client.get(f"/01/{GTIN}/10/{LOT}/21/{DEMO_SERIALS[0]}", headers=accept).json()
+    assert own["passport"]["product_name"].endswith(f"(numbered set {ITEM_SERIAL})")
+    assert lot["passport"]["product_name"] == own["passport"]["product_name"].split(" (")[0]
+    assert own["passport"]["state"] in ("verified", "pending")
+
+
 def test_qr_page_shows_journey_customs_and_leg_carbon(world: World) -> None:
     page = world.client.get(f"/01/{GTIN}/10/{LOT}")
     assert page.status_code == 200
@@ -146,8 +164,13 @@ def test_qr_page_shows_journey_customs_and_leg_carbon(world: World) -> None:
     # The proof bundle behind the page verifies against the chain alone.
     bundle = world.client.get(f"/proof-bundle/{world.result.passport_id}.json")
     assert bundle.status_code == 200
-    report = verify_bundle(bundle.json(), world.chain.rpc)
+    trust = Trust.from_manifest(world.deployment.to_json())
+    report = verify_bundle(bundle.json(), world.chain.rpc, trust)
     assert report.ok, report.failures()
+    # The carrier's events count through the seller's shipment and the brand's delegation.
+    bases = {e["authorisation"]["basis"] for e in bundle.json()["events"]}
+    assert bases == {"shipment_party"}
+    assert bundle.json()["delegations"]
 
 
 def test_supply_events_are_anchored_with_public_proofs(world: World) -> None:

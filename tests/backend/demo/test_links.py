@@ -52,11 +52,16 @@ def test_every_kind_of_link_is_found_through_the_included_routers() -> None:
     urls = {link.label: link.url for link in links}
     assert urls["Consumer page, lot"] == f"{BASE}/01/08936045870013/10/TH2611-07"
     assert urls["Consumer page, one item"].endswith("/10/TH2611-07/21/TH07-0001")
+    assert urls["Consumer page, serial"].endswith("/10/TH2611-07/21/TH07-0420")
     assert urls["QR code for screens (SVG)"].endswith("/qr/01/08936045870013/10/TH2611-07.svg")
     assert urls["QR code for print (PNG)"].endswith("/10/TH2611-07.png?use=print")
     assert urls["Proof bundle"] == f"{BASE}/proof-bundle/{PID}.json"
+    assert urls["Proof verifier page"] == f"{BASE}/static/verify/index.html"
     bundle = next(link for link in links if link.kind == "proof-bundle")
-    assert bundle.hints[1].endswith("waymark proof verify bundle.json --rpc http://127.0.0.1:8545")
+    assert bundle.hints[1].endswith(
+        "waymark proof verify bundle.json --rpc http://127.0.0.1:8545"
+        f" --trust {BASE}/.well-known/waymark/deployment.json"
+    )
     text = render(links, result=_result())
     assert "Hearth & Grove API key     wm_000000000000_secret" in text
     assert "lumen-row" in text
@@ -71,7 +76,8 @@ def test_a_route_the_build_does_not_serve_is_not_printed() -> None:
     assert "dashboard" not in kinds
     assert "proof" not in kinds
     bundle = next(link for link in links if link.kind == "proof-bundle")
-    assert "make demo CHAIN=anvil" in bundle.hints[0]
+    # The in-process chain is read through the service's own read-only JSON-RPC route.
+    assert f"--rpc {BASE}/rpc --trust {BASE}/.well-known/waymark/deployment.json" in bundle.hints[1]
 
 
 def test_summary_is_one_line_naming_counts_by_colour() -> None:

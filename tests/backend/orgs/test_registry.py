@@ -26,11 +26,12 @@ from backend.orgs.models import (
     RegistryOrganisation,
     SignerKey,
 )
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle import Trust, verify_bundle
 from backend.relayer.models import RelayRequest, RelayStatus
 from tests.backend.factories import domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service
+from tests.conftest import deployment_for
 
 
 @pytest.fixture
@@ -123,15 +124,23 @@ def test_bundle_names_are_checked_against_the_registry(
     flow.anchor()
     bundle: dict[str, Any] = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
     assert "OrganisationRegistry" in bundle["contracts"]
-    report = verify_bundle(bundle, tester.rpc)
+    trust = Trust.from_manifest(deployment_for(tester).to_json())
+    report = verify_bundle(bundle, tester.rpc, trust)
     assert report.ok, report.failures()
-    names = [c.name for c in report.checks]
-    assert any(n.endswith("signer key active at the anchoring block") for n in names)
-    # A bundle that names another organisation for the signer fails on the chain's word.
+    # The carrier speaks for the passport as a party of a shipment carrying it.
+    assert bundle["events"][0]["authorisation"]["basis"] == "shipment_party"
+    keys = [c for c in report.checks if c.id == "event.signer_key"]
+    assert keys
+    assert all("organisation" in c.detail for c in keys)
+    # Names in the bundle are hints: the verdict comes from the registry, not from them.
+    hinted = copy.deepcopy(bundle)
+    hinted["events"][0]["signed_by"]["organisation"] = "Famous Brand Inc"
+    assert verify_bundle(hinted, tester.rpc, trust).ok
+    # Claiming the carrier is the issuer does not hold: it is not the GTIN's owner.
     forged = copy.deepcopy(bundle)
-    forged["events"][0]["signed_by"]["organisation"] = "Famous Brand Inc"
-    failed = verify_bundle(forged, tester.rpc).failures()
-    assert [c.name.split(": ")[1] for c in failed] == ["signer organisation"]
+    forged["events"][0]["authorisation"] = {"basis": "issuer"}
+    failed = verify_bundle(forged, tester.rpc, trust).failures()
+    assert [c.id for c in failed] == ["event.authorised"]
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert session.scalar(
             select(RegistryKey).where(RegistryKey.key == flow.carrier.signer.address)

@@ -1,123 +1,32 @@
-"""verify_bundle checks a proof bundle against the chain alone (no database, no API)."""
+"""verify_bundle: every claim checked against the chain and a trust manifest, never trusted.
+
+The eight cases of issue 14 run on anvil in tests/integration/test_proof_cases.py;
+here each single claim of a genuine bundle is altered in turn on the in-process
+chain and must fail exactly its own check, and broken input must end in
+"could not check" rather than a traceback or a verdict.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
-from eth_hash.auto import keccak
+from click.testing import CliRunner
 
-from backend.anchoring import merkle
-from backend.chain import AnchorRegistryClient, ChainClient, eip712
-from backend.chain.organisations import (
-    KeyGrant,
-    OrganisationInput,
-    OrganisationRegistryClient,
-    Role,
-    org_id_for,
-)
-from backend.chain.passports import PassportContent, PassportRegistryClient
-from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain, location_bytes
-from backend.gs1.keys import key as gs1_key
-from backend.gs1.keys import passport_id
-from backend.passports.canonical import document_hash
-from backend.paths import PROJECT_ROOT
-from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS, verify_bundle
+from backend.chain import ChainClient
+from backend.chain.anvil import free_port
+from backend.chain.organisations import Role
+from backend.cli import cli
+from backend.cli.chainio import verifier_rpc
+from backend.qr.bundle import CouldNotCheck, Trust, Verdict, verify_bundle
 from tests.conftest import deployment_for
+from tests.integration.proof_cases import CaseBuilder
 
-SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
-
-
-def _bundle(chain: ChainClient) -> dict[str, Any]:
-    """Issue a passport and anchor three signed events about it, then write the bundle."""
-    dep = deployment_for(chain)
-    registry = PassportRegistryClient(chain, dep.address("ProductPassportRegistry"))
-    anchors = AnchorRegistryClient(chain, dep.address("AnchorRegistry"))
-    document = json.loads(SAMPLE.read_text())
-    ident = document["identity"]
-    pid = passport_id(ident["gtin"], ident.get("lot"), ident.get("serial"))
-    if registry.passport(pid) is None:
-        orgs = OrganisationRegistryClient(chain, dep.address("OrganisationRegistry"))
-        brand = org_id_for("bundle-brand")
-        orgs.register(
-            brand, OrganisationInput("Bundle Brand", "VN", "", Role.ISSUER), None, ("8936045",)
-        )
-        orgs.add_key(KeyGrant(brand, chain.address, Role.ISSUER))
-        registry.issue(
-            gs1_key(ident["gtin"], ident.get("lot"), ident.get("serial")).path,
-            PassportContent(document_hash(document), "https://example.org/p.json", "VN", 0, 1, 1),
-        )
-    signer = Account.create()
-    domain = events_domain(chain.chain_id, anchors.address)
-    events = []
-    for kind in (0, 3, 5):
-        message = {
-            "eventId": os.urandom(32),
-            "subject": pid,
-            "kind": kind,
-            "occurredAt": 1_763_769_600 + kind,
-            "location": location_bytes("USLAX"),
-            "payloadHash": keccak(b"payload %d" % kind),
-        }
-        digest = eip712.digest(domain, SUPPLY_EVENT, message)
-        events.append((message, digest, eip712.sign(signer.key, domain, SUPPLY_EVENT, message)))
-    tree = merkle.build([merkle.leaf_hash(d) for _, d, _ in events])
-    tx = anchors.anchor_root(tree.root, len(events))
-    return {
-        "format": BUNDLE_FORMAT,
-        "chain_id": chain.chain_id,
-        "contracts": {
-            "AnchorRegistry": anchors.address,
-            "ProductPassportRegistry": registry.address,
-        },
-        "subject": {"passport_id": "0x" + pid.hex()},
-        "passport": {
-            "version": 1,
-            "issuer": chain.address,
-            "document": document,
-            "canonical_hash": "0x" + document_hash(document).hex(),
-        },
-        "events": [
-            {
-                "digest": "0x" + d.hex(),
-                "signer": signer.address,
-                "signature": "0x" + sig.hex(),
-                "typed_data": eip712.typed_data_payload(domain, SUPPLY_EVENT, m),
-                "leaf": "0x" + merkle.leaf_hash(d).hex(),
-                "proof": ["0x" + p.hex() for p in tree.proof(merkle.leaf_hash(d))],
-                "root": "0x" + tree.root.hex(),
-                "anchor": {"tx_hash": tx.tx_hash, "block_number": tx.block_number},
-            }
-            for m, d, sig in events
-        ],
-        "verification": {"steps": list(VERIFICATION_STEPS)},
-    }
-
-
-@pytest.fixture
-def bundle(tester: ChainClient) -> dict[str, Any]:
-    return _bundle(tester)
-
-
-def test_bundle_verifies_against_the_chain(tester: ChainClient, bundle: dict[str, Any]) -> None:
-    report = verify_bundle(bundle, rpc_of(tester))
-    assert report.ok, report.failures()
-    assert report.passport_status == "active"
-    # chain id, document, version, issuer, then 5 checks per event
-    assert len(report.checks) == 4 + 5 * 3
-
-
-def test_bundle_verifies_on_anvil(anvil_chain: ChainClient) -> None:
-    snap = anvil_chain.snapshot()
-    try:
-        report = verify_bundle(_bundle(anvil_chain), anvil_chain.rpc)
-    finally:
-        anvil_chain.revert(snap)
-    assert report.ok, report.failures()
+Bundle = dict[str, Any]
 
 
 def rpc_of(chain: ChainClient) -> Any:
@@ -131,63 +40,215 @@ def rpc_of(chain: ChainClient) -> Any:
     return call
 
 
-def _failed(report: Any) -> set[str]:
-    return {c.name.split(": ")[-1] for c in report.failures()}
+def trust_of(chain: ChainClient) -> Trust:
+    return Trust.from_manifest(deployment_for(chain).to_json())
 
 
-def test_altered_document_fails_both_hash_checks(
-    tester: ChainClient, bundle: dict[str, Any]
+def genuine(chain: ChainClient) -> Bundle:
+    """A passport issued by a registered brand key and two events it signed, anchored."""
+    b = CaseBuilder(chain, deployment_for(chain), "in-process")
+    brand = b.register("bundle-brand", "Bundle Brand", ("8936045",), Role.ISSUER)
+    issuer = b.add_key(brand)
+    chain.send_value(issuer.address, 10**18)
+    as_brand = CaseBuilder(chain.with_account(issuer), b.dep, "in-process")
+    path, document = as_brand.issue("BUNDLE-1")
+    events = [b.event(issuer, path, 0), b.event(issuer, path, 3)]
+    b.anchor(events)
+    return b.bundle(path, document, issuer.address, events)
+
+
+@pytest.fixture
+def bundle(tester: ChainClient) -> Bundle:
+    return genuine(tester)
+
+
+def failed(report: Any) -> set[str]:
+    return {c.id for c in report.failures()}
+
+
+def test_genuine_bundle_is_valid_with_every_check_listed(
+    tester: ChainClient, bundle: Bundle
 ) -> None:
-    forged = copy.deepcopy(bundle)
-    forged["passport"]["document"]["product"]["name"] = "Something else"
-    assert _failed(verify_bundle(forged, rpc_of(tester))) == {
-        "document hash",
-        "passport version on chain",
+    report = verify_bundle(bundle, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.VALID, report.failures()
+    assert report.passport_status == "active"
+    assert report.organisation == "Bundle Brand"
+    ids = [c.id for c in report.checks]
+    assert ids[:2] == ["trust.chain_id", "trust.contracts"]
+    assert set(ids) == {
+        "trust.chain_id",
+        "trust.contracts",
+        "passport.id",
+        "passport.document_hash",
+        "passport.on_chain_hash",
+        "passport.current_version",
+        "passport.status",
+        "passport.issuer",
+        "event.digest",
+        "event.signature",
+        "event.merkle",
+        "event.anchored",
+        "event.confirmations",
+        "event.signer_key",
+        "event.authorised",
     }
-    # Recomputing the claimed hash does not help: the chain still holds the original.
-    forged["passport"]["canonical_hash"] = (
-        "0x" + document_hash(forged["passport"]["document"]).hex()
-    )
-    assert _failed(verify_bundle(forged, rpc_of(tester))) == {"passport version on chain"}
+    assert sum(c.id == "event.anchored" for c in report.checks) == 2
+
+
+def _set(path: str, value: Any) -> Callable[[Bundle], None]:
+    def edit(b: Bundle) -> None:
+        *head, last = path.split(".")
+        node: Any = b
+        for part in head:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(last) if last.isdigit() else last] = value(node) if callable(value) else value
+
+    return edit
+
+
+FLIP = "0x" + "11" * 32
+# Changing what was signed changes the digest, so its signature, leaf and anchor fail with it.
+RESIGNED = {"event.digest", "event.signature", "event.merkle", "event.anchored"}
+ALTERATIONS: list[tuple[str, Callable[[Bundle], None], set[str]]] = [
+    ("chain id", _set("chain_id", 1), {"trust.chain_id"}),
+    ("anchor registry", _set("contracts.AnchorRegistry", "0x" + "22" * 20), {"trust.contracts"}),
+    ("gs1 path", _set("subject.gs1_path", "/01/08936045870013/10/OTHER"), {"passport.id"}),
+    ("canonical hash", _set("passport.canonical_hash", FLIP), {"passport.document_hash"}),
+    ("issuer", _set("passport.issuer", "0x" + "33" * 20), {"passport.issuer"}),
+    ("event kind", _set("events.0.typed_data.message.kind", 9), RESIGNED),
+    (
+        "event domain chain",
+        _set("events.0.typed_data.domain.chainId", 1),
+        RESIGNED,
+    ),
+    ("event subject", _set("events.0.typed_data.message.subject", FLIP), RESIGNED),
+    (
+        "event signer",
+        _set("events.0.signer", "0x" + "44" * 20),
+        {"event.signature", "event.signer_key", "event.authorised"},  # nobody's key
+    ),
+    ("proof step", _set("events.0.proof.0", FLIP), {"event.merkle", "event.anchored"}),
+    ("root", _set("events.0.root", FLIP), {"event.merkle", "event.anchored"}),
+    (
+        "anchor block",
+        _set("events.0.anchor.block_number", lambda a: a["block_number"] - 1),
+        {"event.anchored"},
+    ),
+    ("anchor tx", _set("events.0.anchor.tx_hash", FLIP), {"event.anchored"}),
+]
 
 
 @pytest.mark.parametrize(
-    ("mutate", "failed"),
-    [
-        (
-            lambda e: e["typed_data"]["message"].update(kind=4),
-            {"digest", "signature", "merkle proof", "AnchorRegistry.verify"},
-        ),
-        (lambda e: e.update(signer=Account.create().address), {"signature"}),
-        (
-            lambda e: (
-                e["proof"].reverse() if len(e["proof"]) > 1 else e["proof"].append("0x" + "11" * 32)
-            ),
-            {"merkle proof", "AnchorRegistry.verify"},
-        ),
-        (
-            lambda e: e.update(root="0x" + "22" * 32),
-            {"merkle proof", "AnchorRegistry.verify", "anchor transaction"},
-        ),
-        (lambda e: e["anchor"].update(block_number=1), {"anchor transaction"}),
-        (
-            lambda e: e["typed_data"]["domain"].update(chainId=1),
-            {"digest", "signature", "merkle proof", "AnchorRegistry.verify"},
-        ),
-    ],
-    ids=["message", "signer", "proof", "root", "block", "domain"],
+    ("edit", "expected"), [(e, x) for _, e, x in ALTERATIONS], ids=[n for n, _, _ in ALTERATIONS]
 )
-def test_tampered_event_fails_the_matching_check(
-    tester: ChainClient, bundle: dict[str, Any], mutate: Any, failed: set[str]
+def test_each_altered_claim_fails_its_own_check(
+    tester: ChainClient, bundle: Bundle, edit: Callable[[Bundle], None], expected: set[str]
 ) -> None:
     forged = copy.deepcopy(bundle)
-    mutate(forged["events"][0])
-    assert _failed(verify_bundle(forged, rpc_of(tester))) == failed
+    edit(forged)
+    report = verify_bundle(forged, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.INVALID
+    assert failed(report) == expected, report.failures()
 
 
-def test_bundle_for_another_chain_stops_at_the_chain_id(
-    tester: ChainClient, bundle: dict[str, Any]
+def test_contract_named_differently_from_the_manifest_is_named_in_the_check(
+    tester: ChainClient, bundle: Bundle
 ) -> None:
-    report = verify_bundle({**bundle, "chain_id": 1}, rpc_of(tester))
-    assert not report.ok
-    assert [c.name for c in report.checks] == ["chain id"]
+    forged = copy.deepcopy(bundle)
+    forged["contracts"]["ProductPassportRegistry"] = "0x" + "55" * 20
+    report = verify_bundle(forged, rpc_of(tester), trust_of(tester))
+    (bad,) = report.failures()
+    assert bad.item == "ProductPassportRegistry"
+    assert "0x" + "55" * 20 in bad.detail
+
+
+def test_too_few_confirmations_is_invalid(tester: ChainClient, bundle: Bundle) -> None:
+    report = verify_bundle(bundle, rpc_of(tester), trust_of(tester), confirmations=10_000)
+    assert report.verdict is Verdict.INVALID
+    assert failed(report) == {"event.confirmations"}
+
+
+def _drop(path: str) -> Callable[[Bundle], None]:
+    def edit(b: Bundle) -> None:
+        *head, last = path.split(".")
+        node: Any = b
+        for part in head:
+            node = node[int(part)] if part.isdigit() else node[part]
+        del node[last]
+
+    return edit
+
+
+UNREADABLE: list[tuple[str, Callable[[Bundle], None], str]] = [
+    ("format 1", _set("format", "waymark-proof-bundle/1"), "unknown bundle format"),
+    ("no format", _drop("format"), "unknown bundle format"),
+    ("no passport", _drop("passport"), "missing field 'passport'"),
+    ("no gs1 path", _drop("subject.gs1_path"), "missing field 'gs1_path'"),
+    ("signature not hex", _set("events.0.signature", "0xZZ"), "malformed bundle"),
+    ("no authorisation", _drop("events.0.authorisation"), "authorisation.basis"),
+    (
+        "delegation out of range",
+        _set("events.0.authorisation", {"basis": "delegate", "delegation": 3}),
+        "delegations",
+    ),
+    ("chain id not a number", _set("chain_id", "main"), "malformed bundle"),
+    ("document a list", _set("passport.document", []), "passport.document"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"), [(e, s) for _, e, s in UNREADABLE], ids=[n for n, _, _ in UNREADABLE]
+)
+def test_unreadable_bundle_could_not_be_checked(
+    tester: ChainClient, bundle: Bundle, edit: Callable[[Bundle], None], says: str
+) -> None:
+    broken = copy.deepcopy(bundle)
+    edit(broken)
+    report = verify_bundle(broken, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.UNCHECKED
+    assert says in (report.problem or ""), report.problem
+
+
+def test_a_list_is_not_a_bundle(tester: ChainClient) -> None:
+    report = verify_bundle([1, 2], rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.UNCHECKED
+
+
+def test_unreachable_node_could_not_be_checked(tester: ChainClient, bundle: Bundle) -> None:
+    rpc = verifier_rpc(f"http://127.0.0.1:{free_port()}", timeout=2)
+    report = verify_bundle(bundle, rpc, trust_of(tester))
+    assert report.verdict is Verdict.UNCHECKED
+    assert "did not answer" in (report.problem or "")
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [[], {}, {"chainId": 1}, {"chainId": 1, "contracts": {"AnchorRegistry": {"address": "x"}}}],
+)
+def test_a_manifest_without_the_registries_is_refused(manifest: Any) -> None:
+    with pytest.raises(CouldNotCheck):
+        Trust.from_manifest(manifest)
+
+
+def test_cli_could_not_check_is_one_line_and_exit_2(tmp_path: Path, tester: ChainClient) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    not_json = tmp_path / "bundle.json"
+    not_json.write_text("{not json")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(deployment_for(tester).to_json()))
+    runs = [
+        ["proof", "verify", str(not_json), "--rpc", closed, "--trust", str(manifest)],
+        ["proof", "verify", str(tmp_path / "missing.json"), "--rpc", closed, "--trust", "x"],
+    ]
+    bundle = tmp_path / "ok.json"
+    bundle.write_text(json.dumps({"format": "waymark-proof-bundle/2"}))
+    runs.append(["proof", "verify", str(bundle), "--rpc", closed, "--trust", str(manifest)])
+    runs.append(["proof", "verify", str(bundle), "--rpc", closed])  # no manifest to find
+    runs.append(["proof", "verify", str(bundle), "--rpc", closed, "--trust", f"{closed}/m.json"])
+    for args in runs:
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stdout == ""
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("could not check: "), line
+        assert "Traceback" not in result.output

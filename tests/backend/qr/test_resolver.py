@@ -25,7 +25,7 @@ from backend.qr.bundle import verify_bundle
 from backend.qr.images import sheet_layout
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import Flow, make_flow
-from tests.backend.qr.test_bundle import rpc_of
+from tests.backend.qr.test_bundle import rpc_of, trust_of
 from tests.conftest import deployment_for
 
 GTIN = "08936045870013"
@@ -250,8 +250,10 @@ def test_proof_bundle_holds_everything_and_verifies_without_the_database(
     assert len(bundle["milestones"]) == 6
     assert bundle["verification"]["steps"]
     # Only the chain answers: verify_bundle has no database or API to ask.
-    report = verify_bundle(json.loads(json.dumps(bundle)), rpc_of(tester))
+    report = verify_bundle(json.loads(json.dumps(bundle)), rpc_of(tester), trust_of(tester))
     assert report.ok, report.failures()
+    assert bundle["subject"]["gs1_path"].startswith("/01/")
+    assert all(e["authorisation"]["basis"] for e in bundle["events"])
     assert report.passport_status == "active"
     assert reader.api.get("/proof-bundle/0x" + "ab" * 32 + ".json").status_code == 404
     assert reader.api.get("/proof-bundle/nothex.json").status_code == 422

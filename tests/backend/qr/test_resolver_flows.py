@@ -18,7 +18,7 @@ from backend.gs1.keys import passport_id
 from backend.passports.models import PassportDocumentRecord
 from backend.qr.bundle import verify_bundle
 from tests.backend.qr.flow import Flow, make_flow
-from tests.backend.qr.test_bundle import rpc_of
+from tests.backend.qr.test_bundle import rpc_of, trust_of
 
 GTIN = "08936045870013"
 JSON_ACCEPT = {"Accept": "application/json"}
@@ -72,7 +72,7 @@ def test_tampered_document_flips_page_and_fails_bundle_verification(
     flow.anchor()
     assert "Verified on chain" in flow.api.get(link.path).text
     bundle = flow.api.get(f"/proof-bundle/{pid_hex}.json").json()
-    assert verify_bundle(bundle, rpc_of(tester)).ok
+    assert verify_bundle(bundle, rpc_of(tester), trust_of(tester)).ok
     forged = json.loads(json.dumps(doc))
     forged["product"]["name"] = "Solid teak dinner set"
     with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
@@ -89,5 +89,5 @@ def test_tampered_document_flips_page_and_fails_bundle_verification(
     assert "Solid teak dinner set" in page
     assert flow.api.get(link.path, headers=JSON_ACCEPT).json()["passport"]["state"] == "tampered"
     tampered = flow.api.get(f"/proof-bundle/{pid_hex}.json").json()
-    report = verify_bundle(tampered, rpc_of(tester))
-    assert [c.name for c in report.failures()] == ["passport version on chain"]
+    report = verify_bundle(tampered, rpc_of(tester), trust_of(tester))
+    assert [c.id for c in report.failures()] == ["passport.on_chain_hash"]
