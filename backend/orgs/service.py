@@ -25,6 +25,8 @@ from backend.orgs.schemas import (
     OrganisationCreate,
     OrganisationCreated,
     OrganisationPublic,
+    OrganisationRegister,
+    OrganisationRegistered,
     OrgRole,
     Scope,
     SignerPublic,
@@ -166,6 +168,41 @@ def create_org(
         registrar.register(session, org, list(dict.fromkeys(data.gs1_prefixes)))
     session.commit()
     return OrganisationCreated(organisation=public_org(org), admin_key=issued)
+
+
+def register_existing(
+    *, session: Session, slug: str, data: OrganisationRegister, registrar: ChainRegistrar | None
+) -> OrganisationRegistered:
+    """Backfill: register an organisation created before ``OrganisationRegistry`` existed.
+
+    Queues its registration (name, ``data``'s country, domain, roles and GS1
+    prefixes) and the addition of each signer key that is not revoked, in one
+    transaction. Until then the registry does not vouch for its keys, so they
+    sign nothing (``backend.orgs.authority``).
+    """
+    if registrar is None:
+        raise Conflict("this deployment has no OrganisationRegistry to register in")
+    org = get_org(session=session, slug=slug)
+    if org.roles:
+        raise Conflict(f"organisation {slug!r} is already registered in OrganisationRegistry")
+    roles = Role.parse([r.value for r in (data.roles or DEFAULT_ORG_ROLES)]) | Role.ADMIN
+    org.roles = int(roles & ALL_ROLES)
+    if data.country is not None:
+        org.country = data.country
+    if data.web_domain is not None:
+        org.web_domain = data.web_domain
+    registrar.register(session, org, list(dict.fromkeys(data.gs1_prefixes)))
+    now = utcnow()
+    keys_added = []
+    for signer in session.scalars(
+        select(SignerKey).where(SignerKey.org_id == org.id).order_by(SignerKey.id)
+    ):
+        if signer.revoked_at is not None and signer.revoked_at <= now:
+            continue  # revoked keys sign nothing; the chain need not learn them
+        registrar.add_key(session, org, signer, Role(org.roles))
+        keys_added.append(signer.address)
+    session.commit()
+    return OrganisationRegistered(organisation=public_org(org), keys=keys_added)
 
 
 def _issue(session: Session, org: Organisation, data: ApiKeyCreate) -> ApiKeyIssued:
