@@ -323,6 +323,7 @@ def test_key_revoked_on_chain_by_its_admin_completes_the_services_revocation(
     assert resp.status_code == 200
     # The chain revokes the key first (an admin with `waymark org revoke-key`).
     _registry(svc.api, svc.chain).revoke_key(acme.signer.address)
+    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
     svc.settle()
     with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         request = session.scalar(
