@@ -16,9 +16,10 @@ from backend.alliance.models import (
     TransferView,
 )
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
+from backend.credentials.models import CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
-from backend.events.models import Outbox, SupplyEvent
+from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
 from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
@@ -71,7 +72,11 @@ __all__ = [
     "BookingView",
     "ChainAnchor",
     "ChainCursor",
+    "CredentialKey",
     "Delegation",
+    "EpcisCapture",
+    "EpcisEvent",
+    "EpcisEventObject",
     "EventProof",
     "IndexedBlock",
     "ManifestLine",
@@ -102,6 +107,7 @@ __all__ = [
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
+    "StatusEntry",
     "SupplyEvent",
     "TransferView",
     "WebhookAttempt",

@@ -20,6 +20,12 @@ from backend.chain import make_chain
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import TokenClient
 from backend.chain.compiler import compile_contracts
+from backend.chain.organisations import (
+    KeyGrant,
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+)
 from backend.config import Settings
 from bench.common import Row, publish
 from bench.gas_shipments import CARRIER_A, CONSIGNEE, SELLER, Bench
@@ -32,16 +38,28 @@ def main() -> None:
     chain = make_chain(Settings(chain_backend="tester"), compile_contracts())
     bench = Bench(chain)
     token = TokenClient(chain, chain.deploy("TestStablecoin").address)
-    agreements = DeliveryAgreementClient(
-        chain, chain.deploy("DeliveryAgreement", bench.reg.address).address
+    relayer = chain.address
+    orgs = OrganisationRegistryClient(
+        chain, chain.deploy("OrganisationRegistry", relayer, relayer).address
     )
+    agreements = DeliveryAgreementClient(
+        chain, chain.deploy("DeliveryAgreement", bench.reg.address, orgs.address).address
+    )
+    other = Account.create()
+    # The parties the contract asks the OrganisationRegistry about, one organisation each.
+    for i, (who, role) in enumerate(
+        ((CONSIGNEE.address, Role.CONSIGNEE), (CARRIER_A.address, Role.CARRIER),
+         (other.address, Role.ARBITER))
+    ):  # fmt: skip
+        org_id = bytes([i + 1]) * 32
+        orgs.register(org_id, OrganisationInput(f"bench party {i}", "SG", "", role))
+        orgs.add_key(KeyGrant(org_id, who, role))
     mint = chain.contract("TestStablecoin", token.address)
     for acct in (CONSIGNEE, CARRIER_A):
         chain.send_value(acct.address, 10**18)
         chain.transact(mint, "mint", acct.address, 1_000_000 * USD)
     buyer = chain.with_account(CONSIGNEE)
     bonder = chain.with_account(CARRIER_A)
-    other = Account.create()
 
     # Baseline: a plain transfer between two holders of the same token.
     token.using(buyer).transfer(other.address, 1 * USD)

@@ -7,7 +7,9 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IDeliveryAgreement} from "./interfaces/IDeliveryAgreement.sol";
+import {IOrganisationRegistry} from "./interfaces/IOrganisationRegistry.sol";
 import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
+import {OrgRoles} from "./utils/OrgRoles.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
 import {Versioned} from "./utils/Versioned.sol";
 
@@ -35,6 +37,9 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
     /// @notice Source of proofs of delivery (the ShipmentRegistry).
     IProofOfDelivery public immutable shipments;
 
+    /// @notice Who may be named as consignee, bonder and arbiter (the OrganisationRegistry).
+    IOrganisationRegistry public immutable organisations;
+
     uint256 private constant _BPS = 10_000;
     uint256 private constant _DAY = 1 days;
     // Registry status values (see IShipmentRegistry.Status).
@@ -48,8 +53,11 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
     mapping(address token => mapping(address account => uint256)) private _withdrawable;
     mapping(address token => uint256) private _liabilities;
 
-    constructor(IProofOfDelivery proofOfDelivery) EIP712(DOMAIN_NAME, VERSION) {
+    constructor(IProofOfDelivery proofOfDelivery, IOrganisationRegistry organisationRegistry)
+        EIP712(DOMAIN_NAME, VERSION)
+    {
         shipments = proofOfDelivery;
+        organisations = organisationRegistry;
     }
 
     // -- proposal, bond, acceptance -------------------------------------------
@@ -58,6 +66,7 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
     function propose(AgreementTerms calldata terms) external nonReentrant returns (uint256 agreementId) {
         if (msg.sender != terms.buyer) revert AgreementCallerInvalid(0, terms.buyer, msg.sender);
         _checkTerms(terms);
+        _checkParties(terms.buyer, terms.bonder, terms.arbiter);
         agreementId = ++_agreementCount;
         Agreement storage a = _agreements[agreementId];
         a.terms = terms;
@@ -121,6 +130,7 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
         if (a.bondPosted < a.terms.bondAmount) {
             revert AgreementBondUnfunded(agreementId, a.terms.bondAmount, a.bondPosted);
         }
+        _checkParties(a.terms.buyer, a.terms.bonder, a.terms.arbiter);
         uint256 linked = _byShipment[shipmentId];
         if (linked != 0) revert AgreementShipmentAlreadyLinked(shipmentId, linked);
         IProofOfDelivery.DeliveryFacts memory f = shipments.deliveryFacts(shipmentId);
@@ -314,6 +324,23 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
             revert AgreementClauseOutOfRange(8, uint160(t.arbiter));
         }
         if (t.disputeWindow == 0) revert AgreementClauseOutOfRange(9, 0);
+    }
+
+    /// @dev Each party is one view call into the registry (two for a bonder that is an insurer):
+    ///      a few thousand gas against an escrow that would otherwise name strangers as its judge.
+    function _checkParties(address buyer, address bonder, address arbiter) private view {
+        if (!organisations.isActive(buyer, OrgRoles.CONSIGNEE)) {
+            revert AgreementPartyNotInRole(0, buyer, OrgRoles.CONSIGNEE);
+        }
+        if (
+            bonder != address(0) && !organisations.isActive(bonder, OrgRoles.CARRIER)
+                && !organisations.isActive(bonder, OrgRoles.INSURER)
+        ) {
+            revert AgreementPartyNotInRole(1, bonder, OrgRoles.CARRIER | OrgRoles.INSURER);
+        }
+        if (!organisations.isActive(arbiter, OrgRoles.ARBITER)) {
+            revert AgreementPartyNotInRole(2, arbiter, OrgRoles.ARBITER);
+        }
     }
 
     function _hashTerms(AgreementTerms storage t) private view returns (bytes32) {

@@ -80,6 +80,8 @@ def main() -> int:
     # A demo relays one write after another: poll the queue and the chain briskly.
     os.environ.setdefault("WAYMARK_ANCHOR_INTERVAL_SECONDS", "0.05")
     os.environ.setdefault("WAYMARK_INDEXER_INTERVAL_SECONDS", "0.25")
+    # The keeper settles the story's late purchase agreement while the rest is seeded.
+    os.environ.setdefault("WAYMARK_WEBHOOK_WATCH_INTERVAL_SECONDS", "2")
     os.environ.setdefault("WAYMARK_RATE_LIMIT_PER_SECOND", "500")
     os.environ.setdefault("WAYMARK_RATE_LIMIT_BURST", "2000")
     os.environ.setdefault("WAYMARK_PUBLIC_BASE_URL", base)

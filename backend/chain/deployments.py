@@ -114,8 +114,14 @@ DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
             STOCK_GRACE_SECONDS,
         ],
     ),
-    # (proof-of-delivery source)
-    ("DeliveryAgreement", lambda _relayer, done: [done["ShipmentRegistry"].address]),
+    # (proof-of-delivery source, organisation registry)
+    (
+        "DeliveryAgreement",
+        lambda _relayer, done: [
+            done["ShipmentRegistry"].address,
+            done["OrganisationRegistry"].address,
+        ],
+    ),
 ]
 
 

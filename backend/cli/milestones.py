@@ -114,7 +114,9 @@ def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) ->
         counterparty = address(spec["counterparty"], "counterparty")
     if kind in td.CUSTODY_TRANSFERS and counterparty == td.ZERO_ADDRESS:
         fail(f"{kind.name} moves custody: give --counterparty (the receiving party)")
-    if kind not in td.CUSTODY_TRANSFERS and counterparty != td.ZERO_ADDRESS:
+    # DELIVERED to a shipment with a consignee names it (who signs the proof of delivery).
+    takes_counterparty = kind in td.CUSTODY_TRANSFERS or kind == td.MilestoneType.DELIVERED
+    if not takes_counterparty and counterparty != td.ZERO_ADDRESS:
         fail(f"{kind.name} takes no counterparty")
     try:
         location: str | bytes = spec["location"] if spec.get("location") else bytes(5)
@@ -194,7 +196,15 @@ def submit_documents(
             fail(f"{kind} needs the receiving party's co-signature first (milestone cosign)")
         body = api_body(doc, message)
         sid = body["milestone"]["shipmentId"]
-        accepted = api.post(f"/v1/shipments/{sid}/milestones", body)
+        receipt = doc.get("receipt")
+        if receipt:
+            # DELIVERED with the consignee's proof of delivery (``milestone receipt``).
+            body = {k: body[k] for k in ("milestone", "signature")} | {
+                "receipt": {k: receipt[k] for k in ("condition", "nonce", "deadline", "signature")}
+            }
+            accepted = api.post(f"/v1/shipments/{sid}/delivery", body)
+        else:
+            accepted = api.post(f"/v1/shipments/{sid}/milestones", body)
         if wait:
             relay = api.wait_relay(int(accepted["relay_id"]))
             accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"],
@@ -250,7 +260,11 @@ def milestone() -> None:
 @click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--evidence-hash", default=None, help="0x + 64 hex of off-chain evidence.")
 @click.option("--reason", default=None, help="Exception reason (delayed, damaged, lost, other).")
-@click.option("--counterparty", default=None, help="Receiving party (PICKED_UP, HANDOVER).")
+@click.option(
+    "--counterparty",
+    default=None,
+    help="Receiving party (PICKED_UP, HANDOVER); the consignee for DELIVERED with a receipt.",
+)
 @click.option("--nonce", type=int, default=None, help="Signer's next nonce (else read via --rpc).")
 @click.option("--deadline", default=None, help="Signature valid until (default: 7 days).")
 @click.option(
@@ -400,6 +414,75 @@ def cosign(
     target = out_path or file
     write_json(target, data)
     out.emit({"cosigned": signed, "file": str(target), "receiver": account.address})
+
+
+@milestone.command("receipt")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@password_opt
+@click.option(
+    "--condition",
+    type=click.Choice(["accepted", "damaged", "refused"]),
+    default="accepted",
+    show_default=True,
+    help="In good order, with a damage exception, or refused at the door.",
+)
+@click.option("--nonce", type=int, default=None, help="Consignee's next nonce (else via --rpc).")
+@click.option("--rpc", default=None, help="JSON-RPC URL to read the consignee's nonce from.")
+@click.option("--deadline", default=None, help="Receipt valid until (default: 7 days).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.pass_obj
+def receipt(
+    out: Output,
+    file: Path,
+    keystore: Path,
+    password_file: Path | None,
+    condition: str,
+    nonce: int | None,
+    rpc: str | None,
+    deadline: str | None,
+    out_path: Path | None,
+) -> None:
+    """Proof of delivery: the consignee signs the carrier's DELIVERED (or refuses the goods)."""
+    data = read_json(file)
+    docs = documents(data)
+    account = load_account(keystore, password_file)
+    now = chain_now(rpc)
+    signed = 0
+    for doc in docs:
+        domain, message, _ = decode(doc)
+        if message["milestone"] != int(td.MilestoneType.DELIVERED):
+            continue
+        n = _first_nonce(nonce, rpc, domain, account) + signed
+        valid_until = parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now)
+        sig = td.sign_proof_of_delivery(
+            account.key,
+            domain,
+            message,
+            condition=td.DeliveryCondition[condition.upper()],
+            nonce=n,
+            deadline=valid_until,
+        )
+        doc["receipt"] = {
+            "signer": account.address,
+            "condition": condition,
+            "nonce": n,
+            "deadline": valid_until,
+            "signature": "0x" + sig.hex(),
+        }
+        signed += 1
+    if signed == 0:
+        fail("no DELIVERED milestone in file to sign a proof of delivery for")
+    target = out_path or file
+    write_json(target, data)
+    out.emit(
+        {
+            "receipts": signed,
+            "file": str(target),
+            "consignee": account.address,
+            "condition": condition,
+        }
+    )
 
 
 @milestone.command("submit")

@@ -123,6 +123,18 @@ def demo_links(
         "dashboard",
         *([f"sign in at {base}{login} with the Hearth & Grove key below"] if login else []),
     )
+    if result.agreement_id:
+        paid = result.agreement.get("payout") or {}
+        add(
+            "agreement",
+            "Purchase agreement (late)",
+            "get_agreement",
+            f"{paid.get('days_late', '?')} started days late: the keeper settled it by itself, "
+            f"{_usd(paid.get('to_buyer'))} compensation to the buyer from the bond, "
+            f"{_usd(paid.get('to_seller'))} to the seller",
+            "(with the Hearth & Grove key; the seller dashboard lists it under Purchase agreements)",
+            agreement_id=str(result.agreement_id),
+        )
     if inbox is not None and result.webhook_subscription:
         deliveries = _path(app, "list_deliveries", sub_id=str(result.webhook_subscription))
         links.append(
@@ -141,6 +153,11 @@ def demo_links(
     return links
 
 
+def _usd(amount: object) -> str:
+    """6-decimal test-stablecoin units as ``1,234.50 tUSD``."""
+    return f"{int(amount) / 10**6:,.2f} tUSD" if isinstance(amount, int) else "?"
+
+
 def summary_line(result: DemoResult, seconds: float) -> str:
     """One line: what the seeding created."""
     colours: dict[str, int] = {}
@@ -151,7 +168,8 @@ def summary_line(result: DemoResult, seconds: float) -> str:
         f"Seeded in {seconds:.1f} s: {len(result.orgs)} organisations, "
         f"{len(result.shipments)} shipments ({by_colour}), 2 passports (lot and serial), "
         f"{len(result.event_digests)} supply events, 1 stock transfer, "
-        f"1 settled pool period."
+        f"1 settled pool period"
+        + (", 1 purchase agreement settled late." if result.agreement_id else ".")
     )
 
 

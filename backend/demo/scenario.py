@@ -16,7 +16,12 @@ factory shipping from Ningbo is the 20 % backup, and a Los Angeles workshop is t
   lamps hands 10 units of its booking to home goods before the cut-off, and the
   period is settled on co-signed usage;
 * a lockdown closes Shenzhen port; Lumen Row (lamps) lends Hearth & Grove 200
-  sets from its Ho Chi Minh City stock, flown around the port, for cash, escrowed until the delivery is on chain.
+  sets from its Ho Chi Minh City stock, flown around the port, for cash, escrowed until the delivery is on chain;
+* Hearth & Grove buys a container of tableware from Lang Tre under a purchase
+  agreement: the price is escrowed, Pacific Bridge bonds the delay clause, Control
+  Union arbitrates; the shipment reaches the door two started days after the
+  promised time, and the service's keeper settles it by itself: compensation to
+  the buyer from the bond, the price to the factory.
 
 Organisations, signer keys, shipments, milestones, passports, attestations and
 signed supply events go through the HTTP API: every party signs with its own key
@@ -39,10 +44,13 @@ from typing import Any, TypeVar
 import httpx
 import rfc8785
 from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
+from backend.alliance.service import member_proof_text
 from backend.chain import ChainClient, eip712
+from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import (
     CapacityPoolClient,
     EmergencyStockTransferClient,
@@ -91,6 +99,7 @@ STEPS = (
     "stablecoin",
     "emergency stock transfer",
     "capacity pool",
+    "purchase agreement",
 )
 SUPPLIER_MATRIX = {"Lang Tre Homeware (Vietnam)": 70, "Ningbo backup (Zhejiang)": 20,
                    "LA emergency workshop": 10}  # fmt: skip
@@ -122,6 +131,8 @@ class DemoResult:
     period_id: int
     transfer_request_id: int
     token: str
+    agreement_id: int = 0
+    agreement: dict[str, Any] = field(default_factory=dict)
     settlement: dict[str, dict[str, int]] = field(default_factory=dict)
     lender_withdrawable: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -136,6 +147,10 @@ class DemoResult:
 
 
 STOCK = "EmergencyStockTransfer"
+AGREEMENTS = "DeliveryAgreement"
+# The purchase agreement: 780 kg of tableware for 9,600 tUSD; 150 tUSD per started day late.
+AGREEMENT_PRICE = 9_600 * USD
+AGREEMENT_PER_DAY = 150 * USD
 # SSCC of HG-2611-002's logistic unit (GS1 Company Prefix 9521234, check digit 8).
 LABEL_SSCC = "095212345000000018"
 
@@ -326,14 +341,15 @@ class Scenario:
             country="US",
             domain="westdock.example",
         ).signer
-        # An accredited certification body: the operator grants the certifier role.
+        # An accredited certification and inspection body: the operator grants the
+        # certifier role and the arbiter role (it rules on disputed deliveries).
         self.create_org(
             "control-union",
             "Control Union Certifications",
             ["certifier"],
             country="NL",
             domain="controlunion.example",
-            roles=["certifier"],
+            roles=["certifier", "arbiter"],
         )
         del carriers
         # Hearth & Grove sells Lang Tre's tableware: the factory lets it ship the
@@ -508,8 +524,9 @@ class Scenario:
             "on_time": self._create("HG-2611-005", hg, "VNSGN", "USLAX", weight_kg=700,
                 mode="sea", carriers=[ocean],
                 sla={"departed_by": now - DAY, "arrived_by": now + 8 * DAY}),
+            # Due within a day once the purchase agreement has moved the chain's clock on.
             "emergency_truck": self._create("HG-2611-006", hg, "USLAX", "USOAK", weight_kg=90,
-                mode="road", carriers=[lastmile], sla={"delivered_by": now + 20 * HOUR}),
+                mode="road", carriers=[lastmile], sla={"delivered_by": now + 44 * HOUR}),
         }  # fmt: skip
         self.settle_relays()
 
@@ -719,7 +736,101 @@ class Scenario:
         minter = self.chain.contract(DEV_SETTLEMENT_TOKEN, address)
         for slug in ("hearth-grove", "lumen-row", "loom-street"):
             self.chain.transact(minter, "mint", self.orgs[slug].signer.address, 50_000 * USD)
+        # The carrier bonds the delivery clause of the purchase agreement.
+        self.chain.transact(minter, "mint", self.parties["ocean"].address, 5_000 * USD)
         return token
+
+    def _member(self, slug: str) -> None:
+        """Register the organisation's signer as its alliance member address (proof signed)."""
+        org = self.orgs[slug]
+        text = member_proof_text(org.signer.address, slug)
+        sig = org.signer.sign_message(encode_defunct(text=text)).signature
+        body = {"address": org.signer.address, "signature": "0x" + bytes(sig).hex()}
+        self._post("/v1/alliance/members", body, org.admin_key)
+
+    def purchase_agreement(self, token: TokenClient) -> int:
+        """Hearth & Grove buys from Lang Tre; the container arrives two started days late.
+
+        The buyer escrows the price and the carrier bonds the delay clause with their own
+        keys (``waymark agreement propose`` / ``bond``); the factory accepts off line and the
+        service relays its signature. The chain's clock is moved past the promised time,
+        the consignee signs the late delivery, and nobody calls ``settle``: the service's
+        keeper does, paying the compensation from the bond (:meth:`agreement_settled`).
+        """
+        hg, factory = self.orgs["hearth-grove"].signer, self.orgs["lang-tre"].signer
+        ocean, broker = self.parties["ocean"], self.parties["broker"]
+        arbiter = self.orgs["control-union"].signer
+        for slug in ("hearth-grove", "lang-tre"):
+            self._member(slug)
+        agreements = DeliveryAgreementClient(self.chain, self.deployment.address(AGREEMENTS))
+        now = self.now()
+        terms = AgreementTerms(
+            buyer=hg.address,
+            seller=factory.address,
+            token=token.address,
+            price=AGREEMENT_PRICE,
+            promised_by=now + HOUR,
+            final_deadline=now + 14 * DAY,
+            compensation_per_day=AGREEMENT_PER_DAY,
+            compensation_cap=4 * AGREEMENT_PER_DAY,
+            compensation_from_price=True,
+            weight_tolerance_bps=200,
+            bonder=ocean.address,
+            bond_amount=4 * AGREEMENT_PER_DAY,
+            arbiter=arbiter.address,
+            dispute_window=2 * DAY,
+        )
+        agreement_id, _ = agreements.using(self._as(hg)).propose(terms)
+        agreements.using(self._as(ocean)).post_bond(agreement_id, terms.bond_amount)
+        sid = self._create("LT-PO-2611", factory, "VNHPH", "USLAX", weight_kg=780,
+                           mode="sea", carriers=[ocean], consignee=hg, sla={})  # fmt: skip
+        deadline = self.now() + HOUR
+        msg = agreements.acceptance_message(agreement_id, terms, sid, deadline=deadline)
+        body = {
+            "shipment_id": "0x" + sid.hex(),
+            "deadline": deadline,
+            "signature": "0x" + agreements.sign_acceptance(factory.key, msg).hex(),
+        }
+        lang_tre = self.orgs["lang-tre"].api_key
+        action = self._post(f"/v1/agreements/{agreement_id}/accept", body, lang_tre)
+        self.api.wait(
+            f"/v1/alliance/actions/{action['id']}",
+            done=("mined", "final"),
+            what="agreement acceptance",
+            api_key=lang_tre,
+        )
+        t0 = int(self.chain.block()["timestamp"])
+        self._pickup(sid, factory, ocean, t0, "VNHPH", 780)
+        self._record(sid, [
+            (M.EXPORT_CLEARED, broker, t0, {"location": "VNHPH"}),
+            (M.DEPARTED, ocean, t0, {"location": "VNHPH"}),
+        ])  # fmt: skip
+        self.settle_relays()
+        # The sailing takes longer than promised: it reaches the door a day and two hours
+        # after the promised time, which is two started days late.
+        self.chain.advance_time(terms.promised_by + DAY + 2 * HOUR - self.now())
+        t1 = int(self.chain.block()["timestamp"])
+        self._record(sid, [
+            (M.ARRIVED, ocean, t1 - 6 * HOUR, {"location": "USLAX"}),
+            (M.IMPORT_CLEARED, broker, t1 - 3 * HOUR, {"location": "USLAX"}),
+            (M.OUT_FOR_DELIVERY, ocean, t1 - HOUR, {"location": "USLAX"}),
+        ])  # fmt: skip
+        self.settle_relays()
+        self._deliver(sid, ocean, hg, t1, "USLAX")
+        return agreement_id
+
+    def agreement_settled(self, agreement_id: int, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until the keeper has settled ``agreement_id``; its public view."""
+        path = f"/v1/agreements/{agreement_id}"
+        key = self.orgs["hearth-grove"].api_key
+        deadline = time.monotonic() + timeout
+        while True:
+            view = dict(self._get(path, key))
+            if view["status"] == "settled" and view["payout"] is not None:
+                return view
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"agreement {agreement_id} not settled by the keeper: {view}")
+            time.sleep(0.25)
 
     def emergency_transfer(self, token: TokenClient) -> tuple[int, bytes, int]:
         """Shenzhen is locked down: Lumen Row lends 200 sets for cash, escrowed until delivery."""
@@ -840,6 +951,9 @@ class Scenario:
             "emergency stock transfer", lambda: self.emergency_transfer(token)
         )
         pool_id, period_id, settled = self._step("capacity pool", lambda: self.capacity_pool(token))
+        # Last: it moves the chain's clock (which the dashboard reads) on by a day.
+        agreement_id = self._step("purchase agreement", lambda: self.purchase_agreement(token))
+        agreement = self.agreement_settled(agreement_id)
         return DemoResult(
             orgs=self.orgs,
             shipments={k: "0x" + v.hex() for k, v in shipments.items()},
@@ -851,6 +965,8 @@ class Scenario:
             period_id=period_id,
             transfer_request_id=rid,
             token=token.address,
+            agreement_id=agreement_id,
+            agreement=agreement,
             settlement=settled,
             lender_withdrawable=withdrawable,
             timings=self.timings,

@@ -28,6 +28,8 @@ from backend.orgs.service import WRITER_SCOPES, Principal
 from backend.orgs.subjects import refusals
 
 ANCHOR_TOPIC = "anchor"
+# Captured EPCIS events waiting for a batch (backend/epcis writes them).
+EPCIS_ANCHOR_TOPIC = "anchor_epcis"
 OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
 MAX_FUTURE_SKEW_SECONDS = 300
 

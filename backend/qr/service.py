@@ -103,7 +103,12 @@ def link_header(path: str, *, base: str) -> str:
 
 
 def linkset_for(resolved: Resolved, *, base: str) -> dict[str, Any]:
-    return linkset(resolved.link, base=base)
+    return linkset(resolved.link, base=base, credential=credential_for(resolved, base=base))
+
+
+def credential_for(resolved: Resolved, *, base: str) -> str:
+    """The UNTP DPP credential of the resolved passport's latest version."""
+    return f"{base.rstrip('/')}/v1/passports/{resolved.passport_id}/credential"
 
 
 # -- events and proofs ------------------------------------------------------------------
@@ -393,6 +398,7 @@ def product_page(
         serial=link.serial,
         digital_link=link.uri(base),
         proof_bundle_url=f"/proof-bundle/{resolved.passport_id}.json",
+        credential_url=f"/v1/passports/{resolved.passport_id}/credential",
         description=doc.product.description,
         origin=view.Place(
             origin.country,
@@ -614,6 +620,8 @@ def proof_bundle(
     evidence = _Evidence(session, resolved.passport_id, journeys, chain_id, registry)
     events = []
     for record in records:
+        if not record.anchored:
+            continue  # nothing proves a pending event yet; the page shows it as pending
         ev = record.event
         entry: dict[str, Any] = {
             "digest": ev.digest,

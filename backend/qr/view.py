@@ -228,6 +228,8 @@ class ProductPage:
     gtin: str
     digital_link: str
     proof_bundle_url: str
+    # The passport as a UNTP Digital Product Passport credential (vc+jwt / JSON-LD).
+    credential_url: str = ""
     lot: str | None = None
     serial: str | None = None
     description: str | None = None

@@ -17,6 +17,7 @@ from backend.relayer.schemas import RelayAccepted
 from backend.shipments import service
 from backend.shipments.schemas import (
     CorrectionCreate,
+    DeliveryCreate,
     MilestoneBatchCreate,
     MilestoneCreate,
     ShipmentCreate,
@@ -64,6 +65,30 @@ def record_batch(
         raise PayloadTooLarge(f"at most {settings.max_batch_events} milestones per batch")
     return service.record_batch(
         session=session, registry=registry(request), principal=principal, data=body
+    )
+
+
+@router.post(
+    "/{shipment_id}/delivery", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted
+)
+def record_delivery(
+    shipment_id: ShipmentId,
+    body: DeliveryCreate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> RelayAccepted:
+    """Relay DELIVERED with the consignee's proof of delivery: accepted, damaged or refused.
+
+    The carrier holding the goods signs the milestone (its organisation's key
+    submits); the consignee named in the shipment's terms signs the receipt.
+    """
+    return service.record_delivery(
+        session=session,
+        registry=registry(request),
+        principal=principal,
+        shipment_id=shipment_id,
+        data=body,
     )
 
 

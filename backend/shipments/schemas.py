@@ -148,6 +148,27 @@ class MilestoneCreate(_Body):
     acceptance: AcceptanceIn | None = None
 
 
+class DeliveryReceiptIn(_Body):
+    """The consignee's ``ProofOfDelivery`` over the carrier's DELIVERED milestone.
+
+    ``condition``: ``accepted`` (in good order), ``damaged`` (a damage exception) or
+    ``refused`` (the goods stay with the carrier, who takes them back).
+    """
+
+    condition: Literal["accepted", "damaged", "refused"]
+    nonce: Uint256
+    deadline: Uint256
+    signature: SignatureHex
+
+
+class DeliveryCreate(_Body):
+    """DELIVERED signed by the carrier holding the goods, with the consignee's receipt."""
+
+    milestone: MilestoneIn
+    signature: SignatureHex
+    receipt: DeliveryReceiptIn
+
+
 class MilestoneBatchItem(_Body):
     milestone: MilestoneIn
     signature: SignatureHex

@@ -32,7 +32,9 @@ from backend.chain.typed_data.shipments import (
     CUSTODY_ACCEPTANCE,
     CUSTODY_TRANSFERS,
     MILESTONE,
+    PROOF_OF_DELIVERY,
     SHIPMENT_TERMS,
+    DeliveryCondition,
     MilestoneType,
     acceptance_message,
     as_abi_tuple,
@@ -70,6 +72,7 @@ from backend.shipments.schemas import (
     CorrectionCreate,
     CorrectionPublic,
     CustodyPublic,
+    DeliveryCreate,
     ManifestIn,
     MilestoneBatchCreate,
     MilestoneCreate,
@@ -431,6 +434,64 @@ def record_milestone(
     )
 
 
+def record_delivery(
+    *,
+    session: Session,
+    registry: ShipmentRegistryClient,
+    principal: Principal,
+    shipment_id: str,
+    data: DeliveryCreate,
+) -> RelayAccepted:
+    """Relay DELIVERED with the consignee's proof of delivery (accepted, damaged or refused)."""
+    item = data.milestone
+    if item.shipment_id != shipment_id:
+        raise InvalidInput("milestone.shipmentId differs from the shipment in the path")
+    if item.milestone != MilestoneType.DELIVERED:
+        raise InvalidInput("a proof of delivery goes with the DELIVERED milestone")
+    message = _check_milestone(
+        session=session,
+        registry=registry,
+        principal=principal,
+        item=item,
+        signature=data.signature,
+    )
+    consignee = registry.delivery_facts(message["shipmentId"]).consignee
+    if consignee is None:
+        raise Conflict(
+            f"shipment {shipment_id} names no consignee: record DELIVERED as a milestone"
+        )
+    receipt = data.receipt
+    condition = DeliveryCondition[receipt.condition.upper()]
+    signed_by = recover_signer(
+        domain=registry.domain(),
+        struct=PROOF_OF_DELIVERY,
+        message={
+            "milestone": message,
+            "condition": int(condition),
+            "nonce": receipt.nonce,
+            "deadline": receipt.deadline,
+        },
+        signature=receipt.signature,
+    )
+    require_signed_by(recovered=signed_by, claimed=consignee, field="the shipment's consignee")
+    calldata = registry.chain.encode(
+        registry.contract,
+        "recordDelivery",
+        as_abi_tuple(MILESTONE, message),
+        hex_bytes(data.signature),
+        (int(condition), receipt.nonce, receipt.deadline, hex_bytes(receipt.signature)),
+    )
+    return _enqueue_milestones(
+        session=session,
+        registry=registry,
+        principal=principal,
+        calldata=calldata,
+        shipment_id=shipment_id,
+        messages=[message],
+        also_signed=[(consignee, receipt.nonce)],
+    )
+
+
 def record_batch(
     *,
     session: Session,
@@ -481,7 +542,9 @@ def _enqueue_milestones(
     calldata: str,
     shipment_id: str,
     messages: Sequence[Mapping[str, Any]],
+    also_signed: Sequence[tuple[str, int]] = (),
 ) -> RelayAccepted:
+    """Relay milestones; ``also_signed`` adds (signer, nonce) of countersignatures."""
     return _relay(
         session=session,
         registry=registry,
@@ -492,7 +555,9 @@ def _enqueue_milestones(
         shipment_id="0x" + bytes(messages[0]["shipmentId"]).hex(),
         effects=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
         subjects=sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages}),
-        signer_nonces=_lowest_nonces((m["signer"], m["nonce"]) for m in messages),
+        signer_nonces=_lowest_nonces(
+            [*((m["signer"], m["nonce"]) for m in messages), *also_signed]
+        ),
         subject=shipment_id,
     )
 

@@ -141,6 +141,12 @@ interface IDeliveryAgreement {
     ///         7 bond (bonder without amount or amount without bonder), 8 arbiter (zero, buyer or
     ///         seller), 9 disputeWindow zero.
     error AgreementClauseOutOfRange(uint8 clause, uint256 value);
+    /// @notice `account`, named as the agreement's `party` (0 the buyer, who is the consignee;
+    ///         1 the bonder; 2 the arbiter), holds no active key with `role` in the
+    ///         OrganisationRegistry ({OrgRoles} bits: CONSIGNEE for the buyer, CARRIER or INSURER
+    ///         for the bonder, ARBITER for the arbiter). Checked at {propose} and again at
+    ///         acceptance, so a revoked arbiter or bonder cannot be bound by a seller's signature.
+    error AgreementPartyNotInRole(uint8 party, address account, uint32 role);
     /// @notice Only `expected` may take this step.
     error AgreementCallerInvalid(uint256 agreementId, address expected, address actual);
     /// @notice The shipment's consignee is `actual`, the agreement's buyer is `expected`.

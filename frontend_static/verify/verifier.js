@@ -101,14 +101,17 @@ export function trustAnchors(manifest) {
     throw new CouldNotCheck("the trust manifest has no chainId or contracts");
   }
   const addresses = {};
+  const deployedAt = {};
   for (const name of TRUSTED) {
     const entry = manifest.contracts[name];
     if (!isObj(entry) || !isHex(entry.address, 20)) {
       throw new CouldNotCheck(`the trust manifest names no ${name}`);
     }
     addresses[name] = getAddress(entry.address.toLowerCase());
+    // Where log searches start (public nodes refuse unbounded ranges); 0 if not given.
+    deployedAt[name] = isInt(entry.deploy_block) ? entry.deploy_block : 0;
   }
-  return { chainId: manifest.chainId, addresses };
+  return { chainId: manifest.chainId, addresses, deployedAt };
 }
 
 // -- JSON-RPC ---------------------------------------------------------------------------
@@ -161,9 +164,10 @@ function decodeRevert(name, err) {
 // -- the verifier -------------------------------------------------------------------------
 
 class Chain {
-  constructor(rpc, addresses) {
+  constructor(rpc, addresses, deployedAt) {
     this.rpc = rpc;
     this.addresses = addresses;
+    this.deployedAt = deployedAt;
     this.keys = new Map();
     this.orgs = new Map();
   }
@@ -272,7 +276,7 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
   // A bundle naming contracts the user does not trust is answered by the trust checks alone.
   if (!chainOk || checks.some((c) => !c.ok)) return finish(result);
 
-  const chain = new Chain(rpc, trust.addresses);
+  const chain = new Chain(rpc, trust.addresses, trust.deployedAt);
   const pid = bundle.subject.passport_id.toLowerCase();
   const gtin = bundle.subject.gs1_path.slice(4, 18);
   const p = bundle.passport;
@@ -371,7 +375,7 @@ async function statusReason(chain, pid, status) {
   const iface = IFACE.ProductPassportRegistry;
   const event = iface.getEvent(status === 2 ? "PassportRecalled" : "PassportRevoked");
   const logs = await chain.rpc("eth_getLogs", [
-    { address: chain.addresses.ProductPassportRegistry, topics: [event.topicHash, pid], fromBlock: "0x0", toBlock: "latest" },
+    { address: chain.addresses.ProductPassportRegistry, topics: [event.topicHash, pid], fromBlock: "0x" + chain.deployedAt.ProductPassportRegistry.toString(16), toBlock: "latest" },
   ]);
   if (!logs || !logs.length) return null;
   return iface.parseLog(logs[logs.length - 1]).args.reason;

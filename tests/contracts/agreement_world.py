@@ -8,12 +8,20 @@ batch), so property tests can afford many deliveries.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
 from backend.chain import ChainClient
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import TokenClient
+from backend.chain.deployments import Deployment
+from backend.chain.organisations import (
+    KeyGrant,
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+)
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import DeliveryCondition, MilestoneType
@@ -130,6 +138,24 @@ class AgreementWorld:
         )
 
 
+def enrol(chain: ChainClient, deployment: Deployment, account: str, role: Role) -> bytes:
+    """Register an organisation holding ``role`` with ``account`` as its key (relayer = registrar)."""
+    orgs = OrganisationRegistryClient(chain, deployment.address("OrganisationRegistry"))
+    org_id = secrets.token_bytes(32)
+    orgs.register(org_id, OrganisationInput(f"Party {account[:10]}", "SG", "", role))
+    orgs.add_key(KeyGrant(org_id, account, role))
+    return org_id
+
+
+def enrol_parties(
+    chain: ChainClient, deployment: Deployment, *, buyer: str, bonder: str, arbiter: str
+) -> None:
+    """The roles the contract asks of an agreement's parties (consignee, carrier, arbiter)."""
+    enrol(chain, deployment, buyer, Role.CONSIGNEE)
+    enrol(chain, deployment, bonder, Role.CARRIER)
+    enrol(chain, deployment, arbiter, Role.ARBITER)
+
+
 def agreement_world(chain: ChainClient, coin: str = "TestStablecoin") -> AgreementWorld:
     deployment = deployment_for(chain)
     registry = ShipmentRegistryClient(chain, deployment.address("ShipmentRegistry"))
@@ -138,6 +164,9 @@ def agreement_world(chain: ChainClient, coin: str = "TestStablecoin") -> Agreeme
     buyer, seller, carrier, arbiter = (party(chain) for _ in range(4))
     for p in (buyer, carrier):
         mint(token, p.address, 100_000 * USD)
+    enrol_parties(
+        chain, deployment, buyer=buyer.address, bonder=carrier.address, arbiter=arbiter.address
+    )
     driver = ShipmentDriver(
         registry,
         Parties(seller=seller.account, carrier_a=carrier.account),

@@ -11,8 +11,10 @@ import pytest
 
 from backend.chain import ChainClient
 from backend.chain.agreements import AgreementStatus, Outcome, Payout, settled_payout
+from backend.chain.organisations import OrganisationRegistryClient, Role
 from backend.chain.typed_data.agreements import TYPEHASH_CONSTANTS
 from backend.chain.typed_data.shipments import DeliveryCondition, Status
+from tests.conftest import deployment_for
 from tests.contracts.agreement_world import (
     BOND,
     CAP,
@@ -20,8 +22,9 @@ from tests.contracts.agreement_world import (
     PRICE,
     AgreementWorld,
     agreement_world,
+    enrol,
 )
-from tests.contracts.alliance_support import DAY, USD, advance_to, mint
+from tests.contracts.alliance_support import DAY, USD, advance_to, mint, party
 from tests.helpers import reverts
 
 
@@ -234,6 +237,63 @@ def test_propose_reverts_on_clause_out_of_range(
         values["final_deadline"] = base.promised_by
     with reverts("AgreementClauseOutOfRange", clause=clause):
         w.as_(w.buyer).propose(w.terms(**values), approve=False)  # type: ignore[arg-type]
+
+
+CONSIGNEE, CARRIER, INSURER, ARBITER = (
+    int(Role.CONSIGNEE),
+    int(Role.CARRIER),
+    int(Role.INSURER),
+    int(Role.ARBITER),
+)
+
+
+@pytest.mark.parametrize(
+    ("named", "party_index", "role"),
+    [
+        ("arbiter", 2, ARBITER),
+        ("bonder", 1, CARRIER | INSURER),
+        ("buyer", 0, CONSIGNEE),
+    ],
+)
+def test_propose_reverts_when_a_stranger_is_named_as_a_party(
+    w: AgreementWorld, named: str, party_index: int, role: int
+) -> None:
+    stranger = party(w.chain)
+    mint(w.token, stranger.address, PRICE)
+    buyer = stranger if named == "buyer" else w.buyer
+    terms = w.terms(**{named: stranger.address})
+    with reverts("AgreementPartyNotInRole", party=party_index, account=stranger.address, role=role):
+        w.agreements.using(buyer.chain).propose(terms)
+    assert w.agreements.count() == 0
+    assert w.conserved()
+
+
+def test_propose_reverts_when_a_party_holds_another_role(w: AgreementWorld) -> None:
+    # The carrier is a registered organisation, but not an accredited arbiter.
+    with reverts("AgreementPartyNotInRole", party=2, account=w.carrier.address, role=ARBITER):
+        w.as_(w.buyer).propose(w.terms(arbiter=w.carrier.address))
+
+
+def test_an_insurer_may_bond_the_clause(w: AgreementWorld) -> None:
+    insurer = party(w.chain)
+    enrol(w.chain, deployment_for(w.chain), insurer.address, Role.INSURER)
+    aid = w.propose(w.terms(bonder=insurer.address))
+    assert w.agreements.agreement(aid).terms.bonder == insurer.address
+
+
+def test_accept_reverts_when_the_arbiter_was_revoked_after_the_proposal(
+    w: AgreementWorld,
+) -> None:
+    aid = w.propose()
+    w.as_(w.carrier).post_bond(aid, BOND)
+    sid = w.driver.create()
+    orgs = OrganisationRegistryClient(
+        w.chain, deployment_for(w.chain).address("OrganisationRegistry")
+    )
+    orgs.revoke_key(w.arbiter.address)
+    with reverts("AgreementPartyNotInRole", party=2, account=w.arbiter.address, role=ARBITER):
+        w.as_(w.seller).accept(aid, sid)
+    assert w.agreements.agreement(aid).status is AgreementStatus.PROPOSED
 
 
 def test_propose_reverts_when_caller_is_not_the_buyer(w: AgreementWorld) -> None:

@@ -18,10 +18,20 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from backend.chain.agreements import AgreementStatus, DeliveryAgreementClient, Outcome
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
-from backend.demo.scenario import DEMO_SERIALS, GTIN, ITEM_SERIAL, LOT, USD
+from backend.demo.scenario import (
+    AGREEMENT_PER_DAY,
+    AGREEMENT_PRICE,
+    AGREEMENTS,
+    DEMO_SERIALS,
+    GTIN,
+    ITEM_SERIAL,
+    LOT,
+    USD,
+)
 from backend.paths import FRONTEND_STATIC
 from backend.qr.bundle import Trust, verify_bundle
 from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
@@ -119,6 +129,37 @@ def test_emergency_transfer_paid_the_lender_on_delivery(world: World) -> None:
         200,
         2_200 * USD,
     )
+
+
+def test_late_purchase_agreement_was_settled_by_the_keeper_with_compensation(
+    world: World,
+) -> None:
+    r = world.result
+    agreements = DeliveryAgreementClient(world.chain, world.deployment.address(AGREEMENTS))
+    info = agreements.agreement(r.agreement_id)
+    assert (info.status, info.outcome) == (AgreementStatus.SETTLED, Outcome.LATE)
+    assert info.terms.buyer == r.orgs["hearth-grove"].signer.address
+    assert info.terms.seller == r.orgs["lang-tre"].signer.address
+    # Two started days at 150 tUSD, from the carrier's bond; the factory gets the price.
+    bond = info.terms.bond_amount
+    payout = r.agreement["payout"]
+    assert (payout["days_late"], payout["to_buyer"], payout["to_seller"], payout["to_bonder"]) == (
+        2, 2 * AGREEMENT_PER_DAY, AGREEMENT_PRICE, bond - 2 * AGREEMENT_PER_DAY,
+    )  # fmt: skip
+    token = r.token
+    assert agreements.withdrawable(info.terms.buyer, token) == 2 * AGREEMENT_PER_DAY
+    assert agreements.withdrawable(info.terms.seller, token) == AGREEMENT_PRICE
+    # Nobody asked: the settling transaction came from the service's keeper.
+    tx = world.chain.w3.eth.get_transaction(r.agreement["settled_tx"])
+    assert tx["from"] == world.chain.address
+    # Both parties see it on their dashboards, with what was paid and why.
+    (row,) = world.board()["agreements"]
+    assert (row["agreement_id"], row["role"], row["outcome"]) == (r.agreement_id, "buyer", "late")
+    assert "2 started day(s) late" in row["why"]
+    (sold,) = world.board("lang-tre")["agreements"]
+    assert (sold["role"], sold["to_seller"]) == ("seller", AGREEMENT_PRICE)
+    html = world.client.get("/dashboard", headers=world.seller()).text
+    assert f'data-agreement="{r.agreement_id}" data-status="settled" data-outcome="late"' in html
 
 
 def test_passport_is_attested_and_untampered(world: World) -> None:

@@ -34,7 +34,7 @@ from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
 from tests.backend.shipments.factories import Service
 from tests.browser import ARTIFACTS, CHROMIUM, visit
-from tests.browser.verifier import PAGE, failing, verify_on_page
+from tests.browser.verifier import PAGE, PageCase, failing, verify_on_page
 from tests.conftest import deployment_for
 from tests.integration.live_server import free_port, serve
 
@@ -97,7 +97,10 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
 ) -> None:
     client: Any = live
     flow = _flow(client, anvil_chain)
-    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
+    # A name beyond ASCII (Vietnamese, an emoji outside the BMP, a right-to-left
+    # override): both JCS implementations must give the bytes the chain committed to.
+    name = "Bộ bát đĩa tre 🍜 \u202egnip"
+    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042", name=name)
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.ship(pid, hold=True)
     flow.sign_events(pid, by=flow.carrier)
@@ -127,19 +130,23 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     old_format = dict(bundle, format="waymark-proof-bundle/1")
 
     rpc = anvil_node.url
-    genuine, doc, trust, milestone, merkle, unknown, garbage = verify_on_page(
+    closed = f"http://127.0.0.1:{free_port()}"
+    genuine, doc, trust, milestone, merkle, unknown, garbage, shallow, unreachable = verify_on_page(
         f"{base}{PAGE}",
         [
-            ("genuine", bundle, manifest, rpc),
-            ("forged-document", forged, manifest, rpc),
-            ("foreign-manifest", bundle, foreign, rpc),
-            ("moved-milestone", moved, manifest, rpc),
-            ("bent-proof", bent, manifest, rpc),
-            ("old-format", old_format, manifest, rpc),
-            ("not-json", "{not json", manifest, rpc),
+            PageCase("genuine", bundle, manifest, rpc),
+            PageCase("forged-document", forged, manifest, rpc),
+            PageCase("foreign-manifest", bundle, foreign, rpc),
+            PageCase("moved-milestone", moved, manifest, rpc),
+            PageCase("bent-proof", bent, manifest, rpc),
+            PageCase("old-format", old_format, manifest, rpc),
+            PageCase("not-json", "{not json", manifest, rpc, given="file"),
+            PageCase("too-few-confirmations", bundle, manifest, rpc, confirmations=10_000),
+            PageCase("node-down", bundle, manifest, closed),
         ],
         tmp_path,
         screenshot="verify-page-valid",
+        console_allows=("ERR_CONNECTION_REFUSED",),
     )
     assert genuine["verdict"] == "VALID", failing(genuine)
     ids = {c["id"] for c in genuine["checks"]}
@@ -185,6 +192,10 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     assert garbage["verdict"] == "could not check"
     assert "not JSON" in garbage["problem"]
     assert (ARTIFACTS / "verify-page-valid-390x844.png").exists()
+    assert shallow["verdict"] == "INVALID"
+    assert failing(shallow) == {"event.confirmations"}
+    assert unreachable["verdict"] == "could not check"
+    assert f"the RPC node at {closed}/ cannot be reached" in unreachable["problem"]
 
 
 def _from_consumer_page(base: str, page_url: str, rpc_url: str, manifest: Path) -> dict[str, Any]:
@@ -236,7 +247,9 @@ def test_page_reports_a_recalled_passport(
     manifest = client.app.state.deployment.to_json()
     base = str(live.base_url).rstrip("/")
     (outcome,) = verify_on_page(
-        f"{base}{PAGE}", [("recalled", bundle, manifest, anvil_node.url)], tmp_path
+        f"{base}{PAGE}",
+        [PageCase("recalled", bundle, manifest, anvil_node.url, given="drop")],
+        tmp_path,
     )
     assert outcome["verdict"] == "RECALLED"
     assert failing(outcome) == {"passport.status"}
@@ -260,6 +273,7 @@ def test_demo_chain_is_checkable_through_the_services_rpc_and_manifest(
     run = visit(
         f"{base}{PAGE}?bundle={bundle_url}&rpc={base}/rpc",
         [
+            {"text": "#prefilled"},
             {"click": "#verify"},
             {"waitFor": "#result[data-done=true]"},
             {"attr": "#result", "name": "data-outcome"},
@@ -274,6 +288,14 @@ def test_demo_chain_is_checkable_through_the_services_rpc_and_manifest(
     for outcome in (by_bundle_url, by_digital_link):
         assert outcome["verdict"] == "VALID", failing(outcome)
     assert by_digital_link["checks"] == by_bundle_url["checks"]
+    # The link chose the node, and the page says so before anything is checked; the
+    # verdict names what it rests on.
+    (notice,) = run.values("text")
+    assert f"chose the node {base}/rpc" in notice
+    assert "trust manifest" not in notice
+    manifest_url = f"{base}/.well-known/waymark/deployment.json"
+    assert f"manifest from {manifest_url}" in by_bundle_url["trusted"]
+    assert f"chain read through {base}/rpc" in by_bundle_url["trusted"]
     assert f"{base}/rpc" in run.requests
     assert f"{base}/.well-known/waymark/deployment.json" in run.requests
     # The page asked the service for the bundle, the manifest and the chain, and for

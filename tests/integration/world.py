@@ -62,6 +62,8 @@ def seed_world(directory: Path) -> Iterator[World]:
         migrate_on_startup=False,
         anchor_interval_seconds=0.05,
         indexer_interval_seconds=0.1,
+        # The keeper settles the story's late purchase agreement within the seeding.
+        webhook_watch_interval_seconds=0.5,
         rate_limit_per_second=1000.0,
         rate_limit_burst=1000,
     )

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, ShipmentRegistryClient
 from backend.chain.agreements import DeliveryAgreementClient
+from backend.chain.organisations import OrganisationRegistryClient, Role
 from tests.backend.alliance.support import (
     OPERATOR,
     USD,
@@ -17,7 +18,13 @@ from tests.backend.alliance.support import (
     make_member,
     token,
 )
-from tests.contracts.agreement_world import BOND, PER_DAY, PRICE, AgreementWorld
+from tests.contracts.agreement_world import (
+    BOND,
+    PER_DAY,
+    PRICE,
+    AgreementWorld,
+    enrol_parties,
+)
 from tests.contracts.alliance_support import DAY, Party, advance_to
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
@@ -33,6 +40,7 @@ def world(api: TestClient, tester: ChainClient) -> AgreementWorld:
     seller = make_member(api, tester, "seller")
     carrier = make_member(api, tester, "carrier", cash=10_000 * USD)
     arbiter = make_member(api, tester, "arbiter")
+    enrol_parties(tester, dep, buyer=buyer.address, bonder=carrier.address, arbiter=arbiter.address)
     registry = ShipmentRegistryClient(tester, dep.address("ShipmentRegistry"))
     driver = ShipmentDriver(
         registry,
@@ -149,3 +157,36 @@ def test_settle_is_refused_to_organisations_outside_the_agreement(
     resp = api.post(f"/v1/agreements/{aid}/settle", headers=outsider.writer)
     assert resp.status_code == 403, resp.text
     assert api.get("/v1/agreements/999", headers=outsider.writer).status_code == 404
+
+
+def test_accept_naming_an_arbiter_no_longer_accredited_is_refused_with_the_rule(
+    api: TestClient, tester: ChainClient, world: AgreementWorld
+) -> None:
+    w = world
+    seller_key = _headers(api, "seller")
+    aid = w.propose()
+    w.as_(w.carrier).post_bond(aid, BOND)
+    sid = w.driver.create()
+    # The arbiter's organisation key is revoked after the buyer proposed.
+    orgs = OrganisationRegistryClient(tester, deployment_of(api).address("OrganisationRegistry"))
+    orgs.revoke_key(w.arbiter.address)
+    deadline = w.now() + 3_600
+    terms = w.agreements.agreement(aid).terms
+    msg = w.agreements.acceptance_message(aid, terms, sid, deadline=deadline)
+    signature = w.agreements.sign_acceptance(w.seller.key, msg)
+    resp = api.post(
+        f"/v1/agreements/{aid}/accept",
+        json={
+            "shipment_id": "0x" + sid.hex(),
+            "deadline": deadline,
+            "signature": "0x" + signature.hex(),
+        },
+        headers=seller_key,
+    )
+    assert resp.status_code == 409, resp.text
+    body = resp.json()
+    assert body["error"] == "AgreementPartyNotInRole"
+    assert body["arguments"]["party"] == 2
+    assert body["arguments"]["account"].lower() == w.arbiter.address.lower()
+    assert body["arguments"]["role"] == int(Role.ARBITER)
+    assert api.get(f"/v1/agreements/{aid}", headers=seller_key).json()["status"] == "proposed"

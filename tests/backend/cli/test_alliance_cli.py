@@ -28,6 +28,7 @@ from backend.chain import ChainClient, make_chain
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
 from backend.chain.anvil import AnvilNode, free_port, start_anvil
 from backend.chain.compiler import Artifact
+from backend.chain.organisations import OrganisationRegistryClient, Role
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.config import Settings
@@ -405,11 +406,23 @@ def test_agreement_commands_and_the_keeper_pay_late_delivery_compensation(
     accounts = {name: Account.create() for name in names}
     keys: dict[str, str] = {}
     stores: dict[str, Path] = {}
+    registry = OrganisationRegistryClient(chain, contracts["OrganisationRegistry"]["address"])
     for name, acct in accounts.items():
         chain.send_value(acct.address, 10**18)
         mint(token, acct.address, 10_000 * USD)
-        org = http.post("/v1/orgs", json={"slug": name, "name": name}, headers=OP).json()
+        # The arbiter is an accredited organisation; the others hold the default roles
+        # (consignee, carrier, ...). Each account is also its organisation's signer key.
+        body: dict[str, object] = {"slug": name, "name": name}
+        if name == "ag-arbiter":
+            body["roles"] = ["arbiter"]
+        org = http.post("/v1/orgs", json=body, headers=OP).json()
         keys[name] = org["admin_key"]["key"]
+        added = http.post(
+            f"/v1/orgs/{name}/signers",
+            json={"address": acct.address, "label": name},
+            headers={"Authorization": f"Bearer {keys[name]}"},
+        )
+        assert added.status_code == 201, added.text
         sig = acct.sign_message(encode_defunct(text=member_proof_text(acct.address, name)))
         reg = http.post(
             "/v1/alliance/members",
@@ -419,6 +432,14 @@ def test_agreement_commands_and_the_keeper_pay_late_delivery_compensation(
         assert reg.status_code == 201, reg.text
         stores[name] = _keystore(tmp_path / f"{name}.json", acct)
     buyer, seller, carrier = accounts["ag-buyer"], accounts["ag-seller"], accounts["ag-carrier"]
+    deadline = time.monotonic() + 60
+    while not (
+        registry.is_active(buyer.address, Role.CONSIGNEE)
+        and registry.is_active(carrier.address, Role.CARRIER)
+        and registry.is_active(accounts["ag-arbiter"].address, Role.ARBITER)
+    ):
+        assert time.monotonic() < deadline, "signer keys not on chain within 60 s"
+        time.sleep(0.2)
 
     def run(who: str, *args: str) -> subprocess.CompletedProcess[str]:
         return _cli(

@@ -80,6 +80,28 @@ def test_a_route_the_build_does_not_serve_is_not_printed() -> None:
     assert f"--rpc {BASE}/rpc --trust {BASE}/.well-known/waymark/deployment.json" in bundle.hints[1]
 
 
+def test_the_late_purchase_agreement_is_printed_with_what_the_keeper_paid() -> None:
+    app = create_app(Settings(chain_backend="tester"))
+    result = _result()
+    assert "agreement" not in {link.kind for link in demo_links(app, base=BASE, result=result,
+                                                                 rpc_url=None)}  # fmt: skip
+    result.agreement_id = 7
+    result.agreement = {
+        "status": "settled",
+        "payout": {"outcome": "late", "days_late": 2, "to_buyer": 300 * 10**6,
+                   "to_seller": 9_600 * 10**6, "to_bonder": 300 * 10**6},
+    }  # fmt: skip
+    (link,) = [x for x in demo_links(app, base=BASE, result=result, rpc_url=None)
+               if x.kind == "agreement"]  # fmt: skip
+    assert link.url == f"{BASE}/v1/agreements/7"
+    assert link.hints[0] == (
+        "2 started days late: the keeper settled it by itself, 300.00 tUSD compensation "
+        "to the buyer from the bond, 9,600.00 tUSD to the seller"
+    )
+    assert "Purchase agreements" in link.hints[1]
+    assert summary_line(result, 1.0).endswith(", 1 purchase agreement settled late.")
+
+
 def test_summary_is_one_line_naming_counts_by_colour() -> None:
     line = summary_line(_result(), 12.34)
     assert "\n" not in line

@@ -83,6 +83,7 @@ def create_body(
     declared_weight_grams: int = 120_000,
     sscc: str | None = None,
     nonce_offset: int = 0,
+    consignee: str = td.ZERO_ADDRESS,
 ) -> dict[str, Any]:
     """A ``POST /v1/shipments`` body signed by ``signer`` (default the seller)."""
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
@@ -102,6 +103,7 @@ def create_body(
         carriers=carriers,
         warehouse=warehouse,
         customs_broker=customs_broker,
+        consignee=consignee,
         sla=sla_fields,
     )
     nonce = svc.registry.nonce(seller.address) + nonce_offset
@@ -122,6 +124,7 @@ def create_body(
             "carriers": carriers,
             "warehouse": warehouse,
             "customsBroker": customs_broker,
+            "consignee": consignee,
             "sla": sla_fields,
         },
         "nonce": nonce,
@@ -196,6 +199,41 @@ def milestone_body(
         acc = td.sign_acceptance(receiver.key, domain, msg, nonce=nonce, deadline=deadline)
         body["acceptance"] = {"nonce": nonce, "deadline": deadline, "signature": hx(acc)}
     return body
+
+
+def delivery_body(
+    svc: Service,
+    shipment_id: str,
+    carrier: LocalAccount,
+    consignee: LocalAccount,
+    condition: str = "accepted",
+    *,
+    receipt_key: LocalAccount | None = None,
+) -> dict[str, Any]:
+    """A ``POST /v1/shipments/{id}/delivery`` body: the carrier's DELIVERED and the receipt."""
+    msg = milestone_message(
+        svc, shipment_id, M.DELIVERED, carrier, location="USLAX", counterparty=consignee.address
+    )
+    domain = svc.registry.domain()
+    nonce, deadline = svc.registry.nonce(consignee.address), svc.now() + HOUR
+    receipt = td.sign_proof_of_delivery(
+        (receipt_key or consignee).key,
+        domain,
+        msg,
+        condition=td.DeliveryCondition[condition.upper()],
+        nonce=nonce,
+        deadline=deadline,
+    )
+    return {
+        "milestone": milestone_json(msg),
+        "signature": hx(td.sign_milestone(carrier.key, domain, msg)),
+        "receipt": {
+            "condition": condition,
+            "nonce": nonce,
+            "deadline": deadline,
+            "signature": hx(receipt),
+        },
+    }
 
 
 @dataclass
