@@ -16,7 +16,7 @@ from backend.alliance.models import (
     TransferView,
 )
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
-from backend.credentials.models import CredentialKey, StatusEntry
+from backend.credentials.models import AccessGrant, CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
@@ -62,6 +62,7 @@ from backend.webhooks.models import (
 metadata = Base.metadata
 
 __all__ = [
+    "AccessGrant",
     "AllianceAction",
     "AllianceEvent",
     "AllianceMember",

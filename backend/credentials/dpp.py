@@ -15,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eth_hash.auto import keccak
+
+from backend.passports.canonical import section_digest
 from backend.passports.carbon import footprint
 from backend.passports.schemas import PassportDocument
 
@@ -63,6 +66,19 @@ def _round(value: float, places: int = 6) -> float:
     return round(value, places)
 
 
+UNTP_DCC_CONTEXT = "https://test.uncefact.org/vocabulary/untp/dcc/0.5.0/"
+
+
+def conformity_topic(scheme: str) -> str:
+    """The UNTP conformity topic of a certification scheme (forest schemes: deforestation)."""
+    lowered = scheme.lower()
+    return (
+        "environment.deforestation"
+        if "fsc" in lowered or "pefc" in lowered
+        else "governance.compliance"
+    )
+
+
 def _claims(doc: PassportDocument) -> list[dict[str, Any]]:
     claims = []
     for cert in doc.certifications:
@@ -70,9 +86,7 @@ def _claims(doc: PassportDocument) -> list[dict[str, Any]]:
             "type": ["Claim"],
             "id": f"#certification-{cert.id}",
             "conformance": True,
-            "conformityTopic": "environment.deforestation"
-            if "fsc" in cert.scheme.lower() or "pefc" in cert.scheme.lower()
-            else "governance.compliance",
+            "conformityTopic": conformity_topic(cert.scheme),
             "assessmentDate": cert.valid_from.isoformat(),
             "referenceStandard": {
                 "type": ["Standard"],
@@ -168,6 +182,17 @@ def credential(doc: PassportDocument, *, issuer: Issuer, facts: VersionFacts) ->
             }
         ],
     }
+    if doc.restricted_sections:
+        # ESPR-style access levels: sections above the reader's level show only their digest.
+        subject["restrictedSections"] = [
+            {
+                "name": r.name,
+                "accessLevel": r.access,
+                "digest": r.digest or section_digest({"content": r.content, "salt": r.salt}),
+                **({"content": r.content} if r.content is not None else {}),
+            }
+            for r in doc.restricted_sections
+        ]
     if doc.product.description:
         subject["description"] = doc.product.description
     if ident.lot:
@@ -211,3 +236,94 @@ def credential(doc: PassportDocument, *, issuer: Issuer, facts: VersionFacts) ->
         "validFrom": facts.valid_from,
         "credentialSubject": subject,
     }
+
+
+@dataclass(frozen=True)
+class AttestationFacts:
+    """An on-chain certifier attestation and where its credential lives."""
+
+    credential_id: str
+    attestation_id: str
+    claim: str
+    version: int
+    document_hash: str
+    valid_from: str
+    valid_until: str
+    tx_hash: str
+    block_number: int
+    registry: str
+    passport_credential: str
+    digital_link: str
+
+
+def conformity_credential(
+    doc: PassportDocument,
+    *,
+    certifier: Issuer,
+    brand: Issuer,
+    facts: AttestationFacts,
+) -> dict[str, Any]:
+    """A certifier attestation as a UNTP Digital Conformity Credential (unsecured)."""
+    # The claim id is keccak256 of a certification id the attested document lists.
+    cert = next((c for c in doc.certifications if _claim_id(c.id) == facts.claim.lower()), None)
+    assessment: dict[str, Any] = {
+        "type": ["ConformityAssessment"],
+        "id": f"{facts.credential_id}#assessment",
+        "conformance": True,
+        "conformityTopic": conformity_topic(cert.scheme) if cert else "governance.compliance",
+        "assessedProduct": [
+            {
+                "type": ["Product"],
+                "id": facts.digital_link,
+                "name": doc.product.name,
+                "registeredId": doc.identity.gtin,
+                "idScheme": GTIN_SCHEME,
+            }
+        ],
+        "claim": facts.claim,
+        "passportVersion": facts.version,
+        "passportCredential": facts.passport_credential,
+    }
+    if cert is not None:
+        assessment["referenceStandard"] = {
+            "type": ["Standard"],
+            "name": cert.scheme,
+            "issuingParty": {"type": ["Identifier"], "id": cert.issuer, "name": cert.issuer},
+        }
+        if cert.certificate_number:
+            assessment["certificateNumber"] = cert.certificate_number
+    return {
+        "@context": [VC_CONTEXT, UNTP_DCC_CONTEXT],
+        "type": ["VerifiableCredential", "DigitalConformityCredential"],
+        "id": facts.credential_id,
+        "issuer": {
+            "type": ["CredentialIssuer"],
+            "id": certifier.did,
+            "name": certifier.name,
+            "otherIdentifier": [
+                {
+                    "type": ["Identifier"],
+                    "id": f"eip155:{certifier.chain_id}:{certifier.signer}",
+                    "name": "Certifier signer key in OrganisationRegistry (CAIP-10)",
+                }
+            ],
+        },
+        "validFrom": facts.valid_from,
+        "validUntil": facts.valid_until,
+        "credentialSubject": {
+            "type": ["ConformityAttestation"],
+            "id": f"{facts.credential_id}#attestation",
+            "name": cert.scheme if cert else f"Attestation {facts.claim}",
+            # The registry accredits certifiers (a role the registrar grants), which UNTP's
+            # levels do not name; nothing stronger is claimed.
+            "assessorLevel": "3rdParty",
+            "assessmentLevel": "Unspecified",
+            "attestationType": "certification",
+            "issuedToParty": {"type": ["Party"], "id": brand.did, "name": brand.name},
+            "assessment": [assessment],
+        },
+    }
+
+
+def _claim_id(name: str) -> str:
+    return "0x" + keccak(name.encode()).hex()

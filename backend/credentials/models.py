@@ -29,7 +29,11 @@ class CredentialKey(Base):
 
 
 class StatusEntry(Base):
-    """A passport's bit in its issuer's status list (assigned once, never reused)."""
+    """A credential subject's bit in its issuer's status list (assigned once, never reused).
+
+    ``passport_id`` holds a passport id, or an attestation id for a certifier's
+    conformity credential (both bytes32, never equal in practice).
+    """
 
     __tablename__ = "credential_status_entries"
     __table_args__ = (UniqueConstraint("org_id", "position"),)
@@ -38,3 +42,22 @@ class StatusEntry(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccessGrant(Base):
+    """A brand lets another organisation read its passports' restricted sections.
+
+    ``level``: ``legitimate_interest`` or ``authority`` (authority reads both);
+    ``passport_id``: one passport, or 32 zero bytes for every passport the issuer
+    organisation issues. Revoked, it stops counting at once.
+    """
+
+    __tablename__ = "access_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    grantee_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    level: Mapped[str] = mapped_column(String(32))
+    passport_id: Mapped[str] = mapped_column(Hash32, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -30,7 +30,7 @@ from backend.chain.passports import PassportRegistryClient, signed_version
 from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT
 from backend.common.types import hex_bytes, to_hex
 from backend.config import Settings
-from backend.credentials import dpp, keys, status
+from backend.credentials import access, dpp, keys, status
 from backend.credentials.did import CREDENTIAL_KEY_FRAGMENT, OrganisationNotRegistered, did_for
 from backend.credentials.did import document as did_doc
 from backend.credentials.models import StatusEntry
@@ -38,9 +38,14 @@ from backend.errors import Conflict, NotFound
 from backend.gs1.digital_link import DigitalLink
 from backend.orgs.directory import party
 from backend.orgs.models import Organisation
-from backend.passports.canonical import document_hash
+from backend.passports.canonical import document_hash, public_form
 from backend.passports.errors import PassportError
-from backend.passports.models import Passport, PassportDocumentRecord, PassportVersion
+from backend.passports.models import (
+    Attestation,
+    Passport,
+    PassportDocumentRecord,
+    PassportVersion,
+)
 from backend.passports.schemas import parse_document
 
 MEDIA_TYPE_JWT = "application/vc+jwt"
@@ -145,8 +150,16 @@ def passport_credential(
     base: str,
     passport_id: str,
     version: int | None = None,
+    level: str = "public",
+    reader_org_id: int | None = None,
+    reader: str | None = None,
 ) -> IssuedCredential:
-    """The UNTP DPP credential of one version (default: the latest) of an indexed passport."""
+    """The UNTP DPP credential of one version (default: the latest) of an indexed passport.
+
+    ``level`` above ``public`` needs the reader's organisation to hold a grant of that
+    level from the issuer (403 naming the level otherwise); restricted sections above
+    ``level`` appear as digests only.
+    """
     head = session.get(Passport, passport_id)
     if head is None:
         raise NotFound(f"passport {passport_id} not found")
@@ -163,10 +176,12 @@ def passport_credential(
         raise NotFound(
             f"the document of passport {passport_id} version {wanted} is not stored here"
         )
+    shown: dict[str, Any] = {}
     try:
-        doc = parse_document(record.document)
         same = to_hex(document_hash(record.document)) == row.document_hash
-    except PassportError:
+        shown = access.view(dict(record.document), level)
+        doc = parse_document(shown)
+    except (PassportError, KeyError, TypeError, ValueError):
         same = False
     if not same:
         raise Conflict(
@@ -174,12 +189,22 @@ def passport_credential(
             f"to the anchored documentHash {row.document_hash}; no credential is issued"
         )
     org, name = _issuer_org(session, head.issuer)
+    if level != "public":
+        access.require(
+            session=session,
+            issuer_org_id=org.id,
+            reader_org_id=reader_org_id,
+            reader=reader,
+            passport_id=passport_id,
+            level=level,
+        )
     did = did_for(org.slug, base=base)
     link = DigitalLink(doc.identity.gtin, doc.identity.lot, doc.identity.serial)
     root = base.rstrip("/")
     passport_url = f"{root}/v1/passports/{passport_id}"
     facts = dpp.VersionFacts(
-        credential_id=credential_url(passport_id, wanted, base=base),
+        credential_id=credential_url(passport_id, wanted, base=base)
+        + ("" if level == "public" else f"?access={level}"),
         digital_link=link.uri(root),
         passport_id=passport_id,
         version=wanted,
@@ -202,26 +227,118 @@ def passport_credential(
         "statusListCredential": list_url,
     }
     credential["evidence"] = [
-        _evidence(
-            registry=registry, version=row, document=record.document, passport_url=passport_url
-        )
+        _evidence(registry=registry, version=row, document=shown, passport_url=passport_url)
     ]
     return IssuedCredential(credential, _envelope(session, settings, org, did, credential))
+
+
+def attestation_url(attestation_id: str, *, base: str) -> str:
+    return f"{base.rstrip('/')}/v1/passports/attestations/{attestation_id}/credential"
+
+
+def attestation_credential(
+    *,
+    session: Session,
+    settings: Settings,
+    registry: PassportRegistryClient,
+    base: str,
+    attestation_id: str,
+) -> IssuedCredential:
+    """A certifier's on-chain attestation as a UNTP Digital Conformity Credential.
+
+    Issued by the certifier organisation's did:web; its status bit is set once the
+    attestation is revoked on chain.
+    """
+    att = session.get(Attestation, attestation_id)
+    if att is None:
+        raise NotFound(f"attestation {attestation_id} not found")
+    head = session.get(Passport, att.passport_id)
+    record = session.get(PassportDocumentRecord, att.document_hash)
+    if head is None or record is None:
+        raise NotFound(f"the passport document attestation {attestation_id} is about is not here")
+    doc = parse_document(public_form(record.document))
+    cert_org, cert_name = _issuer_org(session, att.certifier)
+    brand_org, brand_name = _issuer_org(session, head.issuer)
+    chain_id = registry.chain.chain_id
+    url = attestation_url(attestation_id, base=base)
+    link = DigitalLink(doc.identity.gtin, doc.identity.lot, doc.identity.serial)
+    facts = dpp.AttestationFacts(
+        credential_id=url,
+        attestation_id=attestation_id,
+        claim=att.claim,
+        version=att.version,
+        document_hash=att.document_hash,
+        valid_from=_iso(int(registry.chain.block(att.block_number)["timestamp"])),
+        valid_until=_iso(att.valid_until),
+        tx_hash=att.tx_hash,
+        block_number=att.block_number,
+        registry=registry.address,
+        passport_credential=credential_url(att.passport_id, att.version, base=base),
+        digital_link=link.uri(base.rstrip("/")),
+    )
+    certifier = dpp.Issuer(
+        did=did_for(cert_org.slug, base=base),
+        name=cert_name,
+        signer=att.certifier,
+        chain_id=chain_id,
+    )
+    brand = dpp.Issuer(
+        did=did_for(brand_org.slug, base=base),
+        name=brand_name,
+        signer=head.issuer,
+        chain_id=chain_id,
+    )
+    credential = dpp.conformity_credential(doc, certifier=certifier, brand=brand, facts=facts)
+    position = status.position_of(session, org_id=cert_org.id, passport_id=attestation_id)
+    list_url = status_list_url(cert_org.slug, base=base)
+    credential["credentialStatus"] = {
+        "id": f"{list_url}#{position}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": status.PURPOSE,
+        "statusListIndex": str(position),
+        "statusListCredential": list_url,
+    }
+    credential["evidence"] = [
+        {
+            "type": ["Evidence", "AnchoredAttestation"],
+            "id": f"{base.rstrip('/')}/v1/passports/{att.passport_id}",
+            "name": "The attestation as recorded in ProductPassportRegistry",
+            "chain": f"eip155:{chain_id}",
+            "registry": f"eip155:{chain_id}:{registry.address}",
+            "attestationId": attestation_id,
+            "passportId": att.passport_id,
+            "version": att.version,
+            "documentHash": att.document_hash,
+            "claim": att.claim,
+            "transactionHash": att.tx_hash,
+            "blockNumber": att.block_number,
+        }
+    ]
+    did = did_for(cert_org.slug, base=base)
+    return IssuedCredential(credential, _envelope(session, settings, cert_org, did, credential))
 
 
 def status_list(
     *, session: Session, settings: Settings, base: str, slug: str, now: int
 ) -> IssuedCredential:
-    """The organisation's revocation list: a bit set for each recalled or revoked passport."""
+    """The organisation's revocation list: a bit set for each recalled or revoked passport
+    it issued and each attestation of its that was revoked."""
     org = session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
         raise NotFound(f"no status list {slug!r}")
     did = did_for(slug, base=base)
-    positions = session.scalars(
-        select(StatusEntry.position)
-        .join(Passport, Passport.id == StatusEntry.passport_id)
-        .where(StatusEntry.org_id == org.id, Passport.status.in_(("recalled", "revoked")))
-    ).all()
+    positions = [
+        *session.scalars(
+            select(StatusEntry.position)
+            .join(Passport, Passport.id == StatusEntry.passport_id)
+            .where(StatusEntry.org_id == org.id, Passport.status.in_(("recalled", "revoked")))
+        ),
+        *session.scalars(
+            select(StatusEntry.position)
+            .join(Attestation, Attestation.id == StatusEntry.passport_id)
+            .where(StatusEntry.org_id == org.id, Attestation.revoked.is_(True))
+        ),
+    ]
     url = status_list_url(slug, base=base)
     credential = {
         "@context": [dpp.VC_CONTEXT],

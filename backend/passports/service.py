@@ -55,7 +55,7 @@ from backend.passports.api_schemas import (
     PassportStatusChangeIn,
     PassportVersionPublic,
 )
-from backend.passports.canonical import document_hash
+from backend.passports.canonical import document_hash, public_form
 from backend.passports.errors import DocumentInvalid, PassportError
 from backend.passports.models import (
     Attestation,
@@ -609,7 +609,8 @@ def public_passport(
             )
             for a in attestations
         ],
-        document=dict(record.document) if record else None,
+        # Restricted sections only as digests: the public form hashes to the anchored value.
+        document=public_form(record.document) if record else None,
         document_hash=latest.document_hash if latest else None,
         tampered=tampered,
         tx_hash=head.tx_hash,

@@ -11,6 +11,8 @@ import {
   TypedDataEncoder,
   ZeroHash,
   getAddress,
+  getBytes,
+  hexlify,
   keccak256,
   recoverAddress,
   toUtf8Bytes,
@@ -235,8 +237,19 @@ function typedDigest(typed) {
   return TypedDataEncoder.hash(typed.domain, types, typed.message);
 }
 
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
 function recover(digest, signature) {
-  // Signature.from refuses a high s and a wrong length; recoverAddress does the rest.
+  // Only the form OpenZeppelin's ECDSA.recover accepts: 65 bytes, v 27 or 28, r and s
+  // non-zero, s in the lower half (ethers alone would also take v 0/1 and some high s).
+  const raw = getBytes(signature);
+  if (raw.length !== 65) throw new Error(`signature must be 65 bytes, got ${raw.length}`);
+  const r = BigInt(hexlify(raw.slice(0, 32)));
+  const s = BigInt(hexlify(raw.slice(32, 64)));
+  const v = raw[64];
+  if (v !== 27 && v !== 28) throw new Error(`signature v must be 27 or 28, got ${v}`);
+  if (r === 0n || s === 0n || r >= SECP256K1_N) throw new Error("signature r or s is zero or out of range");
+  if (s > SECP256K1_N / 2n) throw new Error("signature s is in the upper half order (malleable form)");
   return recoverAddress(digest, Signature.from(signature));
 }
 

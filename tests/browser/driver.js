@@ -42,14 +42,16 @@ async function main() {
         await page.fill(step.fill, step.value);
         results.push({ step: "fill" });
       } else if (step.click !== undefined) {
+        // A click may start many requests (the proof verifier asks its node a hundred
+        // questions); on a loaded machine that takes longer than the default 30 s.
         await Promise.all([
-          page.waitForLoadState("networkidle"),
+          page.waitForLoadState("networkidle", { timeout: 120000 }),
           page.click(step.click),
         ]);
-        await page.waitForLoadState("networkidle");
+        await page.waitForLoadState("networkidle", { timeout: 120000 });
         results.push({ step: "click", url: page.url() });
       } else if (step.waitFor !== undefined) {
-        await page.waitForSelector(step.waitFor, { timeout: 60000 });
+        await page.waitForSelector(step.waitFor, { timeout: 120000 });
         results.push({ step: "waitFor" });
       } else if (step.screenshot !== undefined) {
         await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });

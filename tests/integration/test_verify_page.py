@@ -26,9 +26,11 @@ from sqlalchemy import Engine
 from backend.chain import ChainClient
 from backend.chain.anvil import AnvilNode
 from backend.chain.deployments import deploy_all
+from backend.cli.chainio import verifier_rpc
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from backend.passports.canonical import document_hash
+from backend.qr.bundle import Trust, verify_bundle
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
@@ -37,6 +39,8 @@ from tests.browser import ARTIFACTS, CHROMIUM, visit
 from tests.browser.verifier import PAGE, PageCase, failing, verify_on_page
 from tests.conftest import deployment_for
 from tests.integration.live_server import free_port, serve
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -88,6 +92,10 @@ def _flow(client: Any, chain: ChainClient) -> Flow:
     )
 
 
+def failed_items(outcome: dict[str, Any]) -> set[tuple[str, str | None]]:
+    return {(c["id"], c["item"]) for c in outcome["checks"] if not c["ok"]}
+
+
 @pytest.mark.anvil
 def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     live: LiveClient,
@@ -128,26 +136,57 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     bent = copy.deepcopy(bundle)
     bent["events"][0]["proof"] = ["0x" + keccak(b"elsewhere").hex()] + bent["events"][0]["proof"]
     old_format = dict(bundle, format="waymark-proof-bundle/1")
+    # The same signature in forms OpenZeppelin's ECDSA refuses (and so does the Python
+    # verifier): v as 0/1, and the malleable twin (n - s, the other v).
+    raw = bytes.fromhex(bundle["events"][0]["signature"][2:])
+    low_v = copy.deepcopy(bundle)
+    low_v["events"][0]["signature"] = "0x" + (raw[:64] + bytes([raw[64] - 27])).hex()
+    twin = copy.deepcopy(bundle)
+    s_high = SECP256K1_N - int.from_bytes(raw[32:64], "big")
+    twin["events"][0]["signature"] = (
+        "0x" + (raw[:32] + s_high.to_bytes(32, "big") + bytes([55 - raw[64]])).hex()
+    )
 
     rpc = anvil_node.url
     closed = f"http://127.0.0.1:{free_port()}"
-    genuine, doc, trust, milestone, merkle, unknown, garbage, shallow, unreachable = verify_on_page(
+    page_cases = [
+        PageCase("genuine", bundle, manifest, rpc),
+        PageCase("forged-document", forged, manifest, rpc),
+        PageCase("foreign-manifest", bundle, foreign, rpc),
+        PageCase("moved-milestone", moved, manifest, rpc),
+        PageCase("bent-proof", bent, manifest, rpc),
+        PageCase("old-format", old_format, manifest, rpc),
+        PageCase("not-json", "{not json", manifest, rpc, given="file"),
+        PageCase("too-few-confirmations", bundle, manifest, rpc, confirmations=10_000),
+        PageCase("node-down", bundle, manifest, closed),
+        PageCase("v-as-0-or-1", low_v, manifest, rpc),
+        PageCase("malleable-twin", twin, manifest, rpc),
+    ]
+    cases = verify_on_page(
         f"{base}{PAGE}",
-        [
-            PageCase("genuine", bundle, manifest, rpc),
-            PageCase("forged-document", forged, manifest, rpc),
-            PageCase("foreign-manifest", bundle, foreign, rpc),
-            PageCase("moved-milestone", moved, manifest, rpc),
-            PageCase("bent-proof", bent, manifest, rpc),
-            PageCase("old-format", old_format, manifest, rpc),
-            PageCase("not-json", "{not json", manifest, rpc, given="file"),
-            PageCase("too-few-confirmations", bundle, manifest, rpc, confirmations=10_000),
-            PageCase("node-down", bundle, manifest, closed),
-        ],
+        page_cases,
         tmp_path,
         screenshot="verify-page-valid",
         console_allows=("ERR_CONNECTION_REFUSED",),
     )
+    # The Python verifier on the same input gives the same verdict and failing checks.
+    for case, page in zip(page_cases, cases, strict=True):
+        if isinstance(case.bundle, str):
+            continue
+        python = verify_bundle(
+            case.bundle,
+            verifier_rpc(case.rpc_url),
+            Trust.from_manifest(case.manifest),
+            confirmations=case.confirmations,
+        ).to_json()
+        assert (page["verdict"], failed_items(page)) == (
+            python["verdict"],
+            failed_items(python),
+        ), case.name
+    genuine, doc, trust, milestone, merkle, unknown, garbage, shallow, unreachable = cases[:9]
+    for variant in cases[9:]:
+        assert variant["verdict"] == "INVALID"
+        assert failing(variant) == {"event.signature"}
     assert genuine["verdict"] == "VALID", failing(genuine)
     ids = {c["id"] for c in genuine["checks"]}
     assert {
@@ -253,6 +292,8 @@ def test_page_reports_a_recalled_passport(
     )
     assert outcome["verdict"] == "RECALLED"
     assert failing(outcome) == {"passport.status"}
+    python = verify_bundle(bundle, verifier_rpc(anvil_node.url), Trust.from_manifest(manifest))
+    assert python.to_json()["verdict"] == "RECALLED"
     (status,) = [c for c in outcome["checks"] if c["id"] == "passport.status"]
     assert "Glaze lead content above limit" in status["detail"]
 

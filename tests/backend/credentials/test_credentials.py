@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 
 from backend.chain import ChainClient
 from backend.chain.organisations import OrganisationRegistryClient
+from backend.chain.passports import claim_type
 from backend.common.sealing import Sealer, SecretUnavailable
 from backend.credentials import keys as credential_keys
 from backend.credentials.models import CredentialKey
@@ -29,7 +30,10 @@ from backend.main import create_app
 from backend.passports.models import PassportDocumentRecord
 from backend.paths import PROJECT_ROOT
 from tests.backend.conftest import api_settings
+from tests.backend.factories import make_org
+from tests.backend.passports.api_factories import attest_body, revoke_attestation_body
 from tests.backend.qr.flow import Flow, make_flow
+from tests.backend.shipments.factories import post
 from tests.conftest import deployment_for
 from tests.integration.live_server import free_port, serve
 
@@ -134,6 +138,49 @@ def test_credential_verifies_with_jose_against_the_did_web_and_recall_sets_its_s
     after = verify(url)  # still resolves and verifies, now with its bit set
     assert after["statusSet"] is True
     assert after["credential"]["credentialStatus"] == vc["credentialStatus"]
+
+
+def test_attestation_is_a_conformity_credential_from_the_certifier_and_revocation_sets_its_bit(
+    live: LiveClient, tester: ChainClient
+) -> None:
+    flow = make_flow(live, tester)  # type: ignore[arg-type]
+    certifier = make_org(live, f"cert-{flow.seller.slug}", ("certifier",), name="Control Union")  # type: ignore[arg-type]
+    pid, doc = _issue(flow)
+    reg = flow.passports()
+    now = flow.svc.now()
+    doc_hash = bytes.fromhex(live.get(f"/v1/passports/{pid}").json()["document_hash"][2:])
+    body = attest_body(
+        reg,
+        certifier.signer,
+        bytes.fromhex(pid[2:]),
+        doc_hash,
+        claim_type("fsc-coc"),
+        valid_until=now + 86_400,
+        deadline=now + 3600,
+    )
+    aid = post(flow.svc, f"/v1/passports/{pid}/attestations", body, certifier)["subject"]
+    flow.svc.settle()
+    base = str(live.base_url).rstrip("/")
+    url = f"{base}/v1/passports/attestations/{aid}/credential"
+    out = verify(url)
+    vc = out["credential"]
+    jsonschema.validate(vc, VC2_SHAPE)
+    assert vc["type"] == ["VerifiableCredential", "DigitalConformityCredential"]
+    assert out["did"].endswith(f":orgs:{certifier.slug}")  # issued by the certifier
+    subject = vc["credentialSubject"]
+    assert subject["issuedToParty"]["id"].endswith(f":orgs:{flow.seller.slug}")
+    assessment = subject["assessment"][0]
+    assert assessment["referenceStandard"]["name"] == doc["certifications"][0]["scheme"]
+    assert assessment["passportCredential"] == f"{base}/v1/passports/{pid}/versions/1/credential"
+    assert vc["evidence"][0]["attestationId"] == aid
+    assert out["statusSet"] is False
+
+    revoke = revoke_attestation_body(
+        reg, certifier.signer, bytes.fromhex(aid[2:]), deadline=flow.svc.now() + 3600
+    )
+    post(flow.svc, f"/v1/passports/attestations/{aid}/revoke", revoke, certifier)
+    flow.svc.settle()
+    assert verify(url)["statusSet"] is True
 
 
 def test_did_web_follows_key_revocation_in_the_registry(

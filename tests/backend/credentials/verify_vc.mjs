@@ -66,7 +66,9 @@ const index = Number(entry.statusListIndex);
 const statusSet = (bits[index >> 3] & (0x80 >> (index % 8))) !== 0;
 
 const evidence = credential.evidence[0];
-const documentHash = keccak256(toUtf8Bytes(canonicalize(evidence.document)));
+const documentHash = evidence.document
+  ? keccak256(toUtf8Bytes(canonicalize(evidence.document)))
+  : null;
 let signer = null;
 if (evidence.issuerSignature) {
   const { typedData, signature } = evidence.issuerSignature;
