@@ -156,14 +156,19 @@ def utc_millis(value: str) -> str:
 
 
 def _number(value: int | float | Decimal) -> str:
-    """Rule 6: no trailing zeros, no exponent."""
+    """Rule 6: no trailing zeros, no exponent; exact (no rounding to a context precision)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     try:
         number = Decimal(str(value))
     except InvalidOperation as exc:
         raise EpcisError(f"{value!r} is not a number") from exc
-    if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
+    if not number.is_finite():
+        raise EpcisError(f"{value!r} is not a finite number")
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 class Canon:

@@ -314,6 +314,9 @@ def test_a_partially_invalid_document_stores_nothing_by_default(svc: Service, br
     paths = {e["path"] for e in job["errors"]}
     assert all(p.startswith("/epcisBody/eventList/1") for p in paths)
     assert {e["eventIndex"] for e in job["errors"]} == {1}
+    by_path = {e["path"]: e["message"] for e in job["errors"]}
+    assert by_path["/epcisBody/eventList/1"] == "'action' is a required property"
+    assert by_path["/epcisBody/eventList/1/bizStep"].startswith("42 is not of type 'string'")
     assert _query(svc.api, brand) == []
     # proceed: the valid event is kept, the invalid one reported.
     job = _capture(
@@ -435,3 +438,75 @@ def test_signed_events_show_their_signer_and_forged_ones_are_refused(
     submitted = svc.api.get(f"/v1/proofs/{quote(ids[1], safe='')}").json()["epcis_event"]
     assert submitted["signer"] is None
     assert submitted["submitted_by"] == "brand"
+
+
+def test_passport_subject_rule_decides_for_a_serialised_passport(
+    api: TestClient, tester: ChainClient
+) -> None:
+    from tests.backend.qr.flow import make_flow
+
+    flow = make_flow(api, tester)
+    link, _ = flow.issue(serial="EPC-1")
+    stranger = make_org(api, "epcis-stranger", ("carrier",))
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-11-30T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [f"https://id.gs1.org/01/{link.gtin}/21/EPC-1"],
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+    }
+
+    def capture_by(org: Org, minute: int) -> Any:
+        doc = _document([dict(event, eventTime=f"2026-11-30T08:{minute:02d}:00Z")])
+        return _capture(api, org, doc).json()
+
+    refused = capture_by(stranger, 1)
+    assert refused["success"] is False
+    message = refused["errors"][0]["message"]
+    assert message.startswith("subject rule: organisation 'epcis-stranger' may not report on")
+    assert f"(passport 0x{link.passport_id.hex()})" in message
+    # The carrier holds no prefix; it may not report on the passport until it carries it.
+    assert capture_by(flow.carrier, 2)["success"] is False
+    assert capture_by(flow.seller, 3)["success"] is True  # the issuer
+    flow.ship(link.passport_id)
+    assert capture_by(flow.carrier, 4)["success"] is True  # a party to a shipment carrying it
+    assert capture_by(stranger, 5)["success"] is False
+
+
+def test_shipment_parties_report_on_its_sscc(svc: Service, brand: Org, stranger: Org) -> None:
+    from backend.gs1.gtin import with_check_digit
+    from tests.backend.shipments.factories import create_body, post
+
+    carrier = make_org(svc.api, "sscc-carrier", ("carrier",))
+    svc.settle()
+    sscc = with_check_digit("0" + OTHER_PREFIX + "000000077")
+    body = create_body(svc, brand.signer, [carrier.signer.address], sscc=sscc)
+    post(svc, "/v1/shipments", body, brand)
+    svc.settle()
+    sid = str(body["terms"]["shipmentId"])
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-11-30T09:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [f"urn:epc:id:sscc:{OTHER_PREFIX}.0000000077"],
+        "action": "OBSERVE",
+        "bizStep": "loading",
+    }
+    assert canonical_dl(event["epcList"][0]) == f"https://id.gs1.org/00/{sscc}"
+    captured = _capture(svc.api, carrier, _document([event])).json()
+    assert captured["success"] is True, captured["errors"]
+    # The SSCC is under the stranger's prefix, but a known shipment's parties decide.
+    refused = _capture(svc.api, stranger, _document([dict(event, bizStep="departing")])).json()
+    assert refused["success"] is False
+    assert f"(shipment {sid.lower()})" in refused["errors"][0]["message"]
+
+
+def test_a_non_finite_quantity_is_an_event_error_not_a_crash(svc: Service, brand: Org) -> None:
+    event = _events(BRAND_PREFIX)[1]
+    event["childQuantityList"][0]["quantity"] = float("nan")
+    resp = _capture(svc.api, brand, _document([event]))
+    assert resp.status_code == 202
+    job = resp.json()
+    assert job["success"] is False
+    assert "not a finite number" in job["errors"][0]["message"]
