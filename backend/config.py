@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # first seals, all open (rotate by putting a new one first). Required on any
     # chain but the development ones, which fall back to a published key.
     webhook_secrets_keys: SecretStr | None = None
+    # Keys that seal the organisations' credential-signing private keys (ES256K) in the
+    # database; same form and rules as ``webhook_secrets_keys``.
+    credential_sealing_keys: SecretStr | None = None
     # Flag overdue milestones on chain when their SLA deadline passes.
     sla_sweep_enabled: bool = True
     # Settle purchase agreements (DeliveryAgreement) by themselves once they are due.
@@ -110,6 +113,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=16, ge=2)
     max_batch_events: int = Field(default=2_000, ge=1)
+    # EPCIS capture (advertised as GS1-EPCIS-Capture-Limit / GS1-Capture-File-Size-Limit).
+    epcis_capture_limit: int = Field(default=500, ge=1)
+    epcis_capture_file_size_limit: int = Field(default=1_048_576, ge=1024)
     page_size_max: int = Field(default=200, ge=1)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
@@ -169,17 +175,21 @@ def service_refusals(settings: Settings) -> list[str]:
                     f"WAYMARK_SESSION_SECRETS key {n} has {len(key.strip())} characters; "
                     f"at least {MIN_SECRET_LENGTH} are required {where}"
                 )
-    keys = settings.webhook_secrets_keys
-    if keys is None:
-        refusals.append(
-            f"WAYMARK_WEBHOOK_SECRETS_KEYS is required {where} "
-            "(it seals webhook signing secrets in the database)"
-        )
-    else:
+    for name, keys, what in (
+        ("WAYMARK_WEBHOOK_SECRETS_KEYS", settings.webhook_secrets_keys, "webhook signing secrets"),
+        (
+            "WAYMARK_CREDENTIAL_SEALING_KEYS",
+            settings.credential_sealing_keys,
+            "credential-signing keys",
+        ),
+    ):
+        if keys is None:
+            refusals.append(f"{name} is required {where} (it seals {what} in the database)")
+            continue
         for n, key in enumerate(keys.get_secret_value().split(","), 1):
             if len(key.strip()) < MIN_SECRET_LENGTH:
                 refusals.append(
-                    f"WAYMARK_WEBHOOK_SECRETS_KEYS key {n} has {len(key.strip())} characters; "
+                    f"{name} key {n} has {len(key.strip())} characters; "
                     f"at least {MIN_SECRET_LENGTH} are required {where}"
                 )
     return refusals

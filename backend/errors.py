@@ -5,6 +5,7 @@
     ├── Unauthenticated             401 no or unknown credentials
     ├── Forbidden                   403 authenticated, but not allowed
     ├── NotFound                    404 (also used instead of 403 to hide existence)
+    ├── NotAcceptable               406 no offered media type fits the Accept header
     ├── Conflict                    409 clashes with existing state
     ├── PayloadTooLarge             413 body above the configured limit
     ├── RateLimited                 429 token bucket empty (``retry_after`` seconds)
@@ -50,6 +51,11 @@ class Forbidden(WaymarkError):
 class NotFound(WaymarkError):
     status_code = 404
     error = "not_found"
+
+
+class NotAcceptable(WaymarkError):
+    status_code = 406
+    error = "not_acceptable"
 
 
 class Conflict(WaymarkError):

@@ -33,6 +33,11 @@ class ErrorPublic(BaseModel):
     errors: list[ValidationIssue] | None = Field(
         default=None, description="invalid_input only: every field that failed (at most 50)."
     )
+    problems: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="EPCIS capture only: each problem of the document, "
+        "`{eventIndex, path, message}` with `path` a JSON pointer.",
+    )
     arguments: dict[str, Any] | None = Field(
         default=None, description="Contract reverts only: the decoded custom error's arguments."
     )
@@ -71,8 +76,10 @@ def install(app: FastAPI) -> None:
         headers = {}
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(int(exc.retry_after))
+        # ``extra`` carries structured detail a service chose to show (e.g. the
+        # EPCIS capture's per-path ``errors``); services put only JSON values there.
         return JSONResponse(
-            _body(exc.error, exc.detail), status_code=exc.status_code, headers=headers
+            _body(exc.error, exc.detail, **exc.extra), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)

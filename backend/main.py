@@ -19,10 +19,12 @@ from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
 from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, enforce_service_settings, get_settings
+from backend.credentials.router import router as credentials_router
 from backend.dashboard.router import router as dashboard_router
 from backend.dashboard.sessions import make_signer, signing_keys
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
+from backend.epcis.router import router as epcis_router
 from backend.events.router import router as events_router
 from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
@@ -223,9 +225,11 @@ def create_app(
     app.include_router(orgs_router)
     app.include_router(events_router)
     app.include_router(proofs_router)
+    app.include_router(epcis_router)
     # shipments + passports
     app.include_router(shipments_router)
     app.include_router(passports_router)
+    app.include_router(credentials_router)
     app.include_router(relay_router)
     # alliance settlement
     app.include_router(alliance_router)

@@ -17,9 +17,10 @@ from backend.alliance.models import (
     TransferView,
 )
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
+from backend.credentials.models import AccessGrant, CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
-from backend.events.models import Outbox, SupplyEvent
+from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
 from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
@@ -62,6 +63,7 @@ from backend.webhooks.models import (
 metadata = Base.metadata
 
 __all__ = [
+    "AccessGrant",
     "AgreementEvent",
     "AgreementView",
     "AllianceAction",
@@ -74,7 +76,11 @@ __all__ = [
     "BookingView",
     "ChainAnchor",
     "ChainCursor",
+    "CredentialKey",
     "Delegation",
+    "EpcisCapture",
+    "EpcisEvent",
+    "EpcisEventObject",
     "EventProof",
     "IndexedBlock",
     "ManifestLine",
@@ -105,6 +111,7 @@ __all__ = [
     "ShipmentManifest",
     "ShipmentWrite",
     "SignerKey",
+    "StatusEntry",
     "SupplyEvent",
     "TransferView",
     "WebhookAttempt",

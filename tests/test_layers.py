@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"backend.dashboard", "backend.health", "backend.apidocs", "backend.node"},
     {"backend.agreements"},  # purchase agreements: relay through the alliance action log
     {"backend.qr", "backend.names"},  # consumer resolver; display names of addresses
-    {"backend.alliance", "backend.epcis"},
+    {"backend.alliance", "backend.epcis", "backend.credentials"},  # credentials: passports as VCs
     {"backend.shipments"},
     {"backend.passports"},
     {"backend.anchoring"},

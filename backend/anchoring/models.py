@@ -31,13 +31,25 @@ class AnchorBatch(Base):
 
 
 class EventProof(Base):
-    """The Merkle proof of one event in one batch (JSON list of 0x-hex siblings)."""
+    """The Merkle proof of one event in one batch (JSON list of 0x-hex siblings).
+
+    The event is a signed supply event (``event_id``) or a captured EPCIS event
+    (``epcis_event_id``); exactly one of the two is set.
+    """
 
     __tablename__ = "event_proofs"
-    __table_args__ = (UniqueConstraint("event_id", "batch_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "batch_id"),
+        UniqueConstraint("epcis_event_id", "batch_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("supply_events.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supply_events.id"), nullable=True, index=True
+    )
+    epcis_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("epcis_events.id"), nullable=True, index=True
+    )
     batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf: Mapped[str] = mapped_column(Hash32)
     proof: Mapped[str] = mapped_column(Text)

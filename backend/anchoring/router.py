@@ -11,7 +11,7 @@ from backend.deps import ChainDep, SessionDep
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
 
 
-@router.get("/{ref}", response_model=ProofPublic)
+@router.get("/{ref:path}", response_model=ProofPublic)
 def get_proof(ref: str, request: Request, session: SessionDep, chain: ChainDep) -> ProofPublic:
     """The event, its signer, Merkle leaf and proof, the anchored root and where it is on chain."""
     domain = request.app.state.events_domain

@@ -16,8 +16,24 @@ class AnchorPublic(BaseModel):
     block_hash: str | None
 
 
+class EpcisEventProofPublic(BaseModel):
+    """A captured EPCIS event: re-hash ``event`` (CBV 2.0) to get ``hash_id`` and the leaf input."""
+
+    hash_id: str
+    event_id: str
+    event_type: str
+    submitted_by: str
+    signer: str | None
+    signature: str | None
+    status: str
+    event: dict[str, object]
+
+
 class ProofPublic(BaseModel):
-    event: SupplyEventPublic
+    """Exactly one of ``event`` (a signed supply event) and ``epcis_event`` is set."""
+
+    event: SupplyEventPublic | None = None
+    epcis_event: EpcisEventProofPublic | None = None
     digest: str
     domain: dict[str, object]
     leaf: str | None

@@ -1,4 +1,10 @@
-"""Batching events into Merkle roots, the anchor relay handler, and proof lookup."""
+"""Batching events into Merkle roots, the anchor relay handler, and proof lookup.
+
+Two kinds of events are anchored, side by side in the same batches: signed supply
+events (outbox topic ``anchor``, leaf input their EIP-712 digest) and captured EPCIS
+events (topic ``anchor_epcis``, leaf input the SHA-256 of their CBV 2.0 pre-hash
+string, i.e. the digest inside their event hash id).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,8 @@ from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
 from backend.db.base import utcnow
-from backend.events.models import Outbox, SupplyEvent
-from backend.events.service import ANCHOR_TOPIC
+from backend.events.models import EpcisEvent, Outbox, SupplyEvent
+from backend.events.service import ANCHOR_TOPIC, EPCIS_ANCHOR_TOPIC
 from backend.relayer import service as relayer
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import Mined
@@ -29,8 +35,15 @@ def event_leaf(digest: bytes) -> bytes:
     return merkle.leaf_hash(digest)
 
 
-def claim_outbox(session: Session, *, limit: int, owner: str, lease_seconds: float) -> list[int]:
-    """Claim up to ``limit`` anchor outbox rows; returns the event ids.
+def claim_outbox(
+    session: Session,
+    *,
+    limit: int,
+    owner: str,
+    lease_seconds: float,
+    topic: str = ANCHOR_TOPIC,
+) -> list[int]:
+    """Claim up to ``limit`` outbox rows of ``topic``; returns the event ids.
 
     PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` so concurrent workers take
     disjoint rows. SQLite: an atomic lease ``UPDATE`` as the transaction's first
@@ -40,7 +53,7 @@ def claim_outbox(session: Session, *, limit: int, owner: str, lease_seconds: flo
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             select(Outbox.id, Outbox.ref_id)
-            .where(Outbox.topic == ANCHOR_TOPIC)
+            .where(Outbox.topic == topic)
             .order_by(Outbox.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -49,7 +62,7 @@ def claim_outbox(session: Session, *, limit: int, owner: str, lease_seconds: flo
         free = (
             select(Outbox.id)
             .where(
-                Outbox.topic == ANCHOR_TOPIC,
+                Outbox.topic == topic,
                 (Outbox.lease_until.is_(None)) | (Outbox.lease_until < now),
             )
             .order_by(Outbox.id)
@@ -64,7 +77,7 @@ def claim_outbox(session: Session, *, limit: int, owner: str, lease_seconds: flo
         )
         rows = session.execute(
             select(Outbox.id, Outbox.ref_id).where(
-                Outbox.topic == ANCHOR_TOPIC, Outbox.claimed_by == owner
+                Outbox.topic == topic, Outbox.claimed_by == owner
             )
         ).all()
     if rows:
@@ -81,18 +94,31 @@ def build_batch(
     disk before any transaction is sent for it.
     """
     event_ids = claim_outbox(session, limit=limit, owner=owner, lease_seconds=lease)
-    if not event_ids:
-        session.commit()
-        return None
+    epcis_ids = claim_outbox(
+        session,
+        limit=max(0, limit - len(event_ids)),
+        owner=owner,
+        lease_seconds=lease,
+        topic=EPCIS_ANCHOR_TOPIC,
+    )
     events = session.execute(
         select(SupplyEvent.id, SupplyEvent.digest).where(
             SupplyEvent.id.in_(event_ids), SupplyEvent.status == "pending"
         )
     ).all()
-    if not events:
+    epcis = session.execute(
+        select(EpcisEvent.id, EpcisEvent.digest).where(
+            EpcisEvent.id.in_(epcis_ids), EpcisEvent.status == "pending"
+        )
+    ).all()
+    if not events and not epcis:
         session.commit()
         return None
-    leaves = {event_leaf(bytes.fromhex(d[2:])): i for i, d in events}
+    # leaf → ("event_id" | "epcis_event_id", row id); a supply event and an EPCIS event
+    # cannot share a leaf (an EIP-712 digest is no SHA-256 of a pre-hash string).
+    leaves = {event_leaf(bytes.fromhex(d[2:])): ("event_id", i) for i, d in events}
+    for i, d in epcis:
+        leaves.setdefault(event_leaf(bytes.fromhex(d[2:])), ("epcis_event_id", i))
     tree = merkle.build(list(leaves))
     batch = AnchorBatch(root="0x" + tree.root.hex(), leaf_count=len(leaves), status="built")
     session.add(batch)
@@ -102,20 +128,23 @@ def build_batch(
         insert(EventProof),
         [
             {
-                "event_id": ev_id,
+                "event_id": ref if column == "event_id" else None,
+                "epcis_event_id": ref if column == "epcis_event_id" else None,
                 "batch_id": batch.id,
                 "leaf": "0x" + leaf.hex(),
                 "proof": json.dumps(["0x" + p.hex() for p in proofs[leaf]]),
             }
-            for leaf, ev_id in leaves.items()
+            for leaf, (column, ref) in leaves.items()
         ],
     )
-    session.execute(
-        update(SupplyEvent)
-        .where(SupplyEvent.id.in_([i for i, _ in events]))
-        .values(status="batched", batch_id=batch.id)
-        .execution_options(synchronize_session=False)
-    )
+    for model, rows in ((SupplyEvent, events), (EpcisEvent, epcis)):
+        if rows:
+            session.execute(
+                update(model)
+                .where(model.id.in_([i for i, _ in rows]))
+                .values(status="batched", batch_id=batch.id)
+                .execution_options(synchronize_session=False)
+            )
     calldata = AnchorRegistryClient(chain, registry).anchor_calldata(tree.root, len(leaves))
     req = relayer.enqueue(
         session, purpose=ANCHOR_PURPOSE, to=registry, data=calldata, ref_id=batch.id
@@ -127,22 +156,26 @@ def build_batch(
 
 def requeue_batch(session: Session, batch: AnchorBatch) -> int:
     """Send a batch's events back to pending (reorg); they are anchored again later."""
-    ids = list(session.scalars(select(SupplyEvent.id).where(SupplyEvent.batch_id == batch.id)))
     batch.status = "orphaned"
     session.execute(delete(EventProof).where(EventProof.batch_id == batch.id))
-    if ids:
+    count = 0
+    for model, topic in ((SupplyEvent, ANCHOR_TOPIC), (EpcisEvent, EPCIS_ANCHOR_TOPIC)):
+        ids = list(session.scalars(select(model.id).where(model.batch_id == batch.id)))
+        if not ids:
+            continue
         session.execute(
-            update(SupplyEvent)
-            .where(SupplyEvent.id.in_(ids))
+            update(model)
+            .where(model.id.in_(ids))
             .values(status="pending", batch_id=None)
             .execution_options(synchronize_session=False)
         )
         now = utcnow()
         session.execute(
-            insert(Outbox), [{"topic": ANCHOR_TOPIC, "ref_id": i, "created_at": now} for i in ids]
+            insert(Outbox), [{"topic": topic, "ref_id": i, "created_at": now} for i in ids]
         )
-    log.warning("batch %s (root %s) orphaned; %d events re-queued", batch.id, batch.root, len(ids))
-    return len(ids)
+        count += len(ids)
+    log.warning("batch %s (root %s) orphaned; %d events re-queued", batch.id, batch.root, count)
+    return count
 
 
 def requeue_failed(session: Session) -> int:
@@ -213,9 +246,10 @@ class AnchorHandler:
 
     @staticmethod
     def _set_events(session: Session, batch: AnchorBatch, status: str) -> None:
-        session.execute(
-            update(SupplyEvent)
-            .where(SupplyEvent.batch_id == batch.id)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        )
+        for model in (SupplyEvent, EpcisEvent):
+            session.execute(
+                update(model)
+                .where(model.batch_id == batch.id)
+                .values(status=status)
+                .execution_options(synchronize_session=False)
+            )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.anchoring import service
 from backend.chain import ChainClient, ChainError
 from backend.config import Settings
-from backend.events.models import SupplyEvent
+from backend.events.models import EpcisEvent, SupplyEvent
 from backend.relayer.service import Relayer, RelayHandler, worker_id
 
 log = logging.getLogger(__name__)
@@ -84,13 +84,14 @@ class AnchorWorker:
 
     def backlog(self) -> int:
         with self.sessions() as session:
-            return int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(SupplyEvent)
-                    .where(SupplyEvent.status != "final")
+            return sum(
+                int(
+                    session.scalar(
+                        select(func.count()).select_from(model).where(model.status != "final")
+                    )
+                    or 0
                 )
-                or 0
+                for model in (SupplyEvent, EpcisEvent)
             )
 
     def run_forever(self) -> None:

@@ -500,6 +500,16 @@ class ChainClient:
             return False
         return tx is not None
 
+    def transaction(self, tx_hash: str) -> tuple[str, bytes] | None:
+        """``(sender, input data)`` of a transaction the node holds, else None."""
+        try:
+            tx = self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+        if tx is None:
+            return None
+        return str(tx["from"]), bytes(tx["input"])
+
     def _take_nonce(self) -> int:
         if self._next_nonce is None:
             self._next_nonce = int(

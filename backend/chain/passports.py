@@ -518,6 +518,77 @@ class PassportRegistryClient:
         )
 
 
+@dataclass(frozen=True)
+class SignedVersion:
+    """How a passport version reached the chain: the transaction and, if relayed, the
+    issuer's EIP-712 signature with the exact message it signed."""
+
+    tx_hash: str
+    sender: str
+    function: str
+    signer: str | None = None
+    primary_type: str | None = None
+    message: dict[str, Any] | None = None
+    signature: bytes | None = None
+
+
+def signed_version(
+    registry: PassportRegistryClient, tx_hash: str, passport_id: bytes
+) -> SignedVersion | None:
+    """Decode the transaction that recorded a version (None if the node does not hold it).
+
+    The contract consumed the signer's nonce at the time, so the nonce in the signed
+    message is found as the one whose digest recovers to the claimed signer.
+    """
+    found = registry.chain.transaction(tx_hash)
+    if found is None:
+        return None
+    sender, data = found
+    try:
+        fn, args = registry.contract.decode_function_input(data)
+    except ValueError:
+        return SignedVersion(tx_hash, sender, "unknown")
+    name = str(fn.fn_name)
+    if name not in ("issueWithSig", "amendWithSig"):
+        return SignedVersion(tx_hash, sender, name)
+    raw = args["content"]
+    fields = (
+        "documentHash",
+        "uri",
+        "originCountry",
+        "recycledContentBps",
+        "carbonGramsCO2e",
+        "waterLitres",
+    )
+    values = [raw[f] for f in fields] if isinstance(raw, dict) else list(raw)
+    content = PassportContent(
+        document_hash=bytes(values[0]),
+        uri=str(values[1]),
+        origin_country=bytes(values[2]).decode("ascii"),
+        recycled_content_bps=int(values[3]),
+        carbon_grams_co2e=int(values[4]),
+        water_litres=int(values[5]),
+    )
+    signer = str(args["issuer"])
+    signature = bytes(args["signature"])
+    struct = ISSUE_PASSPORT if name == "issueWithSig" else AMEND_PASSPORT
+    message: dict[str, Any] = {"issuer": signer, "passportId": passport_id}
+    if name == "amendWithSig":
+        message["baseVersion"] = args["baseVersion"]
+    message |= {"content": content.message(), "deadline": args["deadline"]}
+    domain = registry.domain()
+    for nonce in range(registry.nonce(signer)):
+        candidate = {**message, "nonce": nonce}
+        try:
+            if eip712.recover(eip712.digest(domain, struct, candidate), signature) == signer:
+                return SignedVersion(
+                    tx_hash, sender, name, signer, struct.name, candidate, signature
+                )
+        except eip712.SignatureInvalid:
+            break
+    return SignedVersion(tx_hash, sender, name, signer, struct.name, None, signature)
+
+
 def _version_record(passport_id: bytes, version: int, raw: Any) -> PassportVersionRecord:
     document_hash, country, recycled, carbon, water, recorded_at, uri = raw
     return PassportVersionRecord(

@@ -225,10 +225,23 @@ def _validator() -> jsonschema.Draft7Validator:
     )
 
 
+def _line(error: jsonschema.ValidationError) -> str:
+    # A oneOf/anyOf failure says "<the whole value> is not valid under any of the given
+    # schemas"; name the alternatives instead, at the most relevant one's path.
+    path, message = error.absolute_path, error.message
+    if error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None:
+            path = best.absolute_path
+        alternatives = list(dict.fromkeys(c.message[:200] for c in error.context))
+        message = "; or ".join(alternatives[:5])
+    return f"/{'/'.join(str(p) for p in path)}: {message}"
+
+
 def schema_errors(document: Any) -> list[str]:
     """Every violation of the GS1 EPCIS 2.0 JSON schema, as ``path: message`` lines."""
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors]
+    return [_line(e) for e in errors]
 
 
 def validate_document(document: Any) -> None:

@@ -156,17 +156,22 @@ def utc_millis(value: str) -> str:
 
 
 def _number(value: int | float | Decimal) -> str:
-    """Rule 6: no trailing zeros, no exponent."""
+    """Rule 6: no trailing zeros, no exponent; exact (no rounding to a context precision)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     try:
         number = Decimal(str(value))
     except InvalidOperation as exc:
         raise EpcisError(f"{value!r} is not a number") from exc
-    if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
+    if not number.is_finite():
+        raise EpcisError(f"{value!r} is not a finite number")
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
-class _Canon:
+class Canon:
     """The value and key rewriting of one event, given its namespace prefixes."""
 
     def __init__(self, prefixes: Mapping[str, str]) -> None:
@@ -233,7 +238,7 @@ def _kv(key: str, text: str) -> str:
 
 
 def _ordered(
-    canon: _Canon, obj: Mapping[str, Any], order: Sequence[str], special: Callable[[str, Any], str]
+    canon: Canon, obj: Mapping[str, Any], order: Sequence[str], special: Callable[[str, Any], str]
 ) -> str:
     """Fields of a standard element in their order, then its extensions (rule 21)."""
     out = []
@@ -243,7 +248,7 @@ def _ordered(
     return "".join(out) + canon.extensions(obj, skip=frozenset(order))
 
 
-def _sensor_element(canon: _Canon, element: Mapping[str, Any]) -> str:
+def _sensor_element(canon: Canon, element: Mapping[str, Any]) -> str:
     def field(key: str, raw: Any) -> str:
         if key in _TIME_FIELDS:
             return _kv(key, utc_millis(raw))
@@ -268,7 +273,7 @@ def _sensor_element(canon: _Canon, element: Mapping[str, Any]) -> str:
     return text + canon.extensions(element, skip=frozenset({"sensorMetadata", "sensorReport"}))
 
 
-def _typed_list(canon: _Canon, items: Sequence[Mapping[str, Any]], key: str, prefix: str) -> str:
+def _typed_list(canon: Canon, items: Sequence[Mapping[str, Any]], key: str, prefix: str) -> str:
     # Rule 13: the value first, then its type; then the entries are sorted.
     parts = []
     for item in items:
@@ -279,7 +284,7 @@ def _typed_list(canon: _Canon, items: Sequence[Mapping[str, Any]], key: str, pre
     return "".join(sorted(parts))
 
 
-def _quantities(canon: _Canon, elements: Sequence[Mapping[str, Any]]) -> str:
+def _quantities(canon: Canon, elements: Sequence[Mapping[str, Any]]) -> str:
     parts = []
     for element in elements:
         text = "quantityElement" + _kv("epcClass", canon.value(element["epcClass"]))
@@ -291,7 +296,7 @@ def _quantities(canon: _Canon, elements: Sequence[Mapping[str, Any]]) -> str:
     return "".join(sorted(parts))
 
 
-def _segment(canon: _Canon, key: str, raw: Any) -> str:
+def _segment(canon: Canon, key: str, raw: Any) -> str:
     if key == "eventTime":
         return _kv(key, utc_millis(raw))
     if key in _EPC_LISTS:
@@ -329,7 +334,8 @@ def _segment(canon: _Canon, key: str, raw: Any) -> str:
     return _kv(key, canon.value(raw))
 
 
-def _prefixes(*contexts: Any) -> dict[str, str]:
+def namespace_prefixes(*contexts: Any) -> dict[str, str]:
+    """CURIE prefixes: the EPCIS 2.0 context's, then those of each ``@context`` given."""
     prefixes = dict(EPCIS_CONTEXT_PREFIXES)
     for context in contexts:
         entries = context if isinstance(context, list) else [context]
@@ -344,7 +350,7 @@ def pre_hash_segments(event: Mapping[str, Any], context: Any = None) -> list[tup
 
     ``context`` is the ``@context`` of the enclosing EPCISDocument (for CURIE prefixes).
     """
-    canon = _Canon(_prefixes(context, event.get("@context")))
+    canon = Canon(namespace_prefixes(context, event.get("@context")))
     if not isinstance(event.get("type"), str) or not isinstance(event.get("eventTime"), str):
         raise EpcisError("an event needs a type and an eventTime")
     out = [("eventType", f"eventType={event['type']}")]

@@ -328,3 +328,23 @@ def canonical_dl(uri: str) -> str | None:
         return None
     path = _dl_path(urlsplit(uri).path)
     return f"{CANONICAL_HOST}{path}" if path else None
+
+
+# Primary keys of a constrained canonical Digital Link → how many leading characters
+# precede the GS1 company prefix in the key (an indicator or extension digit, GRAI's 0).
+COMPANY_PREFIX_KEYS = {
+    "00": 1,
+    "01": 1,
+    "8006": 1,
+    "8003": 1,
+    "253": 0,
+    "255": 0,
+    "401": 0,
+    "402": 0,
+    "414": 0,
+    "417": 0,
+    "8004": 0,
+    "8010": 0,
+    "8017": 0,
+    "8018": 0,
+}

@@ -1,10 +1,10 @@
-"""Accepted supply events and the outbox that feeds the anchoring worker."""
+"""Accepted supply events, captured EPCIS events, and the outbox that feeds the anchoring worker."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
@@ -55,3 +55,75 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EpcisCapture(Base):
+    """One EPCIS 2.0 capture job: a document POSTed to ``/epcis/capture`` and its outcome.
+
+    ``errors`` is a JSON list of ``{"eventIndex", "path", "message"}`` (per-event or
+    document problems); ``success`` is null while running.
+    """
+
+    __tablename__ = "epcis_captures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capture_id: Mapped[str] = mapped_column(String(36), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    error_behaviour: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    running: Mapped[bool] = mapped_column(Boolean, default=True)
+    success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    captured_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class EpcisEvent(Base):
+    """A captured EPCIS 2.0 event, keyed by its CBV 2.0 event hash id.
+
+    ``digest`` is the SHA-256 of the CBV pre-hash string as 0x-hex: it is the Merkle
+    leaf input when the event is anchored (``ni:///sha-256;<digest>?ver=CBV2.0``).
+    The event is stored as captured (``document``), with the columns the standard
+    queries filter on.
+    """
+
+    __tablename__ = "epcis_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("epcis_captures.id"), index=True)
+    digest: Mapped[str] = mapped_column(Hash32, unique=True)
+    hash_id: Mapped[str] = mapped_column(String(100), unique=True)
+    client_event_id: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    event_type: Mapped[str] = mapped_column(String(32), index=True)
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    record_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    biz_step: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    disposition: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    read_point: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    biz_location: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    document: Mapped[str] = mapped_column(Text)
+    # EIP-712 signature of the hash id by a signer key of the organisation, if given.
+    signer: Mapped[str | None] = mapped_column(Address, nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("anchor_batches.id"), nullable=True, index=True
+    )
+
+
+class EpcisEventObject(Base):
+    """One identifier an EPCIS event names, canonicalised, for MATCH_epc / MATCH_anyEPC.
+
+    ``role``: ``epc`` (epcList, childEPCs), ``parent``, ``input``, ``output``, ``class``
+    (an epcClass of a quantity list).
+    """
+
+    __tablename__ = "epcis_event_objects"
+    __table_args__ = (Index("ix_epcis_event_objects_uri_role", "uri", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("epcis_events.id"), index=True)
+    uri: Mapped[str] = mapped_column(String(512))
+    role: Mapped[str] = mapped_column(String(8))

@@ -60,6 +60,9 @@ LINK_TYPES = (
     "gs1:sustainabilityInfo",
 )
 LINK_TYPE_ALL = "all"
+# UN Transparency Protocol link type of a Digital Product Passport credential.
+UNTP_LINK_TYPES = "https://test.uncefact.org/vocabulary/linkTypes/"
+UNTP_DPP = "untp:dpp"
 
 _QUALIFIERS = {
     "22": ("cpv", CPV_MAX),
@@ -197,9 +200,11 @@ def normalise_link_type(value: str) -> str:
     link_type = value.strip()
     if link_type.startswith(GS1_VOC):
         link_type = "gs1:" + link_type[len(GS1_VOC) :]
-    if link_type == LINK_TYPE_ALL or link_type in LINK_TYPES:
+    elif link_type.startswith(UNTP_LINK_TYPES):
+        link_type = "untp:" + link_type[len(UNTP_LINK_TYPES) :]
+    if link_type in (LINK_TYPE_ALL, UNTP_DPP) or link_type in LINK_TYPES:
         return link_type
-    supported = ", ".join((*LINK_TYPES, LINK_TYPE_ALL))
+    supported = ", ".join((*LINK_TYPES, UNTP_DPP, LINK_TYPE_ALL))
     raise DigitalLinkError(
         f"linkType {value!r} is not supported; use one of: {supported}", field="linkType"
     )

@@ -7,6 +7,14 @@ bytes. ``document_hash`` is ``keccak256`` of those bytes: the value a passport
 version commits to on chain. A ``PassportDocument`` is hashed in its published
 form (:meth:`PassportDocument.to_json_dict`); a mapping is hashed as given, so a
 verifier can hash a fetched document without knowing the schema.
+
+Restricted sections (``restricted_sections``, ESPR-style access levels) are hashed
+in their public form: each full section ``{name, access, salt, content}`` counts
+as ``{name, access, digest}`` with ``digest = keccak256(JCS({"content", "salt"}))``.
+So the public document, whose restricted sections show only their digests, hashes
+to the anchored value, and the full document hashes to the same value. A document
+without restricted sections is unchanged by this step: every passport anchored
+before access levels existed keeps its hash.
 """
 
 from __future__ import annotations
@@ -21,11 +29,42 @@ from backend.passports.errors import DocumentInvalid
 from backend.passports.schemas import PassportDocument
 
 
-def canonical_bytes(doc: PassportDocument | Mapping[str, Any]) -> bytes:
-    """RFC 8785 (JCS) UTF-8 bytes of ``doc``."""
-    value = doc.to_json_dict() if isinstance(doc, PassportDocument) else doc
+def _jcs(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError) as exc:
+        raise DocumentInvalid([f"$: cannot be canonicalised as JSON ({exc})"]) from exc
+
+
+def section_digest(section: Mapping[str, Any]) -> str:
+    """``0x`` keccak256 of the JCS bytes of a full section's ``{content, salt}``."""
+    return "0x" + keccak(_jcs({"content": section["content"], "salt": section["salt"]})).hex()
+
+
+def public_form(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` with each full restricted section replaced by its digest form."""
+    sections = doc.get("restricted_sections")
+    if not isinstance(sections, list):
+        return dict(doc)
+    public = []
+    for section in sections:
+        if isinstance(section, Mapping) and "content" in section and "salt" in section:
+            public.append(
+                {
+                    **{k: v for k, v in section.items() if k not in ("content", "salt")},
+                    "digest": section_digest(section),
+                }
+            )
+        else:
+            public.append(section)
+    return {**doc, "restricted_sections": public}
+
+
+def canonical_bytes(doc: PassportDocument | Mapping[str, Any]) -> bytes:
+    """RFC 8785 (JCS) UTF-8 bytes of ``doc`` in its public form."""
+    value = doc.to_json_dict() if isinstance(doc, PassportDocument) else doc
+    try:
+        return rfc8785.dumps(public_form(value))
     except (rfc8785.CanonicalizationError, TypeError) as exc:
         raise DocumentInvalid([f"$: cannot be canonicalised as JSON ({exc})"]) from exc
 

@@ -257,6 +257,49 @@ class Instructions(_Model):
     recycling: list[str] = Field(default_factory=list)
 
 
+ACCESS_LEVELS = ("public", "legitimate_interest", "authority")
+RestrictedLevel = Literal["legitimate_interest", "authority"]
+_SALT = re.compile(r"^0x[0-9a-f]{64}$")
+_SECTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class RestrictedSection(_Model):
+    """A section only parties granted its access level may read (ESPR style).
+
+    Full form: ``name``, ``access``, ``salt`` (32 random bytes, so a short section
+    cannot be guessed from its digest) and ``content``. Public form: ``name``,
+    ``access`` and ``digest`` = keccak256 of the RFC 8785 bytes of
+    ``{"content": …, "salt": …}``. The document hash is taken over the public form
+    (:mod:`backend.passports.canonical`), so both forms hash the same.
+    """
+
+    name: str
+    access: RestrictedLevel
+    salt: str | None = None
+    content: dict[str, Any] | None = None
+    digest: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _SECTION_NAME.match(value):
+            raise ValueError(f"section name must match {_SECTION_NAME.pattern}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _form(self) -> RestrictedSection:
+        full = self.salt is not None and self.content is not None
+        if full == (self.digest is not None) or (not full and (self.salt or self.content)):
+            raise ValueError(
+                f"section {self.name!r}: give either salt and content (full form) "
+                "or digest alone (public form)"
+            )
+        for field, value in (("salt", self.salt), ("digest", self.digest)):
+            if value is not None and not _SALT.match(value):
+                raise ValueError(f"section {self.name!r}: {field} must be 0x + 64 lower-case hex")
+        return self
+
+
 class PassportDocument(_Model):
     """A digital product passport document (schema ``waymark.passport/1``)."""
 
@@ -270,6 +313,8 @@ class PassportDocument(_Model):
     water: LifecycleWater
     certifications: list[Certification] = Field(default_factory=list)
     instructions: Instructions = Field(default_factory=Instructions)
+    # Absent in documents without restricted sections, whose hash is then unchanged.
+    restricted_sections: list[RestrictedSection] | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PassportDocument:
@@ -278,6 +323,12 @@ class PassportDocument(_Model):
             raise ValueError(
                 f"material mass shares sum to {total:g} %, expected 100 % "
                 f"(tolerance ±{MASS_SHARE_TOLERANCE_PCT:g})"
+            )
+        names = [r.name for r in self.restricted_sections or ()]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"restricted section names must be unique; repeated: {', '.join(repeated)}"
             )
         ids = [c.id for c in self.certifications]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.chain.organisations import Role
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.passports import (
     AMEND_PASSPORT,
@@ -54,7 +55,7 @@ from backend.passports.api_schemas import (
     PassportStatusChangeIn,
     PassportVersionPublic,
 )
-from backend.passports.canonical import document_hash
+from backend.passports.canonical import document_hash, public_form
 from backend.passports.errors import DocumentInvalid, PassportError
 from backend.passports.models import (
     Attestation,
@@ -220,6 +221,7 @@ def issue(
             data.signature,
             claimed=data.issuer,
             field="issuer",
+            role=Role.ISSUER,
             scopes=ISSUER_SCOPES,
         ),
         session=session,
@@ -279,6 +281,7 @@ def amend(
             data.signature,
             claimed=data.issuer,
             field="issuer",
+            role=Role.ISSUER,
             scopes=ISSUER_SCOPES,
         ),
         session=session,
@@ -335,6 +338,7 @@ def change_status(
             data.signature,
             claimed=data.issuer,
             field="issuer",
+            role=Role.ISSUER,
             scopes=ISSUER_SCOPES,
         ),
         session=session,
@@ -389,6 +393,7 @@ def attest(
             data.signature,
             claimed=data.certifier,
             field="certifier",
+            role=Role.CERTIFIER,
             scopes=CERTIFIER_SCOPES,
         ),
         session=session,
@@ -455,6 +460,7 @@ def revoke_attestation(
             data.signature,
             claimed=data.certifier,
             field="certifier",
+            role=Role.CERTIFIER,
             scopes=CERTIFIER_SCOPES,
         ),
         session=session,
@@ -603,7 +609,8 @@ def public_passport(
             )
             for a in attestations
         ],
-        document=dict(record.document) if record else None,
+        # Restricted sections only as digests: the public form hashes to the anchored value.
+        document=public_form(record.document) if record else None,
         document_hash=latest.document_hash if latest else None,
         tampered=tampered,
         tx_hash=head.tx_hash,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from backend.gs1.digital_link import GS1_VOC, LINK_TYPES, DigitalLink
+from backend.gs1.digital_link import GS1_VOC, LINK_TYPES, UNTP_LINK_TYPES, DigitalLink
 
 # --- content negotiation -----------------------------------------------------------------
 
@@ -82,8 +82,14 @@ def link_target(link: DigitalLink, link_type: str, *, base: str) -> str:
     return page + _LINK_ANCHORS.get(link_type, "")
 
 
-def linkset(link: DigitalLink, *, base: str, lang: str = "en") -> dict[str, Any]:
-    """The ``application/linkset+json`` document GS1 resolvers return for ``linkType=all``."""
+def linkset(
+    link: DigitalLink, *, base: str, lang: str = "en", credential: str | None = None
+) -> dict[str, Any]:
+    """The ``application/linkset+json`` document GS1 resolvers return for ``linkType=all``.
+
+    ``credential``: the URL of the passport's UNTP Digital Product Passport credential,
+    listed as ``untp:dpp`` and as a second ``gs1:sustainabilityInfo`` link.
+    """
     anchor = link.canonical
     entry: dict[str, Any] = {"anchor": anchor}
     for link_type in LINK_TYPES:
@@ -96,6 +102,15 @@ def linkset(link: DigitalLink, *, base: str, lang: str = "en") -> dict[str, Any]
                 "hreflang": [lang],
             }
         ]
+    if credential is not None:
+        vc = {
+            "href": credential,
+            "title": "Digital Product Passport (UNTP verifiable credential)",
+            "type": "application/vc+jwt",
+            "hreflang": [lang],
+        }
+        entry[GS1_VOC + "sustainabilityInfo"].append(vc)
+        entry[UNTP_LINK_TYPES + "dpp"] = [vc]
     entry[GS1_VOC + "defaultLink"] = [
         {"href": link_target(link, "gs1:pip", base=base), "title": _LINK_TITLES["gs1:pip"][0]}
     ]

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
-from backend.gs1.digital_link import DigitalLink, SsccLink, parse_link, parse_path
+from backend.gs1.digital_link import UNTP_DPP, DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
 from backend.qr import service
@@ -111,6 +111,10 @@ def _answer(
     if link_type == "all" or representation == "linkset":
         return JSONResponse(
             service.linkset_for(resolved, base=base), media_type=LINKSET_JSON, headers=headers
+        )
+    if link_type == UNTP_DPP:
+        return RedirectResponse(
+            service.credential_for(resolved, base=base), status_code=303, headers=headers
         )
     if link_type == "gs1:epcis" or (link_type == "gs1:traceability" and representation == "json"):
         doc = service.passport_epcis(session=session, resolved=resolved)

@@ -36,10 +36,11 @@ from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
 from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
 from backend.gs1.keys import key as gs1_key
+from backend.orgs.authority import org_ids_of
 from backend.orgs.directory import parties
 from backend.orgs.models import Delegation, Organisation, SignerKey
 from backend.orgs.service import Principal
-from backend.orgs.subjects import EVERY_PASSPORT, Basis, org_ids_of, speakers
+from backend.orgs.subjects import EVERY_PASSPORT, Basis, speakers
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document
@@ -101,8 +102,19 @@ def link_header(path: str, *, base: str) -> str:
     )
 
 
+RESTRICTED_READERS = {
+    "legitimate_interest": "organisations with a legitimate interest (repair, recycling)",
+    "authority": "authorities",
+}
+
+
 def linkset_for(resolved: Resolved, *, base: str) -> dict[str, Any]:
-    return linkset(resolved.link, base=base)
+    return linkset(resolved.link, base=base, credential=credential_for(resolved, base=base))
+
+
+def credential_for(resolved: Resolved, *, base: str) -> str:
+    """The UNTP DPP credential of the resolved passport's latest version."""
+    return f"{base.rstrip('/')}/v1/passports/{resolved.passport_id}/credential"
 
 
 # -- events and proofs ------------------------------------------------------------------
@@ -392,6 +404,7 @@ def product_page(
         serial=link.serial,
         digital_link=link.uri(base),
         proof_bundle_url=f"/proof-bundle/{resolved.passport_id}.json",
+        credential_url=f"/v1/passports/{resolved.passport_id}/credential",
         description=doc.product.description,
         origin=view.Place(
             origin.country,
@@ -412,6 +425,10 @@ def product_page(
         carbon=carbon,
         water=water,
         certifications=assemble.certifications(doc, date.today(), _attested(passport, names)),
+        restricted=tuple(
+            (r.name.replace("_", " ").capitalize(), RESTRICTED_READERS[r.access])
+            for r in doc.restricted_sections or ()
+        ),
         journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], names),
         shipments=_shipment_journeys(journeys, names),
         anchored_on=assemble.chain_kind(chain_id),
@@ -613,6 +630,8 @@ def proof_bundle(
     evidence = _Evidence(session, resolved.passport_id, journeys, chain_id, registry)
     events = []
     for record in records:
+        if not record.anchored:
+            continue  # nothing proves a pending event yet; the page shows it as pending
         ev = record.event
         entry: dict[str, Any] = {
             "digest": ev.digest,

@@ -1,4 +1,4 @@
-"""Webhook signing secrets at rest: sealed with AES-256-GCM under the operator's keys.
+"""Webhook signing secrets at rest: sealed (:mod:`backend.common.sealing`) under the operator's keys.
 
 A Standard Webhooks secret is symmetric: the service needs it back to sign each
 attempt, so it cannot be hashed like an API key. It is stored sealed::
@@ -17,97 +17,54 @@ to start without real keys (:func:`backend.config.service_refusals`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 from collections.abc import Sequence
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.common.sealing import PREFIX, Sealer, SecretUnavailable, split_keys
 from backend.config import Settings
 from backend.webhooks.models import WebhookSecret
 
-PREFIX = "wmseal1:"
+__all__ = ["DEVELOPMENT_KEY", "PREFIX", "SecretBox", "SecretUnavailable", "reseal"]
+
 # Published on purpose: what the development chains seal with when no key is set.
 DEVELOPMENT_KEY = "waymark-development-webhook-secrets-key-not-secret"
 _INFO = b"waymark webhook signing secrets v1"
-_NONCE = 12
-
-
-class SecretUnavailable(Exception):
-    """A stored secret that the configured keys cannot open."""
-
-
-def _derive(material: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
-    return hkdf.derive(material.encode())
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class SecretBox:
     """Seals and opens webhook secrets; the first key seals, every key opens."""
 
     def __init__(self, keys: Sequence[str]) -> None:
-        if not keys:
-            raise ValueError("at least one key is required")
-        self._keys: dict[str, AESGCM] = {}
-        self._current = ""
-        for material in keys:
-            derived = _derive(material)
-            key_id = hashlib.sha256(derived).hexdigest()[:8]
-            self._keys.setdefault(key_id, AESGCM(derived))
-            self._current = self._current or key_id
+        self._sealer = Sealer(keys, info=_INFO, setting="WAYMARK_WEBHOOK_SECRETS_KEYS")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
         configured = settings.webhook_secrets_keys
         if configured is None:
             return cls([DEVELOPMENT_KEY])
-        return cls([k.strip() for k in configured.get_secret_value().split(",") if k.strip()])
+        return cls(split_keys(configured.get_secret_value()))
 
     @staticmethod
     def _aad(subscription_id: int) -> bytes:
         return f"webhook-secret:{subscription_id}".encode()
 
     def seal(self, secret: str, *, subscription_id: int) -> str:
-        nonce = os.urandom(_NONCE)
-        sealed = self._keys[self._current].encrypt(
-            nonce, secret.encode(), self._aad(subscription_id)
-        )
-        return f"{PREFIX}{self._current}:{_b64(nonce + sealed)}"
+        return self._sealer.seal(secret.encode(), aad=self._aad(subscription_id))
 
     def open(self, stored: str, *, subscription_id: int) -> str:
         """The secret; a value stored before sealing existed is returned as it is."""
         if not stored.startswith(PREFIX):
             return stored
-        key_id, _, body = stored.removeprefix(PREFIX).partition(":")
-        aead = self._keys.get(key_id)
-        if aead is None:
-            raise SecretUnavailable(
-                f"sealed under key {key_id}, which WAYMARK_WEBHOOK_SECRETS_KEYS no longer lists"
-            )
-        raw = _unb64(body)
-        try:
-            return aead.decrypt(raw[:_NONCE], raw[_NONCE:], self._aad(subscription_id)).decode()
-        except InvalidTag:
-            raise SecretUnavailable(
-                f"sealed secret of subscription {subscription_id} does not open under key {key_id}"
-            ) from None
+        return self._sealer.open(
+            stored,
+            aad=self._aad(subscription_id),
+            what=f"sealed secret of subscription {subscription_id}",
+        ).decode()
 
     def is_current(self, stored: str) -> bool:
-        return stored.startswith(f"{PREFIX}{self._current}:")
+        return self._sealer.is_current(stored)
 
 
 def reseal(session: Session, box: SecretBox) -> int:

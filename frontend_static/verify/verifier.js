@@ -11,6 +11,8 @@ import {
   TypedDataEncoder,
   ZeroHash,
   getAddress,
+  getBytes,
+  hexlify,
   keccak256,
   recoverAddress,
   toUtf8Bytes,
@@ -101,14 +103,17 @@ export function trustAnchors(manifest) {
     throw new CouldNotCheck("the trust manifest has no chainId or contracts");
   }
   const addresses = {};
+  const deployedAt = {};
   for (const name of TRUSTED) {
     const entry = manifest.contracts[name];
     if (!isObj(entry) || !isHex(entry.address, 20)) {
       throw new CouldNotCheck(`the trust manifest names no ${name}`);
     }
     addresses[name] = getAddress(entry.address.toLowerCase());
+    // Where log searches start (public nodes refuse unbounded ranges); 0 if not given.
+    deployedAt[name] = isInt(entry.deploy_block) ? entry.deploy_block : 0;
   }
-  return { chainId: manifest.chainId, addresses };
+  return { chainId: manifest.chainId, addresses, deployedAt };
 }
 
 // -- JSON-RPC ---------------------------------------------------------------------------
@@ -161,9 +166,10 @@ function decodeRevert(name, err) {
 // -- the verifier -------------------------------------------------------------------------
 
 class Chain {
-  constructor(rpc, addresses) {
+  constructor(rpc, addresses, deployedAt) {
     this.rpc = rpc;
     this.addresses = addresses;
+    this.deployedAt = deployedAt;
     this.keys = new Map();
     this.orgs = new Map();
   }
@@ -231,8 +237,19 @@ function typedDigest(typed) {
   return TypedDataEncoder.hash(typed.domain, types, typed.message);
 }
 
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
 function recover(digest, signature) {
-  // Signature.from refuses a high s and a wrong length; recoverAddress does the rest.
+  // Only the form OpenZeppelin's ECDSA.recover accepts: 65 bytes, v 27 or 28, r and s
+  // non-zero, s in the lower half (ethers alone would also take v 0/1 and some high s).
+  const raw = getBytes(signature);
+  if (raw.length !== 65) throw new Error(`signature must be 65 bytes, got ${raw.length}`);
+  const r = BigInt(hexlify(raw.slice(0, 32)));
+  const s = BigInt(hexlify(raw.slice(32, 64)));
+  const v = raw[64];
+  if (v !== 27 && v !== 28) throw new Error(`signature v must be 27 or 28, got ${v}`);
+  if (r === 0n || s === 0n || r >= SECP256K1_N) throw new Error("signature r or s is zero or out of range");
+  if (s > SECP256K1_N / 2n) throw new Error("signature s is in the upper half order (malleable form)");
   return recoverAddress(digest, Signature.from(signature));
 }
 
@@ -272,7 +289,7 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
   // A bundle naming contracts the user does not trust is answered by the trust checks alone.
   if (!chainOk || checks.some((c) => !c.ok)) return finish(result);
 
-  const chain = new Chain(rpc, trust.addresses);
+  const chain = new Chain(rpc, trust.addresses, trust.deployedAt);
   const pid = bundle.subject.passport_id.toLowerCase();
   const gtin = bundle.subject.gs1_path.slice(4, 18);
   const p = bundle.passport;
@@ -371,7 +388,7 @@ async function statusReason(chain, pid, status) {
   const iface = IFACE.ProductPassportRegistry;
   const event = iface.getEvent(status === 2 ? "PassportRecalled" : "PassportRevoked");
   const logs = await chain.rpc("eth_getLogs", [
-    { address: chain.addresses.ProductPassportRegistry, topics: [event.topicHash, pid], fromBlock: "0x0", toBlock: "latest" },
+    { address: chain.addresses.ProductPassportRegistry, topics: [event.topicHash, pid], fromBlock: "0x" + chain.deployedAt.ProductPassportRegistry.toString(16), toBlock: "latest" },
   ]);
   if (!logs || !logs.length) return null;
   return iface.parseLog(logs[logs.length - 1]).args.reason;

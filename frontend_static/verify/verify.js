@@ -1,7 +1,7 @@
 // The page around verifier.js: read the bundle (file, pasted JSON or a URL), the
 // RPC URL and the trust manifest (URL or file), run the checks, list them.
 // Query parameters prefill the form: ?bundle=URL&rpc=URL&trust=URL.
-import { CouldNotCheck, jsonRpc, verifyBundle } from "./verifier.js";
+import { CouldNotCheck, jsonRpc, trustAnchors, verifyBundle } from "./verifier.js";
 
 const $ = (id) => document.getElementById(id);
 const LABELS = {
@@ -50,11 +50,11 @@ async function loadBundle() {
 }
 
 async function loadManifest() {
-  const fromFile = await readFile($("trust-file"));
-  if (fromFile !== null) return parse(fromFile, "manifest file");
+  const file = $("trust-file").files && $("trust-file").files[0];
+  if (file) return { manifest: parse(await file.text(), "manifest file"), source: `the file ${file.name}` };
   const url = $("trust-url").value.trim();
   if (!url) throw new CouldNotCheck("name a trust manifest: a URL or a file");
-  return fetchJson(url, "manifest");
+  return { manifest: await fetchJson(url, "manifest"), source: new URL(url, location.href).href };
 }
 
 function show(outcome) {
@@ -68,6 +68,7 @@ function show(outcome) {
   if (outcome.passport_status) parts.push(`Passport status on chain: ${outcome.passport_status}.`);
   if (outcome.current_version) parts.push(`Current version: ${outcome.current_version}.`);
   $("summary").textContent = parts.join(" ");
+  $("trusted").textContent = outcome.trusted || "";
   const list = $("checks");
   list.replaceChildren();
   for (const check of outcome.checks || []) {
@@ -100,9 +101,14 @@ async function run(event) {
   try {
     const rpcUrl = $("rpc-url").value.trim();
     if (!rpcUrl) throw new CouldNotCheck("name the JSON-RPC URL of a node of the product's chain");
-    const [bundle, manifest] = [await loadBundle(), await loadManifest()];
+    const node = new URL(rpcUrl, location.href).href;
+    const bundle = await loadBundle();
+    const { manifest, source } = await loadManifest();
     const confirmations = Math.max(1, parseInt($("confirmations").value, 10) || 1);
-    outcome = await verifyBundle(bundle, manifest, jsonRpc(new URL(rpcUrl, location.href).href), { confirmations });
+    outcome = await verifyBundle(bundle, manifest, jsonRpc(node), { confirmations });
+    const pinned = trustAnchors(manifest);
+    // Say what the verdict rests on: the manifest's contracts and the node that was asked.
+    outcome.trusted = `Trusted: chain ${pinned.chainId} and the contracts of the manifest from ${source} (AnchorRegistry ${pinned.addresses.AnchorRegistry}); chain read through ${node}.`;
   } catch (err) {
     const known = err instanceof CouldNotCheck;
     outcome = { verdict: "could not check", checks: [], problem: known ? err.message : `unexpected error: ${err.message}` };
@@ -118,6 +124,15 @@ function setup() {
   $("rpc-url").value = params.get("rpc") || "";
   // Default trust: the manifest this site publishes; name another to trust someone else.
   $("trust-url").value = params.get("trust") || new URL("/.well-known/waymark/deployment.json", location.href).href;
+  // A link can choose the node and the manifest, and a forger's link would name their
+  // own: say so above the form, naming them, so the person checks or replaces them.
+  const chosen = ["rpc", "trust"].filter((k) => params.get(k));
+  if (chosen.length) {
+    const named = chosen.map((k) => `${k === "rpc" ? "the node" : "the trust manifest"} ${params.get(k)}`);
+    const notice = $("prefilled");
+    notice.textContent = `The link that opened this page chose ${named.join(" and ")}. Anyone can make such a link: use them only if you trust them, or replace them with your own.`;
+    notice.hidden = false;
+  }
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => {
     e.preventDefault();

@@ -54,6 +54,7 @@ def test_strong_secrets_start_on_a_real_chain() -> None:
             admin_token=STRONG,
             session_secrets=f"{STRONG},{'t' * 40}",
             webhook_secrets_keys=f"{'w' * 40}",
+            credential_sealing_keys=f"{'c' * 40}",
         )
     )
     assert app.title == "Waymark"

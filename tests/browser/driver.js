@@ -4,7 +4,9 @@
 // Steps: {goto}, {fill, value}, {click}, {waitFor}, {screenshot, fullPage},
 //        {text} (innerText), {count} (matching elements), {attr, name} (of each match),
 //        {title} (attribute "title" of the first match), {setFiles, files} (paths for a
-//        file input), {console} (the page's console errors so far).
+//        file input), {drop, name, content} (drops a file of that name and text on the
+//        element, as a person dragging it from their desktop), {console} (the
+//        page's console errors so far).
 const { chromium } = require("playwright-core");
 
 async function main() {
@@ -40,14 +42,16 @@ async function main() {
         await page.fill(step.fill, step.value);
         results.push({ step: "fill" });
       } else if (step.click !== undefined) {
+        // A click may start many requests (the proof verifier asks its node a hundred
+        // questions); on a loaded machine that takes longer than the default 30 s.
         await Promise.all([
-          page.waitForLoadState("networkidle"),
+          page.waitForLoadState("networkidle", { timeout: 120000 }),
           page.click(step.click),
         ]);
-        await page.waitForLoadState("networkidle");
+        await page.waitForLoadState("networkidle", { timeout: 120000 });
         results.push({ step: "click", url: page.url() });
       } else if (step.waitFor !== undefined) {
-        await page.waitForSelector(step.waitFor, { timeout: 60000 });
+        await page.waitForSelector(step.waitFor, { timeout: 120000 });
         results.push({ step: "waitFor" });
       } else if (step.screenshot !== undefined) {
         await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });
@@ -65,6 +69,18 @@ async function main() {
       } else if (step.setFiles !== undefined) {
         await page.setInputFiles(step.setFiles, step.files);
         results.push({ step: "setFiles" });
+      } else if (step.drop !== undefined) {
+        const transfer = await page.evaluateHandle(
+          ([name, content]) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([content], name, { type: "application/json" }));
+            return dt;
+          },
+          [step.name, step.content],
+        );
+        await page.dispatchEvent(step.drop, "dragover", { dataTransfer: transfer });
+        await page.dispatchEvent(step.drop, "drop", { dataTransfer: transfer });
+        results.push({ step: "drop" });
       } else if (step.console !== undefined) {
         results.push({ step: "console", value: errors.slice() });
       } else if (step.scrollWidth !== undefined) {

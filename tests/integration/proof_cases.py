@@ -1,5 +1,10 @@
 """The proof cases of issue 14, built on a private anvil node, for every verifier to run.
 
+The eight of the issue, plus a delegate's event with the brand's signed grant
+(VALID) and with a grant the delegate signed itself (INVALID), and a carrier's
+event on the brand's shipment with its milestones (VALID), with a milestone the
+registry never recorded (INVALID) and on a stranger's shipment (INVALID).
+
 ``proof_cases`` (module fixture, see ``tests/integration/conftest.py``) yields
 :class:`ProofCase` objects: a bundle, the trust manifest to check it with, the
 node's URL, the verdict a correct verifier gives and the check ids that must
@@ -40,11 +45,19 @@ from backend.chain.organisations import (
     org_id_for,
 )
 from backend.chain.passports import PassportContent, PassportRegistryClient
-from backend.chain.typed_data.events import SUPPLY_EVENT, events_domain, location_bytes
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.events import (
+    SUBJECT_DELEGATION,
+    SUPPLY_EVENT,
+    events_domain,
+    location_bytes,
+)
+from backend.chain.typed_data.shipments import MilestoneType
 from backend.gs1.keys import key as gs1_key
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
 from backend.qr.bundle import BUNDLE_FORMAT, PINNED, VERIFICATION_STEPS
+from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
 SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
 GTIN = "08936045870013"
@@ -61,6 +74,11 @@ CASE_NAMES = (
     "unauthorised_org",
     "revoked_key",
     "reorged_root",
+    "delegated",
+    "forged_delegation",
+    "shipment_party",
+    "forged_milestone",
+    "stranger_shipment",
 )
 
 Runner = Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]
@@ -142,6 +160,53 @@ class CaseBuilder:
             "typed_data": eip712.typed_data_payload(self.domain, SUPPLY_EVENT, message),
             "authorisation": {"basis": "issuer"},
         }
+
+    def delegation(
+        self, signer: LocalAccount, issuer: str, path: str, delegate: str
+    ) -> dict[str, Any]:
+        """A ``SubjectDelegation`` for one passport, signed by ``signer`` in the events domain."""
+        message = {
+            "issuer": issuer,
+            "subject": keccak(path.encode()),
+            "delegate": delegate,
+            "salt": os.urandom(32),
+        }
+        return {
+            "typed_data": eip712.typed_data_payload(self.domain, SUBJECT_DELEGATION, message),
+            "signature": "0x"
+            + eip712.sign(signer.key, self.domain, SUBJECT_DELEGATION, message).hex(),
+        }
+
+    def shipment(
+        self, seller: LocalAccount, carrier: LocalAccount, label: str
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """A shipment ``seller`` created, picked up by ``carrier`` and cleared for export."""
+        registry = ShipmentRegistryClient(self.chain, self.dep.address("ShipmentRegistry"))
+        driver = ShipmentDriver(registry, Parties(seller=seller, carrier_a=carrier))
+        sid = driver.create(label)
+        milestones = []
+        for kind, tx in (
+            (
+                MilestoneType.PICKED_UP,
+                driver.transfer(sid, MilestoneType.PICKED_UP, seller, carrier),
+            ),
+            (
+                MilestoneType.EXPORT_CLEARED,
+                driver.record(sid, MilestoneType.EXPORT_CLEARED, driver.parties.broker),
+            ),
+        ):
+            logged = tx.event("MilestoneRecorded").args
+            milestones.append(
+                {
+                    "shipment_id": "0x" + sid.hex(),
+                    "milestone": kind.name,
+                    "record_hash": "0x" + bytes(logged["recordHash"]).hex(),
+                    "signer": logged["signer"],
+                    "tx_hash": tx.tx_hash,
+                    "block_number": tx.block_number,
+                }
+            )
+        return "0x" + sid.hex(), milestones
 
     def anchor(self, events: list[dict[str, Any]]) -> None:
         """Anchor the events as one Merkle batch and fill in their proofs."""
@@ -248,6 +313,39 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
     forger.anchor(f_events)
     foreign = forger.bundle(path, forged_doc, f_issuer.address, f_events)
 
+    # a delegate: the brand's key signed a SubjectDelegation naming the delegate's slug
+    delegate_org = genuine.register("case-delegate", "Delegate Packing Co", (), Role.CARRIER)
+    packer = genuine.add_key(delegate_org, Role.CARRIER)
+    by_delegate = [genuine.event(packer, path, 4)]
+    by_delegate[0]["authorisation"] = {"basis": "delegate", "delegation": 0}
+    genuine.anchor(by_delegate)
+    delegated = genuine.bundle(path, document, issuer.address, by_delegate)
+    delegated["delegations"] = [genuine.delegation(issuer, issuer.address, path, "case-delegate")]
+    # the same event, with a "delegation" the delegate granted itself
+    self_granted = genuine.bundle(path, document, issuer.address, by_delegate)
+    self_granted["delegations"] = [
+        genuine.delegation(packer, packer.address, path, "case-delegate")
+    ]
+
+    # a carrier of the brand's own shipment speaks for the passport as a shipment party
+    carrier_org = genuine.register("case-carrier", "Case Carrier Lines", (), Role.CARRIER)
+    carrier = genuine.add_key(carrier_org, Role.CARRIER)
+    sid, milestones = genuine.shipment(issuer, carrier, "case-ship")
+    carried = [genuine.event(carrier, path, 6)]
+    carried[0]["authorisation"] = {"basis": "shipment_party", "shipment_id": sid}
+    genuine.anchor(carried)
+    by_carrier = genuine.bundle(path, document, issuer.address, carried)
+    by_carrier["milestones"] = milestones
+    # the same bundle with a milestone the registry never recorded
+    forged_milestone = copy.deepcopy(by_carrier)
+    forged_milestone["milestones"][1]["record_hash"] = "0x" + "77" * 32
+    # a carrier of a stranger's shipment claims to speak for the brand's passport
+    s_sid, _ = genuine.shipment(stranger, carrier, "case-stranger-ship")
+    hired = [genuine.event(carrier, path, 8)]
+    hired[0]["authorisation"] = {"basis": "shipment_party", "shipment_id": s_sid}
+    genuine.anchor(hired)
+    stranger_shipment = genuine.bundle(path, document, issuer.address, hired)
+
     # reorg: a batch anchored on a fork that lost (snapshot, anchor, revert, mine past it)
     snap = chain.snapshot()
     orphan_events = [genuine.event(issuer, path, 9)]
@@ -268,4 +366,9 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
         case("unauthorised_org", unauthorised, "INVALID", "event.authorised"),
         case("revoked_key", revoked_key, "INVALID", "event.signer_key"),
         case("reorged_root", orphaned, "INVALID", "event.anchored"),
+        case("delegated", delegated, "VALID"),
+        case("forged_delegation", self_granted, "INVALID", "event.authorised"),
+        case("shipment_party", by_carrier, "VALID"),
+        case("forged_milestone", forged_milestone, "INVALID", "milestone.recorded"),
+        case("stranger_shipment", stranger_shipment, "INVALID", "event.authorised"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -11,11 +12,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
 from backend.chain.anvil import free_port
 from backend.paths import PROJECT_ROOT
+from tests.browser import CHROMIUM, visit
 
 URL = re.compile(r"(https?://127\.0\.0\.1:\d+[^\s,]*)")
 KEY = re.compile(r"Hearth & Grove API key\s+(wm_\S+)")
@@ -127,7 +130,26 @@ def test_demo_serves_health_at_once_then_prints_every_kind_of_url_and_each_answe
         assert checked.stdout.strip().endswith("verdict: VALID")
         assert "passport status: active" in checked.stdout
         verifier = next(ln for ln in block.splitlines() if "Proof verifier page" in ln)
-        assert httpx.get(URL.findall(verifier)[0], timeout=30).status_code == 200
+        page_url = URL.findall(verifier)[0]
+        assert httpx.get(page_url, timeout=30).status_code == 200
+        if CHROMIUM is not None:
+            # The static page on the printed bundle, the demo's /rpc and the published
+            # manifest (its default) agrees: the demo's bundle carries a delegation and
+            # events that count through a shipment.
+            page = visit(
+                f"{page_url}?bundle={quote(printed['Proof bundle'], safe='')}&rpc={base}/rpc",
+                [
+                    {"click": "#verify"},
+                    {"waitFor": "#result[data-done=true]"},
+                    {"attr": "#result", "name": "data-outcome"},
+                ],
+            )
+            outcome = json.loads(page.values("attr")[0][0])
+            assert outcome["verdict"] == "VALID", outcome
+            assert {c["id"] for c in outcome["checks"]} >= {
+                "event.authorised",
+                "milestone.recorded",
+            }
         for kind, url in printed.items():
             signed_in = "/dashboard" in url or "/v1/agreements/" in url
             headers = {"Authorization": f"Bearer {seller_key}"} if signed_in else {}

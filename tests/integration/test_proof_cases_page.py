@@ -21,7 +21,7 @@ from backend.cli.chainio import verifier_rpc
 from backend.paths import FRONTEND_STATIC
 from backend.qr.bundle import Trust, verify_bundle
 from tests.browser import CHROMIUM
-from tests.browser.verifier import PAGE, failing, verify_on_page
+from tests.browser.verifier import PAGE, PageCase, failing, verify_on_page
 from tests.integration.live_server import serve
 from tests.integration.proof_cases import CASE_NAMES, ProofCase
 
@@ -45,7 +45,7 @@ def page_outcomes(
 ) -> dict[str, dict[str, Any]]:
     """Every case verified on the page, in one browser session."""
     cases = [
-        (n, proof_cases[n].bundle, proof_cases[n].manifest, proof_cases[n].rpc_url)
+        PageCase(n, proof_cases[n].bundle, proof_cases[n].manifest, proof_cases[n].rpc_url)
         for n in CASE_NAMES
     ]
     outcomes = verify_on_page(

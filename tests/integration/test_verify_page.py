@@ -26,17 +26,21 @@ from sqlalchemy import Engine
 from backend.chain import ChainClient
 from backend.chain.anvil import AnvilNode
 from backend.chain.deployments import deploy_all
+from backend.cli.chainio import verifier_rpc
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from backend.passports.canonical import document_hash
+from backend.qr.bundle import Trust, verify_bundle
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
 from tests.backend.shipments.factories import Service
 from tests.browser import ARTIFACTS, CHROMIUM, visit
-from tests.browser.verifier import PAGE, failing, verify_on_page
+from tests.browser.verifier import PAGE, PageCase, failing, verify_on_page
 from tests.conftest import deployment_for
 from tests.integration.live_server import free_port, serve
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -88,6 +92,10 @@ def _flow(client: Any, chain: ChainClient) -> Flow:
     )
 
 
+def failed_items(outcome: dict[str, Any]) -> set[tuple[str, str | None]]:
+    return {(c["id"], c["item"]) for c in outcome["checks"] if not c["ok"]}
+
+
 @pytest.mark.anvil
 def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     live: LiveClient,
@@ -97,7 +105,10 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
 ) -> None:
     client: Any = live
     flow = _flow(client, anvil_chain)
-    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042")
+    # A name beyond ASCII (Vietnamese, an emoji outside the BMP, a right-to-left
+    # override): both JCS implementations must give the bytes the chain committed to.
+    name = "Bộ bát đĩa tre 🍜 \u202egnip"
+    link, _ = flow.issue(lot="TH2611-07", serial="SN-0042", name=name)
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.ship(pid, hold=True)
     flow.sign_events(pid, by=flow.carrier)
@@ -125,22 +136,57 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     bent = copy.deepcopy(bundle)
     bent["events"][0]["proof"] = ["0x" + keccak(b"elsewhere").hex()] + bent["events"][0]["proof"]
     old_format = dict(bundle, format="waymark-proof-bundle/1")
+    # The same signature in forms OpenZeppelin's ECDSA refuses (and so does the Python
+    # verifier): v as 0/1, and the malleable twin (n - s, the other v).
+    raw = bytes.fromhex(bundle["events"][0]["signature"][2:])
+    low_v = copy.deepcopy(bundle)
+    low_v["events"][0]["signature"] = "0x" + (raw[:64] + bytes([raw[64] - 27])).hex()
+    twin = copy.deepcopy(bundle)
+    s_high = SECP256K1_N - int.from_bytes(raw[32:64], "big")
+    twin["events"][0]["signature"] = (
+        "0x" + (raw[:32] + s_high.to_bytes(32, "big") + bytes([55 - raw[64]])).hex()
+    )
 
     rpc = anvil_node.url
-    genuine, doc, trust, milestone, merkle, unknown, garbage = verify_on_page(
+    closed = f"http://127.0.0.1:{free_port()}"
+    page_cases = [
+        PageCase("genuine", bundle, manifest, rpc),
+        PageCase("forged-document", forged, manifest, rpc),
+        PageCase("foreign-manifest", bundle, foreign, rpc),
+        PageCase("moved-milestone", moved, manifest, rpc),
+        PageCase("bent-proof", bent, manifest, rpc),
+        PageCase("old-format", old_format, manifest, rpc),
+        PageCase("not-json", "{not json", manifest, rpc, given="file"),
+        PageCase("too-few-confirmations", bundle, manifest, rpc, confirmations=10_000),
+        PageCase("node-down", bundle, manifest, closed),
+        PageCase("v-as-0-or-1", low_v, manifest, rpc),
+        PageCase("malleable-twin", twin, manifest, rpc),
+    ]
+    cases = verify_on_page(
         f"{base}{PAGE}",
-        [
-            ("genuine", bundle, manifest, rpc),
-            ("forged-document", forged, manifest, rpc),
-            ("foreign-manifest", bundle, foreign, rpc),
-            ("moved-milestone", moved, manifest, rpc),
-            ("bent-proof", bent, manifest, rpc),
-            ("old-format", old_format, manifest, rpc),
-            ("not-json", "{not json", manifest, rpc),
-        ],
+        page_cases,
         tmp_path,
         screenshot="verify-page-valid",
+        console_allows=("ERR_CONNECTION_REFUSED",),
     )
+    # The Python verifier on the same input gives the same verdict and failing checks.
+    for case, page in zip(page_cases, cases, strict=True):
+        if isinstance(case.bundle, str):
+            continue
+        python = verify_bundle(
+            case.bundle,
+            verifier_rpc(case.rpc_url),
+            Trust.from_manifest(case.manifest),
+            confirmations=case.confirmations,
+        ).to_json()
+        assert (page["verdict"], failed_items(page)) == (
+            python["verdict"],
+            failed_items(python),
+        ), case.name
+    genuine, doc, trust, milestone, merkle, unknown, garbage, shallow, unreachable = cases[:9]
+    for variant in cases[9:]:
+        assert variant["verdict"] == "INVALID"
+        assert failing(variant) == {"event.signature"}
     assert genuine["verdict"] == "VALID", failing(genuine)
     ids = {c["id"] for c in genuine["checks"]}
     assert {
@@ -185,6 +231,10 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     assert garbage["verdict"] == "could not check"
     assert "not JSON" in garbage["problem"]
     assert (ARTIFACTS / "verify-page-valid-390x844.png").exists()
+    assert shallow["verdict"] == "INVALID"
+    assert failing(shallow) == {"event.confirmations"}
+    assert unreachable["verdict"] == "could not check"
+    assert f"the RPC node at {closed}/ cannot be reached" in unreachable["problem"]
 
 
 def _from_consumer_page(base: str, page_url: str, rpc_url: str, manifest: Path) -> dict[str, Any]:
@@ -236,10 +286,14 @@ def test_page_reports_a_recalled_passport(
     manifest = client.app.state.deployment.to_json()
     base = str(live.base_url).rstrip("/")
     (outcome,) = verify_on_page(
-        f"{base}{PAGE}", [("recalled", bundle, manifest, anvil_node.url)], tmp_path
+        f"{base}{PAGE}",
+        [PageCase("recalled", bundle, manifest, anvil_node.url, given="drop")],
+        tmp_path,
     )
     assert outcome["verdict"] == "RECALLED"
     assert failing(outcome) == {"passport.status"}
+    python = verify_bundle(bundle, verifier_rpc(anvil_node.url), Trust.from_manifest(manifest))
+    assert python.to_json()["verdict"] == "RECALLED"
     (status,) = [c for c in outcome["checks"] if c["id"] == "passport.status"]
     assert "Glaze lead content above limit" in status["detail"]
 
@@ -260,6 +314,7 @@ def test_demo_chain_is_checkable_through_the_services_rpc_and_manifest(
     run = visit(
         f"{base}{PAGE}?bundle={bundle_url}&rpc={base}/rpc",
         [
+            {"text": "#prefilled"},
             {"click": "#verify"},
             {"waitFor": "#result[data-done=true]"},
             {"attr": "#result", "name": "data-outcome"},
@@ -274,6 +329,14 @@ def test_demo_chain_is_checkable_through_the_services_rpc_and_manifest(
     for outcome in (by_bundle_url, by_digital_link):
         assert outcome["verdict"] == "VALID", failing(outcome)
     assert by_digital_link["checks"] == by_bundle_url["checks"]
+    # The link chose the node, and the page says so before anything is checked; the
+    # verdict names what it rests on.
+    (notice,) = run.values("text")
+    assert f"chose the node {base}/rpc" in notice
+    assert "trust manifest" not in notice
+    manifest_url = f"{base}/.well-known/waymark/deployment.json"
+    assert f"manifest from {manifest_url}" in by_bundle_url["trusted"]
+    assert f"chain read through {base}/rpc" in by_bundle_url["trusted"]
     assert f"{base}/rpc" in run.requests
     assert f"{base}/.well-known/waymark/deployment.json" in run.requests
     # The page asked the service for the bundle, the manifest and the chain, and for

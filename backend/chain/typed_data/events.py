@@ -44,6 +44,11 @@ SUBJECT_DELEGATION = StructType(
     ),
 )
 
+# A captured EPCIS event signed by an organisation's signer key: ``digest`` is the
+# SHA-256 inside its CBV 2.0 event hash id (``ni:///sha-256;<digest>?ver=CBV2.0``),
+# signed over the same domain as supply events.
+EPCIS_EVENT_HASH = StructType("EpcisEventHash", (("bytes32", "digest"),))
+
 
 class EventKind(IntEnum):
     """What happened to the subject (a shipment or a passport)."""

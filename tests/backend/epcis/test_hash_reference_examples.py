@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from backend.epcis.hashing import event_hash_id, hash_id_of, pre_hash_segments
+from backend.epcis.hashing import event_hash_id, hash_id_of, pre_hash_segments, pre_hash_string
 
 EXAMPLES = Path(__file__).parent / "hash_examples"
 
@@ -165,3 +165,22 @@ def test_association_event_matches_the_reference_generator() -> None:
     doc = {"@context": context, "type": "EPCISDocument", "epcisBody": {"eventList": [event]}}
     events = json_to_py.event_list_from_epcis_document_json(json.loads(json.dumps(doc)))
     assert hash_generator.epcis_hashes_from_events(events)[0] == event_hash_id(event)
+
+
+def test_numbers_are_written_exactly_and_non_finite_ones_refused() -> None:
+    from backend.epcis.errors import EpcisError
+
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-05-01T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "quantityList": [{"epcClass": "https://id.gs1.org/01/04012345987652", "quantity": 1e21}],
+        "action": "OBSERVE",
+    }
+    assert pre_hash_string(event).endswith("quantity=1000000000000000000000action=OBSERVE")
+    event["quantityList"][0]["quantity"] = 2.50
+    assert pre_hash_string(event).endswith("quantity=2.5action=OBSERVE")
+    for bad in (float("nan"), float("inf")):
+        event["quantityList"][0]["quantity"] = bad
+        with pytest.raises(EpcisError, match="not a finite number"):
+            pre_hash_string(event)

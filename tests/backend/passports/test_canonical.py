@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,3 +106,43 @@ def test_non_json_values_are_refused() -> None:
         canonical_bytes({"n": float("nan")})
     with pytest.raises(DocumentInvalid, match="cannot be canonicalised"):
         canonical_bytes({"n": 2**60})
+
+
+def test_a_document_without_restricted_sections_keeps_its_pre_access_level_hash() -> None:
+    doc = json.loads(SAMPLE.read_text())
+
+    assert document_hash(doc) == keccak(rfc8785.dumps(doc))
+    assert document_hash(PassportDocument.model_validate(doc)) == keccak(rfc8785.dumps(doc))
+
+
+def test_restricted_sections_hash_by_digest_and_any_change_in_them_changes_the_hash() -> None:
+
+    doc = json.loads(SAMPLE.read_text())
+    section = {
+        "name": "repair_manual",
+        "access": "legitimate_interest",
+        "salt": "0x" + "ab" * 32,
+        "content": {"steps": ["open the hinge"]},
+    }
+    digest = (
+        "0x" + keccak(rfc8785.dumps({"content": section["content"], "salt": section["salt"]})).hex()
+    )
+    full = {**doc, "restricted_sections": [section]}
+    public = {
+        **doc,
+        "restricted_sections": [
+            {"name": "repair_manual", "access": "legitimate_interest", "digest": digest}
+        ],
+    }
+    assert document_hash(full) == document_hash(public) == keccak(rfc8785.dumps(public))
+    assert PassportDocument.model_validate(public).restricted_sections is not None
+    for changed in (
+        {**section, "content": {"steps": ["open the lid"]}},
+        {**section, "salt": "0x" + "cd" * 32},
+        {**section, "access": "authority"},
+    ):
+        assert document_hash({**doc, "restricted_sections": [changed]}) != document_hash(full)
+    with pytest.raises(ValueError, match="either salt and content"):
+        PassportDocument.model_validate(
+            {**doc, "restricted_sections": [{**section, "digest": digest}]}
+        )

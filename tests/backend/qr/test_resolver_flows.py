@@ -41,15 +41,22 @@ def test_hostile_product_name_is_escaped_and_isolated(flow: Flow) -> None:
     assert flow.api.get(link.path, headers=JSON_ACCEPT).json()["passport"]["product_name"] == name
 
 
-def test_pending_until_anchored_then_verified(flow: Flow) -> None:
+def test_pending_until_anchored_then_verified(flow: Flow, tester: ChainClient) -> None:
     link, _ = flow.issue(lot="P1", serial="SN-P")
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.sign_events(pid, count=1)
     page = flow.api.get(link.path).text
     assert "Pending · Not yet anchored on chain" in page
     assert flow.api.get(link.path, headers=JSON_ACCEPT).json()["passport"]["state"] == "pending"
+    # The bundle carries only what it can prove: the pending event waits for its batch.
+    pending = flow.api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    assert pending["events"] == []
+    assert verify_bundle(pending, rpc_of(tester), trust_of(tester)).ok
     flow.anchor()  # the indexer sees the Anchored event and drops the cached page
     assert "Verified on chain" in flow.api.get(link.path).text
+    anchored = flow.api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    assert len(anchored["events"]) == 1
+    assert verify_bundle(anchored, rpc_of(tester), trust_of(tester)).ok
 
 
 def test_recalled_passport_shows_the_recall(flow: Flow) -> None:

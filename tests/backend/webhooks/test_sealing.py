@@ -157,7 +157,11 @@ def test_a_real_chain_refuses_to_start_without_sealing_keys() -> None:
         create_app(Settings(**common))  # type: ignore[arg-type]
     with pytest.raises(SettingsRefused, match="WAYMARK_WEBHOOK_SECRETS_KEYS key 1 has 5"):
         create_app(Settings(**common, webhook_secrets_keys="short"))  # type: ignore[arg-type]
-    create_app(Settings(**common, webhook_secrets_keys=NEW_KEY))  # type: ignore[arg-type]
+    with pytest.raises(SettingsRefused, match="WAYMARK_CREDENTIAL_SEALING_KEYS is required"):
+        create_app(Settings(**common, webhook_secrets_keys=NEW_KEY))  # type: ignore[arg-type]
+    create_app(
+        Settings(**common, webhook_secrets_keys=NEW_KEY, credential_sealing_keys=OLD_KEY)  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Passports as W3C Verifiable Credentials: did:web, UNTP DPP credentials, status lists."""
