@@ -36,10 +36,11 @@ from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
 from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
 from backend.gs1.keys import key as gs1_key
+from backend.orgs.authority import org_ids_of
 from backend.orgs.directory import parties
 from backend.orgs.models import Delegation, Organisation, SignerKey
 from backend.orgs.service import Principal
-from backend.orgs.subjects import EVERY_PASSPORT, Basis, org_ids_of, speakers
+from backend.orgs.subjects import EVERY_PASSPORT, Basis, speakers
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document
@@ -99,6 +100,12 @@ def link_header(path: str, *, base: str) -> str:
         f'<{page}?linkType=all>; rel="linkset"; type="application/linkset+json", '
         f'<{page}>; rel="https://gs1.org/voc/pip"; type="text/html"'
     )
+
+
+RESTRICTED_READERS = {
+    "legitimate_interest": "organisations with a legitimate interest (repair, recycling)",
+    "authority": "authorities",
+}
 
 
 def linkset_for(resolved: Resolved, *, base: str) -> dict[str, Any]:
@@ -418,6 +425,10 @@ def product_page(
         carbon=carbon,
         water=water,
         certifications=assemble.certifications(doc, date.today(), _attested(passport, names)),
+        restricted=tuple(
+            (r.name.replace("_", " ").capitalize(), RESTRICTED_READERS[r.access])
+            for r in doc.restricted_sections or ()
+        ),
         journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], names),
         shipments=_shipment_journeys(journeys, names),
         anchored_on=assemble.chain_kind(chain_id),
