@@ -102,6 +102,12 @@ def link_header(path: str, *, base: str) -> str:
     )
 
 
+RESTRICTED_READERS = {
+    "legitimate_interest": "organisations with a legitimate interest (repair, recycling)",
+    "authority": "authorities",
+}
+
+
 def linkset_for(resolved: Resolved, *, base: str) -> dict[str, Any]:
     return linkset(resolved.link, base=base, credential=credential_for(resolved, base=base))
 
@@ -419,6 +425,10 @@ def product_page(
         carbon=carbon,
         water=water,
         certifications=assemble.certifications(doc, date.today(), _attested(passport, names)),
+        restricted=tuple(
+            (r.name.replace("_", " ").capitalize(), RESTRICTED_READERS[r.access])
+            for r in doc.restricted_sections or ()
+        ),
         journey=assemble.journey([s for j in journeys for s in _journey_steps(j)], names),
         shipments=_shipment_journeys(journeys, names),
         anchored_on=assemble.chain_kind(chain_id),

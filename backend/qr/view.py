@@ -230,6 +230,8 @@ class ProductPage:
     proof_bundle_url: str
     # The passport as a UNTP Digital Product Passport credential (vc+jwt / JSON-LD).
     credential_url: str = ""
+    # Restricted sections: (title, who may read them); the content is never on the page.
+    restricted: tuple[tuple[str, str], ...] = ()
     lot: str | None = None
     serial: str | None = None
     description: str | None = None

@@ -91,6 +91,9 @@ def test_public_reads_show_only_digests_and_still_hash_to_the_anchored_value(
         assert resp.status_code == 200, (path, resp.text)
         assert REPAIR not in resp.text, path
         assert AUDIT not in resp.text, path
+    page = api.get("/01/08936045870013/10/TH2611-07").text
+    assert "Repair manual</bdi>: for organisations with a legitimate interest" in page
+    assert "Supplier audit</bdi>: for authorities" in page
     vc = api.get(f"/v1/passports/{pid}/credential").json()
     sections = vc["credentialSubject"]["restrictedSections"]
     assert [(s["name"], s["accessLevel"], "content" in s) for s in sections] == [

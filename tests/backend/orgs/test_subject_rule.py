@@ -37,6 +37,8 @@ def _post_event(api: TestClient, org: Org, subject: bytes) -> Any:
 
 
 def _public_text(flow: Flow, link: DigitalLink) -> str:
+    """The passport's public JSON with its proof bundle, once pending events are anchored."""
+    flow.anchor()  # the bundle carries anchored events only
     return flow.api.get(link.path, headers=JSON_ACCEPT).text
 
 
