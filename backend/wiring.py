@@ -13,12 +13,12 @@ from backend.anchoring.indexer import anchor_handlers
 from backend.chain import ChainClient
 from backend.chain.deployments import Deployment
 from backend.indexer.service import ContractHandlers
+from backend.orgs import authority, subjects
 from backend.orgs import registry as org_registry
-from backend.orgs import subjects
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.subjects import passport_subjects
-from backend.relayer.organisations import org_relay_handlers
+from backend.relayer.organisations import org_relay_handlers, pending_key_ids
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.relay import shipment_relay_handlers
@@ -57,6 +57,8 @@ def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[Contrac
 
 
 def register_subject_sources() -> None:
-    """The domains that tell the subject rule (``orgs.subjects``) who speaks for a subject."""
+    """The domains that tell the subject rule (``orgs.subjects``) who speaks for a subject,
+    and the relayer, which tells ``orgs.authority`` which keys are on their way on chain."""
+    authority.register_pending_source("relayer", pending_key_ids)
     subjects.register_source("passports", passport_subjects)
     subjects.register_source("shipments", shipment_subjects)

@@ -34,8 +34,8 @@ from backend.epcis.vocabulary import BIZ_STEP_PREFIX, DISPOSITION_PREFIX
 from backend.errors import PayloadTooLarge, WaymarkError
 from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox
 from backend.events.service import EPCIS_ANCHOR_TOPIC
+from backend.orgs.authority import signer_keys
 from backend.orgs.models import Organisation
-from backend.orgs.service import signer_keys
 from backend.orgs.signers import recover_signer
 
 ROLLBACK = "rollback"

@@ -23,8 +23,9 @@ from backend.db.base import UTCDateTime, utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, WaymarkError
 from backend.events.models import Outbox, SupplyEvent
 from backend.events.schemas import SupplyEventAccepted, SupplyEventCreate
-from backend.orgs.service import WRITER_SCOPES, KeyWindow, Principal, signer_keys
-from backend.orgs.subjects import SubjectKind, refusal, speakers
+from backend.orgs.authority import KeyWindow, signer_keys
+from backend.orgs.service import WRITER_SCOPES, Principal
+from backend.orgs.subjects import refusals
 
 ANCHOR_TOPIC = "anchor"
 # Captured EPCIS events waiting for a batch (backend/epcis writes them).
@@ -117,12 +118,17 @@ def ingest(
             verified[digest] = _Verified(i, row)
 
     # Who may speak for each subject: one set of queries for the whole batch.
-    who = speakers(session=session, subjects={str(v.row["subject"]) for v in verified.values()})
+    barred = refusals(
+        session=session,
+        org_id=org_id,
+        subjects={str(v.row["subject"]) for v in verified.values()},
+        org_slug=principal.org_slug,
+    )
     refused: dict[str, WaymarkError] = {}
     for digest, v in list(verified.items()):
-        subject = who[str(v.row["subject"])]
-        if subject.kind is not SubjectKind.UNKNOWN and subject.basis(org_id) is None:
-            refused[digest] = refusal(str(v.row["subject"]), subject.kind, principal.org_slug)
+        reason = barred.get(str(v.row["subject"]))
+        if reason is not None:
+            refused[digest] = reason
             del verified[digest]
     if refused:
         for i, d in enumerate(digests):

@@ -12,9 +12,10 @@ from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
 from backend.chain.typed_data.events import SUBJECT_DELEGATION
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.orgs.authority import signer_keys
 from backend.orgs.models import Delegation, Organisation
 from backend.orgs.schemas import DelegationCreate, DelegationPublic
-from backend.orgs.service import Principal, get_org, signer_keys
+from backend.orgs.service import Principal, get_org
 from backend.orgs.subjects import EVERY_PASSPORT, Basis, require_speaks_for
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.chain.organisations import org_id_for
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+
+
+def _chain_org_id(context: DefaultExecutionContext) -> str:
+    return "0x" + org_id_for(context.get_current_parameters()["slug"]).hex()
 
 
 class Organisation(Base):
@@ -22,6 +28,8 @@ class Organisation(Base):
     country: Mapped[str] = mapped_column(String(2), server_default="XX")
     web_domain: Mapped[str] = mapped_column(String(253), server_default="")
     roles: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Its id in OrganisationRegistry (``org_id_for(slug)``), so registry keys map back to it.
+    chain_org_id: Mapped[str] = mapped_column(Hash32, unique=True, default=_chain_org_id)
 
 
 class ApiKey(Base):

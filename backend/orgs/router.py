@@ -21,6 +21,8 @@ from backend.orgs.schemas import (
     OrganisationCreate,
     OrganisationCreated,
     OrganisationPublic,
+    OrganisationRegister,
+    OrganisationRegistered,
     SignerCreate,
     SignerPublic,
     SignerRevoke,
@@ -47,6 +49,23 @@ def create_org(
     if not principal.operator:
         raise Forbidden("only the operator can create organisations")
     return service.create_org(session=session, data=body, registrar=registrar(request))
+
+
+@router.post("/{slug}/registration", response_model=OrganisationRegistered)
+def register_existing(
+    slug: str,
+    body: OrganisationRegister,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> OrganisationRegistered:
+    """Register an organisation created before OrganisationRegistry existed, with its GS1
+    prefixes and its signer keys (operator token only; 409 if already registered)."""
+    if not principal.operator:
+        raise Forbidden("only the operator can register organisations on chain")
+    return service.register_existing(
+        session=session, slug=slug, data=body, registrar=registrar(request)
+    )
 
 
 @router.get("/me", response_model=OrganisationPublic)

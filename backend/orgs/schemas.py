@@ -146,6 +146,29 @@ class ApiKeyIssued(ApiKeyPublic):
     key: str = Field(description="The secret key; shown only once.")
 
 
+class OrganisationRegister(Strict):
+    """Registration of an organisation created before OrganisationRegistry (backfill)."""
+
+    country: CountryCode | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 country (default: the one on record)."
+    )
+    web_domain: WebDomain | None = None
+    gs1_prefixes: Annotated[list[Gs1Prefix], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="GS1 company prefixes the organisation holds; no two organisations overlap.",
+    )
+    roles: RoleList | None = Field(
+        default=None,
+        description="Roles its keys may act in; default: every role except certifier, arbiter "
+        "and insurer.",
+    )
+
+
+class OrganisationRegistered(BaseModel):
+    organisation: OrganisationPublic
+    keys: list[str] = Field(description="Signer keys whose addition was queued.")
+
+
 class OrganisationCreated(BaseModel):
     organisation: OrganisationPublic
     admin_key: ApiKeyIssued

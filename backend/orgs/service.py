@@ -15,7 +15,8 @@ from backend.chain.organisations import ALL_ROLES, Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
-from backend.orgs.models import ApiKey, Organisation, RegistryKey, SignerKey
+from backend.orgs.authority import KEY_RULE
+from backend.orgs.models import ApiKey, Organisation, SignerKey
 from backend.orgs.schemas import (
     DEFAULT_ORG_ROLES,
     ApiKeyCreate,
@@ -24,6 +25,8 @@ from backend.orgs.schemas import (
     OrganisationCreate,
     OrganisationCreated,
     OrganisationPublic,
+    OrganisationRegister,
+    OrganisationRegistered,
     OrgRole,
     Scope,
     SignerPublic,
@@ -165,6 +168,41 @@ def create_org(
         registrar.register(session, org, list(dict.fromkeys(data.gs1_prefixes)))
     session.commit()
     return OrganisationCreated(organisation=public_org(org), admin_key=issued)
+
+
+def register_existing(
+    *, session: Session, slug: str, data: OrganisationRegister, registrar: ChainRegistrar | None
+) -> OrganisationRegistered:
+    """Backfill: register an organisation created before ``OrganisationRegistry`` existed.
+
+    Queues its registration (name, ``data``'s country, domain, roles and GS1
+    prefixes) and the addition of each signer key that is not revoked, in one
+    transaction. Until then the registry does not vouch for its keys, so they
+    sign nothing (``backend.orgs.authority``).
+    """
+    if registrar is None:
+        raise Conflict("this deployment has no OrganisationRegistry to register in")
+    org = get_org(session=session, slug=slug)
+    if org.roles:
+        raise Conflict(f"organisation {slug!r} is already registered in OrganisationRegistry")
+    roles = Role.parse([r.value for r in (data.roles or DEFAULT_ORG_ROLES)]) | Role.ADMIN
+    org.roles = int(roles & ALL_ROLES)
+    if data.country is not None:
+        org.country = data.country
+    if data.web_domain is not None:
+        org.web_domain = data.web_domain
+    registrar.register(session, org, list(dict.fromkeys(data.gs1_prefixes)))
+    now = utcnow()
+    keys_added = []
+    for signer in session.scalars(
+        select(SignerKey).where(SignerKey.org_id == org.id).order_by(SignerKey.id)
+    ):
+        if signer.revoked_at is not None and signer.revoked_at <= now:
+            continue  # revoked keys sign nothing; the chain need not learn them
+        registrar.add_key(session, org, signer, Role(org.roles))
+        keys_added.append(signer.address)
+    session.commit()
+    return OrganisationRegistered(organisation=public_org(org), keys=keys_added)
 
 
 def _issue(session: Session, org: Organisation, data: ApiKeyCreate) -> ApiKeyIssued:
@@ -363,62 +401,6 @@ def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int
     }
 
 
-KEY_RULE = "key validity rule"
 # Clocks of a client and the service differ a little; a start this close to
 # the receipt time counts as "now", not as back-dating.
 CLOCK_SKEW_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class KeyWindow:
-    """A signer key's validity as unix seconds: active in ``[valid_from, revoked_at)``."""
-
-    key_id: int
-    valid_from: int
-    revoked_at: int | None
-    # Block in which OrganisationRegistry revoked the key (the chain's word is final).
-    revoked_block: int | None = None
-
-    def active_at(self, when: int) -> bool:
-        return self.valid_from <= when and (self.revoked_at is None or when < self.revoked_at)
-
-    def require_active(self, address: str, now: int) -> None:
-        """403 naming the rule unless the key is active at ``now`` (the receipt time)."""
-        if now < self.valid_from:
-            raise Forbidden(
-                f"{KEY_RULE}: signer {address} is not valid before {_iso(self.valid_from)}; "
-                "a key is judged at receipt time, never by a time the signer claims"
-            )
-        if self.revoked_block is not None:
-            raise Forbidden(
-                f"{KEY_RULE}: signer {address} was revoked in OrganisationRegistry at block "
-                f"{self.revoked_block}"
-            )
-        if self.revoked_at is not None and now >= self.revoked_at:
-            raise Forbidden(
-                f"{KEY_RULE}: signer {address} was revoked at {_iso(self.revoked_at)}; "
-                "a key is judged at receipt time, never by a time the signer claims"
-            )
-
-
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-def signer_keys(*, session: Session, org_id: int) -> dict[str, KeyWindow]:
-    """address → validity window of each of the org's signer keys (revoked ones included)."""
-    rows = session.execute(
-        select(
-            SignerKey.id,
-            SignerKey.address,
-            SignerKey.valid_from,
-            SignerKey.revoked_at,
-            RegistryKey.revoked_block,
-        )
-        .outerjoin(RegistryKey, RegistryKey.key == SignerKey.address)
-        .where(SignerKey.org_id == org_id)
-    ).all()
-    return {
-        addr: KeyWindow(kid, int(vf.timestamp()), int(rv.timestamp()) if rv else None, chain_rv)
-        for kid, addr, vf, rv, chain_rv in rows
-    }

@@ -4,8 +4,9 @@ Every signed write is described by one :class:`SignedCall` and checked by one
 function, :func:`verify_signed_call`, in this order: the EIP-712 signature
 recovers (strictly, against the contract's own domain) to the address the
 message claims; that address is an active signer key of the calling
-organisation active at receipt time (:class:`~backend.orgs.service.KeyWindow`); and the API key carries a fitting
-scope. The relayer then submits the call (:func:`backend.relayer.signed.relay`).
+organisation in ``OrganisationRegistry`` (:mod:`backend.orgs.authority`), active at
+receipt time and holding the role the write needs; and the API key carries a
+fitting scope. The relayer then submits the call (:func:`backend.relayer.signed.relay`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
+from backend.chain.organisations import Role
 from backend.errors import Forbidden, InvalidInput
-from backend.orgs.service import Principal, signer_keys
+from backend.orgs.authority import signer_keys
+from backend.orgs.service import Principal
 
 
 def recover_signer(
@@ -54,8 +57,10 @@ def require_org_signer(
     principal: Principal,
     address: str,
     scopes: frozenset[str],
-) -> int:
-    """``address`` is a signer key of the caller's org active now (receipt time); its id.
+    role: Role | None = None,
+) -> int | None:
+    """``address`` is a key of the caller's org in the registry, active now (receipt
+    time) and holding ``role`` there; its service record id (None: on chain only).
 
     Never judged by a time the signer claims: a revoked key cannot sign "earlier"
     writes, and a key the registry revoked signs nothing.
@@ -67,7 +72,7 @@ def require_org_signer(
     window = windows.get(address.lower())
     if window is None:
         raise Forbidden(f"{address} is not a signer key of this organisation")
-    window.require_active(address, int(time.time()))
+    window.require_active(address, int(time.time()), role)
     return window.key_id
 
 
@@ -87,6 +92,8 @@ class SignedCall:
     claimed: str
     field: str
     scopes: frozenset[str]
+    # The registry role the signer must hold (None: the contract decides alone).
+    role: Role | None = None
 
 
 def verify_signed_call(call: SignedCall, *, session: Session, principal: Principal) -> str:
@@ -100,5 +107,7 @@ def verify_signed_call(call: SignedCall, *, session: Session, principal: Princip
         domain=call.domain, struct=call.struct, message=call.message, signature=call.signature
     )
     require_signed_by(recovered=signer, claimed=call.claimed, field=call.field)
-    require_org_signer(session=session, principal=principal, address=signer, scopes=call.scopes)
+    require_org_signer(
+        session=session, principal=principal, address=signer, scopes=call.scopes, role=call.role
+    )
     return signer

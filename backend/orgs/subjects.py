@@ -31,7 +31,7 @@ organisation ids, so this module reads no domain table itself.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -39,7 +39,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.errors import Forbidden
-from backend.orgs.models import Delegation, SignerKey
+from backend.orgs.models import Delegation
 
 RULE = "subject rule"
 RULE_TEXT = (
@@ -77,6 +77,8 @@ class SubjectFacts:
     sellers: dict[str, int] = field(default_factory=dict)
     # shipment id → organisations party to it (seller, carriers, warehouse, broker)
     parties: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # shipment id → passports its manifest carries
+    carries: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def merge(self, other: SubjectFacts) -> None:
         for pid, org in other.issuers.items():
@@ -87,6 +89,8 @@ class SubjectFacts:
             self.sellers.setdefault(sid, org)
         for sid, orgs in other.parties.items():
             self.parties[sid] |= orgs
+        for sid, pids in other.carries.items():
+            self.carries[sid] |= pids
 
 
 SubjectSource = Callable[[Session, Collection[str]], SubjectFacts]
@@ -104,6 +108,8 @@ class Speakers:
 
     kind: SubjectKind = SubjectKind.UNKNOWN
     orgs: dict[int, Basis] = field(default_factory=dict)
+    # For a shipment: the passports its manifest carries.
+    carries: frozenset[str] = frozenset()
 
     def basis(self, org_id: int) -> Basis | None:
         return self.orgs.get(org_id)
@@ -118,17 +124,6 @@ def chunks(values: Iterable[str]) -> list[list[str]]:
     """Sorted, distinct values in slices small enough for one ``IN (…)``."""
     items = sorted(set(values))
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-
-
-def org_ids_of(session: Session, addresses: Iterable[str]) -> dict[str, int]:
-    """lower-case address → organisation holding that signer key (EIP-55 addresses in)."""
-    out: dict[str, int] = {}
-    for chunk in chunks(a for a in addresses if a):
-        rows = session.execute(
-            select(SignerKey.address, SignerKey.org_id).where(SignerKey.address.in_(chunk))
-        )
-        out.update({a.lower(): org for a, org in rows})
-    return out
 
 
 def _facts(session: Session, subjects: Collection[str]) -> SubjectFacts:
@@ -164,10 +159,22 @@ def _delegates(session: Session, issuers: dict[str, int | None]) -> dict[str, se
     return out
 
 
-def speakers(*, session: Session, subjects: Collection[str]) -> dict[str, Speakers]:
-    """For each subject, the organisations that may add events about it and why."""
+def speakers(
+    *,
+    session: Session,
+    subjects: Collection[str],
+    parties: Mapping[str, Collection[int]] | None = None,
+) -> dict[str, Speakers]:
+    """For each subject, the organisations that may add events about it and why.
+
+    ``parties``: shipment id → organisations the caller proved party to it on
+    chain (``ShipmentRegistry.rolesOf``), which the read model may not have
+    indexed yet.
+    """
     out = {s: Speakers() for s in subjects}
     facts = _facts(session, list(out))
+    for sid, orgs in (parties or {}).items():
+        facts.parties[sid].update(orgs)
     passports = {pid: org for pid, org in facts.issuers.items() if pid in out}
     delegates = _delegates(session, passports)
     for pid, org in passports.items():
@@ -186,15 +193,77 @@ def speakers(*, session: Session, subjects: Collection[str]) -> dict[str, Speake
     for sid, found in out.items():
         if found.kind is SubjectKind.UNKNOWN and sid in facts.sellers:
             found.kind = SubjectKind.SHIPMENT
+            found.carries = frozenset(facts.carries.get(sid, ()))
             for party in sorted(facts.parties.get(sid, ())):
                 found.grant(party, Basis.SHIPMENT_PARTY)
     return out
 
 
-def refusal(subject: str, kind: SubjectKind, org_slug: str | None = None) -> Forbidden:
+def refusals(
+    *,
+    session: Session,
+    org_id: int,
+    subjects: Collection[str],
+    org_slug: str | None = None,
+    parties: Mapping[str, Collection[int]] | None = None,
+) -> dict[str, Forbidden]:
+    """Subject → the 403 naming the rule, for each subject ``org_id`` may not speak for.
+
+    The one check of every event and milestone write. A shipment is about what
+    it carries: speaking for it also takes speaking for every passport its
+    manifest lists (so a carrier whose seller lost the issuer's delegation can
+    no longer write about the goods). Two rounds of :func:`speakers`, whatever
+    the number of subjects; ``parties`` as there.
+    """
+    who = speakers(session=session, subjects=subjects, parties=parties)
+    out: dict[str, Forbidden] = {}
+    carried: dict[str, frozenset[str]] = {}
+    for subject, found in who.items():
+        if found.kind is SubjectKind.UNKNOWN:
+            continue
+        if found.basis(org_id) is None:
+            out[subject] = refusal(subject, found.kind, org_slug)
+        elif found.carries:
+            carried[subject] = found.carries
+    if carried:
+        inner = speakers(session=session, subjects=set().union(*carried.values()), parties=parties)
+        for subject, pids in carried.items():
+            for pid in sorted(pids):
+                if inner[pid].kind is not SubjectKind.UNKNOWN and inner[pid].basis(org_id) is None:
+                    out[subject] = refusal(pid, inner[pid].kind, org_slug, carried_by=subject)
+                    break
+    return out
+
+
+def require_may_write(
+    *,
+    session: Session,
+    org_id: int,
+    subjects: Collection[str],
+    org_slug: str | None = None,
+    parties: Mapping[str, Collection[int]] | None = None,
+) -> None:
+    """Raise the first of :func:`refusals` (for writes that are all or none)."""
+    found = refusals(
+        session=session, org_id=org_id, subjects=subjects, org_slug=org_slug, parties=parties
+    )
+    for subject in sorted(found):
+        raise found[subject]
+
+
+def refusal(
+    subject: str,
+    kind: SubjectKind,
+    org_slug: str | None = None,
+    *,
+    carried_by: str | None = None,
+) -> Forbidden:
     """The 403 naming the rule for an organisation that may not speak for ``subject``."""
     who = f"organisation {org_slug!r}" if org_slug else "this organisation"
-    return Forbidden(f"{RULE}: {who} may not add events about {kind.value} {subject}; {RULE_TEXT}")
+    via = f" (carried by shipment {carried_by})" if carried_by else ""
+    return Forbidden(
+        f"{RULE}: {who} may not add events about {kind.value} {subject}{via}; {RULE_TEXT}"
+    )
 
 
 def require_speaks_for(

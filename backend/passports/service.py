@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.chain.organisations import Role
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.passports import (
     AMEND_PASSPORT,
@@ -220,6 +221,7 @@ def issue(
             data.signature,
             claimed=data.issuer,
             field="issuer",
+            role=Role.ISSUER,
             scopes=ISSUER_SCOPES,
         ),
         session=session,
@@ -279,6 +281,7 @@ def amend(
             data.signature,
             claimed=data.issuer,
             field="issuer",
+            role=Role.ISSUER,
             scopes=ISSUER_SCOPES,
         ),
         session=session,
@@ -335,6 +338,7 @@ def change_status(
             data.signature,
             claimed=data.issuer,
             field="issuer",
+            role=Role.ISSUER,
             scopes=ISSUER_SCOPES,
         ),
         session=session,
@@ -389,6 +393,7 @@ def attest(
             data.signature,
             claimed=data.certifier,
             field="certifier",
+            role=Role.CERTIFIER,
             scopes=CERTIFIER_SCOPES,
         ),
         session=session,
@@ -455,6 +460,7 @@ def revoke_attestation(
             data.signature,
             claimed=data.certifier,
             field="certifier",
+            role=Role.CERTIFIER,
             scopes=CERTIFIER_SCOPES,
         ),
         session=session,

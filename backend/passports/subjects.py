@@ -7,7 +7,8 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.orgs.subjects import SubjectFacts, chunks, org_ids_of
+from backend.orgs.authority import org_ids_of
+from backend.orgs.subjects import SubjectFacts, chunks
 from backend.passports.models import Passport, PassportWrite
 from backend.relayer.models import RelayRequest
 

@@ -36,10 +36,11 @@ from backend.errors import InvalidInput, NotFound
 from backend.events.models import SupplyEvent
 from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
 from backend.gs1.keys import key as gs1_key
+from backend.orgs.authority import org_ids_of
 from backend.orgs.directory import parties
 from backend.orgs.models import Delegation, Organisation, SignerKey
 from backend.orgs.service import Principal
-from backend.orgs.subjects import EVERY_PASSPORT, Basis, org_ids_of, speakers
+from backend.orgs.subjects import EVERY_PASSPORT, Basis, speakers
 from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document

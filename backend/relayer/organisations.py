@@ -16,12 +16,13 @@ still in flight (the contract checks again when the relayer sends it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
+from backend.chain.errors import revert_class
 from backend.chain.organisations import (
     CONTRACT,
     KeyGrant,
@@ -31,9 +32,9 @@ from backend.chain.organisations import (
     org_id_for,
 )
 from backend.errors import InvalidInput
-from backend.orgs.models import Organisation, SignerKey
+from backend.orgs.models import Organisation, RegistryKey, SignerKey
 from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import RelayHandler
 from backend.relayer.signed import (
     IN_FLIGHT,
@@ -95,8 +96,8 @@ class RelayedRegistrar:
     def for_deployment(cls, chain: ChainClient, address: str) -> RelayedRegistrar:
         return cls(OrganisationRegistryClient(chain, address))
 
-    def _queue(self, session: Session, org: Organisation, purpose: str, data: str) -> None:
-        submit(
+    def _queue(self, session: Session, org: Organisation, purpose: str, data: str) -> RelayRequest:
+        return submit(
             session=session,
             chain=self.registry.chain,
             to=self.registry.address,
@@ -131,28 +132,76 @@ class RelayedRegistrar:
     def add_key(self, session: Session, org: Organisation, signer: SignerKey, roles: Role) -> None:
         if not org.roles:
             return  # registered before the registry: not on chain
+        # A key belongs to one organisation for ever: a key the registry already
+        # holds is a 409 now, even when the simulation below is skipped because
+        # the organisation's registration is still in flight.
+        held = self.registry.key(signer.address)
+        if held is not None:
+            raise revert_class("OrgKeyAlreadyRegistered")(
+                {"key": signer.address, "orgId": held.org_id}
+            )
         grant = KeyGrant(org_id_for(org.slug), signer.address, roles)
-        self._queue(session, org, PURPOSE_KEY_ADD, self.registry.add_key_calldata(grant))
+        request = self._queue(session, org, PURPOSE_KEY_ADD, self.registry.add_key_calldata(grant))
+        # The key counts while this addition is on its way (``pending_key_ids``).
+        request.ref_id = signer.id
 
     def revoke_key(self, session: Session, org: Organisation, signer: SignerKey) -> None:
         if not org.roles:
             return
         data = self.registry.revoke_key_calldata(signer.address)
-        self._queue(session, org, PURPOSE_KEY_REVOKE, data)
+        self._queue(session, org, PURPOSE_KEY_REVOKE, data).ref_id = signer.id
+
+
+def pending_key_ids(session: Session, key_ids: Collection[int]) -> set[int]:
+    """Signer keys whose ``addKey`` is queued, sent or mined (not failed): on their way
+    to the registry read model (``backend.orgs.authority``'s pending-key source)."""
+    found: set[int] = set()
+    ids = sorted(set(key_ids))
+    for i in range(0, len(ids), 500):
+        found.update(
+            ref
+            for ref in session.scalars(
+                select(RelayRequest.ref_id).where(
+                    RelayRequest.purpose == PURPOSE_KEY_ADD,
+                    RelayRequest.ref_id.in_(ids[i : i + 500]),
+                    RelayRequest.status != RelayStatus.FAILED,
+                )
+            )
+            if ref is not None
+        )
+    return found
 
 
 def _none(_session: Session, _request: RelayRequest) -> None:
-    # The contract refuses a second registration, key addition or revocation with the
-    # errors below, which the handler reads as "already done".
     return None
 
 
+def _revocation(session: Session, request: RelayRequest) -> tuple[str, int] | None:
+    """Where the key of a ``revokeKey`` request was revoked, once indexed."""
+    key = registry_key_of(session, request)
+    if key is None or key.revoked_block is None or key.revoked_tx_hash is None:
+        return None
+    return key.revoked_tx_hash, key.revoked_block
+
+
+def registry_key_of(session: Session, request: RelayRequest) -> RegistryKey | None:
+    signer = session.get(SignerKey, request.ref_id) if request.ref_id is not None else None
+    return session.get(RegistryKey, signer.address) if signer is not None else None
+
+
 def org_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
+    """A second registration or a key another organisation (or an earlier call) already
+    holds fails the request with the decoded error, never "done": the service's
+    record would otherwise claim a key the registry gives to someone else. (A
+    revert caused by this request's own earlier, mined attempt is recognised by
+    the relayer from its receipts.) A key revoked on chain by its organisation's
+    admin before the service's ``revokeKey`` landed is done: the registry's
+    revocation is the effect."""
     return {
-        PURPOSE_REGISTER: EffectHandler(chain, _none, frozenset({"OrgAlreadyRegistered"})),
-        PURPOSE_KEY_ADD: EffectHandler(chain, _none, frozenset({"OrgKeyAlreadyRegistered"})),
-        PURPOSE_KEY_REVOKE: EffectHandler(chain, _none, frozenset({"OrgKeyAlreadyRevoked"})),
+        PURPOSE_REGISTER: EffectHandler(chain, _none),
+        PURPOSE_KEY_ADD: EffectHandler(chain, _none),
+        PURPOSE_KEY_REVOKE: EffectHandler(chain, _revocation, frozenset({"OrgKeyAlreadyRevoked"})),
     }
 
 
-__all__ = ["CONTRACT", "RelayedRegistrar", "org_relay_handlers"]
+__all__ = ["CONTRACT", "RelayedRegistrar", "org_relay_handlers", "pending_key_ids"]

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.chain.organisations import Role
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import (
     CORRECTION,
@@ -53,7 +54,7 @@ from backend.orgs.signers import (
     require_signed_by,
     verify_signed_call,
 )
-from backend.orgs.subjects import Basis, require_speaks_for, speakers
+from backend.orgs.subjects import Basis, require_may_write, require_speaks_for, speakers
 from backend.passports.carbon import TransportLeg
 from backend.relayer.models import RelayRequest
 from backend.relayer.schemas import RelayAccepted
@@ -246,6 +247,7 @@ def create(
             data.signature,
             claimed=data.terms.seller,
             field="seller",
+            role=Role.SELLER,
             scopes=SELLER_SCOPES,
         ),
         session=session,
@@ -349,6 +351,27 @@ def _check_milestone(
     return message
 
 
+def _require_subject_rule(
+    session: Session, principal: Principal, shipment_ids: Sequence[str]
+) -> None:
+    """The subject rule for a milestone write (403 naming it).
+
+    The signer's organisation is a party of each shipment: ``rolesOf`` said so
+    on chain, whether or not the read model has indexed the shipment yet. What
+    is left is the rest of the rule: a milestone about a shipment is about the
+    passports it carries, so its parties must speak for each of them (which
+    they do while the shipment's seller is the issuer or one of its delegates).
+    """
+    org_id = org_of(principal)
+    require_may_write(
+        session=session,
+        org_id=org_id,
+        subjects=shipment_ids,
+        org_slug=principal.org_slug,
+        parties={sid: {org_id} for sid in shipment_ids},
+    )
+
+
 def record_milestone(
     *,
     session: Session,
@@ -368,6 +391,7 @@ def record_milestone(
         item=item,
         signature=data.signature,
     )
+    _require_subject_rule(session, principal, [shipment_id])
     custody = item.milestone in CUSTODY_TRANSFERS
     if custody and data.acceptance is None:
         raise InvalidInput(
@@ -495,10 +519,11 @@ def record_batch(
             )
         except InvalidInput as exc:
             raise InvalidInput(f"items[{n}]: {exc.detail}") from exc
+    subjects = sorted({it.milestone.shipment_id for it in data.items})
+    _require_subject_rule(session, principal, subjects)
     calldata = registry.calldata_record_milestones(
         [(m, hex_bytes(it.signature)) for m, it in zip(messages, data.items, strict=True)]
     )
-    subjects = sorted({it.milestone.shipment_id for it in data.items})
     return _enqueue_milestones(
         session=session,
         registry=registry,
@@ -574,6 +599,7 @@ def correct(
     )
     if not int(registry.roles_of(hex_bytes(shipment_id), signer)):
         raise NotFound(f"shipment {shipment_id} not found")
+    _require_subject_rule(session, principal, [shipment_id])
     calldata = registry.chain.encode(
         registry.contract,
         "correctMilestone",

@@ -7,7 +7,8 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.orgs.subjects import SubjectFacts, chunks, org_ids_of
+from backend.orgs.authority import org_ids_of
+from backend.orgs.subjects import SubjectFacts, chunks
 from backend.shipments.models import ManifestLine, Shipment, ShipmentManifest
 
 
@@ -23,6 +24,13 @@ def shipment_subjects(session: Session, subjects: Collection[str]) -> SubjectFac
             )
         ):
             facts.carried_by[pid].add(sid)
+        # A subject that is a shipment: the passports it carries.
+        for sid, pid in session.execute(
+            select(ManifestLine.shipment_id, ManifestLine.passport_id).where(
+                ManifestLine.shipment_id.in_(chunk)
+            )
+        ):
+            facts.carries[sid].add(pid)
     shipment_ids = {sid for group in facts.carried_by.values() for sid in group} | set(subjects)
     named: dict[str, set[str]] = {}
     for chunk in chunks(shipment_ids):

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
-from backend.chain.organisations import OrganisationRegistryClient, Role, org_id_for
+from backend.chain.organisations import KeyGrant, OrganisationRegistryClient, Role, org_id_for
+from backend.db.base import utcnow
+from backend.errors import Forbidden
 from backend.gs1.keys import passport_id
 from backend.orgs import registry as org_registry
+from backend.orgs.authority import signer_keys
 from backend.orgs.directory import party
-from backend.orgs.models import RegistryKey, RegistryOrganisation
+from backend.orgs.models import (
+    Organisation,
+    RegistryKey,
+    RegistryOrganisation,
+    SignerKey,
+)
+from backend.orgs.schemas import OrganisationCreate
+from backend.orgs.service import create_org
 from backend.qr.bundle import Trust, verify_bundle
-from tests.backend.factories import domain_of, make_org, signed_event
+from backend.relayer.models import RelayRequest, RelayStatus
+from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service
 from tests.conftest import deployment_for
@@ -133,3 +147,237 @@ def test_bundle_names_are_checked_against_the_registry(
         assert session.scalar(
             select(RegistryKey).where(RegistryKey.key == flow.carrier.signer.address)
         )
+
+
+# -- the registry read model decides which organisation a key speaks for --
+
+
+def test_key_added_on_chain_only_signs_for_its_organisation(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    # An organisation's key added on chain directly (not through the service).
+    direct = Account.create()
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), direct.address, Role.CARRIER)
+    )
+    before = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), direct), headers=acme.writer
+    )
+    assert before.status_code == 403  # not indexed yet: the service does not know it
+    svc.settle()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), direct), headers=acme.writer
+    )
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["signer"] == direct.address
+
+
+def test_key_on_chain_for_another_organisation_does_not_sign_for_this_one(
+    svc: Service,
+) -> None:
+    make_org(svc.api, "acme")
+    mallory = make_org(svc.api, "mallory")
+    svc.settle()
+    direct = Account.create()
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), direct.address, Role.CARRIER)
+    )
+    svc.settle()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), direct), headers=mallory.writer
+    )
+    assert resp.status_code == 403
+    assert resp.json()["detail"] == f"{direct.address} is not a signer key of this organisation"
+
+
+def test_key_only_in_the_service_table_signs_nothing(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    # A signer record the registry never saw and whose addition is not on its way
+    # (e.g. kept from before the registry): the chain does not vouch for it.
+    stray = Account.create()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        org = session.scalar(select(Organisation).where(Organisation.slug == "acme"))
+        assert org is not None
+        session.add(SignerKey(org_id=org.id, address=stray.address, valid_from=utcnow()))
+        session.commit()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), stray), headers=acme.writer
+    )
+    assert resp.status_code == 403
+    assert resp.json()["detail"].startswith(
+        f"key validity rule: signer {stray.address} is not a key of this organisation in "
+        "OrganisationRegistry"
+    )
+
+
+def test_key_whose_addition_is_queued_signs_until_the_chain_refuses_it(svc: Service) -> None:
+    acme = make_org(svc.api, "acme")
+    # Not settled: the key's addKey is still in the relayer's queue.
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), acme.signer), headers=acme.writer
+    )
+    assert resp.status_code == 202, resp.text
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        request = session.scalar(
+            select(RelayRequest).where(
+                RelayRequest.purpose == "org_key_add", RelayRequest.ref_id == acme.signer_id
+            )
+        )
+        assert request is not None
+        request.status = RelayStatus.FAILED
+        session.commit()
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), acme.signer), headers=acme.writer
+    )
+    assert resp.status_code == 403
+
+
+def test_key_without_the_issuer_role_on_chain_is_refused_as_issuer(svc: Service) -> None:
+    make_org(svc.api, "acme", scopes=("seller",), prefixes=("4006381",))
+    svc.settle()
+    carrier_only = Account.create()
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), carrier_only.address, Role.CARRIER)
+    )
+    svc.settle()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        window = signer_keys(session=session, org_id=_org_id(session, "acme"))[carrier_only.address]
+    with pytest.raises(Forbidden, match="does not hold the role issuer in OrganisationRegistry"):
+        window.require_active(carrier_only.address, int(time.time()), Role.ISSUER)
+    window.require_active(carrier_only.address, int(time.time()), Role.CARRIER)
+
+
+def _org_id(session: Session, slug: str) -> int:
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    assert org is not None
+    return org.id
+
+
+# -- a key another organisation holds on chain is a clear 409, never "done" --
+
+
+def test_key_another_organisation_holds_on_chain_is_a_409_even_while_in_flight(
+    svc: Service,
+) -> None:
+    make_org(svc.api, "acme")
+    svc.settle()
+    taken = Account.create()
+    _registry(svc.api, svc.chain).add_key(KeyGrant(org_id_for("acme"), taken.address, Role.CARRIER))
+    # Beta's registration is still queued, so its key additions are not simulated.
+    beta = make_org(svc.api, "beta")
+    resp = svc.api.post(
+        "/v1/orgs/beta/signers", json={"address": taken.address}, headers=beta.admin
+    )
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "OrgKeyAlreadyRegistered"
+    assert resp.json()["arguments"]["orgId"] == "0x" + org_id_for("acme").hex()
+    assert resp.json()["arguments"]["key"] == taken.address
+    listed = svc.api.get("/v1/orgs/beta/signers", headers=beta.admin).json()["items"]
+    assert taken.address not in [s["address"] for s in listed]
+
+
+def test_queued_key_addition_the_chain_refuses_fails_and_the_key_signs_nothing(
+    svc: Service,
+) -> None:
+    make_org(svc.api, "acme")
+    svc.settle()
+    beta = make_org(svc.api, "beta")  # its registration and key addition are queued
+    # Before the relayer sends them, the registrar gives beta's key to acme on chain.
+    _registry(svc.api, svc.chain).add_key(
+        KeyGrant(org_id_for("acme"), beta.signer.address, Role.CARRIER)
+    )
+    svc.settle()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        request = session.scalar(
+            select(RelayRequest).where(
+                RelayRequest.purpose == "org_key_add", RelayRequest.ref_id == beta.signer_id
+            )
+        )
+        assert request is not None
+        assert request.status == RelayStatus.FAILED
+        assert request.last_error is not None
+        assert request.last_error.startswith("OrgKeyAlreadyRegistered(")
+        relay_id = request.id
+    shown = svc.api.get(f"/v1/relay/{relay_id}", headers=beta.admin)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["status"] == "failed"
+    resp = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), beta.signer), headers=beta.writer
+    )
+    assert resp.status_code == 403
+    assert resp.json()["detail"].startswith(
+        f"key validity rule: signer {beta.signer.address} is not a key of this organisation "
+        "in OrganisationRegistry"
+    )
+
+
+def test_key_revoked_on_chain_by_its_admin_completes_the_services_revocation(
+    svc: Service,
+) -> None:
+    acme = make_org(svc.api, "acme")
+    svc.settle()
+    resp = svc.api.post(
+        f"/v1/orgs/acme/signers/{acme.signer_id}/revoke", json={}, headers=acme.admin
+    )
+    assert resp.status_code == 200
+    # The chain revokes the key first (an admin with `waymark org revoke-key`).
+    _registry(svc.api, svc.chain).revoke_key(acme.signer.address)
+    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    svc.settle()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        request = session.scalar(
+            select(RelayRequest).where(RelayRequest.purpose == "org_key_revoke")
+        )
+        assert request is not None
+        assert request.status in (RelayStatus.MINED, RelayStatus.FINAL)
+
+
+# -- backfill: organisations created before the registry --
+
+
+def test_organisation_from_before_the_registry_signs_only_once_backfilled(
+    svc: Service,
+) -> None:
+    legacy = Account.create()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        created = create_org(
+            session=session,
+            data=OrganisationCreate(slug="legacy", name="Legacy Trading BV"),
+            registrar=None,  # as the service stored organisations before the registry
+        )
+        org = session.scalar(select(Organisation).where(Organisation.slug == "legacy"))
+        assert org is not None
+        assert org.roles == 0
+        session.add(SignerKey(org_id=org.id, address=legacy.address, valid_from=utcnow()))
+        session.commit()
+    admin = {"Authorization": f"Bearer {created.admin_key.key}"}
+    writer = svc.api.post(
+        "/v1/orgs/legacy/api-keys", json={"scopes": ["carrier"]}, headers=admin
+    ).json()["key"]
+    headers = {"X-API-Key": writer}
+    refused = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), legacy), headers=headers
+    )
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith(f"key validity rule: signer {legacy.address}")
+
+    body = {"country": "NL", "gs1_prefixes": ["8712345"]}
+    not_operator = svc.api.post("/v1/orgs/legacy/registration", json=body, headers=admin)
+    assert not_operator.status_code == 403
+    resp = svc.api.post("/v1/orgs/legacy/registration", json=body, headers=OPERATOR)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["keys"] == [legacy.address]
+    assert resp.json()["organisation"]["chain_org_id"] == "0x" + org_id_for("legacy").hex()
+    svc.settle()
+    registry = _registry(svc.api, svc.chain)
+    on_chain = registry.organisation(org_id_for("legacy"))
+    assert on_chain is not None
+    assert on_chain.legal_name == "Legacy Trading BV"
+    assert registry.owner_of_prefix("8712345") == org_id_for("legacy")
+    accepted = svc.api.post(
+        "/v1/events", json=signed_event(domain_of(svc.api), legacy), headers=headers
+    )
+    assert accepted.status_code == 202, accepted.text
+    again = svc.api.post("/v1/orgs/legacy/registration", json=body, headers=OPERATOR)
+    assert again.status_code == 409

@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, eip712
 from backend.chain.typed_data.events import SUBJECT_DELEGATION
+from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
 from tests.backend.factories import Org, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow, sample_document
-from tests.backend.shipments.factories import create_body
+from tests.backend.shipments.factories import create_body, milestone_body, post
 
 JSON_ACCEPT = {"Accept": "application/json"}
 EVERY_PASSPORT = b"\0" * 32
@@ -36,6 +37,8 @@ def _post_event(api: TestClient, org: Org, subject: bytes) -> Any:
 
 
 def _public_text(flow: Flow, link: DigitalLink) -> str:
+    """The passport's public JSON with its proof bundle, once pending events are anchored."""
+    flow.anchor()  # the bundle carries anchored events only
     return flow.api.get(link.path, headers=JSON_ACCEPT).text
 
 
@@ -221,3 +224,60 @@ def test_amend_by_a_delegate_is_refused(flow: Flow) -> None:
                 session=session, org_id=lab_id, subject=subject, bases=frozenset({Basis.ISSUER})
             )
     _ = lab
+
+
+def test_milestone_about_a_shipment_whose_seller_lost_the_delegation_is_refused(
+    flow: Flow,
+) -> None:
+    """A milestone (or event) about a shipment is about the passports it carries: once
+    the issuer withdraws the seller's delegation, the shipment's parties no longer
+    speak for the goods and their writes are refused naming the rule."""
+    link, _ = flow.issue(lot="M1", serial="SN-M")
+    pid = _pid(link)
+    reseller = make_org(flow.api, "reseller", ("seller",))
+    grant = flow.api.post(
+        f"/v1/orgs/{flow.seller.slug}/delegations",
+        json=_delegation(flow.api, flow.seller.signer, "reseller", pid),
+        headers=flow.seller.admin,
+    )
+    assert grant.status_code == 201, grant.text
+    body = create_body(flow.svc, reseller.signer, [flow.carrier.signer.address], passports=[pid])
+    post(flow.svc, "/v1/shipments", body, reseller)
+    flow.svc.settle()
+    sid = str(body["terms"]["shipmentId"])
+    picked = milestone_body(
+        flow.svc, sid, M.PICKED_UP, reseller.signer, receiver=flow.carrier.signer
+    )
+    post(flow.svc, f"/v1/shipments/{sid}/milestones", picked, reseller)
+    flow.svc.settle()
+    ok, _ = _post_event(flow.api, flow.carrier, bytes.fromhex(sid[2:]))
+    assert ok.status_code == 202, ok.text
+
+    revoked = flow.api.post(
+        f"/v1/orgs/{flow.seller.slug}/delegations/{grant.json()['id']}/revoke",
+        headers=flow.seller.admin,
+    )
+    assert revoked.status_code == 200
+    departed = milestone_body(
+        flow.svc, sid, M.DEPARTED, flow.carrier.signer, measured_weight_grams=120_000
+    )
+    for path, milestone in (
+        (f"/v1/shipments/{sid}/milestones", departed),
+        ("/v1/shipments/milestones/batch", {"items": [departed]}),
+    ):
+        resp = flow.api.post(path, json=milestone, headers=flow.carrier.writer)
+        assert resp.status_code == 403, resp.text
+        assert resp.json()["detail"].startswith(
+            f"subject rule: organisation {flow.carrier.slug!r} may not add events about "
+            f"passport 0x{pid.hex()} (carried by shipment {sid})"
+        )
+    event, _ = _post_event(flow.api, flow.carrier, bytes.fromhex(sid[2:]))
+    assert event.status_code == 403
+    assert event.json()["detail"].startswith("subject rule:")
+
+
+def test_milestones_of_the_issuers_own_shipment_pass_the_rule(flow: Flow) -> None:
+    link, _ = flow.issue(lot="M2", serial="SN-M2")
+    sid = flow.ship(_pid(link))  # every milestone, each checked by the rule, is accepted
+    resp, _ = _post_event(flow.api, flow.broker, bytes.fromhex(sid[2:]))
+    assert resp.status_code == 202, resp.text

@@ -1,6 +1,6 @@
 """verify_bundle: every claim checked against the chain and a trust manifest, never trusted.
 
-The eight cases of issue 14 run on anvil in tests/integration/test_proof_cases.py;
+The shared anvil cases (issue 14) run in tests/integration/test_proof_cases.py;
 here each single claim of a genuine bundle is altered in turn on the in-process
 chain and must fail exactly its own check, and broken input must end in
 "could not check" rather than a traceback or a verdict.
