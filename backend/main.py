@@ -30,7 +30,7 @@ from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
-from backend.middleware import BodyLimitMiddleware, StartupGateMiddleware
+from backend.middleware import BodyLimitMiddleware, PublicCorsMiddleware, StartupGateMiddleware
 from backend.node.router import router as node_router
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
@@ -217,6 +217,7 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=cfg.max_body_bytes, max_depth=cfg.max_json_depth
     )
+    app.add_middleware(PublicCorsMiddleware)
     install_handlers(app)
     app.include_router(apidocs_router)
     app.include_router(health_router)

@@ -1,10 +1,12 @@
-"""Request body limits (413, 422) before any parsing; the start-up gate (503 starting)."""
+"""Request body limits (413, 422) before any parsing; the start-up gate (503 starting);
+cross-origin reads of the public verification routes."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -126,3 +128,34 @@ class StartupGateMiddleware:
             headers={} if failed else {"Retry-After": "1"},
         )
         await response(scope, receive, send)
+
+
+# What anyone may read to verify a product without Waymark: a verifier page served from
+# another site (or a copy saved to disk) may fetch these; nothing else is shared.
+PUBLIC_VERIFICATION_PATHS = ("/proof-bundle/", "/v1/proofs/", "/.well-known/waymark/", "/rpc")
+
+
+class PublicCorsMiddleware:
+    """``Access-Control-Allow-Origin: *`` (never with credentials) on public verification reads.
+
+    Scoped by path so that the API's authenticated routes and the dashboard keep the
+    browser's same-origin rule.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...] = PUBLIC_VERIFICATION_PATHS):
+        self.app = app
+        self.prefixes = prefixes
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["content-type"],
+            allow_credentials=False,
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            await self.cors(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -116,6 +116,14 @@ def demo_links(
         )
     add("proof", "Proof of a supply event", "get_proof", ref=result.event_digests[0])
     add("passport", "Passport (JSON)", "get_passport", passport_id=pid)
+    add(
+        "credential",
+        "Passport as a credential",
+        "latest_credential",
+        "(UNTP Digital Product Passport, VC 2.0; Accept: application/vc+jwt for the signed form)",
+        passport_id=pid,
+    )
+    add("did", "Issuer DID document", "did_document", "(did:web of the factory)", slug="lang-tre")
     login = _path(app, "login_form")
     add(
         "dashboard",

@@ -29,7 +29,7 @@ from backend.epcis import capture as capture_service
 from backend.epcis.document import EPCIS_CONTEXT
 from backend.epcis.query import get_event, query_events
 from backend.errors import Forbidden, NotFound, WaymarkError
-from backend.events.models import EpcisCapture
+from backend.events.models import EpcisCapture, EpcisEvent
 from backend.orgs.auth import PrincipalDep
 from backend.orgs.models import Organisation
 from backend.orgs.service import WRITER_SCOPES, Principal
@@ -109,7 +109,13 @@ def _iso(moment: datetime | None) -> str | None:
     )
 
 
-def job_json(job: EpcisCapture) -> dict[str, Any]:
+def job_json(session: Any, job: EpcisCapture) -> dict[str, Any]:
+    """The job as the EPCIS capture interface shows it, plus each stored event's hash id."""
+    stored = session.execute(
+        select(EpcisEvent.client_event_id, EpcisEvent.hash_id)
+        .where(EpcisEvent.capture_id == job.id)
+        .order_by(EpcisEvent.id)
+    ).all()
     return {
         "captureID": job.capture_id,
         "createdAt": _iso(job.created_at),
@@ -120,6 +126,7 @@ def job_json(job: EpcisCapture) -> dict[str, Any]:
         "eventCount": job.event_count,
         "capturedCount": job.captured_count,
         "errors": json.loads(job.errors),
+        "events": [{"eventID": client or hid, "hashID": hid} for client, hid in stored],
     }
 
 
@@ -143,7 +150,9 @@ def list_captures(
         .order_by(EpcisCapture.id.desc())
         .limit(settings.page_size_max)
     )
-    return JSONResponse([job_json(j) for j in jobs], headers=_headers(settings, limits=True))
+    return JSONResponse(
+        [job_json(session, j) for j in jobs], headers=_headers(settings, limits=True)
+    )
 
 
 @router.post(
@@ -182,7 +191,7 @@ async def post_capture(
     )
     location = f"/epcis/capture/{job.capture_id}"
     return JSONResponse(
-        job_json(job),
+        job_json(session, job),
         status_code=status.HTTP_202_ACCEPTED,
         headers=_headers(settings, limits=True) | {"Location": location},
     )
@@ -206,7 +215,7 @@ def get_capture(
     )
     if job is None:
         raise NotFound(f"no capture job {capture_id}")
-    return JSONResponse(job_json(job), headers=_headers(settings, limits=True))
+    return JSONResponse(job_json(session, job), headers=_headers(settings, limits=True))
 
 
 @router.get(

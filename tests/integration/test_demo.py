@@ -35,6 +35,8 @@ KINDS = (
     "Tracking page its QR opens",
     "Proof of a supply event",
     "Passport (JSON)",
+    "Passport as a credential",
+    "Issuer DID document",
     "Seller dashboard",
     "Purchase agreement (late)",
     "API docs (Swagger UI)",

@@ -184,6 +184,8 @@ def test_capture_and_query_every_event_type(svc: Service, brand: Org) -> None:
     # The client's eventID is kept; the others are answered with their hash id.
     assert events[0]["eventID"] == "urn:uuid:6d1a7ad2-0b1c-4a39-9a1f-5b0f8d0e0a01"
     assert [e["eventID"] for e in events[1:]] == ours[1:]
+    assert [e["hashID"] for e in job["events"]] == ours
+    assert job["events"][0]["eventID"] == "urn:uuid:6d1a7ad2-0b1c-4a39-9a1f-5b0f8d0e0a01"
     # Cross-check with the reference generator (the typed entry is written value first,
     # which is the one key order where the reference follows rule 13).
     assert _reference_ids(document) == ours

@@ -184,3 +184,29 @@ def test_numbers_are_written_exactly_and_non_finite_ones_refused() -> None:
         event["quantityList"][0]["quantity"] = bad
         with pytest.raises(EpcisError, match="not a finite number"):
             pre_hash_string(event)
+
+
+def test_half_millisecond_and_numeric_strings_diverge_exactly_as_documented() -> None:
+    """Rounding half up (the reference: half to even) and numeric strings kept as written."""
+    from epcis_event_hash_generator import hash_generator, json_to_py
+
+    context = [
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        {"ex": "https://ns.example.com/epcis/"},
+    ]
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-05-01T08:00:00.1425Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": ["https://id.gs1.org/01/04012345987652/21/1"],
+        "action": "OBSERVE",
+        "ex:code": "007",
+    }
+    doc = {"@context": context, "type": "EPCISDocument", "epcisBody": {"eventList": [event]}}
+    reference = hash_generator.derive_prehashes_from_events(
+        json_to_py.event_list_from_epcis_document_json(json.loads(json.dumps(doc)))
+    )[0]
+    ours = pre_hash_string(event, context)
+    assert "00.143Z" in ours
+    assert ours.endswith("}code=007")
+    assert ours.replace("00.143Z", "00.142Z").replace("}code=007", "}code=7") == reference
