@@ -4,6 +4,7 @@ Alembic's ``env.py``, the schema check and the tests take ``metadata`` from here
 ``backend.db`` itself stays below the domains and never imports them.
 """
 
+from backend.agreements.models import AgreementEvent, AgreementView
 from backend.alliance.models import (
     AllianceAction,
     AllianceEvent,
@@ -63,6 +64,8 @@ metadata = Base.metadata
 
 __all__ = [
     "AccessGrant",
+    "AgreementEvent",
+    "AgreementView",
     "AllianceAction",
     "AllianceEvent",
     "AllianceMember",

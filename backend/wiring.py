@@ -7,6 +7,7 @@ the worker importing the web app.
 
 from __future__ import annotations
 
+from backend.agreements.indexer import agreement_handlers
 from backend.alliance.indexer import alliance_handlers
 from backend.alliance.relay import relay_handlers as alliance_relay_handlers
 from backend.anchoring.indexer import anchor_handlers
@@ -53,6 +54,8 @@ def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[Contrac
         passport_handlers(),
         # alliance settlement
         *alliance_handlers(chain, deployment),
+        # purchase agreements
+        *agreement_handlers(chain, deployment),
     ]
 
 

@@ -1,4 +1,9 @@
-"""Purchase agreements: read from the chain, seller acceptance and settlement relayed.
+"""Purchase agreements: an indexed read model, seller acceptance and settlement relayed.
+
+What an agreement is and what it paid come from the ``agreements`` read model
+the indexer keeps from the contract's logs (``backend/agreements/indexer.py``),
+so every replica shows the same state and a reorg is followed; only what an
+open agreement would pay *now* is a chain view (``preview``).
 
 The buyer proposes and funds, the bonder posts the bond and every party
 withdraws with its own key (``waymark agreement …`` with ``--rpc``): those calls
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from backend.agreements.models import AgreementView
 from backend.agreements.schemas import (
     AgreementAccept,
     AgreementPublic,
@@ -33,12 +40,13 @@ from backend.chain import ChainClient, ChainError, ContractRevert
 from backend.chain.agreements import (
     AgreementInfo,
     AgreementStatus,
+    AgreementTerms,
     DeliveryAgreementClient,
     Outcome,
     Payout,
 )
 from backend.chain.deployments import Deployment
-from backend.errors import Forbidden, NotFound
+from backend.errors import Forbidden, NotFound, ServiceUnavailable
 from backend.orgs.service import WRITER_SCOPES, Principal
 
 log = logging.getLogger(__name__)
@@ -48,7 +56,13 @@ ZERO_ADDRESS = "0x" + "00" * 20
 OPEN = (AgreementStatus.ACTIVE, AgreementStatus.DISPUTED)
 
 
+def _require_contract(deployment: Deployment) -> None:
+    if CONTRACT not in deployment.contracts:
+        raise ServiceUnavailable("no DeliveryAgreement deployment is loaded")
+
+
 def client(chain: ChainClient, deployment: Deployment) -> DeliveryAgreementClient:
+    _require_contract(deployment)
     return DeliveryAgreementClient(chain, deployment.address(CONTRACT))
 
 
@@ -76,24 +90,6 @@ def why(payout: Payout, info: AgreementInfo) -> str:
     return "a damage exception, refusal or weight outside tolerance opens the arbiter's window"
 
 
-def _settlement(
-    chain: ChainClient, c: DeliveryAgreementClient, agreement_id: int
-) -> tuple[Payout | None, str | None]:
-    """The ``AgreementSettled`` event of ``agreement_id`` (payout, tx hash), if any."""
-    for ev in chain.get_logs([c.address], 0, chain.block_number()):
-        if ev.name == "AgreementSettled" and int(ev.args["agreementId"]) == agreement_id:
-            a = ev.args
-            payout = Payout(
-                Outcome(a["outcome"]),
-                int(a["toBuyer"]),
-                int(a["toSeller"]),
-                int(a["toBonder"]),
-                int(a["daysLate"]),
-            )
-            return payout, ev.tx_hash
-    return None, None
-
-
 def _payout_public(payout: Payout, info: AgreementInfo) -> PayoutPublic:
     return PayoutPublic(
         outcome=payout.outcome.name.lower(),  # type: ignore[arg-type]
@@ -105,31 +101,52 @@ def _payout_public(payout: Payout, info: AgreementInfo) -> PayoutPublic:
     )
 
 
-def agreement_public(
-    *, chain: ChainClient, deployment: Deployment, agreement_id: int
-) -> AgreementPublic:
-    c = client(chain, deployment)
-    if not 1 <= agreement_id <= c.count():
+def _info(row: AgreementView) -> AgreementInfo:
+    """The indexed row as the chain client's dataclass (the clause formulas read it)."""
+    return AgreementInfo(
+        agreement_id=row.agreement_id,
+        terms=AgreementTerms(**json.loads(row.terms)),
+        status=AgreementStatus[row.status.upper()],
+        outcome=Outcome[row.outcome.upper()],
+        bond_posted=row.bond_posted,
+        shipment_id=bytes.fromhex(row.shipment_id[2:]) if row.shipment_id else bytes(32),
+        accepted_at=row.accepted_at or 0,
+        dispute_ends_at=row.dispute_ends_at or 0,
+    )
+
+
+def _row(session: Session, agreement_id: int) -> AgreementView:
+    row = session.get(AgreementView, agreement_id)
+    if row is None:
         raise NotFound(f"agreement {agreement_id} not found")
-    info = c.agreement(agreement_id)
+    return row
+
+
+def _public(row: AgreementView, *, chain: ChainClient, deployment: Deployment) -> AgreementPublic:
+    """The indexed state; for an open agreement, what ``settle`` would pay now (a chain view)."""
+    info = _info(row)
     t = info.terms
     payout: PayoutPublic | None = None
     due_at: int | None = None
-    settled_tx: str | None = None
     if info.status is AgreementStatus.SETTLED:
-        paid, settled_tx = _settlement(chain, c, agreement_id)
-        if paid is not None:
-            payout = _payout_public(paid, info)
+        paid = Payout(
+            info.outcome,
+            row.to_buyer or 0,
+            row.to_seller or 0,
+            row.to_bonder or 0,
+            row.days_late or 0,
+        )
+        payout = _payout_public(paid, info)
     elif info.status in OPEN:
         try:
-            preview = c.preview(agreement_id)
+            preview = client(chain, deployment).preview(row.agreement_id)
         except ContractRevert as exc:
             due_at = int(exc.arguments.get("dueAt", 0)) or None
         else:
             payout = _payout_public(preview, info)
     return AgreementPublic(
-        agreement_id=agreement_id,
-        status=info.status.name.lower(),  # type: ignore[arg-type]
+        agreement_id=row.agreement_id,
+        status=row.status,  # type: ignore[arg-type]
         clause=ClausePublic(
             buyer=t.buyer,
             seller=t.seller,
@@ -146,56 +163,76 @@ def agreement_public(
             arbiter=t.arbiter,
             dispute_window=t.dispute_window,
         ),
-        shipment_id=None if info.shipment_id == bytes(32) else "0x" + info.shipment_id.hex(),
-        bond_posted=info.bond_posted,
-        accepted_at=info.accepted_at or None,
-        dispute_ends_at=info.dispute_ends_at or None,
+        shipment_id=row.shipment_id,
+        bond_posted=row.bond_posted,
+        accepted_at=row.accepted_at,
+        dispute_ends_at=row.dispute_ends_at,
         due_at=due_at,
         payout=payout,
-        settled_tx=settled_tx,
+        settled_tx=row.settled_tx,
+    )
+
+
+def agreement_public(
+    *, session: Session, chain: ChainClient, deployment: Deployment, agreement_id: int
+) -> AgreementPublic:
+    _require_contract(deployment)
+    return _public(_row(session, agreement_id), chain=chain, deployment=deployment)
+
+
+def _naming(address: str) -> Any:
+    return or_(
+        AgreementView.buyer == address,
+        AgreementView.seller == address,
+        AgreementView.bonder == address,
+        AgreementView.arbiter == address,
     )
 
 
 def list_agreements(
-    *, chain: ChainClient, deployment: Deployment, party: str | None = None
+    *, session: Session, chain: ChainClient, deployment: Deployment, party: str | None = None
 ) -> AgreementsPublic:
-    """Every agreement (newest first), or those naming ``party`` as buyer, seller or bonder."""
-    c = client(chain, deployment)
-    wanted = to_checksum_address(party) if party else None
-    items = []
-    for agreement_id in range(c.count(), 0, -1):
-        if wanted is not None:
-            t = c.agreement(agreement_id).terms
-            if wanted not in (t.buyer, t.seller, t.bonder, t.arbiter):
-                continue
-        items.append(
-            agreement_public(chain=chain, deployment=deployment, agreement_id=agreement_id)
-        )
-    return AgreementsPublic(items=items)
+    """Every agreement (newest first), or those naming ``party`` in any role."""
+    _require_contract(deployment)
+    query = select(AgreementView).order_by(AgreementView.agreement_id.desc())
+    if party:
+        query = query.where(_naming(to_checksum_address(party)))
+    rows = session.scalars(query).all()
+    return AgreementsPublic(items=[_public(r, chain=chain, deployment=deployment) for r in rows])
 
 
 def for_addresses(
-    *, chain: ChainClient, deployment: Deployment | None, addresses: set[str]
+    *,
+    session: Session,
+    chain: ChainClient,
+    deployment: Deployment | None,
+    addresses: set[str],
 ) -> list[dict[str, object]]:
     """Dashboard rows: agreements in which ``addresses`` buy, sell or bond, with what was paid."""
-    if deployment is None or CONTRACT not in deployment.contracts:
+    if deployment is None or CONTRACT not in deployment.contracts or not addresses:
         return []
-    c = client(chain, deployment)
-    rows: list[dict[str, object]] = []
-    for agreement_id in range(1, c.count() + 1):
-        t = c.agreement(agreement_id).terms
+    rows = session.scalars(
+        select(AgreementView)
+        .where(
+            AgreementView.buyer.in_(addresses)
+            | AgreementView.seller.in_(addresses)
+            | AgreementView.bonder.in_(addresses)
+        )
+        .order_by(AgreementView.agreement_id)
+    ).all()
+    out: list[dict[str, object]] = []
+    for row in rows:
+        t = _info(row).terms
         roles = [
             role
             for role, who in (("buyer", t.buyer), ("seller", t.seller), ("bonder", t.bonder))
             if who in addresses
         ]
-        if not roles:
-            continue
-        view = agreement_public(chain=chain, deployment=deployment, agreement_id=agreement_id)
+        view = _public(row, chain=chain, deployment=deployment)
         paid = view.payout
-        rows.append(
+        out.append(
             {
-                "agreement_id": agreement_id,
+                "agreement_id": row.agreement_id,
                 "role": "/".join(roles),
                 "buyer": t.buyer,
                 "seller": t.seller,
@@ -217,7 +254,7 @@ def for_addresses(
                 "due_at": view.due_at,
             }
         )
-    return rows
+    return out
 
 
 def _require_party(session: Session, principal: Principal, info: AgreementInfo) -> None:
@@ -301,12 +338,19 @@ def _queued(session: Session, agreement_id: int) -> bool:
 def settle_due(
     session: Session, *, chain: ChainClient, deployment: Deployment, operator: Principal
 ) -> int:
-    """Queue ``settle`` for every agreement the chain would settle now; the number queued."""
-    c = client(chain, deployment)
+    """Queue ``settle`` for every open agreement (read model) the chain would settle now.
+
+    The number queued; ``settle`` itself checks the chain, so an agreement the
+    indexer has not caught up with is simply tried again next round.
+    """
+    open_ids = session.scalars(
+        select(AgreementView.agreement_id)
+        .where(AgreementView.status.in_(("active", "disputed")))
+        .order_by(AgreementView.agreement_id)
+    ).all()
     queued = 0
-    for agreement_id in range(1, c.count() + 1):
-        info = c.agreement(agreement_id)
-        if info.status not in OPEN or _queued(session, agreement_id):
+    for agreement_id in open_ids:
+        if _queued(session, agreement_id):
             continue
         try:
             settle(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query
 
 from backend.alliance import service
+from backend.alliance.deps import ACCEPTED, ChainId, LoadedDeploymentDep, RelayedDep
 from backend.alliance.schemas import (
     ActionPublic,
     AllianceConfig,
@@ -29,37 +30,31 @@ from backend.alliance.schemas import (
     TransferStatusFilter,
     UsageCosign,
 )
-from backend.chain.deployments import Deployment
 from backend.common.types import EthAddress
-from backend.deps import ChainDep, DeploymentDep, PageDep, SessionDep
-from backend.errors import ServiceUnavailable
+from backend.deps import ChainDep, PageDep, SessionDep
 from backend.orgs.auth import PrincipalDep
 
 router = APIRouter(prefix="/v1/alliance", tags=["alliance"])
 
-Id = Annotated[int, Path(ge=0, le=2**63 - 1)]
+Id = ChainId
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ACCEPTED = status.HTTP_202_ACCEPTED
-
-
-def _dep(deployment: Deployment | None) -> Deployment:
-    if deployment is None:
-        raise ServiceUnavailable("no contract deployment is loaded")
-    return deployment
 
 
 @router.get("/config", response_model=AllianceConfig)
-def get_config(_p: PrincipalDep, chain: ChainDep, deployment: DeploymentDep) -> AllianceConfig:
+def get_config(_p: PrincipalDep, chain: ChainDep, d: LoadedDeploymentDep) -> AllianceConfig:
     """Contract addresses, settlement token, relayer and the pool's EIP-712 domain."""
-    return service.config(chain=chain, deployment=_dep(deployment))
+    return service.config(chain=chain, deployment=d)
 
 
 @router.get("/nonces/{address}", response_model=NoncePublic)
 def get_nonce(
-    address: Annotated[EthAddress, Path()], _p: PrincipalDep, chain: ChainDep, d: DeploymentDep
+    address: Annotated[EthAddress, Path()],
+    _p: PrincipalDep,
+    chain: ChainDep,
+    d: LoadedDeploymentDep,
 ) -> NoncePublic:
     """The CapacityPool nonce ``address`` signs its next BookingTransfer / UsageReport with."""
-    return service.pool_nonce(chain=chain, deployment=_dep(d), address=address)
+    return service.pool_nonce(chain=chain, deployment=d, address=address)
 
 
 @router.post("/members", response_model=MemberPublic, status_code=201)
@@ -83,12 +78,8 @@ def get_action(action_id: RowId, p: PrincipalDep, session: SessionDep) -> Action
 
 
 @router.post("/pools", response_model=ActionPublic, status_code=ACCEPTED)
-def create_pool(
-    body: PoolCreate, p: PrincipalDep, session: SessionDep, chain: ChainDep, d: DeploymentDep
-) -> ActionPublic:
-    return service.create_pool(
-        session=session, chain=chain, deployment=_dep(d), principal=p, data=body
-    )
+def create_pool(body: PoolCreate, r: RelayedDep) -> ActionPublic:
+    return service.create_pool(**r.kw(), data=body)
 
 
 @router.get("/pools", response_model=PoolsPublic)
@@ -105,19 +96,9 @@ def get_pool(pool_id: Id, _p: PrincipalDep, session: SessionDep) -> PoolPublic:
 def add_pool_member(
     pool_id: Id,
     body: PoolMemberAdd,
-    p: PrincipalDep,
-    session: SessionDep,
-    chain: ChainDep,
-    d: DeploymentDep,
+    r: RelayedDep,
 ) -> ActionPublic:
-    return service.add_pool_member(
-        session=session,
-        chain=chain,
-        deployment=_dep(d),
-        principal=p,
-        pool_id=pool_id,
-        address=body.address,
-    )
+    return service.add_pool_member(**r.kw(), pool_id=pool_id, address=body.address)
 
 
 @router.get("/pools/{pool_id}/periods/{period_id}", response_model=PeriodPublic)
@@ -151,21 +132,10 @@ def cosign_usage(
     pool_id: Id,
     period_id: Id,
     body: UsageCosign,
-    p: PrincipalDep,
-    session: SessionDep,
-    chain: ChainDep,
-    d: DeploymentDep,
+    r: RelayedDep,
 ) -> ActionPublic:
     """Relay a member's signed ``UsageReport`` (gasless for the member)."""
-    return service.cosign_usage(
-        session=session,
-        chain=chain,
-        deployment=_dep(d),
-        principal=p,
-        pool_id=pool_id,
-        period_id=period_id,
-        data=body,
-    )
+    return service.cosign_usage(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
 
 
 @router.post(
@@ -177,20 +147,9 @@ def resolve_dispute(
     pool_id: Id,
     period_id: Id,
     body: DisputeResolve,
-    p: PrincipalDep,
-    session: SessionDep,
-    chain: ChainDep,
-    d: DeploymentDep,
+    r: RelayedDep,
 ) -> ActionPublic:
-    return service.resolve_dispute(
-        session=session,
-        chain=chain,
-        deployment=_dep(d),
-        principal=p,
-        pool_id=pool_id,
-        period_id=period_id,
-        data=body,
-    )
+    return service.resolve_dispute(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
 
 
 @router.post(
@@ -200,32 +159,17 @@ def settle(
     pool_id: Id,
     period_id: Id,
     body: SettleRequest,
-    p: PrincipalDep,
-    session: SessionDep,
-    chain: ChainDep,
-    d: DeploymentDep,
+    r: RelayedDep,
 ) -> ActionPublic:
-    return service.settle(
-        session=session,
-        chain=chain,
-        deployment=_dep(d),
-        principal=p,
-        pool_id=pool_id,
-        period_id=period_id,
-        data=body,
-    )
+    return service.settle(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
 
 
 # -- emergency stock transfers ----------------------------------------------------------
 
 
 @router.post("/stock-members", response_model=ActionPublic, status_code=ACCEPTED)
-def grant_stock_member(
-    body: StockMemberAdd, p: PrincipalDep, session: SessionDep, chain: ChainDep, d: DeploymentDep
-) -> ActionPublic:
-    return service.grant_stock_member(
-        session=session, chain=chain, deployment=_dep(d), principal=p, address=body.address
-    )
+def grant_stock_member(body: StockMemberAdd, r: RelayedDep) -> ActionPublic:
+    return service.grant_stock_member(**r.kw(), address=body.address)
 
 
 @router.get("/transfers", response_model=TransfersPublic)
@@ -249,20 +193,10 @@ def get_transfer(request_id: Id, _p: PrincipalDep, session: SessionDep) -> Trans
 def stock_action(
     request_id: Id,
     action: Literal["release", "refund", "close-return"],
-    p: PrincipalDep,
-    session: SessionDep,
-    chain: ChainDep,
-    d: DeploymentDep,
+    r: RelayedDep,
 ) -> ActionPublic:
     """Release (DELIVERED in time), refund (late) or close a return: anyone may on chain."""
-    return service.stock_action(
-        session=session,
-        chain=chain,
-        deployment=_dep(d),
-        principal=p,
-        request_id=request_id,
-        action=action,
-    )
+    return service.stock_action(**r.kw(), request_id=request_id, action=action)
 
 
 @router.get("/net-positions", response_model=NetPositionPublic)

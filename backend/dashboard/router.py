@@ -148,7 +148,9 @@ def dashboard(
     pages = max(1, -(-len(kept) // per_page))
     shown = kept[(page - 1) * per_page : page * per_page]
     alliance = service.alliance_summary(session=session, addresses=addresses)
-    agreements = for_addresses(chain=chain, deployment=deployment, addresses=addresses)
+    agreements = for_addresses(
+        session=session, chain=chain, deployment=deployment, addresses=addresses
+    )
     names = display_names(
         session=session,
         addresses=[

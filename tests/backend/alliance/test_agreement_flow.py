@@ -189,4 +189,49 @@ def test_accept_naming_an_arbiter_no_longer_accredited_is_refused_with_the_rule(
     assert body["arguments"]["party"] == 2
     assert body["arguments"]["account"].lower() == w.arbiter.address.lower()
     assert body["arguments"]["role"] == int(Role.ARBITER)
+    drive(api)
     assert api.get(f"/v1/agreements/{aid}", headers=seller_key).json()["status"] == "proposed"
+
+
+def test_read_model_is_indexed_from_the_logs_and_follows_a_reorg(
+    api: TestClient, tester: ChainClient, world: AgreementWorld
+) -> None:
+    w = world
+    key = _headers(api, "buyer")
+    # Proposed, bonded and accepted straight on chain: the service only reads the logs.
+    aid, sid = w.active()
+    drive(api)
+    view = api.get(f"/v1/agreements/{aid}", headers=key).json()
+    assert (view["status"], view["shipment_id"], view["bond_posted"]) == (
+        "active",
+        "0x" + sid.hex(),
+        BOND,
+    )
+    assert view["accepted_at"] == w.agreements.agreement(aid).accepted_at
+    snap = tester.snapshot()
+    w.to_door(sid)
+    advance_to(w.chain, w.agreements.agreement(aid).terms.promised_by + DAY + 60)
+    w.deliver(sid)
+    w.agreements.settle(aid)
+    drive(api)
+    settled = api.get(f"/v1/agreements/{aid}", headers=key).json()
+    assert (settled["status"], settled["payout"]["outcome"]) == ("settled", "late")
+    assert settled["settled_tx"] is not None
+
+    # Another fork wins: the delivery and the settlement vanish with their blocks.
+    tester.revert(snap)
+    for p in (w.buyer, w.seller, w.carrier, w.arbiter):
+        p.chain.reset_nonce()
+    tester.reset_nonce()
+    tester.mine(2)
+    drive(api)
+    assert api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+    assert w.agreements.agreement(aid).status.name == "ACTIVE"
+    view = api.get(f"/v1/agreements/{aid}", headers=key).json()
+    assert (view["status"], view["settled_tx"]) == ("active", None)
+    assert view["payout"] is None
+    assert view["due_at"] == view["clause"]["final_deadline"] + 1
+    (row,) = api.get("/dashboard", headers=key | {"Accept": "application/json"}).json()[
+        "agreements"
+    ]
+    assert (row["status"], row["settled"]) == ("active", False)

@@ -1,0 +1,78 @@
+"""DeliveryAgreement escrow attacks and a settlement, on eth-tester and anvil.
+
+The full clause suite (``test_delivery_agreement.py``) runs on the in-process
+chain; these are the attacks on the escrow and the late-delivery settlement
+repeated on a real node, where gas estimation, revert data and block times come
+from anvil. Settlement through the API on anvil runs in
+``tests/backend/cli/test_alliance_cli.py`` (server and keeper on anvil).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.chain import ChainClient
+from backend.chain.agreements import AgreementStatus, Outcome, settled_payout
+from backend.chain.organisations import Role
+from tests.contracts.agreement_world import BOND, PER_DAY, PRICE, AgreementWorld, agreement_world
+from tests.contracts.alliance_support import DAY, advance_to, mint, party
+from tests.helpers import reverts
+
+
+@pytest.fixture
+def w(chain: ChainClient) -> AgreementWorld:
+    return agreement_world(chain)
+
+
+@pytest.mark.parametrize("named", ["arbiter", "bonder"])
+def test_a_stranger_cannot_be_named_to_judge_or_bond(w: AgreementWorld, named: str) -> None:
+    stranger = party(w.chain)
+    role = int(Role.ARBITER) if named == "arbiter" else int(Role.CARRIER | Role.INSURER)
+    with reverts(
+        "AgreementPartyNotInRole",
+        party=2 if named == "arbiter" else 1,
+        account=stranger.address,
+        role=role,
+    ):
+        w.as_(w.buyer).propose(w.terms(**{named: stranger.address}))
+    assert w.conserved()
+
+
+def test_a_forged_acceptance_or_a_foreign_shipment_moves_nothing(w: AgreementWorld) -> None:
+    aid = w.propose()
+    w.as_(w.carrier).post_bond(aid, BOND)
+    terms = w.agreements.agreement(aid).terms
+    sid = w.driver.create()
+    deadline = w.now() + 3_600
+    msg = w.agreements.acceptance_message(aid, terms, sid, deadline=deadline)
+    forged = w.agreements.sign_acceptance(w.buyer.key, msg)
+    with reverts("AgreementSignatureInvalid", agreementId=aid, signer=w.seller.address):
+        w.agreements.accept_by_sig(aid, sid, deadline=deadline, signature=forged)
+    # A shipment consigned to someone else cannot carry the buyer's purchase.
+    elsewhere = w.driver.create(consignee=w.arbiter.address)
+    with reverts("AgreementWrongConsignee", shipmentId=elsewhere, actual=w.arbiter.address):
+        w.as_(w.seller).accept(aid, elsewhere)
+    assert w.agreements.agreement(aid).status is AgreementStatus.PROPOSED
+    assert w.conserved()
+
+
+def test_one_delivery_backs_one_agreement_and_settles_once(w: AgreementWorld) -> None:
+    first, sid = w.active()
+    mint(w.token, w.buyer.address, PRICE)
+    second = w.propose(w.terms(bonder="0x" + "00" * 20, bond_amount=0))
+    with reverts("AgreementShipmentAlreadyLinked", shipmentId=sid, agreementId=first):
+        w.as_(w.seller).accept(second, sid)
+    terms = w.agreements.agreement(first).terms
+    w.to_door(sid)
+    advance_to(w.chain, terms.promised_by + DAY + 60)  # two started days late
+    w.deliver(sid)
+    paid = settled_payout(w.agreements.settle(first))
+    assert (paid.outcome, paid.days_late) == (Outcome.LATE, 2)
+    assert (paid.to_buyer, paid.to_seller, paid.to_bonder) == (
+        2 * PER_DAY,
+        PRICE,
+        BOND - 2 * PER_DAY,
+    )
+    with reverts("AgreementStatusInvalid", agreementId=first):
+        w.agreements.settle(first)
+    assert w.conserved()
