@@ -482,23 +482,36 @@ class Scenario:
     def _deliver(
         self, sid: bytes, carrier: LocalAccount, consignee: LocalAccount, at: int, where: str
     ) -> None:
-        """DELIVERED with the consignee's proof of delivery (accepted), sent on chain."""
+        """DELIVERED with the consignee's proof of delivery (accepted), relayed by the API.
+
+        The carrier's organisation submits its signed milestone with the consignee's
+        signed receipt (``POST /v1/shipments/{id}/delivery``); waited for until mined.
+        """
         msg = self._milestone(
             sid, M.DELIVERED, carrier, at, location=where, counterparty=consignee.address
         )
         nonce, deadline = self._nonce("shipments", consignee.address), self.now() + DAY
-        condition = td.DeliveryCondition.ACCEPTED
         domain = self.registry.domain()
-        self.registry.record_delivery(
+        receipt = td.sign_proof_of_delivery(
+            consignee.key,
+            domain,
             msg,
-            td.sign_milestone(carrier.key, domain, msg),
-            condition=condition,
-            receipt_nonce=nonce,
-            receipt_deadline=deadline,
-            receipt_signature=td.sign_proof_of_delivery(
-                consignee.key, domain, msg, condition=condition, nonce=nonce, deadline=deadline
-            ),
+            condition=td.DeliveryCondition.ACCEPTED,
+            nonce=nonce,
+            deadline=deadline,
         )
+        body = {
+            "milestone": to_json(td.MILESTONE, msg) | {"location": td.locode_text(msg["location"])},
+            "signature": "0x" + td.sign_milestone(carrier.key, domain, msg).hex(),
+            "receipt": {
+                "condition": "accepted",
+                "nonce": nonce,
+                "deadline": deadline,
+                "signature": "0x" + receipt.hex(),
+            },
+        }
+        self._relay(f"/v1/shipments/0x{sid.hex()}/delivery", body, self.owner[carrier.address])
+        self.settle_relays()
 
     def shipments(self, now: int) -> tuple[dict[str, bytes], dict[str, str]]:
         hg = self.orgs["hearth-grove"].signer
