@@ -719,9 +719,21 @@ def verify_bundle(
     bundle: Any, rpc_call: RpcCall, trust: Trust, *, confirmations: int = 1
 ) -> Report:
     """Check ``bundle`` against the chain behind ``rpc_call``, trusting only ``trust``."""
+    return _checked(_verify, bundle, Chain(rpc_call, trust), confirmations, what="bundle")
+
+
+def _checked(
+    verify: Callable[[Any, Chain, Report, int], None],
+    given: Any,
+    chain: Chain,
+    confirmations: int,
+    *,
+    what: str,
+) -> Report:
+    """Run ``verify``; anything that stops it becomes the report's "could not check" problem."""
     report = Report()
     try:
-        _verify(bundle, Chain(rpc_call, trust), report, confirmations)
+        verify(given, chain, report, confirmations)
     except CouldNotCheck as exc:
         report.problem = str(exc)
     except ChainUnavailable as exc:
@@ -729,8 +741,8 @@ def verify_bundle(
     except RpcError as exc:
         report.problem = f"node refused a read: {exc}"
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        report.problem = f"malformed bundle: {what}"
+        missing = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        report.problem = f"malformed {what}: {missing}"
     return report
 
 
@@ -798,19 +810,7 @@ def _signer_of(digest_: bytes, signature: bytes) -> tuple[str, str]:
 
 def verify_proof(proof: Any, rpc_call: RpcCall, trust: Trust, *, confirmations: int = 1) -> Report:
     """Check a ``GET /v1/proofs/{ref}`` answer with the bundle's event checks."""
-    report = Report()
-    try:
-        _verify_proof(proof, Chain(rpc_call, trust), report, confirmations)
-    except CouldNotCheck as exc:
-        report.problem = str(exc)
-    except ChainUnavailable as exc:
-        report.problem = f"node unreachable: {exc}"
-    except RpcError as exc:
-        report.problem = f"node refused a read: {exc}"
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        report.problem = f"malformed proof: {what}"
-    return report
+    return _checked(_verify_proof, proof, Chain(rpc_call, trust), confirmations, what="proof")
 
 
 def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) -> None:
