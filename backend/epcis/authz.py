@@ -6,8 +6,10 @@ canonicalised (CBV 2.0 rules 17-18) and judged:
 
 1. a **passport** (the GTIN with its serial, lot, or alone, as Waymark keys passports)
    or a **shipment** (its SSCC) that Waymark knows is judged by
-   :func:`backend.orgs.subjects.speakers`: the issuer, its delegates, and parties to a
-   shipment carrying it speak for a passport; parties speak for a shipment;
+   :func:`backend.orgs.subjects.refusals`, the rule of every write: the issuer, its
+   delegates, and parties to a shipment carrying it speak for a passport; parties
+   speak for a shipment, and through it for every passport it carries (so an event
+   on the SSCC is refused once the issuer withdraws the seller's delegation);
 2. any other GS1 key may be reported on by the organisation holding the GS1 company
    prefix it was allocated under (``OrganisationRegistry`` read model);
 3. an identifier that is no GS1 key cannot be attributed to anyone and is refused.
@@ -26,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.epcis.identifiers import COMPANY_PREFIX_KEYS, canonical_dl
+from backend.errors import Forbidden
 from backend.gs1.digital_link import CANONICAL_HOST
 from backend.gs1.keys import passport_id
 from backend.orgs import subjects
@@ -130,13 +133,16 @@ def refusals(
         ):
             if sscc is not None:
                 shipments[ssccs[sscc]] = sid
-    found = subjects.speakers(session=session, subjects={*passports.values(), *shipments.values()})
+    known = {*passports.values(), *shipments.values()}
+    found = subjects.speakers(session=session, subjects=known)
+    # The one rule of every write: a shipment is also about the passports it carries.
+    refused = subjects.refusals(session=session, org_id=org.id, subjects=known, org_slug=org.slug)
     held = prefixes_of(session, org)
     out: list[list[str]] = []
     for uris in events:
         reasons: list[str] = []
         for uri in dict.fromkeys(uris):
-            reason = _judge(uri, keys[uri], passports, shipments, found, held, org)
+            reason = _judge(uri, keys[uri], passports, shipments, found, refused, held, org)
             if reason:
                 reasons.append(reason)
         out.append(reasons)
@@ -149,6 +155,7 @@ def _judge(
     passports: Mapping[str, str],
     shipments: Mapping[str, str],
     found: Mapping[str, subjects.Speakers],
+    refused: Mapping[str, Forbidden],
     held: set[str],
     org: Organisation,
 ) -> str | None:
@@ -156,14 +163,17 @@ def _judge(
     for subject in (passports.get(uri), shipments.get(uri)):
         if subject is None:
             continue
-        speakers = found[subject]
-        if speakers.kind is not subjects.SubjectKind.UNKNOWN:
-            if speakers.basis(org.id) is not None:
+        kind = found[subject].kind
+        if kind is not subjects.SubjectKind.UNKNOWN:
+            denial = refused.get(subject)
+            if denial is None:
                 return None
-            return (
-                f"{subjects.RULE}: {who} may not report on {uri} "
-                f"({speakers.kind.value} {subject}); {subjects.RULE_TEXT}"
-            )
+            if found[subject].basis(org.id) is None:
+                return (
+                    f"{subjects.RULE}: {who} may not report on {uri} "
+                    f"({kind.value} {subject}); {subjects.RULE_TEXT}"
+                )
+            return f"{denial.detail} (reported as {uri})"
     if key is None or key.ai not in COMPANY_PREFIX_KEYS:
         return (
             f"{subjects.RULE}: {who} may not report on {uri}: it is not a GS1 key, "

@@ -512,3 +512,54 @@ def test_a_non_finite_quantity_is_an_event_error_not_a_crash(svc: Service, brand
     job = resp.json()
     assert job["success"] is False
     assert "not a finite number" in job["errors"][0]["message"]
+
+
+def test_an_sscc_event_is_about_the_goods_its_shipment_carries(
+    api: TestClient, tester: ChainClient
+) -> None:
+    """Once the issuer withdraws the seller's delegation, the shipment's parties no longer
+    speak for the goods: an EPCIS event on the shipment's SSCC is refused naming the
+    passport it carries, as a milestone would be."""
+    from backend.gs1.gtin import with_check_digit
+    from tests.backend.orgs.test_subject_rule import _delegation
+    from tests.backend.qr.flow import make_flow
+    from tests.backend.shipments.factories import create_body, post
+
+    flow = make_flow(api, tester)
+    link, _ = flow.issue(lot="SSCC-G")
+    pid = link.passport_id
+    reseller = make_org(api, "sscc-reseller", ("seller",))
+    grant = api.post(
+        f"/v1/orgs/{flow.seller.slug}/delegations",
+        json=_delegation(api, flow.seller.signer, reseller.slug, pid),
+        headers=flow.seller.admin,
+    )
+    assert grant.status_code == 201, grant.text
+    sscc = with_check_digit("0" + OTHER_PREFIX + "000000088")
+    body = create_body(
+        flow.svc, reseller.signer, [flow.carrier.signer.address], passports=[pid], sscc=sscc
+    )
+    post(flow.svc, "/v1/shipments", body, reseller)
+    flow.svc.settle()
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-11-30T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [f"https://id.gs1.org/00/{sscc}"],
+        "action": "OBSERVE",
+        "bizStep": "loading",
+    }
+    assert _capture(api, flow.carrier, _document([event])).json()["success"] is True
+
+    revoked = api.post(
+        f"/v1/orgs/{flow.seller.slug}/delegations/{grant.json()['id']}/revoke",
+        headers=flow.seller.admin,
+    )
+    assert revoked.status_code == 200, revoked.text
+    later = dict(event, eventTime="2026-11-30T11:00:00Z", bizStep="departing")
+    refused = _capture(api, flow.carrier, _document([later])).json()
+    assert refused["success"] is False
+    message = refused["errors"][0]["message"]
+    assert message.startswith("subject rule:"), message
+    assert f"passport 0x{pid.hex()}" in message
+    assert "carried by shipment" in message
