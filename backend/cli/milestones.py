@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -357,6 +357,37 @@ def _first_nonce(nonce: int | None, rpc: str | None, domain: Domain, account: Lo
     return read_nonce(rpc, "ShipmentRegistry", domain.verifying_contract, account.address)
 
 
+def _countersign(
+    docs: list[dict[str, Any]],
+    account: LocalAccount,
+    field: str,
+    sign: Callable[[Domain, dict[str, Any], int, int], dict[str, Any]],
+    wanted: Callable[[dict[str, Any]], bool],
+    nonce: int | None,
+    rpc: str | None,
+    deadline: str | None,
+) -> int:
+    """Add ``field`` = ``sign(...)`` to each wanted milestone of ``docs``; how many.
+
+    The signer's nonce is read once (on the first wanted milestone) and counted up,
+    and every signature carries the same deadline.
+    """
+    now = chain_now(rpc)
+    first: int | None = None
+    until = 0
+    signed = 0
+    for doc in docs:
+        domain, message, _ = decode(doc)
+        if not wanted(message):
+            continue
+        if first is None:
+            first = _first_nonce(nonce, rpc, domain, account)
+            until = parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now)
+        doc[field] = sign(domain, message, first + signed, until)
+        signed += 1
+    return signed
+
+
 def _write_signed(out: Output, path: Path | None, result: dict[str, Any], count: int) -> None:
     if path is None:
         write_json(None, result)
@@ -388,27 +419,30 @@ def cosign(
     data = read_json(file)
     docs = documents(data)
     account = load_account(keystore, password_file)
-    now = chain_now(rpc)
-    signed = 0
-    for doc in docs:
-        domain, message, _ = decode(doc)
-        if message["milestone"] not in {int(k) for k in td.CUSTODY_TRANSFERS}:
-            continue
+    custody = {int(k) for k in td.CUSTODY_TRANSFERS}
+
+    def for_this_receiver(message: dict[str, Any]) -> bool:
+        if message["milestone"] not in custody:
+            return False
         if str(message["counterparty"]).lower() != account.address.lower():
             fail(
                 f"milestone names {message['counterparty']} as receiver, "
                 f"not this keystore's {account.address}"
             )
-        n = _first_nonce(nonce, rpc, domain, account) + signed
-        valid_until = parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now)
-        sig = td.sign_acceptance(account.key, domain, message, nonce=n, deadline=valid_until)
-        doc["acceptance"] = {
+        return True
+
+    def accept(domain: Domain, message: dict[str, Any], n: int, until: int) -> dict[str, Any]:
+        sig = td.sign_acceptance(account.key, domain, message, nonce=n, deadline=until)
+        return {
             "signer": account.address,
             "nonce": n,
-            "deadline": valid_until,
+            "deadline": until,
             "signature": "0x" + sig.hex(),
         }
-        signed += 1
+
+    signed = _countersign(
+        docs, account, "acceptance", accept, for_this_receiver, nonce, rpc, deadline
+    )
     if signed == 0:
         fail("no PICKED_UP or HANDOVER milestone in file to co-sign")
     target = out_path or file
@@ -447,30 +481,35 @@ def receipt(
     data = read_json(file)
     docs = documents(data)
     account = load_account(keystore, password_file)
-    now = chain_now(rpc)
-    signed = 0
-    for doc in docs:
-        domain, message, _ = decode(doc)
-        if message["milestone"] != int(td.MilestoneType.DELIVERED):
-            continue
-        n = _first_nonce(nonce, rpc, domain, account) + signed
-        valid_until = parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now)
+    delivered = int(td.MilestoneType.DELIVERED)
+
+    def receive(domain: Domain, message: dict[str, Any], n: int, until: int) -> dict[str, Any]:
         sig = td.sign_proof_of_delivery(
             account.key,
             domain,
             message,
             condition=td.DeliveryCondition[condition.upper()],
             nonce=n,
-            deadline=valid_until,
+            deadline=until,
         )
-        doc["receipt"] = {
+        return {
             "signer": account.address,
             "condition": condition,
             "nonce": n,
-            "deadline": valid_until,
+            "deadline": until,
             "signature": "0x" + sig.hex(),
         }
-        signed += 1
+
+    signed = _countersign(
+        docs,
+        account,
+        "receipt",
+        receive,
+        lambda message: message["milestone"] == delivered,
+        nonce,
+        rpc,
+        deadline,
+    )
     if signed == 0:
         fail("no DELIVERED milestone in file to sign a proof of delivery for")
     target = out_path or file
