@@ -81,5 +81,10 @@ class Sealer:
         except InvalidTag:
             raise SecretUnavailable(f"{what} does not open under key {key_id}") from None
 
+    @property
+    def current_prefix(self) -> str:
+        """How every value sealed under the sealing key starts (hex and ``:``, LIKE-safe)."""
+        return f"{PREFIX}{self._current}:"
+
     def is_current(self, stored: str) -> bool:
-        return stored.startswith(f"{PREFIX}{self._current}:")
+        return stored.startswith(self.current_prefix)

@@ -66,17 +66,21 @@ class SecretBox:
     def is_current(self, stored: str) -> bool:
         return self._sealer.is_current(stored)
 
+    @property
+    def current_prefix(self) -> str:
+        return self._sealer.current_prefix
+
 
 def reseal(session: Session, box: SecretBox) -> int:
     """Seal stored secrets that are in clear or under an older key; how many. Commits.
 
     Idempotent and safe to run from several replicas at once: each writes a valid
-    sealing of the same secret under the same key.
+    sealing of the same secret under the same key. Runs at every start-up, so it
+    reads only the rows that need it, not every secret.
     """
     changed = 0
-    for row in session.scalars(select(WebhookSecret).order_by(WebhookSecret.id)):
-        if box.is_current(row.secret):
-            continue
+    stale = select(WebhookSecret).where(WebhookSecret.secret.not_like(f"{box.current_prefix}%"))
+    for row in session.scalars(stale.order_by(WebhookSecret.id)):
         try:
             secret = box.open(row.secret, subscription_id=row.subscription_id)
         except SecretUnavailable:
