@@ -230,7 +230,7 @@ def create(
     principal: Principal,
     data: ShipmentCreate,
 ) -> RelayAccepted:
-    """Relay a seller-signed ``createShipmentBySig`` and store its manifest."""
+    """Relay a seller-signed ``createShipmentWithSig`` and store its manifest."""
     terms = terms_message(data.terms)
     expected = manifest_hash(data.manifest)
     if expected != terms["manifestHash"]:
@@ -274,7 +274,7 @@ def create(
         )
     calldata = registry.chain.encode(
         registry.contract,
-        "createShipmentBySig",
+        "createShipmentWithSig",
         as_abi_tuple(SHIPMENT_TERMS, terms),
         data.nonce,
         data.deadline,
