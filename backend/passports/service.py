@@ -144,7 +144,7 @@ def _relay(
     data: str,
     passport_id: str,
     effect: str = "",
-    simulate: bool = True,
+    behind: bool = False,
 ) -> RelayAccepted:
     org_id = org_of(principal)
     in_flight = session.scalar(
@@ -163,15 +163,15 @@ def _relay(
         ),
     )
     # The organisation's registration or signer key still queued on the registry
-    # (``simulate=False``) or an earlier write to the same passport still in flight
-    # would make the simulation revert for want of it; the contract checks
-    # everything again on send.
+    # (``behind=True``) or an earlier write to the same passport still in flight
+    # may make the simulation revert for want of it: only a revert no queued
+    # write can cure is refused then; the contract checks everything again on send.
     return relay(
         session=session,
         chain=registry.chain,
         org_id=org_id,
         write=write,
-        simulate=simulate and in_flight is None,
+        behind=behind or in_flight is not None,
         what=f"a write to passport {passport_id}",
     )
 
@@ -250,7 +250,7 @@ def issue(
         data=calldata,
         passport_id=data.passport_id,
         effect="1",
-        simulate=not org_registry_in_flight(session, org_id),
+        behind=org_registry_in_flight(session, org_id),
     )
 
 
@@ -430,7 +430,7 @@ def attest(
         data=calldata,
         passport_id=passport_id,
         effect=attestation_id,
-        simulate=not org_registry_in_flight(session, org_id),
+        behind=org_registry_in_flight(session, org_id),
     )
     return accepted.model_copy(update={"subject": attestation_id})
 
