@@ -39,9 +39,8 @@ from backend.passports.models import (
     PassportDocumentRecord,
     PassportStatusChange,
     PassportVersion,
-    PassportWrite,
 )
-from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.models import RelayRequest, RelayWrite, SentTransaction
 from backend.shipments.models import (
     ManifestLine,
     Milestone,
@@ -49,7 +48,6 @@ from backend.shipments.models import (
     OverdueFlag,
     Shipment,
     ShipmentManifest,
-    ShipmentWrite,
 )
 from backend.webhooks.models import (
     ShipmentColour,
@@ -94,7 +92,6 @@ __all__ = [
     "PassportDocumentRecord",
     "PassportStatusChange",
     "PassportVersion",
-    "PassportWrite",
     "PeriodView",
     "PoolMemberView",
     "PoolView",
@@ -104,12 +101,12 @@ __all__ = [
     "RegistryPrefix",
     "RegistryRoleGrant",
     "RelayRequest",
+    "RelayWrite",
     "SentTransaction",
     "ServiceSecret",
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",
-    "ShipmentWrite",
     "SignerKey",
     "StatusEntry",
     "SupplyEvent",
