@@ -21,6 +21,7 @@ from backend.credentials.models import AccessGrant, CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
+from backend.fieldapp.models import SignInNonce
 from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
@@ -107,6 +108,7 @@ __all__ = [
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",
+    "SignInNonce",
     "SignerKey",
     "StatusEntry",
     "SupplyEvent",

@@ -30,7 +30,7 @@ from backend.chain.passports import PassportRegistryClient, signed_version
 from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT
 from backend.common.types import hex_bytes, to_hex
 from backend.config import Settings
-from backend.credentials import access, dpp, keys, status
+from backend.credentials import access, dpp, keys, status, untp
 from backend.credentials.did import CREDENTIAL_KEY_FRAGMENT, OrganisationNotRegistered, did_for
 from backend.credentials.did import document as did_doc
 from backend.credentials.models import StatusEntry
@@ -70,6 +70,15 @@ def did_document(*, session: Session, slug: str, base: str, chain_id: int) -> di
 
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _checked(kind: untp.Kind, credential: dict[str, Any]) -> dict[str, Any]:
+    """``credential`` once it validates against the published UNTP schema (409 otherwise)."""
+    try:
+        untp.check(kind, credential)
+    except untp.CredentialSchemaError as exc:
+        raise Conflict(f"{exc}; no credential is issued", errors=exc.errors[:20]) from None
+    return credential
 
 
 def _envelope(
@@ -229,6 +238,7 @@ def passport_credential(
     credential["evidence"] = [
         _evidence(registry=registry, version=row, document=shown, passport_url=passport_url)
     ]
+    _checked("dpp", credential)
     return IssuedCredential(credential, _envelope(session, settings, org, did, credential))
 
 
@@ -314,6 +324,7 @@ def attestation_credential(
             "blockNumber": att.block_number,
         }
     ]
+    _checked("dcc", credential)
     did = did_for(cert_org.slug, base=base)
     return IssuedCredential(credential, _envelope(session, settings, cert_org, did, credential))
 
