@@ -148,7 +148,7 @@ def _relay(
     purpose: str,
     data: str,
     effect: Effect,
-    simulate: bool = True,
+    behind: bool = False,
     subject: str | None = None,
 ) -> RelayAccepted:
     passport_id = effect.subject
@@ -160,15 +160,15 @@ def _relay(
         effect=effect,
     )
     # The organisation's registration or signer key still queued on the registry
-    # (``simulate=False``) or an earlier write to the same passport still in flight
-    # would make the simulation revert for want of it; the contract checks
-    # everything again on send.
+    # (``behind=True``) or an earlier write to the same passport still in flight
+    # may make the simulation revert for want of it: only a revert no queued
+    # write can cure is refused then; the contract checks everything again on send.
     return relay(
         session=session,
         chain=registry.chain,
         org_id=org_of(principal),
         write=write,
-        simulate=simulate and not in_flight(session, subjects=[passport_id], kinds=KINDS),
+        behind=behind or in_flight(session, subjects=[passport_id], kinds=KINDS),
         what=f"a write to passport {passport_id}",
     )
 
@@ -246,7 +246,7 @@ def issue(
         purpose=PURPOSE_ISSUE,
         data=calldata,
         effect=PassportVersioned(subject=data.passport_id, version=1),
-        simulate=not org_registry_in_flight(session, org_id),
+        behind=org_registry_in_flight(session, org_id),
     )
 
 
@@ -423,7 +423,7 @@ def attest(
         purpose=PURPOSE_ATTEST,
         data=calldata,
         effect=AttestationMade(subject=passport_id, attestation_id=attestation_id),
-        simulate=not org_registry_in_flight(session, org_id),
+        behind=org_registry_in_flight(session, org_id),
         subject=attestation_id,
     )
 

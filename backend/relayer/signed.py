@@ -11,6 +11,12 @@ the decoded error), stored as a ``relay_requests`` row with a ``relay_writes``
 row holding its typed :class:`~backend.relayer.effects.Effect` in the caller's
 transaction, and committed (a concurrent duplicate is 409). The relayer sends
 it after the commit.
+
+Every write is simulated, the first of an organisation and one queued behind
+an earlier write as much as any other: behind a write still in flight a revert
+that write may cure is accepted, but one no queued write can cure (a signature
+whose deadline has passed, :data:`NEVER_CURED`) is refused before any gas is
+spent.
 """
 
 from __future__ import annotations
@@ -41,15 +47,17 @@ def submit(
     data: str,
     purpose: str,
     org_id: int | None,
-    simulate: bool = True,
+    behind: bool = False,
     signer_nonces: Mapping[str, int] | None = None,
 ) -> RelayRequest:
     """Simulate the call (a revert raises ``ContractRevert`` → 409), then enqueue it.
 
-    Callers pass ``simulate=False`` when an earlier write the call depends on
-    (same shipment or passport) is still queued or in flight: simulated against
-    the chain as it is, the call would revert for want of it. The contract
-    checks everything again when the relayer sends it; a revert then shows in
+    Callers pass ``behind=True`` when an earlier write the call depends on (same
+    shipment or passport, or the organisation's registration or signer key) is
+    still queued or in flight: simulated against the chain as it is, the call
+    may revert for want of it, so such a revert is accepted, unless it is one
+    no earlier write can cure (:data:`NEVER_CURED`). The contract checks
+    everything again when the relayer sends it; a revert then shows in
     ``GET /v1/relay/{id}``.
 
     ``signer_nonces`` (signer address → lowest message nonce it signed in this
@@ -57,15 +65,27 @@ def submit(
     reverts only with ``InvalidAccountNonce`` because the signer's earlier
     writes are still queued is accepted (see :func:`queued_behind`).
     """
-    if simulate:
-        try:
-            chain.estimate_gas({"to": to, "data": data})
-        except ContractRevert as exc:
-            if not queued_behind(
-                session, exc=exc, org_id=org_id, to=to, signer_nonces=signer_nonces
-            ):
-                raise
+    try:
+        chain.estimate_gas({"to": to, "data": data})
+    except ContractRevert as exc:
+        if behind and exc.error_name not in NEVER_CURED:
+            pass
+        elif not queued_behind(session, exc=exc, org_id=org_id, to=to, signer_nonces=signer_nonces):
+            raise
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
+
+
+#: Reverts that no earlier write can cure: the chain's clock only moves forward, so
+#: a signature whose deadline has passed stays expired.
+NEVER_CURED = frozenset(
+    {
+        "ShipmentSignatureExpired",
+        "PassportSignatureExpired",
+        "OrgSignatureExpired",
+        "PoolSignatureExpired",
+        "AgreementSignatureExpired",
+    }
+)
 
 
 def queued_behind(
@@ -130,13 +150,13 @@ def queue(
     chain: ChainClient,
     org_id: int | None,
     write: ContractWrite,
-    simulate: bool = True,
+    behind: bool = False,
     signer_nonces: Mapping[str, int] | None = None,
 ) -> RelayRequest:
-    """Simulate (unless told not to), queue and record ``write`` in the caller's transaction.
+    """Simulate, queue and record ``write`` in the caller's transaction.
 
-    ``signer_nonces`` is passed to :func:`submit`. The caller commits with
-    :func:`commit`.
+    ``behind`` and ``signer_nonces`` are passed to :func:`submit`. The caller
+    commits with :func:`commit`.
     """
     if write.effect is not None and org_id is None:
         raise Forbidden("writes belong to an organisation; use its API key")
@@ -147,7 +167,7 @@ def queue(
         data=write.data,
         purpose=write.purpose,
         org_id=org_id,
-        simulate=simulate,
+        behind=behind,
         signer_nonces=signer_nonces,
     )
     if write.effect is not None:
@@ -169,20 +189,21 @@ def relay(
     chain: ChainClient,
     org_id: int,
     write: ContractWrite,
-    simulate: bool = True,
+    behind: bool = False,
     signer_nonces: Mapping[str, int] | None = None,
     what: str,
 ) -> RelayAccepted:
-    """Simulate (unless told not to), queue, record and commit ``write``; the 202 answer.
+    """Simulate, queue, record and commit ``write``; the 202 answer.
 
-    ``what`` names the write in the 409 a concurrent duplicate gets.
+    ``behind`` and ``signer_nonces`` are passed to :func:`submit`; ``what`` names
+    the write in the 409 a concurrent duplicate gets.
     """
     req = queue(
         session=session,
         chain=chain,
         org_id=org_id,
         write=write,
-        simulate=simulate,
+        behind=behind,
         signer_nonces=signer_nonces,
     )
     commit(session, what=what)

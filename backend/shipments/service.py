@@ -192,8 +192,9 @@ def _relay(
 ) -> RelayAccepted:
     """Relay a ShipmentRegistry call with its typed effect (how the relayer finds it).
 
-    The call is simulated first unless an earlier write to one of ``subjects``
-    is still in flight (the simulation would see stale state).
+    The call is simulated first; behind an earlier write to one of ``subjects``
+    still in flight (the simulation sees the state before it) only a revert no
+    queued write can cure is refused.
     """
     org_id = org_of(principal)
     write = ContractWrite(
@@ -208,7 +209,7 @@ def _relay(
         chain=registry.chain,
         org_id=org_id,
         write=write,
-        simulate=not in_flight(session, subjects=subjects, kinds=KINDS),
+        behind=in_flight(session, subjects=subjects, kinds=KINDS),
         signer_nonces=signer_nonces,
         what=f"a write to shipment {effect.subject}",
     )
