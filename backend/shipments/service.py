@@ -760,6 +760,7 @@ def _milestone_public(m: Milestone) -> MilestonePublic:
         corrected_by_index=m.corrected_by_index,
         tx_hash=m.tx_hash,
         block_number=m.block_number,
+        credential=f"/v1/shipments/{m.shipment_id}/milestones/{m.index}/credential",
     )
 
 
