@@ -452,7 +452,7 @@ def _check(cluster: Cluster, accepted: list[str], fig: Figures) -> None:
     fig.nonce_clashes = sum(1 for ids in owners.values() if len(ids) > 1)
     fig.replacements = sum(len(h) - 1 for h in hashes.values())
     fig.relays = len(relays)
-    for relay_id, status, tx_hash, block_hash in relays:
+    for _relay_id, status, tx_hash, block_hash in relays:
         if status == "final":
             rcpt = cluster.chain.receipt(tx_hash) if tx_hash else None
             if rcpt is None or rcpt.status != 1 or rcpt.block_hash != block_hash:
