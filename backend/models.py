@@ -40,9 +40,8 @@ from backend.passports.models import (
     PassportDocumentRecord,
     PassportStatusChange,
     PassportVersion,
-    PassportWrite,
 )
-from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.models import RelayRequest, RelayWrite, SentTransaction
 from backend.shipments.models import (
     ManifestLine,
     Milestone,
@@ -50,7 +49,6 @@ from backend.shipments.models import (
     OverdueFlag,
     Shipment,
     ShipmentManifest,
-    ShipmentWrite,
 )
 from backend.webhooks.models import (
     ShipmentColour,
@@ -95,7 +93,6 @@ __all__ = [
     "PassportDocumentRecord",
     "PassportStatusChange",
     "PassportVersion",
-    "PassportWrite",
     "PeriodView",
     "PoolMemberView",
     "PoolView",
@@ -105,12 +102,12 @@ __all__ = [
     "RegistryPrefix",
     "RegistryRoleGrant",
     "RelayRequest",
+    "RelayWrite",
     "SentTransaction",
     "ServiceSecret",
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",
-    "ShipmentWrite",
     "SignInNonce",
     "SignerKey",
     "StatusEntry",

@@ -264,7 +264,7 @@ def test_key_another_organisation_holds_on_chain_is_a_409_even_while_in_flight(
     svc.settle()
     taken = Account.create()
     _registry(svc.api, svc.chain).add_key(KeyGrant(org_id_for("acme"), taken.address, Role.CARRIER))
-    # Beta's registration is still queued, so its key additions are not simulated.
+    # Beta's registration is still queued: its key additions are accepted behind it.
     beta = make_org(svc.api, "beta")
     resp = svc.api.post(
         "/v1/orgs/beta/signers", json={"address": taken.address}, headers=beta.admin

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
@@ -294,6 +294,29 @@ def test_one_signer_queues_writes_to_two_shipments_before_either_is_relayed(
             select(RelayRequest.status).where(RelayRequest.purpose.notin_(ORG_PURPOSES))
         ).all()
     assert statuses == ["final", "final"]
+
+
+def test_a_first_shipment_with_an_expired_deadline_is_refused_before_anything_is_queued(
+    svc: Service, parties: Parties
+) -> None:
+    """The seller's registration is still queued, yet its first write is simulated: a
+    signature whose deadline has passed can never land, so nothing is relayed for it."""
+    p = parties
+    carriers = [p.carrier.signer.address]
+    late = create_body(svc, p.seller.signer, carriers, expires_in=-1)
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalar(
+            select(func.count())
+            .select_from(RelayRequest)
+            .where(RelayRequest.purpose.in_(ORG_PURPOSES), RelayRequest.status == "queued")
+        )
+        before = session.scalar(select(func.count()).select_from(RelayRequest))
+    resp = svc.api.post("/v1/shipments", json=late, headers=p.seller.writer)
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "ShipmentSignatureExpired"
+    assert resp.json()["arguments"]["deadline"] == late["deadline"]
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalar(select(func.count()).select_from(RelayRequest)) == before
 
 
 def test_a_nonce_ahead_of_every_queued_write_or_already_used_is_409(
