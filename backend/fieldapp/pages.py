@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain
 from backend.chain.shipments import ShipmentRegistryClient
-from backend.chain.typed_data.shipments import MILESTONE, MilestoneType, Status
+from backend.chain.typed_data.shipments import CUSTODY_ACCEPTANCE, MILESTONE, MilestoneType, Status
 from backend.chain.typed_data.shipments import Role as PartyRole
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
@@ -43,6 +43,8 @@ class Card:
     expected: str
     offers: list[Offer]
     seller_name: str
+    # Who may receive the goods in a pickup or handover: (address, display name).
+    receivers: list[tuple[str, str]] = field(default_factory=list)
 
 
 def org_keys(session: Session, identity: Identity) -> set[str]:
@@ -64,10 +66,17 @@ def _party_roles(s: Shipment, mine: set[str]) -> PartyRole:
     return roles
 
 
+def _receivers(s: Shipment, mine: set[str]) -> list[str]:
+    own = {a.lower() for a in mine}
+    parties = [*s.carriers, *([s.warehouse] if s.warehouse else [])]
+    return [a for a in dict.fromkeys(parties) if a.lower() not in own]
+
+
 def _card(s: Shipment, reference: str | None, mine: set[str], names: dict[str, str]) -> Card:
     status = Status[s.status.upper()]
     roles = _party_roles(s, mine)
     holds = s.custodian is not None and s.custodian.lower() in {a.lower() for a in mine}
+    receivers = [(a, names.get(a) or a) for a in _receivers(s, mine)]
     return Card(
         id=s.id,
         reference=reference,
@@ -79,6 +88,7 @@ def _card(s: Shipment, reference: str | None, mine: set[str], names: dict[str, s
         expected=expected_next(status),
         offers=offers(status=status, roles=roles, custodian=s.custodian, mine=mine),
         seller_name=names.get(s.seller) or s.seller,
+        receivers=receivers,
     )
 
 
@@ -118,7 +128,7 @@ def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> C
     ).first()
     if row is None or not (_party_roles(row[0], mine) or row[0].custodian in mine):
         raise NotFound(f"shipment {shipment_id} not found")
-    names = display_names(session=session, addresses=[row[0].seller])
+    names = display_names(session=session, addresses=[row[0].seller, *_receivers(row[0], mine)])
     return _card(row[0], row[1], mine, names)
 
 
@@ -131,6 +141,8 @@ class Draft:
     # The same milestone as the shipments API takes it (``MilestoneIn``).
     submission: dict[str, Any] | None = None
     summary: str = ""
+    cosigned: bool = False
+    receiver_name: str = ""
 
 
 def _domain_json(domain: Domain) -> dict[str, Any]:
@@ -161,8 +173,14 @@ def draft_milestone(
     elif offer is None:
         allowed = ", ".join(o.label for o in card.offers) or "nothing at this stage"
         draft.errors["milestone"] = f"Not allowed for you now; you may record: {allowed}."
-    elif offer.cosigned:
-        draft.errors["milestone"] = "A pickup or handover needs the receiver's co-signature."
+    receiver = ""
+    if offer is not None and offer.cosigned:
+        wanted = (form.get("counterparty") or "").strip().lower()
+        found = [(a, n) for a, n in card.receivers if a.lower() == wanted]
+        if not found:
+            draft.errors["counterparty"] = "Choose who receives the goods."
+        else:
+            receiver, draft.receiver_name = found[0]
     location = (form.get("location") or "").replace(" ", "").upper()
     if location and not LOCODE.fullmatch(location):
         draft.errors["location"] = "A UN/LOCODE is 2 letters and 3 letters or digits, e.g. VNHPH."
@@ -202,7 +220,7 @@ def draft_milestone(
         "measuredWeightGrams": grams,
         "evidenceHash": evidence or "0x" + "00" * 32,
         "signer": to_checksum_address(identity.address),
-        "counterparty": "0x" + "00" * 20,
+        "counterparty": receiver or "0x" + "00" * 20,
         "nonce": registry.nonce(identity.address),
         "deadline": now + SIGNATURE_TTL,
     }
@@ -215,9 +233,62 @@ def draft_milestone(
     }
     weight = f"{weight_text} kg " if grams else ""
     where = f" at {location}" if location else ""
+    to = f" to {draft.receiver_name}" if receiver else ""
     draft.summary = (
-        f"You confirm: {weight}{LABELS[offer.milestone]}{where}"
+        f"You confirm: {weight}{LABELS[offer.milestone]}{to}{where}"
         f" for shipment {card.reference or card.id[:10]} of {card.seller_name},"
         f" signed by {identity.org_name}."
     )
+    draft.cosigned = bool(receiver)
     return draft
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverReview:
+    """What the receiving party is asked to accept, and the acceptance it signs."""
+
+    summary: str
+    typed_data: dict[str, Any]
+
+
+def review_handover(
+    *,
+    card: Card,
+    identity: Identity,
+    registry: ShipmentRegistryClient,
+    milestone: dict[str, Any],
+    releaser_name: str,
+    now: int,
+) -> HandoverReview:
+    """The ``CustodyAcceptance`` the signed-in receiver signs over the releaser's milestone."""
+    kind = MilestoneType(milestone["milestone"])
+    weight = milestone["measuredWeightGrams"]
+    location = milestone["location"]
+    summary = (f"You accept: {weight / 1000:g} kg " if weight else "You accept: ") + (
+        f"{LABELS[kind]} to {identity.org_name} by {releaser_name}"
+        f"{f' at {location}' if location else ''}"
+        f" for shipment {card.reference or card.id[:10]} of {card.seller_name}."
+    )
+    acceptance = {
+        "milestone": milestone_typed(milestone),
+        "nonce": registry.nonce(identity.address),
+        "deadline": now + SIGNATURE_TTL,
+    }
+    return HandoverReview(
+        summary=summary,
+        typed_data={
+            "domain": _domain_json(registry.domain()),
+            "types": CUSTODY_ACCEPTANCE.eip712_types(),
+            "primaryType": CUSTODY_ACCEPTANCE.name,
+            "message": acceptance,
+        },
+    )
+
+
+def milestone_typed(milestone: dict[str, Any]) -> dict[str, Any]:
+    """An API ``MilestoneIn`` (camelCase, LOCODE text) as typed-data JSON (``bytes5`` hex)."""
+    location = milestone["location"] or ""
+    return {
+        **milestone,
+        "location": "0x" + (location.encode().hex() if location else "00" * 5),
+    }

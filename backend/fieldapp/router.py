@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain import ChainError
+from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
 from backend.common.types import Bytes32Hex
 from backend.deps import ChainDep, SessionDep, SettingsDep
 from backend.errors import Forbidden, RateLimited, Unauthenticated
@@ -34,11 +35,13 @@ from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
 from backend.handlers import ErrorPublic
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
+from backend.orgs.signers import recover_signer, require_signed_by
+from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
 from backend.shipments import service as shipments
 from backend.shipments.router import registry
-from backend.shipments.schemas import MilestoneCreate
+from backend.shipments.schemas import MilestoneCreate, MilestoneIn
 
 router = APIRouter(prefix="/app", tags=["field app"])
 ERRORS: dict[int | str, dict[str, object]] = {"4XX": {"model": ErrorPublic}}
@@ -264,6 +267,7 @@ def shipment_page(
 
 class MilestoneForm(_Body):
     milestone: Annotated[str, Field(max_length=32)] = ""
+    counterparty: Annotated[str, Field(max_length=42)] = ""
     location: Annotated[str, Field(max_length=16)] = ""
     weight_kg: Annotated[str, Field(max_length=24)] = ""
     reason: Annotated[str, Field(max_length=4)] = ""
@@ -275,6 +279,9 @@ class DraftPublic(BaseModel):
     typed_data: dict[str, Any] | None
     submission: dict[str, Any] | None
     summary: str
+    cosigned: bool = Field(
+        False, description="A pickup or handover: the receiver co-signs it on its own phone."
+    )
 
 
 def _take(request: Request, identity: Identity) -> None:
@@ -312,6 +319,7 @@ def draft_milestone(
         typed_data=draft.typed_data,
         submission=draft.submission,
         summary=draft.summary,
+        cosigned=draft.cosigned,
     )
 
 
@@ -350,3 +358,143 @@ def relay_status(
     identity = _require(request, session)
     req = own_request(session=session, principal=identity.principal(), relay_id=relay_id)
     return RelayPublic.model_validate(req, from_attributes=True)
+
+
+# -- handovers ----------------------------------------------------------------
+
+
+class HandoverSigned(_Body):
+    """The releasing party's signed pickup or handover, as its link carries it."""
+
+    milestone: MilestoneIn
+    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+
+
+class HandoverReviewPublic(BaseModel):
+    summary: str
+    typed_data: dict[str, Any]
+
+
+def _handover_release(
+    request: Request, session: Any, identity: Identity, body: HandoverSigned | MilestoneCreate
+) -> tuple[pages.Card, Identity]:
+    """The shipment and the releasing party's identity, once the link is proven to be a
+    custody transfer to this key, signed by the key it names."""
+    item = body.milestone
+    if item.milestone not in CUSTODY_TRANSFERS:
+        raise Forbidden("only a pickup or handover is co-signed by its receiver")
+    if item.counterparty.lower() != identity.address.lower():
+        raise Forbidden(
+            f"this handover is for {item.counterparty}; you are signed in as {identity.address}"
+        )
+    signer = recover_signer(
+        domain=registry(request).domain(),
+        struct=MILESTONE,
+        message=shipments.milestone_message(item),
+        signature=body.signature,
+    )
+    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
+    try:
+        releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
+    except Forbidden as exc:
+        raise Forbidden(f"the releasing party's key no longer counts: {exc}") from None
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=item.shipment_id)
+    return card, releaser
+
+
+@router.get("/handover", response_class=HTMLResponse, include_in_schema=False)
+def handover_page(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """The receiver's page: the signed handover travels in the link's fragment, never in logs."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    return _page("handover.html", identity=identity, chain_id=chain.chain_id)
+
+
+@router.post("/api/handover/review", response_model=HandoverReviewPublic, responses=ERRORS)
+def review_handover(
+    body: HandoverSigned, request: Request, session: SessionDep, chain: ChainDep
+) -> HandoverReviewPublic:
+    """What the signed-in receiver accepts, and the ``CustodyAcceptance`` it signs."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    card, releaser = _handover_release(request, session, identity, body)
+    review = pages.review_handover(
+        card=card,
+        identity=identity,
+        registry=registry(request),
+        milestone=body.milestone.model_dump(by_alias=True),
+        releaser_name=releaser.org_name,
+        now=_chain_now(chain),
+    )
+    return HandoverReviewPublic(summary=review.summary, typed_data=review.typed_data)
+
+
+@router.post(
+    "/api/handover",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+    responses=ERRORS,
+)
+def submit_handover(body: MilestoneCreate, request: Request, session: SessionDep) -> RelayAccepted:
+    """Relay a pickup or handover once its receiver (the signed-in key) has co-signed it.
+
+    It is written for the releasing party's organisation, exactly as that
+    organisation's own API key would submit it with the receiver's acceptance.
+    """
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    _card, releaser = _handover_release(
+        request,
+        session,
+        identity,
+        HandoverSigned(milestone=body.milestone, signature=body.signature),
+    )
+    return shipments.record_milestone(
+        session=session,
+        registry=registry(request),
+        principal=releaser.principal(),
+        shipment_id=body.milestone.shipment_id,
+        data=body,
+    )
+
+
+class CardPublic(BaseModel):
+    status: str
+    holds: bool
+    expected: str
+
+
+@router.get("/api/shipments/{shipment_id}", response_model=CardPublic, responses=ERRORS)
+def shipment_state(shipment_id: ShipmentId, request: Request, session: SessionDep) -> CardPublic:
+    """Where a shipment of the organisation stands (the receiver's page follows it)."""
+    identity = _require(request, session)
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    return CardPublic(status=card.status, holds=card.holds, expected=card.expected)
+
+
+class QrRequest(_Body):
+    text: Annotated[str, Field(max_length=2000)]
+
+
+@router.post("/api/qr", response_class=Response, responses=ERRORS)
+def handover_qr(body: QrRequest, request: Request, session: SessionDep) -> Response:
+    """The QR code of a handover link of this site, for the receiver's camera."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    prefix = f"{_site(request).uri}/handover#"
+    if not body.text.startswith(prefix):
+        raise Forbidden("only this site's handover links are drawn")
+    return Response(
+        qr_svg(body.text, module_px=4, title="Handover link"),
+        media_type="image/svg+xml",
+        headers=NO_STORE,
+    )

@@ -128,6 +128,7 @@ function formFields(form) {
   const data = new FormData(form);
   return {
     milestone: data.get("milestone") || "",
+    counterparty: data.get("counterparty") || "",
     location: data.get("location") || "",
     weight_kg: data.get("weight_kg") || "",
     reason: data.get("reason") || "",
@@ -163,7 +164,9 @@ function milestoneForm(form) {
   let draft = null;
 
   form.querySelector("#f-milestone").addEventListener("change", (e) => {
+    const option = e.target.selectedOptions[0];
     $("#reason-row").hidden = e.target.value !== "EXCEPTION";
+    $("#receiver-row").hidden = !(option && option.dataset.cosigned);
     summary.hidden = true;
   });
   form.querySelector("#f-photo").addEventListener("change", async (e) => {
@@ -210,11 +213,12 @@ function milestoneForm(form) {
     } catch (err) {
       return say(status, walletError(err), "error");
     }
+    summary.hidden = true;
+    if (draft.cosigned) return showHandover(draft.submission, signature, status);
     const item = {
       path: `/app/api/shipments/${shipment}/milestones`,
       body: { milestone: draft.submission, signature },
     };
-    summary.hidden = true;
     let result = null;
     try {
       result = navigator.onLine ? await api(item.path, item.body) : null;
@@ -231,6 +235,90 @@ function milestoneForm(form) {
   });
 }
 
+// -- handovers ------------------------------------------------------------------
+
+function b64url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function unb64url(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+// The releaser's signed milestone travels in the link's fragment (never sent to a server
+// log); the receiver's phone reads it, reviews it and co-signs.
+async function showHandover(milestone, signature, status) {
+  const link = `${window.location.origin}/app/handover#${b64url(JSON.stringify({ milestone, signature }))}`;
+  const box = $("#handover");
+  const anchor = $("#handover-link");
+  anchor.href = link;
+  anchor.textContent = link;
+  box.hidden = false;
+  say(status, "Signed. Waiting for the receiver to co-sign on their phone.");
+  const response = await fetch("/app/api/qr", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text: link }),
+  }).catch(() => null);
+  if (response && response.ok) {
+    $("#handover-qr").src = URL.createObjectURL(await response.blob());
+  }
+}
+
+async function handoverPage(section) {
+  const summary = $("#handover-summary");
+  const status = $("#handover-status");
+  const accept = $("#accept");
+  let signed;
+  try {
+    signed = JSON.parse(unb64url(window.location.hash.slice(1)));
+  } catch (_) {
+    return say(summary, "This handover link is damaged; ask for the code again.", "error");
+  }
+  const review = await api("/app/api/handover/review", signed).catch(() => null);
+  if (!review) return say(summary, "You are offline; the review needs the service.", "error");
+  if (!review.ok) return say(summary, detail(review), "error");
+  say(summary, review.data.summary);
+  accept.hidden = false;
+  accept.addEventListener("click", async () => {
+    const typed = review.data.typed_data;
+    let signature;
+    try {
+      const eth = wallet();
+      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
+      if (chainId !== typed.domain.chainId) {
+        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${typed.domain.chainId}.`, "error");
+      }
+      say(status, "Check the handover in your wallet and sign it.");
+      signature = await eth.request({
+        method: "eth_signTypedData_v4",
+        params: [signed.milestone.counterparty, JSON.stringify(typed)],
+      });
+    } catch (err) {
+      return say(status, walletError(err), "error");
+    }
+    const acceptance = { nonce: typed.message.nonce, deadline: typed.message.deadline, signature };
+    const result = await api("/app/api/handover", { ...signed, acceptance }).catch(() => null);
+    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    accept.hidden = true;
+    say(status, "Both signatures are in; the handover is queued…");
+    const shipment = signed.milestone.shipmentId;
+    for (let i = 0; i < 600; i++) {
+      const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
+      if (state && state.ok && state.data.holds) {
+        return say(status, `Recorded on chain: you now hold the goods (${state.data.status}).`, "ok");
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  });
+}
+
 function start() {
   const button = $("#sign-in-button");
   if (button) button.addEventListener("click", signIn);
@@ -238,6 +326,8 @@ function start() {
   if (out) out.addEventListener("click", signOut);
   const form = $("#milestone-form");
   if (form) milestoneForm(form);
+  const handover = $("#handover-review");
+  if (handover) handoverPage(handover);
   const status = $("#form-status") || $("#sign-in-status");
   const offline = $("#offline");
   const online = () => {

@@ -46,6 +46,8 @@ class Field:
     seller: Org
     carrier: Org
     shipment: str
+    # A second shipment, created and waiting for its pickup.
+    waiting: str = ""
 
     def wallet(self, key: LocalAccount, **extra: Any) -> dict[str, Any]:
         return {"privateKey": key.key.hex(), "chainId": self.svc.chain.chain_id, **extra}
@@ -102,6 +104,11 @@ def field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field
         post(svc, f"/v1/shipments/{sid}/milestones", cleared, broker)
         field = Field(url, svc, seller, carrier, sid)
         assert wait_for(lambda: _idle(svc) and _status(field) == "export_cleared")
+        second = create_body(svc, seller.signer, [carrier.signer.address])
+        second["reference"] = "LT-2612-002"
+        field.waiting = second["terms"]["shipmentId"]
+        post(svc, "/v1/shipments", second, seller)
+        assert wait_for(lambda: _idle(svc))
         with serve(app, port=port, lifespan="off"):
             yield field
 
@@ -120,13 +127,15 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     photo = tmp_path / "pallet.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
     page = f"{field.url}/app/shipments/{field.shipment}"
+    row = f"li.shipment[data-shipment='{field.shipment}']"
     run = visit(
         f"{field.url}/app",
         [
             *_sign_in("departure"),
-            {"text": "li.shipment"},
+            {"text": row},
+            {"count": "li.shipment"},
             shot("app-my-shipments", PHONE),
-            {"click": "li.shipment a"},
+            {"click": f"{row} a"},
             {"select": "#f-milestone", "value": "DEPARTED"},
             {"fill": "#f-location", "value": "vnhph"},
             {"fill": "#f-weight", "value": "five hundred"},
@@ -152,6 +161,7 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "LT-2612-001" in card
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
+    assert run.values("count") == [2]
     assert run.values("text")[1] == (
         "You confirm: 520 kg departed at VNHPH for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
@@ -189,6 +199,54 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     )
     assert wait_for(lambda: _status(field) == "arrived")
     assert field.shipment_json()["milestones"][-1]["milestone_name"] == "arrived"
+
+
+def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
+    field: Field,
+) -> None:
+    carrier = field.carrier.signer.address
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("pickup"),
+            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
+            {"select": "#f-milestone", "value": "PICKED_UP"},
+            {"select": "#f-counterparty", "value": carrier},
+            {"fill": "#f-location", "value": "VNSGN"},
+            {"fill": "#f-weight", "value": "118.5"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
+            {"click": "#sign"},
+            {"waitFor": "#handover-qr[src^='blob:']"},
+            {"attr": "#handover-link", "name": "href"},
+            shot("app-handover-qr", PHONE),
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    link = run.values("attr")[0][0]
+    assert link.startswith(f"{field.url}/app/handover#")
+    # The carrier's own phone: another browser, another wallet.
+    run = visit(
+        link,
+        [
+            {"click": "#sign-in-button"},
+            {"waitForText": "h1", "value": "Co-sign a handover"},
+            {"waitForText": "#handover-summary", "value": "You accept"},
+            {"text": "#handover-summary"},
+            shot("app-handover-review", PHONE),
+            {"click": "#accept"},
+            {"waitForText": "#handover-status", "value": "you now hold the goods"},
+            shot("app-handover-done", PHONE),
+        ],
+        wallet=field.wallet(field.carrier.signer),
+    )
+    assert run.values("text")[0] == (
+        "You accept: 118.5 kg picked up to Haiphong Freight by Lang Tre Homeware at VNSGN "
+        "for shipment LT-2612-002 of Lang Tre Homeware."
+    )
+    resp = field.svc.api.get(f"/v1/shipments/{field.waiting}", headers=field.seller.writer)
+    assert resp.json()["status"] == "picked_up"
+    assert resp.json()["custodian"] == carrier
 
 
 def test_contract_wallet_signs_in_through_erc1271(field: Field) -> None:

@@ -207,3 +207,68 @@ def test_committed_app_bundle_equals_a_fresh_build(tmp_path: Path) -> None:
     )
     committed = (PROJECT_ROOT / "frontend_static" / "app" / "app.bundle.js").read_bytes()
     assert out.read_bytes() == committed, "frontend_static/app is stale: run `make app`"
+
+
+# ------------------------------------------------------------------ handovers
+
+
+@pytest.fixture
+def pickup(svc: Service, story: dict[str, Any]) -> dict[str, Any]:
+    """A second shipment waiting for its pickup, and the seller's signed PICKED_UP for it."""
+    seller, carrier = story["seller"], story["carrier"]
+    body = create_body(svc, seller.signer, [carrier.signer.address])
+    sid = body["terms"]["shipmentId"]
+    post(svc, "/v1/shipments", body, seller)
+    svc.settle()
+    signed = milestone_body(svc, sid, M.PICKED_UP, seller.signer, receiver=carrier.signer)
+    return {"sid": sid, "signed": signed}
+
+
+def _link(pickup: dict[str, Any]) -> dict[str, Any]:
+    signed = pickup["signed"]
+    return {"milestone": signed["milestone"], "signature": signed["signature"]}
+
+
+def test_handover_is_reviewed_and_submitted_by_its_receiver_only(
+    svc: Service, story: dict[str, Any], pickup: dict[str, Any]
+) -> None:
+    # Someone else who got hold of the link: refused, naming who it is for.
+    _sign_in(svc.api, story["outsider"])
+    resp = svc.api.post("/app/api/handover/review", json=_link(pickup), headers=ORIGIN)
+    assert resp.status_code == 403
+    assert "this handover is for" in resp.json()["detail"]
+    resp = svc.api.post("/app/api/handover", json=pickup["signed"], headers=ORIGIN)
+    assert resp.status_code == 403
+    svc.api.cookies.clear()
+    _sign_in(svc.api, story["carrier"])
+    review = svc.api.post("/app/api/handover/review", json=_link(pickup), headers=ORIGIN)
+    assert review.status_code == 200, review.text
+    assert review.json()["typed_data"]["primaryType"] == "CustodyAcceptance"
+    assert review.json()["summary"].startswith("You accept: picked up to Carrier by Seller")
+    resp = svc.api.post("/app/api/handover", json=pickup["signed"], headers=ORIGIN)
+    assert resp.status_code == 202, resp.text
+    svc.settle()
+    assert svc.registry.custodian(bytes.fromhex(pickup["sid"][2:])) == (
+        story["carrier"].signer.address
+    )
+
+
+def test_handover_link_with_a_forged_or_edited_release_is_refused(
+    svc: Service, story: dict[str, Any], pickup: dict[str, Any]
+) -> None:
+    _sign_in(svc.api, story["carrier"])
+    edited = _link(pickup)
+    edited["milestone"] = {**edited["milestone"], "measuredWeightGrams": 1}
+    resp = svc.api.post("/app/api/handover/review", json=edited, headers=ORIGIN)
+    assert resp.status_code == 422
+    assert "not by signer" in resp.json()["detail"]
+    single = milestone_body(svc, story["sid"], M.DEPARTED, story["carrier"].signer)
+    resp = svc.api.post("/app/api/handover/review", json=single, headers=ORIGIN)
+    assert resp.status_code == 403
+    # A QR is drawn only for this site's handover links.
+    resp = svc.api.post("/app/api/qr", json={"text": "https://evil.example/x"}, headers=ORIGIN)
+    assert resp.status_code == 403
+    link = "http://testserver/app/handover#abc"
+    resp = svc.api.post("/app/api/qr", json={"text": link}, headers=ORIGIN)
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("image/svg+xml")
