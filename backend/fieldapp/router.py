@@ -227,7 +227,7 @@ def _chain_now(chain: Any) -> int:
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+def field_app(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
     """Sign in with the wallet, or the organisation's shipments once signed in."""
     identity = current_identity(request, session)
     if identity is None:
