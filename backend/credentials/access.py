@@ -83,7 +83,7 @@ def _issuer_key(
             f"{org.slug!r} in OrganisationRegistry; only the brand's own keys grant access "
             "to its passports"
         )
-    window.require_active(signer, now, role=Role.ISSUER)
+    window.require_active(signer, now, role=Role.ISSUER, needed_by="granting passport access")
     return signer
 
 
