@@ -1,4 +1,4 @@
-"""Credentials API: did:web documents, passport credentials, status lists (all public)."""
+"""Credentials API: did:web documents, passport and traceability credentials, status lists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
 from backend.credentials import access, service
 from backend.credentials.service import MEDIA_TYPE_JWT, MEDIA_TYPE_LD, IssuedCredential
 from backend.deps import SessionDep
@@ -176,17 +176,85 @@ def status_list(
     return _answer(issued, accept)
 
 
+@router.get(
+    "/v1/shipments/{shipment_id}/milestones/{index}/credential",
+    response_class=Response,
+    tags=["credentials"],
+)
+def milestone_credential(
+    shipment_id: Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")],
+    index: Annotated[int, Path(ge=0, le=2**31 - 1, description="milestone index")],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    accept: Accept = None,
+) -> Response:
+    """A shipment milestone as a UNTP Digital Traceability Event, from its signer's
+    organisation; for the shipment's seller and parties, like its EPCIS export."""
+    _choose(accept)
+    state = request.app.state
+    issued = service.milestone_credential(
+        session=session,
+        settings=state.settings,
+        chain=state.chain,
+        shipment_registry=state.deployment.address("ShipmentRegistry"),
+        base=_base(request),
+        principal=principal,
+        shipment_id=shipment_id.lower(),
+        index=index,
+    )
+    return _answer(issued, accept)
+
+
+@router.get("/v1/events/{event_id}/credential", response_class=Response)
+def supply_event_credential(
+    event_id: Annotated[Bytes32Hex, Path(description="the event's bytes32 eventId")],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    accept: Accept = None,
+) -> Response:
+    """A signed supply event as a UNTP Digital Traceability Event, from its signer's
+    organisation; for the organisation that recorded it, like ``GET /v1/events``."""
+    _choose(accept)
+    state = request.app.state
+    issued = service.supply_event_credential(
+        session=session,
+        settings=state.settings,
+        chain=state.chain,
+        anchor_registry=state.deployment.address("AnchorRegistry"),
+        base=_base(request),
+        principal=principal,
+        event_id=event_id.lower(),
+    )
+    return _answer(issued, accept)
+
+
 # -- access grants ------------------------------------------------------------------------
 
 
 class AccessGrantCreate(BaseModel):
+    """An EIP-712 ``AccessGrant`` signed by an issuer key of the brand's organisation."""
+
     model_config = ConfigDict(extra="forbid")
 
+    issuer: EthAddress = Field(description="the brand's issuer key that signed the grant")
     grantee: str = Field(description="slug of the organisation granted access")
     level: Literal["legitimate_interest", "authority"]
     passport_id: Bytes32Hex | None = Field(
         default=None, description="one passport; omitted: every passport the issuer issues"
     )
+    expires_at: int = Field(ge=0, le=2**64 - 1, description="unix seconds; signed")
+    salt: Bytes32Hex = Field(description="makes each grant distinct; signed")
+    signature: SignatureHex
+
+
+class AccessGrantRevoke(BaseModel):
+    """An EIP-712 ``AccessGrantRevocation`` of the grant's digest, signed by an issuer key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signature: SignatureHex
 
 
 GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
@@ -194,25 +262,44 @@ GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
 
 @router.post("/v1/access-grants", status_code=status.HTTP_201_CREATED)
 def create_grant(
-    body: AccessGrantCreate, principal: PrincipalDep, session: SessionDep
+    body: AccessGrantCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> dict[str, object]:
-    """The caller's organisation (a passport issuer) grants another one an access level."""
+    """Record a grant the caller's organisation (a passport issuer) signed with an issuer key."""
     principal.require_any(GRANT_SCOPES)
     row = access.grant(
         session=session,
+        domain=request.app.state.events_domain,
         issuer_org_id=org_of(principal),
-        grantee=body.grantee,
-        level=body.level,
-        passport_id=body.passport_id,
+        data=access.SignedGrant(
+            issuer=body.issuer,
+            grantee=body.grantee,
+            level=body.level,
+            passport_id=body.passport_id,
+            expires_at=body.expires_at,
+            salt=body.salt,
+            signature=body.signature,
+        ),
+        now=int(time.time()),
     )
     return access.grant_public(row, session=session)
 
 
 @router.post("/v1/access-grants/{grant_id}/revoke")
 def revoke_grant(
-    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep
+    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: AccessGrantRevoke,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> dict[str, object]:
-    """Revoke one of the caller's organisation's grants; it stops counting at once."""
+    """Revoke one of the caller's organisation's grants (signed); it stops counting at once."""
     principal.require_any(GRANT_SCOPES)
-    row = access.revoke(session=session, issuer_org_id=org_of(principal), grant_id=grant_id)
+    row = access.revoke(
+        session=session,
+        domain=request.app.state.events_domain,
+        issuer_org_id=org_of(principal),
+        grant_id=grant_id,
+        signature=body.signature,
+        now=int(time.time()),
+    )
     return access.grant_public(row, session=session)

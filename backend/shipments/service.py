@@ -101,6 +101,29 @@ SELLER_SCOPES = frozenset({Scope.SELLER})
 MANIFEST_BASES = frozenset({Basis.ISSUER, Basis.DELEGATE})
 PARTY_SCOPES = frozenset({Scope.CARRIER, Scope.SUPPLIER})
 CORRECTION_SCOPES = frozenset({Scope.SELLER, Scope.CARRIER, Scope.SUPPLIER})
+#: The trade a milestone's signer speaks in, as OrganisationRegistry roles (any one of
+#: them): the contract checks the key's part in *this* shipment (``rolesOf``, the
+#: custodian), the service checks first that its organisation is in that trade at all.
+#: Mirrors ``ShipmentRegistry``: the seller releases and takes back the goods, the carrier
+#: holding them reports their movement, the broker signs customs steps, the warehouse
+#: receives, custody passes between carriers and warehouses, any party reports exceptions.
+MILESTONE_ROLES: Mapping[MilestoneType, Role] = {
+    MilestoneType.PICKED_UP: Role.SELLER,
+    MilestoneType.EXPORT_CLEARED: Role.CUSTOMS_BROKER,
+    MilestoneType.DEPARTED: Role.CARRIER,
+    MilestoneType.ARRIVED: Role.CARRIER,
+    MilestoneType.CUSTOMS_HOLD: Role.CUSTOMS_BROKER,
+    MilestoneType.CUSTOMS_RELEASED: Role.CUSTOMS_BROKER,
+    MilestoneType.IMPORT_CLEARED: Role.CUSTOMS_BROKER,
+    MilestoneType.WAREHOUSE_INBOUND: Role.WAREHOUSE,
+    MilestoneType.HANDOVER: Role.CARRIER | Role.WAREHOUSE,
+    MilestoneType.OUT_FOR_DELIVERY: Role.CARRIER,
+    MilestoneType.DELIVERED: Role.CARRIER,
+    MilestoneType.RETURNED: Role.SELLER,
+    MilestoneType.EXCEPTION: Role.SELLER | Role.CARRIER | Role.WAREHOUSE | Role.CUSTOMS_BROKER,
+}
+#: A correction may come from any party of the shipment, in its trade.
+CORRECTION_ROLES = Role.SELLER | Role.CARRIER | Role.WAREHOUSE | Role.CUSTOMS_BROKER
 CUSTOMS = {
     MilestoneType.EXPORT_CLEARED: "export_cleared",
     MilestoneType.CUSTOMS_HOLD: "hold",
@@ -222,7 +245,7 @@ def create(
     principal: Principal,
     data: ShipmentCreate,
 ) -> RelayAccepted:
-    """Relay a seller-signed ``createShipmentBySig`` and store its manifest."""
+    """Relay a seller-signed ``createShipmentWithSig`` and store its manifest."""
     terms = terms_message(data.terms)
     expected = manifest_hash(data.manifest)
     if expected != terms["manifestHash"]:
@@ -266,7 +289,7 @@ def create(
         )
     calldata = registry.chain.encode(
         registry.contract,
-        "createShipmentBySig",
+        "createShipmentWithSig",
         as_abi_tuple(SHIPMENT_TERMS, terms),
         data.nonce,
         data.deadline,
@@ -331,6 +354,8 @@ def _check_milestone(
             claimed=item.signer,
             field="signer",
             scopes=scopes,
+            role=MILESTONE_ROLES[MilestoneType(item.milestone)],
+            needed_by=MilestoneType(item.milestone).name,
         ),
         session=session,
         principal=principal,
@@ -584,6 +609,8 @@ def correct(
             claimed=c.signer,
             field="signer",
             scopes=CORRECTION_SCOPES,
+            role=CORRECTION_ROLES,
+            needed_by="a correction",
         ),
         session=session,
         principal=principal,
@@ -760,6 +787,7 @@ def _milestone_public(m: Milestone) -> MilestonePublic:
         corrected_by_index=m.corrected_by_index,
         tx_hash=m.tx_hash,
         block_number=m.block_number,
+        credential=f"/v1/shipments/{m.shipment_id}/milestones/{m.index}/credential",
     )
 
 

@@ -7,16 +7,10 @@ loopback, verifies the JWS and the status list credential, and re-checks the evi
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from backend.chain import ChainClient
 from backend.chain.organisations import OrganisationRegistryClient
@@ -25,51 +19,15 @@ from backend.common.sealing import Sealer, SecretUnavailable
 from backend.credentials import keys as credential_keys
 from backend.credentials.models import CredentialKey
 from backend.gs1.keys import passport_id
-from backend.main import create_app
 from backend.passports.models import PassportDocumentRecord
-from backend.paths import PROJECT_ROOT
-from tests.backend.conftest import api_settings
+from tests.backend.credentials.live import NODE, LiveClient, verify
 from tests.backend.credentials.untp_schemas import assert_untp_valid
 from tests.backend.factories import make_org
 from tests.backend.passports.api_factories import attest_body, revoke_attestation_body
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import post
-from tests.conftest import deployment_for
-from tests.integration.live_server import free_port, serve
-
-HERE = Path(__file__).parent
-VERIFIER = HERE / "verify_vc.mjs"
-NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
-
-
-class LiveClient(httpx.Client):
-    """An HTTP client on the live server that also reaches the app's workers."""
-
-    def __init__(self, base_url: str, app: Any) -> None:
-        super().__init__(base_url=base_url, timeout=30)
-        self.app = app
-
-
-@pytest.fixture
-def live(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[LiveClient]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(
-        api_settings(db_url, public_base_url=base), tester, deployment=deployment_for(tester)
-    )
-    with serve(app, port) as url, LiveClient(url, app) as client:
-        yield client
-
-
-def verify(url: str) -> dict[str, Any]:
-    assert NODE is not None
-    done = subprocess.run(
-        [NODE, str(VERIFIER), url], capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def _issue(flow: Flow) -> tuple[str, dict[str, Any]]:

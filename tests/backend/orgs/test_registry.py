@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -170,6 +172,48 @@ def test_key_added_on_chain_only_signs_for_its_organisation(svc: Service) -> Non
     )
     assert resp.status_code == 202, resp.text
     assert resp.json()["signer"] == direct.address
+
+
+def test_bundle_shows_the_registry_window_of_a_key_added_on_chain_only(
+    api: TestClient, tester: ChainClient
+) -> None:
+    """A key the service never registered has no service window; the bundle shows the
+    registry's (added at block, revoked at block), so the anchor block can be checked."""
+    flow: Flow = make_flow(api, tester)
+    link, _ = flow.issue(lot="CW1", serial="SN-CW")
+    pid = passport_id(link.gtin, link.lot, link.serial)
+    direct = Account.create()
+    receipt = _registry(api, tester).add_key(
+        KeyGrant(org_id_for(flow.seller.slug), direct.address, Role.ISSUER)
+    )
+    flow.svc.settle()
+    flow.sign_events(pid, count=1, by=replace(flow.seller, signer=direct))
+    flow.anchor()
+    bundle: dict[str, Any] = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    (event,) = [e for e in bundle["events"] if e["signer"] == direct.address]
+    registry = api.app.state.deployment.address("OrganisationRegistry")  # type: ignore[attr-defined]
+    assert event["signer_validity"] == {
+        "valid_from": None,
+        "revoked_at": None,
+        "source": "OrganisationRegistry",
+        "registry": {
+            "contract": registry,
+            "organisation_id": "0x" + org_id_for(flow.seller.slug).hex(),
+            "roles": ["issuer"],
+            "valid_from_block": receipt.block_number,
+            "revoked_at_block": None,
+            "added_in": receipt.tx_hash,
+        },
+    }
+    assert event["anchor"]["block_number"] >= receipt.block_number
+    # A key the service registered shows both windows.
+    flow.sign_events(pid, count=1)
+    flow.anchor()
+    bundle = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    (own,) = [e for e in bundle["events"] if e["signer"] == flow.seller.signer.address]
+    assert own["signer_validity"]["source"] == "service signer record"
+    assert own["signer_validity"]["valid_from"]
+    assert own["signer_validity"]["registry"]["valid_from_block"] > 0
 
 
 def test_key_on_chain_for_another_organisation_does_not_sign_for_this_one(
@@ -381,3 +425,39 @@ def test_organisation_from_before_the_registry_signs_only_once_backfilled(
     assert accepted.status_code == 202, accepted.text
     again = svc.api.post("/v1/orgs/legacy/registration", json=body, headers=OPERATOR)
     assert again.status_code == 409
+
+
+def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
+    svc: Service,
+) -> None:
+    """Two workers, one relayer key: one holds the registration (sent, not mined yet)
+    while the other reaches the key addition queued behind it. Simulated against the
+    chain as it is, the addition reverts ``OrgUnknown``; it waits for the registration
+    instead of being reported failed."""
+    make_org(svc.api, "beta")  # its registration and key addition are queued
+    state = svc.api.app.state  # type: ignore[attr-defined]
+    with state.sessionmaker() as session:
+        org = _org_id(session, "beta")
+        register, add_key = session.scalars(
+            select(RelayRequest).where(RelayRequest.org_id == org).order_by(RelayRequest.id)
+        ).all()
+        assert (register.purpose, add_key.purpose) == ("org_register", "org_key_add")
+        register.claimed_by = "another-worker"
+        register.lease_until = utcnow() + timedelta(minutes=5)
+        session.commit()
+
+    state.anchor_worker.relayer.drive()
+
+    with state.sessionmaker() as session:
+        waiting = session.get(RelayRequest, add_key.id)
+        assert waiting is not None
+        assert waiting.status == RelayStatus.QUEUED, waiting.last_error
+        assert "OrgUnknown" in (waiting.last_error or "")
+        held = session.get(RelayRequest, register.id)
+        assert held is not None
+        held.claimed_by = held.lease_until = waiting.next_attempt_at = None  # the lease ends
+        session.commit()
+    svc.settle()
+    with state.sessionmaker() as session:
+        assert session.get(RelayRequest, register.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
+        assert session.get(RelayRequest, add_key.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
