@@ -37,8 +37,9 @@ from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
+from backend.qr.pages import PageSource
+from backend.qr.pages import on_indexed as refresh_pages
 from backend.qr.router import router as qr_router
-from backend.qr.service import PageCache
 from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
 from backend.relayer.organisations import RelayedRegistrar
@@ -173,8 +174,10 @@ def create_app(
             app.state.anchor_worker = worker
             app.state.indexer = indexer
             app.state.notification_worker = notifier
-            # consumer: cached pages follow the chain
-            indexer.subscribe(app.state.qr_page_cache.on_indexed)
+            # consumer: stored pages the round changed are recomputed right after it
+            page_source = PageSource(client.chain_id, dep, cfg.public_base_url)
+            app.state.page_source = page_source
+            indexer.subscribe(refresh_pages(sessions, page_source))
             if cfg.anchor_worker_enabled:
                 worker.start()
                 workers.append(worker)
@@ -240,7 +243,6 @@ def create_app(
     # signed webhooks
     app.include_router(webhooks_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
-    app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
     # SSCC Digital Links: public shipment tracking and logistic labels
     app.include_router(tracking_router)

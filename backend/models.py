@@ -33,6 +33,7 @@ from backend.orgs.models import (
     RegistryRoleGrant,
     SignerKey,
 )
+from backend.pages.models import PassportPage
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -92,6 +93,7 @@ __all__ = [
     "OverdueFlag",
     "Passport",
     "PassportDocumentRecord",
+    "PassportPage",
     "PassportStatusChange",
     "PassportVersion",
     "PassportWrite",

@@ -17,7 +17,8 @@ from backend.errors import NotFound
 from backend.gs1.digital_link import UNTP_DPP, DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
-from backend.qr import service
+from backend.pages import store
+from backend.qr import pages, service
 from backend.qr.images import SCREEN_MODULE_PX, qr_png, qr_png_for_print, qr_svg
 from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
@@ -57,18 +58,48 @@ def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Re
 @router.get("/01/{rest:path}", include_in_schema=False)
 async def resolve(request: Request) -> Response:
     """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
-    if not request.url.query and negotiate(request.headers.get("accept")) == "html":
-        # A phone opening a printed code, the common case: answered from memory on the
-        # event loop, without a thread or a database session.
-        cached = request.app.state.qr_page_cache.get(_raw_path(request))
-        if cached is not None:
-            return Response(cached.body, media_type=HTML, headers=cached.headers)
     return await run_in_threadpool(_resolve, request)
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """Whether the client's ``If-None-Match`` names ``etag`` (weak comparison, RFC 9110)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return etag.removeprefix("W/") in {t.strip().removeprefix("W/") for t in header.split(",")}
+
+
+def conditional(
+    request: Request, body: bytes, media_type: str, headers: dict[str, str], etag: str
+) -> Response:
+    """``body`` with its ``ETag``, or an empty 304 when the client already holds it."""
+    headers = {**headers, "ETag": etag}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _page(request: Request, path: str, stored: store.StoredPage) -> Response:
+    headers = {
+        "Link": service.link_header(path, base=request.app.state.settings.public_base_url),
+        "Vary": "Accept",
+        "Cache-Control": service.PAGE_CACHE_CONTROL,
+    }
+    return conditional(request, stored.body, HTML, headers, stored.etag)
 
 
 def _resolve(request: Request) -> Response:
     representation = negotiate(request.headers.get("accept"))
     raw = _raw_path(request)
+    if not request.url.query and representation == "html":
+        # A phone opening a printed code, the common case: the page stored for this
+        # exact link, a key lookup.
+        with request.app.state.sessionmaker() as session:
+            stored = store.lookup(session.connection(), raw)
+        if stored is not None:
+            return _page(request, raw, stored)
     try:
         link = parse_link(raw, request.url.query)
     except DigitalLinkError as exc:
@@ -133,13 +164,21 @@ def _answer(
     if link_type in service.PAGE_ANCHORS:
         target = link.without_link_type().path + service.PAGE_ANCHORS[link_type]
         return RedirectResponse(target, status_code=303, headers=headers)
-    page = service.page_html(
-        **source,
-        # Only the plain link is cached: it is what printed codes carry.
-        cache=app.qr_page_cache if link.link_type is None else None,
-        path=link.path,
+    if resolved.level == link.level:
+        # The passport's own link, whose stored page was marked: compute and store it.
+        page_source = pages.PageSource(app.chain.chain_id, app.deployment, base)
+        stored = pages.compute(session, page_source, resolved.passport_id)
+        if stored is not None:
+            return _page(request, link.path, stored)
+    # A serial under a batch or model passport: rendered for this link, not stored.
+    html = service.page_bytes(**source)
+    return conditional(
+        request,
+        html,
+        HTML,
+        {**headers, "Cache-Control": service.PAGE_CACHE_CONTROL},
+        store.etag_of(html),
     )
-    return Response(page.body, media_type=HTML, headers=page.headers)
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
