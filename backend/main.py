@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from backend import __version__
 from backend.agreements.router import router as agreements_router
 from backend.alliance.router import router as alliance_router
+from backend.anchoring.proofs import SupplyProofReader
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.apidocs.router import router as apidocs_router
@@ -35,6 +36,7 @@ from backend.node.router import router as node_router
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
+from backend.pages.store import PageReader
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
 from backend.qr.pages import PageSource
@@ -124,6 +126,9 @@ def create_app(
         app.state.deployment = None
         app.state.engine = engine
         app.state.sessionmaker = sessions
+        # the two hottest reads: a scan's stored page, an event's proof
+        app.state.page_reader = PageReader(engine)
+        app.state.proof_reader = SupplyProofReader(engine)
         app.state.session_signer = make_signer(signing_keys(cfg, engine))
         app.state.rate_limits = RateLimits(
             per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
@@ -199,6 +204,8 @@ def create_app(
             gate.wait()
             for running in workers:
                 running.stop()
+            app.state.page_reader.close()
+            app.state.proof_reader.close()
             engine.dispose()
 
     app = FastAPI(

@@ -13,7 +13,8 @@ from backend.db.base import Base, Hash32, UTCDateTime
 class PassportPage(Base):
     """A passport's page as served for its own Digital Link (``path``).
 
-    ``stale`` while the page must be recomputed: a write that changes what the
+    ``body`` is the page's HTML, gzip-compressed (a fifth of its size; sent as is to
+    clients that accept gzip). ``stale`` while the page must be recomputed: a write that changes what the
     page shows marks it in the same transaction, and a stale page is never sent. ``generation`` counts
     those marks, so a page computed from data read before a mark is never stored
     over it. ``source_block`` is the highest block of any chain change the page

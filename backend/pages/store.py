@@ -2,23 +2,25 @@
 
 Every write that changes what a passport's page shows calls :func:`mark` (or
 :func:`mark_where`) in its own transaction, so once it commits no scan gets the
-old page; a reorg calls :func:`rollback`. Recomputing is the resolver's job
+old page; a reorg calls :func:`rollback`. Scans read with :class:`PageReader`. Recomputing is the resolver's job
 (``backend.qr.pages``): it reads :func:`stale`, renders and :func:`save`\\ s.
 """
 
 from __future__ import annotations
 
-import hashlib
+import gzip
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, select, update
+from sqlalchemy import Engine, Select, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from backend.common.http import etag_of
 from backend.db.base import utcnow
+from backend.db.reader import KeptConnection
 from backend.pages.models import PassportPage
 
 _T = PassportPage.__table__
@@ -92,20 +94,45 @@ def rollback(session: Session, fork: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class StoredPage:
-    body: bytes
+    """A page ready to send: its gzip-compressed HTML and entity tag."""
+
+    gzipped: bytes
     etag: str
 
+    def html(self) -> bytes:
+        return gzip.decompress(self.gzipped)
 
-def lookup(conn: Connection, path: str, *, now: datetime | None = None) -> StoredPage | None:
-    """The page stored for ``path`` if it is current; ``None``: compute it instead."""
-    row = conn.execute(
-        select(_T.c.body, _T.c.etag, _T.c.stale, _T.c.expires_at).where(_T.c.path == path)
-    ).first()
-    if row is None or row.stale or row.body is None or row.etag is None:
-        return None
-    if row.expires_at is not None and row.expires_at <= (now or utcnow()):
-        return None
-    return StoredPage(row.body, row.etag)
+
+def pack(html: bytes) -> StoredPage:
+    """The stored form of a page: gzip (fixed mtime, so equal pages are equal bytes).
+
+    The tag is weak: the page is sent compressed or not, as the client accepts.
+    """
+    return StoredPage(gzip.compress(html, compresslevel=6, mtime=0), "W/" + etag_of(html))
+
+
+_READ = (
+    "SELECT body, etag FROM passport_pages WHERE path = ? AND NOT stale "
+    "AND body IS NOT NULL AND (expires_at IS NULL OR expires_at > ?)"
+)
+
+
+class PageReader:
+    """Stored pages by path: the scan path, one indexed read on a kept connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.conn = KeptConnection(engine)
+        self.sql = self.conn.statement(_READ)
+
+    def get(self, path: str, *, now: datetime | None = None) -> StoredPage | None:
+        when = now or utcnow()
+        # SQLite holds UTC datetimes as naive text (``UTCDateTime``).
+        at = when if self.conn.postgres else when.strftime("%Y-%m-%d %H:%M:%S.%f")
+        row = self.conn.fetchone(self.sql, (path, at))
+        return None if row is None else StoredPage(bytes(row[0]), row[1])
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def stale(session: Session, *, limit: int) -> list[tuple[str, int]]:
@@ -128,30 +155,26 @@ def generation(session: Session, passport_id: str) -> int:
     )
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def save(
     session: Session,
     *,
     passport_id: str,
     generation: int,
     path: str | None,
-    body: bytes | None,
+    page: StoredPage | None,
     expires_at: datetime | None,
 ) -> bool:
     """Store a page computed from data read at ``generation``; False if marked since.
 
-    ``body`` ``None``: the passport has no public page (no document yet).
+    ``page`` ``None``: the passport has no public page (no document yet).
     """
     result = session.execute(
         update(PassportPage)
         .where(PassportPage.passport_id == passport_id, PassportPage.generation == generation)
         .values(
             path=path,
-            body=body,
-            etag=etag_of(body) if body is not None else None,
+            body=page.gzipped if page is not None else None,
+            etag=page.etag if page is not None else None,
             stale=False,
             expires_at=expires_at,
             computed_at=utcnow(),

@@ -163,7 +163,7 @@ def compute(session: Session, source: PageSource, passport_id: str) -> store.Sto
             passport_id=passport_id,
             generation=generation,
             path=None,
-            body=None,
+            page=None,
             expires_at=None,
         )
         session.commit()
@@ -175,21 +175,25 @@ def compute(session: Session, source: PageSource, passport_id: str) -> store.Sto
         resolved=resolved,
         base=source.base,
     )
-    body = render_product_page(page).encode()
+    stored = store.pack(render_product_page(page).encode())
     store.save(
         session,
         passport_id=passport_id,
         generation=generation,
         path=resolved.link.path,
-        body=body,
+        page=stored,
         expires_at=expiry(page),
     )
     session.commit()
-    return store.StoredPage(body, store.etag_of(body))
+    return stored
 
 
-def refresh(sessions: sessionmaker[Session], source: PageSource, *, limit: int = 5000) -> int:
-    """Recompute up to ``limit`` marked pages; the number recomputed."""
+def refresh(sessions: sessionmaker[Session], source: PageSource, *, limit: int = 500) -> int:
+    """Recompute up to ``limit`` marked pages; the number recomputed.
+
+    Bounded so a change that marks many pages (an organisation renamed) does not
+    hold up indexing: pages left marked are computed by their next scan or round.
+    """
     done = 0
     failed: set[str] = set()
     while done < limit:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from backend.common.http import conditional, not_modified
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
@@ -58,48 +59,35 @@ def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Re
 @router.get("/01/{rest:path}", include_in_schema=False)
 async def resolve(request: Request) -> Response:
     """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
+    if not request.url.query and negotiate(request.headers.get("accept")) == "html":
+        # A phone opening a printed code, the common case: the page stored for this
+        # exact link, one indexed read answered on the event loop (cheaper than a
+        # thread hop with one worker per core).
+        raw = _raw_path(request)
+        stored = request.app.state.page_reader.get(raw)
+        if stored is not None:
+            return _page(request, raw, stored)
     return await run_in_threadpool(_resolve, request)
-
-
-def not_modified(request: Request, etag: str) -> bool:
-    """Whether the client's ``If-None-Match`` names ``etag`` (weak comparison, RFC 9110)."""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return etag.removeprefix("W/") in {t.strip().removeprefix("W/") for t in header.split(",")}
-
-
-def conditional(
-    request: Request, body: bytes, media_type: str, headers: dict[str, str], etag: str
-) -> Response:
-    """``body`` with its ``ETag``, or an empty 304 when the client already holds it."""
-    headers = {**headers, "ETag": etag}
-    if not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
 
 
 def _page(request: Request, path: str, stored: store.StoredPage) -> Response:
     headers = {
         "Link": service.link_header(path, base=request.app.state.settings.public_base_url),
-        "Vary": "Accept",
+        "Vary": "Accept, Accept-Encoding",
         "Cache-Control": service.PAGE_CACHE_CONTROL,
+        "ETag": stored.etag,
     }
-    return conditional(request, stored.body, HTML, headers, stored.etag)
+    if not_modified(request, stored.etag):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(stored.gzipped, media_type=HTML, headers=headers)
+    return Response(stored.html(), media_type=HTML, headers=headers)
 
 
 def _resolve(request: Request) -> Response:
     representation = negotiate(request.headers.get("accept"))
     raw = _raw_path(request)
-    if not request.url.query and representation == "html":
-        # A phone opening a printed code, the common case: the page stored for this
-        # exact link, a key lookup.
-        with request.app.state.sessionmaker() as session:
-            stored = store.lookup(session.connection(), raw)
-        if stored is not None:
-            return _page(request, raw, stored)
     try:
         link = parse_link(raw, request.url.query)
     except DigitalLinkError as exc:
@@ -177,14 +165,13 @@ def _answer(
         html,
         HTML,
         {**headers, "Cache-Control": service.PAGE_CACHE_CONTROL},
-        store.etag_of(html),
     )
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
 def proof_bundle(
     passport_id: Id32, request: Request, session: SessionDep, settings: SettingsDep
-) -> JSONResponse:
+) -> Response:
     """Everything needed to verify a passport and its events against the chain, without Waymark."""
     app = request.app.state
     bundle = service.proof_bundle(
@@ -195,9 +182,20 @@ def proof_bundle(
         base=settings.public_base_url,
     )
     filename = f"waymark-proof-{passport_id[2:14]}.json"
-    return JSONResponse(
-        bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    return conditional(
+        request,
+        _json_bytes(bundle),
+        "application/json",
+        {
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": service.PAGE_CACHE_CONTROL,
+        },
     )
+
+
+def _json_bytes(content: Any) -> bytes:
+    """What ``JSONResponse`` would send, so the ``ETag`` names those bytes."""
+    return bytes(JSONResponse(content).body)
 
 
 @router.get("/qr/labels", tags=["consumer"])

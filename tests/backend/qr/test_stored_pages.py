@@ -6,6 +6,8 @@ chain, and checks both what the next scan shows and which stored rows changed.
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -39,16 +41,20 @@ def _stored(flow: Flow, link: DigitalLink) -> str:
     row = _row(flow, link)
     assert not row.stale
     assert row.body is not None
-    return row.body.decode()
+    return gzip.decompress(row.body).decode()
 
 
 def test_issue_stores_the_page_and_a_scan_sends_those_bytes(flow: Flow) -> None:
     link, _ = flow.issue(lot="S1", serial="SN-S1")
     stored = _stored(flow, link)  # computed by the indexer round that saw the issue
-    resp = flow.api.get(link.path)
+    resp = flow.api.get(link.path)  # accepts gzip: gets the stored bytes as they are
     assert resp.status_code == 200
+    assert resp.headers["content-encoding"] == "gzip"
     assert resp.text == stored
     assert resp.headers["etag"] == _row(flow, link).etag
+    plain = flow.api.get(link.path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == stored
 
 
 def test_recall_then_the_next_scan_shows_the_recall(flow: Flow) -> None:
@@ -69,7 +75,7 @@ def test_a_marked_page_is_never_sent_even_before_it_is_recomputed(flow: Flow) ->
         session.execute(
             update(PassportPage)
             .where(PassportPage.passport_id == _pid(link))
-            .values(body=b"<p>old page</p>", stale=True)
+            .values(body=gzip.compress(b"<p>old page</p>"), stale=True)
         )
         session.commit()
     assert flow.api.get(link.path).text == good
@@ -145,3 +151,25 @@ def test_conditional_scan_gets_304_until_the_page_changes(flow: Flow) -> None:
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     assert 'id="recall-banner"' in changed.text
+
+
+def test_bundle_and_proof_answer_if_none_match_with_304_until_they_change(flow: Flow) -> None:
+    link, _ = flow.issue(lot="E2", serial="SN-E2")
+    events = flow.sign_events(bytes.fromhex(_pid(link)[2:]), count=1)
+    bundle_url = f"/proof-bundle/{_pid(link)}.json"
+    proof_url = f"/v1/proofs/{events[0]['eventId']}"
+    pending = flow.api.get(proof_url)
+    assert pending.json()["on_chain"] is None
+    bundle = flow.api.get(bundle_url)
+    assert bundle.json()["events"] == []
+    for url, resp in ((bundle_url, bundle), (proof_url, pending)):
+        again = flow.api.get(url, headers={"If-None-Match": resp.headers["etag"]})
+        assert again.status_code == 304, url
+        assert again.content == b""
+    flow.anchor()
+    for url, resp in ((bundle_url, bundle), (proof_url, pending)):
+        changed = flow.api.get(url, headers={"If-None-Match": resp.headers["etag"]})
+        assert changed.status_code == 200, url
+        assert changed.headers["etag"] != resp.headers["etag"]
+    assert flow.api.get(proof_url).json()["on_chain"] is True
+    assert len(flow.api.get(bundle_url).json()["events"]) == 1
