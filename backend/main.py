@@ -27,6 +27,8 @@ from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.epcis.router import router as epcis_router
 from backend.events.router import router as events_router
+from backend.fieldapp import service as fieldapp_service
+from backend.fieldapp.router import router as fieldapp_router
 from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
@@ -129,7 +131,9 @@ def create_app(
         # the two hottest reads: a scan's stored page, an event's proof
         app.state.page_reader = PageReader(engine)
         app.state.proof_reader = SupplyProofReader(engine)
-        app.state.session_signer = make_signer(signing_keys(cfg, engine))
+        shared_keys = signing_keys(cfg, engine)
+        app.state.session_signer = make_signer(shared_keys)
+        app.state.app_session_signer = make_signer(shared_keys, salt=fieldapp_service.SALT)
         app.state.rate_limits = RateLimits(
             per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
             auth_failures=RateLimiter(
@@ -247,6 +251,7 @@ def create_app(
     app.include_router(agreements_router)
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
+    app.include_router(fieldapp_router)
     # signed webhooks
     app.include_router(webhooks_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export

@@ -21,6 +21,7 @@ from backend.credentials.models import AccessGrant, CredentialKey, StatusEntry
 from backend.dashboard.models import ServiceSecret
 from backend.db.base import Base
 from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Outbox, SupplyEvent
+from backend.fieldapp.models import SignInNonce
 from backend.indexer.models import ChainCursor, IndexedBlock
 from backend.orgs.models import (
     ApiKey,
@@ -40,9 +41,8 @@ from backend.passports.models import (
     PassportDocumentRecord,
     PassportStatusChange,
     PassportVersion,
-    PassportWrite,
 )
-from backend.relayer.models import RelayRequest, SentTransaction
+from backend.relayer.models import RelayRequest, RelayWrite, SentTransaction
 from backend.shipments.models import (
     ManifestLine,
     Milestone,
@@ -50,7 +50,6 @@ from backend.shipments.models import (
     OverdueFlag,
     Shipment,
     ShipmentManifest,
-    ShipmentWrite,
 )
 from backend.webhooks.models import (
     ShipmentColour,
@@ -96,7 +95,6 @@ __all__ = [
     "PassportPage",
     "PassportStatusChange",
     "PassportVersion",
-    "PassportWrite",
     "PeriodView",
     "PoolMemberView",
     "PoolView",
@@ -106,12 +104,13 @@ __all__ = [
     "RegistryPrefix",
     "RegistryRoleGrant",
     "RelayRequest",
+    "RelayWrite",
     "SentTransaction",
     "ServiceSecret",
     "Shipment",
     "ShipmentColour",
     "ShipmentManifest",
-    "ShipmentWrite",
+    "SignInNonce",
     "SignerKey",
     "StatusEntry",
     "SupplyEvent",

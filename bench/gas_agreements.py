@@ -96,7 +96,7 @@ def main() -> None:
         deadline = bench.now() + 3_600
         msg = agreements.acceptance_message(aid, t, sid, deadline=deadline)
         sig = agreements.sign_acceptance(SELLER.key, msg)
-        gas["accept"] = agreements.accept_by_sig(
+        gas["accept"] = agreements.accept_with_sig(
             aid, sid, deadline=deadline, signature=sig
         ).gas_used
         return aid, sid, gas

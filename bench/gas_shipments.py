@@ -77,7 +77,7 @@ class Bench:
         sig = td.sign_create_shipment(
             SELLER.key, self.domain, terms, nonce=nonce, deadline=deadline
         )
-        self.reg.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
+        self.reg.create_shipment_with_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
         sid = bytes(terms["shipmentId"])
         self.transfer(sid, M.PICKED_UP, SELLER, CARRIER_A)
         self.reg.record_milestone(*self.signed(sid, M.EXPORT_CLEARED, BROKER))

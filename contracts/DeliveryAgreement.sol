@@ -111,7 +111,7 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
     }
 
     /// @inheritdoc IDeliveryAgreement
-    function acceptBySig(uint256 agreementId, bytes32 shipmentId, uint256 deadline, bytes calldata signature)
+    function acceptWithSig(uint256 agreementId, bytes32 shipmentId, uint256 deadline, bytes calldata signature)
         external
     {
         Agreement storage a = _inStatus(agreementId, Status.Proposed);

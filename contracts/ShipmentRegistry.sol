@@ -193,7 +193,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
     }
 
     /// @inheritdoc IShipmentRegistry
-    function createShipmentBySig(ShipmentTerms calldata terms, uint256 nonce, uint256 deadline, bytes calldata signature)
+    function createShipmentWithSig(ShipmentTerms calldata terms, uint256 nonce, uint256 deadline, bytes calldata signature)
         external
     {
         if (_now() > deadline) revert ShipmentSignatureExpired(terms.shipmentId, deadline, _now());

@@ -71,7 +71,8 @@ def main() -> int:
 
     node: AnvilNode | None = None
     if args.chain == "anvil":
-        node = AnvilNode(port=free_port()).start()
+        # A block every second keeps the chain's clock with the wall clock (``make anvil``).
+        node = AnvilNode(port=free_port(), block_time=1.0).start()
         os.environ["WAYMARK_CHAIN_BACKEND"] = "anvil"
         os.environ["WAYMARK_RPC_URL"] = node.url
     else:

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"backend.cli"},  # the command line client (the demo drives it)
     {"backend.wiring", "backend.models"},  # handler registries, table registry
     {"backend.webhooks"},  # notifications read the shipment, dashboard and alliance models
-    {"backend.dashboard", "backend.health", "backend.apidocs", "backend.node"},
+    {"backend.dashboard", "backend.fieldapp", "backend.health", "backend.apidocs", "backend.node"},
     {"backend.agreements"},  # purchase agreements: relay through the alliance action log
     {"backend.qr", "backend.names"},  # consumer resolver; display names of addresses
     {"backend.alliance", "backend.epcis", "backend.credentials"},  # credentials: passports as VCs

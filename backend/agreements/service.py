@@ -287,7 +287,7 @@ def accept(
         principal=principal,
         action="accept_agreement",
         contract=CONTRACT,
-        fn="acceptBySig",
+        fn="acceptWithSig",
         args=[
             agreement_id,
             bytes.fromhex(body.shipment_id[2:]),

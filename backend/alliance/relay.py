@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.alliance.models import AllianceAction
 from backend.chain import ContractRevert
-from backend.relayer.models import RelayRequest
+from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import Mined, enqueue
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,14 @@ class AllianceRelayHandler:
     def on_mined(self, session: Session, request: RelayRequest, mined: Mined) -> None:
         action = self._action(session, request)
         if action is not None:
-            action.status = "mined"
+            action.status = RelayStatus.MINED
             action.tx_hash = mined.tx_hash
             action.block_number = mined.block_number
 
     def on_final(self, session: Session, request: RelayRequest) -> None:
         action = self._action(session, request)
-        if action is not None and action.status == "mined":
-            action.status = "final"
+        if action is not None and action.status == RelayStatus.MINED:
+            action.status = RelayStatus.FINAL
 
     def on_orphaned(self, session: Session, request: RelayRequest) -> None:
         # The call fell out of the chain with its block: send it again.
@@ -61,14 +61,14 @@ class AllianceRelayHandler:
             org_id=request.org_id,
         )
         action.relay_id = again.id
-        action.status = "queued"
+        action.status = RelayStatus.QUEUED
         action.tx_hash = None
         action.block_number = None
 
     def on_failed(self, session: Session, request: RelayRequest, error: str) -> None:
         action = self._action(session, request)
         if action is not None:
-            action.status = "failed"
+            action.status = RelayStatus.FAILED
             action.error = error[:1000]
         log.warning("alliance action %s failed: %s", request.ref_id, error)
 

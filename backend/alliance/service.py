@@ -66,8 +66,8 @@ from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.orgs.models import Organisation
 from backend.orgs.schemas import Scope
 from backend.orgs.service import WRITER_SCOPES, Principal
-from backend.relayer.models import RelayRequest, SentTransaction
-from backend.relayer.service import enqueue
+from backend.relayer.models import RelayRequest, RelayStatus, SentTransaction
+from backend.relayer.signed import ContractWrite, commit, queue
 
 MEMBER_SCOPES = frozenset({Scope.SELLER, Scope.SUPPLIER})
 
@@ -162,39 +162,6 @@ def _public_action(a: AllianceAction, pool_id: int | None = None) -> ActionPubli
     )
 
 
-def _relay(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    action: str,
-    contract: str,
-    fn: str,
-    args: list[Any],
-    params: dict[str, Any],
-) -> ActionPublic:
-    """Simulate the call (a revert answers 409 now), then queue it durably."""
-    address = deployment.address(contract)
-    data = chain.encode(chain.contract(contract, address), fn, *args)
-    chain.estimate_gas({"to": address, "data": data})
-    row = AllianceAction(
-        org_id=principal.org_id,
-        action=action,
-        contract=contract,
-        params=json.dumps(params, default=str),
-        status="queued",
-    )
-    session.add(row)
-    session.flush()
-    req = enqueue(
-        session, purpose=PURPOSE, to=address, data=data, ref_id=row.id, org_id=principal.org_id
-    )
-    row.relay_id = req.id
-    session.commit()
-    return _public_action(row)
-
-
 def relay_call(
     *,
     session: Session,
@@ -207,18 +174,32 @@ def relay_call(
     args: list[Any],
     params: dict[str, Any],
 ) -> ActionPublic:
-    """Simulate and queue one relayed contract call for another domain (same action log)."""
-    return _relay(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+    """Relay one contract call with its action row (alliance and agreements share the log).
+
+    The relay pipeline simulates it (a revert answers 409 now) and queues it;
+    the action row follows the request (:mod:`backend.alliance.relay`).
+    """
+    address = deployment.address(contract)
+    write = ContractWrite(
+        to=address,
+        data=chain.encode(chain.contract(contract, address), fn, *args),
+        purpose=PURPOSE,
+        subject=action,
+    )
+    req = queue(session=session, chain=chain, org_id=principal.org_id, write=write)
+    row = AllianceAction(
+        org_id=principal.org_id,
         action=action,
         contract=contract,
-        fn=fn,
-        args=args,
-        params=params,
+        params=json.dumps(params, default=str),
+        status=RelayStatus.QUEUED,
+        relay_id=req.id,
     )
+    session.add(row)
+    session.flush()
+    req.ref_id = row.id
+    commit(session, what=f"the {action} call")
+    return _public_action(row)
 
 
 def get_action(*, session: Session, principal: Principal, action_id: int) -> ActionPublic:
@@ -277,7 +258,7 @@ def create_pool(
         report_window=data.report_window,
         cancel_penalty_bps=data.cancel_penalty_bps,
     )
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,
@@ -301,7 +282,7 @@ def add_pool_member(
 ) -> ActionPublic:
     pool = _pool(session, pool_id)
     _require_pool_admin(session, principal, pool)
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,
@@ -341,7 +322,7 @@ def cosign_usage(
             f"the UsageReport signature recovers to {signer}, not {data.member} "
             f"(nonce {message['nonce']})"
         )
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,
@@ -367,7 +348,7 @@ def resolve_dispute(
     """The arbiter's ruling, sent with the relayer's ``ARBITER_ROLE`` (operator only)."""
     if not principal.operator:
         raise Forbidden("only the operator (the alliance's arbiter) resolves disputes")
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,
@@ -411,7 +392,7 @@ def settle(
     else:
         fn = "settle"
         args.append(list(data.members))
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,
@@ -437,7 +418,7 @@ def grant_stock_member(
         raise Forbidden("only the operator admits stock-transfer members")
     contract = chain.contract(STOCK, deployment.address(STOCK))
     role = chain.call(contract, "MEMBER_ROLE")
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,
@@ -471,7 +452,7 @@ def stock_action(
         parties = {t.requester, *([t.lender] if t.lender else [])}
         if not parties & own_addresses(session, principal):
             raise Forbidden(f"your organisation is not a party to transfer {request_id}")
-    return _relay(
+    return relay_call(
         session=session,
         chain=chain,
         deployment=deployment,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
@@ -48,6 +49,8 @@ from backend.chain.errors import (
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
+# ERC-1271 ``isValidSignature(bytes32,bytes)``: its selector is also the "valid" answer.
+ERC1271_SELECTOR = bytes.fromhex("1626ba7e")
 _TESTER_REVERT = re.compile(r"execution reverted: (b(['\"]).*\2)$", re.DOTALL)
 GWEI = 10**9
 # py-evm is not thread-safe; every call into an in-process chain is serialised.
@@ -321,6 +324,26 @@ class ChainClient:
             tx_hash=result.tx_hash,
             block_number=result.block_number,
         )
+
+    def has_code(self, address: str) -> bool:
+        """Whether ``address`` is a contract (a smart wallet) rather than a plain key."""
+        code = self._rpc(lambda: self.w3.eth.get_code(to_checksum_address(address)))
+        return len(bytes(code)) > 0
+
+    def is_valid_signature(self, account: str, digest: bytes, signature: bytes) -> bool:
+        """Whether contract ``account`` accepts ``signature`` over ``digest`` (ERC-1271).
+
+        A revert, a short answer or any value but the magic one is a refusal.
+        """
+        data = ERC1271_SELECTOR + abi_encode(["bytes32", "bytes"], [digest, signature])
+        tx: TxParams = {"to": to_checksum_address(account), "data": data}
+        try:
+            answer = bytes(self._rpc(lambda: self.w3.eth.call(tx)))
+        except ChainUnavailable:
+            raise
+        except Exception:
+            return False
+        return answer[:4] == ERC1271_SELECTOR and len(answer) == 32
 
     def eip712_domain(self, contract: Contract) -> Domain:
         """The contract's EIP-712 domain as it reports it (ERC-5267)."""

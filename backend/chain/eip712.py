@@ -15,6 +15,7 @@ from typing import Any
 from coincurve import PublicKey
 from eth_abi import encode
 from eth_account import Account
+from eth_account.messages import defunct_hash_message
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
@@ -217,3 +218,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     return value
+
+
+def personal_digest(text: str) -> bytes:
+    """The EIP-191 digest ``personal_sign`` signs for ``text`` (eth-account's rule)."""
+    return bytes(defunct_hash_message(text=text))

@@ -150,13 +150,13 @@ class ShipmentRegistryClient:
             self.contract, "createShipment", as_abi_tuple(SHIPMENT_TERMS, terms)
         )
 
-    def create_shipment_by_sig(
+    def create_shipment_with_sig(
         self, terms: Mapping[str, Any], *, nonce: int, deadline: int, signature: bytes
     ) -> TxResult:
         """Relay a creation the seller signed (``sign_create_shipment``)."""
         return self.chain.transact(
             self.contract,
-            "createShipmentBySig",
+            "createShipmentWithSig",
             as_abi_tuple(SHIPMENT_TERMS, terms),
             nonce,
             deadline,

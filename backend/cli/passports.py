@@ -7,7 +7,6 @@ issuer's signature, so it can be checked and uploaded later by anyone.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import click
 
 from backend.chain import eip712
 from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT, content_message
-from backend.cli.chainio import read_nonce
+from backend.cli.chainio import chain_now, read_nonce
 from backend.cli.client import Api, resolve_domain
 from backend.cli.common import (
     api_key_opt,
@@ -87,12 +86,13 @@ def _sign(
             fail("give --nonce (offline) or --rpc to read the issuer's next nonce")
         nonce = read_nonce(rpc, CONTRACT, domain.verifying_contract, account.address)
     link = uri or f"{api.rstrip('/')}{doc.identity.key.path}"
+    now = chain_now(rpc)  # the contract judges the deadline by block time
     message: dict[str, Any] = {
         "issuer": account.address,
         "passportId": doc.passport_id,
         "content": content(doc, link),
         "nonce": nonce,
-        "deadline": parse_time(deadline, default=int(time.time()) + DEFAULT_VALIDITY),
+        "deadline": parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now),
     }
     struct = ISSUE_PASSPORT
     if action == "amend":

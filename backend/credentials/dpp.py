@@ -2,27 +2,33 @@
 
 Pure mapping from the signed passport document (``waymark.passport/1``) and the
 on-chain facts of its version to the credential JSON-LD; nothing here touches
-the database or the chain. Field names follow the UNTP DPP vocabulary 0.5.0
-(``Product``, ``Material``, ``Claim``, ``EmissionsPerformance``,
+the database or the chain. Field names follow the published UNTP 0.6.1 schemas
+(vendored in ``schemas/``; the subject is a ``ProductPassport`` holding the
+``Product``, with ``Material``, ``Claim``, ``EmissionsPerformance`` and
 ``CircularityPerformance``). What UNTP has no term for (emissions per lifecycle
-stage with the working, water per stage) is carried in extra properties of
-those objects, which the UNTP schema allows and the VC 2.0 base context maps to
-``https://www.w3.org/ns/credentials/issuer-dependent#``.
+stage with the working, water per stage, restricted sections) is carried in extra
+properties of objects whose schema allows them, which the VC 2.0 base context maps
+to ``https://www.w3.org/ns/credentials/issuer-dependent#``. Every identifier the
+schema types as a URI is absolute: a value the document holds as a plain name (a
+certification body, a facility code) gets an id that is a fragment of the credential.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from eth_hash.auto import keccak
+from rfc3986_validator import validate_rfc3986
 
+from backend.credentials import untp
 from backend.passports.canonical import section_digest
 from backend.passports.carbon import footprint
-from backend.passports.schemas import PassportDocument
+from backend.passports.schemas import Certification, PassportDocument
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-UNTP_DPP_CONTEXT = "https://test.uncefact.org/vocabulary/untp/dpp/0.5.0/"
+UNTP_DPP_CONTEXT = untp.context("dpp")
 GTIN_SCHEME = {
     "type": ["IdentifierScheme"],
     "id": "https://id.gs1.org/01/",
@@ -66,7 +72,30 @@ def _round(value: float, places: int = 6) -> float:
     return round(value, places)
 
 
-UNTP_DCC_CONTEXT = "https://test.uncefact.org/vocabulary/untp/dcc/0.5.0/"
+UNTP_DCC_CONTEXT = untp.context("dcc")
+
+
+def uri_or_fragment(value: str, *, base: str, kind: str) -> str:
+    """``value`` if it is an absolute URI, else ``<base>#<kind>-<value>`` (percent-encoded)."""
+    if validate_rfc3986(value, rule="URI"):
+        return value
+    return f"{base}#{kind}-{quote(value, safe='')}"
+
+
+def credential_issuer(issuer: Issuer, *, role: str) -> dict[str, Any]:
+    """A UNTP ``CredentialIssuer``: the did:web, and the on-chain signer key it speaks for."""
+    return {
+        "type": ["CredentialIssuer"],
+        "id": issuer.did,
+        "name": issuer.name,
+        "issuerAlsoKnownAs": [
+            {
+                "id": f"eip155:{issuer.chain_id}:{issuer.signer}",
+                "name": f"{role} signer key in OrganisationRegistry (CAIP-10)",
+                "registeredId": issuer.signer,
+            }
+        ],
+    }
 
 
 def conformity_topic(scheme: str) -> str:
@@ -79,20 +108,28 @@ def conformity_topic(scheme: str) -> str:
     )
 
 
-def _claims(doc: PassportDocument) -> list[dict[str, Any]]:
+def standard(cert: Certification, *, base: str) -> dict[str, Any]:
+    """The certification scheme as a UNTP ``Standard`` issued by the certification body."""
+    return {
+        "type": ["Standard"],
+        "name": cert.scheme,
+        "issuingParty": {
+            "id": uri_or_fragment(cert.issuer, base=base, kind="party"),
+            "name": cert.issuer,
+        },
+    }
+
+
+def _claims(doc: PassportDocument, *, base: str) -> list[dict[str, Any]]:
     claims = []
     for cert in doc.certifications:
         claim: dict[str, Any] = {
-            "type": ["Claim"],
-            "id": f"#certification-{cert.id}",
+            "type": ["Claim", "Declaration"],
+            "id": f"{base}#certification-{quote(cert.id, safe='')}",
             "conformance": True,
             "conformityTopic": conformity_topic(cert.scheme),
             "assessmentDate": cert.valid_from.isoformat(),
-            "referenceStandard": {
-                "type": ["Standard"],
-                "name": cert.scheme,
-                "issuingParty": {"type": ["Identifier"], "id": cert.issuer, "name": cert.issuer},
-            },
+            "referenceStandard": standard(cert, base=base),
             "validUntil": cert.valid_until.isoformat(),
             "declaredBy": "issuer",
         }
@@ -144,35 +181,22 @@ def _emissions(doc: PassportDocument) -> dict[str, Any]:
 def credential(doc: PassportDocument, *, issuer: Issuer, facts: VersionFacts) -> dict[str, Any]:
     """The unsecured credential (the payload of its ``vc+jwt`` envelope)."""
     ident = doc.identity
-    granularity = "item" if ident.serial else "batch" if ident.lot else "model"
-    subject: dict[str, Any] = {
+    base = facts.credential_id
+    product: dict[str, Any] = {
         "type": ["Product"],
         "id": facts.digital_link,
         "name": doc.product.name,
         "registeredId": ident.gtin,
         "idScheme": GTIN_SCHEME,
         "productCategory": [
-            {"type": ["Classification"], "id": "#category", "name": doc.product.category}
-        ],
-        "producedByParty": {"type": ["Identifier"], "id": issuer.did, "name": issuer.name},
-        "countryOfProduction": doc.origin.country,
-        "granularityLevel": granularity,
-        "materialsProvenance": [
             {
-                "type": ["Material"],
-                "name": m.name,
-                "originCountry": m.origin_country,
-                "massFraction": _round(m.mass_share_pct / 100.0),
-                "recycledAmount": _round(m.recycled_share_pct / 100.0),
+                "type": ["Classification"],
+                "id": f"{base}#category",
+                "name": doc.product.category,
             }
-            for m in doc.materials
         ],
-        "conformityClaim": _claims(doc),
-        "circularityScorecard": {
-            "type": ["CircularityPerformance"],
-            "recycledContent": _round(doc.recycled_content_pct() / 100.0),
-        },
-        "emissionsScorecard": _emissions(doc),
+        "producedByParty": {"id": issuer.did, "name": issuer.name},
+        "countryOfProduction": doc.origin.country,
         "furtherInformation": [
             {
                 "type": ["Link"],
@@ -181,6 +205,53 @@ def credential(doc: PassportDocument, *, issuer: Issuer, facts: VersionFacts) ->
                 "linkType": "https://gs1.org/voc/pip",
             }
         ],
+    }
+    if doc.product.description:
+        product["description"] = doc.product.description
+    if ident.lot:
+        product["batchNumber"] = ident.lot
+    if ident.serial:
+        product["serialNumber"] = ident.serial
+    if doc.origin.facility_id:
+        product["producedAtFacility"] = {
+            "id": uri_or_fragment(doc.origin.facility_id, base=base, kind="facility"),
+            "name": doc.origin.region or doc.origin.facility_id,
+            "registeredId": doc.origin.facility_id,
+        }
+    circularity: dict[str, Any] = {
+        "type": ["CircularityPerformance"],
+        "recycledContent": _round(doc.recycled_content_pct() / 100.0),
+    }
+    if doc.instructions.repair:
+        circularity["repairInformation"] = {
+            "type": ["Link"],
+            "linkURL": facts.digital_link,
+            "linkName": "; ".join(doc.instructions.repair),
+        }
+    if doc.instructions.recycling:
+        circularity["recyclingInformation"] = {
+            "type": ["Link"],
+            "linkURL": facts.digital_link,
+            "linkName": "; ".join(doc.instructions.recycling),
+        }
+    subject: dict[str, Any] = {
+        "type": ["ProductPassport"],
+        "id": f"{facts.passport_url}#version-{facts.version}",
+        "product": product,
+        "granularityLevel": "item" if ident.serial else "batch" if ident.lot else "model",
+        "materialsProvenance": [
+            {
+                "type": ["Material"],
+                "name": m.name,
+                "originCountry": m.origin_country,
+                "massFraction": _round(m.mass_share_pct / 100.0),
+                "recycledMassFraction": _round(m.recycled_share_pct / 100.0),
+            }
+            for m in doc.materials
+        ],
+        "conformityClaim": _claims(doc, base=base),
+        "circularityScorecard": circularity,
+        "emissionsScorecard": _emissions(doc),
     }
     if doc.restricted_sections:
         # ESPR-style access levels: sections above the reader's level show only their digest.
@@ -193,46 +264,11 @@ def credential(doc: PassportDocument, *, issuer: Issuer, facts: VersionFacts) ->
             }
             for r in doc.restricted_sections
         ]
-    if doc.product.description:
-        subject["description"] = doc.product.description
-    if ident.lot:
-        subject["batchNumber"] = ident.lot
-    if ident.serial:
-        subject["serialNumber"] = ident.serial
-    if doc.origin.facility_id:
-        subject["producedAtFacility"] = {
-            "type": ["Identifier"],
-            "id": doc.origin.facility_id,
-            "name": doc.origin.region or doc.origin.facility_id,
-        }
-    if doc.instructions.repair:
-        subject["circularityScorecard"]["repairInformation"] = {
-            "type": ["Link"],
-            "linkURL": facts.digital_link,
-            "linkName": "; ".join(doc.instructions.repair),
-        }
-    if doc.instructions.recycling:
-        subject["circularityScorecard"]["recyclingInformation"] = {
-            "type": ["Link"],
-            "linkURL": facts.digital_link,
-            "linkName": "; ".join(doc.instructions.recycling),
-        }
     return {
         "@context": [VC_CONTEXT, UNTP_DPP_CONTEXT],
         "type": ["VerifiableCredential", "DigitalProductPassport"],
         "id": facts.credential_id,
-        "issuer": {
-            "type": ["CredentialIssuer"],
-            "id": issuer.did,
-            "name": issuer.name,
-            "otherIdentifier": [
-                {
-                    "type": ["Identifier"],
-                    "id": f"eip155:{issuer.chain_id}:{issuer.signer}",
-                    "name": "Issuer signer key in OrganisationRegistry (CAIP-10)",
-                }
-            ],
-        },
+        "issuer": credential_issuer(issuer, role="Issuer"),
         "validFrom": facts.valid_from,
         "credentialSubject": subject,
     }
@@ -266,60 +302,52 @@ def conformity_credential(
     """A certifier attestation as a UNTP Digital Conformity Credential (unsecured)."""
     # The claim id is keccak256 of a certification id the attested document lists.
     cert = next((c for c in doc.certifications if _claim_id(c.id) == facts.claim.lower()), None)
+    base = facts.credential_id
+    product: dict[str, Any] = {
+        "id": facts.digital_link,
+        "name": doc.product.name,
+        "registeredId": doc.identity.gtin,
+    }
+    if doc.identity.lot:
+        product["batchNumber"] = doc.identity.lot
+    if doc.identity.serial:
+        product["serialNumber"] = doc.identity.serial
     assessment: dict[str, Any] = {
-        "type": ["ConformityAssessment"],
-        "id": f"{facts.credential_id}#assessment",
+        "type": ["ConformityAssessment", "Declaration"],
+        "id": f"{base}#assessment",
         "conformance": True,
         "conformityTopic": conformity_topic(cert.scheme) if cert else "governance.compliance",
+        "assessmentDate": facts.valid_from[:10],
+        # The certifier attests the product the passport version names; whether it checked
+        # the physical item's identifier is not recorded on chain, so it is not claimed.
         "assessedProduct": [
-            {
-                "type": ["Product"],
-                "id": facts.digital_link,
-                "name": doc.product.name,
-                "registeredId": doc.identity.gtin,
-                "idScheme": GTIN_SCHEME,
-            }
+            {"type": ["ProductVerification"], "product": product, "IDverifiedByCAB": False}
         ],
         "claim": facts.claim,
         "passportVersion": facts.version,
         "passportCredential": facts.passport_credential,
     }
     if cert is not None:
-        assessment["referenceStandard"] = {
-            "type": ["Standard"],
-            "name": cert.scheme,
-            "issuingParty": {"type": ["Identifier"], "id": cert.issuer, "name": cert.issuer},
-        }
+        assessment["referenceStandard"] = standard(cert, base=base)
         if cert.certificate_number:
             assessment["certificateNumber"] = cert.certificate_number
     return {
         "@context": [VC_CONTEXT, UNTP_DCC_CONTEXT],
         "type": ["VerifiableCredential", "DigitalConformityCredential"],
         "id": facts.credential_id,
-        "issuer": {
-            "type": ["CredentialIssuer"],
-            "id": certifier.did,
-            "name": certifier.name,
-            "otherIdentifier": [
-                {
-                    "type": ["Identifier"],
-                    "id": f"eip155:{certifier.chain_id}:{certifier.signer}",
-                    "name": "Certifier signer key in OrganisationRegistry (CAIP-10)",
-                }
-            ],
-        },
+        "issuer": credential_issuer(certifier, role="Certifier"),
         "validFrom": facts.valid_from,
         "validUntil": facts.valid_until,
         "credentialSubject": {
-            "type": ["ConformityAttestation"],
-            "id": f"{facts.credential_id}#attestation",
+            "type": ["ConformityAttestation", "Attestation"],
+            "id": f"{base}#attestation",
             "name": cert.scheme if cert else f"Attestation {facts.claim}",
             # The registry accredits certifiers (a role the registrar grants), which UNTP's
             # levels do not name; nothing stronger is claimed.
             "assessorLevel": "3rdParty",
             "assessmentLevel": "Unspecified",
             "attestationType": "certification",
-            "issuedToParty": {"type": ["Party"], "id": brand.did, "name": brand.name},
+            "issuedToParty": {"id": brand.did, "name": brand.name},
             "assessment": [assessment],
         },
     }

@@ -1,4 +1,4 @@
-"""Credentials API: did:web documents, passport credentials, status lists (all public)."""
+"""Credentials API: did:web documents, passport and traceability credentials, status lists."""
 
 from __future__ import annotations
 
@@ -172,6 +172,60 @@ def status_list(
         base=_base(request),
         slug=slug,
         now=int(time.time()),
+    )
+    return _answer(issued, accept)
+
+
+@router.get(
+    "/v1/shipments/{shipment_id}/milestones/{index}/credential",
+    response_class=Response,
+    tags=["credentials"],
+)
+def milestone_credential(
+    shipment_id: Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")],
+    index: Annotated[int, Path(ge=0, le=2**31 - 1, description="milestone index")],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    accept: Accept = None,
+) -> Response:
+    """A shipment milestone as a UNTP Digital Traceability Event, from its signer's
+    organisation; for the shipment's seller and parties, like its EPCIS export."""
+    _choose(accept)
+    state = request.app.state
+    issued = service.milestone_credential(
+        session=session,
+        settings=state.settings,
+        chain=state.chain,
+        shipment_registry=state.deployment.address("ShipmentRegistry"),
+        base=_base(request),
+        principal=principal,
+        shipment_id=shipment_id.lower(),
+        index=index,
+    )
+    return _answer(issued, accept)
+
+
+@router.get("/v1/events/{event_id}/credential", response_class=Response)
+def supply_event_credential(
+    event_id: Annotated[Bytes32Hex, Path(description="the event's bytes32 eventId")],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    accept: Accept = None,
+) -> Response:
+    """A signed supply event as a UNTP Digital Traceability Event, from its signer's
+    organisation; for the organisation that recorded it, like ``GET /v1/events``."""
+    _choose(accept)
+    state = request.app.state
+    issued = service.supply_event_credential(
+        session=session,
+        settings=state.settings,
+        chain=state.chain,
+        anchor_registry=state.deployment.address("AnchorRegistry"),
+        base=_base(request),
+        principal=principal,
+        event_id=event_id.lower(),
     )
     return _answer(issued, accept)
 

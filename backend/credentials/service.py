@@ -25,19 +25,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.chain import eip712
+from backend.chain import ChainClient, eip712
 from backend.chain.passports import PassportRegistryClient, signed_version
+from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain
 from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT
+from backend.chain.typed_data.shipments import MilestoneType
 from backend.common.types import hex_bytes, to_hex
 from backend.config import Settings
-from backend.credentials import access, dpp, keys, status
+from backend.credentials import access, dpp, dte, keys, status, untp
 from backend.credentials.did import CREDENTIAL_KEY_FRAGMENT, OrganisationNotRegistered, did_for
 from backend.credentials.did import document as did_doc
 from backend.credentials.models import StatusEntry
+from backend.epcis.vocabulary import MILESTONE_CBV, MilestoneCode, exception_cbv
 from backend.errors import Conflict, NotFound
-from backend.gs1.digital_link import DigitalLink
+from backend.events.models import SupplyEvent
+from backend.gs1.digital_link import DigitalLink, build_digital_link
 from backend.orgs.directory import party
 from backend.orgs.models import Organisation
+from backend.orgs.service import Principal
+from backend.passports import service as passports_service
 from backend.passports.canonical import document_hash, public_form
 from backend.passports.errors import PassportError
 from backend.passports.models import (
@@ -47,9 +53,11 @@ from backend.passports.models import (
     PassportVersion,
 )
 from backend.passports.schemas import parse_document
+from backend.shipments import service as shipments_service
 
 MEDIA_TYPE_JWT = "application/vc+jwt"
 MEDIA_TYPE_LD = "application/vc+ld+json"
+DTE_LINK_TYPE = "https://test.uncefact.org/vocabulary/linkTypes/dte"
 HASH_METHOD = "keccak256 over the RFC 8785 (JCS) bytes of the passport document"
 
 
@@ -70,6 +78,15 @@ def did_document(*, session: Session, slug: str, base: str, chain_id: int) -> di
 
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _checked(kind: untp.Kind, credential: dict[str, Any]) -> dict[str, Any]:
+    """``credential`` once it validates against the published UNTP schema (409 otherwise)."""
+    try:
+        untp.check(kind, credential)
+    except untp.CredentialSchemaError as exc:
+        raise Conflict(f"{exc}; no credential is issued", errors=exc.errors[:20]) from None
+    return credential
 
 
 def _envelope(
@@ -226,9 +243,13 @@ def passport_credential(
         "statusListIndex": str(position),
         "statusListCredential": list_url,
     }
+    traced = _traceability(session, passport_id, base=root)
+    if traced:
+        credential["credentialSubject"]["traceabilityInformation"] = traced
     credential["evidence"] = [
         _evidence(registry=registry, version=row, document=shown, passport_url=passport_url)
     ]
+    _checked("dpp", credential)
     return IssuedCredential(credential, _envelope(session, settings, org, did, credential))
 
 
@@ -314,6 +335,7 @@ def attestation_credential(
             "blockNumber": att.block_number,
         }
     ]
+    _checked("dcc", credential)
     did = did_for(cert_org.slug, base=base)
     return IssuedCredential(credential, _envelope(session, settings, cert_org, did, credential))
 
@@ -354,3 +376,218 @@ def status_list(
         },
     }
     return IssuedCredential(credential, _envelope(session, settings, org, did, credential))
+
+
+# -- Digital Traceability Events ------------------------------------------------------------
+
+# CBV 2.0 business steps of the signed supply event kinds (no disposition is implied).
+_SUPPLY_BIZ_STEPS: dict[EventKind, str | None] = {
+    EventKind.SCAN: None,
+    EventKind.SENSOR_READING: "sensor_reporting",
+    EventKind.WAREHOUSE_MOVE: "storing",
+    EventKind.HANDOVER: "accepting",
+    EventKind.INSPECTION: "inspecting",
+    EventKind.CUSTOMS_CLEARANCE: "inspecting",
+}
+
+
+def _traceability(session: Session, passport_id: str, *, base: str) -> list[dict[str, Any]]:
+    """Links to the DTE credential of each current milestone of every shipment carrying the
+    passport (as its consumer page shows them); reading one needs a party's key."""
+    journeys = shipments_service.journey_for_passport(
+        session=session, passport_id=hex_bytes(passport_id)
+    )
+    links = [
+        {
+            "type": ["SecureLink", "Link"],
+            "linkURL": f"{base}{m.credential}",
+            "linkName": f"{m.milestone_name} of shipment {j.shipment.id}",
+            "linkType": DTE_LINK_TYPE,
+        }
+        for j in journeys
+        for m in j.shipment.milestones
+        if m.corrected_by_index is None
+    ]
+    if not links:
+        return []
+    return [
+        {
+            "type": ["TraceabilityPerformance"],
+            "valueChainProcess": "shipping",
+            "traceabilityEvent": links,
+        }
+    ]
+
+
+def milestone_url(shipment_id: str, index: int, *, base: str) -> str:
+    return f"{base.rstrip('/')}/v1/shipments/{shipment_id}/milestones/{index}/credential"
+
+
+def supply_event_url(event_id: str, *, base: str) -> str:
+    return f"{base.rstrip('/')}/v1/events/{event_id}/credential"
+
+
+def _line(session: Session, line: dict[str, Any], *, base: str) -> dte.Line | None:
+    """A manifest line as the DTE names it: an item (serial) or a quantity of a class."""
+    name: str | None = None
+    if line.get("gtin"):
+        link = build_digital_link(str(line["gtin"]), lot=line.get("lot"), serial=line.get("serial"))
+    else:
+        view = passports_service.public_passport(
+            session=session, passport_id=hex_bytes(str(line["passportId"]))
+        )
+        if view is None or view.gtin is None:
+            return None  # a passport the indexer has not seen: nothing to name it by yet
+        link = DigitalLink(view.gtin, view.lot, view.serial)
+        product = (view.document or {}).get("product") or {}
+        name = product.get("name") if isinstance(product, dict) else None
+    label = name or f"GTIN {link.gtin}" + (f" lot {link.lot}" if link.lot else "")
+    if link.serial:
+        return dte.Line(link.uri(base), label, None)
+    return dte.Line(link.uri(base), label, int(line.get("quantity", 1)))
+
+
+def milestone_credential(
+    *,
+    session: Session,
+    settings: Settings,
+    chain: ChainClient,
+    shipment_registry: str,
+    base: str,
+    principal: Principal,
+    shipment_id: str,
+    index: int,
+) -> IssuedCredential:
+    """A recorded shipment milestone as a UNTP DTE, issued by its signer's organisation.
+
+    Read like the shipment's EPCIS export: its seller and parties only (others: 404).
+    """
+    detail = shipments_service.get_shipment(
+        session=session, principal=principal, shipment_id=shipment_id
+    )
+    m = next((m for m in detail.milestones if m.index == index), None)
+    if m is None:
+        raise NotFound(f"shipment {shipment_id} has no milestone {index}")
+    org, name = _issuer_org(session, m.signer)
+    root = base.rstrip("/")
+    lines: list[Any] = list(detail.manifest.get("lines", [])) if detail.manifest else []  # type: ignore[call-overload]
+    named = [x for x in (_line(session, line, base=root) for line in lines) if x is not None]
+    code = MilestoneCode[MilestoneType(m.milestone).name]
+    cbv = exception_cbv(m.reason_code) if code is MilestoneCode.EXCEPTION else MILESTONE_CBV[code]
+    url = milestone_url(shipment_id, index, base=base)
+    chain_id = chain.chain_id
+    details: dict[str, Any] = {
+        "shipment": f"{root}/v1/shipments/{shipment_id}",
+        "milestoneIndex": index,
+        "status": m.status,
+    }
+    if m.corrected_by_index is not None:
+        details["correctedBy"] = milestone_url(shipment_id, m.corrected_by_index, base=base)
+    if m.reason_code:
+        details["reasonCode"] = m.reason_code
+    facts = dte.EventFacts(
+        credential_id=url,
+        event_uri=f"{url}#event",
+        process=f"shipment milestone {MilestoneType(m.milestone).name}",
+        biz_step=cbv.biz_step,
+        disposition=cbv.disposition,
+        occurred_at=_iso(m.occurred_at),
+        location=m.location or None,
+        lines=tuple(named),
+        valid_from=_iso(int(chain.block(m.block_number)["timestamp"])),
+        details=details,
+        evidence={
+            "type": ["Evidence", "RecordedMilestone"],
+            "id": f"{root}/v1/shipments/{shipment_id}",
+            "name": "The milestone as recorded in ShipmentRegistry",
+            "chain": f"eip155:{chain_id}",
+            "registry": f"eip155:{chain_id}:{shipment_registry}",
+            "shipmentId": shipment_id,
+            "milestoneIndex": index,
+            "signer": f"eip155:{chain_id}:{m.signer}",
+            "recordHash": m.record_hash,
+            "evidenceHash": m.evidence_hash,
+            "transactionHash": m.tx_hash,
+            "blockNumber": m.block_number,
+        },
+    )
+    issuer = dpp.Issuer(
+        did=did_for(org.slug, base=base), name=name, signer=m.signer, chain_id=chain_id
+    )
+    credential = _checked("dte", dte.credential(issuer=issuer, facts=facts))
+    return IssuedCredential(credential, _envelope(session, settings, org, issuer.did, credential))
+
+
+def supply_event_credential(
+    *,
+    session: Session,
+    settings: Settings,
+    chain: ChainClient,
+    anchor_registry: str,
+    base: str,
+    principal: Principal,
+    event_id: str,
+) -> IssuedCredential:
+    """A signed supply event as a UNTP DTE, issued by its signer's organisation.
+
+    Read like ``GET /v1/events``: by the organisation that recorded it (others: 404).
+    """
+    event = session.scalar(select(SupplyEvent).where(SupplyEvent.event_id == event_id))
+    if event is None or principal.org_id is None or event.org_id != principal.org_id:
+        raise NotFound(f"supply event {event_id} not found")
+    org, name = _issuer_org(session, event.signer)
+    root = base.rstrip("/")
+    url = supply_event_url(event_id, base=base)
+    kind = EventKind(event.kind)
+    lines: tuple[dte.Line, ...] = ()
+    view = passports_service.public_passport(session=session, passport_id=hex_bytes(event.subject))
+    if view is not None and view.gtin is not None:
+        link = DigitalLink(view.gtin, view.lot, view.serial)
+        product = (view.document or {}).get("product") or {}
+        label = product.get("name") if isinstance(product, dict) else None
+        lines = (dte.Line(link.uri(root), label or f"GTIN {link.gtin}", None),)
+    else:
+        lines = (dte.Line(f"{root}/v1/shipments/{event.subject}", "shipment", None),)
+    chain_id = chain.chain_id
+    typed = eip712.typed_data_payload(
+        events_domain(chain_id, anchor_registry),
+        SUPPLY_EVENT,
+        {
+            "eventId": event.event_id,
+            "subject": event.subject,
+            "kind": event.kind,
+            "occurredAt": event.occurred_at,
+            "location": "0x" + event.location.encode("ascii").ljust(8, b"\0").hex(),
+            "payloadHash": event.payload_hash,
+        },
+    )
+    facts = dte.EventFacts(
+        credential_id=url,
+        event_uri=f"{url}#event",
+        process=f"supply event {kind.name}",
+        biz_step=_SUPPLY_BIZ_STEPS[kind],
+        disposition=None,
+        occurred_at=_iso(event.occurred_at),
+        location=event.location if len(event.location) == 5 else None,
+        lines=lines,
+        valid_from=_iso(int(event.received_at.timestamp())),
+        details={"payloadHash": event.payload_hash, "anchoring": event.status},
+        evidence={
+            "type": ["Evidence", "SignedSupplyEvent"],
+            "id": url,
+            "name": "The supply event as its signer signed it (EIP-712)",
+            "eventId": event.event_id,
+            "digest": event.digest,
+            "issuerSignature": {
+                "signer": f"eip155:{chain_id}:{event.signer}",
+                "method": "EIP-712 (eth_signTypedData_v4)",
+                "typedData": typed,
+                "signature": event.signature,
+            },
+        },
+    )
+    issuer = dpp.Issuer(
+        did=did_for(org.slug, base=base), name=name, signer=event.signer, chain_id=chain_id
+    )
+    credential = _checked("dte", dte.credential(issuer=issuer, facts=facts))
+    return IssuedCredential(credential, _envelope(session, settings, org, issuer.did, credential))

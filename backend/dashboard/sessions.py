@@ -58,10 +58,11 @@ def signing_keys(settings: Settings, engine: Engine) -> list[bytes]:
     return [value.encode()]
 
 
-def make_signer(signing: list[bytes]) -> TimestampSigner:
+def make_signer(signing: list[bytes], salt: str = SALT) -> TimestampSigner:
+    """A cookie signer over the shared keys; each kind of session has its own ``salt``."""
     # itsdangerous signs with the last key of the list and accepts every one.
     return TimestampSigner(
-        list(reversed(signing)), salt=SALT, digest_method=hashlib.sha256, sep="~"
+        list(reversed(signing)), salt=salt, digest_method=hashlib.sha256, sep="~"
     )
 
 

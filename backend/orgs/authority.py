@@ -80,9 +80,14 @@ class KeyWindow:
             and (self.revoked_at is None or when < self.revoked_at)
         )
 
-    def require_active(self, address: str, now: int, role: Role | None = None) -> None:
+    def require_active(
+        self, address: str, now: int, role: Role | None = None, *, needed_by: str = ""
+    ) -> None:
         """403 naming the rule unless the key is active at ``now`` (the receipt time)
-        and, once on chain, holds ``role`` there."""
+        and, once on chain, holds ``role`` there (one of them, if ``role`` names several).
+
+        ``needed_by`` names the write that needs the role, for the refusal.
+        """
         if self.unregistered:
             raise Forbidden(
                 f"{KEY_RULE}: signer {address} is not a key of this organisation in "
@@ -104,11 +109,18 @@ class KeyWindow:
                 f"{KEY_RULE}: signer {address} was revoked at {_iso(self.revoked_at)}; "
                 "a key is judged at receipt time, never by a time the signer claims"
             )
-        if role is not None and self.roles is not None and Role(self.roles) & role != role:
+        if role is not None and self.roles is not None and not Role(self.roles) & role:
             held = ", ".join(Role(self.roles).names()) or "none"
+            wanted = role.names()
+            which = (
+                f"the role {wanted[0]}"
+                if len(wanted) == 1
+                else f"any of the roles {', '.join(wanted)}"
+            )
+            needs = f", which {needed_by} needs" if needed_by else ""
             raise Forbidden(
-                f"{KEY_RULE}: signer {address} does not hold the role "
-                f"{', '.join(role.names())} in OrganisationRegistry (it holds: {held})"
+                f"{KEY_RULE}: signer {address} does not hold {which} in "
+                f"OrganisationRegistry{needs} (it holds: {held})"
             )
 
 

@@ -58,6 +58,7 @@ def require_org_signer(
     address: str,
     scopes: frozenset[str],
     role: Role | None = None,
+    needed_by: str = "",
 ) -> int | None:
     """``address`` is a key of the caller's org in the registry, active now (receipt
     time) and holding ``role`` there; its service record id (None: on chain only).
@@ -72,7 +73,7 @@ def require_org_signer(
     window = windows.get(address.lower())
     if window is None:
         raise Forbidden(f"{address} is not a signer key of this organisation")
-    window.require_active(address, int(time.time()), role)
+    window.require_active(address, int(time.time()), role, needed_by=needed_by)
     return window.key_id
 
 
@@ -92,8 +93,10 @@ class SignedCall:
     claimed: str
     field: str
     scopes: frozenset[str]
-    # The registry role the signer must hold (None: the contract decides alone).
+    # The registry role the signer must hold, one of them if several are set (None: the
+    # contract decides alone); ``needed_by`` names the write in the refusal.
     role: Role | None = None
+    needed_by: str = ""
 
 
 def verify_signed_call(call: SignedCall, *, session: Session, principal: Principal) -> str:
@@ -108,6 +111,11 @@ def verify_signed_call(call: SignedCall, *, session: Session, principal: Princip
     )
     require_signed_by(recovered=signer, claimed=call.claimed, field=call.field)
     require_org_signer(
-        session=session, principal=principal, address=signer, scopes=call.scopes, role=call.role
+        session=session,
+        principal=principal,
+        address=signer,
+        scopes=call.scopes,
+        role=call.role,
+        needed_by=call.needed_by,
     )
     return signer

@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 from backend.chain import DecodedEvent
 from backend.common.types import to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
+from backend.passports.effects import KINDS
 from backend.passports.models import (
     Attestation,
     Passport,
     PassportDocumentRecord,
     PassportStatusChange,
     PassportVersion,
-    PassportWrite,
 )
-from backend.relayer.signed import requeue_orphaned
+from backend.relayer.signed import relay_ids, requeue_orphaned
 
 
 def _country(raw: bytes) -> str:
@@ -199,7 +199,7 @@ def rollback(session: Session, fork: int) -> None:
         )
         .execution_options(synchronize_session=False)
     )
-    requeue_orphaned(session, select(PassportWrite.relay_id), fork)
+    requeue_orphaned(session, relay_ids(KINDS), fork)
     session.expire_all()
     for pid in touched:
         head = session.get(Passport, pid)

@@ -108,18 +108,3 @@ class PassportDocumentRecord(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class PassportWrite(Base):
-    """A relayed passport write: the organisation that asked and the expected effect."""
-
-    __tablename__ = "passport_writes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    relay_id: Mapped[int] = mapped_column(ForeignKey("relay_requests.id"), unique=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    passport_id: Mapped[str] = mapped_column(Hash32, index=True)
-    # issue/amend: the version number; attest: the attestation id; others: empty.
-    effect: Mapped[str] = mapped_column(String(66), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

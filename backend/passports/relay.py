@@ -11,10 +11,6 @@ from backend.relayer.service import RelayHandler
 from backend.relayer.signed import EffectHandler
 
 
-def _find(session: Session, request: RelayRequest) -> tuple[str, int] | None:
-    return service.write_effect(session, request.id)
-
-
 def _none(_session: Session, _request: RelayRequest) -> None:
     # grantRole is idempotent on chain (no revert, no event when already held):
     # re-sending it after a crash costs gas and changes nothing.
@@ -24,12 +20,14 @@ def _none(_session: Session, _request: RelayRequest) -> None:
 def passport_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     return {
         service.PURPOSE_ROLE: EffectHandler(chain, _none),
-        service.PURPOSE_ISSUE: EffectHandler(chain, _find, frozenset({"PassportAlreadyIssued"})),
-        service.PURPOSE_AMEND: EffectHandler(chain, _find),
-        service.PURPOSE_RECALL: EffectHandler(chain, _find),
-        service.PURPOSE_REVOKE: EffectHandler(chain, _find),
-        service.PURPOSE_ATTEST: EffectHandler(chain, _find),
+        service.PURPOSE_ISSUE: EffectHandler(
+            chain, done_errors=frozenset({"PassportAlreadyIssued"})
+        ),
+        service.PURPOSE_AMEND: EffectHandler(chain),
+        service.PURPOSE_RECALL: EffectHandler(chain),
+        service.PURPOSE_REVOKE: EffectHandler(chain),
+        service.PURPOSE_ATTEST: EffectHandler(chain),
         service.PURPOSE_REVOKE_ATTESTATION: EffectHandler(
-            chain, _find, frozenset({"PassportAttestationAlreadyRevoked"})
+            chain, done_errors=frozenset({"PassportAttestationAlreadyRevoked"})
         ),
     }

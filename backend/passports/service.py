@@ -56,20 +56,25 @@ from backend.passports.api_schemas import (
     PassportVersionPublic,
 )
 from backend.passports.canonical import document_hash, public_form
+from backend.passports.effects import (
+    KINDS,
+    AttestationMade,
+    AttestationRevoked,
+    PassportStatusSet,
+    PassportVersioned,
+)
 from backend.passports.errors import DocumentInvalid, PassportError
 from backend.passports.models import (
     Attestation,
     Passport,
     PassportDocumentRecord,
-    PassportStatusChange,
     PassportVersion,
-    PassportWrite,
 )
 from backend.passports.schemas import PassportDocument, parse_document
-from backend.relayer.models import RelayRequest
+from backend.relayer.effects import Effect
 from backend.relayer.organisations import in_flight as org_registry_in_flight
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import IN_FLIGHT, ContractWrite, relay
+from backend.relayer.signed import ContractWrite, in_flight, relay
 
 #: Purpose of the role grants queued before this registry bound passports to
 #: organisations; kept so such requests still in the queue are handled.
@@ -142,36 +147,28 @@ def _relay(
     principal: Principal,
     purpose: str,
     data: str,
-    passport_id: str,
-    effect: str = "",
-    simulate: bool = True,
+    effect: Effect,
+    behind: bool = False,
+    subject: str | None = None,
 ) -> RelayAccepted:
-    org_id = org_of(principal)
-    in_flight = session.scalar(
-        select(PassportWrite.id)
-        .join(RelayRequest, RelayRequest.id == PassportWrite.relay_id)
-        .where(PassportWrite.passport_id == passport_id, RelayRequest.status.in_(IN_FLIGHT))
-        .limit(1)
-    )
+    passport_id = effect.subject
     write = ContractWrite(
         to=registry.address,
         data=data,
         purpose=purpose,
-        subject=passport_id,
-        record=lambda req: PassportWrite(
-            relay_id=req.id, org_id=org_id, action=purpose, passport_id=passport_id, effect=effect
-        ),
+        subject=subject or passport_id,
+        effect=effect,
     )
     # The organisation's registration or signer key still queued on the registry
-    # (``simulate=False``) or an earlier write to the same passport still in flight
-    # would make the simulation revert for want of it; the contract checks
-    # everything again on send.
+    # (``behind=True``) or an earlier write to the same passport still in flight
+    # may make the simulation revert for want of it: only a revert no queued
+    # write can cure is refused then; the contract checks everything again on send.
     return relay(
         session=session,
         chain=registry.chain,
-        org_id=org_id,
+        org_id=org_of(principal),
         write=write,
-        simulate=simulate and in_flight is None,
+        behind=behind or in_flight(session, subjects=[passport_id], kinds=KINDS),
         what=f"a write to passport {passport_id}",
     )
 
@@ -248,9 +245,8 @@ def issue(
         principal=principal,
         purpose=PURPOSE_ISSUE,
         data=calldata,
-        passport_id=data.passport_id,
-        effect="1",
-        simulate=not org_registry_in_flight(session, org_id),
+        effect=PassportVersioned(subject=data.passport_id, version=1),
+        behind=org_registry_in_flight(session, org_id),
     )
 
 
@@ -306,8 +302,7 @@ def amend(
         principal=principal,
         purpose=PURPOSE_AMEND,
         data=calldata,
-        passport_id=passport_id,
-        effect=str(data.base_version + 1),
+        effect=PassportVersioned(subject=passport_id, version=data.base_version + 1),
     )
 
 
@@ -361,8 +356,7 @@ def change_status(
         principal=principal,
         purpose=PURPOSE_REVOKE if revoke else PURPOSE_RECALL,
         data=calldata,
-        passport_id=passport_id,
-        effect="revoked" if revoke else "recalled",
+        effect=PassportStatusSet(subject=passport_id, status="revoked" if revoke else "recalled"),
     )
 
 
@@ -422,17 +416,16 @@ def attest(
             hex_bytes(passport_id), data.version, hex_bytes(data.claim), data.certifier, data.nonce
         )
     )
-    accepted = _relay(
+    return _relay(
         session=session,
         registry=registry,
         principal=principal,
         purpose=PURPOSE_ATTEST,
         data=calldata,
-        passport_id=passport_id,
-        effect=attestation_id,
-        simulate=not org_registry_in_flight(session, org_id),
+        effect=AttestationMade(subject=passport_id, attestation_id=attestation_id),
+        behind=org_registry_in_flight(session, org_id),
+        subject=attestation_id,
     )
-    return accepted.model_copy(update={"subject": attestation_id})
 
 
 def revoke_attestation(
@@ -479,52 +472,17 @@ def revoke_attestation(
         data.deadline,
         hex_bytes(data.signature),
     )
-    accepted = _relay(
+    return _relay(
         session=session,
         registry=registry,
         principal=principal,
         purpose=PURPOSE_REVOKE_ATTESTATION,
         data=calldata,
-        passport_id=to_hex(bytes(record.passport_id)),
-        effect=attestation_id,
+        effect=AttestationRevoked(
+            subject=to_hex(bytes(record.passport_id)), attestation_id=attestation_id
+        ),
+        subject=attestation_id,
     )
-    return accepted.model_copy(update={"subject": attestation_id})
-
-
-# -- effects ----------------------------------------------------------------
-
-
-def write_effect(session: Session, relay_id: int) -> tuple[str, int] | None:
-    """``(tx_hash, block_number)`` of the indexed effect of a relayed passport write."""
-    w = session.scalar(select(PassportWrite).where(PassportWrite.relay_id == relay_id))
-    if w is None:
-        return None
-    if w.action in (PURPOSE_ISSUE, PURPOSE_AMEND):
-        v = session.scalar(
-            select(PassportVersion).where(
-                PassportVersion.passport_id == w.passport_id,
-                PassportVersion.version == int(w.effect),
-            )
-        )
-        return None if v is None else (v.tx_hash, v.block_number)
-    if w.action in (PURPOSE_RECALL, PURPOSE_REVOKE):
-        c = session.scalar(
-            select(PassportStatusChange)
-            .where(
-                PassportStatusChange.passport_id == w.passport_id,
-                PassportStatusChange.status == w.effect,
-            )
-            .limit(1)
-        )
-        return None if c is None else (c.tx_hash, c.block_number)
-    att = session.get(Attestation, w.effect)
-    if att is None:
-        return None
-    if w.action == PURPOSE_ATTEST:
-        return att.tx_hash, att.block_number
-    if att.revoked_tx_hash is None or att.revoked_block is None:
-        return None
-    return att.revoked_tx_hash, att.revoked_block
 
 
 # -- reads ------------------------------------------------------------------

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from backend.orgs.authority import org_ids_of
 from backend.orgs.subjects import SubjectFacts, chunks
-from backend.passports.models import Passport, PassportWrite
-from backend.relayer.models import RelayRequest
+from backend.passports.models import Passport
+from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 
 ISSUE_PURPOSE = "passport_issue"
 
@@ -32,14 +32,14 @@ def passport_subjects(session: Session, subjects: Collection[str]) -> SubjectFac
     pending = [p for p in subjects if p not in facts.issuers]
     for chunk in chunks(pending):
         for pid, org in session.execute(
-            select(PassportWrite.passport_id, PassportWrite.org_id)
-            .join(RelayRequest, RelayRequest.id == PassportWrite.relay_id)
+            select(RelayWrite.subject, RelayWrite.org_id)
+            .join(RelayRequest, RelayRequest.id == RelayWrite.relay_id)
             .where(
-                PassportWrite.passport_id.in_(chunk),
-                PassportWrite.action == ISSUE_PURPOSE,
-                RelayRequest.status != "failed",
+                RelayWrite.subject.in_(chunk),
+                RelayRequest.purpose == ISSUE_PURPOSE,
+                RelayRequest.status != RelayStatus.FAILED,
             )
-            .order_by(PassportWrite.id)
+            .order_by(RelayWrite.id)
         ):
             facts.issuers.setdefault(pid, org)
     return facts

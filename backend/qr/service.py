@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain.deployments import Deployment
 from backend.chain.eip712 import typed_data_payload
+from backend.chain.organisations import Role
 from backend.chain.passports import claim_type
 from backend.chain.typed_data.events import SUBJECT_DELEGATION, SUPPLY_EVENT, events_domain
 from backend.chain.typed_data.shipments import MilestoneType
@@ -34,7 +35,7 @@ from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
 from backend.gs1.keys import key as gs1_key
 from backend.orgs.authority import org_ids_of
 from backend.orgs.directory import parties
-from backend.orgs.models import Delegation, Organisation, SignerKey
+from backend.orgs.models import Delegation, Organisation, RegistryKey, SignerKey
 from backend.orgs.service import Principal
 from backend.orgs.subjects import EVERY_PASSPORT, Basis, speakers
 from backend.passports import service as passports_service
@@ -514,7 +515,11 @@ def proof_bundle(
         events=records,
         passport_id=resolved.passport_id,
     )
-    windows = _key_windows(session, [r.event.signer_key_id for r in records])
+    windows = _key_windows(
+        session,
+        [(r.event.signer_key_id, r.event.signer) for r in records],
+        deployment.address("OrganisationRegistry"),
+    )
     evidence = _Evidence(session, resolved.passport_id, journeys, chain_id, registry)
     events = []
     for record in records:
@@ -526,7 +531,7 @@ def proof_bundle(
             "signer": ev.signer,
             "signed_by": _named(names, ev.signer),
             "received_at": _iso(ev.received_at),
-            "signer_validity": windows.get(ev.signer_key_id or 0),
+            "signer_validity": windows.get((ev.signer_key_id, ev.signer)),
             "signature": ev.signature,
             "typed_data": _typed_data(ev, chain_id, registry),
             "leaf": record.leaf,
@@ -694,20 +699,50 @@ def _named(names: Mapping[str, view.Signer], address: str) -> dict[str, Any]:
     }
 
 
-def _key_windows(session: Session, key_ids: Sequence[int | None]) -> dict[int, dict[str, Any]]:
-    """Signer key id → its validity window as the service recorded it."""
-    ids = sorted({k for k in key_ids if k})
-    if not ids:
-        return {}
-    rows = session.scalars(select(SignerKey).where(SignerKey.id.in_(ids)))
-    return {
-        k.id: {
-            "valid_from": _iso(k.valid_from),
-            "revoked_at": _iso(k.revoked_at) if k.revoked_at else None,
-            "source": "service signer record",
-        }
-        for k in rows
+def _key_windows(
+    session: Session, keys: Sequence[tuple[int | None, str]], registry: str
+) -> dict[tuple[int | None, str], dict[str, Any]]:
+    """(signer key id, address) → the key's validity: the service's receipt-time window
+    where it registered the key, and the ``OrganisationRegistry`` window (added at
+    block, revoked at block) from the indexed read model, which also covers keys an
+    organisation added on chain directly. None for a key neither knows."""
+    wanted = set(keys)
+    ids = sorted({k for k, _ in wanted if k})
+    service = (
+        {k.id: k for k in session.scalars(select(SignerKey).where(SignerKey.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    addresses = sorted({a for _, a in wanted})
+    chain = {
+        k.key: k
+        for i in range(0, len(addresses), 500)
+        for k in session.scalars(
+            select(RegistryKey).where(RegistryKey.key.in_(addresses[i : i + 500]))
+        )
     }
+    out: dict[tuple[int | None, str], dict[str, Any]] = {}
+    for key_id, address in wanted:
+        own = service.get(key_id) if key_id else None
+        held = chain.get(address)
+        if own is None and held is None:
+            continue
+        out[(key_id, address)] = {
+            "valid_from": _iso(own.valid_from) if own else None,
+            "revoked_at": _iso(own.revoked_at) if own and own.revoked_at else None,
+            "source": "service signer record" if own else "OrganisationRegistry",
+            "registry": {
+                "contract": registry,
+                "organisation_id": held.org_id,
+                "roles": Role(held.roles).names(),
+                "valid_from_block": held.added_block,
+                "revoked_at_block": held.revoked_block,
+                "added_in": held.tx_hash,
+            }
+            if held
+            else None,
+        }
+    return out
 
 
 def _iso(value: datetime) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
@@ -67,3 +68,21 @@ class SentTransaction(Base):
     max_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
     max_priority_fee_per_gas: Mapped[int] = mapped_column(BigInteger)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RelayWrite(Base):
+    """A relayed write of an organisation: what it is about and its typed effect.
+
+    ``kind`` and ``effect`` are a :class:`backend.relayer.effects.Effect` (its
+    kind and fields); the relay handler looks the effect up before sending again.
+    """
+
+    __tablename__ = "relay_writes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relay_id: Mapped[int] = mapped_column(ForeignKey("relay_requests.id"), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Hash32, index=True)
+    effect: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

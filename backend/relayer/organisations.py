@@ -10,8 +10,9 @@ and who owns a GTIN.
 
 Calls are simulated before they are queued, so a prefix that overlaps another
 organisation's or a key that already belongs to one answers 409 with the
-decoded error, unless an earlier registry write of the same organisation is
-still in flight (the contract checks again when the relayer sends it).
+decoded error; behind an earlier registry write of the same organisation still
+in flight, only a revert no queued write can cure is refused (the contract
+checks again when the relayer sends it).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class RelayedRegistrar:
             data=data,
             purpose=purpose,
             org_id=org.id,
-            simulate=not in_flight(session, org.id),
+            behind=in_flight(session, org.id),
         )
 
     def register(self, session: Session, org: Organisation, prefixes: list[str]) -> None:

@@ -1,30 +1,40 @@
 """Relayed signed writes: simulate, queue, record, commit.
 
-Every domain write that a relayer submits on behalf of a signer is first
-verified by :func:`backend.orgs.signers.verify_signed_call` (strict EIP-712
-recovery, the signer is an active signer key of the calling organisation, the
-API key has a fitting scope), then described as a :class:`ContractWrite` and
-handed to :func:`relay`: the call is simulated (a revert is reported now as 409
-with the decoded error), stored as a ``relay_requests`` row with the domain's
-record of its effect in the caller's transaction, and committed (a concurrent
-duplicate is 409). The relayer sends it after the commit.
+Every domain write that a relayer submits on behalf of an organisation is
+first checked (a signed one by :func:`backend.orgs.signers.verify_signed_call`:
+strict EIP-712 recovery, the signer is an active signer key of the calling
+organisation, the API key has a fitting scope), then described as a
+:class:`ContractWrite` and handed to :func:`relay` (or :func:`queue` and
+:func:`commit` when the domain keeps its own record beside it, as the alliance
+action log does): the call is simulated (a revert is reported now as 409 with
+the decoded error), stored as a ``relay_requests`` row with a ``relay_writes``
+row holding its typed :class:`~backend.relayer.effects.Effect` in the caller's
+transaction, and committed (a concurrent duplicate is 409). The relayer sends
+it after the commit.
+
+Every write is simulated, the first of an organisation and one queued behind
+an earlier write as much as any other: behind a write still in flight a revert
+that write may cure is accepted, but one no queued write can cure (a signature
+whose deadline has passed, :data:`NEVER_CURED`) is refused before any gas is
+spent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient, ContractRevert
-from backend.errors import Conflict, NotFound
+from backend.errors import Conflict, Forbidden, NotFound
 from backend.orgs.service import Principal
 from backend.orgs.signers import org_of
-from backend.relayer.models import RelayRequest, RelayStatus
+from backend.relayer.effects import Effect, load
+from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 from backend.relayer.schemas import RelayAccepted
 from backend.relayer.service import Mined, enqueue
 
@@ -36,16 +46,18 @@ def submit(
     to: str,
     data: str,
     purpose: str,
-    org_id: int,
-    simulate: bool = True,
+    org_id: int | None,
+    behind: bool = False,
     signer_nonces: Mapping[str, int] | None = None,
 ) -> RelayRequest:
     """Simulate the call (a revert raises ``ContractRevert`` → 409), then enqueue it.
 
-    Callers pass ``simulate=False`` when an earlier write the call depends on
-    (same shipment or passport) is still queued or in flight: simulated against
-    the chain as it is, the call would revert for want of it. The contract
-    checks everything again when the relayer sends it; a revert then shows in
+    Callers pass ``behind=True`` when an earlier write the call depends on (same
+    shipment or passport, or the organisation's registration or signer key) is
+    still queued or in flight: simulated against the chain as it is, the call
+    may revert for want of it, so such a revert is accepted, unless it is one
+    no earlier write can cure (:data:`NEVER_CURED`). The contract checks
+    everything again when the relayer sends it; a revert then shows in
     ``GET /v1/relay/{id}``.
 
     ``signer_nonces`` (signer address → lowest message nonce it signed in this
@@ -53,22 +65,34 @@ def submit(
     reverts only with ``InvalidAccountNonce`` because the signer's earlier
     writes are still queued is accepted (see :func:`queued_behind`).
     """
-    if simulate:
-        try:
-            chain.estimate_gas({"to": to, "data": data})
-        except ContractRevert as exc:
-            if not queued_behind(
-                session, exc=exc, org_id=org_id, to=to, signer_nonces=signer_nonces
-            ):
-                raise
+    try:
+        chain.estimate_gas({"to": to, "data": data})
+    except ContractRevert as exc:
+        if behind and exc.error_name not in NEVER_CURED:
+            pass
+        elif not queued_behind(session, exc=exc, org_id=org_id, to=to, signer_nonces=signer_nonces):
+            raise
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
+
+
+#: Reverts that no earlier write can cure: the chain's clock only moves forward, so
+#: a signature whose deadline has passed stays expired.
+NEVER_CURED = frozenset(
+    {
+        "ShipmentSignatureExpired",
+        "PassportSignatureExpired",
+        "OrgSignatureExpired",
+        "PoolSignatureExpired",
+        "AgreementSignatureExpired",
+    }
+)
 
 
 def queued_behind(
     session: Session,
     *,
     exc: ContractRevert,
-    org_id: int,
+    org_id: int | None,
     to: str,
     signer_nonces: Mapping[str, int] | None,
 ) -> bool:
@@ -105,18 +129,58 @@ def queued_behind(
 
 @dataclass(frozen=True, slots=True)
 class ContractWrite:
-    """A verified write to relay: the call, what it is about, and how its effect is found.
+    """A verified write to relay: the call, what the answer names, and its effect.
 
-    ``record`` builds the domain's row that ties the relay request to the
-    effect the indexer will see (a shipment, milestone hashes, a passport
-    version, …); relay handlers look it up before sending again.
+    ``effect`` is stored with the relay request as its ``relay_writes`` row;
+    relay handlers look it up before sending again. Writes with no effect to
+    look up (the alliance's calls, whose own action log follows the request)
+    leave it None.
     """
 
     to: str
     data: str
     purpose: str
     subject: str
-    record: Callable[[RelayRequest], object]
+    effect: Effect | None = None
+
+
+def queue(
+    *,
+    session: Session,
+    chain: ChainClient,
+    org_id: int | None,
+    write: ContractWrite,
+    behind: bool = False,
+    signer_nonces: Mapping[str, int] | None = None,
+) -> RelayRequest:
+    """Simulate, queue and record ``write`` in the caller's transaction.
+
+    ``behind`` and ``signer_nonces`` are passed to :func:`submit`. The caller
+    commits with :func:`commit`.
+    """
+    if write.effect is not None and org_id is None:
+        raise Forbidden("writes belong to an organisation; use its API key")
+    req = submit(
+        session=session,
+        chain=chain,
+        to=write.to,
+        data=write.data,
+        purpose=write.purpose,
+        org_id=org_id,
+        behind=behind,
+        signer_nonces=signer_nonces,
+    )
+    if write.effect is not None:
+        session.add(
+            RelayWrite(
+                relay_id=req.id,
+                org_id=org_id,
+                kind=write.effect.kind,
+                subject=write.effect.subject,
+                effect=write.effect.model_dump(mode="json"),
+            )
+        )
+    return req
 
 
 def relay(
@@ -125,30 +189,53 @@ def relay(
     chain: ChainClient,
     org_id: int,
     write: ContractWrite,
-    simulate: bool = True,
+    behind: bool = False,
     signer_nonces: Mapping[str, int] | None = None,
     what: str,
 ) -> RelayAccepted:
-    """Simulate (unless told not to), queue, record and commit ``write``; the 202 answer.
+    """Simulate, queue, record and commit ``write``; the 202 answer.
 
-    ``signer_nonces`` is passed to :func:`submit`; ``what`` names the write in the
-    409 a concurrent duplicate gets.
+    ``behind`` and ``signer_nonces`` are passed to :func:`submit`; ``what`` names
+    the write in the 409 a concurrent duplicate gets.
     """
-    req = submit(
+    req = queue(
         session=session,
         chain=chain,
-        to=write.to,
-        data=write.data,
-        purpose=write.purpose,
         org_id=org_id,
-        simulate=simulate,
+        write=write,
+        behind=behind,
         signer_nonces=signer_nonces,
     )
-    session.add(write.record(req))
     commit(session, what=what)
     return RelayAccepted(
         relay_id=req.id, status=RelayStatus.QUEUED, purpose=write.purpose, subject=write.subject
     )
+
+
+def in_flight(session: Session, *, subjects: Sequence[str], kinds: Iterable[str]) -> bool:
+    """Whether an earlier write of one of ``kinds`` about one of ``subjects`` is not mined yet."""
+    found = session.scalar(
+        select(RelayWrite.id)
+        .join(RelayRequest, RelayRequest.id == RelayWrite.relay_id)
+        .where(
+            RelayWrite.subject.in_(subjects),
+            RelayWrite.kind.in_(list(kinds)),
+            RelayRequest.status.in_(IN_FLIGHT),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def written_effect(session: Session, request: RelayRequest) -> tuple[str, int] | None:
+    """``(tx_hash, block_number)`` of the indexed effect of a relayed write, once there."""
+    row = session.scalar(select(RelayWrite).where(RelayWrite.relay_id == request.id))
+    return None if row is None else load(row.kind, row.effect).find(session)
+
+
+def relay_ids(kinds: Iterable[str]) -> Select[int]:
+    """The relay requests of the writes of ``kinds`` (for :func:`requeue_orphaned`)."""
+    return select(RelayWrite.relay_id).where(RelayWrite.kind.in_(list(kinds)))
 
 
 IN_FLIGHT = (RelayStatus.QUEUED, RelayStatus.SENT)
@@ -212,7 +299,8 @@ class EffectHandler:
     """A ``RelayHandler`` whose effect is found in the indexed read model.
 
     ``find`` returns the ``(tx_hash, block_number)`` of the effect once the
-    indexer has seen it; reverts named in ``done_errors`` mean "already there".
+    indexer has seen it (by default the write's recorded :class:`Effect`);
+    reverts named in ``done_errors`` mean "already there".
     An orphaned request is queued again: the signed message's nonce is free
     again on the surviving fork, so it can be re-sent as is.
     """
@@ -220,7 +308,7 @@ class EffectHandler:
     def __init__(
         self,
         chain: ChainClient,
-        find: Callable[[Session, RelayRequest], tuple[str, int] | None],
+        find: Callable[[Session, RelayRequest], tuple[str, int] | None] = written_effect,
         done_errors: frozenset[str] = frozenset(),
     ) -> None:
         self.chain = chain

@@ -28,13 +28,13 @@ from backend.chain.typed_data.shipments import (
 )
 from backend.common.types import to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
-from backend.relayer.signed import requeue_orphaned
+from backend.relayer.signed import relay_ids, requeue_orphaned
+from backend.shipments.effects import KINDS
 from backend.shipments.models import (
     Milestone,
     MilestoneCorrection,
     OverdueFlag,
     Shipment,
-    ShipmentWrite,
 )
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -238,7 +238,7 @@ def rollback(session: Session, fork: int) -> None:
             .execution_options(synchronize_session=False)
         )
     session.info.pop(_PENDING, None)
-    requeue_orphaned(session, select(ShipmentWrite.relay_id), fork)
+    requeue_orphaned(session, relay_ids(KINDS), fork)
     session.expire_all()
     for sid in touched:
         shipment = session.get(Shipment, sid)

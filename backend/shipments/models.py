@@ -145,19 +145,3 @@ class ManifestLine(Base):
     lot: Mapped[str | None] = mapped_column(String(20), nullable=True)
     serial: Mapped[str | None] = mapped_column(String(20), nullable=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
-
-
-class ShipmentWrite(Base):
-    """A relayed write: which organisation asked, and the effect that proves it landed."""
-
-    __tablename__ = "shipment_writes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    relay_id: Mapped[int] = mapped_column(ForeignKey("relay_requests.id"), unique=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    shipment_id: Mapped[str] = mapped_column(Hash32, index=True)
-    # The effect: record hashes of milestones / corrections, or the milestone number
-    # of an overdue flag; empty for creation (the shipment row is the effect).
-    effects: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -217,6 +217,10 @@ class MilestonePublic(BaseModel):
     corrected_by_index: int | None
     tx_hash: str
     block_number: int
+    credential: str = Field(
+        description="path of the milestone as a UNTP Digital Traceability Event credential "
+        "(vc+jwt or JSON-LD; readable by the shipment's seller and parties)"
+    )
 
 
 class CorrectionPublic(BaseModel):

@@ -56,9 +56,16 @@ from backend.orgs.signers import (
 )
 from backend.orgs.subjects import Basis, require_may_write, require_speaks_for, speakers
 from backend.passports.carbon import TransportLeg
-from backend.relayer.models import RelayRequest
+from backend.relayer.effects import Effect
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import IN_FLIGHT, ContractWrite, relay
+from backend.relayer.signed import ContractWrite, in_flight, relay
+from backend.shipments.effects import (
+    KINDS,
+    MilestoneCorrected,
+    MilestonesRecorded,
+    OverdueFlagged,
+    ShipmentCreated,
+)
 from backend.shipments.models import (
     ManifestLine,
     Milestone,
@@ -66,7 +73,6 @@ from backend.shipments.models import (
     OverdueFlag,
     Shipment,
     ShipmentManifest,
-    ShipmentWrite,
 )
 from backend.shipments.schemas import (
     CorrectionCreate,
@@ -95,6 +101,29 @@ SELLER_SCOPES = frozenset({Scope.SELLER})
 MANIFEST_BASES = frozenset({Basis.ISSUER, Basis.DELEGATE})
 PARTY_SCOPES = frozenset({Scope.CARRIER, Scope.SUPPLIER})
 CORRECTION_SCOPES = frozenset({Scope.SELLER, Scope.CARRIER, Scope.SUPPLIER})
+#: The trade a milestone's signer speaks in, as OrganisationRegistry roles (any one of
+#: them): the contract checks the key's part in *this* shipment (``rolesOf``, the
+#: custodian), the service checks first that its organisation is in that trade at all.
+#: Mirrors ``ShipmentRegistry``: the seller releases and takes back the goods, the carrier
+#: holding them reports their movement, the broker signs customs steps, the warehouse
+#: receives, custody passes between carriers and warehouses, any party reports exceptions.
+MILESTONE_ROLES: Mapping[MilestoneType, Role] = {
+    MilestoneType.PICKED_UP: Role.SELLER,
+    MilestoneType.EXPORT_CLEARED: Role.CUSTOMS_BROKER,
+    MilestoneType.DEPARTED: Role.CARRIER,
+    MilestoneType.ARRIVED: Role.CARRIER,
+    MilestoneType.CUSTOMS_HOLD: Role.CUSTOMS_BROKER,
+    MilestoneType.CUSTOMS_RELEASED: Role.CUSTOMS_BROKER,
+    MilestoneType.IMPORT_CLEARED: Role.CUSTOMS_BROKER,
+    MilestoneType.WAREHOUSE_INBOUND: Role.WAREHOUSE,
+    MilestoneType.HANDOVER: Role.CARRIER | Role.WAREHOUSE,
+    MilestoneType.OUT_FOR_DELIVERY: Role.CARRIER,
+    MilestoneType.DELIVERED: Role.CARRIER,
+    MilestoneType.RETURNED: Role.SELLER,
+    MilestoneType.EXCEPTION: Role.SELLER | Role.CARRIER | Role.WAREHOUSE | Role.CUSTOMS_BROKER,
+}
+#: A correction may come from any party of the shipment, in its trade.
+CORRECTION_ROLES = Role.SELLER | Role.CARRIER | Role.WAREHOUSE | Role.CUSTOMS_BROKER
 CUSTOMS = {
     MilestoneType.EXPORT_CLEARED: "export_cleared",
     MilestoneType.CUSTOMS_HOLD: "hold",
@@ -164,17 +193,6 @@ def _line_passport_id(line: Any) -> str:
 # -- writes -----------------------------------------------------------------
 
 
-def _in_flight(session: Session, shipment_ids: Sequence[str]) -> bool:
-    """Whether an earlier relayed write to one of these shipments is not mined yet."""
-    found = session.scalar(
-        select(ShipmentWrite.id)
-        .join(RelayRequest, RelayRequest.id == ShipmentWrite.relay_id)
-        .where(ShipmentWrite.shipment_id.in_(shipment_ids), RelayRequest.status.in_(IN_FLIGHT))
-        .limit(1)
-    )
-    return found is not None
-
-
 def _lowest_nonces(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     """Signer → the lowest message nonce it signed among ``pairs``."""
     out: dict[str, int] = {}
@@ -190,36 +208,33 @@ def _relay(
     principal: Principal,
     calldata: str,
     purpose: str,
-    action: str,
-    shipment_id: str,
-    effects: list[str],
+    effect: Effect,
     subjects: list[str],
     signer_nonces: dict[str, int] | None = None,
     subject: str | None = None,
 ) -> RelayAccepted:
-    """Relay a ShipmentRegistry call with its write record (how the effect is found).
+    """Relay a ShipmentRegistry call with its typed effect (how the relayer finds it).
 
-    The call is simulated first unless an earlier write to one of ``subjects``
-    is still in flight (the simulation would see stale state).
+    The call is simulated first; behind an earlier write to one of ``subjects``
+    still in flight (the simulation sees the state before it) only a revert no
+    queued write can cure is refused.
     """
     org_id = org_of(principal)
     write = ContractWrite(
         to=registry.address,
         data=calldata,
         purpose=purpose,
-        subject=subject or shipment_id,
-        record=lambda req: ShipmentWrite(
-            relay_id=req.id, org_id=org_id, action=action, shipment_id=shipment_id, effects=effects
-        ),
+        subject=subject or effect.subject,
+        effect=effect,
     )
     return relay(
         session=session,
         chain=registry.chain,
         org_id=org_id,
         write=write,
-        simulate=not _in_flight(session, subjects),
+        behind=in_flight(session, subjects=subjects, kinds=KINDS),
         signer_nonces=signer_nonces,
-        what=f"a write to shipment {shipment_id}",
+        what=f"a write to shipment {effect.subject}",
     )
 
 
@@ -230,7 +245,7 @@ def create(
     principal: Principal,
     data: ShipmentCreate,
 ) -> RelayAccepted:
-    """Relay a seller-signed ``createShipmentBySig`` and store its manifest."""
+    """Relay a seller-signed ``createShipmentWithSig`` and store its manifest."""
     terms = terms_message(data.terms)
     expected = manifest_hash(data.manifest)
     if expected != terms["manifestHash"]:
@@ -274,7 +289,7 @@ def create(
         )
     calldata = registry.chain.encode(
         registry.contract,
-        "createShipmentBySig",
+        "createShipmentWithSig",
         as_abi_tuple(SHIPMENT_TERMS, terms),
         data.nonce,
         data.deadline,
@@ -310,9 +325,7 @@ def create(
         principal=principal,
         calldata=calldata,
         purpose=PURPOSE_CREATE,
-        action="create",
-        shipment_id=sid,
-        effects=[],
+        effect=ShipmentCreated(subject=sid),
         subjects=[],
         signer_nonces={signer: data.nonce},
     )
@@ -341,6 +354,8 @@ def _check_milestone(
             claimed=item.signer,
             field="signer",
             scopes=scopes,
+            role=MILESTONE_ROLES[MilestoneType(item.milestone)],
+            needed_by=MilestoneType(item.milestone).name,
         ),
         session=session,
         principal=principal,
@@ -551,9 +566,10 @@ def _enqueue_milestones(
         principal=principal,
         calldata=calldata,
         purpose=PURPOSE_MILESTONES,
-        action="milestones",
-        shipment_id="0x" + bytes(messages[0]["shipmentId"]).hex(),
-        effects=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
+        effect=MilestonesRecorded(
+            subject="0x" + bytes(messages[0]["shipmentId"]).hex(),
+            record_hashes=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
+        ),
         subjects=sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages}),
         signer_nonces=_lowest_nonces(
             [*((m["signer"], m["nonce"]) for m in messages), *also_signed]
@@ -593,6 +609,8 @@ def correct(
             claimed=c.signer,
             field="signer",
             scopes=CORRECTION_SCOPES,
+            role=CORRECTION_ROLES,
+            needed_by="a correction",
         ),
         session=session,
         principal=principal,
@@ -612,9 +630,9 @@ def correct(
         principal=principal,
         calldata=calldata,
         purpose=PURPOSE_CORRECTION,
-        action="correction",
-        shipment_id=shipment_id,
-        effects=[str(c.corrected_index), c.signer],
+        effect=MilestoneCorrected(
+            subject=shipment_id, corrected_index=c.corrected_index, signer=c.signer
+        ),
         subjects=[shipment_id],
     )
 
@@ -647,43 +665,9 @@ def flag_overdue(
         principal=principal,
         calldata=calldata,
         purpose=PURPOSE_OVERDUE,
-        action="overdue",
-        shipment_id=shipment_id,
-        effects=[str(milestone)],
+        effect=OverdueFlagged(subject=shipment_id, milestone=milestone),
         subjects=[shipment_id],
     )
-
-
-# -- effects (relay handlers look here before re-sending) --------------------
-
-
-def write_effect(session: Session, relay_id: int) -> tuple[str, int] | None:
-    """``(tx_hash, block_number)`` of the indexed effect of a relayed shipment write."""
-    w = session.scalar(select(ShipmentWrite).where(ShipmentWrite.relay_id == relay_id))
-    if w is None:
-        return None
-    row: Any = None
-    if w.action == "create":
-        row = session.get(Shipment, w.shipment_id)
-    elif w.action == "milestones":
-        rows = session.scalars(select(Milestone).where(Milestone.record_hash.in_(w.effects))).all()
-        row = rows[-1] if len(rows) == len(set(w.effects)) and rows else None
-    elif w.action == "correction":
-        row = session.scalar(
-            select(MilestoneCorrection).where(
-                MilestoneCorrection.shipment_id == w.shipment_id,
-                MilestoneCorrection.corrected_index == int(w.effects[0]),
-                MilestoneCorrection.signer == w.effects[1],
-            )
-        )
-    elif w.action == "overdue":
-        row = session.scalar(
-            select(OverdueFlag).where(
-                OverdueFlag.shipment_id == w.shipment_id,
-                OverdueFlag.milestone == int(w.effects[0]),
-            )
-        )
-    return None if row is None else (row.tx_hash, row.block_number)
 
 
 # -- reads ------------------------------------------------------------------
@@ -803,6 +787,7 @@ def _milestone_public(m: Milestone) -> MilestonePublic:
         corrected_by_index=m.corrected_by_index,
         tx_hash=m.tx_hash,
         block_number=m.block_number,
+        credential=f"/v1/shipments/{m.shipment_id}/milestones/{m.index}/credential",
     )
 
 

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainError
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType, Status
-from backend.relayer.models import RelayRequest, RelayStatus
-from backend.relayer.signed import submit
-from backend.shipments.models import OverdueFlag, Shipment, ShipmentManifest, ShipmentWrite
+from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
+from backend.relayer.signed import ContractWrite, queue
+from backend.shipments.effects import OverdueFlagged
+from backend.shipments.models import OverdueFlag, Shipment, ShipmentManifest
 from backend.shipments.service import PURPOSE_OVERDUE
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,11 @@ def due(
         for sid, m in session.execute(select(OverdueFlag.shipment_id, OverdueFlag.milestone))
     }
     queued = {
-        (w.shipment_id, int(w.effects[0]))
+        (w.subject, int(w.effect["milestone"]))
         for w in session.scalars(
-            select(ShipmentWrite)
-            .join(RelayRequest, RelayRequest.id == ShipmentWrite.relay_id)
-            .where(ShipmentWrite.action == "overdue", RelayRequest.status.in_(LIVE_RELAY))
+            select(RelayWrite)
+            .join(RelayRequest, RelayRequest.id == RelayWrite.relay_id)
+            .where(RelayWrite.kind == OverdueFlagged.kind, RelayRequest.status.in_(LIVE_RELAY))
         )
     }
     out: list[tuple[str, MilestoneType]] = []
@@ -97,29 +98,20 @@ def flag_due(session: Session, *, registry: ShipmentRegistryClient, now: int) ->
         calldata = registry.chain.encode(
             registry.contract, "flagOverdue", bytes.fromhex(shipment_id[2:]), int(kind)
         )
+        write = ContractWrite(
+            to=registry.address,
+            data=calldata,
+            purpose=PURPOSE_OVERDUE,
+            subject=shipment_id,
+            effect=OverdueFlagged(subject=shipment_id, milestone=int(kind)),
+        )
         try:
-            req = submit(
-                session=session,
-                chain=registry.chain,
-                to=registry.address,
-                data=calldata,
-                purpose=PURPOSE_OVERDUE,
-                org_id=manifest.org_id,
-            )
+            queue(session=session, chain=registry.chain, org_id=manifest.org_id, write=write)
         except ChainError as exc:
             # e.g. the next block's time is not past the deadline yet; try next round.
             log.info("overdue flag for %s %s not sendable yet: %s", shipment_id, kind.name, exc)
             session.rollback()
             continue
-        session.add(
-            ShipmentWrite(
-                relay_id=req.id,
-                org_id=manifest.org_id,
-                action="overdue",
-                shipment_id=shipment_id,
-                effects=[str(int(kind))],
-            )
-        )
         session.commit()
         queued += 1
     return queued

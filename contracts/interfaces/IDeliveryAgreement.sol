@@ -11,7 +11,7 @@ import {IProofOfDelivery} from "./IProofOfDelivery.sol";
 ///         anyone may call {settle}.
 /// @dev Lifecycle of an agreement:
 ///
-///          Proposed --accept / acceptBySig--> Active --settle--> Settled
+///          Proposed --accept / acceptWithSig--> Active --settle--> Settled
 ///          Proposed --cancel--> Cancelled              --settle--> Disputed --resolve--> Settled
 ///                                                                          --settle (window over)--> Settled
 ///
@@ -193,7 +193,7 @@ interface IDeliveryAgreement {
 
     /// @notice {accept} relayed with the seller's EIP-712 signature
     ///         (`Acceptance(uint256 agreementId,bytes32 termsHash,bytes32 shipmentId,uint256 nonce,uint256 deadline)`).
-    function acceptBySig(uint256 agreementId, bytes32 shipmentId, uint256 deadline, bytes calldata signature)
+    function acceptWithSig(uint256 agreementId, bytes32 shipmentId, uint256 deadline, bytes calldata signature)
         external;
 
     /// @notice Anyone settles an Active agreement once the shipment is delivered, refused or lost,

@@ -376,7 +376,7 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
 
     /// @notice Register a shipment on the seller's behalf with the seller's signature
     ///         over `CreateShipment(ShipmentTerms terms,uint256 nonce,uint256 deadline)`.
-    function createShipmentBySig(ShipmentTerms calldata terms, uint256 nonce, uint256 deadline, bytes calldata signature)
+    function createShipmentWithSig(ShipmentTerms calldata terms, uint256 nonce, uint256 deadline, bytes calldata signature)
         external;
 
     /// @notice Record a single-signature milestone (everything except PICKED_UP and HANDOVER).

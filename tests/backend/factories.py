@@ -46,18 +46,22 @@ def make_org(
     scopes: tuple[str, ...] = ("carrier",),
     prefixes: tuple[str, ...] = (),
     name: str | None = None,
+    roles: tuple[str, ...] | None = None,
 ) -> Org:
     """An organisation with an admin key, a writer key and one registered signer.
 
-    It is registered on chain with ``prefixes``; an organisation with the certifier
-    scope is also accredited as a certifier (the operator grants that role explicitly).
+    It is registered on chain with ``prefixes`` and ``roles`` (default: the API's
+    default roles); an organisation with the certifier scope is also accredited as a
+    certifier (the operator grants that role explicitly).
     """
     body: dict[str, Any] = {
         "slug": slug,
         "name": name or slug.title(),
         "gs1_prefixes": list(prefixes),
     }
-    if "certifier" in scopes:
+    if roles is not None:
+        body["roles"] = list(roles)
+    elif "certifier" in scopes:
         body["roles"] = [*DEFAULT_ROLES, "certifier"]
     resp = client.post("/v1/orgs", json=body, headers=OPERATOR)
     assert resp.status_code == 201, resp.text

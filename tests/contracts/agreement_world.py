@@ -88,14 +88,14 @@ class AgreementWorld:
         if info.terms.bond_amount:
             self.as_(self.carrier).post_bond(agreement_id, info.terms.bond_amount)
         sid = self.driver.create()
-        self.accept_by_sig(agreement_id, info.terms, sid)
+        self.accept_with_sig(agreement_id, info.terms, sid)
         return agreement_id, sid
 
-    def accept_by_sig(self, agreement_id: int, terms: AgreementTerms, sid: bytes) -> None:
+    def accept_with_sig(self, agreement_id: int, terms: AgreementTerms, sid: bytes) -> None:
         deadline = self.now() + 3_600
         msg = self.agreements.acceptance_message(agreement_id, terms, sid, deadline=deadline)
         sig = self.agreements.sign_acceptance(self.seller.key, msg)
-        self.agreements.accept_by_sig(agreement_id, sid, deadline=deadline, signature=sig)
+        self.agreements.accept_with_sig(agreement_id, sid, deadline=deadline, signature=sig)
 
     def to_door(self, sid: bytes) -> None:
         """PICKED_UP (co-signed) then one batch up to OUT_FOR_DELIVERY with carrier A."""

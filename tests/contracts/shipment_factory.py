@@ -128,7 +128,7 @@ class ShipmentDriver:
         sig = td.sign_create_shipment(
             seller.key, self.domain, terms, nonce=nonce, deadline=deadline
         )
-        self.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
+        self.registry.create_shipment_with_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
         return bytes(terms["shipmentId"])
 
     def message(

@@ -347,7 +347,7 @@ def test_accept_reverts_on_a_delivered_or_linked_shipment(w: AgreementWorld) -> 
         w.as_(w.seller).accept(second, old)
 
 
-def test_accept_by_sig_reverts_on_a_wrong_or_expired_signature(w: AgreementWorld) -> None:
+def test_accept_with_sig_reverts_on_a_wrong_or_expired_signature(w: AgreementWorld) -> None:
     aid = w.propose(w.terms(bonder="0x" + "00" * 20, bond_amount=0))
     terms = w.agreements.agreement(aid).terms
     sid = w.driver.create()
@@ -355,12 +355,12 @@ def test_accept_by_sig_reverts_on_a_wrong_or_expired_signature(w: AgreementWorld
     msg = w.agreements.acceptance_message(aid, terms, sid, deadline=deadline)
     forged = w.agreements.sign_acceptance(w.buyer.key, msg)
     with reverts("AgreementSignatureInvalid", agreementId=aid, signer=w.seller.address):
-        w.agreements.accept_by_sig(aid, sid, deadline=deadline, signature=forged)
+        w.agreements.accept_with_sig(aid, sid, deadline=deadline, signature=forged)
     stale = w.now() - 1
     msg = w.agreements.acceptance_message(aid, terms, sid, deadline=stale)
     sig = w.agreements.sign_acceptance(w.seller.key, msg)
     with reverts("AgreementSignatureExpired", agreementId=aid, deadline=stale):
-        w.agreements.accept_by_sig(aid, sid, deadline=stale, signature=sig)
+        w.agreements.accept_with_sig(aid, sid, deadline=stale, signature=sig)
 
 
 def test_unknown_agreement_and_empty_withdrawal_revert(w: AgreementWorld) -> None:

@@ -47,7 +47,7 @@ def test_a_forged_acceptance_or_a_foreign_shipment_moves_nothing(w: AgreementWor
     msg = w.agreements.acceptance_message(aid, terms, sid, deadline=deadline)
     forged = w.agreements.sign_acceptance(w.buyer.key, msg)
     with reverts("AgreementSignatureInvalid", agreementId=aid, signer=w.seller.address):
-        w.agreements.accept_by_sig(aid, sid, deadline=deadline, signature=forged)
+        w.agreements.accept_with_sig(aid, sid, deadline=deadline, signature=forged)
     # A shipment consigned to someone else cannot carry the buyer's purchase.
     elsewhere = w.driver.create(consignee=w.arbiter.address)
     with reverts("AgreementWrongConsignee", shipmentId=elsewhere, actual=w.arbiter.address):

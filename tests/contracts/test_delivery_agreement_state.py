@@ -206,7 +206,7 @@ def test_random_agreement_histories_conserve_tokens(tester_chain: ChainClient) -
                     "AgreementBondUnfunded", lambda: w.as_(w.seller).accept(aid, sid)
                 )
                 return
-            w.accept_by_sig(aid, w.agreements.agreement(aid).terms, sid)
+            w.accept_with_sig(aid, w.agreements.agreement(aid).terms, sid)
             w.to_door(sid)
             m.sid, m.status = sid, AgreementStatus.ACTIVE
 

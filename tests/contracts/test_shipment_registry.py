@@ -73,7 +73,7 @@ def test_create_shipment_by_seller_stores_terms_roles_and_emits_created(
     assert reg.roles_of(sid, P.outsider.address) == 0
 
 
-def test_create_shipment_by_sig_is_relayed_and_consumes_seller_nonce(
+def test_create_shipment_with_sig_is_relayed_and_consumes_seller_nonce(
     any_driver: ShipmentDriver,
 ) -> None:
     before = any_driver.registry.nonce(P.seller.address)
@@ -121,7 +121,9 @@ def test_shipment_id_of_another_seller_cannot_be_squatted(driver: ShipmentDriver
         squatter.key, driver.domain, terms, nonce=nonce, deadline=deadline
     )
     with reverts("ShipmentIdNotSellers", shipmentId=victim_id, seller=squatter.address):
-        driver.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
+        driver.registry.create_shipment_with_sig(
+            terms, nonce=nonce, deadline=deadline, signature=sig
+        )
     # The seller's own creation of that id still succeeds.
     assert driver.create("squat") == victim_id
     assert bytes(victim_id[:20]) == bytes.fromhex(P.seller.address[2:])
@@ -159,13 +161,13 @@ def test_create_shipment_reverts_when_seller_is_zero(driver: ShipmentDriver) -> 
     terms = driver.terms("zero-seller", seller=td.ZERO_ADDRESS)
     sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=0, deadline=2**40)
     with reverts("ShipmentSignatureInvalid", signer=td.ZERO_ADDRESS):
-        driver.registry.create_shipment_by_sig(terms, nonce=0, deadline=2**40, signature=sig)
+        driver.registry.create_shipment_with_sig(terms, nonce=0, deadline=2**40, signature=sig)
     zero_client = driver.registry
     with reverts("ShipmentCallerNotSeller", seller=td.ZERO_ADDRESS):
         zero_client.create_shipment(terms)
 
 
-def test_create_shipment_by_sig_reverts_when_signed_by_other_key_or_expired(
+def test_create_shipment_with_sig_reverts_when_signed_by_other_key_or_expired(
     driver: ShipmentDriver,
 ) -> None:
     terms = driver.terms("sig-create")
@@ -177,16 +179,16 @@ def test_create_shipment_by_sig_reverts_when_signed_by_other_key_or_expired(
     with reverts(
         "ShipmentSignatureInvalid", shipmentId=terms["shipmentId"], signer=P.seller.address
     ):
-        driver.registry.create_shipment_by_sig(
+        driver.registry.create_shipment_with_sig(
             terms, nonce=nonce, deadline=deadline, signature=forged
         )
     past = driver.now() - 1
     sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=nonce, deadline=past)
     with reverts("ShipmentSignatureExpired", deadline=past):
-        driver.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=past, signature=sig)
+        driver.registry.create_shipment_with_sig(terms, nonce=nonce, deadline=past, signature=sig)
 
 
-def test_create_shipment_by_sig_rejects_altered_terms(driver: ShipmentDriver) -> None:
+def test_create_shipment_with_sig_rejects_altered_terms(driver: ShipmentDriver) -> None:
     terms = driver.terms("alter-terms")
     nonce = driver.registry.nonce(P.seller.address)
     deadline = driver.now() + HOUR
@@ -199,10 +201,10 @@ def test_create_shipment_by_sig_rejects_altered_terms(driver: ShipmentDriver) ->
         {**terms, "declaredWeightGrams": 1},
     ):
         with reverts("ShipmentSignatureInvalid", signer=P.seller.address):
-            driver.registry.create_shipment_by_sig(
+            driver.registry.create_shipment_with_sig(
                 altered, nonce=nonce, deadline=deadline, signature=sig
             )
-    driver.registry.create_shipment_by_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
+    driver.registry.create_shipment_with_sig(terms, nonce=nonce, deadline=deadline, signature=sig)
 
 
 # --------------------------------------------------------------- lifecycle

@@ -288,7 +288,7 @@ def test_nonce_is_shared_across_message_types(driver: ShipmentDriver) -> None:
     deadline = driver.now() + HOUR
     sig = td.sign_create_shipment(P.seller.key, driver.domain, terms, nonce=n, deadline=deadline)
     with reverts("InvalidAccountNonce", account=P.seller.address, currentNonce=n + 1):
-        driver.registry.create_shipment_by_sig(terms, nonce=n, deadline=deadline, signature=sig)
+        driver.registry.create_shipment_with_sig(terms, nonce=n, deadline=deadline, signature=sig)
 
 
 def _altered(msg: dict[str, Any], field: str, other_sid: bytes) -> Any:

@@ -234,6 +234,17 @@ def test_demo_page_names_every_party_by_verified_organisation_and_role(world: Wo
     assert "Attested by Control Union Certifications · certifier" in text
     # The document's second certification has no on-chain attestation.
     assert "Declared by the brand" in text
+    # No party is shown as a raw address: above the proof section, and in its signer list
+    # (contract and transaction hashes there are chain data, not parties; addresses stay
+    # available on demand in details and titles).
+    signers = re.search(r'<ul class="signers">.*?</ul>', text, re.S)
+    assert signers is not None
+    for part in (text.split('<section id="proof"')[0], signers.group(0)):
+        visible = re.sub(r"<details.*?</details>", "", part, flags=re.S)
+        visible = re.sub(r'\s(title|href|download)="[^"]*"', "", visible)
+        visible = re.sub(r"<[^>]+>", " ", visible)
+        raw = re.search(r"0x[0-9a-fA-F]{40}", visible)
+        assert raw is None, visible[max(0, raw.start() - 200) : raw.end()]
     board = world.board()["alliance"]
     names = {m["member_name"] for m in board["settlements"]}
     assert "Hearth & Grove Home" in names

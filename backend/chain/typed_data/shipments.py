@@ -339,7 +339,7 @@ def record_hash(message: Mapping[str, Any]) -> bytes:
 def sign_create_shipment(
     key: str | bytes, domain: Domain, terms: Mapping[str, Any], *, nonce: int, deadline: int
 ) -> bytes:
-    """The seller's signature authorising ``createShipmentBySig``."""
+    """The seller's signature authorising ``createShipmentWithSig``."""
     return eip712.sign(
         key, domain, CREATE_SHIPMENT, {"terms": terms, "nonce": nonce, "deadline": deadline}
     )

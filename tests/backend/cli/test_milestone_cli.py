@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from backend.chain import eip712
+from backend.chain import ChainClient, eip712
+from backend.chain.anvil import AnvilNode
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from backend.cli import cli
@@ -161,3 +162,28 @@ def test_api_errors_read_as_one_line_with_the_decoded_contract_error() -> None:
     )
     refused = httpx.Response(403, json={"error": "forbidden", "detail": "needs the seller scope"})
     assert error_line(refused) == "HTTP 403 forbidden: needs the seller scope"
+
+
+@pytest.mark.anvil
+def test_now_and_relative_times_count_from_the_chains_clock(
+    tmp_path: Path, anvil_chain: ChainClient, anvil_node: AnvilNode
+) -> None:
+    """The contract judges occurredAt and deadlines by block time, which on a chain that
+    mines on demand (or was moved forward) is not the wall clock."""
+    ks, _ = _keystore(tmp_path, "carrier")
+    snap = anvil_chain.snapshot()
+    try:
+        chain_time = anvil_chain.advance_time(3600)  # an hour ahead of the wall clock
+        out = tmp_path / "m.json"
+        code, text = _run(
+            tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+            "--milestone", "departed", "--location", "VNSGN", "--occurred-at", "now",
+            "--deadline", "+600", "--nonce", "0", *OFFLINE, "--rpc", anvil_node.url,
+            "--out", str(out),
+        )  # fmt: skip
+    finally:
+        anvil_chain.revert(snap)
+    assert code == 0, text
+    message = from_json(td.MILESTONE, json.loads(out.read_text())["milestone"])
+    assert message["occurredAt"] == chain_time
+    assert message["deadline"] == chain_time + 600

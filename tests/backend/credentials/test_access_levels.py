@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from backend.chain import ChainClient
 from backend.chain.passports import PassportRegistryClient
 from backend.passports.canonical import document_hash
+from tests.backend.credentials.untp_schemas import assert_untp_valid
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.passports.api_factories import issue_body, sample_document
 from tests.backend.shipments.factories import Service, post
@@ -95,6 +96,7 @@ def test_public_reads_show_only_digests_and_still_hash_to_the_anchored_value(
     assert "Repair manual</bdi>: for organisations with a legitimate interest" in page
     assert "Supplier audit</bdi>: for authorities" in page
     vc = api.get(f"/v1/passports/{pid}/credential").json()
+    assert_untp_valid("dpp", vc)
     sections = vc["credentialSubject"]["restrictedSections"]
     assert [(s["name"], s["accessLevel"], "content" in s) for s in sections] == [
         ("repair_manual", "legitimate_interest", False),
@@ -131,6 +133,7 @@ def test_a_grant_opens_its_level_only_and_revoking_it_closes_it(
     full = api.get(url, headers=repairer.writer)
     assert full.status_code == 200, full.text
     vc = full.json()
+    assert_untp_valid("dpp", vc)
     assert vc["id"].endswith("?access=legitimate_interest")
     sections = {s["name"]: s for s in vc["credentialSubject"]["restrictedSections"]}
     assert sections["repair_manual"]["content"] == {"steps": [REPAIR]}

@@ -7,17 +7,10 @@ loopback, verifies the JWS and the status list credential, and re-checks the evi
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
-import jsonschema
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from backend.chain import ChainClient
 from backend.chain.organisations import OrganisationRegistryClient
@@ -26,51 +19,15 @@ from backend.common.sealing import Sealer, SecretUnavailable
 from backend.credentials import keys as credential_keys
 from backend.credentials.models import CredentialKey
 from backend.gs1.keys import passport_id
-from backend.main import create_app
 from backend.passports.models import PassportDocumentRecord
-from backend.paths import PROJECT_ROOT
-from tests.backend.conftest import api_settings
+from tests.backend.credentials.live import NODE, LiveClient, verify
+from tests.backend.credentials.untp_schemas import assert_untp_valid
 from tests.backend.factories import make_org
 from tests.backend.passports.api_factories import attest_body, revoke_attestation_body
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import post
-from tests.conftest import deployment_for
-from tests.integration.live_server import free_port, serve
-
-HERE = Path(__file__).parent
-VERIFIER = HERE / "verify_vc.mjs"
-VC2_SHAPE = json.loads((HERE / "vc2_base_shape.json").read_text())
-NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
-
-
-class LiveClient(httpx.Client):
-    """An HTTP client on the live server that also reaches the app's workers."""
-
-    def __init__(self, base_url: str, app: Any) -> None:
-        super().__init__(base_url=base_url, timeout=30)
-        self.app = app
-
-
-@pytest.fixture
-def live(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[LiveClient]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(
-        api_settings(db_url, public_base_url=base), tester, deployment=deployment_for(tester)
-    )
-    with serve(app, port) as url, LiveClient(url, app) as client:
-        yield client
-
-
-def verify(url: str) -> dict[str, Any]:
-    assert NODE is not None
-    done = subprocess.run(
-        [NODE, str(VERIFIER), url], capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def _issue(flow: Flow) -> tuple[str, dict[str, Any]]:
@@ -93,14 +50,18 @@ def test_credential_verifies_with_jose_against_the_did_web_and_recall_sets_its_s
     assert out["verified"] is True
     assert out["did"] == did
     vc = out["credential"]
-    jsonschema.validate(vc, VC2_SHAPE)
+    assert_untp_valid("dpp", vc)
     assert vc["type"] == ["VerifiableCredential", "DigitalProductPassport"]
+    assert vc["@context"][1] == "https://test.uncefact.org/vocabulary/untp/dpp/0.6.1/"
     # The credential, the Digital Link and the anchored version point at each other.
     assert vc["id"] == f"{base}/v1/passports/{pid}/versions/1/credential"
     subject = vc["credentialSubject"]
-    assert subject["id"] == f"{base}/01/08936045870013/10/TH2611-07"
-    assert subject["batchNumber"] == "TH2611-07"
+    assert subject["type"] == ["ProductPassport"]
+    assert subject["granularityLevel"] == "batch"
+    assert subject["product"]["id"] == f"{base}/01/08936045870013/10/TH2611-07"
+    assert subject["product"]["batchNumber"] == "TH2611-07"
     assert [m["massFraction"] for m in subject["materialsProvenance"]] == [0.94, 0.045, 0.015]
+    assert all(c["type"] == ["Claim", "Declaration"] for c in subject["conformityClaim"])
     stages = subject["emissionsScorecard"]["lifecycleStages"]
     assert [s["lifecycleStage"] for s in stages][:2] == ["raw_materials", "manufacturing"]
     assert stages[0]["working"][0]["formula"].startswith("2.6 kg")
@@ -164,7 +125,7 @@ def test_attestation_is_a_conformity_credential_from_the_certifier_and_revocatio
     url = f"{base}/v1/passports/attestations/{aid}/credential"
     out = verify(url)
     vc = out["credential"]
-    jsonschema.validate(vc, VC2_SHAPE)
+    assert_untp_valid("dcc", vc)
     assert vc["type"] == ["VerifiableCredential", "DigitalConformityCredential"]
     assert out["did"].endswith(f":orgs:{certifier.slug}")  # issued by the certifier
     subject = vc["credentialSubject"]

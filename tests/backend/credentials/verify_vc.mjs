@@ -1,9 +1,9 @@
 // An independent verifier of Waymark credentials: jose (JWS), ethers (EIP-712, keccak),
 // canonicalize (RFC 8785), and nothing from Waymark. Usage:
-//   node verify_vc.mjs <credential URL>
+//   node verify_vc.mjs <credential URL> [JSON object of request headers for that URL]
 // Resolves the issuer's did:web over the network (http for loopback hosts only, which
 // tests serve without TLS), verifies the vc+jwt with the key its kid names (it must be an
-// assertionMethod of that DID), then the status list credential the same way, and checks the
+// assertionMethod of that DID), then the status list credential (if any) the same way, and checks the
 // evidence: the document re-hashes to documentHash, the EIP-712 signature recovers to the
 // signer. Prints one JSON object.
 import { gunzipSync } from "node:zlib";
@@ -24,8 +24,8 @@ function didUrl(did) {
   return `${scheme}://${authority}/${path.length ? path.join("/") : ".well-known"}/did.json`;
 }
 
-async function fetchText(url, accept) {
-  const resp = await fetch(url, { headers: { Accept: accept } });
+async function fetchText(url, accept, extra = {}) {
+  const resp = await fetch(url, { headers: { ...extra, Accept: accept } });
   if (!resp.ok) fail(`${url}: HTTP ${resp.status}`);
   return { text: await resp.text(), type: resp.headers.get("content-type") };
 }
@@ -49,21 +49,27 @@ async function verifyJwt(jws) {
 }
 
 const url = process.argv[2];
-const { text: jws, type } = await fetchText(url, "application/vc+jwt");
+const auth = process.argv[3] ? JSON.parse(process.argv[3]) : {};
+const { text: jws, type } = await fetchText(url, "application/vc+jwt", auth);
 if (!type.startsWith("application/vc+jwt")) fail(`content type ${type}`);
 const { credential, did, didDocument } = await verifyJwt(jws);
 
 const entry = credential.credentialStatus;
-const list = await fetchText(entry.statusListCredential, "application/vc+jwt");
-const verifiedList = await verifyJwt(list.text);
-if (verifiedList.did !== did) fail("status list issued by another DID");
-const subject = verifiedList.credential.credentialSubject;
-if (subject.statusPurpose !== entry.statusPurpose) fail("status purpose differs");
-const encoded = subject.encodedList;
-if (!encoded.startsWith("u")) fail("encodedList is not multibase base64url");
-const bits = gunzipSync(Buffer.from(encoded.slice(1), "base64url"));
-const index = Number(entry.statusListIndex);
-const statusSet = (bits[index >> 3] & (0x80 >> (index % 8))) !== 0;
+let statusSet = null;
+let statusListLength = null;
+if (entry) {
+  const list = await fetchText(entry.statusListCredential, "application/vc+jwt");
+  const verifiedList = await verifyJwt(list.text);
+  if (verifiedList.did !== did) fail("status list issued by another DID");
+  const subject = verifiedList.credential.credentialSubject;
+  if (subject.statusPurpose !== entry.statusPurpose) fail("status purpose differs");
+  const encoded = subject.encodedList;
+  if (!encoded.startsWith("u")) fail("encodedList is not multibase base64url");
+  const bits = gunzipSync(Buffer.from(encoded.slice(1), "base64url"));
+  const index = Number(entry.statusListIndex);
+  statusSet = (bits[index >> 3] & (0x80 >> (index % 8))) !== 0;
+  statusListLength = bits.length * 8;
+}
 
 const evidence = credential.evidence[0];
 const documentHash = evidence.document
@@ -84,6 +90,6 @@ console.log(
     statusSet,
     documentHash,
     signer,
-    statusListLength: bits.length * 8,
+    statusListLength,
   }),
 );

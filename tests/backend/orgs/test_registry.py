@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -172,6 +173,48 @@ def test_key_added_on_chain_only_signs_for_its_organisation(svc: Service) -> Non
     assert resp.json()["signer"] == direct.address
 
 
+def test_bundle_shows_the_registry_window_of_a_key_added_on_chain_only(
+    api: TestClient, tester: ChainClient
+) -> None:
+    """A key the service never registered has no service window; the bundle shows the
+    registry's (added at block, revoked at block), so the anchor block can be checked."""
+    flow: Flow = make_flow(api, tester)
+    link, _ = flow.issue(lot="CW1", serial="SN-CW")
+    pid = passport_id(link.gtin, link.lot, link.serial)
+    direct = Account.create()
+    receipt = _registry(api, tester).add_key(
+        KeyGrant(org_id_for(flow.seller.slug), direct.address, Role.ISSUER)
+    )
+    flow.svc.settle()
+    flow.sign_events(pid, count=1, by=replace(flow.seller, signer=direct))
+    flow.anchor()
+    bundle: dict[str, Any] = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    (event,) = [e for e in bundle["events"] if e["signer"] == direct.address]
+    registry = api.app.state.deployment.address("OrganisationRegistry")  # type: ignore[attr-defined]
+    assert event["signer_validity"] == {
+        "valid_from": None,
+        "revoked_at": None,
+        "source": "OrganisationRegistry",
+        "registry": {
+            "contract": registry,
+            "organisation_id": "0x" + org_id_for(flow.seller.slug).hex(),
+            "roles": ["issuer"],
+            "valid_from_block": receipt.block_number,
+            "revoked_at_block": None,
+            "added_in": receipt.tx_hash,
+        },
+    }
+    assert event["anchor"]["block_number"] >= receipt.block_number
+    # A key the service registered shows both windows.
+    flow.sign_events(pid, count=1)
+    flow.anchor()
+    bundle = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
+    (own,) = [e for e in bundle["events"] if e["signer"] == flow.seller.signer.address]
+    assert own["signer_validity"]["source"] == "service signer record"
+    assert own["signer_validity"]["valid_from"]
+    assert own["signer_validity"]["registry"]["valid_from_block"] > 0
+
+
 def test_key_on_chain_for_another_organisation_does_not_sign_for_this_one(
     svc: Service,
 ) -> None:
@@ -264,7 +307,7 @@ def test_key_another_organisation_holds_on_chain_is_a_409_even_while_in_flight(
     svc.settle()
     taken = Account.create()
     _registry(svc.api, svc.chain).add_key(KeyGrant(org_id_for("acme"), taken.address, Role.CARRIER))
-    # Beta's registration is still queued, so its key additions are not simulated.
+    # Beta's registration is still queued: its key additions are accepted behind it.
     beta = make_org(svc.api, "beta")
     resp = svc.api.post(
         "/v1/orgs/beta/signers", json={"address": taken.address}, headers=beta.admin

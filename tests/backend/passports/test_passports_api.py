@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from backend.chain import ChainClient
 from backend.chain.organisations import org_id_for
 from backend.chain.passports import PassportRegistryClient, claim_type
 from backend.passports import service
 from backend.passports.models import PassportDocumentRecord
+from backend.relayer.models import RelayRequest
+from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
 from tests.backend.factories import SAMPLE_PREFIX, Org, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
@@ -207,6 +209,31 @@ def test_signature_scope_and_ownership_refusals(
     assert resp.status_code == 409
     assert resp.json()["error"] == "PassportAttestationHashMismatch"
     assert resp.json()["arguments"]["version"] == 1
+
+
+def test_a_first_issue_with_an_expired_deadline_is_refused_before_anything_is_queued(
+    svc: Service, reg: PassportRegistryClient, orgs: Orgs
+) -> None:
+    """The brand's registration is still queued, yet its first write is simulated: a
+    signature whose deadline has passed can never land, so nothing is relayed for it."""
+    o = orgs
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        before = session.scalar(select(func.count()).select_from(RelayRequest))
+        queued = session.scalar(
+            select(func.count())
+            .select_from(RelayRequest)
+            .where(RelayRequest.purpose.in_(ORG_PURPOSES), RelayRequest.status == "queued")
+        )
+    assert queued  # the brand is not on chain yet
+    body = issue_body(reg, o.brand.signer, sample_document(), deadline=svc.now() - 1)
+    resp = svc.api.post("/v1/passports", json=body, headers=o.brand.writer)
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "PassportSignatureExpired"
+    assert resp.json()["arguments"]["signer"].lower() == o.brand.signer.address.lower()
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalar(select(func.count()).select_from(RelayRequest)) == before
+    # The same write with a live deadline is queued behind the registration and lands.
+    _issue(svc, reg, o)
 
 
 def test_issue_for_another_brands_gtin_is_refused_naming_the_owner(

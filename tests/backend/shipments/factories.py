@@ -84,6 +84,7 @@ def create_body(
     sscc: str | None = None,
     nonce_offset: int = 0,
     consignee: str = td.ZERO_ADDRESS,
+    expires_in: int = HOUR,
 ) -> dict[str, Any]:
     """A ``POST /v1/shipments`` body signed by ``signer`` (default the seller)."""
     doc = manifest(passports if passports is not None else [secrets.token_bytes(32)], mode)
@@ -107,7 +108,7 @@ def create_body(
         sla=sla_fields,
     )
     nonce = svc.registry.nonce(seller.address) + nonce_offset
-    deadline = svc.now() + HOUR
+    deadline = svc.now() + expires_in
     sig = td.sign_create_shipment(
         (signer or seller).key, svc.registry.domain(), terms, nonce=nonce, deadline=deadline
     )

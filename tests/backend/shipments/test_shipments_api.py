@@ -6,11 +6,12 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.chain.typed_data.shipments import Status
 from backend.gs1.keys import passport_id
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
@@ -250,6 +251,83 @@ def test_signature_scope_and_signer_refusals(svc: Service, parties: Parties) -> 
     assert resp.json()["detail"].startswith("key validity rule:")
 
 
+def _milestone_relays(svc: Service) -> int:
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        return len(
+            session.scalars(
+                select(RelayRequest.id).where(RelayRequest.purpose == service.PURPOSE_MILESTONES)
+            ).all()
+        )
+
+
+def test_milestone_by_a_key_whose_organisation_lacks_the_role_is_403_before_relaying(
+    svc: Service, parties: Parties
+) -> None:
+    """The shipment names a key as its carrier (or broker), so ``rolesOf`` on chain lets it
+    sign; but its organisation is no carrier (no broker) in OrganisationRegistry."""
+    p = parties
+    courier = make_org(svc.api, "courier", ("carrier",), roles=("supplier",))
+    clerk = make_org(svc.api, "clerk", ("carrier",), roles=("carrier",))
+    svc.settle()
+
+    # A supplier named as the carrier reports the goods departed.
+    carried = create_body(
+        svc, p.seller.signer, [courier.signer.address], customs_broker=p.broker.signer.address
+    )
+    post(svc, "/v1/shipments", carried, p.seller)
+    svc.settle()
+    sid = str(carried["terms"]["shipmentId"])
+    pickup = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=courier.signer)
+    post(svc, f"/v1/shipments/{sid}/milestones", pickup, p.seller)
+    svc.settle()
+    post(
+        svc,
+        f"/v1/shipments/{sid}/milestones",
+        milestone_body(svc, sid, M.EXPORT_CLEARED, p.broker.signer),
+        p.broker,
+    )
+    svc.settle()
+    relays = _milestone_relays(svc)
+    departed = milestone_body(svc, sid, M.DEPARTED, courier.signer)
+    for path, body in (
+        (f"/v1/shipments/{sid}/milestones", departed),
+        ("/v1/shipments/milestones/batch", {"items": [departed]}),
+    ):
+        resp = svc.api.post(path, json=body, headers=courier.writer)
+        assert resp.status_code == 403, resp.text
+        assert resp.json()["detail"] == (
+            f"key validity rule: signer {courier.signer.address} does not hold the role "
+            "carrier in OrganisationRegistry, which DEPARTED needs (it holds: admin, supplier)"
+        )
+
+    # A carrier named as the customs broker clears the goods for export.
+    cleared = create_body(
+        svc, p.seller.signer, [p.carrier.signer.address], customs_broker=clerk.signer.address
+    )
+    post(svc, "/v1/shipments", cleared, p.seller)
+    svc.settle()
+    other = str(cleared["terms"]["shipmentId"])
+    pickup = milestone_body(svc, other, M.PICKED_UP, p.seller.signer, receiver=p.carrier.signer)
+    post(svc, f"/v1/shipments/{other}/milestones", pickup, p.seller)
+    svc.settle()
+    relays += 1  # the second pickup
+    export = milestone_body(svc, other, M.EXPORT_CLEARED, clerk.signer)
+    resp = svc.api.post(f"/v1/shipments/{other}/milestones", json=export, headers=clerk.writer)
+    assert resp.status_code == 403, resp.text
+    assert (
+        "does not hold the role customs_broker in OrganisationRegistry, which EXPORT_CLEARED"
+        in (resp.json()["detail"])
+    )
+
+    # Nothing was relayed: the chain still has both shipments where they were.
+    svc.settle()
+    assert _milestone_relays(svc) == relays
+    for shipment, status in ((sid, Status.EXPORT_CLEARED), (other, Status.PICKED_UP)):
+        info = svc.registry.shipment(bytes.fromhex(shipment[2:]))
+        assert info is not None
+        assert info.status == status
+
+
 def test_contract_rule_violations_are_409_with_decoded_error(
     svc: Service, parties: Parties
 ) -> None:
@@ -294,6 +372,29 @@ def test_one_signer_queues_writes_to_two_shipments_before_either_is_relayed(
             select(RelayRequest.status).where(RelayRequest.purpose.notin_(ORG_PURPOSES))
         ).all()
     assert statuses == ["final", "final"]
+
+
+def test_a_first_shipment_with_an_expired_deadline_is_refused_before_anything_is_queued(
+    svc: Service, parties: Parties
+) -> None:
+    """The seller's registration is still queued, yet its first write is simulated: a
+    signature whose deadline has passed can never land, so nothing is relayed for it."""
+    p = parties
+    carriers = [p.carrier.signer.address]
+    late = create_body(svc, p.seller.signer, carriers, expires_in=-1)
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalar(
+            select(func.count())
+            .select_from(RelayRequest)
+            .where(RelayRequest.purpose.in_(ORG_PURPOSES), RelayRequest.status == "queued")
+        )
+        before = session.scalar(select(func.count()).select_from(RelayRequest))
+    resp = svc.api.post("/v1/shipments", json=late, headers=p.seller.writer)
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["error"] == "ShipmentSignatureExpired"
+    assert resp.json()["arguments"]["deadline"] == late["deadline"]
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalar(select(func.count()).select_from(RelayRequest)) == before
 
 
 def test_a_nonce_ahead_of_every_queued_write_or_already_used_is_409(
