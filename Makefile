@@ -11,7 +11,7 @@ STAMP_SLITHER := $(SLITHER_VENV)/.installed
 # slither-analyzer pins web3 < 8, so it lives in its own environment.
 SLITHER_VERSION := 0.11.6
 
-.PHONY: install demo test lint typecheck slither pytest compile verifier deploy anvil bench fuzz load drills clean
+.PHONY: install demo test lint typecheck slither pytest compile verifier app deploy anvil bench fuzz load drills clean
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -43,6 +43,10 @@ compile: install
 # dependencies, with the compiled ABIs, bundled into verify.bundle.js (committed).
 verifier: compile
 	npm run --silent build:verify
+
+# The field app's script (frontend_static/app/app.js with npm ethers), bundled and committed.
+app:
+	npm run --silent build:app
 
 deploy: install
 	$(PY) scripts/deploy.py

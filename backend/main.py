@@ -33,6 +33,7 @@ from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
+from backend.loop import Loop
 from backend.middleware import BodyLimitMiddleware, PublicCorsMiddleware, StartupGateMiddleware
 from backend.node.router import router as node_router
 from backend.orgs.auth import RateLimits
@@ -49,6 +50,7 @@ from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
 from backend.relayer.organisations import RelayedRegistrar
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
+from backend.relayer.worker import RelayWorker
 from backend.runtime import check_fast_paths
 from backend.shipments.router import router as shipments_router
 from backend.startup import STARTING_PATHS, StartupGate
@@ -143,7 +145,7 @@ def create_app(
                 prefix="auth:",
             ),
         )
-        workers: list[AnchorWorker | Indexer | NotificationWorker] = []
+        workers: list[Loop] = []
 
         def start(dep: deployments_mod.Deployment) -> None:
             registry = dep.address("AnchorRegistry")
@@ -151,15 +153,14 @@ def create_app(
             app.state.org_registrar = RelayedRegistrar.for_deployment(
                 client, dep.address(ORGANISATION_REGISTRY)
             )
-            worker = AnchorWorker(
+            relay_worker = RelayWorker(
                 sessions=sessions,
                 chain=client,
-                registry=registry,
                 settings=cfg,
-                extra_handlers={
-                    **domain_relay_handlers(client),
-                    **(relay_handlers or {}),
-                },
+                handlers={**domain_relay_handlers(client), **(relay_handlers or {})},
+            )
+            anchor_worker = AnchorWorker(
+                sessions=sessions, chain=client, registry=registry, settings=cfg, relay=relay_worker
             )
             indexer = Indexer(
                 sessions=sessions,
@@ -180,7 +181,8 @@ def create_app(
                 settings=cfg,
                 deployment=dep,
             )
-            app.state.anchor_worker = worker
+            app.state.relay_worker = relay_worker
+            app.state.anchor_worker = anchor_worker
             app.state.indexer = indexer
             app.state.notification_worker = notifier
             # consumer: stored pages the round changed are recomputed right after it
@@ -188,8 +190,8 @@ def create_app(
             app.state.page_source = page_source
             indexer.subscribe(refresh_pages(sessions, page_source))
             if cfg.anchor_worker_enabled:
-                worker.start()
-                workers.append(worker)
+                relay_worker.start()
+                workers.append(relay_worker)
             if cfg.indexer_enabled:
                 indexer.start()
                 workers.append(indexer)

@@ -36,6 +36,7 @@ LAYERS: list[set[str]] = [
         "backend.deps",
         "backend.errors",
         "backend.handlers",
+        "backend.loop",  # the background loop of every worker
         "backend.middleware",
         "backend.runtime",
         "backend.startup",  # start-up gate and the demo's early listener (stdlib only)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, ChainEvent, Hash32, UTCDateTime, utcnow
 
 # built → anchored → final; orphaned when a reorg dropped its anchor (its events
 # are re-queued); failed when the anchor call reverted for good (operator action).
@@ -62,7 +62,7 @@ class EventProof(Base):
     verified_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
 
 
-class ChainAnchor(Base):
+class ChainAnchor(ChainEvent, Base):
     """An ``Anchored`` event as the chain reports it."""
 
     __tablename__ = "chain_anchors"
@@ -72,7 +72,3 @@ class ChainAnchor(Base):
     root: Mapped[str] = mapped_column(Hash32, index=True)
     anchorer: Mapped[str] = mapped_column(Address)
     leaf_count: Mapped[int] = mapped_column(BigInteger)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    block_hash: Mapped[str] = mapped_column(Hash32)

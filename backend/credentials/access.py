@@ -4,27 +4,87 @@ A passport document's ``restricted_sections`` are each ``legitimate_interest``
 (repairers, recyclers) or ``authority`` (market surveillance, customs). Public
 reads (passport view, consumer page, public credential, proof bundle) carry only
 their digests. The issuer organisation grants another organisation a level, for
-one passport or all it issues, and may revoke the grant; ``authority`` includes
-``legitimate_interest``. The issuer organisation itself reads everything.
+one passport or all it issues, until an expiry, and may revoke the grant;
+``authority`` includes ``legitimate_interest``. The issuer organisation itself
+reads everything.
+
+A grant is an EIP-712 ``AccessGrant`` signed by an issuer key of the brand's
+organisation (as ``backend.orgs.authority`` judges keys: in OrganisationRegistry,
+active at receipt, holding the issuer role); the API key only says who submits it.
+A revocation is an ``AccessGrantRevocation`` of the grant's digest signed the same
+way. Each refusal names its rule: the grant signature rule, the key validity rule,
+the grant expiry rule, the replay rule.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
+from backend.chain.organisations import Role
+from backend.chain.typed_data.events import ACCESS_GRANT, ACCESS_GRANT_REVOCATION
+from backend.common.types import hex_bytes, to_hex
 from backend.credentials.models import AccessGrant
 from backend.db.base import utcnow
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.orgs.authority import signer_keys
 from backend.orgs.models import Organisation
 from backend.passports.canonical import section_digest
 
 LEVELS: Final = ("public", "legitimate_interest", "authority")
 RESTRICTED: Final = ("legitimate_interest", "authority")
 ALL_PASSPORTS: Final = "0x" + "00" * 32
+SIGNATURE_RULE: Final = "grant signature rule"
+EXPIRY_RULE: Final = "grant expiry rule"
+REPLAY_RULE: Final = "grant replay rule"
+
+
+@dataclass(frozen=True)
+class SignedGrant:
+    """The ``AccessGrant`` message fields and the brand's 65-byte signature."""
+
+    issuer: str  # the signer key, EIP-55
+    grantee: str
+    level: str
+    passport_id: str | None
+    expires_at: int
+    salt: str
+    signature: str
+
+    def message(self) -> dict[str, object]:
+        return {
+            "issuer": self.issuer,
+            "grantee": self.grantee,
+            "level": self.level,
+            "passport": hex_bytes(self.passport_id or ALL_PASSPORTS),
+            "expiresAt": self.expires_at,
+            "salt": hex_bytes(self.salt),
+        }
+
+
+def _issuer_key(
+    session: Session, *, org: Organisation, digest_bytes: bytes, signature: str, now: int
+) -> str:
+    """The issuer key of ``org`` that made ``signature`` over ``digest_bytes`` (403 otherwise)."""
+    try:
+        signer = recover(digest_bytes, hex_bytes(signature))
+    except SignatureInvalid as exc:
+        raise InvalidInput(f"{SIGNATURE_RULE}: signature: {exc}") from exc
+    window = signer_keys(session=session, org_id=org.id).get(signer)
+    if window is None:
+        raise Forbidden(
+            f"{SIGNATURE_RULE}: signed by {signer}, which is not a signer key of organisation "
+            f"{org.slug!r} in OrganisationRegistry; only the brand's own keys grant access "
+            "to its passports"
+        )
+    window.require_active(signer, now, role=Role.ISSUER, needed_by="granting passport access")
+    return signer
 
 
 def rank(level: str) -> int:
@@ -34,44 +94,99 @@ def rank(level: str) -> int:
 def grant(
     *,
     session: Session,
+    domain: Domain,
     issuer_org_id: int,
-    grantee: str,
-    level: str,
-    passport_id: str | None,
+    data: SignedGrant,
+    now: int,
 ) -> AccessGrant:
-    """Record a grant from ``issuer_org_id`` to the organisation ``grantee`` (a slug)."""
-    if level not in RESTRICTED:
-        raise InvalidInput(f"level must be one of {', '.join(RESTRICTED)}, got {level!r}")
-    other = session.scalar(select(Organisation).where(Organisation.slug == grantee))
+    """Record a grant an issuer key of ``issuer_org_id`` signed, once."""
+    if data.level not in RESTRICTED:
+        raise InvalidInput(f"level must be one of {', '.join(RESTRICTED)}, got {data.level!r}")
+    org = session.get(Organisation, issuer_org_id)
+    if org is None:
+        raise NotFound(f"organisation {issuer_org_id} not found")
+    grant_digest = digest(domain, ACCESS_GRANT, data.message())
+    signer = _issuer_key(
+        session, org=org, digest_bytes=grant_digest, signature=data.signature, now=now
+    )
+    if signer != data.issuer:
+        raise InvalidInput(
+            f"{SIGNATURE_RULE}: the signature was made by {signer}, not by issuer {data.issuer}"
+        )
+    if data.expires_at <= now:
+        raise InvalidInput(
+            f"{EXPIRY_RULE}: the grant expired at {data.expires_at} (unix seconds); "
+            "the brand must sign a new one"
+        )
+    other = session.scalar(select(Organisation).where(Organisation.slug == data.grantee))
     if other is None:
-        raise NotFound(f"organisation {grantee!r} not found")
+        raise NotFound(f"organisation {data.grantee!r} not found")
     if other.id == issuer_org_id:
         raise InvalidInput("an organisation already reads its own passports in full")
     row = AccessGrant(
         issuer_org_id=issuer_org_id,
         grantee_org_id=other.id,
-        level=level,
-        passport_id=(passport_id or ALL_PASSPORTS).lower(),
+        level=data.level,
+        passport_id=(data.passport_id or ALL_PASSPORTS).lower(),
+        signer=signer,
+        salt=data.salt.lower(),
+        expires_at=data.expires_at,
+        digest=to_hex(grant_digest),
+        signature=data.signature,
     )
     session.add(row)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            f"{REPLAY_RULE}: grant {to_hex(grant_digest)} is already recorded; "
+            "a signed grant counts once (sign a new one with a new salt)"
+        ) from None
     return row
 
 
-def revoke(*, session: Session, issuer_org_id: int, grant_id: int) -> AccessGrant:
+def revoke(
+    *,
+    session: Session,
+    domain: Domain,
+    issuer_org_id: int,
+    grant_id: int,
+    signature: str,
+    now: int,
+) -> AccessGrant:
+    """Withdraw one of the organisation's grants with a revocation one of its issuer keys signed."""
     row = session.get(AccessGrant, grant_id)
-    if row is None or row.issuer_org_id != issuer_org_id:
+    if row is None or row.issuer_org_id != issuer_org_id or row.digest is None:
         raise NotFound(f"access grant {grant_id} not found")
+    org = session.get(Organisation, issuer_org_id)
+    assert org is not None  # a foreign key
+    message = {"grant": hex_bytes(row.digest)}
+    signer = _issuer_key(
+        session,
+        org=org,
+        digest_bytes=digest(domain, ACCESS_GRANT_REVOCATION, message),
+        signature=signature,
+        now=now,
+    )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        row.revoked_by = signer
+        row.revocation_signature = signature
         session.commit()
     return row
 
 
 def granted_level(
-    *, session: Session, issuer_org_id: int, reader_org_id: int | None, passport_id: str
+    *,
+    session: Session,
+    issuer_org_id: int,
+    reader_org_id: int | None,
+    passport_id: str,
+    now: int,
 ) -> str:
-    """The highest level ``reader_org_id`` holds for the passport (``public`` if none)."""
+    """The highest level ``reader_org_id`` holds for the passport at ``now`` (``public``
+    if none): signed grants only, neither revoked nor expired."""
     if reader_org_id is None:
         return "public"
     if reader_org_id == issuer_org_id:
@@ -81,6 +196,8 @@ def granted_level(
             AccessGrant.issuer_org_id == issuer_org_id,
             AccessGrant.grantee_org_id == reader_org_id,
             AccessGrant.revoked_at.is_(None),
+            AccessGrant.signature.is_not(None),
+            AccessGrant.expires_at > now,
             or_(AccessGrant.passport_id == passport_id, AccessGrant.passport_id == ALL_PASSPORTS),
         )
     ).all()
@@ -95,6 +212,7 @@ def require(
     reader: str | None,
     passport_id: str,
     level: str,
+    now: int,
 ) -> None:
     """Raise 403 naming ``level`` unless the reader holds it for this passport."""
     held = granted_level(
@@ -102,6 +220,7 @@ def require(
         issuer_org_id=issuer_org_id,
         reader_org_id=reader_org_id,
         passport_id=passport_id,
+        now=now,
     )
     if rank(held) < rank(level):
         who = f"organisation {reader!r}" if reader else "an anonymous reader"
@@ -146,5 +265,9 @@ def grant_public(row: AccessGrant, *, session: Session) -> dict[str, Any]:
         "level": row.level,
         "passport_id": None if row.passport_id == ALL_PASSPORTS else row.passport_id,
         "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at,
+        "signer": row.signer,
+        "digest": row.digest,
         "revoked_at": revoked.isoformat() if revoked else None,
+        "revoked_by": row.revoked_by,
     }

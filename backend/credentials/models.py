@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
 
 
 class CredentialKey(Base):
@@ -49,7 +49,12 @@ class AccessGrant(Base):
 
     ``level``: ``legitimate_interest`` or ``authority`` (authority reads both);
     ``passport_id``: one passport, or 32 zero bytes for every passport the issuer
-    organisation issues. Revoked, it stops counting at once.
+    organisation issues. Signed (EIP-712 ``AccessGrant``) by an issuer key of the
+    brand's organisation: ``signer``, ``salt``, ``expires_at`` (unix seconds),
+    ``digest`` (recorded once: a replay is refused) and ``signature``. Revoked (by an
+    ``AccessGrantRevocation`` its organisation signed) or expired, it stops counting
+    at once. Rows from before grants were signed have no signature and count for
+    nothing (the migration marks them revoked).
     """
 
     __tablename__ = "access_grants"
@@ -61,3 +66,10 @@ class AccessGrant(Base):
     passport_id: Mapped[str] = mapped_column(Hash32, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    signer: Mapped[str | None] = mapped_column(Address, nullable=True)
+    salt: Mapped[str | None] = mapped_column(Hash32, nullable=True)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    digest: Mapped[str | None] = mapped_column(Hash32, nullable=True, unique=True)
+    signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(Address, nullable=True)
+    revocation_signature: Mapped[str | None] = mapped_column(String(132), nullable=True)

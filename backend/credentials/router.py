@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
 from backend.credentials import access, service
 from backend.credentials.service import MEDIA_TYPE_JWT, MEDIA_TYPE_LD, IssuedCredential
 from backend.deps import SessionDep
@@ -234,13 +234,27 @@ def supply_event_credential(
 
 
 class AccessGrantCreate(BaseModel):
+    """An EIP-712 ``AccessGrant`` signed by an issuer key of the brand's organisation."""
+
     model_config = ConfigDict(extra="forbid")
 
+    issuer: EthAddress = Field(description="the brand's issuer key that signed the grant")
     grantee: str = Field(description="slug of the organisation granted access")
     level: Literal["legitimate_interest", "authority"]
     passport_id: Bytes32Hex | None = Field(
         default=None, description="one passport; omitted: every passport the issuer issues"
     )
+    expires_at: int = Field(ge=0, le=2**64 - 1, description="unix seconds; signed")
+    salt: Bytes32Hex = Field(description="makes each grant distinct; signed")
+    signature: SignatureHex
+
+
+class AccessGrantRevoke(BaseModel):
+    """An EIP-712 ``AccessGrantRevocation`` of the grant's digest, signed by an issuer key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signature: SignatureHex
 
 
 GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
@@ -248,25 +262,44 @@ GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
 
 @router.post("/v1/access-grants", status_code=status.HTTP_201_CREATED)
 def create_grant(
-    body: AccessGrantCreate, principal: PrincipalDep, session: SessionDep
+    body: AccessGrantCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> dict[str, object]:
-    """The caller's organisation (a passport issuer) grants another one an access level."""
+    """Record a grant the caller's organisation (a passport issuer) signed with an issuer key."""
     principal.require_any(GRANT_SCOPES)
     row = access.grant(
         session=session,
+        domain=request.app.state.events_domain,
         issuer_org_id=org_of(principal),
-        grantee=body.grantee,
-        level=body.level,
-        passport_id=body.passport_id,
+        data=access.SignedGrant(
+            issuer=body.issuer,
+            grantee=body.grantee,
+            level=body.level,
+            passport_id=body.passport_id,
+            expires_at=body.expires_at,
+            salt=body.salt,
+            signature=body.signature,
+        ),
+        now=int(time.time()),
     )
     return access.grant_public(row, session=session)
 
 
 @router.post("/v1/access-grants/{grant_id}/revoke")
 def revoke_grant(
-    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep
+    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: AccessGrantRevoke,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> dict[str, object]:
-    """Revoke one of the caller's organisation's grants; it stops counting at once."""
+    """Revoke one of the caller's organisation's grants (signed); it stops counting at once."""
     principal.require_any(GRANT_SCOPES)
-    row = access.revoke(session=session, issuer_org_id=org_of(principal), grant_id=grant_id)
+    row = access.revoke(
+        session=session,
+        domain=request.app.state.events_domain,
+        issuer_org_id=org_of(principal),
+        grant_id=grant_id,
+        signature=body.signature,
+        now=int(time.time()),
+    )
     return access.grant_public(row, session=session)

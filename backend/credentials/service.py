@@ -18,6 +18,7 @@ the content against the chain without trusting that key.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -214,6 +215,7 @@ def passport_credential(
             reader=reader,
             passport_id=passport_id,
             level=level,
+            now=int(time.time()),
         )
     did = did_for(org.slug, base=base)
     link = DigitalLink(doc.identity.gtin, doc.identity.lot, doc.identity.serial)

@@ -28,6 +28,9 @@ class Link:
     hints: tuple[str, ...] = ()
 
 
+#: Whose signer key the demo prints for a wallet, to try the field app with.
+FIELD_APP_ORG = "pacific-bridge"
+
 #: The second, independent verifier (plain JavaScript, frontend_static/verify/).
 VERIFIER_PAGE = "/static/verify/index.html"
 
@@ -157,7 +160,21 @@ def demo_links(
         )
     add("api-docs", "API docs (Swagger UI)", "swagger_ui")
     add("api-docs", "API reference (ReDoc)", "redoc")
-    add("field-app", "Field app", "field_app")
+    carrier = result.orgs.get(FIELD_APP_ORG)
+    add(
+        "field-app",
+        "Field app (phones)",
+        "field_app",
+        *(
+            [
+                f"import this demo key into a wallet: 0x{bytes(carrier.signer.key).hex()} "
+                f"({carrier.name}'s carrier key; it signs in and records milestones)",
+                f"the wallet's network: RPC {rpc_url or base + '/rpc'} (the demo chain)",
+            ]
+            if carrier is not None
+            else []
+        ),
+    )
     return links
 
 

@@ -1,26 +1,47 @@
-"""``/app``: the field app's wallet sign-in (EIP-4361) and its session cookie.
+"""``/app``: the field app's pages, its wallet sign-in (EIP-4361) and its signed writes.
 
 ``POST /app/api/sign-in/message`` writes the message the wallet signs;
 ``POST /app/api/sign-in`` checks the signed message and sets an HttpOnly,
 SameSite=Strict cookie signed with the keys every replica shares;
 ``GET /app/api/me`` says who is signed in; ``POST /app/api/sign-out`` ends it.
+``GET /app`` lists the organisation's shipments, ``GET /app/shipments/{id}``
+offers the milestones it may record; a draft is checked field by field and
+comes back as ``eth_signTypedData_v4`` data; the signed milestone goes through
+the same pipeline as the API's (``backend.shipments.service``).
 """
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Annotated
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, status
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.chain import ChainError
+from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
+from backend.common.types import Bytes32Hex
 from backend.deps import ChainDep, SessionDep, SettingsDep
-from backend.errors import Forbidden, Unauthenticated
-from backend.fieldapp import service
+from backend.errors import Forbidden, RateLimited, Unauthenticated
+from backend.fieldapp import pages, service
+from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
 from backend.handlers import ErrorPublic
-from backend.orgs.auth import record_failure, refuse_guessing
+from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
+from backend.orgs.signers import recover_signer, require_signed_by
+from backend.qr.images import qr_svg
+from backend.relayer.schemas import RelayAccepted, RelayPublic
+from backend.relayer.signed import own_request
+from backend.shipments import service as shipments
+from backend.shipments.router import registry
+from backend.shipments.schemas import MilestoneCreate, MilestoneIn
 
 router = APIRouter(prefix="/app", tags=["field app"])
 ERRORS: dict[int | str, dict[str, object]] = {"4XX": {"model": ErrorPublic}}
@@ -167,3 +188,313 @@ def sign_out(request: Request) -> Response:
     out = Response(status_code=204)
     out.delete_cookie(service.SESSION_COOKIE, path="/app")
     return out
+
+
+# -- pages ------------------------------------------------------------------
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+ShipmentId = Annotated[Bytes32Hex, PathParam(description="bytes32 shipment id, 0x-prefixed")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _page(name: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_env().get_template(name).render(**context), headers=NO_STORE)
+
+
+def _require(request: Request, session: Any) -> Identity:
+    identity = current_identity(request, session)
+    if identity is None:
+        raise Unauthenticated("not signed in")
+    return identity
+
+
+def _chain_now(chain: Any) -> int:
+    try:
+        return int(chain.now())
+    except ChainError:
+        return int(time.time())
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+def field_app(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """Sign in with the wallet, or the organisation's shipments once signed in."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html",
+            identity=None,
+            chain_id=chain.chain_id,
+            domain=_site(request).domain,
+        )
+    cards = pages.my_shipments(session=session, identity=identity)
+    return _page("shipments.html", identity=identity, chain_id=chain.chain_id, cards=cards)
+
+
+@router.get("/shipments/{shipment_id}", response_class=HTMLResponse, include_in_schema=False)
+def shipment_page(
+    shipment_id: ShipmentId, request: Request, session: SessionDep, chain: ChainDep
+) -> Response:
+    """One shipment: what is expected next and the form for the milestones this key may sign."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    return _page(
+        "shipment.html",
+        identity=identity,
+        chain_id=chain.chain_id,
+        card=card,
+        locodes=sorted({card.origin, card.destination} - {""}),
+        reasons=REASONS,
+    )
+
+
+# -- signed writes ----------------------------------------------------------
+
+
+class MilestoneForm(_Body):
+    milestone: Annotated[str, Field(max_length=32)] = ""
+    counterparty: Annotated[str, Field(max_length=42)] = ""
+    location: Annotated[str, Field(max_length=16)] = ""
+    weight_kg: Annotated[str, Field(max_length=24)] = ""
+    reason: Annotated[str, Field(max_length=4)] = ""
+    evidence_hash: Annotated[str, Field(max_length=80)] = ""
+
+
+class DraftPublic(BaseModel):
+    errors: dict[str, str]
+    typed_data: dict[str, Any] | None
+    submission: dict[str, Any] | None
+    summary: str
+    cosigned: bool = Field(
+        False, description="A pickup or handover: the receiver co-signs it on its own phone."
+    )
+
+
+def _take(request: Request, identity: Identity) -> None:
+    limits: RateLimits = request.app.state.rate_limits
+    wait = limits.per_key.take(f"app:{identity.address}")
+    if wait > 0:
+        raise RateLimited("too many requests from this key", retry_after=max(1, math.ceil(wait)))
+
+
+@router.post(
+    "/api/shipments/{shipment_id}/milestones/draft", response_model=DraftPublic, responses=ERRORS
+)
+def draft_milestone(
+    shipment_id: ShipmentId,
+    body: MilestoneForm,
+    request: Request,
+    session: SessionDep,
+    chain: ChainDep,
+) -> DraftPublic:
+    """Check a milestone form field by field; the typed data to sign once every field is good."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    draft = pages.draft_milestone(
+        card=card,
+        identity=identity,
+        registry=registry(request),
+        form=body.model_dump(),
+        now=_chain_now(chain),
+    )
+    return DraftPublic(
+        errors=draft.errors,
+        typed_data=draft.typed_data,
+        submission=draft.submission,
+        summary=draft.summary,
+        cosigned=draft.cosigned,
+    )
+
+
+@router.post(
+    "/api/shipments/{shipment_id}/milestones",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+    responses=ERRORS,
+)
+def submit_milestone(
+    shipment_id: ShipmentId, body: MilestoneCreate, request: Request, session: SessionDep
+) -> RelayAccepted:
+    """Relay a milestone the signed-in key signed, through the API's own checks."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    if body.milestone.signer.lower() != identity.address.lower():
+        raise Forbidden(
+            f"this session is {identity.address}; it submits only milestones that key signed"
+        )
+    return shipments.record_milestone(
+        session=session,
+        registry=registry(request),
+        principal=identity.principal(),
+        shipment_id=shipment_id,
+        data=body,
+    )
+
+
+@router.get("/api/relay/{relay_id}", response_model=RelayPublic, responses=ERRORS)
+def relay_status(
+    relay_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], request: Request, session: SessionDep
+) -> RelayPublic:
+    """Status of one of the organisation's relayed writes (queued, sent, mined, final, failed)."""
+    identity = _require(request, session)
+    req = own_request(session=session, principal=identity.principal(), relay_id=relay_id)
+    return RelayPublic.model_validate(req, from_attributes=True)
+
+
+# -- handovers ----------------------------------------------------------------
+
+
+class HandoverSigned(_Body):
+    """The releasing party's signed pickup or handover, as its link carries it."""
+
+    milestone: MilestoneIn
+    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+
+
+class HandoverReviewPublic(BaseModel):
+    summary: str
+    typed_data: dict[str, Any]
+
+
+def _handover_release(
+    request: Request, session: Any, identity: Identity, body: HandoverSigned | MilestoneCreate
+) -> tuple[pages.Card, Identity]:
+    """The shipment and the releasing party's identity, once the link is proven to be a
+    custody transfer to this key, signed by the key it names."""
+    item = body.milestone
+    if item.milestone not in CUSTODY_TRANSFERS:
+        raise Forbidden("only a pickup or handover is co-signed by its receiver")
+    if item.counterparty.lower() != identity.address.lower():
+        raise Forbidden(
+            f"this handover is for {item.counterparty}; you are signed in as {identity.address}"
+        )
+    signer = recover_signer(
+        domain=registry(request).domain(),
+        struct=MILESTONE,
+        message=shipments.milestone_message(item),
+        signature=body.signature,
+    )
+    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
+    try:
+        releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
+    except Forbidden as exc:
+        raise Forbidden(f"the releasing party's key no longer counts: {exc}") from None
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=item.shipment_id)
+    return card, releaser
+
+
+@router.get("/handover", response_class=HTMLResponse, include_in_schema=False)
+def handover_page(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """The receiver's page: the signed handover travels in the link's fragment, never in logs."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    return _page("handover.html", identity=identity, chain_id=chain.chain_id)
+
+
+@router.post("/api/handover/review", response_model=HandoverReviewPublic, responses=ERRORS)
+def review_handover(
+    body: HandoverSigned, request: Request, session: SessionDep, chain: ChainDep
+) -> HandoverReviewPublic:
+    """What the signed-in receiver accepts, and the ``CustodyAcceptance`` it signs."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    card, releaser = _handover_release(request, session, identity, body)
+    review = pages.review_handover(
+        card=card,
+        identity=identity,
+        registry=registry(request),
+        milestone=body.milestone.model_dump(by_alias=True),
+        releaser_name=releaser.org_name,
+        now=_chain_now(chain),
+    )
+    return HandoverReviewPublic(summary=review.summary, typed_data=review.typed_data)
+
+
+@router.post(
+    "/api/handover",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+    responses=ERRORS,
+)
+def submit_handover(body: MilestoneCreate, request: Request, session: SessionDep) -> RelayAccepted:
+    """Relay a pickup or handover once its receiver (the signed-in key) has co-signed it.
+
+    It is written for the releasing party's organisation, exactly as that
+    organisation's own API key would submit it with the receiver's acceptance.
+    """
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    _card, releaser = _handover_release(
+        request,
+        session,
+        identity,
+        HandoverSigned(milestone=body.milestone, signature=body.signature),
+    )
+    return shipments.record_milestone(
+        session=session,
+        registry=registry(request),
+        principal=releaser.principal(),
+        shipment_id=body.milestone.shipment_id,
+        data=body,
+    )
+
+
+class CardPublic(BaseModel):
+    status: str
+    holds: bool
+    expected: str
+
+
+@router.get("/api/shipments/{shipment_id}", response_model=CardPublic, responses=ERRORS)
+def shipment_state(shipment_id: ShipmentId, request: Request, session: SessionDep) -> CardPublic:
+    """Where a shipment of the organisation stands (the receiver's page follows it)."""
+    identity = _require(request, session)
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    return CardPublic(status=card.status, holds=card.holds, expected=card.expected)
+
+
+class QrRequest(_Body):
+    text: Annotated[str, Field(max_length=2000)]
+
+
+@router.post("/api/qr", response_class=Response, responses=ERRORS)
+def handover_qr(body: QrRequest, request: Request, session: SessionDep) -> Response:
+    """The QR code of a handover link of this site, for the receiver's camera."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    prefix = f"{_site(request).uri}/handover#"
+    if not body.text.startswith(prefix):
+        raise Forbidden("only this site's handover links are drawn")
+    return Response(
+        qr_svg(body.text, module_px=4, title="Handover link"),
+        media_type="image/svg+xml",
+        headers=NO_STORE,
+    )

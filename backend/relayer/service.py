@@ -20,7 +20,13 @@ The truth of a request is what the chain says about its recorded hashes:
   when the chain proves none of its hashes can land (the relayer's nonce count,
   read *before* the receipts, is past the request's nonce and no hash has a
   receipt) and a fresh attempt reverts while its effect is absent. Before a
-  request is failed, every recorded hash is looked up once more.
+  request is failed, every recorded hash is looked up once more;
+* a request whose simulation reverts while an earlier request of the same
+  organisation is still queued or sent (a registration before its key, a
+  pick-up before the departure) waits for that one to settle, since its
+  effect may be what the call needs; it is failed only once nothing earlier is
+  in flight, or at once when no earlier write can cure the revert
+  (:data:`NEVER_CURED`).
 """
 
 from __future__ import annotations
@@ -52,6 +58,21 @@ from backend.relayer.models import RelayRequest, RelayStatus, SentTransaction
 from backend.relayer.nonces import NonceAllocator
 
 log = logging.getLogger(__name__)
+
+#: Reverts that no earlier write can cure: the chain's clock only moves forward, so
+#: a signature whose deadline has passed stays expired.
+NEVER_CURED = frozenset(
+    {
+        "ShipmentSignatureExpired",
+        "PassportSignatureExpired",
+        "OrgSignatureExpired",
+        "PoolSignatureExpired",
+        "AgreementSignatureExpired",
+    }
+)
+
+#: How long a request whose simulation reverts waits for an earlier one to settle.
+BEHIND_RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -248,6 +269,13 @@ class Relayer:
         try:
             gas = self.chain.gas_limit(tx)
         except ContractRevert as exc:
+            if exc.error_name not in NEVER_CURED and self._behind_earlier(session, req):
+                # Simulated before an earlier write it may depend on is mined (another
+                # worker holds it, or the chain has not mined it yet): ask again later.
+                req.last_error = f"waiting for an earlier write of the organisation: {exc}"[:1000]
+                req.next_attempt_at = utcnow() + timedelta(seconds=BEHIND_RETRY_SECONDS)
+                session.commit()
+                return
             self._on_revert(session, req, exc)
             return
 
@@ -271,6 +299,21 @@ class Relayer:
         fault("after_send")
         # Instant-mining chains (and lucky timing) have the receipt already.
         self._check_sent(session, req)
+
+    def _behind_earlier(self, session: Session, req: RelayRequest) -> bool:
+        """Whether an earlier request of the same organisation is still queued or sent."""
+        if req.org_id is None:
+            return False
+        earlier = session.scalar(
+            select(RelayRequest.id)
+            .where(
+                RelayRequest.org_id == req.org_id,
+                RelayRequest.id < req.id,
+                RelayRequest.status.in_((RelayStatus.QUEUED, RelayStatus.SENT)),
+            )
+            .limit(1)
+        )
+        return earlier is not None
 
     def _record_sent(self, session: Session, req: RelayRequest, signed: SignedTransaction) -> None:
         session.add(

@@ -36,7 +36,7 @@ from backend.orgs.signers import org_of
 from backend.relayer.effects import Effect, load
 from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.service import Mined, enqueue
+from backend.relayer.service import NEVER_CURED, Mined, enqueue
 
 
 def submit(
@@ -73,19 +73,6 @@ def submit(
         elif not queued_behind(session, exc=exc, org_id=org_id, to=to, signer_nonces=signer_nonces):
             raise
     return enqueue(session, purpose=purpose, to=to, data=data, org_id=org_id)
-
-
-#: Reverts that no earlier write can cure: the chain's clock only moves forward, so
-#: a signature whose deadline has passed stays expired.
-NEVER_CURED = frozenset(
-    {
-        "ShipmentSignatureExpired",
-        "PassportSignatureExpired",
-        "OrgSignatureExpired",
-        "PoolSignatureExpired",
-        "AgreementSignatureExpired",
-    }
-)
 
 
 def queued_behind(

@@ -38,6 +38,7 @@ def visit(
     viewport: tuple[int, int] = PHONE,
     timezone: str = "UTC",
     headers: dict[str, str] | None = None,
+    wallet: dict[str, Any] | None = None,
 ) -> Visit:
     """Open ``url`` in headless Chromium, run ``steps`` (see driver.js), return what they read."""
     assert CHROMIUM is not None
@@ -48,6 +49,7 @@ def visit(
         "timezone": timezone,
         "headers": headers or {},
         "steps": steps or [],
+        "wallet": wallet,
     }
     done = subprocess.run(
         ["node", str(DRIVER)],

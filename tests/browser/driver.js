@@ -6,8 +6,51 @@
 //        {title} (attribute "title" of the first match), {setFiles, files} (paths for a
 //        file input), {drop, name, content} (drops a file of that name and text on the
 //        element, as a person dragging it from their desktop), {console} (the
-//        page's console errors so far).
+//        page's console errors so far), {select, value} (picks an option),
+//        {waitForText, value} (until the element's text contains value),
+//        {offline: true|false} (the browser context's network).
+// With "wallet": {privateKey, chainId, account?} the page gets an EIP-1193 provider
+// (window.ethereum) whose keys stay in node: personal_sign and eth_signTypedData_v4
+// are signed by an ethers Wallet; "account" (a contract wallet's address, whose
+// ERC-1271 check accepts the key's signatures) is reported instead of the key's own.
 const { chromium } = require("playwright-core");
+const { Wallet, getBytes } = require("ethers");
+
+async function injectWallet(context, spec) {
+  const key = new Wallet(spec.privateKey);
+  const account = spec.account || key.address;
+  await context.exposeBinding("__waymarkWallet", async (_source, method, params) => {
+    try {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return { result: [account] };
+      if (method === "eth_chainId") return { result: "0x" + Number(spec.chainId).toString(16) };
+      if (spec.reject) return { error: { code: 4001, message: "User rejected the request." } };
+      if (method === "personal_sign") return { result: await key.signMessage(getBytes(params[0])) };
+      if (method === "eth_signTypedData_v4") {
+        const data = JSON.parse(params[1]);
+        const types = { ...data.types };
+        delete types.EIP712Domain;
+        return { result: await key.signTypedData(data.domain, types, data.message) };
+      }
+      return { error: { code: 4200, message: `unsupported method ${method}` } };
+    } catch (err) {
+      return { error: { code: -32603, message: String(err && err.message ? err.message : err) } };
+    }
+  });
+  await context.addInitScript(() => {
+    window.ethereum = {
+      isWaymarkTestWallet: true,
+      request: async ({ method, params }) => {
+        const answer = await window.__waymarkWallet(method, params || []);
+        if (answer.error) {
+          const err = new Error(answer.error.message);
+          err.code = answer.error.code;
+          throw err;
+        }
+        return answer.result;
+      },
+    };
+  });
+}
 
 async function main() {
   const chunks = [];
@@ -26,6 +69,7 @@ async function main() {
       locale: job.locale || "en-GB",
       extraHTTPHeaders: job.headers || {},
     });
+    if (job.wallet) await injectWallet(context, job.wallet);
     const page = await context.newPage();
     // Requests that reached a server (a request the page's CSP blocks never does).
     page.on("requestfinished", (r) => requests.push(r.url()));
@@ -81,6 +125,22 @@ async function main() {
         await page.dispatchEvent(step.drop, "dragover", { dataTransfer: transfer });
         await page.dispatchEvent(step.drop, "drop", { dataTransfer: transfer });
         results.push({ step: "drop" });
+      } else if (step.select !== undefined) {
+        await page.selectOption(step.select, step.value);
+        results.push({ step: "select" });
+      } else if (step.waitForText !== undefined) {
+        await page.waitForFunction(
+          ([selector, text]) => {
+            const el = document.querySelector(selector);
+            return !!el && el.innerText.includes(text);
+          },
+          [step.waitForText, step.value],
+          { timeout: 120000 },
+        );
+        results.push({ step: "waitForText" });
+      } else if (step.offline !== undefined) {
+        await context.setOffline(!!step.offline);
+        results.push({ step: "offline", value: !!step.offline });
       } else if (step.console !== undefined) {
         results.push({ step: "console", value: errors.slice() });
       } else if (step.scrollWidth !== undefined) {

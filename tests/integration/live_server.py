@@ -19,11 +19,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL."""
+def serve(app: Any, port: int | None = None, lifespan: str = "auto") -> Iterator[str]:
+    """Serve ``app`` until the block ends; yields its base URL (``lifespan="off"`` when a
+    test client already runs the app's lifespan)."""
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan=lifespan,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

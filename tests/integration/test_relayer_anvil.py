@@ -302,3 +302,22 @@ def test_a_read_pinned_to_a_pruned_block_answers_from_the_latest(anvil: ChainCli
 
     assert info is not None
     assert info.leaf_count == 3
+
+
+def test_a_read_pinned_to_a_block_not_mined_yet_waits_for_it(anvil: ChainClient) -> None:
+    """A block another process saw mined may not be on this node yet: the read waits for
+    it rather than answering from an older head (which has no anchor yet)."""
+    registry = AnchorRegistryClient(anvil, deployment_for(anvil).address("AnchorRegistry"))
+    root = os.urandom(32)
+    _automine(anvil, False)
+    ahead = anvil.block_number() + 1
+    anvil.send({"to": registry.address, "data": registry.anchor_calldata(root, 3)})
+    miner = threading.Timer(0.5, anvil.mine)  # the block lands while the read waits
+    miner.start()
+
+    info = registry.anchor_of(root, block=ahead)
+
+    miner.join()
+    assert info is not None
+    assert info.leaf_count == 3
+    assert anvil.block_number() == ahead

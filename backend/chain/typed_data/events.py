@@ -44,6 +44,27 @@ SUBJECT_DELEGATION = StructType(
     ),
 )
 
+# A brand's grant letting the organisation ``grantee`` (a slug) read the restricted
+# passport sections up to ``level`` (``legitimate_interest`` or ``authority``) of
+# ``passport`` (32 zero bytes: every passport the brand issues) until ``expiresAt``
+# (unix seconds). Signed by an issuer key of the brand's organisation over the events
+# domain; ``salt`` makes each grant distinct, and its digest is recorded once.
+ACCESS_GRANT = StructType(
+    "AccessGrant",
+    (
+        ("address", "issuer"),
+        ("string", "grantee"),
+        ("string", "level"),
+        ("bytes32", "passport"),
+        ("uint64", "expiresAt"),
+        ("bytes32", "salt"),
+    ),
+)
+
+# Withdraws the grant whose EIP-712 digest is ``grant``; signed by an issuer key of the
+# same organisation (any of its current ones, so a rotated key can still revoke).
+ACCESS_GRANT_REVOCATION = StructType("AccessGrantRevocation", (("bytes32", "grant"),))
+
 # A captured EPCIS event signed by an organisation's signer key: ``digest`` is the
 # SHA-256 inside its CBV 2.0 event hash id (``ni:///sha-256;<digest>?ver=CBV2.0``),
 # signed over the same domain as supply events.

@@ -123,7 +123,7 @@ def test_duplicate_root_revert_after_sending_counts_as_success(
     _post(api, acme, 2)
     worker = _worker(api)
     worker.build()
-    worker.relayer.drive()  # sends and records the anchor transaction
+    worker.relay.relayer.drive()  # sends and records the anchor transaction
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
@@ -188,8 +188,8 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     role = tester.call(registry.contract, "ANCHORER_ROLE")
     tester.transact(registry.contract, "revokeRole", role, tester.address)
     worker = _worker(api)
-    worker.step()
-    worker.step()
+    worker.relay.step()
+    worker.relay.step()
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert session.scalars(select(AnchorBatch.status)).all() == ["failed"]
         req = session.scalars(

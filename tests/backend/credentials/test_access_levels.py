@@ -7,18 +7,24 @@ public endpoints return, not with Waymark's hashing code.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 import pytest
 import rfc8785
+from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
-from backend.chain import ChainClient
+from backend.chain import ChainClient, eip712
+from backend.chain.organisations import OrganisationRegistryClient
 from backend.chain.passports import PassportRegistryClient
+from backend.chain.typed_data.events import ACCESS_GRANT, ACCESS_GRANT_REVOCATION
+from backend.credentials.models import AccessGrant
 from backend.passports.canonical import document_hash
 from tests.backend.credentials.untp_schemas import assert_untp_valid
-from tests.backend.factories import SAMPLE_PREFIX, make_org
+from tests.backend.factories import SAMPLE_PREFIX, Org, domain_of, make_org
 from tests.backend.passports.api_factories import issue_body, sample_document
 from tests.backend.shipments.factories import Service, post
 
@@ -104,7 +110,45 @@ def test_public_reads_show_only_digests_and_still_hash_to_the_anchored_value(
     ]
 
 
-def test_a_grant_opens_its_level_only_and_revoking_it_closes_it(
+def _grant(
+    api: TestClient,
+    by: Org,
+    *,
+    signer: LocalAccount | None = None,
+    grantee: str = "repairer",
+    level: str = "legitimate_interest",
+    passport_id: str | None = None,
+    expires_at: int | None = None,
+) -> dict[str, Any]:
+    """A grant body signed by ``signer`` (default: ``by``'s own issuer key)."""
+    key = signer or by.signer
+    message = {
+        "issuer": key.address,
+        "grantee": grantee,
+        "level": level,
+        "passport": bytes.fromhex((passport_id or "0x" + "00" * 32)[2:]),
+        "expiresAt": expires_at if expires_at is not None else int(time.time()) + 86_400,
+        "salt": secrets.token_bytes(32),
+    }
+    signature = eip712.sign(key.key, domain_of(api), ACCESS_GRANT, message)
+    return {
+        "issuer": key.address,
+        "grantee": grantee,
+        "level": level,
+        "passport_id": passport_id,
+        "expires_at": message["expiresAt"],
+        "salt": "0x" + message["salt"].hex(),  # type: ignore[attr-defined]
+        "signature": "0x" + signature.hex(),
+    }
+
+
+def _revocation(api: TestClient, signer: LocalAccount, grant: dict[str, Any]) -> dict[str, str]:
+    message = {"grant": bytes.fromhex(grant["digest"][2:])}
+    signature = eip712.sign(signer.key, domain_of(api), ACCESS_GRANT_REVOCATION, message)
+    return {"signature": "0x" + signature.hex()}
+
+
+def test_a_signed_grant_opens_its_level_only_and_a_signed_revocation_closes_it(
     setting: dict[str, Any],
 ) -> None:
     api: TestClient = setting["svc"].api
@@ -114,22 +158,21 @@ def test_a_grant_opens_its_level_only_and_revoking_it_closes_it(
     refused = api.get(url, headers=repairer.writer)
     assert refused.status_code == 403
     assert "access level legitimate_interest required" in refused.json()["detail"]
-    # Another organisation cannot grant access to the brand's passports.
+    # Another organisation's grant counts only for its own passports.
     resp = api.post(
         "/v1/access-grants",
-        json={"grantee": "repairer", "level": "authority", "passport_id": pid},
+        json=_grant(api, setting["stranger"], level="authority", passport_id=pid),
         headers=setting["stranger"].writer,
     )
-    assert resp.status_code == 201  # a grant from the stranger, for its own passports
+    assert resp.status_code == 201, resp.text
     assert api.get(url, headers=repairer.writer).status_code == 403
     granted = api.post(
-        "/v1/access-grants",
-        json={"grantee": "repairer", "level": "legitimate_interest", "passport_id": pid},
-        headers=brand.writer,
+        "/v1/access-grants", json=_grant(api, brand, passport_id=pid), headers=brand.writer
     )
     assert granted.status_code == 201, granted.text
     grant = granted.json()
     assert (grant["issuer"], grant["grantee"]) == ("brand", "repairer")
+    assert grant["signer"] == brand.signer.address
     full = api.get(url, headers=repairer.writer)
     assert full.status_code == 200, full.text
     vc = full.json()
@@ -144,14 +187,25 @@ def test_a_grant_opens_its_level_only_and_revoking_it_closes_it(
     higher = api.get(f"/v1/passports/{pid}/credential?access=authority", headers=repairer.writer)
     assert higher.status_code == 403
     assert "access level authority required" in higher.json()["detail"]
-    # Only the brand revokes its grant; then the level is closed again.
+    revoke = f"/v1/access-grants/{grant['id']}/revoke"
+    # The API key alone no longer revokes; another organisation's key signs nothing here.
+    assert api.post(revoke, json={}, headers=brand.writer).status_code == 422
+    foreign = api.post(
+        revoke, json=_revocation(api, setting["stranger"].signer, grant), headers=brand.writer
+    )
+    assert foreign.status_code == 403
+    assert "grant signature rule" in foreign.json()["detail"]
     stranger_revoke = api.post(
-        f"/v1/access-grants/{grant['id']}/revoke", headers=setting["stranger"].writer
+        revoke,
+        json=_revocation(api, setting["stranger"].signer, grant),
+        headers=setting["stranger"].writer,
     )
     assert stranger_revoke.status_code == 404
-    revoked = api.post(f"/v1/access-grants/{grant['id']}/revoke", headers=brand.writer)
-    assert revoked.status_code == 200
+    assert api.get(url, headers=repairer.writer).status_code == 200  # still granted
+    revoked = api.post(revoke, json=_revocation(api, brand.signer, grant), headers=brand.writer)
+    assert revoked.status_code == 200, revoked.text
     assert revoked.json()["revoked_at"] is not None
+    assert revoked.json()["revoked_by"] == brand.signer.address
     assert api.get(url, headers=repairer.writer).status_code == 403
     # The brand itself reads every level.
     own = api.get(f"/v1/passports/{pid}/credential?access=authority", headers=brand.writer)
@@ -160,20 +214,83 @@ def test_a_grant_opens_its_level_only_and_revoking_it_closes_it(
     assert names["supplier_audit"]["content"] == {"finding": AUDIT}
 
 
+def test_grants_not_signed_by_a_valid_brand_key_are_refused_naming_the_rule(
+    setting: dict[str, Any],
+) -> None:
+    api: TestClient = setting["svc"].api
+    pid, brand, repairer = setting["pid"], setting["brand"], setting["repairer"]
+    url = f"/v1/passports/{pid}/credential?access=legitimate_interest"
+
+    def post_grant(body: dict[str, Any]) -> Any:
+        return api.post("/v1/access-grants", json=body, headers=brand.writer)
+
+    # The API key alone: no signature, no grant.
+    unsigned = post_grant({"grantee": "repairer", "level": "legitimate_interest"})
+    assert unsigned.status_code == 422
+    # Signed by another brand's key, submitted with this brand's API key.
+    other = post_grant(_grant(api, brand, signer=setting["stranger"].signer))
+    assert other.status_code == 403
+    assert "grant signature rule" in other.json()["detail"]
+    assert "not a signer key of organisation 'brand'" in other.json()["detail"]
+    # Naming another key as issuer, or any field changed after signing: the signature
+    # recovers to some other address, which is no key of the brand.
+    for field, value in (("issuer", setting["stranger"].signer.address), ("level", "authority")):
+        body = _grant(api, brand)
+        body[field] = value
+        tampered = post_grant(body)
+        assert tampered.status_code == 403, field
+        assert "grant signature rule" in tampered.json()["detail"]
+    # Expired before it arrives.
+    expired = post_grant(_grant(api, brand, expires_at=int(time.time()) - 1))
+    assert expired.status_code == 422
+    assert "grant expiry rule" in expired.json()["detail"]
+    # Replayed: the same signed grant counts once, also after it was revoked.
+    body = _grant(api, brand, passport_id=pid)
+    first = post_grant(body)
+    assert first.status_code == 201, first.text
+    replay = post_grant(body)
+    assert replay.status_code == 409
+    assert "grant replay rule" in replay.json()["detail"]
+    assert api.get(url, headers=repairer.writer).status_code == 200
+    # A grant whose expiry has passed stops counting.
+    state = api.app.state  # type: ignore[attr-defined]
+    with state.sessionmaker() as session:
+        session.execute(
+            update(AccessGrant)
+            .where(AccessGrant.id == first.json()["id"])
+            .values(expires_at=int(time.time()) - 1)
+        )
+        session.commit()
+    gone = api.get(url, headers=repairer.writer)
+    assert gone.status_code == 403
+    assert "access level legitimate_interest required" in gone.json()["detail"]
+    # Signed by a key the registry has revoked.
+    registry = OrganisationRegistryClient(
+        setting["svc"].chain, state.deployment.address("OrganisationRegistry")
+    )
+    registry.revoke_key(brand.signer.address)
+    setting["svc"].settle()
+    revoked = post_grant(_grant(api, brand, passport_id=pid))
+    assert revoked.status_code == 403
+    assert "key validity rule" in revoked.json()["detail"]
+    assert "revoked in OrganisationRegistry" in revoked.json()["detail"]
+    assert api.get(url, headers=repairer.writer).status_code == 403
+
+
 def test_bad_grants_are_refused_with_reasons(setting: dict[str, Any]) -> None:
     api: TestClient = setting["svc"].api
     brand = setting["brand"]
     for body, code, words in (
-        ({"grantee": "nobody", "level": "authority"}, 404, "organisation 'nobody' not found"),
-        ({"grantee": "brand", "level": "authority"}, 422, "its own passports"),
-        ({"grantee": "repairer", "level": "public"}, 422, "level"),
+        (_grant(api, brand, grantee="nobody", level="authority"), 404, "'nobody' not found"),
+        (_grant(api, brand, grantee="brand", level="authority"), 422, "its own passports"),
+        (_grant(api, brand, level="public"), 422, "level"),
     ):
         resp = api.post("/v1/access-grants", json=body, headers=brand.writer)
         assert resp.status_code == code, resp.text
         assert words in resp.text
     supplier = api.post(
         "/v1/access-grants",
-        json={"grantee": "brand", "level": "authority"},
+        json=_grant(api, setting["repairer"], grantee="brand", level="authority"),
         headers=setting["repairer"].writer,
     )
     assert supplier.status_code == 403

@@ -37,7 +37,10 @@ def _result() -> DemoResult:
 
 def test_every_kind_of_link_is_found_through_the_included_routers() -> None:
     app = create_app(Settings(chain_backend="tester"))
-    links = demo_links(app, base=BASE, result=_result(), rpc_url="http://127.0.0.1:8545")
+    result = _result()
+    carrier = Account.from_key("0x" + "22" * 32)
+    result.orgs["pacific-bridge"] = Org("pacific-bridge", "Pacific Bridge", "wm_c", carrier)
+    links = demo_links(app, base=BASE, result=result, rpc_url="http://127.0.0.1:8545")
     kinds = {link.kind for link in links}
     assert kinds >= {
         "consumer-page",
@@ -62,6 +65,10 @@ def test_every_kind_of_link_is_found_through_the_included_routers() -> None:
         "waymark proof verify bundle.json --rpc http://127.0.0.1:8545"
         f" --trust {BASE}/.well-known/waymark/deployment.json"
     )
+    app_link = next(link for link in links if link.kind == "field-app")
+    assert app_link.url == f"{BASE}/app"
+    assert app_link.hints[0].startswith("import this demo key into a wallet: 0x" + "22" * 32)
+    assert app_link.hints[1] == "the wallet's network: RPC http://127.0.0.1:8545 (the demo chain)"
     text = render(links, result=_result())
     assert "Hearth & Grove API key     wm_000000000000_secret" in text
     assert "lumen-row" in text

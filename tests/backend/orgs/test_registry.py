@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -424,3 +425,39 @@ def test_organisation_from_before_the_registry_signs_only_once_backfilled(
     assert accepted.status_code == 202, accepted.text
     again = svc.api.post("/v1/orgs/legacy/registration", json=body, headers=OPERATOR)
     assert again.status_code == 409
+
+
+def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
+    svc: Service,
+) -> None:
+    """Two workers, one relayer key: one holds the registration (sent, not mined yet)
+    while the other reaches the key addition queued behind it. Simulated against the
+    chain as it is, the addition reverts ``OrgUnknown``; it waits for the registration
+    instead of being reported failed."""
+    make_org(svc.api, "beta")  # its registration and key addition are queued
+    state = svc.api.app.state  # type: ignore[attr-defined]
+    with state.sessionmaker() as session:
+        org = _org_id(session, "beta")
+        register, add_key = session.scalars(
+            select(RelayRequest).where(RelayRequest.org_id == org).order_by(RelayRequest.id)
+        ).all()
+        assert (register.purpose, add_key.purpose) == ("org_register", "org_key_add")
+        register.claimed_by = "another-worker"
+        register.lease_until = utcnow() + timedelta(minutes=5)
+        session.commit()
+
+    state.relay_worker.relayer.drive()
+
+    with state.sessionmaker() as session:
+        waiting = session.get(RelayRequest, add_key.id)
+        assert waiting is not None
+        assert waiting.status == RelayStatus.QUEUED, waiting.last_error
+        assert "OrgUnknown" in (waiting.last_error or "")
+        held = session.get(RelayRequest, register.id)
+        assert held is not None
+        held.claimed_by = held.lease_until = waiting.next_attempt_at = None  # the lease ends
+        session.commit()
+    svc.settle()
+    with state.sessionmaker() as session:
+        assert session.get(RelayRequest, register.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
+        assert session.get(RelayRequest, add_key.id).status == RelayStatus.FINAL  # type: ignore[union-attr]

@@ -1,0 +1,294 @@
+"""What the field app shows a signed-in key: its organisation's shipments and the next steps,
+and the milestone drafts it signs (validated field by field, then typed data to sign)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from eth_utils import to_checksum_address
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from backend.chain.eip712 import Domain
+from backend.chain.shipments import ShipmentRegistryClient
+from backend.chain.typed_data.shipments import CUSTODY_ACCEPTANCE, MILESTONE, MilestoneType, Status
+from backend.chain.typed_data.shipments import Role as PartyRole
+from backend.errors import NotFound
+from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
+from backend.fieldapp.service import Identity
+from backend.names import display_names
+from backend.orgs.authority import signer_keys
+from backend.shipments.models import Shipment, ShipmentManifest
+
+MAX_LISTED = 200
+SIGNATURE_TTL = 3600
+LOCODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}$")
+MAX_WEIGHT_KG = Decimal(10**9)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One shipment as a party sees it on the phone."""
+
+    id: str
+    reference: str | None
+    origin: str
+    destination: str
+    status: str
+    roles: list[str]
+    holds: bool
+    expected: str
+    offers: list[Offer]
+    seller_name: str
+    # Who may receive the goods in a pickup or handover: (address, display name).
+    receivers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def org_keys(session: Session, identity: Identity) -> set[str]:
+    """Every key the registry holds (or is adding) for the signed-in key's organisation."""
+    return set(signer_keys(session=session, org_id=identity.org_id))
+
+
+def _party_roles(s: Shipment, mine: set[str]) -> PartyRole:
+    own = {a.lower() for a in mine}
+    roles = PartyRole(0)
+    if s.seller.lower() in own:
+        roles |= PartyRole.SELLER
+    if any(c.lower() in own for c in s.carriers):
+        roles |= PartyRole.CARRIER
+    if s.warehouse and s.warehouse.lower() in own:
+        roles |= PartyRole.WAREHOUSE
+    if s.customs_broker and s.customs_broker.lower() in own:
+        roles |= PartyRole.CUSTOMS_BROKER
+    return roles
+
+
+def _receivers(s: Shipment, mine: set[str]) -> list[str]:
+    own = {a.lower() for a in mine}
+    parties = [*s.carriers, *([s.warehouse] if s.warehouse else [])]
+    return [a for a in dict.fromkeys(parties) if a.lower() not in own]
+
+
+def _card(s: Shipment, reference: str | None, mine: set[str], names: dict[str, str]) -> Card:
+    status = Status[s.status.upper()]
+    roles = _party_roles(s, mine)
+    holds = s.custodian is not None and s.custodian.lower() in {a.lower() for a in mine}
+    receivers = [(a, names.get(a) or a) for a in _receivers(s, mine)]
+    return Card(
+        id=s.id,
+        reference=reference,
+        origin=s.origin,
+        destination=s.destination,
+        status=status.name.replace("_", " ").lower(),
+        roles=[r.name.replace("_", " ").lower() for r in PartyRole if r & roles and r.name],
+        holds=holds,
+        expected=expected_next(status),
+        offers=offers(status=status, roles=roles, custodian=s.custodian, mine=mine),
+        seller_name=names.get(s.seller) or s.seller,
+        receivers=receivers,
+    )
+
+
+def my_shipments(*, session: Session, identity: Identity) -> list[Card]:
+    """The shipments where the organisation is a party (seller, carrier, warehouse, broker,
+    or holder of the goods), newest first."""
+    mine = org_keys(session, identity)
+    if not mine:
+        return []
+    carriers = func.lower(cast(Shipment.carriers, String))
+    rows = session.execute(
+        select(Shipment, ShipmentManifest.reference)
+        .outerjoin(ShipmentManifest, ShipmentManifest.shipment_id == Shipment.id)
+        .where(
+            or_(
+                Shipment.seller.in_(mine),
+                Shipment.warehouse.in_(mine),
+                Shipment.customs_broker.in_(mine),
+                Shipment.custodian.in_(mine),
+                *(carriers.contains(a.lower()) for a in mine),
+            )
+        )
+        .order_by(Shipment.block_number.desc(), Shipment.id)
+        .limit(MAX_LISTED)
+    ).all()
+    names = display_names(session=session, addresses=[s.seller for s, _ in rows])
+    return [_card(s, ref, mine, names) for s, ref in rows]
+
+
+def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> Card:
+    """One shipment of which the organisation is a party (404 for anyone else)."""
+    mine = org_keys(session, identity)
+    row = session.execute(
+        select(Shipment, ShipmentManifest.reference)
+        .outerjoin(ShipmentManifest, ShipmentManifest.shipment_id == Shipment.id)
+        .where(Shipment.id == shipment_id.lower())
+    ).first()
+    if row is None or not (_party_roles(row[0], mine) or row[0].custodian in mine):
+        raise NotFound(f"shipment {shipment_id} not found")
+    names = display_names(session=session, addresses=[row[0].seller, *_receivers(row[0], mine)])
+    return _card(row[0], row[1], mine, names)
+
+
+@dataclass
+class Draft:
+    """A milestone as typed on the phone: field errors, or the typed data to sign."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    typed_data: dict[str, Any] | None = None
+    # The same milestone as the shipments API takes it (``MilestoneIn``).
+    submission: dict[str, Any] | None = None
+    summary: str = ""
+    cosigned: bool = False
+    receiver_name: str = ""
+
+
+def _domain_json(domain: Domain) -> dict[str, Any]:
+    return {
+        "name": domain.name,
+        "version": domain.version,
+        "chainId": domain.chain_id,
+        "verifyingContract": domain.verifying_contract,
+    }
+
+
+def draft_milestone(
+    *,
+    card: Card,
+    identity: Identity,
+    registry: ShipmentRegistryClient,
+    form: dict[str, str],
+    now: int,
+) -> Draft:
+    """Check every field of a milestone form; when all are good, the ``eth_signTypedData_v4``
+    payload for the signed-in key (nonce from the chain, deadline an hour ahead)."""
+    draft = Draft()
+    kind_text = (form.get("milestone") or "").strip().upper()
+    offered = {o.milestone.name: o for o in card.offers}
+    offer = offered.get(kind_text)
+    if not kind_text:
+        draft.errors["milestone"] = "Choose what happened."
+    elif offer is None:
+        allowed = ", ".join(o.label for o in card.offers) or "nothing at this stage"
+        draft.errors["milestone"] = f"Not allowed for you now; you may record: {allowed}."
+    receiver = ""
+    if offer is not None and offer.cosigned:
+        wanted = (form.get("counterparty") or "").strip().lower()
+        found = [(a, n) for a, n in card.receivers if a.lower() == wanted]
+        if not found:
+            draft.errors["counterparty"] = "Choose who receives the goods."
+        else:
+            receiver, draft.receiver_name = found[0]
+    location = (form.get("location") or "").replace(" ", "").upper()
+    if location and not LOCODE.fullmatch(location):
+        draft.errors["location"] = "A UN/LOCODE is 2 letters and 3 letters or digits, e.g. VNHPH."
+    weight_text = (form.get("weight_kg") or "").strip()
+    grams = 0
+    if weight_text:
+        try:
+            kg = Decimal(weight_text)
+        except InvalidOperation:
+            kg = Decimal(-1)
+        if not kg.is_finite() or kg <= 0 or kg > MAX_WEIGHT_KG:
+            draft.errors["weight_kg"] = "Enter the measured weight in kg, e.g. 520 or 520.5."
+        elif (kg * 1000) != (kg * 1000).to_integral_value():
+            draft.errors["weight_kg"] = "At most three decimals (whole grams)."
+        else:
+            grams = int(kg * 1000)
+    reason_text = (form.get("reason") or "").strip()
+    reason = 0
+    if offer is not None and offer.milestone == MilestoneType.EXCEPTION:
+        if reason_text not in {str(k) for k in REASONS}:
+            draft.errors["reason"] = "Choose why: delayed, damaged, lost or other."
+        else:
+            reason = int(reason_text)
+    elif reason_text:
+        draft.errors["reason"] = "A reason is only given with an exception."
+    evidence = (form.get("evidence_hash") or "").strip().lower()
+    if evidence and not re.fullmatch(r"0x[0-9a-f]{64}", evidence):
+        draft.errors["evidence"] = "The photo's fingerprint is not a 32-byte hash; attach it again."
+    if draft.errors or offer is None:
+        return draft
+    message = {
+        "shipmentId": card.id,
+        "milestone": int(offer.milestone),
+        "reasonCode": reason,
+        "occurredAt": now,
+        "location": "0x" + (location.encode().hex() if location else "00" * 5),
+        "measuredWeightGrams": grams,
+        "evidenceHash": evidence or "0x" + "00" * 32,
+        "signer": to_checksum_address(identity.address),
+        "counterparty": receiver or "0x" + "00" * 20,
+        "nonce": registry.nonce(identity.address),
+        "deadline": now + SIGNATURE_TTL,
+    }
+    draft.submission = {**message, "location": location}
+    draft.typed_data = {
+        "domain": _domain_json(registry.domain()),
+        "types": MILESTONE.eip712_types(),
+        "primaryType": MILESTONE.name,
+        "message": message,
+    }
+    weight = f"{weight_text} kg " if grams else ""
+    where = f" at {location}" if location else ""
+    to = f" to {draft.receiver_name}" if receiver else ""
+    draft.summary = (
+        f"You confirm: {weight}{LABELS[offer.milestone]}{to}{where}"
+        f" for shipment {card.reference or card.id[:10]} of {card.seller_name},"
+        f" signed by {identity.org_name}."
+    )
+    draft.cosigned = bool(receiver)
+    return draft
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverReview:
+    """What the receiving party is asked to accept, and the acceptance it signs."""
+
+    summary: str
+    typed_data: dict[str, Any]
+
+
+def review_handover(
+    *,
+    card: Card,
+    identity: Identity,
+    registry: ShipmentRegistryClient,
+    milestone: dict[str, Any],
+    releaser_name: str,
+    now: int,
+) -> HandoverReview:
+    """The ``CustodyAcceptance`` the signed-in receiver signs over the releaser's milestone."""
+    kind = MilestoneType(milestone["milestone"])
+    weight = milestone["measuredWeightGrams"]
+    location = milestone["location"]
+    summary = (f"You accept: {weight / 1000:g} kg " if weight else "You accept: ") + (
+        f"{LABELS[kind]} to {identity.org_name} by {releaser_name}"
+        f"{f' at {location}' if location else ''}"
+        f" for shipment {card.reference or card.id[:10]} of {card.seller_name}."
+    )
+    acceptance = {
+        "milestone": milestone_typed(milestone),
+        "nonce": registry.nonce(identity.address),
+        "deadline": now + SIGNATURE_TTL,
+    }
+    return HandoverReview(
+        summary=summary,
+        typed_data={
+            "domain": _domain_json(registry.domain()),
+            "types": CUSTODY_ACCEPTANCE.eip712_types(),
+            "primaryType": CUSTODY_ACCEPTANCE.name,
+            "message": acceptance,
+        },
+    )
+
+
+def milestone_typed(milestone: dict[str, Any]) -> dict[str, Any]:
+    """An API ``MilestoneIn`` (camelCase, LOCODE text) as typed-data JSON (``bytes5`` hex)."""
+    location = milestone["location"] or ""
+    return {
+        **milestone,
+        "location": "0x" + (location.encode().hex() if location else "00" * 5),
+    }

@@ -1,0 +1,344 @@
+// The field app's browser side: wallet sign-in (EIP-4361 via personal_sign), milestone
+// review and signing (eth_signTypedData_v4 through the page's EIP-1193 provider), photo
+// fingerprints (keccak-256 in the browser; only the hash is signed), and signed
+// milestones kept on the phone while it is offline. Bundled by scripts/build_app.mjs.
+import { keccak256, hexlify, toUtf8Bytes } from "ethers";
+
+const PENDING_KEY = "waymark.app.pending";
+const $ = (selector) => document.querySelector(selector);
+
+function say(el, text, kind) {
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.kind = kind || "info";
+}
+
+function wallet() {
+  const eth = window.ethereum;
+  if (!eth || typeof eth.request !== "function") {
+    throw new Error("No wallet found. Open this page in your wallet app's browser.");
+  }
+  return eth;
+}
+
+// Wallet refusals (EIP-1193 code 4001) and other failures, in words for the person holding the phone.
+function walletError(err) {
+  if (err && (err.code === 4001 || err.code === "ACTION_REJECTED")) {
+    return "You declined in the wallet; nothing was signed.";
+  }
+  return (err && err.message) || String(err);
+}
+
+async function api(path, body) {
+  const init = body === undefined
+    ? { headers: { Accept: "application/json" } }
+    : {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      };
+  const response = await fetch(path, { credentials: "same-origin", ...init });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (_) {
+    data = null;
+  }
+  return { status: response.status, ok: response.ok, data };
+}
+
+function detail(result) {
+  const d = result.data && result.data.detail;
+  return typeof d === "string" ? d : `the service answered ${result.status}`;
+}
+
+// -- sign-in -----------------------------------------------------------------
+
+async function signIn() {
+  const status = $("#sign-in-status");
+  try {
+    const eth = wallet();
+    say(status, "Asking the wallet for your address…");
+    const [address] = await eth.request({ method: "eth_requestAccounts" });
+    const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
+    const issued = await api("/app/api/sign-in/message", { address, chainId });
+    if (!issued.ok) return say(status, detail(issued), "error");
+    say(status, "Check the message in your wallet and sign it.");
+    const signature = await eth.request({
+      method: "personal_sign",
+      params: [hexlify(toUtf8Bytes(issued.data.message)), address],
+    });
+    const done = await api("/app/api/sign-in", { message: issued.data.message, signature });
+    if (!done.ok) return say(status, detail(done), "error");
+    say(status, `Signed in for ${done.data.org_name}.`, "ok");
+    window.location.reload();
+  } catch (err) {
+    say(status, walletError(err), "error");
+  }
+}
+
+async function signOut() {
+  await api("/app/api/sign-out", {});
+  window.location.assign("/app");
+}
+
+// -- offline queue -------------------------------------------------------------
+
+function pending() {
+  try {
+    return JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+  } catch (_) {
+    return [];
+  }
+}
+
+function savePending(items) {
+  localStorage.setItem(PENDING_KEY, JSON.stringify(items));
+  const banner = $("#pending");
+  if (banner) {
+    banner.hidden = items.length === 0;
+    banner.textContent = `${items.length} signed milestone(s) waiting on this phone to be sent.`;
+  }
+}
+
+// Send what was signed while offline; keep what the network or a 5xx kept back,
+// drop (and report) what the service refused for good.
+async function flushPending(status) {
+  const items = pending();
+  if (!items.length || !navigator.onLine) return;
+  const kept = [];
+  for (const item of items) {
+    let result;
+    try {
+      result = await api(item.path, item.body);
+    } catch (_) {
+      kept.push(item);
+      continue;
+    }
+    if (result.status >= 500) kept.push(item);
+    else if (result.ok) watch(result.data.relay_id, status);
+    else say(status, `A saved milestone was refused: ${detail(result)}`, "error");
+  }
+  savePending(kept);
+}
+
+// -- milestones ----------------------------------------------------------------
+
+function formFields(form) {
+  const data = new FormData(form);
+  return {
+    milestone: data.get("milestone") || "",
+    counterparty: data.get("counterparty") || "",
+    location: data.get("location") || "",
+    weight_kg: data.get("weight_kg") || "",
+    reason: data.get("reason") || "",
+    evidence_hash: data.get("evidence_hash") || "",
+  };
+}
+
+function showErrors(form, errors) {
+  for (const el of form.querySelectorAll(".field-error")) el.textContent = "";
+  for (const [name, text] of Object.entries(errors || {})) {
+    const el = form.querySelector(`#e-${name}`);
+    if (el) el.textContent = text;
+  }
+}
+
+async function watch(relayId, status) {
+  for (let i = 0; i < 600; i++) {
+    const result = await api(`/app/api/relay/${relayId}`).catch(() => null);
+    if (result && result.ok) {
+      const s = result.data.status;
+      say(status, `Milestone ${s}${s === "final" ? ": recorded on chain." : "…"}`, s === "failed" ? "error" : s === "final" ? "ok" : "info");
+      if (s === "failed") return say(status, `Failed: ${result.data.last_error || "reverted"}`, "error");
+      if (s === "final") return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function milestoneForm(form) {
+  const shipment = form.dataset.shipment;
+  const status = $("#form-status");
+  const summary = $("#summary");
+  let draft = null;
+
+  form.querySelector("#f-milestone").addEventListener("change", (e) => {
+    const option = e.target.selectedOptions[0];
+    $("#reason-row").hidden = e.target.value !== "EXCEPTION";
+    $("#receiver-row").hidden = !(option && option.dataset.cosigned);
+    summary.hidden = true;
+  });
+  form.querySelector("#f-photo").addEventListener("change", async (e) => {
+    const file = e.target.files && e.target.files[0];
+    if (!file) {
+      $("#f-evidence").value = "";
+      $("#photo-hash").textContent = "";
+      return;
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const hash = keccak256(bytes);
+    $("#f-evidence").value = hash;
+    $("#photo-hash").textContent = `Photo fingerprint ${hash.slice(0, 10)}…${hash.slice(-8)} (the photo stays on this phone; only this fingerprint is signed).`;
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    summary.hidden = true;
+    say(status, "");
+    const result = await api(`/app/api/shipments/${shipment}/milestones/draft`, formFields(form)).catch(
+      () => null,
+    );
+    if (!result) return say(status, "You are offline: the review needs the service once, to read your next nonce.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    showErrors(form, result.data.errors);
+    if (!result.data.typed_data) return;
+    draft = result.data;
+    $("#summary-text").textContent = draft.summary;
+    summary.hidden = false;
+  });
+  $("#sign").addEventListener("click", async () => {
+    if (!draft) return;
+    let signature;
+    try {
+      const eth = wallet();
+      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
+      if (chainId !== draft.typed_data.domain.chainId) {
+        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${draft.typed_data.domain.chainId}.`, "error");
+      }
+      say(status, "Check the milestone in your wallet and sign it.");
+      signature = await eth.request({
+        method: "eth_signTypedData_v4",
+        params: [draft.submission.signer, JSON.stringify(draft.typed_data)],
+      });
+    } catch (err) {
+      return say(status, walletError(err), "error");
+    }
+    summary.hidden = true;
+    if (draft.cosigned) return showHandover(draft.submission, signature, status);
+    const item = {
+      path: `/app/api/shipments/${shipment}/milestones`,
+      body: { milestone: draft.submission, signature },
+    };
+    let result = null;
+    try {
+      result = navigator.onLine ? await api(item.path, item.body) : null;
+    } catch (_) {
+      result = null;
+    }
+    if (!result || result.status >= 500) {
+      savePending([...pending(), item]);
+      return say(status, "Signed and saved on this phone; it is sent when you are back online.", "info");
+    }
+    if (!result.ok) return say(status, detail(result), "error");
+    say(status, "Milestone queued…");
+    watch(result.data.relay_id, status);
+  });
+}
+
+// -- handovers ------------------------------------------------------------------
+
+function b64url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function unb64url(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+// The releaser's signed milestone travels in the link's fragment (never sent to a server
+// log); the receiver's phone reads it, reviews it and co-signs.
+async function showHandover(milestone, signature, status) {
+  const link = `${window.location.origin}/app/handover#${b64url(JSON.stringify({ milestone, signature }))}`;
+  const box = $("#handover");
+  const anchor = $("#handover-link");
+  anchor.href = link;
+  anchor.textContent = link;
+  box.hidden = false;
+  say(status, "Signed. Waiting for the receiver to co-sign on their phone.");
+  const response = await fetch("/app/api/qr", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text: link }),
+  }).catch(() => null);
+  if (response && response.ok) {
+    $("#handover-qr").src = URL.createObjectURL(await response.blob());
+  }
+}
+
+async function handoverPage(section) {
+  const summary = $("#handover-summary");
+  const status = $("#handover-status");
+  const accept = $("#accept");
+  let signed;
+  try {
+    signed = JSON.parse(unb64url(window.location.hash.slice(1)));
+  } catch (_) {
+    return say(summary, "This handover link is damaged; ask for the code again.", "error");
+  }
+  const review = await api("/app/api/handover/review", signed).catch(() => null);
+  if (!review) return say(summary, "You are offline; the review needs the service.", "error");
+  if (!review.ok) return say(summary, detail(review), "error");
+  say(summary, review.data.summary);
+  accept.hidden = false;
+  accept.addEventListener("click", async () => {
+    const typed = review.data.typed_data;
+    let signature;
+    try {
+      const eth = wallet();
+      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
+      if (chainId !== typed.domain.chainId) {
+        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${typed.domain.chainId}.`, "error");
+      }
+      say(status, "Check the handover in your wallet and sign it.");
+      signature = await eth.request({
+        method: "eth_signTypedData_v4",
+        params: [signed.milestone.counterparty, JSON.stringify(typed)],
+      });
+    } catch (err) {
+      return say(status, walletError(err), "error");
+    }
+    const acceptance = { nonce: typed.message.nonce, deadline: typed.message.deadline, signature };
+    const result = await api("/app/api/handover", { ...signed, acceptance }).catch(() => null);
+    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    accept.hidden = true;
+    say(status, "Both signatures are in; the handover is queued…");
+    const shipment = signed.milestone.shipmentId;
+    for (let i = 0; i < 600; i++) {
+      const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
+      if (state && state.ok && state.data.holds) {
+        return say(status, `Recorded on chain: you now hold the goods (${state.data.status}).`, "ok");
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  });
+}
+
+function start() {
+  const button = $("#sign-in-button");
+  if (button) button.addEventListener("click", signIn);
+  const out = $("#sign-out");
+  if (out) out.addEventListener("click", signOut);
+  const form = $("#milestone-form");
+  if (form) milestoneForm(form);
+  const handover = $("#handover-review");
+  if (handover) handoverPage(handover);
+  const status = $("#form-status") || $("#sign-in-status");
+  const offline = $("#offline");
+  const online = () => {
+    if (offline) offline.hidden = navigator.onLine;
+    flushPending(status);
+  };
+  window.addEventListener("online", online);
+  window.addEventListener("offline", online);
+  savePending(pending());
+  online();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();

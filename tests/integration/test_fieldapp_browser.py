@@ -1,0 +1,294 @@
+"""The field app in headless Chromium at 390x844, with a wallet whose keys stay in node.
+
+The real app on eth-tester with its relayer and indexer threads: a carrier signs
+in with its registered key (EIP-4361), sees its shipment and what is expected of
+it, records a departure with a photo (hashed in the browser, only the hash
+signed) and watches it go from queued to final, then signs the arrival while
+offline and sees it sent once the phone is back online. The same sign-in with a
+contract wallet (ERC-1271), and the failure states a person at the dock meets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from backend.chain import ChainClient
+from backend.chain.anvil import free_port
+from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.main import create_app
+from backend.relayer.models import RelayRequest
+from tests.backend.conftest import api_settings
+from tests.backend.factories import Org, make_org
+from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.browser import CHROMIUM, PHONE, shot, visit
+from tests.conftest import deployment_for
+from tests.integration.live_server import serve
+from tests.integration.world import wait_for
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+
+@dataclass
+class Field:
+    url: str
+    svc: Service
+    seller: Org
+    carrier: Org
+    shipment: str
+    # A second shipment, created and waiting for its pickup.
+    waiting: str = ""
+
+    def wallet(self, key: LocalAccount, **extra: Any) -> dict[str, Any]:
+        return {"privateKey": key.key.hex(), "chainId": self.svc.chain.chain_id, **extra}
+
+    def shipment_json(self) -> dict[str, Any]:
+        resp = self.svc.api.get(f"/v1/shipments/{self.shipment}", headers=self.seller.writer)
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+
+def _idle(svc: Service) -> bool:
+    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        busy = session.scalars(
+            select(RelayRequest.id).where(RelayRequest.status.in_(("queued", "sent", "mined")))
+        ).first()
+    return busy is None
+
+
+def _status(field: Field) -> str:
+    return str(field.shipment_json()["status"])
+
+
+@pytest.fixture
+def field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field]:
+    """A seller, a carrier and a broker; one shipment picked up and cleared for export."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = api_settings(
+        db_url,
+        public_base_url=url,
+        anchor_worker_enabled=True,
+        indexer_enabled=True,
+        anchor_interval_seconds=0.05,
+        indexer_interval_seconds=0.1,
+    )
+    app = create_app(settings, tester, deployment=deployment_for(tester))
+    with TestClient(app) as client:
+        svc = Service(client, tester)
+        seller = make_org(client, "lang-tre", scopes=("seller",), name="Lang Tre Homeware")
+        carrier = make_org(client, "hp-freight", scopes=("carrier",), name="Haiphong Freight")
+        broker = make_org(client, "hp-customs", scopes=("carrier",), name="Haiphong Customs")
+        assert wait_for(lambda: _idle(svc))
+        body = create_body(
+            svc, seller.signer, [carrier.signer.address], customs_broker=broker.signer.address
+        )
+        body["reference"] = "LT-2612-001"
+        sid = body["terms"]["shipmentId"]
+        post(svc, "/v1/shipments", body, seller)
+        assert wait_for(lambda: _idle(svc))
+        pickup = milestone_body(svc, sid, M.PICKED_UP, seller.signer, receiver=carrier.signer)
+        post(svc, f"/v1/shipments/{sid}/milestones", pickup, seller)
+        assert wait_for(lambda: _idle(svc))
+        cleared = milestone_body(svc, sid, M.EXPORT_CLEARED, broker.signer)
+        post(svc, f"/v1/shipments/{sid}/milestones", cleared, broker)
+        field = Field(url, svc, seller, carrier, sid)
+        assert wait_for(lambda: _idle(svc) and _status(field) == "export_cleared")
+        second = create_body(svc, seller.signer, [carrier.signer.address])
+        second["reference"] = "LT-2612-002"
+        field.waiting = second["terms"]["shipmentId"]
+        post(svc, "/v1/shipments", second, seller)
+        assert wait_for(lambda: _idle(svc))
+        with serve(app, port=port, lifespan="off"):
+            yield field
+
+
+def _sign_in(name: str) -> list[dict[str, Any]]:
+    return [
+        shot(f"app-{name}-sign-in", PHONE),
+        {"click": "#sign-in-button"},
+        {"waitForText": "h1", "value": "My shipments"},
+    ]
+
+
+def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offline(
+    field: Field, tmp_path: Path
+) -> None:
+    photo = tmp_path / "pallet.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
+    page = f"{field.url}/app/shipments/{field.shipment}"
+    row = f"li.shipment[data-shipment='{field.shipment}']"
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("departure"),
+            {"text": row},
+            {"count": "li.shipment"},
+            shot("app-my-shipments", PHONE),
+            {"click": f"{row} a"},
+            {"select": "#f-milestone", "value": "DEPARTED"},
+            {"fill": "#f-location", "value": "vnhph"},
+            {"fill": "#f-weight", "value": "five hundred"},
+            {"setFiles": "#f-photo", "files": [str(photo)]},
+            {"waitForText": "#photo-hash", "value": "fingerprint"},
+            {"click": "#review"},
+            {"waitForText": "#e-weight_kg", "value": "measured weight in kg"},
+            shot("app-milestone-field-error", PHONE),
+            {"fill": "#f-weight", "value": "520"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "You confirm"},
+            {"text": "#summary-text"},
+            shot("app-milestone-review", PHONE),
+            {"click": "#sign"},
+            {"waitForText": "#form-status", "value": "final"},
+            shot("app-milestone-final", PHONE),
+            {"scrollWidth": True},
+            {"console": True},
+        ],
+        wallet=field.wallet(field.carrier.signer),
+    )
+    card = run.values("text")[0]
+    assert "LT-2612-001" in card
+    assert "VNSGN → USLAX" in card
+    assert "Your move: departed" in card
+    assert run.values("count") == [2]
+    assert run.values("text")[1] == (
+        "You confirm: 520 kg departed at VNHPH for shipment LT-2612-001 of "
+        "Lang Tre Homeware, signed by Haiphong Freight."
+    )
+    assert run.values("scrollWidth") == [PHONE[0]]
+    assert run.values("console") == [[]]
+    departed = field.shipment_json()["milestones"][-1]
+    assert departed["milestone_name"] == "departed"
+    assert departed["signer"] == field.carrier.signer.address
+    assert departed["location"] == "VNHPH"
+    assert departed["measured_weight_grams"] == 520_000
+    assert departed["evidence_hash"] == "0x" + keccak(photo.read_bytes()).hex()
+    assert wait_for(lambda: _status(field) == "in_transit")
+
+    # Offline at the quay: the arrival is signed, kept on the phone, sent once online.
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("arrival"),
+            {"goto": page},
+            {"select": "#f-milestone", "value": "ARRIVED"},
+            {"fill": "#f-location", "value": "USLAX"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "arrived at USLAX"},
+            {"offline": True},
+            {"click": "#sign"},
+            {"waitForText": "#form-status", "value": "saved on this phone"},
+            {"waitForText": "#pending", "value": "1 signed milestone"},
+            shot("app-offline-saved", PHONE),
+            {"offline": False},
+            {"waitForText": "#form-status", "value": "final"},
+            shot("app-back-online-final", PHONE),
+        ],
+        wallet=field.wallet(field.carrier.signer),
+    )
+    assert wait_for(lambda: _status(field) == "arrived")
+    assert field.shipment_json()["milestones"][-1]["milestone_name"] == "arrived"
+
+
+def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
+    field: Field,
+) -> None:
+    carrier = field.carrier.signer.address
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("pickup"),
+            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
+            {"select": "#f-milestone", "value": "PICKED_UP"},
+            {"select": "#f-counterparty", "value": carrier},
+            {"fill": "#f-location", "value": "VNSGN"},
+            {"fill": "#f-weight", "value": "118.5"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
+            {"click": "#sign"},
+            {"waitFor": "#handover-qr[src^='blob:']"},
+            {"attr": "#handover-link", "name": "href"},
+            shot("app-handover-qr", PHONE),
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    link = run.values("attr")[0][0]
+    assert link.startswith(f"{field.url}/app/handover#")
+    # The carrier's own phone: another browser, another wallet.
+    run = visit(
+        link,
+        [
+            {"click": "#sign-in-button"},
+            {"waitForText": "h1", "value": "Co-sign a handover"},
+            {"waitForText": "#handover-summary", "value": "You accept"},
+            {"text": "#handover-summary"},
+            shot("app-handover-review", PHONE),
+            {"click": "#accept"},
+            {"waitForText": "#handover-status", "value": "you now hold the goods"},
+            shot("app-handover-done", PHONE),
+        ],
+        wallet=field.wallet(field.carrier.signer),
+    )
+    assert run.values("text")[0] == (
+        "You accept: 118.5 kg picked up to Haiphong Freight by Lang Tre Homeware at VNSGN "
+        "for shipment LT-2612-002 of Lang Tre Homeware."
+    )
+    resp = field.svc.api.get(f"/v1/shipments/{field.waiting}", headers=field.seller.writer)
+    assert resp.json()["status"] == "picked_up"
+    assert resp.json()["custodian"] == carrier
+
+
+def test_contract_wallet_signs_in_through_erc1271(field: Field) -> None:
+    owner = Account.create()
+    chain = field.svc.chain
+    wallet = chain.deploy("OwnedSigningWallet", owner.address).address
+    resp = field.svc.api.post(
+        "/v1/orgs/hp-freight/signers", json={"address": wallet}, headers=field.carrier.admin
+    )
+    assert resp.status_code == 201, resp.text
+    assert wait_for(lambda: _idle(field.svc))
+    run = visit(
+        f"{field.url}/app",
+        [*_sign_in("erc1271"), {"text": ".muted"}, shot("app-erc1271-signed-in", PHONE)],
+        wallet=field.wallet(owner, account=wallet),
+    )
+    assert wallet in run.values("text")[0]
+    assert "Haiphong Freight" in run.values("text")[0]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unregistered", "key not registered"),
+        ("wrong-chain", "wrong network: the wallet is on chain 1"),
+        ("rejected", "You declined in the wallet; nothing was signed."),
+    ],
+)
+def test_sign_in_failures_are_said_in_words(field: Field, case: str, expected: str) -> None:
+    key = Account.create() if case == "unregistered" else field.carrier.signer
+    wallet = field.wallet(key)
+    if case == "wrong-chain":
+        wallet["chainId"] = 1
+    if case == "rejected":
+        wallet["reject"] = True
+    run = visit(
+        f"{field.url}/app",
+        [
+            {"click": "#sign-in-button"},
+            {"waitForText": "#sign-in-status", "value": expected},
+            shot(f"app-sign-in-{case}", PHONE),
+        ],
+        wallet=wallet,
+    )
+    assert run.status == 200
