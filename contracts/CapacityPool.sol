@@ -53,10 +53,10 @@ contract CapacityPool is ICapacityPool, AccessControl, ReentrancyGuard, Delegate
 
     /// @inheritdoc ICapacityPool
     function createPool(PoolConfig calldata config, address[] calldata members) external returns (uint256 poolId) {
-        if (config.token == address(0)) revert PoolConfigInvalid(0);
-        if (config.operator == address(0)) revert PoolConfigInvalid(1);
-        if (config.cancelPenaltyBps > _BPS) revert PoolConfigInvalid(2);
-        if (config.disputeWindow == 0) revert PoolConfigInvalid(3);
+        if (config.token == address(0)) revert PoolTokenZero();
+        if (config.operator == address(0)) revert PoolOperatorZero();
+        if (config.cancelPenaltyBps > _BPS) revert PoolPenaltyInvalid(config.cancelPenaltyBps);
+        if (config.disputeWindow == 0) revert PoolDisputeWindowZero();
         poolId = ++_poolCount;
         Pool storage pool = _pools[poolId];
         pool.config = config;

@@ -305,20 +305,20 @@ contract DeliveryAgreement is IDeliveryAgreement, ReentrancyGuard, Delegated {
     }
 
     function _checkTerms(AgreementTerms calldata t) private view {
-        if (t.price == 0) revert AgreementClauseOutOfRange(0, 0);
-        if (t.token == address(0)) revert AgreementClauseOutOfRange(1, 0);
-        if (t.seller == address(0) || t.seller == t.buyer) revert AgreementClauseOutOfRange(2, uint160(t.seller));
-        if (t.promisedBy <= _now()) revert AgreementClauseOutOfRange(3, t.promisedBy);
-        if (t.finalDeadline <= t.promisedBy) revert AgreementClauseOutOfRange(4, t.finalDeadline);
+        if (t.price == 0) revert AgreementPriceZero();
+        if (t.token == address(0)) revert AgreementTokenZero();
+        if (t.seller == address(0) || t.seller == t.buyer) revert AgreementSellerInvalid(t.seller, t.buyer);
+        if (t.promisedBy <= _now()) revert AgreementPromiseNotInFuture(t.promisedBy, _now());
+        if (t.finalDeadline <= t.promisedBy) revert AgreementDeadlineBeforePromise(t.promisedBy, t.finalDeadline);
         if ((t.compensationPerDay == 0) != (t.compensationCap == 0)) {
-            revert AgreementClauseOutOfRange(5, t.compensationCap);
+            revert AgreementCompensationUnpaired(t.compensationPerDay, t.compensationCap);
         }
-        if (t.weightToleranceBps > _BPS) revert AgreementClauseOutOfRange(6, t.weightToleranceBps);
-        if ((t.bonder == address(0)) != (t.bondAmount == 0)) revert AgreementClauseOutOfRange(7, t.bondAmount);
+        if (t.weightToleranceBps > _BPS) revert AgreementToleranceInvalid(t.weightToleranceBps);
+        if ((t.bonder == address(0)) != (t.bondAmount == 0)) revert AgreementBondUnpaired(t.bonder, t.bondAmount);
         if (t.arbiter == address(0) || t.arbiter == t.buyer || t.arbiter == t.seller) {
-            revert AgreementClauseOutOfRange(8, uint160(t.arbiter));
+            revert AgreementArbiterInvalid(t.arbiter);
         }
-        if (t.disputeWindow == 0) revert AgreementClauseOutOfRange(9, 0);
+        if (t.disputeWindow == 0) revert AgreementDisputeWindowZero();
     }
 
     /// @dev Each party is one view call into the registry (two for a bonder that is an insurer):

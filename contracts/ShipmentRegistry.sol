@@ -206,7 +206,7 @@ contract ShipmentRegistry is IShipmentRegistry, Delegated {
         Record storage r = _shipments[id];
         if (r.state.status() != 0) revert ShipmentAlreadyExists(id);
         // The seller is never zero: it is msg.sender, or a signer ECDSA/ERC-1271 accepted.
-        if (t.carriers.length == 0) revert ShipmentPartyInvalid(id, address(0));
+        if (t.carriers.length == 0) revert ShipmentCarrierMissing(id);
         if (t.declaredWeightGrams == 0 || t.declaredWeightGrams > _MAX_UINT40) {
             revert ShipmentWeightInvalid(id, t.declaredWeightGrams);
         }

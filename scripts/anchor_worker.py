@@ -25,6 +25,8 @@ from backend.config import get_settings
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.indexer.service import Indexer
+from backend.qr.pages import PageSource
+from backend.qr.pages import on_indexed as refresh_pages
 from backend.relayer.worker import RelayWorker
 from backend.wiring import domain_relay_handlers, indexer_handlers
 
@@ -85,6 +87,9 @@ def main() -> int:
             handlers=indexer_handlers(chain, deployment),
             settings=settings,
         )
+        # the consumer pages a round changed are recomputed here, as in the app
+        source = PageSource(chain.chain_id, deployment, settings.public_base_url)
+        indexer.subscribe(refresh_pages(sessions, source))
         indexer.start()
     relay.start()
     print(f"anchor worker {relay.owner} on chain {chain.chain_id}, registry {registry}", flush=True)

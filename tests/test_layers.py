@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"backend.events"},
     {"backend.relayer", "backend.indexer"},
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
+    {"backend.pages"},  # stored consumer pages: marked by every write that changes them
     {
         "backend.deps",
         "backend.errors",

@@ -33,6 +33,10 @@ class AnchorBatch(Base):
 class EventProof(Base):
     """The Merkle proof of one event in one batch (JSON list of 0x-hex siblings).
 
+    ``verified_block`` is set when the indexer records the ``Anchored`` event of the
+    batch's root and the proof leads from the leaf to that root: ``GET /v1/proofs``
+    reads it instead of calling the chain per request.
+
     The event is a signed supply event (``event_id``) or a captured EPCIS event
     (``epcis_event_id``); exactly one of the two is set.
     """
@@ -53,6 +57,9 @@ class EventProof(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf: Mapped[str] = mapped_column(Hash32)
     proof: Mapped[str] = mapped_column(Text)
+    # Block of the indexed ``Anchored`` event whose root this proof was verified
+    # against (once, when the indexer saw it); cleared by a reorg from that block.
+    verified_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
 
 
 class ChainAnchor(ChainEvent, Base):

@@ -133,7 +133,7 @@ def test_shipment_id_of_another_seller_cannot_be_squatted(any_driver: ShipmentDr
 @pytest.mark.parametrize(
     ("overrides", "error", "args"),
     [
-        ({"carriers": []}, "ShipmentPartyInvalid", {"party": td.ZERO_ADDRESS}),
+        ({"carriers": []}, "ShipmentCarrierMissing", {}),
         (
             {"carriers": [P.carrier_a.address, td.ZERO_ADDRESS]},
             "ShipmentPartyInvalid",
@@ -151,11 +151,11 @@ def test_shipment_id_of_another_seller_cannot_be_squatted(any_driver: ShipmentDr
     ids=["no-carrier", "zero-carrier", "zero-weight", "huge-weight", "tolerance", "sla-deadline"],
 )
 def test_create_shipment_reverts_when_terms_invalid(
-    driver: ShipmentDriver, overrides: dict, error: str, args: dict
+    any_driver: ShipmentDriver, overrides: dict, error: str, args: dict
 ) -> None:
     sid = shipment_id("bad-terms")
     with reverts(error, shipmentId=sid, **args):
-        driver.create("bad-terms", **overrides)
+        any_driver.create("bad-terms", **overrides)
 
 
 def test_create_shipment_reverts_when_seller_is_zero(driver: ShipmentDriver) -> None:

@@ -44,6 +44,7 @@ def test_anchored_events_have_proofs_a_third_party_can_check(
     acme = make_org(api, "acme")
     events = _post(api, acme, 7)
     _worker(api).run_until_idle()
+    api.app.state.indexer.step()  # type: ignore[attr-defined]  # records the verification
     registry = _registry(api, tester)
     for body in events:
         out = api.get(f"/v1/proofs/{body['eventId']}").json()
@@ -200,4 +201,5 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert requeue_failed(session) == 3
     worker.run_until_idle()
+    api.app.state.indexer.step()  # type: ignore[attr-defined]
     assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["on_chain"] is True
