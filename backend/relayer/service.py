@@ -24,9 +24,10 @@ The truth of a request is what the chain says about its recorded hashes:
 * a request whose simulation reverts while an earlier request of the same
   organisation is still queued or sent (a registration before its key, a
   pick-up before the departure) waits for that one to settle, since its
-  effect may be what the call needs; it is failed only once nothing earlier is
-  in flight, or at once when no earlier write can cure the revert
-  (:data:`NEVER_CURED`).
+  effect may be what the call needs; it is failed only once nothing earlier was
+  in flight when the simulation began (read before it, so an earlier write
+  another worker sees mined during the simulation still counts), or at once
+  when no earlier write can cure the revert (:data:`NEVER_CURED`).
 """
 
 from __future__ import annotations
@@ -266,10 +267,14 @@ class Relayer:
             self._record_mined(session, req, done)
             return
         tx = {"to": req.to_address, "data": req.data}
+        # Read before simulating: an earlier write that another worker sends and sees
+        # mined while the simulation runs is not in the chain state simulated against,
+        # though it is no longer queued or sent once the simulation has reverted.
+        behind = self._behind_earlier(session, req)
         try:
             gas = self.chain.gas_limit(tx)
         except ContractRevert as exc:
-            if exc.error_name not in NEVER_CURED and self._behind_earlier(session, req):
+            if exc.error_name not in NEVER_CURED and behind:
                 # Simulated before an earlier write it may depend on is mined (another
                 # worker holds it, or the chain has not mined it yet): ask again later.
                 req.last_error = f"waiting for an earlier write of the organisation: {exc}"[:1000]

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.chain import ChainClient
+from backend.chain import ChainClient, ContractRevert
 from backend.chain.organisations import KeyGrant, OrganisationRegistryClient, Role, org_id_for
 from backend.db.base import utcnow
 from backend.errors import Forbidden
@@ -32,6 +32,7 @@ from backend.orgs.schemas import OrganisationCreate
 from backend.orgs.service import create_org
 from backend.qr.bundle import Trust, verify_bundle
 from backend.relayer.models import RelayRequest, RelayStatus
+from backend.relayer.service import Relayer
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service
@@ -456,6 +457,67 @@ def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
         held = session.get(RelayRequest, register.id)
         assert held is not None
         held.claimed_by = held.lease_until = waiting.next_attempt_at = None  # the lease ends
+        session.commit()
+    svc.settle()
+    with state.sessionmaker() as session:
+        assert session.get(RelayRequest, register.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
+        assert session.get(RelayRequest, add_key.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
+
+
+def test_a_key_addition_whose_registration_lands_during_its_simulation_waits_and_lands(
+    svc: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers, one relayer key: worker 1 simulates the key addition while the
+    registration is still queued (held by worker 2), so it reverts ``OrgUnknown``;
+    before worker 1 looks at the organisation's earlier writes, worker 2 sends the
+    registration and sees it mined. The revert was caused by the registration's
+    absence at the time of the simulation, so the addition waits and lands; it is
+    never reported failed."""
+    make_org(svc.api, "beta")  # its registration and key addition are queued
+    state = svc.api.app.state  # type: ignore[attr-defined]
+    worker_1 = state.relay_worker.relayer
+    worker_2 = Relayer(
+        sessions=state.sessionmaker,
+        chain=worker_1.chain,
+        settings=worker_1.settings,
+        handlers=worker_1.handlers,
+        owner="worker-2",
+    )
+    with state.sessionmaker() as session:
+        org = _org_id(session, "beta")
+        register, add_key = session.scalars(
+            select(RelayRequest).where(RelayRequest.org_id == org).order_by(RelayRequest.id)
+        ).all()
+        assert (register.purpose, add_key.purpose) == ("org_register", "org_key_add")
+        register.claimed_by = "worker-2"
+        register.lease_until = utcnow() + timedelta(minutes=5)
+        session.commit()
+
+    simulate = worker_1.chain.gas_limit
+    interleaved: list[str] = []
+
+    def gas_limit_then_worker_2(tx: dict[str, Any]) -> int:
+        try:
+            return simulate(tx)
+        except ContractRevert as exc:
+            if tx["data"] == add_key.data and not interleaved:
+                interleaved.append(exc.error_name)
+                assert worker_2.drive() >= 1  # the registration is sent and mined now
+            raise
+
+    monkeypatch.setattr(worker_1.chain, "gas_limit", gas_limit_then_worker_2)
+    worker_1.drive()
+    monkeypatch.undo()
+
+    assert interleaved == ["OrgUnknown"]
+    with state.sessionmaker() as session:
+        held = session.get(RelayRequest, register.id)
+        assert held is not None
+        assert held.status in (RelayStatus.MINED, RelayStatus.FINAL)
+        waiting = session.get(RelayRequest, add_key.id)
+        assert waiting is not None
+        assert waiting.status == RelayStatus.QUEUED, waiting.last_error
+        waiting.next_attempt_at = None
         session.commit()
     svc.settle()
     with state.sessionmaker() as session:
