@@ -54,9 +54,6 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./var/waymark.sqlite3"
     public_base_url: str = "http://127.0.0.1:8000"
-    # Consumer pages: how long a rendered page may be reused; the indexer drops pages
-    # earlier when it sees a change to their passport, shipment or anchors. 0 disables.
-    qr_page_cache_seconds: float = Field(default=30.0, ge=0)
     environment: Literal["dev", "test", "production"] = "dev"
     # Operator bootstrap: a bearer token accepted for the admin endpoints that
     # create organisations and their first keys. Refused if left at the default

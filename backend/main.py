@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from backend import __version__
 from backend.agreements.router import router as agreements_router
 from backend.alliance.router import router as alliance_router
+from backend.anchoring.proofs import SupplyProofReader
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.apidocs.router import router as apidocs_router
@@ -32,20 +33,24 @@ from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
+from backend.loop import Loop
 from backend.middleware import BodyLimitMiddleware, PublicCorsMiddleware, StartupGateMiddleware
 from backend.node.router import router as node_router
 from backend.orgs.auth import RateLimits
 from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
+from backend.pages.store import PageReader
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
+from backend.qr.pages import PageSource
+from backend.qr.pages import on_indexed as refresh_pages
 from backend.qr.router import router as qr_router
-from backend.qr.service import PageCache
 from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
 from backend.relayer.organisations import RelayedRegistrar
 from backend.relayer.router import router as relay_router
 from backend.relayer.service import RelayHandler
+from backend.relayer.worker import RelayWorker
 from backend.runtime import check_fast_paths
 from backend.shipments.router import router as shipments_router
 from backend.startup import STARTING_PATHS, StartupGate
@@ -125,6 +130,9 @@ def create_app(
         app.state.deployment = None
         app.state.engine = engine
         app.state.sessionmaker = sessions
+        # the two hottest reads: a scan's stored page, an event's proof
+        app.state.page_reader = PageReader(engine)
+        app.state.proof_reader = SupplyProofReader(engine)
         shared_keys = signing_keys(cfg, engine)
         app.state.session_signer = make_signer(shared_keys)
         app.state.app_session_signer = make_signer(shared_keys, salt=fieldapp_service.SALT)
@@ -137,7 +145,7 @@ def create_app(
                 prefix="auth:",
             ),
         )
-        workers: list[AnchorWorker | Indexer | NotificationWorker] = []
+        workers: list[Loop] = []
 
         def start(dep: deployments_mod.Deployment) -> None:
             registry = dep.address("AnchorRegistry")
@@ -145,15 +153,14 @@ def create_app(
             app.state.org_registrar = RelayedRegistrar.for_deployment(
                 client, dep.address(ORGANISATION_REGISTRY)
             )
-            worker = AnchorWorker(
+            relay_worker = RelayWorker(
                 sessions=sessions,
                 chain=client,
-                registry=registry,
                 settings=cfg,
-                extra_handlers={
-                    **domain_relay_handlers(client),
-                    **(relay_handlers or {}),
-                },
+                handlers={**domain_relay_handlers(client), **(relay_handlers or {})},
+            )
+            anchor_worker = AnchorWorker(
+                sessions=sessions, chain=client, registry=registry, settings=cfg, relay=relay_worker
             )
             indexer = Indexer(
                 sessions=sessions,
@@ -174,14 +181,17 @@ def create_app(
                 settings=cfg,
                 deployment=dep,
             )
-            app.state.anchor_worker = worker
+            app.state.relay_worker = relay_worker
+            app.state.anchor_worker = anchor_worker
             app.state.indexer = indexer
             app.state.notification_worker = notifier
-            # consumer: cached pages follow the chain
-            indexer.subscribe(app.state.qr_page_cache.on_indexed)
+            # consumer: stored pages the round changed are recomputed right after it
+            page_source = PageSource(client.chain_id, dep, cfg.public_base_url)
+            app.state.page_source = page_source
+            indexer.subscribe(refresh_pages(sessions, page_source))
             if cfg.anchor_worker_enabled:
-                worker.start()
-                workers.append(worker)
+                relay_worker.start()
+                workers.append(relay_worker)
             if cfg.indexer_enabled:
                 indexer.start()
                 workers.append(indexer)
@@ -200,6 +210,8 @@ def create_app(
             gate.wait()
             for running in workers:
                 running.stop()
+            app.state.page_reader.close()
+            app.state.proof_reader.close()
             engine.dispose()
 
     app = FastAPI(
@@ -245,7 +257,6 @@ def create_app(
     # signed webhooks
     app.include_router(webhooks_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
-    app.state.qr_page_cache = PageCache(ttl=cfg.qr_page_cache_seconds)
     app.include_router(qr_router)
     # SSCC Digital Links: public shipment tracking and logistic labels
     app.include_router(tracking_router)

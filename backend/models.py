@@ -34,6 +34,7 @@ from backend.orgs.models import (
     RegistryRoleGrant,
     SignerKey,
 )
+from backend.pages.models import PassportPage
 from backend.passports.models import (
     Attestation,
     Passport,
@@ -91,6 +92,7 @@ __all__ = [
     "OverdueFlag",
     "Passport",
     "PassportDocumentRecord",
+    "PassportPage",
     "PassportStatusChange",
     "PassportVersion",
     "PeriodView",

@@ -16,9 +16,11 @@ from backend.chain.deployments import Deployment
 from backend.indexer.service import ContractHandlers
 from backend.orgs import authority, subjects
 from backend.orgs import registry as org_registry
+from backend.pages import store as pages
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.subjects import passport_subjects
+from backend.qr.pages import page_handlers, spoken_by
 from backend.relayer.organisations import org_relay_handlers, pending_key_ids
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers
@@ -40,7 +42,7 @@ def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
 
 
 def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[ContractHandlers]:
-    """Read-model handlers of every contract: anchors, then the domain services."""
+    """Read-model handlers of every contract: anchors, the domain services, then pages."""
     return [
         anchor_handlers(),
         # organisations, names and signer keys on chain
@@ -56,6 +58,8 @@ def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[Contrac
         *alliance_handlers(chain, deployment),
         # purchase agreements
         *agreement_handlers(chain, deployment),
+        # consumer pages: marked after the read models they are computed from
+        *page_handlers(),
     ]
 
 
@@ -65,3 +69,5 @@ def register_subject_sources() -> None:
     authority.register_pending_source("relayer", pending_key_ids)
     subjects.register_source("passports", passport_subjects)
     subjects.register_source("shipments", shipment_subjects)
+    # consumer pages: whose pages a delegation to every passport changes
+    pages.register_org_source(spoken_by)

@@ -432,7 +432,7 @@ def _check(cluster: Cluster, accepted: list[str], fig: Figures) -> None:
             )
         ).all()
         relays = conn.execute(
-            text("SELECT id, status, tx_hash, block_hash FROM relay_requests")
+            text("SELECT id, status, tx_hash, block_hash, purpose, last_error FROM relay_requests")
         ).all()
         sent = conn.execute(text("SELECT relay_id, nonce, tx_hash FROM sent_transactions")).all()
     engine.dispose()
@@ -452,7 +452,7 @@ def _check(cluster: Cluster, accepted: list[str], fig: Figures) -> None:
     fig.nonce_clashes = sum(1 for ids in owners.values() if len(ids) > 1)
     fig.replacements = sum(len(h) - 1 for h in hashes.values())
     fig.relays = len(relays)
-    for _relay_id, status, tx_hash, block_hash in relays:
+    for relay_id, status, tx_hash, block_hash, purpose, last_error in relays:
         if status == "final":
             rcpt = cluster.chain.receipt(tx_hash) if tx_hash else None
             if rcpt is None or rcpt.status != 1 or rcpt.block_hash != block_hash:
@@ -462,6 +462,7 @@ def _check(cluster: Cluster, accepted: list[str], fig: Figures) -> None:
             # anchors of fresh roots): a failed one is misreported, with or
             # without a status-1 receipt of one of its hashes.
             fig.relays_misreported += 1
+            fig.notes.append(f"relay {relay_id} ({purpose}) failed: {last_error}")
         else:
             fig.relays_unsettled += 1
 

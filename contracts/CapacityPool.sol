@@ -4,18 +4,16 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ICapacityPool} from "./interfaces/ICapacityPool.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
-import {Versioned} from "./utils/Versioned.sol";
+import {Delegated} from "./utils/Delegated.sol";
 
 /// @title CapacityPool
 /// @notice Many alliance capacity pools in one contract; see {ICapacityPool} for the cost model,
 ///         the rounding rule and the conservation invariant.
-contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, ReentrancyGuard, Versioned {
+contract CapacityPool is ICapacityPool, AccessControl, ReentrancyGuard, Delegated {
     using SafeERC20 for IERC20;
 
 
@@ -46,7 +44,7 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
     mapping(uint256 poolId => Totals) private _totals;
     mapping(address token => uint256) private _liabilities;
 
-    constructor(address admin, address arbiter) EIP712("Waymark CapacityPool", VERSION) {
+    constructor(address admin, address arbiter) Delegated("CapacityPool") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(ARBITER_ROLE, arbiter);
     }
@@ -55,10 +53,10 @@ contract CapacityPool is ICapacityPool, AccessControl, EIP712, Nonces, Reentranc
 
     /// @inheritdoc ICapacityPool
     function createPool(PoolConfig calldata config, address[] calldata members) external returns (uint256 poolId) {
-        if (config.token == address(0)) revert PoolConfigInvalid(0);
-        if (config.operator == address(0)) revert PoolConfigInvalid(1);
-        if (config.cancelPenaltyBps > _BPS) revert PoolConfigInvalid(2);
-        if (config.disputeWindow == 0) revert PoolConfigInvalid(3);
+        if (config.token == address(0)) revert PoolTokenZero();
+        if (config.operator == address(0)) revert PoolOperatorZero();
+        if (config.cancelPenaltyBps > _BPS) revert PoolPenaltyInvalid(config.cancelPenaltyBps);
+        if (config.disputeWindow == 0) revert PoolDisputeWindowZero();
         poolId = ++_poolCount;
         Pool storage pool = _pools[poolId];
         pool.config = config;

@@ -3,26 +3,21 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IDeliveryAgreement} from "./interfaces/IDeliveryAgreement.sol";
 import {IOrganisationRegistry} from "./interfaces/IOrganisationRegistry.sol";
 import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 import {OrgRoles} from "./utils/OrgRoles.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
-import {Versioned} from "./utils/Versioned.sol";
+import {Delegated} from "./utils/Delegated.sol";
 
 /// @title DeliveryAgreement
 /// @notice Purchase-order escrow settled from consignee-signed proofs of delivery; see
 ///         {IDeliveryAgreement} for the clause formulas and the conservation invariant.
 /// @dev No owner and no admin. Many agreements and tokens in one contract; liabilities are kept
 ///      per token so the invariant holds token by token.
-contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuard, Versioned {
+contract DeliveryAgreement is IDeliveryAgreement, ReentrancyGuard, Delegated {
     using SafeERC20 for IERC20;
-
-    /// @notice EIP-712 domain name.
-    string public constant DOMAIN_NAME = "Waymark DeliveryAgreement";
 
     bytes32 public constant AGREEMENT_TERMS_TYPEHASH = keccak256(
         "AgreementTerms(address buyer,address seller,address token,uint128 price,uint64 promisedBy,"
@@ -54,7 +49,7 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
     mapping(address token => uint256) private _liabilities;
 
     constructor(IProofOfDelivery proofOfDelivery, IOrganisationRegistry organisationRegistry)
-        EIP712(DOMAIN_NAME, VERSION)
+        Delegated("DeliveryAgreement")
     {
         shipments = proofOfDelivery;
         organisations = organisationRegistry;
@@ -310,20 +305,20 @@ contract DeliveryAgreement is IDeliveryAgreement, EIP712, Nonces, ReentrancyGuar
     }
 
     function _checkTerms(AgreementTerms calldata t) private view {
-        if (t.price == 0) revert AgreementClauseOutOfRange(0, 0);
-        if (t.token == address(0)) revert AgreementClauseOutOfRange(1, 0);
-        if (t.seller == address(0) || t.seller == t.buyer) revert AgreementClauseOutOfRange(2, uint160(t.seller));
-        if (t.promisedBy <= _now()) revert AgreementClauseOutOfRange(3, t.promisedBy);
-        if (t.finalDeadline <= t.promisedBy) revert AgreementClauseOutOfRange(4, t.finalDeadline);
+        if (t.price == 0) revert AgreementPriceZero();
+        if (t.token == address(0)) revert AgreementTokenZero();
+        if (t.seller == address(0) || t.seller == t.buyer) revert AgreementSellerInvalid(t.seller, t.buyer);
+        if (t.promisedBy <= _now()) revert AgreementPromiseNotInFuture(t.promisedBy, _now());
+        if (t.finalDeadline <= t.promisedBy) revert AgreementDeadlineBeforePromise(t.promisedBy, t.finalDeadline);
         if ((t.compensationPerDay == 0) != (t.compensationCap == 0)) {
-            revert AgreementClauseOutOfRange(5, t.compensationCap);
+            revert AgreementCompensationUnpaired(t.compensationPerDay, t.compensationCap);
         }
-        if (t.weightToleranceBps > _BPS) revert AgreementClauseOutOfRange(6, t.weightToleranceBps);
-        if ((t.bonder == address(0)) != (t.bondAmount == 0)) revert AgreementClauseOutOfRange(7, t.bondAmount);
+        if (t.weightToleranceBps > _BPS) revert AgreementToleranceInvalid(t.weightToleranceBps);
+        if ((t.bonder == address(0)) != (t.bondAmount == 0)) revert AgreementBondUnpaired(t.bonder, t.bondAmount);
         if (t.arbiter == address(0) || t.arbiter == t.buyer || t.arbiter == t.seller) {
-            revert AgreementClauseOutOfRange(8, uint160(t.arbiter));
+            revert AgreementArbiterInvalid(t.arbiter);
         }
-        if (t.disputeWindow == 0) revert AgreementClauseOutOfRange(9, 0);
+        if (t.disputeWindow == 0) revert AgreementDisputeWindowZero();
     }
 
     /// @dev Each party is one view call into the registry (two for a bonder that is an insurer):

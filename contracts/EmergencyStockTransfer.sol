@@ -56,12 +56,14 @@ contract EmergencyStockTransfer is IEmergencyStockTransfer, AccessControl, Reent
 
     /// @inheritdoc IEmergencyStockTransfer
     function requestStock(StockRequest calldata request) external onlyMember returns (uint256 requestId) {
-        if (request.quantity == 0) revert StockRequestInvalid(0);
-        if (request.neededBy <= _now()) revert StockRequestInvalid(1);
+        if (request.quantity == 0) revert StockQuantityZero();
+        if (request.neededBy <= _now()) revert StockNeededByNotInFuture(request.neededBy, _now());
         if (request.terms == Terms.Cash) {
-            if (request.maxPricePerUnit == 0 || request.returnBy != 0) revert StockRequestInvalid(2);
+            if (request.maxPricePerUnit == 0 || request.returnBy != 0) {
+                revert StockCashTermsInvalid(request.maxPricePerUnit, request.returnBy);
+            }
         } else if (request.maxPricePerUnit != 0 || request.returnBy <= request.neededBy) {
-            revert StockRequestInvalid(3);
+            revert StockInKindTermsInvalid(request.maxPricePerUnit, request.returnBy, request.neededBy);
         }
         requestId = ++_requestCount;
         Transfer storage t = _transfers[requestId];

@@ -2,18 +2,16 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IOrganisationRegistry} from "./interfaces/IOrganisationRegistry.sol";
 import {GS1} from "./utils/GS1.sol";
 import {OrgRoles} from "./utils/OrgRoles.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
-import {Versioned} from "./utils/Versioned.sol";
+import {Delegated} from "./utils/Delegated.sol";
 
 /// @title OrganisationRegistry
 /// @notice Verified organisations, their GS1 company prefixes and their signer keys;
 ///         see {IOrganisationRegistry}.
-contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, Nonces, Versioned {
+contract OrganisationRegistry is IOrganisationRegistry, AccessControl, Delegated {
     /// @notice Role of accounts that register organisations and assign prefixes.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
 
@@ -52,7 +50,7 @@ contract OrganisationRegistry is IOrganisationRegistry, AccessControl, EIP712, N
     // in the other direction, without enumerating).
     mapping(uint256 prefixKey => uint256 count) private _extensions;
 
-    constructor(address admin, address registrar) EIP712("Waymark OrganisationRegistry", VERSION) {
+    constructor(address admin, address registrar) Delegated("OrganisationRegistry") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(REGISTRAR_ROLE, registrar);
     }

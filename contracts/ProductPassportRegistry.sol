@@ -2,20 +2,18 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IOrganisationRegistry} from "./interfaces/IOrganisationRegistry.sol";
 import {IProductPassportRegistry} from "./interfaces/IProductPassportRegistry.sol";
 import {GS1} from "./utils/GS1.sol";
 import {OrgRoles} from "./utils/OrgRoles.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
-import {Versioned} from "./utils/Versioned.sol";
+import {Delegated} from "./utils/Delegated.sol";
 
 /// @title ProductPassportRegistry
 /// @notice Versioned product passports owned by the organisation that owns the GTIN's
 ///         GS1 company prefix, with recalls, revocations and certifier attestations, all
 ///         relayable with EIP-712 signatures.
-contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP712, Nonces, Versioned {
+contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, Delegated {
     /// @inheritdoc IProductPassportRegistry
     IOrganisationRegistry public immutable ORGANISATIONS;
 
@@ -65,7 +63,7 @@ contract ProductPassportRegistry is IProductPassportRegistry, AccessControl, EIP
     mapping(bytes32 passportId => mapping(uint32 version => PassportVersion)) private _versions;
     mapping(bytes32 attestationId => Attestation) private _attestations;
 
-    constructor(address admin, IOrganisationRegistry organisations) EIP712("Waymark ProductPassportRegistry", VERSION) {
+    constructor(address admin, IOrganisationRegistry organisations) Delegated("ProductPassportRegistry") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         ORGANISATIONS = organisations;
     }

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IProofOfDelivery} from "./interfaces/IProofOfDelivery.sol";
 import {IShipmentDelivery} from "./interfaces/IShipmentDelivery.sol";
 import {IShipmentRegistry} from "./interfaces/IShipmentRegistry.sol";
 import {ShipmentState, ShipmentStateLibrary} from "./types/ShipmentState.sol";
 import {SignatureRule} from "./utils/SignatureRule.sol";
-import {Versioned} from "./utils/Versioned.sol";
+import {Delegated} from "./utils/Delegated.sol";
 
 /// @title ShipmentRegistry
 /// @notice Shipments and their EIP-712-signed milestones; see {IShipmentRegistry}.
@@ -16,10 +14,7 @@ import {Versioned} from "./utils/Versioned.sol";
 ///      signature (or, for creation, by the seller calling). Gas design: a milestone
 ///      touches the signer's nonce, one packed state word and the history head; terms
 ///      and SLA words are read only when the milestone needs them.
-contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
-    /// @notice EIP-712 domain name.
-    string public constant DOMAIN_NAME = "Waymark ShipmentRegistry";
-
+contract ShipmentRegistry is IShipmentRegistry, Delegated {
     /// @inheritdoc IShipmentRegistry
     uint256 public constant MAX_CLOCK_SKEW = 5 minutes;
 
@@ -182,7 +177,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
     mapping(bytes32 shipmentId => Record) private _shipments;
     mapping(bytes32 shipmentId => mapping(address party => uint8 roles)) private _roles;
 
-    constructor() EIP712(DOMAIN_NAME, VERSION) {}
+    constructor() Delegated("ShipmentRegistry") {}
 
     // ------------------------------------------------------------ creation
 
@@ -211,7 +206,7 @@ contract ShipmentRegistry is IShipmentRegistry, EIP712, Nonces, Versioned {
         Record storage r = _shipments[id];
         if (r.state.status() != 0) revert ShipmentAlreadyExists(id);
         // The seller is never zero: it is msg.sender, or a signer ECDSA/ERC-1271 accepted.
-        if (t.carriers.length == 0) revert ShipmentPartyInvalid(id, address(0));
+        if (t.carriers.length == 0) revert ShipmentCarrierMissing(id);
         if (t.declaredWeightGrams == 0 || t.declaredWeightGrams > _MAX_UINT40) {
             revert ShipmentWeightInvalid(id, t.declaredWeightGrams);
         }

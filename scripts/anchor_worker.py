@@ -1,4 +1,4 @@
-"""Run the anchoring worker (and optionally the indexer) as its own process.
+"""Run the relay worker with anchoring (and optionally the indexer) as its own process.
 
 Reads the same WAYMARK_* settings as the API (database URL, chain backend, RPC
 URL, relayer key). Several workers may run against one database: they claim
@@ -25,6 +25,9 @@ from backend.config import get_settings
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.indexer.service import Indexer
+from backend.qr.pages import PageSource
+from backend.qr.pages import on_indexed as refresh_pages
+from backend.relayer.worker import RelayWorker
 from backend.wiring import domain_relay_handlers, indexer_handlers
 
 
@@ -68,13 +71,10 @@ def main() -> int:
         return 0
     deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
     registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
-    worker = AnchorWorker(
-        sessions=sessions,
-        chain=chain,
-        registry=registry,
-        settings=settings,
-        extra_handlers=domain_relay_handlers(chain),
+    relay = RelayWorker(
+        sessions=sessions, chain=chain, settings=settings, handlers=domain_relay_handlers(chain)
     )
+    AnchorWorker(sessions=sessions, chain=chain, registry=registry, settings=settings, relay=relay)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -87,13 +87,14 @@ def main() -> int:
             handlers=indexer_handlers(chain, deployment),
             settings=settings,
         )
+        # the consumer pages a round changed are recomputed here, as in the app
+        source = PageSource(chain.chain_id, deployment, settings.public_base_url)
+        indexer.subscribe(refresh_pages(sessions, source))
         indexer.start()
-    worker.start()
-    print(
-        f"anchor worker {worker.owner} on chain {chain.chain_id}, registry {registry}", flush=True
-    )
+    relay.start()
+    print(f"anchor worker {relay.owner} on chain {chain.chain_id}, registry {registry}", flush=True)
     stop.wait()
-    worker.stop()
+    relay.stop()
     if indexer is not None:
         indexer.stop()
     engine.dispose()

@@ -31,10 +31,12 @@ LAYERS: list[set[str]] = [
     {"backend.events"},
     {"backend.relayer", "backend.indexer"},
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
+    {"backend.pages"},  # stored consumer pages: marked by every write that changes them
     {
         "backend.deps",
         "backend.errors",
         "backend.handlers",
+        "backend.loop",  # the background loop of every worker
         "backend.middleware",
         "backend.runtime",
         "backend.startup",  # start-up gate and the demo's early listener (stdlib only)

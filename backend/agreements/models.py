@@ -6,10 +6,10 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.alliance.models import ChainInt
-from backend.db.base import Address, Base, Hash32
+from backend.db.base import Address, Base, ChainEvent, Hash32
 
 
-class AgreementEvent(Base):
+class AgreementEvent(ChainEvent, Base):
     """One ``DeliveryAgreement`` log as indexed; a reorg replays what remains of them."""
 
     __tablename__ = "agreement_events"
@@ -22,10 +22,6 @@ class AgreementEvent(Base):
     agreement_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     name: Mapped[str] = mapped_column(String(40))
     args: Mapped[str] = mapped_column(Text)  # JSON; AgreementProposed carries the full terms
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    block_hash: Mapped[str] = mapped_column(Hash32)
     block_time: Mapped[int] = mapped_column(BigInteger)
 
 

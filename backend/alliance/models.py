@@ -26,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, ChainEvent, Hash32, UTCDateTime, utcnow
 
 
 class ChainInt(TypeDecorator[int]):
@@ -75,7 +75,7 @@ class AllianceAction(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class AllianceEvent(Base):
+class AllianceEvent(ChainEvent, Base):
     """One alliance contract log, as indexed (args as JSON, big integers as numbers)."""
 
     __tablename__ = "alliance_events"
@@ -91,10 +91,6 @@ class AllianceEvent(Base):
     pool_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     request_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     args: Mapped[str] = mapped_column(Text)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    block_hash: Mapped[str] = mapped_column(Hash32)
 
 
 class PoolView(Base):

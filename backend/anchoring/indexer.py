@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from backend.anchoring.models import AnchorBatch, ChainAnchor
+from backend.anchoring import merkle
+from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.anchoring.service import requeue_batch
 from backend.chain import DecodedEvent
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
 
 
+def verify_proofs(session: Session, root: str, block: int) -> int:
+    """Record which proofs of the batches with ``root`` lead to it; the number verified.
+
+    What ``AnchorRegistry.verify`` checks, done once when the anchor is indexed: the
+    root is anchored (this event says so) and the proof leads from the leaf to the
+    root (OpenZeppelin ``MerkleProof``, the same sorted-pair hashing).
+    """
+    rows = session.execute(
+        select(EventProof.id, EventProof.leaf, EventProof.proof)
+        .join(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
+        .where(AnchorBatch.root == root, EventProof.verified_block.is_(None))
+    ).all()
+    raw = bytes.fromhex(root[2:])
+    good = [
+        r.id
+        for r in rows
+        if merkle.verify(
+            raw, bytes.fromhex(r.leaf[2:]), [bytes.fromhex(p[2:]) for p in json.loads(r.proof)]
+        )
+    ]
+    for chunk in range(0, len(good), 1000):
+        session.execute(
+            update(EventProof)
+            .where(EventProof.id.in_(good[chunk : chunk + 1000]))
+            .values(verified_block=block)
+            .execution_options(synchronize_session=False)
+        )
+    return len(good)
+
+
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
+    verify_proofs(session, "0x" + bytes(ev.args["root"]).hex(), block.number)
     exists = session.scalar(
         select(ChainAnchor.id).where(
             ChainAnchor.tx_hash == ev.tx_hash, ChainAnchor.log_index == ev.log_index
@@ -34,8 +68,15 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
 
 
 def rollback(session: Session, fork: int) -> None:
-    """Drop anchors at or above ``fork`` and re-queue the batches they carried."""
+    """Drop anchors at or above ``fork``, their proofs' verification, and re-queue the
+    batches they carried."""
     session.execute(delete(ChainAnchor).where(ChainAnchor.block_number >= fork))
+    session.execute(
+        update(EventProof)
+        .where(EventProof.verified_block >= fork)
+        .values(verified_block=None)
+        .execution_options(synchronize_session=False)
+    )
     batches = session.scalars(
         select(AnchorBatch).where(
             AnchorBatch.block_number >= fork, AnchorBatch.status.in_(("anchored", "final"))

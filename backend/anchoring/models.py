@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, ChainEvent, Hash32, UTCDateTime, utcnow
 
 # built → anchored → final; orphaned when a reorg dropped its anchor (its events
 # are re-queued); failed when the anchor call reverted for good (operator action).
@@ -33,6 +33,10 @@ class AnchorBatch(Base):
 class EventProof(Base):
     """The Merkle proof of one event in one batch (JSON list of 0x-hex siblings).
 
+    ``verified_block`` is set when the indexer records the ``Anchored`` event of the
+    batch's root and the proof leads from the leaf to that root: ``GET /v1/proofs``
+    reads it instead of calling the chain per request.
+
     The event is a signed supply event (``event_id``) or a captured EPCIS event
     (``epcis_event_id``); exactly one of the two is set.
     """
@@ -53,9 +57,12 @@ class EventProof(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf: Mapped[str] = mapped_column(Hash32)
     proof: Mapped[str] = mapped_column(Text)
+    # Block of the indexed ``Anchored`` event whose root this proof was verified
+    # against (once, when the indexer saw it); cleared by a reorg from that block.
+    verified_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
 
 
-class ChainAnchor(Base):
+class ChainAnchor(ChainEvent, Base):
     """An ``Anchored`` event as the chain reports it."""
 
     __tablename__ = "chain_anchors"
@@ -65,7 +72,3 @@ class ChainAnchor(Base):
     root: Mapped[str] = mapped_column(Hash32, index=True)
     anchorer: Mapped[str] = mapped_column(Address)
     leaf_count: Mapped[int] = mapped_column(BigInteger)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    block_hash: Mapped[str] = mapped_column(Hash32)

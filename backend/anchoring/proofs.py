@@ -1,20 +1,22 @@
-"""Look up an event's Merkle proof and check it against the chain."""
+"""Look up an event's Merkle proof and whether it was verified against an indexed anchor."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.anchoring.schemas import AnchorPublic, EpcisEventProofPublic, ProofPublic
-from backend.chain import AnchorRegistryClient, ChainClient, ChainError
 from backend.chain.eip712 import Domain
+from backend.chain.typed_data.events import EventKind
+from backend.db.reader import KeptConnection
 from backend.errors import InvalidInput, NotFound
 from backend.events.models import EpcisEvent, SupplyEvent
 from backend.events.router import public
+from backend.events.schemas import SupplyEventPublic
 from backend.orgs.models import Organisation
 
 _HASH_ID = re.compile(r"^ni:///sha-256;([0-9a-f]{64})\?ver=CBV2\.0$")
@@ -35,11 +37,8 @@ def _epcis_public(session: Session, event: EpcisEvent) -> EpcisEventProofPublic:
     )
 
 
-def proof_for(
-    *, session: Session, chain: ChainClient, registry: str, domain: Domain, ref: str
-) -> ProofPublic:
-    """``ref``: a supply event's digest or ``eventId`` (0x + 64 hex), or a captured EPCIS
-    event's hash id (``ni:///sha-256;…?ver=CBV2.0``) or its digest."""
+def normalise(ref: str) -> str:
+    """``ref`` as a lower-case 0x-hex digest or eventId; :class:`InvalidInput` if it is none."""
     if m := _HASH_ID.match(ref.strip()):
         ref = "0x" + m.group(1)
     ref = ref.lower()
@@ -52,6 +51,76 @@ def proof_for(
             "expected an event digest or eventId (0x followed by 64 hex digits) "
             "or an EPCIS event hash id (ni:///sha-256;…?ver=CBV2.0)"
         )
+    return ref
+
+
+# A supply event with its proof and batch, by eventId or digest: the common lookup.
+_SUPPLY = (
+    "SELECT e.digest, e.event_id, e.subject, e.kind, e.occurred_at, e.location, "
+    "e.payload_hash, e.signer, e.signature, e.status, p.leaf, p.proof, p.verified_block, "
+    "b.root, b.leaf_count, b.status, b.tx_hash, b.block_number, b.block_hash "
+    "FROM supply_events e "
+    "LEFT JOIN event_proofs p ON p.event_id = e.id AND p.batch_id = e.batch_id "
+    "LEFT JOIN anchor_batches b ON b.id = p.batch_id "
+    "WHERE e.event_id = ? OR e.digest = ?"
+)
+
+
+class SupplyProofReader:
+    """Proofs of supply events on a kept connection (``backend.db.reader``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.conn = KeptConnection(engine)
+        self.sql = self.conn.statement(_SUPPLY)
+
+    def get(self, *, registry: str, domain: Domain, ref: str) -> ProofPublic | None:
+        """The proof of the supply event ``ref`` names (normalised); ``None`` if none does."""
+        r = self.conn.fetchone(self.sql, (ref, ref))
+        if r is None:
+            return None
+        event = SupplyEventPublic(
+            digest=r[0],
+            event_id=r[1],
+            subject=r[2],
+            kind=r[3],
+            kind_name=EventKind(r[3]).name.lower(),
+            occurred_at=r[4],
+            location=r[5],
+            payload_hash=r[6],
+            signer=r[7],
+            signature=r[8],
+            status=r[9],
+        )
+        anchor = None
+        if r[10] is not None and r[13] is not None:
+            anchor = AnchorPublic(
+                root=r[13],
+                leaf_count=r[14],
+                status=r[15],
+                tx_hash=r[16],
+                block_number=r[17],
+                block_hash=r[18],
+            )
+        return ProofPublic(
+            event=event,
+            digest=r[0],
+            domain=domain.to_json(),
+            leaf=r[10] if anchor else None,
+            proof=json.loads(r[11]) if anchor else None,
+            anchor=anchor,
+            chain_id=domain.chain_id,
+            anchor_registry=registry,
+            on_chain=(r[12] is not None) if anchor else None,
+        )
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def proof_for(*, session: Session, registry: str, domain: Domain, ref: str) -> ProofPublic:
+    """``ref``: a supply event's digest or ``eventId`` (0x + 64 hex), or a captured EPCIS
+    event's hash id (``ni:///sha-256;…?ver=CBV2.0``) or its digest."""
+    ref = normalise(ref)
     event: SupplyEvent | EpcisEvent | None = session.scalar(
         select(SupplyEvent).where(or_(SupplyEvent.digest == ref, SupplyEvent.event_id == ref))
     )
@@ -79,14 +148,8 @@ def proof_for(
                 block_number=batch.block_number,
                 block_hash=batch.block_hash,
             )
-            try:
-                on_chain = AnchorRegistryClient(chain, registry).verify(
-                    bytes.fromhex(batch.root[2:]),
-                    bytes.fromhex(leaf[2:]),
-                    [bytes.fromhex(p[2:]) for p in proof],
-                )
-            except ChainError:
-                on_chain = None
+            # Verified once, when the indexer recorded the anchor (``anchoring.indexer``).
+            on_chain = row.verified_block is not None
     return ProofPublic(
         event=public(event) if isinstance(event, SupplyEvent) else None,
         epcis_event=_epcis_public(session, event) if isinstance(event, EpcisEvent) else None,

@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy.orm import Session, sessionmaker
 
-from backend.anchoring.proofs import proof_for
+from backend.anchoring.proofs import normalise, proof_for
 from backend.anchoring.schemas import ProofPublic
-from backend.deps import ChainDep, SessionDep
+from backend.chain.eip712 import Domain
+from backend.common.http import conditional
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
 
 
+def _lookup(
+    sessions: sessionmaker[Session], registry: str, domain: Domain, ref: str
+) -> ProofPublic:
+    with sessions() as session:
+        return proof_for(session=session, registry=registry, domain=domain, ref=ref)
+
+
+# A proof changes when its batch is anchored, final, or orphaned by a reorg.
+PROOF_CACHE_CONTROL = "public, max-age=15"
+
+
 @router.get("/{ref:path}", response_model=ProofPublic)
-def get_proof(ref: str, request: Request, session: SessionDep, chain: ChainDep) -> ProofPublic:
-    """The event, its signer, Merkle leaf and proof, the anchored root and where it is on chain."""
-    domain = request.app.state.events_domain
-    return proof_for(
-        session=session,
-        chain=chain,
-        registry=domain.verifying_contract,
-        domain=domain,
-        ref=ref,
+async def get_proof(ref: str, request: Request) -> Response:
+    """The event, its signer, Merkle leaf and proof, the anchored root and where it is on chain.
+
+    Read from rows: each proof is verified once, when its anchor is indexed. A supply
+    event's proof is one indexed read on the event loop; a captured EPCIS event's is
+    looked up in a thread. Answers ``If-None-Match`` with 304.
+    """
+    state = request.app.state
+    domain = state.events_domain
+    key = normalise(ref)
+    registry = domain.verifying_contract
+    proof = state.proof_reader.get(registry=registry, domain=domain, ref=key)
+    if proof is None:
+        proof = await run_in_threadpool(_lookup, state.sessionmaker, registry, domain, key)
+    return conditional(
+        request,
+        proof.model_dump_json().encode(),
+        "application/json",
+        {"Cache-Control": PROOF_CACHE_CONTROL},
     )

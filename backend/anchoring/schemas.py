@@ -42,4 +42,5 @@ class ProofPublic(BaseModel):
     chain_id: int
     anchor_registry: str
     on_chain: bool | None
-    """``AnchorRegistry.verify(root, leaf, proof)`` now; null if the chain did not answer."""
+    """Whether the indexer saw the root anchored and the proof leads to it (what
+    ``AnchorRegistry.verify(root, leaf, proof)`` checks); null for an event in no batch."""

@@ -21,6 +21,7 @@ from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
 from backend.db.base import utcnow
 from backend.events.models import EpcisEvent, Outbox, SupplyEvent
 from backend.events.service import ANCHOR_TOPIC, EPCIS_ANCHOR_TOPIC
+from backend.pages import store as pages
 from backend.relayer import service as relayer
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import Mined
@@ -154,9 +155,15 @@ def build_batch(
     return batch
 
 
+def subjects_of(session: Session, batch: AnchorBatch) -> set[str]:
+    """The passports whose pages show the batch's events."""
+    return set(session.scalars(select(SupplyEvent.subject).where(SupplyEvent.batch_id == batch.id)))
+
+
 def requeue_batch(session: Session, batch: AnchorBatch) -> int:
     """Send a batch's events back to pending (reorg); they are anchored again later."""
     batch.status = "orphaned"
+    pages.mark(session, subjects_of(session, batch))
     session.execute(delete(EventProof).where(EventProof.batch_id == batch.id))
     count = 0
     for model, topic in ((SupplyEvent, ANCHOR_TOPIC), (EpcisEvent, EPCIS_ANCHOR_TOPIC)):
@@ -224,6 +231,7 @@ class AnchorHandler:
         batch.block_hash = mined.block_hash
         batch.anchored_at = utcnow()
         self._set_events(session, batch, "anchored")
+        pages.mark(session, subjects_of(session, batch), block=mined.block_number)
 
     def on_final(self, session: Session, request: RelayRequest) -> None:
         batch = self._batch(session, request)

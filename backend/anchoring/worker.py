@@ -1,29 +1,31 @@
-"""The anchoring worker: batch pending events, anchor roots, follow them to finality.
+"""Anchoring's step of the relay worker: batch pending events under roots to anchor.
 
-Runs as a background thread inside the app (demo, tests) or as its own process
-(``scripts/anchor_worker.py``); several may run against one database.
+Each round of the :class:`~backend.relayer.worker.RelayWorker` first builds
+batches here (each a ``relay_requests`` row with the ``anchor`` call), then
+sends them with every other domain's transactions; :class:`AnchorHandler`
+follows them to finality.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.anchoring import service
-from backend.chain import ChainClient, ChainError
+from backend.chain import ChainClient
 from backend.config import Settings
 from backend.events.models import EpcisEvent, SupplyEvent
-from backend.relayer.service import Relayer, RelayHandler, worker_id
-
-log = logging.getLogger(__name__)
+from backend.relayer.worker import RelayWorker
 
 
 class AnchorWorker:
-    """One worker; ``step()`` does one round, ``start()`` loops in a daemon thread."""
+    """Adds anchoring to ``relay`` (its handler and batch step).
+
+    Without ``relay`` it gets a relay worker of its own that sends anchors only
+    (a second worker process, tests).
+    """
 
     def __init__(
         self,
@@ -32,23 +34,18 @@ class AnchorWorker:
         chain: ChainClient,
         registry: str,
         settings: Settings,
-        extra_handlers: dict[str, RelayHandler] | None = None,
+        relay: RelayWorker | None = None,
     ) -> None:
         self.sessions = sessions
         self.chain = chain
         self.registry = registry
         self.settings = settings
-        self.owner = worker_id()
-        handlers: dict[str, RelayHandler] = {
-            service.ANCHOR_PURPOSE: service.AnchorHandler(chain, registry),
-            **(extra_handlers or {}),
-        }
-        self.relayer = Relayer(
-            sessions=sessions, chain=chain, settings=settings, handlers=handlers, owner=self.owner
+        self.relay = relay or RelayWorker(sessions=sessions, chain=chain, settings=settings)
+        self.owner = self.relay.owner
+        self.relay.add(
+            handlers={service.ANCHOR_PURPOSE: service.AnchorHandler(chain, registry)},
+            step=self.build,
         )
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.errors = 0
 
     def build(self) -> int:
         """Build batches until the outbox is empty; the number of batches built."""
@@ -67,16 +64,11 @@ class AnchorWorker:
                 return built
             built += 1
 
-    def step(self) -> int:
-        """Build what is pending and drive every relay request once."""
-        built = self.build()
-        return built + self.relayer.drive()
-
     def run_until_idle(self, timeout: float = 30.0) -> None:
-        """Step until no event is left un-final (tests and scripts)."""
+        """Step the relay worker until no event is left un-final (tests and scripts)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.step()
+            self.relay.step()
             if self.backlog() == 0:
                 return
             time.sleep(0.02)
@@ -93,28 +85,3 @@ class AnchorWorker:
                 )
                 for model in (SupplyEvent, EpcisEvent)
             )
-
-    def run_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                progressed = self.step()
-            except ChainError as exc:
-                self.errors += 1
-                log.warning("anchor worker: chain error: %s", exc)
-                progressed = 0
-            except Exception:
-                self.errors += 1
-                log.exception("anchor worker: step failed")
-                progressed = 0
-            if not progressed:
-                self._stop.wait(self.settings.anchor_interval_seconds)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="anchor-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None

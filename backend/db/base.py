@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Constraint names are deterministic so Alembic can drop and alter them on
@@ -50,3 +50,21 @@ def utcnow() -> datetime:
 
 Hash32 = String(66)  # 0x-prefixed lower-case hex of 32 bytes
 Address = String(42)  # EIP-55 checksummed
+
+
+class ChainPosition:
+    """Where the log a read-model row was indexed from sits on chain.
+
+    ``block_number`` is indexed: the indexer's reorg rollback deletes every row
+    at or above the fork by it.
+    """
+
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(Hash32)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class ChainEvent(ChainPosition):
+    """A log kept as it was read: its position and the hash of its block."""
+
+    block_hash: Mapped[str] = mapped_column(Hash32)

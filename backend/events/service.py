@@ -26,6 +26,7 @@ from backend.events.schemas import SupplyEventAccepted, SupplyEventCreate
 from backend.orgs.authority import KeyWindow, signer_keys
 from backend.orgs.service import WRITER_SCOPES, Principal
 from backend.orgs.subjects import refusals
+from backend.pages import store as pages
 
 ANCHOR_TOPIC = "anchor"
 # Captured EPCIS events waiting for a batch (backend/epcis writes them).
@@ -167,6 +168,8 @@ def ingest(
                 ).where(cols.digest.in_(chunk))
             ):
                 stored[ev.digest] = (ev.event_id, ev.signer, ev.received_at, ev.org_id)
+        # The subjects' pages list the new events (pending until anchored).
+        pages.mark(session, {str(v.row["subject"]) for v in verified.values()})
         session.commit()
 
     for i, item in enumerate(items):

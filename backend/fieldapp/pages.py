@@ -4,7 +4,9 @@ and the milestone drafts it signs (validated field by field, then typed data to 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,7 +16,15 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain
 from backend.chain.shipments import ShipmentRegistryClient
-from backend.chain.typed_data.shipments import CUSTODY_ACCEPTANCE, MILESTONE, MilestoneType, Status
+from backend.chain.typed_data.shipments import (
+    CREATE_SHIPMENT,
+    CUSTODY_ACCEPTANCE,
+    MILESTONE,
+    ZERO_ADDRESS,
+    MilestoneType,
+    Status,
+    shipment_id,
+)
 from backend.chain.typed_data.shipments import Role as PartyRole
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
@@ -22,6 +32,8 @@ from backend.fieldapp.service import Identity
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
 from backend.shipments.models import Shipment, ShipmentManifest
+from backend.shipments.schemas import ManifestIn
+from backend.shipments.service import manifest_hash
 
 MAX_LISTED = 200
 SIGNATURE_TTL = 3600
@@ -292,3 +304,174 @@ def milestone_typed(milestone: dict[str, Any]) -> dict[str, Any]:
         **milestone,
         "location": "0x" + (location.encode().hex() if location else "00" * 5),
     }
+
+
+ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+PASSPORT = re.compile(r"^0x[0-9a-fA-F]{64}$")
+GTIN = re.compile(r"^[0-9]{8,14}$")
+MODES = ("sea", "air", "road", "rail")
+MAX_LINES = 200
+
+
+def _address(form: dict[str, str], name: str, errors: dict[str, str], label: str) -> str:
+    text = (form.get(name) or "").strip()
+    if not text:
+        return ZERO_ADDRESS
+    if not ADDRESS.fullmatch(text):
+        errors[name] = f"The {label} is a 0x address of 40 hex digits."
+        return ZERO_ADDRESS
+    return to_checksum_address(text)
+
+
+def _manifest_lines(text: str, errors: dict[str, str]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    rows = [r.strip() for r in text.splitlines() if r.strip()]
+    if not rows:
+        errors["lines"] = "List at least one line: a passport id or GTIN, then the quantity."
+    if len(rows) > MAX_LINES:
+        errors["lines"] = f"At most {MAX_LINES} lines."
+        return []
+    for n, row in enumerate(rows, 1):
+        key, _, qty = (part.strip() for part in row.replace(";", ",").partition(","))
+        if not qty.isdigit() or not 1 <= int(qty) <= 2**53:
+            errors["lines"] = f"Line {n}: the quantity after the comma is a whole number ≥ 1."
+            break
+        if PASSPORT.fullmatch(key):
+            lines.append({"passportId": key.lower(), "quantity": int(qty)})
+        elif GTIN.fullmatch(key):
+            lines.append({"gtin": key, "quantity": int(qty)})
+        else:
+            errors["lines"] = f"Line {n}: {key!r} is neither a passport id (0x…) nor a GTIN."
+            break
+    return lines
+
+
+def _deadline(form: dict[str, str], name: str, errors: dict[str, str], now: int) -> int:
+    text = (form.get(name) or "").strip()
+    if not text:
+        return 0
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        errors[name] = "Give a date and time, e.g. 2026-12-24T17:00."
+        return 0
+    ts = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+    if ts <= now:
+        errors[name] = "This deadline has already passed."
+    return ts
+
+
+@dataclass
+class ShipmentDraft:
+    """A shipment as typed by the seller: field errors, or the typed data to sign."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    typed_data: dict[str, Any] | None = None
+    submission: dict[str, Any] | None = None
+    summary: str = ""
+
+
+def draft_shipment(
+    *,
+    identity: Identity,
+    registry: ShipmentRegistryClient,
+    form: dict[str, str],
+    now: int,
+) -> ShipmentDraft:
+    """Check every field of a new shipment; the ``CreateShipment`` typed data once all are good.
+
+    The shipment id commits to the seller (its key, then 12 random bytes) and the
+    manifest is hashed here exactly as the API hashes it (keccak-256 of RFC 8785 JSON).
+    """
+    draft = ShipmentDraft()
+    errors = draft.errors
+    if "seller" not in identity.roles:
+        errors["form"] = "Your key does not hold the seller role in the registry."
+    reference = (form.get("reference") or "").strip()
+    if not reference or len(reference) > 64 or not reference.isprintable():
+        errors["reference"] = "Give your own reference (PO or booking number), 1-64 characters."
+    route = {}
+    for name in ("origin", "destination"):
+        code = (form.get(name) or "").replace(" ", "").upper()
+        if not LOCODE.fullmatch(code):
+            errors[name] = "A UN/LOCODE is 2 letters and 3 letters or digits, e.g. VNSGN."
+        route[name] = code
+    carrier = _address(form, "carrier", errors, "carrier")
+    if carrier == ZERO_ADDRESS and "carrier" not in errors:
+        errors["carrier"] = "Name the carrier's key (0x…) that picks the goods up."
+    warehouse = _address(form, "warehouse", errors, "warehouse")
+    broker = _address(form, "customs_broker", errors, "customs broker")
+    consignee = _address(form, "consignee", errors, "consignee")
+    weight_text = (form.get("weight_kg") or "").strip()
+    grams = 0
+    try:
+        kg = Decimal(weight_text)
+        if not kg.is_finite() or kg <= 0 or kg > MAX_WEIGHT_KG or (kg * 1000) % 1:
+            raise InvalidOperation
+        grams = int(kg * 1000)
+    except InvalidOperation:
+        errors["weight_kg"] = "Enter the declared weight in kg (whole grams), e.g. 520."
+    pieces_text = (form.get("pieces") or "").strip()
+    if not pieces_text.isdigit() or not 1 <= int(pieces_text) <= 2**32 - 1:
+        errors["pieces"] = "Enter the number of pieces, a whole number ≥ 1."
+    mode = (form.get("mode") or "").strip()
+    if mode not in MODES:
+        errors["mode"] = "Choose sea, air, road or rail."
+    lines = _manifest_lines(form.get("lines") or "", errors)
+    picked_up_by = _deadline(form, "picked_up_by", errors, now)
+    delivered_by = _deadline(form, "delivered_by", errors, now)
+    if picked_up_by and delivered_by and delivered_by <= picked_up_by:
+        errors["delivered_by"] = "Delivery must be due after pickup."
+    if errors:
+        return draft
+    manifest = {"transportMode": mode, "lines": lines}
+    manifest_doc = ManifestIn.model_validate(manifest)
+    sid = "0x" + shipment_id(identity.address, secrets.token_bytes(12)).hex()
+    sla = {
+        "pickedUpBy": picked_up_by,
+        "exportClearedBy": 0,
+        "departedBy": 0,
+        "arrivedBy": 0,
+        "importClearedBy": 0,
+        "deliveredBy": delivered_by,
+    }
+    terms = {
+        "shipmentId": sid,
+        "seller": to_checksum_address(identity.address),
+        "origin": route["origin"],
+        "destination": route["destination"],
+        "declaredWeightGrams": grams,
+        "pieceCount": int(pieces_text),
+        "weightToleranceBps": 200,
+        "manifestHash": "0x" + manifest_hash(manifest_doc).hex(),
+        "carriers": [carrier],
+        "warehouse": warehouse,
+        "customsBroker": broker,
+        "consignee": consignee,
+        "sla": sla,
+    }
+    nonce, deadline = registry.nonce(identity.address), now + SIGNATURE_TTL
+    typed_terms = {
+        **terms,
+        "origin": "0x" + route["origin"].encode().hex(),
+        "destination": "0x" + route["destination"].encode().hex(),
+    }
+    draft.typed_data = {
+        "domain": _domain_json(registry.domain()),
+        "types": CREATE_SHIPMENT.eip712_types(),
+        "primaryType": CREATE_SHIPMENT.name,
+        "message": {"terms": typed_terms, "nonce": nonce, "deadline": deadline},
+    }
+    draft.submission = {
+        "terms": terms,
+        "nonce": nonce,
+        "deadline": deadline,
+        "manifest": manifest,
+        "reference": reference,
+    }
+    draft.summary = (
+        f"You create shipment {reference}: {weight_text} kg in {pieces_text} pieces "
+        f"by {mode} from {route['origin']} to {route['destination']}, "
+        f"{len(lines)} manifest line(s), signed by {identity.org_name}."
+    )
+    return draft

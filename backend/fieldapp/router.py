@@ -41,7 +41,7 @@ from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
 from backend.shipments import service as shipments
 from backend.shipments.router import registry
-from backend.shipments.schemas import MilestoneCreate, MilestoneIn
+from backend.shipments.schemas import MilestoneCreate, MilestoneIn, ShipmentCreate
 
 router = APIRouter(prefix="/app", tags=["field app"])
 ERRORS: dict[int | str, dict[str, object]] = {"4XX": {"model": ErrorPublic}}
@@ -497,4 +497,82 @@ def handover_qr(body: QrRequest, request: Request, session: SessionDep) -> Respo
         qr_svg(body.text, module_px=4, title="Handover link"),
         media_type="image/svg+xml",
         headers=NO_STORE,
+    )
+
+
+# -- new shipments (sellers) ---------------------------------------------------
+
+
+@router.get("/new-shipment", response_class=HTMLResponse, include_in_schema=False)
+def new_shipment_page(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """The seller's form for a new shipment, signed in the wallet like every other write."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    return _page("new_shipment.html", identity=identity, chain_id=chain.chain_id)
+
+
+class ShipmentForm(_Body):
+    reference: Annotated[str, Field(max_length=80)] = ""
+    origin: Annotated[str, Field(max_length=16)] = ""
+    destination: Annotated[str, Field(max_length=16)] = ""
+    carrier: Annotated[str, Field(max_length=64)] = ""
+    warehouse: Annotated[str, Field(max_length=64)] = ""
+    customs_broker: Annotated[str, Field(max_length=64)] = ""
+    consignee: Annotated[str, Field(max_length=64)] = ""
+    weight_kg: Annotated[str, Field(max_length=24)] = ""
+    pieces: Annotated[str, Field(max_length=12)] = ""
+    mode: Annotated[str, Field(max_length=8)] = ""
+    lines: Annotated[str, Field(max_length=40_000)] = ""
+    picked_up_by: Annotated[str, Field(max_length=40)] = ""
+    delivered_by: Annotated[str, Field(max_length=40)] = ""
+
+
+class ShipmentDraftPublic(BaseModel):
+    errors: dict[str, str]
+    typed_data: dict[str, Any] | None
+    submission: dict[str, Any] | None
+    summary: str
+
+
+@router.post("/api/shipments/draft", response_model=ShipmentDraftPublic, responses=ERRORS)
+def draft_shipment(
+    body: ShipmentForm, request: Request, session: SessionDep, chain: ChainDep
+) -> ShipmentDraftPublic:
+    """Check a new shipment field by field; the ``CreateShipment`` typed data once all are good."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    draft = pages.draft_shipment(
+        identity=identity, registry=registry(request), form=body.model_dump(), now=_chain_now(chain)
+    )
+    return ShipmentDraftPublic(
+        errors=draft.errors,
+        typed_data=draft.typed_data,
+        submission=draft.submission,
+        summary=draft.summary,
+    )
+
+
+@router.post(
+    "/api/shipments",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+    responses=ERRORS,
+)
+def create_shipment(body: ShipmentCreate, request: Request, session: SessionDep) -> RelayAccepted:
+    """Relay a shipment the signed-in seller key signed, through the API's own checks."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
+    _take(request, identity)
+    if body.terms.seller.lower() != identity.address.lower():
+        raise Forbidden(
+            f"this session is {identity.address}; it submits only shipments that key signed"
+        )
+    return shipments.create(
+        session=session, registry=registry(request), principal=identity.principal(), data=body
     )

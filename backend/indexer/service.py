@@ -20,17 +20,17 @@ may follow one contract.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.chain import ChainClient, ChainError, DecodedEvent
+from backend.chain import ChainClient, DecodedEvent
 from backend.chain.deployments import Deployment
 from backend.config import Settings
 from backend.indexer.models import ChainCursor, IndexedBlock
+from backend.loop import Loop
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class ContractHandlers:
     rollback: RollbackHandler | None = None
 
 
-class Indexer:
+class Indexer(Loop):
+    thread_name = "indexer"
+
     def __init__(
         self,
         *,
@@ -66,6 +68,7 @@ class Indexer:
         settings: Settings,
         name: str = "main",
     ) -> None:
+        super().__init__()
         self.sessions = sessions
         self.chain = chain
         self.settings = settings
@@ -77,8 +80,6 @@ class Indexer:
         for h in self.handlers:
             self.by_address.setdefault(deployment.address(h.contract).lower(), []).append(h)
         self.start_block = deployment.first_block
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.reorgs = 0
         self._listeners: list[IndexListener] = []
 
@@ -186,25 +187,5 @@ class Indexer:
                 self._notify(events)
             return end - start + 1
 
-    def run_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                n = self.step()
-            except ChainError as exc:
-                log.warning("indexer: chain error: %s", exc)
-                n = 0
-            except Exception:
-                log.exception("indexer: step failed")
-                n = 0
-            if not n:
-                self._stop.wait(self.settings.indexer_interval_seconds)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def interval(self) -> float:
+        return self.settings.indexer_interval_seconds

@@ -17,6 +17,7 @@ from backend.orgs.models import Delegation, Organisation
 from backend.orgs.schemas import DelegationCreate, DelegationPublic
 from backend.orgs.service import Principal, get_org
 from backend.orgs.subjects import EVERY_PASSPORT, Basis, require_speaks_for
+from backend.pages import store as pages
 
 
 def _public(d: Delegation, issuer: Organisation, delegate: Organisation) -> DelegationPublic:
@@ -88,6 +89,7 @@ def grant(
         created_at=utcnow(),
     )
     session.add(row)
+    pages.mark_speaker(session, delegate.id, data.subject, every=data.subject == EVERY_PASSPORT)
     try:
         session.commit()
     except IntegrityError as exc:
@@ -107,6 +109,9 @@ def revoke(
         raise NotFound(f"delegation {delegation_id} not found")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        pages.mark_speaker(
+            session, row.delegate_org_id, row.subject, every=row.subject == EVERY_PASSPORT
+        )
         session.commit()
     delegate = session.get(Organisation, row.delegate_org_id)
     assert delegate is not None  # a foreign key

@@ -9,7 +9,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.chain.organisations import org_id_for
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, ChainPosition, Hash32, UTCDateTime, utcnow
 
 
 def _chain_org_id(context: DefaultExecutionContext) -> str:
@@ -110,7 +110,7 @@ class Delegation(Base):
 # -- OrganisationRegistry read model (filled by the indexer; the chain is the authority) --
 
 
-class RegistryOrganisation(Base):
+class RegistryOrganisation(ChainPosition, Base):
     """An organisation as ``OrganisationRegistered`` declared it, with its granted roles."""
 
     __tablename__ = "registry_organisations"
@@ -122,12 +122,9 @@ class RegistryOrganisation(Base):
     registered_roles: Mapped[int] = mapped_column(Integer)
     roles: Mapped[int] = mapped_column(Integer)
     registrar: Mapped[str] = mapped_column(Address)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class RegistryRoleGrant(Base):
+class RegistryRoleGrant(ChainPosition, Base):
     """``OrganisationRolesGranted``: kept so a reorg can recompute an organisation's roles."""
 
     __tablename__ = "registry_role_grants"
@@ -136,12 +133,9 @@ class RegistryRoleGrant(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[str] = mapped_column(Hash32, index=True)
     granted: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class RegistryKey(Base):
+class RegistryKey(ChainPosition, Base):
     """A signer key on chain: valid from ``added_block`` until ``revoked_block`` (exclusive)."""
 
     __tablename__ = "registry_keys"
@@ -154,12 +148,9 @@ class RegistryKey(Base):
     revoked_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     revoked_by: Mapped[str | None] = mapped_column(Address, nullable=True)
     revoked_tx_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class RegistryPrefix(Base):
+class RegistryPrefix(ChainPosition, Base):
     """A GS1 company prefix assigned to an organisation (until ``released_block``)."""
 
     __tablename__ = "registry_prefixes"
@@ -169,6 +160,3 @@ class RegistryPrefix(Base):
     prefix: Mapped[str] = mapped_column(String(12), index=True)
     org_id: Mapped[str] = mapped_column(Hash32, index=True)
     released_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.passports.models import Attestation, PassportStatusChange, PassportVersion
-from backend.relayer.effects import Effect
+from backend.relayer.effects import Effect, landed
 
 
 class PassportVersioned(Effect):
@@ -18,13 +18,14 @@ class PassportVersioned(Effect):
     version: int
 
     def find(self, session: Session) -> tuple[str, int] | None:
-        v = session.scalar(
-            select(PassportVersion).where(
-                PassportVersion.passport_id == self.subject,
-                PassportVersion.version == self.version,
+        return landed(
+            session.scalar(
+                select(PassportVersion).where(
+                    PassportVersion.passport_id == self.subject,
+                    PassportVersion.version == self.version,
+                )
             )
         )
-        return None if v is None else (v.tx_hash, v.block_number)
 
 
 class PassportStatusSet(Effect):
@@ -34,15 +35,16 @@ class PassportStatusSet(Effect):
     status: str
 
     def find(self, session: Session) -> tuple[str, int] | None:
-        c = session.scalar(
-            select(PassportStatusChange)
-            .where(
-                PassportStatusChange.passport_id == self.subject,
-                PassportStatusChange.status == self.status,
+        return landed(
+            session.scalar(
+                select(PassportStatusChange)
+                .where(
+                    PassportStatusChange.passport_id == self.subject,
+                    PassportStatusChange.status == self.status,
+                )
+                .limit(1)
             )
-            .limit(1)
         )
-        return None if c is None else (c.tx_hash, c.block_number)
 
 
 class AttestationMade(Effect):
@@ -50,8 +52,7 @@ class AttestationMade(Effect):
     attestation_id: str
 
     def find(self, session: Session) -> tuple[str, int] | None:
-        att = session.get(Attestation, self.attestation_id)
-        return None if att is None else (att.tx_hash, att.block_number)
+        return landed(session.get(Attestation, self.attestation_id))
 
 
 class AttestationRevoked(Effect):

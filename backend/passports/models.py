@@ -17,10 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, ChainPosition, Hash32, UTCDateTime, utcnow
 
 
-class Passport(Base):
+class Passport(ChainPosition, Base):
     """A passport head: issuer, latest version and status (active / recalled / revoked)."""
 
     __tablename__ = "passports"
@@ -34,12 +34,9 @@ class Passport(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class PassportVersion(Base):
+class PassportVersion(ChainPosition, Base):
     """One immutable passport version (``PassportIssued`` is version 1)."""
 
     __tablename__ = "passport_versions"
@@ -54,12 +51,9 @@ class PassportVersion(Base):
     recycled_content_bps: Mapped[int] = mapped_column(Integer)
     carbon_grams_co2e: Mapped[int] = mapped_column(BigInteger)
     water_litres: Mapped[int] = mapped_column(BigInteger)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class PassportStatusChange(Base):
+class PassportStatusChange(ChainPosition, Base):
     """A recall or revocation; the head's status is the latest of these."""
 
     __tablename__ = "passport_status_changes"
@@ -71,12 +65,9 @@ class PassportStatusChange(Base):
     by: Mapped[str] = mapped_column(Address)
     reason_code: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class Attestation(Base):
+class Attestation(ChainPosition, Base):
     """A certifier's claim about one passport version."""
 
     __tablename__ = "passport_attestations"
@@ -93,9 +84,6 @@ class Attestation(Base):
     revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     revoked_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revoked_tx_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
 class PassportDocumentRecord(Base):

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from backend.common.http import conditional, not_modified
 from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
 from backend.gs1.digital_link import UNTP_DPP, DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
-from backend.qr import service
+from backend.pages import store
+from backend.qr import pages, service
 from backend.qr.images import SCREEN_MODULE_PX, qr_png, qr_png_for_print, qr_svg
 from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
@@ -58,12 +60,29 @@ def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Re
 async def resolve(request: Request) -> Response:
     """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
     if not request.url.query and negotiate(request.headers.get("accept")) == "html":
-        # A phone opening a printed code, the common case: answered from memory on the
-        # event loop, without a thread or a database session.
-        cached = request.app.state.qr_page_cache.get(_raw_path(request))
-        if cached is not None:
-            return Response(cached.body, media_type=HTML, headers=cached.headers)
+        # A phone opening a printed code, the common case: the page stored for this
+        # exact link, one indexed read answered on the event loop (cheaper than a
+        # thread hop with one worker per core).
+        raw = _raw_path(request)
+        stored = request.app.state.page_reader.get(raw)
+        if stored is not None:
+            return _page(request, raw, stored)
     return await run_in_threadpool(_resolve, request)
+
+
+def _page(request: Request, path: str, stored: store.StoredPage) -> Response:
+    headers = {
+        "Link": service.link_header(path, base=request.app.state.settings.public_base_url),
+        "Vary": "Accept, Accept-Encoding",
+        "Cache-Control": service.PAGE_CACHE_CONTROL,
+        "ETag": stored.etag,
+    }
+    if not_modified(request, stored.etag):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(stored.gzipped, media_type=HTML, headers=headers)
+    return Response(stored.html(), media_type=HTML, headers=headers)
 
 
 def _resolve(request: Request) -> Response:
@@ -133,19 +152,26 @@ def _answer(
     if link_type in service.PAGE_ANCHORS:
         target = link.without_link_type().path + service.PAGE_ANCHORS[link_type]
         return RedirectResponse(target, status_code=303, headers=headers)
-    page = service.page_html(
-        **source,
-        # Only the plain link is cached: it is what printed codes carry.
-        cache=app.qr_page_cache if link.link_type is None else None,
-        path=link.path,
+    if resolved.level == link.level:
+        # The passport's own link, whose stored page was marked: compute and store it.
+        page_source = pages.PageSource(app.chain.chain_id, app.deployment, base)
+        stored = pages.compute(session, page_source, resolved.passport_id)
+        if stored is not None:
+            return _page(request, link.path, stored)
+    # A serial under a batch or model passport: rendered for this link, not stored.
+    html = service.page_bytes(**source)
+    return conditional(
+        request,
+        html,
+        HTML,
+        {**headers, "Cache-Control": service.PAGE_CACHE_CONTROL},
     )
-    return Response(page.body, media_type=HTML, headers=page.headers)
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
 def proof_bundle(
     passport_id: Id32, request: Request, session: SessionDep, settings: SettingsDep
-) -> JSONResponse:
+) -> Response:
     """Everything needed to verify a passport and its events against the chain, without Waymark."""
     app = request.app.state
     bundle = service.proof_bundle(
@@ -156,9 +182,20 @@ def proof_bundle(
         base=settings.public_base_url,
     )
     filename = f"waymark-proof-{passport_id[2:14]}.json"
-    return JSONResponse(
-        bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    return conditional(
+        request,
+        _json_bytes(bundle),
+        "application/json",
+        {
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": service.PAGE_CACHE_CONTROL,
+        },
     )
+
+
+def _json_bytes(content: Any) -> bytes:
+    """What ``JSONResponse`` would send, so the ``ETag`` names those bytes."""
+    return bytes(JSONResponse(content).body)
 
 
 @router.get("/qr/labels", tags=["consumer"])

@@ -10,10 +10,7 @@ supply events about the passport from the anchoring tables.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.anchoring.models import AnchorBatch, EventProof
-from backend.chain import DecodedEvent
 from backend.chain.deployments import Deployment
 from backend.chain.eip712 import typed_data_payload
 from backend.chain.organisations import Role
@@ -441,129 +437,21 @@ def product_page(
     )
 
 
-# Pages change when the indexer sees a new version, milestone or anchor; a minute of
-# shared caching downstream is short enough for a recall to show up promptly.
-PAGE_CACHE_CONTROL = "public, max-age=60"
+# Stored pages are recomputed when their data changes (``backend.qr.pages``); browsers
+# and shared caches revalidate with the ETag after 15 seconds, so a recall shows at
+# most that late downstream and never at the origin.
+PAGE_CACHE_CONTROL = "public, max-age=15"
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedPage:
-    """A page ready to send: encoded body and its response headers."""
-
-    passport_id: str
-    body: bytes
-    headers: dict[str, str]
-    expires: float
-
-
-class PageCache:
-    """Rendered pages by request path, each tagged with the passport it shows.
-
-    The indexer drops a passport's pages when it records an event about it
-    (issue, amendment, recall, attestation) and every page when a milestone or
-    an anchor lands or a reorg is rolled back (:meth:`on_indexed`); ``ttl``
-    bounds everything the chain does not announce (a document edited in the
-    database shows as tampered at most ``ttl`` seconds later).
-    """
-
-    # How long one request may take to re-render an expired page before another tries.
-    REFRESH_SECONDS = 10.0
-
-    def __init__(
-        self, *, ttl: float = 30.0, size: int = 8192, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self.size = size
-        self.clock = clock
-        self._items: OrderedDict[str, RenderedPage] = OrderedDict()
-        self._refreshing: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def get(self, path: str) -> RenderedPage | None:
-        """The page for ``path``, or ``None``: the caller should render it.
-
-        An expired page is re-rendered by one caller while the others keep getting
-        the expired copy (a hot code's page expiring must not send every waiting
-        request to the database at once). Invalidated pages are gone: their
-        content changed, so nobody gets them.
-        """
-        hit = self._items.get(path)
-        if hit is None:
-            return None
-        now = self.clock()
-        if hit.expires >= now:
-            return hit
-        with self._lock:
-            if self._refreshing.get(path, 0.0) > now:
-                return hit
-            self._refreshing[path] = now + self.REFRESH_SECONDS
-        return None
-
-    def put(self, path: str, page: RenderedPage) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            self._refreshing.pop(path, None)
-            self._items[path] = page
-            self._items.move_to_end(path)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def invalidate(self, passport_ids: set[str]) -> None:
-        with self._lock:
-            for path in [p for p, item in self._items.items() if item.passport_id in passport_ids]:
-                del self._items[path]
-                self._refreshing.pop(path, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._refreshing.clear()
-
-    def on_indexed(self, events: Sequence[DecodedEvent] | None) -> None:
-        """Indexer listener: drop what the new events (or a reorg) may have changed."""
-        if events is None:
-            self.clear()
-            return
-        touched: set[str] = set()
-        for ev in events:
-            pid = ev.args.get("passportId")
-            if pid is None:
-                self.clear()  # a milestone or an anchor: journeys and proofs of many pages
-                return
-            touched.add("0x" + bytes(pid).hex())
-        self.invalidate(touched)
-
-
-def page_html(
-    *,
-    session: Session,
-    chain_id: int,
-    deployment: Deployment,
-    resolved: Resolved,
-    base: str,
-    cache: PageCache | None,
-    path: str,
-) -> RenderedPage:
-    """Render the page of ``resolved`` (and keep it in ``cache`` under ``path``)."""
-    html = render_product_page(
+def page_bytes(
+    *, session: Session, chain_id: int, deployment: Deployment, resolved: Resolved, base: str
+) -> bytes:
+    """The rendered page of ``resolved`` (a link answered by a less specific passport)."""
+    return render_product_page(
         product_page(
             session=session, chain_id=chain_id, deployment=deployment, resolved=resolved, base=base
         )
-    )
-    page = RenderedPage(
-        resolved.passport_id,
-        html.encode(),
-        {
-            "Link": link_header(path, base=base),
-            "Vary": "Accept",
-            "Cache-Control": PAGE_CACHE_CONTROL,
-        },
-        cache.clock() + cache.ttl if cache else 0.0,
-    )
-    if cache is not None:
-        cache.put(path, page)
-    return page
+    ).encode()
 
 
 def public_json(

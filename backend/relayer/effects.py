@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
+from backend.db.base import ChainPosition
+
 _KINDS: dict[str, type[Effect]] = {}
 
 
@@ -36,6 +38,11 @@ class Effect(BaseModel):
     def find(self, session: Session) -> tuple[str, int] | None:
         """``(tx_hash, block_number)`` of the indexed effect, None until it is there."""
         raise NotImplementedError
+
+
+def landed(row: ChainPosition | None) -> tuple[str, int] | None:
+    """``(tx_hash, block_number)`` of an indexed row, None while there is none."""
+    return None if row is None else (row.tx_hash, row.block_number)
 
 
 def load(kind: str, fields: dict[str, Any]) -> Effect:

@@ -7,7 +7,7 @@ from typing import ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.relayer.effects import Effect
+from backend.relayer.effects import Effect, landed
 from backend.shipments.models import Milestone, MilestoneCorrection, OverdueFlag, Shipment
 
 
@@ -15,8 +15,7 @@ class ShipmentCreated(Effect):
     kind: ClassVar[str] = "shipment_created"
 
     def find(self, session: Session) -> tuple[str, int] | None:
-        row = session.get(Shipment, self.subject)
-        return None if row is None else (row.tx_hash, row.block_number)
+        return landed(session.get(Shipment, self.subject))
 
 
 class MilestonesRecorded(Effect):
@@ -31,7 +30,7 @@ class MilestonesRecorded(Effect):
         ).all()
         if not rows or len(rows) != len(set(self.record_hashes)):
             return None
-        return rows[-1].tx_hash, rows[-1].block_number
+        return landed(rows[-1])
 
 
 class MilestoneCorrected(Effect):
@@ -40,14 +39,15 @@ class MilestoneCorrected(Effect):
     signer: str
 
     def find(self, session: Session) -> tuple[str, int] | None:
-        row = session.scalar(
-            select(MilestoneCorrection).where(
-                MilestoneCorrection.shipment_id == self.subject,
-                MilestoneCorrection.corrected_index == self.corrected_index,
-                MilestoneCorrection.signer == self.signer,
+        return landed(
+            session.scalar(
+                select(MilestoneCorrection).where(
+                    MilestoneCorrection.shipment_id == self.subject,
+                    MilestoneCorrection.corrected_index == self.corrected_index,
+                    MilestoneCorrection.signer == self.signer,
+                )
             )
         )
-        return None if row is None else (row.tx_hash, row.block_number)
 
 
 class OverdueFlagged(Effect):
@@ -55,12 +55,13 @@ class OverdueFlagged(Effect):
     milestone: int
 
     def find(self, session: Session) -> tuple[str, int] | None:
-        row = session.scalar(
-            select(OverdueFlag).where(
-                OverdueFlag.shipment_id == self.subject, OverdueFlag.milestone == self.milestone
+        return landed(
+            session.scalar(
+                select(OverdueFlag).where(
+                    OverdueFlag.shipment_id == self.subject, OverdueFlag.milestone == self.milestone
+                )
             )
         )
-        return None if row is None else (row.tx_hash, row.block_number)
 
 
 #: The kinds of every shipment write (earlier ones to the same shipment queue later ones).

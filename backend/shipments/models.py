@@ -17,10 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, ChainPosition, Hash32, UTCDateTime, utcnow
 
 
-class Shipment(Base):
+class Shipment(ChainPosition, Base):
     """A shipment as ``ShipmentCreated`` declared it, plus its state after every milestone."""
 
     __tablename__ = "shipments"
@@ -43,12 +43,9 @@ class Shipment(Base):
     overdue_flags: Mapped[int] = mapped_column(Integer, default=0)
     history_length: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class Milestone(Base):
+class Milestone(ChainPosition, Base):
     """A recorded milestone with every signed field and the flags raised with it."""
 
     __tablename__ = "milestones"
@@ -73,12 +70,9 @@ class Milestone(Base):
     weight_reference_grams: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     weight_measured_grams: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     corrected_by_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class MilestoneCorrection(Base):
+class MilestoneCorrection(ChainPosition, Base):
     """A signed declaration that history entry ``corrected_index`` was wrong."""
 
     __tablename__ = "milestone_corrections"
@@ -93,12 +87,9 @@ class MilestoneCorrection(Base):
     reason_code: Mapped[int] = mapped_column(Integer)
     evidence_hash: Mapped[str] = mapped_column(Hash32)
     record_hash: Mapped[str] = mapped_column(Hash32, index=True)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
-class OverdueFlag(Base):
+class OverdueFlag(ChainPosition, Base):
     """``MilestoneOverdue``: a milestone not reached by its planned deadline."""
 
     __tablename__ = "shipment_overdue_flags"
@@ -110,9 +101,6 @@ class OverdueFlag(Base):
     planned_by: Mapped[int] = mapped_column(BigInteger)
     flagged_at: Mapped[int] = mapped_column(BigInteger)
     flagged_by: Mapped[str] = mapped_column(Address)
-    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    tx_hash: Mapped[str] = mapped_column(Hash32)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
 class ShipmentManifest(Base):

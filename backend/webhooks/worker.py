@@ -7,7 +7,6 @@ every part is safe to run in several processes (leases, unique causes).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +16,7 @@ from backend.chain import ChainClient, ChainError
 from backend.chain.deployments import Deployment
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.config import Settings
+from backend.loop import Loop
 from backend.orgs.service import Principal
 from backend.relayer.service import worker_id
 from backend.shipments import sla
@@ -26,7 +26,9 @@ from backend.webhooks.sources import watch_colours
 log = logging.getLogger(__name__)
 
 
-class NotificationWorker:
+class NotificationWorker(Loop):
+    thread_name = "notification-worker"
+
     def __init__(
         self,
         *,
@@ -37,14 +39,13 @@ class NotificationWorker:
         sender: Sender | None = None,
         deployment: Deployment | None = None,
     ) -> None:
+        super().__init__()
         self.sessions = sessions
         self.chain = chain
         self.settings = settings
         self.registry = ShipmentRegistryClient(chain, shipment_registry)
         self.deployment = deployment
         self.sender = sender or Sender(sessions=sessions, settings=settings, owner=worker_id())
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_watch = 0.0
 
     def sweep_sla(self) -> int:
@@ -89,25 +90,9 @@ class NotificationWorker:
             done += self.watch()
         return done + self.sender.deliver_due()
 
-    def run_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                progressed = self.step()
-            except Exception:
-                log.exception("notification worker: step failed")
-                progressed = 0
-            if not progressed:
-                self._stop.wait(self.settings.webhook_interval_seconds)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.run_forever, name="notification-worker", daemon=True
-        )
-        self._thread.start()
+    def interval(self) -> float:
+        return self.settings.webhook_interval_seconds
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().stop(timeout)
         self.sender.close()

@@ -145,9 +145,14 @@ interface ICapacityPool {
     error PoolUnknown(uint256 poolId);
     /// @notice The pool has no period with this id.
     error PoolPeriodUnknown(uint256 poolId, uint256 periodId);
-    /// @notice Rejected pool configuration. `reason`: 0 token is zero, 1 operator is zero,
-    ///         2 cancel penalty above 10_000 bps, 3 dispute window is zero.
-    error PoolConfigInvalid(uint256 reason);
+    /// @notice The pool names no settlement token (the zero address).
+    error PoolTokenZero();
+    /// @notice The pool names no operator (the zero address).
+    error PoolOperatorZero();
+    /// @notice Cancellation penalty above 10 000 basis points.
+    error PoolPenaltyInvalid(uint16 cancelPenaltyBps);
+    /// @notice The operator's dispute window is zero seconds.
+    error PoolDisputeWindowZero();
     /// @notice Only the pool's admin may change membership.
     error PoolNotAdmin(uint256 poolId, address account);
     /// @notice Only the pool's operator may open periods, report usage and withdraw credit.

@@ -135,12 +135,26 @@ interface IDeliveryAgreement {
     error AgreementUnknown(uint256 agreementId);
     /// @notice The agreement is in `actual`; this step needs `expected`.
     error AgreementStatusInvalid(uint256 agreementId, Status expected, Status actual);
-    /// @notice A clause is out of range. `clause`: 0 price, 1 token, 2 parties (buyer/seller zero or
-    ///         equal), 3 promisedBy not in the future, 4 finalDeadline not after promisedBy,
-    ///         5 compensation (cap without rate or rate without cap), 6 weight tolerance > 10 000,
-    ///         7 bond (bonder without amount or amount without bonder), 8 arbiter (zero, buyer or
-    ///         seller), 9 disputeWindow zero.
-    error AgreementClauseOutOfRange(uint8 clause, uint256 value);
+    /// @notice The terms name a price of zero.
+    error AgreementPriceZero();
+    /// @notice The terms name no settlement token (the zero address).
+    error AgreementTokenZero();
+    /// @notice The seller is the zero address or the buyer itself.
+    error AgreementSellerInvalid(address seller, address buyer);
+    /// @notice The promised delivery time is not after the block time `now`.
+    error AgreementPromiseNotInFuture(uint64 promisedBy, uint256 now);
+    /// @notice The final deadline is not after the promised delivery time.
+    error AgreementDeadlineBeforePromise(uint64 promisedBy, uint64 finalDeadline);
+    /// @notice Compensation needs both a daily rate and a cap, or neither.
+    error AgreementCompensationUnpaired(uint128 compensationPerDay, uint128 compensationCap);
+    /// @notice Weight tolerance above 10 000 basis points.
+    error AgreementToleranceInvalid(uint16 toleranceBps);
+    /// @notice A bond needs both a bonder and an amount, or neither.
+    error AgreementBondUnpaired(address bonder, uint128 bondAmount);
+    /// @notice The arbiter is the zero address, the buyer or the seller.
+    error AgreementArbiterInvalid(address arbiter);
+    /// @notice The arbiter's dispute window is zero seconds.
+    error AgreementDisputeWindowZero();
     /// @notice `account`, named as the agreement's `party` (0 the buyer, who is the consignee;
     ///         1 the bonder; 2 the arbiter), holds no active key with `role` in the
     ///         OrganisationRegistry ({OrgRoles} bits: CONSIGNEE for the buyer, CARRIER or INSURER

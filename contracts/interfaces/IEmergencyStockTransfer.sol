@@ -101,10 +101,14 @@ interface IEmergencyStockTransfer {
     error StockNotMember(address account);
     /// @notice No request has this id.
     error StockRequestUnknown(uint256 requestId);
-    /// @notice Rejected request. `reason`: 0 zero quantity, 1 neededBy not in the future,
-    ///         2 cash terms without a maximum price or with a return date, 3 in-kind terms with
-    ///         a price or a return date not after neededBy.
-    error StockRequestInvalid(uint256 reason);
+    /// @notice The request asks for a quantity of zero.
+    error StockQuantityZero();
+    /// @notice `neededBy` is not after the block time `now`.
+    error StockNeededByNotInFuture(uint64 neededBy, uint256 now);
+    /// @notice Cash terms need a maximum unit price and no return date.
+    error StockCashTermsInvalid(uint128 maxPricePerUnit, uint64 returnBy);
+    /// @notice In-kind terms carry no price and a return date after `neededBy`.
+    error StockInKindTermsInvalid(uint128 maxPricePerUnit, uint64 returnBy, uint64 neededBy);
     /// @notice The request is in `actual`, this step needs `expected`.
     error StockStatusInvalid(uint256 requestId, Status expected, Status actual);
     /// @notice The request has no offer with this id.

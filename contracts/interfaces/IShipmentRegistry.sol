@@ -283,7 +283,10 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
     /// @notice No shipment with this id.
     error ShipmentUnknown(bytes32 shipmentId);
 
-    /// @notice A carrier is the zero address, or no carrier was named (`party` zero).
+    /// @notice The terms name no carrier.
+    error ShipmentCarrierMissing(bytes32 shipmentId);
+
+    /// @notice A named party (a carrier) is the zero address.
     error ShipmentPartyInvalid(bytes32 shipmentId, address party);
 
     /// @notice A declared weight of zero, or a weight above 2^40-1 grams.
@@ -370,7 +373,7 @@ interface IShipmentRegistry is IShipmentDelivery, IProofOfDelivery {
 
     /// @notice Register a shipment; the caller must be `terms.seller`.
     /// @dev Reverts {ShipmentCallerNotSeller}, {ShipmentIdNotSellers}, {ShipmentAlreadyExists},
-    ///      {ShipmentPartyInvalid}, {ShipmentWeightInvalid}, {ShipmentToleranceInvalid},
+    ///      {ShipmentCarrierMissing}, {ShipmentPartyInvalid}, {ShipmentWeightInvalid}, {ShipmentToleranceInvalid},
     ///      {ShipmentDeadlineInvalid}.
     function createShipment(ShipmentTerms calldata terms) external;
 

@@ -149,7 +149,7 @@ async function watch(relayId, status) {
     const result = await api(`/app/api/relay/${relayId}`).catch(() => null);
     if (result && result.ok) {
       const s = result.data.status;
-      say(status, `Milestone ${s}${s === "final" ? ": recorded on chain." : "…"}`, s === "failed" ? "error" : s === "final" ? "ok" : "info");
+      say(status, `${status.dataset.what || "Milestone"} ${s}${s === "final" ? ": recorded on chain." : "…"}`, s === "failed" ? "error" : s === "final" ? "ok" : "info");
       if (s === "failed") return say(status, `Failed: ${result.data.last_error || "reverted"}`, "error");
       if (s === "final") return;
     }
@@ -231,6 +231,52 @@ function milestoneForm(form) {
     }
     if (!result.ok) return say(status, detail(result), "error");
     say(status, "Milestone queued…");
+    watch(result.data.relay_id, status);
+  });
+}
+
+// -- new shipments (sellers) -------------------------------------------------------
+
+function shipmentForm(form) {
+  const status = $("#s-status");
+  const summary = $("#s-summary");
+  let draft = null;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    summary.hidden = true;
+    say(status, "");
+    const fields = Object.fromEntries(new FormData(form).entries());
+    const result = await api("/app/api/shipments/draft", fields).catch(() => null);
+    if (!result) return say(status, "You are offline: the review needs the service once.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    showErrors(form, result.data.errors);
+    if (!result.data.typed_data) return;
+    draft = result.data;
+    $("#s-summary-text").textContent = draft.summary;
+    summary.hidden = false;
+  });
+  $("#s-sign").addEventListener("click", async () => {
+    if (!draft) return;
+    let signature;
+    try {
+      const eth = wallet();
+      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
+      if (chainId !== draft.typed_data.domain.chainId) {
+        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${draft.typed_data.domain.chainId}.`, "error");
+      }
+      say(status, "Check the shipment in your wallet and sign it.");
+      signature = await eth.request({
+        method: "eth_signTypedData_v4",
+        params: [draft.submission.terms.seller, JSON.stringify(draft.typed_data)],
+      });
+    } catch (err) {
+      return say(status, walletError(err), "error");
+    }
+    summary.hidden = true;
+    const result = await api("/app/api/shipments", { ...draft.submission, signature }).catch(() => null);
+    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    say(status, "Shipment queued…");
     watch(result.data.relay_id, status);
   });
 }
@@ -326,6 +372,8 @@ function start() {
   if (out) out.addEventListener("click", signOut);
   const form = $("#milestone-form");
   if (form) milestoneForm(form);
+  const newShipment = $("#shipment-form");
+  if (newShipment) shipmentForm(newShipment);
   const handover = $("#handover-review");
   if (handover) handoverPage(handover);
   const status = $("#form-status") || $("#sign-in-status");

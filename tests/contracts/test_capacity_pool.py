@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from backend.chain import ChainClient
-from backend.chain.alliance import CapacityPoolClient, UsageStatus
+from backend.chain.alliance import CapacityPoolClient, PoolConfig, UsageStatus
 from backend.chain.deployments import Deployment
 from backend.chain.typed_data.alliance import TYPEHASH_CONSTANTS
 from tests.conftest import deployment_for
@@ -403,6 +403,32 @@ def test_operator_guards_revert_with_arguments(setup: PoolSetup) -> None:
             [setup.operator.address],
             [1, 2],
         )
-    bad = dataclasses.replace(setup.config, cancel_penalty_bps=10_001)
-    with reverts("PoolConfigInvalid", reason=2):
-        setup.pool.create_pool(bad, [])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "args"),
+    [
+        ({"token": "0x" + "00" * 20}, "PoolTokenZero", {}),
+        ({"operator": "0x" + "00" * 20}, "PoolOperatorZero", {}),
+        ({"cancel_penalty_bps": 10_001}, "PoolPenaltyInvalid", {"cancelPenaltyBps": 10_001}),
+        ({"dispute_window": 0}, "PoolDisputeWindowZero", {}),
+    ],
+    ids=["token", "operator", "penalty", "dispute-window"],
+)
+def test_create_pool_names_the_broken_rule(
+    chain: ChainClient, overrides: dict[str, Any], error: str, args: dict[str, Any]
+) -> None:
+    pool = CapacityPoolClient(chain, deployment_for(chain).address("CapacityPool"))
+    before = chain.call(pool.contract, "poolCount")
+    config = PoolConfig(
+        token="0x" + "11" * 20,
+        operator="0x" + "22" * 20,
+        lease_per_period=1,
+        rate_per_unit=1,
+        dispute_window=DAY,
+        report_window=DAY,
+        cancel_penalty_bps=500,
+    )
+    with reverts(error, **args):
+        pool.create_pool(dataclasses.replace(config, **overrides), [])
+    assert chain.call(pool.contract, "poolCount") == before

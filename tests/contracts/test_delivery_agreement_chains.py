@@ -9,10 +9,13 @@ from anvil. Settlement through the API on anvil runs in
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from backend.chain import ChainClient
-from backend.chain.agreements import AgreementStatus, Outcome, settled_payout
+from backend.chain.agreements import AgreementStatus, AgreementTerms, Outcome, settled_payout
 from backend.chain.organisations import Role
 from tests.contracts.agreement_world import BOND, PER_DAY, PRICE, AgreementWorld, agreement_world
 from tests.contracts.alliance_support import DAY, advance_to, mint, party
@@ -22,6 +25,79 @@ from tests.helpers import reverts
 @pytest.fixture
 def w(chain: ChainClient) -> AgreementWorld:
     return agreement_world(chain)
+
+
+ZERO = "0x" + "00" * 20
+
+
+def _bad_terms(w: AgreementWorld, case: str) -> tuple[AgreementTerms, str, dict[str, Any]]:
+    """Terms breaking one rule, the error that names it and the arguments it carries."""
+    t = w.terms()
+    bad: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {
+        "price": ({"price": 0}, "AgreementPriceZero", {}),
+        "token": ({"token": ZERO}, "AgreementTokenZero", {}),
+        "seller-is-buyer": (
+            {"seller": t.buyer},
+            "AgreementSellerInvalid",
+            {"seller": t.buyer, "buyer": t.buyer},
+        ),
+        "seller-zero": ({"seller": ZERO}, "AgreementSellerInvalid", {"seller": ZERO}),
+        "promise-past": ({"promised_by": 1}, "AgreementPromiseNotInFuture", {"promisedBy": 1}),
+        "deadline": (
+            {"final_deadline": t.promised_by},
+            "AgreementDeadlineBeforePromise",
+            {"promisedBy": t.promised_by, "finalDeadline": t.promised_by},
+        ),
+        "cap-without-rate": (
+            {"compensation_per_day": 0},
+            "AgreementCompensationUnpaired",
+            {"compensationPerDay": 0, "compensationCap": t.compensation_cap},
+        ),
+        "tolerance": (
+            {"weight_tolerance_bps": 10_001},
+            "AgreementToleranceInvalid",
+            {"toleranceBps": 10_001},
+        ),
+        "bonder-without-bond": (
+            {"bond_amount": 0},
+            "AgreementBondUnpaired",
+            {"bonder": t.bonder, "bondAmount": 0},
+        ),
+        "arbiter-is-seller": (
+            {"arbiter": t.seller},
+            "AgreementArbiterInvalid",
+            {"arbiter": t.seller},
+        ),
+        "dispute-window": ({"dispute_window": 0}, "AgreementDisputeWindowZero", {}),
+    }
+    overrides, error, args = bad[case]
+    return replace(t, **overrides), error, args
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "price",
+        "token",
+        "seller-is-buyer",
+        "seller-zero",
+        "promise-past",
+        "deadline",
+        "cap-without-rate",
+        "tolerance",
+        "bonder-without-bond",
+        "arbiter-is-seller",
+        "dispute-window",
+    ],
+)
+def test_propose_names_the_broken_rule(w: AgreementWorld, case: str) -> None:
+    terms, error, args = _bad_terms(w, case)
+    with reverts(error, **args) as info:
+        w.as_(w.buyer).propose(terms, approve=False)
+    assert set(info.value.arguments) >= set(args)
+    if error == "AgreementPromiseNotInFuture":
+        assert info.value.arguments["now"] >= w.now() > terms.promised_by
+    assert w.conserved()
 
 
 @pytest.mark.parametrize("named", ["arbiter", "bonder"])

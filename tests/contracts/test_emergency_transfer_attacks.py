@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 
 from backend.chain import ChainClient
-from backend.chain.alliance import Terms, TransferStatus
+from backend.chain.alliance import StockRequest, Terms, TransferStatus
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import DeliveryCondition, MilestoneType, Status
-from tests.contracts.alliance_support import HOUR, USD, advance_to
+from tests.contracts.alliance_support import DAY, HOUR, USD, advance_to
 from tests.contracts.shipment_factory import account
 from tests.contracts.stock_world import GRACE, GTIN, StockWorld, stock_world
 from tests.helpers import reverts
@@ -184,3 +184,46 @@ def test_return_shipped_before_the_obligation_does_not_close_it(world: StockWorl
     since = world.est.transfer(rid).outstanding_at
     with reverts("StockShipmentPredatesObligation", requestId=rid, shipmentId=early, since=since):
         world.as_(world.requester).link_return_shipment(rid, early)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["quantity", "needed-by", "cash-no-price", "cash-return", "in-kind-price", "in-kind-return"],
+)
+def test_an_invalid_request_names_the_broken_rule(world: StockWorld, case: str) -> None:
+    now = world.chain.block()["timestamp"]
+    later = now + DAY
+    bad = {
+        "quantity": (StockRequest(GTIN, 0, "NLRTM", later, Terms.CASH, 1), "StockQuantityZero", {}),
+        "needed-by": (
+            StockRequest(GTIN, 1, "NLRTM", now - 1, Terms.CASH, 1),
+            "StockNeededByNotInFuture",
+            {"neededBy": now - 1},
+        ),
+        "cash-no-price": (
+            StockRequest(GTIN, 1, "NLRTM", later, Terms.CASH, 0),
+            "StockCashTermsInvalid",
+            {"maxPricePerUnit": 0, "returnBy": 0},
+        ),
+        "cash-return": (
+            StockRequest(GTIN, 1, "NLRTM", later, Terms.CASH, 5, later + DAY),
+            "StockCashTermsInvalid",
+            {"maxPricePerUnit": 5, "returnBy": later + DAY},
+        ),
+        "in-kind-price": (
+            StockRequest(GTIN, 1, "NLRTM", later, Terms.IN_KIND, 5, later + DAY),
+            "StockInKindTermsInvalid",
+            {"maxPricePerUnit": 5, "returnBy": later + DAY, "neededBy": later},
+        ),
+        "in-kind-return": (
+            StockRequest(GTIN, 1, "NLRTM", later, Terms.IN_KIND, 0, later),
+            "StockInKindTermsInvalid",
+            {"maxPricePerUnit": 0, "returnBy": later, "neededBy": later},
+        ),
+    }
+    request, error, args = bad[case]
+    with reverts(error, **args) as info:
+        world.as_(world.requester).request(request)
+    if error == "StockNeededByNotInFuture":
+        assert info.value.arguments["now"] >= now
+    assert world.est.request_count() == 0

@@ -218,10 +218,12 @@ def test_issue_reverts_when_caller_lacks_issuer_role(
 
 
 def test_issue_for_a_foreign_prefix_reverts_naming_both_organisations(
-    registry: PassportRegistryClient, orgs: OrganisationRegistryClient, brand: LocalAccount
+    any_registry: PassportRegistryClient, any_orgs: OrganisationRegistryClient
 ) -> None:
     """A registered issuer cannot issue (or take first) a passport for another brand's GTIN,
-    lot or serial: the GTIN's company prefix decides who speaks for it."""
+    lot or serial: the GTIN's company prefix decides who speaks for it (on each backend)."""
+    registry, orgs = any_registry, any_orgs
+    brand = _key(orgs, BRAND, Role.ISSUER)
     rival = _key(orgs, RIVAL, Role.ISSUER)
     for path in (PATH, "/01/08936045870013", "/01/08936045870013/21/SN-1"):
         with reverts(
@@ -237,8 +239,10 @@ def test_issue_for_a_foreign_prefix_reverts_naming_both_organisations(
 
 
 def test_issue_by_a_revoked_or_not_yet_added_key_reverts(
-    registry: PassportRegistryClient, orgs: OrganisationRegistryClient, brand: LocalAccount
+    any_registry: PassportRegistryClient, any_orgs: OrganisationRegistryClient
 ) -> None:
+    registry, orgs = any_registry, any_orgs
+    brand = _key(orgs, BRAND, Role.ISSUER)
     orgs.revoke_key(brand.address)
     with reverts("PassportIssuerUnauthorized", account=brand.address):
         registry.as_account(brand).issue(PATH, _content())
@@ -633,6 +637,16 @@ def test_attest_reverts_on_invalid_request(
 ) -> None:
     with reverts(error, **args):
         as_certifier.attest(_request(as_certifier, **changes))
+
+
+def test_attest_by_a_key_without_the_certifier_role_reverts_on_every_backend(
+    any_registry: PassportRegistryClient, any_orgs: OrganisationRegistryClient
+) -> None:
+    brand = _key(any_orgs, BRAND, Role.ISSUER)
+    as_brand = any_registry.as_account(brand)
+    as_brand.issue(PATH, _content())
+    with reverts("PassportCertifierUnauthorized", account=brand.address):
+        as_brand.attest(_request(any_registry))
 
 
 def test_attest_reverts_for_unauthorised_certifier_and_unknown_passport(

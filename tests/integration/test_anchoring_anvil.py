@@ -73,6 +73,7 @@ def _assert_exactly_once(api: TestClient, chain: ChainClient, events: list[dict[
     logs = chain.get_logs([registry.address], 0, chain.block_number())
     anchored = [("0x" + bytes(ev.args["root"]).hex()) for ev in logs if ev.name == "Anchored"]
     assert sorted(anchored) == sorted(roots)
+    api.app.state.indexer.step()  # type: ignore[attr-defined]  # records the verification
     for body in events:
         out = api.get(f"/v1/proofs/{body['eventId']}").json()
         assert out["on_chain"] is True, out
@@ -117,7 +118,7 @@ def test_worker_killed_around_sending_resumes_and_anchors_exactly_once(
 ) -> None:
     acme = make_org(anvil_api, "acme")
     # The organisation's own relayed registrations go first, so the crash hits the anchor.
-    anvil_api.app.state.anchor_worker.relayer.drive()  # type: ignore[attr-defined]
+    anvil_api.app.state.relay_worker.relayer.drive()  # type: ignore[attr-defined]
     events = _post(anvil_api, acme, 20)
     registry = domain_of(anvil_api).verifying_contract
     crashed = _run_worker(anvil_node, db_url, registry, fault, 60)
@@ -227,7 +228,7 @@ def test_events_posted_during_a_node_outage_are_anchored_after_it(
     worker = AnchorWorker(
         sessions=base.sessions, chain=short, registry=base.registry, settings=settings
     )
-    worker.start()
+    worker.relay.start()
     try:
         events = _post(anvil_api, acme, 5)
         anvil_node.pause()
@@ -241,7 +242,7 @@ def test_events_posted_during_a_node_outage_are_anchored_after_it(
         while worker.backlog() and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
-        worker.stop()
+        worker.relay.stop()
     assert worker.backlog() == 0
     with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         errors = session.scalars(
@@ -267,9 +268,9 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
     anvil_chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     try:
         worker.build()
-        worker.relayer.drive()  # sent, not mined
+        worker.relay.relayer.drive()  # sent, not mined
         time.sleep(1.6)
-        worker.relayer.drive()  # stuck: replaced
+        worker.relay.relayer.drive()  # stuck: replaced
         with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
             sent = session.scalars(
                 select(SentTransaction)

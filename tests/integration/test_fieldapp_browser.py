@@ -249,6 +249,39 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     assert resp.json()["custodian"] == carrier
 
 
+def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:
+    carrier = field.carrier.signer.address
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("new-shipment"),
+            {"click": "#new-shipment"},
+            {"fill": "#s-reference", "value": "LT-2612-003"},
+            {"fill": "#s-origin", "value": "VNHPH"},
+            {"fill": "#s-destination", "value": "NLRTM"},
+            {"fill": "#s-carrier", "value": "not an address"},
+            {"fill": "#s-weight", "value": "840"},
+            {"fill": "#s-pieces", "value": "24"},
+            {"select": "#s-mode", "value": "sea"},
+            {"fill": "#s-lines", "value": "0x" + "cd" * 32 + ", 240"},
+            {"click": "#s-review"},
+            {"waitForText": "#e-carrier", "value": "40 hex digits"},
+            {"fill": "#s-carrier", "value": carrier},
+            {"click": "#s-review"},
+            {"waitForText": "#s-summary-text", "value": "You create shipment LT-2612-003"},
+            shot("app-new-shipment-review", PHONE),
+            {"click": "#s-sign"},
+            {"waitForText": "#s-status", "value": "Shipment final"},
+            shot("app-new-shipment-final", PHONE),
+            {"goto": f"{field.url}/app"},
+            {"text": "ul.list"},
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    assert "LT-2612-003" in run.values("text")[0]
+    assert "VNHPH → NLRTM" in run.values("text")[0]
+
+
 def test_contract_wallet_signs_in_through_erc1271(field: Field) -> None:
     owner = Account.create()
     chain = field.svc.chain

@@ -41,7 +41,7 @@ def test_reorg_on_anvil_forgets_a_key_added_in_an_orphaned_block(
     state = anvil_api.app.state  # type: ignore[attr-defined]
     indexer: Indexer = state.indexer
     acme = make_org(anvil_api, "acme")
-    state.anchor_worker.relayer.drive()
+    state.relay_worker.relayer.drive()
     indexer.step()
     registry = OrganisationRegistryClient(
         anvil_chain, state.deployment.address("OrganisationRegistry")

@@ -75,7 +75,7 @@ def drive(api: TestClient, rounds: int = 20) -> None:
     """Run the relayer and the indexer until neither has work left."""
     state: Any = api.app.state  # type: ignore[attr-defined]
     for _ in range(rounds):
-        moved = state.anchor_worker.relayer.drive()
+        moved = state.relay_worker.relayer.drive()
         indexed = state.indexer.step()
         if not moved and not indexed:
             return

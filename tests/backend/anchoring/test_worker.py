@@ -44,6 +44,7 @@ def test_anchored_events_have_proofs_a_third_party_can_check(
     acme = make_org(api, "acme")
     events = _post(api, acme, 7)
     _worker(api).run_until_idle()
+    api.app.state.indexer.step()  # type: ignore[attr-defined]  # records the verification
     registry = _registry(api, tester)
     for body in events:
         out = api.get(f"/v1/proofs/{body['eventId']}").json()
@@ -122,7 +123,7 @@ def test_duplicate_root_revert_after_sending_counts_as_success(
     _post(api, acme, 2)
     worker = _worker(api)
     worker.build()
-    worker.relayer.drive()  # sends and records the anchor transaction
+    worker.relay.relayer.drive()  # sends and records the anchor transaction
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
@@ -187,8 +188,8 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     role = tester.call(registry.contract, "ANCHORER_ROLE")
     tester.transact(registry.contract, "revokeRole", role, tester.address)
     worker = _worker(api)
-    worker.step()
-    worker.step()
+    worker.relay.step()
+    worker.relay.step()
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert session.scalars(select(AnchorBatch.status)).all() == ["failed"]
         req = session.scalars(
@@ -200,4 +201,5 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert requeue_failed(session) == 3
     worker.run_until_idle()
+    api.app.state.indexer.step()  # type: ignore[attr-defined]
     assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["on_chain"] is True

@@ -252,6 +252,7 @@ def test_capture_and_query_every_event_type(svc: Service, brand: Org) -> None:
 
     # Anchored with the signed events: the proof names the hash id and verifies on chain.
     api.app.state.anchor_worker.run_until_idle()  # type: ignore[attr-defined]
+    api.app.state.indexer.step()  # type: ignore[attr-defined]
     proof = api.get(f"/v1/proofs/{quote(ours[4], safe='')}")
     assert proof.status_code == 200, proof.text
     body = proof.json()

@@ -11,7 +11,7 @@ from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, eip712
-from backend.chain.typed_data.shipments import MILESTONE
+from backend.chain.typed_data.shipments import CREATE_SHIPMENT, MILESTONE
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import Org, make_org
@@ -272,3 +272,93 @@ def test_handover_link_with_a_forged_or_edited_release_is_refused(
     resp = svc.api.post("/app/api/qr", json={"text": link}, headers=ORIGIN)
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("image/svg+xml")
+
+
+# ------------------------------------------------------------------ new shipments
+
+
+def _shipment_form(carrier: str, **overrides: str) -> dict[str, str]:
+    return {
+        "reference": "PO-77",
+        "origin": "VNSGN",
+        "destination": "USLAX",
+        "carrier": carrier,
+        "weight_kg": "520",
+        "pieces": "12",
+        "mode": "sea",
+        "lines": "0x" + "ab" * 32 + ", 120",
+        **overrides,
+    }
+
+
+def test_new_shipment_fields_are_checked_one_by_one(svc: Service, story: dict[str, Any]) -> None:
+    _sign_in(svc.api, story["seller"])
+    resp = svc.api.post(
+        "/app/api/shipments/draft",
+        json=_shipment_form(
+            "0x1234",
+            origin="Saigon",
+            weight_kg="0",
+            pieces="x",
+            mode="boat",
+            lines="08936045870013",
+            delivered_by="2001-01-01T00:00",
+            reference="",
+        ),
+        headers=ORIGIN,
+    )
+    errors = resp.json()["errors"]
+    assert set(errors) == {
+        "carrier",
+        "origin",
+        "weight_kg",
+        "pieces",
+        "mode",
+        "lines",
+        "delivered_by",
+        "reference",
+    }
+    assert "already passed" in errors["delivered_by"]
+    assert "Line 1" in errors["lines"]
+
+
+def test_seller_creates_a_shipment_it_signed_and_no_one_else_submits_it(
+    svc: Service, story: dict[str, Any]
+) -> None:
+    seller, carrier = story["seller"], story["carrier"]
+    _sign_in(svc.api, seller)
+    draft = svc.api.post(
+        "/app/api/shipments/draft", json=_shipment_form(carrier.signer.address), headers=ORIGIN
+    ).json()
+    assert draft["errors"] == {}
+    typed = draft["typed_data"]
+    assert typed["primaryType"] == "CreateShipment"
+    terms = typed["message"]["terms"]
+    message = {
+        "terms": {
+            **terms,
+            "shipmentId": bytes.fromhex(terms["shipmentId"][2:]),
+            "origin": b"VNSGN",
+            "destination": b"USLAX",
+            "manifestHash": bytes.fromhex(terms["manifestHash"][2:]),
+        },
+        "nonce": typed["message"]["nonce"],
+        "deadline": typed["message"]["deadline"],
+    }
+    signature = (
+        "0x" + eip712.sign(seller.signer.key, svc.registry.domain(), CREATE_SHIPMENT, message).hex()
+    )
+    body = {**draft["submission"], "signature": signature}
+    # Another organisation's session cannot relay the seller's signed shipment.
+    svc.api.cookies.clear()
+    _sign_in(svc.api, story["outsider"])
+    resp = svc.api.post("/app/api/shipments", json=body, headers=ORIGIN)
+    assert resp.status_code == 403
+    svc.api.cookies.clear()
+    _sign_in(svc.api, seller)
+    resp = svc.api.post("/app/api/shipments", json=body, headers=ORIGIN)
+    assert resp.status_code == 202, resp.text
+    svc.settle()
+    sid = terms["shipmentId"]
+    assert sid.startswith(seller.signer.address.lower())
+    assert f'data-shipment="{sid}"' in svc.api.get("/app").text

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from backend.anchoring.models import AnchorBatch, ChainAnchor
+from backend.anchoring.indexer import rollback as anchor_rollback
+from backend.anchoring.indexer import verify_proofs
+from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.chain import AnchorRegistryClient, ChainClient
 from backend.indexer.models import ChainCursor
 from backend.indexer.service import Indexer
@@ -51,14 +53,22 @@ def test_reorg_drops_anchor_and_events_are_anchored_again(
     indexer.step()
     first = api.get(f"/v1/proofs/{bodies[0]['eventId']}").json()
     assert first["on_chain"] is True
+    registry = AnchorRegistryClient(tester, dom.verifying_contract)
+    # What was recorded once is what the contract says for the same proof.
+    assert registry.verify(
+        bytes.fromhex(first["anchor"]["root"][2:]),
+        bytes.fromhex(first["leaf"][2:]),
+        [bytes.fromhex(p[2:]) for p in first["proof"]],
+    )
     # Another fork wins: the anchoring block disappears, the chain grows past it.
     tester.revert(snap)
     tester.mine(3)
-    registry = AnchorRegistryClient(tester, dom.verifying_contract)
     assert registry.anchor_count() == 0
-    assert api.get(f"/v1/proofs/{bodies[0]['eventId']}").json()["on_chain"] is False
+    # The endpoint reads rows, no call to the chain: it follows the indexer.
+    assert api.get(f"/v1/proofs/{bodies[0]['eventId']}").json()["on_chain"] is True
     indexer.step()
     assert indexer.reorgs == 1
+    assert api.get(f"/v1/proofs/{bodies[0]['eventId']}").json()["on_chain"] is not True
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert session.scalars(select(ChainAnchor)).all() == []
         assert session.scalars(select(AnchorBatch.status)).all() == ["orphaned"]
@@ -71,3 +81,33 @@ def test_reorg_drops_anchor_and_events_are_anchored_again(
     assert registry.anchor_count() == 1
     with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         assert len(session.scalars(select(ChainAnchor)).all()) == 1
+
+
+def test_proof_verification_is_recorded_when_anchored_and_undone_from_the_fork(
+    api: TestClient, tester: ChainClient
+) -> None:
+    acme = make_org(api, "acme")
+    dom = domain_of(api)
+    bodies = [signed_event(dom, acme.signer) for _ in range(3)]
+    api.post("/v1/events/batch", json={"events": bodies}, headers=acme.writer)
+    api.app.state.anchor_worker.run_until_idle()  # type: ignore[attr-defined]
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert session.scalars(select(EventProof.verified_block)).all() == [None] * 3
+    _indexer(api).step()
+    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        anchor = session.scalars(select(ChainAnchor)).one()
+        blocks = session.scalars(select(EventProof.verified_block)).all()
+        assert blocks == [anchor.block_number] * 3
+        # A proof that does not lead to the root is not recorded as verified.
+        bad = session.scalars(select(EventProof)).first()
+        assert bad is not None
+        bad.proof = '["0x' + "00" * 32 + '"]'
+        bad.verified_block = None
+        session.flush()
+        assert verify_proofs(session, anchor.root, anchor.block_number) == 0
+        # The relayer has not yet seen its transaction mined (another process): the
+        # batch keeps its proofs through the reorg, but none stays verified.
+        session.execute(update(AnchorBatch).values(status="built", block_number=None))
+        anchor_rollback(session, anchor.block_number)
+        assert session.scalars(select(EventProof.verified_block)).all() == [None] * 3
+        session.rollback()

@@ -446,7 +446,7 @@ def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
         register.lease_until = utcnow() + timedelta(minutes=5)
         session.commit()
 
-    state.anchor_worker.relayer.drive()
+    state.relay_worker.relayer.drive()
 
     with state.sessionmaker() as session:
         waiting = session.get(RelayRequest, add_key.id)

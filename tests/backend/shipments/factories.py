@@ -45,7 +45,7 @@ class Service:
         """Send every queued relay request and index the resulting blocks."""
         state = self.api.app.state  # type: ignore[attr-defined]
         for _ in range(5):
-            state.anchor_worker.relayer.drive()
+            state.relay_worker.relayer.drive()
             state.indexer.step()
             with state.sessionmaker() as session:
                 open_ = session.query(RelayRequest).filter(

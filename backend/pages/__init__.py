@@ -1,0 +1,1 @@
+"""Consumer pages computed when their data changes, stored per passport."""

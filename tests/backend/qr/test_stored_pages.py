@@ -1,0 +1,175 @@
+"""Stored consumer pages: recomputed per passport when their data changes, never stale.
+
+Each test scans first (the page is stored), changes something through the API and the
+chain, and checks both what the next scan shows and which stored rows changed.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from backend.chain import ChainClient
+from backend.gs1.digital_link import DigitalLink
+from backend.gs1.keys import passport_id
+from backend.pages.models import PassportPage
+from tests.backend.qr.flow import Flow, make_flow
+
+
+@pytest.fixture
+def flow(api: TestClient, tester: ChainClient) -> Flow:
+    return make_flow(api, tester)
+
+
+def _pid(link: DigitalLink) -> str:
+    return "0x" + passport_id(link.gtin, link.lot, link.serial).hex()
+
+
+def _row(flow: Flow, link: DigitalLink) -> PassportPage:
+    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        row = session.get(PassportPage, _pid(link))
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def _stored(flow: Flow, link: DigitalLink) -> str:
+    """The page as stored (not as a scan computes it): what the next scan sends."""
+    row = _row(flow, link)
+    assert not row.stale
+    assert row.body is not None
+    return gzip.decompress(row.body).decode()
+
+
+def test_issue_stores_the_page_and_a_scan_sends_those_bytes(flow: Flow) -> None:
+    link, _ = flow.issue(lot="S1", serial="SN-S1")
+    stored = _stored(flow, link)  # computed by the indexer round that saw the issue
+    resp = flow.api.get(link.path)  # accepts gzip: gets the stored bytes as they are
+    assert resp.status_code == 200
+    assert resp.headers["content-encoding"] == "gzip"
+    assert resp.text == stored
+    assert resp.headers["etag"] == _row(flow, link).etag
+    plain = flow.api.get(link.path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == stored
+
+
+def test_recall_then_the_next_scan_shows_the_recall(flow: Flow) -> None:
+    link, _ = flow.issue(lot="R2", serial="SN-R2")
+    assert "recall-banner" not in flow.api.get(link.path).text
+    flow.recall(bytes.fromhex(_pid(link)[2:]), "Lead above the limit in the glaze")
+    assert 'id="recall-banner"' in _stored(flow, link)
+    page = flow.api.get(link.path).text
+    assert 'id="recall-banner"' in page
+    assert "Lead above the limit in the glaze" in page
+
+
+def test_a_marked_page_is_never_sent_even_before_it_is_recomputed(flow: Flow) -> None:
+    link, _ = flow.issue(lot="M1", serial="SN-M1")
+    good = flow.api.get(link.path).text
+    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        # A stale copy that must not leak: the write that marked it committed first.
+        session.execute(
+            update(PassportPage)
+            .where(PassportPage.passport_id == _pid(link))
+            .values(body=gzip.compress(b"<p>old page</p>"), stale=True)
+        )
+        session.commit()
+    assert flow.api.get(link.path).text == good
+    assert _stored(flow, link) == good  # the scan stored what it computed
+
+
+def test_milestone_of_a_carrying_shipment_changes_only_that_passports_page(flow: Flow) -> None:
+    carried, _ = flow.issue(lot="J1", serial="SN-J1")
+    other, _ = flow.issue(lot="J2", serial="SN-J2")
+    flow.api.get(carried.path)
+    flow.api.get(other.path)
+    before = _row(flow, other)
+    assert "Export customs cleared" not in _stored(flow, carried)
+    flow.ship(bytes.fromhex(_pid(carried)[2:]))
+    assert "Export customs cleared" in _stored(flow, carried)
+    assert "Export customs cleared" in flow.api.get(carried.path).text
+    after = _row(flow, other)
+    assert (after.generation, after.computed_at, after.body) == (
+        before.generation,
+        before.computed_at,
+        before.body,
+    )
+
+
+def test_anchor_changes_the_page_and_a_reorg_that_removes_it_changes_it_back(
+    flow: Flow, tester: ChainClient
+) -> None:
+    link, _ = flow.issue(lot="A1", serial="SN-A1")
+    other, _ = flow.issue(lot="A2", serial="SN-A2")
+    flow.api.get(other.path)
+    untouched = _row(flow, other)
+    flow.sign_events(bytes.fromhex(_pid(link)[2:]), count=1)
+    assert "Pending · Not yet anchored on chain" in flow.api.get(link.path).text
+    snap = tester.snapshot()
+    flow.anchor()
+    assert "Verified on chain" in _stored(flow, link)
+    assert "Verified on chain" in flow.api.get(link.path).text
+    # Another fork wins: the anchoring block disappears and the chain grows past it.
+    tester.revert(snap)
+    tester.mine(3)
+    flow.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    assert "Pending · Not yet anchored on chain" in _stored(flow, link)
+    assert "Pending · Not yet anchored on chain" in flow.api.get(link.path).text
+    assert _row(flow, other).generation == untouched.generation
+    assert _row(flow, other).body == untouched.body
+
+
+def test_a_reorg_that_removes_a_recall_changes_the_page_back(
+    flow: Flow, tester: ChainClient
+) -> None:
+    link, _ = flow.issue(lot="R3", serial="SN-R3")
+    snap = tester.snapshot()
+    flow.recall(bytes.fromhex(_pid(link)[2:]), "Cracks under heat")
+    assert 'id="recall-banner"' in flow.api.get(link.path).text
+    tester.revert(snap)
+    tester.mine(3)
+    flow.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    assert 'id="recall-banner"' not in _stored(flow, link)
+    assert 'id="recall-banner"' not in flow.api.get(link.path).text
+
+
+def test_conditional_scan_gets_304_until_the_page_changes(flow: Flow) -> None:
+    link, _ = flow.issue(lot="E1", serial="SN-E1")
+    first = flow.api.get(link.path)
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=15"
+    again = flow.api.get(link.path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    flow.recall(bytes.fromhex(_pid(link)[2:]), "Recalled")
+    changed = flow.api.get(link.path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert 'id="recall-banner"' in changed.text
+
+
+def test_bundle_and_proof_answer_if_none_match_with_304_until_they_change(flow: Flow) -> None:
+    link, _ = flow.issue(lot="E2", serial="SN-E2")
+    events = flow.sign_events(bytes.fromhex(_pid(link)[2:]), count=1)
+    bundle_url = f"/proof-bundle/{_pid(link)}.json"
+    proof_url = f"/v1/proofs/{events[0]['eventId']}"
+    pending = flow.api.get(proof_url)
+    assert pending.json()["on_chain"] is None
+    bundle = flow.api.get(bundle_url)
+    assert bundle.json()["events"] == []
+    for url, resp in ((bundle_url, bundle), (proof_url, pending)):
+        again = flow.api.get(url, headers={"If-None-Match": resp.headers["etag"]})
+        assert again.status_code == 304, url
+        assert again.content == b""
+    flow.anchor()
+    for url, resp in ((bundle_url, bundle), (proof_url, pending)):
+        changed = flow.api.get(url, headers={"If-None-Match": resp.headers["etag"]})
+        assert changed.status_code == 200, url
+        assert changed.headers["etag"] != resp.headers["etag"]
+    assert flow.api.get(proof_url).json()["on_chain"] is True
+    assert len(flow.api.get(bundle_url).json()["events"]) == 1
