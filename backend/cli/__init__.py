@@ -21,6 +21,7 @@ from backend.cli.output import Output
 from backend.cli.passports import passport
 from backend.cli.proofs import proof
 from backend.cli.qrcodes import qr
+from backend.cli.shipments import shipment
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,6 +38,7 @@ cli.add_command(org)
 cli.add_command(passport)
 cli.add_command(proof)
 cli.add_command(qr)
+cli.add_command(shipment)
 # Alliance settlement
 cli.add_command(pool)
 cli.add_command(transfer)

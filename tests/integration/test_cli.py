@@ -386,3 +386,42 @@ def _wait_for(check: Any, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_shipment_create_signs_with_the_keystore_and_the_api_relays_it(
+    server: Server, world: dict[str, Any]
+) -> None:
+    seller, carrier = world["seller"], world["carrier"]
+    manifest = server.tmp / "manifest.json"
+    manifest.write_text(json.dumps({
+        "transportMode": "air",
+        "lines": [{"gtin": "08936045870013", "lot": "TH2611-08", "quantity": 12}],
+    }))  # fmt: skip
+    env_key = {"WAYMARK_API_KEY": seller.api_key}
+    os.environ.update(env_key)
+    try:
+        made = server.cli(
+            "--json", "shipment", "create", "--keystore", seller.keystore, "--manifest",
+            "manifest.json", "--origin", "VNSGN", "--destination", "NLRTM", "--carrier",
+            carrier.account.address, "--weight-grams", "24000", "--pieces", "2",
+            "--sla", "picked_up_by=+86400", "--rpc", server.rpc, "--wait",
+        )  # fmt: skip
+        # A manifest the API would refuse is refused before signing, in one line.
+        manifest.write_text(json.dumps({"transportMode": "air", "lines": []}))
+        bad = server.cli(
+            "shipment", "create", "--keystore", seller.keystore, "--manifest", "manifest.json",
+            "--origin", "VNSGN", "--destination", "NLRTM", "--carrier", carrier.account.address,
+            "--weight-grams", "1", "--pieces", "1", "--nonce", "0", ok=False,
+        )  # fmt: skip
+    finally:
+        del os.environ["WAYMARK_API_KEY"]
+    result = json.loads(made.stdout)
+    assert result["status"] in ("mined", "final"), result
+    detail = server.api("GET", f"/v1/shipments/{result['shipment_id']}", seller.api_key)
+    assert detail["seller"].lower() == seller.account.address.lower()
+    assert [c.lower() for c in detail["carriers"]] == [carrier.account.address.lower()]
+    assert detail["destination"] == "NLRTM"
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "lines" in bad.stderr
+    assert "Traceback" not in bad.stderr
