@@ -37,6 +37,7 @@ from backend.chain.errors import (
     ChainError,
     ChainUnavailable,
     ContractRevert,
+    InsufficientFunds,
     NonceTooLow,
     Panic,
     RevertWithReason,
@@ -61,6 +62,7 @@ _TESTER_LOCK = threading.RLock()
 NODE_ERRORS: tuple[tuple[str, type[ChainError]], ...] = (
     ("nonce too low", NonceTooLow),
     ("nonce has already been used", NonceTooLow),
+    ("insufficient funds", InsufficientFunds),
     ("blockoutofrange", StateUnavailable),
     ("missing trie node", StateUnavailable),
     ("header not found", StateUnavailable),

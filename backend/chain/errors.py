@@ -4,6 +4,7 @@
     ├── ChainUnavailable        the node did not answer (connection refused, timeout)
     │   └── StateUnavailable    the node has no state for the requested block (pruned, not yet)
     ├── NonceTooLow             the node refused a transaction whose nonce is already used
+    ├── InsufficientFunds       the sender cannot pay for gas (and value)
     ├── TransactionTimeout      sent, but no receipt within the configured time
     ├── TransactionDropped      mined transaction reverted without decodable data
     ├── DeploymentMissing       no deployment manifest / address for a contract
@@ -33,6 +34,10 @@ class ChainUnavailable(ChainError):
 
 class NonceTooLow(ChainError):
     """The node refused a signed transaction: its sender's nonce is already used."""
+
+
+class InsufficientFunds(ChainError):
+    """The node refused a transaction: its sender cannot pay for its gas (and value)."""
 
 
 class StateUnavailable(ChainUnavailable):

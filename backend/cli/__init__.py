@@ -10,10 +10,10 @@ import sys
 
 import click
 
-from backend.chain import ChainError, ContractRevert
+from backend.chain import ChainError, ContractRevert, InsufficientFunds
 from backend.cli.agreements import agreement
 from backend.cli.alliance import pool, transfer
-from backend.cli.common import CliFailure, revert_line
+from backend.cli.common import CliFailure, revert_line, unfunded_line
 from backend.cli.keys import keys
 from backend.cli.milestones import milestone
 from backend.cli.orgs import org
@@ -21,6 +21,7 @@ from backend.cli.output import Output
 from backend.cli.passports import passport
 from backend.cli.proofs import proof
 from backend.cli.qrcodes import qr
+from backend.cli.shipments import shipment
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,6 +38,7 @@ cli.add_command(org)
 cli.add_command(passport)
 cli.add_command(proof)
 cli.add_command(qr)
+cli.add_command(shipment)
 # Alliance settlement
 cli.add_command(pool)
 cli.add_command(transfer)
@@ -62,6 +64,13 @@ def main() -> None:
     except ContractRevert as exc:
         click.echo(f"error: contract reverted: {revert_line(exc)}", err=True)
         sys.exit(2)
+    except InsufficientFunds:
+        click.echo(f"error: {unfunded_line(None)}", err=True)
+        sys.exit(2)
     except ChainError as exc:
         click.echo(f"error: chain: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # the promise: one line, never a traceback
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        click.echo(f"error: unexpected {type(exc).__name__}: {first}", err=True)
         sys.exit(2)

@@ -29,7 +29,14 @@ import click
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from backend.chain import ChainClient, ChainError, ContractRevert, connect_rpc, eip712
+from backend.chain import (
+    ChainClient,
+    ChainError,
+    ContractRevert,
+    InsufficientFunds,
+    connect_rpc,
+    eip712,
+)
 from backend.chain import deployments as deployments_mod
 from backend.chain.alliance import (
     CapacityPoolClient,
@@ -39,6 +46,7 @@ from backend.chain.alliance import (
 )
 from backend.chain.typed_data.alliance import BOOKING_TRANSFER, USAGE_REPORT
 from backend.cli.client import Api
+from backend.cli.common import TIME_FORMS, parse_time, unfunded_line
 from backend.cli.keys import load_account
 from backend.cli.output import Output
 
@@ -128,6 +136,8 @@ def reports_errors(fn: F) -> F:
             info = exc.to_dict()
             shown = ", ".join(f"{k}={v}" for k, v in info["arguments"].items())
             out.fail(f"{info['error']}({shown})")
+        except InsufficientFunds:
+            out.fail(unfunded_line(ctx.find_object(Alliance)._account))  # type: ignore[union-attr]
         except (ChainError, deployments_mod.DeploymentMissing) as exc:
             out.fail(f"{type(exc).__name__}: {exc}")
         except ValueError as exc:
@@ -431,10 +441,10 @@ def transfer(ctx: click.Context, **kwargs: Any) -> None:
 @click.option("--gtin", type=click.IntRange(1, 99_999_999_999_999), required=True)
 @click.option("--quantity", type=click.IntRange(1, 2**32 - 1), required=True)
 @click.option("--destination", required=True, help="UN/LOCODE, 5 characters (NLRTM).")
-@click.option("--needed-by", type=click.IntRange(1), required=True, help="Unix time.")
+@click.option("--needed-by", required=True, help=f"When the stock is needed ({TIME_FORMS}).")
 @click.option("--terms", type=click.Choice(["cash", "in-kind"]), default="cash")
 @click.option("--max-price", type=click.IntRange(0), default=0, help="Per unit (cash).")
-@click.option("--return-by", type=click.IntRange(0), default=0, help="Unix time (in kind).")
+@click.option("--return-by", default=None, help="When in-kind stock comes back (same forms).")
 @pass_alliance
 @reports_errors
 def transfer_request(
@@ -442,20 +452,21 @@ def transfer_request(
     gtin: int,
     quantity: int,
     destination: str,
-    needed_by: int,
+    needed_by: str,
     terms: str,
     max_price: int,
-    return_by: int,
+    return_by: str | None,
 ) -> None:
-    """Ask the alliance for stock."""
+    """Ask the alliance for stock; ``now`` and ``+SECONDS`` count from the chain's clock."""
+    now = _now(al)
     request = StockRequest(
         gtin,
         quantity,
         destination.upper(),
-        needed_by,
+        parse_time(needed_by, now=now),
         Terms.CASH if terms == "cash" else Terms.IN_KIND,
         max_price,
-        return_by,
+        parse_time(return_by, default=0, now=now),
     )
     request_id, result = al.stock().request(request)
     al.out.emit(_tx(result, request_id=request_id))

@@ -46,6 +46,12 @@ def fail(message: str) -> NoReturn:
     raise CliFailure(message)
 
 
+def unfunded_line(account: Any) -> str:
+    """Why a transaction from ``account`` (a signer, or None) was refused for want of ether."""
+    who = getattr(account, "address", None) or "the sending account"
+    return f"{who} has too little ether to pay for gas: fund it, then try again"
+
+
 def revert_line(exc: Exception) -> str:
     """``ErrorName(arg=value, ...)`` of a decoded contract revert, else the message."""
     to_dict = getattr(exc, "to_dict", None)
@@ -138,16 +144,26 @@ def hex_bytes(value: Any, size: int | None, what: str) -> bytes:
     return raw
 
 
-def parse_time(value: str | None, *, default: int | None = None, now: int | None = None) -> int:
+TIME_FORMS = "Unix seconds, ISO 8601, now, +SECONDS or -SECONDS"
+
+
+def parse_time(
+    value: str | int | None, *, default: int | None = None, now: int | None = None
+) -> int:
     """Unix seconds from ``1763769600``, ``2026-11-22T08:00:00Z``, ``now``, ``+3600`` or ``-600``.
 
     ``now`` is the clock that ``now`` and relative times count from (the chain's
-    when the caller has read it; the local clock otherwise).
+    when the caller has read it; the local clock otherwise). A JSON file may give
+    Unix seconds as a number.
     """
     if value is None:
         if default is None:
             fail("a time is required")
         return default
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if not isinstance(value, str):
+        fail(f"not a time: {value!r} ({TIME_FORMS})")
     text = value.strip()
     clock = int(time.time()) if now is None else now
     if text == "now":
@@ -159,7 +175,7 @@ def parse_time(value: str | None, *, default: int | None = None, now: int | None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        fail(f"not a time: {value!r} (Unix seconds, ISO 8601, now, +SECONDS or -SECONDS)")
+        fail(f"not a time: {value!r} ({TIME_FORMS})")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())

@@ -13,13 +13,20 @@ from typing import Any
 import click
 
 from backend.chain import eip712
-from backend.chain.typed_data.passports import AMEND_PASSPORT, ISSUE_PASSPORT, content_message
+from backend.chain.typed_data.passports import (
+    AMEND_PASSPORT,
+    ISSUE_PASSPORT,
+    RECALL_PASSPORT,
+    REVOKE_PASSPORT,
+    content_message,
+)
 from backend.cli.chainio import chain_now, read_nonce
 from backend.cli.client import Api, resolve_domain
 from backend.cli.common import (
     api_key_opt,
     api_opt,
     fail,
+    hex_bytes,
     parse_time,
     read_json,
     to_json,
@@ -235,3 +242,95 @@ def submit(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -
     ):
         fail(f"{file} is not a signed passport")
     out.emit({"submitted": True, "result": _submit(Api(api, api_key), signed, wait=wait)})
+
+
+def _status_change(
+    out: Output,
+    *,
+    revoke: bool,
+    passport_id: str,
+    keystore: Path,
+    password_file: Path | None,
+    reason_code: int,
+    reason: str,
+    nonce: int | None,
+    deadline: str | None,
+    rpc: str | None,
+    api: str,
+    api_key: str | None,
+    wait: bool,
+) -> None:
+    """Sign ``RecallPassport`` / ``RevokePassport`` as the issuer and relay it through the API."""
+    try:
+        pid = hex_bytes(passport_id, 32, "passport id")
+    except ValueError as exc:
+        fail(str(exc))
+    domain = resolve_domain(CONTRACT, chain_id=None, address=None, api=api)
+    account = load_account(keystore, password_file)
+    if nonce is None:
+        if rpc is None:
+            fail("give --nonce or --rpc to read the issuer's next nonce")
+        nonce = read_nonce(rpc, CONTRACT, domain.verifying_contract, account.address)
+    now = chain_now(rpc)
+    message: dict[str, Any] = {
+        "issuer": account.address,
+        "passportId": pid,
+        "reasonCode": reason_code,
+        "reason": reason,
+        "nonce": nonce,
+        "deadline": parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now),
+    }
+    struct = REVOKE_PASSPORT if revoke else RECALL_PASSPORT
+    signature = eip712.sign(account.key, domain, struct, message)
+    body = {
+        "reasonCode": reason_code,
+        "reason": reason,
+        "issuer": account.address,
+        "nonce": nonce,
+        "deadline": message["deadline"],
+        "signature": "0x" + signature.hex(),
+    }
+    client = Api(api, api_key)
+    action = "revoke" if revoke else "recall"
+    accepted = client.post(f"/v1/passports/0x{pid.hex()}/{action}", body)
+    if wait:
+        relay = client.wait_relay(int(accepted["relay_id"]))
+        accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"]}
+    out.emit({"passport_id": "0x" + pid.hex(), action: True, **accepted})
+
+
+def _status_options(fn: Any) -> Any:
+    options = [
+        click.argument("passport_id"),
+        click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True),
+        password_opt,
+        click.option(
+            "--reason-code", type=click.IntRange(1, 2**16 - 1), required=True, help="Your code."
+        ),
+        click.option("--reason", required=True, help="Plain-language reason, shown publicly."),
+        click.option("--nonce", type=int, default=None, help="Issuer's nonce (else via --rpc)."),
+        click.option("--deadline", default=None, help="Signature valid until (default 7 days)."),
+        click.option("--rpc", default=None, help="JSON-RPC URL: the nonce and the chain's clock."),
+        api_opt,
+        api_key_opt,
+        click.option("--wait", is_flag=True, help="Wait until it is mined."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@passport.command("recall")
+@_status_options
+@click.pass_obj
+def recall(out: Output, **kwargs: Any) -> None:
+    """Recall a passport as its issuer (it can be amended afterwards)."""
+    _status_change(out, revoke=False, **kwargs)
+
+
+@passport.command("revoke")
+@_status_options
+@click.pass_obj
+def revoke(out: Output, **kwargs: Any) -> None:
+    """Revoke a passport as its issuer (final)."""
+    _status_change(out, revoke=True, **kwargs)

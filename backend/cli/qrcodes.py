@@ -14,17 +14,24 @@ from backend.gs1.errors import DigitalLinkError
 from backend.qr.images import label_sheet_svgs, qr_png, qr_svg
 
 
-def _link(target: str) -> tuple[str, DigitalLink]:
-    """A Digital Link URI, or a GTIN[/lot[/serial]] shorthand on the default resolver."""
+def _link(target: str, base: str | None = None) -> tuple[str, DigitalLink]:
+    """A Digital Link URI, or a GTIN[/lot[/serial]] shorthand; on ``base`` when given."""
+    if base is not None and not base.startswith(("http://", "https://")):
+        fail(f"--base must be an http(s) URL, got {base!r}")
     try:
         if target.startswith(("http://", "https://")):
-            return target, parse_digital_link(target)
-        gtin, *rest = target.split("/")
-        link = build_digital_link(
-            gtin, lot=rest[0] if rest else None, serial=rest[1] if len(rest) > 1 else None
-        )
+            link = parse_digital_link(target)
+        else:
+            gtin, *rest = target.split("/")
+            link = build_digital_link(
+                gtin, lot=rest[0] if rest else None, serial=rest[1] if len(rest) > 1 else None
+            )
     except DigitalLinkError as exc:
         fail(f"{target}: {exc}")
+    if base is not None:
+        return link.uri(base), link
+    if target.startswith(("http://", "https://")):
+        return target, link
     return link.uri(), link
 
 
@@ -41,6 +48,11 @@ def _write(out: Output, path: Path | None, data: bytes, uri: str) -> None:
 out_opt = click.option(
     "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None
 )
+base_opt = click.option(
+    "--base",
+    default=None,
+    help="Resolver base (e.g. https://id.example.com); default: the URI as given, else GS1's.",
+)
 
 
 @click.group()
@@ -51,22 +63,26 @@ def qr() -> None:
 @qr.command("png")
 @click.argument("target")
 @click.option("--module-px", type=click.IntRange(1, 64), default=8, show_default=True)
+@base_opt
 @out_opt
 @click.pass_obj
-def png(out: Output, target: str, module_px: int, out_path: Path | None) -> None:
+def png(out: Output, target: str, module_px: int, base: str | None, out_path: Path | None) -> None:
     """PNG of TARGET (a Digital Link URI, or GTIN[/LOT[/SERIAL]])."""
-    uri, _ = _link(target)
+    uri, _ = _link(target, base)
     _write(out, out_path, qr_png(uri, module_px=module_px), uri)
 
 
 @qr.command("svg")
 @click.argument("target")
 @click.option("--module-mm", type=click.FloatRange(0.1, 5.0), default=0.5, show_default=True)
+@base_opt
 @out_opt
 @click.pass_obj
-def svg(out: Output, target: str, module_mm: float, out_path: Path | None) -> None:
+def svg(
+    out: Output, target: str, module_mm: float, base: str | None, out_path: Path | None
+) -> None:
     """SVG of TARGET, sized for print (``--module-mm`` per module)."""
-    uri, _ = _link(target)
+    uri, _ = _link(target, base)
     _write(out, out_path, qr_svg(uri, module_mm=module_mm, title=uri).encode(), uri)
 
 

@@ -386,3 +386,80 @@ def _wait_for(check: Any, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_shipment_create_signs_with_the_keystore_and_the_api_relays_it(
+    server: Server, world: dict[str, Any]
+) -> None:
+    seller, carrier = world["seller"], world["carrier"]
+    manifest = server.tmp / "manifest.json"
+    manifest.write_text(json.dumps({
+        "transportMode": "air",
+        "lines": [{"gtin": "08936045870013", "lot": "TH2611-08", "quantity": 12}],
+    }))  # fmt: skip
+    env_key = {"WAYMARK_API_KEY": seller.api_key}
+    os.environ.update(env_key)
+    try:
+        made = server.cli(
+            "--json", "shipment", "create", "--keystore", seller.keystore, "--manifest",
+            "manifest.json", "--origin", "VNSGN", "--destination", "NLRTM", "--carrier",
+            carrier.account.address, "--weight-grams", "24000", "--pieces", "2",
+            "--sla", "picked_up_by=+86400", "--rpc", server.rpc, "--wait",
+        )  # fmt: skip
+        # A manifest the API would refuse is refused before signing, in one line.
+        manifest.write_text(json.dumps({"transportMode": "air", "lines": []}))
+        bad = server.cli(
+            "shipment", "create", "--keystore", seller.keystore, "--manifest", "manifest.json",
+            "--origin", "VNSGN", "--destination", "NLRTM", "--carrier", carrier.account.address,
+            "--weight-grams", "1", "--pieces", "1", "--nonce", "0", ok=False,
+        )  # fmt: skip
+    finally:
+        del os.environ["WAYMARK_API_KEY"]
+    result = json.loads(made.stdout)
+    assert result["status"] in ("mined", "final"), result
+    detail = server.api("GET", f"/v1/shipments/{result['shipment_id']}", seller.api_key)
+    assert detail["seller"].lower() == seller.account.address.lower()
+    assert [c.lower() for c in detail["carriers"]] == [carrier.account.address.lower()]
+    assert detail["destination"] == "NLRTM"
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "lines" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_passport_recall_and_revoke_are_signed_by_the_issuer_only(
+    server: Server, world: dict[str, Any]
+) -> None:
+    seller, carrier = world["seller"], world["carrier"]
+    doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
+    doc["issuer"]["account"] = seller.account.address
+    doc["identity"]["lot"] = "TH2611-09"
+    (server.tmp / "passport-09.json").write_text(json.dumps(doc))
+    issued = server.cli(
+        "--json", "passport", "issue", "passport-09.json", "--keystore", seller.keystore,
+        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
+    )  # fmt: skip
+    assert json.loads(issued.stdout)["result"]["status"] in ("mined", "final")
+    shown = server.run("--json", "passport", "validate", str(server.tmp / "passport-09.json"))
+    pid = json.loads(shown.output)["passport_id"]
+    # Someone else's key cannot recall it: the API refuses, exit 2, one line.
+    foreign = server.cli(
+        "passport", "recall", pid, "--keystore", carrier.keystore, "--reason-code", "3",
+        "--reason", "not mine to recall", "--rpc", server.rpc, "--api-key", carrier.api_key,
+        ok=False,
+    )  # fmt: skip
+    assert foreign.returncode == 2, foreign.stdout
+    assert len(foreign.stderr.strip().splitlines()) == 1, foreign.stderr
+    for action in ("recall", "revoke"):
+        done = server.cli(
+            "--json", "passport", action, pid, "--keystore", seller.keystore, "--reason-code",
+            "3", "--reason", "lead above limit in batch test", "--rpc", server.rpc,
+            "--api-key", seller.api_key, "--wait",
+        )  # fmt: skip
+        assert json.loads(done.stdout)["status"] in ("mined", "final")
+
+    def revoked() -> bool:
+        shown = server.api("GET", f"/v1/passports/{pid}", seller.api_key)
+        return str(shown.get("status")).lower() == "revoked"
+
+    assert _wait_for(revoked)

@@ -540,3 +540,26 @@ def test_missing_rpc_is_a_one_line_usage_error(tmp_path: Path) -> None:
     proc = _cli("pool", "book", "1", "0", "1", keystore=store)
     assert proc.returncode == 2
     assert "--rpc" in proc.stderr
+
+
+def test_an_unfunded_member_gets_one_line_not_a_traceback(
+    server: str, node: AnvilNode, tmp_path: Path
+) -> None:
+    broke = Account.create()  # a stock member holding no ether to pay gas with
+    store = _keystore(tmp_path / "broke.json", broke)
+    http = httpx.Client(base_url=server, timeout=30)
+    grant = http.post("/v1/alliance/stock-members", json={"address": broke.address}, headers=OP)
+    assert grant.status_code == 202, grant.text
+    action = f"/v1/alliance/actions/{grant.json()['id']}"
+    _wait(lambda: http.get(action, headers=OP).json()["status"] == "final")
+    proc = _cli(
+        "transfer", "--api", server, "--rpc", node.url, "request", "--gtin", "8936045870013",
+        "--quantity", "5", "--destination", "NLRTM", "--needed-by", f"+{DAY}",
+        "--max-price", "100",
+        keystore=store, WAYMARK_API_KEY=TOKEN,
+    )  # fmt: skip
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "fund" in proc.stderr.lower(), proc.stderr
+    assert json.loads(proc.stdout)["error"] == proc.stderr.strip().removeprefix("error: ")

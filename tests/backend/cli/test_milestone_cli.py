@@ -17,7 +17,7 @@ from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from backend.cli import cli
 from backend.cli.client import error_line
-from backend.cli.common import from_json
+from backend.cli.common import from_json, parse_time
 
 PASSWORD = "correct horse"
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -187,3 +187,45 @@ def test_now_and_relative_times_count_from_the_chains_clock(
     message = from_json(td.MILESTONE, json.loads(out.read_text())["milestone"])
     assert message["occurredAt"] == chain_time
     assert message["deadline"] == chain_time + 600
+
+
+def test_a_batch_with_unix_second_numbers_signs_and_bad_times_fail_in_one_line(
+    tmp_path: Path,
+) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([
+        {"shipment_id": SID, "milestone": "DEPARTED", "location": "VNSGN",
+         "occurred_at": 1795156200, "deadline": 1795242600},
+    ]))  # fmt: skip
+    out = tmp_path / "b.json"
+    code, text = _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--from-file", str(batch),
+        "--nonce", "0", *OFFLINE, "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, text
+    message = from_json(td.MILESTONE, json.loads(out.read_text())["milestone"])
+    assert (message["occurredAt"], message["deadline"]) == (1795156200, 1795242600)
+
+    for bad in (True, 17.5, [1], "yesterday"):
+        batch.write_text(json.dumps([{"shipment_id": SID, "milestone": "DEPARTED",
+                                      "occurred_at": bad}]))  # fmt: skip
+        code, text = _run(
+            tmp_path, "milestone", "sign", "--keystore", str(ks), "--from-file", str(batch),
+            "--nonce", "0", *OFFLINE,
+        )  # fmt: skip
+        assert code == 2, (bad, text)
+        assert text.strip().splitlines() == [text.strip()]
+        assert "not a time" in text, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("now", 1000), ("+90", 1090), ("-30", 970), (" now ", 1000), (1795156200, 1795156200),
+     ("1795156200", 1795156200), ("2026-11-20T06:30:00Z", 1795156200),
+     ("2026-11-20T08:30:00+02:00", 1795156200)],
+)  # fmt: skip
+def test_times_accept_unix_seconds_iso_now_and_relative_seconds(
+    text: str | int, expected: int
+) -> None:
+    assert parse_time(text, now=1000) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -45,6 +46,10 @@ def _subscribe(api: TestClient, headers: dict[str, str], url: str, types: list[s
     )
     assert resp.status_code == 201, resp.text
     return str(resp.json()["secret"])
+
+
+def _timestamp(payload: dict[str, object]) -> datetime:
+    return datetime.fromisoformat(str(payload["timestamp"]).replace("Z", "+00:00"))
 
 
 def _verified_by(secret: str, body: bytes, headers: dict[str, str]) -> bool:
@@ -124,11 +129,10 @@ def test_overdue_pickup_is_flagged_by_the_service_and_every_party_is_told_once(
     ]
     assert by_org["carrier"] == ["shipment.custody_changed"]
     assert by_org["other"] == []  # not a party to the shipment
-    colours = [
-        json.loads(r.body)["data"]
-        for r in receiver.received
-        if json.loads(r.body)["type"] == "shipment.colour_changed"
-    ]
+    # Attempts run concurrently, so arrival order is not emission order: receivers
+    # order by the payload's timestamp (the time the message was written).
+    payloads = sorted((json.loads(r.body) for r in receiver.received), key=_timestamp)
+    colours = [p["data"] for p in payloads if p["type"] == "shipment.colour_changed"]
     assert [(c["from"], c["to"]) for c in colours] == [("green", "yellow"), ("yellow", "red")]
     assert any("PICKED_UP flagged overdue" in reason for reason in colours[1]["reasons"])
 
