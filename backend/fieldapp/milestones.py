@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from backend.chain.typed_data.shipments import (
+    ALLOWED_FROM,
     CUSTODY_TRANSFERS,
     ExceptionReason,
     MilestoneType,
@@ -20,33 +21,6 @@ from backend.chain.typed_data.shipments import Role as PartyRole
 
 M, S = MilestoneType, Status
 
-ALLOWED_FROM: dict[MilestoneType, frozenset[Status]] = {
-    M.PICKED_UP: frozenset({S.CREATED}),
-    M.EXPORT_CLEARED: frozenset({S.PICKED_UP}),
-    M.DEPARTED: frozenset({S.EXPORT_CLEARED, S.ARRIVED}),
-    M.ARRIVED: frozenset({S.IN_TRANSIT}),
-    M.CUSTOMS_HOLD: frozenset({S.ARRIVED}),
-    M.CUSTOMS_RELEASED: frozenset({S.CUSTOMS_HOLD}),
-    M.IMPORT_CLEARED: frozenset({S.ARRIVED}),
-    M.WAREHOUSE_INBOUND: frozenset({S.IMPORT_CLEARED, S.OUT_FOR_DELIVERY}),
-    M.HANDOVER: frozenset(
-        {S.PICKED_UP, S.EXPORT_CLEARED, S.ARRIVED, S.IMPORT_CLEARED, S.IN_WAREHOUSE}
-    ),
-    M.OUT_FOR_DELIVERY: frozenset({S.IMPORT_CLEARED, S.IN_WAREHOUSE}),
-    M.DELIVERED: frozenset({S.OUT_FOR_DELIVERY}),
-    M.RETURNED: frozenset(
-        {
-            S.PICKED_UP,
-            S.EXPORT_CLEARED,
-            S.ARRIVED,
-            S.CUSTOMS_HOLD,
-            S.IMPORT_CLEARED,
-            S.IN_WAREHOUSE,
-            S.OUT_FOR_DELIVERY,
-        }
-    ),
-    M.EXCEPTION: frozenset(Status(s) for s in range(S.CREATED, S.DELIVERED)),
-}
 
 # Reported by the carrier holding the goods; no role lookup on chain.
 CUSTODIAN_MOVES = frozenset({M.DEPARTED, M.ARRIVED, M.OUT_FOR_DELIVERY, M.DELIVERED})

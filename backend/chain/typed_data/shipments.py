@@ -58,6 +58,44 @@ class Status(IntEnum):
     LOST = 12
 
 
+# The statuses from which each milestone may be recorded: ShipmentRegistry's state
+# machine, mirrored so that clients offer only what can succeed (the contract decides).
+# tests/contracts checks this table against the contract on every chain backend.
+ALLOWED_FROM: dict[MilestoneType, frozenset[Status]] = {
+    MilestoneType.PICKED_UP: frozenset({Status.CREATED}),
+    MilestoneType.EXPORT_CLEARED: frozenset({Status.PICKED_UP}),
+    MilestoneType.DEPARTED: frozenset({Status.EXPORT_CLEARED, Status.ARRIVED}),
+    MilestoneType.ARRIVED: frozenset({Status.IN_TRANSIT}),
+    MilestoneType.CUSTOMS_HOLD: frozenset({Status.ARRIVED}),
+    MilestoneType.CUSTOMS_RELEASED: frozenset({Status.CUSTOMS_HOLD}),
+    MilestoneType.IMPORT_CLEARED: frozenset({Status.ARRIVED}),
+    MilestoneType.WAREHOUSE_INBOUND: frozenset({Status.IMPORT_CLEARED, Status.OUT_FOR_DELIVERY}),
+    MilestoneType.HANDOVER: frozenset(
+        {
+            Status.PICKED_UP,
+            Status.EXPORT_CLEARED,
+            Status.ARRIVED,
+            Status.IMPORT_CLEARED,
+            Status.IN_WAREHOUSE,
+        }
+    ),
+    MilestoneType.OUT_FOR_DELIVERY: frozenset({Status.IMPORT_CLEARED, Status.IN_WAREHOUSE}),
+    MilestoneType.DELIVERED: frozenset({Status.OUT_FOR_DELIVERY}),
+    MilestoneType.RETURNED: frozenset(
+        {
+            Status.PICKED_UP,
+            Status.EXPORT_CLEARED,
+            Status.ARRIVED,
+            Status.CUSTOMS_HOLD,
+            Status.IMPORT_CLEARED,
+            Status.IN_WAREHOUSE,
+            Status.OUT_FOR_DELIVERY,
+        }
+    ),
+    MilestoneType.EXCEPTION: frozenset(Status(s) for s in range(Status.CREATED, Status.DELIVERED)),
+}
+
+
 class Role(IntFlag):
     """Role bits a party holds on one shipment (``rolesOf``)."""
 
