@@ -284,11 +284,16 @@ class DraftPublic(BaseModel):
     )
 
 
-def _take(request: Request, identity: Identity) -> None:
+def _writer(request: Request, session: Any) -> Identity:
+    """The signed-in key of a write from this site, within its key's rate limit."""
+    if not _same_origin(request):
+        raise Forbidden("cross-site request refused")
+    identity = _require(request, session)
     limits: RateLimits = request.app.state.rate_limits
     wait = limits.per_key.take(f"app:{identity.address}")
     if wait > 0:
         raise RateLimited("too many requests from this key", retry_after=max(1, math.ceil(wait)))
+    return identity
 
 
 @router.post(
@@ -302,10 +307,7 @@ def draft_milestone(
     chain: ChainDep,
 ) -> DraftPublic:
     """Check a milestone form field by field; the typed data to sign once every field is good."""
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    identity = _writer(request, session)
     card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
     draft = pages.draft_milestone(
         card=card,
@@ -333,10 +335,7 @@ def submit_milestone(
     shipment_id: ShipmentId, body: MilestoneCreate, request: Request, session: SessionDep
 ) -> RelayAccepted:
     """Relay a milestone the signed-in key signed, through the API's own checks."""
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    identity = _writer(request, session)
     if body.milestone.signer.lower() != identity.address.lower():
         raise Forbidden(
             f"this session is {identity.address}; it submits only milestones that key signed"
@@ -418,10 +417,7 @@ def review_handover(
     body: HandoverSigned, request: Request, session: SessionDep, chain: ChainDep
 ) -> HandoverReviewPublic:
     """What the signed-in receiver accepts, and the ``CustodyAcceptance`` it signs."""
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    identity = _writer(request, session)
     card, releaser = _handover_release(request, session, identity, body)
     review = pages.review_handover(
         card=card,
@@ -446,10 +442,7 @@ def submit_handover(body: MilestoneCreate, request: Request, session: SessionDep
     It is written for the releasing party's organisation, exactly as that
     organisation's own API key would submit it with the receiver's acceptance.
     """
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    identity = _writer(request, session)
     _card, releaser = _handover_release(
         request,
         session,
@@ -486,10 +479,7 @@ class QrRequest(_Body):
 @router.post("/api/qr", response_class=Response, responses=ERRORS)
 def handover_qr(body: QrRequest, request: Request, session: SessionDep) -> Response:
     """The QR code of a handover link of this site, for the receiver's camera."""
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    _writer(request, session)
     prefix = f"{_site(request).uri}/handover#"
     if not body.text.startswith(prefix):
         raise Forbidden("only this site's handover links are drawn")
@@ -542,10 +532,7 @@ def draft_shipment(
     body: ShipmentForm, request: Request, session: SessionDep, chain: ChainDep
 ) -> ShipmentDraftPublic:
     """Check a new shipment field by field; the ``CreateShipment`` typed data once all are good."""
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    identity = _writer(request, session)
     draft = pages.draft_shipment(
         identity=identity, registry=registry(request), form=body.model_dump(), now=_chain_now(chain)
     )
@@ -565,10 +552,7 @@ def draft_shipment(
 )
 def create_shipment(body: ShipmentCreate, request: Request, session: SessionDep) -> RelayAccepted:
     """Relay a shipment the signed-in seller key signed, through the API's own checks."""
-    if not _same_origin(request):
-        raise Forbidden("cross-site request refused")
-    identity = _require(request, session)
-    _take(request, identity)
+    identity = _writer(request, session)
     if body.terms.seller.lower() != identity.address.lower():
         raise Forbidden(
             f"this session is {identity.address}; it submits only shipments that key signed"

@@ -29,6 +29,27 @@ function walletError(err) {
   return (err && err.message) || String(err);
 }
 
+// Ask the wallet to sign typed data as `signer` on the chain the data names; null, with the
+// reason shown in `status`, when the wallet is on another chain or does not sign.
+async function signTyped(typed, signer, what, status) {
+  try {
+    const eth = wallet();
+    const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
+    if (chainId !== typed.domain.chainId) {
+      say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${typed.domain.chainId}.`, "error");
+      return null;
+    }
+    say(status, `Check the ${what} in your wallet and sign it.`);
+    return await eth.request({
+      method: "eth_signTypedData_v4",
+      params: [signer, JSON.stringify(typed)],
+    });
+  } catch (err) {
+    say(status, walletError(err), "error");
+    return null;
+  }
+}
+
 async function api(path, body) {
   const init = body === undefined
     ? { headers: { Accept: "application/json" } }
@@ -198,21 +219,8 @@ function milestoneForm(form) {
   });
   $("#sign").addEventListener("click", async () => {
     if (!draft) return;
-    let signature;
-    try {
-      const eth = wallet();
-      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
-      if (chainId !== draft.typed_data.domain.chainId) {
-        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${draft.typed_data.domain.chainId}.`, "error");
-      }
-      say(status, "Check the milestone in your wallet and sign it.");
-      signature = await eth.request({
-        method: "eth_signTypedData_v4",
-        params: [draft.submission.signer, JSON.stringify(draft.typed_data)],
-      });
-    } catch (err) {
-      return say(status, walletError(err), "error");
-    }
+    const signature = await signTyped(draft.typed_data, draft.submission.signer, "milestone", status);
+    if (signature === null) return;
     summary.hidden = true;
     if (draft.cosigned) return showHandover(draft.submission, signature, status);
     const item = {
@@ -257,21 +265,8 @@ function shipmentForm(form) {
   });
   $("#s-sign").addEventListener("click", async () => {
     if (!draft) return;
-    let signature;
-    try {
-      const eth = wallet();
-      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
-      if (chainId !== draft.typed_data.domain.chainId) {
-        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${draft.typed_data.domain.chainId}.`, "error");
-      }
-      say(status, "Check the shipment in your wallet and sign it.");
-      signature = await eth.request({
-        method: "eth_signTypedData_v4",
-        params: [draft.submission.terms.seller, JSON.stringify(draft.typed_data)],
-      });
-    } catch (err) {
-      return say(status, walletError(err), "error");
-    }
+    const signature = await signTyped(draft.typed_data, draft.submission.terms.seller, "shipment", status);
+    if (signature === null) return;
     summary.hidden = true;
     const result = await api("/app/api/shipments", { ...draft.submission, signature }).catch(() => null);
     if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
@@ -333,21 +328,8 @@ async function handoverPage(section) {
   accept.hidden = false;
   accept.addEventListener("click", async () => {
     const typed = review.data.typed_data;
-    let signature;
-    try {
-      const eth = wallet();
-      const chainId = parseInt(await eth.request({ method: "eth_chainId" }), 16);
-      if (chainId !== typed.domain.chainId) {
-        return say(status, `Wrong network: the wallet is on chain ${chainId}; switch it to chain ${typed.domain.chainId}.`, "error");
-      }
-      say(status, "Check the handover in your wallet and sign it.");
-      signature = await eth.request({
-        method: "eth_signTypedData_v4",
-        params: [signed.milestone.counterparty, JSON.stringify(typed)],
-      });
-    } catch (err) {
-      return say(status, walletError(err), "error");
-    }
+    const signature = await signTyped(typed, signed.milestone.counterparty, "handover", status);
+    if (signature === null) return;
     const acceptance = { nonce: typed.message.nonce, deadline: typed.message.deadline, signature };
     const result = await api("/app/api/handover", { ...signed, acceptance }).catch(() => null);
     if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
