@@ -35,7 +35,7 @@ from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
 from backend.handlers import ErrorPublic
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
-from backend.orgs.signers import recover_signer, require_signed_by
+from backend.orgs.signers import verify_signature
 from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
@@ -386,13 +386,16 @@ def _handover_release(
         raise Forbidden(
             f"this handover is for {item.counterparty}; you are signed in as {identity.address}"
         )
-    signer = recover_signer(
-        domain=registry(request).domain(),
+    reg = registry(request)
+    signer = verify_signature(
+        chain=reg.chain,
+        domain=reg.domain(),
         struct=MILESTONE,
         message=shipments.milestone_message(item),
         signature=body.signature,
+        claimed=item.signer,
+        field="signer",
     )
-    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
     try:
         releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
     except Forbidden as exc:

@@ -1,9 +1,10 @@
-"""Who may sign a relayed write: signature recovery and the organisation's signer keys.
+"""Who may sign a relayed write: signature checks and the organisation's signer keys.
 
 Every signed write is described by one :class:`SignedCall` and checked by one
 function, :func:`verify_signed_call`, in this order: the EIP-712 signature
-recovers (strictly, against the contract's own domain) to the address the
-message claims; that address is an active signer key of the calling
+(against the contract's own domain) is the claimed address's by the contracts'
+own rule (:func:`verify_signature`: ECDSA for a plain key, ERC-1271
+``isValidSignature`` at the chain head for a contract wallet); that address is an active signer key of the calling
 organisation in ``OrganisationRegistry`` (:mod:`backend.orgs.authority`), active at
 receipt time and holding the role the write needs; and the API key carries a
 fitting scope. The relayer then submits the call (:func:`backend.relayer.signed.relay`).
@@ -16,28 +17,43 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
+from backend.chain.client import ChainClient
+from backend.chain.eip712 import Domain, StructType, digest
 from backend.chain.organisations import Role
+from backend.chain.signatures import refusal
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
 
 
-def recover_signer(
-    *, domain: Domain, struct: StructType, message: Mapping[str, Any], signature: str
+def verify_signature(
+    *,
+    chain: ChainClient,
+    domain: Domain,
+    struct: StructType,
+    message: Mapping[str, Any],
+    signature: str,
+    claimed: str,
+    field: str,
 ) -> str:
-    """The address that signed ``message`` (422 if the signature is malformed)."""
+    """``claimed`` (EIP-55) once ``signature`` over ``message`` is proven to be its.
+
+    A plain key's signature must recover to it (strict ECDSA); a contract wallet's
+    is whatever its ERC-1271 ``isValidSignature`` accepts now. Only ``claimed`` is
+    ever asked, so no wallet vouches for another address. 422 naming ``field``
+    otherwise.
+    """
     try:
-        return recover(digest(domain, struct, message), bytes.fromhex(signature[2:]))
-    except SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
-
-
-def require_signed_by(*, recovered: str, claimed: str, field: str) -> None:
-    if recovered.lower() != claimed.lower():
-        raise InvalidInput(f"signature was made by {recovered}, not by {field} {claimed}")
+        raw = bytes.fromhex(signature.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInput("signature: not hex") from None
+    why = refusal(chain, address=claimed, digest=digest(domain, struct, message), signature=raw)
+    if why is not None:
+        raise InvalidInput(f"signature is not {field} {claimed}'s: {why}")
+    return to_checksum_address(claimed)
 
 
 def org_of(principal: Principal) -> int:
@@ -99,17 +115,25 @@ class SignedCall:
     needed_by: str = ""
 
 
-def verify_signed_call(call: SignedCall, *, session: Session, principal: Principal) -> str:
+def verify_signed_call(
+    call: SignedCall, *, session: Session, principal: Principal, chain: ChainClient
+) -> str:
     """The signer of ``call`` once it is proven to be the caller's active signer key.
 
-    422 when the signature is malformed or made by someone other than the
-    claimed signer; 403 when that signer is not an active key of the caller's
-    organisation at receipt time or the API key lacks the scope.
+    422 when the signature is malformed or not the claimed signer's (a plain
+    key's or a contract wallet's, see :func:`verify_signature`); 403 when that
+    signer is not an active key of the caller's organisation at receipt time or
+    the API key lacks the scope.
     """
-    signer = recover_signer(
-        domain=call.domain, struct=call.struct, message=call.message, signature=call.signature
+    signer = verify_signature(
+        chain=chain,
+        domain=call.domain,
+        struct=call.struct,
+        message=call.message,
+        signature=call.signature,
+        claimed=call.claimed,
+        field=call.field,
     )
-    require_signed_by(recovered=signer, claimed=call.claimed, field=call.field)
     require_org_signer(
         session=session,
         principal=principal,

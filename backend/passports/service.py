@@ -223,6 +223,7 @@ def issue(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     if registry.passport(hex_bytes(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
@@ -282,6 +283,7 @@ def amend(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     _own_passport(session, registry, principal, passport_id)
     org_id = org_of(principal)
@@ -338,6 +340,7 @@ def change_status(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     _own_passport(session, registry, principal, passport_id)
     calldata = registry.chain.encode(
@@ -392,6 +395,7 @@ def attest(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     if registry.passport(hex_bytes(passport_id)) is None:
         raise NotFound(f"passport {passport_id} not found")
@@ -458,6 +462,7 @@ def revoke_attestation(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     record = registry.attestation(hex_bytes(attestation_id))
     if record is None or record.certifier not in org_signers(session=session, principal=principal):

@@ -50,15 +50,14 @@ from backend.orgs.signers import (
     SignedCall,
     org_of,
     org_signers,
-    recover_signer,
-    require_signed_by,
+    verify_signature,
     verify_signed_call,
 )
 from backend.orgs.subjects import Basis, require_may_write, require_speaks_for, speakers
 from backend.passports.carbon import TransportLeg
 from backend.relayer.effects import Effect
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import ContractWrite, in_flight, relay
+from backend.relayer.signed import ContractWrite, in_flight, relay, replayed
 from backend.shipments.effects import (
     KINDS,
     MilestoneCorrected,
@@ -267,8 +266,27 @@ def create(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     sid = data.terms.shipment_id
+    calldata = registry.chain.encode(
+        registry.contract,
+        "createShipmentWithSig",
+        as_abi_tuple(SHIPMENT_TERMS, terms),
+        data.nonce,
+        data.deadline,
+        hex_bytes(data.signature),
+    )
+    org_id = org_of(principal)
+    prior = replayed(
+        session=session,
+        org_id=org_id,
+        write=ContractWrite(
+            to=registry.address, data=calldata, purpose=PURPOSE_CREATE, subject=sid
+        ),
+    )
+    if prior is not None:
+        return prior
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
     sscc = data.manifest.sscc
@@ -287,15 +305,6 @@ def create(
             bases=MANIFEST_BASES,
             org_slug=principal.org_slug,
         )
-    calldata = registry.chain.encode(
-        registry.contract,
-        "createShipmentWithSig",
-        as_abi_tuple(SHIPMENT_TERMS, terms),
-        data.nonce,
-        data.deadline,
-        hex_bytes(data.signature),
-    )
-    org_id = org_of(principal)
     session.add(
         ShipmentManifest(
             shipment_id=sid,
@@ -359,6 +368,7 @@ def _check_milestone(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     # A party of the shipment may write to it; to anyone else it does not exist.
     if not int(registry.roles_of(message["shipmentId"], signer)):
@@ -419,14 +429,14 @@ def record_milestone(
     chain, contract = registry.chain, registry.contract
     if data.acceptance is not None:
         acc = data.acceptance
-        accepted_by = recover_signer(
+        verify_signature(
+            chain=chain,
             domain=registry.domain(),
             struct=CUSTODY_ACCEPTANCE,
             message=acceptance_message(message, nonce=acc.nonce, deadline=acc.deadline),
             signature=acc.signature,
-        )
-        require_signed_by(
-            recovered=accepted_by, claimed=item.counterparty, field="acceptance counterparty"
+            claimed=item.counterparty,
+            field="acceptance counterparty",
         )
         calldata = chain.encode(
             contract,
@@ -477,7 +487,8 @@ def record_delivery(
         )
     receipt = data.receipt
     condition = DeliveryCondition[receipt.condition.upper()]
-    signed_by = recover_signer(
+    verify_signature(
+        chain=registry.chain,
         domain=registry.domain(),
         struct=PROOF_OF_DELIVERY,
         message={
@@ -487,8 +498,9 @@ def record_delivery(
             "deadline": receipt.deadline,
         },
         signature=receipt.signature,
+        claimed=consignee,
+        field="the shipment's consignee",
     )
-    require_signed_by(recovered=signed_by, claimed=consignee, field="the shipment's consignee")
     calldata = registry.chain.encode(
         registry.contract,
         "recordDelivery",
@@ -614,6 +626,7 @@ def correct(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     if not int(registry.roles_of(hex_bytes(shipment_id), signer)):
         raise NotFound(f"shipment {shipment_id} not found")
