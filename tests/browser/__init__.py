@@ -39,8 +39,14 @@ def visit(
     timezone: str = "UTC",
     headers: dict[str, str] | None = None,
     wallet: dict[str, Any] | None = None,
+    storage_in: Path | None = None,
+    storage_out: Path | None = None,
 ) -> Visit:
-    """Open ``url`` in headless Chromium, run ``steps`` (see driver.js), return what they read."""
+    """Open ``url`` in headless Chromium, run ``steps`` (see driver.js), return what they read.
+
+    ``storage_in``/``storage_out``: the browser's cookies and localStorage are read
+    from / saved to that file, so a later visit is the same phone opened again.
+    """
     assert CHROMIUM is not None
     job = {
         "executable": CHROMIUM,
@@ -50,6 +56,8 @@ def visit(
         "headers": headers or {},
         "steps": steps or [],
         "wallet": wallet,
+        "storageIn": str(storage_in) if storage_in else None,
+        "storageOut": str(storage_out) if storage_out else None,
     }
     done = subprocess.run(
         ["node", str(DRIVER)],
