@@ -33,6 +33,7 @@ from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
+from backend.locations.router import router as locations_router
 from backend.loop import Loop
 from backend.middleware import BodyLimitMiddleware, PublicCorsMiddleware, StartupGateMiddleware
 from backend.node.router import router as node_router
@@ -258,6 +259,7 @@ def create_app(
     # workflows: seller war-room dashboard
     app.include_router(dashboard_router)
     app.include_router(fieldapp_router)
+    app.include_router(locations_router)
     # signed webhooks
     app.include_router(webhooks_router)
     # consumer: GS1 Digital Link resolver, QR symbols, proof bundles, EPCIS export
