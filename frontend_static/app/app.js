@@ -182,7 +182,10 @@ async function flushPending(status) {
   if (!navigator.onLine) return;
   for (const item of pending()) {
     const result = await deliver(item, status);
-    if (result) {
+    if (!result) continue;
+    if (item.kind === "handover") {
+      followHandover(item.body.milestone.shipmentId, status);
+    } else {
       if (status) status.dataset.what = item.what || "Milestone";
       watch(result.data.relay_id, status);
     }
@@ -424,16 +427,20 @@ async function handoverPage(section) {
     const item = { kind: "handover", what: "Handover", path: "/app/api/handover", body: { ...signed, acceptance } };
     const result = await deliver(item, status);
     if (!result) return;
-    say(status, "Both signatures are in; the handover is queued…");
-    const shipment = signed.milestone.shipmentId;
-    for (let i = 0; i < 600; i++) {
-      const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
-      if (state && state.ok && state.data.holds) {
-        return say(status, `Recorded on chain: you now hold the goods (${state.data.status}).`, "ok");
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    followHandover(signed.milestone.shipmentId, status);
   });
+}
+
+// The relayed handover is the releaser's write; the receiver follows the goods instead.
+async function followHandover(shipment, status) {
+  say(status, "Both signatures are in; the handover is queued…");
+  for (let i = 0; i < 600; i++) {
+    const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
+    if (state && state.ok && state.data.holds) {
+      return say(status, `Handover final: recorded on chain, you now hold the goods (${state.data.status}).`, "ok");
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 function start() {

@@ -91,7 +91,11 @@ async function main() {
         await runStep(step);
       } catch (err) {
         const text = await page.evaluate(() => document.body.innerText).catch(() => "");
-        throw new Error(`step ${JSON.stringify(step)} failed: ${err.message}\npage: ${text.slice(0, 1500)}`);
+        const store = await page.evaluate(() => JSON.stringify(window.localStorage)).catch(() => "");
+        throw new Error(
+          `step ${JSON.stringify(step)} failed: ${err.message}\npage: ${text.slice(0, 1500)}` +
+            `\nconsole: ${JSON.stringify(errors)}\nlocalStorage: ${store.slice(0, 400)}`,
+        );
       }
     }
     async function runStep(step) {

@@ -461,7 +461,7 @@ def test_signing_failures_are_said_in_words(tester_field: Field) -> None:
         ],
         wallet=field.wallet(field.carrier.signer),
     )
-    assert run.values("localStorage") == [None]
+    assert run.values("localStorage") == ["[]"]
     assert _status(field) == "export_cleared"
     # A haulier registered with the carrier role only may not create shipments.
     haulier = make_org(field.svc.api, "hp-haulage", scopes=("carrier",), roles=("carrier",))
