@@ -66,6 +66,7 @@ from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.orgs.models import Organisation
 from backend.orgs.schemas import Scope
 from backend.orgs.service import WRITER_SCOPES, Principal
+from backend.orgs.signers import verify_signature
 from backend.relayer.models import RelayRequest, RelayStatus, SentTransaction
 from backend.relayer.signed import ContractWrite, commit, queue
 
@@ -312,16 +313,15 @@ def cosign_usage(
     message = client.usage_message(
         pool_id, period_id, member=data.member, used_units=data.used_units, deadline=data.deadline
     )
-    signature = bytes.fromhex(data.signature[2:])
-    try:
-        signer = eip712.recover(eip712.digest(client.domain, USAGE_REPORT, message), signature)
-    except eip712.SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
-    if signer != data.member:
-        raise InvalidInput(
-            f"the UsageReport signature recovers to {signer}, not {data.member} "
-            f"(nonce {message['nonce']})"
-        )
+    verify_signature(
+        chain=chain,
+        domain=client.domain,
+        struct=USAGE_REPORT,
+        message=message,
+        signature=data.signature,
+        claimed=data.member,
+        field=f"member (UsageReport nonce {message['nonce']})",
+    )
     return relay_call(
         session=session,
         chain=chain,
@@ -330,7 +330,14 @@ def cosign_usage(
         action="cosign_usage",
         contract=POOL,
         fn="cosignUsage",
-        args=[pool_id, period_id, data.member, data.used_units, data.deadline, signature],
+        args=[
+            pool_id,
+            period_id,
+            data.member,
+            data.used_units,
+            data.deadline,
+            bytes.fromhex(data.signature[2:]),
+        ],
         params={"pool_id": pool_id, "period_id": period_id, **data.model_dump()},
     )
 

@@ -186,6 +186,7 @@ def grant_delegation(
     return delegations.grant(
         session=session,
         principal=principal,
+        chain=request.app.state.chain,
         domain=request.app.state.events_domain,
         slug=slug,
         data=body,

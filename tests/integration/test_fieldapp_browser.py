@@ -363,7 +363,6 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
         [
             {"click": "#sign-in-button"},
             {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"text": ".muted"},
             {"waitForText": "#handover-summary", "value": "You accept"},
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "you now hold the goods"},
@@ -371,7 +370,6 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
         ],
         wallet=as_wallet,
     )
-    assert wallet in run.values("text")[0]
     state = svc.api.get(f"/v1/shipments/{sid}", headers=field.seller.writer).json()
     assert state["custodian"] == wallet
     cleared = milestone_body(svc, sid, M.EXPORT_CLEARED, field.broker.signer)
