@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
 
 from backend.chain.typed_data.events import EventKind
-from backend.deps import PageDep, SessionDep, SettingsDep
+from backend.deps import PageDep, SessionDep, SettingsDep, get_context
 from backend.errors import Forbidden, PayloadTooLarge
 from backend.events import service
 from backend.events.models import SupplyEvent
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
 def _separator(request: Request) -> bytes:
-    separator: bytes = request.app.state.events_domain.separator
+    separator: bytes = get_context(request).loaded().events_domain.separator
     return separator
 
 

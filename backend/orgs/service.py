@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,7 @@ from backend.orgs.schemas import (
 )
 
 
+@runtime_checkable
 class ChainRegistrar(Protocol):
     """Queues the ``OrganisationRegistry`` calls mirroring organisation writes (the app
     supplies one, ``backend.relayer.organisations.RelayedRegistrar``)."""

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from backend.chain.passports import CONTRACT, PassportRegistryClient
+from backend.chain.passports import PassportRegistryClient
 from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep
+from backend.deps import SessionDep, get_context
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
 from backend.passports import service
@@ -29,13 +29,8 @@ AttestationId = Annotated[Bytes32Hex, Path(description="bytes32 attestation id, 
 
 
 def registry(request: Request) -> PassportRegistryClient:
-    """The deployed ProductPassportRegistry (client and domain cached on the app)."""
-    state = request.app.state
-    client: PassportRegistryClient | None = getattr(state, "passport_registry", None)
-    if client is None:
-        client = PassportRegistryClient(state.chain, state.deployment.address(CONTRACT))
-        state.passport_registry = client
-    return client
+    """The deployed ProductPassportRegistry (built once with the loaded deployment)."""
+    return get_context(request).loaded().passports
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted)

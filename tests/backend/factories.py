@@ -16,6 +16,7 @@ from backend.chain.eip712 import Domain
 from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
 from backend.orgs.schemas import DEFAULT_ORG_ROLES
 from tests.backend.conftest import OPERATOR_TOKEN
+from tests.context import context
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 #: GS1 company prefix of the sample passport's GTIN 08936045870013.
@@ -79,7 +80,7 @@ def make_org(
 
 
 def domain_of(client: TestClient) -> Domain:
-    return client.app.state.events_domain  # type: ignore[attr-defined,no-any-return]
+    return context(client).loaded().events_domain
 
 
 def signed_event(

@@ -26,6 +26,7 @@ from tests.backend.passports.api_factories import (
     status_body,
 )
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.context import context
 
 # (method, path template, body); {slug} is the victim org, {key}/{signer} its ids.
 WRITES = [
@@ -90,7 +91,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
     prefixes = {"acme": "8936045", "beta": "8936046", "gamma": "8936047"}
     orgs = {s: make_org(api, s, scopes, prefixes=(p,)) for s, p in prefixes.items()}
     svc = Service(api, tester)
-    reg = PassportRegistryClient(tester, api.app.state.deployment.address(CONTRACT))  # type: ignore[attr-defined]
+    reg = PassportRegistryClient(tester, context(api).loaded().deployment.address(CONTRACT))
     refused = 0
     for victim_slug, victim in orgs.items():
         v = victim.signer
@@ -197,7 +198,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 for path in (f"/v1/relay/{created['relay_id']}", f"/v1/shipments/{sid}"):
                     assert api.get(path, headers=headers).status_code == 404
         # Nothing was queued by any refused call.
-        with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        with context(api).sessions() as session:
             queued = session.scalars(
                 select(RelayRequest.id).where(RelayRequest.status == "queued")
             ).all()

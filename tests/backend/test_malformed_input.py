@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from backend.middleware import json_depth
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
+from tests.context import context
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_bad_event_fields_are_4xx_with_reason(
 
 def test_oversized_body_is_413(ctx: tuple[TestClient, dict[str, str], dict[str, object]]) -> None:
     api, headers, _ = ctx
-    limit = api.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    limit = context(api).settings.max_body_bytes
     resp = api.post(
         "/v1/events/batch",
         content=b'{"events": [' + b" " * (limit + 1) + b"]}",

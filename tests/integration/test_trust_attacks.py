@@ -29,6 +29,7 @@ from tests.backend.passports.api_factories import attest_body, hx, issue_body, s
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.conftest import deployment_for
+from tests.context import context
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def test_bundle_shows_the_registry_window_of_a_key_added_on_chain_only(
     pid = passport_id(link.gtin, link.lot, link.serial)
     registry = OrganisationRegistryClient(
         chain,
-        flow.api.app.state.deployment.address("OrganisationRegistry"),  # type: ignore[attr-defined]
+        context(flow.api).loaded().deployment.address("OrganisationRegistry"),
     )
     direct = Account.create()
     added = registry.add_key(KeyGrant(org_id_for(flow.seller.slug), direct.address, Role.ISSUER))

@@ -28,6 +28,7 @@ from tests.backend.passports.api_factories import (
     status_body,
 )
 from tests.backend.shipments.factories import Service, post
+from tests.context import context, workers
 
 
 @dataclass
@@ -44,7 +45,7 @@ def svc(api: TestClient, tester: ChainClient) -> Service:
 
 @pytest.fixture
 def reg(api: TestClient, tester: ChainClient) -> PassportRegistryClient:
-    address = api.app.state.deployment.address("ProductPassportRegistry")  # type: ignore[attr-defined]
+    address = context(api).loaded().deployment.address("ProductPassportRegistry")
     return PassportRegistryClient(tester, address)
 
 
@@ -122,7 +123,7 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
     assert view["document"] == amended_doc
     statuses = {a["id"]: a["status"] for a in view["attestations"]}
     assert statuses == {attestation_id: "valid", second: "revoked"}
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         later = service.public_passport(session=session, passport_id=pid, now=now + 200)
         assert later is not None
         assert {a.id: a.status for a in later.attestations}[attestation_id] == "expired"
@@ -144,7 +145,7 @@ def test_stored_document_altered_after_the_fact_is_flagged_tampered(
 ) -> None:
     pid, _ = _issue(svc, reg, orgs)
     doc = sample_document(name="Something else entirely")
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         session.execute(update(PassportDocumentRecord).values(document=doc))
         session.commit()
     assert svc.api.get(f"/v1/passports/{hx(pid)}").json()["tampered"] is True
@@ -217,7 +218,7 @@ def test_a_first_issue_with_an_expired_deadline_is_refused_before_anything_is_qu
     """The brand's registration is still queued, yet its first write is simulated: a
     signature whose deadline has passed can never land, so nothing is relayed for it."""
     o = orgs
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         before = session.scalar(select(func.count()).select_from(RelayRequest))
         queued = session.scalar(
             select(func.count())
@@ -230,7 +231,7 @@ def test_a_first_issue_with_an_expired_deadline_is_refused_before_anything_is_qu
     assert resp.status_code == 409, resp.text
     assert resp.json()["error"] == "PassportSignatureExpired"
     assert resp.json()["arguments"]["signer"].lower() == o.brand.signer.address.lower()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         assert session.scalar(select(func.count()).select_from(RelayRequest)) == before
     # The same write with a live deadline is queued behind the registration and lands.
     _issue(svc, reg, o)
@@ -299,7 +300,7 @@ def test_reorg_rolls_back_a_recall_and_restores_active(
     tester.revert(snap)
     for _ in range(3):
         tester.mine()
-    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(svc.api).indexer.step()
     view = svc.api.get(f"/v1/passports/{hx(pid)}").json()
     assert view["status"] == "active"
     assert view["reason_code"] is None

@@ -16,6 +16,7 @@ from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.relayer.models import RelayRequest
 from backend.shipments.service import manifest_hash
 from tests.backend.factories import Org
+from tests.context import context, workers
 
 HOUR = 3600
 ZERO32 = "0x" + "00" * 32
@@ -34,7 +35,7 @@ class Service:
     registry: ShipmentRegistryClient = field(init=False)
 
     def __post_init__(self) -> None:
-        address = self.api.app.state.deployment.address("ShipmentRegistry")  # type: ignore[attr-defined]
+        address = context(self.api).loaded().deployment.address("ShipmentRegistry")
         self.registry = ShipmentRegistryClient(self.chain, address)
 
     def now(self) -> int:
@@ -43,17 +44,16 @@ class Service:
 
     def settle(self) -> None:
         """Send every queued relay request and index the resulting blocks."""
-        state = self.api.app.state  # type: ignore[attr-defined]
         for _ in range(5):
-            state.relay_worker.relayer.drive()
-            state.indexer.step()
-            with state.sessionmaker() as session:
+            workers(self.api).relay.relayer.drive()
+            workers(self.api).indexer.step()
+            with context(self.api).sessions() as session:
                 open_ = session.query(RelayRequest).filter(
                     RelayRequest.status.in_(("queued", "sent"))
                 )
                 if open_.count() == 0:
                     break
-        state.indexer.step()
+        workers(self.api).indexer.step()
 
     def relay(self, relay_id: int, headers: dict[str, str]) -> dict[str, Any]:
         resp = self.api.get(f"/v1/relay/{relay_id}", headers=headers)
