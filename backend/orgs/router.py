@@ -187,7 +187,7 @@ def grant_delegation(
     return delegations.grant(
         session=session,
         principal=principal,
-        domain=request.app.state.events_domain,
+        domain=get_context(request).loaded().events_domain,
         slug=slug,
         data=body,
     )

@@ -166,7 +166,7 @@ def list_shipments(
     ] = None,
 ) -> ShipmentsPublic:
     """The calling seller's shipments (keyset pagination on ``after``, ``limit`` capped)."""
-    cap = min(limit, request.app.state.settings.page_size_max)
+    cap = min(limit, get_context(request).settings.page_size_max)
     return service.list_shipments(
         session=session, principal=principal, after=after, limit=cap, reference=reference
     )
