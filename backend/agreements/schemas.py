@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from backend.alliance.schemas import Strict
-from backend.common.types import Bytes32Hex, SignatureHex
+from backend.common.types import Bytes32, Signature
 
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
 
@@ -69,6 +69,6 @@ class AgreementsPublic(BaseModel):
 class AgreementAccept(Strict):
     """The seller's EIP-712 ``Acceptance`` (``waymark agreement accept`` signs it off line)."""
 
-    shipment_id: Bytes32Hex
+    shipment_id: Bytes32
     deadline: Uint64
-    signature: SignatureHex
+    signature: Signature

@@ -46,6 +46,7 @@ from backend.chain.agreements import (
     Payout,
 )
 from backend.chain.deployments import Deployment
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import Forbidden, NotFound, ServiceUnavailable
 from backend.orgs.service import WRITER_SCOPES, Principal
 
@@ -109,7 +110,7 @@ def _info(row: AgreementView) -> AgreementInfo:
         status=AgreementStatus[row.status.upper()],
         outcome=Outcome[row.outcome.upper()],
         bond_posted=row.bond_posted,
-        shipment_id=bytes.fromhex(row.shipment_id[2:]) if row.shipment_id else bytes(32),
+        shipment_id=hex_bytes(row.shipment_id) if row.shipment_id else bytes(32),
         accepted_at=row.accepted_at or 0,
         dispute_ends_at=row.dispute_ends_at or 0,
     )
@@ -290,11 +291,11 @@ def accept(
         fn="acceptWithSig",
         args=[
             agreement_id,
-            bytes.fromhex(body.shipment_id[2:]),
+            body.shipment_id,
             body.deadline,
-            bytes.fromhex(body.signature[2:]),
+            body.signature,
         ],
-        params={"agreement_id": agreement_id, "shipment_id": body.shipment_id},
+        params={"agreement_id": agreement_id, "shipment_id": to_hex(body.shipment_id)},
     )
 
 

@@ -11,6 +11,7 @@ from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.anchoring.service import requeue_batch
 from backend.chain import DecodedEvent
+from backend.common.types import hex_bytes, to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
 
@@ -27,13 +28,11 @@ def verify_proofs(session: Session, root: str, block: int) -> int:
         .join(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
         .where(AnchorBatch.root == root, EventProof.verified_block.is_(None))
     ).all()
-    raw = bytes.fromhex(root[2:])
+    raw = hex_bytes(root)
     good = [
         r.id
         for r in rows
-        if merkle.verify(
-            raw, bytes.fromhex(r.leaf[2:]), [bytes.fromhex(p[2:]) for p in json.loads(r.proof)]
-        )
+        if merkle.verify(raw, hex_bytes(r.leaf), [hex_bytes(p) for p in json.loads(r.proof)])
     ]
     for chunk in range(0, len(good), 1000):
         session.execute(
@@ -46,7 +45,7 @@ def verify_proofs(session: Session, root: str, block: int) -> int:
 
 
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    verify_proofs(session, "0x" + bytes(ev.args["root"]).hex(), block.number)
+    verify_proofs(session, to_hex(ev.args["root"]), block.number)
     exists = session.scalar(
         select(ChainAnchor.id).where(
             ChainAnchor.tx_hash == ev.tx_hash, ChainAnchor.log_index == ev.log_index
@@ -56,7 +55,7 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
         return
     session.add(
         ChainAnchor(
-            root="0x" + bytes(ev.args["root"]).hex(),
+            root=to_hex(ev.args["root"]),
             anchorer=ev.args["anchorer"],
             leaf_count=int(ev.args["leafCount"]),
             tx_hash=ev.tx_hash,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 from backend.credentials import access, service
 from backend.credentials.service import MEDIA_TYPE_JWT, MEDIA_TYPE_LD, IssuedCredential
 from backend.deps import Ctx, SessionDep, get_context
@@ -248,8 +248,8 @@ class AccessGrantCreate(BaseModel):
         default=None, description="one passport; omitted: every passport the issuer issues"
     )
     expires_at: int = Field(ge=0, le=2**64 - 1, description="unix seconds; signed")
-    salt: Bytes32Hex = Field(description="makes each grant distinct; signed")
-    signature: SignatureHex
+    salt: Bytes32 = Field(description="makes each grant distinct; signed")
+    signature: Signature
 
 
 class AccessGrantRevoke(BaseModel):
@@ -257,7 +257,7 @@ class AccessGrantRevoke(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signature: SignatureHex
+    signature: Signature
 
 
 GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain.typed_data.events import EventKind
-from backend.common.types import Bytes32Hex, SignatureHex
+from backend.common.types import Bytes32, Signature
 
 UINT64_MAX = 2**64 - 1
 
@@ -18,13 +18,13 @@ class SupplyEventCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    event_id: Bytes32Hex = Field(alias="eventId")
-    subject: Bytes32Hex = Field(description="Shipment id or passport id.")
+    event_id: Bytes32 = Field(alias="eventId")
+    subject: Bytes32 = Field(description="Shipment id or passport id.")
     kind: EventKind
     occurred_at: Annotated[int, Field(ge=0, le=UINT64_MAX, alias="occurredAt")]
     location: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,8}$", description="UN/LOCODE, e.g. NLRTM")]
-    payload_hash: Bytes32Hex = Field(alias="payloadHash")
-    signature: SignatureHex
+    payload_hash: Bytes32 = Field(alias="payloadHash")
+    signature: Signature
 
 
 class SupplyEventBatch(BaseModel):

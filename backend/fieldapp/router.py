@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32Hex, WalletSignature
 from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
 from backend.errors import Forbidden, RateLimited, Unauthenticated
 from backend.fieldapp import pages, service
@@ -64,7 +64,7 @@ class MessagePublic(BaseModel):
 
 class SignInRequest(_Body):
     message: Annotated[str, Field(max_length=2048)]
-    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+    signature: WalletSignature
 
 
 class IdentityPublic(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 
 
 class OrgRole(StrEnum):
@@ -228,8 +228,8 @@ class DelegationCreate(Strict):
         description="A passport id, or 32 zero bytes for every passport the issuer issues."
     )
     delegate: Slug = Field(description="The organisation allowed to add events.")
-    salt: Bytes32Hex
-    signature: SignatureHex
+    salt: Bytes32
+    signature: Signature
 
 
 class DelegationPublic(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.chain.organisations import ALL_ROLES, Role, org_id_for
+from backend.common.types import to_hex
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
@@ -114,7 +115,7 @@ def public_org(org: Organisation) -> OrganisationPublic:
         country=org.country,
         web_domain=org.web_domain,
         roles=[n for n in Role(org.roles).names() if n != "admin"],
-        chain_org_id="0x" + org_id_for(org.slug).hex() if org.roles else "",
+        chain_org_id=to_hex(org_id_for(org.slug)) if org.roles else "",
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, status
 
 from backend.chain.passports import PassportRegistryClient
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32, Bytes32Hex, to_hex
 from backend.deps import SessionDep, get_context
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
@@ -150,9 +150,12 @@ def attest(
 
 
 @router.get("/{passport_id}", response_model=PassportPublicView)
-def get_passport(passport_id: PassportId, session: SessionDep) -> PassportPublicView:
+def get_passport(
+    passport_id: Annotated[Bytes32, Path(description="bytes32 passport id, 0x-prefixed")],
+    session: SessionDep,
+) -> PassportPublicView:
     """Public: head, versions, attestations (status now), stored document, tamper flag."""
-    view = service.public_passport(session=session, passport_id=bytes.fromhex(passport_id[2:]))
+    view = service.public_passport(session=session, passport_id=passport_id)
     if view is None:
-        raise NotFound(f"passport {passport_id} not found")
+        raise NotFound(f"passport {to_hex(passport_id)} not found")
     return view

@@ -14,12 +14,12 @@ from backend.chain import ChainClient
 from backend.chain.passports import CONTRACT, PassportRegistryClient, claim_type
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.common.types import to_hex
 from backend.relayer.models import RelayRequest
 from tests.backend.factories import Org, gtin_under, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
-    hx,
     issue_body,
     revoke_attestation_body,
     sample_document,
@@ -111,7 +111,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
         attest = attest_body(
             reg, v, pid, doc_hash, claim_type("bola"), valid_until=now + 10**6, deadline=now + 3600
         )
-        aid = post(svc, f"/v1/passports/{hx(pid)}/attestations", attest, victim)["subject"]
+        aid = post(svc, f"/v1/passports/{to_hex(pid)}/attestations", attest, victim)["subject"]
         svc.settle()
 
         def replays(
@@ -147,22 +147,22 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                             "nonce": 0,
                             "deadline": deadline,
                         },
-                        "signature": hx(csig),
+                        "signature": to_hex(csig),
                     },
                 ),
                 (f"/v1/shipments/{sid}/overdue/1", None),
                 (
-                    f"/v1/passports/{hx(pid)}/versions",
+                    f"/v1/passports/{to_hex(pid)}/versions",
                     amend_body(
                         reg, signer, sample_document(lot, gtin=gtin, name="x"), 1, deadline=deadline
                     ),
                 ),
                 (
-                    f"/v1/passports/{hx(pid)}/recall",
+                    f"/v1/passports/{to_hex(pid)}/recall",
                     status_body(reg, signer, pid, revoke=False, deadline=deadline),
                 ),
                 (
-                    f"/v1/passports/{hx(pid)}/revoke",
+                    f"/v1/passports/{to_hex(pid)}/revoke",
                     status_body(reg, signer, pid, revoke=True, deadline=deadline),
                 ),
                 (
@@ -177,7 +177,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 "/v1/passports",
                 issue_body(reg, v, sample_document(lot + "b", gtin=gtin), deadline=now + 3600),
             ),
-            (f"/v1/passports/{hx(pid)}/attestations", attest),
+            (f"/v1/passports/{to_hex(pid)}/attestations", attest),
             *replays(v, sid, pid, aid, lot, gtin),
         ]
         for attacker_slug, attacker in orgs.items():

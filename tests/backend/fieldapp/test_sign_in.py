@@ -13,6 +13,7 @@ from eth_utils import keccak
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, OrganisationRegistryClient
+from backend.common.types import hex_bytes
 from backend.errors import Unauthenticated
 from backend.fieldapp import service
 from backend.fieldapp.service import Site
@@ -130,7 +131,7 @@ def test_expired_message_is_refused(svc: Service) -> None:
             site=Site.from_base_url("http://testserver"),
             chain_id=svc.chain.chain_id,
             text=text,
-            signature=_sign(acme.signer, text),
+            signature=hex_bytes(_sign(acme.signer, text)),
             now=later,
         )
 
