@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from backend.chain.typed_data.events import EventKind
+from backend.common.schemas import RowModel
 from backend.common.types import Bytes32, Signature
 
 UINT64_MAX = 2**64 - 1
@@ -56,15 +57,19 @@ class BatchResult(BaseModel):
     results: list[BatchItemResult]
 
 
-class SupplyEventPublic(BaseModel):
+class SupplyEventPublic(RowModel):
     digest: str
     event_id: str
     subject: str
     kind: int
-    kind_name: str
     occurred_at: int
     location: str
     payload_hash: str
     signer: str
     signature: str
     status: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_name(self) -> str:
+        return EventKind(self.kind).name.lower()

@@ -356,7 +356,7 @@ def relay_status(
     """Status of one of the organisation's relayed writes (queued, sent, mined, final, failed)."""
     identity = _require(request, session)
     req = own_request(session=session, principal=identity.principal(), relay_id=relay_id)
-    return RelayPublic.model_validate(req, from_attributes=True)
+    return RelayPublic.model_validate(req)
 
 
 # -- handovers ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from backend.common.schemas import RowModel
 from backend.common.text import safe_text
 from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 
@@ -207,7 +208,7 @@ class SignerRevoke(Strict):
     )
 
 
-class SignerPublic(BaseModel):
+class SignerPublic(RowModel):
     id: int
     address: str
     label: str

@@ -131,9 +131,7 @@ def _public_key(key: ApiKey) -> ApiKeyPublic:
 
 
 def _public_signer(s: SignerKey) -> SignerPublic:
-    return SignerPublic(
-        id=s.id, address=s.address, label=s.label, valid_from=s.valid_from, revoked_at=s.revoked_at
-    )
+    return SignerPublic.model_validate(s)
 
 
 def get_org(*, session: Session, slug: str) -> Organisation:
