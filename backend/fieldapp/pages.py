@@ -32,6 +32,7 @@ from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, o
 from backend.fieldapp.service import Identity
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
+from backend.shipments import evidence as photos
 from backend.shipments.models import Shipment, ShipmentManifest
 from backend.shipments.schemas import ManifestIn
 from backend.shipments.service import manifest_hash
@@ -169,6 +170,7 @@ def _domain_json(domain: Domain) -> dict[str, Any]:
 
 def draft_milestone(
     *,
+    session: Session,
     card: Card,
     identity: Identity,
     registry: ShipmentRegistryClient,
@@ -222,6 +224,10 @@ def draft_milestone(
     evidence = (form.get("evidence_hash") or "").strip().lower()
     if evidence and not re.fullmatch(r"0x[0-9a-f]{64}", evidence):
         draft.errors["evidence"] = "The photo's fingerprint is not a 32-byte hash; attach it again."
+    elif evidence and not photos.held(session=session, shipment_id=card.id, hash_=evidence):
+        draft.errors["evidence"] = (
+            "The photo has not reached the service yet; attach it again while online."
+        )
     if draft.errors or offer is None:
         return draft
     message = {
