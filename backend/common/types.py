@@ -71,7 +71,7 @@ def _parser(what: str, low: int, high: int | None) -> Any:
         if isinstance(value, bytes | bytearray):
             raw = bytes(value)
         elif isinstance(value, str):
-            if not value.startswith("0x"):
+            if value[:2] not in ("0x", "0X"):
                 raise ValueError(f"{what} must be 0x-prefixed hex")
             digits = value[2:]
             if high is not None and len(digits) > 2 * high:

@@ -40,7 +40,7 @@ def _reason(**fields: object) -> str:
 
 
 def test_hex_parses_into_bytes_and_prints_back_as_lower_case_hex() -> None:
-    body = _body(id=ID.upper().replace("0X", "0x"), data="0x00ff", wallet="0x" + "22" * 100)
+    body = _body(id=ID.upper(), data="0x00ff", wallet="0x" + "22" * 100)
     assert body.id == bytes.fromhex("ab" * 32)
     assert body.data == b"\x00\xff"
     assert body.signature == b"\x11" * 65
