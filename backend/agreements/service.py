@@ -53,7 +53,6 @@ from backend.orgs.service import WRITER_SCOPES, Principal
 log = logging.getLogger(__name__)
 
 CONTRACT = "DeliveryAgreement"
-ZERO_ADDRESS = "0x" + "00" * 20
 OPEN = (AgreementStatus.ACTIVE, AgreementStatus.DISPUTED)
 
 
@@ -148,22 +147,7 @@ def _public(row: AgreementView, *, chain: ChainClient, deployment: Deployment) -
     return AgreementPublic(
         agreement_id=row.agreement_id,
         status=row.status,  # type: ignore[arg-type]
-        clause=ClausePublic(
-            buyer=t.buyer,
-            seller=t.seller,
-            token=t.token,
-            price=t.price,
-            promised_by=t.promised_by,
-            final_deadline=t.final_deadline,
-            compensation_per_day=t.compensation_per_day,
-            compensation_cap=t.compensation_cap,
-            compensation_from_price=t.compensation_from_price,
-            weight_tolerance_bps=t.weight_tolerance_bps,
-            bonder=None if t.bonder == ZERO_ADDRESS else t.bonder,
-            bond_amount=t.bond_amount,
-            arbiter=t.arbiter,
-            dispute_window=t.dispute_window,
-        ),
+        clause=ClausePublic.model_validate(t),
         shipment_id=row.shipment_id,
         bond_posted=row.bond_posted,
         accepted_at=row.accepted_at,
