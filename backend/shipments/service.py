@@ -857,8 +857,8 @@ def _detail(session: Session, s: Shipment) -> ShipmentDetail:
     )
 
 
-def get_shipment(*, session: Session, principal: Principal, shipment_id: str) -> ShipmentDetail:
-    """One shipment with its timeline, for its seller or any of its parties."""
+def party_shipment(*, session: Session, principal: Principal, shipment_id: str) -> Shipment:
+    """A shipment the calling organisation sells or is a party of (404 for anyone else)."""
     s = session.get(Shipment, shipment_id)
     if s is None:
         raise NotFound(f"shipment {shipment_id} not found")
@@ -868,7 +868,14 @@ def get_shipment(*, session: Session, principal: Principal, shipment_id: str) ->
     owner = manifest is not None and manifest.org_id == principal.org_id
     if not owner and not (parties & mine):
         raise NotFound(f"shipment {shipment_id} not found")
-    return _detail(session, s)
+    return s
+
+
+def get_shipment(*, session: Session, principal: Principal, shipment_id: str) -> ShipmentDetail:
+    """One shipment with its timeline, for its seller or any of its parties."""
+    return _detail(
+        session, party_shipment(session=session, principal=principal, shipment_id=shipment_id)
+    )
 
 
 # -- journeys for passport pages ---------------------------------------------
