@@ -30,6 +30,7 @@ from backend.common.types import to_hex
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
+from backend.locations import unlocode
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
 from backend.shipments import evidence as photos
@@ -146,6 +147,11 @@ def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> C
     return _card(row[0], row[1], mine, names)
 
 
+def route_codes(card: Card) -> frozenset[str]:
+    """The shipment's own origin and destination: signed by its seller, always accepted."""
+    return frozenset({card.origin, card.destination} - {""})
+
+
 @dataclass
 class Draft:
     """A milestone as typed on the phone: field errors, or the typed data to sign."""
@@ -198,7 +204,14 @@ def draft_milestone(
             receiver, draft.receiver_name = found[0]
     location = (form.get("location") or "").replace(" ", "").upper()
     if location and not LOCODE.fullmatch(location):
-        draft.errors["location"] = "A UN/LOCODE is 2 letters and 3 letters or digits, e.g. VNHPH."
+        draft.errors["location"] = (
+            "Pick a UN/LOCODE from the list (2 letters and 3 letters or digits, e.g. VNSGN);"
+            " type a code or the place's name to search."
+        )
+    elif location and not unlocode.known(location, also=route_codes(card)):
+        draft.errors["location"] = (
+            f"{location} is not a UN/LOCODE; search by the place's name and pick one."
+        )
     weight_text = (form.get("weight_kg") or "").strip()
     grams = 0
     if weight_text:

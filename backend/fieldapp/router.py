@@ -30,11 +30,12 @@ from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
 from backend.common.types import Bytes32Hex, WalletSignature
 from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
-from backend.errors import Forbidden, PayloadTooLarge, RateLimited, Unauthenticated
+from backend.errors import Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
 from backend.fieldapp import pages, service
 from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
 from backend.handlers import ErrorPublic
+from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
 from backend.orgs.signers import recover_signer, require_signed_by
 from backend.qr.images import qr_svg
@@ -270,7 +271,7 @@ def shipment_page(
 class MilestoneForm(_Body):
     milestone: Annotated[str, Field(max_length=32)] = ""
     counterparty: Annotated[str, Field(max_length=42)] = ""
-    location: Annotated[str, Field(max_length=16)] = ""
+    location: Annotated[str, Field(max_length=40)] = ""
     weight_kg: Annotated[str, Field(max_length=24)] = ""
     reason: Annotated[str, Field(max_length=4)] = ""
     evidence_hash: Annotated[str, Field(max_length=80)] = ""
@@ -411,6 +412,10 @@ def submit_milestone(
         raise Forbidden(
             f"this session is {identity.address}; it submits only milestones that key signed"
         )
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    location = body.milestone.location
+    if location and not unlocode.known(location, also=pages.route_codes(card)):
+        raise InvalidInput(f"location: {location} is not a UN/LOCODE")
     return shipments.record_milestone(
         session=session,
         registry=registry(request),

@@ -179,11 +179,41 @@ async function watch(relayId, status) {
   }
 }
 
+// UN/LOCODE search: the datalist under a location field offers the service's matches
+// for what has been typed (a code or the start of a place name).
+function locationSearch(input, list) {
+  const route = Array.from(list.options, (o) => o.value);
+  let timer = null;
+  let asked = "";
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      if (q.length < 2 || q === asked) return;
+      asked = q;
+      const result = await api(`/v1/locations?q=${encodeURIComponent(q)}&limit=10`).catch(() => null);
+      if (!result || !result.ok || asked !== q) return;
+      const found = result.data.items.map((l) => [l.code, `${l.name}, ${l.country_name}`]);
+      const codes = new Set(found.map(([code]) => code));
+      list.replaceChildren(
+        ...found.concat(route.filter((c) => !codes.has(c)).map((c) => [c, "on this shipment's route"])).map(([code, label]) => {
+          const option = document.createElement("option");
+          option.value = code;
+          option.label = label;
+          option.textContent = label;
+          return option;
+        }),
+      );
+    }, 250);
+  });
+}
+
 function milestoneForm(form) {
   const shipment = form.dataset.shipment;
   const status = $("#form-status");
   const summary = $("#summary");
   let draft = null;
+  locationSearch($("#f-location"), $("#locodes"));
 
   form.querySelector("#f-milestone").addEventListener("change", (e) => {
     const option = e.target.selectedOptions[0];

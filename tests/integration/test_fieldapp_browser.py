@@ -141,7 +141,10 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             shot("app-my-shipments", PHONE),
             {"click": f"{row} a"},
             {"select": "#f-milestone", "value": "DEPARTED"},
-            {"fill": "#f-location", "value": "vnhph"},
+            {"fill": "#f-location", "value": "cai mep"},
+            {"waitFor": "#locodes option[value='VNCMT']", "state": "attached"},
+            {"attr": "#locodes option", "name": "label"},
+            {"fill": "#f-location", "value": "VNCMT"},
             {"fill": "#f-weight", "value": "five hundred"},
             {"setFiles": "#f-photo", "files": [str(fake)]},
             {"waitForText": "#e-evidence", "value": "only JPEG, PNG or WebP"},
@@ -169,8 +172,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
     assert run.values("count") == [2]
+    assert "Cai Mep International Terminal, Viet Nam" in run.values("attr")[0]
     assert run.values("text")[1] == (
-        "You confirm: 520 kg departed at VNHPH for shipment LT-2612-001 of "
+        "You confirm: 520 kg departed at VNCMT for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
     )
     assert run.values("scrollWidth") == [PHONE[0]]
@@ -179,7 +183,7 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     departed = field.shipment_json()["milestones"][-1]
     assert departed["milestone_name"] == "departed"
     assert departed["signer"] == field.carrier.signer.address
-    assert departed["location"] == "VNHPH"
+    assert departed["location"] == "VNCMT"
     assert departed["measured_weight_grams"] == 520_000
     assert departed["evidence_hash"] == "0x" + keccak(photo.read_bytes()).hex()
     kept = field.svc.api.get(
