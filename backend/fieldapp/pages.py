@@ -152,6 +152,19 @@ def route_codes(card: Card) -> frozenset[str]:
     return frozenset({card.origin, card.destination} - {""})
 
 
+def shipment_by_sscc(*, session: Session, identity: Identity, sscc: str) -> Card:
+    """The shipment whose label carries ``sscc``, for a party of it (404 for anyone else)."""
+    found = session.scalar(
+        select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
+    )
+    if found is None:
+        raise NotFound(f"no shipment is labelled with SSCC {sscc}")
+    try:
+        return one_shipment(session=session, identity=identity, shipment_id=found)
+    except NotFound:
+        raise NotFound(f"no shipment is labelled with SSCC {sscc}") from None
+
+
 @dataclass
 class Draft:
     """A milestone as typed on the phone: field errors, or the typed data to sign."""

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,7 @@ from backend.errors import Forbidden, InvalidInput, PayloadTooLarge, RateLimited
 from backend.fieldapp import pages, service
 from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
+from backend.gs1.sscc import SsccInvalid, validate_sscc
 from backend.handlers import ErrorPublic
 from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
@@ -265,6 +266,34 @@ def shipment_page(
     )
 
 
+@router.get("/scan", response_class=HTMLResponse, include_in_schema=False)
+def scan_page(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """The camera scanner for SSCC labels (GS1 Digital Link ``/00/{sscc}``)."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    return _page("scan.html", identity=identity, chain_id=chain.chain_id)
+
+
+@router.get("/00", include_in_schema=False)
+@router.get("/00/{sscc}", include_in_schema=False)
+def open_label(request: Request, session: SessionDep, chain: ChainDep, sscc: str = "") -> Response:
+    """A scanned or typed SSCC: on to its shipment's page, for a party of it (404 otherwise)."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    try:
+        valid = validate_sscc("".join(sscc.split())[:40])
+    except SsccInvalid as exc:
+        raise InvalidInput(f"sscc: {exc}") from None
+    card = pages.shipment_by_sscc(session=session, identity=identity, sscc=valid)
+    return RedirectResponse(f"/app/shipments/{card.id}", status_code=303, headers=NO_STORE)
+
+
 # -- signed writes ----------------------------------------------------------
 
 
@@ -368,7 +397,7 @@ def _store_evidence(
 async def upload_evidence(
     shipment_id: ShipmentId, evidence_hash: EvidenceHash, request: Request, session: SessionDep
 ) -> EvidencePublic:
-    """Store a photo under the keccak-256 the milestone will sign (the server recomputes it)."""
+    """Store a photo under the SHA-256 the milestone will sign (the server recomputes it)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > evidence.MAX_BYTES:
         raise PayloadTooLarge(

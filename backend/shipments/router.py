@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
 ShipmentId = Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")]
 EvidenceHash = Annotated[
-    Bytes32Hex, Path(description="keccak-256 of the photo, the milestone's evidenceHash")
+    Bytes32Hex, Path(description="SHA-256 of the photo, the milestone's evidenceHash")
 ]
 
 
