@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
-from backend.common.types import Bytes32Hex
-from backend.deps import ChainDep, SessionDep, SettingsDep
+from backend.common.types import Bytes32Hex, WalletSignature
+from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
 from backend.errors import Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
 from backend.fieldapp import pages, service
 from backend.fieldapp.milestones import REASONS
@@ -68,7 +68,7 @@ class MessagePublic(BaseModel):
 
 class SignInRequest(_Body):
     message: Annotated[str, Field(max_length=2048)]
-    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+    signature: WalletSignature
 
 
 class IdentityPublic(BaseModel):
@@ -88,7 +88,7 @@ def _public(identity: Identity) -> IdentityPublic:
 
 
 def _site(request: Request) -> Site:
-    return Site.from_base_url(request.app.state.settings.public_base_url)
+    return Site.from_base_url(get_context(request).settings.public_base_url)
 
 
 def _same_origin(request: Request) -> bool:
@@ -108,7 +108,7 @@ def current_identity(request: Request, session: SessionDep) -> Identity | None:
     try:
         return service.session_identity(
             session=session,
-            signer=request.app.state.app_session_signer,
+            signer=get_context(request).app_session_signer,
             token=token,
             now=int(time.time()),
         )
@@ -164,7 +164,7 @@ def sign_in(
         raise
     response.set_cookie(
         service.SESSION_COOKIE,
-        service.session_token(signer=request.app.state.app_session_signer, identity=identity),
+        service.session_token(signer=get_context(request).app_session_signer, identity=identity),
         max_age=service.SESSION_MAX_AGE,
         httponly=True,
         samesite="strict",
@@ -321,7 +321,7 @@ def _writer(request: Request, session: Any) -> Identity:
     if not _same_origin(request):
         raise Forbidden("cross-site request refused")
     identity = _require(request, session)
-    limits: RateLimits = request.app.state.rate_limits
+    limits = RateLimits.of(get_context(request))
     wait = limits.per_key.take(f"app:{identity.address}")
     if wait > 0:
         raise RateLimited("too many requests from this key", retry_after=max(1, math.ceil(wait)))
@@ -461,7 +461,7 @@ def relay_status(
     """Status of one of the organisation's relayed writes (queued, sent, mined, final, failed)."""
     identity = _require(request, session)
     req = own_request(session=session, principal=identity.principal(), relay_id=relay_id)
-    return RelayPublic.model_validate(req, from_attributes=True)
+    return RelayPublic.model_validate(req)
 
 
 # -- handovers ----------------------------------------------------------------
