@@ -22,6 +22,7 @@ from backend.pages.models import PassportPage
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import Flow, make_flow
 from tests.conftest import deployment_for
+from tests.context import context, workers
 
 pytestmark = pytest.mark.anvil
 
@@ -52,7 +53,7 @@ def _pid(link: DigitalLink) -> str:
 
 
 def _row(flow: Flow, link: DigitalLink) -> PassportPage:
-    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(flow.api).sessions() as session:
         row = session.get(PassportPage, _pid(link))
         assert row is not None
         session.expunge(row)
@@ -70,7 +71,7 @@ def _reorg(flow: Flow, chain: ChainClient, snap: object) -> None:
     """Another fork wins: the blocks since ``snap`` disappear and the chain grows past them."""
     chain.revert(snap)
     chain.mine(3)
-    indexer = flow.api.app.state.indexer  # type: ignore[attr-defined]
+    indexer = workers(flow.api).indexer
     indexer.step()
     assert indexer.reorgs >= 1
 
