@@ -102,3 +102,11 @@ def test_to_hex_and_hex_bytes_are_inverse() -> None:
     raw = bytes(range(40))
     assert hex_bytes(to_hex(raw)) == raw
     assert to_hex(bytearray(b"\x01")) == "0x01"
+
+
+def test_spaces_inside_the_hex_are_refused() -> None:
+    # bytes.fromhex skips spaces; the field must not.
+    assert _reason(data="0xab  cd") == "data: Value error, hex must be 0x followed by hex digits"
+    assert _reason(id="0x" + "ab" * 31 + " a") == (
+        "id: Value error, bytes32 must be 0x followed by hex digits"
+    )
