@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain, digest, recover
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
+from backend.common.types import hex_bytes
 from backend.db.base import utcnow
 from backend.epcis import authz
 from backend.epcis.document import schema_errors
@@ -194,8 +195,8 @@ def _verify_signature(
     """
     try:
         signer = recover(
-            digest(domain, EPCIS_EVENT_HASH, {"digest": bytes.fromhex(item.digest[2:])}),
-            bytes.fromhex(signature[2:]),
+            digest(domain, EPCIS_EVENT_HASH, {"digest": hex_bytes(item.digest)}),
+            hex_bytes(signature),
         )
         window = signer_keys(session=session, org_id=org.id).get(signer)
         if window is None:

@@ -24,6 +24,7 @@ from backend.chain.client import ChainClient
 from backend.chain.eip712 import Domain, StructType, digest
 from backend.chain.organisations import Role
 from backend.chain.signatures import refusal
+from backend.common.types import hex_bytes
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
@@ -35,7 +36,7 @@ def verify_signature(
     domain: Domain,
     struct: StructType,
     message: Mapping[str, Any],
-    signature: str,
+    signature: str | bytes,
     claimed: str,
     field: str,
 ) -> str:
@@ -47,7 +48,7 @@ def verify_signature(
     otherwise.
     """
     try:
-        raw = bytes.fromhex(signature.removeprefix("0x"))
+        raw = signature if isinstance(signature, bytes) else hex_bytes(signature)
     except ValueError:
         raise InvalidInput("signature: not hex") from None
     why = refusal(chain, address=claimed, digest=digest(domain, struct, message), signature=raw)
