@@ -614,5 +614,5 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
 
 
 def _relay_count(svc: Service) -> int:
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         return len(session.scalars(select(RelayRequest.id)).all())

@@ -394,7 +394,7 @@ def test_seller_creates_a_shipment_it_signed_and_no_one_else_submits_it(
 
 
 def _relay_rows(svc: Service) -> int:
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         return session.query(RelayRequest).count()
 
 
