@@ -54,7 +54,8 @@ from backend.passports.models import (
     PassportVersion,
 )
 from backend.passports.schemas import parse_document
-from backend.shipments import service as shipments_service
+from backend.shipments import public as shipments_public
+from backend.shipments import queries as shipments_queries
 
 MEDIA_TYPE_JWT = "application/vc+jwt"
 MEDIA_TYPE_LD = "application/vc+ld+json"
@@ -396,7 +397,7 @@ _SUPPLY_BIZ_STEPS: dict[EventKind, str | None] = {
 def _traceability(session: Session, passport_id: str, *, base: str) -> list[dict[str, Any]]:
     """Links to the DTE credential of each current milestone of every shipment carrying the
     passport (as its consumer page shows them); reading one needs a party's key."""
-    journeys = shipments_service.journey_for_passport(
+    journeys = shipments_public.journey_for_passport(
         session=session, passport_id=hex_bytes(passport_id)
     )
     links = [
@@ -464,7 +465,7 @@ def milestone_credential(
 
     Read like the shipment's EPCIS export: its seller and parties only (others: 404).
     """
-    detail = shipments_service.get_shipment(
+    detail = shipments_queries.get_shipment(
         session=session, principal=principal, shipment_id=shipment_id
     )
     m = next((m for m in detail.milestones if m.index == index), None)

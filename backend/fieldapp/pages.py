@@ -31,9 +31,9 @@ from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, o
 from backend.fieldapp.service import Identity
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
+from backend.shipments.messages import manifest_hash
 from backend.shipments.models import Shipment, ShipmentManifest
 from backend.shipments.schemas import ManifestIn
-from backend.shipments.service import manifest_hash
 
 MAX_LISTED = 200
 SIGNATURE_TTL = 3600

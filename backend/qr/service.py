@@ -47,7 +47,8 @@ from backend.qr.bundle import BUNDLE_FORMAT, VERIFICATION_STEPS
 from backend.qr.images import label_sheet_svgs
 from backend.qr.linkset import linkset
 from backend.qr.render import render_product_page
-from backend.shipments import service as shipments_service
+from backend.shipments import public as shipments_public
+from backend.shipments import queries as shipments_queries
 
 PAGE_ANCHORS = {
     "gs1:traceability": "#journey",
@@ -366,8 +367,8 @@ def product_page(
     passport = resolved.passport
     pid_bytes = bytes.fromhex(resolved.passport_id[2:])
     doc = _document(passport)
-    journeys = shipments_service.journey_for_passport(session=session, passport_id=pid_bytes)
-    legs = shipments_service.transport_legs(session=session, passport_id=pid_bytes)
+    journeys = shipments_public.journey_for_passport(session=session, passport_id=pid_bytes)
+    legs = shipments_public.transport_legs(session=session, passport_id=pid_bytes)
     carbon, water = assemble.carbon_stages(doc, legs)
     events = supply_events(session=session, passport_id=resolved.passport_id)
     names = signer_names(
@@ -505,7 +506,7 @@ def proof_bundle(
     passport = resolved.passport
     registry = deployment.address("AnchorRegistry")
     records = supply_events(session=session, passport_id=resolved.passport_id)
-    journeys = shipments_service.journey_for_passport(
+    journeys = shipments_public.journey_for_passport(
         session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
     )
     names = signer_names(
@@ -767,7 +768,7 @@ def _epcis_event(m: Any, link: DigitalLink, quantity: int) -> MilestoneEvent:
 
 def passport_epcis(*, session: Session, resolved: Resolved) -> dict[str, Any]:
     """The passport's journey as an EPCIS 2.0 document (validated against the GS1 schema)."""
-    journeys = shipments_service.journey_for_passport(
+    journeys = shipments_public.journey_for_passport(
         session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
     )
     events = [
@@ -796,7 +797,7 @@ def shipment_epcis(*, session: Session, principal: Principal, shipment_id: str) 
     Shipments are not public: the seller and the shipment's parties may export them.
     """
     sid = shipment_id.lower()
-    detail = shipments_service.get_shipment(session=session, principal=principal, shipment_id=sid)
+    detail = shipments_queries.get_shipment(session=session, principal=principal, shipment_id=sid)
     lines: list[Any] = list(detail.manifest.get("lines", [])) if detail.manifest else []  # type: ignore[call-overload]
     items: list[DigitalLink] = []
     quantities: list[Quantity] = []

@@ -14,7 +14,7 @@ from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.relayer.models import RelayRequest
-from backend.shipments.service import manifest_hash
+from backend.shipments.messages import manifest_hash
 from tests.backend.factories import Org
 
 HOUR = 3600
