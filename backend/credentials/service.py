@@ -44,7 +44,7 @@ from backend.gs1.digital_link import DigitalLink, build_digital_link
 from backend.orgs.directory import party
 from backend.orgs.models import Organisation
 from backend.orgs.service import Principal
-from backend.passports import service as passports_service
+from backend.passports import public as passports_public
 from backend.passports.canonical import document_hash, public_form
 from backend.passports.errors import PassportError
 from backend.passports.models import (
@@ -436,7 +436,7 @@ def _line(session: Session, line: dict[str, Any], *, base: str) -> dte.Line | No
     if line.get("gtin"):
         link = build_digital_link(str(line["gtin"]), lot=line.get("lot"), serial=line.get("serial"))
     else:
-        view = passports_service.public_passport(
+        view = passports_public.public_passport(
             session=session, passport_id=hex_bytes(str(line["passportId"]))
         )
         if view is None or view.gtin is None:
@@ -543,7 +543,7 @@ def supply_event_credential(
     url = supply_event_url(event_id, base=base)
     kind = EventKind(event.kind)
     lines: tuple[dte.Line, ...] = ()
-    view = passports_service.public_passport(session=session, passport_id=hex_bytes(event.subject))
+    view = passports_public.public_passport(session=session, passport_id=hex_bytes(event.subject))
     if view is not None and view.gtin is not None:
         link = DigitalLink(view.gtin, view.lot, view.serial)
         product = (view.document or {}).get("product") or {}

@@ -11,7 +11,7 @@ from backend.common.types import Bytes32Hex
 from backend.deps import SessionDep
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
-from backend.passports import service
+from backend.passports import public, writes
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationRevoke,
@@ -43,9 +43,7 @@ def issue(
     body: PassportCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> RelayAccepted:
     """Relay an issuer-signed passport; the document must hash to ``documentHash``."""
-    return service.issue(
-        session=session, registry=registry(request), principal=principal, data=body
-    )
+    return writes.issue(session=session, registry=registry(request), principal=principal, data=body)
 
 
 @router.post(
@@ -61,7 +59,7 @@ def revoke_attestation(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a certifier's signed withdrawal of its attestation."""
-    return service.revoke_attestation(
+    return writes.revoke_attestation(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -81,7 +79,7 @@ def amend(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed amendment with the new version's document."""
-    return service.amend(
+    return writes.amend(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -101,7 +99,7 @@ def recall(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed recall."""
-    return service.change_status(
+    return writes.change_status(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -122,7 +120,7 @@ def revoke(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed revocation (final)."""
-    return service.change_status(
+    return writes.change_status(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -145,7 +143,7 @@ def attest(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a certifier-signed attestation; ``subject`` is the attestation id."""
-    return service.attest(
+    return writes.attest(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -157,7 +155,7 @@ def attest(
 @router.get("/{passport_id}", response_model=PassportPublicView)
 def get_passport(passport_id: PassportId, session: SessionDep) -> PassportPublicView:
     """Public: head, versions, attestations (status now), stored document, tamper flag."""
-    view = service.public_passport(session=session, passport_id=bytes.fromhex(passport_id[2:]))
+    view = public.public_passport(session=session, passport_id=bytes.fromhex(passport_id[2:]))
     if view is None:
         raise NotFound(f"passport {passport_id} not found")
     return view

@@ -2,7 +2,7 @@
 
 Resolution order for a link: the item passport (GTIN + lot + serial as given),
 then the batch passport (GTIN + lot), then the model passport (GTIN); the page
-says which one answered. Passport data comes from the passports service, the
+says which one answered. Passport data comes from the passports public reads, the
 journey and transport legs from the shipments service, anchoring proofs of the
 supply events about the passport from the anchoring tables.
 """
@@ -38,7 +38,7 @@ from backend.orgs.directory import parties
 from backend.orgs.models import Delegation, Organisation, RegistryKey, SignerKey
 from backend.orgs.service import Principal
 from backend.orgs.subjects import EVERY_PASSPORT, Basis, speakers
-from backend.passports import service as passports_service
+from backend.passports import public as passports_public
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import PassportDocument, parse_document
 from backend.qr import page as assemble
@@ -66,13 +66,13 @@ class Resolved:
     link: DigitalLink
     passport_id: str
     level: KeyLevel
-    passport: Any  # passports_service.public_passport(...)
+    passport: Any  # passports_public.public_passport(...)
 
 
 def resolve(*, session: Session, link: DigitalLink) -> Resolved:
     """The most specific passport for ``link``; :class:`NotFound` if none is published."""
     for key in link.fallbacks():
-        passport = passports_service.public_passport(session=session, passport_id=key.passport_id)
+        passport = passports_public.public_passport(session=session, passport_id=key.passport_id)
         if passport is not None and passport.document is not None:
             return Resolved(
                 link.without_link_type(), "0x" + key.passport_id.hex(), key.level, passport
@@ -82,9 +82,7 @@ def resolve(*, session: Session, link: DigitalLink) -> Resolved:
 
 def by_id(*, session: Session, passport_id: str) -> Resolved:
     pid = passport_id.lower()
-    passport = passports_service.public_passport(
-        session=session, passport_id=bytes.fromhex(pid[2:])
-    )
+    passport = passports_public.public_passport(session=session, passport_id=bytes.fromhex(pid[2:]))
     if passport is None or passport.document is None or passport.gtin is None:
         raise NotFound(f"no passport {pid}")
     link = build_digital_link(passport.gtin, lot=passport.lot, serial=passport.serial)
@@ -783,7 +781,7 @@ def passport_epcis(*, session: Session, resolved: Resolved) -> dict[str, Any]:
 def _line_link(session: Session, line: dict[str, Any]) -> DigitalLink | None:
     if line.get("gtin"):
         return build_digital_link(line["gtin"], lot=line.get("lot"), serial=line.get("serial"))
-    passport = passports_service.public_passport(
+    passport = passports_public.public_passport(
         session=session, passport_id=bytes.fromhex(str(line["passportId"])[2:])
     )
     if passport is None or passport.gtin is None:
