@@ -10,7 +10,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
 from backend.chain.deployments import Deployment

@@ -23,7 +23,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient, make_chain
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
 from backend.chain.anvil import AnvilNode, free_port, start_anvil
