@@ -42,8 +42,8 @@ from backend.orgs.router import router as orgs_router
 from backend.pages.store import PageReader
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
-from backend.qr.pages import PageSource
-from backend.qr.pages import on_indexed as refresh_pages
+from backend.qr.cache import PageSource
+from backend.qr.cache import on_indexed as refresh_pages
 from backend.qr.router import router as qr_router
 from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY

@@ -111,8 +111,8 @@ def test_no_import_points_up_a_layer() -> None:
     ("source", "target", "upward"),
     [
         ("backend.db.engine", "backend.shipments.models", True),
-        ("backend.gs1.keys", "backend.qr.service", True),
-        ("backend.qr.service", "backend.gs1.keys", False),
+        ("backend.gs1.keys", "backend.qr.resolver", True),
+        ("backend.qr.resolver", "backend.gs1.keys", False),
         ("backend.relayer.signed", "backend.orgs.signers", False),
         ("scripts.anchor_worker", "backend.main", False),
     ],

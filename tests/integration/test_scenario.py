@@ -33,7 +33,7 @@ from backend.demo.scenario import (
     USD,
 )
 from backend.paths import FRONTEND_STATIC
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
 from tests.integration.world import World, wait_for
 
