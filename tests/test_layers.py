@@ -110,6 +110,8 @@ def _imports(path: Path) -> list[tuple[int, str]]:
                 found += [(node.lineno, f"backend.{a.name}") for a in node.names]
             else:
                 found.append((node.lineno, node.module))
+                # ``from backend.qr import flows`` may name a module of the package.
+                found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
     return found
 
 
