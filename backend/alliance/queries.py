@@ -268,15 +268,7 @@ def pool_nonce(*, chain: ChainClient, deployment: Deployment, address: str) -> N
 def config(*, chain: ChainClient, deployment: Deployment) -> AllianceConfig:
     pool = deployment.contracts.get(POOL)
     stock = deployment.contracts.get(STOCK)
-    domain = None
-    if pool is not None:
-        d = CapacityPoolClient(chain, pool.address).domain
-        domain = {
-            "name": d.name,
-            "version": d.version,
-            "chainId": d.chain_id,
-            "verifyingContract": d.verifying_contract,
-        }
+    domain = CapacityPoolClient(chain, pool.address).domain.to_json() if pool else None
     return AllianceConfig(
         chain_id=chain.chain_id,
         capacity_pool=pool.address if pool else None,

@@ -14,7 +14,6 @@ from eth_utils import to_checksum_address
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import (
     CREATE_SHIPMENT,
@@ -157,15 +156,6 @@ class Draft:
     receiver_name: str = ""
 
 
-def _domain_json(domain: Domain) -> dict[str, Any]:
-    return {
-        "name": domain.name,
-        "version": domain.version,
-        "chainId": domain.chain_id,
-        "verifyingContract": domain.verifying_contract,
-    }
-
-
 def draft_milestone(
     *,
     card: Card,
@@ -238,7 +228,7 @@ def draft_milestone(
     }
     draft.submission = {**message, "location": location}
     draft.typed_data = {
-        "domain": _domain_json(registry.domain()),
+        "domain": registry.domain().to_json(),
         "types": MILESTONE.eip712_types(),
         "primaryType": MILESTONE.name,
         "message": message,
@@ -289,7 +279,7 @@ def review_handover(
     return HandoverReview(
         summary=summary,
         typed_data={
-            "domain": _domain_json(registry.domain()),
+            "domain": registry.domain().to_json(),
             "types": CUSTODY_ACCEPTANCE.eip712_types(),
             "primaryType": CUSTODY_ACCEPTANCE.name,
             "message": acceptance,
@@ -457,7 +447,7 @@ def draft_shipment(
         "destination": "0x" + route["destination"].encode().hex(),
     }
     draft.typed_data = {
-        "domain": _domain_json(registry.domain()),
+        "domain": registry.domain().to_json(),
         "types": CREATE_SHIPMENT.eip712_types(),
         "primaryType": CREATE_SHIPMENT.name,
         "message": {"terms": typed_terms, "nonce": nonce, "deadline": deadline},
