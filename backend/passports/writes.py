@@ -13,8 +13,11 @@ certifier key; the simulation before queueing answers those refusals as 409.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
+from backend.chain.eip712 import StructType
 from backend.chain.organisations import Role
 from backend.chain.passports import PassportRegistryClient
 from backend.chain.typed_data.passports import (
@@ -74,6 +77,39 @@ PURPOSE_REVOKE_ATTESTATION = "passport_attestation_revoke"
 ISSUER_SCOPES = frozenset({Scope.SELLER})
 ISSUER_ONLY = frozenset({Basis.ISSUER})
 CERTIFIER_SCOPES = frozenset({Scope.CERTIFIER})
+
+
+#: The member naming the signer and the API-key scopes that may submit, by signing role.
+SIGNERS = {Role.ISSUER: ("issuer", ISSUER_SCOPES), Role.CERTIFIER: ("certifier", CERTIFIER_SCOPES)}
+
+
+def _verify(
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    struct: StructType,
+    message: dict[str, Any],
+    signature: str,
+    signer: str,
+) -> None:
+    """The message is signed by ``signer``, an active key of the caller's organisation
+    in the role the struct needs (issuer for passport writes, certifier for attestations)."""
+    role = Role.CERTIFIER if struct in (ATTEST, REVOKE_ATTESTATION) else Role.ISSUER
+    field, scopes = SIGNERS[role]
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            struct,
+            message,
+            signature,
+            claimed=signer,
+            field=field,
+            role=role,
+            scopes=scopes,
+        ),
+        session=session,
+        principal=principal,
+    )
 
 
 def _store_document(
@@ -154,20 +190,7 @@ def issue(
     doc = checked_document(data.document, data.content, data.passport_id)
     signed = content(data.content)
     message = issue_message(data, signed)
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            ISSUE_PASSPORT,
-            message,
-            data.signature,
-            claimed=data.issuer,
-            field="issuer",
-            role=Role.ISSUER,
-            scopes=ISSUER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    _verify(session, registry, principal, ISSUE_PASSPORT, message, data.signature, data.issuer)
     if registry.passport(hex_bytes(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
     # An issue of the same passport by another organisation may still be queued.
@@ -206,20 +229,7 @@ def amend(
     doc = checked_document(data.document, data.content, passport_id)
     signed = content(data.content)
     message = amend_message(passport_id, data, signed)
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            AMEND_PASSPORT,
-            message,
-            data.signature,
-            claimed=data.issuer,
-            field="issuer",
-            role=Role.ISSUER,
-            scopes=ISSUER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    _verify(session, registry, principal, AMEND_PASSPORT, message, data.signature, data.issuer)
     _own_passport(session, registry, principal, passport_id)
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, passport_id, org_id)
@@ -255,20 +265,7 @@ def change_status(
     """Relay an issuer-signed recall (``revoke=False``) or revocation."""
     message = status_message(passport_id, data)
     struct = REVOKE_PASSPORT if revoke else RECALL_PASSPORT
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            struct,
-            message,
-            data.signature,
-            claimed=data.issuer,
-            field="issuer",
-            role=Role.ISSUER,
-            scopes=ISSUER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    _verify(session, registry, principal, struct, message, data.signature, data.issuer)
     _own_passport(session, registry, principal, passport_id)
     calldata = registry.chain.encode(
         registry.contract,
@@ -300,20 +297,7 @@ def attest(
 ) -> RelayAccepted:
     """Relay a certifier-signed attestation; the answer's subject is the attestation id."""
     message = attest_message(passport_id, data)
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            ATTEST,
-            message,
-            data.signature,
-            claimed=data.certifier,
-            field="certifier",
-            role=Role.CERTIFIER,
-            scopes=CERTIFIER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    _verify(session, registry, principal, ATTEST, message, data.signature, data.certifier)
     if registry.passport(hex_bytes(passport_id)) is None:
         raise NotFound(f"passport {passport_id} not found")
     org_id = org_of(principal)
@@ -359,19 +343,8 @@ def revoke_attestation(
 ) -> RelayAccepted:
     """Relay a certifier-signed withdrawal of its own attestation."""
     message = revoke_attestation_message(attestation_id, data)
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            REVOKE_ATTESTATION,
-            message,
-            data.signature,
-            claimed=data.certifier,
-            field="certifier",
-            role=Role.CERTIFIER,
-            scopes=CERTIFIER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
+    _verify(
+        session, registry, principal, REVOKE_ATTESTATION, message, data.signature, data.certifier
     )
     record = registry.attestation(hex_bytes(attestation_id))
     if record is None or record.certifier not in org_signers(session=session, principal=principal):

@@ -253,7 +253,12 @@ def _check_milestone(
     principal: Principal,
     item: MilestoneIn,
     signature: str,
+    path_id: str | None = None,
 ) -> dict[str, Any]:
+    """The milestone's message once its signer may write it (and, posted under a
+    shipment's path, ``path_id``, it is about that shipment)."""
+    if path_id is not None and item.shipment_id != path_id:
+        raise InvalidInput("milestone.shipmentId differs from the shipment in the path")
     message = milestone_message(item)
     # The seller releases the goods at pickup; every later milestone is a carrier's,
     # warehouse's or broker's.
@@ -312,14 +317,13 @@ def record_milestone(
 ) -> RelayAccepted:
     """Relay one signed milestone (with the receiver's countersignature for custody transfers)."""
     item = data.milestone
-    if item.shipment_id != shipment_id:
-        raise InvalidInput("milestone.shipmentId differs from the shipment in the path")
     message = _check_milestone(
         session=session,
         registry=registry,
         principal=principal,
         item=item,
         signature=data.signature,
+        path_id=shipment_id,
     )
     _require_subject_rule(session, principal, [shipment_id])
     custody = item.milestone in CUSTODY_TRANSFERS
@@ -375,8 +379,6 @@ def record_delivery(
 ) -> RelayAccepted:
     """Relay DELIVERED with the consignee's proof of delivery (accepted, damaged or refused)."""
     item = data.milestone
-    if item.shipment_id != shipment_id:
-        raise InvalidInput("milestone.shipmentId differs from the shipment in the path")
     if item.milestone != MilestoneType.DELIVERED:
         raise InvalidInput("a proof of delivery goes with the DELIVERED milestone")
     message = _check_milestone(
@@ -385,6 +387,7 @@ def record_delivery(
         principal=principal,
         item=item,
         signature=data.signature,
+        path_id=shipment_id,
     )
     consignee = registry.delivery_facts(message["shipmentId"]).consignee
     if consignee is None:
