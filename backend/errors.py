@@ -8,6 +8,7 @@
     ├── NotAcceptable               406 no offered media type fits the Accept header
     ├── Conflict                    409 clashes with existing state
     ├── PayloadTooLarge             413 body above the configured limit
+    ├── UnsupportedMediaType        415 a file of a kind the route does not take
     ├── RateLimited                 429 token bucket empty (``retry_after`` seconds)
     └── ServiceUnavailable          503 a dependency (chain, database) is down
 
@@ -66,6 +67,11 @@ class Conflict(WaymarkError):
 class PayloadTooLarge(WaymarkError):
     status_code = 413
     error = "payload_too_large"
+
+
+class UnsupportedMediaType(WaymarkError):
+    status_code = 415
+    error = "unsupported_media_type"
 
 
 class RateLimited(WaymarkError):

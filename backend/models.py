@@ -49,6 +49,7 @@ from backend.shipments.models import (
     MilestoneCorrection,
     OverdueFlag,
     Shipment,
+    ShipmentEvidence,
     ShipmentManifest,
 )
 from backend.webhooks.models import (
@@ -109,6 +110,7 @@ __all__ = [
     "ServiceSecret",
     "Shipment",
     "ShipmentColour",
+    "ShipmentEvidence",
     "ShipmentManifest",
     "SignInNonce",
     "SignerKey",

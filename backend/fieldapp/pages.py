@@ -28,8 +28,10 @@ from backend.chain.typed_data.shipments import Role as PartyRole
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
+from backend.locations import unlocode
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
+from backend.shipments import evidence as photos
 from backend.shipments.messages import manifest_hash
 from backend.shipments.models import Shipment, ShipmentManifest
 from backend.shipments.schemas import ManifestIn
@@ -143,6 +145,11 @@ def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> C
     return _card(row[0], row[1], mine, names)
 
 
+def route_codes(card: Card) -> frozenset[str]:
+    """The shipment's own origin and destination: signed by its seller, always accepted."""
+    return frozenset({card.origin, card.destination} - {""})
+
+
 @dataclass
 class Draft:
     """A milestone as typed on the phone: field errors, or the typed data to sign."""
@@ -158,6 +165,7 @@ class Draft:
 
 def draft_milestone(
     *,
+    session: Session,
     card: Card,
     identity: Identity,
     registry: ShipmentRegistryClient,
@@ -185,7 +193,14 @@ def draft_milestone(
             receiver, draft.receiver_name = found[0]
     location = (form.get("location") or "").replace(" ", "").upper()
     if location and not LOCODE.fullmatch(location):
-        draft.errors["location"] = "A UN/LOCODE is 2 letters and 3 letters or digits, e.g. VNHPH."
+        draft.errors["location"] = (
+            "Pick a UN/LOCODE from the list (2 letters and 3 letters or digits, e.g. VNSGN);"
+            " type a code or the place's name to search."
+        )
+    elif location and not unlocode.known(location, also=route_codes(card)):
+        draft.errors["location"] = (
+            f"{location} is not a UN/LOCODE; search by the place's name and pick one."
+        )
     weight_text = (form.get("weight_kg") or "").strip()
     grams = 0
     if weight_text:
@@ -211,6 +226,10 @@ def draft_milestone(
     evidence = (form.get("evidence_hash") or "").strip().lower()
     if evidence and not re.fullmatch(r"0x[0-9a-f]{64}", evidence):
         draft.errors["evidence"] = "The photo's fingerprint is not a 32-byte hash; attach it again."
+    elif evidence and not photos.held(session=session, shipment_id=card.id, hash_=evidence):
+        draft.errors["evidence"] = (
+            "The photo has not reached the service yet; attach it again while online."
+        )
     if draft.errors or offer is None:
         return draft
     message = {

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,19 +30,21 @@ from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
 from backend.common.types import Bytes32Hex
 from backend.deps import ChainDep, SessionDep, SettingsDep
-from backend.errors import Forbidden, RateLimited, Unauthenticated
+from backend.errors import Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
 from backend.fieldapp import pages, service
 from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
 from backend.handlers import ErrorPublic
+from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
 from backend.orgs.signers import Signed, verify_signature
 from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
+from backend.shipments import evidence
 from backend.shipments import writes as shipments
 from backend.shipments.messages import milestone_message
-from backend.shipments.router import registry
+from backend.shipments.router import EvidenceHash, evidence_response, registry
 from backend.shipments.schemas import MilestoneCreate, MilestoneIn, ShipmentCreate
 
 router = APIRouter(prefix="/app", tags=["field app"])
@@ -269,7 +272,7 @@ def shipment_page(
 class MilestoneForm(_Body):
     milestone: Annotated[str, Field(max_length=32)] = ""
     counterparty: Annotated[str, Field(max_length=42)] = ""
-    location: Annotated[str, Field(max_length=16)] = ""
+    location: Annotated[str, Field(max_length=40)] = ""
     weight_kg: Annotated[str, Field(max_length=24)] = ""
     reason: Annotated[str, Field(max_length=4)] = ""
     evidence_hash: Annotated[str, Field(max_length=80)] = ""
@@ -311,6 +314,7 @@ def draft_milestone(
     identity = _writer(request, session)
     card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
     draft = pages.draft_milestone(
+        session=session,
         card=card,
         identity=identity,
         registry=registry(request),
@@ -323,6 +327,74 @@ def draft_milestone(
         submission=draft.submission,
         summary=draft.summary,
         cosigned=draft.cosigned,
+    )
+
+
+class EvidencePublic(BaseModel):
+    evidence_hash: str
+    media_type: str
+    size: int
+
+
+def _store_evidence(
+    request: Request, session: Any, shipment_id: str, claimed: str, content: bytes
+) -> EvidencePublic:
+    identity = _writer(request, session)
+    pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    stored = evidence.store(
+        session=session,
+        shipment_id=shipment_id,
+        claimed_hash=claimed,
+        content=content,
+        org_id=identity.org_id,
+        uploaded_by=identity.address,
+    )
+    return EvidencePublic(
+        evidence_hash=stored.evidence_hash, media_type=stored.media_type, size=stored.size
+    )
+
+
+@router.put(
+    "/api/shipments/{shipment_id}/evidence/{evidence_hash}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidencePublic,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+        }
+    },
+)
+async def upload_evidence(
+    shipment_id: ShipmentId, evidence_hash: EvidenceHash, request: Request, session: SessionDep
+) -> EvidencePublic:
+    """Store a photo under the keccak-256 the milestone will sign (the server recomputes it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > evidence.MAX_BYTES:
+        raise PayloadTooLarge(
+            f"photo: {declared} bytes is over the "
+            f"{evidence.MAX_BYTES // (1024 * 1024)} MiB limit; take it again at a lower resolution"
+        )
+    content = await request.body()
+    return await run_in_threadpool(
+        _store_evidence, request, session, shipment_id, evidence_hash, content
+    )
+
+
+@router.get(
+    "/api/shipments/{shipment_id}/evidence/{evidence_hash}",
+    response_class=Response,
+    responses=ERRORS,
+)
+def read_evidence(
+    shipment_id: ShipmentId, evidence_hash: EvidenceHash, request: Request, session: SessionDep
+) -> Response:
+    """A stored photo of a shipment this key's organisation is a party of."""
+    identity = _require(request, session)
+    pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    return evidence_response(
+        evidence.read(session=session, shipment_id=shipment_id, hash_=evidence_hash)
     )
 
 
@@ -341,6 +413,10 @@ def submit_milestone(
         raise Forbidden(
             f"this session is {identity.address}; it submits only milestones that key signed"
         )
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    location = body.milestone.location
+    if location and not unlocode.known(location, also=pages.route_codes(card)):
+        raise InvalidInput(f"location: {location} is not a UN/LOCODE")
     return shipments.record_milestone(
         session=session,
         registry=registry(request),

@@ -29,6 +29,9 @@ from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
 
 router = APIRouter(tags=["consumer"])
+# The scan route alone, included ahead of every other router (``backend.main``): route
+# matching walks the routers in order, and a scan is the most frequent request.
+scan_router = APIRouter(tags=["consumer"])
 Id32 = Annotated[Bytes32Hex, Path(description="bytes32 id, 0x-prefixed")]
 
 HTML = "text/html; charset=utf-8"
@@ -60,7 +63,7 @@ def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Re
     return HTMLResponse(render_invalid_link_page(exc), status_code=400)
 
 
-@router.get("/01/{rest:path}", include_in_schema=False)
+@scan_router.get("/01/{rest:path}", include_in_schema=False)
 async def resolve(request: Request) -> Response:
     """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
     if not request.url.query and negotiate(request.headers.get("accept")) == "html":

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -133,3 +134,22 @@ class ManifestLine(Base):
     lot: Mapped[str | None] = mapped_column(String(20), nullable=True)
     serial: Mapped[str | None] = mapped_column(String(20), nullable=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
+
+
+class ShipmentEvidence(Base):
+    """A photo a party attached to a shipment, stored under the keccak-256 a milestone signs.
+
+    The key is (shipment, hash): the same picture attached to two shipments is
+    two rows, each readable by that shipment's parties only.
+    """
+
+    __tablename__ = "shipment_evidence"
+
+    shipment_id: Mapped[str] = mapped_column(Hash32, primary_key=True)
+    evidence_hash: Mapped[str] = mapped_column(Hash32, primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    uploaded_by: Mapped[str] = mapped_column(Address)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

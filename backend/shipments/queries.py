@@ -216,8 +216,8 @@ def shipment_detail(session: Session, s: Shipment) -> ShipmentDetail:
     )
 
 
-def get_shipment(*, session: Session, principal: Principal, shipment_id: str) -> ShipmentDetail:
-    """One shipment with its timeline, for its seller or any of its parties."""
+def party_shipment(*, session: Session, principal: Principal, shipment_id: str) -> Shipment:
+    """A shipment the calling organisation sells or is a party of (404 for anyone else)."""
     s = session.get(Shipment, shipment_id)
     if s is None:
         raise NotFound(f"shipment {shipment_id} not found")
@@ -227,4 +227,11 @@ def get_shipment(*, session: Session, principal: Principal, shipment_id: str) ->
     owner = manifest is not None and manifest.org_id == principal.org_id
     if not owner and not (parties & mine):
         raise NotFound(f"shipment {shipment_id} not found")
-    return shipment_detail(session, s)
+    return s
+
+
+def get_shipment(*, session: Session, principal: Principal, shipment_id: str) -> ShipmentDetail:
+    """One shipment with its timeline, for its seller or any of its parties."""
+    return shipment_detail(
+        session, party_shipment(session=session, principal=principal, shipment_id=shipment_id)
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import AfterValidator
 
 from backend.chain.shipments import ShipmentRegistryClient
@@ -14,7 +14,8 @@ from backend.deps import SessionDep, SettingsDep
 from backend.errors import PayloadTooLarge
 from backend.orgs.auth import PrincipalDep
 from backend.relayer.schemas import RelayAccepted
-from backend.shipments import queries, writes
+from backend.shipments import evidence, queries, writes
+from backend.shipments.models import ShipmentEvidence
 from backend.shipments.schemas import (
     CorrectionCreate,
     DeliveryCreate,
@@ -28,6 +29,9 @@ from backend.shipments.schemas import (
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
 ShipmentId = Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")]
+EvidenceHash = Annotated[
+    Bytes32Hex, Path(description="keccak-256 of the photo, the milestone's evidenceHash")
+]
 
 
 def registry(request: Request) -> ShipmentRegistryClient:
@@ -183,3 +187,35 @@ def get_shipment(
 ) -> ShipmentDetail:
     """One shipment with milestones, corrections, overdue flags and custody history."""
     return queries.get_shipment(session=session, principal=principal, shipment_id=shipment_id)
+
+
+def evidence_response(row: ShipmentEvidence) -> Response:
+    """A stored photo, served so a browser never runs it as a page (nosniff, sandboxed)."""
+    return Response(
+        row.content,
+        media_type=row.media_type,
+        headers={
+            "Cache-Control": "private, max-age=86400, immutable",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{row.evidence_hash}"',
+        },
+    )
+
+
+@router.get(
+    "/{shipment_id}/evidence/{evidence_hash}",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+)
+def get_evidence(
+    shipment_id: ShipmentId,
+    evidence_hash: EvidenceHash,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> Response:
+    """A milestone's evidence photo, for the shipment's parties and the operator."""
+    row = evidence.read_for(
+        session=session, principal=principal, shipment_id=shipment_id, hash_=evidence_hash
+    )
+    return evidence_response(row)

@@ -1,6 +1,7 @@
 // The field app's browser side: wallet sign-in (EIP-4361 via personal_sign), milestone
-// review and signing (eth_signTypedData_v4 through the page's EIP-1193 provider), photo
-// fingerprints (keccak-256 in the browser; only the hash is signed), and signed
+// review and signing (eth_signTypedData_v4 through the page's EIP-1193 provider), evidence
+// photos (keccak-256 in the browser, uploaded to the service's evidence store under that
+// hash; only the hash is signed), and signed
 // milestones kept on the phone while it is offline. Bundled by scripts/build_app.mjs.
 import { keccak256, hexlify, toUtf8Bytes } from "ethers";
 
@@ -178,11 +179,41 @@ async function watch(relayId, status) {
   }
 }
 
+// UN/LOCODE search: the datalist under a location field offers the service's matches
+// for what has been typed (a code or the start of a place name).
+function locationSearch(input, list) {
+  const route = Array.from(list.options, (o) => o.value);
+  let timer = null;
+  let asked = "";
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      if (q.length < 2 || q === asked) return;
+      asked = q;
+      const result = await api(`/v1/locations?q=${encodeURIComponent(q)}&limit=10`).catch(() => null);
+      if (!result || !result.ok || asked !== q) return;
+      const found = result.data.items.map((l) => [l.code, `${l.name}, ${l.country_name}`]);
+      const codes = new Set(found.map(([code]) => code));
+      list.replaceChildren(
+        ...found.concat(route.filter((c) => !codes.has(c)).map((c) => [c, "on this shipment's route"])).map(([code, label]) => {
+          const option = document.createElement("option");
+          option.value = code;
+          option.label = label;
+          option.textContent = label;
+          return option;
+        }),
+      );
+    }, 250);
+  });
+}
+
 function milestoneForm(form) {
   const shipment = form.dataset.shipment;
   const status = $("#form-status");
   const summary = $("#summary");
   let draft = null;
+  locationSearch($("#f-location"), $("#locodes"));
 
   form.querySelector("#f-milestone").addEventListener("change", (e) => {
     const option = e.target.selectedOptions[0];
@@ -192,15 +223,35 @@ function milestoneForm(form) {
   });
   form.querySelector("#f-photo").addEventListener("change", async (e) => {
     const file = e.target.files && e.target.files[0];
-    if (!file) {
-      $("#f-evidence").value = "";
-      $("#photo-hash").textContent = "";
-      return;
-    }
+    const note = $("#photo-hash");
+    const error = $("#e-evidence");
+    $("#f-evidence").value = "";
+    note.textContent = "";
+    error.textContent = "";
+    if (!file) return;
+    // The service keeps the photo under the hash the milestone signs, and recomputes it.
     const bytes = new Uint8Array(await file.arrayBuffer());
     const hash = keccak256(bytes);
+    note.textContent = "Sending the photo…";
+    const response = await fetch(`/app/api/shipments/${shipment}/evidence/${hash}`, {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { "Content-Type": file.type || "application/octet-stream", Accept: "application/json" },
+      body: bytes,
+    }).catch(() => null);
+    if (!response) {
+      note.textContent = "";
+      error.textContent = "You are offline: attach the photo again once you are back online.";
+      return;
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      note.textContent = "";
+      error.textContent = (body && typeof body.detail === "string" && body.detail) || `The photo was refused (${response.status}).`;
+      return;
+    }
     $("#f-evidence").value = hash;
-    $("#photo-hash").textContent = `Photo fingerprint ${hash.slice(0, 10)}…${hash.slice(-8)} (the photo stays on this phone; only this fingerprint is signed).`;
+    note.textContent = `Photo kept by the service; fingerprint ${hash.slice(0, 10)}…${hash.slice(-8)} (only this fingerprint is signed).`;
   });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

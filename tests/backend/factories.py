@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
@@ -111,3 +112,24 @@ def signed_event(
         "payloadHash": "0x" + msg["payloadHash"].hex(),
         "signature": "0x" + sig.hex(),
     }
+
+
+APP_ORIGIN = {"Origin": "http://testserver"}
+
+
+def app_sign_in(api: TestClient, org: Org) -> None:
+    """Sign ``org``'s signer key in to the field app (EIP-4361) on this client."""
+    chain = api.app.state.chain  # type: ignore[attr-defined]
+    api.app.state.settings.public_base_url = "http://testserver"  # type: ignore[attr-defined]
+    issued = api.post(
+        "/app/api/sign-in/message",
+        json={"address": org.signer.address, "chainId": chain.chain_id},
+        headers=APP_ORIGIN,
+    ).json()["message"]
+    signature = org.signer.sign_message(encode_defunct(text=issued)).signature.hex()
+    resp = api.post(
+        "/app/api/sign-in",
+        json={"message": issued, "signature": "0x" + signature},
+        headers=APP_ORIGIN,
+    )
+    assert resp.status_code == 200, resp.text

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,51 @@ def shot(name: str, size: tuple[int, int]) -> dict[str, Any]:
     """A screenshot step writing ``test-artifacts/<name>-<w>x<h>.png``."""
     ARTIFACTS.mkdir(exist_ok=True)
     return {"screenshot": str(ARTIFACTS / f"{name}-{size[0]}x{size[1]}.png"), "fullPage": True}
+
+
+def run_chromium(url: str, tmp_path: Path, *extra: str) -> str:
+    """Chromium's own headless command line on ``url`` (``--dump-dom``, ``--screenshot=``)."""
+    assert CHROMIUM is not None
+    args = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=390,844",
+        *extra,
+        url,
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=90, check=True)
+    return done.stdout
+
+
+def visible_text(dom: str) -> str:
+    """The text a person sees in ``dom``: no head, style or script, whitespace collapsed."""
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip += 1
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(dom)
+    return " ".join(" ".join(parser.parts).split())

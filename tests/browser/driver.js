@@ -1,7 +1,8 @@
 // Drive the system's headless Chromium with playwright-core: one page, a list of steps.
 // Input: a JSON job on stdin; output: a JSON result on stdout ({results, requests}).
 //   {executable, url, viewport: [w, h], timezone, headers, steps: [...]}
-// Steps: {goto}, {fill, value}, {click}, {waitFor}, {screenshot, fullPage},
+// Steps: {goto}, {fill, value}, {click}, {waitFor, state?} (visible, or "attached" for
+//        elements never shown, e.g. datalist options), {screenshot, fullPage},
 //        {text} (innerText), {count} (matching elements), {attr, name} (of each match),
 //        {title} (attribute "title" of the first match), {setFiles, files} (paths for a
 //        file input), {drop, name, content} (drops a file of that name and text on the
@@ -95,7 +96,7 @@ async function main() {
         await page.waitForLoadState("networkidle", { timeout: 120000 });
         results.push({ step: "click", url: page.url() });
       } else if (step.waitFor !== undefined) {
-        await page.waitForSelector(step.waitFor, { timeout: 120000 });
+        await page.waitForSelector(step.waitFor, { timeout: 120000, state: step.state || "visible" });
         results.push({ step: "waitFor" });
       } else if (step.screenshot !== undefined) {
         await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });

@@ -2,8 +2,8 @@
 
 The real app on eth-tester with its relayer and indexer threads: a carrier signs
 in with its registered key (EIP-4361), sees its shipment and what is expected of
-it, records a departure with a photo (hashed in the browser, only the hash
-signed) and watches it go from queued to final, then signs the arrival while
+it, records a departure with a photo (hashed in the browser, kept by the
+service's evidence store, only the hash signed) and watches it go from queued to final, then signs the arrival while
 offline and sees it sent once the phone is back online. The same sign-in with a
 contract wallet (ERC-1271), and the failure states a person at the dock meets.
 """
@@ -21,6 +21,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Engine, select
 
 from backend.chain import ChainClient
@@ -125,7 +126,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     field: Field, tmp_path: Path
 ) -> None:
     photo = tmp_path / "pallet.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
+    Image.new("RGB", (120, 90), (200, 120, secrets.randbelow(256))).save(photo, format="JPEG")
+    fake = tmp_path / "not-a-photo.jpg"
+    fake.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
     page = f"{field.url}/app/shipments/{field.shipment}"
     row = f"li.shipment[data-shipment='{field.shipment}']"
     run = visit(
@@ -137,10 +140,16 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             shot("app-my-shipments", PHONE),
             {"click": f"{row} a"},
             {"select": "#f-milestone", "value": "DEPARTED"},
-            {"fill": "#f-location", "value": "vnhph"},
+            {"fill": "#f-location", "value": "cai mep"},
+            {"waitFor": "#locodes option[value='VNCMT']", "state": "attached"},
+            {"attr": "#locodes option", "name": "label"},
+            {"fill": "#f-location", "value": "VNCMT"},
             {"fill": "#f-weight", "value": "five hundred"},
+            {"setFiles": "#f-photo", "files": [str(fake)]},
+            {"waitForText": "#e-evidence", "value": "only JPEG, PNG or WebP"},
+            shot("app-photo-refused", PHONE),
             {"setFiles": "#f-photo", "files": [str(photo)]},
-            {"waitForText": "#photo-hash", "value": "fingerprint"},
+            {"waitForText": "#photo-hash", "value": "Photo kept by the service"},
             {"click": "#review"},
             {"waitForText": "#e-weight_kg", "value": "measured weight in kg"},
             shot("app-milestone-field-error", PHONE),
@@ -162,18 +171,26 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
     assert run.values("count") == [2]
+    assert "Cai Mep International Terminal, Viet Nam" in run.values("attr")[0]
     assert run.values("text")[1] == (
-        "You confirm: 520 kg departed at VNHPH for shipment LT-2612-001 of "
+        "You confirm: 520 kg departed at VNCMT for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
     )
     assert run.values("scrollWidth") == [PHONE[0]]
-    assert run.values("console") == [[]]
+    # The one console line is the browser's own note of the refused photo (415).
+    assert [e for e in run.values("console")[0] if "415" not in e] == []
     departed = field.shipment_json()["milestones"][-1]
     assert departed["milestone_name"] == "departed"
     assert departed["signer"] == field.carrier.signer.address
-    assert departed["location"] == "VNHPH"
+    assert departed["location"] == "VNCMT"
     assert departed["measured_weight_grams"] == 520_000
     assert departed["evidence_hash"] == "0x" + keccak(photo.read_bytes()).hex()
+    kept = field.svc.api.get(
+        f"/v1/shipments/{field.shipment}/evidence/{departed['evidence_hash']}",
+        headers=field.seller.writer,
+    )
+    assert kept.status_code == 200
+    assert kept.content == photo.read_bytes()
     assert wait_for(lambda: _status(field) == "in_transit")
 
     # Offline at the quay: the arrival is signed, kept on the phone, sent once online.

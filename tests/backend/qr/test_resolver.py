@@ -25,7 +25,7 @@ from backend.qr.bundle.verify import verify_bundle
 from backend.qr.images import sheet_layout
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import Flow, make_flow
-from tests.backend.qr.test_bundle import rpc_of, trust_of
+from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.conftest import deployment_for
 
 GTIN = "08936045870013"

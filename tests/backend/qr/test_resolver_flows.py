@@ -19,7 +19,7 @@ from backend.pages import store as pages
 from backend.passports.models import PassportDocumentRecord
 from backend.qr.bundle.verify import verify_bundle
 from tests.backend.qr.flow import Flow, make_flow
-from tests.backend.qr.test_bundle import rpc_of, trust_of
+from tests.backend.qr.third_party import rpc_of, trust_of
 
 GTIN = "08936045870013"
 JSON_ACCEPT = {"Accept": "application/json"}

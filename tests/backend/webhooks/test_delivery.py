@@ -19,11 +19,11 @@ from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from backend.db.base import utcnow
-from backend.webhooks import service
 from backend.webhooks.delivery import Sender
 from backend.webhooks.models import EventType, WebhookDelivery, WebhookMessage
 from tests.backend.factories import Org, make_org
-from tests.backend.webhooks.conftest import Receiver, org_id
+from tests.backend.webhooks.conftest import Receiver
+from tests.backend.webhooks.factories import deliveries, emit, subscribe
 
 
 @dataclass
@@ -61,38 +61,6 @@ def sender(api: TestClient, clock: Clock) -> Sender:
 @pytest.fixture
 def seller(api: TestClient) -> Org:
     return make_org(api, "seller", ("seller",))
-
-
-def subscribe(api: TestClient, org: Org, url: str, *types: EventType) -> dict[str, object]:
-    resp = api.post(
-        "/v1/webhooks/subscriptions",
-        json={"url": url, "event_types": [str(t) for t in types]},
-        headers=org.writer,
-    )
-    assert resp.status_code == 201, resp.text
-    body = resp.json()
-    assert str(body["secret"]).startswith("whsec_")
-    return body  # type: ignore[no-any-return]
-
-
-def emit(api: TestClient, org: Org, kind: EventType, n: int, tag: str = "") -> None:
-    oid = org_id(api, org)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        for i in range(n):
-            service.emit(
-                session,
-                org_ids=[oid],
-                event_type=kind,
-                data={"n": i},
-                cause=f"test:{tag}{kind}:{i}",
-            )
-        session.commit()
-
-
-def deliveries(api: TestClient, org: Org, sub_id: object) -> list[dict[str, object]]:
-    resp = api.get(f"/v1/webhooks/subscriptions/{sub_id}/deliveries", headers=org.writer)
-    assert resp.status_code == 200, resp.text
-    return resp.json()["items"]  # type: ignore[no-any-return]
 
 
 def test_receiver_outage_loses_nothing_and_each_id_arrives_exactly_once(

@@ -27,7 +27,7 @@ from backend.webhooks.sealing import PREFIX, SecretBox
 from tests.backend.conftest import api_settings
 from tests.backend.factories import Org, make_org
 from tests.backend.webhooks.conftest import Receiver
-from tests.backend.webhooks.test_delivery import emit, subscribe
+from tests.backend.webhooks.factories import emit, subscribe
 from tests.conftest import deployment_for
 
 OLD_KEY = "old-sealing-key-" + "o" * 32
