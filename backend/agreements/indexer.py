@@ -26,7 +26,7 @@ from backend.agreements.models import AgreementEvent, AgreementView
 from backend.chain import ChainClient, ChainUnavailable, DecodedEvent
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient, Outcome
 from backend.chain.deployments import Deployment
-from backend.indexer.service import BlockRef, ContractHandlers
+from backend.indexer.service import BlockClock, BlockRef, ContractHandlers
 
 CONTRACT = "DeliveryAgreement"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -102,6 +102,7 @@ class AgreementIndexer:
 
     def __init__(self, chain: ChainClient, deployment: Deployment) -> None:
         self.chain = chain
+        self.clock = BlockClock(chain)
         self.client = (
             DeliveryAgreementClient(chain, deployment.address(CONTRACT))
             if CONTRACT in deployment.contracts
@@ -139,7 +140,7 @@ class AgreementIndexer:
             log_index=ev.log_index,
             block_number=block.number,
             block_hash=block.hash,
-            block_time=int(self.chain.block(block.hash)["timestamp"]),
+            block_time=self.clock.time(ev, block),
         )
         session.add(row)
         session.flush()

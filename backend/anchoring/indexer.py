@@ -1,10 +1,15 @@
-"""Indexer handlers for ``AnchorRegistry``: the ``Anchored`` read model and reorg re-queueing."""
+"""Indexer handlers for ``AnchorRegistry``: the ``Anchored`` read model and reorg re-queueing.
+
+A round's anchors are handled as one run: one query for the ones already stored,
+one for the proofs they verify, one bulk insert.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from backend.anchoring import merkle
@@ -14,6 +19,8 @@ from backend.chain import DecodedEvent
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
 
+_CHUNK = 500  # bound on the values of one IN (...) list
+
 
 def verify_proofs(session: Session, root: str, block: int) -> int:
     """Record which proofs of the batches with ``root`` lead to it; the number verified.
@@ -22,27 +29,38 @@ def verify_proofs(session: Session, root: str, block: int) -> int:
     root is anchored (this event says so) and the proof leads from the leaf to the
     root (OpenZeppelin ``MerkleProof``, the same sorted-pair hashing).
     """
-    rows = session.execute(
-        select(EventProof.id, EventProof.leaf, EventProof.proof)
-        .join(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
-        .where(AnchorBatch.root == root, EventProof.verified_block.is_(None))
-    ).all()
-    raw = bytes.fromhex(root[2:])
-    good = [
-        r.id
-        for r in rows
-        if merkle.verify(
-            raw, bytes.fromhex(r.leaf[2:]), [bytes.fromhex(p[2:]) for p in json.loads(r.proof)]
-        )
-    ]
-    for chunk in range(0, len(good), 1000):
-        session.execute(
-            update(EventProof)
-            .where(EventProof.id.in_(good[chunk : chunk + 1000]))
-            .values(verified_block=block)
-            .execution_options(synchronize_session=False)
-        )
-    return len(good)
+    return verify_roots(session, {root: block})
+
+
+def verify_roots(session: Session, blocks: dict[str, int]) -> int:
+    """:func:`verify_proofs` for many roots (root → anchoring block) in one query each chunk."""
+    roots = list(blocks)
+    verified: dict[int, list[int]] = {}
+    for chunk in range(0, len(roots), _CHUNK):
+        rows = session.execute(
+            select(EventProof.id, EventProof.leaf, EventProof.proof, AnchorBatch.root)
+            .join(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
+            .where(
+                AnchorBatch.root.in_(roots[chunk : chunk + _CHUNK]),
+                EventProof.verified_block.is_(None),
+            )
+        ).all()
+        for r in rows:
+            if merkle.verify(
+                bytes.fromhex(r.root[2:]),
+                bytes.fromhex(r.leaf[2:]),
+                [bytes.fromhex(p[2:]) for p in json.loads(r.proof)],
+            ):
+                verified.setdefault(blocks[r.root], []).append(r.id)
+    for block, good in verified.items():
+        for chunk in range(0, len(good), 1000):
+            session.execute(
+                update(EventProof)
+                .where(EventProof.id.in_(good[chunk : chunk + 1000]))
+                .values(verified_block=block)
+                .execution_options(synchronize_session=False)
+            )
+    return sum(len(g) for g in verified.values())
 
 
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
@@ -65,6 +83,40 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
             block_hash=block.hash,
         )
     )
+
+
+def on_anchored_run(session: Session, run: Sequence[tuple[DecodedEvent, BlockRef]]) -> None:
+    """:func:`on_anchored` for consecutive ``Anchored`` logs: bulk reads and one insert."""
+    session.flush()
+    verify_roots(session, {"0x" + bytes(ev.args["root"]).hex(): ref.number for ev, ref in run})
+    keys = [(ev.tx_hash, ev.log_index) for ev, _ in run]
+    stored: set[tuple[str, int]] = set()
+    for chunk in range(0, len(keys), _CHUNK):
+        stored.update(
+            (t, i)
+            for t, i in session.execute(
+                select(ChainAnchor.tx_hash, ChainAnchor.log_index).where(
+                    tuple_(ChainAnchor.tx_hash, ChainAnchor.log_index).in_(
+                        keys[chunk : chunk + _CHUNK]
+                    )
+                )
+            )
+        )
+    rows = [
+        {
+            "root": "0x" + bytes(ev.args["root"]).hex(),
+            "anchorer": ev.args["anchorer"],
+            "leaf_count": int(ev.args["leafCount"]),
+            "tx_hash": ev.tx_hash,
+            "log_index": ev.log_index,
+            "block_number": ref.number,
+            "block_hash": ref.hash,
+        }
+        for ev, ref in run
+        if (ev.tx_hash, ev.log_index) not in stored
+    ]
+    if rows:
+        session.execute(insert(ChainAnchor), rows)
 
 
 def rollback(session: Session, fork: int) -> None:
@@ -94,4 +146,6 @@ def rollback(session: Session, fork: int) -> None:
 
 
 def anchor_handlers() -> ContractHandlers:
-    return ContractHandlers("AnchorRegistry", {"Anchored": on_anchored}, rollback)
+    return ContractHandlers(
+        "AnchorRegistry", {"Anchored": on_anchored}, rollback, {"Anchored": on_anchored_run}
+    )
