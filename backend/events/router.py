@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
 
-from backend.chain.typed_data.events import EventKind
-from backend.deps import PageDep, SessionDep, SettingsDep
+from backend.deps import PageDep, SessionDep, SettingsDep, get_context
 from backend.errors import Forbidden, PayloadTooLarge
 from backend.events import service
 from backend.events.models import SupplyEvent
@@ -23,7 +22,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
 def _separator(request: Request) -> bytes:
-    separator: bytes = request.app.state.events_domain.separator
+    separator: bytes = get_context(request).loaded().events_domain.separator
     return separator
 
 
@@ -70,20 +69,4 @@ def list_events(
         .order_by(SupplyEvent.id)
         .limit(page.limit)
     ).all()
-    return [public(e) for e in rows]
-
-
-def public(e: SupplyEvent) -> SupplyEventPublic:
-    return SupplyEventPublic(
-        digest=e.digest,
-        event_id=e.event_id,
-        subject=e.subject,
-        kind=e.kind,
-        kind_name=EventKind(e.kind).name.lower(),
-        occurred_at=e.occurred_at,
-        location=e.location,
-        payload_hash=e.payload_hash,
-        signer=e.signer,
-        signature=e.signature,
-        status=e.status,
-    )
+    return [SupplyEventPublic.model_validate(e) for e in rows]

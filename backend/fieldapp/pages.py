@@ -25,6 +25,7 @@ from backend.chain.typed_data.shipments import (
     shipment_id,
 )
 from backend.chain.typed_data.shipments import Role as PartyRole
+from backend.common.types import to_hex
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
@@ -148,6 +149,19 @@ def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> C
 def route_codes(card: Card) -> frozenset[str]:
     """The shipment's own origin and destination: signed by its seller, always accepted."""
     return frozenset({card.origin, card.destination} - {""})
+
+
+def shipment_by_sscc(*, session: Session, identity: Identity, sscc: str) -> Card:
+    """The shipment whose label carries ``sscc``, for a party of it (404 for anyone else)."""
+    found = session.scalar(
+        select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
+    )
+    if found is None:
+        raise NotFound(f"no shipment is labelled with SSCC {sscc}")
+    try:
+        return one_shipment(session=session, identity=identity, shipment_id=found)
+    except NotFound:
+        raise NotFound(f"no shipment is labelled with SSCC {sscc}") from None
 
 
 @dataclass
@@ -435,7 +449,7 @@ def draft_shipment(
         return draft
     manifest = {"transportMode": mode, "lines": lines}
     manifest_doc = ManifestIn.model_validate(manifest)
-    sid = "0x" + shipment_id(identity.address, secrets.token_bytes(12)).hex()
+    sid = to_hex(shipment_id(identity.address, secrets.token_bytes(12)))
     sla = {
         "pickedUpBy": picked_up_by,
         "exportClearedBy": 0,
@@ -452,7 +466,7 @@ def draft_shipment(
         "declaredWeightGrams": grams,
         "pieceCount": int(pieces_text),
         "weightToleranceBps": 200,
-        "manifestHash": "0x" + manifest_hash(manifest_doc).hex(),
+        "manifestHash": to_hex(manifest_hash(manifest_doc)),
         "carriers": [carrier],
         "warehouse": warehouse,
         "customsBroker": broker,
@@ -462,8 +476,8 @@ def draft_shipment(
     nonce, deadline = registry.nonce(identity.address), now + SIGNATURE_TTL
     typed_terms = {
         **terms,
-        "origin": "0x" + route["origin"].encode().hex(),
-        "destination": "0x" + route["destination"].encode().hex(),
+        "origin": to_hex(route["origin"].encode()),
+        "destination": to_hex(route["destination"].encode()),
     }
     draft.typed_data = {
         "domain": registry.domain().to_json(),
