@@ -67,26 +67,40 @@ def _parser(what: str, low: int, high: int | None) -> Any:
     else:
         size = f"{low} to {high} bytes"
 
+    def why(value: object) -> str:
+        if not isinstance(value, str):
+            return f"{what} must be a 0x-hex string"
+        if value[:2] not in ("0x", "0X"):
+            return f"{what} must be 0x-prefixed hex"
+        digits = value[2:]
+        if high is not None and len(digits) > 2 * high:
+            return f"{what} must be {size}, got {len(digits) // 2}"
+        if len(digits) % 2:
+            return f"{what} must have an even number of hex digits"
+        try:
+            raw = bytes.fromhex(digits)
+        except ValueError:
+            raw = b""
+        if 2 * len(raw) != len(digits):  # not hex, or spaces (which fromhex skips)
+            return f"{what} must be 0x followed by hex digits"
+        return f"{what} must be {size}, got {len(raw)}"
+
     def parse(value: object) -> bytes:
-        if isinstance(value, bytes | bytearray):
-            raw = bytes(value)
-        elif isinstance(value, str):
-            if value[:2] not in ("0x", "0X"):
-                raise ValueError(f"{what} must be 0x-prefixed hex")
+        # The common case first and cheap: ingest parses several per event.
+        if type(value) is str and value[:2] in ("0x", "0X"):
             digits = value[2:]
-            if high is not None and len(digits) > 2 * high:
-                raise ValueError(f"{what} must be {size}, got {len(digits) // 2}")
-            if len(digits) % 2:
-                raise ValueError(f"{what} must have an even number of hex digits")
-            try:
-                raw = bytes.fromhex(digits)
-            except ValueError:
-                raise ValueError(f"{what} must be 0x followed by hex digits") from None
-        else:
-            raise ValueError(f"{what} must be a 0x-hex string")
-        if len(raw) < low or (high is not None and len(raw) > high):
-            raise ValueError(f"{what} must be {size}, got {len(raw)}")
-        return raw
+            if (high is None or len(digits) <= 2 * high) and not len(digits) % 2:
+                try:
+                    raw = bytes.fromhex(digits)
+                except ValueError:
+                    raise ValueError(why(value)) from None
+                if 2 * len(raw) == len(digits) and len(raw) >= low:
+                    return raw
+        elif isinstance(value, bytes | bytearray):
+            if low <= len(value) and (high is None or len(value) <= high):
+                return bytes(value)
+            raise ValueError(f"{what} must be {size}, got {len(value)}")
+        raise ValueError(why(value))
 
     return parse
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 from backend.credentials import access, service
 from backend.credentials.service import MEDIA_TYPE_JWT, MEDIA_TYPE_LD, IssuedCredential
-from backend.deps import Ctx, SessionDep, get_context
+from backend.deps import Ctx, Registries, SessionDep, get_context
 from backend.errors import NotAcceptable
 from backend.orgs.auth import PrincipalDep, get_principal
 from backend.orgs.schemas import Scope
@@ -265,13 +265,13 @@ GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
 
 @router.post("/v1/access-grants", status_code=status.HTTP_201_CREATED)
 def create_grant(
-    body: AccessGrantCreate, request: Request, principal: PrincipalDep, session: SessionDep
+    body: AccessGrantCreate, contracts: Registries, principal: PrincipalDep, session: SessionDep
 ) -> dict[str, object]:
     """Record a grant the caller's organisation (a passport issuer) signed with an issuer key."""
     principal.require_any(GRANT_SCOPES)
     row = access.grant(
         session=session,
-        domain=get_context(request).loaded().events_domain,
+        domain=contracts.events_domain,
         issuer_org_id=org_of(principal),
         data=access.SignedGrant(
             issuer=body.issuer,
@@ -291,7 +291,7 @@ def create_grant(
 def revoke_grant(
     grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: AccessGrantRevoke,
-    request: Request,
+    contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
 ) -> dict[str, object]:
@@ -299,7 +299,7 @@ def revoke_grant(
     principal.require_any(GRANT_SCOPES)
     row = access.revoke(
         session=session,
-        domain=get_context(request).loaded().events_domain,
+        domain=contracts.events_domain,
         issuer_org_id=org_of(principal),
         grant_id=grant_id,
         signature=body.signature,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from backend.deps import PageDep, SessionDep, get_context
+from backend.deps import PageDep, Registries, SessionDep, get_context
 from backend.errors import Forbidden
 from backend.orgs import delegations, service
 from backend.orgs.auth import PrincipalDep
@@ -179,7 +179,7 @@ def rotate_signer(
 def grant_delegation(
     slug: str,
     body: DelegationCreate,
-    request: Request,
+    contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
 ) -> DelegationPublic:
@@ -187,7 +187,7 @@ def grant_delegation(
     return delegations.grant(
         session=session,
         principal=principal,
-        domain=get_context(request).loaded().events_domain,
+        domain=contracts.events_domain,
         slug=slug,
         data=body,
     )
