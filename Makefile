@@ -68,8 +68,11 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# One worker per core (PYTEST_WORKERS=0 runs in one process); tests sharing a
+# module-scoped fixture stay in one worker (tests/conftest.py marks them).
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(VENV)/bin/pytest --durations=25 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 test: lint typecheck slither pytest
 
