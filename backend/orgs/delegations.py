@@ -18,7 +18,7 @@ from backend.orgs.authority import signer_keys
 from backend.orgs.models import Delegation, Organisation
 from backend.orgs.schemas import DelegationCreate, DelegationPublic
 from backend.orgs.service import Principal, get_org
-from backend.orgs.signers import verify_signature
+from backend.orgs.signers import Signed, verify_signature
 from backend.orgs.subjects import EVERY_PASSPORT, Basis, require_speaks_for
 from backend.pages import store as pages
 
@@ -64,13 +64,8 @@ def grant(
     principal.require_admin_of(issuer)
     grant_digest = digest(domain, SUBJECT_DELEGATION, message(data))
     signer = verify_signature(
+        Signed(domain, SUBJECT_DELEGATION, message(data), data.signature, data.issuer, "issuer"),
         chain=chain,
-        domain=domain,
-        struct=SUBJECT_DELEGATION,
-        message=message(data),
-        signature=data.signature,
-        claimed=data.issuer,
-        field="issuer",
     )
     window = signer_keys(session=session, org_id=issuer.id).get(signer)
     if window is None:

@@ -30,33 +30,6 @@ from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
 
 
-def verify_signature(
-    *,
-    chain: ChainClient,
-    domain: Domain,
-    struct: StructType,
-    message: Mapping[str, Any],
-    signature: str | bytes,
-    claimed: str,
-    field: str,
-) -> str:
-    """``claimed`` (EIP-55) once ``signature`` over ``message`` is proven to be its.
-
-    A plain key's signature must recover to it (strict ECDSA); a contract wallet's
-    is whatever its ERC-1271 ``isValidSignature`` accepts now. Only ``claimed`` is
-    ever asked, so no wallet vouches for another address. 422 naming ``field``
-    otherwise.
-    """
-    try:
-        raw = signature if isinstance(signature, bytes) else hex_bytes(signature)
-    except ValueError:
-        raise InvalidInput("signature: not hex") from None
-    why = refusal(chain, address=claimed, digest=digest(domain, struct, message), signature=raw)
-    if why is not None:
-        raise InvalidInput(f"signature is not {field} {claimed}'s: {why}")
-    return to_checksum_address(claimed)
-
-
 def org_of(principal: Principal) -> int:
     if principal.org_id is None:
         raise Forbidden("writes belong to an organisation; use its API key")
@@ -95,20 +68,54 @@ def require_org_signer(
 
 
 @dataclass(frozen=True, slots=True)
-class SignedCall:
-    """A signed message as it arrives, with who must have signed it and who may submit it.
+class Signed:
+    """A signed message and the address that must have signed it.
 
     ``claimed`` is the address the message names as its signer and ``field``
-    that member's name (``seller``, ``issuer``, ``certifier``, …) for the error
-    message; ``scopes`` are the API-key scopes allowed to submit it.
+    that member's name (``seller``, ``issuer``, ``acceptance counterparty``, …)
+    for the error message.
     """
 
     domain: Domain
     struct: StructType
     message: Mapping[str, Any]
-    signature: str
+    signature: str | bytes
     claimed: str
     field: str
+
+
+def verify_signature(signed: Signed, *, chain: ChainClient) -> str:
+    """``signed.claimed`` (EIP-55) once the signature is proven to be its; 422 naming
+    ``signed.field`` otherwise.
+
+    A plain key's signature must recover to it (strict ECDSA); a contract wallet's
+    is whatever its ERC-1271 ``isValidSignature`` accepts at the chain head. Only
+    the claimed address is ever asked, so no wallet vouches for another address.
+    Alone, this is the check for a countersignature (a receiver's acceptance, a
+    consignee's proof of delivery), whose signer belongs to whichever
+    organisation; the caller's own signed writes go through :func:`verify_signed_call`.
+    """
+    signature = signed.signature
+    try:
+        raw = signature if isinstance(signature, bytes) else hex_bytes(signature)
+    except ValueError:
+        raise InvalidInput("signature: not hex") from None
+    why = refusal(
+        chain,
+        address=signed.claimed,
+        digest=digest(signed.domain, signed.struct, signed.message),
+        signature=raw,
+    )
+    if why is not None:
+        raise InvalidInput(f"signature is not {signed.field} {signed.claimed}'s: {why}")
+    return to_checksum_address(signed.claimed)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCall(Signed):
+    """A signed write as it arrives, with who may submit it: ``scopes`` are the
+    API-key scopes allowed to submit it."""
+
     scopes: frozenset[str]
     # The registry role the signer must hold, one of them if several are set (None: the
     # contract decides alone); ``needed_by`` names the write in the refusal.
@@ -126,15 +133,7 @@ def verify_signed_call(
     signer is not an active key of the caller's organisation at receipt time or
     the API key lacks the scope.
     """
-    signer = verify_signature(
-        chain=chain,
-        domain=call.domain,
-        struct=call.struct,
-        message=call.message,
-        signature=call.signature,
-        claimed=call.claimed,
-        field=call.field,
-    )
+    signer = verify_signature(call, chain=chain)
     require_org_signer(
         session=session,
         principal=principal,

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import JsonSchemaMode
 
 from backend.common.types import (
     MAX_WALLET_SIGNATURE_BYTES,
@@ -89,8 +90,9 @@ def test_an_over_long_value_is_refused_before_it_is_decoded() -> None:
 
 
 def test_the_json_schema_shows_the_string_clients_send() -> None:
-    for mode in ("validation", "serialization"):
-        props = Body.model_json_schema(mode=mode)["properties"]  # type: ignore[arg-type]
+    modes: tuple[JsonSchemaMode, ...] = ("validation", "serialization")
+    for mode in modes:
+        props = Body.model_json_schema(mode=mode)["properties"]
         assert props["id"]["type"] == "string"
         assert props["id"]["pattern"] == "^0x[0-9a-fA-F]{64}$"
         assert props["signature"]["pattern"] == "^0x[0-9a-fA-F]{130}$"

@@ -11,7 +11,7 @@ from backend.chain.eip712 import Domain, digest
 from backend.chain.signatures import refusal, signed_by
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
 from backend.errors import InvalidInput
-from backend.orgs.signers import verify_signature
+from backend.orgs.signers import Signed, verify_signature
 
 
 def hx(raw: bytes) -> str:
@@ -55,32 +55,15 @@ def test_verify_signature_names_the_field_and_returns_the_checksummed_wallet(
     msg = {"digest": b"\x07" * 32}
     sig = hx(Account.unsafe_sign_hash(digest(domain, EPCIS_EVENT_HASH, msg), owner.key).signature)
     got = verify_signature(
-        chain=tester,
-        domain=domain,
-        struct=EPCIS_EVENT_HASH,
-        message=msg,
-        signature=sig,
-        claimed=wallet.lower(),
-        field="signer",
+        Signed(domain, EPCIS_EVENT_HASH, msg, sig, wallet.lower(), "signer"), chain=tester
     )
     assert got == wallet
     with pytest.raises(InvalidInput, match="signature is not signer"):
         verify_signature(
+            Signed(domain, EPCIS_EVENT_HASH, msg, sig, Account.create().address, "signer"),
             chain=tester,
-            domain=domain,
-            struct=EPCIS_EVENT_HASH,
-            message=msg,
-            signature=sig,
-            claimed=Account.create().address,
-            field="signer",
         )
     with pytest.raises(InvalidInput, match="not hex"):
         verify_signature(
-            chain=tester,
-            domain=domain,
-            struct=EPCIS_EVENT_HASH,
-            message=msg,
-            signature="0xzz",
-            claimed=wallet,
-            field="signer",
+            Signed(domain, EPCIS_EVENT_HASH, msg, "0xzz", wallet, "signer"), chain=tester
         )

@@ -1,6 +1,6 @@
 """Stored pages follow what the indexer records about certifiers and keys, per passport:
 an attestation and its revocation, an attestation running out, a signer key revoked in
-``OrganisationRegistry``. Each test keeps a second passport's stored page and checks it
+``OrganisationRegistry``, a reorg that removes a carrying shipment. Each test keeps a second passport's stored page and checks it
 was never touched."""
 
 from __future__ import annotations
@@ -162,4 +162,24 @@ def test_a_key_revoked_in_the_registry_marks_the_pages_it_signed_for_and_no_othe
     assert before.computed_at is not None
     assert after.computed_at >= before.computed_at
     assert "Signed by" in _stored(flow, carried)
+    _untouched(flow, other, untouched)
+
+
+def test_a_reorg_that_removes_a_carrying_shipment_changes_its_passports_page_back(
+    flow: Flow, tester: ChainClient
+) -> None:
+    carried, _ = flow.issue(lot="KR1", serial="SN-KR1")
+    other, _ = flow.issue(lot="KR2", serial="SN-KR2")
+    flow.api.get(carried.path)
+    flow.api.get(other.path)
+    untouched = _row(flow, other)
+    snap = tester.snapshot()
+    flow.ship(bytes.fromhex(_pid(carried)[2:]))
+    assert "Export customs cleared" in _stored(flow, carried)
+    # Another fork wins: the shipment's blocks disappear and the chain grows past them.
+    tester.revert(snap)
+    tester.mine(3)
+    workers(flow.api).indexer.step()
+    assert "Export customs cleared" not in _stored(flow, carried)
+    assert "Export customs cleared" not in flow.api.get(carried.path).text
     _untouched(flow, other, untouched)
