@@ -194,7 +194,7 @@ class DeliveryAgreementClient:
         }
 
     def sign_acceptance(self, key: bytes | str, message: dict[str, Any]) -> bytes:
-        """The seller's signature for ``acceptWithSig``."""
+        """The seller's signature for :meth:`accept_with_sig`."""
         return eip712.sign(key, self.domain(), ACCEPTANCE, message)
 
     # -- writes -----------------------------------------------------------
@@ -214,6 +214,11 @@ class DeliveryAgreementClient:
 
     def accept(self, agreement_id: int, shipment_id: bytes) -> TxResult:
         return self._tx("accept", agreement_id, shipment_id)
+
+    def accept_with_sig(
+        self, agreement_id: int, shipment_id: bytes, *, deadline: int, signature: bytes
+    ) -> TxResult:
+        return self._tx("acceptWithSig", agreement_id, shipment_id, deadline, signature)
 
     def settle(self, agreement_id: int) -> TxResult:
         return self._tx("settle", agreement_id)

@@ -2,8 +2,8 @@
 
 The product's clients (:mod:`backend.chain.alliance`, :mod:`backend.chain.agreements`)
 carry what the service and the CLI send and read; these subclasses add the calls
-the contract tests make besides (removing members, cancelling, returns, direct
-acceptance, liabilities and totals), as ``ShipmentDriver`` does for the shipment
+the contract tests make besides (removing members, cancelling, returns,
+liabilities and totals), as ``ShipmentDriver`` does for the shipment
 registry.
 """
 
@@ -98,11 +98,6 @@ class AgreementDriver(DeliveryAgreementClient):
 
     def cancel(self, agreement_id: int) -> TxResult:
         return self._tx("cancel", agreement_id)
-
-    def accept_with_sig(
-        self, agreement_id: int, shipment_id: bytes, *, deadline: int, signature: bytes
-    ) -> TxResult:
-        return self._tx("acceptWithSig", agreement_id, shipment_id, deadline, signature)
 
     def hash_terms(self, terms: AgreementTerms) -> bytes:
         return bytes(self._call("hashTerms", terms.as_tuple()))
