@@ -415,11 +415,14 @@ async function handoverPage(section) {
   } catch (_) {
     return say(summary, "This handover link is damaged; ask for the code again.", "error");
   }
+  // Already co-signed on this phone and waiting to be sent (read before anything is sent):
+  // nothing to sign again.
+  const kept = pending().some((i) => i.kind === "handover" && i.body.signature === signed.signature);
   const review = await api("/app/api/handover/review", signed).catch(() => null);
   if (!review) return say(summary, "You are offline; the review needs the service.", "error");
   if (!review.ok) return say(summary, refusal(review), "error");
   say(summary, review.data.summary);
-  accept.hidden = false;
+  accept.hidden = kept;
   accept.addEventListener("click", async () => {
     const typed = review.data.typed_data;
     const signature = await signTyped(typed, signed.milestone.counterparty, "handover", status);

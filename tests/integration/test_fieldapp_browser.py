@@ -603,11 +603,13 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
             {"waitForText": "#handover-status", "value": "Handover final"},
             shot("app-handover-resent-final", PHONE),
             {"localStorage": "waymark.app.pending"},
+            {"attr": "#accept", "name": "hidden"},
         ],
         wallet=field.wallet(field.carrier.signer),
         storage_in=phone,
     )
     assert run.values("localStorage") == ["[]"]
+    assert run.values("attr") == [[""]]
     resp = field.svc.api.get(f"/v1/shipments/{field.waiting}", headers=field.seller.writer)
     assert resp.json()["custodian"] == carrier
     assert _relay_count(field.svc) == before + 1
