@@ -19,7 +19,8 @@ For each database (SQLite, and PostgreSQL when ``WAYMARK_BENCH_DATABASE_URL`` or
    ``CHECKS`` random items (a scan of a marked page does), and the run stops unless
    each equals, byte for byte, the page rendered for that item. Rendered pages are
    kept under ``BENCH_CACHE`` (default ``$TMPDIR/waymark-bench``), keyed by a hash of
-   the backend code, this file, the sizes and the date, so a rerun only loads them.
+   the renderer's code, the sizes and the date, so a rerun only loads them (and
+   renders again if a check page shows that other code changed the pages).
 3. **Measure** ``/livez``, a random item's page (with ``Accept-Encoding: gzip``, as
    phones send it), and ``GET /v1/proofs/{eventId}`` of a random event.
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
@@ -137,7 +139,7 @@ def bulk(
     try:
         cur = raw.cursor()
         if engine.dialect.name == "postgresql":
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
                     count += 1
@@ -323,21 +325,25 @@ def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
 
 
 def _cache_key() -> str:
-    """The fill's inputs: the code that renders a page, the bench and its sizes."""
+    """The fill's sizes and date, the renderer (``backend/qr``) and :func:`item_page`.
+
+    Code elsewhere can change a page too: the server-computed check pages catch that,
+    and :func:`fill_pages` then renders again."""
     h = hashlib.sha256(f"{ITEMS}/{LOTS}/{GTIN}/{BASE}/{date.today()}".encode())
-    for path in sorted([*(ROOT / "backend").rglob("*.py"), *(ROOT / "backend").rglob("*.html")]):
-        h.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
-    h.update(Path(__file__).read_bytes())
+    for path in sorted((ROOT / "backend" / "qr").rglob("*")):
+        if path.suffix in (".py", ".html", ".css"):
+            h.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    h.update(inspect.getsource(item_page).encode())
     return h.hexdigest()[:16]
 
 
-def rendered_pages(url: str, chain_id: int) -> Path:
-    """A cache of every item's rendered page (``n``, gzipped body, etag), keyed by the
-    code that renders them: filled in parallel, one process per core, on first use."""
+def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
+    """A cache of every item's rendered page (``n``, gzipped body, etag), filled in
+    parallel, one process per core, on first use; (its path, whether it existed)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"pages-{_cache_key()}.sqlite3"
     if path.exists():
-        return path
+        return path, True
     part = path.with_suffix(".part")
     part.unlink(missing_ok=True)
     db = sqlite3.connect(part)
@@ -355,7 +361,17 @@ def rendered_pages(url: str, chain_id: int) -> Path:
     db.commit()
     db.close()
     part.rename(path)
-    return path
+    return path, False
+
+
+def _differing(
+    db: sqlite3.Connection, served: dict[str, bytes | None], checks: list[int]
+) -> list[int]:
+    return [
+        n
+        for n in checks
+        if db.execute("SELECT body FROM pages WHERE n = ?", (n,)).fetchone()[0] != served[pid_of(n)]
+    ]
 
 
 def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, bool]:
@@ -378,14 +394,17 @@ def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, bool]:
                 )
             ).all()
         )
-    cached = any(CACHE.glob(f"pages-{_cache_key()}.sqlite3"))
-    db = sqlite3.connect(rendered_pages(url, chain_id))
+    cache, cached = rendered_pages(url, chain_id)
+    db = sqlite3.connect(cache)
+    if cached and _differing(db, served, checks):  # rendered by code that has changed since
+        db.close()
+        cache.unlink()
+        cache, cached = rendered_pages(url, chain_id)
+        db = sqlite3.connect(cache)
     try:
+        if wrong := _differing(db, served, checks):
+            raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
         t_render = float(db.execute("SELECT seconds FROM rendering").fetchone()[0])
-        for n in checks:
-            body = db.execute("SELECT body FROM pages WHERE n = ?", (n,)).fetchone()[0]
-            if body != served[pid_of(n)]:
-                raise SystemExit(f"the page rendered for item {n} differs from the server's")
         skip = set(checks)
         now = utcnow()
         rows = (
