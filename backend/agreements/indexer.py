@@ -26,7 +26,8 @@ from backend.agreements.models import AgreementEvent, AgreementView
 from backend.chain import ChainClient, ChainUnavailable, DecodedEvent
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient, Outcome
 from backend.chain.deployments import Deployment
-from backend.indexer.service import BlockRef, ContractHandlers
+from backend.common.types import to_hex
+from backend.indexer.service import BlockClock, BlockRef, ContractHandlers
 
 CONTRACT = "DeliveryAgreement"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -43,7 +44,7 @@ EVENTS = (
 
 def _json_safe(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
@@ -102,6 +103,7 @@ class AgreementIndexer:
 
     def __init__(self, chain: ChainClient, deployment: Deployment) -> None:
         self.chain = chain
+        self.clock = BlockClock(chain)
         self.client = (
             DeliveryAgreementClient(chain, deployment.address(CONTRACT))
             if CONTRACT in deployment.contracts
@@ -139,7 +141,7 @@ class AgreementIndexer:
             log_index=ev.log_index,
             block_number=block.number,
             block_hash=block.hash,
-            block_time=int(self.chain.block(block.hash)["timestamp"]),
+            block_time=self.clock.time(ev, block),
         )
         session.add(row)
         session.flush()

@@ -32,7 +32,7 @@ from backend.alliance.models import (
 from backend.chain import ChainClient, ChainUnavailable, DecodedEvent
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.deployments import Deployment
-from backend.indexer.service import BlockRef, ContractHandlers
+from backend.indexer.service import BlockClock, BlockRef, ContractHandlers
 
 POOL = "CapacityPool"
 STOCK = "EmergencyStockTransfer"
@@ -276,7 +276,7 @@ class AllianceIndexer:
 
     def __init__(self, chain: ChainClient, deployment: Deployment) -> None:
         self.chain = chain
-        self._timestamps: dict[str, int] = {}
+        self.clock = BlockClock(chain)
         self.pool = (
             CapacityPoolClient(chain, deployment.address(POOL))
             if POOL in deployment.contracts
@@ -287,15 +287,6 @@ class AllianceIndexer:
             if STOCK in deployment.contracts
             else None
         )
-
-    def _timestamp(self, block: BlockRef) -> int:
-        # One report covers every member of a period: one read per block, keyed
-        # by hash so a block replaced in a reorg is read again.
-        if block.hash not in self._timestamps:
-            if len(self._timestamps) > 1024:
-                self._timestamps.clear()
-            self._timestamps[block.hash] = int(self.chain.block(block.hash)["timestamp"])
-        return self._timestamps[block.hash]
 
     def _immutable(self, contract: Any, fn: str, key: int, ev: DecodedEvent) -> Any:
         """A view of facts fixed at creation: at the event's block, else latest.
@@ -322,7 +313,7 @@ class AllianceIndexer:
                 "cancelPenaltyBps": int(cfg[6]),
             }
         elif contract == POOL and ev.name == "UsageReported":
-            args["timestamp"] = self._timestamp(block)
+            args["timestamp"] = self.clock.time(ev, block)
         elif contract == STOCK and ev.name == "StockRequested" and self.stock is not None:
             req = self._immutable(self.stock.contract, "transferOf", int(ev.args["requestId"]), ev)[
                 0

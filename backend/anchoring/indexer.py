@@ -1,18 +1,26 @@
-"""Indexer handlers for ``AnchorRegistry``: the ``Anchored`` read model and reorg re-queueing."""
+"""Indexer handlers for ``AnchorRegistry``: the ``Anchored`` read model and reorg re-queueing.
+
+A round's anchors are handled as one run: one query for the ones already stored,
+one for the proofs they verify, one bulk insert.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.anchoring.service import requeue_batch
 from backend.chain import DecodedEvent
+from backend.common.types import hex_bytes, to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
+
+_CHUNK = 500  # bound on the values of one IN (...) list
 
 
 def verify_proofs(session: Session, root: str, block: int) -> int:
@@ -22,31 +30,42 @@ def verify_proofs(session: Session, root: str, block: int) -> int:
     root is anchored (this event says so) and the proof leads from the leaf to the
     root (OpenZeppelin ``MerkleProof``, the same sorted-pair hashing).
     """
-    rows = session.execute(
-        select(EventProof.id, EventProof.leaf, EventProof.proof)
-        .join(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
-        .where(AnchorBatch.root == root, EventProof.verified_block.is_(None))
-    ).all()
-    raw = bytes.fromhex(root[2:])
-    good = [
-        r.id
-        for r in rows
-        if merkle.verify(
-            raw, bytes.fromhex(r.leaf[2:]), [bytes.fromhex(p[2:]) for p in json.loads(r.proof)]
-        )
-    ]
-    for chunk in range(0, len(good), 1000):
-        session.execute(
-            update(EventProof)
-            .where(EventProof.id.in_(good[chunk : chunk + 1000]))
-            .values(verified_block=block)
-            .execution_options(synchronize_session=False)
-        )
-    return len(good)
+    return verify_roots(session, {root: block})
+
+
+def verify_roots(session: Session, blocks: dict[str, int]) -> int:
+    """:func:`verify_proofs` for many roots (root → anchoring block) in one query each chunk."""
+    roots = list(blocks)
+    verified: dict[int, list[int]] = {}
+    for chunk in range(0, len(roots), _CHUNK):
+        rows = session.execute(
+            select(EventProof.id, EventProof.leaf, EventProof.proof, AnchorBatch.root)
+            .join(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
+            .where(
+                AnchorBatch.root.in_(roots[chunk : chunk + _CHUNK]),
+                EventProof.verified_block.is_(None),
+            )
+        ).all()
+        for r in rows:
+            if merkle.verify(
+                hex_bytes(r.root),
+                hex_bytes(r.leaf),
+                [hex_bytes(p) for p in json.loads(r.proof)],
+            ):
+                verified.setdefault(blocks[r.root], []).append(r.id)
+    for block, good in verified.items():
+        for chunk in range(0, len(good), 1000):
+            session.execute(
+                update(EventProof)
+                .where(EventProof.id.in_(good[chunk : chunk + 1000]))
+                .values(verified_block=block)
+                .execution_options(synchronize_session=False)
+            )
+    return sum(len(g) for g in verified.values())
 
 
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    verify_proofs(session, "0x" + bytes(ev.args["root"]).hex(), block.number)
+    verify_proofs(session, to_hex(ev.args["root"]), block.number)
     exists = session.scalar(
         select(ChainAnchor.id).where(
             ChainAnchor.tx_hash == ev.tx_hash, ChainAnchor.log_index == ev.log_index
@@ -56,7 +75,7 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
         return
     session.add(
         ChainAnchor(
-            root="0x" + bytes(ev.args["root"]).hex(),
+            root=to_hex(ev.args["root"]),
             anchorer=ev.args["anchorer"],
             leaf_count=int(ev.args["leafCount"]),
             tx_hash=ev.tx_hash,
@@ -65,6 +84,40 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
             block_hash=block.hash,
         )
     )
+
+
+def on_anchored_run(session: Session, run: Sequence[tuple[DecodedEvent, BlockRef]]) -> None:
+    """:func:`on_anchored` for consecutive ``Anchored`` logs: bulk reads and one insert."""
+    session.flush()
+    verify_roots(session, {to_hex(ev.args["root"]): ref.number for ev, ref in run})
+    keys = [(ev.tx_hash, ev.log_index) for ev, _ in run]
+    stored: set[tuple[str, int]] = set()
+    for chunk in range(0, len(keys), _CHUNK):
+        stored.update(
+            (t, i)
+            for t, i in session.execute(
+                select(ChainAnchor.tx_hash, ChainAnchor.log_index).where(
+                    tuple_(ChainAnchor.tx_hash, ChainAnchor.log_index).in_(
+                        keys[chunk : chunk + _CHUNK]
+                    )
+                )
+            )
+        )
+    rows = [
+        {
+            "root": to_hex(ev.args["root"]),
+            "anchorer": ev.args["anchorer"],
+            "leaf_count": int(ev.args["leafCount"]),
+            "tx_hash": ev.tx_hash,
+            "log_index": ev.log_index,
+            "block_number": ref.number,
+            "block_hash": ref.hash,
+        }
+        for ev, ref in run
+        if (ev.tx_hash, ev.log_index) not in stored
+    ]
+    if rows:
+        session.execute(insert(ChainAnchor), rows)
 
 
 def rollback(session: Session, fork: int) -> None:
@@ -94,4 +147,6 @@ def rollback(session: Session, fork: int) -> None:
 
 
 def anchor_handlers() -> ContractHandlers:
-    return ContractHandlers("AnchorRegistry", {"Anchored": on_anchored}, rollback)
+    return ContractHandlers(
+        "AnchorRegistry", {"Anchored": on_anchored}, rollback, {"Anchored": on_anchored_run}
+    )

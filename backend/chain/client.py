@@ -38,6 +38,7 @@ from backend.chain.errors import (
     ChainUnavailable,
     ContractRevert,
     InsufficientFunds,
+    LogRangeTooLarge,
     NonceTooLow,
     Panic,
     RevertWithReason,
@@ -69,6 +70,19 @@ NODE_ERRORS: tuple[tuple[str, type[ChainError]], ...] = (
     ("unknown block", StateUnavailable),
     ("historical state", StateUnavailable),
 )
+# ``eth_getLogs`` refusals that a narrower range answers (geth, Infura/Alchemy -32005,
+# reth, Nethermind, Erigon, QuickNode wording).
+LOG_RANGE_ERRORS = (
+    "query returned more than",
+    "too many results",
+    "more than 10000 results",
+    "block range",
+    "exceed maximum",
+    "limit exceeded",
+    "response size",
+    "query timeout",
+    "-32005",
+)
 # A second broadcast of a transaction the node already holds is not an error.
 ALREADY_KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 # Reads the node refused for want of state, asked again before giving up.
@@ -96,6 +110,10 @@ class DecodedEvent:
     log_index: int
     block_number: int
     tx_hash: str
+    block_hash: str = ""
+    # The block's time when the node puts it on the log (``blockTimestamp``: anvil,
+    # reth, geth >= 1.16); None otherwise.
+    block_timestamp: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,7 @@ class ErrorDecoder:
             if abi is None:
                 continue
             data = get_event_data(w3.codec, abi, log)
+            stamp = log.get("blockTimestamp")
             out.append(
                 DecodedEvent(
                     name=data["event"],
@@ -196,9 +215,15 @@ class ErrorDecoder:
                     log_index=data["logIndex"],
                     block_number=data["blockNumber"],
                     tx_hash="0x" + bytes(data["transactionHash"]).hex(),
+                    block_hash="0x" + bytes(log["blockHash"]).hex(),
+                    block_timestamp=None if stamp is None else _quantity(stamp),
                 )
             )
         return out
+
+
+def _quantity(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def _abi_type(inp: dict[str, Any]) -> str:
@@ -364,6 +389,12 @@ class ChainClient:
         read in Waymark is of state that never goes back once written.
         """
         func = contract.get_function_by_name(fn)(*args)
+        if isinstance(block, int):
+            try:  # asked once: a block the head has passed is answered now or never
+                return self._call(func, block, retries=0)
+            except StateUnavailable:
+                if self.block_number() > block:
+                    return self._call(func, "latest")  # history pruned
         try:
             return self._call(func, block)
         except StateUnavailable:
@@ -379,9 +410,9 @@ class ChainClient:
                 pass
         return self._call(func, "latest")
 
-    def _call(self, func: Any, block: int | str) -> Any:
+    def _call(self, func: Any, block: int | str, *, retries: int = STATE_RETRIES) -> Any:
         try:
-            return self._rpc(lambda: func.call(block_identifier=block))
+            return self._rpc(lambda: func.call(block_identifier=block), retries=retries)
         except ContractRevert:
             raise
         except Exception as exc:
@@ -619,13 +650,24 @@ class ChainClient:
     # -- logs --------------------------------------------------------------
 
     def get_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[DecodedEvent]:
-        """Decoded logs of ``addresses`` in the inclusive block range."""
+        """Decoded logs of ``addresses`` in the inclusive block range.
+
+        Raises ``LogRangeTooLarge`` when the node refuses the range as too wide.
+        """
         flt = {
             "address": [to_checksum_address(a) for a in addresses],
             "fromBlock": from_block,
             "toBlock": to_block,
         }
-        logs = self._rpc(lambda: self.w3.eth.get_logs(flt))  # type: ignore[arg-type]
+        try:
+            logs = self._rpc(lambda: self.w3.eth.get_logs(flt))  # type: ignore[arg-type]
+        except ChainError:
+            raise
+        except Exception as exc:
+            text = str(exc).lower()
+            if any(words in text for words in LOG_RANGE_ERRORS):
+                raise LogRangeTooLarge(str(exc)) from exc
+            raise
         return self.decoder.decode_logs(self.w3, logs)
 
     # -- test controls -----------------------------------------------------
@@ -688,17 +730,17 @@ class ChainClient:
             return RevertWithReason({"reason": str(exc)})
         return exc if isinstance(exc, Exception) else Exception(str(exc))
 
-    def _rpc(self, thunk: Any) -> Any:
+    def _rpc(self, thunk: Any, *, retries: int = STATE_RETRIES) -> Any:
         if self._tester is not None:
             with _TESTER_LOCK:
-                return self._rpc_unlocked(thunk)
-        return self._rpc_unlocked(thunk)
+                return self._rpc_unlocked(thunk, retries)
+        return self._rpc_unlocked(thunk, retries)
 
-    def _rpc_unlocked(self, thunk: Any) -> Any:
+    def _rpc_unlocked(self, thunk: Any, retries: int = STATE_RETRIES) -> Any:
         # A node that prunes history can refuse even a read of the latest block
         # while it mines the next one ("block height is n+1 but requested was n"):
         # asked again a moment later, it answers.
-        for attempt in range(STATE_RETRIES + 1):
+        for attempt in range(retries + 1):
             try:
                 return thunk()
             except (ConnectionError, OSError) as exc:
@@ -709,7 +751,7 @@ class ChainClient:
                 data = revert_data(exc)
                 if data is not None and len(data) >= 4:
                     raise self.decoder.exception(data) from exc
-                if attempt < STATE_RETRIES and isinstance(node_error(exc), StateUnavailable):
+                if attempt < retries and isinstance(node_error(exc), StateUnavailable):
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise

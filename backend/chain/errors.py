@@ -3,6 +3,7 @@
     ChainError
     ├── ChainUnavailable        the node did not answer (connection refused, timeout)
     │   └── StateUnavailable    the node has no state for the requested block (pruned, not yet)
+    ├── LogRangeTooLarge        the node refused an ``eth_getLogs`` range (too many results)
     ├── NonceTooLow             the node refused a transaction whose nonce is already used
     ├── InsufficientFunds       the sender cannot pay for gas (and value)
     ├── TransactionTimeout      sent, but no receipt within the configured time
@@ -30,6 +31,10 @@ class ChainError(Exception):
 
 class ChainUnavailable(ChainError):
     """The JSON-RPC node could not be reached."""
+
+
+class LogRangeTooLarge(ChainError):
+    """The node refused an ``eth_getLogs`` range as too wide or too many results; ask a narrower one."""
 
 
 class NonceTooLow(ChainError):

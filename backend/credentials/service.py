@@ -559,7 +559,7 @@ def supply_event_credential(
             "subject": event.subject,
             "kind": event.kind,
             "occurredAt": event.occurred_at,
-            "location": "0x" + event.location.encode("ascii").ljust(8, b"\0").hex(),
+            "location": to_hex(event.location.encode("ascii").ljust(8, b"\0")),
             "payloadHash": event.payload_hash,
         },
     )

@@ -26,9 +26,11 @@ from backend.chain.typed_data.shipments import (
     shipment_id,
 )
 from backend.chain.typed_data.shipments import Role as PartyRole
+from backend.common.types import to_hex
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
+from backend.locations import unlocode
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
 from backend.shipments import evidence as photos
@@ -145,6 +147,24 @@ def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> C
     return _card(row[0], row[1], mine, names)
 
 
+def route_codes(card: Card) -> frozenset[str]:
+    """The shipment's own origin and destination: signed by its seller, always accepted."""
+    return frozenset({card.origin, card.destination} - {""})
+
+
+def shipment_by_sscc(*, session: Session, identity: Identity, sscc: str) -> Card:
+    """The shipment whose label carries ``sscc``, for a party of it (404 for anyone else)."""
+    found = session.scalar(
+        select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
+    )
+    if found is None:
+        raise NotFound(f"no shipment is labelled with SSCC {sscc}")
+    try:
+        return one_shipment(session=session, identity=identity, shipment_id=found)
+    except NotFound:
+        raise NotFound(f"no shipment is labelled with SSCC {sscc}") from None
+
+
 @dataclass
 class Draft:
     """A milestone as typed on the phone: field errors, or the typed data to sign."""
@@ -197,7 +217,14 @@ def draft_milestone(
             receiver, draft.receiver_name = found[0]
     location = (form.get("location") or "").replace(" ", "").upper()
     if location and not LOCODE.fullmatch(location):
-        draft.errors["location"] = "A UN/LOCODE is 2 letters and 3 letters or digits, e.g. VNHPH."
+        draft.errors["location"] = (
+            "Pick a UN/LOCODE from the list (2 letters and 3 letters or digits, e.g. VNSGN);"
+            " type a code or the place's name to search."
+        )
+    elif location and not unlocode.known(location, also=route_codes(card)):
+        draft.errors["location"] = (
+            f"{location} is not a UN/LOCODE; search by the place's name and pick one."
+        )
     weight_text = (form.get("weight_kg") or "").strip()
     grams = 0
     if weight_text:
@@ -432,7 +459,7 @@ def draft_shipment(
         return draft
     manifest = {"transportMode": mode, "lines": lines}
     manifest_doc = ManifestIn.model_validate(manifest)
-    sid = "0x" + shipment_id(identity.address, secrets.token_bytes(12)).hex()
+    sid = to_hex(shipment_id(identity.address, secrets.token_bytes(12)))
     sla = {
         "pickedUpBy": picked_up_by,
         "exportClearedBy": 0,
@@ -449,7 +476,7 @@ def draft_shipment(
         "declaredWeightGrams": grams,
         "pieceCount": int(pieces_text),
         "weightToleranceBps": 200,
-        "manifestHash": "0x" + manifest_hash(manifest_doc).hex(),
+        "manifestHash": to_hex(manifest_hash(manifest_doc)),
         "carriers": [carrier],
         "warehouse": warehouse,
         "customsBroker": broker,
@@ -459,8 +486,8 @@ def draft_shipment(
     nonce, deadline = registry.nonce(identity.address), now + SIGNATURE_TTL
     typed_terms = {
         **terms,
-        "origin": "0x" + route["origin"].encode().hex(),
-        "destination": "0x" + route["destination"].encode().hex(),
+        "origin": to_hex(route["origin"].encode()),
+        "destination": to_hex(route["destination"].encode()),
     }
     draft.typed_data = {
         "domain": _domain_json(registry.domain()),

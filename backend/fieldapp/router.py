@@ -22,19 +22,21 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
-from backend.common.types import Bytes32Hex
-from backend.deps import ChainDep, SessionDep, SettingsDep
-from backend.errors import Forbidden, PayloadTooLarge, RateLimited, Unauthenticated
+from backend.common.types import Bytes32Hex, WalletSignature
+from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
+from backend.errors import Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
 from backend.fieldapp import pages, service
 from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
+from backend.gs1.sscc import SsccInvalid, validate_sscc
 from backend.handlers import ErrorPublic
+from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
 from backend.orgs.signers import recover_signer, require_signed_by
 from backend.qr.images import qr_svg
@@ -66,7 +68,7 @@ class MessagePublic(BaseModel):
 
 class SignInRequest(_Body):
     message: Annotated[str, Field(max_length=2048)]
-    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+    signature: WalletSignature
 
 
 class IdentityPublic(BaseModel):
@@ -86,7 +88,7 @@ def _public(identity: Identity) -> IdentityPublic:
 
 
 def _site(request: Request) -> Site:
-    return Site.from_base_url(request.app.state.settings.public_base_url)
+    return Site.from_base_url(get_context(request).settings.public_base_url)
 
 
 def _same_origin(request: Request) -> bool:
@@ -106,7 +108,7 @@ def current_identity(request: Request, session: SessionDep) -> Identity | None:
     try:
         return service.session_identity(
             session=session,
-            signer=request.app.state.app_session_signer,
+            signer=get_context(request).app_session_signer,
             token=token,
             now=int(time.time()),
         )
@@ -162,7 +164,7 @@ def sign_in(
         raise
     response.set_cookie(
         service.SESSION_COOKIE,
-        service.session_token(signer=request.app.state.app_session_signer, identity=identity),
+        service.session_token(signer=get_context(request).app_session_signer, identity=identity),
         max_age=service.SESSION_MAX_AGE,
         httponly=True,
         samesite="strict",
@@ -264,13 +266,41 @@ def shipment_page(
     )
 
 
+@router.get("/scan", response_class=HTMLResponse, include_in_schema=False)
+def scan_page(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """The camera scanner for SSCC labels (GS1 Digital Link ``/00/{sscc}``)."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    return _page("scan.html", identity=identity, chain_id=chain.chain_id)
+
+
+@router.get("/00", include_in_schema=False)
+@router.get("/00/{sscc}", include_in_schema=False)
+def open_label(request: Request, session: SessionDep, chain: ChainDep, sscc: str = "") -> Response:
+    """A scanned or typed SSCC: on to its shipment's page, for a party of it (404 otherwise)."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    try:
+        valid = validate_sscc("".join(sscc.split())[:40])
+    except SsccInvalid as exc:
+        raise InvalidInput(f"sscc: {exc}") from None
+    card = pages.shipment_by_sscc(session=session, identity=identity, sscc=valid)
+    return RedirectResponse(f"/app/shipments/{card.id}", status_code=303, headers=NO_STORE)
+
+
 # -- signed writes ----------------------------------------------------------
 
 
 class MilestoneForm(_Body):
     milestone: Annotated[str, Field(max_length=32)] = ""
     counterparty: Annotated[str, Field(max_length=42)] = ""
-    location: Annotated[str, Field(max_length=16)] = ""
+    location: Annotated[str, Field(max_length=40)] = ""
     weight_kg: Annotated[str, Field(max_length=24)] = ""
     reason: Annotated[str, Field(max_length=4)] = ""
     evidence_hash: Annotated[str, Field(max_length=80)] = ""
@@ -291,7 +321,7 @@ def _writer(request: Request, session: Any) -> Identity:
     if not _same_origin(request):
         raise Forbidden("cross-site request refused")
     identity = _require(request, session)
-    limits: RateLimits = request.app.state.rate_limits
+    limits = RateLimits.of(get_context(request))
     wait = limits.per_key.take(f"app:{identity.address}")
     if wait > 0:
         raise RateLimited("too many requests from this key", retry_after=max(1, math.ceil(wait)))
@@ -367,7 +397,7 @@ def _store_evidence(
 async def upload_evidence(
     shipment_id: ShipmentId, evidence_hash: EvidenceHash, request: Request, session: SessionDep
 ) -> EvidencePublic:
-    """Store a photo under the keccak-256 the milestone will sign (the server recomputes it)."""
+    """Store a photo under the SHA-256 the milestone will sign (the server recomputes it)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > evidence.MAX_BYTES:
         raise PayloadTooLarge(
@@ -411,6 +441,10 @@ def submit_milestone(
         raise Forbidden(
             f"this session is {identity.address}; it submits only milestones that key signed"
         )
+    card = pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
+    location = body.milestone.location
+    if location and not unlocode.known(location, also=pages.route_codes(card)):
+        raise InvalidInput(f"location: {location} is not a UN/LOCODE")
     return shipments.record_milestone(
         session=session,
         registry=registry(request),
@@ -427,7 +461,7 @@ def relay_status(
     """Status of one of the organisation's relayed writes (queued, sent, mined, final, failed)."""
     identity = _require(request, session)
     req = own_request(session=session, principal=identity.principal(), relay_id=relay_id)
-    return RelayPublic.model_validate(req, from_attributes=True)
+    return RelayPublic.model_validate(req)
 
 
 # -- handovers ----------------------------------------------------------------

@@ -6,27 +6,35 @@ Each round:
    the chain; on a mismatch the indexer walks down the stored window (the last
    ``reorg_window`` blocks) to the newest block that still matches, calls every
    handler's ``rollback(from_block)`` and moves the cursor back.
-2. Index ``(cursor, min(head, cursor + max_range)]``: the range's last block hash
-   is read before and after ``eth_getLogs``; if it changed mid-read the round is
-   dropped and retried. Each log goes to the handler registered for its
-   contract and event name; the handlers' writes, the block hashes and the new
+2. Index ``(cursor, min(head, cursor + span)]`` with one ``eth_getLogs`` over every
+   followed contract: the range's last block hash is read before and after; if it
+   changed mid-read the round is dropped and retried. ``span`` starts at
+   ``indexer_max_range``, halves whenever the node refuses the range
+   (``LogRangeTooLarge``) and doubles back after each round that succeeds. Each
+   log goes to the handlers registered for its contract and event name, in log
+   order; block hashes (and times, where the node gives them) come from the logs
+   themselves, so a round costs a fixed number of RPC calls whatever its size. The
+   handlers' writes, the hashes of the last ``reorg_window`` blocks and the new
    cursor commit in one transaction.
 
 New contracts plug in with :class:`ContractHandlers` (contract name as in the
 deployment manifest, a dict of event name → handler, and a rollback); several
-may follow one contract.
+may follow one contract. A handler set may take a run of consecutive logs at
+once (``batches``: event name → handler of a list), for bulk reads and inserts;
+a run is only formed from consecutive logs whose every handler takes runs, so the
+order in which handlers see the logs is the same as one at a time.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.chain import ChainClient, DecodedEvent
+from backend.chain import ChainClient, DecodedEvent, LogRangeTooLarge
 from backend.chain.deployments import Deployment
 from backend.config import Settings
 from backend.indexer.models import ChainCursor, IndexedBlock
@@ -41,7 +49,26 @@ class BlockRef:
     hash: str
 
 
+class BlockClock:
+    """Block times for handlers: from the log where the node gives it, else one read
+    per block, keyed by hash so a block replaced in a reorg is read again."""
+
+    def __init__(self, chain: ChainClient) -> None:
+        self.chain = chain
+        self._times: dict[str, int] = {}
+
+    def time(self, ev: DecodedEvent, block: BlockRef) -> int:
+        if ev.block_timestamp is not None:
+            return ev.block_timestamp
+        if block.hash not in self._times:
+            if len(self._times) > 1024:
+                self._times.clear()
+            self._times[block.hash] = int(self.chain.block(block.hash)["timestamp"])
+        return self._times[block.hash]
+
+
 EventHandler = Callable[[Session, DecodedEvent, BlockRef], None]
+BatchHandler = Callable[[Session, Sequence[tuple[DecodedEvent, BlockRef]]], None]
 RollbackHandler = Callable[[Session, int], None]
 IndexListener = Callable[[Sequence[DecodedEvent] | None], None]
 
@@ -53,6 +80,15 @@ class ContractHandlers:
     contract: str
     events: dict[str, EventHandler]
     rollback: RollbackHandler | None = None
+    batches: dict[str, BatchHandler] = field(default_factory=dict)
+
+    def target(self, event: str) -> tuple[bool, EventHandler | BatchHandler] | None:
+        """(takes runs, handler) for ``event``, or None if this set ignores it."""
+        batch = self.batches.get(event)
+        if batch is not None:
+            return True, batch
+        single = self.events.get(event)
+        return None if single is None else (False, single)
 
 
 class Indexer(Loop):
@@ -80,6 +116,7 @@ class Indexer(Loop):
         for h in self.handlers:
             self.by_address.setdefault(deployment.address(h.contract).lower(), []).append(h)
         self.start_block = deployment.first_block
+        self.span = settings.indexer_max_range
         self.reorgs = 0
         self._listeners: list[IndexListener] = []
 
@@ -150,31 +187,38 @@ class Indexer(Loop):
                 session.commit()
                 self._notify(None)
             start = cur.last_block + 1
-            end = min(head, cur.last_block + self.settings.indexer_max_range)
-            if end < start:
-                session.commit()
-                return 0
-            before = self.chain.block(end)["hash"]
-            events = (
-                self.chain.get_logs(list(self.by_address), start, end) if self.by_address else []
-            )
+            while True:
+                end = min(head, cur.last_block + self.span)
+                if end < start:
+                    session.commit()
+                    return 0
+                before = self.chain.block(end)["hash"]
+                try:
+                    events = (
+                        self.chain.get_logs(list(self.by_address), start, end)
+                        if self.by_address
+                        else []
+                    )
+                    break
+                except LogRangeTooLarge:
+                    if end == start:
+                        raise
+                    self.span = max(1, (end - start + 1) // 2)
+                    log.info(
+                        "indexer %s: node refused the range, asking %s blocks", self.name, self.span
+                    )
             if self.chain.block(end)["hash"] != before:
                 session.rollback()
                 return 0  # the range changed under us; the next round re-reads it
             hashes: dict[int, str] = {end: before}
             for ev in events:
-                if ev.block_number not in hashes:
-                    hashes[ev.block_number] = self.chain.block(ev.block_number)["hash"]
-                for h in self.by_address.get(ev.address.lower(), ()):
-                    fn = h.events.get(ev.name)
-                    if fn is not None:
-                        fn(session, ev, BlockRef(ev.block_number, hashes[ev.block_number]))
+                hashes.setdefault(ev.block_number, ev.block_hash)
+            self._dispatch(session, events, hashes)
             window_start = max(start, end - self.settings.reorg_window + 1)
             for n in range(window_start, end + 1):
-                if n not in hashes:
+                if not hashes.get(n):
                     hashes[n] = self.chain.block(n)["hash"]
-            for n, h_ in hashes.items():
-                session.merge(IndexedBlock(cursor=self.name, number=n, hash=h_))
+                session.merge(IndexedBlock(cursor=self.name, number=n, hash=hashes[n]))
             session.execute(
                 delete(IndexedBlock).where(
                     IndexedBlock.cursor == self.name,
@@ -183,9 +227,50 @@ class Indexer(Loop):
             )
             cur.last_block = end
             session.commit()
+            self.span = min(self.settings.indexer_max_range, self.span * 2)
             if events:
                 self._notify(events)
             return end - start + 1
+
+    def _dispatch(
+        self, session: Session, events: Sequence[DecodedEvent], hashes: dict[int, str]
+    ) -> None:
+        """Hand each log to its handlers in order; consecutive logs for the same run
+        handlers go to them as one list."""
+        run: list[tuple[DecodedEvent, BlockRef]] = []
+        run_targets: list[BatchHandler] = []
+
+        def flush() -> None:
+            for batch in run_targets:
+                batch(session, run)
+            run.clear()
+
+        for ev in events:
+            ref = BlockRef(ev.block_number, ev.block_hash or hashes.get(ev.block_number, ""))
+            if not ref.hash:
+                ref = BlockRef(ev.block_number, self.chain.block(ev.block_number)["hash"])
+                hashes[ev.block_number] = ref.hash
+            targets = [
+                t
+                for h in self.by_address.get(ev.address.lower(), ())
+                if (t := h.target(ev.name)) is not None
+            ]
+            if targets and all(takes_runs for takes_runs, _ in targets):
+                fns: list[BatchHandler] = [fn for _, fn in targets]  # type: ignore[misc]
+                if run and fns != run_targets:
+                    flush()
+                run_targets = fns
+                run.append((ev, ref))
+                continue
+            if run:
+                flush()
+            for takes_runs, fn in targets:
+                if takes_runs:
+                    fn(session, [(ev, ref)])  # type: ignore[call-arg,arg-type]
+                else:
+                    fn(session, ev, ref)  # type: ignore[call-arg,arg-type]
+        if run:
+            flush()
 
     def interval(self) -> float:
         return self.settings.indexer_interval_seconds

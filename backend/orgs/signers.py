@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
 from backend.chain.organisations import Role
+from backend.common.types import hex_bytes
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
@@ -30,7 +31,7 @@ def recover_signer(
 ) -> str:
     """The address that signed ``message`` (422 if the signature is malformed)."""
     try:
-        return recover(digest(domain, struct, message), bytes.fromhex(signature[2:]))
+        return recover(digest(domain, struct, message), hex_bytes(signature))
     except SignatureInvalid as exc:
         raise InvalidInput(f"signature: {exc}") from exc
 

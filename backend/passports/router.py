@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from backend.chain.passports import CONTRACT, PassportRegistryClient
-from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep
+from backend.chain.passports import PassportRegistryClient
+from backend.common.types import Bytes32, Bytes32Hex, to_hex
+from backend.deps import SessionDep, get_context
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
 from backend.passports import service
@@ -29,13 +29,8 @@ AttestationId = Annotated[Bytes32Hex, Path(description="bytes32 attestation id, 
 
 
 def registry(request: Request) -> PassportRegistryClient:
-    """The deployed ProductPassportRegistry (client and domain cached on the app)."""
-    state = request.app.state
-    client: PassportRegistryClient | None = getattr(state, "passport_registry", None)
-    if client is None:
-        client = PassportRegistryClient(state.chain, state.deployment.address(CONTRACT))
-        state.passport_registry = client
-    return client
+    """The deployed ProductPassportRegistry (built once with the loaded deployment)."""
+    return get_context(request).loaded().passports
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted)
@@ -155,9 +150,12 @@ def attest(
 
 
 @router.get("/{passport_id}", response_model=PassportPublicView)
-def get_passport(passport_id: PassportId, session: SessionDep) -> PassportPublicView:
+def get_passport(
+    passport_id: Annotated[Bytes32, Path(description="bytes32 passport id, 0x-prefixed")],
+    session: SessionDep,
+) -> PassportPublicView:
     """Public: head, versions, attestations (status now), stored document, tamper flag."""
-    view = service.public_passport(session=session, passport_id=bytes.fromhex(passport_id[2:]))
+    view = service.public_passport(session=session, passport_id=passport_id)
     if view is None:
-        raise NotFound(f"passport {passport_id} not found")
+        raise NotFound(f"passport {to_hex(passport_id)} not found")
     return view

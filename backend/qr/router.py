@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from backend.common.http import conditional, not_modified
 from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import Ctx, SessionDep, SettingsDep, get_context
 from backend.errors import NotFound
 from backend.gs1.digital_link import UNTP_DPP, DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
@@ -67,7 +67,7 @@ async def resolve(request: Request) -> Response:
         # exact link, one indexed read answered on the event loop (cheaper than a
         # thread hop with one worker per core).
         raw = _raw_path(request)
-        stored = request.app.state.page_reader.get(raw)
+        stored = get_context(request).page_reader.get(raw)
         if stored is not None:
             return _page(request, raw, stored)
     return await run_in_threadpool(_resolve, request)
@@ -75,7 +75,7 @@ async def resolve(request: Request) -> Response:
 
 def _page(request: Request, path: str, stored: store.StoredPage) -> Response:
     headers = {
-        "Link": service.link_header(path, base=request.app.state.settings.public_base_url),
+        "Link": service.link_header(path, base=get_context(request).settings.public_base_url),
         "Vary": "Accept, Accept-Encoding",
         "Cache-Control": service.PAGE_CACHE_CONTROL,
         "ETag": stored.etag,
@@ -109,8 +109,8 @@ def _resolve(request: Request) -> Response:
             "This link serves text/html, application/json, application/ld+json "
             "and application/linkset+json.",
         )
-    base = request.app.state.settings.public_base_url
-    with request.app.state.sessionmaker() as session:
+    base = get_context(request).settings.public_base_url
+    with get_context(request).sessions() as session:
         try:
             return _answer(request, session, base, link, representation)
         except NotFound as exc:
@@ -126,7 +126,8 @@ def _answer(
     link: DigitalLink,
     representation: Representation,
 ) -> Response:
-    app = request.app.state
+    ctx = get_context(request)
+    deployment = ctx.loaded().deployment
     resolved = service.resolve(session=session, link=link)
     link_type = link.link_type or "gs1:pip"
     headers = {"Link": service.link_header(link.path, base=base), "Vary": "Accept"}
@@ -144,8 +145,8 @@ def _answer(
     # What every view of the passport is built from.
     source: dict[str, Any] = {
         "session": session,
-        "chain_id": app.chain.chain_id,
-        "deployment": app.deployment,
+        "chain_id": ctx.chain.chain_id,
+        "deployment": deployment,
         "resolved": resolved,
         "base": base,
     }
@@ -157,7 +158,7 @@ def _answer(
         return RedirectResponse(target, status_code=303, headers=headers)
     if resolved.level == link.level:
         # The passport's own link, whose stored page was marked: compute and store it.
-        page_source = pages.PageSource(app.chain.chain_id, app.deployment, base)
+        page_source = pages.PageSource(ctx.chain.chain_id, deployment, base)
         stored = pages.compute(session, page_source, resolved.passport_id)
         if stored is not None:
             return _page(request, link.path, stored)
@@ -172,15 +173,13 @@ def _answer(
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
-def proof_bundle(
-    passport_id: Id32, request: Request, session: SessionDep, settings: SettingsDep
-) -> Response:
+def proof_bundle(passport_id: Id32, request: Request, session: SessionDep, ctx: Ctx) -> Response:
     """Everything needed to verify a passport and its events against the chain, without Waymark."""
-    app = request.app.state
+    settings = ctx.settings
     bundle = service.proof_bundle(
         session=session,
-        chain_id=app.chain.chain_id,
-        deployment=app.deployment,
+        chain_id=ctx.chain.chain_id,
+        deployment=ctx.loaded().deployment,
         passport_id=passport_id,
         base=settings.public_base_url,
     )

@@ -32,6 +32,7 @@ from backend.chain.organisations import (
     Role,
     org_id_for,
 )
+from backend.common.types import to_hex
 from backend.errors import InvalidInput
 from backend.orgs.models import Organisation, RegistryKey, SignerKey
 from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
@@ -67,7 +68,7 @@ def role_names(bits: int) -> list[str]:
 
 
 def chain_org_id(org: Organisation) -> str:
-    return "0x" + org_id_for(org.slug).hex()
+    return to_hex(org_id_for(org.slug))
 
 
 def in_flight(session: Session, org_id: int) -> bool:

@@ -1,7 +1,7 @@
 """Evidence photos of milestones, stored in the database so every replica serves them.
 
-Content-addressed: a photo is stored under the keccak-256 of its bytes, the
-value a milestone signs as ``evidenceHash``. The server recomputes the hash and
+Content-addressed: a photo is stored under the SHA-256 of its bytes, the value a
+milestone signs as ``evidenceHash`` (as ``waymark milestone sign --evidence`` puts it). The server recomputes the hash and
 refuses a photo whose bytes do not match the hash it is uploaded under, so a
 stored photo is always the one a signature names. Only JPEG, PNG and WebP
 images that Pillow can parse are kept, up to :data:`MAX_BYTES`. A shipment's
@@ -10,11 +10,11 @@ parties upload and read its photos; the operator reads them too.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
 
-from eth_utils import keccak
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,8 +41,8 @@ class Stored:
 
 
 def evidence_hash(content: bytes) -> str:
-    """The ``evidenceHash`` of a photo: keccak-256 of its bytes, 0x-hex."""
-    return "0x" + keccak(content).hex()
+    """The ``evidenceHash`` of a photo: SHA-256 of its bytes, 0x-hex."""
+    return "0x" + hashlib.sha256(content).hexdigest()
 
 
 def image_type(content: bytes) -> str:
@@ -84,7 +84,7 @@ def store(
     actual = evidence_hash(content)
     if actual != claimed_hash.lower():
         raise InvalidInput(
-            f"evidence_hash: the photo's keccak-256 is {actual}, not {claimed_hash.lower()}"
+            f"evidence_hash: the photo's SHA-256 is {actual}, not {claimed_hash.lower()}"
         )
     media_type = image_type(content)
     row = session.get(ShipmentEvidence, (shipment_id, actual))

@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.common.text import safe_text
 from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import SessionDep, SettingsDep, get_context
 from backend.errors import PayloadTooLarge
 from backend.orgs.auth import PrincipalDep
 from backend.relayer.schemas import RelayAccepted
@@ -30,18 +30,13 @@ router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
 ShipmentId = Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")]
 EvidenceHash = Annotated[
-    Bytes32Hex, Path(description="keccak-256 of the photo, the milestone's evidenceHash")
+    Bytes32Hex, Path(description="SHA-256 of the photo, the milestone's evidenceHash")
 ]
 
 
 def registry(request: Request) -> ShipmentRegistryClient:
-    """The deployed ShipmentRegistry (client cached on the app: its domain is read once)."""
-    state = request.app.state
-    client: ShipmentRegistryClient | None = getattr(state, "shipment_registry", None)
-    if client is None:
-        client = ShipmentRegistryClient(state.chain, state.deployment.address("ShipmentRegistry"))
-        state.shipment_registry = client
-    return client
+    """The deployed ShipmentRegistry (built once with the loaded deployment)."""
+    return get_context(request).loaded().shipments
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted)
@@ -175,7 +170,7 @@ def list_shipments(
     ] = None,
 ) -> ShipmentsPublic:
     """The calling seller's shipments (keyset pagination on ``after``, ``limit`` capped)."""
-    cap = min(limit, request.app.state.settings.page_size_max)
+    cap = min(limit, get_context(request).settings.page_size_max)
     return service.list_shipments(
         session=session, principal=principal, after=after, limit=cap, reference=reference
     )

@@ -1,9 +1,11 @@
 // The field app's browser side: wallet sign-in (EIP-4361 via personal_sign), milestone
 // review and signing (eth_signTypedData_v4 through the page's EIP-1193 provider), evidence
-// photos (keccak-256 in the browser, uploaded to the service's evidence store under that
+// photos (SHA-256 in the browser, uploaded to the service's evidence store under that
 // hash; only the hash is signed), and signed
-// milestones kept on the phone while it is offline. Bundled by scripts/build_app.mjs.
-import { keccak256, hexlify, toUtf8Bytes } from "ethers";
+// milestones kept on the phone while it is offline; SSCC labels scanned with the camera
+// (BarcodeDetector where present, else npm jsqr). Bundled by scripts/build_app.mjs.
+import { sha256, hexlify, toUtf8Bytes } from "ethers";
+import jsQR from "jsqr";
 
 const PENDING_KEY = "waymark.app.pending";
 const $ = (selector) => document.querySelector(selector);
@@ -179,11 +181,41 @@ async function watch(relayId, status) {
   }
 }
 
+// UN/LOCODE search: the datalist under a location field offers the service's matches
+// for what has been typed (a code or the start of a place name).
+function locationSearch(input, list) {
+  const route = Array.from(list.options, (o) => o.value);
+  let timer = null;
+  let asked = "";
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      if (q.length < 2 || q === asked) return;
+      asked = q;
+      const result = await api(`/v1/locations?q=${encodeURIComponent(q)}&limit=10`).catch(() => null);
+      if (!result || !result.ok || asked !== q) return;
+      const found = result.data.items.map((l) => [l.code, `${l.name}, ${l.country_name}`]);
+      const codes = new Set(found.map(([code]) => code));
+      list.replaceChildren(
+        ...found.concat(route.filter((c) => !codes.has(c)).map((c) => [c, "on this shipment's route"])).map(([code, label]) => {
+          const option = document.createElement("option");
+          option.value = code;
+          option.label = label;
+          option.textContent = label;
+          return option;
+        }),
+      );
+    }, 250);
+  });
+}
+
 function milestoneForm(form) {
   const shipment = form.dataset.shipment;
   const status = $("#form-status");
   const summary = $("#summary");
   let draft = null;
+  locationSearch($("#f-location"), $("#locodes"));
 
   form.querySelector("#f-milestone").addEventListener("change", (e) => {
     const option = e.target.selectedOptions[0];
@@ -201,7 +233,7 @@ function milestoneForm(form) {
     if (!file) return;
     // The service keeps the photo under the hash the milestone signs, and recomputes it.
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const hash = keccak256(bytes);
+    const hash = sha256(bytes);
     note.textContent = "Sending the photo…";
     const response = await fetch(`/app/api/shipments/${shipment}/evidence/${hash}`, {
       method: "PUT",
@@ -368,6 +400,88 @@ async function handoverPage(section) {
   });
 }
 
+// -- SSCC label scanner ---------------------------------------------------------
+
+// Where a scanned code leads: a GS1 Digital Link with AI 00 (on any host, under any path
+// prefix) opens that shipment here; this site's handover links open the co-signing page.
+function scanTarget(text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch (_) {
+    return null;
+  }
+  const sscc = url.pathname.match(/(?:^|\/)00\/(\d{18})\/?$/);
+  if (sscc) return `/app/00/${sscc[1]}`;
+  if (url.origin === window.location.origin && url.pathname === "/app/handover") return url.href;
+  return null;
+}
+
+// The phone's rear camera, decoded frame by frame: the browser's own BarcodeDetector
+// where it has one, else jsQR on the canvas pixels.
+async function scanPage(section) {
+  const video = $("#scan-video");
+  const status = $("#scan-status");
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return say(status, "This browser gives no camera to web pages; type the SSCC below.", "error");
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+  } catch (err) {
+    return say(status, `No camera: ${(err && err.message) || err}. Type the SSCC below.`, "error");
+  }
+  video.srcObject = stream;
+  await video.play().catch(() => null);
+  let detector = null;
+  if ("BarcodeDetector" in window) {
+    try {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      if (formats.includes("qr_code")) detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    } catch (_) {
+      detector = null;
+    }
+  }
+  section.dataset.decoder = detector ? "BarcodeDetector" : "jsQR";
+  say(status, "Looking for a label's QR code…");
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  let refused = "";
+  const decode = async () => {
+    if (detector) {
+      const codes = await detector.detect(video).catch(() => []);
+      if (codes.length) return codes[0].rawValue;
+    }
+    const width = video.videoWidth;
+    const height = video.videoHeight;
+    if (!width || !height) return null;
+    canvas.width = width;
+    canvas.height = height;
+    context.drawImage(video, 0, 0, width, height);
+    const pixels = context.getImageData(0, 0, width, height);
+    const code = jsQR(pixels.data, width, height, { inversionAttempts: "attemptBoth" });
+    return code ? code.data : null;
+  };
+  const tick = async () => {
+    const text = video.readyState >= 2 ? await decode() : null;
+    if (text) {
+      const target = scanTarget(text);
+      if (target) {
+        for (const track of stream.getTracks()) track.stop();
+        say(status, "Label found; opening the shipment…", "ok");
+        window.location.assign(target);
+        return;
+      }
+      if (text !== refused) {
+        refused = text;
+        say(status, "This QR code is not a shipment label (GS1 Digital Link with an SSCC).", "error");
+      }
+    }
+    setTimeout(tick, 200);
+  };
+  tick();
+}
+
 function start() {
   const button = $("#sign-in-button");
   if (button) button.addEventListener("click", signIn);
@@ -377,6 +491,8 @@ function start() {
   if (form) milestoneForm(form);
   const newShipment = $("#shipment-form");
   if (newShipment) shipmentForm(newShipment);
+  const scanner = $("#scanner");
+  if (scanner) scanPage(scanner);
   const handover = $("#handover-review");
   if (handover) handoverPage(handover);
   const status = $("#form-status") || $("#sign-in-status");

@@ -6,8 +6,11 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from backend.paths import PROJECT_ROOT
 
@@ -39,8 +42,12 @@ def visit(
     timezone: str = "UTC",
     headers: dict[str, str] | None = None,
     wallet: dict[str, Any] | None = None,
+    camera: Path | None = None,
 ) -> Visit:
-    """Open ``url`` in headless Chromium, run ``steps`` (see driver.js), return what they read."""
+    """Open ``url`` in headless Chromium, run ``steps`` (see driver.js), return what they read.
+
+    ``camera``: a Y4M video the page's camera shows (see :func:`camera_from_image`).
+    """
     assert CHROMIUM is not None
     job = {
         "executable": CHROMIUM,
@@ -51,6 +58,14 @@ def visit(
         "steps": steps or [],
         "wallet": wallet,
     }
+    if camera is not None:
+        # Chromium's fake capture device plays this Y4M file in a loop as the camera.
+        job["launchArgs"] = [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}",
+        ]
+        job["permissions"] = ["camera"]
     done = subprocess.run(
         ["node", str(DRIVER)],
         input=json.dumps(job),
@@ -70,3 +85,68 @@ def shot(name: str, size: tuple[int, int]) -> dict[str, Any]:
     """A screenshot step writing ``test-artifacts/<name>-<w>x<h>.png``."""
     ARTIFACTS.mkdir(exist_ok=True)
     return {"screenshot": str(ARTIFACTS / f"{name}-{size[0]}x{size[1]}.png"), "fullPage": True}
+
+
+def camera_from_image(image: Path, out: Path, *, size: tuple[int, int] = (640, 480)) -> Path:
+    """A Y4M video (4:2:0, a few identical frames) of ``image`` centred on white, for
+    Chromium's ``--use-file-for-fake-video-capture``."""
+    width, height = size
+    frame = Image.new("RGB", size, "white")
+    with Image.open(image) as picture:
+        picture = picture.convert("RGB")
+        picture.thumbnail((width - 40, height - 40))
+        frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    out.write_bytes(header + b"FRAME\n".join([b""] + [planes] * 10))
+    return out
+
+
+def run_chromium(url: str, tmp_path: Path, *extra: str) -> str:
+    """Chromium's own headless command line on ``url`` (``--dump-dom``, ``--screenshot=``)."""
+    assert CHROMIUM is not None
+    args = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=390,844",
+        *extra,
+        url,
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=90, check=True)
+    return done.stdout
+
+
+def visible_text(dom: str) -> str:
+    """The text a person sees in ``dom``: no head, style or script, whitespace collapsed."""
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip += 1
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("style", "script", "head"):
+                self.skip -= 1
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(dom)
+    return " ".join(" ".join(parser.parts).split())

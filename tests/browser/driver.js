@@ -1,14 +1,16 @@
 // Drive the system's headless Chromium with playwright-core: one page, a list of steps.
 // Input: a JSON job on stdin; output: a JSON result on stdout ({results, requests}).
-//   {executable, url, viewport: [w, h], timezone, headers, steps: [...]}
-// Steps: {goto}, {fill, value}, {click}, {waitFor}, {screenshot, fullPage},
+//   {executable, url, viewport: [w, h], timezone, headers, steps: [...],
+//    launchArgs?: extra Chromium flags (e.g. a fake camera), permissions?: e.g. ["camera"]}
+// Steps: {goto}, {fill, value}, {click}, {waitFor, state?} (visible, or "attached" for
+//        elements never shown, e.g. datalist options), {screenshot, fullPage},
 //        {text} (innerText), {count} (matching elements), {attr, name} (of each match),
 //        {title} (attribute "title" of the first match), {setFiles, files} (paths for a
 //        file input), {drop, name, content} (drops a file of that name and text on the
 //        element, as a person dragging it from their desktop), {console} (the
 //        page's console errors so far), {select, value} (picks an option),
 //        {waitForText, value} (until the element's text contains value),
-//        {offline: true|false} (the browser context's network).
+//        {offline: true|false} (the browser context's network), {url} (the page's URL now).
 // With "wallet": {privateKey, chainId, account?} the page gets an EIP-1193 provider
 // (window.ethereum) whose keys stay in node: personal_sign and eth_signTypedData_v4
 // are signed by an ethers Wallet; "account" (a contract wallet's address, whose
@@ -58,7 +60,7 @@ async function main() {
   const job = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   const browser = await chromium.launch({
     executablePath: job.executable,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", ...(job.launchArgs || [])],
   });
   const results = [];
   const requests = [];
@@ -68,6 +70,7 @@ async function main() {
       timezoneId: job.timezone || "UTC",
       locale: job.locale || "en-GB",
       extraHTTPHeaders: job.headers || {},
+      permissions: job.permissions || [],
     });
     if (job.wallet) await injectWallet(context, job.wallet);
     const page = await context.newPage();
@@ -95,7 +98,7 @@ async function main() {
         await page.waitForLoadState("networkidle", { timeout: 120000 });
         results.push({ step: "click", url: page.url() });
       } else if (step.waitFor !== undefined) {
-        await page.waitForSelector(step.waitFor, { timeout: 120000 });
+        await page.waitForSelector(step.waitFor, { timeout: 120000, state: step.state || "visible" });
         results.push({ step: "waitFor" });
       } else if (step.screenshot !== undefined) {
         await page.screenshot({ path: step.screenshot, fullPage: !!step.fullPage });
@@ -143,6 +146,8 @@ async function main() {
         results.push({ step: "offline", value: !!step.offline });
       } else if (step.console !== undefined) {
         results.push({ step: "console", value: errors.slice() });
+      } else if (step.url !== undefined) {
+        results.push({ step: "url", value: page.url() });
       } else if (step.scrollWidth !== undefined) {
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
         results.push({ step: "scrollWidth", value: w });

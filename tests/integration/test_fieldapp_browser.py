@@ -10,6 +10,7 @@ contract wallet (ERC-1271), and the failure states a person at the dock meets.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, select
@@ -27,17 +27,22 @@ from sqlalchemy import Engine, select
 from backend.chain import ChainClient
 from backend.chain.anvil import free_port
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.gs1.gtin import with_check_digit
 from backend.main import create_app
+from backend.qr.images import qr_png
 from backend.relayer.models import RelayRequest
 from tests.backend.conftest import api_settings
 from tests.backend.factories import Org, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
-from tests.browser import CHROMIUM, PHONE, shot, visit
+from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
+from tests.context import context
 from tests.integration.live_server import serve
 from tests.integration.world import wait_for
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+# The label of the shipment waiting for its pickup (GS1 prefix 8936045, serial 1).
+SSCC = with_check_digit("0" + "8936045" + "000000001")
 
 
 @dataclass
@@ -60,7 +65,7 @@ class Field:
 
 
 def _idle(svc: Service) -> bool:
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         busy = session.scalars(
             select(RelayRequest.id).where(RelayRequest.status.in_(("queued", "sent", "mined")))
         ).first()
@@ -105,7 +110,7 @@ def field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field
         post(svc, f"/v1/shipments/{sid}/milestones", cleared, broker)
         field = Field(url, svc, seller, carrier, sid)
         assert wait_for(lambda: _idle(svc) and _status(field) == "export_cleared")
-        second = create_body(svc, seller.signer, [carrier.signer.address])
+        second = create_body(svc, seller.signer, [carrier.signer.address], sscc=SSCC)
         second["reference"] = "LT-2612-002"
         field.waiting = second["terms"]["shipmentId"]
         post(svc, "/v1/shipments", second, seller)
@@ -140,7 +145,10 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             shot("app-my-shipments", PHONE),
             {"click": f"{row} a"},
             {"select": "#f-milestone", "value": "DEPARTED"},
-            {"fill": "#f-location", "value": "vnhph"},
+            {"fill": "#f-location", "value": "cai mep"},
+            {"waitFor": "#locodes option[value='VNCMT']", "state": "attached"},
+            {"attr": "#locodes option", "name": "label"},
+            {"fill": "#f-location", "value": "VNCMT"},
             {"fill": "#f-weight", "value": "five hundred"},
             {"setFiles": "#f-photo", "files": [str(fake)]},
             {"waitForText": "#e-evidence", "value": "only JPEG, PNG or WebP"},
@@ -168,8 +176,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
     assert run.values("count") == [2]
+    assert "Cai Mep International Terminal, Viet Nam" in run.values("attr")[0]
     assert run.values("text")[1] == (
-        "You confirm: 520 kg departed at VNHPH for shipment LT-2612-001 of "
+        "You confirm: 520 kg departed at VNCMT for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
     )
     assert run.values("scrollWidth") == [PHONE[0]]
@@ -178,9 +187,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     departed = field.shipment_json()["milestones"][-1]
     assert departed["milestone_name"] == "departed"
     assert departed["signer"] == field.carrier.signer.address
-    assert departed["location"] == "VNHPH"
+    assert departed["location"] == "VNCMT"
     assert departed["measured_weight_grams"] == 520_000
-    assert departed["evidence_hash"] == "0x" + keccak(photo.read_bytes()).hex()
+    assert departed["evidence_hash"] == "0x" + hashlib.sha256(photo.read_bytes()).hexdigest()
     kept = field.svc.api.get(
         f"/v1/shipments/{field.shipment}/evidence/{departed['evidence_hash']}",
         headers=field.seller.writer,
@@ -260,6 +269,49 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     resp = field.svc.api.get(f"/v1/shipments/{field.waiting}", headers=field.seller.writer)
     assert resp.json()["status"] == "picked_up"
     assert resp.json()["custodian"] == carrier
+
+
+def test_carrier_scans_the_sscc_label_with_the_camera_and_the_shipment_opens(
+    field: Field, tmp_path: Path
+) -> None:
+    # The label's QR as the service draws it: the SSCC's Digital Link on the public base.
+    label = tmp_path / "label.png"
+    label.write_bytes(qr_png(f"https://id.example.com/00/{SSCC}", module_px=8))
+    camera = camera_from_image(label, tmp_path / "label.y4m")
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("scan"),
+            {"click": "#scan-label"},
+            {"waitForText": "h1", "value": "LT-2612-002"},
+            {"url": True},
+            shot("app-scan-opened", PHONE),
+        ],
+        wallet=field.wallet(field.carrier.signer),
+        camera=camera,
+    )
+    # Headless Chromium on Linux has no BarcodeDetector: npm jsqr decoded the frames.
+    assert run.values("url") == [f"{field.url}/app/shipments/{field.waiting}"]
+    # A product's QR (a GTIN link) is not a shipment label: said, and the page stays.
+    product = tmp_path / "product.png"
+    product.write_bytes(qr_png("https://id.example.com/01/08936045870013", module_px=8))
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("scan-product"),
+            {"goto": f"{field.url}/app/scan"},
+            {"waitForText": "#scan-status", "value": "not a shipment label"},
+            {"url": True},
+            {"attr": "#scanner", "name": "data-decoder"},
+            shot("app-scan-not-a-label", PHONE),
+            {"scrollWidth": True},
+        ],
+        wallet=field.wallet(field.carrier.signer),
+        camera=camera_from_image(product, tmp_path / "product.y4m"),
+    )
+    assert run.values("url") == [f"{field.url}/app/scan"]
+    assert run.values("attr") == [["jsQR"]]
+    assert run.values("scrollWidth") == [PHONE[0]]
 
 
 def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:

@@ -27,8 +27,8 @@ from backend.main import create_app
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
-from tests.backend.qr.test_browser import ARTIFACTS, CHROMIUM, _chromium, _visible_text
 from tests.backend.shipments.factories import Service
+from tests.browser import ARTIFACTS, CHROMIUM, run_chromium, visible_text
 from tests.conftest import deployment_for
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
@@ -99,7 +99,7 @@ def test_live_page_in_chromium_shows_passport_carbon_working_and_timeline(
     flow.anchor()
 
     url = link.uri(str(live.base_url).rstrip("/"))
-    text = _visible_text(_chromium(url, tmp_path, "--dump-dom"))
+    text = visible_text(run_chromium(url, tmp_path, "--dump-dom"))
     assert "Solid bamboo dinner set" in text
     # Every party by its verified organisation name and role, from the registry.
     assert "Lang Tre Homeware JSC Verified organisation" in text
@@ -118,10 +118,10 @@ def test_live_page_in_chromium_shows_passport_carbon_working_and_timeline(
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "qr-live-page-phone.png"
-    _chromium(url, tmp_path, f"--screenshot={shot}")
+    run_chromium(url, tmp_path, f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     full = ARTIFACTS / "qr-live-page-full.png"
-    _chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,6000")
+    run_chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,6000")
     # The whole page as successive 390×844 phone screens, so the certifications,
     # the journey's signers and the proof's signer list can be seen at phone size.
     with Image.open(full) as page:

@@ -34,7 +34,7 @@ from backend.demo.scenario import (
 )
 from backend.paths import FRONTEND_STATIC
 from backend.qr.bundle import Trust, verify_bundle
-from tests.backend.qr.test_browser import ARTIFACTS, _chromium, _visible_text
+from tests.browser import ARTIFACTS, run_chromium, visible_text
 from tests.integration.world import World, wait_for
 
 EXPECTED_STATUS = {
@@ -268,13 +268,13 @@ def test_demo_page_in_chromium_at_phone_size_shows_names(world: World, tmp_path:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/page.html"
-        dom = _chromium(url, tmp_path, "--dump-dom")
-        text = _visible_text(dom)
+        dom = run_chromium(url, tmp_path, "--dump-dom")
+        text = visible_text(dom)
         assert "Lang Tre Homeware JSC Verified organisation" in text
         assert "Signed by Pacific Bridge Logistics · carrier" in text
         ARTIFACTS.mkdir(exist_ok=True)
         full = ARTIFACTS / "demo-page-full.png"
-        _chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,7000")
+        run_chromium(url, tmp_path, f"--screenshot={full}", "--window-size=390,7000")
         with Image.open(full) as shot:
             for n, top in enumerate(range(0, shot.height, 844), start=1):
                 shot.crop((0, top, 390, min(top + 844, shot.height))).save(

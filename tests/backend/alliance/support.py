@@ -15,6 +15,7 @@ from backend.chain import ChainClient
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
 from backend.chain.deployments import Deployment
 from tests.backend.factories import OPERATOR, make_org
+from tests.context import context, workers
 from tests.contracts.alliance_support import USD, mint
 
 
@@ -55,7 +56,7 @@ def make_member(api: TestClient, chain: ChainClient, slug: str, *, cash: int = 0
 
 
 def deployment_of(api: TestClient) -> Deployment:
-    return api.app.state.deployment  # type: ignore[attr-defined,no-any-return]
+    return context(api).loaded().deployment
 
 
 def token(chain: ChainClient, dep: Deployment) -> TokenClient:
@@ -73,10 +74,9 @@ def stock_client(chain: ChainClient, dep: Deployment) -> EmergencyStockTransferC
 
 def drive(api: TestClient, rounds: int = 20) -> None:
     """Run the relayer and the indexer until neither has work left."""
-    state: Any = api.app.state  # type: ignore[attr-defined]
     for _ in range(rounds):
-        moved = state.relay_worker.relayer.drive()
-        indexed = state.indexer.step()
+        moved = workers(api).relay.relayer.drive()
+        indexed = workers(api).indexer.step()
         if not moved and not indexed:
             return
     raise AssertionError("workers did not settle")

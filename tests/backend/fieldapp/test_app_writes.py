@@ -16,18 +16,19 @@ from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import Org, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.context import context
 
 ORIGIN = {"Origin": "http://testserver"}
 
 
 @pytest.fixture
 def svc(api: TestClient, tester: ChainClient) -> Service:
-    api.app.state.settings.public_base_url = "http://testserver"  # type: ignore[attr-defined]
+    context(api).settings.public_base_url = "http://testserver"
     return Service(api, tester)
 
 
 def _sign_in(api: TestClient, org: Org) -> None:
-    chain = api.app.state.chain  # type: ignore[attr-defined]
+    chain = context(api).chain
     issued = api.post(
         "/app/api/sign-in/message",
         json={"address": org.signer.address, "chainId": chain.chain_id},
@@ -133,7 +134,7 @@ def test_draft_is_typed_data_for_the_signed_in_key_that_the_api_accepts(
 ) -> None:
     carrier = story["carrier"]
     _sign_in(svc.api, carrier)
-    draft = _draft(svc.api, story["sid"], milestone="DEPARTED", location="vn hph", weight_kg="520")
+    draft = _draft(svc.api, story["sid"], milestone="DEPARTED", location="vn hap", weight_kg="520")
     body = draft.json()
     assert body["errors"] == {}
     typed = body["typed_data"]
@@ -141,12 +142,12 @@ def test_draft_is_typed_data_for_the_signed_in_key_that_the_api_accepts(
     assert typed["domain"]["chainId"] == svc.chain.chain_id
     assert typed["message"]["signer"] == carrier.signer.address
     assert typed["message"]["measuredWeightGrams"] == 520_000
-    assert body["submission"]["location"] == "VNHPH"
+    assert body["submission"]["location"] == "VNHAP"
     domain = svc.registry.domain()
     message = {
         **typed["message"],
         "shipmentId": bytes.fromhex(typed["message"]["shipmentId"][2:]),
-        "location": b"VNHPH",
+        "location": b"VNHAP",
         "evidenceHash": bytes(32),
     }
     signature = "0x" + eip712.sign(carrier.signer.key, domain, MILESTONE, message).hex()
@@ -175,6 +176,30 @@ def test_session_submits_only_milestones_its_own_key_signed(
     own = milestone_body(svc, story["sid"], M.DEPARTED, outsider.signer)
     resp = svc.api.post(f"/app/api/shipments/{story['sid']}/milestones", json=own, headers=ORIGIN)
     assert resp.status_code in (404, 409), resp.text
+
+
+def test_a_location_not_on_the_un_locode_list_is_refused_naming_the_field(
+    svc: Service, story: dict[str, Any]
+) -> None:
+    carrier = story["carrier"]
+    _sign_in(svc.api, carrier)
+    errors = _draft(svc.api, story["sid"], milestone="DEPARTED", location="XXZZZ").json()["errors"]
+    assert errors == {
+        "location": "XXZZZ is not a UN/LOCODE; search by the place's name and pick one."
+    }
+    # Signed outside the form, the same code is refused when submitted.
+    signed = milestone_body(svc, story["sid"], M.DEPARTED, carrier.signer, location="XXZZZ")
+    resp = svc.api.post(
+        f"/app/api/shipments/{story['sid']}/milestones", json=signed, headers=ORIGIN
+    )
+    assert resp.status_code == 422
+    assert resp.json()["detail"] == "location: XXZZZ is not a UN/LOCODE"
+    # The shipment's own route is accepted, and so is a listed code.
+    for code in ("USLAX", "VNCMT"):
+        assert (
+            _draft(svc.api, story["sid"], milestone="DEPARTED", location=code).json()["errors"]
+            == {}
+        )
 
 
 def test_relay_status_of_another_organisation_is_not_found(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import secrets
 from typing import Any
 
 import pytest
-from eth_utils import keccak
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from backend.shipments import evidence
 from backend.shipments.models import ShipmentEvidence
 from tests.backend.factories import APP_ORIGIN, OPERATOR, Org, app_sign_in, make_org
 from tests.backend.shipments.factories import Service, create_body, post
+from tests.context import context
 
 
 def photo(kind: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
@@ -28,7 +29,7 @@ def photo(kind: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
 
 
 def hash_of(content: bytes) -> str:
-    return "0x" + keccak(content).hex()
+    return "0x" + hashlib.sha256(content).hexdigest()
 
 
 @pytest.fixture
@@ -62,11 +63,11 @@ def upload(
 
 
 def stored(api: TestClient) -> int:
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         return int(session.scalar(select(func.count()).select_from(ShipmentEvidence)) or 0)
 
 
-def test_a_party_uploads_a_photo_under_its_keccak_and_the_parties_read_it(
+def test_a_party_uploads_a_photo_under_its_sha256_and_the_parties_read_it(
     world: dict[str, Any],
 ) -> None:
     api: TestClient = world["svc"].api
@@ -138,7 +139,7 @@ def test_a_photo_whose_bytes_do_not_match_the_hash_is_refused(world: dict[str, A
     content = photo()
     resp = upload(api, world["sid"], content, claimed=hash_of(photo()))
     assert resp.status_code == 422
-    assert f"keccak-256 is {hash_of(content)}" in resp.json()["detail"]
+    assert f"SHA-256 is {hash_of(content)}" in resp.json()["detail"]
     assert stored(api) == 0
 
 

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from backend.paths import FRONTEND_STATIC, PROJECT_ROOT
+from backend.paths import FRONTEND_STATIC
 from backend.qr.render import render_error_page, render_product_page
 from backend.qr.view import Recall, Tamper
 from tests.backend.qr.factories import product_page
+from tests.browser import ARTIFACTS, CHROMIUM, run_chromium, visible_text
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SERVED: list[str] = []
 TAMPER = Tamper("passport document", "0x" + "aa" * 32, "0x" + "bb" * 32)
 
@@ -97,59 +94,12 @@ def server() -> Iterator[str]:
         httpd.server_close()
 
 
-def _chromium(url: str, tmp_path: Path, *extra: str) -> str:
-    assert CHROMIUM is not None
-    args = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=390,844",
-        *extra,
-        url,
-    ]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=90, check=True)
-    return done.stdout
-
-
-def _visible_text(dom: str) -> str:
-    from html.parser import HTMLParser
-
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.parts: list[str] = []
-            self.skip = 0
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag in ("style", "script", "head"):
-                self.skip += 1
-
-        def handle_endtag(self, tag: str) -> None:
-            if tag in ("style", "script", "head"):
-                self.skip -= 1
-
-        def handle_data(self, data: str) -> None:
-            if not self.skip:
-                self.parts.append(data)
-
-    parser = Text()
-    parser.feed(dom)
-    return " ".join(" ".join(parser.parts).split())
-
-
 def test_product_page_shows_passport_carbon_working_and_timeline_on_a_phone(
     server: str, tmp_path: Path
 ) -> None:
     url = f"{server}/01/09506000134352/10/LOT-2026%2F11/21/SN0001"
-    dom = _chromium(url, tmp_path, "--dump-dom")
-    text = _visible_text(dom)
+    dom = run_chromium(url, tmp_path, "--dump-dom")
+    text = visible_text(dom)
     assert "Merino crew sweater" in text
     assert "Northwind Apparel" in text
     assert "Viet Nam" in text or "Vietnam" in text
@@ -163,7 +113,7 @@ def test_product_page_shows_passport_carbon_working_and_timeline_on_a_phone(
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "qr-product-page-phone.png"
-    _chromium(url, tmp_path, f"--screenshot={shot}")
+    run_chromium(url, tmp_path, f"--screenshot={shot}")
     assert shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -172,28 +122,32 @@ def test_recalled_page_loads_its_stylesheet_and_shows_the_recall(
     server: str, tmp_path: Path
 ) -> None:
     SERVED.clear()
-    dom = _chromium(f"{server}/recalled", tmp_path, "--dump-dom")
+    dom = run_chromium(f"{server}/recalled", tmp_path, "--dump-dom")
     assert "200 /recalled" in SERVED
     assert "200 /qr.css" in SERVED  # the browser fetched /static/qr.css and got it
     assert 'class="banner banner--recalled"' in dom
-    assert "Button may detach" in _visible_text(dom)
-    _chromium(f"{server}/recalled", tmp_path, f"--screenshot={ARTIFACTS / 'qr-recalled-phone.png'}")
+    assert "Button may detach" in visible_text(dom)
+    run_chromium(
+        f"{server}/recalled", tmp_path, f"--screenshot={ARTIFACTS / 'qr-recalled-phone.png'}"
+    )
 
 
 def test_invalid_link_page_states_what_is_wrong(server: str, tmp_path: Path) -> None:
-    dom = _chromium(f"{server}/bad", tmp_path, "--dump-dom")
-    text = _visible_text(dom)
+    dom = run_chromium(f"{server}/bad", tmp_path, "--dump-dom")
+    text = visible_text(dom)
     assert "Error 400" in text
     assert "GTIN check digit should be 2, got 3" in text
-    _chromium(f"{server}/bad", tmp_path, f"--screenshot={ARTIFACTS / 'qr-error-phone.png'}")
+    run_chromium(f"{server}/bad", tmp_path, f"--screenshot={ARTIFACTS / 'qr-error-phone.png'}")
 
 
 def test_tampered_page_warns_before_anything_else(server: str, tmp_path: Path) -> None:
-    dom = _chromium(f"{server}/tampered", tmp_path, "--dump-dom")
-    text = _visible_text(dom)
+    dom = run_chromium(f"{server}/tampered", tmp_path, "--dump-dom")
+    text = visible_text(dom)
     warning = text.index("Data does not match the chain")
     assert warning < text.index("Merino crew sweater")
     assert "banner--verified" not in dom
     assert "Verified on chain" not in text
     assert "On-chain record (does not match this page)" in text
-    _chromium(f"{server}/tampered", tmp_path, f"--screenshot={ARTIFACTS / 'qr-tampered-phone.png'}")
+    run_chromium(
+        f"{server}/tampered", tmp_path, f"--screenshot={ARTIFACTS / 'qr-tampered-phone.png'}"
+    )

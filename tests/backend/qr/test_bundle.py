@@ -23,25 +23,11 @@ from backend.chain.organisations import Role
 from backend.cli import cli
 from backend.cli.chainio import verifier_rpc
 from backend.qr.bundle import CouldNotCheck, Trust, Verdict, verify_bundle
+from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.conftest import deployment_for
 from tests.integration.proof_cases import CaseBuilder
 
 Bundle = dict[str, Any]
-
-
-def rpc_of(chain: ChainClient) -> Any:
-    """JSON-RPC as a third party would call it; eth-tester wants a sender on eth_call."""
-
-    def call(method: str, params: list[Any]) -> Any:
-        if method == "eth_call":
-            params = [{"from": chain.address, **params[0]}, *params[1:]]
-        return chain.rpc(method, params)
-
-    return call
-
-
-def trust_of(chain: ChainClient) -> Trust:
-    return Trust.from_manifest(deployment_for(chain).to_json())
 
 
 def genuine(chain: ChainClient) -> Bundle:

@@ -1,0 +1,1 @@
+"""UN/LOCODE: the place codes milestones and shipments carry, searched and checked."""

