@@ -336,16 +336,21 @@ def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
 
 
 def _cache_key() -> str:
-    """The fill's sizes and date, the renderer (``backend/qr``) and :func:`item_page`.
+    """The fill's sizes and date, the renderer (templates, view, render, the page
+    model's service) and :func:`item_page`.
 
     Code elsewhere can change a page too: the server-computed check pages catch that,
     and :func:`fill_pages` then renders again."""
+    qr = ROOT / "backend" / "qr"
     h = hashlib.sha256(f"{ITEMS}/{LOTS}/{GTIN}/{BASE}/{date.today()}".encode())
-    for path in sorted((ROOT / "backend" / "qr").rglob("*")):
-        if path.suffix in (".py", ".html", ".css"):
+    for path in sorted([*(qr / "templates").rglob("*"), *(qr / n for n in RENDERER)]):
+        if path.is_file():
             h.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
     h.update(inspect.getsource(item_page).encode())
     return h.hexdigest()[:16]
+
+
+RENDERER = ("render.py", "view.py", "service.py")
 
 
 def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
