@@ -186,7 +186,7 @@ def test_events_and_anchors_about_things_that_are_no_passport_make_no_page_rows(
     subject = secrets.token_bytes(32)
     flow.sign_events(subject, count=2)
     flow.anchor()
-    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(flow.api).sessions() as session:
         assert session.get(PassportPage, "0x" + subject.hex()) is None
         assert session.scalar(select(func.count()).select_from(PassportPage)) == 1
     assert _row(flow, link).generation == before.generation
