@@ -43,8 +43,8 @@ from backend.orgs.service import ChainRegistrar
 from backend.pages.store import PageReader
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
-from backend.qr.pages import PageSource
-from backend.qr.pages import on_indexed as refresh_pages
+from backend.qr.cache import PageSource
+from backend.qr.cache import on_indexed as refresh_pages
 from backend.qr.router import router as qr_router
 from backend.qr.router import scan_router
 from backend.qr.tracking_router import router as tracking_router

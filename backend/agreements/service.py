@@ -33,9 +33,10 @@ from backend.agreements.schemas import (
     ClausePublic,
     PayoutPublic,
 )
+from backend.alliance.members import own_addresses
 from backend.alliance.models import AllianceAction
+from backend.alliance.relay import relay_call
 from backend.alliance.schemas import ActionPublic
-from backend.alliance.service import own_addresses, relay_call
 from backend.chain import ChainClient, ChainError, ContractRevert
 from backend.chain.agreements import (
     AgreementInfo,

@@ -48,7 +48,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient, eip712
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import (

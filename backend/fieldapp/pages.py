@@ -14,7 +14,6 @@ from eth_utils import to_checksum_address
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import (
     CREATE_SHIPMENT,
@@ -34,9 +33,9 @@ from backend.locations import unlocode
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
 from backend.shipments import evidence as photos
+from backend.shipments.messages import manifest_hash
 from backend.shipments.models import Shipment, ShipmentManifest
 from backend.shipments.schemas import ManifestIn
-from backend.shipments.service import manifest_hash
 
 MAX_LISTED = 200
 SIGNATURE_TTL = 3600
@@ -178,15 +177,6 @@ class Draft:
     receiver_name: str = ""
 
 
-def _domain_json(domain: Domain) -> dict[str, Any]:
-    return {
-        "name": domain.name,
-        "version": domain.version,
-        "chainId": domain.chain_id,
-        "verifyingContract": domain.verifying_contract,
-    }
-
-
 def draft_milestone(
     *,
     session: Session,
@@ -271,7 +261,7 @@ def draft_milestone(
     }
     draft.submission = {**message, "location": location}
     draft.typed_data = {
-        "domain": _domain_json(registry.domain()),
+        "domain": registry.domain().to_json(),
         "types": MILESTONE.eip712_types(),
         "primaryType": MILESTONE.name,
         "message": message,
@@ -322,7 +312,7 @@ def review_handover(
     return HandoverReview(
         summary=summary,
         typed_data={
-            "domain": _domain_json(registry.domain()),
+            "domain": registry.domain().to_json(),
             "types": CUSTODY_ACCEPTANCE.eip712_types(),
             "primaryType": CUSTODY_ACCEPTANCE.name,
             "message": acceptance,
@@ -490,7 +480,7 @@ def draft_shipment(
         "destination": to_hex(route["destination"].encode()),
     }
     draft.typed_data = {
-        "domain": _domain_json(registry.domain()),
+        "domain": registry.domain().to_json(),
         "types": CREATE_SHIPMENT.eip712_types(),
         "primaryType": CREATE_SHIPMENT.name,
         "message": {"terms": typed_terms, "nonce": nonce, "deadline": deadline},

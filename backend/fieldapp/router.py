@@ -7,7 +7,7 @@ SameSite=Strict cookie signed with the keys every replica shares;
 ``GET /app`` lists the organisation's shipments, ``GET /app/shipments/{id}``
 offers the milestones it may record; a draft is checked field by field and
 comes back as ``eth_signTypedData_v4`` data; the signed milestone goes through
-the same pipeline as the API's (``backend.shipments.service``).
+the same pipeline as the API's (``backend.shipments.writes``).
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ from backend.gs1.sscc import SsccInvalid, validate_sscc
 from backend.handlers import ErrorPublic
 from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
-from backend.orgs.signers import recover_signer, require_signed_by
+from backend.orgs.signers import Signed, verify_signature
 from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
 from backend.shipments import evidence
-from backend.shipments import service as shipments
+from backend.shipments import writes as shipments
+from backend.shipments.messages import milestone_message
 from backend.shipments.router import EvidenceHash, evidence_response, registry
 from backend.shipments.schemas import MilestoneCreate, MilestoneIn, ShipmentCreate
 
@@ -491,13 +492,16 @@ def _handover_release(
         raise Forbidden(
             f"this handover is for {item.counterparty}; you are signed in as {identity.address}"
         )
-    signer = recover_signer(
-        domain=registry(request).domain(),
-        struct=MILESTONE,
-        message=shipments.milestone_message(item),
-        signature=body.signature,
+    signer = verify_signature(
+        Signed(
+            registry(request).domain(),
+            MILESTONE,
+            milestone_message(item),
+            body.signature,
+            claimed=item.signer,
+            field="signer",
+        )
     )
-    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
     try:
         releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
     except Forbidden as exc:

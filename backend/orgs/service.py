@@ -389,18 +389,6 @@ def list_signers(
     return items, (items[-1].id if len(rows) > limit else None)
 
 
-def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int | None]]:
-    """address → (valid_from, revoked_at) as unix seconds, for the org's signer keys."""
-    rows = session.execute(
-        select(SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
-            SignerKey.org_id == org_id
-        )
-    ).all()
-    return {
-        addr: (int(vf.timestamp()), int(rv.timestamp()) if rv else None) for addr, vf, rv in rows
-    }
-
-
 # Clocks of a client and the service differ a little; a start this close to
 # the receipt time counts as "now", not as back-dating.
 CLOCK_SKEW_SECONDS = 5

@@ -11,7 +11,7 @@ from backend.common.types import Bytes32, Bytes32Hex, to_hex
 from backend.deps import SessionDep, get_context
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
-from backend.passports import service
+from backend.passports import public, writes
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationRevoke,
@@ -38,9 +38,7 @@ def issue(
     body: PassportCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> RelayAccepted:
     """Relay an issuer-signed passport; the document must hash to ``documentHash``."""
-    return service.issue(
-        session=session, registry=registry(request), principal=principal, data=body
-    )
+    return writes.issue(session=session, registry=registry(request), principal=principal, data=body)
 
 
 @router.post(
@@ -56,7 +54,7 @@ def revoke_attestation(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a certifier's signed withdrawal of its attestation."""
-    return service.revoke_attestation(
+    return writes.revoke_attestation(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -76,7 +74,7 @@ def amend(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed amendment with the new version's document."""
-    return service.amend(
+    return writes.amend(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -96,7 +94,7 @@ def recall(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed recall."""
-    return service.change_status(
+    return writes.change_status(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -117,7 +115,7 @@ def revoke(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed revocation (final)."""
-    return service.change_status(
+    return writes.change_status(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -140,7 +138,7 @@ def attest(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a certifier-signed attestation; ``subject`` is the attestation id."""
-    return service.attest(
+    return writes.attest(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -155,7 +153,7 @@ def get_passport(
     session: SessionDep,
 ) -> PassportPublicView:
     """Public: head, versions, attestations (status now), stored document, tamper flag."""
-    view = service.public_passport(session=session, passport_id=passport_id)
+    view = public.public_passport(session=session, passport_id=passport_id)
     if view is None:
         raise NotFound(f"passport {to_hex(passport_id)} not found")
     return view

@@ -35,7 +35,7 @@ from backend.chain.organisations import (
 from backend.common.types import to_hex
 from backend.errors import InvalidInput
 from backend.orgs.models import Organisation, RegistryKey, SignerKey
-from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
+from backend.orgs.schemas import OrgRole
 from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import RelayHandler
 from backend.relayer.signed import (
@@ -56,10 +56,6 @@ PURPOSES = REGISTRAR_PURPOSES
 
 def role_bits(roles: Iterable[OrgRole]) -> Role:
     return Role.parse([r.value for r in roles])
-
-
-def default_roles() -> Role:
-    return role_bits(DEFAULT_ORG_ROLES)
 
 
 def role_names(bits: int) -> list[str]:

@@ -14,7 +14,7 @@ from backend.deps import SessionDep, SettingsDep, get_context
 from backend.errors import PayloadTooLarge
 from backend.orgs.auth import PrincipalDep
 from backend.relayer.schemas import RelayAccepted
-from backend.shipments import evidence, service
+from backend.shipments import evidence, queries, writes
 from backend.shipments.models import ShipmentEvidence
 from backend.shipments.schemas import (
     CorrectionCreate,
@@ -44,7 +44,7 @@ def create_shipment(
     body: ShipmentCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> RelayAccepted:
     """Relay a seller-signed shipment creation; the manifest must hash to ``manifestHash``."""
-    return service.create(
+    return writes.create(
         session=session, registry=registry(request), principal=principal, data=body
     )
 
@@ -62,7 +62,7 @@ def record_batch(
     """Relay single-signature milestones in one transaction (all or none)."""
     if len(body.items) > settings.max_batch_events:
         raise PayloadTooLarge(f"at most {settings.max_batch_events} milestones per batch")
-    return service.record_batch(
+    return writes.record_batch(
         session=session, registry=registry(request), principal=principal, data=body
     )
 
@@ -82,7 +82,7 @@ def record_delivery(
     The carrier holding the goods signs the milestone (its organisation's key
     submits); the consignee named in the shipment's terms signs the receipt.
     """
-    return service.record_delivery(
+    return writes.record_delivery(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -102,7 +102,7 @@ def record_milestone(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay one signed milestone (PICKED_UP / HANDOVER with the receiver's acceptance)."""
-    return service.record_milestone(
+    return writes.record_milestone(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -122,7 +122,7 @@ def correct(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a signed correction of an earlier history entry."""
-    return service.correct(
+    return writes.correct(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -144,7 +144,7 @@ def flag_overdue(
     session: SessionDep,
 ) -> RelayAccepted:
     """Flag that ``milestone`` missed its planned deadline (seller's own shipments)."""
-    return service.flag_overdue(
+    return writes.flag_overdue(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -171,7 +171,7 @@ def list_shipments(
 ) -> ShipmentsPublic:
     """The calling seller's shipments (keyset pagination on ``after``, ``limit`` capped)."""
     cap = min(limit, get_context(request).settings.page_size_max)
-    return service.list_shipments(
+    return queries.list_shipments(
         session=session, principal=principal, after=after, limit=cap, reference=reference
     )
 
@@ -181,7 +181,7 @@ def get_shipment(
     shipment_id: ShipmentId, principal: PrincipalDep, session: SessionDep
 ) -> ShipmentDetail:
     """One shipment with milestones, corrections, overdue flags and custody history."""
-    return service.get_shipment(session=session, principal=principal, shipment_id=shipment_id)
+    return queries.get_shipment(session=session, principal=principal, shipment_id=shipment_id)
 
 
 def evidence_response(row: ShipmentEvidence) -> Response:

@@ -30,7 +30,7 @@ from backend.cli.chainio import verifier_rpc
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from backend.passports.canonical import document_hash
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow

@@ -10,12 +10,13 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient
-from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
+from backend.chain.alliance import TokenClient
 from backend.chain.deployments import Deployment
 from tests.backend.factories import OPERATOR, make_org
 from tests.context import context, workers
+from tests.contracts.alliance_drivers import PoolDriver, StockDriver
 from tests.contracts.alliance_support import USD, mint
 
 
@@ -64,12 +65,12 @@ def token(chain: ChainClient, dep: Deployment) -> TokenClient:
     return TokenClient(chain, dep.settlement_token)
 
 
-def pool_client(chain: ChainClient, dep: Deployment) -> CapacityPoolClient:
-    return CapacityPoolClient(chain, dep.address("CapacityPool"))
+def pool_client(chain: ChainClient, dep: Deployment) -> PoolDriver:
+    return PoolDriver(chain, dep.address("CapacityPool"))
 
 
-def stock_client(chain: ChainClient, dep: Deployment) -> EmergencyStockTransferClient:
-    return EmergencyStockTransferClient(chain, dep.address("EmergencyStockTransfer"))
+def stock_client(chain: ChainClient, dep: Deployment) -> StockDriver:
+    return StockDriver(chain, dep.address("EmergencyStockTransfer"))
 
 
 def drive(api: TestClient, rounds: int = 20) -> None:

@@ -30,7 +30,7 @@ from backend.orgs.models import (
 )
 from backend.orgs.schemas import OrganisationCreate
 from backend.orgs.service import create_org
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import Relayer
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event

@@ -14,7 +14,7 @@ from backend.chain import ChainClient
 from backend.chain.organisations import org_id_for
 from backend.chain.passports import PassportRegistryClient, claim_type
 from backend.common.types import to_hex
-from backend.passports import service
+from backend.passports import public
 from backend.passports.models import PassportDocumentRecord
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
@@ -124,7 +124,7 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
     statuses = {a["id"]: a["status"] for a in view["attestations"]}
     assert statuses == {attestation_id: "valid", second: "revoked"}
     with context(svc.api).sessions() as session:
-        later = service.public_passport(session=session, passport_id=pid, now=now + 200)
+        later = public.public_passport(session=session, passport_id=pid, now=now + 200)
         assert later is not None
         assert {a.id: a.status for a in later.attestations}[attestation_id] == "expired"
 

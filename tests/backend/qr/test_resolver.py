@@ -21,7 +21,7 @@ from backend.epcis.document import schema_errors
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
 from backend.main import create_app
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle.verify import verify_bundle
 from backend.qr.images import sheet_layout
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import Flow, make_flow

@@ -17,7 +17,7 @@ from backend.chain import ChainClient
 from backend.gs1.keys import passport_id
 from backend.pages import store as pages
 from backend.passports.models import PassportDocumentRecord
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle.verify import verify_bundle
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.context import context

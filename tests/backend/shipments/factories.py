@@ -15,7 +15,7 @@ from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.common.types import to_hex
 from backend.relayer.models import RelayRequest
-from backend.shipments.service import manifest_hash
+from backend.shipments.messages import manifest_hash
 from tests.backend.factories import Org
 from tests.context import context, workers
 

@@ -15,7 +15,7 @@ from backend.chain.typed_data.shipments import Status
 from backend.gs1.keys import passport_id
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
-from backend.shipments import service
+from backend.shipments import public, writes
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
 from tests.backend.shipments.factories import (
@@ -122,9 +122,9 @@ def test_relayed_shipment_flow_is_indexed_into_timeline_journey_and_legs(
     assert svc.api.get("/v1/shipments", headers=p.other.writer).json()["items"] == []
 
     with context(svc.api).sessions() as session:
-        journeys = service.journey_for_passport(session=session, passport_id=passport)
-        legs = service.transport_legs(session=session, passport_id=passport)
-        assert service.journey_for_passport(session=session, passport_id=bytes(32)) == []
+        journeys = public.journey_for_passport(session=session, passport_id=passport)
+        legs = public.transport_legs(session=session, passport_id=passport)
+        assert public.journey_for_passport(session=session, passport_id=bytes(32)) == []
     assert len(journeys) == 1
     j = journeys[0]
     assert (j.quantity, j.customs_status, j.weight_discrepancy, j.late, j.exception) == (
@@ -190,7 +190,7 @@ def test_batch_milestones_and_a_correction_are_relayed_and_linked(
     assert detail["history_length"] == 5
     with context(svc.api).sessions() as session:
         # The corrected arrival no longer closes a leg.
-        assert service.transport_legs(session=session, passport_id=passport) == []
+        assert public.transport_legs(session=session, passport_id=passport) == []
 
 
 def test_overdue_flag_is_relayed_for_the_seller_and_late_pickup_is_marked(
@@ -256,7 +256,7 @@ def _milestone_relays(svc: Service) -> int:
     with context(svc.api).sessions() as session:
         return len(
             session.scalars(
-                select(RelayRequest.id).where(RelayRequest.purpose == service.PURPOSE_MILESTONES)
+                select(RelayRequest.id).where(RelayRequest.purpose == writes.PURPOSE_MILESTONES)
             ).all()
         )
 
