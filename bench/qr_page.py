@@ -13,7 +13,7 @@ For each database (SQLite, and PostgreSQL when ``WAYMARK_BENCH_DATABASE_URL`` or
    transactions on SQLite.
 2. **Stored pages**: every item's page is rendered by the server's renderer from that
    item's own page model, in one process per core: the model of a lot's first item is
-   read from the database as a scan reads it (``service.product_page``), and each item
+   read from the database as a scan reads it (``flows.product_page``), and each item
    of the lot gets its own link, serial, passport id, proof-bundle and credential URLs
    and QR image (:func:`item_page`). The server itself computes and stores the pages of
    ``CHECKS`` random items (a scan of a marked page does), and the run stops unless
@@ -79,8 +79,8 @@ from backend.pages import store
 from backend.pages.models import PassportPage
 from backend.passports.canonical import document_hash
 from backend.passports.models import PassportDocumentRecord
-from backend.qr import service, view
-from backend.qr.pages import PageSource
+from backend.qr import flows, resolver, view
+from backend.qr.cache import PageSource
 from backend.qr.render import render_product_page
 from backend.wiring import register_subject_sources
 from bench import support
@@ -300,7 +300,7 @@ def _render_init(url: str, chain_id: int) -> None:
 
 
 def item_page(lot_page: view.ProductPage, n: int) -> view.ProductPage:
-    """Item ``n``'s page model from its lot-mate's: the fields ``service.product_page``
+    """Item ``n``'s page model from its lot-mate's: the fields ``flows.product_page``
     takes from the item's own link and passport id (everything else is read per lot:
     the same document, issuer, version block and journey)."""
     link = parse_path(item_path(n))
@@ -320,8 +320,8 @@ def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
     scan would, then each item's own model rendered and packed by the server's code."""
     source: PageSource = _worker["source"]
     with _worker["sessions"]() as session:
-        resolved = service.by_id(session=session, passport_id=pid_of(lot))
-        lot_page = service.product_page(
+        resolved = resolver.by_id(session=session, passport_id=pid_of(lot))
+        lot_page = flows.product_page(
             session=session,
             chain_id=source.chain_id,
             deployment=source.deployment,
@@ -350,7 +350,7 @@ def _cache_key() -> str:
     return h.hexdigest()[:16]
 
 
-RENDERER = ("render.py", "view.py", "service.py")
+RENDERER = ("render.py", "view.py", "flows.py")
 
 
 def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
