@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -18,13 +19,13 @@ from backend.anchoring.worker import AnchorWorker
 from backend.apidocs.router import router as apidocs_router
 from backend.chain import ChainClient, DeploymentMissing, make_chain
 from backend.chain import deployments as deployments_mod
-from backend.chain.typed_data.events import events_domain
 from backend.config import Settings, enforce_service_settings, get_settings
 from backend.credentials.router import router as credentials_router
 from backend.dashboard.router import router as dashboard_router
 from backend.dashboard.sessions import make_signer, signing_keys
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
+from backend.deps import AppContext, Contracts, context_of
 from backend.epcis.router import router as epcis_router
 from backend.events.router import router as events_router
 from backend.fieldapp import service as fieldapp_service
@@ -37,14 +38,13 @@ from backend.locations.router import router as locations_router
 from backend.loop import Loop
 from backend.middleware import BodyLimitMiddleware, PublicCorsMiddleware, StartupGateMiddleware
 from backend.node.router import router as node_router
-from backend.orgs.auth import RateLimits
-from backend.orgs.ratelimit import RateLimiter
 from backend.orgs.router import router as orgs_router
+from backend.orgs.service import ChainRegistrar
 from backend.pages.store import PageReader
 from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
-from backend.qr.pages import PageSource
-from backend.qr.pages import on_indexed as refresh_pages
+from backend.qr.cache import PageSource
+from backend.qr.cache import on_indexed as refresh_pages
 from backend.qr.router import router as qr_router
 from backend.qr.router import scan_router
 from backend.qr.tracking_router import router as tracking_router
@@ -64,6 +64,21 @@ from backend.wiring import domain_relay_handlers, register_subject_sources
 from backend.wiring import indexer_handlers as wired_indexer_handlers
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Workers:
+    """The background workers of a started app (in the context's parts once it is ready)."""
+
+    relay: RelayWorker
+    anchor: AnchorWorker
+    indexer: Indexer
+    notifier: NotificationWorker
+
+
+def workers_of(app: FastAPI) -> Workers:
+    """The app's workers; ``LookupError`` before its contracts are loaded."""
+    return context_of(app).part(Workers)
 
 
 def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mod.Deployment:
@@ -127,32 +142,25 @@ def create_app(
             resealed = reseal(session, SecretBox.from_settings(cfg))
         if resealed:
             log.info("sealed %d webhook signing secrets under the current key", resealed)
-        app.state.settings = cfg
-        app.state.chain = client
-        app.state.deployment = None
-        app.state.engine = engine
-        app.state.sessionmaker = sessions
-        # the two hottest reads: a scan's stored page, an event's proof
-        app.state.page_reader = PageReader(engine)
-        app.state.proof_reader = SupplyProofReader(engine)
         shared_keys = signing_keys(cfg, engine)
-        app.state.session_signer = make_signer(shared_keys)
-        app.state.app_session_signer = make_signer(shared_keys, salt=fieldapp_service.SALT)
-        app.state.rate_limits = RateLimits(
-            per_key=RateLimiter(engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
-            auth_failures=RateLimiter(
-                engine,
-                cfg.auth_failure_limit_per_second,
-                cfg.auth_failure_burst,
-                prefix="auth:",
-            ),
+        # the hottest read after a scan's stored page: an event's proof
+        proof_reader = SupplyProofReader(engine)
+        app.state.context = ctx = AppContext(
+            settings=cfg,
+            chain=client,
+            engine=engine,
+            sessions=sessions,
+            startup=gate,
+            page_reader=PageReader(engine),
+            session_signer=make_signer(shared_keys),
+            app_session_signer=make_signer(shared_keys, salt=fieldapp_service.SALT),
+            parts={SupplyProofReader: proof_reader},
         )
         workers: list[Loop] = []
 
         def start(dep: deployments_mod.Deployment) -> None:
             registry = dep.address("AnchorRegistry")
-            app.state.events_domain = events_domain(client.chain_id, registry)
-            app.state.org_registrar = RelayedRegistrar.for_deployment(
+            org_registrar = RelayedRegistrar.for_deployment(
                 client, dep.address(ORGANISATION_REGISTRY)
             )
             relay_worker = RelayWorker(
@@ -183,13 +191,8 @@ def create_app(
                 settings=cfg,
                 deployment=dep,
             )
-            app.state.relay_worker = relay_worker
-            app.state.anchor_worker = anchor_worker
-            app.state.indexer = indexer
-            app.state.notification_worker = notifier
             # consumer: stored pages the round changed are recomputed right after it
             page_source = PageSource(client.chain_id, dep, cfg.public_base_url)
-            app.state.page_source = page_source
             indexer.subscribe(refresh_pages(sessions, page_source))
             if cfg.anchor_worker_enabled:
                 relay_worker.start()
@@ -200,7 +203,15 @@ def create_app(
             if cfg.webhook_worker_enabled:
                 notifier.start()
                 workers.append(notifier)
-            app.state.deployment = dep
+            running = Workers(
+                relay=relay_worker, anchor=anchor_worker, indexer=indexer, notifier=notifier
+            )
+            # one assignment: a request sees the context before or after, never half of it
+            app.state.context = replace(
+                ctx,
+                contracts=Contracts.load(client, dep),
+                parts={**ctx.parts, Workers: running, ChainRegistrar: org_registrar},
+            )
 
         if prepare is None:
             start(deployment or prepare_deployment(client, cfg))
@@ -212,8 +223,8 @@ def create_app(
             gate.wait()
             for running in workers:
                 running.stop()
-            app.state.page_reader.close()
-            app.state.proof_reader.close()
+            ctx.page_reader.close()
+            proof_reader.close()
             engine.dispose()
 
     app = FastAPI(
@@ -229,7 +240,6 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.startup = gate
     if prepare is not None:
         app.add_middleware(StartupGateMiddleware, gate=gate)
     app.add_middleware(

@@ -20,7 +20,7 @@ from backend.pages import store as pages
 from backend.passports.indexer import passport_handlers
 from backend.passports.relay import passport_relay_handlers
 from backend.passports.subjects import passport_subjects
-from backend.qr.pages import page_handlers, spoken_by
+from backend.qr.cache import page_handlers, spoken_by
 from backend.relayer.organisations import org_relay_handlers, pending_key_ids
 from backend.relayer.service import RelayHandler
 from backend.shipments.indexer import shipment_handlers

@@ -8,12 +8,14 @@ import {Versioned} from "./utils/Versioned.sol";
 
 /// @title AnchorRegistry
 /// @notice Write-once registry of Merkle roots of supply-event batches.
+/// @dev One storage slot per root (leaf count, block, time): an anchor costs the cold
+///      write of that slot, the role check and the event. Counting anchors is left to
+///      the `Anchored` logs, so no shared counter slot is rewritten per anchor.
 contract AnchorRegistry is IAnchorRegistry, AccessControl, Versioned {
     /// @notice Role allowed to anchor roots (the Waymark anchoring worker).
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
     mapping(bytes32 root => Anchor) private _anchors;
-    uint256 private _anchorCount;
 
     constructor(address admin, address anchorer) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -28,16 +30,7 @@ contract AnchorRegistry is IAnchorRegistry, AccessControl, Versioned {
         if (root == bytes32(0)) revert AnchorRootZero();
         if (leafCount == 0) revert AnchorLeafCountZero(root);
         if (_anchors[root].blockNumber != 0) revert AnchorRootAlreadyAnchored(root);
-        _anchors[root] = Anchor({
-            leafCount: leafCount,
-            blockNumber: uint64(block.number),
-            timestamp: uint64(_now()),
-            anchorer: msg.sender
-        });
-        // Cannot overflow: one increment per transaction.
-        unchecked {
-            ++_anchorCount;
-        }
+        _anchors[root] = Anchor({leafCount: leafCount, blockNumber: uint64(block.number), timestamp: uint64(_now())});
         emit Anchored(root, msg.sender, leafCount, metadataURI);
     }
 
@@ -54,10 +47,5 @@ contract AnchorRegistry is IAnchorRegistry, AccessControl, Versioned {
     /// @inheritdoc IAnchorRegistry
     function verify(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
         return isAnchored(root) && MerkleProof.verifyCalldata(proof, root, leaf);
-    }
-
-    /// @inheritdoc IAnchorRegistry
-    function anchorCount() external view returns (uint256) {
-        return _anchorCount;
     }
 }

@@ -25,8 +25,8 @@ from backend.config import get_settings
 from backend.db import migrate
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.indexer.service import Indexer
-from backend.qr.pages import PageSource
-from backend.qr.pages import on_indexed as refresh_pages
+from backend.qr.cache import PageSource
+from backend.qr.cache import on_indexed as refresh_pages
 from backend.relayer.worker import RelayWorker
 from backend.wiring import domain_relay_handlers, indexer_handlers
 

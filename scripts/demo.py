@@ -67,6 +67,7 @@ def main() -> int:
     from backend.demo.inbox import WebhookInbox
     from backend.demo.links import demo_links, render, summary_line
     from backend.demo.scenario import Scenario
+    from backend.deps import context_of
     from backend.main import create_app, prepare_deployment
 
     node: AnvilNode | None = None
@@ -114,7 +115,7 @@ def main() -> int:
                 result = Scenario(
                     http=http,
                     chain=chain,
-                    deployment=app.state.deployment,
+                    deployment=context_of(app).loaded().deployment,
                     admin_token=settings.admin_token.get_secret_value(),
                     log=lambda msg: print(f"  {msg}", flush=True),
                     webhook_url=inbox.url,

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.chain.compiler import compile_contracts
-from backend.qr.bundle import ABI_DIR, PINNED
+from backend.qr.bundle.verify import ABI_DIR, PINNED
 
 
 def main() -> int:

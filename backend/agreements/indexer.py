@@ -26,6 +26,7 @@ from backend.agreements.models import AgreementEvent, AgreementView
 from backend.chain import ChainClient, ChainUnavailable, DecodedEvent
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient, Outcome
 from backend.chain.deployments import Deployment
+from backend.common.types import to_hex
 from backend.indexer.service import BlockClock, BlockRef, ContractHandlers
 
 CONTRACT = "DeliveryAgreement"
@@ -43,7 +44,7 @@ EVENTS = (
 
 def _json_safe(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from backend.alliance.schemas import Strict
-from backend.common.types import Bytes32Hex, SignatureHex
+from backend.common.schemas import RowModel
+from backend.common.types import Bytes32, Signature
 
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
 
+ZERO_ADDRESS = "0x" + "00" * 20
 AgreementStatusName = Literal["proposed", "active", "disputed", "settled", "cancelled"]
 OutcomeName = Literal["none", "on_time", "late", "failed", "ruled", "refused"]
 
 
-class ClausePublic(BaseModel):
+class ClausePublic(RowModel):
     """The agreed terms (see docs/agreements.md for the formulas)."""
 
     buyer: str
@@ -28,10 +30,15 @@ class ClausePublic(BaseModel):
     compensation_cap: int
     compensation_from_price: bool
     weight_tolerance_bps: int
-    bonder: str | None
+    bonder: str | None = Field(description="null: no bond")
     bond_amount: int
     arbiter: str
     dispute_window: int
+
+    @field_validator("bonder", mode="before")
+    @classmethod
+    def _no_bonder(cls, value: object) -> object:
+        return None if value == ZERO_ADDRESS else value
 
 
 class PayoutPublic(BaseModel):
@@ -69,6 +76,6 @@ class AgreementsPublic(BaseModel):
 class AgreementAccept(Strict):
     """The seller's EIP-712 ``Acceptance`` (``waymark agreement accept`` signs it off line)."""
 
-    shipment_id: Bytes32Hex
+    shipment_id: Bytes32
     deadline: Uint64
-    signature: SignatureHex
+    signature: Signature

@@ -33,9 +33,10 @@ from backend.agreements.schemas import (
     ClausePublic,
     PayoutPublic,
 )
+from backend.alliance.members import own_addresses
 from backend.alliance.models import AllianceAction
+from backend.alliance.relay import relay_call
 from backend.alliance.schemas import ActionPublic
-from backend.alliance.service import own_addresses, relay_call
 from backend.chain import ChainClient, ChainError, ContractRevert
 from backend.chain.agreements import (
     AgreementInfo,
@@ -46,13 +47,13 @@ from backend.chain.agreements import (
     Payout,
 )
 from backend.chain.deployments import Deployment
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import Forbidden, NotFound, ServiceUnavailable
 from backend.orgs.service import WRITER_SCOPES, Principal
 
 log = logging.getLogger(__name__)
 
 CONTRACT = "DeliveryAgreement"
-ZERO_ADDRESS = "0x" + "00" * 20
 OPEN = (AgreementStatus.ACTIVE, AgreementStatus.DISPUTED)
 
 
@@ -109,7 +110,7 @@ def _info(row: AgreementView) -> AgreementInfo:
         status=AgreementStatus[row.status.upper()],
         outcome=Outcome[row.outcome.upper()],
         bond_posted=row.bond_posted,
-        shipment_id=bytes.fromhex(row.shipment_id[2:]) if row.shipment_id else bytes(32),
+        shipment_id=hex_bytes(row.shipment_id) if row.shipment_id else bytes(32),
         accepted_at=row.accepted_at or 0,
         dispute_ends_at=row.dispute_ends_at or 0,
     )
@@ -147,22 +148,7 @@ def _public(row: AgreementView, *, chain: ChainClient, deployment: Deployment) -
     return AgreementPublic(
         agreement_id=row.agreement_id,
         status=row.status,  # type: ignore[arg-type]
-        clause=ClausePublic(
-            buyer=t.buyer,
-            seller=t.seller,
-            token=t.token,
-            price=t.price,
-            promised_by=t.promised_by,
-            final_deadline=t.final_deadline,
-            compensation_per_day=t.compensation_per_day,
-            compensation_cap=t.compensation_cap,
-            compensation_from_price=t.compensation_from_price,
-            weight_tolerance_bps=t.weight_tolerance_bps,
-            bonder=None if t.bonder == ZERO_ADDRESS else t.bonder,
-            bond_amount=t.bond_amount,
-            arbiter=t.arbiter,
-            dispute_window=t.dispute_window,
-        ),
+        clause=ClausePublic.model_validate(t),
         shipment_id=row.shipment_id,
         bond_posted=row.bond_posted,
         accepted_at=row.accepted_at,
@@ -290,11 +276,11 @@ def accept(
         fn="acceptWithSig",
         args=[
             agreement_id,
-            bytes.fromhex(body.shipment_id[2:]),
+            body.shipment_id,
             body.deadline,
-            bytes.fromhex(body.signature[2:]),
+            body.signature,
         ],
-        params={"agreement_id": agreement_id, "shipment_id": body.shipment_id},
+        params={"agreement_id": agreement_id, "shipment_id": to_hex(body.shipment_id)},
     )
 
 

@@ -17,23 +17,13 @@ from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
 from backend.chain.deployments import Deployment
-from backend.deps import ChainDep, DeploymentDep, SessionDep
-from backend.errors import ServiceUnavailable
+from backend.deps import ChainDep, LoadedDeploymentDep, SessionDep
 from backend.orgs.auth import PrincipalDep
 from backend.orgs.service import Principal
 
 ACCEPTED = status.HTTP_202_ACCEPTED
 #: An on-chain id (pool, period, request, agreement) in a path.
 ChainId = Annotated[int, Path(ge=0, le=2**63 - 1)]
-
-
-def loaded_deployment(deployment: DeploymentDep) -> Deployment:
-    if deployment is None:
-        raise ServiceUnavailable("no contract deployment is loaded")
-    return deployment
-
-
-LoadedDeploymentDep = Annotated[Deployment, Depends(loaded_deployment)]
 
 
 @dataclass(frozen=True)

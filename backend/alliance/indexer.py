@@ -37,16 +37,6 @@ from backend.indexer.service import BlockClock, BlockRef, ContractHandlers
 POOL = "CapacityPool"
 STOCK = "EmergencyStockTransfer"
 
-TRANSFER_STATUS = {
-    1: "open",
-    2: "accepted",
-    3: "settled",
-    4: "outstanding",
-    5: "returned",
-    6: "refunded",
-    7: "cancelled",
-}
-
 
 def _json_safe(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):

@@ -1,7 +1,9 @@
-"""Relay handler for the alliance calls the service sends from its relayer account.
+"""The alliance action log: calls the service sends from its relayer account.
 
 Every such call is one ``alliance_actions`` row and one ``relay_requests`` row
-(purpose ``alliance``) written in the request's transaction. The contract
+(purpose ``alliance``) written in the request's transaction by
+:func:`relay_call`; :class:`AllianceRelayHandler` mirrors the request's progress
+onto the row. The contract
 refuses a repeat of each of them (a second co-signature, a second settlement of
 a member, a second release), so a replay after a lost hash cannot move money
 twice; it fails with the contract's error, which the action row keeps.
@@ -9,18 +11,79 @@ twice; it fails with the contract's error, which the action row keeps.
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from backend.alliance.models import AllianceAction
-from backend.chain import ContractRevert
+from backend.alliance.schemas import ActionPublic
+from backend.chain import ChainClient, ContractRevert
+from backend.chain.deployments import Deployment
+from backend.orgs.service import Principal
 from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import Mined, enqueue
+from backend.relayer.signed import ContractWrite, commit, queue
 
 log = logging.getLogger(__name__)
 
 PURPOSE = "alliance"
+
+
+def action_public(a: AllianceAction, pool_id: int | None = None) -> ActionPublic:
+    """The answer for an action row (``pool_id`` once a ``create_pool`` is indexed)."""
+    return ActionPublic(
+        id=a.id,
+        action=a.action,
+        contract=a.contract,
+        status=a.status,
+        tx_hash=a.tx_hash,
+        block_number=a.block_number,
+        error=a.error,
+        params=json.loads(a.params),
+        pool_id=pool_id,
+    )
+
+
+def relay_call(
+    *,
+    session: Session,
+    chain: ChainClient,
+    deployment: Deployment,
+    principal: Principal,
+    action: str,
+    contract: str,
+    fn: str,
+    args: list[Any],
+    params: dict[str, Any],
+) -> ActionPublic:
+    """Relay one contract call with its action row (alliance and agreements share the log).
+
+    The relay pipeline simulates it (a revert answers 409 now) and queues it;
+    the action row follows the request (:mod:`backend.alliance.relay`).
+    """
+    address = deployment.address(contract)
+    write = ContractWrite(
+        to=address,
+        data=chain.encode(chain.contract(contract, address), fn, *args),
+        purpose=PURPOSE,
+        subject=action,
+    )
+    req = queue(session=session, chain=chain, org_id=principal.org_id, write=write)
+    row = AllianceAction(
+        org_id=principal.org_id,
+        action=action,
+        contract=contract,
+        params=json.dumps(params, default=str),
+        status=RelayStatus.QUEUED,
+        relay_id=req.id,
+    )
+    session.add(row)
+    session.flush()
+    req.ref_id = row.id
+    commit(session, what=f"the {action} call")
+    return action_public(row)
 
 
 class AllianceRelayHandler:

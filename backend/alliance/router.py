@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from backend.alliance import service
+from backend.alliance import members, pools, queries, transfers
 from backend.alliance.deps import ACCEPTED, ChainId, LoadedDeploymentDep, RelayedDep
 from backend.alliance.schemas import (
     ActionPublic,
@@ -43,7 +43,7 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/config", response_model=AllianceConfig)
 def get_config(_p: PrincipalDep, chain: ChainDep, d: LoadedDeploymentDep) -> AllianceConfig:
     """Contract addresses, settlement token, relayer and the pool's EIP-712 domain."""
-    return service.config(chain=chain, deployment=d)
+    return queries.config(chain=chain, deployment=d)
 
 
 @router.get("/nonces/{address}", response_model=NoncePublic)
@@ -54,24 +54,24 @@ def get_nonce(
     d: LoadedDeploymentDep,
 ) -> NoncePublic:
     """The CapacityPool nonce ``address`` signs its next BookingTransfer / UsageReport with."""
-    return service.pool_nonce(chain=chain, deployment=d, address=address)
+    return queries.pool_nonce(chain=chain, deployment=d, address=address)
 
 
 @router.post("/members", response_model=MemberPublic, status_code=201)
 def register_member(body: MemberCreate, p: PrincipalDep, session: SessionDep) -> MemberPublic:
     """Register a member address to the caller's organisation (admin key, signed proof)."""
-    return service.register_member(session=session, principal=p, data=body)
+    return members.register_member(session=session, principal=p, data=body)
 
 
 @router.get("/members", response_model=MembersPublic)
 def list_members(p: PrincipalDep, session: SessionDep) -> MembersPublic:
-    return service.list_members(session=session, principal=p)
+    return members.list_members(session=session, principal=p)
 
 
 @router.get("/actions/{action_id}", response_model=ActionPublic)
 def get_action(action_id: RowId, p: PrincipalDep, session: SessionDep) -> ActionPublic:
     """A relayed call's progress: queued → mined → final, or failed with the reason."""
-    return service.get_action(session=session, principal=p, action_id=action_id)
+    return queries.get_action(session=session, principal=p, action_id=action_id)
 
 
 # -- pools -----------------------------------------------------------------------------
@@ -79,17 +79,17 @@ def get_action(action_id: RowId, p: PrincipalDep, session: SessionDep) -> Action
 
 @router.post("/pools", response_model=ActionPublic, status_code=ACCEPTED)
 def create_pool(body: PoolCreate, r: RelayedDep) -> ActionPublic:
-    return service.create_pool(**r.kw(), data=body)
+    return pools.create_pool(**r.kw(), data=body)
 
 
 @router.get("/pools", response_model=PoolsPublic)
 def list_pools(_p: PrincipalDep, session: SessionDep, page: PageDep) -> PoolsPublic:
-    return service.list_pools(session=session, after=page.after - 1, limit=page.limit)
+    return queries.list_pools(session=session, after=page.after - 1, limit=page.limit)
 
 
 @router.get("/pools/{pool_id}", response_model=PoolPublic)
 def get_pool(pool_id: Id, _p: PrincipalDep, session: SessionDep) -> PoolPublic:
-    return service.get_pool(session=session, pool_id=pool_id)
+    return queries.get_pool(session=session, pool_id=pool_id)
 
 
 @router.post("/pools/{pool_id}/members", response_model=ActionPublic, status_code=ACCEPTED)
@@ -98,7 +98,7 @@ def add_pool_member(
     body: PoolMemberAdd,
     r: RelayedDep,
 ) -> ActionPublic:
-    return service.add_pool_member(**r.kw(), pool_id=pool_id, address=body.address)
+    return pools.add_pool_member(**r.kw(), pool_id=pool_id, address=body.address)
 
 
 @router.get("/pools/{pool_id}/periods/{period_id}", response_model=PeriodPublic)
@@ -106,7 +106,7 @@ def get_period(
     pool_id: Id, period_id: Id, _p: PrincipalDep, session: SessionDep, chain: ChainDep
 ) -> PeriodPublic:
     """A period with every booking, its usage status and (once settled) its charges."""
-    return service.get_period(session=session, chain=chain, pool_id=pool_id, period_id=period_id)
+    return queries.get_period(session=session, chain=chain, pool_id=pool_id, period_id=period_id)
 
 
 @router.get(
@@ -120,7 +120,7 @@ def get_statement(
     session: SessionDep,
     chain: ChainDep,
 ) -> StatementPublic:
-    return service.statement(
+    return queries.statement(
         session=session, chain=chain, pool_id=pool_id, period_id=period_id, member=member
     )
 
@@ -135,7 +135,7 @@ def cosign_usage(
     r: RelayedDep,
 ) -> ActionPublic:
     """Relay a member's signed ``UsageReport`` (gasless for the member)."""
-    return service.cosign_usage(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
+    return pools.cosign_usage(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
 
 
 @router.post(
@@ -149,7 +149,7 @@ def resolve_dispute(
     body: DisputeResolve,
     r: RelayedDep,
 ) -> ActionPublic:
-    return service.resolve_dispute(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
+    return pools.resolve_dispute(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
 
 
 @router.post(
@@ -161,7 +161,7 @@ def settle(
     body: SettleRequest,
     r: RelayedDep,
 ) -> ActionPublic:
-    return service.settle(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
+    return pools.settle(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
 
 
 # -- emergency stock transfers ----------------------------------------------------------
@@ -169,7 +169,7 @@ def settle(
 
 @router.post("/stock-members", response_model=ActionPublic, status_code=ACCEPTED)
 def grant_stock_member(body: StockMemberAdd, r: RelayedDep) -> ActionPublic:
-    return service.grant_stock_member(**r.kw(), address=body.address)
+    return transfers.grant_stock_member(**r.kw(), address=body.address)
 
 
 @router.get("/transfers", response_model=TransfersPublic)
@@ -179,14 +179,14 @@ def list_transfers(
     page: PageDep,
     status_: Annotated[TransferStatusFilter | None, Query(alias="status")] = None,
 ) -> TransfersPublic:
-    return service.list_transfers(
+    return queries.list_transfers(
         session=session, status=status_, after=page.after - 1, limit=page.limit
     )
 
 
 @router.get("/transfers/{request_id}", response_model=TransferPublic)
 def get_transfer(request_id: Id, _p: PrincipalDep, session: SessionDep) -> TransferPublic:
-    return service.get_transfer(session=session, request_id=request_id)
+    return queries.get_transfer(session=session, request_id=request_id)
 
 
 @router.post("/transfers/{request_id}/{action}", response_model=ActionPublic, status_code=ACCEPTED)
@@ -196,7 +196,7 @@ def stock_action(
     r: RelayedDep,
 ) -> ActionPublic:
     """Release (DELIVERED in time), refund (late) or close a return: anyone may on chain."""
-    return service.stock_action(**r.kw(), request_id=request_id, action=action)
+    return transfers.stock_action(**r.kw(), request_id=request_id, action=action)
 
 
 @router.get("/net-positions", response_model=NetPositionPublic)
@@ -208,4 +208,4 @@ def net_positions(
     session: SessionDep,
 ) -> NetPositionPublic:
     """What ``a`` owes ``b`` net of the reverse: in-kind units of ``gtin`` and cash in escrow."""
-    return service.net_position(session=session, a=a, b=b, gtin=gtin)
+    return queries.net_position(session=session, a=a, b=b, gtin=gtin)

@@ -16,6 +16,7 @@ from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.anchoring.service import requeue_batch
 from backend.chain import DecodedEvent
+from backend.common.types import hex_bytes, to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
 
@@ -47,9 +48,9 @@ def verify_roots(session: Session, blocks: dict[str, int]) -> int:
         ).all()
         for r in rows:
             if merkle.verify(
-                bytes.fromhex(r.root[2:]),
-                bytes.fromhex(r.leaf[2:]),
-                [bytes.fromhex(p[2:]) for p in json.loads(r.proof)],
+                hex_bytes(r.root),
+                hex_bytes(r.leaf),
+                [hex_bytes(p) for p in json.loads(r.proof)],
             ):
                 verified.setdefault(blocks[r.root], []).append(r.id)
     for block, good in verified.items():
@@ -64,7 +65,7 @@ def verify_roots(session: Session, blocks: dict[str, int]) -> int:
 
 
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    verify_proofs(session, "0x" + bytes(ev.args["root"]).hex(), block.number)
+    verify_proofs(session, to_hex(ev.args["root"]), block.number)
     exists = session.scalar(
         select(ChainAnchor.id).where(
             ChainAnchor.tx_hash == ev.tx_hash, ChainAnchor.log_index == ev.log_index
@@ -74,7 +75,7 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
         return
     session.add(
         ChainAnchor(
-            root="0x" + bytes(ev.args["root"]).hex(),
+            root=to_hex(ev.args["root"]),
             anchorer=ev.args["anchorer"],
             leaf_count=int(ev.args["leafCount"]),
             tx_hash=ev.tx_hash,
@@ -88,7 +89,7 @@ def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
 def on_anchored_run(session: Session, run: Sequence[tuple[DecodedEvent, BlockRef]]) -> None:
     """:func:`on_anchored` for consecutive ``Anchored`` logs: bulk reads and one insert."""
     session.flush()
-    verify_roots(session, {"0x" + bytes(ev.args["root"]).hex(): ref.number for ev, ref in run})
+    verify_roots(session, {to_hex(ev.args["root"]): ref.number for ev, ref in run})
     keys = [(ev.tx_hash, ev.log_index) for ev, _ in run]
     stored: set[tuple[str, int]] = set()
     for chunk in range(0, len(keys), _CHUNK):
@@ -104,7 +105,7 @@ def on_anchored_run(session: Session, run: Sequence[tuple[DecodedEvent, BlockRef
         )
     rows = [
         {
-            "root": "0x" + bytes(ev.args["root"]).hex(),
+            "root": to_hex(ev.args["root"]),
             "anchorer": ev.args["anchorer"],
             "leaf_count": int(ev.args["leafCount"]),
             "tx_hash": ev.tx_hash,

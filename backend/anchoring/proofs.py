@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.anchoring.schemas import AnchorPublic, EpcisEventProofPublic, ProofPublic
 from backend.chain.eip712 import Domain
-from backend.chain.typed_data.events import EventKind
 from backend.db.reader import KeptConnection
 from backend.errors import InvalidInput, NotFound
 from backend.events.models import EpcisEvent, SupplyEvent
-from backend.events.router import public
 from backend.events.schemas import SupplyEventPublic
 from backend.orgs.models import Organisation
 
@@ -87,7 +85,6 @@ class SupplyProofReader:
             event_id=r[1],
             subject=r[2],
             kind=r[3],
-            kind_name=EventKind(r[3]).name.lower(),
             occurred_at=r[4],
             location=r[5],
             payload_hash=r[6],
@@ -144,18 +141,11 @@ def proof_for(*, session: Session, registry: str, domain: Domain, ref: str) -> P
         if batch is not None and row is not None:
             leaf = row.leaf
             proof = json.loads(row.proof)
-            anchor = AnchorPublic(
-                root=batch.root,
-                leaf_count=batch.leaf_count,
-                status=batch.status,
-                tx_hash=batch.tx_hash,
-                block_number=batch.block_number,
-                block_hash=batch.block_hash,
-            )
+            anchor = AnchorPublic.model_validate(batch)
             # Verified once, when the indexer recorded the anchor (``anchoring.indexer``).
             on_chain = row.verified_block is not None
     return ProofPublic(
-        event=public(event) if isinstance(event, SupplyEvent) else None,
+        event=SupplyEventPublic.model_validate(event) if isinstance(event, SupplyEvent) else None,
         epcis_event=_epcis_public(session, event) if isinstance(event, EpcisEvent) else None,
         digest=event.digest,
         domain=_domain_json(domain),

@@ -7,10 +7,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.anchoring.proofs import normalise, proof_for
+from backend.anchoring.proofs import SupplyProofReader, normalise, proof_for
 from backend.anchoring.schemas import ProofPublic
 from backend.chain.eip712 import Domain
 from backend.common.http import conditional
+from backend.deps import get_context
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
 
@@ -34,13 +35,13 @@ async def get_proof(ref: str, request: Request) -> Response:
     event's proof is one indexed read on the event loop; a captured EPCIS event's is
     looked up in a thread. Answers ``If-None-Match`` with 304.
     """
-    state = request.app.state
-    domain = state.events_domain
+    ctx = get_context(request)
+    domain = ctx.loaded().events_domain
     key = normalise(ref)
     registry = domain.verifying_contract
-    proof = state.proof_reader.get(registry=registry, domain=domain, ref=key)
+    proof = ctx.part(SupplyProofReader).get(registry=registry, domain=domain, ref=key)
     if proof is None:
-        proof = await run_in_threadpool(_lookup, state.sessionmaker, registry, domain, key)
+        proof = await run_in_threadpool(_lookup, ctx.sessions, registry, domain, key)
     return conditional(
         request,
         proof.model_dump_json().encode(),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from backend.common.schemas import RowModel
 from backend.events.schemas import SupplyEventPublic
 
 
-class AnchorPublic(BaseModel):
+class AnchorPublic(RowModel):
     root: str
     leaf_count: int
     status: str

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
+from backend.common.types import hex_bytes, to_hex
 from backend.db.base import utcnow
 from backend.events.models import EpcisEvent, Outbox, SupplyEvent
 from backend.events.service import ANCHOR_TOPIC, EPCIS_ANCHOR_TOPIC
@@ -117,11 +118,11 @@ def build_batch(
         return None
     # leaf → ("event_id" | "epcis_event_id", row id); a supply event and an EPCIS event
     # cannot share a leaf (an EIP-712 digest is no SHA-256 of a pre-hash string).
-    leaves = {event_leaf(bytes.fromhex(d[2:])): ("event_id", i) for i, d in events}
+    leaves = {event_leaf(hex_bytes(d)): ("event_id", i) for i, d in events}
     for i, d in epcis:
-        leaves.setdefault(event_leaf(bytes.fromhex(d[2:])), ("epcis_event_id", i))
+        leaves.setdefault(event_leaf(hex_bytes(d)), ("epcis_event_id", i))
     tree = merkle.build(list(leaves))
-    batch = AnchorBatch(root="0x" + tree.root.hex(), leaf_count=len(leaves), status="built")
+    batch = AnchorBatch(root=to_hex(tree.root), leaf_count=len(leaves), status="built")
     session.add(batch)
     session.flush()
     proofs = tree.proofs()
@@ -132,8 +133,8 @@ def build_batch(
                 "event_id": ref if column == "event_id" else None,
                 "epcis_event_id": ref if column == "epcis_event_id" else None,
                 "batch_id": batch.id,
-                "leaf": "0x" + leaf.hex(),
-                "proof": json.dumps(["0x" + p.hex() for p in proofs[leaf]]),
+                "leaf": to_hex(leaf),
+                "proof": json.dumps([to_hex(p) for p in proofs[leaf]]),
             }
             for leaf, (column, ref) in leaves.items()
         ],
@@ -206,7 +207,7 @@ class AnchorHandler:
         return batch
 
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
-        root = bytes.fromhex(self._batch(session, request).root[2:])
+        root = hex_bytes(self._batch(session, request).root)
         info = self.registry.anchor_of(root)
         if info is None:
             return None

@@ -249,9 +249,6 @@ class DeliveryAgreementClient:
             dispute_ends_at=int(ends_at),
         )
 
-    def agreement_of_shipment(self, shipment_id: bytes) -> int:
-        return int(self._call("agreementOfShipment", shipment_id))
-
     def preview(self, agreement_id: int) -> Payout:
         """What :meth:`settle` would pay now (outcome NONE: it would open a dispute)."""
         outcome, (buyer, seller, bonder, days) = self._call("preview", agreement_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, Self
 
 from eth_utils import to_checksum_address
 
@@ -136,19 +136,6 @@ class BookingInfo:
 
 
 @dataclass(frozen=True)
-class PoolTotals:
-    """Σ free, Σ locked and operator credit of one pool."""
-
-    free: int
-    locked: int
-    operator_credit: int
-
-    @property
-    def total(self) -> int:
-        return self.free + self.locked + self.operator_credit
-
-
-@dataclass(frozen=True)
 class StockRequest:
     """What a member asks for; ``destination`` is a 5-letter UN/LOCODE."""
 
@@ -253,9 +240,9 @@ class CapacityPoolClient:
         self.contract = chain.contract("CapacityPool", self.address)
         self._domain: Domain | None = None
 
-    def using(self, chain: ChainClient) -> CapacityPoolClient:
+    def using(self, chain: ChainClient) -> Self:
         """The same pool contract, sending from ``chain``'s account."""
-        return CapacityPoolClient(chain, self.address)
+        return type(self)(chain, self.address)
 
     @property
     def domain(self) -> Domain:
@@ -278,9 +265,6 @@ class CapacityPoolClient:
         )
         return int(result.event("PoolCreated").args["poolId"]), result
 
-    def remove_member(self, pool_id: int, member: str) -> TxResult:
-        return self._tx("removeMember", pool_id, to_checksum_address(member))
-
     def open_period(
         self, pool_id: int, *, start: int, end: int, cutoff: int, capacity: int
     ) -> tuple[int, TxResult]:
@@ -301,9 +285,6 @@ class CapacityPoolClient:
 
     def withdraw(self, pool_id: int, amount: int) -> TxResult:
         return self._tx("withdraw", pool_id, amount)
-
-    def withdraw_operator_credit(self, pool_id: int, amount: int) -> TxResult:
-        return self._tx("withdrawOperatorCredit", pool_id, amount)
 
     # -- bookings -----------------------------------------------------------
 
@@ -350,9 +331,6 @@ class CapacityPoolClient:
             message["deadline"],
             signature,
         )
-
-    def cancel(self, pool_id: int, period_id: int, units: int) -> TxResult:
-        return self._tx("cancelBooking", pool_id, period_id, units)
 
     # -- usage --------------------------------------------------------------
 
@@ -439,23 +417,11 @@ class CapacityPoolClient:
     def bookers(self, pool_id: int, period_id: int) -> list[str]:
         return list(self._call("bookersOf", pool_id, period_id))
 
-    def is_member(self, pool_id: int, account: str) -> bool:
-        return bool(self._call("isMember", pool_id, to_checksum_address(account)))
-
     def free_balance(self, pool_id: int, account: str) -> int:
         return int(self._call("freeBalanceOf", pool_id, to_checksum_address(account)))
 
-    def locked_balance(self, pool_id: int, account: str) -> int:
-        return int(self._call("lockedBalanceOf", pool_id, to_checksum_address(account)))
-
     def operator_credit(self, pool_id: int) -> int:
         return int(self._call("operatorCreditOf", pool_id))
-
-    def totals(self, pool_id: int) -> PoolTotals:
-        return PoolTotals(*self._call("totalsOf", pool_id))
-
-    def token_liabilities(self, token: str) -> int:
-        return int(self._call("tokenLiabilities", to_checksum_address(token)))
 
     def lock_for(self, pool_id: int, period_id: int, units: int) -> int:
         return int(self._call("lockFor", pool_id, period_id, units))
@@ -475,8 +441,9 @@ class EmergencyStockTransferClient:
         self.address = to_checksum_address(address)
         self.contract = chain.contract("EmergencyStockTransfer", self.address)
 
-    def using(self, chain: ChainClient) -> EmergencyStockTransferClient:
-        return EmergencyStockTransferClient(chain, self.address)
+    def using(self, chain: ChainClient) -> Self:
+        """The same contract, sending from ``chain``'s account."""
+        return type(self)(chain, self.address)
 
     def _tx(self, fn: str, *args: Any) -> TxResult:
         return self.chain.transact(self.contract, fn, *args)
@@ -495,9 +462,6 @@ class EmergencyStockTransferClient:
     def request(self, request: StockRequest) -> tuple[int, TxResult]:
         result = self._tx("requestStock", request.as_tuple())
         return int(result.event("StockRequested").args["requestId"]), result
-
-    def cancel_request(self, request_id: int) -> TxResult:
-        return self._tx("cancelRequest", request_id)
 
     def offer(self, request_id: int, price_per_unit: int = 0) -> tuple[int, TxResult]:
         result = self._tx("offer", request_id, price_per_unit)
@@ -521,18 +485,6 @@ class EmergencyStockTransferClient:
 
     def confirm_receipt(self, request_id: int) -> TxResult:
         return self._tx("confirmReceipt", request_id)
-
-    def refund(self, request_id: int) -> TxResult:
-        return self._tx("refund", request_id)
-
-    def link_return_shipment(self, request_id: int, shipment_id: bytes) -> TxResult:
-        return self._tx("linkReturnShipment", request_id, shipment_id)
-
-    def close_return(self, request_id: int) -> TxResult:
-        return self._tx("closeReturn", request_id)
-
-    def confirm_return(self, request_id: int) -> TxResult:
-        return self._tx("confirmReturn", request_id)
 
     def withdraw(self) -> TxResult:
         return self._tx("withdraw")
@@ -584,26 +536,8 @@ class EmergencyStockTransferClient:
     def withdrawable(self, account: str) -> int:
         return int(self._call("withdrawableOf", to_checksum_address(account)))
 
-    def units_owed(self, debtor: str, creditor: str, gtin: int) -> int:
-        return int(
-            self._call(
-                "unitsOwed", to_checksum_address(debtor), to_checksum_address(creditor), gtin
-            )
-        )
-
-    def amount_owed(self, debtor: str, creditor: str) -> int:
-        return int(
-            self._call("amountOwed", to_checksum_address(debtor), to_checksum_address(creditor))
-        )
-
     def net_position(self, a: str, b: str, gtin: int) -> NetPosition:
         units, amount = self._call(
             "netPosition", to_checksum_address(a), to_checksum_address(b), gtin
         )
         return NetPosition(a, b, gtin, int(units), int(amount))
-
-    def total_liabilities(self) -> int:
-        return int(self._call("totalLiabilities"))
-
-    def request_count(self) -> int:
-        return int(self._call("requestCount"))

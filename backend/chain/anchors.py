@@ -15,7 +15,6 @@ class AnchorInfo:
     leaf_count: int
     block_number: int
     timestamp: int
-    anchorer: str
 
 
 class AnchorRegistryClient:
@@ -35,15 +34,18 @@ class AnchorRegistryClient:
         return self.chain.encode(self.contract, "anchor", root, leaf_count, metadata_uri)
 
     def anchor_of(self, root: bytes, block: int | str = "latest") -> AnchorInfo | None:
-        leaf_count, block_number, timestamp, anchorer = self.chain.call(
+        leaf_count, block_number, timestamp = self.chain.call(
             self.contract, "anchorOf", root, block=block
         )
         if block_number == 0:
             return None
-        return AnchorInfo("0x" + root.hex(), leaf_count, block_number, timestamp, anchorer)
+        return AnchorInfo("0x" + root.hex(), leaf_count, block_number, timestamp)
 
     def verify(self, root: bytes, leaf: bytes, proof: list[bytes]) -> bool:
         return bool(self.chain.call(self.contract, "verify", root, leaf, proof))
 
-    def anchor_count(self) -> int:
-        return int(self.chain.call(self.contract, "anchorCount"))
+    def anchor_count(self, from_block: int = 0) -> int:
+        """Roots anchored since ``from_block``, counted from the ``Anchored`` logs (the
+        contract keeps no counter: it would cost every anchor a storage write)."""
+        logs = self.chain.get_logs([self.address], from_block, self.chain.block_number())
+        return sum(1 for ev in logs if ev.name == "Anchored")

@@ -389,6 +389,12 @@ class ChainClient:
         read in Waymark is of state that never goes back once written.
         """
         func = contract.get_function_by_name(fn)(*args)
+        if isinstance(block, int):
+            try:  # asked once: a block the head has passed is answered now or never
+                return self._call(func, block, retries=0)
+            except StateUnavailable:
+                if self.block_number() > block:
+                    return self._call(func, "latest")  # history pruned
         try:
             return self._call(func, block)
         except StateUnavailable:
@@ -404,9 +410,9 @@ class ChainClient:
                 pass
         return self._call(func, "latest")
 
-    def _call(self, func: Any, block: int | str) -> Any:
+    def _call(self, func: Any, block: int | str, *, retries: int = STATE_RETRIES) -> Any:
         try:
-            return self._rpc(lambda: func.call(block_identifier=block))
+            return self._rpc(lambda: func.call(block_identifier=block), retries=retries)
         except ContractRevert:
             raise
         except Exception as exc:
@@ -724,17 +730,17 @@ class ChainClient:
             return RevertWithReason({"reason": str(exc)})
         return exc if isinstance(exc, Exception) else Exception(str(exc))
 
-    def _rpc(self, thunk: Any) -> Any:
+    def _rpc(self, thunk: Any, *, retries: int = STATE_RETRIES) -> Any:
         if self._tester is not None:
             with _TESTER_LOCK:
-                return self._rpc_unlocked(thunk)
-        return self._rpc_unlocked(thunk)
+                return self._rpc_unlocked(thunk, retries)
+        return self._rpc_unlocked(thunk, retries)
 
-    def _rpc_unlocked(self, thunk: Any) -> Any:
+    def _rpc_unlocked(self, thunk: Any, retries: int = STATE_RETRIES) -> Any:
         # A node that prunes history can refuse even a read of the latest block
         # while it mines the next one ("block height is n+1 but requested was n"):
         # asked again a moment later, it answers.
-        for attempt in range(STATE_RETRIES + 1):
+        for attempt in range(retries + 1):
             try:
                 return thunk()
             except (ConnectionError, OSError) as exc:
@@ -745,7 +751,7 @@ class ChainClient:
                 data = revert_data(exc)
                 if data is not None and len(data) >= 4:
                     raise self.decoder.exception(data) from exc
-                if attempt < STATE_RETRIES and isinstance(node_error(exc), StateUnavailable):
+                if attempt < retries and isinstance(node_error(exc), StateUnavailable):
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise

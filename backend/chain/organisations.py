@@ -123,14 +123,6 @@ class KeyInfo:
     def revoked(self) -> bool:
         return self.revoked_at != 0
 
-    def active_at(self, block_number: int, role: Role = NO_ROLES) -> bool:
-        """Same rule as ``wasActiveAt`` (``role`` 0: any role)."""
-        if role and self.roles & role != role:
-            return False
-        return self.added_at <= block_number and (
-            self.revoked_at == 0 or block_number < self.revoked_at
-        )
-
 
 # -- events ------------------------------------------------------------------
 
@@ -208,16 +200,6 @@ RegistryEvent = (
     | KeyRevokedEvent
 )
 
-#: Names of the registry's events, for indexer handler registration.
-EVENT_NAMES = (
-    "OrganisationRegistered",
-    "OrganisationRolesGranted",
-    "PrefixAssigned",
-    "PrefixReleased",
-    "KeyAdded",
-    "KeyRevoked",
-)
-
 
 def parse_event(ev: DecodedEvent) -> RegistryEvent | None:
     """The typed form of a registry log (``None`` for any other event)."""
@@ -268,9 +250,6 @@ class OrganisationRegistryClient:
     def is_registrar(self, account: str) -> bool:
         return bool(self.chain.call(self.contract, "hasRole", REGISTRAR_ROLE, account))
 
-    def grant_registrar(self, account: str) -> TxResult:
-        return self.chain.transact(self.contract, "grantRole", REGISTRAR_ROLE, account)
-
     def register(
         self,
         org_id: bytes,
@@ -303,14 +282,8 @@ class OrganisationRegistryClient:
     def grant_roles(self, org_id: bytes, roles: Role) -> TxResult:
         return self.chain.transact(self.contract, "grantOrganisationRoles", org_id, int(roles))
 
-    def grant_roles_calldata(self, org_id: bytes, roles: Role) -> str:
-        return self.chain.encode(self.contract, "grantOrganisationRoles", org_id, int(roles))
-
     def assign_prefix(self, org_id: bytes, prefix: str) -> TxResult:
         return self.chain.transact(self.contract, "assignPrefix", org_id, prefix)
-
-    def assign_prefix_calldata(self, org_id: bytes, prefix: str) -> str:
-        return self.chain.encode(self.contract, "assignPrefix", org_id, prefix)
 
     def release_prefix(self, org_id: bytes, prefix: str) -> TxResult:
         return self.chain.transact(self.contract, "releasePrefix", org_id, prefix)

@@ -167,10 +167,6 @@ class PassportRegistryClient:
         """The same registry, sending from ``account`` (a brand or certifier)."""
         return PassportRegistryClient(self.chain.with_account(account), self.address)
 
-    def organisations_address(self) -> str:
-        """Address of the ``OrganisationRegistry`` that authorises issuers and certifiers."""
-        return str(self.chain.call(self.contract, "ORGANISATIONS"))
-
     # -- signing helpers ---------------------------------------------------
 
     def domain(self) -> eip712.Domain:

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from backend.chain import ChainClient, ChainError, make_chain
 from backend.cli.common import fail
 from backend.config import Settings
-from backend.qr.bundle import NodeUnreachable, RpcError
+from backend.qr.bundle.verify import NodeUnreachable, RpcError
 
 
 def json_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], Any]:

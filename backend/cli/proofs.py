@@ -15,7 +15,7 @@ from backend.cli.chainio import verifier_rpc
 from backend.cli.client import Api
 from backend.cli.common import api_opt, write_json
 from backend.cli.output import Output
-from backend.qr.bundle import (
+from backend.qr.bundle.verify import (
     EXIT_CODES,
     CouldNotCheck,
     Report,

@@ -28,8 +28,8 @@ from backend.cli.common import (
 from backend.cli.keys import load_account, password_opt
 from backend.cli.milestones import DEFAULT_VALIDITY, address
 from backend.cli.output import Output
+from backend.shipments.messages import manifest_document, manifest_hash
 from backend.shipments.schemas import ManifestIn
-from backend.shipments.service import manifest_document, manifest_hash
 
 SLA_KEYS = {
     "picked_up_by": "pickedUpBy",

@@ -54,8 +54,8 @@ class SignedGrant:
     level: str
     passport_id: str | None
     expires_at: int
-    salt: str
-    signature: str
+    salt: bytes
+    signature: bytes
 
     def message(self) -> dict[str, object]:
         return {
@@ -64,16 +64,16 @@ class SignedGrant:
             "level": self.level,
             "passport": hex_bytes(self.passport_id or ALL_PASSPORTS),
             "expiresAt": self.expires_at,
-            "salt": hex_bytes(self.salt),
+            "salt": self.salt,
         }
 
 
 def _issuer_key(
-    session: Session, *, org: Organisation, digest_bytes: bytes, signature: str, now: int
+    session: Session, *, org: Organisation, digest_bytes: bytes, signature: bytes, now: int
 ) -> str:
     """The issuer key of ``org`` that made ``signature`` over ``digest_bytes`` (403 otherwise)."""
     try:
-        signer = recover(digest_bytes, hex_bytes(signature))
+        signer = recover(digest_bytes, signature)
     except SignatureInvalid as exc:
         raise InvalidInput(f"{SIGNATURE_RULE}: signature: {exc}") from exc
     window = signer_keys(session=session, org_id=org.id).get(signer)
@@ -129,10 +129,10 @@ def grant(
         level=data.level,
         passport_id=(data.passport_id or ALL_PASSPORTS).lower(),
         signer=signer,
-        salt=data.salt.lower(),
+        salt=to_hex(data.salt),
         expires_at=data.expires_at,
         digest=to_hex(grant_digest),
-        signature=data.signature,
+        signature=to_hex(data.signature),
     )
     session.add(row)
     try:
@@ -152,7 +152,7 @@ def revoke(
     domain: Domain,
     issuer_org_id: int,
     grant_id: int,
-    signature: str,
+    signature: bytes,
     now: int,
 ) -> AccessGrant:
     """Withdraw one of the organisation's grants with a revocation one of its issuer keys signed."""
@@ -172,7 +172,7 @@ def revoke(
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         row.revoked_by = signer
-        row.revocation_signature = signature
+        row.revocation_signature = to_hex(signature)
         session.commit()
     return row
 

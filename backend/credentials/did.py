@@ -43,15 +43,6 @@ def did_for(slug: str, *, base: str) -> str:
     return ":".join(["did:web", host, *path, "orgs", slug])
 
 
-def did_url(did: str) -> str:
-    """The HTTPS URL a did:web resolves to (did:web method §3.2, read)."""
-    _, _, rest = did.partition("did:web:")
-    segments = rest.split(":")
-    host = segments[0].replace("%3A", ":").replace("%3a", ":")
-    path = "/".join(segments[1:]) or ".well-known"
-    return f"https://{host}/{path}/did.json"
-
-
 def verification_method_id(did: str, address: str) -> str:
     return f"{did}#{address}"
 

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from eth_hash.auto import keccak
 from rfc3986_validator import validate_rfc3986
 
+from backend.common.types import to_hex
 from backend.credentials import untp
 from backend.passports.canonical import section_digest
 from backend.passports.carbon import footprint
@@ -354,4 +355,4 @@ def conformity_credential(
 
 
 def _claim_id(name: str) -> str:
-    return "0x" + keccak(name.encode()).hex()
+    return to_hex(keccak(name.encode()))

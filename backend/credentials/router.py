@@ -9,10 +9,10 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 from backend.credentials import access, service
 from backend.credentials.service import MEDIA_TYPE_JWT, MEDIA_TYPE_LD, IssuedCredential
-from backend.deps import SessionDep
+from backend.deps import Ctx, Registries, SessionDep, get_context
 from backend.errors import NotAcceptable
 from backend.orgs.auth import PrincipalDep, get_principal
 from backend.orgs.schemas import Scope
@@ -79,14 +79,17 @@ def _answer(issued: IssuedCredential, accept: str | None) -> Response:
 
 
 def _base(request: Request) -> str:
-    return str(request.app.state.settings.public_base_url).rstrip("/")
+    return str(get_context(request).settings.public_base_url).rstrip("/")
 
 
 @router.get("/orgs/{slug}/did.json", response_class=JSONResponse)
 def did_document(slug: Slug, request: Request, session: SessionDep) -> JSONResponse:
     """The organisation's did:web document: on-chain signer keys and its credential key."""
     doc = service.did_document(
-        session=session, slug=slug, base=_base(request), chain_id=request.app.state.chain.chain_id
+        session=session,
+        slug=slug,
+        base=_base(request),
+        chain_id=get_context(request).chain.chain_id,
     )
     return JSONResponse(doc, media_type=DID_MEDIA_TYPE)
 
@@ -128,11 +131,11 @@ def _credential(
     reader_org_id: int | None = None
     reader: str | None = None
     if level != "public":  # only restricted reads need a key
-        principal = get_principal(request, session, request.app.state.settings)
+        principal = get_principal(request, session, get_context(request).settings)
         reader_org_id, reader = principal.org_id, principal.org_slug
     issued = service.passport_credential(
         session=session,
-        settings=request.app.state.settings,
+        settings=get_context(request).settings,
         registry=registry(request),
         base=_base(request),
         passport_id=passport_id.lower(),
@@ -152,7 +155,7 @@ def attestation_credential(
     _choose(accept)
     issued = service.attestation_credential(
         session=session,
-        settings=request.app.state.settings,
+        settings=get_context(request).settings,
         registry=registry(request),
         base=_base(request),
         attestation_id=attestation_id.lower(),
@@ -168,7 +171,7 @@ def status_list(
     _choose(accept)
     issued = service.status_list(
         session=session,
-        settings=request.app.state.settings,
+        settings=get_context(request).settings,
         base=_base(request),
         slug=slug,
         now=int(time.time()),
@@ -185,6 +188,7 @@ def milestone_credential(
     shipment_id: Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")],
     index: Annotated[int, Path(ge=0, le=2**31 - 1, description="milestone index")],
     request: Request,
+    ctx: Ctx,
     session: SessionDep,
     principal: PrincipalDep,
     accept: Accept = None,
@@ -192,12 +196,11 @@ def milestone_credential(
     """A shipment milestone as a UNTP Digital Traceability Event, from its signer's
     organisation; for the shipment's seller and parties, like its EPCIS export."""
     _choose(accept)
-    state = request.app.state
     issued = service.milestone_credential(
         session=session,
-        settings=state.settings,
-        chain=state.chain,
-        shipment_registry=state.deployment.address("ShipmentRegistry"),
+        settings=ctx.settings,
+        chain=ctx.chain,
+        shipment_registry=ctx.loaded().deployment.address("ShipmentRegistry"),
         base=_base(request),
         principal=principal,
         shipment_id=shipment_id.lower(),
@@ -210,6 +213,7 @@ def milestone_credential(
 def supply_event_credential(
     event_id: Annotated[Bytes32Hex, Path(description="the event's bytes32 eventId")],
     request: Request,
+    ctx: Ctx,
     session: SessionDep,
     principal: PrincipalDep,
     accept: Accept = None,
@@ -217,12 +221,11 @@ def supply_event_credential(
     """A signed supply event as a UNTP Digital Traceability Event, from its signer's
     organisation; for the organisation that recorded it, like ``GET /v1/events``."""
     _choose(accept)
-    state = request.app.state
     issued = service.supply_event_credential(
         session=session,
-        settings=state.settings,
-        chain=state.chain,
-        anchor_registry=state.deployment.address("AnchorRegistry"),
+        settings=ctx.settings,
+        chain=ctx.chain,
+        anchor_registry=ctx.loaded().deployment.address("AnchorRegistry"),
         base=_base(request),
         principal=principal,
         event_id=event_id.lower(),
@@ -245,8 +248,8 @@ class AccessGrantCreate(BaseModel):
         default=None, description="one passport; omitted: every passport the issuer issues"
     )
     expires_at: int = Field(ge=0, le=2**64 - 1, description="unix seconds; signed")
-    salt: Bytes32Hex = Field(description="makes each grant distinct; signed")
-    signature: SignatureHex
+    salt: Bytes32 = Field(description="makes each grant distinct; signed")
+    signature: Signature
 
 
 class AccessGrantRevoke(BaseModel):
@@ -254,7 +257,7 @@ class AccessGrantRevoke(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signature: SignatureHex
+    signature: Signature
 
 
 GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
@@ -262,13 +265,13 @@ GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
 
 @router.post("/v1/access-grants", status_code=status.HTTP_201_CREATED)
 def create_grant(
-    body: AccessGrantCreate, request: Request, principal: PrincipalDep, session: SessionDep
+    body: AccessGrantCreate, contracts: Registries, principal: PrincipalDep, session: SessionDep
 ) -> dict[str, object]:
     """Record a grant the caller's organisation (a passport issuer) signed with an issuer key."""
     principal.require_any(GRANT_SCOPES)
     row = access.grant(
         session=session,
-        domain=request.app.state.events_domain,
+        domain=contracts.events_domain,
         issuer_org_id=org_of(principal),
         data=access.SignedGrant(
             issuer=body.issuer,
@@ -288,7 +291,7 @@ def create_grant(
 def revoke_grant(
     grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: AccessGrantRevoke,
-    request: Request,
+    contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
 ) -> dict[str, object]:
@@ -296,7 +299,7 @@ def revoke_grant(
     principal.require_any(GRANT_SCOPES)
     row = access.revoke(
         session=session,
-        domain=request.app.state.events_domain,
+        domain=contracts.events_domain,
         issuer_org_id=org_of(principal),
         grant_id=grant_id,
         signature=body.signature,

@@ -44,7 +44,7 @@ from backend.gs1.digital_link import DigitalLink, build_digital_link
 from backend.orgs.directory import party
 from backend.orgs.models import Organisation
 from backend.orgs.service import Principal
-from backend.passports import service as passports_service
+from backend.passports import public as passports_public
 from backend.passports.canonical import document_hash, public_form
 from backend.passports.errors import PassportError
 from backend.passports.models import (
@@ -54,7 +54,8 @@ from backend.passports.models import (
     PassportVersion,
 )
 from backend.passports.schemas import parse_document
-from backend.shipments import service as shipments_service
+from backend.shipments import public as shipments_public
+from backend.shipments import queries as shipments_queries
 
 MEDIA_TYPE_JWT = "application/vc+jwt"
 MEDIA_TYPE_LD = "application/vc+ld+json"
@@ -396,7 +397,7 @@ _SUPPLY_BIZ_STEPS: dict[EventKind, str | None] = {
 def _traceability(session: Session, passport_id: str, *, base: str) -> list[dict[str, Any]]:
     """Links to the DTE credential of each current milestone of every shipment carrying the
     passport (as its consumer page shows them); reading one needs a party's key."""
-    journeys = shipments_service.journey_for_passport(
+    journeys = shipments_public.journey_for_passport(
         session=session, passport_id=hex_bytes(passport_id)
     )
     links = [
@@ -435,7 +436,7 @@ def _line(session: Session, line: dict[str, Any], *, base: str) -> dte.Line | No
     if line.get("gtin"):
         link = build_digital_link(str(line["gtin"]), lot=line.get("lot"), serial=line.get("serial"))
     else:
-        view = passports_service.public_passport(
+        view = passports_public.public_passport(
             session=session, passport_id=hex_bytes(str(line["passportId"]))
         )
         if view is None or view.gtin is None:
@@ -464,7 +465,7 @@ def milestone_credential(
 
     Read like the shipment's EPCIS export: its seller and parties only (others: 404).
     """
-    detail = shipments_service.get_shipment(
+    detail = shipments_queries.get_shipment(
         session=session, principal=principal, shipment_id=shipment_id
     )
     m = next((m for m in detail.milestones if m.index == index), None)
@@ -542,7 +543,7 @@ def supply_event_credential(
     url = supply_event_url(event_id, base=base)
     kind = EventKind(event.kind)
     lines: tuple[dte.Line, ...] = ()
-    view = passports_service.public_passport(session=session, passport_id=hex_bytes(event.subject))
+    view = passports_public.public_passport(session=session, passport_id=hex_bytes(event.subject))
     if view is not None and view.gtin is not None:
         link = DigitalLink(view.gtin, view.lot, view.serial)
         product = (view.document or {}).get("product") or {}
@@ -559,7 +560,7 @@ def supply_event_credential(
             "subject": event.subject,
             "kind": event.kind,
             "occurredAt": event.occurred_at,
-            "location": "0x" + event.location.encode("ascii").ljust(8, b"\0").hex(),
+            "location": to_hex(event.location.encode("ascii").ljust(8, b"\0")),
             "payloadHash": event.payload_hash,
         },
     )

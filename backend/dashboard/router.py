@@ -22,7 +22,7 @@ from backend.common.types import Bytes32Hex
 from backend.dashboard import service, sessions
 from backend.dashboard.render import render_dashboard, render_login, render_shipment
 from backend.dashboard.shipment import shipment_page
-from backend.deps import ChainDep, DeploymentDep, SessionDep, SettingsDep
+from backend.deps import ChainDep, DeploymentDep, SessionDep, SettingsDep, get_context
 from backend.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated, WaymarkError
 from backend.handlers import ErrorPublic
 from backend.names import display_names
@@ -44,7 +44,7 @@ def _principal(request: Request, session: Any, settings: Any) -> Principal | Non
         return None
     try:
         return sessions.session_principal(
-            session=session, signer=request.app.state.session_signer, token=token
+            session=session, signer=get_context(request).session_signer, token=token
         )
     except Unauthenticated:
         return None
@@ -53,7 +53,7 @@ def _principal(request: Request, session: Any, settings: Any) -> Principal | Non
 def _chain_now(request: Request) -> int:
     """The chain's clock, which SLA deadlines are judged by on chain; the wall clock if it is down."""
     try:
-        return request.app.state.chain.now()
+        return get_context(request).chain.now()
     except ChainError:
         return int(time.time())
 
@@ -304,7 +304,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             raise Unauthenticated("not an organisation key")
         principal.require_any({"seller"})
         token = sessions.session_token(
-            signer=request.app.state.session_signer,
+            signer=get_context(request).session_signer,
             api_key=key,
             key_hash=sessions.stored_key_hash(session=session, api_key=key),
         )

@@ -48,7 +48,7 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient, eip712
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import (
@@ -73,6 +73,7 @@ from backend.chain.typed_data.passports import ATTEST, ISSUE_PASSPORT, PASSPORT_
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.cli.client import Api
 from backend.cli.common import to_json
+from backend.common.types import to_hex
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import footprint
 from backend.passports.schemas import parse_document
@@ -367,7 +368,7 @@ class Scenario:
             "salt": keccak(f"{issuer} delegates {delegate}".encode()),
         }
         sig = eip712.sign(org.signer.key, domain, SUBJECT_DELEGATION, message)
-        body = to_json(SUBJECT_DELEGATION, message) | {"signature": "0x" + sig.hex()}
+        body = to_json(SUBJECT_DELEGATION, message) | {"signature": to_hex(sig)}
         self._post(f"/v1/orgs/{issuer}/delegations", body, org.admin_key)
 
     # -- shipments (signed by each party, relayed) -----------------------------------
@@ -422,7 +423,7 @@ class Scenario:
             | {"origin": origin, "destination": destination},
             "nonce": nonce,
             "deadline": deadline,
-            "signature": "0x" + sig.hex(),
+            "signature": to_hex(sig),
             "manifest": manifest,
             "reference": label,
         }
@@ -449,10 +450,10 @@ class Scenario:
         body = {
             "milestone": to_json(td.MILESTONE, message)
             | {"location": td.locode_text(message["location"])},
-            "signature": "0x" + signature.hex(),
+            "signature": to_hex(signature),
             "acceptance": acceptance,
         }
-        sid = "0x" + message["shipmentId"].hex()
+        sid = to_hex(message["shipmentId"])
         self._relay(f"/v1/shipments/{sid}/milestones", body, self.owner[message["signer"]])
 
     def _pickup(
@@ -468,9 +469,7 @@ class Scenario:
         nonce = self._nonce("shipments", carrier.address)
         deadline = self.now() + DAY
         acc = td.sign_acceptance(carrier.key, domain, msg, nonce=nonce, deadline=deadline)
-        self._submit(
-            msg, sig, {"nonce": nonce, "deadline": deadline, "signature": "0x" + acc.hex()}
-        )
+        self._submit(msg, sig, {"nonce": nonce, "deadline": deadline, "signature": to_hex(acc)})
 
     def _record(self, sid: bytes, steps: list[tuple[M, LocalAccount, int, dict[str, Any]]]) -> None:
         """Single-signature milestones, each submitted with its signer's organisation key."""
@@ -502,12 +501,12 @@ class Scenario:
         )
         body = {
             "milestone": to_json(td.MILESTONE, msg) | {"location": td.locode_text(msg["location"])},
-            "signature": "0x" + td.sign_milestone(carrier.key, domain, msg).hex(),
+            "signature": to_hex(td.sign_milestone(carrier.key, domain, msg)),
             "receipt": {
                 "condition": "accepted",
                 "nonce": nonce,
                 "deadline": deadline,
-                "signature": "0x" + receipt.hex(),
+                "signature": to_hex(receipt),
             },
         }
         self._relay(f"/v1/shipments/0x{sid.hex()}/delivery", body, self.owner[carrier.address])
@@ -649,12 +648,12 @@ class Scenario:
         self._relay(
             "/v1/passports",
             {
-                "passportId": "0x" + pid.hex(),
+                "passportId": to_hex(pid),
                 "content": content_json,
                 "issuer": factory.address,
                 "nonce": message["nonce"],
                 "deadline": message["deadline"],
-                "signature": "0x" + sig.hex(),
+                "signature": to_hex(sig),
                 "document": doc.to_json_dict(),
             },
             self.orgs["lang-tre"],
@@ -689,7 +688,7 @@ class Scenario:
             "deadline": self.now() + DAY,
         }
         sig = eip712.sign(certifier.key, self.passports.domain(), ATTEST, attest)
-        body = to_json(ATTEST, attest) | {"signature": "0x" + sig.hex()}
+        body = to_json(ATTEST, attest) | {"signature": to_hex(sig)}
         del body["passportId"]
         self._relay(f"/v1/passports/0x{pid.hex()}/attestations", body, self.orgs["control-union"])
         self.settle_relays()
@@ -721,13 +720,13 @@ class Scenario:
             sig = eip712.sign(carrier.signer.key, domain, SUPPLY_EVENT, msg)
             items.append(
                 {
-                    "eventId": "0x" + event_id.hex(),
-                    "subject": "0x" + passport_id.hex(),
+                    "eventId": to_hex(event_id),
+                    "subject": to_hex(passport_id),
                     "kind": int(kind),
                     "occurredAt": at,
                     "location": where,
-                    "payloadHash": "0x" + payload.hex(),
-                    "signature": "0x" + sig.hex(),
+                    "payloadHash": to_hex(payload),
+                    "signature": to_hex(sig),
                 }
             )
         result = self._post("/v1/events/batch", {"events": items}, carrier.api_key)
@@ -758,7 +757,7 @@ class Scenario:
         org = self.orgs[slug]
         text = member_proof_text(org.signer.address, slug)
         sig = org.signer.sign_message(encode_defunct(text=text)).signature
-        body = {"address": org.signer.address, "signature": "0x" + bytes(sig).hex()}
+        body = {"address": org.signer.address, "signature": to_hex(sig)}
         self._post("/v1/alliance/members", body, org.admin_key)
 
     def purchase_agreement(self, token: TokenClient) -> int:
@@ -800,9 +799,9 @@ class Scenario:
         deadline = self.now() + HOUR
         msg = agreements.acceptance_message(agreement_id, terms, sid, deadline=deadline)
         body = {
-            "shipment_id": "0x" + sid.hex(),
+            "shipment_id": to_hex(sid),
             "deadline": deadline,
-            "signature": "0x" + agreements.sign_acceptance(factory.key, msg).hex(),
+            "signature": to_hex(agreements.sign_acceptance(factory.key, msg)),
         }
         lang_tre = self.orgs["lang-tre"].api_key
         action = self._post(f"/v1/agreements/{agreement_id}/accept", body, lang_tre)
@@ -972,10 +971,10 @@ class Scenario:
         agreement = self.agreement_settled(agreement_id)
         return DemoResult(
             orgs=self.orgs,
-            shipments={k: "0x" + v.hex() for k, v in shipments.items()},
+            shipments={k: to_hex(v) for k, v in shipments.items()},
             expected_colours=colours,
             passport_path=path,
-            passport_id="0x" + pid.hex(),
+            passport_id=to_hex(pid),
             event_digests=digests,
             pool_id=pool_id,
             period_id=period_id,

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.common.types import to_hex
 from backend.epcis.identifiers import COMPANY_PREFIX_KEYS, canonical_dl
 from backend.errors import Forbidden
 from backend.gs1.digital_link import CANONICAL_HOST
@@ -100,7 +101,7 @@ def _passport(key: _Key) -> str | None:
         else:
             return None
     try:
-        return "0x" + passport_id(key.value, lot=lot, serial=serial).hex()
+        return to_hex(passport_id(key.value, lot=lot, serial=serial))
     except ValueError:
         return None
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
+from backend.common.types import hex_bytes
 from backend.db.base import utcnow
 from backend.epcis import authz
 from backend.epcis.document import schema_errors
@@ -193,7 +194,7 @@ def _verify_signature(
         signer = recover_signer(
             domain=domain,
             struct=EPCIS_EVENT_HASH,
-            message={"digest": bytes.fromhex(item.digest[2:])},
+            message={"digest": hex_bytes(item.digest)},
             signature=signature,
         )
         window = signer_keys(session=session, org_id=org.id).get(signer)

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import SessionDep, SettingsDep, get_context
 from backend.epcis import capture as capture_service
 from backend.epcis.document import EPCIS_CONTEXT
 from backend.epcis.query import get_event, query_events
@@ -187,7 +187,7 @@ async def post_capture(
         org=org,
         document=document,
         behaviour=behaviour,
-        domain=getattr(request.app.state, "events_domain", None),
+        domain=contracts.events_domain if (contracts := get_context(request).contracts) else None,
     )
     location = f"/epcis/capture/{job.capture_id}"
     return JSONResponse(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
-from backend.chain.typed_data.events import EventKind
-from backend.deps import PageDep, SessionDep, SettingsDep
+from backend.deps import PageDep, Registries, SessionDep, SettingsDep
 from backend.errors import Forbidden, PayloadTooLarge
 from backend.events import service
 from backend.events.models import SupplyEvent
@@ -22,25 +21,19 @@ from backend.orgs.auth import PrincipalDep
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
-def _separator(request: Request) -> bytes:
-    separator: bytes = request.app.state.events_domain.separator
-    return separator
-
-
 @router.post("", response_model=SupplyEventAccepted, status_code=status.HTTP_202_ACCEPTED)
 def post_event(
-    body: SupplyEventCreate, request: Request, principal: PrincipalDep, session: SessionDep
+    body: SupplyEventCreate, contracts: Registries, principal: PrincipalDep, session: SessionDep
 ) -> SupplyEventAccepted:
     """Accept one signed event; repeating it returns the same body and stores nothing."""
-    return service.ingest_one(
-        session=session, principal=principal, separator=_separator(request), item=body
-    )
+    separator = contracts.events_domain.separator
+    return service.ingest_one(session=session, principal=principal, separator=separator, item=body)
 
 
 @router.post("/batch", response_model=BatchResult, status_code=status.HTTP_200_OK)
 def post_batch(
     body: SupplyEventBatch,
-    request: Request,
+    contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -49,7 +42,10 @@ def post_batch(
     if len(body.events) > settings.max_batch_events:
         raise PayloadTooLarge(f"at most {settings.max_batch_events} events per batch")
     result = service.ingest(
-        session=session, principal=principal, separator=_separator(request), items=body.events
+        session=session,
+        principal=principal,
+        separator=contracts.events_domain.separator,
+        items=body.events,
     )
     # Serialised directly: the result is built from validated values, and
     # re-validating thousands of items against response_model costs more
@@ -70,20 +66,4 @@ def list_events(
         .order_by(SupplyEvent.id)
         .limit(page.limit)
     ).all()
-    return [public(e) for e in rows]
-
-
-def public(e: SupplyEvent) -> SupplyEventPublic:
-    return SupplyEventPublic(
-        digest=e.digest,
-        event_id=e.event_id,
-        subject=e.subject,
-        kind=e.kind,
-        kind_name=EventKind(e.kind).name.lower(),
-        occurred_at=e.occurred_at,
-        location=e.location,
-        payload_hash=e.payload_hash,
-        signer=e.signer,
-        signature=e.signature,
-        status=e.status,
-    )
+    return [SupplyEventPublic.model_validate(e) for e in rows]

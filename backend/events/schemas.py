@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from backend.chain.typed_data.events import EventKind
-from backend.common.types import Bytes32Hex, SignatureHex
+from backend.common.schemas import RowModel
+from backend.common.types import Bytes32, Signature
 
 UINT64_MAX = 2**64 - 1
 
@@ -18,13 +19,13 @@ class SupplyEventCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    event_id: Bytes32Hex = Field(alias="eventId")
-    subject: Bytes32Hex = Field(description="Shipment id or passport id.")
+    event_id: Bytes32 = Field(alias="eventId")
+    subject: Bytes32 = Field(description="Shipment id or passport id.")
     kind: EventKind
     occurred_at: Annotated[int, Field(ge=0, le=UINT64_MAX, alias="occurredAt")]
     location: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,8}$", description="UN/LOCODE, e.g. NLRTM")]
-    payload_hash: Bytes32Hex = Field(alias="payloadHash")
-    signature: SignatureHex
+    payload_hash: Bytes32 = Field(alias="payloadHash")
+    signature: Signature
 
 
 class SupplyEventBatch(BaseModel):
@@ -56,15 +57,19 @@ class BatchResult(BaseModel):
     results: list[BatchItemResult]
 
 
-class SupplyEventPublic(BaseModel):
+class SupplyEventPublic(RowModel):
     digest: str
     event_id: str
     subject: str
     kind: int
-    kind_name: str
     occurred_at: int
     location: str
     payload_hash: str
     signer: str
     signature: str
     status: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_name(self) -> str:
+        return EventKind(self.kind).name.lower()

@@ -19,6 +19,7 @@ from backend.chain.typed_data.events import (
     location_bytes,
     supply_event_digest,
 )
+from backend.common.types import to_hex
 from backend.db.base import UTCDateTime, utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, WaymarkError
 from backend.events.models import Outbox, SupplyEvent
@@ -50,16 +51,16 @@ def _verify(
 ) -> dict[str, object]:
     """The row to insert, or raise why the event is refused."""
     struct_hash = hash_supply_event(
-        bytes.fromhex(item.event_id[2:]),
-        bytes.fromhex(item.subject[2:]),
+        item.event_id,
+        item.subject,
         int(item.kind),
         item.occurred_at,
         location_bytes(item.location),
-        bytes.fromhex(item.payload_hash[2:]),
+        item.payload_hash,
     )
     digest = supply_event_digest(separator, struct_hash)
     try:
-        signer = recover(digest, bytes.fromhex(item.signature[2:]))
+        signer = recover(digest, item.signature)
     except SignatureInvalid as exc:
         raise InvalidInput(f"signature: {exc}") from exc
     window = signers.get(signer)
@@ -70,17 +71,17 @@ def _verify(
     window.require_active(signer, now)
     if item.occurred_at > now + MAX_FUTURE_SKEW_SECONDS:
         raise InvalidInput("occurredAt is in the future")
-    return {
-        "digest": "0x" + digest.hex(),
-        "event_id": item.event_id,
-        "subject": item.subject,
+    return {  # stored as 0x-hex, as every read shows them
+        "digest": to_hex(digest),
+        "event_id": to_hex(item.event_id),
+        "subject": to_hex(item.subject),
         "kind": int(item.kind),
         "occurred_at": item.occurred_at,
         "location": item.location,
-        "payload_hash": item.payload_hash,
+        "payload_hash": to_hex(item.payload_hash),
         "signer": signer,
         "signer_key_id": window.key_id,
-        "signature": item.signature,
+        "signature": to_hex(item.signature),
     }
 
 
@@ -179,7 +180,7 @@ def ingest(
         found = stored.get(digests[i])
         if found is None:
             results[i] = _rejected(
-                i, Conflict(f"eventId {item.event_id} is already used by a different event")
+                i, Conflict(f"eventId {to_hex(item.event_id)} is already used by a different event")
             )
             continue
         event_id, signer, when, owner = found

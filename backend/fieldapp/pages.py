@@ -14,7 +14,6 @@ from eth_utils import to_checksum_address
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import (
     CREATE_SHIPMENT,
@@ -26,6 +25,7 @@ from backend.chain.typed_data.shipments import (
     shipment_id,
 )
 from backend.chain.typed_data.shipments import Role as PartyRole
+from backend.common.types import to_hex
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
@@ -33,9 +33,9 @@ from backend.locations import unlocode
 from backend.names import display_names
 from backend.orgs.authority import signer_keys
 from backend.shipments import evidence as photos
+from backend.shipments.messages import manifest_hash
 from backend.shipments.models import Shipment, ShipmentManifest
 from backend.shipments.schemas import ManifestIn
-from backend.shipments.service import manifest_hash
 
 MAX_LISTED = 200
 SIGNATURE_TTL = 3600
@@ -177,15 +177,6 @@ class Draft:
     receiver_name: str = ""
 
 
-def _domain_json(domain: Domain) -> dict[str, Any]:
-    return {
-        "name": domain.name,
-        "version": domain.version,
-        "chainId": domain.chain_id,
-        "verifyingContract": domain.verifying_contract,
-    }
-
-
 def draft_milestone(
     *,
     session: Session,
@@ -270,7 +261,7 @@ def draft_milestone(
     }
     draft.submission = {**message, "location": location}
     draft.typed_data = {
-        "domain": _domain_json(registry.domain()),
+        "domain": registry.domain().to_json(),
         "types": MILESTONE.eip712_types(),
         "primaryType": MILESTONE.name,
         "message": message,
@@ -321,7 +312,7 @@ def review_handover(
     return HandoverReview(
         summary=summary,
         typed_data={
-            "domain": _domain_json(registry.domain()),
+            "domain": registry.domain().to_json(),
             "types": CUSTODY_ACCEPTANCE.eip712_types(),
             "primaryType": CUSTODY_ACCEPTANCE.name,
             "message": acceptance,
@@ -458,7 +449,7 @@ def draft_shipment(
         return draft
     manifest = {"transportMode": mode, "lines": lines}
     manifest_doc = ManifestIn.model_validate(manifest)
-    sid = "0x" + shipment_id(identity.address, secrets.token_bytes(12)).hex()
+    sid = to_hex(shipment_id(identity.address, secrets.token_bytes(12)))
     sla = {
         "pickedUpBy": picked_up_by,
         "exportClearedBy": 0,
@@ -475,7 +466,7 @@ def draft_shipment(
         "declaredWeightGrams": grams,
         "pieceCount": int(pieces_text),
         "weightToleranceBps": 200,
-        "manifestHash": "0x" + manifest_hash(manifest_doc).hex(),
+        "manifestHash": to_hex(manifest_hash(manifest_doc)),
         "carriers": [carrier],
         "warehouse": warehouse,
         "customsBroker": broker,
@@ -485,11 +476,11 @@ def draft_shipment(
     nonce, deadline = registry.nonce(identity.address), now + SIGNATURE_TTL
     typed_terms = {
         **terms,
-        "origin": "0x" + route["origin"].encode().hex(),
-        "destination": "0x" + route["destination"].encode().hex(),
+        "origin": to_hex(route["origin"].encode()),
+        "destination": to_hex(route["destination"].encode()),
     }
     draft.typed_data = {
-        "domain": _domain_json(registry.domain()),
+        "domain": registry.domain().to_json(),
         "types": CREATE_SHIPMENT.eip712_types(),
         "primaryType": CREATE_SHIPMENT.name,
         "message": {"terms": typed_terms, "nonce": nonce, "deadline": deadline},

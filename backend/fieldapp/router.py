@@ -7,7 +7,7 @@ SameSite=Strict cookie signed with the keys every replica shares;
 ``GET /app`` lists the organisation's shipments, ``GET /app/shipments/{id}``
 offers the milestones it may record; a draft is checked field by field and
 comes back as ``eth_signTypedData_v4`` data; the signed milestone goes through
-the same pipeline as the API's (``backend.shipments.service``).
+the same pipeline as the API's (``backend.shipments.writes``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
-from backend.common.types import Bytes32Hex, hex_bytes
-from backend.deps import ChainDep, SessionDep, SettingsDep
+from backend.common.types import Bytes32Hex, WalletSignature, hex_bytes
+from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
 from backend.errors import (
     Forbidden,
     InvalidInput,
@@ -46,7 +46,7 @@ from backend.gs1.sscc import SsccInvalid, validate_sscc
 from backend.handlers import ErrorPublic
 from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
-from backend.orgs.signers import recover_signer, require_signed_by
+from backend.orgs.signers import Signed, verify_signature
 from backend.passports import service as passport_service
 from backend.passports.api_schemas import PassportAmend, PassportCreate
 from backend.passports.router import registry as passport_registry
@@ -54,7 +54,8 @@ from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
 from backend.shipments import evidence
-from backend.shipments import service as shipments
+from backend.shipments import writes as shipments
+from backend.shipments.messages import milestone_message
 from backend.shipments.router import EvidenceHash, evidence_response, registry
 from backend.shipments.schemas import MilestoneCreate, MilestoneIn, ShipmentCreate
 
@@ -79,7 +80,7 @@ class MessagePublic(BaseModel):
 
 class SignInRequest(_Body):
     message: Annotated[str, Field(max_length=2048)]
-    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+    signature: WalletSignature
 
 
 class IdentityPublic(BaseModel):
@@ -99,7 +100,7 @@ def _public(identity: Identity) -> IdentityPublic:
 
 
 def _site(request: Request) -> Site:
-    return Site.from_base_url(request.app.state.settings.public_base_url)
+    return Site.from_base_url(get_context(request).settings.public_base_url)
 
 
 def _same_origin(request: Request) -> bool:
@@ -119,7 +120,7 @@ def current_identity(request: Request, session: SessionDep) -> Identity | None:
     try:
         return service.session_identity(
             session=session,
-            signer=request.app.state.app_session_signer,
+            signer=get_context(request).app_session_signer,
             token=token,
             now=int(time.time()),
         )
@@ -175,7 +176,7 @@ def sign_in(
         raise
     response.set_cookie(
         service.SESSION_COOKIE,
-        service.session_token(signer=request.app.state.app_session_signer, identity=identity),
+        service.session_token(signer=get_context(request).app_session_signer, identity=identity),
         max_age=service.SESSION_MAX_AGE,
         httponly=True,
         samesite="strict",
@@ -332,7 +333,7 @@ def _writer(request: Request, session: Any) -> Identity:
     if not _same_origin(request):
         raise Forbidden("cross-site request refused")
     identity = _require(request, session)
-    limits: RateLimits = request.app.state.rate_limits
+    limits = RateLimits.of(get_context(request))
     wait = limits.per_key.take(f"app:{identity.address}")
     if wait > 0:
         raise RateLimited("too many requests from this key", retry_after=max(1, math.ceil(wait)))
@@ -472,7 +473,7 @@ def relay_status(
     """Status of one of the organisation's relayed writes (queued, sent, mined, final, failed)."""
     identity = _require(request, session)
     req = own_request(session=session, principal=identity.principal(), relay_id=relay_id)
-    return RelayPublic.model_validate(req, from_attributes=True)
+    return RelayPublic.model_validate(req)
 
 
 # -- handovers ----------------------------------------------------------------
@@ -502,13 +503,16 @@ def _handover_release(
         raise Forbidden(
             f"this handover is for {item.counterparty}; you are signed in as {identity.address}"
         )
-    signer = recover_signer(
-        domain=registry(request).domain(),
-        struct=MILESTONE,
-        message=shipments.milestone_message(item),
-        signature=body.signature,
+    signer = verify_signature(
+        Signed(
+            registry(request).domain(),
+            MILESTONE,
+            milestone_message(item),
+            body.signature,
+            claimed=item.signer,
+            field="signer",
+        )
     )
-    require_signed_by(recovered=signer, claimed=item.signer, field="signer")
     try:
         releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
     except Forbidden as exc:

@@ -137,7 +137,7 @@ def sign_in(
     site: Site,
     chain_id: int,
     text: str,
-    signature: str,
+    signature: bytes,
     now: int,
 ) -> Identity:
     """The identity ``text`` signed by ``signature`` proves, the nonce spent; else 401/403."""
@@ -165,11 +165,9 @@ def sign_in(
         raise Unauthenticated("the sign-in message has expired; sign in again")
     if row.used_at is not None:
         raise Unauthenticated("this sign-in message was already used; sign in again")
-    try:
-        raw = bytes.fromhex(signature.removeprefix("0x"))
-    except ValueError:
-        raise InvalidInput("signature: not hex") from None
-    if not signed_by(chain, address=message.address, digest=personal_digest(text), signature=raw):
+    if not signed_by(
+        chain, address=message.address, digest=personal_digest(text), signature=signature
+    ):
         raise Unauthenticated(f"the signature is not {message.address}'s")
     spent = session.execute(
         update(SignInNonce)

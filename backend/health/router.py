@@ -1,9 +1,9 @@
 """GET /health."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from backend.deps import ChainDep, DeploymentDep, SessionDep
+from backend.deps import Ctx, SessionDep
 from backend.health import service
 from backend.health.schemas import HealthPublic
 
@@ -11,13 +11,15 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthPublic)
-def get_health(
-    request: Request, chain: ChainDep, deployment: DeploymentDep, session: SessionDep
-) -> HealthPublic:
+def get_health(ctx: Ctx, session: SessionDep) -> HealthPublic:
     """Chain, deployed contracts, crypto fast paths, database and anchoring backlog."""
-    gate = request.app.state.startup
+    gate = ctx.startup
     return service.health(
-        chain=chain, deployment=deployment, session=session, startup=gate.state, error=gate.error
+        chain=ctx.chain,
+        deployment=ctx.deployment,
+        session=session,
+        startup=gate.state,
+        error=gate.error,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import AppContext, SessionDep, SettingsDep, get_context
 from backend.errors import RateLimited, Unauthenticated
 from backend.orgs import service
 from backend.orgs.ratelimit import RateLimiter
@@ -28,6 +28,20 @@ class RateLimits:
     per_key: RateLimiter
     auth_failures: RateLimiter
 
+    @classmethod
+    def of(cls, ctx: AppContext) -> RateLimits:
+        """The limiters the context's settings describe (they keep no state of their own)."""
+        cfg = ctx.settings
+        return cls(
+            per_key=RateLimiter(ctx.engine, cfg.rate_limit_per_second, cfg.rate_limit_burst),
+            auth_failures=RateLimiter(
+                ctx.engine,
+                cfg.auth_failure_limit_per_second,
+                cfg.auth_failure_burst,
+                prefix="auth:",
+            ),
+        )
+
 
 def client_address(request: Request) -> str:
     """The caller's address as the server sees it (behind a proxy: its forwarded header)."""
@@ -36,7 +50,7 @@ def client_address(request: Request) -> str:
 
 def refuse_guessing(request: Request) -> str:
     """429 when the caller's address spent its allowance of failed checks; the address."""
-    limits: RateLimits = request.app.state.rate_limits
+    limits = RateLimits.of(get_context(request))
     address = client_address(request)
     wait = limits.auth_failures.wait(address)
     if wait > 0:
@@ -49,7 +63,7 @@ def refuse_guessing(request: Request) -> str:
 
 
 def record_failure(request: Request, address: str) -> None:
-    limits: RateLimits = request.app.state.rate_limits
+    limits = RateLimits.of(get_context(request))
     limits.auth_failures.take(address)
 
 
@@ -78,7 +92,7 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
     except Unauthenticated:
         record_failure(request, address)
         raise
-    limits: RateLimits = request.app.state.rate_limits
+    limits = RateLimits.of(get_context(request))
     wait = limits.per_key.take(principal.rate_key)
     if wait > 0:
         raise RateLimited(

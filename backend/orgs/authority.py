@@ -72,14 +72,6 @@ class KeyWindow:
     added_block: int | None = None
     unregistered: bool = False
 
-    def active_at(self, when: int) -> bool:
-        return (
-            not self.unregistered
-            and self.revoked_block is None
-            and self.valid_from <= when
-            and (self.revoked_at is None or when < self.revoked_at)
-        )
-
     def require_active(
         self, address: str, now: int, role: Role | None = None, *, needed_by: str = ""
     ) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
 from backend.chain.typed_data.events import SUBJECT_DELEGATION
+from backend.common.types import hex_bytes, to_hex
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.orgs.authority import signer_keys
@@ -41,9 +42,9 @@ def message(data: DelegationCreate) -> dict[str, object]:
     """The ``SubjectDelegation`` message as the issuer signed it."""
     return {
         "issuer": data.issuer,
-        "subject": bytes.fromhex(data.subject[2:]),
+        "subject": hex_bytes(data.subject),
         "delegate": data.delegate,
-        "salt": bytes.fromhex(data.salt[2:]),
+        "salt": data.salt,
     }
 
 
@@ -55,7 +56,7 @@ def grant(
     principal.require_admin_of(issuer)
     grant_digest = digest(domain, SUBJECT_DELEGATION, message(data))
     try:
-        signer = recover(grant_digest, bytes.fromhex(data.signature[2:]))
+        signer = recover(grant_digest, data.signature)
     except SignatureInvalid as exc:
         raise InvalidInput(f"signature: {exc}") from exc
     if signer != data.issuer:
@@ -83,9 +84,9 @@ def grant(
         delegate_org_id=delegate.id,
         subject=data.subject,
         signer=signer,
-        salt=data.salt,
-        digest="0x" + grant_digest.hex(),
-        signature=data.signature,
+        salt=to_hex(data.salt),
+        digest=to_hex(grant_digest),
+        signature=to_hex(data.signature),
         created_at=utcnow(),
     )
     session.add(row)
@@ -94,7 +95,7 @@ def grant(
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"delegation 0x{grant_digest.hex()} is already recorded") from exc
+        raise Conflict(f"delegation {to_hex(grant_digest)} is already recorded") from exc
     return _public(row, issuer, delegate)
 
 

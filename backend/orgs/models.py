@@ -9,11 +9,12 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.chain.organisations import org_id_for
+from backend.common.types import to_hex
 from backend.db.base import Address, Base, ChainPosition, Hash32, UTCDateTime, utcnow
 
 
 def _chain_org_id(context: DefaultExecutionContext) -> str:
-    return "0x" + org_id_for(context.get_current_parameters()["slug"]).hex()
+    return to_hex(org_id_for(context.get_current_parameters()["slug"]))
 
 
 class Organisation(Base):

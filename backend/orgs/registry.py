@@ -28,6 +28,7 @@ from backend.chain.organisations import (
     PrefixReleasedEvent,
     parse_event,
 )
+from backend.common.types import to_hex
 from backend.orgs.models import RegistryKey, RegistryOrganisation, RegistryPrefix, RegistryRoleGrant
 
 CONTRACT = "OrganisationRegistry"
@@ -40,15 +41,11 @@ class Block(Protocol):
     def number(self) -> int: ...
 
 
-def _hx(raw: bytes) -> str:
-    return "0x" + bytes(raw).hex()
-
-
 def on_event(session: Session, ev: DecodedEvent, block: Block) -> None:
     """Apply one registry log to the read model (a repeat of the same log changes nothing)."""
     parsed = parse_event(ev)
     if isinstance(parsed, OrganisationRegisteredEvent):
-        org_id = _hx(parsed.org_id)
+        org_id = to_hex(parsed.org_id)
         if session.get(RegistryOrganisation, org_id) is None:
             session.add(
                 RegistryOrganisation(
@@ -67,7 +64,7 @@ def on_event(session: Session, ev: DecodedEvent, block: Block) -> None:
     elif isinstance(parsed, OrganisationRolesGrantedEvent):
         if _seen(session, RegistryRoleGrant, ev):
             return
-        org_id = _hx(parsed.org_id)
+        org_id = to_hex(parsed.org_id)
         session.add(
             RegistryRoleGrant(
                 org_id=org_id,
@@ -85,7 +82,7 @@ def on_event(session: Session, ev: DecodedEvent, block: Block) -> None:
             session.add(
                 RegistryKey(
                     key=parsed.key,
-                    org_id=_hx(parsed.org_id),
+                    org_id=to_hex(parsed.org_id),
                     roles=int(parsed.roles),
                     added_by=parsed.by,
                     added_block=block.number,
@@ -105,7 +102,7 @@ def on_event(session: Session, ev: DecodedEvent, block: Block) -> None:
             session.add(
                 RegistryPrefix(
                     prefix=parsed.prefix,
-                    org_id=_hx(parsed.org_id),
+                    org_id=to_hex(parsed.org_id),
                     block_number=block.number,
                     tx_hash=ev.tx_hash,
                     log_index=ev.log_index,
@@ -116,7 +113,7 @@ def on_event(session: Session, ev: DecodedEvent, block: Block) -> None:
             update(RegistryPrefix)
             .where(
                 RegistryPrefix.prefix == parsed.prefix,
-                RegistryPrefix.org_id == _hx(parsed.org_id),
+                RegistryPrefix.org_id == to_hex(parsed.org_id),
                 RegistryPrefix.released_block.is_(None),
             )
             .values(released_block=block.number)

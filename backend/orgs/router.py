@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from backend.deps import PageDep, SessionDep
+from backend.deps import PageDep, Registries, SessionDep, get_context
 from backend.errors import Forbidden
 from backend.orgs import delegations, service
 from backend.orgs.auth import PrincipalDep
@@ -37,7 +37,8 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def registrar(request: Request) -> service.ChainRegistrar | None:
     """The app's registry writer (the relayer holds the registrar role), if it has one."""
-    return getattr(request.app.state, "org_registrar", None)
+    found = get_context(request).parts.get(service.ChainRegistrar)
+    return found if isinstance(found, service.ChainRegistrar) else None
 
 
 @router.post("", response_model=OrganisationCreated, status_code=status.HTTP_201_CREATED)
@@ -178,7 +179,7 @@ def rotate_signer(
 def grant_delegation(
     slug: str,
     body: DelegationCreate,
-    request: Request,
+    contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
 ) -> DelegationPublic:
@@ -186,7 +187,7 @@ def grant_delegation(
     return delegations.grant(
         session=session,
         principal=principal,
-        domain=request.app.state.events_domain,
+        domain=contracts.events_domain,
         slug=slug,
         data=body,
     )

@@ -9,8 +9,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from backend.common.schemas import RowModel
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 
 
 class OrgRole(StrEnum):
@@ -207,7 +208,7 @@ class SignerRevoke(Strict):
     )
 
 
-class SignerPublic(BaseModel):
+class SignerPublic(RowModel):
     id: int
     address: str
     label: str
@@ -228,8 +229,8 @@ class DelegationCreate(Strict):
         description="A passport id, or 32 zero bytes for every passport the issuer issues."
     )
     delegate: Slug = Field(description="The organisation allowed to add events.")
-    salt: Bytes32Hex
-    signature: SignatureHex
+    salt: Bytes32
+    signature: Signature
 
 
 class DelegationPublic(BaseModel):

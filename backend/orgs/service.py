@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.chain.organisations import ALL_ROLES, Role, org_id_for
+from backend.common.types import to_hex
 from backend.db.base import utcnow
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from backend.orgs import keys
@@ -33,6 +34,7 @@ from backend.orgs.schemas import (
 )
 
 
+@runtime_checkable
 class ChainRegistrar(Protocol):
     """Queues the ``OrganisationRegistry`` calls mirroring organisation writes (the app
     supplies one, ``backend.relayer.organisations.RelayedRegistrar``)."""
@@ -113,7 +115,7 @@ def public_org(org: Organisation) -> OrganisationPublic:
         country=org.country,
         web_domain=org.web_domain,
         roles=[n for n in Role(org.roles).names() if n != "admin"],
-        chain_org_id="0x" + org_id_for(org.slug).hex() if org.roles else "",
+        chain_org_id=to_hex(org_id_for(org.slug)) if org.roles else "",
     )
 
 
@@ -129,9 +131,7 @@ def _public_key(key: ApiKey) -> ApiKeyPublic:
 
 
 def _public_signer(s: SignerKey) -> SignerPublic:
-    return SignerPublic(
-        id=s.id, address=s.address, label=s.label, valid_from=s.valid_from, revoked_at=s.revoked_at
-    )
+    return SignerPublic.model_validate(s)
 
 
 def get_org(*, session: Session, slug: str) -> Organisation:
@@ -387,18 +387,6 @@ def list_signers(
     ).all()
     items = [_public_signer(s) for s in rows[:limit]]
     return items, (items[-1].id if len(rows) > limit else None)
-
-
-def active_signers(*, session: Session, org_id: int) -> dict[str, tuple[int, int | None]]:
-    """address → (valid_from, revoked_at) as unix seconds, for the org's signer keys."""
-    rows = session.execute(
-        select(SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
-            SignerKey.org_id == org_id
-        )
-    ).all()
-    return {
-        addr: (int(vf.timestamp()), int(rv.timestamp()) if rv else None) for addr, vf, rv in rows
-    }
 
 
 # Clocks of a client and the service differ a little; a start this close to

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
 from backend.chain.organisations import Role
+from backend.common.types import hex_bytes
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
@@ -30,7 +31,7 @@ def recover_signer(
 ) -> str:
     """The address that signed ``message`` (422 if the signature is malformed)."""
     try:
-        return recover(digest(domain, struct, message), bytes.fromhex(signature[2:]))
+        return recover(digest(domain, struct, message), hex_bytes(signature))
     except SignatureInvalid as exc:
         raise InvalidInput(f"signature: {exc}") from exc
 
@@ -78,12 +79,12 @@ def require_org_signer(
 
 
 @dataclass(frozen=True, slots=True)
-class SignedCall:
-    """A signed message as it arrives, with who must have signed it and who may submit it.
+class Signed:
+    """A signed message and the address that must have signed it.
 
     ``claimed`` is the address the message names as its signer and ``field``
-    that member's name (``seller``, ``issuer``, ``certifier``, …) for the error
-    message; ``scopes`` are the API-key scopes allowed to submit it.
+    that member's name (``seller``, ``issuer``, ``acceptance counterparty``, …)
+    for the error message.
     """
 
     domain: Domain
@@ -92,6 +93,30 @@ class SignedCall:
     signature: str
     claimed: str
     field: str
+
+
+def verify_signature(signed: Signed) -> str:
+    """The signer of ``signed``: 422 unless the signature is well formed and by ``claimed``.
+
+    Alone, this is the check for a countersignature (a receiver's acceptance, a
+    consignee's proof of delivery), whose signer belongs to whichever
+    organisation; the caller's own signed writes go through :func:`verify_signed_call`.
+    """
+    signer = recover_signer(
+        domain=signed.domain,
+        struct=signed.struct,
+        message=signed.message,
+        signature=signed.signature,
+    )
+    require_signed_by(recovered=signer, claimed=signed.claimed, field=signed.field)
+    return signer
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCall(Signed):
+    """A signed write as it arrives, with who may submit it: ``scopes`` are the
+    API-key scopes allowed to submit it."""
+
     scopes: frozenset[str]
     # The registry role the signer must hold, one of them if several are set (None: the
     # contract decides alone); ``needed_by`` names the write in the refusal.
@@ -106,10 +131,7 @@ def verify_signed_call(call: SignedCall, *, session: Session, principal: Princip
     claimed signer; 403 when that signer is not an active key of the caller's
     organisation at receipt time or the API key lacks the scope.
     """
-    signer = recover_signer(
-        domain=call.domain, struct=call.struct, message=call.message, signature=call.signature
-    )
-    require_signed_by(recovered=signer, claimed=call.claimed, field=call.field)
+    signer = verify_signature(call)
     require_org_signer(
         session=session,
         principal=principal,

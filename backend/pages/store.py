@@ -3,7 +3,7 @@
 Every write that changes what a passport's page shows calls :func:`mark` (or
 :func:`mark_where`) in its own transaction, so once it commits no scan gets the
 old page; a reorg calls :func:`rollback`. Scans read with :class:`PageReader`. Recomputing is the resolver's job
-(``backend.qr.pages``): it reads :func:`stale`, renders and :func:`save`\\ s.
+(``backend.qr.cache``): it reads :func:`stale`, renders and :func:`save`\\ s.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from backend.chain import ChainClient
-from backend.passports import service
+from backend.passports import writes
 from backend.relayer.models import RelayRequest
 from backend.relayer.service import RelayHandler
 from backend.relayer.signed import EffectHandler
@@ -19,15 +19,15 @@ def _none(_session: Session, _request: RelayRequest) -> None:
 
 def passport_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     return {
-        service.PURPOSE_ROLE: EffectHandler(chain, _none),
-        service.PURPOSE_ISSUE: EffectHandler(
+        writes.PURPOSE_ROLE: EffectHandler(chain, _none),
+        writes.PURPOSE_ISSUE: EffectHandler(
             chain, done_errors=frozenset({"PassportAlreadyIssued"})
         ),
-        service.PURPOSE_AMEND: EffectHandler(chain),
-        service.PURPOSE_RECALL: EffectHandler(chain),
-        service.PURPOSE_REVOKE: EffectHandler(chain),
-        service.PURPOSE_ATTEST: EffectHandler(chain),
-        service.PURPOSE_REVOKE_ATTESTATION: EffectHandler(
+        writes.PURPOSE_AMEND: EffectHandler(chain),
+        writes.PURPOSE_RECALL: EffectHandler(chain),
+        writes.PURPOSE_REVOKE: EffectHandler(chain),
+        writes.PURPOSE_ATTEST: EffectHandler(chain),
+        writes.PURPOSE_REVOKE_ATTESTATION: EffectHandler(
             chain, done_errors=frozenset({"PassportAttestationAlreadyRevoked"})
         ),
     }

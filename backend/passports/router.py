@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from backend.chain.passports import CONTRACT, PassportRegistryClient
-from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep
+from backend.chain.passports import PassportRegistryClient
+from backend.common.types import Bytes32, Bytes32Hex, to_hex
+from backend.deps import SessionDep, get_context
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
-from backend.passports import service
+from backend.passports import public, writes
 from backend.passports.api_schemas import (
     AttestationCreate,
     AttestationRevoke,
@@ -29,13 +29,8 @@ AttestationId = Annotated[Bytes32Hex, Path(description="bytes32 attestation id, 
 
 
 def registry(request: Request) -> PassportRegistryClient:
-    """The deployed ProductPassportRegistry (client and domain cached on the app)."""
-    state = request.app.state
-    client: PassportRegistryClient | None = getattr(state, "passport_registry", None)
-    if client is None:
-        client = PassportRegistryClient(state.chain, state.deployment.address(CONTRACT))
-        state.passport_registry = client
-    return client
+    """The deployed ProductPassportRegistry (built once with the loaded deployment)."""
+    return get_context(request).loaded().passports
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted)
@@ -43,9 +38,7 @@ def issue(
     body: PassportCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> RelayAccepted:
     """Relay an issuer-signed passport; the document must hash to ``documentHash``."""
-    return service.issue(
-        session=session, registry=registry(request), principal=principal, data=body
-    )
+    return writes.issue(session=session, registry=registry(request), principal=principal, data=body)
 
 
 @router.post(
@@ -61,7 +54,7 @@ def revoke_attestation(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a certifier's signed withdrawal of its attestation."""
-    return service.revoke_attestation(
+    return writes.revoke_attestation(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -81,7 +74,7 @@ def amend(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed amendment with the new version's document."""
-    return service.amend(
+    return writes.amend(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -101,7 +94,7 @@ def recall(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed recall."""
-    return service.change_status(
+    return writes.change_status(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -122,7 +115,7 @@ def revoke(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay an issuer-signed revocation (final)."""
-    return service.change_status(
+    return writes.change_status(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -145,7 +138,7 @@ def attest(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a certifier-signed attestation; ``subject`` is the attestation id."""
-    return service.attest(
+    return writes.attest(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -155,9 +148,12 @@ def attest(
 
 
 @router.get("/{passport_id}", response_model=PassportPublicView)
-def get_passport(passport_id: PassportId, session: SessionDep) -> PassportPublicView:
+def get_passport(
+    passport_id: Annotated[Bytes32, Path(description="bytes32 passport id, 0x-prefixed")],
+    session: SessionDep,
+) -> PassportPublicView:
     """Public: head, versions, attestations (status now), stored document, tamper flag."""
-    view = service.public_passport(session=session, passport_id=bytes.fromhex(passport_id[2:]))
+    view = public.public_passport(session=session, passport_id=passport_id)
     if view is None:
-        raise NotFound(f"passport {passport_id} not found")
+        raise NotFound(f"passport {to_hex(passport_id)} not found")
     return view

@@ -19,7 +19,8 @@ import qrcode
 import qrcode.constants
 from qrcode.image.pil import PilImage
 
-from backend.gs1.digital_link import DigitalLink
+from backend.errors import InvalidInput
+from backend.gs1.digital_link import DigitalLink, build_digital_link
 
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
 QUIET_ZONE = 4
@@ -223,3 +224,25 @@ def _sheet_page(links: Sequence[DigitalLink], base: str, layout: SheetLayout) ->
 def qr_data_uri(data: str) -> str:
     """``data:image/svg+xml;base64,…`` of the symbol, for an ``<img>`` with alt text."""
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(data).encode()).decode()
+
+
+def labels(
+    *, gtin: str, lot: str | None, serials: Sequence[str], columns: int, fmt: str, base: str
+) -> tuple[str, str]:
+    """Label sheets for ``serials``: one SVG page, or an HTML document of all pages."""
+    links = [build_digital_link(gtin, lot=lot, serial=s) for s in serials]
+    pages = label_sheet_svgs(links, base=base, columns=columns)
+    if fmt == "svg":
+        if len(pages) > 1:
+            raise InvalidInput(
+                f"{len(links)} labels need {len(pages)} pages; ask for format=html to get them all"
+            )
+        return pages[0], "image/svg+xml"
+    body = "".join(f'<section class="sheet">{p}</section>' for p in pages)
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Labels</title>'
+        "<style>@page{size:A4;margin:0}.sheet{page-break-after:always}"
+        ".sheet svg{width:210mm;height:297mm;display:block}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+    return html, "text/html; charset=utf-8"

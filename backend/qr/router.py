@@ -1,6 +1,8 @@
 """GS1 Digital Link resolver, QR symbols, label sheets, proof bundles and EPCIS export.
 
-Thin: parse and negotiate here, everything else in :mod:`backend.qr.service`.
+Thin: parse and negotiate here; which passport answers in :mod:`backend.qr.resolver`,
+what it answers in :mod:`backend.qr.flows`, stored pages in :mod:`backend.qr.cache`,
+the EPCIS export in :mod:`backend.epcis.export`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from backend.common.http import conditional, not_modified
 from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import Ctx, SessionDep, SettingsDep, get_context
+from backend.epcis import export as epcis_export
 from backend.errors import NotFound
 from backend.gs1.digital_link import UNTP_DPP, DigitalLink, SsccLink, parse_link, parse_path
 from backend.gs1.errors import DigitalLinkError
 from backend.orgs.auth import PrincipalDep
 from backend.pages import store
-from backend.qr import pages, service
-from backend.qr.images import SCREEN_MODULE_PX, qr_png, qr_png_for_print, qr_svg
+from backend.qr import cache, flows, resolver
+from backend.qr.bundle.build import proof_bundle as build_proof_bundle
+from backend.qr.images import SCREEN_MODULE_PX, labels, qr_png, qr_png_for_print, qr_svg
 from backend.qr.linkset import Representation, negotiate
 from backend.qr.render import render_error_page, render_invalid_link_page
 
@@ -67,7 +71,7 @@ async def resolve(request: Request) -> Response:
         # exact link, one indexed read answered on the event loop (cheaper than a
         # thread hop with one worker per core).
         raw = _raw_path(request)
-        stored = request.app.state.page_reader.get(raw)
+        stored = get_context(request).page_reader.get(raw)
         if stored is not None:
             return _page(request, raw, stored)
     return await run_in_threadpool(_resolve, request)
@@ -75,9 +79,9 @@ async def resolve(request: Request) -> Response:
 
 def _page(request: Request, path: str, stored: store.StoredPage) -> Response:
     headers = {
-        "Link": service.link_header(path, base=request.app.state.settings.public_base_url),
+        "Link": resolver.link_header(path, base=get_context(request).settings.public_base_url),
         "Vary": "Accept, Accept-Encoding",
-        "Cache-Control": service.PAGE_CACHE_CONTROL,
+        "Cache-Control": cache.PAGE_CACHE_CONTROL,
         "ETag": stored.etag,
     }
     if not_modified(request, stored.etag):
@@ -109,8 +113,8 @@ def _resolve(request: Request) -> Response:
             "This link serves text/html, application/json, application/ld+json "
             "and application/linkset+json.",
         )
-    base = request.app.state.settings.public_base_url
-    with request.app.state.sessionmaker() as session:
+    base = get_context(request).settings.public_base_url
+    with get_context(request).sessions() as session:
         try:
             return _answer(request, session, base, link, representation)
         except NotFound as exc:
@@ -126,62 +130,63 @@ def _answer(
     link: DigitalLink,
     representation: Representation,
 ) -> Response:
-    app = request.app.state
-    resolved = service.resolve(session=session, link=link)
+    ctx = get_context(request)
+    deployment = ctx.loaded().deployment
+    resolved = resolver.resolve(session=session, link=link)
     link_type = link.link_type or "gs1:pip"
-    headers = {"Link": service.link_header(link.path, base=base), "Vary": "Accept"}
+    headers = {"Link": resolver.link_header(link.path, base=base), "Vary": "Accept"}
     if link_type == "all" or representation == "linkset":
         return JSONResponse(
-            service.linkset_for(resolved, base=base), media_type=LINKSET_JSON, headers=headers
+            resolver.linkset_for(resolved, base=base), media_type=LINKSET_JSON, headers=headers
         )
     if link_type == UNTP_DPP:
         return RedirectResponse(
-            service.credential_for(resolved, base=base), status_code=303, headers=headers
+            resolver.credential_for(resolved, base=base), status_code=303, headers=headers
         )
     if link_type == "gs1:epcis" or (link_type == "gs1:traceability" and representation == "json"):
-        doc = service.passport_epcis(session=session, resolved=resolved)
+        doc = epcis_export.passport_epcis(
+            session=session, passport_id=resolved.passport_id, link=resolved.link
+        )
         return JSONResponse(doc, media_type=LD_JSON, headers=headers)
     # What every view of the passport is built from.
     source: dict[str, Any] = {
         "session": session,
-        "chain_id": app.chain.chain_id,
-        "deployment": app.deployment,
+        "chain_id": ctx.chain.chain_id,
+        "deployment": deployment,
         "resolved": resolved,
         "base": base,
     }
     if representation == "json":
-        body = service.public_json(**source, link_type=link_type)
+        body = flows.public_json(**source, link_type=link_type)
         return JSONResponse(body, headers=headers)
-    if link_type in service.PAGE_ANCHORS:
-        target = link.without_link_type().path + service.PAGE_ANCHORS[link_type]
+    if link_type in flows.PAGE_ANCHORS:
+        target = link.without_link_type().path + flows.PAGE_ANCHORS[link_type]
         return RedirectResponse(target, status_code=303, headers=headers)
     if resolved.level == link.level:
         # The passport's own link, whose stored page was marked: compute and store it.
-        page_source = pages.PageSource(app.chain.chain_id, app.deployment, base)
-        stored = pages.compute(session, page_source, resolved.passport_id)
+        page_source = cache.PageSource(ctx.chain.chain_id, deployment, base)
+        stored = cache.compute(session, page_source, resolved.passport_id)
         if stored is not None:
             return _page(request, link.path, stored)
     # A serial under a batch or model passport: rendered for this link, not stored.
-    html = service.page_bytes(**source)
+    html = flows.page_bytes(**source)
     return conditional(
         request,
         html,
         HTML,
-        {**headers, "Cache-Control": service.PAGE_CACHE_CONTROL},
+        {**headers, "Cache-Control": cache.PAGE_CACHE_CONTROL},
     )
 
 
 @router.get("/proof-bundle/{passport_id}.json", tags=["consumer"])
-def proof_bundle(
-    passport_id: Id32, request: Request, session: SessionDep, settings: SettingsDep
-) -> Response:
+def proof_bundle(passport_id: Id32, request: Request, session: SessionDep, ctx: Ctx) -> Response:
     """Everything needed to verify a passport and its events against the chain, without Waymark."""
-    app = request.app.state
-    bundle = service.proof_bundle(
+    settings = ctx.settings
+    bundle = build_proof_bundle(
         session=session,
-        chain_id=app.chain.chain_id,
-        deployment=app.deployment,
-        passport_id=passport_id,
+        chain_id=ctx.chain.chain_id,
+        deployment=ctx.loaded().deployment,
+        resolved=resolver.by_id(session=session, passport_id=passport_id),
         base=settings.public_base_url,
     )
     filename = f"waymark-proof-{passport_id[2:14]}.json"
@@ -191,7 +196,7 @@ def proof_bundle(
         "application/json",
         {
             "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": service.PAGE_CACHE_CONTROL,
+            "Cache-Control": cache.PAGE_CACHE_CONTROL,
         },
     )
 
@@ -212,7 +217,7 @@ def label_sheet(
 ) -> Response:
     """Printable A4 label sheets (QR + HRI) for a list of serials of one GTIN (and lot)."""
     try:
-        body, media = service.labels(
+        body, media = labels(
             gtin=gtin,
             lot=lot,
             serials=serial,
@@ -261,9 +266,10 @@ def qr_image(
 @router.get("/v1/epcis/passports/{passport_id}", tags=["consumer"])
 def passport_events(passport_id: Id32, session: SessionDep) -> JSONResponse:
     """A passport's events as an EPCIS 2.0 JSON-LD document (schema-validated)."""
+    resolved = resolver.by_id(session=session, passport_id=passport_id)
     return JSONResponse(
-        service.passport_epcis(
-            session=session, resolved=service.by_id(session=session, passport_id=passport_id)
+        epcis_export.passport_epcis(
+            session=session, passport_id=resolved.passport_id, link=resolved.link
         ),
         media_type=LD_JSON,
     )
@@ -274,7 +280,7 @@ def shipment_events(
     shipment_id: Id32, session: SessionDep, principal: PrincipalDep
 ) -> JSONResponse:
     """A shipment's milestones as an EPCIS 2.0 JSON-LD document (seller and parties only)."""
-    doc = service.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)
+    doc = epcis_export.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)
     return JSONResponse(doc, media_type=LD_JSON)
 
 

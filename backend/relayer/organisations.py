@@ -32,9 +32,10 @@ from backend.chain.organisations import (
     Role,
     org_id_for,
 )
+from backend.common.types import to_hex
 from backend.errors import InvalidInput
 from backend.orgs.models import Organisation, RegistryKey, SignerKey
-from backend.orgs.schemas import DEFAULT_ORG_ROLES, OrgRole
+from backend.orgs.schemas import OrgRole
 from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import RelayHandler
 from backend.relayer.signed import (
@@ -57,17 +58,13 @@ def role_bits(roles: Iterable[OrgRole]) -> Role:
     return Role.parse([r.value for r in roles])
 
 
-def default_roles() -> Role:
-    return role_bits(DEFAULT_ORG_ROLES)
-
-
 def role_names(bits: int) -> list[str]:
     """The API names of role ``bits`` (admin, which every organisation holds, left out)."""
     return [n for n in Role(bits).names() if n != "admin"]
 
 
 def chain_org_id(org: Organisation) -> str:
-    return "0x" + org_id_for(org.slug).hex()
+    return to_hex(org_id_for(org.slug))
 
 
 def in_flight(session: Session, org_id: int) -> bool:

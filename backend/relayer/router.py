@@ -20,4 +20,4 @@ def get_relay(
 ) -> RelayPublic:
     """Status (queued, sent, mined, final, failed, orphaned), tx hash and last error."""
     req = own_request(session=session, principal=principal, relay_id=relay_id)
-    return RelayPublic.model_validate(req, from_attributes=True)
+    return RelayPublic.model_validate(req)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from backend.common.schemas import RowModel
 from backend.relayer.models import RelayStatus
 
 
@@ -18,7 +19,7 @@ class RelayAccepted(BaseModel):
     subject: str
 
 
-class RelayPublic(BaseModel):
+class RelayPublic(RowModel):
     id: int
     purpose: str
     status: RelayStatus

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from backend.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from backend.orgs.service import Principal
 from backend.shipments.models import ShipmentEvidence
-from backend.shipments.service import party_shipment
+from backend.shipments.queries import party_shipment
 
 # Below the service-wide body limit, so a phone's photo gets this message, not the generic one.
 MAX_BYTES = 3 * 1024 * 1024

@@ -5,18 +5,18 @@ from __future__ import annotations
 from backend.chain import ChainClient
 from backend.relayer.service import RelayHandler
 from backend.relayer.signed import EffectHandler
-from backend.shipments import service
+from backend.shipments import writes
 
 
 def shipment_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
     """One handler per shipment purpose; "already exists" reverts mean done."""
     return {
-        service.PURPOSE_CREATE: EffectHandler(
+        writes.PURPOSE_CREATE: EffectHandler(
             chain, done_errors=frozenset({"ShipmentAlreadyExists"})
         ),
-        service.PURPOSE_MILESTONES: EffectHandler(chain),
-        service.PURPOSE_CORRECTION: EffectHandler(chain),
-        service.PURPOSE_OVERDUE: EffectHandler(
+        writes.PURPOSE_MILESTONES: EffectHandler(chain),
+        writes.PURPOSE_CORRECTION: EffectHandler(chain),
+        writes.PURPOSE_OVERDUE: EffectHandler(
             chain, done_errors=frozenset({"ShipmentOverdueAlreadyFlagged"})
         ),
     }

@@ -10,11 +10,11 @@ from pydantic import AfterValidator
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.common.text import safe_text
 from backend.common.types import Bytes32Hex
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import SessionDep, SettingsDep, get_context
 from backend.errors import PayloadTooLarge
 from backend.orgs.auth import PrincipalDep
 from backend.relayer.schemas import RelayAccepted
-from backend.shipments import evidence, service
+from backend.shipments import evidence, queries, writes
 from backend.shipments.models import ShipmentEvidence
 from backend.shipments.schemas import (
     CorrectionCreate,
@@ -35,13 +35,8 @@ EvidenceHash = Annotated[
 
 
 def registry(request: Request) -> ShipmentRegistryClient:
-    """The deployed ShipmentRegistry (client cached on the app: its domain is read once)."""
-    state = request.app.state
-    client: ShipmentRegistryClient | None = getattr(state, "shipment_registry", None)
-    if client is None:
-        client = ShipmentRegistryClient(state.chain, state.deployment.address("ShipmentRegistry"))
-        state.shipment_registry = client
-    return client
+    """The deployed ShipmentRegistry (built once with the loaded deployment)."""
+    return get_context(request).loaded().shipments
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RelayAccepted)
@@ -49,7 +44,7 @@ def create_shipment(
     body: ShipmentCreate, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> RelayAccepted:
     """Relay a seller-signed shipment creation; the manifest must hash to ``manifestHash``."""
-    return service.create(
+    return writes.create(
         session=session, registry=registry(request), principal=principal, data=body
     )
 
@@ -67,7 +62,7 @@ def record_batch(
     """Relay single-signature milestones in one transaction (all or none)."""
     if len(body.items) > settings.max_batch_events:
         raise PayloadTooLarge(f"at most {settings.max_batch_events} milestones per batch")
-    return service.record_batch(
+    return writes.record_batch(
         session=session, registry=registry(request), principal=principal, data=body
     )
 
@@ -87,7 +82,7 @@ def record_delivery(
     The carrier holding the goods signs the milestone (its organisation's key
     submits); the consignee named in the shipment's terms signs the receipt.
     """
-    return service.record_delivery(
+    return writes.record_delivery(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -107,7 +102,7 @@ def record_milestone(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay one signed milestone (PICKED_UP / HANDOVER with the receiver's acceptance)."""
-    return service.record_milestone(
+    return writes.record_milestone(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -127,7 +122,7 @@ def correct(
     session: SessionDep,
 ) -> RelayAccepted:
     """Relay a signed correction of an earlier history entry."""
-    return service.correct(
+    return writes.correct(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -149,7 +144,7 @@ def flag_overdue(
     session: SessionDep,
 ) -> RelayAccepted:
     """Flag that ``milestone`` missed its planned deadline (seller's own shipments)."""
-    return service.flag_overdue(
+    return writes.flag_overdue(
         session=session,
         registry=registry(request),
         principal=principal,
@@ -175,8 +170,8 @@ def list_shipments(
     ] = None,
 ) -> ShipmentsPublic:
     """The calling seller's shipments (keyset pagination on ``after``, ``limit`` capped)."""
-    cap = min(limit, request.app.state.settings.page_size_max)
-    return service.list_shipments(
+    cap = min(limit, get_context(request).settings.page_size_max)
+    return queries.list_shipments(
         session=session, principal=principal, after=after, limit=cap, reference=reference
     )
 
@@ -186,7 +181,7 @@ def get_shipment(
     shipment_id: ShipmentId, principal: PrincipalDep, session: SessionDep
 ) -> ShipmentDetail:
     """One shipment with milestones, corrections, overdue flags and custody history."""
-    return service.get_shipment(session=session, principal=principal, shipment_id=shipment_id)
+    return queries.get_shipment(session=session, principal=principal, shipment_id=shipment_id)
 
 
 def evidence_response(row: ShipmentEvidence) -> Response:

@@ -26,7 +26,7 @@ from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 from backend.relayer.signed import ContractWrite, queue
 from backend.shipments.effects import OverdueFlagged
 from backend.shipments.models import OverdueFlag, Shipment, ShipmentManifest
-from backend.shipments.service import PURPOSE_OVERDUE
+from backend.shipments.writes import PURPOSE_OVERDUE
 
 log = logging.getLogger(__name__)
 

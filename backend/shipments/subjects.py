@@ -8,8 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.orgs.authority import org_ids_of
-from backend.orgs.subjects import SubjectFacts, chunks
+from backend.orgs.subjects import Basis, SubjectFacts, chunks
 from backend.shipments.models import ManifestLine, Shipment, ShipmentManifest
+
+#: A seller lists a passport in a manifest, and its shipments show on the passport's
+#: pages, only while it speaks for the passport as its issuer or one of its delegates.
+MANIFEST_BASES = frozenset({Basis.ISSUER, Basis.DELEGATE})
 
 
 def shipment_subjects(session: Session, subjects: Collection[str]) -> SubjectFacts:

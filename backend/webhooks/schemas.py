@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.common.schemas import RowModel
 from backend.webhooks.models import EventType
 
 SUBSCRIBABLE = tuple(t for t in EventType if t is not EventType.WEBHOOK_TEST)
@@ -52,7 +53,7 @@ class SecretRotate(BaseModel):
     grace_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400)
 
 
-class SubscriptionPublic(BaseModel):
+class SubscriptionPublic(RowModel):
     id: int
     url: str
     event_types: list[str]
@@ -80,7 +81,7 @@ class SubscriptionsPublic(BaseModel):
     next_cursor: int | None
 
 
-class AttemptPublic(BaseModel):
+class AttemptPublic(RowModel):
     attempted_at: datetime
     status_code: int | None
     error: str | None

@@ -136,16 +136,7 @@ def _org(principal: Principal) -> int:
 
 
 def _public(sub: WebhookSubscription) -> SubscriptionPublic:
-    return SubscriptionPublic(
-        id=sub.id,
-        url=sub.url,
-        event_types=list(sub.event_types),
-        description=sub.description,
-        status=sub.status,
-        disabled_reason=sub.disabled_reason,
-        disabled_at=sub.disabled_at,
-        created_at=sub.created_at,
-    )
+    return SubscriptionPublic.model_validate(sub)
 
 
 def _own(session: Session, principal: Principal, sub_id: int) -> WebhookSubscription:
@@ -440,16 +431,7 @@ def _delivery_public(
         delivered_at=d.delivered_at,
         created_at=d.created_at,
         payload=msg.payload,
-        log=[
-            AttemptPublic(
-                attempted_at=a.attempted_at,
-                status_code=a.status_code,
-                error=a.error,
-                duration_ms=a.duration_ms,
-                response_excerpt=a.response_excerpt,
-            )
-            for a in log
-        ],
+        log=[AttemptPublic.model_validate(a) for a in log],
     )
 
 

@@ -8,19 +8,18 @@ pragma solidity ^0.8.24;
 ///      (`keccak256(bytes.concat(keccak256(abi.encode(...))))`, sorted pairs), so
 ///      proofs produced off chain verify with `MerkleProof.verify`.
 interface IAnchorRegistry {
-    /// @notice Block data recorded for an anchored root.
+    /// @notice Block data recorded for an anchored root: one storage slot per root.
+    /// @dev The anchorer and the metadata URI are in the {Anchored} event only.
     /// @param leafCount Number of leaves in the tree the root commits to.
     /// @param blockNumber Block in which the root was anchored.
     /// @param timestamp Block timestamp at anchoring.
-    /// @param anchorer Account holding ANCHORER_ROLE that anchored the root.
     struct Anchor {
         uint64 leafCount;
         uint64 blockNumber;
         uint64 timestamp;
-        address anchorer;
     }
 
-    /// @notice Emitted once per anchored root.
+    /// @notice Emitted once per anchored root; the only record of the anchorer and the URI.
     /// @param root The Merkle root.
     /// @param anchorer The account that anchored it.
     /// @param leafCount Number of leaves committed to.
@@ -49,7 +48,4 @@ interface IAnchorRegistry {
     /// @notice Whether `leaf` is in the anchored tree `root` according to `proof`.
     /// @dev Returns false for a root that was never anchored.
     function verify(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool);
-
-    /// @notice Number of roots anchored so far.
-    function anchorCount() external view returns (uint256);
 }

@@ -17,6 +17,7 @@ from backend.chain.eip712 import Domain
 from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
 from backend.orgs.schemas import DEFAULT_ORG_ROLES
 from tests.backend.conftest import OPERATOR_TOKEN
+from tests.context import context
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 #: GS1 company prefix of the sample passport's GTIN 08936045870013.
@@ -80,7 +81,7 @@ def make_org(
 
 
 def domain_of(client: TestClient) -> Domain:
-    return client.app.state.events_domain  # type: ignore[attr-defined,no-any-return]
+    return context(client).loaded().events_domain
 
 
 def signed_event(
@@ -119,8 +120,8 @@ APP_ORIGIN = {"Origin": "http://testserver"}
 
 def app_sign_in(api: TestClient, org: Org) -> None:
     """Sign ``org``'s signer key in to the field app (EIP-4361) on this client."""
-    chain = api.app.state.chain  # type: ignore[attr-defined]
-    api.app.state.settings.public_base_url = "http://testserver"  # type: ignore[attr-defined]
+    chain = context(api).chain
+    context(api).settings.public_base_url = "http://testserver"
     issued = api.post(
         "/app/api/sign-in/message",
         json={"address": org.signer.address, "chainId": chain.chain_id},

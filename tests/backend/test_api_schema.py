@@ -39,6 +39,7 @@ from backend.main import create_app
 from tests.backend.conftest import OPERATOR_TOKEN, api_settings
 from tests.backend.factories import make_org, signed_event
 from tests.conftest import deployment_for
+from tests.context import context
 
 EXAMPLES = int(os.environ.get("WAYMARK_FUZZ_EXAMPLES", "30"))
 ORG = "fuzz"
@@ -75,7 +76,7 @@ def target(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Targ
     )
     with TestClient(app) as client:
         org = make_org(client, ORG, scopes=WRITER_SCOPES)
-        body = signed_event(app.state.events_domain, org.signer)
+        body = signed_event(context(app).loaded().events_domain, org.signer)
         assert client.post("/v1/events", json=body, headers=org.writer).status_code == 202
         yield Target(
             app,

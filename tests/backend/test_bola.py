@@ -14,18 +14,19 @@ from backend.chain import ChainClient
 from backend.chain.passports import CONTRACT, PassportRegistryClient, claim_type
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.common.types import to_hex
 from backend.relayer.models import RelayRequest
 from tests.backend.factories import Org, gtin_under, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
-    hx,
     issue_body,
     revoke_attestation_body,
     sample_document,
     status_body,
 )
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.context import context
 
 # (method, path template, body); {slug} is the victim org, {key}/{signer} its ids.
 WRITES = [
@@ -90,7 +91,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
     prefixes = {"acme": "8936045", "beta": "8936046", "gamma": "8936047"}
     orgs = {s: make_org(api, s, scopes, prefixes=(p,)) for s, p in prefixes.items()}
     svc = Service(api, tester)
-    reg = PassportRegistryClient(tester, api.app.state.deployment.address(CONTRACT))  # type: ignore[attr-defined]
+    reg = PassportRegistryClient(tester, context(api).loaded().deployment.address(CONTRACT))
     refused = 0
     for victim_slug, victim in orgs.items():
         v = victim.signer
@@ -110,7 +111,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
         attest = attest_body(
             reg, v, pid, doc_hash, claim_type("bola"), valid_until=now + 10**6, deadline=now + 3600
         )
-        aid = post(svc, f"/v1/passports/{hx(pid)}/attestations", attest, victim)["subject"]
+        aid = post(svc, f"/v1/passports/{to_hex(pid)}/attestations", attest, victim)["subject"]
         svc.settle()
 
         def replays(
@@ -146,22 +147,22 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                             "nonce": 0,
                             "deadline": deadline,
                         },
-                        "signature": hx(csig),
+                        "signature": to_hex(csig),
                     },
                 ),
                 (f"/v1/shipments/{sid}/overdue/1", None),
                 (
-                    f"/v1/passports/{hx(pid)}/versions",
+                    f"/v1/passports/{to_hex(pid)}/versions",
                     amend_body(
                         reg, signer, sample_document(lot, gtin=gtin, name="x"), 1, deadline=deadline
                     ),
                 ),
                 (
-                    f"/v1/passports/{hx(pid)}/recall",
+                    f"/v1/passports/{to_hex(pid)}/recall",
                     status_body(reg, signer, pid, revoke=False, deadline=deadline),
                 ),
                 (
-                    f"/v1/passports/{hx(pid)}/revoke",
+                    f"/v1/passports/{to_hex(pid)}/revoke",
                     status_body(reg, signer, pid, revoke=True, deadline=deadline),
                 ),
                 (
@@ -176,7 +177,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 "/v1/passports",
                 issue_body(reg, v, sample_document(lot + "b", gtin=gtin), deadline=now + 3600),
             ),
-            (f"/v1/passports/{hx(pid)}/attestations", attest),
+            (f"/v1/passports/{to_hex(pid)}/attestations", attest),
             *replays(v, sid, pid, aid, lot, gtin),
         ]
         for attacker_slug, attacker in orgs.items():
@@ -197,7 +198,7 @@ def test_bola_matrix_covers_every_shipment_and_passport_write(
                 for path in (f"/v1/relay/{created['relay_id']}", f"/v1/shipments/{sid}"):
                     assert api.get(path, headers=headers).status_code == 404
         # Nothing was queued by any refused call.
-        with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        with context(api).sessions() as session:
             queued = session.scalars(
                 select(RelayRequest.id).where(RelayRequest.status == "queued")
             ).all()

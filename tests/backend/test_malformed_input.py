@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from backend.middleware import json_depth
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
+from tests.context import context
 
 
 @pytest.fixture
@@ -50,9 +51,46 @@ def test_bad_event_fields_are_4xx_with_reason(
     assert resp.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("eventId", "0x" + "00" * 31, "eventId: Value error, bytes32 must be 32 bytes, got 31"),
+        ("subject", "00" * 32, "subject: Value error, bytes32 must be 0x-prefixed hex"),
+        (
+            "payloadHash",
+            "0xzz" + "00" * 31,
+            "payloadHash: Value error, bytes32 must be 0x followed by hex digits",
+        ),
+        (
+            "signature",
+            "0x" + "ab" * 64,
+            "signature: Value error, signature must be 65 bytes, got 64",
+        ),
+    ],
+)
+def test_bad_hex_is_422_naming_the_field_and_what_is_wrong(
+    ctx: tuple[TestClient, dict[str, str], dict[str, object]], field: str, value: str, reason: str
+) -> None:
+    api, headers, body = ctx
+    resp = api.post("/v1/events", json={**body, field: value}, headers=headers)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"] == f"body.{reason}"
+
+
+def test_bad_passport_id_in_a_path_is_422_with_its_reason(api: TestClient) -> None:
+    resp = api.get("/v1/passports/0x" + "ab" * 31)
+    assert resp.status_code == 422, resp.text
+    assert (
+        resp.json()["detail"] == "path.passport_id: Value error, bytes32 must be 32 bytes, got 31"
+    )
+    missing = api.get("/v1/passports/0x" + "AB" * 32)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "passport 0x" + "ab" * 32 + " not found"
+
+
 def test_oversized_body_is_413(ctx: tuple[TestClient, dict[str, str], dict[str, object]]) -> None:
     api, headers, _ = ctx
-    limit = api.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    limit = context(api).settings.max_body_bytes
     resp = api.post(
         "/v1/events/batch",
         content=b'{"events": [' + b" " * (limit + 1) + b"]}",

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from backend.chain import ChainClient
 from backend.chain.deployments import Deployment
+from backend.errors import ServiceUnavailable
 from backend.main import create_app
 from tests.backend.conftest import api_settings
 from tests.conftest import deployment_for
+from tests.context import context, workers
 
 
 def _wait_until(client: TestClient, status: str) -> dict[str, object]:
@@ -49,6 +52,40 @@ def test_health_says_starting_and_other_routes_answer_503_until_deployed(
         assert "AnchorRegistry" in body["contracts"]  # type: ignore[operator]
         # Past the gate: the route answers for itself (401 without a valid key).
         assert client.get("/v1/shipments").status_code == 401
+
+
+def test_the_context_gains_its_contracts_and_workers_in_one_step_once_deployed(
+    db_url: str, db_engine: Engine, tester: ChainClient
+) -> None:
+    release = threading.Event()
+    deployment = deployment_for(tester)
+
+    def prepare(chain: ChainClient) -> Deployment:
+        release.wait(30)
+        return deployment
+
+    app = create_app(api_settings(db_url), tester, prepare=prepare)
+    with TestClient(app) as client:
+        before = context(app)
+        assert before.contracts is None
+        assert before.deployment is None
+        with pytest.raises(ServiceUnavailable, match="no contract deployment is loaded"):
+            before.loaded()
+        with pytest.raises(LookupError, match="no Workers"):
+            workers(app)
+        release.set()
+        _wait_until(client, "ok")
+        after = context(app)
+        assert after.loaded().deployment is deployment
+        assert after.loaded().shipments.address == deployment.address("ShipmentRegistry")
+        assert workers(app).indexer is not None
+        # Everything built before the deployment is shared, not rebuilt.
+        assert (after.engine, after.sessions, after.page_reader) == (
+            before.engine,
+            before.sessions,
+            before.page_reader,
+        )
+        assert before.contracts is None  # a frozen value: the app holds a new one
 
 
 def test_a_failed_start_is_reported_with_its_reason_not_hidden(

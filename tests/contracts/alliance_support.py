@@ -8,7 +8,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from backend.chain import ChainClient
-from backend.chain.alliance import CapacityPoolClient, PoolConfig, TokenClient
+from backend.chain.alliance import PoolConfig, TokenClient
+from tests.contracts.alliance_drivers import PoolDriver
 
 USD = 10**6  # the test stablecoin has 6 decimals
 DAY = 86_400
@@ -65,7 +66,7 @@ class PoolSetup:
     """A pool with an operator, members holding tokens, and one open period."""
 
     chain: ChainClient
-    pool: CapacityPoolClient
+    pool: PoolDriver
     token: TokenClient
     operator: Party
     members: list[Party]
@@ -78,7 +79,7 @@ class PoolSetup:
     capacity: int
     extra: dict[str, object] = field(default_factory=dict)
 
-    def as_(self, who: Party) -> CapacityPoolClient:
+    def as_(self, who: Party) -> PoolDriver:
         return self.pool.using(who.chain)
 
     def deposit(self, who: Party, amount: int) -> None:
@@ -111,7 +112,7 @@ def make_pool(
     parties = [party(chain) for _ in range(members)]
     for p in parties:
         mint(token, p.address, funds)
-    pool = CapacityPoolClient(chain, pool_address)
+    pool = PoolDriver(chain, pool_address)
     config = PoolConfig(
         token=token.address,
         operator=operator.address,

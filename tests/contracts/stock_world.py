@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from backend.chain import ChainClient
-from backend.chain.alliance import (
-    EmergencyStockTransferClient,
-    StockRequest,
-    Terms,
-    TokenClient,
-)
+from backend.chain.alliance import StockRequest, Terms, TokenClient
 from backend.chain.shipments import ShipmentRegistryClient
 from tests.conftest import deployment_for
+from tests.contracts.alliance_drivers import StockDriver
 from tests.contracts.alliance_support import DAY, USD, Party, deploy_token, mint, party
 from tests.contracts.shipment_factory import Parties, ShipmentDriver, account
 
@@ -31,12 +27,12 @@ GRACE = 2 * DAY
 class StockWorld:
     chain: ChainClient
     registry: ShipmentRegistryClient
-    est: EmergencyStockTransferClient
+    est: StockDriver
     token: TokenClient
     lender: Party
     requester: Party
 
-    def as_(self, who: Party) -> EmergencyStockTransferClient:
+    def as_(self, who: Party) -> StockDriver:
         return self.est.using(who.chain)
 
     def outbound(self, consignee: LocalAccount | None = None) -> ShipmentDriver:
@@ -93,7 +89,7 @@ def stock_world(chain: ChainClient) -> StockWorld:
     deployed = chain.deploy(
         "EmergencyStockTransfer", chain.address, token.address, registry.address, GRACE
     )
-    est = EmergencyStockTransferClient(chain, deployed.address)
+    est = StockDriver(chain, deployed.address)
     lender = party(chain)
     requester = party(chain)
     for p in (lender, requester):

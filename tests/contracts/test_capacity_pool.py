@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from backend.chain import ChainClient
-from backend.chain.alliance import CapacityPoolClient, PoolConfig, UsageStatus
+from backend.chain.alliance import PoolConfig, UsageStatus
 from backend.chain.deployments import Deployment
 from backend.chain.typed_data.alliance import TYPEHASH_CONSTANTS
 from tests.conftest import deployment_for
+from tests.contracts.alliance_drivers import PoolDriver
 from tests.contracts.alliance_support import (
     DAY,
     USD,
@@ -57,7 +58,7 @@ def _finish_period(s: PoolSetup, usage: dict[int, int]) -> None:
 def test_python_type_strings_hash_to_contract_typehashes(
     tester: ChainClient, constant: str
 ) -> None:
-    pool = CapacityPoolClient(tester, deployment_for(tester).address("CapacityPool"))
+    pool = PoolDriver(tester, deployment_for(tester).address("CapacityPool"))
     assert pool.role(constant) == TYPEHASH_CONSTANTS[constant].typehash
 
 
@@ -418,7 +419,7 @@ def test_operator_guards_revert_with_arguments(setup: PoolSetup) -> None:
 def test_create_pool_names_the_broken_rule(
     chain: ChainClient, overrides: dict[str, Any], error: str, args: dict[str, Any]
 ) -> None:
-    pool = CapacityPoolClient(chain, deployment_for(chain).address("CapacityPool"))
+    pool = PoolDriver(chain, deployment_for(chain).address("CapacityPool"))
     before = chain.call(pool.contract, "poolCount")
     config = PoolConfig(
         token="0x" + "11" * 20,

@@ -14,13 +14,8 @@ import pytest
 from eth_account import Account
 
 from backend.chain import ChainClient
-from backend.chain.alliance import (
-    EmergencyStockTransferClient,
-    StockRequest,
-    Terms,
-    TokenClient,
-    TransferStatus,
-)
+from backend.chain.alliance import StockRequest, Terms, TokenClient, TransferStatus
+from tests.contracts.alliance_drivers import StockDriver
 from tests.contracts.alliance_support import DAY, USD, Party, advance_to, deploy_token, mint, party
 from tests.helpers import reverts
 
@@ -31,13 +26,13 @@ GRACE = 2 * DAY
 @dataclass
 class Alliance:
     chain: ChainClient
-    est: EmergencyStockTransferClient
+    est: StockDriver
     token: TokenClient
     a: Party
     b: Party
     c: Party
 
-    def as_(self, who: Party) -> EmergencyStockTransferClient:
+    def as_(self, who: Party) -> StockDriver:
         return self.est.using(who.chain)
 
     def conserved(self) -> bool:
@@ -62,7 +57,7 @@ def deploy_alliance(chain: ChainClient, coin: str = "TestStablecoin") -> Allianc
     deployed = chain.deploy(
         "EmergencyStockTransfer", chain.address, token.address, no_registry, GRACE
     )
-    est = EmergencyStockTransferClient(chain, deployed.address)
+    est = StockDriver(chain, deployed.address)
     a, b, c = (party(chain) for _ in range(3))
     for p in (a, b, c):
         est.grant_member(p.address)

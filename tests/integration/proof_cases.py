@@ -56,7 +56,7 @@ from backend.chain.typed_data.shipments import MilestoneType
 from backend.gs1.keys import key as gs1_key
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
-from backend.qr.bundle import BUNDLE_FORMAT, PINNED, VERIFICATION_STEPS
+from backend.qr.bundle.verify import BUNDLE_FORMAT, PINNED, VERIFICATION_STEPS
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
 SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"

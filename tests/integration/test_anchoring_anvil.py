@@ -28,6 +28,7 @@ from backend.relayer.models import RelayRequest, SentTransaction
 from tests.backend.conftest import api_settings
 from tests.backend.factories import Org, domain_of, make_org, signed_event
 from tests.conftest import deployment_for
+from tests.context import context, workers
 
 pytestmark = pytest.mark.anvil
 
@@ -58,7 +59,7 @@ def _registry(api: TestClient, chain: ChainClient) -> AnchorRegistryClient:
 
 def _assert_exactly_once(api: TestClient, chain: ChainClient, events: list[dict[str, Any]]) -> None:
     registry = _registry(api, chain)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         batches = session.scalars(select(AnchorBatch).where(AnchorBatch.status == "final")).all()
         n_events = session.scalar(select(func.count()).select_from(SupplyEvent))
         unanchored = session.scalar(
@@ -73,7 +74,7 @@ def _assert_exactly_once(api: TestClient, chain: ChainClient, events: list[dict[
     logs = chain.get_logs([registry.address], 0, chain.block_number())
     anchored = [("0x" + bytes(ev.args["root"]).hex()) for ev in logs if ev.name == "Anchored"]
     assert sorted(anchored) == sorted(roots)
-    api.app.state.indexer.step()  # type: ignore[attr-defined]  # records the verification
+    workers(api).indexer.step()  # records the verification
     for body in events:
         out = api.get(f"/v1/proofs/{body['eventId']}").json()
         assert out["on_chain"] is True, out
@@ -118,12 +119,12 @@ def test_worker_killed_around_sending_resumes_and_anchors_exactly_once(
 ) -> None:
     acme = make_org(anvil_api, "acme")
     # The organisation's own relayed registrations go first, so the crash hits the anchor.
-    anvil_api.app.state.relay_worker.relayer.drive()  # type: ignore[attr-defined]
+    workers(anvil_api).relay.relayer.drive()
     events = _post(anvil_api, acme, 20)
     registry = domain_of(anvil_api).verifying_contract
     crashed = _run_worker(anvil_node, db_url, registry, fault, 60)
     assert crashed.wait(timeout=60) == 137, crashed.stdout.read() if crashed.stdout else ""
-    with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(anvil_api).sessions() as session:
         # The hash is recorded before the node sees the transaction, so the
         # crash leaves nothing on chain that the outbox does not know about.
         assert (
@@ -147,7 +148,7 @@ def test_worker_killed_around_sending_resumes_and_anchors_exactly_once(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+            with context(anvil_api).sessions() as session:
                 left = session.scalar(
                     select(func.count())
                     .select_from(SupplyEvent)
@@ -173,7 +174,7 @@ def test_two_worker_processes_share_one_relayer_key_without_nonce_clashes(
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+            with context(anvil_api).sessions() as session:
                 left = session.scalar(
                     select(func.count())
                     .select_from(SupplyEvent)
@@ -187,7 +188,7 @@ def test_two_worker_processes_share_one_relayer_key_without_nonce_clashes(
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=20)
-    with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(anvil_api).sessions() as session:
         requests = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).all()
@@ -214,7 +215,7 @@ def test_events_posted_during_a_node_outage_are_anchored_after_it(
     artifacts: dict[str, Artifact],
 ) -> None:
     acme = make_org(anvil_api, "acme")
-    base: AnchorWorker = anvil_api.app.state.anchor_worker  # type: ignore[attr-defined]
+    base: AnchorWorker = workers(anvil_api).anchor
     short = make_chain(
         Settings(
             chain_backend="anvil",
@@ -244,7 +245,7 @@ def test_events_posted_during_a_node_outage_are_anchored_after_it(
     finally:
         worker.relay.stop()
     assert worker.backlog() == 0
-    with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(anvil_api).sessions() as session:
         errors = session.scalars(
             select(RelayRequest.last_error).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).all()
@@ -258,7 +259,7 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
 ) -> None:
     acme = make_org(anvil_api, "acme")
     events = _post(anvil_api, acme, 4)
-    base: AnchorWorker = anvil_api.app.state.anchor_worker  # type: ignore[attr-defined]
+    base: AnchorWorker = workers(anvil_api).anchor
     worker = AnchorWorker(
         sessions=base.sessions,
         chain=anvil_chain,
@@ -271,7 +272,7 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
         worker.relay.relayer.drive()  # sent, not mined
         time.sleep(1.6)
         worker.relay.relayer.drive()  # stuck: replaced
-        with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        with context(anvil_api).sessions() as session:
             sent = session.scalars(
                 select(SentTransaction)
                 .join(RelayRequest, RelayRequest.id == SentTransaction.relay_id)
@@ -285,7 +286,7 @@ def test_stuck_anchor_is_replaced_with_a_higher_fee_on_the_same_nonce(
     finally:
         anvil_chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
     worker.run_until_idle()
-    with anvil_api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(anvil_api).sessions() as session:
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).one()
@@ -298,8 +299,8 @@ def test_reorg_on_anvil_re_anchors_dropped_events(
     anvil_api: TestClient, anvil_chain: ChainClient
 ) -> None:
     acme = make_org(anvil_api, "acme")
-    worker: AnchorWorker = anvil_api.app.state.anchor_worker  # type: ignore[attr-defined]
-    indexer: Indexer = anvil_api.app.state.indexer  # type: ignore[attr-defined]
+    worker: AnchorWorker = workers(anvil_api).anchor
+    indexer: Indexer = workers(anvil_api).indexer
     indexer.step()
     snap = anvil_chain.snapshot()
     events = _post(anvil_api, acme, 6)

@@ -36,6 +36,7 @@ from tests.backend.factories import SAMPLE_PREFIX, Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
+from tests.context import context
 from tests.integration.live_server import serve
 from tests.integration.world import wait_for
 
@@ -64,7 +65,7 @@ class Field:
 
 
 def _idle(svc: Service) -> bool:
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         busy = session.scalars(
             select(RelayRequest.id).where(RelayRequest.status.in_(("queued", "sent", "mined")))
         ).first()

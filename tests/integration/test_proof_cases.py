@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from backend.cli import cli
 from backend.cli.chainio import verifier_rpc
-from backend.qr.bundle import EXIT_CODES, Trust, Verdict, verify_bundle
+from backend.qr.bundle.verify import EXIT_CODES, Trust, Verdict, verify_bundle
 from tests.integration.proof_cases import BRAND, CASE_NAMES, ProofCase
 
 pytestmark = pytest.mark.anvil

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from backend.cli.chainio import verifier_rpc
 from backend.paths import FRONTEND_STATIC
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from tests.browser import CHROMIUM
 from tests.browser.verifier import PAGE, PageCase, failing, verify_on_page
 from tests.integration.live_server import serve

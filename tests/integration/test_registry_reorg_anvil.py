@@ -18,6 +18,7 @@ from backend.orgs.models import RegistryKey
 from tests.backend.conftest import api_settings
 from tests.backend.factories import domain_of, make_org, signed_event
 from tests.conftest import deployment_for
+from tests.context import context, workers
 
 pytestmark = pytest.mark.anvil
 
@@ -38,19 +39,18 @@ def anvil_api(db_url: str, db_engine: Engine, anvil_chain: ChainClient) -> Itera
 def test_reorg_on_anvil_forgets_a_key_added_in_an_orphaned_block(
     anvil_api: TestClient, anvil_chain: ChainClient
 ) -> None:
-    state = anvil_api.app.state  # type: ignore[attr-defined]
-    indexer: Indexer = state.indexer
+    indexer: Indexer = workers(anvil_api).indexer
     acme = make_org(anvil_api, "acme")
-    state.relay_worker.relayer.drive()
+    workers(anvil_api).relay.relayer.drive()
     indexer.step()
     registry = OrganisationRegistryClient(
-        anvil_chain, state.deployment.address("OrganisationRegistry")
+        anvil_chain, context(anvil_api).loaded().deployment.address("OrganisationRegistry")
     )
     snap = anvil_chain.snapshot()
     added = Account.create()
     registry.add_key(KeyGrant(org_id_for("acme"), added.address, Role.CARRIER))
     indexer.step()
-    with state.sessionmaker() as session:
+    with context(anvil_api).sessions() as session:
         assert session.get(RegistryKey, added.address) is not None
     accepted = anvil_api.post(
         "/v1/events", json=signed_event(domain_of(anvil_api), added), headers=acme.writer
@@ -61,7 +61,7 @@ def test_reorg_on_anvil_forgets_a_key_added_in_an_orphaned_block(
     anvil_chain.mine(4)
     indexer.step()
     assert indexer.reorgs == 1
-    with state.sessionmaker() as session:
+    with context(anvil_api).sessions() as session:
         assert session.get(RegistryKey, added.address) is None
         # What was indexed before the fork survives.
         assert session.get(RegistryKey, acme.signer.address) is not None

@@ -19,7 +19,6 @@ import pytest
 from PIL import Image
 
 from backend.chain.agreements import AgreementStatus, DeliveryAgreementClient, Outcome
-from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
 from backend.demo.scenario import (
@@ -33,8 +32,9 @@ from backend.demo.scenario import (
     USD,
 )
 from backend.paths import FRONTEND_STATIC
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from tests.browser import ARTIFACTS, run_chromium, visible_text
+from tests.contracts.alliance_drivers import PoolDriver, StockDriver
 from tests.integration.world import World, wait_for
 
 EXPECTED_STATUS = {
@@ -91,7 +91,7 @@ def test_dashboard_page_shows_shipments_transfers_and_settlement(world: World) -
 
 def test_capacity_pool_settlement_and_conservation(world: World) -> None:
     r = world.result
-    pool = CapacityPoolClient(world.chain, world.deployment.address("CapacityPool"))
+    pool = PoolDriver(world.chain, world.deployment.address("CapacityPool"))
     members = {slug: r.orgs[slug].signer.address for slug in r.settlement}
     # Lease is shared by booked units after the reallocation (60 / 20 / 20 of 100 units,
     # 500 per period); usage is 40 per unit used.
@@ -115,9 +115,7 @@ def test_capacity_pool_settlement_and_conservation(world: World) -> None:
 
 def test_emergency_transfer_paid_the_lender_on_delivery(world: World) -> None:
     r = world.result
-    est = EmergencyStockTransferClient(
-        world.chain, world.deployment.address("EmergencyStockTransfer")
-    )
+    est = StockDriver(world.chain, world.deployment.address("EmergencyStockTransfer"))
     transfer = est.transfer(r.transfer_request_id)
     assert transfer.status.name == "SETTLED"
     assert transfer.lender == r.orgs["lumen-row"].signer.address

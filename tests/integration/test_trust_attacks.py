@@ -21,14 +21,16 @@ from backend.chain import ChainClient
 from backend.chain.organisations import KeyGrant, OrganisationRegistryClient, Role, org_id_for
 from backend.chain.passports import PassportRegistryClient, claim_type
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.common.types import to_hex
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, domain_of, make_org, signed_event
-from tests.backend.passports.api_factories import attest_body, hx, issue_body, sample_document
+from tests.backend.passports.api_factories import attest_body, issue_body, sample_document
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.conftest import deployment_for
+from tests.context import context
 
 
 @pytest.fixture
@@ -111,7 +113,9 @@ def test_attestation_by_an_organisation_that_is_no_certifier_is_refused(flow: Fl
         valid_until=now + 100,
         deadline=now + 60,
     )
-    resp = flow.api.post(f"/v1/passports/{hx(pid)}/attestations", json=body, headers=rogue.writer)
+    resp = flow.api.post(
+        f"/v1/passports/{to_hex(pid)}/attestations", json=body, headers=rogue.writer
+    )
     assert resp.status_code == 403, resp.text
     assert "does not hold the role certifier in OrganisationRegistry" in resp.json()["detail"]
 
@@ -148,7 +152,7 @@ def test_bundle_shows_the_registry_window_of_a_key_added_on_chain_only(
     pid = passport_id(link.gtin, link.lot, link.serial)
     registry = OrganisationRegistryClient(
         chain,
-        flow.api.app.state.deployment.address("OrganisationRegistry"),  # type: ignore[attr-defined]
+        context(flow.api).loaded().deployment.address("OrganisationRegistry"),
     )
     direct = Account.create()
     added = registry.add_key(KeyGrant(org_id_for(flow.seller.slug), direct.address, Role.ISSUER))

@@ -30,7 +30,7 @@ from backend.cli.chainio import verifier_rpc
 from backend.gs1.keys import passport_id
 from backend.main import create_app
 from backend.passports.canonical import document_hash
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
@@ -38,6 +38,7 @@ from tests.backend.shipments.factories import Service
 from tests.browser import ARTIFACTS, CHROMIUM, visit
 from tests.browser.verifier import PAGE, PageCase, failing, verify_on_page
 from tests.conftest import deployment_for
+from tests.context import context
 from tests.integration.live_server import free_port, serve
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -116,7 +117,7 @@ def test_page_verifies_genuine_bundle_and_rejects_forgeries(
     flow.anchor()
     base = str(live.base_url).rstrip("/")
     bundle = live.get(f"/proof-bundle/0x{pid.hex()}.json").json()
-    manifest = client.app.state.deployment.to_json()
+    manifest = context(client).loaded().deployment.to_json()
     assert bundle["events"]
     assert bundle["milestones"]
 
@@ -268,7 +269,7 @@ def test_consumer_page_links_to_the_verifier_with_its_bundle(
     flow.anchor()
     base = str(live.base_url).rstrip("/")
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps(client.app.state.deployment.to_json()))
+    manifest.write_text(json.dumps(context(client).loaded().deployment.to_json()))
     outcome = _from_consumer_page(base, link.uri(base), anvil_node.url, manifest)
     assert outcome["verdict"] == "VALID", failing(outcome)
 
@@ -283,7 +284,7 @@ def test_page_reports_a_recalled_passport(
     pid = passport_id(link.gtin, link.lot, link.serial)
     flow.recall(pid, "Glaze lead content above limit")
     bundle = live.get(f"/proof-bundle/0x{pid.hex()}.json").json()
-    manifest = client.app.state.deployment.to_json()
+    manifest = context(client).loaded().deployment.to_json()
     base = str(live.base_url).rstrip("/")
     (outcome,) = verify_on_page(
         f"{base}{PAGE}",

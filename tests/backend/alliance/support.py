@@ -10,11 +10,13 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient
-from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
+from backend.chain.alliance import TokenClient
 from backend.chain.deployments import Deployment
 from tests.backend.factories import OPERATOR, make_org
+from tests.context import context, workers
+from tests.contracts.alliance_drivers import PoolDriver, StockDriver
 from tests.contracts.alliance_support import USD, mint
 
 
@@ -55,7 +57,7 @@ def make_member(api: TestClient, chain: ChainClient, slug: str, *, cash: int = 0
 
 
 def deployment_of(api: TestClient) -> Deployment:
-    return api.app.state.deployment  # type: ignore[attr-defined,no-any-return]
+    return context(api).loaded().deployment
 
 
 def token(chain: ChainClient, dep: Deployment) -> TokenClient:
@@ -63,20 +65,19 @@ def token(chain: ChainClient, dep: Deployment) -> TokenClient:
     return TokenClient(chain, dep.settlement_token)
 
 
-def pool_client(chain: ChainClient, dep: Deployment) -> CapacityPoolClient:
-    return CapacityPoolClient(chain, dep.address("CapacityPool"))
+def pool_client(chain: ChainClient, dep: Deployment) -> PoolDriver:
+    return PoolDriver(chain, dep.address("CapacityPool"))
 
 
-def stock_client(chain: ChainClient, dep: Deployment) -> EmergencyStockTransferClient:
-    return EmergencyStockTransferClient(chain, dep.address("EmergencyStockTransfer"))
+def stock_client(chain: ChainClient, dep: Deployment) -> StockDriver:
+    return StockDriver(chain, dep.address("EmergencyStockTransfer"))
 
 
 def drive(api: TestClient, rounds: int = 20) -> None:
     """Run the relayer and the indexer until neither has work left."""
-    state: Any = api.app.state  # type: ignore[attr-defined]
     for _ in range(rounds):
-        moved = state.relay_worker.relayer.drive()
-        indexed = state.indexer.step()
+        moved = workers(api).relay.relayer.drive()
+        indexed = workers(api).indexer.step()
         if not moved and not indexed:
             return
     raise AssertionError("workers did not settle")

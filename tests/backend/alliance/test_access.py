@@ -24,6 +24,7 @@ from tests.backend.alliance.support import (
     proof,
     stock_client,
 )
+from tests.context import context
 from tests.contracts.alliance_support import DAY
 
 
@@ -97,7 +98,7 @@ def test_bola_every_alliance_write_with_another_orgs_key_is_refused(
             refused += 1
     assert refused == 2 * 2 * (len(writes) + 1)
     # Nothing was queued for the strangers and the victim's address stayed its own.
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         # pool creation and the victim's stock membership: the only actions queued
         assert session.scalar(select(func.count()).select_from(AllianceAction)) == 2
         owner = session.scalar(

@@ -18,6 +18,7 @@ from tests.backend.alliance.support import (
     make_member,
     token,
 )
+from tests.context import workers
 from tests.contracts.agreement_world import (
     BOND,
     PER_DAY,
@@ -119,7 +120,7 @@ def test_late_delivery_is_settled_by_the_keeper_with_compensation(
     assert (preview["outcome"], preview["days_late"]) == ("late", 2)
 
     # Nobody asks: the keeper settles it.
-    notifier = api.app.state.notification_worker  # type: ignore[attr-defined]
+    notifier = workers(api).notifier
     assert notifier.settle_agreements() == 1
     assert notifier.settle_agreements() == 0  # already queued, not twice
     drive(api)
@@ -225,7 +226,7 @@ def test_read_model_is_indexed_from_the_logs_and_follows_a_reorg(
     tester.reset_nonce()
     tester.mine(2)
     drive(api)
-    assert api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+    assert workers(api).indexer.reorgs == 1
     assert w.agreements.agreement(aid).status.name == "ACTIVE"
     view = api.get(f"/v1/agreements/{aid}", headers=key).json()
     assert (view["status"], view["settled_tx"]) == ("active", None)

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
-from backend.chain.alliance import CapacityPoolClient
 from tests.backend.alliance.conftest import CAPACITY, LEASE, RATE
 from tests.backend.alliance.support import (
     OPERATOR,
@@ -18,6 +17,7 @@ from tests.backend.alliance.support import (
     drive,
     pool_client,
 )
+from tests.contracts.alliance_drivers import PoolDriver
 from tests.contracts.alliance_support import DAY, HOUR
 
 
@@ -142,7 +142,7 @@ def test_cosign_refuses_a_signature_of_another_key_before_spending_gas(
 ) -> None:
     a, b = pool["members"]["a"], pool["members"]["b"]
     dep = deployment_of(api)
-    client: CapacityPoolClient = pool_client(tester, dep)
+    client: PoolDriver = pool_client(tester, dep)
     now = tester.block()["timestamp"]
     usage = client.usage_message(
         pool["id"], pool["period"], member=a.address, used_units=1, deadline=now + DAY

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
 from tests.backend.alliance.support import USD, deployment_of, drive, pool_client
+from tests.context import workers
 
 
 def _bookings(api: TestClient, pool: dict[str, Any], headers: dict[str, str]) -> dict[str, int]:
@@ -41,7 +42,7 @@ def test_read_model_drops_orphaned_bookings_and_follows_the_new_fork(
     tester.mine(2)
     pool_client(c.chain, dep).book(pid, per, 7)
     drive(api)
-    assert api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+    assert workers(api).indexer.reorgs == 1
     chain_view = pool_client(tester, dep)
     expected = {
         m.address: chain_view.booking(pid, per, m.address).units

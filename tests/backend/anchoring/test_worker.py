@@ -20,6 +20,7 @@ from backend.chain.typed_data.events import (
 from backend.events.models import SupplyEvent
 from backend.relayer.models import RelayRequest, SentTransaction
 from tests.backend.factories import Org, domain_of, make_org, signed_event
+from tests.context import context, workers
 
 
 def _post(api: TestClient, org: Org, n: int) -> list[dict[str, object]]:
@@ -31,7 +32,7 @@ def _post(api: TestClient, org: Org, n: int) -> list[dict[str, object]]:
 
 
 def _worker(api: TestClient) -> AnchorWorker:
-    return api.app.state.anchor_worker  # type: ignore[attr-defined,no-any-return]
+    return workers(api).anchor
 
 
 def _registry(api: TestClient, chain: ChainClient) -> AnchorRegistryClient:
@@ -44,7 +45,7 @@ def test_anchored_events_have_proofs_a_third_party_can_check(
     acme = make_org(api, "acme")
     events = _post(api, acme, 7)
     _worker(api).run_until_idle()
-    api.app.state.indexer.step()  # type: ignore[attr-defined]  # records the verification
+    workers(api).indexer.step()  # records the verification
     registry = _registry(api, tester)
     for body in events:
         out = api.get(f"/v1/proofs/{body['eventId']}").json()
@@ -77,7 +78,7 @@ def test_batches_respect_the_size_limit(api: TestClient) -> None:
     worker.settings = worker.settings.model_copy(update={"anchor_batch_size": 4})
     _post(api, acme, 10)
     worker.run_until_idle()
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         sizes = sorted(session.scalars(select(AnchorBatch.leaf_count)))
     assert sizes == [2, 4, 4]
 
@@ -90,7 +91,7 @@ def test_a_sent_but_unrecorded_anchor_is_recovered_not_sent_twice(
     worker = _worker(api)
     assert worker.build() == 1
     registry = _registry(api, tester)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).one()
@@ -99,7 +100,7 @@ def test_a_sent_but_unrecorded_anchor_is_recovered_not_sent_twice(
     count_before = registry.anchor_count()
     worker.run_until_idle()
     assert registry.anchor_count() == count_before
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).one()
@@ -124,7 +125,7 @@ def test_duplicate_root_revert_after_sending_counts_as_success(
     worker = _worker(api)
     worker.build()
     worker.relay.relayer.drive()  # sends and records the anchor transaction
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).one()
@@ -133,7 +134,7 @@ def test_duplicate_root_revert_after_sending_counts_as_success(
         req.nonce = None
         session.commit()
     worker.run_until_idle()
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         assert session.scalars(
             select(RelayRequest.status).where(RelayRequest.purpose == ANCHOR_PURPOSE)
         ).all() == ["final"]
@@ -156,7 +157,7 @@ def test_parallel_workers_put_each_event_in_exactly_one_batch(api: TestClient) -
         t.start()
     for t in threads:
         t.join()
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         batches = session.scalars(select(AnchorBatch)).all()
         assert sum(b.leaf_count for b in batches) == 40
         assert {b.status for b in batches} == {"final"}
@@ -190,7 +191,7 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     worker = _worker(api)
     worker.relay.step()
     worker.relay.step()
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         assert session.scalars(select(AnchorBatch.status)).all() == ["failed"]
         req = session.scalars(
             select(RelayRequest).where(RelayRequest.purpose == ANCHOR_PURPOSE)
@@ -198,8 +199,8 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
         assert "AccessControlUnauthorizedAccount" in (req.last_error or "")
     assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["event"]["status"] == "batched"
     tester.transact(registry.contract, "grantRole", role, tester.address)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         assert requeue_failed(session) == 3
     worker.run_until_idle()
-    api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(api).indexer.step()
     assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["on_chain"] is True

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from backend.chain import ChainClient, DeploymentMissing
-from backend.chain.alliance import EmergencyStockTransferClient
 from backend.chain.compiler import Artifact
 from backend.chain.deployments import Deployment, deploy_all, load, save
 from backend.config import Settings
 from tests.conftest import deployment_for
+from tests.contracts.alliance_drivers import StockDriver
 
 
 def test_dev_chain_deploys_test_stablecoin_as_settlement_token(tester: ChainClient) -> None:
@@ -28,10 +28,7 @@ def test_configured_token_skips_the_test_stablecoin(tester: ChainClient) -> None
     dep = deploy_all(tester, settlement_token=token.lower())
     assert "TestStablecoin" not in dep.contracts
     assert dep.settlement_token == token
-    assert (
-        EmergencyStockTransferClient(tester, dep.address("EmergencyStockTransfer")).token().address
-        == token
-    )
+    assert StockDriver(tester, dep.address("EmergencyStockTransfer")).token().address == token
 
 
 def test_real_chain_without_a_token_is_refused(

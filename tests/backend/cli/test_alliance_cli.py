@@ -23,9 +23,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from backend.alliance.service import member_proof_text
+from backend.alliance.members import member_proof_text
 from backend.chain import ChainClient, make_chain
-from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient, TokenClient
+from backend.chain.alliance import TokenClient
 from backend.chain.anvil import AnvilNode, free_port, start_anvil
 from backend.chain.compiler import Artifact
 from backend.chain.organisations import OrganisationRegistryClient, Role
@@ -33,6 +33,7 @@ from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.config import Settings
 from backend.paths import PROJECT_ROOT
+from tests.contracts.alliance_drivers import PoolDriver, StockDriver
 from tests.contracts.alliance_support import DAY, HOUR, USD, mint
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
@@ -197,7 +198,7 @@ def test_pool_and_transfer_commands_against_a_running_server(
     pools = _wait(lambda: http.get("/v1/alliance/pools", headers=keys["a"]).json()["items"])
     pid = pools[0]["pool_id"]
     now = chain.block()["timestamp"]
-    operator = CapacityPoolClient(chain.with_account(factory), cfg["capacity_pool"])
+    operator = PoolDriver(chain.with_account(factory), cfg["capacity_pool"])
     per, _ = operator.open_period(
         pid, start=now + DAY, end=now + 2 * DAY, cutoff=now + 12 * HOUR, capacity=10
     )
@@ -292,7 +293,7 @@ def test_pool_and_transfer_commands_against_a_running_server(
     settled = _ok(run("b", "pool", "settle", str(pid), str(per)))
     assert settled["status"] == "final"
 
-    pool_view = CapacityPoolClient(chain, cfg["capacity_pool"])
+    pool_view = PoolDriver(chain, cfg["capacity_pool"])
     logs = [
         ev
         for ev in chain.get_logs(
@@ -360,7 +361,7 @@ def test_pool_and_transfer_commands_against_a_running_server(
     offer = _ok(run("b", "transfer", "offer", str(rid)))
     _ok(run("a", "transfer", "accept", str(rid), str(offer["offer_id"])))
     _ok(run("a", "transfer", "confirm-receipt", str(rid)))
-    stock = EmergencyStockTransferClient(chain, cfg["stock_transfer"])
+    stock = StockDriver(chain, cfg["stock_transfer"])
     on_chain = stock.net_position(a.address, b.address, 9_506_000_134_352)
     assert on_chain.units == 10
     net = _wait(

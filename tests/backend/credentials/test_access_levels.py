@@ -27,6 +27,7 @@ from tests.backend.credentials.untp_schemas import assert_untp_valid
 from tests.backend.factories import SAMPLE_PREFIX, Org, domain_of, make_org
 from tests.backend.passports.api_factories import issue_body, sample_document
 from tests.backend.shipments.factories import Service, post
+from tests.context import context
 
 REPAIR = "Open the hinge with a T10 key; replacement part WM-HX-7"
 AUDIT = "Supplier audit 2026-03: two non-conformities, closed"
@@ -52,7 +53,7 @@ def setting(api: TestClient, tester: ChainClient) -> dict[str, Any]:
     repairer = make_org(api, "repairer", ("supplier",))
     stranger = make_org(api, "stranger", ("seller",))
     reg = PassportRegistryClient(
-        tester, api.app.state.deployment.address("ProductPassportRegistry")
+        tester, context(api).loaded().deployment.address("ProductPassportRegistry")
     )  # type: ignore[attr-defined]
     doc = sample_document()
     doc["restricted_sections"] = [
@@ -253,8 +254,7 @@ def test_grants_not_signed_by_a_valid_brand_key_are_refused_naming_the_rule(
     assert "grant replay rule" in replay.json()["detail"]
     assert api.get(url, headers=repairer.writer).status_code == 200
     # A grant whose expiry has passed stops counting.
-    state = api.app.state  # type: ignore[attr-defined]
-    with state.sessionmaker() as session:
+    with context(api).sessions() as session:
         session.execute(
             update(AccessGrant)
             .where(AccessGrant.id == first.json()["id"])
@@ -266,7 +266,7 @@ def test_grants_not_signed_by_a_valid_brand_key_are_refused_naming_the_rule(
     assert "access level legitimate_interest required" in gone.json()["detail"]
     # Signed by a key the registry has revoked.
     registry = OrganisationRegistryClient(
-        setting["svc"].chain, state.deployment.address("OrganisationRegistry")
+        setting["svc"].chain, context(api).loaded().deployment.address("OrganisationRegistry")
     )
     registry.revoke_key(brand.signer.address)
     setting["svc"].settle()

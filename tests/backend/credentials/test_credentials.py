@@ -26,6 +26,7 @@ from tests.backend.factories import make_org
 from tests.backend.passports.api_factories import attest_body, revoke_attestation_body
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import post
+from tests.context import context
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
 
@@ -152,8 +153,9 @@ def test_did_web_follows_key_revocation_in_the_registry(
     slug, signer = flow.seller.slug, flow.seller.signer.address
     doc = live.get(f"/orgs/{slug}/did.json").json()
     assert any(m["id"].endswith(f"#{signer}") for m in doc["verificationMethod"])
-    state = live.app.state
-    registry = OrganisationRegistryClient(tester, state.deployment.address("OrganisationRegistry"))
+    registry = OrganisationRegistryClient(
+        tester, context(live).loaded().deployment.address("OrganisationRegistry")
+    )
     registry.revoke_key(signer)
     flow.svc.settle()
     doc = live.get(f"/orgs/{slug}/did.json").json()
@@ -172,12 +174,11 @@ def test_refusals_and_the_sealed_key(live: LiveClient, tester: ChainClient) -> N
     assert live.get(f"/v1/passports/0x{'00' * 32}/credential").status_code == 404
     assert live.get(f"/v1/passports/{pid}/versions/9/credential").status_code == 404
     assert live.get(url, headers={"Accept": "application/vc+jwt"}).status_code == 200
-    state = live.app.state
-    with state.sessionmaker() as session:
+    with context(live).sessions() as session:
         row = session.scalars(select(CredentialKey)).one()
         # Stored sealed: the row does not open with another sealing key.
         assert row.sealed_private_key.startswith("wmseal1:")
-        other = state.settings.model_copy(update={"credential_sealing_keys": None})
+        other = context(live).settings.model_copy(update={"credential_sealing_keys": None})
         assert credential_keys.signing_key(session, other, row.org_id).kid == row.kid
         foreign = Sealer(
             ["another-sealing-key-" + "x" * 32],

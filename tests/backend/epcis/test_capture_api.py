@@ -22,6 +22,7 @@ from backend.epcis.hashing import event_hash_id
 from backend.epcis.identifiers import canonical_dl
 from tests.backend.factories import Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service
+from tests.context import workers
 
 CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
@@ -251,8 +252,8 @@ def test_capture_and_query_every_event_type(svc: Service, brand: Org) -> None:
     assert by_client.json()["type"] == "ObjectEvent"
 
     # Anchored with the signed events: the proof names the hash id and verifies on chain.
-    api.app.state.anchor_worker.run_until_idle()  # type: ignore[attr-defined]
-    api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(api).anchor.run_until_idle()
+    workers(api).indexer.step()
     proof = api.get(f"/v1/proofs/{quote(ours[4], safe='')}")
     assert proof.status_code == 200, proof.text
     body = proof.json()

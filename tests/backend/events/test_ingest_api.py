@@ -19,10 +19,11 @@ from backend.chain.typed_data.events import (
 from backend.events.models import Outbox, SupplyEvent
 from backend.events.schemas import BatchResult
 from tests.backend.factories import domain_of, make_org, signed_event
+from tests.context import context
 
 
 def _count(api: TestClient, model: type) -> int:
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -149,7 +150,7 @@ def test_batch_reports_each_item_and_stores_duplicates_once(api: TestClient) -> 
 def test_batch_above_the_limit_is_413(api: TestClient) -> None:
     acme = make_org(api, "acme")
     body = signed_event(domain_of(api), acme.signer)
-    limit = api.app.state.settings.max_batch_events  # type: ignore[attr-defined]
+    limit = context(api).settings.max_batch_events
     resp = api.post("/v1/events/batch", json={"events": [body] * (limit + 1)}, headers=acme.writer)
     assert resp.status_code == 413
 

@@ -16,18 +16,19 @@ from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import Org, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.context import context
 
 ORIGIN = {"Origin": "http://testserver"}
 
 
 @pytest.fixture
 def svc(api: TestClient, tester: ChainClient) -> Service:
-    api.app.state.settings.public_base_url = "http://testserver"  # type: ignore[attr-defined]
+    context(api).settings.public_base_url = "http://testserver"
     return Service(api, tester)
 
 
 def _sign_in(api: TestClient, org: Org) -> None:
-    chain = api.app.state.chain  # type: ignore[attr-defined]
+    chain = context(api).chain
     issued = api.post(
         "/app/api/sign-in/message",
         json={"address": org.signer.address, "chainId": chain.chain_id},

@@ -17,6 +17,7 @@ from backend.shipments import evidence
 from backend.shipments.models import ShipmentEvidence
 from tests.backend.factories import APP_ORIGIN, OPERATOR, Org, app_sign_in, make_org
 from tests.backend.shipments.factories import Service, create_body, post
+from tests.context import context
 
 
 def photo(kind: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
@@ -62,7 +63,7 @@ def upload(
 
 
 def stored(api: TestClient) -> int:
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         return int(session.scalar(select(func.count()).select_from(ShipmentEvidence)) or 0)
 
 

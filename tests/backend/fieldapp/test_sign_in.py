@@ -13,23 +13,25 @@ from eth_utils import keccak
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, OrganisationRegistryClient
+from backend.common.types import hex_bytes
 from backend.errors import Unauthenticated
 from backend.fieldapp import service
 from backend.fieldapp.service import Site
 from tests.backend.factories import make_org
 from tests.backend.shipments.factories import Service
+from tests.context import context
 
 ORIGIN = {"Origin": "http://testserver"}
 
 
 @pytest.fixture
 def svc(api: TestClient, tester: ChainClient) -> Service:
-    api.app.state.settings.public_base_url = "http://testserver"  # type: ignore[attr-defined]
+    context(api).settings.public_base_url = "http://testserver"
     return Service(api, tester)
 
 
 def _message(api: TestClient, address: str, chain_id: int | None = None) -> str:
-    chain = api.app.state.chain  # type: ignore[attr-defined]
+    chain = context(api).chain
     resp = api.post(
         "/app/api/sign-in/message",
         json={"address": address, "chainId": chain_id or chain.chain_id},
@@ -121,16 +123,15 @@ def test_expired_message_is_refused(svc: Service) -> None:
     acme = make_org(svc.api, "acme")
     svc.settle()
     text = _message(svc.api, acme.signer.address)
-    state = svc.api.app.state  # type: ignore[attr-defined]
     later = int(time.time()) + service.NONCE_TTL + 1
-    with state.sessionmaker() as session, pytest.raises(Unauthenticated, match="expired"):
+    with context(svc.api).sessions() as session, pytest.raises(Unauthenticated, match="expired"):
         service.sign_in(
             session=session,
             chain=svc.chain,
             site=Site.from_base_url("http://testserver"),
             chain_id=svc.chain.chain_id,
             text=text,
-            signature=_sign(acme.signer, text),
+            signature=hex_bytes(_sign(acme.signer, text)),
             now=later,
         )
 
@@ -173,7 +174,7 @@ def test_key_revoked_on_chain_ends_its_session(svc: Service) -> None:
     text = _message(svc.api, acme.signer.address)
     assert _sign_in(svc.api, text, _sign(acme.signer, text)).status_code == 200
     assert svc.api.get("/app/api/me").status_code == 200
-    address = svc.api.app.state.deployment.address("OrganisationRegistry")  # type: ignore[attr-defined]
+    address = context(svc.api).loaded().deployment.address("OrganisationRegistry")
     OrganisationRegistryClient(svc.chain, address).revoke_key(acme.signer.address)
     svc.settle()
     assert svc.api.get("/app/api/me").status_code == 401
@@ -182,12 +183,11 @@ def test_key_revoked_on_chain_ends_its_session(svc: Service) -> None:
 def test_forged_or_foreign_cookie_is_refused(svc: Service) -> None:
     acme = make_org(svc.api, "acme")
     svc.settle()
-    state = svc.api.app.state  # type: ignore[attr-defined]
     forged = f"{acme.signer.address}.1~AAAAAA~AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
     svc.api.cookies.set(service.SESSION_COOKIE, forged, path="/app")
     assert svc.api.get("/app/api/me").status_code == 401
     # A dashboard session cookie's signature does not open the app (its own salt).
-    dashboard = state.session_signer.sign(f"{acme.signer.address}.1").decode()
+    dashboard = context(svc.api).session_signer.sign(f"{acme.signer.address}.1").decode()
     svc.api.cookies.set(service.SESSION_COOKIE, dashboard, path="/app")
     assert svc.api.get("/app/api/me").status_code == 401
 

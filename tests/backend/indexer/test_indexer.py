@@ -12,10 +12,11 @@ from backend.chain import AnchorRegistryClient, ChainClient
 from backend.indexer.models import ChainCursor
 from backend.indexer.service import Indexer
 from tests.backend.factories import domain_of, make_org, signed_event
+from tests.context import context, workers
 
 
 def _indexer(api: TestClient) -> Indexer:
-    return api.app.state.indexer  # type: ignore[attr-defined,no-any-return]
+    return workers(api).indexer
 
 
 def test_indexer_records_anchors_and_advances_its_cursor(
@@ -24,11 +25,11 @@ def test_indexer_records_anchors_and_advances_its_cursor(
     acme = make_org(api, "acme")
     body = signed_event(domain_of(api), acme.signer)
     api.post("/v1/events", json=body, headers=acme.writer)
-    api.app.state.anchor_worker.run_until_idle()  # type: ignore[attr-defined]
+    workers(api).anchor.run_until_idle()
     indexer = _indexer(api)
     assert indexer.step() >= 1
     assert indexer.step() == 0
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         anchors = session.scalars(select(ChainAnchor)).all()
         batch = session.scalars(select(AnchorBatch)).one()
         cursor = session.get(ChainCursor, "main")
@@ -44,7 +45,7 @@ def test_reorg_drops_anchor_and_events_are_anchored_again(
     acme = make_org(api, "acme")
     dom = domain_of(api)
     indexer = _indexer(api)
-    worker = api.app.state.anchor_worker  # type: ignore[attr-defined]
+    worker = workers(api).anchor
     indexer.step()
     snap = tester.snapshot()
     bodies = [signed_event(dom, acme.signer) for _ in range(3)]
@@ -69,7 +70,7 @@ def test_reorg_drops_anchor_and_events_are_anchored_again(
     indexer.step()
     assert indexer.reorgs == 1
     assert api.get(f"/v1/proofs/{bodies[0]['eventId']}").json()["on_chain"] is not True
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         assert session.scalars(select(ChainAnchor)).all() == []
         assert session.scalars(select(AnchorBatch.status)).all() == ["orphaned"]
     worker.run_until_idle()
@@ -79,7 +80,7 @@ def test_reorg_drops_anchor_and_events_are_anchored_again(
         assert out["event"]["status"] == "final"
         assert out["on_chain"] is True
     assert registry.anchor_count() == 1
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         assert len(session.scalars(select(ChainAnchor)).all()) == 1
 
 
@@ -90,11 +91,11 @@ def test_proof_verification_is_recorded_when_anchored_and_undone_from_the_fork(
     dom = domain_of(api)
     bodies = [signed_event(dom, acme.signer) for _ in range(3)]
     api.post("/v1/events/batch", json={"events": bodies}, headers=acme.writer)
-    api.app.state.anchor_worker.run_until_idle()  # type: ignore[attr-defined]
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    workers(api).anchor.run_until_idle()
+    with context(api).sessions() as session:
         assert session.scalars(select(EventProof.verified_block)).all() == [None] * 3
     _indexer(api).step()
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         anchor = session.scalars(select(ChainAnchor)).one()
         blocks = session.scalars(select(EventProof.verified_block)).all()
         assert blocks == [anchor.block_number] * 3

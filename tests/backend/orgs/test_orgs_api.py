@@ -7,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
+from backend.chain import ChainClient
 from backend.events.models import SupplyEvent
+from backend.main import create_app
 from backend.orgs import keys
-from backend.orgs.auth import RateLimits
 from backend.orgs.models import ApiKey
-from backend.orgs.ratelimit import RateLimiter
+from tests.backend.conftest import api_settings
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
+from tests.conftest import deployment_for
+from tests.context import context
 
 
 def test_create_org_requires_the_operator_token(api: TestClient) -> None:
@@ -34,7 +37,7 @@ def test_duplicate_org_slug_is_a_conflict(api: TestClient) -> None:
 def test_api_keys_are_stored_hashed_and_work_as_bearer_or_header(api: TestClient) -> None:
     acme = make_org(api, "acme")
     secret = acme.writer["X-API-Key"]
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         stored = session.scalars(select(ApiKey.key_hash)).all()
     assert keys.hash_key(secret) in stored
     assert all(secret not in h for h in stored)
@@ -93,13 +96,15 @@ def test_key_list_is_paginated_with_a_cap(api: TestClient) -> None:
     assert api.get("/v1/orgs/acme/api-keys?limit=0", headers=acme.admin).status_code == 422
 
 
-def test_rate_limited_request_gets_429(api: TestClient) -> None:
+def test_rate_limited_request_gets_429(db_url: str, db_engine: Engine, tester: ChainClient) -> None:
+    limited = api_settings(db_url, rate_limit_per_second=0.01, rate_limit_burst=3)
+    app = create_app(limited, tester, deployment=deployment_for(tester))
+    with TestClient(app) as api:
+        _assert_limited(api)
+
+
+def _assert_limited(api: TestClient) -> None:
     acme = make_org(api, "acme")
-    engine = api.app.state.engine  # type: ignore[attr-defined]
-    api.app.state.rate_limits = RateLimits(  # type: ignore[attr-defined]
-        per_key=RateLimiter(engine, rate=0.01, burst=3),
-        auth_failures=RateLimiter(engine, rate=0.01, burst=3, prefix="auth:"),
-    )
     codes = [api.get("/v1/orgs/me", headers=acme.writer).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
     last = api.get("/v1/orgs/me", headers=acme.writer)
@@ -182,7 +187,7 @@ def test_each_event_records_the_signer_key_active_at_receipt(api: TestClient) ->
     acme = make_org(api, "acme")
     body = signed_event(domain_of(api), acme.signer)
     assert api.post("/v1/events", json=body, headers=acme.writer).status_code == 202
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         row = session.scalar(select(SupplyEvent).where(SupplyEvent.event_id == body["eventId"]))
         assert row is not None
         assert row.signer_key_id == acme.signer_id

@@ -30,13 +30,14 @@ from backend.orgs.models import (
 )
 from backend.orgs.schemas import OrganisationCreate
 from backend.orgs.service import create_org
-from backend.qr.bundle import Trust, verify_bundle
+from backend.qr.bundle.verify import Trust, verify_bundle
 from backend.relayer.models import RelayRequest, RelayStatus
 from backend.relayer.service import Relayer
 from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.shipments.factories import Service
 from tests.conftest import deployment_for
+from tests.context import context, workers
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def svc(api: TestClient, tester: ChainClient) -> Service:
 
 
 def _registry(api: TestClient, chain: ChainClient) -> OrganisationRegistryClient:
-    address = api.app.state.deployment.address("OrganisationRegistry")  # type: ignore[attr-defined]
+    address = context(api).loaded().deployment.address("OrganisationRegistry")
     return OrganisationRegistryClient(chain, address)
 
 
@@ -62,7 +63,7 @@ def test_operators_organisation_and_keys_are_registered_on_chain_and_read_back(
     assert key is not None
     assert key.org_id == org_id_for("acme")
     assert Role.CARRIER in key.roles
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         row = session.get(RegistryOrganisation, "0x" + org_id_for("acme").hex())
         assert row is not None
         assert row.legal_name == "Acme Freight Ltd"
@@ -107,7 +108,7 @@ def test_service_revocation_is_mirrored_on_chain(svc: Service) -> None:
 def test_reorg_rollback_forgets_registry_rows_from_the_fork(svc: Service) -> None:
     acme = make_org(svc.api, "acme")
     svc.settle()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         key = session.get(RegistryKey, acme.signer.address)
         assert key is not None
         org_registry.rollback(session, key.block_number)
@@ -146,7 +147,7 @@ def test_bundle_names_are_checked_against_the_registry(
     forged["events"][0]["authorisation"] = {"basis": "issuer"}
     failed = verify_bundle(forged, tester.rpc, trust).failures()
     assert [c.id for c in failed] == ["event.authorised"]
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         assert session.scalar(
             select(RegistryKey).where(RegistryKey.key == flow.carrier.signer.address)
         )
@@ -192,7 +193,7 @@ def test_bundle_shows_the_registry_window_of_a_key_added_on_chain_only(
     flow.anchor()
     bundle: dict[str, Any] = api.get(f"/proof-bundle/0x{pid.hex()}.json").json()
     (event,) = [e for e in bundle["events"] if e["signer"] == direct.address]
-    registry = api.app.state.deployment.address("OrganisationRegistry")  # type: ignore[attr-defined]
+    registry = context(api).loaded().deployment.address("OrganisationRegistry")
     assert event["signer_validity"] == {
         "valid_from": None,
         "revoked_at": None,
@@ -241,7 +242,7 @@ def test_key_only_in_the_service_table_signs_nothing(svc: Service) -> None:
     # A signer record the registry never saw and whose addition is not on its way
     # (e.g. kept from before the registry): the chain does not vouch for it.
     stray = Account.create()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         org = session.scalar(select(Organisation).where(Organisation.slug == "acme"))
         assert org is not None
         session.add(SignerKey(org_id=org.id, address=stray.address, valid_from=utcnow()))
@@ -263,7 +264,7 @@ def test_key_whose_addition_is_queued_signs_until_the_chain_refuses_it(svc: Serv
         "/v1/events", json=signed_event(domain_of(svc.api), acme.signer), headers=acme.writer
     )
     assert resp.status_code == 202, resp.text
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         request = session.scalar(
             select(RelayRequest).where(
                 RelayRequest.purpose == "org_key_add", RelayRequest.ref_id == acme.signer_id
@@ -286,7 +287,7 @@ def test_key_without_the_issuer_role_on_chain_is_refused_as_issuer(svc: Service)
         KeyGrant(org_id_for("acme"), carrier_only.address, Role.CARRIER)
     )
     svc.settle()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         window = signer_keys(session=session, org_id=_org_id(session, "acme"))[carrier_only.address]
     with pytest.raises(Forbidden, match="does not hold the role issuer in OrganisationRegistry"):
         window.require_active(carrier_only.address, int(time.time()), Role.ISSUER)
@@ -333,7 +334,7 @@ def test_queued_key_addition_the_chain_refuses_fails_and_the_key_signs_nothing(
         KeyGrant(org_id_for("acme"), beta.signer.address, Role.CARRIER)
     )
     svc.settle()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         request = session.scalar(
             select(RelayRequest).where(
                 RelayRequest.purpose == "org_key_add", RelayRequest.ref_id == beta.signer_id
@@ -368,9 +369,9 @@ def test_key_revoked_on_chain_by_its_admin_completes_the_services_revocation(
     assert resp.status_code == 200
     # The chain revokes the key first (an admin with `waymark org revoke-key`).
     _registry(svc.api, svc.chain).revoke_key(acme.signer.address)
-    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(svc.api).indexer.step()
     svc.settle()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         request = session.scalar(
             select(RelayRequest).where(RelayRequest.purpose == "org_key_revoke")
         )
@@ -385,7 +386,7 @@ def test_organisation_from_before_the_registry_signs_only_once_backfilled(
     svc: Service,
 ) -> None:
     legacy = Account.create()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         created = create_org(
             session=session,
             data=OrganisationCreate(slug="legacy", name="Legacy Trading BV"),
@@ -436,8 +437,7 @@ def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
     chain as it is, the addition reverts ``OrgUnknown``; it waits for the registration
     instead of being reported failed."""
     make_org(svc.api, "beta")  # its registration and key addition are queued
-    state = svc.api.app.state  # type: ignore[attr-defined]
-    with state.sessionmaker() as session:
+    with context(svc.api).sessions() as session:
         org = _org_id(session, "beta")
         register, add_key = session.scalars(
             select(RelayRequest).where(RelayRequest.org_id == org).order_by(RelayRequest.id)
@@ -447,9 +447,9 @@ def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
         register.lease_until = utcnow() + timedelta(minutes=5)
         session.commit()
 
-    state.relay_worker.relayer.drive()
+    workers(svc.api).relay.relayer.drive()
 
-    with state.sessionmaker() as session:
+    with context(svc.api).sessions() as session:
         waiting = session.get(RelayRequest, add_key.id)
         assert waiting is not None
         assert waiting.status == RelayStatus.QUEUED, waiting.last_error
@@ -459,7 +459,7 @@ def test_a_key_addition_sent_before_its_registration_is_mined_waits_and_lands(
         held.claimed_by = held.lease_until = waiting.next_attempt_at = None  # the lease ends
         session.commit()
     svc.settle()
-    with state.sessionmaker() as session:
+    with context(svc.api).sessions() as session:
         assert session.get(RelayRequest, register.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
         assert session.get(RelayRequest, add_key.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
 
@@ -474,16 +474,15 @@ def test_a_key_addition_whose_registration_lands_during_its_simulation_waits_and
     absence at the time of the simulation, so the addition waits and lands; it is
     never reported failed."""
     make_org(svc.api, "beta")  # its registration and key addition are queued
-    state = svc.api.app.state  # type: ignore[attr-defined]
-    worker_1 = state.relay_worker.relayer
+    worker_1 = workers(svc.api).relay.relayer
     worker_2 = Relayer(
-        sessions=state.sessionmaker,
+        sessions=context(svc.api).sessions,
         chain=worker_1.chain,
         settings=worker_1.settings,
         handlers=worker_1.handlers,
         owner="worker-2",
     )
-    with state.sessionmaker() as session:
+    with context(svc.api).sessions() as session:
         org = _org_id(session, "beta")
         register, add_key = session.scalars(
             select(RelayRequest).where(RelayRequest.org_id == org).order_by(RelayRequest.id)
@@ -510,7 +509,7 @@ def test_a_key_addition_whose_registration_lands_during_its_simulation_waits_and
     monkeypatch.undo()
 
     assert interleaved == ["OrgUnknown"]
-    with state.sessionmaker() as session:
+    with context(svc.api).sessions() as session:
         held = session.get(RelayRequest, register.id)
         assert held is not None
         assert held.status in (RelayStatus.MINED, RelayStatus.FINAL)
@@ -520,6 +519,6 @@ def test_a_key_addition_whose_registration_lands_during_its_simulation_waits_and
         waiting.next_attempt_at = None
         session.commit()
     svc.settle()
-    with state.sessionmaker() as session:
+    with context(svc.api).sessions() as session:
         assert session.get(RelayRequest, register.id).status == RelayStatus.FINAL  # type: ignore[union-attr]
         assert session.get(RelayRequest, add_key.id).status == RelayStatus.FINAL  # type: ignore[union-attr]

@@ -17,6 +17,7 @@ from backend.gs1.keys import passport_id
 from tests.backend.factories import Org, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow, sample_document
 from tests.backend.shipments.factories import create_body, milestone_body, post
+from tests.context import context
 
 JSON_ACCEPT = {"Accept": "application/json"}
 EVERY_PASSPORT = b"\0" * 32
@@ -211,7 +212,7 @@ def test_amend_by_a_delegate_is_refused(flow: Flow) -> None:
         json=_delegation(flow.api, flow.seller.signer, "lab", _pid(link)),
         headers=flow.seller.admin,
     )
-    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(flow.api).sessions() as session:
         lab_id = session.scalar(
             __import__("sqlalchemy").text("SELECT id FROM organisations WHERE slug = 'lab'")
         )

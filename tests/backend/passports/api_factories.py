@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 from backend.chain import eip712
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.passports import ATTEST, REVOKE_ATTESTATION
+from backend.common.types import to_hex
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import footprint
 from backend.passports.schemas import parse_document
@@ -19,10 +20,6 @@ from backend.paths import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
 HOUR = 3600
-
-
-def hx(raw: bytes) -> str:
-    return "0x" + raw.hex()
 
 
 def sample_document(
@@ -51,7 +48,7 @@ def content_for(doc: dict[str, Any], uri: str = "https://langtre.example/p/1") -
 
 def content_json(c: PassportContent) -> dict[str, Any]:
     return {
-        "documentHash": hx(c.document_hash),
+        "documentHash": to_hex(c.document_hash),
         "uri": c.uri,
         "originCountry": c.origin_country,
         "recycledContentBps": c.recycled_content_bps,
@@ -73,12 +70,12 @@ def issue_body(
     c = content or content_for(doc)
     sig = reg.sign_issue((signer or issuer).key, parsed.passport_id, c, issuer.address, deadline)
     return {
-        "passportId": hx(parsed.passport_id),
+        "passportId": to_hex(parsed.passport_id),
         "content": content_json(c),
         "issuer": issuer.address,
         "nonce": reg.nonce(issuer.address),
         "deadline": deadline,
-        "signature": hx(sig),
+        "signature": to_hex(sig),
         "document": copy.deepcopy(doc),
     }
 
@@ -100,7 +97,7 @@ def amend_body(
         "issuer": issuer.address,
         "nonce": reg.nonce(issuer.address),
         "deadline": deadline,
-        "signature": hx(sig),
+        "signature": to_hex(sig),
         "document": copy.deepcopy(doc),
     }
 
@@ -123,7 +120,7 @@ def status_body(
         "issuer": issuer.address,
         "nonce": reg.nonce(issuer.address),
         "deadline": deadline,
-        "signature": hx(sig),
+        "signature": to_hex(sig),
     }
 
 
@@ -152,13 +149,13 @@ def attest_body(
     sig = eip712.sign(certifier.key, reg.domain(), ATTEST, message)
     return {
         "version": version,
-        "documentHash": hx(document_hash_),
-        "claim": hx(claim),
+        "documentHash": to_hex(document_hash_),
+        "claim": to_hex(claim),
         "validUntil": valid_until,
         "certifier": certifier.address,
         "nonce": nonce,
         "deadline": deadline,
-        "signature": hx(sig),
+        "signature": to_hex(sig),
     }
 
 
@@ -185,5 +182,5 @@ def revoke_attestation_body(
         "certifier": certifier.address,
         "nonce": nonce,
         "deadline": deadline,
-        "signature": hx(sig),
+        "signature": to_hex(sig),
     }

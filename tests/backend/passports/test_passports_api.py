@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 from backend.chain import ChainClient
 from backend.chain.organisations import org_id_for
 from backend.chain.passports import PassportRegistryClient, claim_type
-from backend.passports import service
+from backend.common.types import to_hex
+from backend.passports import public
 from backend.passports.models import PassportDocumentRecord
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
@@ -21,13 +22,13 @@ from tests.backend.factories import SAMPLE_PREFIX, Org, make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
-    hx,
     issue_body,
     revoke_attestation_body,
     sample_document,
     status_body,
 )
 from tests.backend.shipments.factories import Service, post
+from tests.context import context, workers
 
 
 @dataclass
@@ -44,7 +45,7 @@ def svc(api: TestClient, tester: ChainClient) -> Service:
 
 @pytest.fixture
 def reg(api: TestClient, tester: ChainClient) -> PassportRegistryClient:
-    address = api.app.state.deployment.address("ProductPassportRegistry")  # type: ignore[attr-defined]
+    address = context(api).loaded().deployment.address("ProductPassportRegistry")
     return PassportRegistryClient(tester, address)
 
 
@@ -70,7 +71,7 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
 ) -> None:
     o = orgs
     pid, issued = _issue(svc, reg, o)
-    view = svc.api.get(f"/v1/passports/{hx(pid)}").json()  # public: no key
+    view = svc.api.get(f"/v1/passports/{to_hex(pid)}").json()  # public: no key
     assert view["status"] == "active"
     assert view["issuer"] == o.brand.signer.address
     assert (view["gtin"], view["lot"]) == ("08936045870013", "TH2611-07")
@@ -80,7 +81,7 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
 
     amended_doc = sample_document(description="Bowl set, amended glaze data")
     body = amend_body(reg, o.brand.signer, amended_doc, 1, deadline=svc.now() + 3600)
-    post(svc, f"/v1/passports/{hx(pid)}/versions", body, o.brand)
+    post(svc, f"/v1/passports/{to_hex(pid)}/versions", body, o.brand)
     svc.settle()
     doc_hash = bytes.fromhex(body["content"]["documentHash"][2:])
     now = svc.now()
@@ -95,7 +96,7 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
         valid_until=now + 100,
         deadline=now + 3600,
     )
-    accepted = post(svc, f"/v1/passports/{hx(pid)}/attestations", body, o.certifier)
+    accepted = post(svc, f"/v1/passports/{to_hex(pid)}/attestations", body, o.certifier)
     attestation_id = accepted["subject"]
     svc.settle()
     body = attest_body(
@@ -108,7 +109,7 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
         valid_until=now + 10_000,
         deadline=now + 3600,
     )
-    second = post(svc, f"/v1/passports/{hx(pid)}/attestations", body, o.certifier)["subject"]
+    second = post(svc, f"/v1/passports/{to_hex(pid)}/attestations", body, o.certifier)["subject"]
     svc.settle()
     body = revoke_attestation_body(
         reg, o.certifier.signer, bytes.fromhex(second[2:]), deadline=now + 3600
@@ -116,27 +117,27 @@ def test_issue_amend_attest_recall_are_relayed_and_publicly_viewable(
     post(svc, f"/v1/passports/attestations/{second}/revoke", body, o.certifier)
     svc.settle()
 
-    view = svc.api.get(f"/v1/passports/{hx(pid)}").json()
+    view = svc.api.get(f"/v1/passports/{to_hex(pid)}").json()
     assert view["version"] == 2
     assert [v["version"] for v in view["versions"]] == [1, 2]
     assert view["document"] == amended_doc
     statuses = {a["id"]: a["status"] for a in view["attestations"]}
     assert statuses == {attestation_id: "valid", second: "revoked"}
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        later = service.public_passport(session=session, passport_id=pid, now=now + 200)
+    with context(svc.api).sessions() as session:
+        later = public.public_passport(session=session, passport_id=pid, now=now + 200)
         assert later is not None
         assert {a.id: a.status for a in later.attestations}[attestation_id] == "expired"
 
     body = status_body(reg, o.brand.signer, pid, revoke=False, deadline=svc.now() + 3600)
-    post(svc, f"/v1/passports/{hx(pid)}/recall", body, o.brand)
+    post(svc, f"/v1/passports/{to_hex(pid)}/recall", body, o.brand)
     svc.settle()
-    view = svc.api.get(f"/v1/passports/{hx(pid)}").json()
+    view = svc.api.get(f"/v1/passports/{to_hex(pid)}").json()
     assert (view["status"], view["reason_code"]) == ("recalled", 3)
     assert view["reason"] == "glaze batch failed migration test"
     body = status_body(reg, o.brand.signer, pid, revoke=True, deadline=svc.now() + 3600)
-    post(svc, f"/v1/passports/{hx(pid)}/revoke", body, o.brand)
+    post(svc, f"/v1/passports/{to_hex(pid)}/revoke", body, o.brand)
     svc.settle()
-    assert svc.api.get(f"/v1/passports/{hx(pid)}").json()["status"] == "revoked"
+    assert svc.api.get(f"/v1/passports/{to_hex(pid)}").json()["status"] == "revoked"
 
 
 def test_stored_document_altered_after_the_fact_is_flagged_tampered(
@@ -144,10 +145,10 @@ def test_stored_document_altered_after_the_fact_is_flagged_tampered(
 ) -> None:
     pid, _ = _issue(svc, reg, orgs)
     doc = sample_document(name="Something else entirely")
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         session.execute(update(PassportDocumentRecord).values(document=doc))
         session.commit()
-    assert svc.api.get(f"/v1/passports/{hx(pid)}").json()["tampered"] is True
+    assert svc.api.get(f"/v1/passports/{to_hex(pid)}").json()["tampered"] is True
 
 
 def test_document_hash_mismatch_and_invalid_document_are_422(
@@ -186,7 +187,7 @@ def test_signature_scope_and_ownership_refusals(
     pid, _ = _issue(svc, reg, o)
     # Another brand's signer cannot amend or recall it (the passport is not theirs).
     body = status_body(reg, o.other.signer, pid, revoke=False, deadline=deadline)
-    resp = svc.api.post(f"/v1/passports/{hx(pid)}/recall", json=body, headers=o.other.writer)
+    resp = svc.api.post(f"/v1/passports/{to_hex(pid)}/recall", json=body, headers=o.other.writer)
     assert resp.status_code == 404
     # Issuing the same passport again conflicts; an unknown passport is 404.
     again = issue_body(reg, o.brand.signer, sample_document(), deadline=deadline)
@@ -204,7 +205,7 @@ def test_signature_scope_and_ownership_refusals(
         deadline=now + 3600,
     )
     resp = svc.api.post(
-        f"/v1/passports/{hx(pid)}/attestations", json=body, headers=o.certifier.writer
+        f"/v1/passports/{to_hex(pid)}/attestations", json=body, headers=o.certifier.writer
     )
     assert resp.status_code == 409
     assert resp.json()["error"] == "PassportAttestationHashMismatch"
@@ -217,7 +218,7 @@ def test_a_first_issue_with_an_expired_deadline_is_refused_before_anything_is_qu
     """The brand's registration is still queued, yet its first write is simulated: a
     signature whose deadline has passed can never land, so nothing is relayed for it."""
     o = orgs
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         before = session.scalar(select(func.count()).select_from(RelayRequest))
         queued = session.scalar(
             select(func.count())
@@ -230,7 +231,7 @@ def test_a_first_issue_with_an_expired_deadline_is_refused_before_anything_is_qu
     assert resp.status_code == 409, resp.text
     assert resp.json()["error"] == "PassportSignatureExpired"
     assert resp.json()["arguments"]["signer"].lower() == o.brand.signer.address.lower()
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         assert session.scalar(select(func.count()).select_from(RelayRequest)) == before
     # The same write with a live deadline is queued behind the registration and lands.
     _issue(svc, reg, o)
@@ -279,7 +280,9 @@ def test_attestation_by_a_key_without_the_certifier_role_is_refused(
         valid_until=now + 100,
         deadline=now + 60,
     )
-    resp = api.post(f"/v1/passports/{hx(pid)}/attestations", json=body, headers={"X-API-Key": key})
+    resp = api.post(
+        f"/v1/passports/{to_hex(pid)}/attestations", json=body, headers={"X-API-Key": key}
+    )
     assert resp.status_code == 403, resp.text
     assert resp.json()["detail"].startswith(
         f"key validity rule: signer {rogue.signer.address} does not hold the role certifier "
@@ -293,18 +296,18 @@ def test_reorg_rolls_back_a_recall_and_restores_active(
     pid, _ = _issue(svc, reg, orgs)
     snap = tester.snapshot()
     body = status_body(reg, orgs.brand.signer, pid, revoke=False, deadline=svc.now() + 3600)
-    post(svc, f"/v1/passports/{hx(pid)}/recall", body, orgs.brand)
+    post(svc, f"/v1/passports/{to_hex(pid)}/recall", body, orgs.brand)
     svc.settle()
-    assert svc.api.get(f"/v1/passports/{hx(pid)}").json()["status"] == "recalled"
+    assert svc.api.get(f"/v1/passports/{to_hex(pid)}").json()["status"] == "recalled"
     tester.revert(snap)
     for _ in range(3):
         tester.mine()
-    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
-    view = svc.api.get(f"/v1/passports/{hx(pid)}").json()
+    workers(svc.api).indexer.step()
+    view = svc.api.get(f"/v1/passports/{to_hex(pid)}").json()
     assert view["status"] == "active"
     assert view["reason_code"] is None
     svc.settle()  # the recall was queued again and lands on the new fork
-    assert svc.api.get(f"/v1/passports/{hx(pid)}").json()["status"] == "recalled"
+    assert svc.api.get(f"/v1/passports/{to_hex(pid)}").json()["status"] == "recalled"
 
 
 @pytest.mark.parametrize(

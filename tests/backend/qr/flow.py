@@ -19,6 +19,7 @@ from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import SAMPLE_PREFIX, Org, domain_of, make_org, signed_event
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.context import context, workers
 
 SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
 HOUR = 3600
@@ -40,9 +41,8 @@ class Flow:
         return self.svc.chain
 
     def passports(self) -> PassportRegistryClient:
-        state = self.api.app.state  # type: ignore[attr-defined]
         return PassportRegistryClient(
-            self.chain, state.deployment.address("ProductPassportRegistry")
+            self.chain, context(self.api).loaded().deployment.address("ProductPassportRegistry")
         )
 
     def issue(
@@ -148,9 +148,8 @@ class Flow:
         return bodies
 
     def anchor(self) -> None:
-        state = self.api.app.state  # type: ignore[attr-defined]
-        state.anchor_worker.run_until_idle()
-        state.indexer.step()
+        workers(self.api).anchor.run_until_idle()
+        workers(self.api).indexer.step()
 
 
 def sample_document(

@@ -8,7 +8,7 @@ from collections import Counter
 from eth_hash.auto import keccak
 
 from backend.chain.compiler import Artifact
-from backend.qr.bundle import ABI_DIR, PINNED, selector, topic
+from backend.qr.bundle.verify import ABI_DIR, PINNED, selector, topic
 
 
 def test_shipped_abis_equal_the_build(artifacts: dict[str, Artifact]) -> None:

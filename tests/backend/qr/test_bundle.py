@@ -22,7 +22,7 @@ from backend.chain.anvil import free_port
 from backend.chain.organisations import Role
 from backend.cli import cli
 from backend.cli.chainio import verifier_rpc
-from backend.qr.bundle import CouldNotCheck, Trust, Verdict, verify_bundle
+from backend.qr.bundle.verify import CouldNotCheck, Trust, Verdict, verify_bundle
 from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.conftest import deployment_for
 from tests.integration.proof_cases import CaseBuilder

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient
 from backend.gs1.keys import passport_id
+from backend.qr.flows import weight_text
 from backend.qr.page import chain_kind
 from backend.qr.render import render_product_page
-from backend.qr.service import weight_text
 from tests.backend.qr.factories import product_page
 from tests.backend.qr.flow import Flow, make_flow
 

@@ -21,12 +21,13 @@ from backend.epcis.document import schema_errors
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
 from backend.main import create_app
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle.verify import verify_bundle
 from backend.qr.images import sheet_layout
 from tests.backend.conftest import api_settings
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.conftest import deployment_for
+from tests.context import context
 
 GTIN = "08936045870013"
 ITEM = f"/01/{GTIN}/10/L1/21/SN-1"
@@ -271,7 +272,7 @@ def test_qr_png_encodes_the_absolute_link(api: TestClient, tmp_path: Path) -> No
     out = subprocess.run(
         [str(ZBARIMG), "--raw", "-q", str(image)], capture_output=True, text=True, check=True
     )
-    base = api.app.state.settings.public_base_url  # type: ignore[attr-defined]
+    base = context(api).settings.public_base_url
     assert out.stdout.strip() == f"{base}/01/{GTIN}/10/A%2F1/21/SN-1"
 
 

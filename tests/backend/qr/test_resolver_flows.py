@@ -17,9 +17,10 @@ from backend.chain import ChainClient
 from backend.gs1.keys import passport_id
 from backend.pages import store as pages
 from backend.passports.models import PassportDocumentRecord
-from backend.qr.bundle import verify_bundle
+from backend.qr.bundle.verify import verify_bundle
 from tests.backend.qr.flow import Flow, make_flow
 from tests.backend.qr.third_party import rpc_of, trust_of
+from tests.context import context
 
 GTIN = "08936045870013"
 JSON_ACCEPT = {"Accept": "application/json"}
@@ -83,7 +84,7 @@ def test_tampered_document_flips_page_and_fails_bundle_verification(
     assert verify_bundle(bundle, rpc_of(tester), trust_of(tester)).ok
     forged = json.loads(json.dumps(doc))
     forged["product"]["name"] = "Solid teak dinner set"
-    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(flow.api).sessions() as session:
         session.execute(
             update(PassportDocumentRecord)
             .where(PassportDocumentRecord.passport_id == pid_hex)

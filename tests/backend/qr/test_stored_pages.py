@@ -17,6 +17,7 @@ from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
 from backend.pages.models import PassportPage
 from tests.backend.qr.flow import Flow, make_flow
+from tests.context import context, workers
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def _pid(link: DigitalLink) -> str:
 
 
 def _row(flow: Flow, link: DigitalLink) -> PassportPage:
-    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(flow.api).sessions() as session:
         row = session.get(PassportPage, _pid(link))
         assert row is not None
         session.expunge(row)
@@ -70,7 +71,7 @@ def test_recall_then_the_next_scan_shows_the_recall(flow: Flow) -> None:
 def test_a_marked_page_is_never_sent_even_before_it_is_recomputed(flow: Flow) -> None:
     link, _ = flow.issue(lot="M1", serial="SN-M1")
     good = flow.api.get(link.path).text
-    with flow.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(flow.api).sessions() as session:
         # A stale copy that must not leak: the write that marked it committed first.
         session.execute(
             update(PassportPage)
@@ -116,7 +117,7 @@ def test_anchor_changes_the_page_and_a_reorg_that_removes_it_changes_it_back(
     # Another fork wins: the anchoring block disappears and the chain grows past it.
     tester.revert(snap)
     tester.mine(3)
-    flow.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(flow.api).indexer.step()
     assert "Pending · Not yet anchored on chain" in _stored(flow, link)
     assert "Pending · Not yet anchored on chain" in flow.api.get(link.path).text
     assert _row(flow, other).generation == untouched.generation
@@ -132,7 +133,7 @@ def test_a_reorg_that_removes_a_recall_changes_the_page_back(
     assert 'id="recall-banner"' in flow.api.get(link.path).text
     tester.revert(snap)
     tester.mine(3)
-    flow.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(flow.api).indexer.step()
     assert 'id="recall-banner"' not in _stored(flow, link)
     assert 'id="recall-banner"' not in flow.api.get(link.path).text
 

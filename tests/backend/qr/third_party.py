@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.chain import ChainClient
-from backend.qr.bundle import Trust
+from backend.qr.bundle.verify import Trust
 from tests.conftest import deployment_for
 
 

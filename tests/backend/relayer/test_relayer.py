@@ -12,6 +12,7 @@ from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
 from backend.relayer import service as relayer
 from backend.relayer.models import RelayRequest, SentTransaction
 from backend.relayer.service import Mined, Relayer
+from tests.context import workers
 
 
 class RecordingHandler:
@@ -41,7 +42,7 @@ class RecordingHandler:
 
 def _setup(api: TestClient, tester: ChainClient) -> tuple[Relayer, RecordingHandler, str]:
     handler = RecordingHandler()
-    worker = api.app.state.anchor_worker  # type: ignore[attr-defined]
+    worker = workers(api).anchor
     rel = Relayer(
         sessions=worker.sessions,
         chain=tester,

@@ -13,16 +13,14 @@ from backend.chain import ChainClient
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.common.types import to_hex
 from backend.relayer.models import RelayRequest
-from backend.shipments.service import manifest_hash
+from backend.shipments.messages import manifest_hash
 from tests.backend.factories import Org
+from tests.context import context, workers
 
 HOUR = 3600
 ZERO32 = "0x" + "00" * 32
-
-
-def hx(raw: bytes) -> str:
-    return "0x" + raw.hex()
 
 
 @dataclass
@@ -34,7 +32,7 @@ class Service:
     registry: ShipmentRegistryClient = field(init=False)
 
     def __post_init__(self) -> None:
-        address = self.api.app.state.deployment.address("ShipmentRegistry")  # type: ignore[attr-defined]
+        address = context(self.api).loaded().deployment.address("ShipmentRegistry")
         self.registry = ShipmentRegistryClient(self.chain, address)
 
     def now(self) -> int:
@@ -43,17 +41,16 @@ class Service:
 
     def settle(self) -> None:
         """Send every queued relay request and index the resulting blocks."""
-        state = self.api.app.state  # type: ignore[attr-defined]
         for _ in range(5):
-            state.relay_worker.relayer.drive()
-            state.indexer.step()
-            with state.sessionmaker() as session:
+            workers(self.api).relay.relayer.drive()
+            workers(self.api).indexer.step()
+            with context(self.api).sessions() as session:
                 open_ = session.query(RelayRequest).filter(
                     RelayRequest.status.in_(("queued", "sent"))
                 )
                 if open_.count() == 0:
                     break
-        state.indexer.step()
+        workers(self.api).indexer.step()
 
     def relay(self, relay_id: int, headers: dict[str, str]) -> dict[str, Any]:
         resp = self.api.get(f"/v1/relay/{relay_id}", headers=headers)
@@ -64,7 +61,7 @@ class Service:
 def manifest(passport_ids: list[bytes], mode: str = "sea", quantity: int = 100) -> dict[str, Any]:
     return {
         "transportMode": mode,
-        "lines": [{"passportId": hx(p), "quantity": quantity} for p in passport_ids],
+        "lines": [{"passportId": to_hex(p), "quantity": quantity} for p in passport_ids],
     }
 
 
@@ -114,14 +111,14 @@ def create_body(
     )
     return {
         "terms": {
-            "shipmentId": hx(sid),
+            "shipmentId": to_hex(sid),
             "seller": seller.address,
             "origin": "VNSGN",
             "destination": "USLAX",
             "declaredWeightGrams": declared_weight_grams,
             "pieceCount": 12,
             "weightToleranceBps": 200,
-            "manifestHash": hx(terms["manifestHash"]),
+            "manifestHash": to_hex(terms["manifestHash"]),
             "carriers": carriers,
             "warehouse": warehouse,
             "customsBroker": customs_broker,
@@ -130,7 +127,7 @@ def create_body(
         },
         "nonce": nonce,
         "deadline": deadline,
-        "signature": hx(sig),
+        "signature": to_hex(sig),
         "manifest": manifest_override or doc,
     }
 
@@ -161,13 +158,13 @@ def milestone_message(
 
 def milestone_json(message: dict[str, Any]) -> dict[str, Any]:
     return {
-        "shipmentId": hx(message["shipmentId"]),
+        "shipmentId": to_hex(message["shipmentId"]),
         "milestone": message["milestone"],
         "reasonCode": message["reasonCode"],
         "occurredAt": message["occurredAt"],
         "location": td.locode_text(message["location"]),
         "measuredWeightGrams": message["measuredWeightGrams"],
-        "evidenceHash": hx(message["evidenceHash"]),
+        "evidenceHash": to_hex(message["evidenceHash"]),
         "signer": message["signer"],
         "counterparty": message["counterparty"],
         "nonce": message["nonce"],
@@ -192,13 +189,13 @@ def milestone_body(
     domain = svc.registry.domain()
     body: dict[str, Any] = {
         "milestone": milestone_json(msg),
-        "signature": hx(td.sign_milestone((sign_with or signer).key, domain, msg)),
+        "signature": to_hex(td.sign_milestone((sign_with or signer).key, domain, msg)),
     }
     if receiver is not None:
         nonce = svc.registry.nonce(receiver.address)
         deadline = svc.now() + HOUR
         acc = td.sign_acceptance(receiver.key, domain, msg, nonce=nonce, deadline=deadline)
-        body["acceptance"] = {"nonce": nonce, "deadline": deadline, "signature": hx(acc)}
+        body["acceptance"] = {"nonce": nonce, "deadline": deadline, "signature": to_hex(acc)}
     return body
 
 
@@ -227,12 +224,12 @@ def delivery_body(
     )
     return {
         "milestone": milestone_json(msg),
-        "signature": hx(td.sign_milestone(carrier.key, domain, msg)),
+        "signature": to_hex(td.sign_milestone(carrier.key, domain, msg)),
         "receipt": {
             "condition": condition,
             "nonce": nonce,
             "deadline": deadline,
-            "signature": hx(receipt),
+            "signature": to_hex(receipt),
         },
     }
 

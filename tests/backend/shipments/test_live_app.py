@@ -16,6 +16,7 @@ from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.passports.api_factories import issue_body, sample_document
 from tests.backend.shipments.factories import Service, create_body, post
 from tests.conftest import deployment_for
+from tests.context import context
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -45,7 +46,7 @@ def test_running_app_relays_and_indexes_shipments_and_passports(
         sid = body["terms"]["shipmentId"]
         post(svc, "/v1/shipments", body, seller)
         reg = PassportRegistryClient(
-            tester, app.state.deployment.address("ProductPassportRegistry")
+            tester, context(app).loaded().deployment.address("ProductPassportRegistry")
         )
         issue = issue_body(reg, seller.signer, sample_document(), deadline=svc.now() + 3600)
         post(svc, "/v1/passports", issue, seller)

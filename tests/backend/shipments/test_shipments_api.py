@@ -15,7 +15,7 @@ from backend.chain.typed_data.shipments import Status
 from backend.gs1.keys import passport_id
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
-from backend.shipments import service
+from backend.shipments import public, writes
 from tests.backend.factories import SAMPLE_PREFIX, make_org
 from tests.backend.qr.flow import Flow
 from tests.backend.shipments.factories import (
@@ -25,6 +25,7 @@ from tests.backend.shipments.factories import (
     milestone_body,
     post,
 )
+from tests.context import context, workers
 
 
 @pytest.fixture
@@ -120,10 +121,10 @@ def test_relayed_shipment_flow_is_indexed_into_timeline_journey_and_legs(
     assert [s["id"] for s in listed["items"]] == [sid]
     assert svc.api.get("/v1/shipments", headers=p.other.writer).json()["items"] == []
 
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        journeys = service.journey_for_passport(session=session, passport_id=passport)
-        legs = service.transport_legs(session=session, passport_id=passport)
-        assert service.journey_for_passport(session=session, passport_id=bytes(32)) == []
+    with context(svc.api).sessions() as session:
+        journeys = public.journey_for_passport(session=session, passport_id=passport)
+        legs = public.transport_legs(session=session, passport_id=passport)
+        assert public.journey_for_passport(session=session, passport_id=bytes(32)) == []
     assert len(journeys) == 1
     j = journeys[0]
     assert (j.quantity, j.customs_status, j.weight_discrepancy, j.late, j.exception) == (
@@ -187,9 +188,9 @@ def test_batch_milestones_and_a_correction_are_relayed_and_linked(
     assert detail["milestones"][3]["corrected_by_index"] == 4
     assert detail["corrections"][0]["corrected_index"] == 3
     assert detail["history_length"] == 5
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         # The corrected arrival no longer closes a leg.
-        assert service.transport_legs(session=session, passport_id=passport) == []
+        assert public.transport_legs(session=session, passport_id=passport) == []
 
 
 def test_overdue_flag_is_relayed_for_the_seller_and_late_pickup_is_marked(
@@ -252,10 +253,10 @@ def test_signature_scope_and_signer_refusals(svc: Service, parties: Parties) -> 
 
 
 def _milestone_relays(svc: Service) -> int:
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         return len(
             session.scalars(
-                select(RelayRequest.id).where(RelayRequest.purpose == service.PURPOSE_MILESTONES)
+                select(RelayRequest.id).where(RelayRequest.purpose == writes.PURPOSE_MILESTONES)
             ).all()
         )
 
@@ -367,7 +368,7 @@ def test_one_signer_queues_writes_to_two_shipments_before_either_is_relayed(
     for body in (first, second):
         sid = str(body["terms"]["shipmentId"])  # type: ignore[index]
         assert svc.registry.shipment(bytes.fromhex(sid[2:])) is not None
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         statuses = session.scalars(
             select(RelayRequest.status).where(RelayRequest.purpose.notin_(ORG_PURPOSES))
         ).all()
@@ -382,7 +383,7 @@ def test_a_first_shipment_with_an_expired_deadline_is_refused_before_anything_is
     p = parties
     carriers = [p.carrier.signer.address]
     late = create_body(svc, p.seller.signer, carriers, expires_in=-1)
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         assert session.scalar(
             select(func.count())
             .select_from(RelayRequest)
@@ -393,7 +394,7 @@ def test_a_first_shipment_with_an_expired_deadline_is_refused_before_anything_is
     assert resp.status_code == 409, resp.text
     assert resp.json()["error"] == "ShipmentSignatureExpired"
     assert resp.json()["arguments"]["deadline"] == late["deadline"]
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         assert session.scalar(select(func.count()).select_from(RelayRequest)) == before
 
 
@@ -465,14 +466,14 @@ def test_reorg_rolls_back_milestones_and_recomputes_state(
     tester.revert(snap)
     for _ in range(3):
         tester.mine()
-    svc.api.app.state.indexer.step()  # type: ignore[attr-defined]
+    workers(svc.api).indexer.step()
     detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
     assert detail["status"] == "created"
     assert detail["custodian"] is None
     assert detail["milestones"] == []
-    assert svc.api.app.state.indexer.reorgs == 1  # type: ignore[attr-defined]
+    assert workers(svc.api).indexer.reorgs == 1
     # The pickup's relay request went back to the queue; sent again, it lands on the new fork.
-    with svc.api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(svc.api).sessions() as session:
         statuses = session.scalars(
             select(RelayRequest.status)
             .where(RelayRequest.purpose.notin_(ORG_PURPOSES))
@@ -516,7 +517,7 @@ def test_shipment_list_is_keyset_paginated_and_capped(svc: Service, parties: Par
     rest = svc.api.get(f"/v1/shipments?after={ids[1]}", headers=p.seller.writer).json()
     assert [s["id"] for s in rest["items"]] == ids[2:]
     assert rest["next_after"] is None
-    svc.api.app.state.settings.page_size_max = 1  # type: ignore[attr-defined]
+    context(svc.api).settings.page_size_max = 1
     capped = svc.api.get("/v1/shipments?limit=500", headers=p.seller.writer).json()
     assert len(capped["items"]) == 1
     bad = svc.api.get("/v1/shipments?after=0x12", headers=p.seller.writer)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from backend.orgs.models import Organisation
 from tests.backend.factories import Org
+from tests.context import context
 
 
 @dataclass
@@ -80,5 +81,5 @@ def receiver() -> Iterator[Receiver]:
 
 def org_id(api: TestClient, org: Org) -> int:
     """The database id of ``org``."""
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         return int(session.scalar(select(Organisation.id).where(Organisation.slug == org.slug)))

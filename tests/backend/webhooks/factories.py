@@ -8,6 +8,7 @@ from backend.webhooks import service
 from backend.webhooks.models import EventType
 from tests.backend.factories import Org
 from tests.backend.webhooks.conftest import org_id
+from tests.context import context
 
 
 def subscribe(api: TestClient, org: Org, url: str, *types: EventType) -> dict[str, object]:
@@ -24,7 +25,7 @@ def subscribe(api: TestClient, org: Org, url: str, *types: EventType) -> dict[st
 
 def emit(api: TestClient, org: Org, kind: EventType, n: int, tag: str = "") -> None:
     oid = org_id(api, org)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         for i in range(n):
             service.emit(
                 session,

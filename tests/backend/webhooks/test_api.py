@@ -17,6 +17,7 @@ from backend.webhooks.models import (
 from tests.backend.conftest import api_settings
 from tests.backend.factories import OPERATOR, make_org
 from tests.backend.webhooks.conftest import org_id
+from tests.context import context
 
 URL = "http://127.0.0.1:9/hooks"
 
@@ -36,7 +37,7 @@ def test_another_organisation_can_neither_see_nor_touch_a_subscription(api: Test
     attacker = make_org(api, "attacker", ("seller",))
     sub = _sub(api, victim.writer)
     oid = sub["id"]
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         service.emit(
             session,
             org_ids=[org_id(api, victim)],
@@ -134,7 +135,7 @@ def test_orphaned_notifications_are_forgotten_unless_someone_received_them(
     _sub(api, org.writer)
     _sub(api, org.writer)
     oid = org_id(api, org)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         for n, block in ((1, 5), (2, 9), (3, 12)):
             service.emit(
                 session,

@@ -24,6 +24,7 @@ from backend.webhooks.models import EventType, WebhookDelivery, WebhookMessage
 from tests.backend.factories import Org, make_org
 from tests.backend.webhooks.conftest import Receiver
 from tests.backend.webhooks.factories import deliveries, emit, subscribe
+from tests.context import context
 
 
 @dataclass
@@ -46,10 +47,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def sender(api: TestClient, clock: Clock) -> Sender:
-    state = api.app.state  # type: ignore[attr-defined]
     s = Sender(
-        sessions=state.sessionmaker,
-        settings=state.settings,
+        sessions=context(api).sessions,
+        settings=context(api).settings,
         owner="test-sender",
         clock=clock,
         client=httpx.Client(timeout=2.0, follow_redirects=False),
@@ -84,7 +84,7 @@ def test_receiver_outage_loses_nothing_and_each_id_arrives_exactly_once(
         assert sender.deliver_due() == 0
 
     ids = Counter(r.headers["webhook-id"] for r in receiver.received)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         msg_ids = set(session.scalars(select(WebhookMessage.msg_id)))
     assert len(msg_ids) == 20
     assert set(ids) == msg_ids
@@ -112,7 +112,7 @@ def test_persistent_failure_disables_the_subscription_with_the_reason_and_redeli
     receiver.start()
     sub = subscribe(api, seller, receiver.url, EventType.PASSPORT_RECALLED)
     emit(api, seller, EventType.PASSPORT_RECALLED, 1)
-    schedule = api.app.state.settings.webhook_retry_schedule  # type: ignore[attr-defined]
+    schedule = context(api).settings.webhook_retry_schedule
     assert sum(schedule) >= 24 * 3600
     assert sender.deliver_due() == 1
     for wait in schedule:
@@ -169,7 +169,7 @@ def test_rotated_secret_signs_next_to_the_old_one_until_the_grace_period_ends(
     Webhook(new).verify(during.body, during.headers)
 
     # The grace period is measured on the server's clock.
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         from backend.webhooks.models import WebhookSecret
 
         for s in session.scalars(
@@ -214,7 +214,7 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(
     [d] = deliveries(api, seller, sub["id"])
     assert d["status"] == "pending"
     assert "not followed" in str(d["last_error"])
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         row = session.scalar(select(WebhookDelivery))
         assert row is not None
         assert row.attempts == 1

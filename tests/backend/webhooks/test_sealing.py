@@ -29,6 +29,7 @@ from tests.backend.factories import Org, make_org
 from tests.backend.webhooks.conftest import Receiver
 from tests.backend.webhooks.factories import emit, subscribe
 from tests.conftest import deployment_for
+from tests.context import context
 
 OLD_KEY = "old-sealing-key-" + "o" * 32
 NEW_KEY = "new-sealing-key-" + "n" * 32
@@ -41,10 +42,9 @@ def _app(db_url: str, tester: ChainClient, **overrides: object) -> TestClient:
 
 def _deliver(client: TestClient, *, settings: Settings | None = None, **kw: object) -> int:
     """One round of the sender against ``client``'s database; how many it attempted."""
-    state = client.app.state  # type: ignore[attr-defined]
     sender = Sender(
-        sessions=state.sessionmaker,
-        settings=settings or state.settings,
+        sessions=context(client).sessions,
+        settings=settings or context(client).settings,
         owner="sealing-test",
         client=httpx.Client(timeout=2.0, follow_redirects=False),
         **kw,  # type: ignore[arg-type]
@@ -56,7 +56,7 @@ def _deliver(client: TestClient, *, settings: Settings | None = None, **kw: obje
 
 
 def _stored(client: TestClient) -> list[WebhookSecret]:
-    with client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(client).sessions() as session:
         rows = list(session.scalars(select(WebhookSecret).order_by(WebhookSecret.id)))
         session.expunge_all()
         return rows
@@ -90,7 +90,7 @@ def test_a_sealed_secret_copied_to_another_subscription_does_not_sign(
     subscribe(api, seller, receiver.url, EventType.ESCROW_RELEASED)
     victim = subscribe(api, seller, receiver.url, EventType.SHIPMENT_OVERDUE)
     first, second = _stored(api)
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         session.execute(
             update(WebhookSecret).where(WebhookSecret.id == second.id).values(secret=first.secret)
         )
@@ -99,7 +99,7 @@ def test_a_sealed_secret_copied_to_another_subscription_does_not_sign(
     emit(api, seller, EventType.SHIPMENT_OVERDUE, 1)
     assert _deliver(api) == 1
     assert receiver.received == []  # nothing signed under the wrong secret
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         delivery = session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.subscription_id == victim["id"])
         ).one()
@@ -135,13 +135,13 @@ def test_a_secret_stored_in_clear_before_sealing_is_sealed_at_start(
     with _app(db_url, tester) as first:
         org = make_org(first, "legacy", ("seller",))
         subscribe(first, org, receiver.url, EventType.ESCROW_RELEASED)
-        with first.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        with context(first).sessions() as session:
             session.execute(update(WebhookSecret).values(secret=clear))
             session.commit()
     with _app(db_url, tester) as second:
         (row,) = _stored(second)
         assert row.secret.startswith(PREFIX)
-        box = SecretBox.from_settings(second.app.state.settings)  # type: ignore[attr-defined]
+        box = SecretBox.from_settings(context(second).settings)
         assert box.open(row.secret, subscription_id=row.subscription_id) == clear
 
 
@@ -169,7 +169,7 @@ def named_subscription(api: TestClient, seller: Org, receiver: Receiver) -> str:
     """A subscription whose URL names a host only the test's resolver knows."""
     sub = subscribe(api, seller, receiver.url, EventType.ESCROW_RELEASED)
     host = "hooks.rebinding.test"
-    with api.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+    with context(api).sessions() as session:
         session.execute(
             update(WebhookSubscription)
             .where(WebhookSubscription.id == sub["id"])
@@ -204,7 +204,7 @@ def test_a_name_that_resolves_to_an_internal_address_is_not_called_in_production
     with _app(db_url, tester) as client:
         org = make_org(client, "rebinder", ("seller",))
         sub = subscribe(client, org, receiver.url, EventType.ESCROW_RELEASED)
-        with client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+        with context(client).sessions() as session:
             session.execute(
                 update(WebhookSubscription)
                 .where(WebhookSubscription.id == sub["id"])
@@ -213,12 +213,13 @@ def test_a_name_that_resolves_to_an_internal_address_is_not_called_in_production
             session.commit()
         receiver.start()
         emit(client, org, EventType.ESCROW_RELEASED, 1)
-        state = client.app.state  # type: ignore[attr-defined]
-        strict = state.settings.model_copy(update={"webhook_allow_private_targets": False})
+        strict = context(client).settings.model_copy(
+            update={"webhook_allow_private_targets": False}
+        )
         loopback = ["127.0.0.1"]
         assert _deliver(client, settings=strict, resolver=lambda host, port: loopback) == 1
         assert receiver.received == []
-        with state.sessionmaker() as session:
+        with context(client).sessions() as session:
             delivery = session.scalars(select(WebhookDelivery)).one()
             assert delivery.last_error is not None
             assert "non-public address (127.0.0.1)" in delivery.last_error

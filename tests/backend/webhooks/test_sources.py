@@ -23,6 +23,7 @@ from tests.backend.shipments.factories import (
     post,
 )
 from tests.backend.webhooks.conftest import Receiver
+from tests.context import workers
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_overdue_pickup_is_flagged_by_the_service_and_every_party_is_told_once(
         api, p.carrier.writer, receiver.url, [EventType.SHIPMENT_CUSTODY_CHANGED.value]
     )
     other_secret = _subscribe(api, p.other.writer, receiver.url, every)
-    worker = api.app.state.notification_worker  # type: ignore[attr-defined]
+    worker = workers(api).notifier
 
     deadline = svc.now() + 60
     body = create_body(
@@ -141,7 +142,7 @@ def test_a_deadline_already_past_when_the_shipment_is_created_is_not_swept(
     api: TestClient, svc: Service, parties: Parties
 ) -> None:
     p = parties
-    worker = api.app.state.notification_worker  # type: ignore[attr-defined]
+    worker = workers(api).notifier
     past = svc.now() - 3_600
     body = create_body(
         svc,

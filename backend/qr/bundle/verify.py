@@ -44,7 +44,7 @@ from backend.passports.canonical import document_hash
 
 BUNDLE_FORMAT = "waymark-proof-bundle/2"
 PINNED = ("AnchorRegistry", "ProductPassportRegistry", "ShipmentRegistry", "OrganisationRegistry")
-ABI_DIR = Path(__file__).parent / "abi"
+ABI_DIR = Path(__file__).parent.parent / "abi"
 PASSPORT_STATUSES = ("none", "active", "recalled", "revoked")
 ZERO32 = bytes(32)
 

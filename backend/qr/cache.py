@@ -1,5 +1,6 @@
-"""Consumer pages computed when their data changes: which passports a change touches,
-and recomputing their stored pages (``backend.pages``).
+"""The consumer page cache: pages computed when their data changes, which passports a
+change touches, recomputing their stored pages (``backend.pages``), and how long
+browsers and shared caches may keep them.
 
 The indexer runs :func:`page_handlers` after the read models, in the same
 transaction: a passport event marks that passport, a shipment event the passports
@@ -33,12 +34,19 @@ from backend.orgs.models import RegistryKey
 from backend.pages import store
 from backend.passports.indexer import passport_handlers
 from backend.passports.models import Attestation, Passport
-from backend.qr import service, view
+from backend.qr import view
+from backend.qr.flows import product_page
 from backend.qr.render import render_product_page
+from backend.qr.resolver import by_id
 from backend.shipments.indexer import shipment_handlers
 from backend.shipments.models import ManifestLine, Milestone, ShipmentManifest
 
 log = logging.getLogger(__name__)
+
+# Stored pages are recomputed when their data changes; browsers and shared caches
+# revalidate with the ETag after 15 seconds, so a recall shows at most that late
+# downstream and never at the origin.
+PAGE_CACHE_CONTROL = "public, max-age=15"
 
 
 def _on_passport_event(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
@@ -154,7 +162,7 @@ def compute(session: Session, source: PageSource, passport_id: str) -> store.Sto
     """Compute and store the passport's page; ``None`` if it has no public page."""
     generation = store.generation(session, passport_id)
     try:
-        resolved = service.by_id(session=session, passport_id=passport_id)
+        resolved = by_id(session=session, passport_id=passport_id)
     except NotFound:
         resolved = None
     if resolved is None:
@@ -168,7 +176,7 @@ def compute(session: Session, source: PageSource, passport_id: str) -> store.Sto
         )
         session.commit()
         return None
-    page = service.product_page(
+    page = product_page(
         session=session,
         chain_id=source.chain_id,
         deployment=source.deployment,

@@ -1,9 +1,5 @@
-"""Passports: relayed signed writes (issue, amend, recall, revoke, attest) and public reads.
-
-Public read function other domains call (stable signature)::
-
-    public_passport(*, session, passport_id: bytes, now: int | None = None)
-        -> PassportPublicView | None
+"""Passport writes (issue, amend, recall, revoke, attest): each signed call
+verified, then relayed with its typed effect.
 
 Issue and amend carry the passport document: it must validate against
 ``waymark.passport/1`` and its RFC 8785 canonical hash must equal the signed
@@ -17,14 +13,13 @@ certifier key; the simulation before queueing answers those refusals as 409.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.chain.eip712 import StructType
 from backend.chain.organisations import Role
-from backend.chain.passports import PassportContent, PassportRegistryClient
+from backend.chain.passports import PassportRegistryClient
 from backend.chain.typed_data.passports import (
     AMEND_PASSPORT,
     ATTEST,
@@ -34,28 +29,18 @@ from backend.chain.typed_data.passports import (
     REVOKE_PASSPORT,
 )
 from backend.common.types import hex_bytes, to_hex
-from backend.errors import Conflict, InvalidInput, NotFound
+from backend.errors import Conflict, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
-from backend.orgs.signers import (
-    SignedCall,
-    org_of,
-    org_signers,
-    verify_signed_call,
-)
+from backend.orgs.signers import SignedCall, org_of, org_signers, verify_signed_call
 from backend.orgs.subjects import Basis, require_speaks_for
 from backend.passports.api_schemas import (
     AttestationCreate,
-    AttestationPublic,
     AttestationRevoke,
     PassportAmend,
-    PassportContentIn,
     PassportCreate,
-    PassportPublicView,
     PassportStatusChangeIn,
-    PassportVersionPublic,
 )
-from backend.passports.canonical import document_hash, public_form
 from backend.passports.effects import (
     KINDS,
     AttestationMade,
@@ -63,14 +48,17 @@ from backend.passports.effects import (
     PassportStatusSet,
     PassportVersioned,
 )
-from backend.passports.errors import DocumentInvalid, PassportError
-from backend.passports.models import (
-    Attestation,
-    Passport,
-    PassportDocumentRecord,
-    PassportVersion,
+from backend.passports.messages import (
+    amend_message,
+    attest_message,
+    checked_document,
+    content,
+    issue_message,
+    revoke_attestation_message,
+    status_message,
 )
-from backend.passports.schemas import PassportDocument, parse_document
+from backend.passports.models import PassportDocumentRecord
+from backend.passports.schemas import PassportDocument
 from backend.relayer.effects import Effect
 from backend.relayer.organisations import in_flight as org_registry_in_flight
 from backend.relayer.schemas import RelayAccepted
@@ -91,39 +79,37 @@ ISSUER_ONLY = frozenset({Basis.ISSUER})
 CERTIFIER_SCOPES = frozenset({Scope.CERTIFIER})
 
 
-def _content(c: PassportContentIn) -> PassportContent:
-    return PassportContent(
-        document_hash=hex_bytes(c.document_hash),
-        uri=c.uri,
-        origin_country=c.origin_country,
-        recycled_content_bps=c.recycled_content_bps,
-        carbon_grams_co2e=c.carbon_grams_co2e,
-        water_litres=c.water_litres,
+#: The member naming the signer and the API-key scopes that may submit, by signing role.
+SIGNERS = {Role.ISSUER: ("issuer", ISSUER_SCOPES), Role.CERTIFIER: ("certifier", CERTIFIER_SCOPES)}
+
+
+def _verify(
+    session: Session,
+    registry: PassportRegistryClient,
+    principal: Principal,
+    struct: StructType,
+    message: dict[str, Any],
+    signature: str,
+    signer: str,
+) -> None:
+    """The message is signed by ``signer``, an active key of the caller's organisation
+    in the role the struct needs (issuer for passport writes, certifier for attestations)."""
+    role = Role.CERTIFIER if struct in (ATTEST, REVOKE_ATTESTATION) else Role.ISSUER
+    field, scopes = SIGNERS[role]
+    verify_signed_call(
+        SignedCall(
+            registry.domain(),
+            struct,
+            message,
+            signature,
+            claimed=signer,
+            field=field,
+            role=role,
+            scopes=scopes,
+        ),
+        session=session,
+        principal=principal,
     )
-
-
-def _document(
-    raw: dict[str, Any], content: PassportContentIn, passport_id: str
-) -> PassportDocument:
-    """Validate the document; its canonical hash and GS1 key must match what was signed."""
-    try:
-        doc = parse_document(raw)
-        digest = document_hash(doc)
-    except DocumentInvalid as exc:
-        raise InvalidInput("document: " + "; ".join(exc.problems[:10])) from exc
-    except PassportError as exc:
-        raise InvalidInput(f"document: {exc}") from exc
-    if to_hex(digest) != content.document_hash:
-        raise InvalidInput(
-            f"document hashes to {to_hex(digest)} (RFC 8785 + keccak256), but the signed "
-            f"documentHash is {content.document_hash}"
-        )
-    if to_hex(doc.passport_id) != passport_id:
-        raise InvalidInput(
-            f"document identity {doc.identity.key.path} is passport {to_hex(doc.passport_id)}, "
-            f"not {passport_id}"
-        )
-    return doc
 
 
 def _store_document(
@@ -201,29 +187,10 @@ def issue(
     data: PassportCreate,
 ) -> RelayAccepted:
     """Relay an issuer-signed issue after checking the document against the signed hash."""
-    doc = _document(data.document, data.content, data.passport_id)
-    content = _content(data.content)
-    message = {
-        "issuer": data.issuer,
-        "passportId": hex_bytes(data.passport_id),
-        "content": content.message(),
-        "nonce": data.nonce,
-        "deadline": data.deadline,
-    }
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            ISSUE_PASSPORT,
-            message,
-            data.signature,
-            claimed=data.issuer,
-            field="issuer",
-            role=Role.ISSUER,
-            scopes=ISSUER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    doc = checked_document(data.document, data.content, data.passport_id)
+    signed = content(data.content)
+    message = issue_message(data, signed)
+    _verify(session, registry, principal, ISSUE_PASSPORT, message, data.signature, data.issuer)
     if registry.passport(hex_bytes(data.passport_id)) is not None:
         raise Conflict(f"passport {data.passport_id} is already issued")
     # An issue of the same passport by another organisation may still be queued.
@@ -237,7 +204,7 @@ def issue(
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
     calldata = registry.issue_signed_calldata(
-        doc.identity.key.path, content, data.issuer, data.deadline, hex_bytes(data.signature)
+        doc.identity.key.path, signed, data.issuer, data.deadline, hex_bytes(data.signature)
     )
     return _relay(
         session=session,
@@ -259,30 +226,10 @@ def amend(
     data: PassportAmend,
 ) -> RelayAccepted:
     """Relay an issuer-signed amendment (new version on top of ``baseVersion``)."""
-    doc = _document(data.document, data.content, passport_id)
-    content = _content(data.content)
-    message = {
-        "issuer": data.issuer,
-        "passportId": hex_bytes(passport_id),
-        "baseVersion": data.base_version,
-        "content": content.message(),
-        "nonce": data.nonce,
-        "deadline": data.deadline,
-    }
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            AMEND_PASSPORT,
-            message,
-            data.signature,
-            claimed=data.issuer,
-            field="issuer",
-            role=Role.ISSUER,
-            scopes=ISSUER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    doc = checked_document(data.document, data.content, passport_id)
+    signed = content(data.content)
+    message = amend_message(passport_id, data, signed)
+    _verify(session, registry, principal, AMEND_PASSPORT, message, data.signature, data.issuer)
     _own_passport(session, registry, principal, passport_id)
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, passport_id, org_id)
@@ -291,7 +238,7 @@ def amend(
         "amendWithSig",
         hex_bytes(passport_id),
         data.base_version,
-        content.as_tuple(),
+        signed.as_tuple(),
         data.issuer,
         data.deadline,
         hex_bytes(data.signature),
@@ -316,29 +263,9 @@ def change_status(
     revoke: bool,
 ) -> RelayAccepted:
     """Relay an issuer-signed recall (``revoke=False``) or revocation."""
-    message = {
-        "issuer": data.issuer,
-        "passportId": hex_bytes(passport_id),
-        "reasonCode": data.reason_code,
-        "reason": data.reason,
-        "nonce": data.nonce,
-        "deadline": data.deadline,
-    }
+    message = status_message(passport_id, data)
     struct = REVOKE_PASSPORT if revoke else RECALL_PASSPORT
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            struct,
-            message,
-            data.signature,
-            claimed=data.issuer,
-            field="issuer",
-            role=Role.ISSUER,
-            scopes=ISSUER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    _verify(session, registry, principal, struct, message, data.signature, data.issuer)
     _own_passport(session, registry, principal, passport_id)
     calldata = registry.chain.encode(
         registry.contract,
@@ -369,30 +296,8 @@ def attest(
     data: AttestationCreate,
 ) -> RelayAccepted:
     """Relay a certifier-signed attestation; the answer's subject is the attestation id."""
-    message = {
-        "certifier": data.certifier,
-        "passportId": hex_bytes(passport_id),
-        "version": data.version,
-        "documentHash": hex_bytes(data.document_hash),
-        "claim": hex_bytes(data.claim),
-        "validUntil": data.valid_until,
-        "nonce": data.nonce,
-        "deadline": data.deadline,
-    }
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            ATTEST,
-            message,
-            data.signature,
-            claimed=data.certifier,
-            field="certifier",
-            role=Role.CERTIFIER,
-            scopes=CERTIFIER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
-    )
+    message = attest_message(passport_id, data)
+    _verify(session, registry, principal, ATTEST, message, data.signature, data.certifier)
     if registry.passport(hex_bytes(passport_id)) is None:
         raise NotFound(f"passport {passport_id} not found")
     org_id = org_of(principal)
@@ -437,27 +342,9 @@ def revoke_attestation(
     data: AttestationRevoke,
 ) -> RelayAccepted:
     """Relay a certifier-signed withdrawal of its own attestation."""
-    message = {
-        "certifier": data.certifier,
-        "attestationId": hex_bytes(attestation_id),
-        "reasonCode": data.reason_code,
-        "reason": data.reason,
-        "nonce": data.nonce,
-        "deadline": data.deadline,
-    }
-    verify_signed_call(
-        SignedCall(
-            registry.domain(),
-            REVOKE_ATTESTATION,
-            message,
-            data.signature,
-            claimed=data.certifier,
-            field="certifier",
-            role=Role.CERTIFIER,
-            scopes=CERTIFIER_SCOPES,
-        ),
-        session=session,
-        principal=principal,
+    message = revoke_attestation_message(attestation_id, data)
+    _verify(
+        session, registry, principal, REVOKE_ATTESTATION, message, data.signature, data.certifier
     )
     record = registry.attestation(hex_bytes(attestation_id))
     if record is None or record.certifier not in org_signers(session=session, principal=principal):
@@ -482,95 +369,4 @@ def revoke_attestation(
             subject=to_hex(bytes(record.passport_id)), attestation_id=attestation_id
         ),
         subject=attestation_id,
-    )
-
-
-# -- reads ------------------------------------------------------------------
-
-
-def attestation_status(att: Attestation, now: int) -> str:
-    if att.revoked:
-        return "revoked"
-    return "valid" if now < att.valid_until else "expired"
-
-
-def public_passport(
-    *, session: Session, passport_id: bytes, now: int | None = None
-) -> PassportPublicView | None:
-    """The public view of an indexed passport, or None if the indexer has not seen it.
-
-    Attestation status is computed against ``now`` (Unix seconds, default the
-    current time). ``tampered`` compares the stored document for the latest
-    version, re-hashed now, with the on-chain ``documentHash``.
-    """
-    pid = to_hex(passport_id)
-    head = session.get(Passport, pid)
-    if head is None:
-        return None
-    when = int(time.time()) if now is None else now
-    versions = session.scalars(
-        select(PassportVersion)
-        .where(PassportVersion.passport_id == pid)
-        .order_by(PassportVersion.version)
-    ).all()
-    attestations = session.scalars(
-        select(Attestation)
-        .where(Attestation.passport_id == pid)
-        .order_by(Attestation.block_number, Attestation.log_index)
-    ).all()
-    latest = versions[-1] if versions else None
-    record = session.get(PassportDocumentRecord, latest.document_hash) if latest else None
-    tampered: bool | None = None
-    if record is not None and latest is not None:
-        try:
-            tampered = to_hex(document_hash(record.document)) != latest.document_hash
-        except PassportError:
-            tampered = True
-    identity = record.document.get("identity", {}) if record else {}
-    return PassportPublicView(
-        id=pid,
-        issuer=head.issuer,
-        gtin=head.gtin or identity.get("gtin"),
-        lot=head.lot or identity.get("lot"),
-        serial=head.serial or identity.get("serial"),
-        status=head.status,
-        reason_code=head.reason_code,
-        reason=head.reason,
-        version=head.version,
-        versions=[
-            PassportVersionPublic(
-                version=v.version,
-                document_hash=v.document_hash,
-                uri=v.uri,
-                origin_country=v.origin_country,
-                recycled_content_bps=v.recycled_content_bps,
-                carbon_grams_co2e=v.carbon_grams_co2e,
-                water_litres=v.water_litres,
-                tx_hash=v.tx_hash,
-                block_number=v.block_number,
-            )
-            for v in versions
-        ],
-        attestations=[
-            AttestationPublic(
-                id=a.id,
-                certifier=a.certifier,
-                claim=a.claim,
-                version=a.version,
-                document_hash=a.document_hash,
-                valid_until=a.valid_until,
-                status=attestation_status(a, when),
-                revoked_reason_code=a.revoked_reason_code,
-                revoked_reason=a.revoked_reason,
-                tx_hash=a.tx_hash,
-                block_number=a.block_number,
-            )
-            for a in attestations
-        ],
-        # Restricted sections only as digests: the public form hashes to the anchored value.
-        document=public_form(record.document) if record else None,
-        document_hash=latest.document_hash if latest else None,
-        tampered=tampered,
-        tx_hash=head.tx_hash,
-        block_number=head.block_number,
     )
