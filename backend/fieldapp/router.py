@@ -47,8 +47,9 @@ from backend.handlers import ErrorPublic
 from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
 from backend.orgs.signers import Signed, verify_signature
-from backend.passports import service as passport_service
+from backend.passports import writes as passport_writes
 from backend.passports.api_schemas import PassportAmend, PassportCreate
+from backend.passports.public import public_passport
 from backend.passports.router import registry as passport_registry
 from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
@@ -710,7 +711,7 @@ PassportIdPath = Annotated[Bytes32Hex, PathParam(description="bytes32 passport i
 
 def _stored_document(session: Any, identity: Identity, passport_id: str) -> dict[str, Any]:
     """The latest document of a passport this organisation issued (404 for anyone else)."""
-    view = passport_service.public_passport(session=session, passport_id=hex_bytes(passport_id))
+    view = public_passport(session=session, passport_id=hex_bytes(passport_id))
     if view is None or view.document is None:
         raise NotFound(f"passport {passport_id} not found")
     if view.issuer.lower() not in {k.lower() for k in pages.org_keys(session, identity)}:
@@ -761,7 +762,7 @@ def _passport_draft(
         identity=identity,
         registry=passport_registry(request),
         form=body.model_dump(),
-        base_url=request.app.state.settings.public_base_url,
+        base_url=get_context(request).settings.public_base_url,
         now=_chain_now(chain),
         amending=amending,
         base=base,
@@ -811,7 +812,7 @@ def issue_passport(body: PassportCreate, request: Request, session: SessionDep) 
     """Relay a passport the signed-in seller key signed, through the API's own checks."""
     identity = _writer(request, session)
     _own_signature(identity, body.issuer)
-    return passport_service.issue(
+    return passport_writes.issue(
         session=session,
         registry=passport_registry(request),
         principal=identity.principal(),
@@ -831,7 +832,7 @@ def amend_passport(
     """Relay an amendment the signed-in seller key signed, through the API's own checks."""
     identity = _writer(request, session)
     _own_signature(identity, body.issuer)
-    return passport_service.amend(
+    return passport_writes.amend(
         session=session,
         registry=passport_registry(request),
         principal=identity.principal(),
