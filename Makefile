@@ -68,10 +68,23 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# One worker per core (PYTEST_WORKERS=0 runs in one process); tests sharing a
+# module-scoped fixture stay in one worker (tests/conftest.py marks them).
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(VENV)/bin/pytest --durations=25 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
-test: lint typecheck slither pytest
+# ruff first (seconds); then mypy and Slither run beside pytest, their output held
+# back until pytest ends. Any step failing fails the target.
+test: lint $(STAMP_NODE) $(STAMP_SLITHER)
+	@mkdir -p build
+	@$(MAKE) --no-print-directory typecheck slither > build/static-checks.log 2>&1 & checks=$$!; \
+	$(MAKE) --no-print-directory pytest; tests=$$?; \
+	wait $$checks; static=$$?; \
+	echo "--- mypy and Slither (run beside pytest) ---"; cat build/static-checks.log; \
+	if [ $$static -ne 0 ]; then echo "make test: mypy or Slither failed"; fi; \
+	if [ $$tests -ne 0 ]; then echo "make test: pytest failed"; fi; \
+	[ $$tests -eq 0 ] && [ $$static -eq 0 ]
 
 # Every benchmark (gas, ingest, merkle, anchor latency, wrk load, fault drills) into bench/REPORT.md.
 bench: install

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from backend.db import migrate
@@ -71,9 +71,17 @@ def db_url(
 
 
 def clean(engine: Engine) -> None:
+    """Empty every table, children first, in one transaction (one round trip on PostgreSQL)."""
+    deletes = [
+        f'DELETE FROM "{table.name}"'  # noqa: S608 - names from the table registry
+        for table in reversed(Base.metadata.sorted_tables)
+    ]
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(delete(table))
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(";".join(deletes))
+            return
+        for statement in deletes:
+            conn.exec_driver_sql(statement)
 
 
 @pytest.fixture

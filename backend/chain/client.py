@@ -285,6 +285,7 @@ class ChainClient:
         self._nonce_lock = threading.RLock()
         self._next_nonce: int | None = None
         self._chain_id: int | None = None
+        self._contracts: dict[tuple[str, str], Contract] = {}
 
     # -- basic reads -------------------------------------------------------
 
@@ -334,8 +335,13 @@ class ChainClient:
     # -- contracts ---------------------------------------------------------
 
     def contract(self, name: str, address: str) -> Contract:
-        abi = self.artifacts[name].abi
-        return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
+        """Contract ``name`` at ``address``, built once per client (web3 validates the ABI)."""
+        key = (name, to_checksum_address(address))
+        found = self._contracts.get(key)
+        if found is None:
+            found = self.w3.eth.contract(address=key[1], abi=self.artifacts[name].abi)
+            self._contracts[key] = found
+        return found
 
     def deploy(self, name: str, *args: Any) -> DeployedContract:
         """Deploy artifact ``name`` with constructor ``args`` from the relayer."""

@@ -8,10 +8,13 @@ identity decides whether the previous build can be reused.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,9 +192,22 @@ def compile_contracts(
         raise CompilationError([SourceError(str(contracts_dir), 0, 0, "no .sol files", "IOError")])
     key = _cache_key(sources)
     stamp = build_dir / ".cache-key"
-    if not force and stamp.exists() and stamp.read_text() == key:
-        return load_artifacts(build_dir)
+    with _build_lock(build_dir):
+        if not force and stamp.exists() and stamp.read_text() == key:
+            return load_artifacts(build_dir)
+        return _compile_into(build_dir, sources, key)
 
+
+@contextlib.contextmanager
+def _build_lock(build_dir: Path) -> Iterator[None]:
+    """One compile or cache read per build directory at a time (parallel test workers)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with (build_dir / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _compile_into(build_dir: Path, sources: dict[str, str], key: str) -> dict[str, Artifact]:
     try:
         output = solcx.compile_standard(
             _input(sources),
@@ -226,14 +242,13 @@ def compile_contracts(
                 source_hash=source_hash,
             )
 
-    build_dir.mkdir(parents=True, exist_ok=True)
     for old in build_dir.glob("*.json"):
         old.unlink()
     for art in artifacts.values():
         tmp = build_dir / f".{art.name}.json.tmp"
         tmp.write_text(json.dumps(art.to_json(), indent=1))
         os.replace(tmp, build_dir / f"{art.name}.json")
-    stamp.write_text(key)
+    (build_dir / ".cache-key").write_text(key)
     return artifacts
 
 

@@ -8,6 +8,7 @@ from web3 import EthereumTesterProvider, HTTPProvider, Web3
 
 from backend.chain.client import GWEI, ChainClient, account_from_key
 from backend.chain.compiler import Artifact, compile_contracts
+from backend.chain.tester_gas import use_usage_estimates
 from backend.config import Settings
 
 TESTER_DEFAULT_KEY = "0x" + f"{1:064x}"  # eth-tester's first funded account
@@ -24,7 +25,9 @@ def make_chain(settings: Settings, artifacts: dict[str, Artifact] | None = None)
         "priority_fee_wei": int(settings.priority_fee_gwei * GWEI),
     }
     if settings.chain_backend == "tester":
-        tester = EthereumTester(PyEVMBackend())
+        evm = PyEVMBackend()
+        use_usage_estimates(evm)
+        tester = EthereumTester(evm)
         w3 = Web3(EthereumTesterProvider(tester))
         return ChainClient(
             w3,

@@ -165,7 +165,7 @@ def _party(
 
 @pytest.fixture(scope="module")
 def world(server: Server) -> dict[str, Any]:
-    """A seller and a carrier (also the customs broker) with a shipment VNSGN → USLAX."""
+    """A seller, a carrier (also customs broker), a shipment VNSGN → USLAX, the lot's passport."""
     seller = _party(server, "hearth", ["seller"], (SAMPLE_PREFIX,))
     carrier = _party(server, "pacific", ["carrier"])
     health = httpx.get(f"{server.base}/health").json()
@@ -174,7 +174,23 @@ def world(server: Server) -> dict[str, Any]:
         "Waymark ShipmentRegistry", registry["version"], health["chain_id"], registry["address"]
     )
     sid = _new_shipment(server, seller, carrier, domain)
-    return {"seller": seller, "carrier": carrier, "sid": sid, "domain": domain}
+    # The seller issues the lot's passport (validated, hashed and signed locally).
+    doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
+    doc["issuer"]["account"] = seller.account.address
+    (server.tmp / "passport.json").write_text(json.dumps(doc))
+    issued = server.cli(
+        "--json", "passport", "issue", "passport.json", "--keystore", seller.keystore,
+        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
+    )  # fmt: skip
+    assert json.loads(issued.stdout)["result"]["status"] in ("mined", "final")
+    shown = json.loads(server.run("--json", "passport", "validate", "passport.json").output)
+    return {
+        "seller": seller,
+        "carrier": carrier,
+        "sid": sid,
+        "domain": domain,
+        "passport_id": shown["passport_id"],
+    }
 
 
 def _new_shipment(server: Server, seller: Party, carrier: Party, domain: Domain) -> str:
@@ -223,15 +239,6 @@ def _milestones(server: Server, world: dict[str, Any]) -> list[str]:
 
 def test_sign_offline_cosign_submit_and_see_it(server: Server, world: dict[str, Any]) -> None:
     seller, carrier = world["seller"], world["carrier"]
-    # The seller issues the lot's passport (validated, hashed and signed locally).
-    doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
-    doc["issuer"]["account"] = seller.account.address
-    (server.tmp / "passport.json").write_text(json.dumps(doc))
-    issued = server.cli(
-        "--json", "passport", "issue", "passport.json", "--keystore", seller.keystore,
-        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
-    )  # fmt: skip
-    assert json.loads(issued.stdout)["result"]["status"] in ("mined", "final")
     server.cli(
         "milestone", "sign", "--keystore", seller.keystore, "--shipment-id", world["sid"],
         "--milestone", "picked-up", "--location", "VN SGN", "--weight-grams", "480000",
@@ -358,8 +365,7 @@ def test_proof_verifies_against_the_node_without_the_server(
     }
 
     # The lot's proof bundle (passport version and the supply event) verifies the same way.
-    pid = server.run("--json", "passport", "validate", "passport.json").output
-    bundle = httpx.get(f"{server.base}/proof-bundle/{json.loads(pid)['passport_id']}.json")
+    bundle = httpx.get(f"{server.base}/proof-bundle/{world['passport_id']}.json")
     assert bundle.status_code == 200
     (server.tmp / "bundle.json").write_text(bundle.text)
     checked = json.loads(server.cli("--json", *verify[:2], "bundle.json", *verify[2:]).stdout)
