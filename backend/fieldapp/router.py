@@ -512,7 +512,8 @@ def _handover_release(
             body.signature,
             claimed=item.signer,
             field="signer",
-        )
+        ),
+        chain=registry(request).chain,
     )
     try:
         releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
