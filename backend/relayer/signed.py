@@ -36,7 +36,7 @@ from backend.orgs.signers import org_of
 from backend.relayer.effects import Effect, load
 from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.service import NEVER_CURED, Mined, enqueue
+from backend.relayer.service import NEVER_CURED, Mined, calldata_hash, enqueue
 
 
 def submit(
@@ -250,6 +250,7 @@ def replayed(*, session: Session, org_id: int, write: ContractWrite) -> RelayAcc
         select(RelayRequest)
         .where(
             RelayRequest.org_id == org_id,
+            RelayRequest.data_hash == calldata_hash(write.data),
             RelayRequest.to_address == write.to,
             RelayRequest.purpose == write.purpose,
             RelayRequest.data == write.data,
