@@ -370,6 +370,45 @@ function shipmentForm(form) {
   });
 }
 
+// -- passports (sellers) -----------------------------------------------------------
+
+function passportForm(form) {
+  const status = $("#p-status");
+  const summary = $("#p-summary");
+  const amending = form.dataset.amending;
+  const base = amending ? `/app/api/passports/${amending}` : "/app/api/passports";
+  let draft = null;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    summary.hidden = true;
+    say(status, "");
+    const fields = Object.fromEntries(new FormData(form).entries());
+    const result = await api(`${base}/draft`, fields).catch(() => null);
+    if (!result) return say(status, "You are offline: the review needs the service once.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    showErrors(form, result.data.errors);
+    if (!result.data.typed_data) return;
+    draft = result.data;
+    $("#p-summary-text").textContent = draft.summary;
+    summary.hidden = false;
+  });
+  $("#p-sign").addEventListener("click", async () => {
+    if (!draft) return;
+    const signature = await signTyped(draft.typed_data, draft.submission.issuer, "passport", status);
+    if (signature === null) return;
+    summary.hidden = true;
+    const path = amending ? `${base}/versions` : base;
+    const result = await api(path, { ...draft.submission, signature }).catch(() => null);
+    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    say(status, "Passport queued…");
+    const id = draft.typed_data.message.passportId;
+    $("#p-amend-link").href = `/app/passports/${id}/amend`;
+    await watch(result.data.relay_id, status);
+    $("#p-next").hidden = false;
+  });
+}
+
 // -- handovers ------------------------------------------------------------------
 
 function b64url(text) {
@@ -539,6 +578,8 @@ function start() {
   if (form) milestoneForm(form);
   const newShipment = $("#shipment-form");
   if (newShipment) shipmentForm(newShipment);
+  const passport = $("#passport-form");
+  if (passport) passportForm(passport);
   const scanner = $("#scanner");
   if (scanner) scanPage(scanner);
   const handover = $("#handover-review");

@@ -35,7 +35,7 @@ from backend.main import create_app
 from backend.qr.images import qr_png
 from backend.relayer.models import RelayRequest
 from tests.backend.conftest import api_settings
-from tests.backend.factories import Org, make_org
+from tests.backend.factories import SAMPLE_PREFIX, Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
@@ -107,7 +107,13 @@ def _field(db_url: str, chain: ChainClient) -> Iterator[Field]:
     app = create_app(settings, chain, deployment=deployment_for(chain))
     with TestClient(app) as client:
         svc = Service(client, chain)
-        seller = make_org(client, "lang-tre", scopes=("seller",), name="Lang Tre Homeware")
+        seller = make_org(
+            client,
+            "lang-tre",
+            scopes=("seller",),
+            prefixes=(SAMPLE_PREFIX,),
+            name="Lang Tre Homeware",
+        )
         carrier = make_org(client, "hp-freight", scopes=("carrier",), name="Haiphong Freight")
         broker = make_org(client, "hp-customs", scopes=("carrier",), name="Haiphong Customs")
         assert wait_for(lambda: _idle(svc))
@@ -366,6 +372,56 @@ def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:
     )
     assert "LT-2612-003" in run.values("text")[0]
     assert "VNHPH → NLRTM" in run.values("text")[0]
+
+
+def test_seller_issues_and_amends_a_passport_from_the_phone(field: Field) -> None:
+    gtin = gtin_under(SAMPLE_PREFIX, "87031")
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("passport"),
+            {"click": "#new-passport"},
+            {"fill": "#p-gtin", "value": gtin[:-1] + str((int(gtin[-1]) + 1) % 10)},
+            {"fill": "#p-lot", "value": "TH2612-05"},
+            {"fill": "#p-name", "value": "Bamboo serving tray"},
+            {"fill": "#p-category", "value": "Tableware / Kitchenware"},
+            {"fill": "#p-country", "value": "VN"},
+            {"fill": "#p-materials", "value": "Moso bamboo, 96\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#e-gtin", "value": "check digit"},
+            {"waitForText": "#e-materials", "value": "Line 1: write name; mass %"},
+            shot("app-passport-field-errors", PHONE),
+            {"fill": "#p-gtin", "value": gtin},
+            {"fill": "#p-materials", "value": "Moso bamboo; 96; 0; VN\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#e-materials", "value": "sum to 99 %"},
+            {"fill": "#p-materials", "value": "Moso bamboo; 97; 0; VN\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#p-summary-text", "value": "You sign the passport of"},
+            {"text": "#p-summary-text"},
+            shot("app-passport-review", PHONE),
+            {"click": "#p-sign"},
+            {"waitForText": "#p-status", "value": "Passport final"},
+            {"click": "#p-amend-link"},
+            {"waitForText": "h1", "value": "Amend a product passport"},
+            {"fill": "#p-description", "value": "Oiled by hand; hand wash only."},
+            {"click": "#p-review"},
+            {"waitForText": "#p-summary-text", "value": "You sign version 2 of"},
+            {"click": "#p-sign"},
+            {"waitForText": "#p-status", "value": "Passport final"},
+            shot("app-passport-amended", PHONE),
+            {"url": True},
+            {"scrollWidth": True},
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    assert "Bamboo serving tray (GTIN " + gtin in run.values("text")[0]
+    assert run.values("scrollWidth") == [PHONE[0]]
+    pid = run.values("url")[0].split("/")[-2]
+    shown = field.svc.api.get(f"/v1/passports/{pid}").json()
+    assert shown["version"] == 2
+    assert shown["issuer"] == field.seller.signer.address
+    assert shown["document"]["product"]["description"] == "Oiled by hand; hand wash only."
 
 
 def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
