@@ -484,7 +484,7 @@ class HandoverSigned(_Body):
     """The releasing party's signed pickup or handover, as its link carries it."""
 
     milestone: MilestoneIn
-    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+    signature: WalletSignature
 
 
 class HandoverReviewPublic(BaseModel):

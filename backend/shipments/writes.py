@@ -191,7 +191,7 @@ def create(
         as_abi_tuple(SHIPMENT_TERMS, terms),
         data.nonce,
         data.deadline,
-        hex_bytes(data.signature),
+        data.signature,
     )
     org_id = org_of(principal)
     # The same signed shipment sent again (a phone resending what it kept) is the first write.
@@ -263,7 +263,7 @@ def _check_milestone(
     registry: ShipmentRegistryClient,
     principal: Principal,
     item: MilestoneIn,
-    signature: str,
+    signature: bytes,
     path_id: str | None = None,
 ) -> dict[str, Any]:
     """The milestone's message once its signer may write it (and, posted under a
@@ -365,12 +365,12 @@ def record_milestone(
             contract,
             "recordCustodyTransfer",
             as_abi_tuple(MILESTONE, message),
-            hex_bytes(data.signature),
-            (acc.nonce, acc.deadline, hex_bytes(acc.signature)),
+            data.signature,
+            (acc.nonce, acc.deadline, acc.signature),
         )
     else:
         calldata = chain.encode(
-            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), hex_bytes(data.signature)
+            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), data.signature
         )
     return _enqueue_milestones(
         session=session,
@@ -426,8 +426,8 @@ def record_delivery(
         registry.contract,
         "recordDelivery",
         as_abi_tuple(MILESTONE, message),
-        hex_bytes(data.signature),
-        (int(condition), receipt.nonce, receipt.deadline, hex_bytes(receipt.signature)),
+        data.signature,
+        (int(condition), receipt.nonce, receipt.deadline, receipt.signature),
     )
     return _enqueue_milestones(
         session=session,
@@ -470,7 +470,7 @@ def record_batch(
     subjects = sorted({it.milestone.shipment_id for it in data.items})
     _require_subject_rule(session, principal, subjects)
     calldata = registry.calldata_record_milestones(
-        [(m, hex_bytes(it.signature)) for m, it in zip(messages, data.items, strict=True)]
+        [(m, it.signature) for m, it in zip(messages, data.items, strict=True)]
     )
     return _enqueue_milestones(
         session=session,
@@ -547,7 +547,7 @@ def correct(
         registry.contract,
         "correctMilestone",
         as_abi_tuple(CORRECTION, message),
-        hex_bytes(data.signature),
+        data.signature,
     )
     return _relay(
         session=session,

@@ -18,12 +18,17 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, OrganisationRegistryClient
+from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.common.types import to_hex
 from tests.backend.factories import Org, make_org
 from tests.backend.shipments.factories import (
+    HOUR,
     Service,
     create_body,
     milestone_body,
+    milestone_json,
+    milestone_message,
     post,
 )
 from tests.conftest import deployment_for
@@ -132,6 +137,53 @@ def test_wallet_seller_creates_a_shipment_through_erc1271(svc: Service, parties:
     svc.settle()
     state = _state(svc, p, str(body["terms"]["shipmentId"]))
     assert state["seller"] == seller_wallet.address
+
+
+def test_two_key_wallet_signs_with_a_signature_longer_than_one_key(
+    svc: Service, parties: Parties
+) -> None:
+    """A multi-owner wallet's 130-byte signature is accepted for an acceptance and a milestone."""
+    p = parties
+    first, second = Account.create(), Account.create()
+    wallet = svc.chain.deploy("TwoKeyWallet", first.address, second.address).address
+    _register(svc, p.carrier, wallet)
+    body = create_body(svc, p.seller.signer, [wallet], customs_broker=p.broker.signer.address)
+    post(svc, "/v1/shipments", body, p.seller)
+    svc.settle()
+    sid = str(body["terms"]["shipmentId"])
+    domain = svc.registry.domain()
+    # The pickup, countersigned by both of the wallet's keys.
+    msg = milestone_message(svc, sid, M.PICKED_UP, p.seller.signer, counterparty=wallet)
+    nonce, deadline = svc.registry.nonce(wallet), svc.now() + HOUR
+    halves = [
+        td.sign_acceptance(k.key, domain, msg, nonce=nonce, deadline=deadline)
+        for k in (first, second)
+    ]
+    pickup = {
+        "milestone": milestone_json(msg),
+        "signature": to_hex(td.sign_milestone(p.seller.signer.key, domain, msg)),
+        "acceptance": {"nonce": nonce, "deadline": deadline, "signature": to_hex(b"".join(halves))},
+    }
+    # One key alone is not the wallet's signature.
+    alone = {**pickup, "acceptance": {**pickup["acceptance"], "signature": to_hex(halves[0])}}
+    resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=alone, headers=p.seller.writer)
+    assert resp.status_code == 422, resp.text
+    assert f"contract wallet {wallet} does not accept it" in resp.json()["detail"]
+    post(svc, f"/v1/shipments/{sid}/milestones", pickup, p.seller)
+    svc.settle()
+    assert _state(svc, p, sid)["custodian"] == wallet
+    cleared = milestone_body(svc, sid, M.EXPORT_CLEARED, p.broker.signer)
+    post(svc, f"/v1/shipments/{sid}/milestones", cleared, p.broker)
+    svc.settle()
+    # The departure, signed by the wallet itself.
+    msg = milestone_message(svc, sid, M.DEPARTED, cast(LocalAccount, WalletKey(wallet, b"")))
+    both = b"".join(td.sign_milestone(k.key, domain, msg) for k in (first, second))
+    departed = {"milestone": milestone_json(msg), "signature": to_hex(both)}
+    post(svc, f"/v1/shipments/{sid}/milestones", departed, p.carrier)
+    svc.settle()
+    state = _state(svc, p, sid)
+    assert state["status"] == "in_transit"
+    assert state["milestones"][-1]["signer"] == wallet
 
 
 # -- attacks ----------------------------------------------------------------------------
