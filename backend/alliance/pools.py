@@ -131,7 +131,8 @@ def cosign_usage(
                 data.signature,
                 claimed=data.member,
                 field="member",
-            )
+            ),
+            chain=chain,
         )
     except InvalidInput as exc:
         raise InvalidInput(

@@ -164,7 +164,7 @@ def subjects_of(session: Session, batch: AnchorBatch) -> set[str]:
 def requeue_batch(session: Session, batch: AnchorBatch) -> int:
     """Send a batch's events back to pending (reorg); they are anchored again later."""
     batch.status = "orphaned"
-    pages.mark(session, subjects_of(session, batch))
+    pages.mark_shown(session, subjects_of(session, batch))
     session.execute(delete(EventProof).where(EventProof.batch_id == batch.id))
     count = 0
     for model, topic in ((SupplyEvent, ANCHOR_TOPIC), (EpcisEvent, EPCIS_ANCHOR_TOPIC)):
@@ -232,7 +232,7 @@ class AnchorHandler:
         batch.block_hash = mined.block_hash
         batch.anchored_at = utcnow()
         self._set_events(session, batch, "anchored")
-        pages.mark(session, subjects_of(session, batch), block=mined.block_number)
+        pages.mark_shown(session, subjects_of(session, batch), block=mined.block_number)
 
     def on_final(self, session: Session, request: RelayRequest) -> None:
         batch = self._batch(session, request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, Self
 
 from eth_utils import to_checksum_address
 
@@ -161,9 +161,9 @@ class DeliveryAgreementClient:
         self.contract = chain.contract("DeliveryAgreement", self.address)
         self._domain: Domain | None = None
 
-    def using(self, chain: ChainClient) -> DeliveryAgreementClient:
+    def using(self, chain: ChainClient) -> Self:
         """The same contract, sending from ``chain``'s account."""
-        return DeliveryAgreementClient(chain, self.address)
+        return type(self)(chain, self.address)
 
     def _tx(self, fn: str, *args: Any) -> TxResult:
         return self.chain.transact(self.contract, fn, *args)
@@ -212,9 +212,6 @@ class DeliveryAgreementClient:
             TokenClient(self.chain, token).ensure_allowance(self.address, amount)
         return self._tx("postBond", agreement_id, amount)
 
-    def cancel(self, agreement_id: int) -> TxResult:
-        return self._tx("cancel", agreement_id)
-
     def accept(self, agreement_id: int, shipment_id: bytes) -> TxResult:
         return self._tx("accept", agreement_id, shipment_id)
 
@@ -254,16 +251,10 @@ class DeliveryAgreementClient:
         outcome, (buyer, seller, bonder, days) = self._call("preview", agreement_id)
         return Payout(Outcome(outcome), int(buyer), int(seller), int(bonder), int(days))
 
-    def hash_terms(self, terms: AgreementTerms) -> bytes:
-        return bytes(self._call("hashTerms", terms.as_tuple()))
-
     def withdrawable(self, account: str, token: str) -> int:
         return int(
             self._call("withdrawableOf", to_checksum_address(account), to_checksum_address(token))
         )
-
-    def liabilities(self, token: str) -> int:
-        return int(self._call("liabilities", to_checksum_address(token)))
 
     def count(self) -> int:
         return int(self._call("agreementCount"))

@@ -366,17 +366,19 @@ class ChainClient:
     def is_valid_signature(self, account: str, digest: bytes, signature: bytes) -> bool:
         """Whether contract ``account`` accepts ``signature`` over ``digest`` (ERC-1271).
 
-        A revert, a short answer or any value but the magic one is a refusal.
+        Asked at the chain head, as a contract would ask it now. A revert, a short
+        answer or any first word but the magic value is a refusal (OpenZeppelin's
+        ``SignatureChecker.isValidERC1271SignatureNow`` rule).
         """
         data = ERC1271_SELECTOR + abi_encode(["bytes32", "bytes"], [digest, signature])
         tx: TxParams = {"to": to_checksum_address(account), "data": data}
         try:
-            answer = bytes(self._rpc(lambda: self.w3.eth.call(tx)))
+            answer = bytes(self._rpc(lambda: self.w3.eth.call(tx, block_identifier="latest")))
         except ChainUnavailable:
             raise
         except Exception:
             return False
-        return answer[:4] == ERC1271_SELECTOR and len(answer) == 32
+        return len(answer) >= 32 and answer[:32] == ERC1271_SELECTOR + bytes(28)
 
     def eip712_domain(self, contract: Contract) -> Domain:
         """The contract's EIP-712 domain as it reports it (ERC-5267)."""

@@ -1,4 +1,12 @@
-"""Who signed a digest: a plain key (ECDSA recovery) or a contract wallet (ERC-1271)."""
+"""Who signed a digest: a plain key (ECDSA recovery) or a contract wallet (ERC-1271).
+
+The service's copy of the contracts' one acceptance rule
+(``contracts/utils/SignatureRule.sol``): a 65-byte low-s signature that
+recovers to the claimed address is that address's; otherwise, when the claimed
+address holds code, its own ``isValidSignature`` answers, read at the chain
+head. The claimed address is the only one asked, so a wallet that accepts
+anything still only ever speaks for itself.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,23 @@ from backend.chain.client import ChainClient
 from backend.chain.eip712 import SignatureInvalid, recover
 
 
-def signed_by(chain: ChainClient, *, address: str, digest: bytes, signature: bytes) -> bool:
-    """Whether ``address`` signed ``digest``: asked of the wallet when it is a contract
-    (ERC-1271, so its owner can rotate keys), else by strict ECDSA recovery."""
-    if chain.has_code(address):
-        return chain.is_valid_signature(address, digest, signature)
+def refusal(chain: ChainClient, *, address: str, digest: bytes, signature: bytes) -> str | None:
+    """None when ``address`` signed ``digest``; otherwise why the signature is not its."""
     try:
-        return recover(digest, signature).lower() == address.lower()
-    except SignatureInvalid:
-        return False
+        recovered = recover(digest, signature)
+    except SignatureInvalid as exc:
+        reason = str(exc)
+    else:
+        if recovered.lower() == address.lower():
+            return None
+        reason = f"it was made by {recovered}"
+    if chain.has_code(address):
+        if chain.is_valid_signature(address, digest, signature):
+            return None
+        return f"contract wallet {address} does not accept it (ERC-1271 isValidSignature)"
+    return reason
+
+
+def signed_by(chain: ChainClient, *, address: str, digest: bytes, signature: bytes) -> bool:
+    """Whether ``address`` (a plain key or an ERC-1271 contract wallet) signed ``digest``."""
+    return refusal(chain, address=address, digest=digest, signature=signature) is None

@@ -14,6 +14,7 @@ from backend.chain import ChainError, ContractRevert, InsufficientFunds
 from backend.cli.agreements import agreement
 from backend.cli.alliance import pool, transfer
 from backend.cli.common import CliFailure, revert_line, unfunded_line
+from backend.cli.events import event
 from backend.cli.keys import keys
 from backend.cli.milestones import milestone
 from backend.cli.orgs import org
@@ -32,6 +33,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
     ctx.obj = Output(as_json=as_json)
 
 
+cli.add_command(event)
 cli.add_command(keys)
 cli.add_command(milestone)
 cli.add_command(org)

@@ -556,3 +556,107 @@ def inspect(out: Output, file: Path) -> None:
         }
         rows.append(row)
     out.emit({"milestones": rows} if len(rows) > 1 else rows[0])
+
+
+REASONS = ", ".join(r.name.lower() for r in td.CorrectionReason)
+
+
+def _correction_reason(value: str) -> td.CorrectionReason:
+    text = value.strip().upper().replace("-", "_")
+    if text.isdigit() and int(text) in {int(r) for r in td.CorrectionReason}:
+        return td.CorrectionReason(int(text))
+    if text in td.CorrectionReason.__members__:
+        return td.CorrectionReason[text]
+    fail(f"--reason {value!r}: not a correction reason ({REASONS})")
+
+
+def _record_hash(api: Api, shipment_id: str, index: int) -> bytes:
+    """The record hash of history entry ``index``, as the service indexed it."""
+    shipment = api.get(f"/v1/shipments/{shipment_id}")
+    for entry in shipment.get("milestones") or []:
+        if entry.get("index") == index:
+            return hex_bytes(entry["record_hash"], 32, "record hash")
+    fail(f"shipment {shipment_id} has no milestone at index {index}")
+
+
+@milestone.command("correct")
+@click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@password_opt
+@click.option("--shipment-id", required=True, help="Shipment id (0x + 64 hex).")
+@click.option("--index", "index", type=click.IntRange(0, 2**32 - 1), required=True,
+              help="History index of the entry declared erroneous.")  # fmt: skip
+@click.option("--reason", required=True, help=f"Why: {REASONS} (or 1, 2, 3).")
+@click.option("--record-hash", default=None,
+              help="Record hash of that entry (offline; else read from the API).")  # fmt: skip
+@click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--evidence-hash", default=None, help="0x + 64 hex of the corrective evidence.")
+@click.option("--nonce", type=int, default=None, help="Signer's next nonce (else read via --rpc).")
+@click.option("--deadline", default=None, help="Signature valid until (default: 7 days).")
+@_with(domain_opts)
+@api_opt
+@api_key_opt
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--submit", is_flag=True, help="Submit to the API right away.")
+@click.option("--wait", is_flag=True, help="With --submit: wait until it is mined.")
+@click.pass_obj
+def correct(
+    out: Output,
+    keystore: Path,
+    password_file: Path | None,
+    shipment_id: str,
+    index: int,
+    reason: str,
+    record_hash: str | None,
+    evidence: Path | None,
+    evidence_hash: str | None,
+    nonce: int | None,
+    deadline: str | None,
+    chain_id: int | None,
+    registry: str | None,
+    rpc: str | None,
+    api: str,
+    api_key: str | None,
+    out_path: Path | None,
+    submit: bool,
+    wait: bool,
+) -> None:
+    """Sign a correction declaring history entry --index erroneous; print or submit it."""
+    try:
+        sid = hex_bytes(shipment_id, 32, "--shipment-id")
+        given_hash = hex_bytes(record_hash, 32, "--record-hash") if record_hash else None
+        proof = hex_bytes(evidence_hash, 32, "--evidence-hash") if evidence_hash else None
+    except ValueError as exc:
+        fail(str(exc))
+    if evidence is not None and proof is not None:
+        fail("give --evidence or --evidence-hash, not both")
+    why = _correction_reason(reason)
+    client = Api(api, api_key)
+    corrected = given_hash or _record_hash(client, shipment_id.lower(), index)
+    domain = resolve_domain(
+        "ShipmentRegistry",
+        chain_id=chain_id,
+        address=registry,
+        api=None if chain_id is not None else api,
+    )
+    account = load_account(keystore, password_file)
+    now = chain_now(rpc)
+    message = td.correction(
+        shipment_id=sid,
+        corrected_index=index,
+        corrected_record_hash=corrected,
+        reason=why,
+        signer=account.address,
+        nonce=_first_nonce(nonce, rpc, domain, account),
+        deadline=parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now),
+        evidence_hash=evidence_digest(evidence) if evidence else proof or td.ZERO_HASH,
+    )
+    signature = td.sign_correction(account.key, domain, message)
+    body = {"correction": to_json(td.CORRECTION, message), "signature": "0x" + signature.hex()}
+    if not submit:
+        _write_signed(out, out_path, body, 1)
+        return
+    accepted = client.post(f"/v1/shipments/{shipment_id.lower()}/corrections", body)
+    if wait:
+        relay = client.wait_relay(int(accepted["relay_id"]))
+        accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"]}
+    out.emit(accepted)

@@ -13,8 +13,10 @@ from typing import Any
 import click
 
 from backend.chain import eip712
+from backend.chain.passports import claim_type
 from backend.chain.typed_data.passports import (
     AMEND_PASSPORT,
+    ATTEST,
     ISSUE_PASSPORT,
     RECALL_PASSPORT,
     REVOKE_PASSPORT,
@@ -334,3 +336,82 @@ def recall(out: Output, **kwargs: Any) -> None:
 def revoke(out: Output, **kwargs: Any) -> None:
     """Revoke a passport as its issuer (final)."""
     _status_change(out, revoke=True, **kwargs)
+
+
+@passport.command("attest")
+@click.argument("passport_id")
+@click.option("--keystore", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@password_opt
+@click.option(
+    "--claim",
+    required=True,
+    help="What is attested, e.g. fsc-coc (its keccak-256 is the claim id).",
+)
+@click.option("--version", "version", type=click.IntRange(1, 2**32 - 1), default=None,
+              help="Passport version attested (default: the latest).")  # fmt: skip
+@click.option("--valid-until", required=True, help="Unix seconds, ISO 8601 or +SECONDS.")
+@click.option("--nonce", type=int, default=None, help="Certifier's nonce (else via --rpc).")
+@click.option("--deadline", default=None, help="Signature valid until (default 7 days).")
+@click.option("--rpc", default=None, help="JSON-RPC URL: the nonce and the chain's clock.")
+@api_opt
+@api_key_opt
+@click.option("--wait", is_flag=True, help="Wait until it is mined.")
+@click.pass_obj
+def attest(
+    out: Output,
+    passport_id: str,
+    keystore: Path,
+    password_file: Path | None,
+    claim: str,
+    version: int | None,
+    valid_until: str,
+    nonce: int | None,
+    deadline: str | None,
+    rpc: str | None,
+    api: str,
+    api_key: str | None,
+    wait: bool,
+) -> None:
+    """Attest a claim about one passport version as a certifier; the API relays it."""
+    try:
+        pid = "0x" + hex_bytes(passport_id, 32, "passport id").hex()
+    except ValueError as exc:
+        fail(str(exc))
+    if not claim.strip():
+        fail("--claim is empty")
+    client = Api(api, api_key)
+    shown = client.get(f"/v1/passports/{pid}")
+    versions = {int(v["version"]): v for v in shown.get("versions") or []}
+    chosen = version or max(versions, default=0)
+    if chosen not in versions:
+        fail(f"passport {pid} has no version {chosen} (it has {sorted(versions) or 'none'})")
+    now = chain_now(rpc)
+    until = parse_time(valid_until, now=now)
+    if until <= now:
+        fail(f"--valid-until {valid_until!r} is not in the future")
+    domain = resolve_domain(CONTRACT, chain_id=None, address=None, api=api)
+    account = load_account(keystore, password_file)
+    if nonce is None:
+        if rpc is None:
+            fail("give --nonce or --rpc to read the certifier's next nonce")
+        nonce = read_nonce(rpc, CONTRACT, domain.verifying_contract, account.address)
+    message: dict[str, Any] = {
+        "certifier": account.address,
+        "passportId": bytes.fromhex(pid[2:]),
+        "version": chosen,
+        "documentHash": hex_bytes(versions[chosen]["document_hash"], 32, "document hash"),
+        "claim": claim_type(claim.strip()),
+        "validUntil": until,
+        "nonce": nonce,
+        "deadline": parse_time(deadline, default=now + DEFAULT_VALIDITY, now=now),
+    }
+    signature = eip712.sign(account.key, domain, ATTEST, message)
+    body = {
+        **{k: v for k, v in to_json(ATTEST, message).items() if k != "passportId"},
+        "signature": "0x" + signature.hex(),
+    }
+    accepted = client.post(f"/v1/passports/{pid}/attestations", body)
+    if wait:
+        relay = client.wait_relay(int(accepted["relay_id"]))
+        accepted = {**accepted, "status": relay["status"], "tx_hash": relay["tx_hash"]}
+    out.emit({"passport_id": pid, "claim": claim.strip(), "version": chosen, **accepted})

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain
+from backend.chain.eip712 import Domain, digest, recover
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
 from backend.common.types import hex_bytes
 from backend.db.base import utcnow
@@ -37,7 +37,6 @@ from backend.events.models import EpcisCapture, EpcisEvent, EpcisEventObject, Ou
 from backend.events.service import EPCIS_ANCHOR_TOPIC
 from backend.orgs.authority import signer_keys
 from backend.orgs.models import Organisation
-from backend.orgs.signers import recover_signer
 
 ROLLBACK = "rollback"
 PROCEED = "proceed"
@@ -189,13 +188,15 @@ def _signatures(document: Mapping[str, Any]) -> dict[str, str]:
 def _verify_signature(
     session: Session, org: Organisation, domain: Domain, item: _Prepared, signature: str
 ) -> str | None:
-    """Record the signer on ``item``; the reason it is refused otherwise."""
+    """Record the signer on ``item``; the reason it is refused otherwise.
+
+    The document names no signer per event, so the signer is recovered (a plain
+    key's ECDSA signature); contract wallets sign through the API's writes.
+    """
     try:
-        signer = recover_signer(
-            domain=domain,
-            struct=EPCIS_EVENT_HASH,
-            message={"digest": hex_bytes(item.digest)},
-            signature=signature,
+        signer = recover(
+            digest(domain, EPCIS_EVENT_HASH, {"digest": hex_bytes(item.digest)}),
+            hex_bytes(signature),
         )
         window = signer_keys(session=session, org_id=org.id).get(signer)
         if window is None:

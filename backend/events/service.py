@@ -170,7 +170,7 @@ def ingest(
             ):
                 stored[ev.digest] = (ev.event_id, ev.signer, ev.received_at, ev.org_id)
         # The subjects' pages list the new events (pending until anchored).
-        pages.mark(session, {str(v.row["subject"]) for v in verified.values()})
+        pages.mark_shown(session, {str(v.row["subject"]) for v in verified.values()})
         session.commit()
 
     for i, item in enumerate(items):

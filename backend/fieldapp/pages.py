@@ -409,7 +409,7 @@ def draft_shipment(
     draft = ShipmentDraft()
     errors = draft.errors
     if "seller" not in identity.roles:
-        errors["form"] = "Your key does not hold the seller role in the registry."
+        errors["form"] = "Role not allowed: your key does not hold the seller role in the registry."
     reference = (form.get("reference") or "").strip()
     if not reference or len(reference) > 64 or not reference.isprintable():
         errors["reference"] = "Give your own reference (PO or booking number), 1-64 characters."

@@ -28,10 +28,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.chain import ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
-from backend.common.types import Bytes32Hex, WalletSignature
+from backend.common.types import Bytes32Hex, WalletSignature, hex_bytes
 from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
-from backend.errors import Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
+from backend.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthenticated,
+)
 from backend.fieldapp import pages, service
+from backend.fieldapp import passports as passport_forms
 from backend.fieldapp.milestones import REASONS
 from backend.fieldapp.service import Identity, Site
 from backend.gs1.sscc import SsccInvalid, validate_sscc
@@ -39,6 +47,10 @@ from backend.handlers import ErrorPublic
 from backend.locations import unlocode
 from backend.orgs.auth import RateLimits, record_failure, refuse_guessing
 from backend.orgs.signers import Signed, verify_signature
+from backend.passports import writes as passport_writes
+from backend.passports.api_schemas import PassportAmend, PassportCreate
+from backend.passports.public import public_passport
+from backend.passports.router import registry as passport_registry
 from backend.qr.images import qr_svg
 from backend.relayer.schemas import RelayAccepted, RelayPublic
 from backend.relayer.signed import own_request
@@ -472,7 +484,7 @@ class HandoverSigned(_Body):
     """The releasing party's signed pickup or handover, as its link carries it."""
 
     milestone: MilestoneIn
-    signature: Annotated[str, Field(max_length=4096, pattern=r"^0x[0-9a-fA-F]*$")]
+    signature: WalletSignature
 
 
 class HandoverReviewPublic(BaseModel):
@@ -500,7 +512,8 @@ def _handover_release(
             body.signature,
             claimed=item.signer,
             field="signer",
-        )
+        ),
+        chain=registry(request).chain,
     )
     try:
         releaser = service.identity_of(session=session, address=signer, now=int(time.time()))
@@ -668,4 +681,162 @@ def create_shipment(body: ShipmentCreate, request: Request, session: SessionDep)
         )
     return shipments.create(
         session=session, registry=registry(request), principal=identity.principal(), data=body
+    )
+
+
+# -- passports (sellers) -----------------------------------------------------------
+
+
+class PassportForm(_Body):
+    gtin: Annotated[str, Field(max_length=32)] = ""
+    lot: Annotated[str, Field(max_length=40)] = ""
+    serial: Annotated[str, Field(max_length=40)] = ""
+    product_name: Annotated[str, Field(max_length=200)] = ""
+    category: Annotated[str, Field(max_length=120)] = ""
+    description: Annotated[str, Field(max_length=2000)] = ""
+    origin_country: Annotated[str, Field(max_length=8)] = ""
+    region: Annotated[str, Field(max_length=120)] = ""
+    materials: Annotated[str, Field(max_length=8000)] = ""
+    sections: Annotated[str, Field(max_length=200_000)] = ""
+
+
+class PassportDraftPublic(BaseModel):
+    errors: dict[str, str]
+    typed_data: dict[str, Any] | None
+    submission: dict[str, Any] | None
+    summary: str
+
+
+PassportIdPath = Annotated[Bytes32Hex, PathParam(description="bytes32 passport id")]
+
+
+def _stored_document(session: Any, identity: Identity, passport_id: str) -> dict[str, Any]:
+    """The latest document of a passport this organisation issued (404 for anyone else)."""
+    view = public_passport(session=session, passport_id=hex_bytes(passport_id))
+    if view is None or view.document is None:
+        raise NotFound(f"passport {passport_id} not found")
+    if view.issuer.lower() not in {k.lower() for k in pages.org_keys(session, identity)}:
+        raise NotFound(f"passport {passport_id} not found")
+    return view.document
+
+
+@router.get("/passports/new", response_class=HTMLResponse, include_in_schema=False)
+def new_passport_page(request: Request, session: SessionDep, chain: ChainDep) -> HTMLResponse:
+    """The seller's form for a new product passport."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    empty = dict.fromkeys(passport_forms.FIELDS, "")
+    return _page(
+        "passport.html", identity=identity, chain_id=chain.chain_id, form=empty, amending=""
+    )
+
+
+@router.get("/passports/{passport_id}/amend", response_class=HTMLResponse, include_in_schema=False)
+def amend_passport_page(
+    passport_id: PassportIdPath, request: Request, session: SessionDep, chain: ChainDep
+) -> HTMLResponse:
+    """The form filled from the passport's latest document, to sign its next version."""
+    identity = current_identity(request, session)
+    if identity is None:
+        return _page(
+            "signin.html", identity=None, chain_id=chain.chain_id, domain=_site(request).domain
+        )
+    document = _stored_document(session, identity, passport_id)
+    return _page(
+        "passport.html",
+        identity=identity,
+        chain_id=chain.chain_id,
+        form=passport_forms.form_of(document),
+        amending=passport_id,
+    )
+
+
+def _passport_draft(
+    request: Request, session: Any, chain: Any, body: PassportForm, amending: str | None
+) -> PassportDraftPublic:
+    identity = _writer(request, session)
+    base = _stored_document(session, identity, amending) if amending else None
+    draft = passport_forms.draft(
+        identity=identity,
+        registry=passport_registry(request),
+        form=body.model_dump(),
+        base_url=get_context(request).settings.public_base_url,
+        now=_chain_now(chain),
+        amending=amending,
+        base=base,
+    )
+    return PassportDraftPublic(
+        errors=draft.errors,
+        typed_data=draft.typed_data,
+        submission=draft.submission,
+        summary=draft.summary,
+    )
+
+
+@router.post("/api/passports/draft", response_model=PassportDraftPublic, responses=ERRORS)
+def draft_passport(
+    body: PassportForm, request: Request, session: SessionDep, chain: ChainDep
+) -> PassportDraftPublic:
+    """Check a new passport field by field; the ``IssuePassport`` typed data once all are good."""
+    return _passport_draft(request, session, chain, body, None)
+
+
+@router.post(
+    "/api/passports/{passport_id}/draft", response_model=PassportDraftPublic, responses=ERRORS
+)
+def draft_amendment(
+    passport_id: PassportIdPath,
+    body: PassportForm,
+    request: Request,
+    session: SessionDep,
+    chain: ChainDep,
+) -> PassportDraftPublic:
+    """Check an amendment field by field; the ``AmendPassport`` typed data once all are good."""
+    return _passport_draft(request, session, chain, body, passport_id)
+
+
+def _own_signature(identity: Identity, issuer: str) -> None:
+    if issuer.lower() != identity.address.lower():
+        raise Forbidden(f"this session is {identity.address}; it submits only what that key signed")
+
+
+@router.post(
+    "/api/passports",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+    responses=ERRORS,
+)
+def issue_passport(body: PassportCreate, request: Request, session: SessionDep) -> RelayAccepted:
+    """Relay a passport the signed-in seller key signed, through the API's own checks."""
+    identity = _writer(request, session)
+    _own_signature(identity, body.issuer)
+    return passport_writes.issue(
+        session=session,
+        registry=passport_registry(request),
+        principal=identity.principal(),
+        data=body,
+    )
+
+
+@router.post(
+    "/api/passports/{passport_id}/versions",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RelayAccepted,
+    responses=ERRORS,
+)
+def amend_passport(
+    passport_id: PassportIdPath, body: PassportAmend, request: Request, session: SessionDep
+) -> RelayAccepted:
+    """Relay an amendment the signed-in seller key signed, through the API's own checks."""
+    identity = _writer(request, session)
+    _own_signature(identity, body.issuer)
+    return passport_writes.amend(
+        session=session,
+        registry=passport_registry(request),
+        principal=identity.principal(),
+        passport_id=passport_id,
+        data=body,
     )

@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
+from backend.chain.client import ChainClient
+from backend.chain.eip712 import Domain, digest
 from backend.chain.typed_data.events import SUBJECT_DELEGATION
 from backend.common.types import hex_bytes, to_hex
 from backend.db.base import utcnow
@@ -17,6 +18,7 @@ from backend.orgs.authority import signer_keys
 from backend.orgs.models import Delegation, Organisation
 from backend.orgs.schemas import DelegationCreate, DelegationPublic
 from backend.orgs.service import Principal, get_org
+from backend.orgs.signers import Signed, verify_signature
 from backend.orgs.subjects import EVERY_PASSPORT, Basis, require_speaks_for
 from backend.pages import store as pages
 
@@ -49,18 +51,22 @@ def message(data: DelegationCreate) -> dict[str, object]:
 
 
 def grant(
-    *, session: Session, principal: Principal, domain: Domain, slug: str, data: DelegationCreate
+    *,
+    session: Session,
+    principal: Principal,
+    chain: ChainClient,
+    domain: Domain,
+    slug: str,
+    data: DelegationCreate,
 ) -> DelegationPublic:
     """Record a delegation the issuer signed (admin key of the issuer organisation)."""
     issuer = get_org(session=session, slug=slug)
     principal.require_admin_of(issuer)
     grant_digest = digest(domain, SUBJECT_DELEGATION, message(data))
-    try:
-        signer = recover(grant_digest, data.signature)
-    except SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
-    if signer != data.issuer:
-        raise InvalidInput(f"signature was made by {signer}, not by issuer {data.issuer}")
+    signer = verify_signature(
+        Signed(domain, SUBJECT_DELEGATION, message(data), data.signature, data.issuer, "issuer"),
+        chain=chain,
+    )
     window = signer_keys(session=session, org_id=issuer.id).get(signer)
     if window is None:
         raise Forbidden(f"{signer} is not a signer key of organisation {issuer.slug!r}")

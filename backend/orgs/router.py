@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from backend.deps import PageDep, Registries, SessionDep, get_context
+from backend.deps import ChainDep, PageDep, Registries, SessionDep, get_context
 from backend.errors import Forbidden
 from backend.orgs import delegations, service
 from backend.orgs.auth import PrincipalDep
@@ -180,6 +180,7 @@ def grant_delegation(
     slug: str,
     body: DelegationCreate,
     contracts: Registries,
+    chain: ChainDep,
     principal: PrincipalDep,
     session: SessionDep,
 ) -> DelegationPublic:
@@ -187,6 +188,7 @@ def grant_delegation(
     return delegations.grant(
         session=session,
         principal=principal,
+        chain=chain,
         domain=contracts.events_domain,
         slug=slug,
         data=body,

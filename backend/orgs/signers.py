@@ -1,9 +1,10 @@
-"""Who may sign a relayed write: signature recovery and the organisation's signer keys.
+"""Who may sign a relayed write: signature checks and the organisation's signer keys.
 
 Every signed write is described by one :class:`SignedCall` and checked by one
 function, :func:`verify_signed_call`, in this order: the EIP-712 signature
-recovers (strictly, against the contract's own domain) to the address the
-message claims; that address is an active signer key of the calling
+(against the contract's own domain) is the claimed address's by the contracts'
+own rule (:func:`verify_signature`: ECDSA for a plain key, ERC-1271
+``isValidSignature`` at the chain head for a contract wallet); that address is an active signer key of the calling
 organisation in ``OrganisationRegistry`` (:mod:`backend.orgs.authority`), active at
 receipt time and holding the role the write needs; and the API key carries a
 fitting scope. The relayer then submits the call (:func:`backend.relayer.signed.relay`).
@@ -16,29 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain, SignatureInvalid, StructType, digest, recover
+from backend.chain.client import ChainClient
+from backend.chain.eip712 import Domain, StructType, digest
 from backend.chain.organisations import Role
+from backend.chain.signatures import refusal
 from backend.common.types import hex_bytes
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
-
-
-def recover_signer(
-    *, domain: Domain, struct: StructType, message: Mapping[str, Any], signature: str
-) -> str:
-    """The address that signed ``message`` (422 if the signature is malformed)."""
-    try:
-        return recover(digest(domain, struct, message), hex_bytes(signature))
-    except SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
-
-
-def require_signed_by(*, recovered: str, claimed: str, field: str) -> None:
-    if recovered.lower() != claimed.lower():
-        raise InvalidInput(f"signature was made by {recovered}, not by {field} {claimed}")
 
 
 def org_of(principal: Principal) -> int:
@@ -90,26 +79,36 @@ class Signed:
     domain: Domain
     struct: StructType
     message: Mapping[str, Any]
-    signature: str
+    signature: str | bytes
     claimed: str
     field: str
 
 
-def verify_signature(signed: Signed) -> str:
-    """The signer of ``signed``: 422 unless the signature is well formed and by ``claimed``.
+def verify_signature(signed: Signed, *, chain: ChainClient) -> str:
+    """``signed.claimed`` (EIP-55) once the signature is proven to be its; 422 naming
+    ``signed.field`` otherwise.
 
+    A plain key's signature must recover to it (strict ECDSA); a contract wallet's
+    is whatever its ERC-1271 ``isValidSignature`` accepts at the chain head. Only
+    the claimed address is ever asked, so no wallet vouches for another address.
     Alone, this is the check for a countersignature (a receiver's acceptance, a
     consignee's proof of delivery), whose signer belongs to whichever
     organisation; the caller's own signed writes go through :func:`verify_signed_call`.
     """
-    signer = recover_signer(
-        domain=signed.domain,
-        struct=signed.struct,
-        message=signed.message,
-        signature=signed.signature,
+    signature = signed.signature
+    try:
+        raw = signature if isinstance(signature, bytes) else hex_bytes(signature)
+    except ValueError:
+        raise InvalidInput("signature: not hex") from None
+    why = refusal(
+        chain,
+        address=signed.claimed,
+        digest=digest(signed.domain, signed.struct, signed.message),
+        signature=raw,
     )
-    require_signed_by(recovered=signer, claimed=signed.claimed, field=signed.field)
-    return signer
+    if why is not None:
+        raise InvalidInput(f"signature is not {signed.field} {signed.claimed}'s: {why}")
+    return to_checksum_address(signed.claimed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +123,17 @@ class SignedCall(Signed):
     needed_by: str = ""
 
 
-def verify_signed_call(call: SignedCall, *, session: Session, principal: Principal) -> str:
+def verify_signed_call(
+    call: SignedCall, *, session: Session, principal: Principal, chain: ChainClient
+) -> str:
     """The signer of ``call`` once it is proven to be the caller's active signer key.
 
-    422 when the signature is malformed or made by someone other than the
-    claimed signer; 403 when that signer is not an active key of the caller's
-    organisation at receipt time or the API key lacks the scope.
+    422 when the signature is malformed or not the claimed signer's (a plain
+    key's or a contract wallet's, see :func:`verify_signature`); 403 when that
+    signer is not an active key of the caller's organisation at receipt time or
+    the API key lacks the scope.
     """
-    signer = verify_signature(call)
+    signer = verify_signature(call, chain=chain)
     require_org_signer(
         session=session,
         principal=principal,

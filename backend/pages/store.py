@@ -1,7 +1,7 @@
 """Mark, look up and store materialised passport pages.
 
 Every write that changes what a passport's page shows calls :func:`mark` (or
-:func:`mark_where`) in its own transaction, so once it commits no scan gets the
+:func:`mark_where`, :func:`mark_shown`) in its own transaction, so once it commits no scan gets the
 old page; a reorg calls :func:`rollback`. Scans read with :class:`PageReader`. Recomputing is the resolver's job
 (``backend.qr.cache``): it reads :func:`stale`, renders and :func:`save`\\ s.
 """
@@ -49,6 +49,26 @@ def mark(session: Session, passport_ids: Iterable[str], *, block: int = 0) -> No
             },
         )
     )
+
+
+def mark_shown(session: Session, passport_ids: Iterable[str], *, block: int = 0) -> None:
+    """:func:`mark` for writes that change pages already stored (supply events, anchors).
+
+    A passport with no page row has nothing stored to go stale (its row comes with its
+    issue), and an event's subject need not be a passport at all: no row is made, so a
+    stream of events about other things costs no page work.
+    """
+    ids = sorted({p.lower() for p in passport_ids})
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            update(PassportPage)
+            .where(PassportPage.passport_id.in_(ids[start : start + _CHUNK]))
+            .values(generation=PassportPage.generation + 1, stale=True, source_block=_source(block))
+            .execution_options(synchronize_session=False)
+        )
+
+
+_CHUNK = 5000  # ids per statement, under SQLite's bound-parameter limit
 
 
 def mark_where(session: Session, passport_ids: Select[Any], *, block: int = 0) -> None:

@@ -109,6 +109,7 @@ def _verify(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
 
 

@@ -31,7 +31,11 @@ RELAY_STATUSES = tuple(RelayStatus)
 
 class RelayRequest(Base):
     __tablename__ = "relay_requests"
-    __table_args__ = (Index("ix_relay_requests_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_relay_requests_status_id", "status", "id"),
+        # A resent signed call is found by its calldata's hash, not by scanning every row.
+        Index("ix_relay_requests_org_data_hash", "org_id", "data_hash"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
@@ -39,6 +43,7 @@ class RelayRequest(Base):
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
     to_address: Mapped[str] = mapped_column(Address)
     data: Mapped[str] = mapped_column(Text)
+    data_hash: Mapped[str | None] = mapped_column(Hash32, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=RelayStatus.QUEUED)
     nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from eth_utils import keccak
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -108,6 +109,11 @@ class RelayHandler(Protocol):
     def on_failed(self, session: Session, request: RelayRequest, error: str) -> None: ...
 
 
+def calldata_hash(data: str) -> str:
+    """The keccak-256 of a request's calldata (0x-hex), the key a resent call is found by."""
+    return "0x" + keccak(hexstr=data).hex()
+
+
 def enqueue(
     session: Session,
     *,
@@ -124,6 +130,7 @@ def enqueue(
         org_id=org_id,
         to_address=to,
         data=data,
+        data_hash=calldata_hash(data),
         status=RelayStatus.QUEUED,
     )
     session.add(req)

@@ -36,7 +36,7 @@ from backend.orgs.signers import org_of
 from backend.relayer.effects import Effect, load
 from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.service import NEVER_CURED, Mined, enqueue
+from backend.relayer.service import NEVER_CURED, Mined, calldata_hash, enqueue
 
 
 def submit(
@@ -183,8 +183,13 @@ def relay(
     """Simulate, queue, record and commit ``write``; the 202 answer.
 
     ``behind`` and ``signer_nonces`` are passed to :func:`submit`; ``what`` names
-    the write in the 409 a concurrent duplicate gets.
+    the write in the 409 a concurrent duplicate gets. The same signed call sent
+    again (a phone resending what it kept while offline) is answered with the
+    request already holding it, not queued twice (:func:`replayed`).
     """
+    prior = replayed(session=session, org_id=org_id, write=write)
+    if prior is not None:
+        return prior
     req = queue(
         session=session,
         chain=chain,
@@ -233,6 +238,35 @@ PURPOSE_ORG_REGISTER = "org_register"
 PURPOSE_ORG_KEY_ADD = "org_key_add"
 PURPOSE_ORG_KEY_REVOKE = "org_key_revoke"
 REGISTRAR_PURPOSES = (PURPOSE_ORG_REGISTER, PURPOSE_ORG_KEY_ADD, PURPOSE_ORG_KEY_REVOKE)
+
+
+def replayed(*, session: Session, org_id: int, write: ContractWrite) -> RelayAccepted | None:
+    """The organisation's request already carrying exactly this call, unless it failed.
+
+    A signed call's bytes fix its signer's nonce, so an identical call is the same
+    write sent again: it gets the first request's answer (its id and status now).
+    """
+    req = session.scalar(
+        select(RelayRequest)
+        .where(
+            RelayRequest.org_id == org_id,
+            RelayRequest.data_hash == calldata_hash(write.data),
+            RelayRequest.to_address == write.to,
+            RelayRequest.purpose == write.purpose,
+            RelayRequest.data == write.data,
+            RelayRequest.status != RelayStatus.FAILED,
+        )
+        .order_by(RelayRequest.id.desc())
+        .limit(1)
+    )
+    if req is None:
+        return None
+    return RelayAccepted(
+        relay_id=req.id,
+        status=RelayStatus(req.status),
+        purpose=write.purpose,
+        subject=write.subject,
+    )
 
 
 def commit(session: Session, *, what: str) -> None:

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import Bytes32Hex, EthAddress, WalletSignature
 from backend.gs1.sscc import SsccInvalid, validate_sscc
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
@@ -115,7 +115,7 @@ class ShipmentCreate(_Body):
     terms: ShipmentTermsIn
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: WalletSignature
     manifest: ManifestIn
     reference: SellerReference | None = None
 
@@ -139,12 +139,12 @@ class AcceptanceIn(_Body):
 
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: WalletSignature
 
 
 class MilestoneCreate(_Body):
     milestone: MilestoneIn
-    signature: SignatureHex
+    signature: WalletSignature
     acceptance: AcceptanceIn | None = None
 
 
@@ -158,20 +158,20 @@ class DeliveryReceiptIn(_Body):
     condition: Literal["accepted", "damaged", "refused"]
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: WalletSignature
 
 
 class DeliveryCreate(_Body):
     """DELIVERED signed by the carrier holding the goods, with the consignee's receipt."""
 
     milestone: MilestoneIn
-    signature: SignatureHex
+    signature: WalletSignature
     receipt: DeliveryReceiptIn
 
 
 class MilestoneBatchItem(_Body):
     milestone: MilestoneIn
-    signature: SignatureHex
+    signature: WalletSignature
 
 
 class MilestoneBatchCreate(_Body):
@@ -193,7 +193,7 @@ class CorrectionIn(_Body):
 
 class CorrectionCreate(_Body):
     correction: CorrectionIn
-    signature: SignatureHex
+    signature: WalletSignature
 
 
 class MilestonePublic(BaseModel):

@@ -47,7 +47,7 @@ from backend.orgs.signers import (
 from backend.orgs.subjects import require_may_write, require_speaks_for
 from backend.relayer.effects import Effect
 from backend.relayer.schemas import RelayAccepted
-from backend.relayer.signed import ContractWrite, in_flight, relay
+from backend.relayer.signed import ContractWrite, in_flight, relay, replayed
 from backend.shipments.effects import (
     KINDS,
     MilestoneCorrected,
@@ -182,8 +182,28 @@ def create(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     sid = data.terms.shipment_id
+    calldata = registry.chain.encode(
+        registry.contract,
+        "createShipmentWithSig",
+        as_abi_tuple(SHIPMENT_TERMS, terms),
+        data.nonce,
+        data.deadline,
+        data.signature,
+    )
+    org_id = org_of(principal)
+    # The same signed shipment sent again (a phone resending what it kept) is the first write.
+    prior = replayed(
+        session=session,
+        org_id=org_id,
+        write=ContractWrite(
+            to=registry.address, data=calldata, purpose=PURPOSE_CREATE, subject=sid
+        ),
+    )
+    if prior is not None:
+        return prior
     if session.get(ShipmentManifest, sid) is not None:
         raise Conflict(f"shipment {sid} was already submitted")
     sscc = data.manifest.sscc
@@ -191,7 +211,6 @@ def create(
         select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
     ):
         raise Conflict(f"sscc {sscc} already labels another shipment")
-    org_id = org_of(principal)
     lines = [(line, line_passport_id(line)) for line in data.manifest.lines]
     # Carrying a passport makes the shipment's parties speak for it, so the
     # seller must speak for every passport it lists as issuer or delegate.
@@ -203,14 +222,6 @@ def create(
             bases=MANIFEST_BASES,
             org_slug=principal.org_slug,
         )
-    calldata = registry.chain.encode(
-        registry.contract,
-        "createShipmentWithSig",
-        as_abi_tuple(SHIPMENT_TERMS, terms),
-        data.nonce,
-        data.deadline,
-        hex_bytes(data.signature),
-    )
     session.add(
         ShipmentManifest(
             shipment_id=sid,
@@ -252,7 +263,7 @@ def _check_milestone(
     registry: ShipmentRegistryClient,
     principal: Principal,
     item: MilestoneIn,
-    signature: str,
+    signature: bytes,
     path_id: str | None = None,
 ) -> dict[str, Any]:
     """The milestone's message once its signer may write it (and, posted under a
@@ -279,6 +290,7 @@ def _check_milestone(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     # A party of the shipment may write to it; to anyone else it does not exist.
     if not int(registry.roles_of(message["shipmentId"], signer)):
@@ -346,18 +358,19 @@ def record_milestone(
                 acc.signature,
                 claimed=item.counterparty,
                 field="acceptance counterparty",
-            )
+            ),
+            chain=chain,
         )
         calldata = chain.encode(
             contract,
             "recordCustodyTransfer",
             as_abi_tuple(MILESTONE, message),
-            hex_bytes(data.signature),
-            (acc.nonce, acc.deadline, hex_bytes(acc.signature)),
+            data.signature,
+            (acc.nonce, acc.deadline, acc.signature),
         )
     else:
         calldata = chain.encode(
-            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), hex_bytes(data.signature)
+            contract, "recordMilestone", as_abi_tuple(MILESTONE, message), data.signature
         )
     return _enqueue_milestones(
         session=session,
@@ -406,14 +419,15 @@ def record_delivery(
             receipt.signature,
             claimed=consignee,
             field="the shipment's consignee",
-        )
+        ),
+        chain=registry.chain,
     )
     calldata = registry.chain.encode(
         registry.contract,
         "recordDelivery",
         as_abi_tuple(MILESTONE, message),
-        hex_bytes(data.signature),
-        (int(condition), receipt.nonce, receipt.deadline, hex_bytes(receipt.signature)),
+        data.signature,
+        (int(condition), receipt.nonce, receipt.deadline, receipt.signature),
     )
     return _enqueue_milestones(
         session=session,
@@ -456,7 +470,7 @@ def record_batch(
     subjects = sorted({it.milestone.shipment_id for it in data.items})
     _require_subject_rule(session, principal, subjects)
     calldata = registry.calldata_record_milestones(
-        [(m, hex_bytes(it.signature)) for m, it in zip(messages, data.items, strict=True)]
+        [(m, it.signature) for m, it in zip(messages, data.items, strict=True)]
     )
     return _enqueue_milestones(
         session=session,
@@ -524,6 +538,7 @@ def correct(
         ),
         session=session,
         principal=principal,
+        chain=registry.chain,
     )
     if not int(registry.roles_of(hex_bytes(shipment_id), signer)):
         raise NotFound(f"shipment {shipment_id} not found")
@@ -532,7 +547,7 @@ def correct(
         registry.contract,
         "correctMilestone",
         as_abi_tuple(CORRECTION, message),
-        hex_bytes(data.signature),
+        data.signature,
     )
     return _relay(
         session=session,

@@ -1,9 +1,11 @@
 // The field app's browser side: wallet sign-in (EIP-4361 via personal_sign), milestone
 // review and signing (eth_signTypedData_v4 through the page's EIP-1193 provider), evidence
 // photos (SHA-256 in the browser, uploaded to the service's evidence store under that
-// hash; only the hash is signed), and signed
-// milestones kept on the phone while it is offline; SSCC labels scanned with the camera
-// (BarcodeDetector where present, else npm jsqr). Bundled by scripts/build_app.mjs.
+// hash; only the hash is signed), every signed item (milestone, handover, new shipment)
+// kept on the phone until the service has it: offline or answered 5xx it waits in
+// localStorage and is sent again when the phone is back online or the page is loaded
+// (the service answers a resend with the first write); SSCC labels scanned with the
+// camera (BarcodeDetector where present, else npm jsqr). Bundled by scripts/build_app.mjs.
 import { sha256, hexlify, toUtf8Bytes } from "ethers";
 import jsQR from "jsqr";
 
@@ -76,6 +78,19 @@ function detail(result) {
   return typeof d === "string" ? d : `the service answered ${result.status}`;
 }
 
+// A refusal in words for the person at the dock; the service's own words otherwise.
+function refusal(result) {
+  const error = result.data && result.data.error;
+  const text = detail(result);
+  if (typeof error === "string" && error.endsWith("SignatureExpired")) {
+    return "The signature's deadline passed before it reached the service; nothing was recorded. Review and sign again.";
+  }
+  if (/^key not registered/i.test(text)) return text;
+  if (/is not a (signer )?key of/.test(text)) return `Key not registered: ${text}`;
+  if (/does not hold .* in OrganisationRegistry/.test(text)) return `Role not allowed: ${text}`;
+  return text;
+}
+
 // -- sign-in -----------------------------------------------------------------
 
 async function signIn() {
@@ -106,11 +121,14 @@ async function signOut() {
   window.location.assign("/app");
 }
 
-// -- offline queue -------------------------------------------------------------
+// -- signed items kept on the phone ------------------------------------------------
+
+const NOUNS = { milestone: "milestone", handover: "handover", shipment: "shipment" };
 
 function pending() {
   try {
-    return JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+    const items = JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+    return Array.isArray(items) ? items : [];
   } catch (_) {
     return [];
   }
@@ -120,30 +138,60 @@ function savePending(items) {
   localStorage.setItem(PENDING_KEY, JSON.stringify(items));
   const banner = $("#pending");
   if (banner) {
+    const counts = {};
+    for (const item of items) counts[item.kind || "milestone"] = (counts[item.kind || "milestone"] || 0) + 1;
+    const parts = Object.entries(counts).map(([kind, n]) => `${n} signed ${NOUNS[kind] || kind}(s)`);
     banner.hidden = items.length === 0;
-    banner.textContent = `${items.length} signed milestone(s) waiting on this phone to be sent.`;
+    banner.textContent = `${parts.join(", ")} waiting on this phone to be sent.`;
   }
 }
 
-// Send what was signed while offline; keep what the network or a 5xx kept back,
-// drop (and report) what the service refused for good.
-async function flushPending(status) {
-  const items = pending();
-  if (!items.length || !navigator.onLine) return;
-  const kept = [];
-  for (const item of items) {
-    let result;
-    try {
-      result = await api(item.path, item.body);
-    } catch (_) {
-      kept.push(item);
-      continue;
-    }
-    if (result.status >= 500) kept.push(item);
-    else if (result.ok) watch(result.data.relay_id, status);
-    else say(status, `A saved milestone was refused: ${detail(result)}`, "error");
+function keep(item) {
+  const items = pending().filter((i) => !(i.path === item.path && JSON.stringify(i.body) === JSON.stringify(item.body)));
+  savePending([...items, item]);
+}
+
+function forget(item) {
+  savePending(pending().filter((i) => !(i.path === item.path && JSON.stringify(i.body) === JSON.stringify(item.body))));
+}
+
+// Send one signed item. It stays on the phone until the service answers: kept when the
+// network is down or the service answers 5xx, dropped once accepted (202) or refused
+// for good (4xx, said in words). Returns the answer, or null while it waits.
+async function deliver(item, status) {
+  keep(item);
+  let result = null;
+  try {
+    result = navigator.onLine ? await api(item.path, item.body) : null;
+  } catch (_) {
+    result = null;
   }
-  savePending(kept);
+  if (!result || result.status >= 500) {
+    const why = result ? `the service answered ${result.status}` : "you are offline";
+    say(status, `Signed and saved on this phone (${why}); it is sent when you are back online.`, "info");
+    return null;
+  }
+  forget(item);
+  if (!result.ok) {
+    say(status, refusal(result), "error");
+    return null;
+  }
+  return result;
+}
+
+// Send what was kept; each accepted item is followed until final.
+async function flushPending(status) {
+  if (!navigator.onLine) return;
+  for (const item of pending()) {
+    const result = await deliver(item, status);
+    if (!result) continue;
+    if (item.kind === "handover") {
+      followHandover(item.body.milestone.shipmentId, status);
+    } else {
+      if (status) status.dataset.what = item.what || "Milestone";
+      watch(result.data.relay_id, status);
+    }
+  }
 }
 
 // -- milestones ----------------------------------------------------------------
@@ -263,7 +311,7 @@ function milestoneForm(form) {
       () => null,
     );
     if (!result) return say(status, "You are offline: the review needs the service once, to read your next nonce.", "error");
-    if (!result.ok) return say(status, detail(result), "error");
+    if (!result.ok) return say(status, refusal(result), "error");
     showErrors(form, result.data.errors);
     if (!result.data.typed_data) return;
     draft = result.data;
@@ -277,20 +325,13 @@ function milestoneForm(form) {
     summary.hidden = true;
     if (draft.cosigned) return showHandover(draft.submission, signature, status);
     const item = {
+      kind: "milestone",
+      what: "Milestone",
       path: `/app/api/shipments/${shipment}/milestones`,
       body: { milestone: draft.submission, signature },
     };
-    let result = null;
-    try {
-      result = navigator.onLine ? await api(item.path, item.body) : null;
-    } catch (_) {
-      result = null;
-    }
-    if (!result || result.status >= 500) {
-      savePending([...pending(), item]);
-      return say(status, "Signed and saved on this phone; it is sent when you are back online.", "info");
-    }
-    if (!result.ok) return say(status, detail(result), "error");
+    const result = await deliver(item, status);
+    if (!result) return;
     say(status, "Milestone queued…");
     watch(result.data.relay_id, status);
   });
@@ -309,7 +350,7 @@ function shipmentForm(form) {
     const fields = Object.fromEntries(new FormData(form).entries());
     const result = await api("/app/api/shipments/draft", fields).catch(() => null);
     if (!result) return say(status, "You are offline: the review needs the service once.", "error");
-    if (!result.ok) return say(status, detail(result), "error");
+    if (!result.ok) return say(status, refusal(result), "error");
     showErrors(form, result.data.errors);
     if (!result.data.typed_data) return;
     draft = result.data;
@@ -321,11 +362,50 @@ function shipmentForm(form) {
     const signature = await signTyped(draft.typed_data, draft.submission.terms.seller, "shipment", status);
     if (signature === null) return;
     summary.hidden = true;
-    const result = await api("/app/api/shipments", { ...draft.submission, signature }).catch(() => null);
-    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
-    if (!result.ok) return say(status, detail(result), "error");
+    const item = { kind: "shipment", what: "Shipment", path: "/app/api/shipments", body: { ...draft.submission, signature } };
+    const result = await deliver(item, status);
+    if (!result) return;
     say(status, "Shipment queued…");
     watch(result.data.relay_id, status);
+  });
+}
+
+// -- passports (sellers) -----------------------------------------------------------
+
+function passportForm(form) {
+  const status = $("#p-status");
+  const summary = $("#p-summary");
+  const amending = form.dataset.amending;
+  const base = amending ? `/app/api/passports/${amending}` : "/app/api/passports";
+  let draft = null;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    summary.hidden = true;
+    say(status, "");
+    const fields = Object.fromEntries(new FormData(form).entries());
+    const result = await api(`${base}/draft`, fields).catch(() => null);
+    if (!result) return say(status, "You are offline: the review needs the service once.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    showErrors(form, result.data.errors);
+    if (!result.data.typed_data) return;
+    draft = result.data;
+    $("#p-summary-text").textContent = draft.summary;
+    summary.hidden = false;
+  });
+  $("#p-sign").addEventListener("click", async () => {
+    if (!draft) return;
+    const signature = await signTyped(draft.typed_data, draft.submission.issuer, "passport", status);
+    if (signature === null) return;
+    summary.hidden = true;
+    const path = amending ? `${base}/versions` : base;
+    const result = await api(path, { ...draft.submission, signature }).catch(() => null);
+    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
+    if (!result.ok) return say(status, detail(result), "error");
+    say(status, "Passport queued…");
+    const id = draft.typed_data.message.passportId;
+    $("#p-amend-link").href = `/app/passports/${id}/amend`;
+    await watch(result.data.relay_id, status);
+    $("#p-next").hidden = false;
   });
 }
 
@@ -374,30 +454,37 @@ async function handoverPage(section) {
   } catch (_) {
     return say(summary, "This handover link is damaged; ask for the code again.", "error");
   }
+  // Already co-signed on this phone and waiting to be sent (read before anything is sent):
+  // nothing to sign again.
+  const kept = pending().some((i) => i.kind === "handover" && i.body.signature === signed.signature);
   const review = await api("/app/api/handover/review", signed).catch(() => null);
   if (!review) return say(summary, "You are offline; the review needs the service.", "error");
-  if (!review.ok) return say(summary, detail(review), "error");
+  if (!review.ok) return say(summary, refusal(review), "error");
   say(summary, review.data.summary);
-  accept.hidden = false;
+  accept.hidden = kept;
   accept.addEventListener("click", async () => {
     const typed = review.data.typed_data;
     const signature = await signTyped(typed, signed.milestone.counterparty, "handover", status);
     if (signature === null) return;
     const acceptance = { nonce: typed.message.nonce, deadline: typed.message.deadline, signature };
-    const result = await api("/app/api/handover", { ...signed, acceptance }).catch(() => null);
-    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
-    if (!result.ok) return say(status, detail(result), "error");
     accept.hidden = true;
-    say(status, "Both signatures are in; the handover is queued…");
-    const shipment = signed.milestone.shipmentId;
-    for (let i = 0; i < 600; i++) {
-      const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
-      if (state && state.ok && state.data.holds) {
-        return say(status, `Recorded on chain: you now hold the goods (${state.data.status}).`, "ok");
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    const item = { kind: "handover", what: "Handover", path: "/app/api/handover", body: { ...signed, acceptance } };
+    const result = await deliver(item, status);
+    if (!result) return;
+    followHandover(signed.milestone.shipmentId, status);
   });
+}
+
+// The relayed handover is the releaser's write; the receiver follows the goods instead.
+async function followHandover(shipment, status) {
+  say(status, "Both signatures are in; the handover is queued…");
+  for (let i = 0; i < 600; i++) {
+    const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
+    if (state && state.ok && state.data.holds) {
+      return say(status, `Handover final: recorded on chain, you now hold the goods (${state.data.status}).`, "ok");
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 // -- SSCC label scanner ---------------------------------------------------------
@@ -491,11 +578,13 @@ function start() {
   if (form) milestoneForm(form);
   const newShipment = $("#shipment-form");
   if (newShipment) shipmentForm(newShipment);
+  const passport = $("#passport-form");
+  if (passport) passportForm(passport);
   const scanner = $("#scanner");
   if (scanner) scanPage(scanner);
   const handover = $("#handover-review");
   if (handover) handoverPage(handover);
-  const status = $("#form-status") || $("#sign-in-status");
+  const status = $("#form-status") || $("#s-status") || $("#handover-status") || $("#sign-in-status");
   const offline = $("#offline");
   const online = () => {
     if (offline) offline.hidden = navigator.onLine;

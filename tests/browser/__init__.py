@@ -42,10 +42,14 @@ def visit(
     timezone: str = "UTC",
     headers: dict[str, str] | None = None,
     wallet: dict[str, Any] | None = None,
+    storage_in: Path | None = None,
+    storage_out: Path | None = None,
     camera: Path | None = None,
 ) -> Visit:
     """Open ``url`` in headless Chromium, run ``steps`` (see driver.js), return what they read.
 
+    ``storage_in``/``storage_out``: the browser's cookies and localStorage are read
+    from / saved to that file, so a later visit is the same phone opened again.
     ``camera``: a Y4M video the page's camera shows (see :func:`camera_from_image`).
     """
     assert CHROMIUM is not None
@@ -57,6 +61,8 @@ def visit(
         "headers": headers or {},
         "steps": steps or [],
         "wallet": wallet,
+        "storageIn": str(storage_in) if storage_in else None,
+        "storageOut": str(storage_out) if storage_out else None,
     }
     if camera is not None:
         # Chromium's fake capture device plays this Y4M file in a loop as the camera.

@@ -10,7 +10,13 @@
 //        element, as a person dragging it from their desktop), {console} (the
 //        page's console errors so far), {select, value} (picks an option),
 //        {waitForText, value} (until the element's text contains value),
-//        {offline: true|false} (the browser context's network), {url} (the page's URL now).
+//        {offline: true|false} (the browser context's network), {url} (the page's URL now),
+//        {reload: true}, {failRoute: glob, status} (the service's answer to matching
+//        requests replaced by that status, as a failing proxy would) and {unroute: glob},
+//        {walletChain: id} (the wallet switches network), {walletReject: true|false}
+//        (the person declines every later request in the wallet, EIP-1193 error 4001).
+// "storageIn"/"storageOut" (paths): the context starts from / saves its cookies and
+// localStorage, so a later run is the same phone opened again.
 // With "wallet": {privateKey, chainId, account?} the page gets an EIP-1193 provider
 // (window.ethereum) whose keys stay in node: personal_sign and eth_signTypedData_v4
 // are signed by an ethers Wallet; "account" (a contract wallet's address, whose
@@ -66,6 +72,7 @@ async function main() {
   const requests = [];
   try {
     const context = await browser.newContext({
+      ...(job.storageIn ? { storageState: job.storageIn } : {}),
       viewport: { width: job.viewport[0], height: job.viewport[1] },
       timezoneId: job.timezone || "UTC",
       locale: job.locale || "en-GB",
@@ -82,6 +89,18 @@ async function main() {
     const response = await page.goto(job.url, { waitUntil: "networkidle", timeout: 60000 });
     results.push({ step: "goto", status: response ? response.status() : null, url: page.url() });
     for (const step of job.steps || []) {
+      try {
+        await runStep(step);
+      } catch (err) {
+        const text = await page.evaluate(() => document.body.innerText).catch(() => "");
+        const store = await page.evaluate(() => JSON.stringify(window.localStorage)).catch(() => "");
+        throw new Error(
+          `step ${JSON.stringify(step)} failed: ${err.message}\npage: ${text.slice(0, 1500)}` +
+            `\nconsole: ${JSON.stringify(errors)}\nlocalStorage: ${store.slice(0, 400)}`,
+        );
+      }
+    }
+    async function runStep(step) {
       if (step.goto !== undefined) {
         const r = await page.goto(step.goto, { waitUntil: "networkidle", timeout: 60000 });
         results.push({ step: "goto", status: r ? r.status() : null, url: page.url() });
@@ -144,6 +163,26 @@ async function main() {
       } else if (step.offline !== undefined) {
         await context.setOffline(!!step.offline);
         results.push({ step: "offline", value: !!step.offline });
+      } else if (step.reload !== undefined) {
+        const r = await page.reload({ waitUntil: "networkidle", timeout: 60000 });
+        results.push({ step: "reload", status: r ? r.status() : null });
+      } else if (step.failRoute !== undefined) {
+        await page.route(step.failRoute, (route) =>
+          route.fulfill({ status: step.status, contentType: "text/plain", body: "upstream unavailable" }),
+        );
+        results.push({ step: "failRoute" });
+      } else if (step.unroute !== undefined) {
+        await page.unroute(step.unroute);
+        results.push({ step: "unroute" });
+      } else if (step.walletChain !== undefined) {
+        job.wallet.chainId = step.walletChain;
+        results.push({ step: "walletChain" });
+      } else if (step.walletReject !== undefined) {
+        job.wallet.reject = !!step.walletReject;
+        results.push({ step: "walletReject" });
+      } else if (step.localStorage !== undefined) {
+        const value = await page.evaluate((key) => window.localStorage.getItem(key), step.localStorage);
+        results.push({ step: "localStorage", value });
       } else if (step.console !== undefined) {
         results.push({ step: "console", value: errors.slice() });
       } else if (step.url !== undefined) {
@@ -155,6 +194,7 @@ async function main() {
         throw new Error("unknown step " + JSON.stringify(step));
       }
     }
+    if (job.storageOut) await context.storageState({ path: job.storageOut });
   } finally {
     await browser.close();
   }

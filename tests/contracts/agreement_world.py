@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from backend.chain import ChainClient
-from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
+from backend.chain.agreements import AgreementTerms
 from backend.chain.alliance import TokenClient
 from backend.chain.deployments import Deployment
 from backend.chain.organisations import (
@@ -26,6 +26,7 @@ from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import DeliveryCondition, MilestoneType
 from tests.conftest import deployment_for
+from tests.contracts.alliance_drivers import AgreementDriver
 from tests.contracts.alliance_support import DAY, USD, Party, deploy_token, mint, party
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
@@ -43,7 +44,7 @@ FINAL = 20 * DAY
 class AgreementWorld:
     chain: ChainClient
     registry: ShipmentRegistryClient
-    agreements: DeliveryAgreementClient
+    agreements: AgreementDriver
     token: TokenClient
     buyer: Party
     seller: Party
@@ -51,7 +52,7 @@ class AgreementWorld:
     arbiter: Party
     driver: ShipmentDriver
 
-    def as_(self, who: Party) -> DeliveryAgreementClient:
+    def as_(self, who: Party) -> AgreementDriver:
         return self.agreements.using(who.chain)
 
     def now(self) -> int:
@@ -159,7 +160,7 @@ def enrol_parties(
 def agreement_world(chain: ChainClient, coin: str = "TestStablecoin") -> AgreementWorld:
     deployment = deployment_for(chain)
     registry = ShipmentRegistryClient(chain, deployment.address("ShipmentRegistry"))
-    agreements = DeliveryAgreementClient(chain, deployment.address("DeliveryAgreement"))
+    agreements = AgreementDriver(chain, deployment.address("DeliveryAgreement"))
     token = deploy_token(chain, coin)
     buyer, seller, carrier, arbiter = (party(chain) for _ in range(4))
     for p in (buyer, carrier):

@@ -1,9 +1,10 @@
-"""Test drivers of the alliance contracts: the chain verbs only tests use.
+"""Test drivers of the alliance and agreement contracts: the chain verbs only tests use.
 
-The product's clients (:mod:`backend.chain.alliance`) carry what the service and
-the CLI send and read; these subclasses add the calls the contract tests make
-besides (removing members, cancelling, returns, liabilities and totals), as
-``ShipmentDriver`` does for the shipment registry.
+The product's clients (:mod:`backend.chain.alliance`, :mod:`backend.chain.agreements`)
+carry what the service and the CLI send and read; these subclasses add the calls
+the contract tests make besides (removing members, cancelling, returns,
+liabilities and totals), as ``ShipmentDriver`` does for the shipment
+registry.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from eth_utils import to_checksum_address
 
 from backend.chain import TxResult
+from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 
 
@@ -89,3 +91,16 @@ class StockDriver(EmergencyStockTransferClient):
 
     def request_count(self) -> int:
         return int(self._call("requestCount"))
+
+
+class AgreementDriver(DeliveryAgreementClient):
+    """``DeliveryAgreement`` with the calls only tests make."""
+
+    def cancel(self, agreement_id: int) -> TxResult:
+        return self._tx("cancel", agreement_id)
+
+    def hash_terms(self, terms: AgreementTerms) -> bytes:
+        return bytes(self._call("hashTerms", terms.as_tuple()))
+
+    def liabilities(self, token: str) -> int:
+        return int(self._call("liabilities", to_checksum_address(token)))

@@ -29,9 +29,10 @@ from backend.chain.anvil import AnvilNode, free_port, start_anvil
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from backend.cli import cli
+from backend.cli.chainio import read_nonce
 from backend.cli.common import to_json
 from backend.paths import PROJECT_ROOT
-from tests.backend.factories import SAMPLE_PREFIX, signed_event
+from tests.backend.factories import DEFAULT_ROLES, SAMPLE_PREFIX, signed_event
 
 pytestmark = pytest.mark.anvil
 
@@ -134,7 +135,13 @@ class Party:
     api_key: str
 
 
-def _party(server: Server, slug: str, scopes: list[str], prefixes: tuple[str, ...] = ()) -> Party:
+def _party(
+    server: Server,
+    slug: str,
+    scopes: list[str],
+    prefixes: tuple[str, ...] = (),
+    roles: list[str] | None = None,
+) -> Party:
     account: LocalAccount = Account.create()
     keystore = f"{slug}.json"
     os.environ["WAYMARK_TEST_IMPORT_KEY"] = "0x" + bytes(account.key).hex()
@@ -145,9 +152,10 @@ def _party(server: Server, slug: str, scopes: list[str], prefixes: tuple[str, ..
     finally:
         del os.environ["WAYMARK_TEST_IMPORT_KEY"]
     assert imported.exit_code == 0, imported.output
-    created = server.api(
-        "POST", "/v1/orgs", ADMIN, {"slug": slug, "name": slug, "gs1_prefixes": list(prefixes)}
-    )
+    body: dict[str, Any] = {"slug": slug, "name": slug, "gs1_prefixes": list(prefixes)}
+    if roles is not None:
+        body["roles"] = roles
+    created = server.api("POST", "/v1/orgs", ADMIN, body)
     admin = created["admin_key"]["key"]
     server.api("POST", f"/v1/orgs/{slug}/signers", admin,
                {"address": account.address})  # fmt: skip
@@ -165,24 +173,7 @@ def world(server: Server) -> dict[str, Any]:
     domain = Domain(
         "Waymark ShipmentRegistry", registry["version"], health["chain_id"], registry["address"]
     )
-    manifest = {
-        "transportMode": "sea",
-        "lines": [{"gtin": "08936045870013", "lot": "TH2611-07", "quantity": 240}],
-    }
-    sid = td.shipment_id(seller.account.address, os.urandom(12))
-    terms = td.shipment_terms(
-        shipment_id=sid, seller=seller.account.address, origin="VNSGN", destination="USLAX",
-        declared_weight_grams=480_000, piece_count=24, weight_tolerance_bps=200,
-        manifest_hash=keccak(rfc8785.dumps(manifest)), carriers=[carrier.account.address],
-        customs_broker=carrier.account.address,
-    )  # fmt: skip
-    deadline = int(time.time()) + 3600
-    sig = td.sign_create_shipment(seller.account.key, domain, terms, nonce=0, deadline=deadline)
-    relay = server.api("POST", "/v1/shipments", seller.api_key, {
-        "terms": to_json(td.SHIPMENT_TERMS, terms) | {"origin": "VNSGN", "destination": "USLAX"},
-        "nonce": 0, "deadline": deadline, "signature": "0x" + sig.hex(), "manifest": manifest,
-    })  # fmt: skip
-    _wait_relay(server, relay["relay_id"], seller.api_key)
+    sid = _new_shipment(server, seller, carrier, domain)
     # The seller issues the lot's passport (validated, hashed and signed locally).
     doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
     doc["issuer"]["account"] = seller.account.address
@@ -196,10 +187,38 @@ def world(server: Server) -> dict[str, Any]:
     return {
         "seller": seller,
         "carrier": carrier,
-        "sid": "0x" + sid.hex(),
+        "sid": sid,
         "domain": domain,
         "passport_id": shown["passport_id"],
     }
+
+
+def _new_shipment(server: Server, seller: Party, carrier: Party, domain: Domain) -> str:
+    """A shipment VNSGN → USLAX created by ``seller`` (carrier and broker ``carrier``)."""
+    manifest = {
+        "transportMode": "sea",
+        "lines": [{"gtin": "08936045870013", "lot": "TH2611-07", "quantity": 240}],
+    }
+    sid = td.shipment_id(seller.account.address, os.urandom(12))
+    terms = td.shipment_terms(
+        shipment_id=sid, seller=seller.account.address, origin="VNSGN", destination="USLAX",
+        declared_weight_grams=480_000, piece_count=24, weight_tolerance_bps=200,
+        manifest_hash=keccak(rfc8785.dumps(manifest)), carriers=[carrier.account.address],
+        customs_broker=carrier.account.address,
+    )  # fmt: skip
+    deadline = int(time.time()) + 3600
+    nonce = _registry_nonce(server, domain, seller.account.address)
+    sig = td.sign_create_shipment(seller.account.key, domain, terms, nonce=nonce, deadline=deadline)
+    relay = server.api("POST", "/v1/shipments", seller.api_key, {
+        "terms": to_json(td.SHIPMENT_TERMS, terms) | {"origin": "VNSGN", "destination": "USLAX"},
+        "nonce": nonce, "deadline": deadline, "signature": "0x" + sig.hex(), "manifest": manifest,
+    })  # fmt: skip
+    _wait_relay(server, relay["relay_id"], seller.api_key)
+    return "0x" + sid.hex()
+
+
+def _registry_nonce(server: Server, domain: Domain, address: str) -> int:
+    return read_nonce(server.rpc, "ShipmentRegistry", domain.verifying_contract, address)
 
 
 def _wait_relay(server: Server, relay_id: int, key: str) -> dict[str, Any]:
@@ -469,3 +488,159 @@ def test_passport_recall_and_revoke_are_signed_by_the_issuer_only(
         return str(shown.get("status")).lower() == "revoked"
 
     assert _wait_for(revoked)
+
+
+def _one_line_failure(proc: subprocess.CompletedProcess[str], *expected: str) -> str:
+    """A failure as promised: exit 2, one line on stderr starting ``error:``, no traceback."""
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in proc.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+def test_supply_events_are_signed_offline_and_posted(server: Server, world: dict[str, Any]) -> None:
+    carrier = world["carrier"]
+    (server.tmp / "reading.csv").write_text("t,celsius\n0,4.1\n60,4.3\n")
+    server.cli(
+        "event", "sign", "--keystore", carrier.keystore, "--subject", world["sid"],
+        "--kind", "sensor-reading", "--location", "vn sgn",
+        "--occurred-at", "-300", "--rpc", server.rpc, "--payload", "reading.csv",
+        "--out", "event.json",
+    )  # fmt: skip
+    signed = json.loads((server.tmp / "event.json").read_text())
+    assert signed["location"] == "VNSGN"
+    assert signed["kind"] == 1
+    posted = server.cli("--json", "event", "submit", "event.json", "--api-key", carrier.api_key)
+    accepted = json.loads(posted.stdout)
+    assert accepted["signer"] == carrier.account.address
+    assert accepted["event_id"] == signed["eventId"]
+    # Signed and posted in one go, with an ISO time.
+    now = server.cli(
+        "--json", "event", "sign", "--keystore", carrier.keystore, "--subject", world["sid"],
+        "--kind", "SCAN", "--location", "USLAX", "--occurred-at", "2026-11-22T08:00:00Z",
+        "--api-key", carrier.api_key, "--submit",
+    )  # fmt: skip
+    assert json.loads(now.stdout)["signer"] == carrier.account.address
+    # A batch with one good and one tampered event: the tampered one is named, exit 2.
+    tampered = {**signed, "eventId": "0x" + "ab" * 32}
+    (server.tmp / "events.json").write_text(json.dumps({"events": [signed, tampered]}))
+    batch = server.cli("event", "submit", "events.json", "--api-key", carrier.api_key, ok=False)
+    _one_line_failure(batch, "1 of 2 events rejected", "event 1")
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--kind", "teleported"], "not an event kind (SCAN, SENSOR_READING"),
+        (["--kind", "SCAN", "--occurred-at", "yesterday"], "not a time: 'yesterday'"),
+        (["--kind", "SCAN", "--location", "VN-SGN!"], "a UN/LOCODE is letters and digits"),
+        (["--kind", "SCAN", "--payload-hash", "0x1234"], "--payload-hash must be 32 bytes"),
+    ],
+)
+def test_event_sign_failures_are_one_line(
+    server: Server, world: dict[str, Any], flags: list[str], expected: str
+) -> None:
+    args = ["--location", "NLRTM", *flags] if "--location" not in flags else flags
+    proc = server.cli(
+        "event", "sign", "--keystore", world["carrier"].keystore, "--subject", world["sid"],
+        *args, ok=False,
+    )  # fmt: skip
+    _one_line_failure(proc, expected)
+
+
+def test_a_milestone_is_corrected_from_the_cli(server: Server, world: dict[str, Any]) -> None:
+    seller, carrier = world["seller"], world["carrier"]
+    sid = _new_shipment(server, seller, carrier, world["domain"])
+    server.cli(
+        "milestone", "sign", "--keystore", seller.keystore, "--shipment-id", sid,
+        "--milestone", "picked-up", "--location", "VNSGN", "--weight-grams", "470000",
+        "--counterparty", carrier.account.address, "--rpc", server.rpc, "--out", "p2.json",
+    )  # fmt: skip
+    server.cli(
+        "milestone", "cosign", "p2.json", "--keystore", carrier.keystore, "--rpc", server.rpc
+    )
+    server.cli("milestone", "submit", "p2.json", "--api-key", seller.api_key, "--wait")
+    # The wrong weight was entered: the seller declares entry 0 incorrect, with a new ticket.
+    (server.tmp / "ticket.txt").write_text("gross 480000 g\n")
+    out = server.cli(
+        "--json", "milestone", "correct", "--keystore", seller.keystore, "--shipment-id", sid,
+        "--index", "0", "--reason", "incorrect-data", "--evidence", "ticket.txt",
+        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
+    )  # fmt: skip
+    assert json.loads(out.stdout)["status"] in ("mined", "final")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shipment = server.api("GET", f"/v1/shipments/{sid}", seller.api_key)
+        if shipment["corrections"]:
+            break
+        time.sleep(0.2)
+    correction = shipment["corrections"][0]
+    assert correction["corrected_index"] == 0
+    assert correction["corrected_record_hash"] == shipment["milestones"][0]["record_hash"]
+    assert correction["reason_code"] == 2
+    assert correction["signer"] == seller.account.address
+    # An entry that does not exist, a reason that is not one, a time that is not one.
+    for flags, expected in (
+        (["--index", "7", "--reason", "other"], "has no milestone at index 7"),
+        (["--index", "0", "--reason", "typo"], "not a correction reason"),
+        (["--index", "0", "--reason", "other", "--deadline", "soon"], "not a time: 'soon'"),
+    ):
+        proc = server.cli(
+            "milestone", "correct", "--keystore", seller.keystore, "--shipment-id", sid,
+            *flags, "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", ok=False,
+        )  # fmt: skip
+        _one_line_failure(proc, expected)
+
+
+def test_a_certifier_attests_a_passport_version_from_the_cli(
+    server: Server, world: dict[str, Any]
+) -> None:
+    seller = world["seller"]
+    # The operator accredits certifiers: the organisation holds the certifier role on chain.
+    certifier = _party(server, "fsc-audit", ["certifier"], roles=[*DEFAULT_ROLES, "certifier"])
+    doc = json.loads((PROJECT_ROOT / "backend/passports/samples/bamboo_tableware.json").read_text())
+    doc["issuer"]["account"] = seller.account.address
+    doc["identity"]["lot"] = "TH2611-11"
+    (server.tmp / "passport-11.json").write_text(json.dumps(doc))
+    server.cli(
+        "passport", "issue", "passport-11.json", "--keystore", seller.keystore,
+        "--rpc", server.rpc, "--api-key", seller.api_key, "--submit", "--wait",
+    )  # fmt: skip
+    pid = json.loads(server.run("--json", "passport", "validate", "passport-11.json").output)[
+        "passport_id"
+    ]
+    assert _wait_for(
+        lambda: bool(server.api("GET", f"/v1/passports/{pid}", seller.api_key)["versions"])
+    )
+    attested = server.cli(
+        "--json", "passport", "attest", pid, "--keystore", certifier.keystore, "--claim",
+        "fsc-coc", "--valid-until", "+31536000", "--rpc", server.rpc,
+        "--api-key", certifier.api_key, "--wait",
+    )  # fmt: skip
+    result = json.loads(attested.stdout)
+    assert result["version"] == 1
+    assert result["status"] in ("mined", "final")
+
+    def attested_now() -> bool:
+        shown = server.api("GET", f"/v1/passports/{pid}", seller.api_key)
+        return any(a["status"] == "valid" for a in shown["attestations"])
+
+    assert _wait_for(attested_now)
+    shown = server.api("GET", f"/v1/passports/{pid}", seller.api_key)
+    attestation = shown["attestations"][0]
+    assert attestation["certifier"] == certifier.account.address
+    assert attestation["claim"] == "0x" + keccak(b"fsc-coc").hex()
+    # A version that does not exist, a validity in the past: one line, exit 2.
+    for flags, expected in (
+        (["--version", "4", "--valid-until", "+600"], "has no version 4 (it has [1])"),
+        (["--valid-until", "2020-01-01T00:00:00Z"], "is not in the future"),
+    ):
+        proc = server.cli(
+            "passport", "attest", pid, "--keystore", certifier.keystore, "--claim", "fsc-coc",
+            *flags, "--rpc", server.rpc, "--api-key", certifier.api_key, ok=False,
+        )  # fmt: skip
+        _one_line_failure(proc, expected)

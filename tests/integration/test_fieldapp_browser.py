@@ -1,11 +1,14 @@
 """The field app in headless Chromium at 390x844, with a wallet whose keys stay in node.
 
-The real app on eth-tester with its relayer and indexer threads: a carrier signs
-in with its registered key (EIP-4361), sees its shipment and what is expected of
-it, records a departure with a photo (hashed in the browser, kept by the
-service's evidence store, only the hash signed) and watches it go from queued to final, then signs the arrival while
-offline and sees it sent once the phone is back online. The same sign-in with a
-contract wallet (ERC-1271), and the failure states a person at the dock meets.
+The real app with its relayer and indexer threads, on eth-tester and on anvil: a
+carrier signs in with its registered key (EIP-4361), sees its shipment and what is
+expected of it, records a departure with a photo (hashed in the browser, kept by
+the service's evidence store, only the hash signed) and watches it go from queued
+to final, then signs the arrival while offline and sees it sent once the phone is
+back online; a seller creates a shipment (signed offline, sent when back) and
+releases a pickup its carrier co-signs on another phone. The same flows with a
+contract wallet (ERC-1271), and the failure states a person at the dock meets,
+each said in words.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from backend.main import create_app
 from backend.qr.images import qr_png
 from backend.relayer.models import RelayRequest
 from tests.backend.conftest import api_settings
-from tests.backend.factories import Org, make_org
+from tests.backend.factories import SAMPLE_PREFIX, Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
@@ -51,6 +54,7 @@ class Field:
     svc: Service
     seller: Org
     carrier: Org
+    broker: Org
     shipment: str
     # A second shipment, created and waiting for its pickup.
     waiting: str = ""
@@ -77,8 +81,19 @@ def _status(field: Field) -> str:
 
 
 @pytest.fixture
-def field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field]:
-    """A seller, a carrier and a broker; one shipment picked up and cleared for export."""
+def field(db_url: str, db_engine: Engine, chain: ChainClient) -> Iterator[Field]:
+    """A seller, a carrier and a broker; one shipment picked up and cleared for export,
+    one waiting for its pickup; the app served live over eth-tester, then anvil."""
+    yield from _field(db_url, chain)
+
+
+@pytest.fixture
+def tester_field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field]:
+    """:func:`field` on eth-tester only (the failure states, whose chain does not matter)."""
+    yield from _field(db_url, tester)
+
+
+def _field(db_url: str, chain: ChainClient) -> Iterator[Field]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = api_settings(
@@ -89,10 +104,16 @@ def field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field
         anchor_interval_seconds=0.05,
         indexer_interval_seconds=0.1,
     )
-    app = create_app(settings, tester, deployment=deployment_for(tester))
+    app = create_app(settings, chain, deployment=deployment_for(chain))
     with TestClient(app) as client:
-        svc = Service(client, tester)
-        seller = make_org(client, "lang-tre", scopes=("seller",), name="Lang Tre Homeware")
+        svc = Service(client, chain)
+        seller = make_org(
+            client,
+            "lang-tre",
+            scopes=("seller",),
+            prefixes=(SAMPLE_PREFIX,),
+            name="Lang Tre Homeware",
+        )
         carrier = make_org(client, "hp-freight", scopes=("carrier",), name="Haiphong Freight")
         broker = make_org(client, "hp-customs", scopes=("carrier",), name="Haiphong Customs")
         assert wait_for(lambda: _idle(svc))
@@ -108,7 +129,7 @@ def field(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[Field
         assert wait_for(lambda: _idle(svc))
         cleared = milestone_body(svc, sid, M.EXPORT_CLEARED, broker.signer)
         post(svc, f"/v1/shipments/{sid}/milestones", cleared, broker)
-        field = Field(url, svc, seller, carrier, sid)
+        field = Field(url, svc, seller, carrier, broker, sid)
         assert wait_for(lambda: _idle(svc) and _status(field) == "export_cleared")
         second = create_body(svc, seller.signer, [carrier.signer.address], sscc=SSCC)
         second["reference"] = "LT-2612-002"
@@ -335,7 +356,13 @@ def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:
             {"click": "#s-review"},
             {"waitForText": "#s-summary-text", "value": "You create shipment LT-2612-003"},
             shot("app-new-shipment-review", PHONE),
+            # Signed in a dead spot: kept on the phone, sent once the network is back.
+            {"offline": True},
             {"click": "#s-sign"},
+            {"waitForText": "#s-status", "value": "saved on this phone"},
+            {"waitForText": "#pending", "value": "1 signed shipment(s)"},
+            shot("app-new-shipment-offline", PHONE),
+            {"offline": False},
             {"waitForText": "#s-status", "value": "Shipment final"},
             shot("app-new-shipment-final", PHONE),
             {"goto": f"{field.url}/app"},
@@ -347,22 +374,135 @@ def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:
     assert "VNHPH → NLRTM" in run.values("text")[0]
 
 
-def test_contract_wallet_signs_in_through_erc1271(field: Field) -> None:
+def test_seller_issues_and_amends_a_passport_from_the_phone(field: Field) -> None:
+    gtin = gtin_under(SAMPLE_PREFIX, "87031")
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("passport"),
+            {"click": "#new-passport"},
+            {"fill": "#p-gtin", "value": gtin[:-1] + str((int(gtin[-1]) + 1) % 10)},
+            {"fill": "#p-lot", "value": "TH2612-05"},
+            {"fill": "#p-name", "value": "Bamboo serving tray"},
+            {"fill": "#p-category", "value": "Tableware / Kitchenware"},
+            {"fill": "#p-country", "value": "VN"},
+            {"fill": "#p-materials", "value": "Moso bamboo, 96\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#e-gtin", "value": "check digit"},
+            {"waitForText": "#e-materials", "value": "Line 1: write name; mass %"},
+            shot("app-passport-field-errors", PHONE),
+            {"fill": "#p-gtin", "value": gtin},
+            {"fill": "#p-materials", "value": "Moso bamboo; 96; 0; VN\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#e-materials", "value": "sum to 99 %"},
+            {"fill": "#p-materials", "value": "Moso bamboo; 97; 0; VN\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#p-summary-text", "value": "You sign the passport of"},
+            {"text": "#p-summary-text"},
+            shot("app-passport-review", PHONE),
+            {"click": "#p-sign"},
+            {"waitForText": "#p-status", "value": "Passport final"},
+            {"click": "#p-amend-link"},
+            {"waitForText": "h1", "value": "Amend a product passport"},
+            {"fill": "#p-description", "value": "Oiled by hand; hand wash only."},
+            {"click": "#p-review"},
+            {"waitForText": "#p-summary-text", "value": "You sign version 2 of"},
+            {"click": "#p-sign"},
+            {"waitForText": "#p-status", "value": "Passport final"},
+            shot("app-passport-amended", PHONE),
+            {"url": True},
+            {"scrollWidth": True},
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    assert "Bamboo serving tray (GTIN " + gtin in run.values("text")[0]
+    assert run.values("scrollWidth") == [PHONE[0]]
+    pid = run.values("url")[0].split("/")[-2]
+    shown = field.svc.api.get(f"/v1/passports/{pid}").json()
+    assert shown["version"] == 2
+    assert shown["issuer"] == field.seller.signer.address
+    assert shown["document"]["product"]["description"] == "Oiled by hand; hand wash only."
+
+
+def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
+    field: Field,
+) -> None:
+    """The carrier's key is an ERC-1271 wallet: its owner key signs, the wallet speaks."""
     owner = Account.create()
-    chain = field.svc.chain
-    wallet = chain.deploy("OwnedSigningWallet", owner.address).address
-    resp = field.svc.api.post(
+    svc = field.svc
+    wallet = svc.chain.deploy("OwnedSigningWallet", owner.address).address
+    resp = svc.api.post(
         "/v1/orgs/hp-freight/signers", json={"address": wallet}, headers=field.carrier.admin
     )
     assert resp.status_code == 201, resp.text
-    assert wait_for(lambda: _idle(field.svc))
+    assert wait_for(lambda: _idle(svc))
+    body = create_body(
+        svc, field.seller.signer, [wallet], customs_broker=field.broker.signer.address
+    )
+    body["reference"] = "LT-2612-009"
+    sid = body["terms"]["shipmentId"]
+    post(svc, "/v1/shipments", body, field.seller)
+    assert wait_for(lambda: _idle(svc))
     run = visit(
         f"{field.url}/app",
-        [*_sign_in("erc1271"), {"text": ".muted"}, shot("app-erc1271-signed-in", PHONE)],
-        wallet=field.wallet(owner, account=wallet),
+        [
+            *_sign_in("erc1271-release"),
+            {"goto": f"{field.url}/app/shipments/{sid}"},
+            {"select": "#f-milestone", "value": "PICKED_UP"},
+            {"select": "#f-counterparty", "value": wallet},
+            {"fill": "#f-location", "value": "VNSGN"},
+            {"fill": "#f-weight", "value": "96"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
+            {"click": "#sign"},
+            {"waitFor": "#handover-qr[src^='blob:']"},
+            {"attr": "#handover-link", "name": "href"},
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    link = run.values("attr")[0][0]
+    as_wallet = field.wallet(owner, account=wallet)
+    run = visit(
+        link,
+        [
+            {"click": "#sign-in-button"},
+            {"waitForText": "h1", "value": "Co-sign a handover"},
+            {"waitForText": "#handover-summary", "value": "You accept"},
+            {"click": "#accept"},
+            {"waitForText": "#handover-status", "value": "you now hold the goods"},
+            shot("app-erc1271-handover-done", PHONE),
+        ],
+        wallet=as_wallet,
+    )
+    state = svc.api.get(f"/v1/shipments/{sid}", headers=field.seller.writer).json()
+    assert state["custodian"] == wallet
+    cleared = milestone_body(svc, sid, M.EXPORT_CLEARED, field.broker.signer)
+    post(svc, f"/v1/shipments/{sid}/milestones", cleared, field.broker)
+    assert wait_for(lambda: _idle(svc))
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("erc1271"),
+            {"text": ".muted"},
+            shot("app-erc1271-signed-in", PHONE),
+            {"goto": f"{field.url}/app/shipments/{sid}"},
+            {"select": "#f-milestone", "value": "DEPARTED"},
+            {"fill": "#f-location", "value": "VNCMT"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+            {"click": "#sign"},
+            {"waitForText": "#form-status", "value": "final"},
+            shot("app-erc1271-departure-final", PHONE),
+            {"scrollWidth": True},
+        ],
+        wallet=as_wallet,
     )
     assert wallet in run.values("text")[0]
     assert "Haiphong Freight" in run.values("text")[0]
+    assert run.values("scrollWidth") == [PHONE[0]]
+    state = svc.api.get(f"/v1/shipments/{sid}", headers=field.seller.writer).json()
+    assert state["status"] == "in_transit"
+    assert state["milestones"][-1]["signer"] == wallet
 
 
 @pytest.mark.parametrize(
@@ -373,7 +513,8 @@ def test_contract_wallet_signs_in_through_erc1271(field: Field) -> None:
         ("rejected", "You declined in the wallet; nothing was signed."),
     ],
 )
-def test_sign_in_failures_are_said_in_words(field: Field, case: str, expected: str) -> None:
+def test_sign_in_failures_are_said_in_words(tester_field: Field, case: str, expected: str) -> None:
+    field = tester_field
     key = Account.create() if case == "unregistered" else field.carrier.signer
     wallet = field.wallet(key)
     if case == "wrong-chain":
@@ -390,3 +531,146 @@ def test_sign_in_failures_are_said_in_words(field: Field, case: str, expected: s
         wallet=wallet,
     )
     assert run.status == 200
+
+
+def _reviewed_departure(field: Field, name: str) -> list[dict[str, Any]]:
+    return [
+        *_sign_in(name),
+        {"goto": f"{field.url}/app/shipments/{field.shipment}"},
+        {"select": "#f-milestone", "value": "DEPARTED"},
+        {"fill": "#f-location", "value": "VNCMT"},
+        {"click": "#review"},
+        {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+    ]
+
+
+def test_signing_failures_are_said_in_words(tester_field: Field) -> None:
+    field = tester_field
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_reviewed_departure(field, "signing-failures"),
+            {"walletChain": 1},
+            {"click": "#sign"},
+            {"waitForText": "#form-status", "value": "Wrong network: the wallet is on chain 1"},
+            shot("app-sign-wrong-network", PHONE),
+            {"walletChain": field.svc.chain.chain_id},
+            {"walletReject": True},
+            {"click": "#sign"},
+            {"waitForText": "#form-status", "value": "You declined in the wallet"},
+            shot("app-sign-rejected", PHONE),
+            {"localStorage": "waymark.app.pending"},
+        ],
+        wallet=field.wallet(field.carrier.signer),
+    )
+    assert run.values("localStorage") == ["[]"]
+    assert _status(field) == "export_cleared"
+    # A haulier registered with the carrier role only may not create shipments.
+    haulier = make_org(field.svc.api, "hp-haulage", scopes=("carrier",), roles=("carrier",))
+    assert wait_for(lambda: _idle(field.svc))
+    visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("role"),
+            {"goto": f"{field.url}/app/new-shipment"},
+            {"click": "#s-review"},
+            {"waitForText": "#e-form", "value": "Role not allowed"},
+            shot("app-role-not-allowed", PHONE),
+        ],
+        wallet=field.wallet(haulier.signer),
+    )
+
+
+def test_a_kept_milestone_whose_deadline_passed_is_refused_in_words(
+    tester_field: Field, tmp_path: Path
+) -> None:
+    field = tester_field
+    phone = tmp_path / "phone.json"
+    visit(
+        f"{field.url}/app",
+        [
+            *_reviewed_departure(field, "deadline"),
+            {"offline": True},
+            {"click": "#sign"},
+            {"waitForText": "#pending", "value": "1 signed milestone(s)"},
+        ],
+        wallet=field.wallet(field.carrier.signer),
+        storage_out=phone,
+    )
+    # The phone stays in a dead spot past the signature's one-hour deadline.
+    field.svc.chain.advance_time(2 * 3600)
+    run = visit(
+        f"{field.url}/app/shipments/{field.shipment}",
+        [
+            {"waitForText": "#form-status", "value": "deadline passed"},
+            shot("app-deadline-passed", PHONE),
+            {"localStorage": "waymark.app.pending"},
+        ],
+        wallet=field.wallet(field.carrier.signer),
+        storage_in=phone,
+    )
+    assert run.values("localStorage") == ["[]"]
+    assert _status(field) == "export_cleared"
+
+
+def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
+    tester_field: Field, tmp_path: Path
+) -> None:
+    field = tester_field
+    carrier = field.carrier.signer.address
+    run = visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("release-5xx"),
+            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
+            {"select": "#f-milestone", "value": "PICKED_UP"},
+            {"select": "#f-counterparty", "value": carrier},
+            {"fill": "#f-location", "value": "VNSGN"},
+            {"click": "#review"},
+            {"waitForText": "#summary-text", "value": "picked up"},
+            {"click": "#sign"},
+            {"waitFor": "#handover-qr[src^='blob:']"},
+            {"attr": "#handover-link", "name": "href"},
+        ],
+        wallet=field.wallet(field.seller.signer),
+    )
+    link = run.values("attr")[0][0]
+    phone = tmp_path / "carrier.json"
+    before = _relay_count(field.svc)
+    visit(
+        link,
+        [
+            {"click": "#sign-in-button"},
+            {"waitForText": "#handover-summary", "value": "You accept"},
+            {"failRoute": "**/app/api/handover", "status": 503},
+            {"click": "#accept"},
+            {"waitForText": "#handover-status", "value": "the service answered 503"},
+            {"waitForText": "#pending", "value": "1 signed handover(s)"},
+            shot("app-handover-5xx-kept", PHONE),
+        ],
+        wallet=field.wallet(field.carrier.signer),
+        storage_out=phone,
+    )
+    assert _relay_count(field.svc) == before
+    # Opened again: the kept co-signature is sent, once.
+    run = visit(
+        link,
+        [
+            {"waitForText": "#handover-status", "value": "Handover final"},
+            shot("app-handover-resent-final", PHONE),
+            {"localStorage": "waymark.app.pending"},
+            {"attr": "#accept", "name": "hidden"},
+        ],
+        wallet=field.wallet(field.carrier.signer),
+        storage_in=phone,
+    )
+    assert run.values("localStorage") == ["[]"]
+    assert run.values("attr") == [[""]]
+    resp = field.svc.api.get(f"/v1/shipments/{field.waiting}", headers=field.seller.writer)
+    assert resp.json()["custodian"] == carrier
+    assert _relay_count(field.svc) == before + 1
+
+
+def _relay_count(svc: Service) -> int:
+    with context(svc.api).sessions() as session:
+        return len(session.scalars(select(RelayRequest.id)).all())

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from backend.chain.agreements import AgreementStatus, DeliveryAgreementClient, Outcome
+from backend.chain.agreements import AgreementStatus, Outcome
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import Status
 from backend.demo.scenario import (
@@ -34,7 +34,7 @@ from backend.demo.scenario import (
 from backend.paths import FRONTEND_STATIC
 from backend.qr.bundle.verify import Trust, verify_bundle
 from tests.browser import ARTIFACTS, run_chromium, visible_text
-from tests.contracts.alliance_drivers import PoolDriver, StockDriver
+from tests.contracts.alliance_drivers import AgreementDriver, PoolDriver, StockDriver
 from tests.integration.world import World, wait_for
 
 EXPECTED_STATUS = {
@@ -133,7 +133,7 @@ def test_late_purchase_agreement_was_settled_by_the_keeper_with_compensation(
     world: World,
 ) -> None:
     r = world.result
-    agreements = DeliveryAgreementClient(world.chain, world.deployment.address(AGREEMENTS))
+    agreements = AgreementDriver(world.chain, world.deployment.address(AGREEMENTS))
     info = agreements.agreement(r.agreement_id)
     assert (info.status, info.outcome) == (AgreementStatus.SETTLED, Outcome.LATE)
     assert info.terms.buyer == r.orgs["hearth-grove"].signer.address

@@ -6,7 +6,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, ShipmentRegistryClient
-from backend.chain.agreements import DeliveryAgreementClient
 from backend.chain.organisations import OrganisationRegistryClient, Role
 from tests.backend.alliance.support import (
     OPERATOR,
@@ -26,6 +25,7 @@ from tests.contracts.agreement_world import (
     AgreementWorld,
     enrol_parties,
 )
+from tests.contracts.alliance_drivers import AgreementDriver
 from tests.contracts.alliance_support import DAY, Party, advance_to
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
@@ -51,7 +51,7 @@ def world(api: TestClient, tester: ChainClient) -> AgreementWorld:
     return AgreementWorld(
         chain=tester,
         registry=registry,
-        agreements=DeliveryAgreementClient(tester, dep.address("DeliveryAgreement")),
+        agreements=AgreementDriver(tester, dep.address("DeliveryAgreement")),
         token=token(tester, dep),
         buyer=_party(buyer),
         seller=_party(seller),

@@ -10,6 +10,7 @@ from backend.demo.links import demo_links, render, summary_line
 from backend.demo.scenario import DemoResult, Org
 from backend.main import create_app
 from backend.qr.router import router as qr_router
+from backend.qr.router import scan_router
 
 BASE = "http://127.0.0.1:8123"
 PID = "0x" + "ab" * 32
@@ -76,7 +77,8 @@ def test_every_kind_of_link_is_found_through_the_included_routers() -> None:
 
 def test_a_route_the_build_does_not_serve_is_not_printed() -> None:
     app = FastAPI()
-    app.include_router(qr_router)  # consumer routes only: no dashboard, no docs, no proofs
+    app.include_router(scan_router)  # consumer routes only: no dashboard, no docs, no proofs
+    app.include_router(qr_router)
     links = demo_links(app, base=BASE, result=_result(), rpc_url=None)
     kinds = {link.kind for link in links}
     assert "consumer-page" in kinds

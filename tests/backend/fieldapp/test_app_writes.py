@@ -14,6 +14,7 @@ from backend.chain import ChainClient, eip712
 from backend.chain.typed_data.shipments import CREATE_SHIPMENT, MILESTONE
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.paths import PROJECT_ROOT
+from backend.relayer.models import RelayRequest
 from tests.backend.factories import Org, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.context import context
@@ -286,7 +287,7 @@ def test_handover_link_with_a_forged_or_edited_release_is_refused(
     edited["milestone"] = {**edited["milestone"], "measuredWeightGrams": 1}
     resp = svc.api.post("/app/api/handover/review", json=edited, headers=ORIGIN)
     assert resp.status_code == 422
-    assert "not by signer" in resp.json()["detail"]
+    assert "not signer" in resp.json()["detail"]
     single = milestone_body(svc, story["sid"], M.DEPARTED, story["carrier"].signer)
     resp = svc.api.post("/app/api/handover/review", json=single, headers=ORIGIN)
     assert resp.status_code == 403
@@ -387,3 +388,55 @@ def test_seller_creates_a_shipment_it_signed_and_no_one_else_submits_it(
     sid = terms["shipmentId"]
     assert sid.startswith(seller.signer.address.lower())
     assert f'data-shipment="{sid}"' in svc.api.get("/app").text
+
+
+# -- nothing signed is written twice -------------------------------------------------
+
+
+def _relay_rows(svc: Service) -> int:
+    with context(svc.api).sessions() as session:
+        return session.query(RelayRequest).count()
+
+
+def test_a_milestone_sent_again_is_the_same_write_not_a_second(
+    svc: Service, story: dict[str, Any]
+) -> None:
+    _sign_in(svc.api, story["carrier"])
+    sid = story["sid"]
+    body = milestone_body(svc, sid, M.DEPARTED, story["carrier"].signer)
+    path = f"/app/api/shipments/{sid}/milestones"
+    before = _relay_rows(svc)
+    first = svc.api.post(path, json=body, headers=ORIGIN)
+    assert first.status_code == 202, first.text
+    again = svc.api.post(path, json=body, headers=ORIGIN)
+    assert again.status_code == 202, again.text
+    assert again.json()["relay_id"] == first.json()["relay_id"]
+    assert _relay_rows(svc) == before + 1
+    svc.settle()
+    # Once on chain, the phone's late resend is told the write is done.
+    late = svc.api.post(path, json=body, headers=ORIGIN)
+    assert late.status_code == 202, late.text
+    assert late.json()["relay_id"] == first.json()["relay_id"]
+    assert late.json()["status"] in ("mined", "final")
+    assert _relay_rows(svc) == before + 1
+    # A new signature over a new nonce is a new write (and the contract's order applies).
+    other = milestone_body(svc, sid, M.ARRIVED, story["carrier"].signer, location="USLAX")
+    assert svc.api.post(path, json=other, headers=ORIGIN).status_code == 202
+
+
+def test_a_shipment_sent_again_is_the_same_write_not_a_conflict(svc: Service) -> None:
+    seller = make_org(svc.api, "seller", scopes=("seller",))
+    carrier = make_org(svc.api, "carrier")
+    svc.settle()
+    _sign_in(svc.api, seller)
+    body = create_body(svc, seller.signer, [carrier.signer.address])
+    first = svc.api.post("/app/api/shipments", json=body, headers=ORIGIN)
+    assert first.status_code == 202, first.text
+    again = svc.api.post("/app/api/shipments", json=body, headers=ORIGIN)
+    assert again.status_code == 202, again.text
+    assert again.json()["relay_id"] == first.json()["relay_id"]
+    svc.settle()
+    late = svc.api.post("/app/api/shipments", json=body, headers=ORIGIN)
+    assert late.status_code == 202, late.text
+    assert late.json()["relay_id"] == first.json()["relay_id"]
+    assert late.json()["status"] in ("mined", "final")

@@ -7,10 +7,11 @@ chain, and checks both what the next scan shows and which stored rows changed.
 from __future__ import annotations
 
 import gzip
+import secrets
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from backend.chain import ChainClient
 from backend.gs1.digital_link import DigitalLink
@@ -174,3 +175,18 @@ def test_bundle_and_proof_answer_if_none_match_with_304_until_they_change(flow: 
         assert changed.headers["etag"] != resp.headers["etag"]
     assert flow.api.get(proof_url).json()["on_chain"] is True
     assert len(flow.api.get(bundle_url).json()["events"]) == 1
+
+
+def test_events_and_anchors_about_things_that_are_no_passport_make_no_page_rows(
+    flow: Flow,
+) -> None:
+    """An event's subject may be anything: only stored pages are marked, none is made."""
+    link, _ = flow.issue(lot="N1", serial="SN-N1")
+    before = _row(flow, link)
+    subject = secrets.token_bytes(32)
+    flow.sign_events(subject, count=2)
+    flow.anchor()
+    with context(flow.api).sessions() as session:
+        assert session.get(PassportPage, "0x" + subject.hex()) is None
+        assert session.scalar(select(func.count()).select_from(PassportPage)) == 1
+    assert _row(flow, link).generation == before.generation

@@ -233,7 +233,7 @@ def test_signature_scope_and_signer_refusals(svc: Service, parties: Parties) -> 
     forged = create_body(svc, p.seller.signer, carriers, signer=p.other.signer)
     resp = svc.api.post("/v1/shipments", json=forged, headers=p.seller.writer)
     assert resp.status_code == 422
-    assert "not by seller" in resp.json()["detail"]
+    assert "signature is not seller" in resp.json()["detail"]
     # A carrier-scoped key may not create shipments.
     body = create_body(svc, p.carrier.signer, carriers)
     resp = svc.api.post("/v1/shipments", json=body, headers=p.carrier.writer)
