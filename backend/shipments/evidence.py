@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.common.types import to_hex
 from backend.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from backend.orgs.service import Principal
 from backend.shipments.models import ShipmentEvidence
@@ -42,7 +43,7 @@ class Stored:
 
 def evidence_hash(content: bytes) -> str:
     """The ``evidenceHash`` of a photo: SHA-256 of its bytes, 0x-hex."""
-    return "0x" + hashlib.sha256(content).hexdigest()
+    return to_hex(hashlib.sha256(content).digest())
 
 
 def image_type(content: bytes) -> str:

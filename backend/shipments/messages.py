@@ -14,7 +14,7 @@ import rfc8785
 from eth_hash.auto import keccak
 
 from backend.chain.typed_data.shipments import DeliveryCondition, locode
-from backend.common.types import hex_bytes
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import InvalidInput
 from backend.gs1.errors import IdentifierInvalid
 from backend.gs1.keys import passport_id as gs1_passport_id
@@ -37,7 +37,7 @@ def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
         "declaredWeightGrams": t.declared_weight_grams,
         "pieceCount": t.piece_count,
         "weightToleranceBps": t.weight_tolerance_bps,
-        "manifestHash": hex_bytes(t.manifest_hash),
+        "manifestHash": t.manifest_hash,
         "carriers": list(t.carriers),
         "warehouse": t.warehouse,
         "customsBroker": t.customs_broker,
@@ -55,7 +55,7 @@ def milestone_message(m: MilestoneIn) -> dict[str, Any]:
         "occurredAt": m.occurred_at,
         "location": locode(m.location) if m.location else bytes(5),
         "measuredWeightGrams": m.measured_weight_grams,
-        "evidenceHash": hex_bytes(m.evidence_hash),
+        "evidenceHash": m.evidence_hash,
         "signer": m.signer,
         "counterparty": m.counterparty,
         "nonce": m.nonce,
@@ -68,9 +68,9 @@ def correction_message(c: CorrectionIn) -> dict[str, Any]:
     return {
         "shipmentId": hex_bytes(c.shipment_id),
         "correctedIndex": c.corrected_index,
-        "correctedRecordHash": hex_bytes(c.corrected_record_hash),
+        "correctedRecordHash": c.corrected_record_hash,
         "reasonCode": c.reason_code,
-        "evidenceHash": hex_bytes(c.evidence_hash),
+        "evidenceHash": c.evidence_hash,
         "signer": c.signer,
         "nonce": c.nonce,
         "deadline": c.deadline,
@@ -105,6 +105,6 @@ def line_passport_id(line: ManifestLineIn) -> str:
     if line.passport_id is not None:
         return str(line.passport_id)
     try:
-        return "0x" + gs1_passport_id(line.gtin or "", line.lot, line.serial).hex()
+        return to_hex(gs1_passport_id(line.gtin or "", line.lot, line.serial))
     except IdentifierInvalid as exc:
         raise InvalidInput(f"manifest line: {exc}") from exc

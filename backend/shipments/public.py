@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.chain.typed_data.shipments import MilestoneType
+from backend.common.types import to_hex
 from backend.orgs.subjects import speakers
 from backend.passports.carbon import TransportLeg
 from backend.shipments.models import ManifestLine, Milestone, Shipment, ShipmentManifest
@@ -45,7 +46,7 @@ class ShipmentJourney(BaseModel):
 
 def _shipments_for(session: Session, passport_id: bytes) -> list[tuple[Shipment, int]]:
     """Shipments carrying the passport whose seller speaks for it (issuer or delegate)."""
-    pid = "0x" + passport_id.hex()
+    pid = to_hex(passport_id)
     who = speakers(session=session, subjects=[pid])[pid]
     sellers = [org for org, basis in who.orgs.items() if basis in MANIFEST_BASES]
     rows = session.execute(

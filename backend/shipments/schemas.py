@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex, EthAddress, WalletSignature
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, WalletSignature
 from backend.gs1.sscc import SsccInvalid, validate_sscc
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
@@ -65,7 +65,7 @@ class ShipmentTermsIn(_Body):
     declared_weight_grams: Uint64 = Field(alias="declaredWeightGrams")
     piece_count: Uint32 = Field(alias="pieceCount")
     weight_tolerance_bps: Uint16 = Field(alias="weightToleranceBps")
-    manifest_hash: Bytes32Hex = Field(alias="manifestHash")
+    manifest_hash: Bytes32 = Field(alias="manifestHash")
     carriers: list[EthAddress] = Field(max_length=16)
     warehouse: EthAddress = ZERO_ADDRESS
     customs_broker: EthAddress = Field(ZERO_ADDRESS, alias="customsBroker")
@@ -127,7 +127,7 @@ class MilestoneIn(_Body):
     occurred_at: Uint64 = Field(alias="occurredAt")
     location: OptionalLocode = ""
     measured_weight_grams: Uint64 = Field(0, alias="measuredWeightGrams")
-    evidence_hash: Bytes32Hex = Field("0x" + "00" * 32, alias="evidenceHash")
+    evidence_hash: Bytes32 = Field(bytes(32), alias="evidenceHash")
     signer: EthAddress
     counterparty: EthAddress = ZERO_ADDRESS
     nonce: Uint256
@@ -183,9 +183,9 @@ class MilestoneBatchCreate(_Body):
 class CorrectionIn(_Body):
     shipment_id: Bytes32Hex = Field(alias="shipmentId")
     corrected_index: Uint32 = Field(alias="correctedIndex")
-    corrected_record_hash: Bytes32Hex = Field(alias="correctedRecordHash")
+    corrected_record_hash: Bytes32 = Field(alias="correctedRecordHash")
     reason_code: Uint16 = Field(alias="reasonCode")
-    evidence_hash: Bytes32Hex = Field("0x" + "00" * 32, alias="evidenceHash")
+    evidence_hash: Bytes32 = Field(bytes(32), alias="evidenceHash")
     signer: EthAddress
     nonce: Uint256
     deadline: Uint256

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainError
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType, Status
+from backend.common.types import hex_bytes
 from backend.relayer.models import RelayRequest, RelayStatus, RelayWrite
 from backend.relayer.signed import ContractWrite, queue
 from backend.shipments.effects import OverdueFlagged
@@ -96,7 +97,7 @@ def flag_due(session: Session, *, registry: ShipmentRegistryClient, now: int) ->
         if manifest is None:
             continue  # not submitted through this service: no organisation to act for
         calldata = registry.chain.encode(
-            registry.contract, "flagOverdue", bytes.fromhex(shipment_id[2:]), int(kind)
+            registry.contract, "flagOverdue", hex_bytes(shipment_id), int(kind)
         )
         write = ContractWrite(
             to=registry.address,

@@ -33,7 +33,7 @@ from backend.chain.typed_data.shipments import (
     acceptance_message,
     as_abi_tuple,
 )
-from backend.common.types import hex_bytes
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
@@ -165,8 +165,8 @@ def create(
     expected = manifest_hash(data.manifest)
     if expected != terms["manifestHash"]:
         raise InvalidInput(
-            f"manifest hashes to 0x{expected.hex()}, but the signed manifestHash is "
-            f"{data.terms.manifest_hash}"
+            f"manifest hashes to {to_hex(expected)}, but the signed manifestHash is "
+            f"{to_hex(data.terms.manifest_hash)}"
         )
     message = {"terms": terms, "nonce": data.nonce, "deadline": data.deadline}
     signer = verify_signed_call(
@@ -226,7 +226,7 @@ def create(
         ShipmentManifest(
             shipment_id=sid,
             org_id=org_id,
-            manifest_hash=data.terms.manifest_hash,
+            manifest_hash=to_hex(data.terms.manifest_hash),
             transport_mode=data.manifest.transport_mode,
             reference=data.reference,
             sscc=sscc,
@@ -500,10 +500,10 @@ def _enqueue_milestones(
         calldata=calldata,
         purpose=PURPOSE_MILESTONES,
         effect=MilestonesRecorded(
-            subject="0x" + bytes(messages[0]["shipmentId"]).hex(),
-            record_hashes=["0x" + MILESTONE.hash_struct(m).hex() for m in messages],
+            subject=to_hex(messages[0]["shipmentId"]),
+            record_hashes=[to_hex(MILESTONE.hash_struct(m)) for m in messages],
         ),
-        subjects=sorted({"0x" + bytes(m["shipmentId"]).hex() for m in messages}),
+        subjects=sorted({to_hex(m["shipmentId"]) for m in messages}),
         signer_nonces=_lowest_nonces(
             [*((m["signer"], m["nonce"]) for m in messages), *also_signed]
         ),
