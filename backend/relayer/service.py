@@ -328,16 +328,26 @@ class Relayer:
         return earlier is not None
 
     def _record_sent(self, session: Session, req: RelayRequest, signed: SignedTransaction) -> None:
-        session.add(
-            SentTransaction(
-                relay_id=req.id,
-                nonce=signed.nonce,
-                tx_hash=signed.tx_hash,
-                gas=int(signed.params["gas"]),
-                max_fee_per_gas=signed.max_fee_per_gas,
-                max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
-            )
+        # After a reorg the chain's nonce rolls back, and a re-queued write can sign to the
+        # very transaction recorded before (same nonce, calldata, gas and fees): it is the
+        # same transaction sent again, so its record is refreshed, not added twice.
+        again = session.scalar(
+            select(SentTransaction).where(SentTransaction.tx_hash == signed.tx_hash)
         )
+        if again is not None:
+            again.relay_id = req.id
+            again.sent_at = utcnow()
+        else:
+            session.add(
+                SentTransaction(
+                    relay_id=req.id,
+                    nonce=signed.nonce,
+                    tx_hash=signed.tx_hash,
+                    gas=int(signed.params["gas"]),
+                    max_fee_per_gas=signed.max_fee_per_gas,
+                    max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
+                )
+            )
         req.nonce = signed.nonce
 
     def _sent(self, session: Session, req: RelayRequest) -> list[SentTransaction]:

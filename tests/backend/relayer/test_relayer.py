@@ -81,3 +81,34 @@ def test_a_reverting_call_fails_with_the_decoded_error(
     assert req.status == "failed"
     assert "AnchorRootZero" in (req.last_error or "")
     assert handler.events[0][0] == "failed"
+
+
+def test_a_write_sent_again_after_a_reorg_as_the_same_transaction_is_recorded_once(
+    api: TestClient, tester: ChainClient
+) -> None:
+    """After a reorg the chain's nonce rolls back: the re-queued write signs to the very
+    transaction it was before (same nonce, calldata, gas and fees), which is sent again,
+    not refused as a duplicate record."""
+    rel, _handler, registry = _setup(api, tester)
+    data = AnchorRegistryClient(tester, registry).anchor_calldata(os.urandom(32), 1)
+    before = tester.snapshot()
+    with rel.sessions() as session:
+        relayer.enqueue(session, purpose="test", to=registry, data=data)
+        session.commit()
+    rel.drive()
+    with rel.sessions() as session:
+        first = session.scalars(select(RelayRequest)).one().tx_hash
+    tester.revert(before)  # the block holding it is gone
+    with rel.sessions() as session:
+        req = session.scalars(select(RelayRequest)).one()
+        req.status, req.nonce, req.tx_hash = "queued", None, None  # what a handler's re-queue does
+        req.block_number = req.block_hash = None
+        session.commit()
+    rel.drive()
+    with rel.sessions() as session:
+        req = session.scalars(select(RelayRequest)).one()
+        sent = session.scalars(select(SentTransaction)).all()
+    assert req.status == "final"
+    assert req.tx_hash == first
+    assert [s.tx_hash for s in sent] == [first]
+    assert tester.receipt(first) is not None
