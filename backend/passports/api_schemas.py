@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -41,7 +41,7 @@ class PassportCreate(_Body):
     issuer: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: Signature
     document: dict[str, Any]
 
 
@@ -53,7 +53,7 @@ class PassportAmend(_Body):
     issuer: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: Signature
     document: dict[str, Any]
 
 
@@ -65,20 +65,20 @@ class PassportStatusChangeIn(_Body):
     issuer: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: Signature
 
 
 class AttestationCreate(_Body):
     """A certifier-signed ``Attest`` over one version's document hash."""
 
     version: Annotated[int, Field(ge=1, le=2**32 - 1)]
-    document_hash: Bytes32Hex = Field(alias="documentHash")
-    claim: Bytes32Hex
+    document_hash: Bytes32 = Field(alias="documentHash")
+    claim: Bytes32
     valid_until: Uint64 = Field(alias="validUntil")
     certifier: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: Signature
 
 
 class AttestationRevoke(_Body):
@@ -89,7 +89,7 @@ class AttestationRevoke(_Body):
     certifier: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: SignatureHex
+    signature: Signature
 
 
 class PassportVersionPublic(BaseModel):

@@ -89,7 +89,7 @@ def _verify(
     principal: Principal,
     struct: StructType,
     message: dict[str, Any],
-    signature: str,
+    signature: bytes,
     signer: str,
 ) -> None:
     """The message is signed by ``signer``, an active key of the caller's organisation
@@ -205,7 +205,7 @@ def issue(
     org_id = org_of(principal)
     _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
     calldata = registry.issue_signed_calldata(
-        doc.identity.key.path, signed, data.issuer, data.deadline, hex_bytes(data.signature)
+        doc.identity.key.path, signed, data.issuer, data.deadline, data.signature
     )
     return _relay(
         session=session,
@@ -242,7 +242,7 @@ def amend(
         signed.as_tuple(),
         data.issuer,
         data.deadline,
-        hex_bytes(data.signature),
+        data.signature,
     )
     return _relay(
         session=session,
@@ -276,7 +276,7 @@ def change_status(
         data.reason,
         data.issuer,
         data.deadline,
-        hex_bytes(data.signature),
+        data.signature,
     )
     return _relay(
         session=session,
@@ -305,8 +305,8 @@ def attest(
     request = (
         hex_bytes(passport_id),
         data.version,
-        hex_bytes(data.document_hash),
-        hex_bytes(data.claim),
+        data.document_hash,
+        data.claim,
         data.valid_until,
     )
     calldata = registry.chain.encode(
@@ -315,11 +315,11 @@ def attest(
         request,
         data.certifier,
         data.deadline,
-        hex_bytes(data.signature),
+        data.signature,
     )
     attestation_id = to_hex(
         PassportRegistryClient.attestation_id(
-            hex_bytes(passport_id), data.version, hex_bytes(data.claim), data.certifier, data.nonce
+            hex_bytes(passport_id), data.version, data.claim, data.certifier, data.nonce
         )
     )
     return _relay(
@@ -358,7 +358,7 @@ def revoke_attestation(
         data.reason,
         data.certifier,
         data.deadline,
-        hex_bytes(data.signature),
+        data.signature,
     )
     return _relay(
         session=session,
