@@ -32,6 +32,7 @@ from backend.alliance.models import (
 from backend.chain import ChainClient, ChainUnavailable, DecodedEvent
 from backend.chain.alliance import CapacityPoolClient, EmergencyStockTransferClient
 from backend.chain.deployments import Deployment
+from backend.common.types import to_hex
 from backend.indexer.service import BlockClock, BlockRef, ContractHandlers
 
 POOL = "CapacityPool"
@@ -40,7 +41,7 @@ STOCK = "EmergencyStockTransfer"
 
 def _json_safe(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value

@@ -44,7 +44,7 @@ def register_member(*, session: Session, principal: Principal, data: MemberCreat
     try:
         signer = eip712.recover(
             eip712.personal_digest(member_proof_text(data.address, org.slug)),
-            bytes.fromhex(data.signature[2:]),
+            data.signature,
         )
     except eip712.SignatureInvalid as exc:
         raise InvalidInput(f"signature: {exc}") from exc

@@ -30,7 +30,6 @@ from backend.chain import ChainClient
 from backend.chain.alliance import CapacityPoolClient, PoolConfig
 from backend.chain.deployments import Deployment
 from backend.chain.typed_data.alliance import USAGE_REPORT
-from backend.common.types import hex_bytes
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.service import WRITER_SCOPES, Principal
 from backend.orgs.signers import Signed, verify_signature
@@ -152,7 +151,7 @@ def cosign_usage(
             data.member,
             data.used_units,
             data.deadline,
-            hex_bytes(data.signature),
+            data.signature,
         ],
         params={"pool_id": pool_id, "period_id": period_id, **data.model_dump()},
     )

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex, EthAddress, SignatureHex
+from backend.common.types import EthAddress, Signature
 
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -36,7 +36,7 @@ class MemberCreate(Strict):
     """
 
     address: EthAddress
-    signature: SignatureHex
+    signature: Signature
     label: Label = ""
 
 
@@ -92,7 +92,7 @@ class UsageCosign(Strict):
     member: EthAddress
     used_units: Uint64
     deadline: Uint256
-    signature: SignatureHex
+    signature: Signature
 
 
 class DisputeResolve(Strict):
@@ -235,4 +235,3 @@ TransferStatusFilter = Literal[
     "open", "accepted", "settled", "outstanding", "returned", "refunded", "cancelled"
 ]
 MemberText = Annotated[str, Field(max_length=42)]
-Bytes32 = Bytes32Hex
