@@ -48,8 +48,11 @@ EthAddress = Annotated[str, Field(max_length=42), AfterValidator(_address)]
 Address = EthAddress
 
 
-def hex_bytes(value: str) -> bytes:
-    """The bytes of an already validated ``0x``-hex string."""
+def hex_bytes(value: str | bytes | bytearray) -> bytes:
+    """The bytes of an already validated ``0x``-hex string; bytes pass through (JSON-RPC
+    over HTTP answers hex strings, in-process providers bytes)."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
     return bytes.fromhex(value.removeprefix("0x"))
 
 

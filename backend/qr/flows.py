@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.chain.deployments import Deployment
 from backend.chain.passports import claim_type
 from backend.chain.typed_data.shipments import MilestoneType
+from backend.common.types import hex_bytes, to_hex
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import parse_document
 from backend.qr import page as assemble
@@ -96,7 +97,7 @@ def _shipment_journeys(
 
 def _tamper(passport: Any) -> view.Tamper | None:
     """The served document differs from the anchored hash: both hashes, for the page."""
-    served = "0x" + document_hash(passport.document).hex()
+    served = to_hex(document_hash(passport.document))
     anchored = (passport.document_hash or "").lower()
     if served == anchored:
         return None
@@ -165,7 +166,7 @@ def _attested(passport: Any, names: Mapping[str, view.Signer]) -> dict[str, asse
     doc = passport.document or {}
     out = {}
     for cert in doc.get("certifications", []):
-        claim = "0x" + claim_type(str(cert.get("id", ""))).hex()
+        claim = to_hex(claim_type(str(cert.get("id", ""))))
         if claim in claims:
             out[str(cert["id"])] = claims[claim]
     return out
@@ -176,7 +177,7 @@ def product_page(
 ) -> view.ProductPage:
     """The page view of a resolved passport."""
     passport = resolved.passport
-    pid_bytes = bytes.fromhex(resolved.passport_id[2:])
+    pid_bytes = hex_bytes(resolved.passport_id)
     doc = parse_document(passport.document)
     journeys = shipments_public.journey_for_passport(session=session, passport_id=pid_bytes)
     legs = shipments_public.transport_legs(session=session, passport_id=pid_bytes)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import NotFound
 from backend.gs1.digital_link import DigitalLink, KeyLevel, build_digital_link
 from backend.passports import public as passports_public
@@ -34,16 +35,14 @@ def resolve(*, session: Session, link: DigitalLink) -> Resolved:
     for key in link.fallbacks():
         passport = passports_public.public_passport(session=session, passport_id=key.passport_id)
         if passport is not None and passport.document is not None:
-            return Resolved(
-                link.without_link_type(), "0x" + key.passport_id.hex(), key.level, passport
-            )
+            return Resolved(link.without_link_type(), to_hex(key.passport_id), key.level, passport)
     raise NotFound(f"no passport is published for {link.hri}")
 
 
 def by_id(*, session: Session, passport_id: str) -> Resolved:
     """The published passport ``passport_id`` at its own link; :class:`NotFound` otherwise."""
     pid = passport_id.lower()
-    passport = passports_public.public_passport(session=session, passport_id=bytes.fromhex(pid[2:]))
+    passport = passports_public.public_passport(session=session, passport_id=hex_bytes(pid))
     if passport is None or passport.document is None or passport.gtin is None:
         raise NotFound(f"no passport {pid}")
     link = build_digital_link(passport.gtin, lot=passport.lot, serial=passport.serial)

@@ -17,6 +17,7 @@ from backend.chain.eip712 import typed_data_payload
 from backend.chain.organisations import Role
 from backend.chain.typed_data.events import SUBJECT_DELEGATION, events_domain
 from backend.chain.typed_data.shipments import MilestoneType
+from backend.common.types import hex_bytes, to_hex
 from backend.gs1.keys import key as gs1_key
 from backend.orgs.authority import org_ids_of
 from backend.orgs.models import Delegation, Organisation, RegistryKey, SignerKey
@@ -37,7 +38,7 @@ def proof_bundle(
     registry = deployment.address("AnchorRegistry")
     records = supply_events(session=session, passport_id=resolved.passport_id)
     journeys = shipments_public.journey_for_passport(
-        session=session, passport_id=bytes.fromhex(resolved.passport_id[2:])
+        session=session, passport_id=hex_bytes(resolved.passport_id)
     )
     names = signer_names(
         session=session,
@@ -113,7 +114,7 @@ def proof_bundle(
             ),
             "status": passport.status,
             "document": passport.document,
-            "canonical_hash": "0x" + document_hash(passport.document).hex(),
+            "canonical_hash": to_hex(document_hash(passport.document)),
             "on_chain_document_hash": passport.document_hash,
             "tx_hash": passport.tx_hash,
             "block_number": passport.block_number,
@@ -171,9 +172,9 @@ class _Evidence:
         grant, slug = row
         message = {
             "issuer": grant.signer,
-            "subject": bytes.fromhex(grant.subject[2:]),
+            "subject": hex_bytes(grant.subject),
             "delegate": slug,
-            "salt": bytes.fromhex(grant.salt[2:]),
+            "salt": hex_bytes(grant.salt),
         }
         self.delegations.append(
             {

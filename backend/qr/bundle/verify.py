@@ -40,6 +40,7 @@ from backend.chain.typed_data.events import (
     SUPPLY_EVENT,
     location_bytes,
 )
+from backend.common.types import hex_bytes, to_hex
 from backend.passports.canonical import document_hash
 
 BUNDLE_FORMAT = "waymark-proof-bundle/2"
@@ -203,19 +204,8 @@ class Report:
 # -- values ------------------------------------------------------------------------------
 
 
-def _b(value: str | bytes) -> bytes:
-    # Providers differ: HTTP nodes answer hex strings, in-process ones bytes.
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    return bytes.fromhex(str(value).removeprefix("0x"))
-
-
 def _int(value: str | int) -> int:
     return value if isinstance(value, int) else int(value, 16)
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 def _address(value: Any, what: str) -> str:
@@ -226,7 +216,7 @@ def _address(value: Any, what: str) -> str:
 
 
 def _addr(value: str | bytes) -> str:
-    return value.lower() if isinstance(value, str) else _hex(bytes(value))
+    return value.lower() if isinstance(value, str) else to_hex(bytes(value))
 
 
 def _hex_field(value: Any, size: int, what: str) -> bytes:
@@ -292,12 +282,12 @@ class Chain:
         data = selector(contract, fn) + encode(ins, list(args))
         to = self.trust.address(contract)
         try:
-            raw = self.rpc("eth_call", [{"to": to, "data": _hex(data)}, "latest"])
+            raw = self.rpc("eth_call", [{"to": to, "data": to_hex(data)}, "latest"])
         except (RpcError, ContractRevert) as exc:
             raise Reverted(f"{contract}.{fn} reverted: {exc}") from exc
-        if not _b(raw):
+        if not hex_bytes(raw):
             raise Reverted(f"{contract}.{fn}: no code at {to}")
-        return tuple(decode(outs, _b(raw)))
+        return tuple(decode(outs, hex_bytes(raw)))
 
     def receipt(self, tx_hash: str) -> Any:
         try:
@@ -312,7 +302,7 @@ class Chain:
         if block is None:
             block = self.rpc("eth_getBlockByNumber", [hex(number), False])
             self._blocks[number] = block
-        return block is not None and _b(block["hash"]) == _b(receipt["blockHash"])
+        return block is not None and hex_bytes(block["hash"]) == hex_bytes(receipt["blockHash"])
 
     def latest(self) -> int:
         return _int(self.rpc("eth_blockNumber", []))
@@ -392,7 +382,7 @@ def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
     report.add(
         "passport.id",
         keccak(gs1_path.encode()) == pid,
-        f"keccak256({gs1_path!r}) = {_hex(keccak(gs1_path.encode()))}; bundle says {_hex(pid)}",
+        f"keccak256({gs1_path!r}) = {to_hex(keccak(gs1_path.encode()))}; bundle says {to_hex(pid)}",
     )
     claimed = _hex32(passport["canonical_hash"], "passport.canonical_hash")
     document = passport["document"]
@@ -402,7 +392,7 @@ def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
     report.add(
         "passport.document_hash",
         computed == claimed,
-        f"keccak256(JCS(document)) = {_hex(computed)}; bundle says {_hex(claimed)}",
+        f"keccak256(JCS(document)) = {to_hex(computed)}; bundle says {to_hex(claimed)}",
     )
     version = int(passport["version"])
     try:
@@ -411,8 +401,8 @@ def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
         report.add(
             "passport.on_chain_hash",
             chain_hash == computed,
-            f"versionOf(passport, {version}).documentHash = {_hex(chain_hash)}; "
-            f"the document hashes to {_hex(computed)}",
+            f"versionOf(passport, {version}).documentHash = {to_hex(chain_hash)}; "
+            f"the document hashes to {to_hex(computed)}",
         )
     except Reverted as exc:
         report.add("passport.on_chain_hash", False, f"no version {version} on chain: {exc}")
@@ -457,8 +447,8 @@ def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
         "passport.issuer",
         claimed_issuer == issuer and ctx.owner_org != ZERO32 and key_org == ctx.owner_org,
         f"passportOf.issuer {issuer} (bundle says {claimed_issuer}) is a key of organisation "
-        f"{_hex(key_org)} {ctx.org_name(key_org) if key_org != ZERO32 else '(none)'!r}; "
-        f"GTIN {gtin} belongs to {_hex(ctx.owner_org)} {name or '(nobody)'!r}",
+        f"{to_hex(key_org)} {ctx.org_name(key_org) if key_org != ZERO32 else '(none)'!r}; "
+        f"GTIN {gtin} belongs to {to_hex(ctx.owner_org)} {name or '(nobody)'!r}",
     )
 
 
@@ -468,13 +458,14 @@ def _status_reason(chain: Chain, pid: bytes, status: str) -> str:
         return ""
     try:
         logs = chain.logs(
-            "ProductPassportRegistry", [_hex(topic("ProductPassportRegistry", event)), _hex(pid)]
+            "ProductPassportRegistry",
+            [to_hex(topic("ProductPassportRegistry", event)), to_hex(pid)],
         )
     except RpcError:
         return ""  # the reason text is a courtesy; the status itself came from passportOf
     if not logs:
         return ""
-    _code, _hash, reason = decode(["uint16", "bytes32", "string"], _b(logs[-1]["data"]))
+    _code, _hash, reason = decode(["uint16", "bytes32", "string"], hex_bytes(logs[-1]["data"]))
     return f", {reason!r}"
 
 
@@ -503,12 +494,12 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
     subject = _hex32(typed["message"]["subject"], "typed_data.message.subject")
     report.add(
         "event.digest",
-        _hex(digest_) == item and domain_ok and subject == ctx.passport_id,
-        f"EIP-712 digest {_hex(digest_)} in {domain_text}, about {_hex(subject)}",
+        to_hex(digest_) == item and domain_ok and subject == ctx.passport_id,
+        f"EIP-712 digest {to_hex(digest_)} in {domain_text}, about {to_hex(subject)}",
         item,
     )
     signer = _address(event["signer"], "events[].signer")
-    recovered, problem = _signer_of(digest_, _b(event["signature"]))
+    recovered, problem = _signer_of(digest_, hex_bytes(event["signature"]))
     report.add(
         "event.signature",
         not problem and recovered.lower() == signer,
@@ -524,10 +515,10 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
     root = _hex32(event["root"], "events[].root")
     report.add(
         "event.merkle",
-        _hex(leaf) == str(event["leaf"]).lower() and merkle.verify(root, leaf, proof),
-        f"leaf {_hex(leaf)} folds with {len(proof)} steps "
+        to_hex(leaf) == str(event["leaf"]).lower() and merkle.verify(root, leaf, proof),
+        f"leaf {to_hex(leaf)} folds with {len(proof)} steps "
         + ("to" if merkle.verify(root, leaf, proof) else "not to")
-        + f" root {_hex(root)}",
+        + f" root {to_hex(root)}",
         item,
     )
     block = int(anchor["block_number"])
@@ -567,13 +558,16 @@ def _anchored(
     logged = any(
         _addr(log["address"]) == registry
         and len(log["topics"]) >= 2
-        and _b(log["topics"][0]) == anchored_topic
-        and _b(log["topics"][1]) == root
+        and hex_bytes(log["topics"][0]) == anchored_topic
+        and hex_bytes(log["topics"][1]) == root
         for log in receipt["logs"]
     )
     if not logged:
-        return False, f"transaction {tx_hash} logs no Anchored({_hex(root)}) from {registry}"
-    return True, f"root {_hex(root)} anchored by {tx_hash} in canonical block {block} at {registry}"
+        return False, f"transaction {tx_hash} logs no Anchored({to_hex(root)}) from {registry}"
+    return (
+        True,
+        f"root {to_hex(root)} anchored by {tx_hash} in canonical block {block} at {registry}",
+    )
 
 
 def _check_signer_key(signer: str, block: int, ctx: _Context, item: str) -> bytes:
@@ -606,14 +600,14 @@ def _delegation_org(index: Any, block: int, ctx: _Context) -> tuple[bytes, str]:
     message = typed["message"]
     issuer = _address(message["issuer"], "delegation issuer")
     subject = _hex32(message["subject"], "delegation subject")
-    recovered, problem = _signer_of(typed_data_digest(typed), _b(grant["signature"]))
+    recovered, problem = _signer_of(typed_data_digest(typed), hex_bytes(grant["signature"]))
     if problem or recovered.lower() != issuer or not domain_ok:
         return (
             ZERO32,
             f"delegation {index} is not signed by {issuer} in the events domain ({domain_text})",
         )
     if subject not in (ctx.passport_id, ZERO32):
-        return ZERO32, f"delegation {index} is about {_hex(subject)}, not this passport"
+        return ZERO32, f"delegation {index} is about {to_hex(subject)}, not this passport"
     org, _roles, added, revoked = ctx.key(issuer)
     if org != ctx.owner_org or ctx.owner_org == ZERO32:
         return ZERO32, f"delegation {index} is signed by {issuer}, not a key of the GTIN's owner"
@@ -655,7 +649,7 @@ def _check_authorised(
         report.add(
             "event.authorised",
             delegate == org,
-            f"delegate basis: {why}; signer's organisation {name!r} ({_hex(org)})",
+            f"delegate basis: {why}; signer's organisation {name!r} ({to_hex(org)})",
             item,
         )
         return
@@ -673,8 +667,8 @@ def _check_authorised(
     report.add(
         "event.authorised",
         int(roles) != 0 and seller_org == entitled and seller_org != ZERO32,
-        f"shipment_party basis: signer has roles {int(roles)} on shipment {_hex(shipment)}, "
-        f"whose seller {_addr(view[0])} speaks for {_hex(seller_org)}; needed: {why}",
+        f"shipment_party basis: signer has roles {int(roles)} on shipment {to_hex(shipment)}, "
+        f"whose seller {_addr(view[0])} speaks for {to_hex(seller_org)}; needed: {why}",
         item,
     )
 
@@ -684,7 +678,7 @@ def _check_milestone(milestone: Mapping[str, Any], chain: Chain, report: Report)
     shipment = _hex32(milestone["shipment_id"], "milestones[].shipment_id")
     signer = _address(milestone["signer"], "milestones[].signer")
     block = int(milestone["block_number"])
-    item = _hex(record)
+    item = to_hex(record)
     registry = chain.trust.address("ShipmentRegistry")
     receipt = chain.receipt(str(milestone["tx_hash"]))
     if receipt is None or _int(receipt["blockNumber"]) != block or not chain.canonical(receipt):
@@ -699,16 +693,16 @@ def _check_milestone(milestone: Mapping[str, Any], chain: Chain, report: Report)
     found = any(
         _addr(log["address"]) == registry
         and len(log["topics"]) == 4
-        and _b(log["topics"][0]) == recorded
-        and _b(log["topics"][1]) == shipment
-        and _b(log["topics"][3])[-20:] == _b(signer)
-        and _b(log["data"])[-32:] == record
+        and hex_bytes(log["topics"][0]) == recorded
+        and hex_bytes(log["topics"][1]) == shipment
+        and hex_bytes(log["topics"][3])[-20:] == hex_bytes(signer)
+        and hex_bytes(log["data"])[-32:] == record
         for log in receipt["logs"]
     )
     report.add(
         "milestone.recorded",
         found,
-        f"{milestone.get('milestone')} of shipment {_hex(shipment)} by {signer}: "
+        f"{milestone.get('milestone')} of shipment {to_hex(shipment)} by {signer}: "
         + ("logged" if found else "no matching MilestoneRecorded")
         + f" by the pinned ShipmentRegistry {registry} in block {block}",
         item,
@@ -848,9 +842,9 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
         "payloadHash": _hex32(event["payload_hash"], "payload_hash"),
     }
     claimed = _hex32(proof["digest"], "digest")
-    item = _hex(claimed)
+    item = to_hex(claimed)
     digest_ = digest(domain, SUPPLY_EVENT, message)
-    report.add("event.digest", digest_ == claimed, f"EIP-712 digest {_hex(digest_)}", item)
+    report.add("event.digest", digest_ == claimed, f"EIP-712 digest {to_hex(digest_)}", item)
     signer = _address(event["signer"], "event.signer")
     recovered, problem = _signer_of(digest_, _hex_field(event["signature"], 65, "signature"))
     report.add(
@@ -869,7 +863,7 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
     report.add(
         "event.merkle",
         merkle.verify(root, leaf, steps),
-        f"leaf {_hex(leaf)} folds with {len(steps)} steps to root {_hex(root)}: "
+        f"leaf {to_hex(leaf)} folds with {len(steps)} steps to root {to_hex(root)}: "
         + str(merkle.verify(root, leaf, steps)).lower(),
         item,
     )
