@@ -24,7 +24,6 @@ from backend.chain.client import ChainClient
 from backend.chain.eip712 import Domain, StructType, digest
 from backend.chain.organisations import Role
 from backend.chain.signatures import refusal
-from backend.common.types import hex_bytes
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.authority import signer_keys
 from backend.orgs.service import Principal
@@ -79,7 +78,7 @@ class Signed:
     domain: Domain
     struct: StructType
     message: Mapping[str, Any]
-    signature: str | bytes
+    signature: bytes
     claimed: str
     field: str
 
@@ -95,16 +94,11 @@ def verify_signature(signed: Signed, *, chain: ChainClient) -> str:
     consignee's proof of delivery), whose signer belongs to whichever
     organisation; the caller's own signed writes go through :func:`verify_signed_call`.
     """
-    signature = signed.signature
-    try:
-        raw = signature if isinstance(signature, bytes) else hex_bytes(signature)
-    except ValueError:
-        raise InvalidInput("signature: not hex") from None
     why = refusal(
         chain,
         address=signed.claimed,
         digest=digest(signed.domain, signed.struct, signed.message),
-        signature=raw,
+        signature=signed.signature,
     )
     if why is not None:
         raise InvalidInput(f"signature is not {signed.field} {signed.claimed}'s: {why}")
