@@ -260,3 +260,18 @@ def test_key_rotated_out_of_a_wallet_or_wallet_revoked_is_refused(
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=fresh, headers=p.carrier.writer)
     assert resp.status_code == 403, resp.text
     assert _state(svc, p, sid)["status"] == "picked_up"
+
+
+def test_wallet_signature_past_the_bound_is_a_clear_422(svc: Service, parties: Parties) -> None:
+    p = parties
+    sid = _picked_up(svc, p)
+    departed = milestone_body(svc, sid, M.DEPARTED, _as_signer(p.wallet))
+    departed["signature"] = to_hex(bytes(2048))
+    resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=departed, headers=p.carrier.writer)
+    assert resp.status_code == 422, resp.text
+    assert "signature must be 0 to 2047 bytes, got 2048" in resp.json()["detail"]
+    departed["signature"] = "0x" + "zz" * 65
+    resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=departed, headers=p.carrier.writer)
+    assert resp.status_code == 422, resp.text
+    assert "signature must be 0x followed by hex digits" in resp.json()["detail"]
+    assert _state(svc, p, sid)["status"] == "picked_up"
