@@ -278,7 +278,7 @@ def test_sign_offline_cosign_submit_and_see_it(server: Server, world: dict[str, 
 
     # Later legs, signed by the carrier with no connection at all, then a replay of them.
     _batch_signed_fully_offline_then_submitted(server, world)
-    _replayed_milestone_exits_2_with_the_decoded_error(server, world)
+    _resubmitted_batch_is_the_same_write_and_a_spent_nonce_exits_2(server, world)
 
 
 def _batch_signed_fully_offline_then_submitted(server: Server, world: dict[str, Any]) -> None:
@@ -300,7 +300,10 @@ def _batch_signed_fully_offline_then_submitted(server: Server, world: dict[str, 
         "--nonce", "1", "--out", "legs.json",
     )  # fmt: skip
     assert len(json.loads((server.tmp / "legs.json").read_text())["milestones"]) == 3
-    server.cli("milestone", "submit", "legs.json", "--api-key", carrier.api_key, "--wait")
+    first = server.cli(
+        "--json", "milestone", "submit", "legs.json", "--api-key", carrier.api_key, "--wait"
+    )
+    (server.tmp / "legs.relays.json").write_text(first.stdout)
     assert _wait_for(
         lambda: _milestones(server, world) == ["picked_up", "export_cleared", "departed", "arrived"]
     )
@@ -320,13 +323,31 @@ def _batch_signed_fully_offline_then_submitted(server: Server, world: dict[str, 
     assert board["shipments"][0]["colour"] == "red"
 
 
-def _replayed_milestone_exits_2_with_the_decoded_error(
+def _resubmitted_batch_is_the_same_write_and_a_spent_nonce_exits_2(
     server: Server, world: dict[str, Any]
 ) -> None:
-    carrier = world["carrier"]
-    again = server.cli("milestone", "submit", "legs.json", "--api-key", carrier.api_key, ok=False)
-    assert again.returncode == 2
-    line = again.stderr.strip().splitlines()[-1]
+    carrier, domain = world["carrier"], world["domain"]
+    # The same signed file sent again (was it received?) is the write already made.
+    first = json.loads((server.tmp / "legs.relays.json").read_text())["results"]
+    again = server.cli("--json", "milestone", "submit", "legs.json", "--api-key", carrier.api_key)
+    results = json.loads(again.stdout)["results"]
+    assert [r["relay_id"] for r in results] == [r["relay_id"] for r in first]
+    assert _milestones(server, world) == ["picked_up", "export_cleared", "departed", "arrived"]
+    # Another message signed with the spent nonce is refused with the contract's error.
+    (server.tmp / "late.json").write_text(json.dumps([
+        {"shipment_id": world["sid"], "milestone": "DELIVERED", "location": "USLAX",
+         "occurred_at": "-70"},
+    ]))  # fmt: skip
+    server.cli(
+        "milestone", "sign", "--keystore", carrier.keystore, "--from-file", "late.json",
+        "--chain-id", str(domain.chain_id), "--registry", domain.verifying_contract,
+        "--nonce", "1", "--out", "late-signed.json",
+    )  # fmt: skip
+    spent = server.cli(
+        "milestone", "submit", "late-signed.json", "--api-key", carrier.api_key, ok=False
+    )
+    assert spent.returncode == 2
+    line = spent.stderr.strip().splitlines()[-1]
     assert line.startswith("error: ")
     assert "InvalidAccountNonce(" in line or "ShipmentMilestoneNotAllowed(" in line, line
 
