@@ -7,7 +7,6 @@ rules on eth-tester."""
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 
 import pytest
@@ -15,14 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from backend.chain import ChainClient
-from backend.gs1.digital_link import DigitalLink
-from backend.gs1.keys import passport_id
 from backend.main import create_app
-from backend.pages.models import PassportPage
 from tests.backend.conftest import api_settings
-from tests.backend.qr.flow import Flow, make_flow
+from tests.backend.qr.flow import Flow, make_flow, page_id, stored_page, stored_row
 from tests.conftest import deployment_for
-from tests.context import context, workers
+from tests.context import workers
 
 pytestmark = pytest.mark.anvil
 
@@ -48,25 +44,6 @@ def flow(anvil_api: TestClient, anvil_chain: ChainClient) -> Flow:
     return make_flow(anvil_api, anvil_chain)
 
 
-def _pid(link: DigitalLink) -> str:
-    return "0x" + passport_id(link.gtin, link.lot, link.serial).hex()
-
-
-def _row(flow: Flow, link: DigitalLink) -> PassportPage:
-    with context(flow.api).sessions() as session:
-        row = session.get(PassportPage, _pid(link))
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def _stored(flow: Flow, link: DigitalLink) -> str:
-    row = _row(flow, link)
-    assert not row.stale
-    assert row.body is not None
-    return gzip.decompress(row.body).decode()
-
-
 def _reorg(flow: Flow, chain: ChainClient, snap: object) -> None:
     """Another fork wins: the blocks since ``snap`` disappear and the chain grows past them."""
     chain.revert(snap)
@@ -82,27 +59,27 @@ def test_reorg_on_anvil_that_removes_an_anchor_changes_page_bundle_and_proof_bac
     link, _ = flow.issue(lot="AA1", serial="SN-AA1")
     other, _ = flow.issue(lot="AA2", serial="SN-AA2")
     flow.api.get(other.path)
-    untouched = _row(flow, other)
-    (event,) = flow.sign_events(bytes.fromhex(_pid(link)[2:]), count=1)
+    untouched = stored_row(flow, other)
+    (event,) = flow.sign_events(bytes.fromhex(page_id(link)[2:]), count=1)
     proof_url = f"/v1/proofs/{event['eventId']}"
-    bundle_url = f"/proof-bundle/{_pid(link)}.json"
+    bundle_url = f"/proof-bundle/{page_id(link)}.json"
     assert PENDING in flow.api.get(link.path).text
     snap = anvil_chain.snapshot()
     flow.anchor()
-    assert VERIFIED in _stored(flow, link)
+    assert VERIFIED in stored_page(flow, link)
     assert VERIFIED in flow.api.get(link.path).text
     assert flow.api.get(proof_url).json()["on_chain"] is True
     assert len(flow.api.get(bundle_url).json()["events"]) == 1
     anchored_etag = flow.api.get(proof_url).headers["etag"]
 
     _reorg(flow, anvil_chain, snap)
-    assert PENDING in _stored(flow, link)
+    assert PENDING in stored_page(flow, link)
     assert PENDING in flow.api.get(link.path).text
     proof = flow.api.get(proof_url, headers={"If-None-Match": anchored_etag})
     assert proof.status_code == 200
     assert proof.json()["on_chain"] is not True
     assert flow.api.get(bundle_url).json()["events"] == []
-    after = _row(flow, other)
+    after = stored_row(flow, other)
     assert (after.generation, after.body) == (untouched.generation, untouched.body)
 
     # Anchored again on the winning fork, the page and proof say so again.
@@ -118,17 +95,17 @@ def test_reorg_on_anvil_that_removes_a_recall_changes_only_that_page_back(
     other, _ = flow.issue(lot="AR2", serial="SN-AR2")
     flow.api.get(link.path)
     flow.api.get(other.path)
-    untouched = _row(flow, other)
+    untouched = stored_row(flow, other)
     snap = anvil_chain.snapshot()
-    flow.recall(bytes.fromhex(_pid(link)[2:]), "Glaze fails the lead test")
-    assert 'id="recall-banner"' in _stored(flow, link)
+    flow.recall(bytes.fromhex(page_id(link)[2:]), "Glaze fails the lead test")
+    assert 'id="recall-banner"' in stored_page(flow, link)
     assert "Glaze fails the lead test" in flow.api.get(link.path).text
-    assert _row(flow, other).generation == untouched.generation
+    assert stored_row(flow, other).generation == untouched.generation
 
     _reorg(flow, anvil_chain, snap)
-    assert 'id="recall-banner"' not in _stored(flow, link)
+    assert 'id="recall-banner"' not in stored_page(flow, link)
     assert 'id="recall-banner"' not in flow.api.get(link.path).text
-    after = _row(flow, other)
+    after = stored_row(flow, other)
     assert (after.generation, after.body) == (untouched.generation, untouched.body)
 
 
@@ -139,15 +116,15 @@ def test_reorg_on_anvil_that_removes_a_carrying_shipment_changes_its_passports_p
     other, _ = flow.issue(lot="AJ2", serial="SN-AJ2")
     flow.api.get(carried.path)
     flow.api.get(other.path)
-    untouched = _row(flow, other)
+    untouched = stored_row(flow, other)
     snap = anvil_chain.snapshot()
-    flow.ship(bytes.fromhex(_pid(carried)[2:]))
-    assert "Export customs cleared" in _stored(flow, carried)
+    flow.ship(bytes.fromhex(page_id(carried)[2:]))
+    assert "Export customs cleared" in stored_page(flow, carried)
     assert "Export customs cleared" in flow.api.get(carried.path).text
-    assert _row(flow, other).generation == untouched.generation
+    assert stored_row(flow, other).generation == untouched.generation
 
     _reorg(flow, anvil_chain, snap)
-    assert "Export customs cleared" not in _stored(flow, carried)
+    assert "Export customs cleared" not in stored_page(flow, carried)
     assert "Export customs cleared" not in flow.api.get(carried.path).text
-    after = _row(flow, other)
+    after = stored_row(flow, other)
     assert (after.generation, after.body) == (untouched.generation, untouched.body)

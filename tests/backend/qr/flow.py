@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import secrets
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
+from backend.pages.models import PassportPage
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import SAMPLE_PREFIX, Org, domain_of, make_org, signed_event
@@ -176,3 +178,24 @@ def make_flow(api: TestClient, chain: ChainClient) -> Flow:
         carrier=make_org(api, f"carrier-{tag}", ("carrier",)),
         broker=make_org(api, f"broker-{tag}", ("supplier",)),
     )
+
+
+def page_id(link: DigitalLink) -> str:
+    """The key of a link's stored page: its passport id."""
+    return "0x" + passport_id(link.gtin, link.lot, link.serial).hex()
+
+
+def stored_row(flow: Flow, link: DigitalLink) -> PassportPage:
+    with context(flow.api).sessions() as session:
+        row = session.get(PassportPage, page_id(link))
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def stored_page(flow: Flow, link: DigitalLink) -> str:
+    """The page as stored (not as a scan computes it): what the next scan sends."""
+    row = stored_row(flow, link)
+    assert not row.stale
+    assert row.body is not None
+    return gzip.decompress(row.body).decode()

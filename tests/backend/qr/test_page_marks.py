@@ -17,12 +17,11 @@ from backend.chain import ChainClient, OrganisationRegistryClient
 from backend.chain.passports import claim_type
 from backend.db.base import utcnow
 from backend.gs1.digital_link import DigitalLink
-from backend.gs1.keys import passport_id
 from backend.pages.models import PassportPage
 from backend.passports.canonical import document_hash
 from tests.backend.factories import Org, make_org
 from tests.backend.passports.api_factories import attest_body, revoke_attestation_body
-from tests.backend.qr.flow import Flow, make_flow
+from tests.backend.qr.flow import Flow, make_flow, page_id, stored_page, stored_row
 from tests.backend.shipments.factories import post
 from tests.context import context, workers
 
@@ -35,27 +34,8 @@ def flow(api: TestClient, tester: ChainClient) -> Flow:
     return make_flow(api, tester)
 
 
-def _pid(link: DigitalLink) -> str:
-    return "0x" + passport_id(link.gtin, link.lot, link.serial).hex()
-
-
-def _row(flow: Flow, link: DigitalLink) -> PassportPage:
-    with context(flow.api).sessions() as session:
-        row = session.get(PassportPage, _pid(link))
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def _stored(flow: Flow, link: DigitalLink) -> str:
-    row = _row(flow, link)
-    assert not row.stale
-    assert row.body is not None
-    return gzip.decompress(row.body).decode()
-
-
 def _untouched(flow: Flow, link: DigitalLink, before: PassportPage) -> None:
-    after = _row(flow, link)
+    after = stored_row(flow, link)
     assert (after.generation, after.computed_at, after.body) == (
         before.generation,
         before.computed_at,
@@ -69,14 +49,14 @@ def _attest(
     body = attest_body(
         flow.passports(),
         certifier.signer,
-        bytes.fromhex(_pid(link)[2:]),
+        bytes.fromhex(page_id(link)[2:]),
         document_hash(doc),
         claim_type("fsc-coc"),
         valid_until=valid_until,
         deadline=flow.svc.now() + 3600,
     )
     aid = str(
-        post(flow.svc, f"/v1/passports/{_pid(link)}/attestations", body, certifier)["subject"]
+        post(flow.svc, f"/v1/passports/{page_id(link)}/attestations", body, certifier)["subject"]
     )
     flow.svc.settle()
     return aid
@@ -89,11 +69,11 @@ def test_attestation_and_its_revocation_change_only_that_passports_stored_page(
     other, _ = flow.issue(lot="T2", serial="SN-T2")
     flow.api.get(link.path)
     flow.api.get(other.path)
-    untouched = _row(flow, other)
-    assert "Attested by" not in _stored(flow, link)
+    untouched = stored_row(flow, other)
+    assert "Attested by" not in stored_page(flow, link)
     certifier = make_org(flow.api, "control-union", ("certifier",))
     aid = _attest(flow, certifier, link, doc, flow.svc.now() + 86_400 * 365)
-    assert VALID in _stored(flow, link)
+    assert VALID in stored_page(flow, link)
     assert "Attested by <bdi>Control-Union" in flow.api.get(link.path).text
     _untouched(flow, other, untouched)
 
@@ -105,8 +85,8 @@ def test_attestation_and_its_revocation_change_only_that_passports_stored_page(
     )
     post(flow.svc, f"/v1/passports/attestations/{aid}/revoke", revoke, certifier)
     flow.svc.settle()
-    assert REVOKED in _stored(flow, link)
-    assert VALID not in _stored(flow, link)
+    assert REVOKED in stored_page(flow, link)
+    assert VALID not in stored_page(flow, link)
     assert REVOKED in flow.api.get(link.path).text
     _untouched(flow, other, untouched)
 
@@ -119,7 +99,7 @@ def test_a_stored_page_runs_out_the_day_after_its_attestation_and_is_computed_ag
     ends = flow.svc.now() + 3600
     _attest(flow, certifier, link, doc, ends)
     flow.api.get(link.path)
-    row = _row(flow, link)
+    row = stored_row(flow, link)
     day = datetime.fromtimestamp(ends, UTC).date()
     expected = datetime.combine(day + timedelta(days=1), time(), UTC)
     assert row.expires_at is not None
@@ -128,14 +108,14 @@ def test_a_stored_page_runs_out_the_day_after_its_attestation_and_is_computed_ag
     with context(flow.api).sessions() as session:
         session.execute(
             update(PassportPage)
-            .where(PassportPage.passport_id == _pid(link))
+            .where(PassportPage.passport_id == page_id(link))
             .values(body=gzip.compress(b"<p>yesterday's page</p>"), expires_at=utcnow())
         )
         session.commit()
     page = flow.api.get(link.path).text
     assert "yesterday's page" not in page
     assert "Attested by <bdi>Control-Union" in page
-    again = _row(flow, link)
+    again = stored_row(flow, link)
     assert again.expires_at is not None
     assert again.expires_at.replace(tzinfo=UTC) == expected  # computed afresh
 
@@ -145,23 +125,23 @@ def test_a_key_revoked_in_the_registry_marks_the_pages_it_signed_for_and_no_othe
 ) -> None:
     carried, _ = flow.issue(lot="K1", serial="SN-K1")
     other, _ = flow.issue(lot="K2", serial="SN-K2")
-    flow.ship(bytes.fromhex(_pid(carried)[2:]))  # the carrier's key signs its milestones
+    flow.ship(bytes.fromhex(page_id(carried)[2:]))  # the carrier's key signs its milestones
     flow.api.get(carried.path)
     flow.api.get(other.path)
-    before = _row(flow, carried)
-    untouched = _row(flow, other)
+    before = stored_row(flow, carried)
+    untouched = stored_row(flow, other)
     deployment = context(flow.api).deployment
     assert deployment is not None
     registry = OrganisationRegistryClient(tester, deployment.address("OrganisationRegistry"))
     registry.revoke_key(flow.carrier.signer.address)
     workers(flow.api).indexer.step()
-    after = _row(flow, carried)
+    after = stored_row(flow, carried)
     assert after.generation > before.generation
     assert not after.stale
     assert after.computed_at is not None
     assert before.computed_at is not None
     assert after.computed_at >= before.computed_at
-    assert "Signed by" in _stored(flow, carried)
+    assert "Signed by" in stored_page(flow, carried)
     _untouched(flow, other, untouched)
 
 
@@ -172,14 +152,14 @@ def test_a_reorg_that_removes_a_carrying_shipment_changes_its_passports_page_bac
     other, _ = flow.issue(lot="KR2", serial="SN-KR2")
     flow.api.get(carried.path)
     flow.api.get(other.path)
-    untouched = _row(flow, other)
+    untouched = stored_row(flow, other)
     snap = tester.snapshot()
-    flow.ship(bytes.fromhex(_pid(carried)[2:]))
-    assert "Export customs cleared" in _stored(flow, carried)
+    flow.ship(bytes.fromhex(page_id(carried)[2:]))
+    assert "Export customs cleared" in stored_page(flow, carried)
     # Another fork wins: the shipment's blocks disappear and the chain grows past them.
     tester.revert(snap)
     tester.mine(3)
     workers(flow.api).indexer.step()
-    assert "Export customs cleared" not in _stored(flow, carried)
+    assert "Export customs cleared" not in stored_page(flow, carried)
     assert "Export customs cleared" not in flow.api.get(carried.path).text
     _untouched(flow, other, untouched)

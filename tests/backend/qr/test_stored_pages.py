@@ -14,10 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from backend.chain import ChainClient
-from backend.gs1.digital_link import DigitalLink
-from backend.gs1.keys import passport_id
 from backend.pages.models import PassportPage
-from tests.backend.qr.flow import Flow, make_flow
+from tests.backend.qr.flow import Flow, make_flow, page_id, stored_page, stored_row
 from tests.context import context, workers
 
 
@@ -26,34 +24,14 @@ def flow(api: TestClient, tester: ChainClient) -> Flow:
     return make_flow(api, tester)
 
 
-def _pid(link: DigitalLink) -> str:
-    return "0x" + passport_id(link.gtin, link.lot, link.serial).hex()
-
-
-def _row(flow: Flow, link: DigitalLink) -> PassportPage:
-    with context(flow.api).sessions() as session:
-        row = session.get(PassportPage, _pid(link))
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def _stored(flow: Flow, link: DigitalLink) -> str:
-    """The page as stored (not as a scan computes it): what the next scan sends."""
-    row = _row(flow, link)
-    assert not row.stale
-    assert row.body is not None
-    return gzip.decompress(row.body).decode()
-
-
 def test_issue_stores_the_page_and_a_scan_sends_those_bytes(flow: Flow) -> None:
     link, _ = flow.issue(lot="S1", serial="SN-S1")
-    stored = _stored(flow, link)  # computed by the indexer round that saw the issue
+    stored = stored_page(flow, link)  # computed by the indexer round that saw the issue
     resp = flow.api.get(link.path)  # accepts gzip: gets the stored bytes as they are
     assert resp.status_code == 200
     assert resp.headers["content-encoding"] == "gzip"
     assert resp.text == stored
-    assert resp.headers["etag"] == _row(flow, link).etag
+    assert resp.headers["etag"] == stored_row(flow, link).etag
     plain = flow.api.get(link.path, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert plain.text == stored
@@ -62,8 +40,8 @@ def test_issue_stores_the_page_and_a_scan_sends_those_bytes(flow: Flow) -> None:
 def test_recall_then_the_next_scan_shows_the_recall(flow: Flow) -> None:
     link, _ = flow.issue(lot="R2", serial="SN-R2")
     assert "recall-banner" not in flow.api.get(link.path).text
-    flow.recall(bytes.fromhex(_pid(link)[2:]), "Lead above the limit in the glaze")
-    assert 'id="recall-banner"' in _stored(flow, link)
+    flow.recall(bytes.fromhex(page_id(link)[2:]), "Lead above the limit in the glaze")
+    assert 'id="recall-banner"' in stored_page(flow, link)
     page = flow.api.get(link.path).text
     assert 'id="recall-banner"' in page
     assert "Lead above the limit in the glaze" in page
@@ -76,12 +54,12 @@ def test_a_marked_page_is_never_sent_even_before_it_is_recomputed(flow: Flow) ->
         # A stale copy that must not leak: the write that marked it committed first.
         session.execute(
             update(PassportPage)
-            .where(PassportPage.passport_id == _pid(link))
+            .where(PassportPage.passport_id == page_id(link))
             .values(body=gzip.compress(b"<p>old page</p>"), stale=True)
         )
         session.commit()
     assert flow.api.get(link.path).text == good
-    assert _stored(flow, link) == good  # the scan stored what it computed
+    assert stored_page(flow, link) == good  # the scan stored what it computed
 
 
 def test_milestone_of_a_carrying_shipment_changes_only_that_passports_page(flow: Flow) -> None:
@@ -89,12 +67,12 @@ def test_milestone_of_a_carrying_shipment_changes_only_that_passports_page(flow:
     other, _ = flow.issue(lot="J2", serial="SN-J2")
     flow.api.get(carried.path)
     flow.api.get(other.path)
-    before = _row(flow, other)
-    assert "Export customs cleared" not in _stored(flow, carried)
-    flow.ship(bytes.fromhex(_pid(carried)[2:]))
-    assert "Export customs cleared" in _stored(flow, carried)
+    before = stored_row(flow, other)
+    assert "Export customs cleared" not in stored_page(flow, carried)
+    flow.ship(bytes.fromhex(page_id(carried)[2:]))
+    assert "Export customs cleared" in stored_page(flow, carried)
     assert "Export customs cleared" in flow.api.get(carried.path).text
-    after = _row(flow, other)
+    after = stored_row(flow, other)
     assert (after.generation, after.computed_at, after.body) == (
         before.generation,
         before.computed_at,
@@ -108,21 +86,21 @@ def test_anchor_changes_the_page_and_a_reorg_that_removes_it_changes_it_back(
     link, _ = flow.issue(lot="A1", serial="SN-A1")
     other, _ = flow.issue(lot="A2", serial="SN-A2")
     flow.api.get(other.path)
-    untouched = _row(flow, other)
-    flow.sign_events(bytes.fromhex(_pid(link)[2:]), count=1)
+    untouched = stored_row(flow, other)
+    flow.sign_events(bytes.fromhex(page_id(link)[2:]), count=1)
     assert "Pending · Not yet anchored on chain" in flow.api.get(link.path).text
     snap = tester.snapshot()
     flow.anchor()
-    assert "Verified on chain" in _stored(flow, link)
+    assert "Verified on chain" in stored_page(flow, link)
     assert "Verified on chain" in flow.api.get(link.path).text
     # Another fork wins: the anchoring block disappears and the chain grows past it.
     tester.revert(snap)
     tester.mine(3)
     workers(flow.api).indexer.step()
-    assert "Pending · Not yet anchored on chain" in _stored(flow, link)
+    assert "Pending · Not yet anchored on chain" in stored_page(flow, link)
     assert "Pending · Not yet anchored on chain" in flow.api.get(link.path).text
-    assert _row(flow, other).generation == untouched.generation
-    assert _row(flow, other).body == untouched.body
+    assert stored_row(flow, other).generation == untouched.generation
+    assert stored_row(flow, other).body == untouched.body
 
 
 def test_a_reorg_that_removes_a_recall_changes_the_page_back(
@@ -130,12 +108,12 @@ def test_a_reorg_that_removes_a_recall_changes_the_page_back(
 ) -> None:
     link, _ = flow.issue(lot="R3", serial="SN-R3")
     snap = tester.snapshot()
-    flow.recall(bytes.fromhex(_pid(link)[2:]), "Cracks under heat")
+    flow.recall(bytes.fromhex(page_id(link)[2:]), "Cracks under heat")
     assert 'id="recall-banner"' in flow.api.get(link.path).text
     tester.revert(snap)
     tester.mine(3)
     workers(flow.api).indexer.step()
-    assert 'id="recall-banner"' not in _stored(flow, link)
+    assert 'id="recall-banner"' not in stored_page(flow, link)
     assert 'id="recall-banner"' not in flow.api.get(link.path).text
 
 
@@ -148,7 +126,7 @@ def test_conditional_scan_gets_304_until_the_page_changes(flow: Flow) -> None:
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == etag
-    flow.recall(bytes.fromhex(_pid(link)[2:]), "Recalled")
+    flow.recall(bytes.fromhex(page_id(link)[2:]), "Recalled")
     changed = flow.api.get(link.path, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
@@ -157,8 +135,8 @@ def test_conditional_scan_gets_304_until_the_page_changes(flow: Flow) -> None:
 
 def test_bundle_and_proof_answer_if_none_match_with_304_until_they_change(flow: Flow) -> None:
     link, _ = flow.issue(lot="E2", serial="SN-E2")
-    events = flow.sign_events(bytes.fromhex(_pid(link)[2:]), count=1)
-    bundle_url = f"/proof-bundle/{_pid(link)}.json"
+    events = flow.sign_events(bytes.fromhex(page_id(link)[2:]), count=1)
+    bundle_url = f"/proof-bundle/{page_id(link)}.json"
     proof_url = f"/v1/proofs/{events[0]['eventId']}"
     pending = flow.api.get(proof_url)
     assert pending.json()["on_chain"] is None
@@ -182,11 +160,11 @@ def test_events_and_anchors_about_things_that_are_no_passport_make_no_page_rows(
 ) -> None:
     """An event's subject may be anything: only stored pages are marked, none is made."""
     link, _ = flow.issue(lot="N1", serial="SN-N1")
-    before = _row(flow, link)
+    before = stored_row(flow, link)
     subject = secrets.token_bytes(32)
     flow.sign_events(subject, count=2)
     flow.anchor()
     with context(flow.api).sessions() as session:
         assert session.get(PassportPage, "0x" + subject.hex()) is None
         assert session.scalar(select(func.count()).select_from(PassportPage)) == 1
-    assert _row(flow, link).generation == before.generation
+    assert stored_row(flow, link).generation == before.generation
