@@ -304,7 +304,8 @@ def shipment_page(shipment_id: ShipmentId, v: VisitDep) -> Response:
     def context(identity: Identity) -> dict[str, Any]:
         card = pages.one_shipment(session=v.session, identity=identity, shipment_id=shipment_id)
         locodes = sorted({card.origin, card.destination} - {""})
-        return {"card": card, "locodes": locodes, "reasons": REASONS}
+        journey = pages.journey(session=v.session, card=card)
+        return {"card": card, "journey": journey, "locodes": locodes, "reasons": REASONS}
 
     return v.page("shipment.html", context)
 
@@ -340,7 +341,9 @@ class MilestoneForm(_Body):
     location: Annotated[str, Field(max_length=40)] = ""
     weight_kg: Annotated[str, Field(max_length=24)] = ""
     reason: Annotated[str, Field(max_length=4)] = ""
-    evidence_hash: Annotated[str, Field(max_length=80)] = ""
+    # SHA-256 of each attached photo, in the order the signature covers them (checked
+    # against the bound of 8 with a message next to the field, hence the looser cap here).
+    evidence: Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=32)] = []
 
 
 class FormDraft(RowModel):

@@ -2,8 +2,8 @@
 
 The real app with its relayer and indexer threads, on eth-tester and on anvil: a
 carrier signs in with its registered key (EIP-4361), sees its shipment and what is
-expected of it, records a departure with a photo (hashed in the browser, kept by
-the service's evidence store, only the hash signed) and watches it go from queued
+expected of it, records a departure with two photos (each hashed in the browser and kept
+by the service's evidence store, one hash over both signed, both shown on the journey) and watches it go from queued
 to final, then signs the arrival while offline and sees it sent once the phone is
 back online; a seller creates a shipment (signed offline, sent when back) and
 releases a pickup its carrier co-signs on another phone. The same flows with a
@@ -176,6 +176,8 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
 ) -> None:
     photo = tmp_path / "pallet.jpg"
     Image.new("RGB", (120, 90), (200, 120, secrets.randbelow(256))).save(photo, format="JPEG")
+    seal = tmp_path / "seal.png"
+    Image.new("RGB", (90, 120), (30, secrets.randbelow(256), 90)).save(seal, format="PNG")
     fake = tmp_path / "not-a-photo.jpg"
     fake.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
     page = f"{field.url}/app/shipments/{field.shipment}"
@@ -197,8 +199,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             {"setFiles": "#f-photo", "files": [str(fake)]},
             {"waitForText": "#e-evidence", "value": "only JPEG, PNG or WebP"},
             shot("app-photo-refused", PHONE),
-            {"setFiles": "#f-photo", "files": [str(photo)]},
-            {"waitForText": "#photo-hash", "value": "Photo kept by the service"},
+            {"setFiles": "#f-photo", "files": [str(photo), str(seal)]},
+            {"waitForText": "#photo-hash", "value": "2 photos kept by the service"},
+            {"count": "#photo-list li"},
             {"click": "#review"},
             {"waitForText": "#e-weight_kg", "value": "measured weight in kg"},
             shot("app-milestone-field-error", PHONE),
@@ -212,6 +215,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             shot("app-milestone-final", PHONE),
             {"scrollWidth": True},
             {"console": True},
+            {"reload": True},
+            {"count": "#journey img"},
+            shot("app-journey-photos", PHONE),
         ],
         wallet=field.wallet(field.carrier.signer),
     )
@@ -219,10 +225,11 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "LT-2612-001" in card
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
-    assert run.values("count") == [2]
+    # Two shipments listed; two photos attached; both shown on the journey once final.
+    assert run.values("count") == [2, 2, 2]
     assert "Cai Mep International Terminal, Viet Nam" in run.values("attr")[0]
     assert run.values("text")[1] == (
-        "You confirm: 520 kg departed at VNCMT for shipment LT-2612-001 of "
+        "You confirm: 520 kg departed at VNCMT with 2 photos for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
     )
     assert run.values("scrollWidth") == [PHONE[0]]
@@ -233,13 +240,16 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert departed["signer"] == field.carrier.signer.address
     assert departed["location"] == "VNCMT"
     assert departed["measured_weight_grams"] == 520_000
-    assert departed["evidence_hash"] == "0x" + hashlib.sha256(photo.read_bytes()).hexdigest()
-    kept = field.svc.api.get(
-        f"/v1/shipments/{field.shipment}/evidence/{departed['evidence_hash']}",
-        headers=field.seller.writer,
-    )
-    assert kept.status_code == 200
-    assert kept.content == photo.read_bytes()
+    # One signed hash over both photos' SHA-256, in the order attached.
+    hashes = [hashlib.sha256(p.read_bytes()).digest() for p in (photo, seal)]
+    assert departed["evidence_hash"] == "0x" + hashlib.sha256(b"".join(hashes)).hexdigest()
+    assert departed["evidence_photos"] == ["0x" + h.hex() for h in hashes]
+    for path, hash_ in zip((photo, seal), departed["evidence_photos"], strict=True):
+        kept = field.svc.api.get(
+            f"/v1/shipments/{field.shipment}/evidence/{hash_}", headers=field.seller.writer
+        )
+        assert kept.status_code == 200
+        assert kept.content == path.read_bytes()
     assert wait_for(lambda: _status(field) == "in_transit")
 
     # Offline at the quay: the arrival is signed, kept on the phone, sent once online.
