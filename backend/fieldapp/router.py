@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainClient, ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
 from backend.common.schemas import RowModel
-from backend.common.types import Bytes32Hex, WalletSignature, hex_bytes
+from backend.common.types import Bytes32, Bytes32Hex, WalletSignature, to_hex
 from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
 from backend.errors import (
     Forbidden,
@@ -706,16 +706,15 @@ class PassportDraftPublic(FormDraft):
     pass
 
 
-PassportIdPath = Annotated[Bytes32Hex, PathParam(description="bytes32 passport id")]
+PassportIdPath = Annotated[Bytes32, PathParam(description="bytes32 passport id")]
 
 
-def _stored_document(session: Any, identity: Identity, passport_id: str) -> dict[str, Any]:
+def _stored_document(session: Any, identity: Identity, passport_id: bytes) -> dict[str, Any]:
     """The latest document of a passport this organisation issued (404 for anyone else)."""
-    view = public_passport(session=session, passport_id=hex_bytes(passport_id))
-    if view is None or view.document is None:
-        raise NotFound(f"passport {passport_id} not found")
-    if view.issuer.lower() not in {k.lower() for k in pages.org_keys(session, identity)}:
-        raise NotFound(f"passport {passport_id} not found")
+    view = public_passport(session=session, passport_id=passport_id)
+    mine = {k.lower() for k in pages.org_keys(session, identity)}
+    if view is None or view.document is None or view.issuer.lower() not in mine:
+        raise NotFound(f"passport {to_hex(passport_id)} not found")
     return view.document
 
 
@@ -732,13 +731,13 @@ def amend_passport_page(passport_id: PassportIdPath, v: VisitDep) -> Response:
 
     def context(identity: Identity) -> dict[str, Any]:
         document = _stored_document(v.session, identity, passport_id)
-        return {"form": passport_forms.form_of(document), "amending": passport_id}
+        return {"form": passport_forms.form_of(document), "amending": to_hex(passport_id)}
 
     return v.page("passport.html", context)
 
 
 def _passport_draft(
-    request: Request, session: Any, chain: Any, body: PassportForm, amending: str | None
+    request: Request, session: Any, chain: Any, body: PassportForm, amending: bytes | None
 ) -> PassportDraftPublic:
     identity = _writer(request, session)
     base = _stored_document(session, identity, amending) if amending else None
