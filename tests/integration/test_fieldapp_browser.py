@@ -14,6 +14,7 @@ each said in words.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,10 +41,31 @@ from tests.backend.shipments.factories import Service, create_body, milestone_bo
 from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
 from tests.context import context
+from tests.db_fixtures import PG_ENV
 from tests.integration.live_server import serve
 from tests.integration.world import wait_for
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+# The database each run uses. Every flow runs once on each chain: eth-tester on SQLite,
+# anvil on PostgreSQL when WAYMARK_TEST_DATABASE_URL is set (on SQLite otherwise); the
+# failure states (eth-tester only) run on PostgreSQL when it is set. Both databases and
+# both chains are covered without running every flow four times.
+_PG = bool(os.environ.get(PG_ENV))
+_SECOND_DB = pytest.param("postgresql", marks=pytest.mark.postgres) if _PG else "sqlite"
+ON_BOTH_CHAINS = pytest.mark.parametrize(
+    ("db_url", "chain"),
+    [
+        ("sqlite", "tester"),
+        pytest.param(
+            "postgresql" if _PG else "sqlite",
+            "anvil",
+            marks=[pytest.mark.anvil, *([pytest.mark.postgres] if _PG else [])],
+        ),
+    ],
+    indirect=True,
+)
+ON_ONE_DB = pytest.mark.parametrize("db_url", [_SECOND_DB], indirect=True)
 # The label of the shipment waiting for its pickup (GS1 prefix 8936045, serial 1).
 SSCC = with_check_digit("0" + "8936045" + "000000001")
 
@@ -148,6 +170,7 @@ def _sign_in(name: str) -> list[dict[str, Any]]:
     ]
 
 
+@ON_BOTH_CHAINS
 def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offline(
     field: Field, tmp_path: Path
 ) -> None:
@@ -244,6 +267,7 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert field.shipment_json()["milestones"][-1]["milestone_name"] == "arrived"
 
 
+@ON_BOTH_CHAINS
 def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     field: Field,
 ) -> None:
@@ -292,6 +316,7 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     assert resp.json()["custodian"] == carrier
 
 
+@ON_BOTH_CHAINS
 def test_carrier_scans_the_sscc_label_with_the_camera_and_the_shipment_opens(
     field: Field, tmp_path: Path
 ) -> None:
@@ -335,6 +360,7 @@ def test_carrier_scans_the_sscc_label_with_the_camera_and_the_shipment_opens(
     assert run.values("scrollWidth") == [PHONE[0]]
 
 
+@ON_BOTH_CHAINS
 def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:
     carrier = field.carrier.signer.address
     run = visit(
@@ -374,6 +400,7 @@ def test_seller_creates_a_shipment_from_the_phone(field: Field) -> None:
     assert "VNHPH → NLRTM" in run.values("text")[0]
 
 
+@ON_BOTH_CHAINS
 def test_seller_issues_and_amends_a_passport_from_the_phone(field: Field) -> None:
     gtin = gtin_under(SAMPLE_PREFIX, "87031")
     run = visit(
@@ -424,6 +451,7 @@ def test_seller_issues_and_amends_a_passport_from_the_phone(field: Field) -> Non
     assert shown["document"]["product"]["description"] == "Oiled by hand; hand wash only."
 
 
+@ON_BOTH_CHAINS
 def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
     field: Field,
 ) -> None:
@@ -505,6 +533,7 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
     assert state["milestones"][-1]["signer"] == wallet
 
 
+@ON_ONE_DB
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -544,6 +573,7 @@ def _reviewed_departure(field: Field, name: str) -> list[dict[str, Any]]:
     ]
 
 
+@ON_ONE_DB
 def test_signing_failures_are_said_in_words(tester_field: Field) -> None:
     field = tester_field
     run = visit(
@@ -581,6 +611,7 @@ def test_signing_failures_are_said_in_words(tester_field: Field) -> None:
     )
 
 
+@ON_ONE_DB
 def test_a_kept_milestone_whose_deadline_passed_is_refused_in_words(
     tester_field: Field, tmp_path: Path
 ) -> None:
@@ -613,6 +644,7 @@ def test_a_kept_milestone_whose_deadline_passed_is_refused_in_words(
     assert _status(field) == "export_cleared"
 
 
+@ON_ONE_DB
 def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
     tester_field: Field, tmp_path: Path
 ) -> None:
