@@ -29,7 +29,7 @@ from web3.exceptions import (
     TimeExhausted,
     TransactionNotFound,
 )
-from web3.types import TxParams
+from web3.types import BlockIdentifier, TxParams
 
 from backend.chain.compiler import Artifact
 from backend.chain.eip712 import Domain
@@ -358,7 +358,7 @@ class ChainClient:
             block_number=result.block_number,
         )
 
-    def has_code(self, address: str, block: int | str = "latest") -> bool:
+    def has_code(self, address: str, block: BlockIdentifier = "latest") -> bool:
         """Whether ``address`` is a contract (a smart wallet) rather than a plain key."""
         code = self._rpc(
             lambda: self.w3.eth.get_code(to_checksum_address(address), block_identifier=block)
@@ -366,7 +366,7 @@ class ChainClient:
         return len(bytes(code)) > 0
 
     def is_valid_signature(
-        self, account: str, digest: bytes, signature: bytes, block: int | str = "latest"
+        self, account: str, digest: bytes, signature: bytes, block: BlockIdentifier = "latest"
     ) -> bool:
         """Whether contract ``account`` accepts ``signature`` over ``digest`` (ERC-1271).
 

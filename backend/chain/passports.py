@@ -9,6 +9,7 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
+from web3.types import BlockIdentifier
 
 from backend.chain import eip712
 from backend.chain.client import ChainClient, TxResult
@@ -575,7 +576,7 @@ def signed_version(
         message["baseVersion"] = args["baseVersion"]
     message |= {"content": content.message(), "deadline": args["deadline"]}
     domain = registry.domain()
-    at: int | str = "latest" if block is None else block
+    at: BlockIdentifier = "latest" if block is None else block
     wallet = registry.chain.has_code(signer, at)
     for nonce in range(registry.nonce(signer)):
         candidate = {**message, "nonce": nonce}
