@@ -272,25 +272,35 @@ async function signedBy(rpc, signer, digest, signature, block) {
     problem = err.shortMessage || err.message;
   }
   const key = problem ? `bad key signature: ${problem}` : `ecrecover gives ${recovered}`;
-  const at = block == null ? "latest" : "0x" + block.toString(16);
-  const where = block == null ? "at the head" : `at block ${block}`;
-  const code = await rpc("eth_getCode", [signer, at]);
-  if (!code || code === "0x") return { ok: false, detail: `${key}; ${signer} held no code ${where}` };
+  let why;
+  let where = block == null ? "at the head" : `at block ${block}`;
+  try {
+    why = await walletAnswer(rpc, signer, digest, signature, block == null ? "latest" : "0x" + block.toString(16));
+  } catch (err) {
+    if (!(err instanceof CouldNotCheck) || block == null) throw err;
+    // A pruned node keeps no state for the anchoring block: ask at the head, and say so.
+    where = `at the head (the node keeps no state for block ${block}: ${err.message})`;
+    why = await walletAnswer(rpc, signer, digest, signature, "latest");
+  }
+  return why
+    ? { ok: false, detail: `${key}; ${why} (ERC-1271 isValidSignature ${where})` }
+    : { ok: true, detail: `contract wallet ${signer} accepts it (ERC-1271 isValidSignature ${where})` };
+}
+
+/** Why contract `wallet` does not accept `signature` over `digest` at block tag `at`, or "". */
+async function walletAnswer(rpc, wallet, digest, signature, at) {
+  const code = await rpc("eth_getCode", [wallet, at]);
+  if (!code || code === "0x") return `${wallet} holds no code`;
   const data = ERC1271 + ERC1271_ARGS.encode(["bytes32", "bytes"], [digest, signature]).slice(2);
   let answer;
   try {
-    answer = await rpc("eth_call", [{ to: signer, data }, at]);
+    answer = await rpc("eth_call", [{ to: wallet, data }, at]);
   } catch (err) {
-    if (!(err instanceof Reverted)) throw err; // the node cannot answer for that block
-    return { ok: false, detail: `${key}; isValidSignature reverted ${where}` };
+    if (!(err instanceof Reverted)) throw err;
+    return "its isValidSignature reverted";
   }
   const ok = typeof answer === "string" && answer.toLowerCase().startsWith(ERC1271 + "0".repeat(56));
-  return {
-    ok,
-    detail: ok
-      ? `contract wallet ${signer} accepts it (ERC-1271 isValidSignature ${where})`
-      : `${key}; contract wallet ${signer} does not accept it (isValidSignature ${where} answered ${String(answer).slice(0, 10)})`,
-  };
+  return ok ? "" : `contract wallet ${wallet} does not accept it (${String(answer).slice(0, 10)})`;
 }
 
 /**

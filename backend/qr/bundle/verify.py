@@ -322,24 +322,35 @@ class Chain:
 
     def wallet_accepts(
         self, wallet: str, digest_: bytes, signature: bytes, block: int | None
-    ) -> str:
-        """Why contract ``wallet`` does not accept ``signature`` over ``digest_`` at ``block``
-        (ERC-1271 ``isValidSignature``; the head when None), or "" when it does."""
-        at = "latest" if block is None else hex(block)
-        where = "at the head" if block is None else f"at block {block}"
+    ) -> tuple[str, str]:
+        """(why contract ``wallet`` does not accept ``signature`` over ``digest_``, or "";
+        where it was asked): ERC-1271 ``isValidSignature`` at ``block`` (the head when
+        None), or at the head when the node keeps no state for ``block`` (a pruned node)."""
+        if block is None:
+            return self._wallet_answer(wallet, digest_, signature, "latest"), "at the head"
+        try:
+            why = self._wallet_answer(wallet, digest_, signature, hex(block))
+        except RpcError as exc:
+            where = f"at the head (the node keeps no state for block {block}: {exc})"
+            return self._wallet_answer(wallet, digest_, signature, "latest"), where
+        return why, f"at block {block}"
+
+    def _wallet_answer(self, wallet: str, digest_: bytes, signature: bytes, at: str) -> str:
         if not hex_bytes(self.rpc("eth_getCode", [wallet, at]) or "0x"):
-            return f"{wallet} held no code {where}"
+            return f"{wallet} holds no code"
         data = ERC1271_SELECTOR + encode(["bytes32", "bytes"], [digest_, signature])
         try:
             answer = hex_bytes(self.rpc("eth_call", [{"to": wallet, "data": to_hex(data)}, at]))
         except ContractRevert as exc:
-            return f"isValidSignature reverted {where}: {exc}"
+            return f"its isValidSignature reverted: {exc}"
         except RpcError as exc:
             if exc.code != EXECUTION_REVERTED:
-                raise  # the node cannot answer for that block: no verdict
-            return f"isValidSignature reverted {where}: {exc}"
+                raise  # the node cannot answer for that block
+            return f"its isValidSignature reverted: {exc}"
         if answer[:32] != ERC1271_SELECTOR + bytes(28):
-            return f"isValidSignature {where} answered {to_hex(answer[:4]) or 'nothing'}"
+            return (
+                f"contract wallet {wallet} does not accept it ({to_hex(answer[:4]) or 'no answer'})"
+            )
         return ""
 
     def logs(self, contract: str, topics: list[Any]) -> list[Any]:
@@ -848,17 +859,17 @@ def _signed(
 
     A plain key's signature recovers to it. Otherwise, a contract wallet's is the one its
     ERC-1271 ``isValidSignature`` accepts at ``block`` (the anchoring block: the wallet's
-    owners then, not whoever holds it later), asked of ``signer`` alone.
+    owners then, not whoever holds it later; at the head on a node that keeps no state
+    for that block, and the detail says so), asked of ``signer`` alone.
     """
     recovered, problem = _signer_of(digest_, signature)
     if not problem and recovered.lower() == signer.lower():
         return True, f"ecrecover gives {recovered}"
-    why = chain.wallet_accepts(signer, digest_, signature, block)
+    why, where = chain.wallet_accepts(signer, digest_, signature, block)
     if not why:
-        at = "the head" if block is None else f"block {block}"
-        return True, f"contract wallet {signer} accepts it (ERC-1271 isValidSignature at {at})"
+        return True, f"contract wallet {signer} accepts it (ERC-1271 isValidSignature {where})"
     key = problem or f"ecrecover gives {recovered}"
-    return False, f"{key}; {why}"
+    return False, f"{key}; {why} (ERC-1271 isValidSignature {where})"
 
 
 # -- single event proofs (GET /v1/proofs/{ref}) ------------------------------------------------

@@ -130,3 +130,31 @@ def test_wallet_that_accepts_everything_speaks_only_for_itself(
     resp = api.post("/v1/events", json=itself, headers=mallory.writer)
     assert resp.status_code == 202, resp.text
     assert resp.json()["signer"] == yes
+
+
+def test_owner_rotated_out_after_the_anchoring_does_not_unmake_the_proof(
+    api: TestClient, tester: ChainClient
+) -> None:
+    """The proof asks the wallet at the anchoring block (eth-tester keeps every state):
+    what its owner then signed stays proven after the wallet changes hands."""
+    acme = make_org(api, "acme")
+    wallet = owned_wallet(tester)
+    register_key(api, lambda: _settle(api), acme, wallet.address)
+    body = signed_event(domain_of(api), wallet.signer, named=True)
+    assert api.post("/v1/events", json=body, headers=acme.writer).status_code == 202
+    workers(api).anchor.run_until_idle()
+    workers(api).indexer.step()
+    rotate_owner(tester, wallet)
+    proof = api.get(f"/v1/proofs/{body['eventId']}").json()
+    report = verify_proof(proof, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.VALID, report.failures()
+    (signed,) = [c for c in report.checks if c.id == "event.signature"]
+    assert f"at block {proof['anchor']['block_number']}" in signed.detail
+    # The same signature is no longer the wallet's at the head.
+    unanchored = {**proof, "anchor": None}
+    report = verify_proof(unanchored, rpc_of(tester), trust_of(tester))
+    (signed,) = [c for c in report.checks if c.id == "event.signature"]
+    assert not signed.ok
+    assert (
+        "does not accept it (0xffffffff) (ERC-1271 isValidSignature at the head)" in signed.detail
+    )
