@@ -163,11 +163,17 @@ def _field(db_url: str, chain: ChainClient) -> Iterator[Field]:
 
 
 def _sign_in(name: str) -> list[dict[str, Any]]:
-    return [
-        shot(f"app-{name}-sign-in", PHONE),
-        {"click": "#sign-in-button"},
-        {"waitForText": "h1", "value": "My shipments"},
-    ]
+    """The driver's signIn flow, with a screenshot of the sign-in page first."""
+    return [{"flow": "signIn", "shot": shot(f"app-{name}-sign-in", PHONE)["screenshot"]}]
+
+
+def _milestone(kind: str, summary: str, **fields: str) -> dict[str, Any]:
+    """The driver's reviewMilestone flow (``goto``, ``counterparty``, ``location``, ``weight``)."""
+    return {"flow": "reviewMilestone", "milestone": kind, "summary": summary, **fields}
+
+
+RELEASE = {"flow": "release"}
+OPEN_HANDOVER = {"flow": "openHandover"}
 
 
 @ON_BOTH_CHAINS
@@ -257,11 +263,7 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
         f"{field.url}/app",
         [
             *_sign_in("arrival"),
-            {"goto": page},
-            {"select": "#f-milestone", "value": "ARRIVED"},
-            {"fill": "#f-location", "value": "USLAX"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "arrived at USLAX"},
+            _milestone("ARRIVED", "arrived at USLAX", goto=page, location="USLAX"),
             {"offline": True},
             {"click": "#sign"},
             {"waitForText": "#form-status", "value": "saved on this phone"},
@@ -286,16 +288,15 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
         f"{field.url}/app",
         [
             *_sign_in("pickup"),
-            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": carrier},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"fill": "#f-weight", "value": "118.5"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up to Haiphong Freight",
+                goto=f"{field.url}/app/shipments/{field.waiting}",
+                counterparty=carrier,
+                location="VNSGN",
+                weight="118.5",
+            ),
+            RELEASE,
             shot("app-handover-qr", PHONE),
         ],
         wallet=field.wallet(field.seller.signer),
@@ -306,9 +307,7 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     run = visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"text": "#handover-summary"},
             shot("app-handover-review", PHONE),
             {"click": "#accept"},
@@ -485,16 +484,15 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
         f"{field.url}/app",
         [
             *_sign_in("erc1271-release"),
-            {"goto": f"{field.url}/app/shipments/{sid}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": wallet},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"fill": "#f-weight", "value": "96"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up to Haiphong Freight",
+                goto=f"{field.url}/app/shipments/{sid}",
+                counterparty=wallet,
+                location="VNSGN",
+                weight="96",
+            ),
+            RELEASE,
         ],
         wallet=field.wallet(field.seller.signer),
     )
@@ -503,9 +501,7 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
     run = visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "you now hold the goods"},
             shot("app-erc1271-handover-done", PHONE),
@@ -523,11 +519,12 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
             *_sign_in("erc1271"),
             {"text": ".muted"},
             shot("app-erc1271-signed-in", PHONE),
-            {"goto": f"{field.url}/app/shipments/{sid}"},
-            {"select": "#f-milestone", "value": "DEPARTED"},
-            {"fill": "#f-location", "value": "VNCMT"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+            _milestone(
+                "DEPARTED",
+                "departed at VNCMT",
+                goto=f"{field.url}/app/shipments/{sid}",
+                location="VNCMT",
+            ),
             {"click": "#sign"},
             {"waitForText": "#form-status", "value": "final"},
             shot("app-erc1271-departure-final", PHONE),
@@ -573,13 +570,10 @@ def test_sign_in_failures_are_said_in_words(tester_field: Field, case: str, expe
 
 
 def _reviewed_departure(field: Field, name: str) -> list[dict[str, Any]]:
+    page = f"{field.url}/app/shipments/{field.shipment}"
     return [
         *_sign_in(name),
-        {"goto": f"{field.url}/app/shipments/{field.shipment}"},
-        {"select": "#f-milestone", "value": "DEPARTED"},
-        {"fill": "#f-location", "value": "VNCMT"},
-        {"click": "#review"},
-        {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+        _milestone("DEPARTED", "departed at VNCMT", goto=page, location="VNCMT"),
     ]
 
 
@@ -664,15 +658,14 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
         f"{field.url}/app",
         [
             *_sign_in("release-5xx"),
-            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": carrier},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up",
+                goto=f"{field.url}/app/shipments/{field.waiting}",
+                counterparty=carrier,
+                location="VNSGN",
+            ),
+            RELEASE,
         ],
         wallet=field.wallet(field.seller.signer),
     )
@@ -682,8 +675,7 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
     visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"failRoute": "**/app/api/handover", "status": 503},
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "the service answered 503"},
