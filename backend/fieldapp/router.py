@@ -274,6 +274,7 @@ def shipment_page(
         identity=identity,
         chain_id=chain.chain_id,
         card=card,
+        journey=pages.journey(session=session, card=card),
         locodes=sorted({card.origin, card.destination} - {""}),
         reasons=REASONS,
     )
@@ -316,7 +317,9 @@ class MilestoneForm(_Body):
     location: Annotated[str, Field(max_length=40)] = ""
     weight_kg: Annotated[str, Field(max_length=24)] = ""
     reason: Annotated[str, Field(max_length=4)] = ""
-    evidence_hash: Annotated[str, Field(max_length=80)] = ""
+    # SHA-256 of each attached photo, in the order the signature covers them (checked
+    # against the bound of 8 with a message next to the field, hence the looser cap here).
+    evidence: Annotated[list[Annotated[str, Field(max_length=80)]], Field(max_length=32)] = []
 
 
 class DraftPublic(BaseModel):

@@ -2,8 +2,8 @@
 
 The real app with its relayer and indexer threads, on eth-tester and on anvil: a
 carrier signs in with its registered key (EIP-4361), sees its shipment and what is
-expected of it, records a departure with a photo (hashed in the browser, kept by
-the service's evidence store, only the hash signed) and watches it go from queued
+expected of it, records a departure with two photos (each hashed in the browser and kept
+by the service's evidence store, one hash over both signed, both shown on the journey) and watches it go from queued
 to final, then signs the arrival while offline and sees it sent once the phone is
 back online; a seller creates a shipment (signed offline, sent when back) and
 releases a pickup its carrier co-signs on another phone. The same flows with a
@@ -163,11 +163,17 @@ def _field(db_url: str, chain: ChainClient) -> Iterator[Field]:
 
 
 def _sign_in(name: str) -> list[dict[str, Any]]:
-    return [
-        shot(f"app-{name}-sign-in", PHONE),
-        {"click": "#sign-in-button"},
-        {"waitForText": "h1", "value": "My shipments"},
-    ]
+    """The driver's signIn flow, with a screenshot of the sign-in page first."""
+    return [{"flow": "signIn", "shot": shot(f"app-{name}-sign-in", PHONE)["screenshot"]}]
+
+
+def _milestone(kind: str, summary: str, **fields: str) -> dict[str, Any]:
+    """The driver's reviewMilestone flow (``goto``, ``counterparty``, ``location``, ``weight``)."""
+    return {"flow": "reviewMilestone", "milestone": kind, "summary": summary, **fields}
+
+
+RELEASE = {"flow": "release"}
+OPEN_HANDOVER = {"flow": "openHandover"}
 
 
 @ON_BOTH_CHAINS
@@ -176,6 +182,8 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
 ) -> None:
     photo = tmp_path / "pallet.jpg"
     Image.new("RGB", (120, 90), (200, 120, secrets.randbelow(256))).save(photo, format="JPEG")
+    seal = tmp_path / "seal.png"
+    Image.new("RGB", (90, 120), (30, secrets.randbelow(256), 90)).save(seal, format="PNG")
     fake = tmp_path / "not-a-photo.jpg"
     fake.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
     page = f"{field.url}/app/shipments/{field.shipment}"
@@ -197,8 +205,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             {"setFiles": "#f-photo", "files": [str(fake)]},
             {"waitForText": "#e-evidence", "value": "only JPEG, PNG or WebP"},
             shot("app-photo-refused", PHONE),
-            {"setFiles": "#f-photo", "files": [str(photo)]},
-            {"waitForText": "#photo-hash", "value": "Photo kept by the service"},
+            {"setFiles": "#f-photo", "files": [str(photo), str(seal)]},
+            {"waitForText": "#photo-hash", "value": "2 photos kept by the service"},
+            {"count": "#photo-list li"},
             {"click": "#review"},
             {"waitForText": "#e-weight_kg", "value": "measured weight in kg"},
             shot("app-milestone-field-error", PHONE),
@@ -212,6 +221,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             shot("app-milestone-final", PHONE),
             {"scrollWidth": True},
             {"console": True},
+            {"reload": True},
+            {"count": "#journey img"},
+            shot("app-journey-photos", PHONE),
         ],
         wallet=field.wallet(field.carrier.signer),
     )
@@ -219,10 +231,11 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "LT-2612-001" in card
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
-    assert run.values("count") == [2]
+    # Two shipments listed; two photos attached; both shown on the journey once final.
+    assert run.values("count") == [2, 2, 2]
     assert "Cai Mep International Terminal, Viet Nam" in run.values("attr")[0]
     assert run.values("text")[1] == (
-        "You confirm: 520 kg departed at VNCMT for shipment LT-2612-001 of "
+        "You confirm: 520 kg departed at VNCMT with 2 photos for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
     )
     assert run.values("scrollWidth") == [PHONE[0]]
@@ -233,13 +246,16 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert departed["signer"] == field.carrier.signer.address
     assert departed["location"] == "VNCMT"
     assert departed["measured_weight_grams"] == 520_000
-    assert departed["evidence_hash"] == "0x" + hashlib.sha256(photo.read_bytes()).hexdigest()
-    kept = field.svc.api.get(
-        f"/v1/shipments/{field.shipment}/evidence/{departed['evidence_hash']}",
-        headers=field.seller.writer,
-    )
-    assert kept.status_code == 200
-    assert kept.content == photo.read_bytes()
+    # One signed hash over both photos' SHA-256, in the order attached.
+    hashes = [hashlib.sha256(p.read_bytes()).digest() for p in (photo, seal)]
+    assert departed["evidence_hash"] == "0x" + hashlib.sha256(b"".join(hashes)).hexdigest()
+    assert departed["evidence_photos"] == ["0x" + h.hex() for h in hashes]
+    for path, hash_ in zip((photo, seal), departed["evidence_photos"], strict=True):
+        kept = field.svc.api.get(
+            f"/v1/shipments/{field.shipment}/evidence/{hash_}", headers=field.seller.writer
+        )
+        assert kept.status_code == 200
+        assert kept.content == path.read_bytes()
     assert wait_for(lambda: _status(field) == "in_transit")
 
     # Offline at the quay: the arrival is signed, kept on the phone, sent once online.
@@ -247,11 +263,7 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
         f"{field.url}/app",
         [
             *_sign_in("arrival"),
-            {"goto": page},
-            {"select": "#f-milestone", "value": "ARRIVED"},
-            {"fill": "#f-location", "value": "USLAX"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "arrived at USLAX"},
+            _milestone("ARRIVED", "arrived at USLAX", goto=page, location="USLAX"),
             {"offline": True},
             {"click": "#sign"},
             {"waitForText": "#form-status", "value": "saved on this phone"},
@@ -276,16 +288,15 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
         f"{field.url}/app",
         [
             *_sign_in("pickup"),
-            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": carrier},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"fill": "#f-weight", "value": "118.5"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up to Haiphong Freight",
+                goto=f"{field.url}/app/shipments/{field.waiting}",
+                counterparty=carrier,
+                location="VNSGN",
+                weight="118.5",
+            ),
+            RELEASE,
             shot("app-handover-qr", PHONE),
         ],
         wallet=field.wallet(field.seller.signer),
@@ -296,9 +307,7 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     run = visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"text": "#handover-summary"},
             shot("app-handover-review", PHONE),
             {"click": "#accept"},
@@ -475,16 +484,15 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
         f"{field.url}/app",
         [
             *_sign_in("erc1271-release"),
-            {"goto": f"{field.url}/app/shipments/{sid}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": wallet},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"fill": "#f-weight", "value": "96"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up to Haiphong Freight",
+                goto=f"{field.url}/app/shipments/{sid}",
+                counterparty=wallet,
+                location="VNSGN",
+                weight="96",
+            ),
+            RELEASE,
         ],
         wallet=field.wallet(field.seller.signer),
     )
@@ -493,9 +501,7 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
     run = visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "you now hold the goods"},
             shot("app-erc1271-handover-done", PHONE),
@@ -513,11 +519,12 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
             *_sign_in("erc1271"),
             {"text": ".muted"},
             shot("app-erc1271-signed-in", PHONE),
-            {"goto": f"{field.url}/app/shipments/{sid}"},
-            {"select": "#f-milestone", "value": "DEPARTED"},
-            {"fill": "#f-location", "value": "VNCMT"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+            _milestone(
+                "DEPARTED",
+                "departed at VNCMT",
+                goto=f"{field.url}/app/shipments/{sid}",
+                location="VNCMT",
+            ),
             {"click": "#sign"},
             {"waitForText": "#form-status", "value": "final"},
             shot("app-erc1271-departure-final", PHONE),
@@ -563,13 +570,10 @@ def test_sign_in_failures_are_said_in_words(tester_field: Field, case: str, expe
 
 
 def _reviewed_departure(field: Field, name: str) -> list[dict[str, Any]]:
+    page = f"{field.url}/app/shipments/{field.shipment}"
     return [
         *_sign_in(name),
-        {"goto": f"{field.url}/app/shipments/{field.shipment}"},
-        {"select": "#f-milestone", "value": "DEPARTED"},
-        {"fill": "#f-location", "value": "VNCMT"},
-        {"click": "#review"},
-        {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+        _milestone("DEPARTED", "departed at VNCMT", goto=page, location="VNCMT"),
     ]
 
 
@@ -654,15 +658,14 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
         f"{field.url}/app",
         [
             *_sign_in("release-5xx"),
-            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": carrier},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up",
+                goto=f"{field.url}/app/shipments/{field.waiting}",
+                counterparty=carrier,
+                location="VNSGN",
+            ),
+            RELEASE,
         ],
         wallet=field.wallet(field.seller.signer),
     )
@@ -672,8 +675,7 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
     visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"failRoute": "**/app/api/handover", "status": 503},
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "the service answered 503"},
