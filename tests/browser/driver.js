@@ -20,7 +20,9 @@
 // With "wallet": {privateKey, chainId, account?} the page gets an EIP-1193 provider
 // (window.ethereum) whose keys stay in node: personal_sign and eth_signTypedData_v4
 // are signed by an ethers Wallet; "account" (a contract wallet's address, whose
-// ERC-1271 check accepts the key's signatures) is reported instead of the key's own.
+// ERC-1271 check accepts the key's signatures) is reported instead of the key's own;
+// "cosigners" (more private keys) sign too, their signatures following the first key's,
+// as a multi-key wallet's signature does (contracts/test/TwoKeyWallet.sol).
 const { chromium } = require("playwright-core");
 const { Wallet, getBytes } = require("ethers");
 
@@ -62,17 +64,19 @@ const FLOWS = {
 async function injectWallet(context, spec) {
   const key = new Wallet(spec.privateKey);
   const account = spec.account || key.address;
+  const keys = [key, ...(spec.cosigners || []).map((k) => new Wallet(k))];
+  const joined = async (sign) => "0x" + (await Promise.all(keys.map(sign))).map((s) => s.slice(2)).join("");
   await context.exposeBinding("__waymarkWallet", async (_source, method, params) => {
     try {
       if (method === "eth_requestAccounts" || method === "eth_accounts") return { result: [account] };
       if (method === "eth_chainId") return { result: "0x" + Number(spec.chainId).toString(16) };
       if (spec.reject) return { error: { code: 4001, message: "User rejected the request." } };
-      if (method === "personal_sign") return { result: await key.signMessage(getBytes(params[0])) };
+      if (method === "personal_sign") return { result: await joined((k) => k.signMessage(getBytes(params[0]))) };
       if (method === "eth_signTypedData_v4") {
         const data = JSON.parse(params[1]);
         const types = { ...data.types };
         delete types.EIP712Domain;
-        return { result: await key.signTypedData(data.domain, types, data.message) };
+        return { result: await joined((k) => k.signTypedData(data.domain, types, data.message)) };
       }
       return { error: { code: 4200, message: `unsupported method ${method}` } };
     } catch (err) {

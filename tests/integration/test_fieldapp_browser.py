@@ -32,12 +32,14 @@ from backend.chain import ChainClient
 from backend.chain.anvil import free_port
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.gtin import with_check_digit
+from backend.gs1.keys import passport_id
 from backend.main import create_app
 from backend.qr.images import qr_png
 from backend.relayer.models import RelayRequest
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.backend.wallets import register_key, two_key_wallet
 from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
 from tests.context import context
@@ -458,6 +460,43 @@ def test_seller_issues_and_amends_a_passport_from_the_phone(field: Field) -> Non
     assert shown["version"] == 2
     assert shown["issuer"] == field.seller.signer.address
     assert shown["document"]["product"]["description"] == "Oiled by hand; hand wash only."
+
+
+@ON_BOTH_CHAINS
+def test_two_key_wallet_signs_in_and_issues_a_passport_from_the_phone(field: Field) -> None:
+    """The seller's key is a 2-of-2 ERC-1271 wallet: every signature the phone makes (the
+    sign-in and the passport) is both keys' (130 bytes), and the wallet is the issuer."""
+    svc = field.svc
+    wallet = two_key_wallet(svc.chain)
+    register_key(svc.api, lambda: wait_for(lambda: _idle(svc)), field.seller, wallet.address)
+    gtin = gtin_under(SAMPLE_PREFIX, "87032")
+    visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("erc1271-passport"),
+            {"click": "#new-passport"},
+            {"fill": "#p-gtin", "value": gtin},
+            {"fill": "#p-lot", "value": "TH2612-06"},
+            {"fill": "#p-name", "value": "Bamboo rice bowl"},
+            {"fill": "#p-category", "value": "Tableware / Kitchenware"},
+            {"fill": "#p-country", "value": "VN"},
+            {"fill": "#p-materials", "value": "Moso bamboo; 97; 0; VN\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#p-summary-text", "value": "You sign the passport of"},
+            {"click": "#p-sign"},
+            {"waitForText": "#p-status", "value": "Passport final"},
+            shot("app-erc1271-passport-final", PHONE),
+        ],
+        wallet=field.wallet(
+            wallet.first, account=wallet.address, cosigners=[wallet.second.key.hex()]
+        ),
+    )
+    pid = "0x" + passport_id(gtin, "TH2612-06", None).hex()
+    resp = field.svc.api.get(f"/v1/passports/{pid}")
+    assert resp.status_code == 200, resp.text
+    shown = resp.json()
+    assert (shown["issuer"], shown["version"]) == (wallet.address, 1)
+    assert shown["document"]["product"]["name"] == "Bamboo rice bowl"
 
 
 @ON_BOTH_CHAINS
