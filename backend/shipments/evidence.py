@@ -97,24 +97,32 @@ def store(
             f"evidence_hash: the photo's SHA-256 is {actual}, not {claimed_hash.lower()}"
         )
     row, created = _keep(
-        session,
-        ShipmentEvidence(
-            shipment_id=shipment_id,
-            evidence_hash=actual,
-            media_type=image_type(content),
-            size=len(content),
-            content=content,
-            org_id=org_id,
-            uploaded_by=uploaded_by,
-        ),
+        session, shipment_id, actual, image_type(content), content, org_id, uploaded_by
     )
     return Stored(actual, row.media_type, row.size, created=created)
 
 
-def _keep(session: Session, row: ShipmentEvidence) -> tuple[ShipmentEvidence, bool]:
-    """Store ``row`` unless its (shipment, hash) is kept already, also by a replica racing
-    this one: content-addressed, the kept row is the same content. True if stored now."""
-    key = (row.shipment_id, row.evidence_hash)
+def _keep(
+    session: Session,
+    shipment_id: str,
+    hash_: str,
+    media_type: str,
+    content: bytes,
+    org_id: int,
+    uploaded_by: str,
+) -> tuple[ShipmentEvidence, bool]:
+    """Store ``content`` under (shipment, hash) unless it is kept already, also by a replica
+    racing this one: content-addressed, the kept row is the same content. True if stored now."""
+    key = (shipment_id, hash_)
+    row = ShipmentEvidence(
+        shipment_id=shipment_id,
+        evidence_hash=hash_,
+        media_type=media_type,
+        size=len(content),
+        content=content,
+        org_id=org_id,
+        uploaded_by=uploaded_by,
+    )
     kept = session.get(ShipmentEvidence, key)
     if kept is not None:
         return kept, False
@@ -157,18 +165,7 @@ def signed_hash(
         raise InvalidInput(str(exc)) from None
     if len(photos) > 1:
         content = b"".join(bytes.fromhex(h[2:]) for h in photos)
-        _keep(
-            session,
-            ShipmentEvidence(
-                shipment_id=shipment_id,
-                evidence_hash=signed,
-                media_type=SET_MEDIA_TYPE,
-                size=len(content),
-                content=content,
-                org_id=org_id,
-                uploaded_by=uploaded_by,
-            ),
-        )
+        _keep(session, shipment_id, signed, SET_MEDIA_TYPE, content, org_id, uploaded_by)
     return signed
 
 

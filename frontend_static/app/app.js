@@ -311,13 +311,15 @@ const MAX_PHOTOS = 8;
 
 // Evidence photos: each hashed here (SHA-256) and kept by the service under that hash,
 // which it recomputes; the milestone signs one hash over all of them, in this order.
-function photoPicker(shipment) {
+// `changed` runs when the list changes (a reviewed summary no longer holds).
+function photoPicker(shipment, changed) {
   const input = $("#f-photo");
   const list = $("#photo-list");
   const note = $("#photo-hash");
   const error = $("#e-evidence");
   const photos = [];
   const show = () => {
+    changed();
     list.replaceChildren(
       ...photos.map((p, i) => {
         const li = document.createElement("li");
@@ -381,7 +383,9 @@ function milestoneForm(form) {
   const status = $("#form-status");
   const ui = { status, summary: $("#summary"), summaryText: $("#summary-text"), sign: $("#sign"), offlineWhy: ", to read your next nonce" };
   locationSearch($("#f-location"), $("#locodes"));
-  const attached = photoPicker(shipment);
+  const attached = photoPicker(shipment, () => {
+    ui.summary.hidden = true;
+  });
   form.querySelector("#f-milestone").addEventListener("change", (e) => {
     const option = e.target.selectedOptions[0];
     $("#reason-row").hidden = e.target.value !== "EXCEPTION";

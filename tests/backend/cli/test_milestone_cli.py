@@ -110,6 +110,32 @@ def test_repeated_evidence_signs_one_hash_over_the_files_in_order(tmp_path: Path
     assert signed(*files) != signed(*files[:2])
 
 
+def test_a_batch_item_names_its_evidence_files_as_a_list(tmp_path: Path) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    paths = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for path in paths:
+        path.write_bytes(path.name.encode())
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([
+        {"shipment_id": SID, "milestone": "DEPARTED", "evidence": [str(p) for p in paths]},
+        {"shipment_id": SID, "milestone": "ARRIVED", "evidence": 7},
+    ]))  # fmt: skip
+    args = ("milestone", "sign", "--keystore", str(ks), "--from-file", str(batch),
+            "--nonce", "0", *OFFLINE)  # fmt: skip
+    code, text = _run(tmp_path, *args)
+    assert code == 2
+    assert (
+        text.strip().splitlines()[-1] == "error: evidence must be a path or a list of paths, not 7"
+    )
+    batch.write_text(json.dumps(json.loads(batch.read_text())[:1]))
+    out = tmp_path / "b.json"
+    code, text = _run(tmp_path, *args, "--out", str(out))
+    assert code == 0, text
+    signed = json.loads(out.read_text())["milestone"]["evidenceHash"]
+    hashes = b"".join(hashlib.sha256(p.read_bytes()).digest() for p in paths)
+    assert signed == "0x" + hashlib.sha256(hashes).hexdigest()
+
+
 @pytest.mark.parametrize(
     ("count", "same", "reason"),
     [(9, False, "give 1 to 8 files, not 9"), (2, True, "the same file is given twice")],

@@ -285,6 +285,10 @@ def test_a_draft_refuses_too_many_repeated_or_missing_photos(picked_up: dict[str
     api, sid, hashes = _broker_uploads(world, shots)
     assert _draft(api, sid, hashes)["errors"] == {"evidence": "At most 8 photos; remove one."}
     assert _draft(api, sid, hashes[:8])["errors"] == {}
+    # One photo signs its own SHA-256, as before, and keeps no list of its own.
+    before = stored(api)
+    assert _draft(api, sid, hashes[:1])["typed_data"]["message"]["evidenceHash"] == hashes[0]
+    assert stored(api) == before
     twice = _draft(api, sid, [hashes[0], hashes[0]])["errors"]
     assert twice == {"evidence": "The same photo is attached twice; remove one."}
     missing = _draft(api, sid, [hashes[0], hash_of(photo())])["errors"]
