@@ -184,6 +184,4 @@ def test_a_bad_passport_id_in_an_issue_is_422_naming_it_and_why(api: TestClient)
     acme = make_org(api, "acme")
     resp = api.post("/v1/passports", json={"passportId": "0x" + "ab" * 33}, headers=acme.writer)
     assert resp.status_code == 422, resp.text
-    assert (
-        "body.passportId: Value error, bytes32 must be 32 bytes, got 33" in resp.json()["detail"]
-    )
+    assert "body.passportId: Value error, bytes32 must be 32 bytes, got 33" in resp.json()["detail"]
