@@ -36,7 +36,7 @@ class PassportContentIn(_Body):
 class PassportCreate(_Body):
     """An issuer-signed ``IssuePassport`` plus the document whose hash it commits to."""
 
-    passport_id: Bytes32Hex = Field(alias="passportId")
+    passport_id: Bytes32 = Field(alias="passportId")
     content: PassportContentIn
     issuer: EthAddress
     nonce: Uint256
