@@ -63,8 +63,8 @@ def test_bad_event_fields_are_4xx_with_reason(
         ),
         (
             "signature",
-            "0x" + "ab" * 64,
-            "signature: Value error, signature must be 65 bytes, got 64",
+            "0x" + "ab" * 2048,
+            "signature: Value error, signature must be 0 to 2047 bytes, got 2048",
         ),
     ],
 )
