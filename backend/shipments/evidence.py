@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.chain.typed_data.shipments import MAX_EVIDENCE_FILES, evidence_set_hash
-from backend.common.types import to_hex
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from backend.orgs.service import Principal
 from backend.shipments.models import ShipmentEvidence
@@ -159,12 +159,13 @@ def signed_hash(
             raise InvalidInput(
                 f"evidence: photo {hash_} has not reached the service; attach it again"
             )
+    hashes = [hex_bytes(h) for h in photos]
     try:
-        signed = to_hex(evidence_set_hash([bytes.fromhex(h[2:]) for h in photos]))
+        signed = to_hex(evidence_set_hash(hashes))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     if len(photos) > 1:
-        content = b"".join(bytes.fromhex(h[2:]) for h in photos)
+        content = b"".join(hashes)
         _keep(session, shipment_id, signed, SET_MEDIA_TYPE, content, org_id, uploaded_by)
     return signed
 
