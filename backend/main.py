@@ -14,6 +14,7 @@ from backend import __version__
 from backend.agreements.router import router as agreements_router
 from backend.alliance.router import router as alliance_router
 from backend.anchoring.proofs import SupplyProofReader
+from backend.anchoring.router import PROOF_PREFIX, stored_proof
 from backend.anchoring.router import router as proofs_router
 from backend.anchoring.worker import AnchorWorker
 from backend.apidocs.router import router as apidocs_router
@@ -36,7 +37,12 @@ from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
 from backend.locations.router import router as locations_router
 from backend.loop import Loop
-from backend.middleware import BodyLimitMiddleware, PublicCorsMiddleware, StartupGateMiddleware
+from backend.middleware import (
+    BodyLimitMiddleware,
+    HotReadsMiddleware,
+    PublicCorsMiddleware,
+    StartupGateMiddleware,
+)
 from backend.node.router import router as node_router
 from backend.orgs.router import router as orgs_router
 from backend.orgs.service import ChainRegistrar
@@ -45,8 +51,8 @@ from backend.passports.router import router as passports_router
 from backend.paths import FRONTEND_STATIC
 from backend.qr.cache import PageSource
 from backend.qr.cache import on_indexed as refresh_pages
+from backend.qr.router import SCAN_PREFIX, scan_router, stored_scan
 from backend.qr.router import router as qr_router
-from backend.qr.router import scan_router
 from backend.qr.tracking_router import router as tracking_router
 from backend.relayer.organisations import CONTRACT as ORGANISATION_REGISTRY
 from backend.relayer.organisations import RelayedRegistrar
@@ -239,6 +245,10 @@ def create_app(
         # Served offline by backend/apidocs from the npm packages (no CDN).
         docs_url=None,
         redoc_url=None,
+    )
+    # Innermost (added first): the gate, body limits and CORS wrap these reads as well.
+    app.add_middleware(
+        HotReadsMiddleware, routes=[(SCAN_PREFIX, stored_scan), (PROOF_PREFIX, stored_proof)]
     )
     if prepare is not None:
         app.add_middleware(StartupGateMiddleware, gate=gate)

@@ -1,13 +1,16 @@
 """Request body limits (413, 422) before any parsing; the start-up gate (503 starting);
-cross-origin reads of the public verification routes."""
+cross-origin reads of the public verification routes; the hottest reads answered
+before routing."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.startup import StartupGate, StartupState
@@ -158,4 +161,39 @@ class PublicCorsMiddleware:
         if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
             await self.cors(scope, receive, send)
             return
+        await self.app(scope, receive, send)
+
+
+# A hot read: the answer to a GET from what is already stored, or ``None`` to leave the
+# request to the routed endpoint (which handles every other case and every error).
+HotRead = Callable[[Request], Response | None]
+
+
+class HotReadsMiddleware:
+    """Answer the hottest GETs (a scan's stored page, an event's proof) before routing.
+
+    Each is one indexed read; FastAPI's routing, dependency solving and endpoint call
+    cost more than the read and the send together. A hot read that finds nothing, or
+    fails, passes the request on to the router unchanged, so the endpoint stays the
+    one place that answers misses and errors. Installed innermost: the start-up gate,
+    body limits and CORS wrap it as they wrap the routes.
+    """
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[tuple[str, HotRead]]) -> None:
+        self.app = app
+        self.routes = tuple(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            for prefix, read in self.routes:
+                if path.startswith(prefix):
+                    try:
+                        response = read(Request(scope))
+                    except Exception:  # the routed endpoint answers (and reports) it
+                        response = None
+                    if response is not None:
+                        await response(scope, receive, send)
+                        return
+                    break
         await self.app(scope, receive, send)

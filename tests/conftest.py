@@ -52,9 +52,14 @@ _DEPLOYMENTS: dict[int, Deployment] = {}
 
 
 def deployment_for(chain: ChainClient) -> Deployment:
-    """Deploy the contract set once per chain for the whole session."""
+    """Deploy the contract set once per chain for the whole session.
+
+    A test that reverts to a snapshot taken before the first deployment rolls the
+    contracts back; the set is deployed again then, so no test depends on which ran first.
+    """
     key = id(chain)
-    if key not in _DEPLOYMENTS:
+    known = _DEPLOYMENTS.get(key)
+    if known is None or not chain.has_code(known.address("OrganisationRegistry")):
         _DEPLOYMENTS[key] = deploy_all(chain)
     return _DEPLOYMENTS[key]
 

@@ -47,10 +47,10 @@ def get_agreement(
 @router.post("/{agreement_id}/accept", response_model=ActionPublic, status_code=ACCEPTED)
 def accept(agreement_id: Id, body: AgreementAccept, r: RelayedDep) -> ActionPublic:
     """Relay the seller's signed acceptance naming the shipment (gasless for the seller)."""
-    return service.accept(**r.kw(), agreement_id=agreement_id, body=body)
+    return service.accept(r, agreement_id=agreement_id, body=body)
 
 
 @router.post("/{agreement_id}/settle", response_model=ActionPublic, status_code=ACCEPTED)
 def settle(agreement_id: Id, r: RelayedDep) -> ActionPublic:
     """Relay ``settle`` now (the service also settles due agreements by itself)."""
-    return service.settle(**r.kw(), agreement_id=agreement_id)
+    return service.settle(r, agreement_id=agreement_id)

@@ -35,7 +35,7 @@ from backend.agreements.schemas import (
 )
 from backend.alliance.members import own_addresses
 from backend.alliance.models import AllianceAction
-from backend.alliance.relay import relay_call
+from backend.alliance.relay import Relayed, relay_call
 from backend.alliance.schemas import ActionPublic
 from backend.chain import ChainClient, ChainError, ContractRevert
 from backend.chain.agreements import (
@@ -252,25 +252,14 @@ def _require_party(session: Session, principal: Principal, info: AgreementInfo) 
         raise Forbidden(f"your organisation is not a party to agreement {info.agreement_id}")
 
 
-def accept(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    agreement_id: int,
-    body: AgreementAccept,
-) -> ActionPublic:
+def accept(relayed: Relayed, *, agreement_id: int, body: AgreementAccept) -> ActionPublic:
     """Relay the seller's signed acceptance (a wrong signer or shipment answers 409)."""
-    c = client(chain, deployment)
+    c = client(relayed.chain, relayed.deployment)
     if not 1 <= agreement_id <= c.count():
         raise NotFound(f"agreement {agreement_id} not found")
-    _require_party(session, principal, c.agreement(agreement_id))
+    _require_party(relayed.session, relayed.principal, c.agreement(agreement_id))
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="accept_agreement",
         contract=CONTRACT,
         fn="acceptWithSig",
@@ -284,24 +273,14 @@ def accept(
     )
 
 
-def settle(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    agreement_id: int,
-) -> ActionPublic:
+def settle(relayed: Relayed, *, agreement_id: int) -> ActionPublic:
     """Relay ``settle`` for a party (not due yet answers 409 ``AgreementNotDue``)."""
-    c = client(chain, deployment)
+    c = client(relayed.chain, relayed.deployment)
     if not 1 <= agreement_id <= c.count():
         raise NotFound(f"agreement {agreement_id} not found")
-    _require_party(session, principal, c.agreement(agreement_id))
+    _require_party(relayed.session, relayed.principal, c.agreement(agreement_id))
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="settle_agreement",
         contract=CONTRACT,
         fn="settle",
@@ -339,13 +318,7 @@ def settle_due(
         if _queued(session, agreement_id):
             continue
         try:
-            settle(
-                session=session,
-                chain=chain,
-                deployment=deployment,
-                principal=operator,
-                agreement_id=agreement_id,
-            )
+            settle(Relayed(session, chain, deployment, operator), agreement_id=agreement_id)
         except ContractRevert:
             session.rollback()  # not due yet (AgreementNotDue); try next round
             continue

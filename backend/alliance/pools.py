@@ -18,7 +18,7 @@ from backend.alliance.indexer import POOL
 from backend.alliance.members import MEMBER_SCOPES, caller_org, own_addresses, require_member
 from backend.alliance.models import BookingView, PoolView
 from backend.alliance.queries import pool_admin_org, pool_view
-from backend.alliance.relay import relay_call
+from backend.alliance.relay import Relayed, relay_call
 from backend.alliance.schemas import (
     ActionPublic,
     DisputeResolve,
@@ -26,9 +26,7 @@ from backend.alliance.schemas import (
     SettleRequest,
     UsageCosign,
 )
-from backend.chain import ChainClient
 from backend.chain.alliance import CapacityPoolClient, PoolConfig
-from backend.chain.deployments import Deployment
 from backend.chain.typed_data.alliance import USAGE_REPORT
 from backend.errors import Forbidden, InvalidInput
 from backend.orgs.service import WRITER_SCOPES, Principal
@@ -43,15 +41,9 @@ def _require_pool_admin(session: Session, principal: Principal, pool: PoolView) 
         raise Forbidden(f"only the organisation that created pool {pool.pool_id} manages it")
 
 
-def create_pool(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    data: PoolCreate,
-) -> ActionPublic:
+def create_pool(relayed: Relayed, *, data: PoolCreate) -> ActionPublic:
     """``createPool`` sent by the relayer, which becomes the pool's on-chain admin."""
+    session, deployment, principal = relayed.session, relayed.deployment, relayed.principal
     principal.require_any(MEMBER_SCOPES)
     caller_org(session, principal)
     token = data.token or deployment.settlement_token
@@ -67,10 +59,7 @@ def create_pool(
         cancel_penalty_bps=data.cancel_penalty_bps,
     )
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="create_pool",
         contract=POOL,
         fn="createPool",
@@ -79,23 +68,13 @@ def create_pool(
     )
 
 
-def add_pool_member(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    pool_id: int,
-    address: str,
-) -> ActionPublic:
+def add_pool_member(relayed: Relayed, *, pool_id: int, address: str) -> ActionPublic:
     """``addMember`` for the pool's admin organisation (the relayer is the on-chain admin)."""
+    session, principal = relayed.session, relayed.principal
     pool = pool_view(session, pool_id)
     _require_pool_admin(session, principal, pool)
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="add_member",
         contract=POOL,
         fn="addMember",
@@ -105,19 +84,13 @@ def add_pool_member(
 
 
 def cosign_usage(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    pool_id: int,
-    period_id: int,
-    data: UsageCosign,
+    relayed: Relayed, *, pool_id: int, period_id: int, data: UsageCosign
 ) -> ActionPublic:
     """Relay a member's ``UsageReport`` co-signature, checked here before any gas is spent."""
+    chain, principal = relayed.chain, relayed.principal
     principal.require_any(MEMBER_SCOPES)
-    require_member(session, principal, data.member)
-    client = CapacityPoolClient(chain, deployment.address(POOL))
+    require_member(relayed.session, principal, data.member)
+    client = CapacityPoolClient(chain, relayed.deployment.address(POOL))
     message = client.usage_message(
         pool_id, period_id, member=data.member, used_units=data.used_units, deadline=data.deadline
     )
@@ -138,10 +111,7 @@ def cosign_usage(
             f"UsageReport {exc.detail} (signed over nonce {message['nonce']})"
         ) from exc
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="cosign_usage",
         contract=POOL,
         fn="cosignUsage",
@@ -158,23 +128,14 @@ def cosign_usage(
 
 
 def resolve_dispute(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    pool_id: int,
-    period_id: int,
-    data: DisputeResolve,
+    relayed: Relayed, *, pool_id: int, period_id: int, data: DisputeResolve
 ) -> ActionPublic:
     """The arbiter's ruling, sent with the relayer's ``ARBITER_ROLE`` (operator only)."""
+    principal = relayed.principal
     if not principal.operator:
         raise Forbidden("only the operator (the alliance's arbiter) resolves disputes")
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="resolve_dispute",
         contract=POOL,
         fn="resolveDispute",
@@ -183,17 +144,9 @@ def resolve_dispute(
     )
 
 
-def settle(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    pool_id: int,
-    period_id: int,
-    data: SettleRequest,
-) -> ActionPublic:
+def settle(relayed: Relayed, *, pool_id: int, period_id: int, data: SettleRequest) -> ActionPublic:
     """Settle a period (or named members): open on chain, relayed for the pool's parties."""
+    session, principal = relayed.session, relayed.principal
     pool = pool_view(session, pool_id)
     if not principal.operator:
         principal.require_any(WRITER_SCOPES)
@@ -215,10 +168,7 @@ def settle(
         fn = "settle"
         args.append(list(data.members))
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="settle",
         contract=POOL,
         fn=fn,

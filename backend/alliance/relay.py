@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -46,12 +47,19 @@ def action_public(a: AllianceAction, pool_id: int | None = None) -> ActionPublic
     )
 
 
+@dataclass(frozen=True)
+class Relayed:
+    """Who asks, and what a relayed contract call needs: built once per request."""
+
+    session: Session
+    chain: ChainClient
+    deployment: Deployment
+    principal: Principal
+
+
 def relay_call(
+    relayed: Relayed,
     *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
     action: str,
     contract: str,
     fn: str,
@@ -63,7 +71,8 @@ def relay_call(
     The relay pipeline simulates it (a revert answers 409 now) and queues it;
     the action row follows the request (:mod:`backend.alliance.relay`).
     """
-    address = deployment.address(contract)
+    session, chain, principal = relayed.session, relayed.chain, relayed.principal
+    address = relayed.deployment.address(contract)
     write = ContractWrite(
         to=address,
         data=chain.encode(chain.contract(contract, address), fn, *args),

@@ -58,9 +58,11 @@ def get_nonce(
 
 
 @router.post("/members", response_model=MemberPublic, status_code=201)
-def register_member(body: MemberCreate, p: PrincipalDep, session: SessionDep) -> MemberPublic:
+def register_member(
+    body: MemberCreate, p: PrincipalDep, session: SessionDep, chain: ChainDep
+) -> MemberPublic:
     """Register a member address to the caller's organisation (admin key, signed proof)."""
-    return members.register_member(session=session, principal=p, data=body)
+    return members.register_member(session=session, chain=chain, principal=p, data=body)
 
 
 @router.get("/members", response_model=MembersPublic)
@@ -79,7 +81,7 @@ def get_action(action_id: RowId, p: PrincipalDep, session: SessionDep) -> Action
 
 @router.post("/pools", response_model=ActionPublic, status_code=ACCEPTED)
 def create_pool(body: PoolCreate, r: RelayedDep) -> ActionPublic:
-    return pools.create_pool(**r.kw(), data=body)
+    return pools.create_pool(r, data=body)
 
 
 @router.get("/pools", response_model=PoolsPublic)
@@ -98,7 +100,7 @@ def add_pool_member(
     body: PoolMemberAdd,
     r: RelayedDep,
 ) -> ActionPublic:
-    return pools.add_pool_member(**r.kw(), pool_id=pool_id, address=body.address)
+    return pools.add_pool_member(r, pool_id=pool_id, address=body.address)
 
 
 @router.get("/pools/{pool_id}/periods/{period_id}", response_model=PeriodPublic)
@@ -135,7 +137,7 @@ def cosign_usage(
     r: RelayedDep,
 ) -> ActionPublic:
     """Relay a member's signed ``UsageReport`` (gasless for the member)."""
-    return pools.cosign_usage(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
+    return pools.cosign_usage(r, pool_id=pool_id, period_id=period_id, data=body)
 
 
 @router.post(
@@ -149,7 +151,7 @@ def resolve_dispute(
     body: DisputeResolve,
     r: RelayedDep,
 ) -> ActionPublic:
-    return pools.resolve_dispute(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
+    return pools.resolve_dispute(r, pool_id=pool_id, period_id=period_id, data=body)
 
 
 @router.post(
@@ -161,7 +163,7 @@ def settle(
     body: SettleRequest,
     r: RelayedDep,
 ) -> ActionPublic:
-    return pools.settle(**r.kw(), pool_id=pool_id, period_id=period_id, data=body)
+    return pools.settle(r, pool_id=pool_id, period_id=period_id, data=body)
 
 
 # -- emergency stock transfers ----------------------------------------------------------
@@ -169,7 +171,7 @@ def settle(
 
 @router.post("/stock-members", response_model=ActionPublic, status_code=ACCEPTED)
 def grant_stock_member(body: StockMemberAdd, r: RelayedDep) -> ActionPublic:
-    return transfers.grant_stock_member(**r.kw(), address=body.address)
+    return transfers.grant_stock_member(r, address=body.address)
 
 
 @router.get("/transfers", response_model=TransfersPublic)
@@ -196,7 +198,7 @@ def stock_action(
     r: RelayedDep,
 ) -> ActionPublic:
     """Release (DELIVERED in time), refund (late) or close a return: anyone may on chain."""
-    return transfers.stock_action(**r.kw(), request_id=request_id, action=action)
+    return transfers.stock_action(r, request_id=request_id, action=action)
 
 
 @router.get("/net-positions", response_model=NetPositionPublic)

@@ -7,37 +7,24 @@ sent with their keys (``waymark transfer --rpc``).
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from backend.alliance.indexer import STOCK
 from backend.alliance.members import own_addresses
 from backend.alliance.models import TransferView
-from backend.alliance.relay import relay_call
+from backend.alliance.relay import Relayed, relay_call
 from backend.alliance.schemas import ActionPublic
-from backend.chain import ChainClient
-from backend.chain.deployments import Deployment
 from backend.errors import Forbidden, NotFound
-from backend.orgs.service import WRITER_SCOPES, Principal
+from backend.orgs.service import WRITER_SCOPES
 
 
-def grant_stock_member(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    address: str,
-) -> ActionPublic:
+def grant_stock_member(relayed: Relayed, *, address: str) -> ActionPublic:
     """Grant ``MEMBER_ROLE`` of EmergencyStockTransfer (operator, the contract's admin)."""
+    chain, deployment, principal = relayed.chain, relayed.deployment, relayed.principal
     if not principal.operator:
         raise Forbidden("only the operator admits stock-transfer members")
     contract = chain.contract(STOCK, deployment.address(STOCK))
     role = chain.call(contract, "MEMBER_ROLE")
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action="grant_stock_member",
         contract=STOCK,
         fn="grantRole",
@@ -50,16 +37,9 @@ def grant_stock_member(
 STOCK_ACTIONS = {"release": "release", "refund": "refund", "close-return": "closeReturn"}
 
 
-def stock_action(
-    *,
-    session: Session,
-    chain: ChainClient,
-    deployment: Deployment,
-    principal: Principal,
-    request_id: int,
-    action: str,
-) -> ActionPublic:
+def stock_action(relayed: Relayed, *, request_id: int, action: str) -> ActionPublic:
     """``release`` / ``refund`` / ``closeReturn``: open on chain, relayed for the two parties."""
+    session, principal = relayed.session, relayed.principal
     t = session.get(TransferView, request_id)
     if t is None:
         raise NotFound(f"transfer {request_id} not found (or not indexed yet)")
@@ -69,10 +49,7 @@ def stock_action(
         if not parties & own_addresses(session, principal):
             raise Forbidden(f"your organisation is not a party to transfer {request_id}")
     return relay_call(
-        session=session,
-        chain=chain,
-        deployment=deployment,
-        principal=principal,
+        relayed,
         action=action.replace("-", "_"),
         contract=STOCK,
         fn=STOCK_ACTIONS[action],

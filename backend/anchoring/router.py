@@ -12,6 +12,7 @@ from backend.anchoring.schemas import ProofPublic
 from backend.chain.eip712 import Domain
 from backend.common.http import conditional
 from backend.deps import get_context
+from backend.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
 
@@ -25,6 +26,36 @@ def _lookup(
 
 # A proof changes when its batch is anchored, final, or orphaned by a reorg.
 PROOF_CACHE_CONTROL = "public, max-age=15"
+
+
+def _send(request: Request, proof: ProofPublic) -> Response:
+    return conditional(
+        request,
+        proof.model_dump_json().encode(),
+        "application/json",
+        {"Cache-Control": PROOF_CACHE_CONTROL},
+    )
+
+
+PROOF_PREFIX = "/v1/proofs/"
+
+
+def stored_proof(request: Request) -> Response | None:
+    """A supply event's proof, one indexed read on the event loop; ``None`` for anything
+    else (an EPCIS event, an unknown or malformed reference, no deployment loaded yet).
+
+    Also run before routing (``backend.middleware.HotReadsMiddleware``)."""
+    ctx = get_context(request)
+    if ctx.contracts is None:
+        return None
+    try:
+        key = normalise(request.scope["path"].removeprefix(PROOF_PREFIX))
+    except InvalidInput:
+        return None
+    domain = ctx.contracts.events_domain
+    reader = ctx.part(SupplyProofReader)
+    proof = reader.get(registry=domain.verifying_contract, domain=domain, ref=key)
+    return None if proof is None else _send(request, proof)
 
 
 @router.get("/{ref:path}", response_model=ProofPublic)
@@ -42,9 +73,4 @@ async def get_proof(ref: str, request: Request) -> Response:
     proof = ctx.part(SupplyProofReader).get(registry=registry, domain=domain, ref=key)
     if proof is None:
         proof = await run_in_threadpool(_lookup, ctx.sessions, registry, domain, key)
-    return conditional(
-        request,
-        proof.model_dump_json().encode(),
-        "application/json",
-        {"Cache-Control": PROOF_CACHE_CONTROL},
-    )
+    return _send(request, proof)

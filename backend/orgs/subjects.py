@@ -31,7 +31,8 @@ organisation ids, so this module reads no domain table itself.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -171,6 +172,38 @@ def speakers(
     chain (``ShipmentRegistry.rolesOf``), which the read model may not have
     indexed yet.
     """
+    memo: dict[frozenset[str], dict[str, Speakers]] | None = session.info.get(_MEMO)
+    if memo is not None and parties is None:
+        key = frozenset(subjects)
+        if key not in memo:
+            memo[key] = _speakers(session, subjects, None)
+        return memo[key]
+    return _speakers(session, subjects, parties)
+
+
+_MEMO = "backend.orgs.subjects.speakers"
+
+
+@contextmanager
+def remembered(session: Session) -> Iterator[None]:
+    """Inside the block, :func:`speakers` of one set of subjects is read once: for a
+    view assembled from several reads of the same subject (a consumer page reads its
+    passport's four times) that writes nothing in between."""
+    if _MEMO in session.info:
+        yield
+        return
+    session.info[_MEMO] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_MEMO, None)
+
+
+def _speakers(
+    session: Session,
+    subjects: Collection[str],
+    parties: Mapping[str, Collection[int]] | None,
+) -> dict[str, Speakers]:
     out = {s: Speakers() for s in subjects}
     facts = _facts(session, list(out))
     for sid, orgs in (parties or {}).items():

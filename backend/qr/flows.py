@@ -20,6 +20,7 @@ from backend.chain.deployments import Deployment
 from backend.chain.passports import claim_type
 from backend.chain.typed_data.shipments import MilestoneType
 from backend.common.types import hex_bytes, to_hex
+from backend.orgs.subjects import remembered
 from backend.passports.canonical import document_hash
 from backend.passports.schemas import parse_document
 from backend.qr import page as assemble
@@ -176,6 +177,15 @@ def product_page(
     *, session: Session, chain_id: int, deployment: Deployment, resolved: Resolved, base: str
 ) -> view.ProductPage:
     """The page view of a resolved passport."""
+    with remembered(session):
+        return _product_page(
+            session=session, chain_id=chain_id, deployment=deployment, resolved=resolved, base=base
+        )
+
+
+def _product_page(
+    *, session: Session, chain_id: int, deployment: Deployment, resolved: Resolved, base: str
+) -> view.ProductPage:
     passport = resolved.passport
     pid_bytes = hex_bytes(resolved.passport_id)
     doc = parse_document(passport.document)

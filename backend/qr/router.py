@@ -63,17 +63,28 @@ def _invalid(representation: Representation | None, exc: DigitalLinkError) -> Re
     return HTMLResponse(render_invalid_link_page(exc), status_code=400)
 
 
-@scan_router.get("/01/{rest:path}", include_in_schema=False)
+SCAN_PREFIX = "/01/"
+
+
+def stored_scan(request: Request) -> Response | None:
+    """A phone opening a printed code, the common case: the page stored for this exact
+    link, one indexed read answered on the event loop (cheaper than a thread hop with
+    one worker per core); ``None`` when there is none to send as it is.
+
+    Also run before routing (``backend.middleware.HotReadsMiddleware``)."""
+    if request.scope.get("query_string") or negotiate(request.headers.get("accept")) != "html":
+        return None
+    raw = _raw_path(request)
+    stored = get_context(request).page_reader.get(raw)
+    return None if stored is None else _page(request, raw, stored)
+
+
+@scan_router.get(SCAN_PREFIX + "{rest:path}", include_in_schema=False)
 async def resolve(request: Request) -> Response:
     """Resolve a GS1 Digital Link to the passport page, its JSON, a linkset or EPCIS."""
-    if not request.url.query and negotiate(request.headers.get("accept")) == "html":
-        # A phone opening a printed code, the common case: the page stored for this
-        # exact link, one indexed read answered on the event loop (cheaper than a
-        # thread hop with one worker per core).
-        raw = _raw_path(request)
-        stored = get_context(request).page_reader.get(raw)
-        if stored is not None:
-            return _page(request, raw, stored)
+    stored = stored_scan(request)
+    if stored is not None:
+        return stored
     return await run_in_threadpool(_resolve, request)
 
 
