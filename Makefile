@@ -69,7 +69,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # One worker per core (PYTEST_WORKERS=0 runs in one process); tests sharing a
-# module-scoped fixture stay in one worker (tests/conftest.py marks them).
+# module-scoped fixture stay in one worker, long units first (tests/scheduling.py).
 PYTEST_WORKERS ?= auto
 pytest: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)

@@ -11,6 +11,12 @@ from backend.chain.anvil import AnvilNode, start_anvil
 from backend.chain.compiler import Artifact, compile_contracts
 from backend.chain.deployments import Deployment, deploy_all
 from backend.config import Settings
+from tests.scheduling import (  # noqa: F401 - the xdist hooks of make test
+    pytest_collection_modifyitems,
+    pytest_configure_node,
+    pytest_unconfigure,
+    pytest_xdist_make_scheduler,
+)
 
 CHAIN_BACKENDS = ["tester", pytest.param("anvil", marks=pytest.mark.anvil)]
 
@@ -80,19 +86,3 @@ def chain(request: pytest.FixtureRequest) -> Iterator[ChainClient]:
 @pytest.fixture
 def deployment(chain: ChainClient) -> Deployment:
     return deployment_for(chain)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests sharing a module- or class-scoped fixture share a worker.
-
-    ``make test`` distributes with ``--dist loadgroup``: every other test goes to
-    whichever worker is free, but a module that seeds a world, starts a server
-    or a browser once keeps that set-up in one process instead of paying it per worker.
-    """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
-        if scopes & {"module", "class", "package"}:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

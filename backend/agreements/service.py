@@ -243,21 +243,24 @@ def for_addresses(
     return out
 
 
-def _require_party(session: Session, principal: Principal, info: AgreementInfo) -> None:
+def _require_party(relayed: Relayed, agreement_id: int) -> None:
+    """Agreement ``agreement_id`` exists on chain (404) and the caller is one of its parties
+    or the operator (403)."""
+    c = client(relayed.chain, relayed.deployment)
+    if not 1 <= agreement_id <= c.count():
+        raise NotFound(f"agreement {agreement_id} not found")
+    principal = relayed.principal
     if principal.operator:
         return
     principal.require_any(WRITER_SCOPES)
-    t = info.terms
-    if not {t.buyer, t.seller, t.bonder, t.arbiter} & own_addresses(session, principal):
-        raise Forbidden(f"your organisation is not a party to agreement {info.agreement_id}")
+    t = c.agreement(agreement_id).terms
+    if not {t.buyer, t.seller, t.bonder, t.arbiter} & own_addresses(relayed.session, principal):
+        raise Forbidden(f"your organisation is not a party to agreement {agreement_id}")
 
 
 def accept(relayed: Relayed, *, agreement_id: int, body: AgreementAccept) -> ActionPublic:
     """Relay the seller's signed acceptance (a wrong signer or shipment answers 409)."""
-    c = client(relayed.chain, relayed.deployment)
-    if not 1 <= agreement_id <= c.count():
-        raise NotFound(f"agreement {agreement_id} not found")
-    _require_party(relayed.session, relayed.principal, c.agreement(agreement_id))
+    _require_party(relayed, agreement_id)
     return relay_call(
         relayed,
         action="accept_agreement",
@@ -275,10 +278,7 @@ def accept(relayed: Relayed, *, agreement_id: int, body: AgreementAccept) -> Act
 
 def settle(relayed: Relayed, *, agreement_id: int) -> ActionPublic:
     """Relay ``settle`` for a party (not due yet answers 409 ``AgreementNotDue``)."""
-    c = client(relayed.chain, relayed.deployment)
-    if not 1 <= agreement_id <= c.count():
-        raise NotFound(f"agreement {agreement_id} not found")
-    _require_party(relayed.session, relayed.principal, c.agreement(agreement_id))
+    _require_party(relayed, agreement_id)
     return relay_call(
         relayed,
         action="settle_agreement",

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from backend.alliance.models import AllianceMember
 from backend.alliance.schemas import MemberCreate, MemberPublic, MembersPublic
-from backend.chain import eip712
+from backend.chain import ChainClient, eip712
+from backend.chain.signatures import refusal
 from backend.errors import Conflict, Forbidden, InvalidInput
 from backend.orgs.models import Organisation
 from backend.orgs.schemas import Scope
@@ -37,22 +38,22 @@ def caller_org(session: Session, principal: Principal) -> Organisation:
     return org
 
 
-def register_member(*, session: Session, principal: Principal, data: MemberCreate) -> MemberPublic:
-    """Register ``data.address`` to the caller's organisation (admin key, proof of control)."""
+def register_member(
+    *, session: Session, chain: ChainClient, principal: Principal, data: MemberCreate
+) -> MemberPublic:
+    """Register ``data.address`` to the caller's organisation (admin key, proof of control).
+
+    The proof is the address's by the contracts' one signature rule: a plain key's
+    ``personal_sign`` recovers to it, a contract wallet's ERC-1271 answer accepts it.
+    """
     org = caller_org(session, principal)
     principal.require_admin_of(org)
-    try:
-        signer = eip712.recover(
-            eip712.personal_digest(member_proof_text(data.address, org.slug)),
-            data.signature,
-        )
-    except eip712.SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
-    if signer != data.address:
-        raise InvalidInput(
-            f"the signature recovers to {signer}, not {data.address}; sign "
-            f"{member_proof_text(data.address, org.slug)!r}"
-        )
+    text = member_proof_text(data.address, org.slug)
+    why = refusal(
+        chain, address=data.address, digest=eip712.personal_digest(text), signature=data.signature
+    )
+    if why is not None:
+        raise InvalidInput(f"signature is not {data.address}'s: {why}; sign {text!r}")
     row = AllianceMember(org_id=org.id, address=data.address, label=data.label)
     session.add(row)
     try:

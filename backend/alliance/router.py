@@ -58,9 +58,11 @@ def get_nonce(
 
 
 @router.post("/members", response_model=MemberPublic, status_code=201)
-def register_member(body: MemberCreate, p: PrincipalDep, session: SessionDep) -> MemberPublic:
+def register_member(
+    body: MemberCreate, p: PrincipalDep, session: SessionDep, chain: ChainDep
+) -> MemberPublic:
     """Register a member address to the caller's organisation (admin key, signed proof)."""
-    return members.register_member(session=session, principal=p, data=body)
+    return members.register_member(session=session, chain=chain, principal=p, data=body)
 
 
 @router.get("/members", response_model=MembersPublic)

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.text import safe_text
-from backend.common.types import EthAddress, Signature
+from backend.common.types import EthAddress, WalletSignature
 
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -36,7 +36,7 @@ class MemberCreate(Strict):
     """
 
     address: EthAddress
-    signature: Signature
+    signature: WalletSignature
     label: Label = ""
 
 
@@ -92,7 +92,7 @@ class UsageCosign(Strict):
     member: EthAddress
     used_units: Uint64
     deadline: Uint256
-    signature: Signature
+    signature: WalletSignature
 
 
 class DisputeResolve(Strict):

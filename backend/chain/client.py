@@ -29,7 +29,7 @@ from web3.exceptions import (
     TimeExhausted,
     TransactionNotFound,
 )
-from web3.types import TxParams
+from web3.types import BlockIdentifier, TxParams
 
 from backend.chain.compiler import Artifact
 from backend.chain.eip712 import Domain
@@ -358,22 +358,27 @@ class ChainClient:
             block_number=result.block_number,
         )
 
-    def has_code(self, address: str) -> bool:
+    def has_code(self, address: str, block: BlockIdentifier = "latest") -> bool:
         """Whether ``address`` is a contract (a smart wallet) rather than a plain key."""
-        code = self._rpc(lambda: self.w3.eth.get_code(to_checksum_address(address)))
+        code = self._rpc(
+            lambda: self.w3.eth.get_code(to_checksum_address(address), block_identifier=block)
+        )
         return len(bytes(code)) > 0
 
-    def is_valid_signature(self, account: str, digest: bytes, signature: bytes) -> bool:
+    def is_valid_signature(
+        self, account: str, digest: bytes, signature: bytes, block: BlockIdentifier = "latest"
+    ) -> bool:
         """Whether contract ``account`` accepts ``signature`` over ``digest`` (ERC-1271).
 
-        Asked at the chain head, as a contract would ask it now. A revert, a short
-        answer or any first word but the magic value is a refusal (OpenZeppelin's
+        Asked at the chain head (as a contract would ask it now) unless ``block``
+        names another. A revert, a short answer or any first word but the magic
+        value is a refusal (OpenZeppelin's
         ``SignatureChecker.isValidERC1271SignatureNow`` rule).
         """
         data = ERC1271_SELECTOR + abi_encode(["bytes32", "bytes"], [digest, signature])
         tx: TxParams = {"to": to_checksum_address(account), "data": data}
         try:
-            answer = bytes(self._rpc(lambda: self.w3.eth.call(tx, block_identifier="latest")))
+            answer = bytes(self._rpc(lambda: self.w3.eth.call(tx, block_identifier=block)))
         except ChainUnavailable:
             raise
         except Exception:

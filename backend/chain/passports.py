@@ -9,6 +9,7 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
+from web3.types import BlockIdentifier
 
 from backend.chain import eip712
 from backend.chain.client import ChainClient, TxResult
@@ -529,12 +530,14 @@ class SignedVersion:
 
 
 def signed_version(
-    registry: PassportRegistryClient, tx_hash: str, passport_id: bytes
+    registry: PassportRegistryClient, tx_hash: str, passport_id: bytes, block: int | None = None
 ) -> SignedVersion | None:
     """Decode the transaction that recorded a version (None if the node does not hold it).
 
     The contract consumed the signer's nonce at the time, so the nonce in the signed
-    message is found as the one whose digest recovers to the claimed signer.
+    message is found as the one whose digest the claimed signer signed: a plain key's
+    signature recovers to it; a contract wallet's is the one its ERC-1271
+    ``isValidSignature`` accepted at ``block``, the block that recorded the version.
     """
     found = registry.chain.transaction(tx_hash)
     if found is None:
@@ -573,15 +576,20 @@ def signed_version(
         message["baseVersion"] = args["baseVersion"]
     message |= {"content": content.message(), "deadline": args["deadline"]}
     domain = registry.domain()
+    at: BlockIdentifier = "latest" if block is None else block
+    wallet = registry.chain.has_code(signer, at)
     for nonce in range(registry.nonce(signer)):
         candidate = {**message, "nonce": nonce}
-        try:
-            if eip712.recover(eip712.digest(domain, struct, candidate), signature) == signer:
-                return SignedVersion(
-                    tx_hash, sender, name, signer, struct.name, candidate, signature
-                )
-        except eip712.SignatureInvalid:
-            break
+        digest = eip712.digest(domain, struct, candidate)
+        if wallet:
+            signed = registry.chain.is_valid_signature(signer, digest, signature, at)
+        else:
+            try:
+                signed = eip712.recover(digest, signature) == signer
+            except eip712.SignatureInvalid:
+                break
+        if signed:
+            return SignedVersion(tx_hash, sender, name, signer, struct.name, candidate, signature)
     return SignedVersion(tx_hash, sender, name, signer, struct.name, None, signature)
 
 

@@ -26,6 +26,7 @@ from backend.cli.alliance import (
     pass_alliance,
     reports_errors,
 )
+from backend.cli.common import parse_time
 
 ZERO = "0x" + "00" * 20
 
@@ -126,15 +127,15 @@ def agreement_sign_acceptance(
 @agreement.command("accept")
 @click.argument("agreement_id", type=click.IntRange(1))
 @click.option("--shipment", required=True)
-@click.option("--deadline", type=click.IntRange(0), required=True)
+@click.option("--deadline", required=True, help="From sign-acceptance (Unix seconds or ISO 8601).")
 @click.option("--signature", required=True, help="From sign-acceptance.")
 @pass_alliance
 @reports_errors
 def agreement_accept(
-    al: Alliance, agreement_id: int, shipment: str, deadline: int, signature: str
+    al: Alliance, agreement_id: int, shipment: str, deadline: str, signature: str
 ) -> None:
     """Relay the seller's signed acceptance through the API (no gas for the seller)."""
-    body = {"shipment_id": shipment, "deadline": deadline, "signature": signature}
+    body = {"shipment_id": shipment, "deadline": parse_time(deadline), "signature": signature}
     resp = al.api().request("POST", f"/v1/agreements/{agreement_id}/accept", json=body)
     al.out.emit(al.relayed(resp))
 

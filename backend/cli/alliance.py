@@ -293,7 +293,11 @@ def pool_consent(
 @click.option("--to", required=True, callback=_address, help="The consenting receiver.")
 @click.option("--units", type=click.IntRange(1, 2**64 - 1), required=True)
 @click.option("--price", type=click.IntRange(0), default=0, show_default=True)
-@click.option("--deadline", type=click.IntRange(0), required=True)
+@click.option(
+    "--deadline",
+    required=True,
+    help="The consent's deadline, as printed (Unix seconds or ISO 8601).",
+)
 @click.option("--consent", required=True, help="The receiver's signature (pool consent).")
 @pass_alliance
 @reports_errors
@@ -304,7 +308,7 @@ def pool_transfer_booking(
     to: str,
     units: int,
     price: int,
-    deadline: int,
+    deadline: str,
     consent: str,
 ) -> None:
     """Hand UNITS of your booking to --to, who consented (and pays --price)."""
@@ -316,7 +320,7 @@ def pool_transfer_booking(
         "to": to,
         "units": units,
         "price": price,
-        "deadline": deadline,
+        "deadline": parse_time(deadline),
     }
     result = client.transfer_booking(message, _hex(consent))
     al.out.emit(_tx(result, to=to, units=units, price=price))

@@ -23,7 +23,7 @@ from backend.cli.client import Api
 from backend.cli.common import api_key_opt, api_opt, fail, hex_bytes, parse_time, read_json
 from backend.cli.common import write_json as write_out
 from backend.cli.keys import load_account, password_opt
-from backend.cli.milestones import evidence_digest
+from backend.cli.milestones import file_digest
 from backend.cli.output import Output
 
 KINDS = ", ".join(k.name for k in EventKind)
@@ -118,7 +118,7 @@ def sign(
         "occurredAt": parse_time(occurred_at, default=now, now=now),
         "location": location_bytes(code),
         "payloadHash": (
-            evidence_digest(payload)
+            file_digest(payload)
             if payload is not None
             else _bytes32(payload_hash, "--payload-hash")
             if payload_hash

@@ -80,8 +80,8 @@ def address(value: str, what: str) -> str:
     return to_checksum_address(value)
 
 
-def evidence_digest(path: Path) -> bytes:
-    """SHA-256 of an evidence file (photo, scale ticket); only the hash goes on chain."""
+def file_digest(path: Path) -> bytes:
+    """SHA-256 of one evidence file (photo, scale ticket)."""
     digest = hashlib.sha256()
     try:
         with path.open("rb") as fh:
@@ -90,6 +90,24 @@ def evidence_digest(path: Path) -> bytes:
     except OSError as exc:
         fail(f"cannot read evidence {path}: {exc.strerror}")
     return digest.digest()
+
+
+def evidence_digest(paths: Sequence[Path]) -> bytes:
+    """The evidenceHash of evidence files in order (:func:`td.evidence_set_hash`); only
+    this hash goes on chain."""
+    try:
+        return td.evidence_set_hash([file_digest(p) for p in paths])
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _evidence_paths(value: Any) -> list[Path]:
+    """``evidence`` of a spec: one path or a list of paths (a batch file may give either)."""
+    if isinstance(value, str):
+        return [Path(value)]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [Path(v) for v in value]
+    fail(f"evidence must be a path or a list of paths, not {value!r}")
 
 
 def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) -> dict[str, Any]:
@@ -103,7 +121,7 @@ def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) ->
         fail("give --evidence or --evidence-hash, not both")
     evidence = td.ZERO_HASH
     if spec.get("evidence"):
-        evidence = evidence_digest(Path(spec["evidence"]))
+        evidence = evidence_digest(_evidence_paths(spec["evidence"]))
     elif spec.get("evidence_hash"):
         try:
             evidence = hex_bytes(spec["evidence_hash"], 32, "evidence hash")
@@ -257,7 +275,12 @@ def milestone() -> None:
 @click.option("--occurred-at", default=None, help="Unix seconds, ISO 8601, now (default).")
 @click.option("--location", default=None, help="UN/LOCODE, e.g. VNSGN.")
 @click.option("--weight-grams", type=int, default=0, help="Measured gross weight.")
-@click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option(
+    "--evidence",
+    type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
+    help="An evidence file (photo, scale ticket); repeat for up to 8, in order.",
+)
 @click.option("--evidence-hash", default=None, help="0x + 64 hex of off-chain evidence.")
 @click.option("--reason", default=None, help="Exception reason (delayed, damaged, lost, other).")
 @click.option(
@@ -289,7 +312,7 @@ def sign(
     occurred_at: str | None,
     location: str | None,
     weight_grams: int,
-    evidence: Path | None,
+    evidence: tuple[Path, ...],
     evidence_hash: str | None,
     reason: str | None,
     counterparty: str | None,
@@ -320,7 +343,7 @@ def sign(
                 "occurred_at": occurred_at,
                 "location": location,
                 "weight_grams": weight_grams,
-                "evidence": str(evidence) if evidence else None,
+                "evidence": [str(p) for p in evidence] or None,
                 "evidence_hash": evidence_hash,
                 "reason": reason,
                 "counterparty": counterparty,
@@ -588,7 +611,12 @@ def _record_hash(api: Api, shipment_id: str, index: int) -> bytes:
 @click.option("--reason", required=True, help=f"Why: {REASONS} (or 1, 2, 3).")
 @click.option("--record-hash", default=None,
               help="Record hash of that entry (offline; else read from the API).")  # fmt: skip
-@click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option(
+    "--evidence",
+    type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
+    help="A corrective evidence file; repeat for up to 8, in order.",
+)
 @click.option("--evidence-hash", default=None, help="0x + 64 hex of the corrective evidence.")
 @click.option("--nonce", type=int, default=None, help="Signer's next nonce (else read via --rpc).")
 @click.option("--deadline", default=None, help="Signature valid until (default: 7 days).")
@@ -607,7 +635,7 @@ def correct(
     index: int,
     reason: str,
     record_hash: str | None,
-    evidence: Path | None,
+    evidence: tuple[Path, ...],
     evidence_hash: str | None,
     nonce: int | None,
     deadline: str | None,
@@ -627,7 +655,7 @@ def correct(
         proof = hex_bytes(evidence_hash, 32, "--evidence-hash") if evidence_hash else None
     except ValueError as exc:
         fail(str(exc))
-    if evidence is not None and proof is not None:
+    if evidence and proof is not None:
         fail("give --evidence or --evidence-hash, not both")
     why = _correction_reason(reason)
     client = Api(api, api_key)

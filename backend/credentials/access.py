@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.chain.client import ChainClient
 from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
 from backend.chain.organisations import Role
 from backend.chain.typed_data.events import ACCESS_GRANT, ACCESS_GRANT_REVOCATION
@@ -47,7 +48,8 @@ REPLAY_RULE: Final = "grant replay rule"
 
 @dataclass(frozen=True)
 class SignedGrant:
-    """The ``AccessGrant`` message fields and the brand's 65-byte signature."""
+    """The ``AccessGrant`` message fields and the brand's signature (a key's 65 bytes or a
+    contract wallet's)."""
 
     issuer: str  # the signer key, EIP-55
     grantee: str
@@ -69,13 +71,36 @@ class SignedGrant:
 
 
 def _issuer_key(
-    session: Session, *, org: Organisation, digest_bytes: bytes, signature: bytes, now: int
+    session: Session,
+    *,
+    chain: ChainClient,
+    org: Organisation,
+    digest_bytes: bytes,
+    signature: bytes,
+    now: int,
+    claimed: str | None,
 ) -> str:
-    """The issuer key of ``org`` that made ``signature`` over ``digest_bytes`` (403 otherwise)."""
+    """The issuer key of ``org`` that made ``signature`` over ``digest_bytes`` (403 otherwise).
+
+    A plain key's signature names its signer by recovery. When it does not recover to the
+    ``claimed`` signer and that address is a contract wallet, the wallet's ERC-1271
+    ``isValidSignature`` (at the chain head) decides, asked of the claimed address alone:
+    the contracts' one signature rule.
+    """
     try:
-        signer = recover(digest_bytes, signature)
+        signer: str | None = recover(digest_bytes, signature)
+        problem = ""
     except SignatureInvalid as exc:
-        raise InvalidInput(f"{SIGNATURE_RULE}: signature: {exc}") from exc
+        signer, problem = None, str(exc)
+    if claimed is not None and signer != claimed and chain.has_code(claimed):
+        if not chain.is_valid_signature(claimed, digest_bytes, signature):
+            raise InvalidInput(
+                f"{SIGNATURE_RULE}: contract wallet {claimed} does not accept the signature "
+                "(ERC-1271 isValidSignature)"
+            )
+        signer = claimed
+    if signer is None:
+        raise InvalidInput(f"{SIGNATURE_RULE}: signature: {problem}")
     window = signer_keys(session=session, org_id=org.id).get(signer)
     if window is None:
         raise Forbidden(
@@ -94,6 +119,7 @@ def rank(level: str) -> int:
 def grant(
     *,
     session: Session,
+    chain: ChainClient,
     domain: Domain,
     issuer_org_id: int,
     data: SignedGrant,
@@ -107,7 +133,13 @@ def grant(
         raise NotFound(f"organisation {issuer_org_id} not found")
     grant_digest = digest(domain, ACCESS_GRANT, data.message())
     signer = _issuer_key(
-        session, org=org, digest_bytes=grant_digest, signature=data.signature, now=now
+        session,
+        chain=chain,
+        org=org,
+        digest_bytes=grant_digest,
+        signature=data.signature,
+        now=now,
+        claimed=data.issuer,
     )
     if signer != data.issuer:
         raise InvalidInput(
@@ -149,11 +181,13 @@ def grant(
 def revoke(
     *,
     session: Session,
+    chain: ChainClient,
     domain: Domain,
     issuer_org_id: int,
     grant_id: int,
     signature: bytes,
     now: int,
+    signer: str | None = None,
 ) -> AccessGrant:
     """Withdraw one of the organisation's grants with a revocation one of its issuer keys signed."""
     row = session.get(AccessGrant, grant_id)
@@ -164,10 +198,12 @@ def revoke(
     message = {"grant": hex_bytes(row.digest)}
     signer = _issuer_key(
         session,
+        chain=chain,
         org=org,
         digest_bytes=digest(domain, ACCESS_GRANT_REVOCATION, message),
         signature=signature,
         now=now,
+        claimed=signer,
     )
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, Hash32, SignatureHex, UTCDateTime, utcnow
 
 
 class CredentialKey(Base):
@@ -70,6 +70,6 @@ class AccessGrant(Base):
     salt: Mapped[str | None] = mapped_column(Hash32, nullable=True)
     expires_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     digest: Mapped[str | None] = mapped_column(Hash32, nullable=True, unique=True)
-    signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    signature: Mapped[str | None] = mapped_column(SignatureHex, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(Address, nullable=True)
-    revocation_signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    revocation_signature: Mapped[str | None] = mapped_column(SignatureHex, nullable=True)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, WalletSignature
 from backend.credentials import access, service
 from backend.credentials.service import MEDIA_TYPE_JWT, MEDIA_TYPE_LD, IssuedCredential
-from backend.deps import Ctx, Registries, SessionDep, get_context
+from backend.deps import ChainDep, Ctx, Registries, SessionDep, get_context
 from backend.errors import NotAcceptable
 from backend.orgs.auth import PrincipalDep, get_principal
 from backend.orgs.schemas import Scope
@@ -249,7 +249,7 @@ class AccessGrantCreate(BaseModel):
     )
     expires_at: int = Field(ge=0, le=2**64 - 1, description="unix seconds; signed")
     salt: Bytes32 = Field(description="makes each grant distinct; signed")
-    signature: Signature
+    signature: WalletSignature
 
 
 class AccessGrantRevoke(BaseModel):
@@ -257,7 +257,11 @@ class AccessGrantRevoke(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signature: Signature
+    signature: WalletSignature
+    signer: EthAddress | None = Field(
+        default=None,
+        description="The issuer key that signed; needed for a contract wallet's signature.",
+    )
 
 
 GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
@@ -265,12 +269,17 @@ GRANT_SCOPES = frozenset({Scope.SELLER, Scope.ADMIN})
 
 @router.post("/v1/access-grants", status_code=status.HTTP_201_CREATED)
 def create_grant(
-    body: AccessGrantCreate, contracts: Registries, principal: PrincipalDep, session: SessionDep
+    body: AccessGrantCreate,
+    contracts: Registries,
+    principal: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
 ) -> dict[str, object]:
     """Record a grant the caller's organisation (a passport issuer) signed with an issuer key."""
     principal.require_any(GRANT_SCOPES)
     row = access.grant(
         session=session,
+        chain=chain,
         domain=contracts.events_domain,
         issuer_org_id=org_of(principal),
         data=access.SignedGrant(
@@ -294,15 +303,18 @@ def revoke_grant(
     contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
+    chain: ChainDep,
 ) -> dict[str, object]:
     """Revoke one of the caller's organisation's grants (signed); it stops counting at once."""
     principal.require_any(GRANT_SCOPES)
     row = access.revoke(
         session=session,
+        chain=chain,
         domain=contracts.events_domain,
         issuer_org_id=org_of(principal),
         grant_id=grant_id,
         signature=body.signature,
         now=int(time.time()),
+        signer=body.signer,
     )
     return access.grant_public(row, session=session)

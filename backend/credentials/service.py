@@ -146,7 +146,9 @@ def _evidence(
         "blockNumber": version.block_number,
         "document": document,
     }
-    signed = signed_version(registry, version.tx_hash, hex_bytes(version.passport_id))
+    signed = signed_version(
+        registry, version.tx_hash, hex_bytes(version.passport_id), version.block_number
+    )
     if signed is not None and signed.signature is not None and signed.message is not None:
         struct = ISSUE_PASSPORT if signed.primary_type == ISSUE_PASSPORT.name else AMEND_PASSPORT
         payload = eip712.typed_data_payload(registry.domain(), struct, signed.message)

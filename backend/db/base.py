@@ -10,6 +10,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from backend.common.types import MAX_WALLET_SIGNATURE_BYTES
+
 # Constraint names are deterministic so Alembic can drop and alter them on
 # every backend (SQLite batch mode needs names).
 NAMING_CONVENTION = {
@@ -50,6 +52,8 @@ def utcnow() -> datetime:
 
 Hash32 = String(66)  # 0x-prefixed lower-case hex of 32 bytes
 Address = String(42)  # EIP-55 checksummed
+#: 0x-hex of a key's 65-byte signature or a contract wallet's (ERC-1271, up to the bound).
+SignatureHex = String(2 + 2 * MAX_WALLET_SIGNATURE_BYTES)
 
 
 class ChainPosition:

@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from backend.chain.eip712 import Domain, digest, recover
+from backend.chain.client import ChainClient
+from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
+from backend.chain.signatures import refusal
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
-from backend.common.types import hex_bytes
+from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, hex_bytes
 from backend.db.base import utcnow
 from backend.epcis import authz
 from backend.epcis.document import schema_errors
@@ -41,7 +44,9 @@ from backend.orgs.models import Organisation
 ROLLBACK = "rollback"
 PROCEED = "proceed"
 ERROR_BEHAVIOURS = (ROLLBACK, PROCEED)
-# Document-level extension: {"<event hash id>": "0x<65-byte EIP-712 signature>"}.
+# Document-level extension: {"<event hash id>": "0x<65-byte EIP-712 signature>"}, or
+# {"<event hash id>": {"signer": "0x<address>", "signature": "0x<signature>"}} naming the
+# signer, as a contract wallet's signature (ERC-1271) must.
 WAYMARK_NS = "urn:waymark:epcis:"
 SIGNATURES = "{" + WAYMARK_NS + "}eventSignatures"
 
@@ -162,7 +167,18 @@ def _columns(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     }
 
 
-def _signatures(document: Mapping[str, Any]) -> dict[str, str]:
+def _signed_entry(value: Any) -> bool:
+    """A signature string, or an object naming its signer and holding its signature."""
+    if isinstance(value, str):
+        return True
+    return (
+        isinstance(value, Mapping)
+        and set(value) == {"signer", "signature"}
+        and all(isinstance(v, str) for v in value.values())
+    )
+
+
+def _signatures(document: Mapping[str, Any]) -> dict[str, Any]:
     """The document's ``eventSignatures`` extension (any prefix bound to :data:`WAYMARK_NS`)."""
     canon = Canon(namespace_prefixes(document.get("@context")))
     for key, value in document.items():
@@ -175,28 +191,73 @@ def _signatures(document: Mapping[str, Any]) -> dict[str, str]:
         if expanded != SIGNATURES:
             continue
         if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            isinstance(k, str) and _signed_entry(v) for k, v in value.items()
         ):
             raise CaptureRefused(
-                "eventSignatures must map event hash ids to 0x-hex signatures",
-                problems=[_problem(None, f"/{key}", "must be an object of strings")],
+                "eventSignatures must map event hash ids to 0x-hex signatures "
+                "or to {signer, signature}",
+                problems=[
+                    _problem(
+                        None,
+                        f"/{key}",
+                        "must be an object of strings or of {signer, signature} objects",
+                    )
+                ],
             )
         return dict(value)
     return {}
 
 
-def _verify_signature(
-    session: Session, org: Organisation, domain: Domain, item: _Prepared, signature: str
-) -> str | None:
-    """Record the signer on ``item``; the reason it is refused otherwise.
+def _signer(digest_: bytes, entry: Any, chain: ChainClient) -> tuple[str, str]:
+    """(signer, signature hex) of one ``eventSignatures`` entry, or ValueError why not.
 
-    The document names no signer per event, so the signer is recovered (a plain
-    key's ECDSA signature); contract wallets sign through the API's writes.
+    A bare signature is a plain key's and names its signer by recovery; an entry naming
+    its signer is that address's by the contracts' one rule (ECDSA, else its ERC-1271
+    ``isValidSignature`` at the chain head).
     """
+    if isinstance(entry, str):
+        try:
+            return recover(digest_, _signature_bytes(entry)), entry.lower()
+        except SignatureInvalid as exc:
+            raise ValueError(
+                f"{exc}; a contract wallet's signature names its signer: {{signer, signature}}"
+            ) from exc
+    claimed = to_checksum_address(_address(entry["signer"]))
+    signature = _signature_bytes(entry["signature"])
+    why = refusal(chain, address=claimed, digest=digest_, signature=signature)
+    if why is not None:
+        raise ValueError(f"it is not signer {claimed}'s: {why}")
+    return claimed, entry["signature"].lower()
+
+
+def _address(value: str) -> str:
+    if len(value) != 42 or value[:2] != "0x":
+        raise ValueError(f"signer {value[:50]!r} is not an address")
+    bytes.fromhex(value[2:])
+    return value
+
+
+def _signature_bytes(value: str) -> bytes:
+    if value[:2] != "0x":
+        raise ValueError("must be 0x-prefixed hex")
+    raw = bytes.fromhex(value[2:])
+    if len(raw) > MAX_WALLET_SIGNATURE_BYTES:
+        raise ValueError(f"is {len(raw)} bytes, more than {MAX_WALLET_SIGNATURE_BYTES}")
+    return raw
+
+
+def _verify_signature(
+    session: Session,
+    org: Organisation,
+    domain: Domain,
+    item: _Prepared,
+    entry: Any,
+    chain: ChainClient,
+) -> str | None:
+    """Record the signer on ``item``; the reason it is refused otherwise."""
     try:
-        signer = recover(
-            digest(domain, EPCIS_EVENT_HASH, {"digest": hex_bytes(item.digest)}),
-            hex_bytes(signature),
+        signer, signature = _signer(
+            digest(domain, EPCIS_EVENT_HASH, {"digest": hex_bytes(item.digest)}), entry, chain
         )
         window = signer_keys(session=session, org_id=org.id).get(signer)
         if window is None:
@@ -215,6 +276,7 @@ def capture(
     org: Organisation,
     document: dict[str, Any],
     behaviour: str,
+    chain: ChainClient,
     domain: Domain | None = None,
 ) -> EpcisCapture:
     """Run one capture job to completion; returns the job (committed).
@@ -268,7 +330,7 @@ def capture(
             reason = (
                 "signed events need the anchoring domain, which is not configured"
                 if domain is None
-                else _verify_signature(session, org, domain, item, signatures[item.hash_id])
+                else _verify_signature(session, org, domain, item, signatures[item.hash_id], chain)
             )
             if reason:
                 errors.append(_problem(index, f"/epcisBody/eventList/{index}", reason))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.chain.typed_data.shipments import MilestoneType
+from backend.common.types import hex_bytes
 from backend.epcis.document import MilestoneEvent, Quantity, epcis_document
 from backend.epcis.identifiers import LocodeLocation
 from backend.epcis.vocabulary import MilestoneCode
@@ -37,7 +38,7 @@ def passport_epcis(*, session: Session, passport_id: str, link: DigitalLink) -> 
     """The journey of passport ``passport_id`` (answering ``link``) as an EPCIS 2.0 document
     (validated against the GS1 schema)."""
     journeys = shipments_public.journey_for_passport(
-        session=session, passport_id=bytes.fromhex(passport_id[2:])
+        session=session, passport_id=hex_bytes(passport_id)
     )
     events = [
         _epcis_event(m, link, j.quantity)
@@ -53,7 +54,7 @@ def _line_link(session: Session, line: dict[str, Any]) -> DigitalLink | None:
     if line.get("gtin"):
         return build_digital_link(line["gtin"], lot=line.get("lot"), serial=line.get("serial"))
     passport = passports_public.public_passport(
-        session=session, passport_id=bytes.fromhex(str(line["passportId"])[2:])
+        session=session, passport_id=hex_bytes(str(line["passportId"]))
     )
     if passport is None or passport.gtin is None:
         return None

@@ -188,6 +188,7 @@ async def post_capture(
         document=document,
         behaviour=behaviour,
         domain=contracts.events_domain if (contracts := get_context(request).contracts) else None,
+        chain=get_context(request).chain,
     )
     location = f"/epcis/capture/{job.capture_id}"
     return JSONResponse(

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Address, Base, Hash32, UTCDateTime, utcnow
+from backend.db.base import Address, Base, Hash32, SignatureHex, UTCDateTime, utcnow
 
 # pending → batched → anchored → final; a reorg sends anchored events back to pending.
 EVENT_STATUSES = ("pending", "batched", "anchored", "final")
@@ -30,7 +30,7 @@ class SupplyEvent(Base):
     signer_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("signer_keys.id"), nullable=True, index=True
     )
-    signature: Mapped[str] = mapped_column(String(132))
+    signature: Mapped[str] = mapped_column(SignatureHex)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     batch_id: Mapped[int | None] = mapped_column(
@@ -106,7 +106,7 @@ class EpcisEvent(Base):
     document: Mapped[str] = mapped_column(Text)
     # EIP-712 signature of the hash id by a signer key of the organisation, if given.
     signer: Mapped[str | None] = mapped_column(Address, nullable=True)
-    signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    signature: Mapped[str | None] = mapped_column(SignatureHex, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("anchor_batches.id"), nullable=True, index=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
-from backend.deps import PageDep, Registries, SessionDep, SettingsDep
+from backend.deps import ChainDep, PageDep, Registries, SessionDep, SettingsDep
 from backend.errors import Forbidden, PayloadTooLarge
 from backend.events import service
 from backend.events.models import SupplyEvent
@@ -23,11 +23,17 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 @router.post("", response_model=SupplyEventAccepted, status_code=status.HTTP_202_ACCEPTED)
 def post_event(
-    body: SupplyEventCreate, contracts: Registries, principal: PrincipalDep, session: SessionDep
+    body: SupplyEventCreate,
+    contracts: Registries,
+    principal: PrincipalDep,
+    session: SessionDep,
+    chain: ChainDep,
 ) -> SupplyEventAccepted:
     """Accept one signed event; repeating it returns the same body and stores nothing."""
     separator = contracts.events_domain.separator
-    return service.ingest_one(session=session, principal=principal, separator=separator, item=body)
+    return service.ingest_one(
+        session=session, principal=principal, separator=separator, item=body, chain=chain
+    )
 
 
 @router.post("/batch", response_model=BatchResult, status_code=status.HTTP_200_OK)
@@ -37,6 +43,7 @@ def post_batch(
     principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
+    chain: ChainDep,
 ) -> Response:
     """Accept many signed events; each item is accepted or rejected with a reason."""
     if len(body.events) > settings.max_batch_events:
@@ -46,6 +53,7 @@ def post_batch(
         principal=principal,
         separator=contracts.events_domain.separator,
         items=body.events,
+        chain=chain,
     )
     # Serialised directly: the result is built from validated values, and
     # re-validating thousands of items against response_model costs more

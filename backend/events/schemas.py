@@ -9,13 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from backend.chain.typed_data.events import EventKind
 from backend.common.schemas import RowModel
-from backend.common.types import Bytes32, Signature
+from backend.common.types import Bytes32, EthAddress, WalletSignature
 
 UINT64_MAX = 2**64 - 1
 
 
 class SupplyEventCreate(BaseModel):
-    """The ``SupplyEvent`` EIP-712 message fields plus the 65-byte signature."""
+    """The ``SupplyEvent`` EIP-712 message fields plus the signature, and who signed it.
+
+    Without ``signer`` the signature is a plain key's (65 bytes) and names its signer by
+    recovery; with it, ``signer`` may also be a contract wallet whose ERC-1271
+    ``isValidSignature`` accepts the signature (checked at the chain head on receipt).
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -25,7 +30,11 @@ class SupplyEventCreate(BaseModel):
     occurred_at: Annotated[int, Field(ge=0, le=UINT64_MAX, alias="occurredAt")]
     location: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,8}$", description="UN/LOCODE, e.g. NLRTM")]
     payload_hash: Bytes32 = Field(alias="payloadHash")
-    signature: Signature
+    signature: WalletSignature
+    signer: EthAddress | None = Field(
+        default=None,
+        description="The signing key or ERC-1271 contract wallet; needed for a wallet's signature.",
+    )
 
 
 class SupplyEventBatch(BaseModel):

@@ -13,7 +13,9 @@ from sqlalchemy import String, Table, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from backend.chain.client import ChainClient
 from backend.chain.eip712 import SignatureInvalid, recover
+from backend.chain.signatures import refusal
 from backend.chain.typed_data.events import (
     hash_supply_event,
     location_bytes,
@@ -42,12 +44,29 @@ class _Verified:
     row: dict[str, object]
 
 
+def _signer(item: SupplyEventCreate, digest: bytes, chain: ChainClient) -> str:
+    """Who signed ``digest``: the key it recovers to, or the ``signer`` the item names once
+    the contracts' one signature rule says the signature is its (a wallet's ERC-1271)."""
+    if item.signer is None:
+        try:
+            return recover(digest, item.signature)
+        except SignatureInvalid as exc:
+            raise InvalidInput(
+                f"signature: {exc}; a contract wallet's signature needs the signer named"
+            ) from exc
+    why = refusal(chain, address=item.signer, digest=digest, signature=item.signature)
+    if why is not None:
+        raise InvalidInput(f"signature is not signer {item.signer}'s: {why}")
+    return item.signer
+
+
 def _verify(
     item: SupplyEventCreate,
     *,
     separator: bytes,
     signers: dict[str, KeyWindow],
     now: int,
+    chain: ChainClient,
 ) -> dict[str, object]:
     """The row to insert, or raise why the event is refused."""
     struct_hash = hash_supply_event(
@@ -59,10 +78,7 @@ def _verify(
         item.payload_hash,
     )
     digest = supply_event_digest(separator, struct_hash)
-    try:
-        signer = recover(digest, item.signature)
-    except SignatureInvalid as exc:
-        raise InvalidInput(f"signature: {exc}") from exc
+    signer = _signer(item, digest, chain)
     window = signers.get(signer)
     if window is None:
         raise Forbidden(f"{signer} is not a signer key of this organisation")
@@ -91,6 +107,7 @@ def ingest(
     principal: Principal,
     separator: bytes,
     items: Sequence[SupplyEventCreate],
+    chain: ChainClient,
 ) -> dict[str, Any]:
     """Verify each event; store the new ones and their outbox rows in one transaction.
 
@@ -110,7 +127,7 @@ def ingest(
     digests: list[str] = [""] * len(items)
     for i, item in enumerate(items):
         try:
-            row = _verify(item, separator=separator, signers=signers, now=now)
+            row = _verify(item, separator=separator, signers=signers, now=now, chain=chain)
         except WaymarkError as exc:
             results[i] = _rejected(i, exc)
             continue
@@ -215,10 +232,17 @@ def _rejected(index: int, exc: WaymarkError) -> dict[str, Any]:
 
 
 def ingest_one(
-    *, session: Session, principal: Principal, separator: bytes, item: SupplyEventCreate
+    *,
+    session: Session,
+    principal: Principal,
+    separator: bytes,
+    item: SupplyEventCreate,
+    chain: ChainClient,
 ) -> SupplyEventAccepted:
     """A single event; refusals raise the matching ``WaymarkError``."""
-    result = ingest(session=session, principal=principal, separator=separator, items=[item])
+    result = ingest(
+        session=session, principal=principal, separator=separator, items=[item], chain=chain
+    )
     res = result["results"][0]
     if res["event"] is None:
         cls = {"forbidden": Forbidden, "conflict": Conflict}.get(res["error"], InvalidInput)

@@ -18,6 +18,7 @@ from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import (
     CREATE_SHIPMENT,
     CUSTODY_ACCEPTANCE,
+    MAX_EVIDENCE_FILES,
     MILESTONE,
     ZERO_ADDRESS,
     MilestoneType,
@@ -34,7 +35,8 @@ from backend.names import display_names
 from backend.orgs.authority import signer_keys
 from backend.shipments import evidence as photos
 from backend.shipments.messages import manifest_hash
-from backend.shipments.models import Shipment, ShipmentManifest
+from backend.shipments.models import Milestone, Shipment, ShipmentManifest
+from backend.shipments.queries import evidence_photos
 from backend.shipments.schemas import ManifestIn
 
 MAX_LISTED = 200
@@ -146,6 +148,37 @@ def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> C
     return _card(row[0], row[1], mine, names)
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One recorded milestone as the shipment's page lists it, with its evidence photos."""
+
+    label: str
+    location: str
+    occurred_at: str
+    signer_name: str
+    photos: list[str]
+
+
+def journey(*, session: Session, card: Card) -> list[Step]:
+    """The shipment's recorded milestones, oldest first, each with the photos its signed
+    evidenceHash covers (only those; a photo uploaded but not signed is not shown)."""
+    rows = session.scalars(
+        select(Milestone).where(Milestone.shipment_id == card.id).order_by(Milestone.index)
+    ).all()
+    shown = evidence_photos(session, card.id, [m.evidence_hash for m in rows])
+    names = display_names(session=session, addresses=[m.signer for m in rows])
+    return [
+        Step(
+            label=LABELS[MilestoneType(m.kind)],
+            location=m.location,
+            occurred_at=datetime.fromtimestamp(m.occurred_at, UTC).strftime("%d %b %Y %H:%M UTC"),
+            signer_name=names.get(m.signer) or m.signer,
+            photos=shown.get(m.evidence_hash, []),
+        )
+        for m in rows
+    ]
+
+
 def route_codes(card: Card) -> frozenset[str]:
     """The shipment's own origin and destination: signed by its seller, always accepted."""
     return frozenset({card.origin, card.destination} - {""})
@@ -183,7 +216,7 @@ def draft_milestone(
     card: Card,
     identity: Identity,
     registry: ShipmentRegistryClient,
-    form: dict[str, str],
+    form: dict[str, Any],
     now: int,
 ) -> Draft:
     """Check every field of a milestone form; when all are good, the ``eth_signTypedData_v4``
@@ -237,15 +270,31 @@ def draft_milestone(
             reason = int(reason_text)
     elif reason_text:
         draft.errors["reason"] = "A reason is only given with an exception."
-    evidence = (form.get("evidence_hash") or "").strip().lower()
-    if evidence and not re.fullmatch(r"0x[0-9a-f]{64}", evidence):
-        draft.errors["evidence"] = "The photo's fingerprint is not a 32-byte hash; attach it again."
-    elif evidence and not photos.held(session=session, shipment_id=card.id, hash_=evidence):
+    attached = [str(h).strip().lower() for h in form.get("evidence") or []]
+    if len(attached) > MAX_EVIDENCE_FILES:
+        draft.errors["evidence"] = f"At most {MAX_EVIDENCE_FILES} photos; remove one."
+    elif not all(re.fullmatch(r"0x[0-9a-f]{64}", h) for h in attached):
+        draft.errors["evidence"] = "A photo's fingerprint is not a 32-byte hash; attach it again."
+    elif len(set(attached)) != len(attached):
+        draft.errors["evidence"] = "The same photo is attached twice; remove one."
+    elif not all(photos.held(session=session, shipment_id=card.id, hash_=h) for h in attached):
         draft.errors["evidence"] = (
-            "The photo has not reached the service yet; attach it again while online."
+            "A photo has not reached the service yet; attach it again while online."
         )
     if draft.errors or offer is None:
         return draft
+    # One hash over every photo, in order: the signature covers each of them.
+    evidence = (
+        photos.signed_hash(
+            session=session,
+            shipment_id=card.id,
+            photos=attached,
+            org_id=identity.org_id,
+            uploaded_by=identity.address,
+        )
+        if attached
+        else ""
+    )
     message = {
         "shipmentId": card.id,
         "milestone": int(offer.milestone),
@@ -269,8 +318,9 @@ def draft_milestone(
     weight = f"{weight_text} kg " if grams else ""
     where = f" at {location}" if location else ""
     to = f" to {draft.receiver_name}" if receiver else ""
+    shown = f" with {len(attached)} photo{'s' if len(attached) > 1 else ''}" if attached else ""
     draft.summary = (
-        f"You confirm: {weight}{LABELS[offer.milestone]}{to}{where}"
+        f"You confirm: {weight}{LABELS[offer.milestone]}{to}{where}{shown}"
         f" for shipment {card.reference or card.id[:10]} of {card.seller_name},"
         f" signed by {identity.org_name}."
     )

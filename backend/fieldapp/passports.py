@@ -214,7 +214,7 @@ def draft(
     form: dict[str, str],
     base_url: str,
     now: int,
-    amending: str | None = None,
+    amending: bytes | None = None,
     base: dict[str, Any] | None = None,
 ) -> PassportDraft:
     """Check the form; when every field is good, the typed data for the signed-in key."""
@@ -234,7 +234,7 @@ def draft(
     if amending is None and head is not None:
         out.errors["gtin"] = "A passport with this GTIN, lot and serial exists; amend it instead."
         return out
-    if amending is not None and to_hex(pid) != amending:
+    if amending is not None and pid != amending:
         out.errors["gtin"] = "An amendment keeps the passport's GTIN, lot and serial."
         return out
     if amending is not None and head is None:

@@ -43,5 +43,5 @@ def search_locations(
             )
             for loc in found
         ],
-        source=unlocode.SOURCE,
+        source=unlocode.source(),
     )

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.chain.organisations import org_id_for
 from backend.common.types import to_hex
-from backend.db.base import Address, Base, ChainPosition, Hash32, UTCDateTime, utcnow
+from backend.db.base import (
+    Address,
+    Base,
+    ChainPosition,
+    Hash32,
+    SignatureHex,
+    UTCDateTime,
+    utcnow,
+)
 
 
 def _chain_org_id(context: DefaultExecutionContext) -> str:
@@ -103,7 +111,7 @@ class Delegation(Base):
     signer: Mapped[str] = mapped_column(Address)
     salt: Mapped[str] = mapped_column(Hash32)
     digest: Mapped[str] = mapped_column(Hash32, unique=True)
-    signature: Mapped[str] = mapped_column(String(132))
+    signature: Mapped[str] = mapped_column(SignatureHex)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from backend.common.schemas import RowModel
 from backend.common.text import safe_text
-from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, WalletSignature
 
 
 class OrgRole(StrEnum):
@@ -230,7 +230,7 @@ class DelegationCreate(Strict):
     )
     delegate: Slug = Field(description="The organisation allowed to add events.")
     salt: Bytes32
-    signature: Signature
+    signature: WalletSignature
 
 
 class DelegationPublic(BaseModel):

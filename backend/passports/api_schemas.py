@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32, Bytes32Hex, EthAddress, Signature
+from backend.common.types import Bytes32, Bytes32Hex, EthAddress, WalletSignature
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
@@ -36,12 +36,12 @@ class PassportContentIn(_Body):
 class PassportCreate(_Body):
     """An issuer-signed ``IssuePassport`` plus the document whose hash it commits to."""
 
-    passport_id: Bytes32Hex = Field(alias="passportId")
+    passport_id: Bytes32 = Field(alias="passportId")
     content: PassportContentIn
     issuer: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: Signature
+    signature: WalletSignature
     document: dict[str, Any]
 
 
@@ -53,7 +53,7 @@ class PassportAmend(_Body):
     issuer: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: Signature
+    signature: WalletSignature
     document: dict[str, Any]
 
 
@@ -65,7 +65,7 @@ class PassportStatusChangeIn(_Body):
     issuer: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: Signature
+    signature: WalletSignature
 
 
 class AttestationCreate(_Body):
@@ -78,7 +78,7 @@ class AttestationCreate(_Body):
     certifier: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: Signature
+    signature: WalletSignature
 
 
 class AttestationRevoke(_Body):
@@ -89,7 +89,7 @@ class AttestationRevoke(_Body):
     certifier: EthAddress
     nonce: Uint256
     deadline: Uint256
-    signature: Signature
+    signature: WalletSignature
 
 
 class PassportVersionPublic(BaseModel):

@@ -29,7 +29,7 @@ def issue_message(data: PassportCreate, content: PassportContent) -> dict[str, A
     """The ``IssuePassport`` message."""
     return {
         "issuer": data.issuer,
-        "passportId": hex_bytes(data.passport_id),
+        "passportId": data.passport_id,
         "content": content.message(),
         "nonce": data.nonce,
         "deadline": data.deadline,
@@ -37,12 +37,12 @@ def issue_message(data: PassportCreate, content: PassportContent) -> dict[str, A
 
 
 def amend_message(
-    passport_id: str, data: PassportAmend, content: PassportContent
+    passport_id: bytes, data: PassportAmend, content: PassportContent
 ) -> dict[str, Any]:
     """The ``AmendPassport`` message: a new version on top of ``baseVersion``."""
     return {
         "issuer": data.issuer,
-        "passportId": hex_bytes(passport_id),
+        "passportId": passport_id,
         "baseVersion": data.base_version,
         "content": content.message(),
         "nonce": data.nonce,
@@ -50,11 +50,11 @@ def amend_message(
     }
 
 
-def status_message(passport_id: str, data: PassportStatusChangeIn) -> dict[str, Any]:
+def status_message(passport_id: bytes, data: PassportStatusChangeIn) -> dict[str, Any]:
     """The ``RecallPassport`` or ``RevokePassport`` message (the two share their members)."""
     return {
         "issuer": data.issuer,
-        "passportId": hex_bytes(passport_id),
+        "passportId": passport_id,
         "reasonCode": data.reason_code,
         "reason": data.reason,
         "nonce": data.nonce,
@@ -62,11 +62,11 @@ def status_message(passport_id: str, data: PassportStatusChangeIn) -> dict[str, 
     }
 
 
-def attest_message(passport_id: str, data: AttestationCreate) -> dict[str, Any]:
+def attest_message(passport_id: bytes, data: AttestationCreate) -> dict[str, Any]:
     """The ``Attest`` message."""
     return {
         "certifier": data.certifier,
-        "passportId": hex_bytes(passport_id),
+        "passportId": passport_id,
         "version": data.version,
         "documentHash": data.document_hash,
         "claim": data.claim,
@@ -76,11 +76,11 @@ def attest_message(passport_id: str, data: AttestationCreate) -> dict[str, Any]:
     }
 
 
-def revoke_attestation_message(attestation_id: str, data: AttestationRevoke) -> dict[str, Any]:
+def revoke_attestation_message(attestation_id: bytes, data: AttestationRevoke) -> dict[str, Any]:
     """The ``RevokeAttestation`` message."""
     return {
         "certifier": data.certifier,
-        "attestationId": hex_bytes(attestation_id),
+        "attestationId": attestation_id,
         "reasonCode": data.reason_code,
         "reason": data.reason,
         "nonce": data.nonce,
@@ -101,7 +101,7 @@ def content(c: PassportContentIn) -> PassportContent:
 
 
 def checked_document(
-    raw: dict[str, Any], content: PassportContentIn, passport_id: str
+    raw: dict[str, Any], content: PassportContentIn, passport_id: bytes
 ) -> PassportDocument:
     """Validate the document; its canonical hash and GS1 key must match what was signed."""
     try:
@@ -116,9 +116,9 @@ def checked_document(
             f"document hashes to {to_hex(digest)} (RFC 8785 + keccak256), but the signed "
             f"documentHash is {content.document_hash}"
         )
-    if to_hex(doc.passport_id) != passport_id:
+    if doc.passport_id != passport_id:
         raise InvalidInput(
             f"document identity {doc.identity.key.path} is passport {to_hex(doc.passport_id)}, "
-            f"not {passport_id}"
+            f"not {to_hex(passport_id)}"
         )
     return doc

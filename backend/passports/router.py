@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, status
 
 from backend.chain.passports import PassportRegistryClient
-from backend.common.types import Bytes32, Bytes32Hex, to_hex
+from backend.common.types import Bytes32, to_hex
 from backend.deps import SessionDep, get_context
 from backend.errors import NotFound
 from backend.orgs.auth import PrincipalDep
@@ -24,8 +24,8 @@ from backend.relayer.schemas import RelayAccepted
 
 router = APIRouter(prefix="/v1/passports", tags=["passports"])
 
-PassportId = Annotated[Bytes32Hex, Path(description="bytes32 passport id, 0x-prefixed")]
-AttestationId = Annotated[Bytes32Hex, Path(description="bytes32 attestation id, 0x-prefixed")]
+PassportId = Annotated[Bytes32, Path(description="bytes32 passport id, 0x-prefixed")]
+AttestationId = Annotated[Bytes32, Path(description="bytes32 attestation id, 0x-prefixed")]
 
 
 def registry(request: Request) -> PassportRegistryClient:
@@ -149,7 +149,7 @@ def attest(
 
 @router.get("/{passport_id}", response_model=PassportPublicView)
 def get_passport(
-    passport_id: Annotated[Bytes32, Path(description="bytes32 passport id, 0x-prefixed")],
+    passport_id: PassportId,
     session: SessionDep,
 ) -> PassportPublicView:
     """Public: head, versions, attestations (status now), stored document, tamper flag."""

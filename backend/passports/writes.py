@@ -28,7 +28,7 @@ from backend.chain.typed_data.passports import (
     REVOKE_ATTESTATION,
     REVOKE_PASSPORT,
 )
-from backend.common.types import hex_bytes, to_hex
+from backend.common.types import to_hex
 from backend.errors import Conflict, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
@@ -161,20 +161,20 @@ def _relay(
 
 
 def _own_passport(
-    session: Session, registry: PassportRegistryClient, principal: Principal, passport_id: str
+    session: Session, registry: PassportRegistryClient, principal: Principal, passport_id: bytes
 ) -> None:
     """The passport's on-chain issuer is a signer key of the caller (404 otherwise).
 
     The subject rule then confirms that the caller speaks for it as its issuer
     organisation: delegates and shipment parties add events, never versions.
     """
-    head = registry.passport(hex_bytes(passport_id))
+    head = registry.passport(passport_id)
     if head is None or head.issuer not in org_signers(session=session, principal=principal):
-        raise NotFound(f"passport {passport_id} not found")
+        raise NotFound(f"passport {to_hex(passport_id)} not found")
     require_speaks_for(
         session=session,
         org_id=org_of(principal),
-        subject=passport_id,
+        subject=to_hex(passport_id),
         bases=ISSUER_ONLY,
         org_slug=principal.org_slug,
     )
@@ -192,18 +192,19 @@ def issue(
     signed = content(data.content)
     message = issue_message(data, signed)
     _verify(session, registry, principal, ISSUE_PASSPORT, message, data.signature, data.issuer)
-    if registry.passport(hex_bytes(data.passport_id)) is not None:
-        raise Conflict(f"passport {data.passport_id} is already issued")
+    passport_id = to_hex(data.passport_id)  # the stored form: subjects, rows, effects
+    if registry.passport(data.passport_id) is not None:
+        raise Conflict(f"passport {passport_id} is already issued")
     # An issue of the same passport by another organisation may still be queued.
     require_speaks_for(
         session=session,
         org_id=org_of(principal),
-        subject=data.passport_id,
+        subject=passport_id,
         bases=ISSUER_ONLY,
         org_slug=principal.org_slug,
     )
     org_id = org_of(principal)
-    _store_document(session, doc, data.content.document_hash, data.passport_id, org_id)
+    _store_document(session, doc, data.content.document_hash, passport_id, org_id)
     calldata = registry.issue_signed_calldata(
         doc.identity.key.path, signed, data.issuer, data.deadline, data.signature
     )
@@ -213,7 +214,7 @@ def issue(
         principal=principal,
         purpose=PURPOSE_ISSUE,
         data=calldata,
-        effect=PassportVersioned(subject=data.passport_id, version=1),
+        effect=PassportVersioned(subject=passport_id, version=1),
         behind=org_registry_in_flight(session, org_id),
     )
 
@@ -223,7 +224,7 @@ def amend(
     session: Session,
     registry: PassportRegistryClient,
     principal: Principal,
-    passport_id: str,
+    passport_id: bytes,
     data: PassportAmend,
 ) -> RelayAccepted:
     """Relay an issuer-signed amendment (new version on top of ``baseVersion``)."""
@@ -233,11 +234,11 @@ def amend(
     _verify(session, registry, principal, AMEND_PASSPORT, message, data.signature, data.issuer)
     _own_passport(session, registry, principal, passport_id)
     org_id = org_of(principal)
-    _store_document(session, doc, data.content.document_hash, passport_id, org_id)
+    _store_document(session, doc, data.content.document_hash, to_hex(passport_id), org_id)
     calldata = registry.chain.encode(
         registry.contract,
         "amendWithSig",
-        hex_bytes(passport_id),
+        passport_id,
         data.base_version,
         signed.as_tuple(),
         data.issuer,
@@ -250,7 +251,7 @@ def amend(
         principal=principal,
         purpose=PURPOSE_AMEND,
         data=calldata,
-        effect=PassportVersioned(subject=passport_id, version=data.base_version + 1),
+        effect=PassportVersioned(subject=to_hex(passport_id), version=data.base_version + 1),
     )
 
 
@@ -259,7 +260,7 @@ def change_status(
     session: Session,
     registry: PassportRegistryClient,
     principal: Principal,
-    passport_id: str,
+    passport_id: bytes,
     data: PassportStatusChangeIn,
     revoke: bool,
 ) -> RelayAccepted:
@@ -271,7 +272,7 @@ def change_status(
     calldata = registry.chain.encode(
         registry.contract,
         "revokeWithSig" if revoke else "recallWithSig",
-        hex_bytes(passport_id),
+        passport_id,
         data.reason_code,
         data.reason,
         data.issuer,
@@ -284,7 +285,9 @@ def change_status(
         principal=principal,
         purpose=PURPOSE_REVOKE if revoke else PURPOSE_RECALL,
         data=calldata,
-        effect=PassportStatusSet(subject=passport_id, status="revoked" if revoke else "recalled"),
+        effect=PassportStatusSet(
+            subject=to_hex(passport_id), status="revoked" if revoke else "recalled"
+        ),
     )
 
 
@@ -293,17 +296,17 @@ def attest(
     session: Session,
     registry: PassportRegistryClient,
     principal: Principal,
-    passport_id: str,
+    passport_id: bytes,
     data: AttestationCreate,
 ) -> RelayAccepted:
     """Relay a certifier-signed attestation; the answer's subject is the attestation id."""
     message = attest_message(passport_id, data)
     _verify(session, registry, principal, ATTEST, message, data.signature, data.certifier)
-    if registry.passport(hex_bytes(passport_id)) is None:
-        raise NotFound(f"passport {passport_id} not found")
+    if registry.passport(passport_id) is None:
+        raise NotFound(f"passport {to_hex(passport_id)} not found")
     org_id = org_of(principal)
     request = (
-        hex_bytes(passport_id),
+        passport_id,
         data.version,
         data.document_hash,
         data.claim,
@@ -319,7 +322,7 @@ def attest(
     )
     attestation_id = to_hex(
         PassportRegistryClient.attestation_id(
-            hex_bytes(passport_id), data.version, data.claim, data.certifier, data.nonce
+            passport_id, data.version, data.claim, data.certifier, data.nonce
         )
     )
     return _relay(
@@ -328,7 +331,7 @@ def attest(
         principal=principal,
         purpose=PURPOSE_ATTEST,
         data=calldata,
-        effect=AttestationMade(subject=passport_id, attestation_id=attestation_id),
+        effect=AttestationMade(subject=to_hex(passport_id), attestation_id=attestation_id),
         behind=org_registry_in_flight(session, org_id),
         subject=attestation_id,
     )
@@ -339,7 +342,7 @@ def revoke_attestation(
     session: Session,
     registry: PassportRegistryClient,
     principal: Principal,
-    attestation_id: str,
+    attestation_id: bytes,
     data: AttestationRevoke,
 ) -> RelayAccepted:
     """Relay a certifier-signed withdrawal of its own attestation."""
@@ -347,13 +350,13 @@ def revoke_attestation(
     _verify(
         session, registry, principal, REVOKE_ATTESTATION, message, data.signature, data.certifier
     )
-    record = registry.attestation(hex_bytes(attestation_id))
+    record = registry.attestation(attestation_id)
     if record is None or record.certifier not in org_signers(session=session, principal=principal):
-        raise NotFound(f"attestation {attestation_id} not found")
+        raise NotFound(f"attestation {to_hex(attestation_id)} not found")
     calldata = registry.chain.encode(
         registry.contract,
         "revokeAttestationWithSig",
-        hex_bytes(attestation_id),
+        attestation_id,
         data.reason_code,
         data.reason,
         data.certifier,
@@ -367,7 +370,7 @@ def revoke_attestation(
         purpose=PURPOSE_REVOKE_ATTESTATION,
         data=calldata,
         effect=AttestationRevoked(
-            subject=to_hex(bytes(record.passport_id)), attestation_id=attestation_id
+            subject=to_hex(record.passport_id), attestation_id=to_hex(attestation_id)
         ),
-        subject=attestation_id,
+        subject=to_hex(attestation_id),
     )

@@ -137,7 +137,8 @@ class ManifestLine(Base):
 
 
 class ShipmentEvidence(Base):
-    """A photo a party attached to a shipment, stored under the keccak-256 a milestone signs.
+    """A photo a party attached to a shipment, stored under its SHA-256; or the ordered list
+    of several photos' hashes a milestone signs (``media_type`` ``application/x-evidence-set``).
 
     The key is (shipment, hash): the same picture attached to two shipments is
     two rows, each readable by that shipment's parties only.

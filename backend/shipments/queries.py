@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from backend.chain.typed_data.shipments import MilestoneType
+from backend.common.types import to_hex
 from backend.errors import NotFound
 from backend.orgs.service import Principal
 from backend.orgs.signers import org_of, org_signers
@@ -18,6 +19,7 @@ from backend.shipments.models import (
     MilestoneCorrection,
     OverdueFlag,
     Shipment,
+    ShipmentEvidence,
     ShipmentManifest,
 )
 from backend.shipments.schemas import (
@@ -123,7 +125,37 @@ def manifest_facts(session: Session, ids: Sequence[str]) -> dict[str, ManifestFa
     return {sid: ManifestFacts(mode, ref) for sid, mode, ref in rows}
 
 
-def _milestone_public(m: Milestone) -> MilestonePublic:
+# The media type of a stored list of several photos' hashes (see ``evidence``).
+SET_MEDIA_TYPE = "application/x-evidence-set"
+
+
+def evidence_photos(
+    session: Session, shipment_id: str, hashes: Sequence[str]
+) -> dict[str, list[str]]:
+    """For each signed ``evidenceHash`` the store knows: the photos it covers, in order."""
+    wanted = {h for h in hashes if h and int(h, 16)}
+    if not wanted:
+        return {}
+    # A photo's bytes stay in the database; only a list's hashes are read.
+    listed = case(
+        (ShipmentEvidence.media_type == SET_MEDIA_TYPE, ShipmentEvidence.content), else_=None
+    )
+    rows = session.execute(
+        select(ShipmentEvidence.evidence_hash, listed).where(
+            ShipmentEvidence.shipment_id == shipment_id,
+            ShipmentEvidence.evidence_hash.in_(wanted),
+        )
+    ).all()
+    out: dict[str, list[str]] = {}
+    for hash_, content in rows:
+        if content is None:
+            out[hash_] = [hash_]
+        else:
+            out[hash_] = [to_hex(content[i : i + 32]) for i in range(0, len(content), 32)]
+    return out
+
+
+def _milestone_public(m: Milestone, photos: dict[str, list[str]]) -> MilestonePublic:
     return MilestonePublic(
         index=m.index,
         milestone=m.kind,
@@ -136,6 +168,7 @@ def _milestone_public(m: Milestone) -> MilestonePublic:
         location=m.location,
         measured_weight_grams=m.measured_weight_grams,
         evidence_hash=m.evidence_hash,
+        evidence_photos=photos.get(m.evidence_hash, []),
         reason_code=m.reason_code,
         record_hash=m.record_hash,
         late=m.late,
@@ -182,12 +215,13 @@ def shipment_detail(session: Session, s: Shipment) -> ShipmentDetail:
     overdue = session.scalars(
         select(OverdueFlag).where(OverdueFlag.shipment_id == s.id).order_by(OverdueFlag.id)
     ).all()
+    photos = evidence_photos(session, s.id, [m.evidence_hash for m in milestones])
     return ShipmentDetail(
         **_public(
             s, ManifestFacts(manifest.transport_mode, manifest.reference) if manifest else None
         ),
         manifest=dict(manifest.document) if manifest else None,
-        milestones=[_milestone_public(m) for m in milestones],
+        milestones=[_milestone_public(m, photos) for m in milestones],
         corrections=[
             CorrectionPublic(
                 index=c.index,

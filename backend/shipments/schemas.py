@@ -208,6 +208,11 @@ class MilestonePublic(BaseModel):
     location: str
     measured_weight_grams: int
     evidence_hash: str
+    evidence_photos: list[str] = Field(
+        default_factory=list,
+        description="SHA-256 of each evidence photo the evidenceHash covers, in order, when "
+        "the service's evidence store holds them (each at …/evidence/{hash})",
+    )
     reason_code: int
     record_hash: str
     late: bool

@@ -1,7 +1,7 @@
 // The field app's browser side: wallet sign-in (EIP-4361 via personal_sign), milestone
 // review and signing (eth_signTypedData_v4 through the page's EIP-1193 provider), evidence
-// photos (SHA-256 in the browser, uploaded to the service's evidence store under that
-// hash; only the hash is signed), every signed item (milestone, handover, new shipment)
+// photos (up to 8, each SHA-256'd in the browser and uploaded to the service's evidence
+// store under that hash; one hash over them all is signed), every signed item (milestone, handover, new shipment)
 // kept on the phone until the service has it: offline or answered 5xx it waits in
 // localStorage and is sent again when the phone is back online or the page is loaded
 // (the service answers a resend with the first write); SSCC labels scanned with the
@@ -185,28 +185,12 @@ async function flushPending(status) {
   for (const item of pending()) {
     const result = await deliver(item, status);
     if (!result) continue;
-    if (item.kind === "handover") {
-      followHandover(item.body.milestone.shipmentId, status);
-    } else {
-      if (status) status.dataset.what = item.what || "Milestone";
-      watch(result.data.relay_id, status);
-    }
+    if (item.kind === "handover") followHandover(item.body.milestone.shipmentId, status);
+    else follow(item, result, status);
   }
 }
 
-// -- milestones ----------------------------------------------------------------
-
-function formFields(form) {
-  const data = new FormData(form);
-  return {
-    milestone: data.get("milestone") || "",
-    counterparty: data.get("counterparty") || "",
-    location: data.get("location") || "",
-    weight_kg: data.get("weight_kg") || "",
-    reason: data.get("reason") || "",
-    evidence_hash: data.get("evidence_hash") || "",
-  };
-}
+// -- the steps every signed form shares: review, sign, submit, follow ----------------
 
 function showErrors(form, errors) {
   for (const el of form.querySelectorAll(".field-error")) el.textContent = "";
@@ -216,6 +200,28 @@ function showErrors(form, errors) {
   }
 }
 
+// Review: the service checks every field (each error shown next to its field) and answers
+// the typed data to sign with a plain-language summary; null when there is nothing to sign.
+async function review(form, path, fields, ui) {
+  ui.summary.hidden = true;
+  say(ui.status, "");
+  const result = await api(path, fields).catch(() => null);
+  if (!result) {
+    say(ui.status, `You are offline: the review needs the service once${ui.offlineWhy || ""}.`, "error");
+    return null;
+  }
+  if (!result.ok) {
+    say(ui.status, refusal(result), "error");
+    return null;
+  }
+  showErrors(form, result.data.errors);
+  if (!result.data.typed_data) return null;
+  ui.summaryText.textContent = result.data.summary;
+  ui.summary.hidden = false;
+  return result.data;
+}
+
+// Poll a relayed write until it is final or failed, saying where it stands.
 async function watch(relayId, status) {
   for (let i = 0; i < 600; i++) {
     const result = await api(`/app/api/relay/${relayId}`).catch(() => null);
@@ -228,6 +234,49 @@ async function watch(relayId, status) {
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+function follow(item, result, status) {
+  if (status) status.dataset.what = item.what;
+  say(status, `${item.what} queued…`);
+  return watch(result.data.relay_id, status);
+}
+
+// Submit a signed item and follow it until final; false while it waits on the phone or
+// when the service refused it (said in `status`). Items with `keep: false` are not kept
+// on the phone: offline, the person signs again later.
+async function submit(item, status) {
+  let result;
+  if (item.keep === false) {
+    result = await api(item.path, item.body).catch(() => null);
+    if (!result) say(status, "You are offline; sign again once you are back online.", "error");
+    else if (!result.ok) say(status, refusal(result), "error");
+    if (!result || !result.ok) return false;
+  } else {
+    result = await deliver(item, status);
+    if (!result) return false;
+  }
+  await follow(item, result, status);
+  return true;
+}
+
+// A form whose review is signed in the wallet: `signer(draft)` names the key that signs,
+// `signed(draft, signature)` sends what was signed.
+function signedForm(form, ui, { draftPath, fields, what, signer, signed }) {
+  let draft = null;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    draft = await review(form, draftPath, fields(), ui);
+  });
+  ui.sign.addEventListener("click", async () => {
+    if (!draft) return;
+    const signature = await signTyped(draft.typed_data, signer(draft), what, ui.status);
+    if (signature === null) return;
+    ui.summary.hidden = true;
+    await signed(draft, signature);
+  });
+}
+
+// -- milestones ----------------------------------------------------------------
 
 // UN/LOCODE search: the datalist under a location field offers the service's matches
 // for what has been typed (a code or the start of a place name).
@@ -258,82 +307,112 @@ function locationSearch(input, list) {
   });
 }
 
-function milestoneForm(form) {
-  const shipment = form.dataset.shipment;
-  const status = $("#form-status");
-  const summary = $("#summary");
-  let draft = null;
-  locationSearch($("#f-location"), $("#locodes"));
+const MAX_PHOTOS = 8;
 
-  form.querySelector("#f-milestone").addEventListener("change", (e) => {
-    const option = e.target.selectedOptions[0];
-    $("#reason-row").hidden = e.target.value !== "EXCEPTION";
-    $("#receiver-row").hidden = !(option && option.dataset.cosigned);
-    summary.hidden = true;
-  });
-  form.querySelector("#f-photo").addEventListener("change", async (e) => {
-    const file = e.target.files && e.target.files[0];
-    const note = $("#photo-hash");
-    const error = $("#e-evidence");
-    $("#f-evidence").value = "";
-    note.textContent = "";
-    error.textContent = "";
-    if (!file) return;
-    // The service keeps the photo under the hash the milestone signs, and recomputes it.
+// Evidence photos: each hashed here (SHA-256) and kept by the service under that hash,
+// which it recomputes; the milestone signs one hash over all of them, in this order.
+// `changed` runs when the list changes (a reviewed summary no longer holds).
+function photoPicker(shipment, changed) {
+  const input = $("#f-photo");
+  const list = $("#photo-list");
+  const note = $("#photo-hash");
+  const error = $("#e-evidence");
+  const photos = [];
+  const show = () => {
+    changed();
+    list.replaceChildren(
+      ...photos.map((p, i) => {
+        const li = document.createElement("li");
+        li.textContent = `${i + 1}. ${p.name} · ${p.hash.slice(0, 10)}…${p.hash.slice(-8)}`;
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "Remove";
+        remove.addEventListener("click", () => {
+          photos.splice(photos.indexOf(p), 1);
+          show();
+        });
+        li.append(remove);
+        return li;
+      }),
+    );
+    note.textContent = photos.length
+      ? `${photos.length} photo${photos.length > 1 ? "s" : ""} kept by the service (only their fingerprints are signed).`
+      : "";
+  };
+  const send = async (file) => {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const hash = sha256(bytes);
-    note.textContent = "Sending the photo…";
+    if (photos.some((p) => p.hash === hash)) return `${file.name} is already attached.`;
     const response = await fetch(`/app/api/shipments/${shipment}/evidence/${hash}`, {
       method: "PUT",
       credentials: "same-origin",
       headers: { "Content-Type": file.type || "application/octet-stream", Accept: "application/json" },
       body: bytes,
     }).catch(() => null);
-    if (!response) {
-      note.textContent = "";
-      error.textContent = "You are offline: attach the photo again once you are back online.";
-      return;
-    }
+    if (!response) return "You are offline: attach the photo again once you are back online.";
     if (!response.ok) {
       const body = await response.json().catch(() => null);
-      note.textContent = "";
-      error.textContent = (body && typeof body.detail === "string" && body.detail) || `The photo was refused (${response.status}).`;
+      return (body && typeof body.detail === "string" && body.detail) || `The photo was refused (${response.status}).`;
+    }
+    photos.push({ hash, name: file.name });
+    return "";
+  };
+  input.addEventListener("change", async () => {
+    const files = Array.from(input.files || []);
+    error.textContent = "";
+    if (photos.length + files.length > MAX_PHOTOS) {
+      error.textContent = `At most ${MAX_PHOTOS} photos; remove one first.`;
+      input.value = "";
       return;
     }
-    $("#f-evidence").value = hash;
-    note.textContent = `Photo kept by the service; fingerprint ${hash.slice(0, 10)}…${hash.slice(-8)} (only this fingerprint is signed).`;
+    note.textContent = "Sending the photos…";
+    const refused = [];
+    for (const file of files) {
+      const why = await send(file);
+      if (why) refused.push(why);
+    }
+    input.value = "";
+    error.textContent = refused.join(" ");
+    show();
   });
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    summary.hidden = true;
-    say(status, "");
-    const result = await api(`/app/api/shipments/${shipment}/milestones/draft`, formFields(form)).catch(
-      () => null,
-    );
-    if (!result) return say(status, "You are offline: the review needs the service once, to read your next nonce.", "error");
-    if (!result.ok) return say(status, refusal(result), "error");
-    showErrors(form, result.data.errors);
-    if (!result.data.typed_data) return;
-    draft = result.data;
-    $("#summary-text").textContent = draft.summary;
-    summary.hidden = false;
+  return () => photos.map((p) => p.hash);
+}
+
+function milestoneForm(form) {
+  const shipment = form.dataset.shipment;
+  const status = $("#form-status");
+  const ui = { status, summary: $("#summary"), summaryText: $("#summary-text"), sign: $("#sign"), offlineWhy: ", to read your next nonce" };
+  locationSearch($("#f-location"), $("#locodes"));
+  const attached = photoPicker(shipment, () => {
+    ui.summary.hidden = true;
   });
-  $("#sign").addEventListener("click", async () => {
-    if (!draft) return;
-    const signature = await signTyped(draft.typed_data, draft.submission.signer, "milestone", status);
-    if (signature === null) return;
-    summary.hidden = true;
-    if (draft.cosigned) return showHandover(draft.submission, signature, status);
-    const item = {
-      kind: "milestone",
-      what: "Milestone",
-      path: `/app/api/shipments/${shipment}/milestones`,
-      body: { milestone: draft.submission, signature },
-    };
-    const result = await deliver(item, status);
-    if (!result) return;
-    say(status, "Milestone queued…");
-    watch(result.data.relay_id, status);
+  form.querySelector("#f-milestone").addEventListener("change", (e) => {
+    const option = e.target.selectedOptions[0];
+    $("#reason-row").hidden = e.target.value !== "EXCEPTION";
+    $("#receiver-row").hidden = !(option && option.dataset.cosigned);
+    ui.summary.hidden = true;
+  });
+  signedForm(form, ui, {
+    draftPath: `/app/api/shipments/${shipment}/milestones/draft`,
+    fields: () => {
+      const data = new FormData(form);
+      const field = (name) => data.get(name) || "";
+      return {
+        milestone: field("milestone"),
+        counterparty: field("counterparty"),
+        location: field("location"),
+        weight_kg: field("weight_kg"),
+        reason: field("reason"),
+        evidence: attached(),
+      };
+    },
+    what: "milestone",
+    signer: (draft) => draft.submission.signer,
+    signed: (draft, signature) => {
+      if (draft.cosigned) return showHandover(draft.submission, signature, status);
+      const path = `/app/api/shipments/${shipment}/milestones`;
+      return submit({ kind: "milestone", what: "Milestone", path, body: { milestone: draft.submission, signature } }, status);
+    },
   });
 }
 
@@ -341,32 +420,14 @@ function milestoneForm(form) {
 
 function shipmentForm(form) {
   const status = $("#s-status");
-  const summary = $("#s-summary");
-  let draft = null;
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    summary.hidden = true;
-    say(status, "");
-    const fields = Object.fromEntries(new FormData(form).entries());
-    const result = await api("/app/api/shipments/draft", fields).catch(() => null);
-    if (!result) return say(status, "You are offline: the review needs the service once.", "error");
-    if (!result.ok) return say(status, refusal(result), "error");
-    showErrors(form, result.data.errors);
-    if (!result.data.typed_data) return;
-    draft = result.data;
-    $("#s-summary-text").textContent = draft.summary;
-    summary.hidden = false;
-  });
-  $("#s-sign").addEventListener("click", async () => {
-    if (!draft) return;
-    const signature = await signTyped(draft.typed_data, draft.submission.terms.seller, "shipment", status);
-    if (signature === null) return;
-    summary.hidden = true;
-    const item = { kind: "shipment", what: "Shipment", path: "/app/api/shipments", body: { ...draft.submission, signature } };
-    const result = await deliver(item, status);
-    if (!result) return;
-    say(status, "Shipment queued…");
-    watch(result.data.relay_id, status);
+  const ui = { status, summary: $("#s-summary"), summaryText: $("#s-summary-text"), sign: $("#s-sign") };
+  signedForm(form, ui, {
+    draftPath: "/app/api/shipments/draft",
+    fields: () => Object.fromEntries(new FormData(form).entries()),
+    what: "shipment",
+    signer: (draft) => draft.submission.terms.seller,
+    signed: (draft, signature) =>
+      submit({ kind: "shipment", what: "Shipment", path: "/app/api/shipments", body: { ...draft.submission, signature } }, status),
   });
 }
 
@@ -374,38 +435,21 @@ function shipmentForm(form) {
 
 function passportForm(form) {
   const status = $("#p-status");
-  const summary = $("#p-summary");
+  const ui = { status, summary: $("#p-summary"), summaryText: $("#p-summary-text"), sign: $("#p-sign") };
   const amending = form.dataset.amending;
   const base = amending ? `/app/api/passports/${amending}` : "/app/api/passports";
-  let draft = null;
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    summary.hidden = true;
-    say(status, "");
-    const fields = Object.fromEntries(new FormData(form).entries());
-    const result = await api(`${base}/draft`, fields).catch(() => null);
-    if (!result) return say(status, "You are offline: the review needs the service once.", "error");
-    if (!result.ok) return say(status, detail(result), "error");
-    showErrors(form, result.data.errors);
-    if (!result.data.typed_data) return;
-    draft = result.data;
-    $("#p-summary-text").textContent = draft.summary;
-    summary.hidden = false;
-  });
-  $("#p-sign").addEventListener("click", async () => {
-    if (!draft) return;
-    const signature = await signTyped(draft.typed_data, draft.submission.issuer, "passport", status);
-    if (signature === null) return;
-    summary.hidden = true;
-    const path = amending ? `${base}/versions` : base;
-    const result = await api(path, { ...draft.submission, signature }).catch(() => null);
-    if (!result) return say(status, "You are offline; sign again once you are back online.", "error");
-    if (!result.ok) return say(status, detail(result), "error");
-    say(status, "Passport queued…");
-    const id = draft.typed_data.message.passportId;
-    $("#p-amend-link").href = `/app/passports/${id}/amend`;
-    await watch(result.data.relay_id, status);
-    $("#p-next").hidden = false;
+  signedForm(form, ui, {
+    draftPath: `${base}/draft`,
+    fields: () => Object.fromEntries(new FormData(form).entries()),
+    what: "passport",
+    signer: (draft) => draft.submission.issuer,
+    signed: async (draft, signature) => {
+      const path = amending ? `${base}/versions` : base;
+      const item = { kind: "passport", what: "Passport", path, body: { ...draft.submission, signature }, keep: false };
+      if (!(await submit(item, status))) return;
+      $("#p-amend-link").href = `/app/passports/${draft.typed_data.message.passportId}/amend`;
+      $("#p-next").hidden = false;
+    },
   });
 }
 

@@ -253,6 +253,56 @@ function recover(digest, signature) {
   return recoverAddress(digest, Signature.from(signature));
 }
 
+const ERC1271 = "0x1626ba7e"; // isValidSignature(bytes32,bytes), and its magic answer
+const ERC1271_ARGS = AbiCoder.defaultAbiCoder();
+
+/**
+ * Whether `signer` signed `digest` by the contracts' one rule: a plain key's signature
+ * recovers to it; otherwise a contract wallet's is the one its ERC-1271 isValidSignature
+ * accepts at `block` (the anchoring block: the wallet's owners then; the head when null),
+ * asked of `signer` alone. {ok, detail}.
+ */
+async function signedBy(rpc, signer, digest, signature, block) {
+  let recovered = null;
+  let problem = null;
+  try {
+    recovered = recover(digest, signature);
+    if (same(recovered, signer)) return { ok: true, detail: `ecrecover gives ${recovered}` };
+  } catch (err) {
+    problem = err.shortMessage || err.message;
+  }
+  const key = problem ? `bad key signature: ${problem}` : `ecrecover gives ${recovered}`;
+  let why;
+  let where = block == null ? "at the head" : `at block ${block}`;
+  try {
+    why = await walletAnswer(rpc, signer, digest, signature, block == null ? "latest" : "0x" + block.toString(16));
+  } catch (err) {
+    if (!(err instanceof CouldNotCheck) || block == null) throw err;
+    // A pruned node keeps no state for the anchoring block: ask at the head, and say so.
+    where = `at the head (the node keeps no state for block ${block}: ${err.message})`;
+    why = await walletAnswer(rpc, signer, digest, signature, "latest");
+  }
+  return why
+    ? { ok: false, detail: `${key}; ${why} (ERC-1271 isValidSignature ${where})` }
+    : { ok: true, detail: `contract wallet ${signer} accepts it (ERC-1271 isValidSignature ${where})` };
+}
+
+/** Why contract `wallet` does not accept `signature` over `digest` at block tag `at`, or "". */
+async function walletAnswer(rpc, wallet, digest, signature, at) {
+  const code = await rpc("eth_getCode", [wallet, at]);
+  if (!code || code === "0x") return `${wallet} holds no code`;
+  const data = ERC1271 + ERC1271_ARGS.encode(["bytes32", "bytes"], [digest, signature]).slice(2);
+  let answer;
+  try {
+    answer = await rpc("eth_call", [{ to: wallet, data }, at]);
+  } catch (err) {
+    if (!(err instanceof Reverted)) throw err;
+    return "its isValidSignature reverted";
+  }
+  const ok = typeof answer === "string" && answer.toLowerCase().startsWith(ERC1271 + "0".repeat(56));
+  return ok ? "" : `contract wallet ${wallet} does not accept it (${String(answer).slice(0, 10)})`;
+}
+
 /**
  * Check `bundle` against the chain behind `rpc` (a JSON-RPC call function) with the
  * trust anchors of `manifest`. Returns {verdict, checks, organisation, passport_status,
@@ -419,15 +469,10 @@ async function checkEvent({ event, bundle, chain, trust, pid, ownerOrg, latest, 
       ? `typed data cannot be hashed: ${problem}`
       : `EIP-712 digest ${digest} in domain "${dom.name}" chain ${dom.chainId} contract ${dom.verifyingContract}; subject ${typed.message.subject}`,
   );
-  let signer = null;
-  try {
-    signer = recover(event.digest, event.signature);
-  } catch (err) {
-    problem = err.shortMessage || err.message;
-  }
-  add("event.signature", signer && same(signer, event.signer), item, signer ? `ecrecover gives ${signer}, bundle says ${event.signer}` : `bad signature: ${problem}`);
-
   const anchor = event.anchor;
+  const signed = await signedBy(chain.rpc, event.signer, event.digest, event.signature, anchor ? anchor.block_number : null);
+  add("event.signature", signed.ok, item, `${signed.detail}; bundle says ${event.signer}`);
+
   if (!anchor) {
     add("event.anchored", false, item, "the event is not anchored yet");
     return;
@@ -495,14 +540,15 @@ async function delegation({ bundle, index, chain, trust, pid, ownerOrg, block })
   if (!(dom.name === EVENTS_DOMAIN.name && Number(dom.chainId) === trust.chainId && same(dom.verifyingContract, trust.addresses.AnchorRegistry))) {
     return { why: `delegation ${index} is signed for another domain (chain ${dom.chainId}, contract ${dom.verifyingContract})` };
   }
-  let signer;
+  const m = t.message;
+  let signed;
   try {
-    signer = recover(typedDigest(t), d.signature);
+    signed = await signedBy(chain.rpc, m.issuer, typedDigest(t), d.signature, block);
   } catch (err) {
+    if (err instanceof CouldNotCheck) throw err;
     return { why: `delegation ${index}: bad signature (${err.shortMessage || err.message})` };
   }
-  const m = t.message;
-  if (!same(signer, m.issuer)) return { why: `delegation ${index} recovers to ${signer}, not its issuer ${m.issuer}` };
+  if (!signed.ok) return { why: `delegation ${index} is not its issuer ${m.issuer}'s: ${signed.detail}` };
   const issuerKey = await chain.keyOf(m.issuer);
   if (!(issuerKey.orgId === ownerOrg && activeAt(issuerKey, block))) {
     return { why: `delegation ${index} is signed by ${m.issuer}, not a key of the GTIN owner active at block ${block}` };

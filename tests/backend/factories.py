@@ -93,8 +93,14 @@ def signed_event(
     location: str = "NLRTM",
     event_id: bytes | None = None,
     subject: bytes | None = None,
+    also: tuple[LocalAccount, ...] = (),
+    named: bool = False,
 ) -> dict[str, Any]:
-    """A request body for POST /v1/events signed by ``signer`` over ``domain``."""
+    """A request body for POST /v1/events signed by ``signer`` over ``domain``.
+
+    ``also``: further keys whose signatures follow (a multi-key wallet's signature);
+    ``named``: the body names ``signer.address`` as its signer (a wallet's must).
+    """
     msg = {
         "eventId": event_id or secrets.token_bytes(32),
         "subject": subject or secrets.token_bytes(32),
@@ -103,8 +109,10 @@ def signed_event(
         "location": location_bytes(location),
         "payloadHash": secrets.token_bytes(32),
     }
-    sig = eip712.sign(signer.key, domain, SUPPLY_EVENT, msg)
+    sig = b"".join(eip712.sign(k.key, domain, SUPPLY_EVENT, msg) for k in (signer, *also))
+    named_signer = {"signer": signer.address} if named else {}
     return {
+        **named_signer,
         "eventId": "0x" + msg["eventId"].hex(),
         "subject": "0x" + msg["subject"].hex(),
         "kind": kind,

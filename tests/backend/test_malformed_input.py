@@ -63,8 +63,8 @@ def test_bad_event_fields_are_4xx_with_reason(
         ),
         (
             "signature",
-            "0x" + "ab" * 64,
-            "signature: Value error, signature must be 65 bytes, got 64",
+            "0x" + "ab" * 2048,
+            "signature: Value error, signature must be 0 to 2047 bytes, got 2048",
         ),
     ],
 )
@@ -151,3 +151,37 @@ def test_unknown_proof_is_404(api: TestClient) -> None:
     resp = api.get("/v1/proofs/0x" + "ab" * 32)
     assert resp.status_code == 404
     assert resp.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/passports/{id}/versions", "passport_id"),
+        ("/v1/passports/{id}/recall", "passport_id"),
+        ("/v1/passports/{id}/revoke", "passport_id"),
+        ("/v1/passports/{id}/attestations", "passport_id"),
+        ("/v1/passports/attestations/{id}/revoke", "attestation_id"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("0x" + "ab" * 31, "bytes32 must be 32 bytes, got 31"),
+        ("0x" + "zz" * 32, "bytes32 must be 0x followed by hex digits"),
+        ("ab" * 32, "bytes32 must be 0x-prefixed hex"),
+    ],
+)
+def test_a_bad_id_in_a_passport_write_path_is_422_naming_it_and_why(
+    api: TestClient, path: str, field: str, bad: str, reason: str
+) -> None:
+    acme = make_org(api, "acme")
+    resp = api.post(path.format(id=bad), json={}, headers=acme.writer)
+    assert resp.status_code == 422, resp.text
+    assert f"path.{field}: Value error, {reason}" in resp.json()["detail"]
+
+
+def test_a_bad_passport_id_in_an_issue_is_422_naming_it_and_why(api: TestClient) -> None:
+    acme = make_org(api, "acme")
+    resp = api.post("/v1/passports", json={"passportId": "0x" + "ab" * 33}, headers=acme.writer)
+    assert resp.status_code == 422, resp.text
+    assert "body.passportId: Value error, bytes32 must be 32 bytes, got 33" in resp.json()["detail"]

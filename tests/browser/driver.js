@@ -2,7 +2,7 @@
 // Input: a JSON job on stdin; output: a JSON result on stdout ({results, requests}).
 //   {executable, url, viewport: [w, h], timezone, headers, steps: [...],
 //    launchArgs?: extra Chromium flags (e.g. a fake camera), permissions?: e.g. ["camera"]}
-// Steps: {goto}, {fill, value}, {click}, {waitFor, state?} (visible, or "attached" for
+// Steps: {flow, ...} (a field-app flow, see FLOWS), {goto}, {fill, value}, {click}, {waitFor, state?} (visible, or "attached" for
 //        elements never shown, e.g. datalist options), {screenshot, fullPage},
 //        {text} (innerText), {count} (matching elements), {attr, name} (of each match),
 //        {title} (attribute "title" of the first match), {setFiles, files} (paths for a
@@ -20,24 +20,63 @@
 // With "wallet": {privateKey, chainId, account?} the page gets an EIP-1193 provider
 // (window.ethereum) whose keys stay in node: personal_sign and eth_signTypedData_v4
 // are signed by an ethers Wallet; "account" (a contract wallet's address, whose
-// ERC-1271 check accepts the key's signatures) is reported instead of the key's own.
+// ERC-1271 check accepts the key's signatures) is reported instead of the key's own;
+// "cosigners" (more private keys) sign too, their signatures following the first key's,
+// as a multi-key wallet's signature does (contracts/test/TwoKeyWallet.sol).
 const { chromium } = require("playwright-core");
 const { Wallet, getBytes } = require("ethers");
+
+// Flows of the field app that many tests walk, one function each: {flow: NAME, ...args}
+// runs the steps it returns (what they read is reported as if listed one by one).
+const FLOWS = {
+  // From the app's front page: sign in with the page's wallet (screenshot first if `shot`).
+  signIn: ({ shot }) => [
+    ...(shot ? [{ screenshot: shot, fullPage: true }] : []),
+    { click: "#sign-in-button" },
+    { waitForText: "h1", value: "My shipments" },
+  ],
+  // On a shipment's page (or `goto` it first): fill the milestone form, review it and
+  // wait for the summary to contain `summary`.
+  reviewMilestone: ({ goto, milestone, counterparty, location, weight, summary }) => [
+    ...(goto ? [{ goto }] : []),
+    { select: "#f-milestone", value: milestone },
+    ...(counterparty ? [{ select: "#f-counterparty", value: counterparty }] : []),
+    ...(location ? [{ fill: "#f-location", value: location }] : []),
+    ...(weight ? [{ fill: "#f-weight", value: weight }] : []),
+    { click: "#review" },
+    { waitForText: "#summary-text", value: summary },
+  ],
+  // A reviewed pickup or handover signed by the releaser: reads the link (attr href)
+  // the receiver opens.
+  release: () => [
+    { click: "#sign" },
+    { waitFor: "#handover-qr[src^='blob:']" },
+    { attr: "#handover-link", name: "href" },
+  ],
+  // On the receiver's phone, the handover link open: sign in and see the review.
+  openHandover: () => [
+    { click: "#sign-in-button" },
+    { waitForText: "h1", value: "Co-sign a handover" },
+    { waitForText: "#handover-summary", value: "You accept" },
+  ],
+};
 
 async function injectWallet(context, spec) {
   const key = new Wallet(spec.privateKey);
   const account = spec.account || key.address;
+  const keys = [key, ...(spec.cosigners || []).map((k) => new Wallet(k))];
+  const joined = async (sign) => "0x" + (await Promise.all(keys.map(sign))).map((s) => s.slice(2)).join("");
   await context.exposeBinding("__waymarkWallet", async (_source, method, params) => {
     try {
       if (method === "eth_requestAccounts" || method === "eth_accounts") return { result: [account] };
       if (method === "eth_chainId") return { result: "0x" + Number(spec.chainId).toString(16) };
       if (spec.reject) return { error: { code: 4001, message: "User rejected the request." } };
-      if (method === "personal_sign") return { result: await key.signMessage(getBytes(params[0])) };
+      if (method === "personal_sign") return { result: await joined((k) => k.signMessage(getBytes(params[0]))) };
       if (method === "eth_signTypedData_v4") {
         const data = JSON.parse(params[1]);
         const types = { ...data.types };
         delete types.EIP712Domain;
-        return { result: await key.signTypedData(data.domain, types, data.message) };
+        return { result: await joined((k) => k.signTypedData(data.domain, types, data.message)) };
       }
       return { error: { code: 4200, message: `unsupported method ${method}` } };
     } catch (err) {
@@ -101,7 +140,10 @@ async function main() {
       }
     }
     async function runStep(step) {
-      if (step.goto !== undefined) {
+      if (step.flow !== undefined) {
+        if (!FLOWS[step.flow]) throw new Error("unknown flow " + step.flow);
+        for (const inner of FLOWS[step.flow](step)) await runStep(inner);
+      } else if (step.goto !== undefined) {
         const r = await page.goto(step.goto, { waitUntil: "networkidle", timeout: 60000 });
         results.push({ step: "goto", status: r ? r.status() : null, url: page.url() });
       } else if (step.fill !== undefined) {

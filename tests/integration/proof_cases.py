@@ -3,7 +3,11 @@
 The eight of the issue, plus a delegate's event with the brand's signed grant
 (VALID) and with a grant the delegate signed itself (INVALID), and a carrier's
 event on the brand's shipment with its milestones (VALID), with a milestone the
-registry never recorded (INVALID) and on a stranger's shipment (INVALID).
+registry never recorded (INVALID) and on a stranger's shipment (INVALID); and
+contract wallets (ERC-1271) as the brand's keys: a 2-of-2 wallet's event (VALID),
+the same with one key's half (INVALID), and a wallet that accepts everything
+claiming the brand's key (INVALID) or speaking for itself (INVALID). The node is
+pruned (``anvil --prune-history``), so the wallets are asked at the head.
 
 ``proof_cases`` (module fixture, see ``tests/integration/conftest.py``) yields
 :class:`ProofCase` objects: a bundle, the trust manifest to check it with, the
@@ -57,6 +61,12 @@ from backend.gs1.keys import key as gs1_key
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
 from backend.qr.bundle.verify import BUNDLE_FORMAT, PINNED, VERIFICATION_STEPS
+from tests.backend.wallets import (
+    WalletKey,
+    accept_all_wallet,
+    as_signer,
+    two_key_wallet,
+)
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
 SAMPLE = PROJECT_ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
@@ -79,6 +89,10 @@ CASE_NAMES = (
     "shipment_party",
     "forged_milestone",
     "stranger_shipment",
+    "wallet",
+    "wallet_half_signed",
+    "accept_all_as_brand_key",
+    "accept_all_as_itself",
 )
 
 Runner = Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]
@@ -131,6 +145,14 @@ class CaseBuilder:
         self.orgs.add_key(grant, self.orgs.sign_key_consent(account.key, grant))
         return account
 
+    def add_wallet(
+        self, org: bytes, wallet: str, *owners: LocalAccount, roles: Role = Role.ISSUER
+    ) -> None:
+        """Add contract wallet ``wallet`` as a key, its consent signed by all its ``owners``."""
+        grant = KeyGrant(org, wallet, roles)
+        consent = b"".join(self.orgs.sign_key_consent(o.key, grant) for o in owners)
+        self.orgs.add_key(grant, consent or b"\x00" * 65)
+
     def issue(self, lot: str, *, carbon: int = 1) -> tuple[str, dict[str, Any]]:
         document = json.loads(SAMPLE.read_text())
         document["identity"]["lot"] = lot
@@ -143,7 +165,11 @@ class CaseBuilder:
         )
         return path, document
 
-    def event(self, signer: LocalAccount, path: str, kind: int = 3) -> dict[str, Any]:
+    def event(
+        self, signer: LocalAccount, path: str, kind: int = 3, *, also: tuple[LocalAccount, ...] = ()
+    ) -> dict[str, Any]:
+        """An event ``signer`` signed (``also``: further keys whose signatures follow, as a
+        multi-key wallet's signature is its keys' signatures one after another)."""
         message = {
             "eventId": os.urandom(32),
             "subject": keccak(path.encode()),
@@ -156,7 +182,10 @@ class CaseBuilder:
         return {
             "digest": "0x" + digest.hex(),
             "signer": signer.address,
-            "signature": "0x" + eip712.sign(signer.key, self.domain, SUPPLY_EVENT, message).hex(),
+            "signature": "0x"
+            + b"".join(
+                eip712.sign(k.key, self.domain, SUPPLY_EVENT, message) for k in (signer, *also)
+            ).hex(),
             "typed_data": eip712.typed_data_payload(self.domain, SUPPLY_EVENT, message),
             "authorisation": {"basis": "issuer"},
         }
@@ -346,6 +375,27 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
     genuine.anchor(hired)
     stranger_shipment = genuine.bundle(path, document, issuer.address, hired)
 
+    # contract wallets (ERC-1271) as the brand's keys, judged at the anchoring block:
+    # a 2-of-2 wallet's 130-byte signature, and the same with one key's half only
+    pair = two_key_wallet(chain)
+    genuine.add_wallet(brand, pair.address, pair.first, pair.second)
+    first = as_signer(WalletKey(pair.address, bytes(pair.first.key)))
+    jointly = [genuine.event(first, path, 10, also=(pair.second,))]
+    genuine.anchor(jointly)
+    by_wallet = genuine.bundle(path, document, issuer.address, jointly)
+    half_signed = copy.deepcopy(by_wallet)
+    half_signed["events"][0]["signature"] = jointly[0]["signature"][: 2 + 130]
+    # a wallet that accepts everything, a stranger's key: it cannot sign as the brand's
+    # key, and what it signs as itself is only a stranger's event
+    yes = accept_all_wallet(chain)
+    genuine.add_wallet(stranger_org, yes, roles=Role.CARRIER)
+    junk = bytes(stranger.key)
+    as_brand_key = [genuine.event(as_signer(WalletKey(issuer.address, junk)), path, 12)]
+    as_itself = [genuine.event(as_signer(WalletKey(yes, junk)), path, 13)]
+    genuine.anchor([*as_brand_key, *as_itself])
+    yes_as_brand = genuine.bundle(path, document, issuer.address, as_brand_key)
+    yes_as_itself = genuine.bundle(path, document, issuer.address, as_itself)
+
     # reorg: a batch anchored on a fork that lost (snapshot, anchor, revert, mine past it)
     snap = chain.snapshot()
     orphan_events = [genuine.event(issuer, path, 9)]
@@ -371,4 +421,8 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
         case("shipment_party", by_carrier, "VALID"),
         case("forged_milestone", forged_milestone, "INVALID", "milestone.recorded"),
         case("stranger_shipment", stranger_shipment, "INVALID", "event.authorised"),
+        case("wallet", by_wallet, "VALID"),
+        case("wallet_half_signed", half_signed, "INVALID", "event.signature"),
+        case("accept_all_as_brand_key", yes_as_brand, "INVALID", "event.signature"),
+        case("accept_all_as_itself", yes_as_itself, "INVALID", "event.authorised"),
     ]

@@ -2,8 +2,8 @@
 
 The real app with its relayer and indexer threads, on eth-tester and on anvil: a
 carrier signs in with its registered key (EIP-4361), sees its shipment and what is
-expected of it, records a departure with a photo (hashed in the browser, kept by
-the service's evidence store, only the hash signed) and watches it go from queued
+expected of it, records a departure with two photos (each hashed in the browser and kept
+by the service's evidence store, one hash over both signed, both shown on the journey) and watches it go from queued
 to final, then signs the arrival while offline and sees it sent once the phone is
 back online; a seller creates a shipment (signed offline, sent when back) and
 releases a pickup its carrier co-signs on another phone. The same flows with a
@@ -32,12 +32,14 @@ from backend.chain import ChainClient
 from backend.chain.anvil import free_port
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.gtin import with_check_digit
+from backend.gs1.keys import passport_id
 from backend.main import create_app
 from backend.qr.images import qr_png
 from backend.relayer.models import RelayRequest
 from tests.backend.conftest import api_settings
 from tests.backend.factories import SAMPLE_PREFIX, Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
+from tests.backend.wallets import register_key, two_key_wallet
 from tests.browser import CHROMIUM, PHONE, camera_from_image, shot, visit
 from tests.conftest import deployment_for
 from tests.context import context
@@ -163,11 +165,17 @@ def _field(db_url: str, chain: ChainClient) -> Iterator[Field]:
 
 
 def _sign_in(name: str) -> list[dict[str, Any]]:
-    return [
-        shot(f"app-{name}-sign-in", PHONE),
-        {"click": "#sign-in-button"},
-        {"waitForText": "h1", "value": "My shipments"},
-    ]
+    """The driver's signIn flow, with a screenshot of the sign-in page first."""
+    return [{"flow": "signIn", "shot": shot(f"app-{name}-sign-in", PHONE)["screenshot"]}]
+
+
+def _milestone(kind: str, summary: str, **fields: str) -> dict[str, Any]:
+    """The driver's reviewMilestone flow (``goto``, ``counterparty``, ``location``, ``weight``)."""
+    return {"flow": "reviewMilestone", "milestone": kind, "summary": summary, **fields}
+
+
+RELEASE = {"flow": "release"}
+OPEN_HANDOVER = {"flow": "openHandover"}
 
 
 @ON_BOTH_CHAINS
@@ -176,6 +184,8 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
 ) -> None:
     photo = tmp_path / "pallet.jpg"
     Image.new("RGB", (120, 90), (200, 120, secrets.randbelow(256))).save(photo, format="JPEG")
+    seal = tmp_path / "seal.png"
+    Image.new("RGB", (90, 120), (30, secrets.randbelow(256), 90)).save(seal, format="PNG")
     fake = tmp_path / "not-a-photo.jpg"
     fake.write_bytes(b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048))
     page = f"{field.url}/app/shipments/{field.shipment}"
@@ -197,8 +207,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             {"setFiles": "#f-photo", "files": [str(fake)]},
             {"waitForText": "#e-evidence", "value": "only JPEG, PNG or WebP"},
             shot("app-photo-refused", PHONE),
-            {"setFiles": "#f-photo", "files": [str(photo)]},
-            {"waitForText": "#photo-hash", "value": "Photo kept by the service"},
+            {"setFiles": "#f-photo", "files": [str(photo), str(seal)]},
+            {"waitForText": "#photo-hash", "value": "2 photos kept by the service"},
+            {"count": "#photo-list li"},
             {"click": "#review"},
             {"waitForText": "#e-weight_kg", "value": "measured weight in kg"},
             shot("app-milestone-field-error", PHONE),
@@ -212,6 +223,9 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
             shot("app-milestone-final", PHONE),
             {"scrollWidth": True},
             {"console": True},
+            {"reload": True},
+            {"count": "#journey img"},
+            shot("app-journey-photos", PHONE),
         ],
         wallet=field.wallet(field.carrier.signer),
     )
@@ -219,10 +233,11 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert "LT-2612-001" in card
     assert "VNSGN → USLAX" in card
     assert "Your move: departed" in card
-    assert run.values("count") == [2]
+    # Two shipments listed; two photos attached; both shown on the journey once final.
+    assert run.values("count") == [2, 2, 2]
     assert "Cai Mep International Terminal, Viet Nam" in run.values("attr")[0]
     assert run.values("text")[1] == (
-        "You confirm: 520 kg departed at VNCMT for shipment LT-2612-001 of "
+        "You confirm: 520 kg departed at VNCMT with 2 photos for shipment LT-2612-001 of "
         "Lang Tre Homeware, signed by Haiphong Freight."
     )
     assert run.values("scrollWidth") == [PHONE[0]]
@@ -233,13 +248,16 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
     assert departed["signer"] == field.carrier.signer.address
     assert departed["location"] == "VNCMT"
     assert departed["measured_weight_grams"] == 520_000
-    assert departed["evidence_hash"] == "0x" + hashlib.sha256(photo.read_bytes()).hexdigest()
-    kept = field.svc.api.get(
-        f"/v1/shipments/{field.shipment}/evidence/{departed['evidence_hash']}",
-        headers=field.seller.writer,
-    )
-    assert kept.status_code == 200
-    assert kept.content == photo.read_bytes()
+    # One signed hash over both photos' SHA-256, in the order attached.
+    hashes = [hashlib.sha256(p.read_bytes()).digest() for p in (photo, seal)]
+    assert departed["evidence_hash"] == "0x" + hashlib.sha256(b"".join(hashes)).hexdigest()
+    assert departed["evidence_photos"] == ["0x" + h.hex() for h in hashes]
+    for path, hash_ in zip((photo, seal), departed["evidence_photos"], strict=True):
+        kept = field.svc.api.get(
+            f"/v1/shipments/{field.shipment}/evidence/{hash_}", headers=field.seller.writer
+        )
+        assert kept.status_code == 200
+        assert kept.content == path.read_bytes()
     assert wait_for(lambda: _status(field) == "in_transit")
 
     # Offline at the quay: the arrival is signed, kept on the phone, sent once online.
@@ -247,11 +265,7 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
         f"{field.url}/app",
         [
             *_sign_in("arrival"),
-            {"goto": page},
-            {"select": "#f-milestone", "value": "ARRIVED"},
-            {"fill": "#f-location", "value": "USLAX"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "arrived at USLAX"},
+            _milestone("ARRIVED", "arrived at USLAX", goto=page, location="USLAX"),
             {"offline": True},
             {"click": "#sign"},
             {"waitForText": "#form-status", "value": "saved on this phone"},
@@ -276,16 +290,15 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
         f"{field.url}/app",
         [
             *_sign_in("pickup"),
-            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": carrier},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"fill": "#f-weight", "value": "118.5"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up to Haiphong Freight",
+                goto=f"{field.url}/app/shipments/{field.waiting}",
+                counterparty=carrier,
+                location="VNSGN",
+                weight="118.5",
+            ),
+            RELEASE,
             shot("app-handover-qr", PHONE),
         ],
         wallet=field.wallet(field.seller.signer),
@@ -296,9 +309,7 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     run = visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"text": "#handover-summary"},
             shot("app-handover-review", PHONE),
             {"click": "#accept"},
@@ -452,6 +463,43 @@ def test_seller_issues_and_amends_a_passport_from_the_phone(field: Field) -> Non
 
 
 @ON_BOTH_CHAINS
+def test_two_key_wallet_signs_in_and_issues_a_passport_from_the_phone(field: Field) -> None:
+    """The seller's key is a 2-of-2 ERC-1271 wallet: every signature the phone makes (the
+    sign-in and the passport) is both keys' (130 bytes), and the wallet is the issuer."""
+    svc = field.svc
+    wallet = two_key_wallet(svc.chain)
+    register_key(svc.api, lambda: wait_for(lambda: _idle(svc)), field.seller, wallet.address)
+    gtin = gtin_under(SAMPLE_PREFIX, "87032")
+    visit(
+        f"{field.url}/app",
+        [
+            *_sign_in("erc1271-passport"),
+            {"click": "#new-passport"},
+            {"fill": "#p-gtin", "value": gtin},
+            {"fill": "#p-lot", "value": "TH2612-06"},
+            {"fill": "#p-name", "value": "Bamboo rice bowl"},
+            {"fill": "#p-category", "value": "Tableware / Kitchenware"},
+            {"fill": "#p-country", "value": "VN"},
+            {"fill": "#p-materials", "value": "Moso bamboo; 97; 0; VN\nTung oil; 3; 0; CN"},
+            {"click": "#p-review"},
+            {"waitForText": "#p-summary-text", "value": "You sign the passport of"},
+            {"click": "#p-sign"},
+            {"waitForText": "#p-status", "value": "Passport final"},
+            shot("app-erc1271-passport-final", PHONE),
+        ],
+        wallet=field.wallet(
+            wallet.first, account=wallet.address, cosigners=[wallet.second.key.hex()]
+        ),
+    )
+    pid = "0x" + passport_id(gtin, "TH2612-06", None).hex()
+    resp = field.svc.api.get(f"/v1/passports/{pid}")
+    assert resp.status_code == 200, resp.text
+    shown = resp.json()
+    assert (shown["issuer"], shown["version"]) == (wallet.address, 1)
+    assert shown["document"]["product"]["name"] == "Bamboo rice bowl"
+
+
+@ON_BOTH_CHAINS
 def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
     field: Field,
 ) -> None:
@@ -475,16 +523,15 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
         f"{field.url}/app",
         [
             *_sign_in("erc1271-release"),
-            {"goto": f"{field.url}/app/shipments/{sid}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": wallet},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"fill": "#f-weight", "value": "96"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up to Haiphong Freight"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up to Haiphong Freight",
+                goto=f"{field.url}/app/shipments/{sid}",
+                counterparty=wallet,
+                location="VNSGN",
+                weight="96",
+            ),
+            RELEASE,
         ],
         wallet=field.wallet(field.seller.signer),
     )
@@ -493,9 +540,7 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
     run = visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "h1", "value": "Co-sign a handover"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "you now hold the goods"},
             shot("app-erc1271-handover-done", PHONE),
@@ -513,11 +558,12 @@ def test_contract_wallet_signs_in_co_signs_a_pickup_and_records_a_departure(
             *_sign_in("erc1271"),
             {"text": ".muted"},
             shot("app-erc1271-signed-in", PHONE),
-            {"goto": f"{field.url}/app/shipments/{sid}"},
-            {"select": "#f-milestone", "value": "DEPARTED"},
-            {"fill": "#f-location", "value": "VNCMT"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+            _milestone(
+                "DEPARTED",
+                "departed at VNCMT",
+                goto=f"{field.url}/app/shipments/{sid}",
+                location="VNCMT",
+            ),
             {"click": "#sign"},
             {"waitForText": "#form-status", "value": "final"},
             shot("app-erc1271-departure-final", PHONE),
@@ -563,13 +609,10 @@ def test_sign_in_failures_are_said_in_words(tester_field: Field, case: str, expe
 
 
 def _reviewed_departure(field: Field, name: str) -> list[dict[str, Any]]:
+    page = f"{field.url}/app/shipments/{field.shipment}"
     return [
         *_sign_in(name),
-        {"goto": f"{field.url}/app/shipments/{field.shipment}"},
-        {"select": "#f-milestone", "value": "DEPARTED"},
-        {"fill": "#f-location", "value": "VNCMT"},
-        {"click": "#review"},
-        {"waitForText": "#summary-text", "value": "departed at VNCMT"},
+        _milestone("DEPARTED", "departed at VNCMT", goto=page, location="VNCMT"),
     ]
 
 
@@ -654,15 +697,14 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
         f"{field.url}/app",
         [
             *_sign_in("release-5xx"),
-            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
-            {"select": "#f-milestone", "value": "PICKED_UP"},
-            {"select": "#f-counterparty", "value": carrier},
-            {"fill": "#f-location", "value": "VNSGN"},
-            {"click": "#review"},
-            {"waitForText": "#summary-text", "value": "picked up"},
-            {"click": "#sign"},
-            {"waitFor": "#handover-qr[src^='blob:']"},
-            {"attr": "#handover-link", "name": "href"},
+            _milestone(
+                "PICKED_UP",
+                "picked up",
+                goto=f"{field.url}/app/shipments/{field.waiting}",
+                counterparty=carrier,
+                location="VNSGN",
+            ),
+            RELEASE,
         ],
         wallet=field.wallet(field.seller.signer),
     )
@@ -672,8 +714,7 @@ def test_a_5xx_keeps_the_co_signature_on_the_phone_until_it_is_sent_once(
     visit(
         link,
         [
-            {"click": "#sign-in-button"},
-            {"waitForText": "#handover-summary", "value": "You accept"},
+            OPEN_HANDOVER,
             {"failRoute": "**/app/api/handover", "status": 503},
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "the service answered 503"},

@@ -10,6 +10,7 @@ the contract call takes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from enum import IntEnum, IntFlag
 from typing import Any
@@ -232,6 +233,28 @@ TYPEHASH_CONSTANTS: dict[str, StructType] = {
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = bytes(32)
+# At most this many evidence files (photos, scale tickets) behind one evidenceHash.
+MAX_EVIDENCE_FILES = 8
+
+
+def evidence_set_hash(file_hashes: Sequence[bytes]) -> bytes:
+    """The ``evidenceHash`` a milestone signs over its evidence files, in their order.
+
+    The rule: each file is hashed with SHA-256. One file: its hash is the evidenceHash
+    (what a single photo has always signed). Two or more: the evidenceHash is the
+    SHA-256 of their hashes concatenated in order, 32 bytes each, so the signature
+    commits to every file and to their order and none can be added or dropped later.
+    The CLI (``--evidence`` repeated) and the service's evidence store apply this rule.
+    """
+    if not 1 <= len(file_hashes) <= MAX_EVIDENCE_FILES:
+        raise ValueError(f"evidence: give 1 to {MAX_EVIDENCE_FILES} files, not {len(file_hashes)}")
+    if any(len(h) != 32 for h in file_hashes):
+        raise ValueError("evidence: every file hash is 32 bytes (SHA-256)")
+    if len(set(file_hashes)) != len(file_hashes):
+        raise ValueError("evidence: the same file is given twice")
+    if len(file_hashes) == 1:
+        return bytes(file_hashes[0])
+    return hashlib.sha256(b"".join(file_hashes)).digest()
 
 
 def shipment_id(seller: str, reference: str | bytes) -> bytes:

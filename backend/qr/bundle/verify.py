@@ -40,7 +40,7 @@ from backend.chain.typed_data.events import (
     SUPPLY_EVENT,
     location_bytes,
 )
-from backend.common.types import hex_bytes, to_hex
+from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, hex_bytes, to_hex
 from backend.passports.canonical import document_hash
 
 BUNDLE_FORMAT = "waymark-proof-bundle/2"
@@ -68,6 +68,9 @@ VERIFICATION_STEPS = (
 )
 
 RpcCall = Callable[[str, list[Any]], Any]
+#: ``isValidSignature(bytes32,bytes)``, and the magic value a wallet answers to accept.
+ERC1271_SELECTOR = keccak(b"isValidSignature(bytes32,bytes)")[:4]
+EXECUTION_REVERTED = 3  # the JSON-RPC error code of a reverted eth_call
 
 
 class CouldNotCheck(Exception):
@@ -232,6 +235,16 @@ def _hex32(value: Any, what: str) -> bytes:
     return _hex_field(value, 32, what)
 
 
+def _signature_bytes(value: Any, what: str) -> bytes:
+    """A key's 65-byte signature or a contract wallet's (any length up to the bound)."""
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"{what} must be 0x-prefixed hex")
+    raw = bytes.fromhex(value[2:])
+    if len(raw) > MAX_WALLET_SIGNATURE_BYTES:
+        raise ValueError(f"{what} is {len(raw)} bytes, more than {MAX_WALLET_SIGNATURE_BYTES}")
+    return raw
+
+
 # -- the chain, through the compiled ABIs ---------------------------------------------------
 
 
@@ -306,6 +319,39 @@ class Chain:
 
     def latest(self) -> int:
         return _int(self.rpc("eth_blockNumber", []))
+
+    def wallet_accepts(
+        self, wallet: str, digest_: bytes, signature: bytes, block: int | None
+    ) -> tuple[str, str]:
+        """(why contract ``wallet`` does not accept ``signature`` over ``digest_``, or "";
+        where it was asked): ERC-1271 ``isValidSignature`` at ``block`` (the head when
+        None), or at the head when the node keeps no state for ``block`` (a pruned node)."""
+        if block is None:
+            return self._wallet_answer(wallet, digest_, signature, "latest"), "at the head"
+        try:
+            why = self._wallet_answer(wallet, digest_, signature, hex(block))
+        except RpcError as exc:
+            where = f"at the head (the node keeps no state for block {block}: {exc})"
+            return self._wallet_answer(wallet, digest_, signature, "latest"), where
+        return why, f"at block {block}"
+
+    def _wallet_answer(self, wallet: str, digest_: bytes, signature: bytes, at: str) -> str:
+        if not hex_bytes(self.rpc("eth_getCode", [wallet, at]) or "0x"):
+            return f"{wallet} holds no code"
+        data = ERC1271_SELECTOR + encode(["bytes32", "bytes"], [digest_, signature])
+        try:
+            answer = hex_bytes(self.rpc("eth_call", [{"to": wallet, "data": to_hex(data)}, at]))
+        except ContractRevert as exc:
+            return f"its isValidSignature reverted: {exc}"
+        except RpcError as exc:
+            if exc.code != EXECUTION_REVERTED:
+                raise  # the node cannot answer for that block
+            return f"its isValidSignature reverted: {exc}"
+        if answer[:32] != ERC1271_SELECTOR + bytes(28):
+            return (
+                f"contract wallet {wallet} does not accept it ({to_hex(answer[:4]) or 'no answer'})"
+            )
+        return ""
 
     def logs(self, contract: str, topics: list[Any]) -> list[Any]:
         query = {
@@ -499,14 +545,15 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
         item,
     )
     signer = _address(event["signer"], "events[].signer")
-    recovered, problem = _signer_of(digest_, hex_bytes(event["signature"]))
-    report.add(
-        "event.signature",
-        not problem and recovered.lower() == signer,
-        problem or f"ecrecover gives {recovered}; bundle says {signer}",
-        item,
-    )
     anchor = event.get("anchor")
+    signed, detail = _signed(
+        chain,
+        signer,
+        digest_,
+        _signature_bytes(event["signature"], "events[].signature"),
+        int(anchor["block_number"]) if anchor else None,
+    )
+    report.add("event.signature", signed, f"{detail}; bundle says {signer}", item)
     if not anchor:
         report.add("event.anchored", False, "not anchored yet", item)
         return
@@ -600,8 +647,14 @@ def _delegation_org(index: Any, block: int, ctx: _Context) -> tuple[bytes, str]:
     message = typed["message"]
     issuer = _address(message["issuer"], "delegation issuer")
     subject = _hex32(message["subject"], "delegation subject")
-    recovered, problem = _signer_of(typed_data_digest(typed), hex_bytes(grant["signature"]))
-    if problem or recovered.lower() != issuer or not domain_ok:
+    signed, _ = _signed(
+        ctx.chain,
+        issuer,
+        typed_data_digest(typed),
+        _signature_bytes(grant["signature"], "delegations[].signature"),
+        block,
+    )
+    if not signed or not domain_ok:
         return (
             ZERO32,
             f"delegation {index} is not signed by {issuer} in the events domain ({domain_text})",
@@ -799,6 +852,26 @@ def _signer_of(digest_: bytes, signature: bytes) -> tuple[str, str]:
         return "", str(exc)
 
 
+def _signed(
+    chain: Chain, signer: str, digest_: bytes, signature: bytes, block: int | None
+) -> tuple[bool, str]:
+    """Whether ``signer`` signed ``digest_`` by the contracts' one rule, and what was compared.
+
+    A plain key's signature recovers to it. Otherwise, a contract wallet's is the one its
+    ERC-1271 ``isValidSignature`` accepts at ``block`` (the anchoring block: the wallet's
+    owners then, not whoever holds it later; at the head on a node that keeps no state
+    for that block, and the detail says so), asked of ``signer`` alone.
+    """
+    recovered, problem = _signer_of(digest_, signature)
+    if not problem and recovered.lower() == signer.lower():
+        return True, f"ecrecover gives {recovered}"
+    why, where = chain.wallet_accepts(signer, digest_, signature, block)
+    if not why:
+        return True, f"contract wallet {signer} accepts it (ERC-1271 isValidSignature {where})"
+    key = problem or f"ecrecover gives {recovered}"
+    return False, f"{key}; {why} (ERC-1271 isValidSignature {where})"
+
+
 # -- single event proofs (GET /v1/proofs/{ref}) ------------------------------------------------
 
 
@@ -846,14 +919,16 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
     digest_ = digest(domain, SUPPLY_EVENT, message)
     report.add("event.digest", digest_ == claimed, f"EIP-712 digest {to_hex(digest_)}", item)
     signer = _address(event["signer"], "event.signer")
-    recovered, problem = _signer_of(digest_, _hex_field(event["signature"], 65, "signature"))
-    report.add(
-        "event.signature",
-        not problem and recovered.lower() == signer,
-        problem or f"ecrecover gives {recovered}; proof says {signer}",
-        item,
-    )
     anchor = proof.get("anchor") or {}
+    anchored_at = anchor.get("block_number") if anchor.get("tx_hash") else None
+    signed, detail = _signed(
+        chain,
+        signer,
+        digest_,
+        _signature_bytes(event["signature"], "signature"),
+        None if anchored_at is None else int(anchored_at),
+    )
+    report.add("event.signature", signed, f"{detail}; proof says {signer}", item)
     if not anchor.get("root") or proof.get("proof") is None or not anchor.get("tx_hash"):
         report.add("event.anchored", False, "the event is not anchored yet", item)
         return

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,8 @@ def test_pool_and_transfer_commands_against_a_running_server(
             "--price",
             str(10 * USD),
             "--deadline",
-            str(consent["deadline"]),
+            # The deadline given back as ISO 8601, the same instant.
+            datetime.fromtimestamp(consent["deadline"], UTC).isoformat(),
             "--consent",
             consent["signature"],
         )
@@ -497,7 +499,7 @@ def test_agreement_commands_and_the_keeper_pay_late_delivery_compensation(
             "--shipment",
             signed["shipment_id"],
             "--deadline",
-            str(signed["deadline"]),
+            datetime.fromtimestamp(signed["deadline"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "--signature",
             signed["signature"],
         )

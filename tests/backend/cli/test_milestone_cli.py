@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -80,6 +81,81 @@ def test_batch_uses_consecutive_nonces(tmp_path: Path) -> None:
     docs = json.loads(out.read_text())["milestones"]
     assert [d["milestone"]["nonce"] for d in docs] == [3, 4]
     assert [d["milestone"]["milestone"] for d in docs] == [3, 4]
+
+
+def test_repeated_evidence_signs_one_hash_over_the_files_in_order(tmp_path: Path) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    files = []
+    for i, content in enumerate((b"pallet front", b"pallet seal", b"scale ticket")):
+        files.append(tmp_path / f"e{i}.jpg")
+        files[-1].write_bytes(content)
+
+    def signed(*paths: Path) -> bytes:
+        out = tmp_path / "m.json"
+        evidence = [a for p in paths for a in ("--evidence", str(p))]
+        code, text = _run(
+            tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+            "--milestone", "departed", "--nonce", "0", *OFFLINE, *evidence, "--out", str(out),
+        )  # fmt: skip
+        assert code == 0, text
+        return bytes(
+            from_json(td.MILESTONE, json.loads(out.read_text())["milestone"])["evidenceHash"]
+        )
+
+    hashes = [hashlib.sha256(p.read_bytes()).digest() for p in files]
+    # One file: its SHA-256, as before; several: SHA-256 over their hashes in order.
+    assert signed(files[0]) == hashes[0]
+    assert signed(*files) == hashlib.sha256(b"".join(hashes)).digest()
+    assert signed(*files) != signed(files[1], files[0], files[2])
+    assert signed(*files) != signed(*files[:2])
+
+
+def test_a_batch_item_names_its_evidence_files_as_a_list(tmp_path: Path) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    paths = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for path in paths:
+        path.write_bytes(path.name.encode())
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([
+        {"shipment_id": SID, "milestone": "DEPARTED", "evidence": [str(p) for p in paths]},
+        {"shipment_id": SID, "milestone": "ARRIVED", "evidence": 7},
+    ]))  # fmt: skip
+    args = ("milestone", "sign", "--keystore", str(ks), "--from-file", str(batch),
+            "--nonce", "0", *OFFLINE)  # fmt: skip
+    code, text = _run(tmp_path, *args)
+    assert code == 2
+    assert (
+        text.strip().splitlines()[-1] == "error: evidence must be a path or a list of paths, not 7"
+    )
+    batch.write_text(json.dumps(json.loads(batch.read_text())[:1]))
+    out = tmp_path / "b.json"
+    code, text = _run(tmp_path, *args, "--out", str(out))
+    assert code == 0, text
+    signed = json.loads(out.read_text())["milestone"]["evidenceHash"]
+    hashes = b"".join(hashlib.sha256(p.read_bytes()).digest() for p in paths)
+    assert signed == "0x" + hashlib.sha256(hashes).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("count", "same", "reason"),
+    [(9, False, "give 1 to 8 files, not 9"), (2, True, "the same file is given twice")],
+)
+def test_evidence_beyond_the_bound_or_repeated_is_refused_in_one_line(
+    tmp_path: Path, count: int, same: bool, reason: str
+) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    args: list[str] = []
+    for i in range(count):
+        path = tmp_path / f"e{0 if same else i}.jpg"
+        path.write_bytes(b"photo %d" % (0 if same else i))
+        args += ["--evidence", str(path)]
+    code, text = _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+        "--milestone", "departed", "--nonce", "0", *OFFLINE, *args,
+    )  # fmt: skip
+    assert code == 2
+    assert reason in text
+    assert len(text.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from tests.backend.credentials.untp_schemas import assert_untp_valid
 from tests.backend.factories import SAMPLE_PREFIX, Org, domain_of, make_org
 from tests.backend.passports.api_factories import issue_body, sample_document
 from tests.backend.shipments.factories import Service, post
+from tests.backend.wallets import register_key, two_key_wallet
 from tests.context import context
 
 REPAIR = "Open the hinge with a T10 key; replacement part WM-HX-7"
@@ -120,6 +121,7 @@ def _grant(
     level: str = "legitimate_interest",
     passport_id: str | None = None,
     expires_at: int | None = None,
+    salt: bytes = b"",
 ) -> dict[str, Any]:
     """A grant body signed by ``signer`` (default: ``by``'s own issuer key)."""
     key = signer or by.signer
@@ -129,7 +131,7 @@ def _grant(
         "level": level,
         "passport": bytes.fromhex((passport_id or "0x" + "00" * 32)[2:]),
         "expiresAt": expires_at if expires_at is not None else int(time.time()) + 86_400,
-        "salt": secrets.token_bytes(32),
+        "salt": salt or secrets.token_bytes(32),
     }
     signature = eip712.sign(key.key, domain_of(api), ACCESS_GRANT, message)
     return {
@@ -294,3 +296,41 @@ def test_bad_grants_are_refused_with_reasons(setting: dict[str, Any]) -> None:
         headers=setting["repairer"].writer,
     )
     assert supplier.status_code == 403
+
+
+def test_a_two_key_wallet_of_the_brand_grants_and_revokes_access_with_130_byte_signatures(
+    setting: dict[str, Any],
+) -> None:
+    api: TestClient = setting["svc"].api
+    pid, brand, repairer = setting["pid"], setting["brand"], setting["repairer"]
+    url = f"/v1/passports/{pid}/credential?access=legitimate_interest"
+    wallet = two_key_wallet(setting["svc"].chain)
+    register_key(api, setting["svc"].settle, brand, wallet.address)
+    salt = secrets.token_bytes(32)
+    both, half = wallet.joint(lambda s: _grant(api, brand, signer=s, passport_id=pid, salt=salt))
+    refused = api.post("/v1/access-grants", json=half, headers=brand.writer)
+    assert refused.status_code == 422, refused.text
+    assert f"contract wallet {wallet.address} does not accept" in refused.json()["detail"]
+    granted = api.post("/v1/access-grants", json=both, headers=brand.writer)
+    assert granted.status_code == 201, granted.text
+    grant = granted.json()
+    assert api.get(url, headers=repairer.writer).status_code == 200
+    with context(api).sessions() as session:
+        assert session.get(AccessGrant, grant["id"]).signature == both["signature"]
+    revoke = f"/v1/access-grants/{grant['id']}/revoke"
+    first = _revocation(api, wallet.first, grant)["signature"]
+    second = _revocation(api, wallet.second, grant)["signature"]
+    joint = first + second[2:]
+    # Unnamed, a wallet's signature is no key's; named, one key's half is not the wallet's.
+    unnamed = api.post(revoke, json={"signature": joint}, headers=brand.writer)
+    assert unnamed.status_code == 422, unnamed.text
+    alone = {"signature": first, "signer": wallet.address}
+    resp = api.post(revoke, json=alone, headers=brand.writer)
+    assert resp.status_code == 422, resp.text
+    assert api.get(url, headers=repairer.writer).status_code == 200
+    revoked = api.post(
+        revoke, json={"signature": joint, "signer": wallet.address}, headers=brand.writer
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked_by"] == wallet.address
+    assert api.get(url, headers=repairer.writer).status_code == 403

@@ -565,3 +565,58 @@ def test_an_sscc_event_is_about_the_goods_its_shipment_carries(
     assert message.startswith("subject rule:"), message
     assert f"passport 0x{pid.hex()}" in message
     assert "carried by shipment" in message
+
+
+def test_wallet_signed_events_name_their_signer_and_are_checked_through_erc1271(
+    svc: Service, brand: Org
+) -> None:
+    from eth_account import Account
+
+    from backend.chain import eip712
+    from backend.chain.typed_data.events import EPCIS_EVENT_HASH
+    from backend.events.models import EpcisEvent
+    from tests.backend.factories import domain_of
+    from tests.backend.wallets import accept_all_wallet, register_key, two_key_wallet
+    from tests.context import context
+
+    wallet = two_key_wallet(svc.chain)
+    register_key(svc.api, svc.settle, brand, wallet.address)
+    yes = accept_all_wallet(svc.chain)
+    events = _events(BRAND_PREFIX)[1:2]
+    (hash_id,) = [event_hash_id(e, CONTEXT) for e in events]
+    digest = bytes.fromhex(hash_id.split(";")[1].split("?")[0])
+
+    def sign(*keys: Any) -> str:
+        message = {"digest": digest}
+        return (
+            "0x"
+            + b"".join(
+                eip712.sign(k, domain_of(svc.api), EPCIS_EVENT_HASH, message) for k in keys
+            ).hex()
+        )
+
+    document = _document(events)
+    document["@context"] = [*CONTEXT, {"wm": "urn:waymark:epcis:"}]
+    refused = [
+        # One key's half is not the wallet's signature; a bare one names nobody.
+        ({"signer": wallet.address, "signature": sign(wallet.first.key)}, "does not accept it"),
+        (sign(wallet.first.key, wallet.second.key), "must be 65 bytes"),
+        # A wallet that accepts everything cannot sign as the brand's plain key...
+        ({"signer": brand.signer.address, "signature": sign(Account.create().key)}, "made by"),
+        # ...and as itself it is no key of the brand.
+        ({"signer": yes, "signature": "0x00"}, "is not a signer key of organisation 'brand'"),
+    ]
+    for entry, says in refused:
+        document["wm:eventSignatures"] = {hash_id: entry}
+        job = _capture(svc.api, brand, document).json()
+        assert job["success"] is False, entry
+        assert says in job["errors"][0]["message"], job
+    document["wm:eventSignatures"] = {hash_id: {"signer": wallet.address, "signature": "0x"}}
+    document["wm:eventSignatures"][hash_id]["signature"] = sign(wallet.first.key, wallet.second.key)
+    job = _capture(svc.api, brand, document).json()
+    assert job["success"] is True, job
+    signed = svc.api.get(f"/v1/proofs/{quote(hash_id, safe='')}").json()["epcis_event"]
+    assert signed["signer"] == wallet.address
+    with context(svc.api).sessions() as session:
+        stored = session.query(EpcisEvent).filter_by(hash_id=hash_id).one()
+        assert stored.signature == document["wm:eventSignatures"][hash_id]["signature"]

@@ -71,7 +71,7 @@ def story(svc: Service) -> dict[str, Any]:
     return {"sid": sid, "seller": seller, "carrier": carrier, "outsider": outsider}
 
 
-def _draft(api: TestClient, sid: str, **form: str) -> Any:
+def _draft(api: TestClient, sid: str, **form: Any) -> Any:
     return api.post(f"/app/api/shipments/{sid}/milestones/draft", json=form, headers=ORIGIN)
 
 
@@ -117,7 +117,7 @@ def test_every_field_is_checked_with_its_own_message(svc: Service, story: dict[s
         location="Haiphong",
         weight_kg="-3",
         reason="2",
-        evidence_hash="0x1234",
+        evidence=["0x1234"],
     ).json()["errors"]
     assert errors["milestone"].startswith("Not allowed for you now; you may record: departed")
     assert "UN/LOCODE" in errors["location"]

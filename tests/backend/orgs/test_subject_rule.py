@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -14,9 +15,12 @@ from backend.chain.typed_data.events import SUBJECT_DELEGATION
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
+from backend.qr.bundle.verify import Verdict, verify_bundle
 from tests.backend.factories import Org, domain_of, make_org, signed_event
 from tests.backend.qr.flow import Flow, make_flow, sample_document
+from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.backend.shipments.factories import create_body, milestone_body, post
+from tests.backend.wallets import register_key, two_key_wallet
 from tests.context import context
 
 JSON_ACCEPT = {"Accept": "application/json"}
@@ -44,9 +48,9 @@ def _public_text(flow: Flow, link: DigitalLink) -> str:
 
 
 def _delegation(
-    api: TestClient, signer: LocalAccount, delegate: str, subject: bytes
+    api: TestClient, signer: LocalAccount, delegate: str, subject: bytes, salt: bytes = b""
 ) -> dict[str, Any]:
-    salt = secrets.token_bytes(32)
+    salt = salt or secrets.token_bytes(32)
     message = {"issuer": signer.address, "subject": subject, "delegate": delegate, "salt": salt}
     sig = eip712.sign(signer.key, domain_of(api), SUBJECT_DELEGATION, message)
     return {
@@ -158,6 +162,33 @@ def test_delegate_speaks_until_the_issuer_revokes_and_its_events_then_disappear(
     again, _ = _post_event(flow.api, lab, pid)
     assert again.status_code == 403
     assert body["eventId"] not in _public_text(flow, link)
+
+
+def test_delegation_signed_by_a_two_key_wallet_is_kept_whole_and_proven(flow: Flow) -> None:
+    """A 2-of-2 ERC-1271 wallet of the brand grants the delegation: one key's half is
+    refused, both keys' 130-byte signature is stored whole and the proof bundle's
+    delegation verifies against the chain (the wallet asked at the anchoring block)."""
+    link, _ = flow.issue(lot="W1", serial="SN-W1")
+    pid = _pid(link)
+    lab = make_org(flow.api, "lab")
+    wallet = two_key_wallet(flow.chain)
+    register_key(flow.api, flow.svc.settle, flow.seller, wallet.address)
+    salt = secrets.token_bytes(32)
+    both, half = wallet.joint(lambda s: _delegation(flow.api, s, "lab", pid, salt))
+    path = f"/v1/orgs/{flow.seller.slug}/delegations"
+    resp = flow.api.post(path, json=half, headers=flow.seller.admin)
+    assert resp.status_code == 422, resp.text
+    assert f"contract wallet {wallet.address} does not accept it" in resp.json()["detail"]
+    resp = flow.api.post(path, json=both, headers=flow.seller.admin)
+    assert resp.status_code == 201, resp.text
+    accepted, body = _post_event(flow.api, lab, pid)
+    assert accepted.status_code == 202, accepted.text
+    bundle = json.loads(_public_text(flow, link))["proof_bundle"]
+    (grant,) = bundle["delegations"]
+    assert grant["signature"] == both["signature"]
+    assert body["eventId"] in json.dumps(bundle)
+    report = verify_bundle(bundle, rpc_of(flow.chain), trust_of(flow.chain))
+    assert report.verdict is Verdict.VALID, report.failures()
 
 
 def test_delegation_for_every_passport_covers_later_ones(flow: Flow) -> None:

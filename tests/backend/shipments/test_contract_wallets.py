@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient, OrganisationRegistryClient
+from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.common.types import to_hex
@@ -31,19 +31,7 @@ from tests.backend.shipments.factories import (
     milestone_message,
     post,
 )
-from tests.conftest import deployment_for
-
-
-@dataclass(frozen=True)
-class WalletKey:
-    """A contract wallet as the factories see a signer: the wallet's address, its owner's key."""
-
-    address: str
-    key: bytes
-
-
-def _as_signer(wallet: WalletKey) -> LocalAccount:
-    return cast(LocalAccount, wallet)
+from tests.backend.wallets import WalletKey, as_signer, register_key, revoke_in_registry
 
 
 @pytest.fixture
@@ -61,11 +49,7 @@ class Parties:
 
 
 def _register(svc: Service, org: Org, address: str) -> None:
-    resp = svc.api.post(
-        f"/v1/orgs/{org.slug}/signers", json={"address": address}, headers=org.admin
-    )
-    assert resp.status_code == 201, resp.text
-    svc.settle()
+    register_key(svc.api, svc.settle, org, address)
 
 
 def _owned_wallet(svc: Service, org: Org) -> tuple[WalletKey, LocalAccount]:
@@ -101,7 +85,7 @@ def _state(svc: Service, p: Parties, sid: str) -> dict[str, Any]:
 
 def _picked_up(svc: Service, p: Parties) -> str:
     sid = _shipment(svc, p)
-    pickup = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=_as_signer(p.wallet))
+    pickup = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=as_signer(p.wallet))
     post(svc, f"/v1/shipments/{sid}/milestones", pickup, p.seller)
     svc.settle()
     return sid
@@ -121,7 +105,7 @@ def test_wallet_co_signs_a_pickup_and_records_a_departure_through_erc1271(
     cleared = milestone_body(svc, sid, M.EXPORT_CLEARED, p.broker.signer)
     post(svc, f"/v1/shipments/{sid}/milestones", cleared, p.broker)
     svc.settle()
-    departed = milestone_body(svc, sid, M.DEPARTED, _as_signer(p.wallet))
+    departed = milestone_body(svc, sid, M.DEPARTED, as_signer(p.wallet))
     post(svc, f"/v1/shipments/{sid}/milestones", departed, p.carrier)
     svc.settle()
     state = _state(svc, p, sid)
@@ -132,7 +116,7 @@ def test_wallet_co_signs_a_pickup_and_records_a_departure_through_erc1271(
 def test_wallet_seller_creates_a_shipment_through_erc1271(svc: Service, parties: Parties) -> None:
     p = parties
     seller_wallet, _owner = _owned_wallet(svc, p.seller)
-    body = create_body(svc, _as_signer(seller_wallet), [p.carrier.signer.address])
+    body = create_body(svc, as_signer(seller_wallet), [p.carrier.signer.address])
     post(svc, "/v1/shipments", body, p.seller)
     svc.settle()
     state = _state(svc, p, str(body["terms"]["shipmentId"]))
@@ -193,14 +177,14 @@ def test_wallet_signature_its_owner_did_not_make_is_refused(svc: Service, partie
     p = parties
     sid = _picked_up(svc, p)
     stranger = Account.create()
-    forged = milestone_body(svc, sid, M.DEPARTED, _as_signer(p.wallet), sign_with=stranger)
+    forged = milestone_body(svc, sid, M.DEPARTED, as_signer(p.wallet), sign_with=stranger)
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=forged, headers=p.carrier.writer)
     assert resp.status_code == 422, resp.text
     assert f"contract wallet {p.wallet.address} does not accept it" in resp.json()["detail"]
     # A pickup accepted "for" the wallet by a key that is not its owner.
     sid = _shipment(svc, p)
     fake = WalletKey(p.wallet.address, bytes(stranger.key))
-    pickup = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=_as_signer(fake))
+    pickup = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=as_signer(fake))
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=pickup, headers=p.seller.writer)
     assert resp.status_code == 422, resp.text
     assert "acceptance counterparty" in resp.json()["detail"]
@@ -217,7 +201,7 @@ def test_wallet_that_accepts_everything_speaks_only_for_itself(
     sid = _picked_up(svc, p)
     # Its "signature" on a milestone that names the carrier's wallet as signer...
     junk = WalletKey(p.wallet.address, bytes(mallory.signer.key))
-    claimed = milestone_body(svc, sid, M.DEPARTED, _as_signer(junk))
+    claimed = milestone_body(svc, sid, M.DEPARTED, as_signer(junk))
     for org in (mallory, p.carrier):
         resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=claimed, headers=org.writer)
         assert resp.status_code in (403, 422), resp.text
@@ -229,7 +213,7 @@ def test_wallet_that_accepts_everything_speaks_only_for_itself(
     assert resp.status_code == 422, resp.text
     assert f"it was made by {mallory.signer.address}" in resp.json()["detail"]
     # Speaking for itself it is only a stranger to the shipment.
-    itself = milestone_body(svc, sid, M.DEPARTED, _as_signer(WalletKey(yes, bytes(32 * b"\x01"))))
+    itself = milestone_body(svc, sid, M.DEPARTED, as_signer(WalletKey(yes, bytes(32 * b"\x01"))))
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=itself, headers=mallory.writer)
     assert resp.status_code == 404, resp.text
     assert _state(svc, p, sid)["status"] == "picked_up"
@@ -246,16 +230,13 @@ def test_key_rotated_out_of_a_wallet_or_wallet_revoked_is_refused(
     svc.chain.with_account(p.owner).transact(
         svc.chain.contract("OwnedSigningWallet", p.wallet.address), "setOwner", new_owner.address
     )
-    stale = milestone_body(svc, sid, M.DEPARTED, _as_signer(p.wallet))
+    stale = milestone_body(svc, sid, M.DEPARTED, as_signer(p.wallet))
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=stale, headers=p.carrier.writer)
     assert resp.status_code == 422, resp.text
     fresh_key = WalletKey(p.wallet.address, bytes(new_owner.key))
-    fresh = milestone_body(svc, sid, M.DEPARTED, _as_signer(fresh_key))
+    fresh = milestone_body(svc, sid, M.DEPARTED, as_signer(fresh_key))
     # The organisation revokes the wallet in the registry: nothing it signs counts.
-    registry = OrganisationRegistryClient(
-        svc.chain, deployment_for(svc.chain).address("OrganisationRegistry")
-    )
-    registry.revoke_key(p.wallet.address)
+    revoke_in_registry(svc.chain, p.wallet.address)
     svc.settle()
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=fresh, headers=p.carrier.writer)
     assert resp.status_code == 403, resp.text
@@ -265,7 +246,7 @@ def test_key_rotated_out_of_a_wallet_or_wallet_revoked_is_refused(
 def test_wallet_signature_past_the_bound_is_a_clear_422(svc: Service, parties: Parties) -> None:
     p = parties
     sid = _picked_up(svc, p)
-    departed = milestone_body(svc, sid, M.DEPARTED, _as_signer(p.wallet))
+    departed = milestone_body(svc, sid, M.DEPARTED, as_signer(p.wallet))
     departed["signature"] = to_hex(bytes(2048))
     resp = svc.api.post(f"/v1/shipments/{sid}/milestones", json=departed, headers=p.carrier.writer)
     assert resp.status_code == 422, resp.text
