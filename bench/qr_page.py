@@ -822,6 +822,12 @@ def run(backend: str, scripts: Path) -> list[Row]:
             target="",
         ),
         Row(
+            f"{name}: rendering, per page and process (model, Jinja, gzip)",
+            t_render * (os.cpu_count() or 2) / ITEMS * 1000,
+            "ms",
+            target="",
+        ),
+        Row(
             f"{name}: store them (bulk load{', rendering reused' if cached else ''}), checked",
             t_pages - (0 if cached else t_render),
             "s",
