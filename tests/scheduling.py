@@ -80,8 +80,12 @@ class SharedSetupScheduling(LoadScopeScheduling):
     @property
     def shared(self) -> frozenset[str]:
         if self._shared is None:
-            # Every worker writes the file before it reports its collection.
-            self._shared = frozenset(json.loads(self.groups_file.read_text()))
+            # Every worker writes the file before it reports its collection; none
+            # wrote it only when collection failed, and then nothing is scheduled.
+            try:
+                self._shared = frozenset(json.loads(self.groups_file.read_text()))
+            except FileNotFoundError:
+                self._shared = frozenset()
         return self._shared
 
     def _split_scope(self, nodeid: str) -> str:
