@@ -19,14 +19,13 @@ from backend.cli.alliance import (
     Alliance,
     _address,
     _group_options,
-    _hex,
     _make,
     _now,
     _tx,
     pass_alliance,
     reports_errors,
 )
-from backend.cli.common import parse_time
+from backend.cli.common import Hex, parse_time
 
 ZERO = "0x" + "00" * 20
 
@@ -101,18 +100,23 @@ def agreement_bond(al: Alliance, agreement_id: int, amount: int) -> None:
 
 @agreement.command("sign-acceptance")
 @click.argument("agreement_id", type=click.IntRange(1))
-@click.option("--shipment", required=True, help="The shipment id (0x…, consigned to the buyer).")
+@click.option(
+    "--shipment",
+    type=Hex("shipment id", 32),
+    required=True,
+    help="The shipment id (0x…, consigned to the buyer).",
+)
 @click.option("--valid-for", type=click.IntRange(60), default=86_400, show_default=True)
 @pass_alliance
 @reports_errors
 def agreement_sign_acceptance(
-    al: Alliance, agreement_id: int, shipment: str, valid_for: int
+    al: Alliance, agreement_id: int, shipment: bytes, valid_for: int
 ) -> None:
     """As the seller, sign the acceptance off line (reads the terms through --rpc)."""
     c = _client(al)
     terms = c.agreement(agreement_id).terms
     deadline = _now(al) + valid_for
-    message = c.acceptance_message(agreement_id, terms, _hex(shipment), deadline=deadline)
+    message = c.acceptance_message(agreement_id, terms, shipment, deadline=deadline)
     signature = c.sign_acceptance(al.account().key, message)
     al.out.emit(
         {

@@ -46,7 +46,7 @@ from backend.chain.alliance import (
 )
 from backend.chain.typed_data.alliance import BOOKING_TRANSFER, USAGE_REPORT
 from backend.cli.client import Api
-from backend.cli.common import TIME_FORMS, parse_time, unfunded_line
+from backend.cli.common import TIME_FORMS, Hex, parse_time, unfunded_line
 from backend.cli.keys import load_account
 from backend.cli.output import Output
 
@@ -298,7 +298,12 @@ def pool_consent(
     required=True,
     help="The consent's deadline, as printed (Unix seconds or ISO 8601).",
 )
-@click.option("--consent", required=True, help="The receiver's signature (pool consent).")
+@click.option(
+    "--consent",
+    type=Hex("consent signature"),
+    required=True,
+    help="The receiver's signature (pool consent).",
+)
 @pass_alliance
 @reports_errors
 def pool_transfer_booking(
@@ -309,7 +314,7 @@ def pool_transfer_booking(
     units: int,
     price: int,
     deadline: str,
-    consent: str,
+    consent: bytes,
 ) -> None:
     """Hand UNITS of your booking to --to, who consented (and pays --price)."""
     client = al.pool()
@@ -322,7 +327,7 @@ def pool_transfer_booking(
         "price": price,
         "deadline": parse_time(deadline),
     }
-    result = client.transfer_booking(message, _hex(consent))
+    result = client.transfer_booking(message, consent)
     al.out.emit(_tx(result, to=to, units=units, price=price))
 
 
@@ -554,14 +559,6 @@ def _now(al: Alliance) -> int:
     if al.rpc_url:
         return int(al.chain().block()["timestamp"])
     return int(time.time())
-
-
-def _hex(value: str) -> bytes:
-    text = value.removeprefix("0x")
-    try:
-        return bytes.fromhex(text)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value[:20]!r} is not hex") from exc
 
 
 def _bar(al: Alliance) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from backend.chain.eip712 import Domain, StructType
+from backend.common.types import parse_hex
 
 API_KEY_ENV = "WAYMARK_API_KEY"
 API_ENV = "WAYMARK_API"
@@ -122,7 +123,7 @@ def from_json(struct: StructType, data: Mapping[str, Any]) -> dict[str, Any]:
         if typ in deps:
             out[name] = from_json(deps[typ], value)
         elif typ.startswith("bytes") and typ != "bytes":
-            out[name] = hex_bytes(value, int(typ[5:]), f"{struct.name}.{name}")
+            out[name] = parse_hex(value, f"{struct.name}.{name}", int(typ[5:]))
         elif typ.startswith(("uint", "int")):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{struct.name}.{name} must be an integer")
@@ -132,16 +133,24 @@ def from_json(struct: StructType, data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def hex_bytes(value: Any, size: int | None, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"{what} must be 0x-prefixed hex")
-    try:
-        raw = bytes.fromhex(value[2:])
-    except ValueError as exc:
-        raise ValueError(f"{what} is not hex") from exc
-    if size is not None and len(raw) != size:
-        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
-    return raw
+class Hex(click.ParamType):
+    """A ``0x``-hex option, parsed into bytes by the rule request bodies use."""
+
+    name = "0x-hex"
+
+    def __init__(self, what: str, size: int | None = None) -> None:
+        self.what = what
+        self.size = size
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        try:
+            return parse_hex(value, self.what, self.size)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 TIME_FORMS = "Unix seconds, ISO 8601, now, +SECONDS or -SECONDS"

@@ -20,11 +20,12 @@ from backend.chain.eip712 import Domain
 from backend.chain.typed_data.events import SUPPLY_EVENT, EventKind, events_domain, location_bytes
 from backend.cli.chainio import chain_now
 from backend.cli.client import Api
-from backend.cli.common import api_key_opt, api_opt, fail, hex_bytes, parse_time, read_json
+from backend.cli.common import api_key_opt, api_opt, fail, parse_time, read_json
 from backend.cli.common import write_json as write_out
 from backend.cli.keys import load_account, password_opt
 from backend.cli.milestones import file_digest
 from backend.cli.output import Output
+from backend.common.types import parse_hex
 
 KINDS = ", ".join(k.name for k in EventKind)
 
@@ -52,7 +53,7 @@ def _kind(value: str) -> EventKind:
 
 def _bytes32(value: str, what: str) -> bytes:
     try:
-        return hex_bytes(value, 32, what)
+        return parse_hex(value, what, 32)
     except ValueError as exc:
         fail(str(exc))
 

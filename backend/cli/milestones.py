@@ -32,7 +32,6 @@ from backend.cli.common import (
     domain_from_json,
     fail,
     from_json,
-    hex_bytes,
     parse_time,
     read_json,
     to_json,
@@ -40,6 +39,7 @@ from backend.cli.common import (
 )
 from backend.cli.keys import load_account, password_opt
 from backend.cli.output import Output
+from backend.common.types import parse_hex
 
 DOC_TYPE = "waymark.milestone"
 DEFAULT_VALIDITY = 7 * 24 * 3600
@@ -114,7 +114,7 @@ def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) ->
     """A ``Milestone`` message from a spec (CLI flags or one item of a JSON batch)."""
     kind = milestone_kind(spec["milestone"])
     try:
-        shipment_id = hex_bytes(spec["shipment_id"], 32, "shipment id")
+        shipment_id = parse_hex(spec["shipment_id"], "shipment id", 32)
     except ValueError as exc:
         fail(str(exc))
     if spec.get("evidence") and spec.get("evidence_hash"):
@@ -124,7 +124,7 @@ def build_message(spec: dict[str, Any], *, signer: str, nonce: int, now: int) ->
         evidence = evidence_digest(_evidence_paths(spec["evidence"]))
     elif spec.get("evidence_hash"):
         try:
-            evidence = hex_bytes(spec["evidence_hash"], 32, "evidence hash")
+            evidence = parse_hex(spec["evidence_hash"], "evidence hash", 32)
         except ValueError as exc:
             fail(str(exc))
     counterparty = td.ZERO_ADDRESS
@@ -181,7 +181,7 @@ def decode(doc: dict[str, Any]) -> tuple[Domain, dict[str, Any], bytes]:
     try:
         domain = domain_from_json(doc["domain"])
         message = from_json(td.MILESTONE, doc["milestone"])
-        signature = hex_bytes(doc["signature"], 65, "signature")
+        signature = parse_hex(doc["signature"], "signature", 65)
     except (KeyError, ValueError, TypeError) as exc:
         fail(f"malformed signed milestone: {exc}")
     try:
@@ -598,7 +598,7 @@ def _record_hash(api: Api, shipment_id: str, index: int) -> bytes:
     shipment = api.get(f"/v1/shipments/{shipment_id}")
     for entry in shipment.get("milestones") or []:
         if entry.get("index") == index:
-            return hex_bytes(entry["record_hash"], 32, "record hash")
+            return parse_hex(entry["record_hash"], "record hash", 32)
     fail(f"shipment {shipment_id} has no milestone at index {index}")
 
 
@@ -650,9 +650,9 @@ def correct(
 ) -> None:
     """Sign a correction declaring history entry --index erroneous; print or submit it."""
     try:
-        sid = hex_bytes(shipment_id, 32, "--shipment-id")
-        given_hash = hex_bytes(record_hash, 32, "--record-hash") if record_hash else None
-        proof = hex_bytes(evidence_hash, 32, "--evidence-hash") if evidence_hash else None
+        sid = parse_hex(shipment_id, "--shipment-id", 32)
+        given_hash = parse_hex(record_hash, "--record-hash", 32) if record_hash else None
+        proof = parse_hex(evidence_hash, "--evidence-hash", 32) if evidence_hash else None
     except ValueError as exc:
         fail(str(exc))
     if evidence and proof is not None:

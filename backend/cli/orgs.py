@@ -28,6 +28,7 @@ from backend.chain.organisations import (
 )
 from backend.cli.keys import load_account
 from backend.cli.output import Output
+from backend.common.types import parse_hex
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,8 +61,11 @@ def _registry(chain: ChainClient, address: str | None) -> OrganisationRegistryCl
 
 def _org_id(value: str) -> bytes:
     """A 0x bytes32 registry id, or a Waymark organisation slug."""
-    if value.startswith("0x") and len(value) == 66:
-        return bytes.fromhex(value[2:])
+    if value.startswith("0x"):
+        try:
+            return parse_hex(value, "organisation id", 32)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--org") from exc
     return org_id_for(value)
 
 

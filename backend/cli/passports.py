@@ -28,7 +28,6 @@ from backend.cli.common import (
     api_key_opt,
     api_opt,
     fail,
-    hex_bytes,
     parse_time,
     read_json,
     to_json,
@@ -36,6 +35,7 @@ from backend.cli.common import (
 )
 from backend.cli.keys import load_account, password_opt
 from backend.cli.output import Output
+from backend.common.types import parse_hex, to_hex
 from backend.passports.canonical import document_hash
 from backend.passports.carbon import footprint
 from backend.passports.errors import PassportError
@@ -264,7 +264,7 @@ def _status_change(
 ) -> None:
     """Sign ``RecallPassport`` / ``RevokePassport`` as the issuer and relay it through the API."""
     try:
-        pid = hex_bytes(passport_id, 32, "passport id")
+        pid = parse_hex(passport_id, "passport id", 32)
     except ValueError as exc:
         fail(str(exc))
     domain = resolve_domain(CONTRACT, chain_id=None, address=None, api=api)
@@ -374,7 +374,7 @@ def attest(
 ) -> None:
     """Attest a claim about one passport version as a certifier; the API relays it."""
     try:
-        pid = "0x" + hex_bytes(passport_id, 32, "passport id").hex()
+        pid = to_hex(parse_hex(passport_id, "passport id", 32))
     except ValueError as exc:
         fail(str(exc))
     if not claim.strip():
@@ -399,7 +399,7 @@ def attest(
         "certifier": account.address,
         "passportId": bytes.fromhex(pid[2:]),
         "version": chosen,
-        "documentHash": hex_bytes(versions[chosen]["document_hash"], 32, "document hash"),
+        "documentHash": parse_hex(versions[chosen]["document_hash"], "document hash", 32),
         "claim": claim_type(claim.strip()),
         "validUntil": until,
         "nonce": nonce,

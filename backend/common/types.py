@@ -108,6 +108,14 @@ def _parser(what: str, low: int, high: int | None) -> Any:
     return parse
 
 
+def parse_hex(value: object, what: str, size: int | None = None) -> bytes:
+    """``0x``-hex of exactly ``size`` bytes (of any length when ``None``) as bytes, for
+    input that does not pass through a request model (the CLI's options and files);
+    ``ValueError`` naming ``what`` and the fault otherwise, as the request types say it."""
+    parse: Any = _parser(what, size or 0, size)
+    return bytes(parse(value))
+
+
 def _hex_type(what: str, description: str, low: int, high: int | None) -> Any:
     if high == low:
         pattern = f"^0x[0-9a-fA-F]{{{2 * low}}}$"
