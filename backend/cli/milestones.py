@@ -39,7 +39,7 @@ from backend.cli.common import (
 )
 from backend.cli.keys import load_account, password_opt
 from backend.cli.output import Output
-from backend.common.types import parse_hex
+from backend.common.types import parse_hex, to_hex
 
 DOC_TYPE = "waymark.milestone"
 DEFAULT_VALIDITY = 7 * 24 * 3600
@@ -569,7 +569,7 @@ def inspect(out: Output, file: Path) -> None:
     for doc in documents(read_json(file)):
         domain, message, _ = decode(doc)
         row = {
-            "shipment_id": "0x" + message["shipmentId"].hex(),
+            "shipment_id": to_hex(message["shipmentId"]),
             "milestone": td.MilestoneType(message["milestone"]).name,
             "signer": message["signer"],
             "nonce": message["nonce"],
