@@ -35,6 +35,7 @@ from backend.handlers import ERROR_RESPONSES
 from backend.handlers import install as install_handlers
 from backend.health.router import router as health_router
 from backend.indexer.service import ContractHandlers, Indexer
+from backend.locations import unlocode
 from backend.locations.router import router as locations_router
 from backend.loop import Loop
 from backend.middleware import (
@@ -139,6 +140,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_fast_paths()
+        # Location search's index (seconds of CPU) is built behind the start, not on the
+        # first search; a search during the build waits for it.
+        unlocode.warm_up()
         client = chain or make_chain(cfg)
         engine = make_engine(cfg.database_url)
         if cfg.migrate_on_startup:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from backend.cli.common import (
 )
 from backend.cli.keys import load_account, password_opt
 from backend.cli.output import Output
-from backend.common.types import parse_hex, to_hex
+from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, parse_hex, to_hex
 
 DOC_TYPE = "waymark.milestone"
 DEFAULT_VALIDITY = 7 * 24 * 3600
@@ -176,21 +177,50 @@ def documents(data: Any) -> list[dict[str, Any]]:
     return items
 
 
-def decode(doc: dict[str, Any]) -> tuple[Domain, dict[str, Any], bytes]:
-    """Domain, message and signature of a signed milestone; checks the signature."""
+#: How a signed milestone's signature is checked (``milestone inspect`` names it).
+KEY_CHECK = "signer's key"
+CHAIN_CHECK = "checked on chain on submission"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A signed milestone read from its file, and which check its signature gets."""
+
+    domain: Domain
+    message: dict[str, Any]
+    signature: bytes
+    check: str  # KEY_CHECK or CHAIN_CHECK
+    # The key a 65-byte signature recovers to when that is not the named signer.
+    recovered: str | None = None
+
+
+def decode(doc: dict[str, Any]) -> Decoded:
+    """Domain, message and signature of a signed milestone, its signature checked if it can be.
+
+    A 65-byte signature that recovers to the named signer is the signer's key's: checked
+    here. Any other may be a contract wallet's (ERC-1271): a multi-owner wallet's longer
+    signature, or an owner key's 65 bytes, which recover to the owner and not to the wallet
+    named. Only the chain can say, so the service checks it on submission (a tampered
+    key-signed file is refused there, with the key it recovers to).
+    """
     try:
         domain = domain_from_json(doc["domain"])
         message = from_json(td.MILESTONE, doc["milestone"])
-        signature = parse_hex(doc["signature"], "signature", 65)
+        signature = parse_hex(doc["signature"], "signature")
     except (KeyError, ValueError, TypeError) as exc:
         fail(f"malformed signed milestone: {exc}")
+    if not 1 <= len(signature) <= MAX_WALLET_SIGNATURE_BYTES:
+        fail(
+            f"malformed signed milestone: signature must be 1 to {MAX_WALLET_SIGNATURE_BYTES} "
+            f"bytes, got {len(signature)}"
+        )
     try:
         signer = eip712.recover(eip712.digest(domain, td.MILESTONE, message), signature)
-    except eip712.SignatureInvalid as exc:
-        fail(f"milestone signature invalid: {exc}")
-    if signer.lower() != str(message["signer"]).lower():
-        fail(f"milestone signature is by {signer}, not the named signer {message['signer']}")
-    return domain, message, signature
+    except eip712.SignatureInvalid:
+        return Decoded(domain, message, signature, CHAIN_CHECK)
+    if signer.lower() == str(message["signer"]).lower():
+        return Decoded(domain, message, signature, KEY_CHECK)
+    return Decoded(domain, message, signature, CHAIN_CHECK, recovered=signer)
 
 
 def _progress(items: Sequence[Any], label: str, out: Output) -> Iterator[Any]:
@@ -207,7 +237,7 @@ def submit_documents(
     """POST each signed milestone (in order); with ``wait``, until each is mined."""
     results = []
     for doc in _progress(docs, "Submitting", out):
-        _, message, _ = decode(doc)
+        message = decode(doc).message
         custody = message["milestone"] in {int(k) for k in td.CUSTODY_TRANSFERS}
         if custody and not doc.get("acceptance"):
             kind = td.MilestoneType(message["milestone"]).name
@@ -400,7 +430,8 @@ def _countersign(
     until = 0
     signed = 0
     for doc in docs:
-        domain, message, _ = decode(doc)
+        decoded = decode(doc)
+        domain, message = decoded.domain, decoded.message
         if not wanted(message):
             continue
         if first is None:
@@ -564,19 +595,26 @@ def submit_cmd(out: Output, file: Path, api: str, api_key: str | None, wait: boo
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.pass_obj
 def inspect(out: Output, file: Path) -> None:
-    """Check the signatures in a signed-milestone file and show what they say."""
+    """Show what the milestones in a signed-milestone file say, and how each signature is
+    checked: here, by the signer's key, or on chain when submitted (a contract wallet's)."""
     rows = []
     for doc in documents(read_json(file)):
-        domain, message, _ = decode(doc)
+        decoded = decode(doc)
+        message = decoded.message
         row = {
             "shipment_id": to_hex(message["shipmentId"]),
             "milestone": td.MilestoneType(message["milestone"]).name,
             "signer": message["signer"],
             "nonce": message["nonce"],
             "location": td.locode_text(message["location"]),
-            "chain_id": domain.chain_id,
+            "chain_id": decoded.domain.chain_id,
             "cosigned": bool(doc.get("acceptance")),
+            "signature_bytes": len(decoded.signature),
+            "signature_check": decoded.check,
         }
+        if decoded.recovered is not None:
+            # Valid only if the signer is a contract wallet that accepts this key's signature.
+            row["recovers_to"] = decoded.recovered
         rows.append(row)
     out.emit({"milestones": rows} if len(rows) > 1 else rows[0])
 

@@ -342,14 +342,17 @@ def draft_milestone(
 
 @dataclass(frozen=True, slots=True)
 class HandoverReview:
-    """What the receiving party is asked to accept, and the acceptance it signs."""
+    """What the receiving party is asked to accept, the releaser's evidence photos it sees
+    (those the signed ``evidenceHash`` covers, in order) and the acceptance it signs."""
 
     summary: str
     typed_data: dict[str, Any]
+    photos: list[str]
 
 
 def review_handover(
     *,
+    session: Session,
     card: Card,
     identity: Identity,
     registry: ShipmentRegistryClient,
@@ -361,11 +364,21 @@ def review_handover(
     kind = MilestoneType(milestone["milestone"])
     weight = milestone["measuredWeightGrams"]
     location = milestone["location"]
+    signed = str(milestone["evidenceHash"]).lower()  # 0x-hex, as the request model prints it
+    # Read from the store by the signed hash itself (a list of several is kept under it),
+    # never from anything else the link carries: exactly the photos the signature covers.
+    shown = evidence_photos(session, card.id, [signed]).get(signed, [])
+    with_photos = f" with {len(shown)} photo{'s' if len(shown) > 1 else ''}" if shown else ""
     summary = (f"You accept: {weight / 1000:g} kg " if weight else "You accept: ") + (
         f"{LABELS[kind]} to {identity.org_name} by {releaser_name}"
-        f"{f' at {location}' if location else ''}"
+        f"{f' at {location}' if location else ''}{with_photos}"
         f" for shipment {card.reference or card.id[:10]} of {card.seller_name}."
     )
+    if int(signed, 16) and not shown:
+        summary += (
+            f" The releaser signed evidence ({signed[:10]}…) that the service does not hold;"
+            " ask them for it before you accept."
+        )
     acceptance = {
         "milestone": milestone_typed(milestone),
         "nonce": registry.nonce(identity.address),
@@ -379,6 +392,7 @@ def review_handover(
             "primaryType": CUSTODY_ACCEPTANCE.name,
             "message": acceptance,
         },
+        photos=shown,
     )
 
 

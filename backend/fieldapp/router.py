@@ -523,6 +523,10 @@ class HandoverSigned(_Body):
 class HandoverReviewPublic(BaseModel):
     summary: str
     typed_data: dict[str, Any]
+    photos: list[str] = Field(
+        description="SHA-256 of each evidence photo the releaser's signed evidenceHash covers, "
+        "in order; each reads from /app/api/shipments/{id}/evidence/{hash}"
+    )
 
 
 def _handover_release(
@@ -570,6 +574,7 @@ def review_handover(
     identity = _writer(request, session)
     card, releaser = _handover_release(request, session, identity, body)
     review = pages.review_handover(
+        session=session,
         card=card,
         identity=identity,
         registry=registry(request),
@@ -577,7 +582,9 @@ def review_handover(
         releaser_name=releaser.org_name,
         now=_chain_now(chain),
     )
-    return HandoverReviewPublic(summary=review.summary, typed_data=review.typed_data)
+    return HandoverReviewPublic(
+        summary=review.summary, typed_data=review.typed_data, photos=review.photos
+    )
 
 
 @signed_write("/api/handover")

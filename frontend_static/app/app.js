@@ -505,6 +505,7 @@ async function handoverPage(section) {
   if (!review) return say(summary, "You are offline; the review needs the service.", "error");
   if (!review.ok) return say(summary, refusal(review), "error");
   say(summary, review.data.summary);
+  showEvidence(signed.milestone.shipmentId.toLowerCase(), review.data.photos || []);
   accept.hidden = kept;
   accept.addEventListener("click", async () => {
     const typed = review.data.typed_data;
@@ -517,6 +518,30 @@ async function handoverPage(section) {
     if (!result) return;
     followHandover(signed.milestone.shipmentId, status);
   });
+}
+
+// The releaser's evidence photos, as thumbnails from the service's evidence store: the
+// service names the ones the signed evidenceHash covers, so the receiver sees what it confirms.
+function showEvidence(shipment, photos) {
+  const box = $("#handover-evidence");
+  if (!box || !photos.length) return;
+  $("#handover-photos").replaceChildren(
+    ...photos.map((hash, i) => {
+      const src = `/app/api/shipments/${shipment}/evidence/${hash}`;
+      const link = document.createElement("a");
+      link.href = src;
+      link.target = "_blank";
+      link.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = src;
+      img.alt = `evidence photo ${i + 1} of ${photos.length}`;
+      img.width = 72;
+      img.height = 72;
+      link.append(img);
+      return link;
+    }),
+  );
+  box.hidden = false;
 }
 
 // The relayed handover is the releaser's write; the receiver follows the goods instead.

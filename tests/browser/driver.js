@@ -35,14 +35,20 @@ const FLOWS = {
     { click: "#sign-in-button" },
     { waitForText: "h1", value: "My shipments" },
   ],
-  // On a shipment's page (or `goto` it first): fill the milestone form, review it and
-  // wait for the summary to contain `summary`.
-  reviewMilestone: ({ goto, milestone, counterparty, location, weight, summary }) => [
+  // On a shipment's page (or `goto` it first): fill the milestone form (attaching the
+  // `photos`, paths, if any), review it and wait for the summary to contain `summary`.
+  reviewMilestone: ({ goto, milestone, counterparty, location, weight, photos, summary }) => [
     ...(goto ? [{ goto }] : []),
     { select: "#f-milestone", value: milestone },
     ...(counterparty ? [{ select: "#f-counterparty", value: counterparty }] : []),
     ...(location ? [{ fill: "#f-location", value: location }] : []),
     ...(weight ? [{ fill: "#f-weight", value: weight }] : []),
+    ...(photos
+      ? [
+          { setFiles: "#f-photo", files: photos },
+          { waitForText: "#photo-hash", value: "kept by the service" },
+        ]
+      : []),
     { click: "#review" },
     { waitForText: "#summary-text", value: summary },
   ],

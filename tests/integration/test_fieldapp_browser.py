@@ -169,8 +169,9 @@ def _sign_in(name: str) -> list[dict[str, Any]]:
     return [{"flow": "signIn", "shot": shot(f"app-{name}-sign-in", PHONE)["screenshot"]}]
 
 
-def _milestone(kind: str, summary: str, **fields: str) -> dict[str, Any]:
-    """The driver's reviewMilestone flow (``goto``, ``counterparty``, ``location``, ``weight``)."""
+def _milestone(kind: str, summary: str, **fields: str | list[str]) -> dict[str, Any]:
+    """The driver's reviewMilestone flow (``goto``, ``counterparty``, ``location``, ``weight``,
+    ``photos``: paths to attach)."""
     return {"flow": "reviewMilestone", "milestone": kind, "summary": summary, **fields}
 
 
@@ -283,20 +284,32 @@ def test_carrier_signs_in_records_a_departure_with_a_photo_and_an_arrival_offlin
 
 @ON_BOTH_CHAINS
 def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
-    field: Field,
+    field: Field, tmp_path: Path
 ) -> None:
+    """The seller releases the goods with two photos; the carrier's phone shows those two
+    (the ones the seller's signature covers, not a photo uploaded and removed) before it
+    co-signs."""
     carrier = field.carrier.signer.address
+    photos = [tmp_path / name for name in ("pallets.jpg", "seal.jpg", "stray.jpg")]
+    for path in photos:
+        colour = tuple(secrets.randbelow(256) for _ in range(3))
+        Image.new("RGB", (160, 120), colour).save(path, format="JPEG")
+    pallets, seal, stray = photos
     run = visit(
         f"{field.url}/app",
         [
             *_sign_in("pickup"),
+            {"goto": f"{field.url}/app/shipments/{field.waiting}"},
+            {"setFiles": "#f-photo", "files": [str(stray)]},
+            {"waitForText": "#photo-hash", "value": "1 photo kept by the service"},
+            {"click": "#photo-list li button"},
             _milestone(
                 "PICKED_UP",
                 "picked up to Haiphong Freight",
-                goto=f"{field.url}/app/shipments/{field.waiting}",
                 counterparty=carrier,
                 location="VNSGN",
                 weight="118.5",
+                photos=[str(pallets), str(seal)],
             ),
             RELEASE,
             shot("app-handover-qr", PHONE),
@@ -311,7 +324,9 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
         [
             OPEN_HANDOVER,
             {"text": "#handover-summary"},
+            {"attr": "#handover-photos img", "name": "src"},
             shot("app-handover-review", PHONE),
+            {"scrollWidth": True},
             {"click": "#accept"},
             {"waitForText": "#handover-status", "value": "you now hold the goods"},
             shot("app-handover-done", PHONE),
@@ -320,11 +335,19 @@ def test_pickup_is_signed_by_the_seller_and_co_signed_on_the_carriers_phone(
     )
     assert run.values("text")[0] == (
         "You accept: 118.5 kg picked up to Haiphong Freight by Lang Tre Homeware at VNSGN "
-        "for shipment LT-2612-002 of Lang Tre Homeware."
+        "with 2 photos for shipment LT-2612-002 of Lang Tre Homeware."
     )
+    hashes = ["0x" + hashlib.sha256(p.read_bytes()).hexdigest() for p in photos]
+    evidence = f"/app/api/shipments/{field.waiting}/evidence/"
+    # The photos the signature covers, in order, each fetched from the evidence store.
+    assert run.values("attr")[0] == [evidence + h for h in hashes[:2]]
+    assert {f"{field.url}{evidence}{h}" for h in hashes[:2]} <= set(run.requests)
+    assert not any(hashes[2] in url for url in run.requests)
+    assert run.values("scrollWidth") == [PHONE[0]]
     resp = field.svc.api.get(f"/v1/shipments/{field.waiting}", headers=field.seller.writer)
     assert resp.json()["status"] == "picked_up"
     assert resp.json()["custodian"] == carrier
+    assert resp.json()["milestones"][-1]["evidence_photos"] == hashes[:2]
 
 
 @ON_BOTH_CHAINS

@@ -1,24 +1,41 @@
-"""``waymark milestone`` offline: what it signs, what it refuses (in process, no server)."""
+"""``waymark milestone``: what it signs and refuses offline (in process, no server), and a
+contract wallet's signed milestone submitted to a live service that checks it on chain."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
 
 from backend.chain import ChainClient, eip712
 from backend.chain.anvil import AnvilNode
 from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
+from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.cli import cli
 from backend.cli.client import error_line
 from backend.cli.common import from_json, parse_time
+from backend.cli.milestones import signed_document
+from backend.common.types import to_hex
+from tests.backend.factories import make_org
+from tests.backend.shipments.factories import (
+    Service,
+    create_body,
+    milestone_body,
+    milestone_json,
+    milestone_message,
+    post,
+)
+from tests.backend.wallets import WalletKey, as_signer, register_key, two_key_wallet
+from tests.integration.live_server import serve
 
 PASSWORD = "correct horse"
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -208,20 +225,53 @@ def test_cosign_refuses_anyone_but_the_named_receiver(tmp_path: Path) -> None:
     assert eip712.recover(digest, signature) == carrier.address
 
 
-def test_tampered_file_is_refused_before_upload(tmp_path: Path) -> None:
-    ks, _ = _keystore(tmp_path, "carrier")
+def test_a_tampered_key_signed_file_is_not_taken_for_the_signers_key(tmp_path: Path) -> None:
+    """Edited after signing, a key's signature recovers to some other key: the file no longer
+    passes the signer's-key check, and inspect names the key it recovers to (the service
+    refuses it on submission: see the live test below)."""
+    ks, carrier = _keystore(tmp_path, "carrier")
     out = tmp_path / "m.json"
     _run(
         tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
         "--milestone", "ARRIVED", "--weight-grams", "500000", "--nonce", "0", *OFFLINE,
         "--out", str(out),
     )  # fmt: skip
+    code, text = _run(tmp_path, "--json", "milestone", "inspect", str(out))
+    assert code == 0, text
+    assert json.loads(text)["signature_check"] == "signer's key"
     doc = json.loads(out.read_text())
     doc["milestone"]["measuredWeightGrams"] = 480000
     out.write_text(json.dumps(doc))
     code, text = _run(tmp_path, "--json", "milestone", "inspect", str(out))
-    assert code == 2
-    assert json.loads(text.splitlines()[0])["error"].startswith("milestone signature is by ")
+    assert code == 0, text
+    shown = json.loads(text)
+    assert shown["signature_check"] == "checked on chain on submission"
+    assert shown["recovers_to"] not in (carrier.address, shown["signer"])
+
+
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [
+        ("0x", "signature must be 1 to 2047 bytes, got 0"),
+        ("0x" + "ab" * 2048, "signature must be 1 to 2047 bytes, got 2048"),
+        ("0xzz", "signature must be 0x followed by hex digits"),
+    ],
+)
+def test_a_signature_of_no_bytes_or_beyond_a_wallets_bound_is_refused_in_one_line(
+    tmp_path: Path, signature: str, reason: str
+) -> None:
+    ks, _ = _keystore(tmp_path, "carrier")
+    out = tmp_path / "m.json"
+    _run(
+        tmp_path, "milestone", "sign", "--keystore", str(ks), "--shipment-id", SID,
+        "--milestone", "DEPARTED", "--nonce", "0", *OFFLINE, "--out", str(out),
+    )  # fmt: skip
+    doc = json.loads(out.read_text())
+    out.write_text(json.dumps({**doc, "signature": signature}))
+    for command in ("inspect", "submit"):
+        code, text = _run(tmp_path, "milestone", command, str(out))
+        assert code == 2
+        assert text.strip() == f"error: malformed signed milestone: {reason}"
 
 
 def test_api_errors_read_as_one_line_with_the_decoded_contract_error() -> None:
@@ -305,3 +355,91 @@ def test_times_accept_unix_seconds_iso_now_and_relative_seconds(
     text: str | int, expected: int
 ) -> None:
     assert parse_time(text, now=1000) == expected
+
+
+def test_a_two_key_wallets_milestone_is_submitted_and_checked_on_chain(
+    api: TestClient, tester: ChainClient, tmp_path: Path
+) -> None:
+    """The carrier's key is a 2-of-2 ERC-1271 wallet: its departure, signed by both keys
+    (130 bytes), goes through ``milestone submit`` to a live service, which checks it on
+    chain. One key's signature alone, and a key-signed file edited after signing, are
+    refused by the service, each said in one line with exit 2."""
+    svc = Service(api, tester)
+    seller = make_org(api, "seller", ("seller",))
+    carrier = make_org(api, "carrier", ("carrier",))
+    broker = make_org(api, "broker", ("supplier",))
+    wallet = two_key_wallet(tester)
+    register_key(api, svc.settle, carrier, wallet.address)
+    created = create_body(
+        svc, seller.signer, [wallet.address], customs_broker=broker.signer.address
+    )
+    post(svc, "/v1/shipments", created, seller)
+    svc.settle()
+    sid = str(created["terms"]["shipmentId"])
+    domain = svc.registry.domain()
+    pickup = milestone_message(svc, sid, M.PICKED_UP, seller.signer, counterparty=wallet.address)
+    nonce, deadline = svc.registry.nonce(wallet.address), svc.now() + 3600
+    accepted = b"".join(
+        td.sign_acceptance(k.key, domain, pickup, nonce=nonce, deadline=deadline)
+        for k in (wallet.first, wallet.second)
+    )
+    post(svc, f"/v1/shipments/{sid}/milestones", {
+        "milestone": milestone_json(pickup),
+        "signature": to_hex(td.sign_milestone(seller.signer.key, domain, pickup)),
+        "acceptance": {"nonce": nonce, "deadline": deadline, "signature": to_hex(accepted)},
+    }, seller)  # fmt: skip
+    svc.settle()
+    post(svc, f"/v1/shipments/{sid}/milestones",
+         milestone_body(svc, sid, M.EXPORT_CLEARED, broker.signer), broker)  # fmt: skip
+    svc.settle()
+
+    departed = milestone_message(svc, sid, M.DEPARTED, as_signer(WalletKey(wallet.address, b"")))
+    halves = [td.sign_milestone(k.key, domain, departed) for k in (wallet.first, wallet.second)]
+    key = carrier.writer["X-API-Key"]
+
+    def write(name: str, message: dict[str, Any], signature: bytes) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps(signed_document(domain, message, signature)))
+        return str(path)
+
+    both = write("both.json", departed, b"".join(halves))
+    one = write("one.json", departed, halves[0])
+    # The carrier's own key signs a departure, then someone edits the weight.
+    edited = milestone_message(svc, sid, M.DEPARTED, carrier.signer, measured_weight_grams=9)
+    tampered = signed_document(
+        domain, edited, td.sign_milestone(carrier.signer.key, domain, edited)
+    )
+    tampered["milestone"]["measuredWeightGrams"] = 1_000_000
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+
+    code, text = _run(tmp_path, "--json", "milestone", "inspect", both)
+    assert code == 0, text
+    shown = json.loads(text)
+    assert (shown["signer"], shown["signature_bytes"]) == (wallet.address, 130)
+    assert shown["signature_check"] == "checked on chain on submission"
+    assert "recovers_to" not in shown
+    code, text = _run(tmp_path, "--json", "milestone", "inspect", one)
+    assert json.loads(text)["recovers_to"] == wallet.first.address
+
+    with serve(api.app, lifespan="off") as base:
+        refusals = {
+            one: f"contract wallet {wallet.address} does not accept it",
+            str(tmp_path / "tampered.json"): "it was made by 0x",
+        }
+        for path, reason in refusals.items():
+            code, text = _run(
+                tmp_path, "milestone", "submit", path, "--api", base, "--api-key", key
+            )
+            assert code == 2, text
+            assert text.strip().startswith("error: HTTP 422 ")
+            assert reason in text
+            assert len(text.strip().splitlines()) == 1
+        code, text = _run(
+            tmp_path, "--json", "milestone", "submit", both, "--api", base, "--api-key", key
+        )
+    assert code == 0, text
+    assert json.loads(text)["submitted"] == 1
+    svc.settle()
+    state = api.get(f"/v1/shipments/{sid}", headers=seller.writer).json()
+    assert state["status"] == "in_transit"
+    assert state["milestones"][-1]["signer"] == wallet.address

@@ -317,3 +317,47 @@ def _draft_status(api: TestClient, sid: str, photos: list[str]) -> int:
     body = {"milestone": "EXPORT_CLEARED", "evidence": photos}
     resp = api.post(f"/app/api/shipments/{sid}/milestones/draft", json=body, headers=APP_ORIGIN)
     return int(resp.status_code)
+
+
+def test_the_receiver_reviews_a_handover_with_the_photos_the_releasers_signature_covers(
+    world: dict[str, Any],
+) -> None:
+    api: TestClient = world["svc"].api
+    sid = world["sid"]
+    seller: Org = world["seller"]
+    carrier: Org = world["carrier"]
+    app_sign_in(api, seller)
+    shots = [photo(), photo("PNG"), photo()]
+    for content in shots:
+        assert upload(api, sid, content).status_code == 201
+    hashes = [hash_of(c) for c in shots]
+    form = {
+        "milestone": "PICKED_UP",
+        "counterparty": carrier.signer.address,
+        "evidence": hashes[:2],
+    }
+    resp = api.post(f"/app/api/shipments/{sid}/milestones/draft", json=form, headers=APP_ORIGIN)
+    assert resp.json()["errors"] == {}, resp.text
+    link = _signed(seller, resp.json())
+    app_sign_in(api, carrier)
+    review = api.post("/app/api/handover/review", json=link, headers=APP_ORIGIN)
+    assert review.status_code == 200, review.text
+    # The two signed, in order; not the third photo the seller uploaded to the shipment.
+    assert review.json()["photos"] == hashes[:2]
+    assert " with 2 photos for shipment " in review.json()["summary"]
+    for hash_, content in zip(hashes[:2], shots, strict=False):
+        assert api.get(f"/app/api/shipments/{sid}/evidence/{hash_}").content == content
+    # The link carries the signed milestone only: photos of someone's choosing are refused.
+    resp = api.post(
+        "/app/api/handover/review", json={**link, "photos": [hashes[2]]}, headers=APP_ORIGIN
+    )
+    assert resp.status_code == 422
+    # A release signed over evidence the service does not hold: no photo, and it says so.
+    elsewhere = milestone_body(
+        world["svc"], sid, M.PICKED_UP, seller.signer, receiver=carrier.signer
+    )
+    bare = {"milestone": elsewhere["milestone"], "signature": elsewhere["signature"]}
+    review = api.post("/app/api/handover/review", json=bare, headers=APP_ORIGIN)
+    assert review.status_code == 200, review.text
+    assert review.json()["photos"] == []
+    assert "that the service does not hold" in review.json()["summary"]

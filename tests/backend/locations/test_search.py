@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from backend.chain import ChainClient
 from backend.locations import unlocode
+from backend.main import create_app
+from tests.backend.conftest import api_settings
+from tests.conftest import deployment_for
 
 
 def codes(api: TestClient, **params: str | int) -> list[str]:
@@ -77,3 +84,54 @@ def test_nothing_found_is_an_empty_list() -> None:
     assert unlocode.lookup("VNHAP") is not None
     assert unlocode.lookup("XXZZZ") is None
     assert unlocode.known("XXZZZ", also=frozenset({"XXZZZ"}))
+
+
+def test_the_index_is_built_at_start_up_before_any_search(
+    db_url: str, db_engine: Engine, tester: ChainClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = unlocode._Once(unlocode._read_index)
+    monkeypatch.setattr(unlocode, "_INDEX", fresh)
+    assert not unlocode.ready()
+    app = create_app(api_settings(db_url), tester, deployment=deployment_for(tester))
+    with TestClient(app):
+        # No search was made: the app's start began the build; wait for it to end.
+        assert fresh.wait()
+        assert unlocode.ready()
+
+
+def test_a_search_during_the_start_up_build_waits_for_it_and_nothing_is_built_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    searching = threading.Event()
+    builds: list[int] = []
+
+    def build() -> unlocode._Index:
+        builds.append(1)
+        searching.wait()  # hold this build until a search has come in
+        return unlocode._read_index()
+
+    fresh = unlocode._Once(build)
+    monkeypatch.setattr(unlocode, "_INDEX", fresh)
+    unlocode.warm_up()
+    found: list[list[str]] = []
+
+    def search() -> None:
+        searching.set()
+        found.append([loc.code for loc in unlocode.search("nlrtm")])
+
+    searcher = threading.Thread(target=search)
+    searcher.start()
+    searcher.join()
+    assert found == [["NLRTM"]]
+    assert fresh.wait()
+    unlocode.warm_up()  # started once: a later start builds nothing
+    assert builds == [1]
+
+
+def test_a_code_of_the_older_list_is_found_by_reading_its_country_only() -> None:
+    found = unlocode.lookup("vn hap")
+    assert found is not None
+    assert (found.code, found.country_name) == ("VNHAP", "Viet Nam")
+    assert unlocode.lookup("ZZHAP") is None
+    assert unlocode.lookup("../..") is None
+    assert unlocode.lookup("") is None
