@@ -40,7 +40,7 @@ from backend.cli.common import (
 )
 from backend.cli.keys import load_account, password_opt
 from backend.cli.output import Output
-from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, parse_hex
+from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, parse_hex, to_hex
 
 DOC_TYPE = "waymark.milestone"
 DEFAULT_VALIDITY = 7 * 24 * 3600
@@ -602,7 +602,7 @@ def inspect(out: Output, file: Path) -> None:
         decoded = decode(doc)
         message = decoded.message
         row = {
-            "shipment_id": "0x" + message["shipmentId"].hex(),
+            "shipment_id": to_hex(message["shipmentId"]),
             "milestone": td.MilestoneType(message["milestone"]).name,
             "signer": message["signer"],
             "nonce": message["nonce"],

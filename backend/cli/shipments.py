@@ -28,6 +28,7 @@ from backend.cli.common import (
 from backend.cli.keys import load_account, password_opt
 from backend.cli.milestones import DEFAULT_VALIDITY, address
 from backend.cli.output import Output
+from backend.common.types import to_hex
 from backend.shipments.messages import manifest_document, manifest_hash
 from backend.shipments.schemas import ManifestIn
 
@@ -159,7 +160,7 @@ def create(
     }
     client = Api(api, api_key)
     accepted = client.post("/v1/shipments", body)
-    result = {"shipment_id": "0x" + terms["shipmentId"].hex(), **accepted}
+    result = {"shipment_id": to_hex(terms["shipmentId"]), **accepted}
     if wait:
         relay = client.wait_relay(int(accepted["relay_id"]))
         result |= {k: relay[k] for k in ("status", "tx_hash", "block_number")}

@@ -185,7 +185,7 @@ def status_list(
     tags=["credentials"],
 )
 def milestone_credential(
-    shipment_id: Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")],
+    shipment_id: Annotated[Bytes32, Path(description="bytes32 shipment id, 0x-prefixed")],
     index: Annotated[int, Path(ge=0, le=2**31 - 1, description="milestone index")],
     request: Request,
     ctx: Ctx,
@@ -203,7 +203,7 @@ def milestone_credential(
         shipment_registry=ctx.loaded().deployment.address("ShipmentRegistry"),
         base=_base(request),
         principal=principal,
-        shipment_id=shipment_id.lower(),
+        shipment_id=shipment_id,
         index=index,
     )
     return _answer(issued, accept)

@@ -460,7 +460,7 @@ def milestone_credential(
     shipment_registry: str,
     base: str,
     principal: Principal,
-    shipment_id: str,
+    shipment_id: bytes,
     index: int,
 ) -> IssuedCredential:
     """A recorded shipment milestone as a UNTP DTE, issued by its signer's organisation.
@@ -470,24 +470,25 @@ def milestone_credential(
     detail = shipments_queries.get_shipment(
         session=session, principal=principal, shipment_id=shipment_id
     )
+    sid = detail.id
     m = next((m for m in detail.milestones if m.index == index), None)
     if m is None:
-        raise NotFound(f"shipment {shipment_id} has no milestone {index}")
+        raise NotFound(f"shipment {sid} has no milestone {index}")
     org, name = _issuer_org(session, m.signer)
     root = base.rstrip("/")
     lines: list[Any] = list(detail.manifest.get("lines", [])) if detail.manifest else []  # type: ignore[call-overload]
     named = [x for x in (_line(session, line, base=root) for line in lines) if x is not None]
     code = MilestoneCode[MilestoneType(m.milestone).name]
     cbv = exception_cbv(m.reason_code) if code is MilestoneCode.EXCEPTION else MILESTONE_CBV[code]
-    url = milestone_url(shipment_id, index, base=base)
+    url = milestone_url(sid, index, base=base)
     chain_id = chain.chain_id
     details: dict[str, Any] = {
-        "shipment": f"{root}/v1/shipments/{shipment_id}",
+        "shipment": f"{root}/v1/shipments/{sid}",
         "milestoneIndex": index,
         "status": m.status,
     }
     if m.corrected_by_index is not None:
-        details["correctedBy"] = milestone_url(shipment_id, m.corrected_by_index, base=base)
+        details["correctedBy"] = milestone_url(sid, m.corrected_by_index, base=base)
     if m.reason_code:
         details["reasonCode"] = m.reason_code
     facts = dte.EventFacts(
@@ -503,11 +504,11 @@ def milestone_credential(
         details=details,
         evidence={
             "type": ["Evidence", "RecordedMilestone"],
-            "id": f"{root}/v1/shipments/{shipment_id}",
+            "id": f"{root}/v1/shipments/{sid}",
             "name": "The milestone as recorded in ShipmentRegistry",
             "chain": f"eip155:{chain_id}",
             "registry": f"eip155:{chain_id}:{shipment_registry}",
-            "shipmentId": shipment_id,
+            "shipmentId": sid,
             "milestoneIndex": index,
             "signer": f"eip155:{chain_id}:{m.signer}",
             "recordHash": m.record_hash,

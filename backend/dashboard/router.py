@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from backend.agreements.service import for_addresses
 from backend.chain import ChainError
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32
 from backend.dashboard import service, sessions
 from backend.dashboard.render import render_dashboard, render_login, render_shipment
 from backend.dashboard.shipment import shipment_page
@@ -212,7 +212,7 @@ def dashboard(
     },
 )
 def shipment(
-    shipment_id: Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")],
+    shipment_id: Annotated[Bytes32, Path(description="bytes32 shipment id, 0x-prefixed")],
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.alliance.models import TransferView
 from backend.chain.typed_data.shipments import CorrectionReason, ExceptionReason
 from backend.chain.typed_data.shipments import MilestoneType as M
+from backend.common.types import to_hex
 from backend.dashboard.rules import SLA_TARGETS, Assessment, assess
 from backend.dashboard.service import snapshot
 from backend.errors import NotFound
@@ -239,46 +240,42 @@ def _sla(shipment: Shipment, current: list[Milestone], now: int) -> list[SlaLine
 
 
 def shipment_page(
-    *, session: Session, org_id: int, addresses: set[str], shipment_id: str, now: int
+    *, session: Session, org_id: int, addresses: set[str], shipment_id: bytes, now: int
 ) -> ShipmentPage:
     """The page of one of the organisation's shipments, or :class:`NotFound`."""
-    shipment = session.get(Shipment, shipment_id)
+    sid = to_hex(shipment_id)
+    shipment = session.get(Shipment, sid)
     if shipment is None or not visible_to(
         session=session, shipment=shipment, org_id=org_id, addresses=addresses
     ):
-        raise NotFound(f"shipment {shipment_id} not found among this organisation's shipments")
+        raise NotFound(f"shipment {sid} not found among this organisation's shipments")
     milestones = list(
         session.scalars(
-            select(Milestone).where(Milestone.shipment_id == shipment_id).order_by(Milestone.index)
+            select(Milestone).where(Milestone.shipment_id == sid).order_by(Milestone.index)
         )
     )
     corrections = list(
         session.scalars(
             select(MilestoneCorrection)
-            .where(MilestoneCorrection.shipment_id == shipment_id)
+            .where(MilestoneCorrection.shipment_id == sid)
             .order_by(MilestoneCorrection.index)
         )
     )
     flags = list(
         session.scalars(
-            select(OverdueFlag)
-            .where(OverdueFlag.shipment_id == shipment_id)
-            .order_by(OverdueFlag.id)
+            select(OverdueFlag).where(OverdueFlag.shipment_id == sid).order_by(OverdueFlag.id)
         )
     )
-    manifest = session.get(ShipmentManifest, shipment_id)
+    manifest = session.get(ShipmentManifest, sid)
     lines = list(
         session.scalars(
-            select(ManifestLine)
-            .where(ManifestLine.shipment_id == shipment_id)
-            .order_by(ManifestLine.id)
+            select(ManifestLine).where(ManifestLine.shipment_id == sid).order_by(ManifestLine.id)
         )
     )
     transfers = list(
         session.scalars(
             select(TransferView).where(
-                (TransferView.shipment_id == shipment_id)
-                | (TransferView.return_shipment_id == shipment_id)
+                (TransferView.shipment_id == sid) | (TransferView.return_shipment_id == sid)
             )
         )
     )
@@ -405,7 +402,7 @@ def shipment_page(
             Agreement(
                 request_id=t.request_id,
                 role="stock lent on this shipment"
-                if t.shipment_id == shipment_id
+                if t.shipment_id == sid
                 else "return of lent stock",
                 requester=name(t.requester),
                 lender=name(t.lender) if t.lender else None,

@@ -61,13 +61,14 @@ def _line_link(session: Session, line: dict[str, Any]) -> DigitalLink | None:
     return build_digital_link(passport.gtin, lot=passport.lot, serial=passport.serial)
 
 
-def shipment_epcis(*, session: Session, principal: Principal, shipment_id: str) -> dict[str, Any]:
+def shipment_epcis(*, session: Session, principal: Principal, shipment_id: bytes) -> dict[str, Any]:
     """A shipment's milestones (all its manifest lines) as an EPCIS 2.0 document.
 
     Shipments are not public: the seller and the shipment's parties may export them.
     """
-    sid = shipment_id.lower()
-    detail = shipments_queries.get_shipment(session=session, principal=principal, shipment_id=sid)
+    detail = shipments_queries.get_shipment(
+        session=session, principal=principal, shipment_id=shipment_id
+    )
     lines: list[Any] = list(detail.manifest.get("lines", [])) if detail.manifest else []  # type: ignore[call-overload]
     items: list[DigitalLink] = []
     quantities: list[Quantity] = []

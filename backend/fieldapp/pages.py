@@ -26,7 +26,7 @@ from backend.chain.typed_data.shipments import (
     shipment_id,
 )
 from backend.chain.typed_data.shipments import Role as PartyRole
-from backend.common.types import to_hex
+from backend.common.types import hex_bytes, to_hex
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
@@ -61,6 +61,11 @@ class Card:
     seller_name: str
     # Who may receive the goods in a pickup or handover: (address, display name).
     receivers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def id_bytes(self) -> bytes:
+        """The shipment id as bytes (``id`` is its stored 0x-hex form)."""
+        return hex_bytes(self.id)
 
 
 def org_keys(session: Session, identity: Identity) -> set[str]:
@@ -134,16 +139,21 @@ def my_shipments(*, session: Session, identity: Identity) -> list[Card]:
     return [_card(s, ref, mine, names) for s, ref in rows]
 
 
-def one_shipment(*, session: Session, identity: Identity, shipment_id: str) -> Card:
+def one_shipment(*, session: Session, identity: Identity, shipment_id: bytes) -> Card:
     """One shipment of which the organisation is a party (404 for anyone else)."""
+    return _party_card(session, identity, to_hex(shipment_id))
+
+
+def _party_card(session: Session, identity: Identity, sid: str) -> Card:
+    """:func:`one_shipment` by the id's stored 0x-hex form."""
     mine = org_keys(session, identity)
     row = session.execute(
         select(Shipment, ShipmentManifest.reference)
         .outerjoin(ShipmentManifest, ShipmentManifest.shipment_id == Shipment.id)
-        .where(Shipment.id == shipment_id.lower())
+        .where(Shipment.id == sid)
     ).first()
     if row is None or not (_party_roles(row[0], mine) or row[0].custodian in mine):
-        raise NotFound(f"shipment {shipment_id} not found")
+        raise NotFound(f"shipment {sid} not found")
     names = display_names(session=session, addresses=[row[0].seller, *_receivers(row[0], mine)])
     return _card(row[0], row[1], mine, names)
 
@@ -192,7 +202,7 @@ def shipment_by_sscc(*, session: Session, identity: Identity, sscc: str) -> Card
     if found is None:
         raise NotFound(f"no shipment is labelled with SSCC {sscc}")
     try:
-        return one_shipment(session=session, identity=identity, shipment_id=found)
+        return _party_card(session, identity, found)
     except NotFound:
         raise NotFound(f"no shipment is labelled with SSCC {sscc}") from None
 
@@ -277,7 +287,9 @@ def draft_milestone(
         draft.errors["evidence"] = "A photo's fingerprint is not a 32-byte hash; attach it again."
     elif len(set(attached)) != len(attached):
         draft.errors["evidence"] = "The same photo is attached twice; remove one."
-    elif not all(photos.held(session=session, shipment_id=card.id, hash_=h) for h in attached):
+    elif not all(
+        photos.held(session=session, shipment_id=card.id_bytes, hash_=h) for h in attached
+    ):
         draft.errors["evidence"] = (
             "A photo has not reached the service yet; attach it again while online."
         )
@@ -287,7 +299,7 @@ def draft_milestone(
     evidence = (
         photos.signed_hash(
             session=session,
-            shipment_id=card.id,
+            shipment_id=card.id_bytes,
             photos=attached,
             org_id=identity.org_id,
             uploaded_by=identity.address,

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainClient, ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
 from backend.common.schemas import RowModel
-from backend.common.types import Bytes32, Bytes32Hex, WalletSignature, to_hex
+from backend.common.types import Bytes32, WalletSignature, to_hex
 from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
 from backend.errors import (
     Forbidden,
@@ -214,7 +214,7 @@ def sign_out(request: Request) -> Response:
 # -- pages ------------------------------------------------------------------
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-ShipmentId = Annotated[Bytes32Hex, PathParam(description="bytes32 shipment id, 0x-prefixed")]
+ShipmentId = Annotated[Bytes32, PathParam(description="bytes32 shipment id, 0x-prefixed")]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -419,7 +419,7 @@ class EvidencePublic(BaseModel):
 
 
 def _store_evidence(
-    request: Request, session: Any, shipment_id: str, claimed: str, content: bytes
+    request: Request, session: Any, shipment_id: bytes, claimed: str, content: bytes
 ) -> EvidencePublic:
     identity = _writer(request, session)
     pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)
@@ -578,7 +578,7 @@ def review_handover(
         card=card,
         identity=identity,
         registry=registry(request),
-        milestone=body.milestone.model_dump(by_alias=True),
+        milestone=body.milestone.model_dump(mode="json", by_alias=True),
         releaser_name=releaser.org_name,
         now=_chain_now(chain),
     )

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from backend.common.http import conditional, not_modified
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32, Bytes32Hex
 from backend.deps import Ctx, SessionDep, SettingsDep, get_context
 from backend.epcis import export as epcis_export
 from backend.errors import NotFound
@@ -33,6 +33,7 @@ router = APIRouter(tags=["consumer"])
 # matching walks the routers in order, and a scan is the most frequent request.
 scan_router = APIRouter(tags=["consumer"])
 Id32 = Annotated[Bytes32Hex, Path(description="bytes32 id, 0x-prefixed")]
+ShipmentId = Annotated[Bytes32, Path(description="bytes32 shipment id, 0x-prefixed")]
 
 HTML = "text/html; charset=utf-8"
 LD_JSON = "application/ld+json"
@@ -288,7 +289,7 @@ def passport_events(passport_id: Id32, session: SessionDep) -> JSONResponse:
 
 @router.get("/v1/epcis/shipments/{shipment_id}", tags=["consumer"])
 def shipment_events(
-    shipment_id: Id32, session: SessionDep, principal: PrincipalDep
+    shipment_id: ShipmentId, session: SessionDep, principal: PrincipalDep
 ) -> JSONResponse:
     """A shipment's milestones as an EPCIS 2.0 JSON-LD document (seller and parties only)."""
     doc = epcis_export.shipment_epcis(session=session, principal=principal, shipment_id=shipment_id)

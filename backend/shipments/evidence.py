@@ -77,7 +77,7 @@ def image_type(content: bytes) -> str:
 def store(
     *,
     session: Session,
-    shipment_id: str,
+    shipment_id: bytes,
     claimed_hash: str,
     content: bytes,
     org_id: int,
@@ -97,7 +97,7 @@ def store(
             f"evidence_hash: the photo's SHA-256 is {actual}, not {claimed_hash.lower()}"
         )
     row, created = _keep(
-        session, shipment_id, actual, image_type(content), content, org_id, uploaded_by
+        session, to_hex(shipment_id), actual, image_type(content), content, org_id, uploaded_by
     )
     return Stored(actual, row.media_type, row.size, created=created)
 
@@ -111,8 +111,9 @@ def _keep(
     org_id: int,
     uploaded_by: str,
 ) -> tuple[ShipmentEvidence, bool]:
-    """Store ``content`` under (shipment, hash) unless it is kept already, also by a replica
-    racing this one: content-addressed, the kept row is the same content. True if stored now."""
+    """Store ``content`` under (shipment, hash), both 0x-hex as stored, unless it is kept
+    already, also by a replica racing this one: content-addressed, the kept row is the same
+    content. True if stored now."""
     key = (shipment_id, hash_)
     row = ShipmentEvidence(
         shipment_id=shipment_id,
@@ -135,11 +136,11 @@ def _keep(
     return row, True
 
 
-def held(*, session: Session, shipment_id: str, hash_: str) -> bool:
+def held(*, session: Session, shipment_id: bytes, hash_: str) -> bool:
     """Whether the store holds a photo with this hash for this shipment."""
     found = session.scalar(
         select(ShipmentEvidence.evidence_hash).where(
-            ShipmentEvidence.shipment_id == shipment_id,
+            ShipmentEvidence.shipment_id == to_hex(shipment_id),
             ShipmentEvidence.evidence_hash == hash_,
             ShipmentEvidence.media_type != SET_MEDIA_TYPE,
         )
@@ -148,7 +149,7 @@ def held(*, session: Session, shipment_id: str, hash_: str) -> bool:
 
 
 def signed_hash(
-    *, session: Session, shipment_id: str, photos: list[str], org_id: int, uploaded_by: str
+    *, session: Session, shipment_id: bytes, photos: list[str], org_id: int, uploaded_by: str
 ) -> str:
     """The ``evidenceHash`` to sign over ``photos`` (held photos of this shipment, in order);
     the list of several is kept under that hash (idempotent)."""
@@ -166,20 +167,21 @@ def signed_hash(
         raise InvalidInput(str(exc)) from None
     if len(photos) > 1:
         content = b"".join(hashes)
-        _keep(session, shipment_id, signed, SET_MEDIA_TYPE, content, org_id, uploaded_by)
+        _keep(session, to_hex(shipment_id), signed, SET_MEDIA_TYPE, content, org_id, uploaded_by)
     return signed
 
 
-def read(*, session: Session, shipment_id: str, hash_: str) -> ShipmentEvidence:
+def read(*, session: Session, shipment_id: bytes, hash_: str) -> ShipmentEvidence:
     """One stored photo of a shipment (404 when there is none)."""
-    row = session.get(ShipmentEvidence, (shipment_id, hash_))
+    sid = to_hex(shipment_id)
+    row = session.get(ShipmentEvidence, (sid, hash_))
     if row is None or row.media_type == SET_MEDIA_TYPE:
-        raise NotFound(f"no evidence photo {hash_} for shipment {shipment_id}")
+        raise NotFound(f"no evidence photo {hash_} for shipment {sid}")
     return row
 
 
 def read_for(
-    *, session: Session, principal: Principal, shipment_id: str, hash_: str
+    *, session: Session, principal: Principal, shipment_id: bytes, hash_: str
 ) -> ShipmentEvidence:
     """A stored photo for the operator or a party of the shipment (404 for anyone else)."""
     if not principal.operator:

@@ -14,7 +14,7 @@ import rfc8785
 from eth_hash.auto import keccak
 
 from backend.chain.typed_data.shipments import DeliveryCondition, locode
-from backend.common.types import hex_bytes, to_hex
+from backend.common.types import to_hex
 from backend.errors import InvalidInput
 from backend.gs1.errors import IdentifierInvalid
 from backend.gs1.keys import passport_id as gs1_passport_id
@@ -30,7 +30,7 @@ from backend.shipments.schemas import (
 def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
     """The ``ShipmentTerms`` message exactly as the seller signed it."""
     return {
-        "shipmentId": hex_bytes(t.shipment_id),
+        "shipmentId": t.shipment_id,
         "seller": t.seller,
         "origin": locode(t.origin),
         "destination": locode(t.destination),
@@ -49,7 +49,7 @@ def terms_message(t: ShipmentTermsIn) -> dict[str, Any]:
 def milestone_message(m: MilestoneIn) -> dict[str, Any]:
     """The ``Milestone`` message exactly as its signer signed it."""
     return {
-        "shipmentId": hex_bytes(m.shipment_id),
+        "shipmentId": m.shipment_id,
         "milestone": m.milestone,
         "reasonCode": m.reason_code,
         "occurredAt": m.occurred_at,
@@ -66,7 +66,7 @@ def milestone_message(m: MilestoneIn) -> dict[str, Any]:
 def correction_message(c: CorrectionIn) -> dict[str, Any]:
     """The ``Correction`` message exactly as its signer signed it."""
     return {
-        "shipmentId": hex_bytes(c.shipment_id),
+        "shipmentId": c.shipment_id,
         "correctedIndex": c.corrected_index,
         "correctedRecordHash": c.corrected_record_hash,
         "reasonCode": c.reason_code,

@@ -81,7 +81,7 @@ def list_shipments(
     *,
     session: Session,
     principal: Principal,
-    after: str | None,
+    after: bytes | None,
     limit: int,
     reference: str | None = None,
 ) -> ShipmentsPublic:
@@ -97,7 +97,7 @@ def list_shipments(
             )
         )
     if after is not None:
-        query = query.where(Shipment.id > after)
+        query = query.where(Shipment.id > to_hex(after))
     rows = session.scalars(query.limit(limit + 1)).all()
     facts = manifest_facts(session, [s.id for s in rows[:limit]])
     items = [ShipmentPublic(**_public(s, facts.get(s.id))) for s in rows[:limit]]
@@ -132,7 +132,8 @@ SET_MEDIA_TYPE = "application/x-evidence-set"
 def evidence_photos(
     session: Session, shipment_id: str, hashes: Sequence[str]
 ) -> dict[str, list[str]]:
-    """For each signed ``evidenceHash`` the store knows: the photos it covers, in order."""
+    """For each signed ``evidenceHash`` the store knows: the photos it covers, in order
+    (``shipment_id`` as its rows hold it, 0x-hex)."""
     wanted = {h for h in hashes if h and int(h, 16)}
     if not wanted:
         return {}
@@ -250,21 +251,22 @@ def shipment_detail(session: Session, s: Shipment) -> ShipmentDetail:
     )
 
 
-def party_shipment(*, session: Session, principal: Principal, shipment_id: str) -> Shipment:
+def party_shipment(*, session: Session, principal: Principal, shipment_id: bytes) -> Shipment:
     """A shipment the calling organisation sells or is a party of (404 for anyone else)."""
-    s = session.get(Shipment, shipment_id)
+    sid = to_hex(shipment_id)
+    s = session.get(Shipment, sid)
     if s is None:
-        raise NotFound(f"shipment {shipment_id} not found")
+        raise NotFound(f"shipment {sid} not found")
     mine = org_signers(session=session, principal=principal)
     parties = {s.seller, *s.carriers, s.warehouse or "", s.customs_broker or ""}
-    manifest = session.get(ShipmentManifest, shipment_id)
+    manifest = session.get(ShipmentManifest, sid)
     owner = manifest is not None and manifest.org_id == principal.org_id
     if not owner and not (parties & mine):
-        raise NotFound(f"shipment {shipment_id} not found")
+        raise NotFound(f"shipment {sid} not found")
     return s
 
 
-def get_shipment(*, session: Session, principal: Principal, shipment_id: str) -> ShipmentDetail:
+def get_shipment(*, session: Session, principal: Principal, shipment_id: bytes) -> ShipmentDetail:
     """One shipment with its timeline, for its seller or any of its parties."""
     return shipment_detail(
         session, party_shipment(session=session, principal=principal, shipment_id=shipment_id)

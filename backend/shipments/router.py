@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.common.text import safe_text
-from backend.common.types import Bytes32Hex
+from backend.common.types import Bytes32, Bytes32Hex
 from backend.deps import SessionDep, SettingsDep, get_context
 from backend.errors import PayloadTooLarge
 from backend.orgs.auth import PrincipalDep
@@ -28,7 +28,7 @@ from backend.shipments.schemas import (
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
-ShipmentId = Annotated[Bytes32Hex, Path(description="bytes32 shipment id, 0x-prefixed")]
+ShipmentId = Annotated[Bytes32, Path(description="bytes32 shipment id, 0x-prefixed")]
 EvidenceHash = Annotated[
     Bytes32Hex, Path(description="SHA-256 of the photo, the milestone's evidenceHash")
 ]
@@ -158,7 +158,9 @@ def list_shipments(
     request: Request,
     principal: PrincipalDep,
     session: SessionDep,
-    after: Annotated[Bytes32Hex | None, Query()] = None,
+    after: Annotated[
+        Bytes32 | None, Query(description="the last shipment id of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
     reference: Annotated[
         str | None,

@@ -58,7 +58,7 @@ class ServiceLevelIn(_Body):
 
 
 class ShipmentTermsIn(_Body):
-    shipment_id: Bytes32Hex = Field(alias="shipmentId")
+    shipment_id: Bytes32 = Field(alias="shipmentId")
     seller: EthAddress
     origin: Locode
     destination: Locode
@@ -121,7 +121,7 @@ class ShipmentCreate(_Body):
 
 
 class MilestoneIn(_Body):
-    shipment_id: Bytes32Hex = Field(alias="shipmentId")
+    shipment_id: Bytes32 = Field(alias="shipmentId")
     milestone: Annotated[int, Field(ge=1, le=13)]
     reason_code: Uint16 = Field(0, alias="reasonCode")
     occurred_at: Uint64 = Field(alias="occurredAt")
@@ -181,7 +181,7 @@ class MilestoneBatchCreate(_Body):
 
 
 class CorrectionIn(_Body):
-    shipment_id: Bytes32Hex = Field(alias="shipmentId")
+    shipment_id: Bytes32 = Field(alias="shipmentId")
     corrected_index: Uint32 = Field(alias="correctedIndex")
     corrected_record_hash: Bytes32 = Field(alias="correctedRecordHash")
     reason_code: Uint16 = Field(alias="reasonCode")

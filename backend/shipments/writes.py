@@ -33,7 +33,7 @@ from backend.chain.typed_data.shipments import (
     acceptance_message,
     as_abi_tuple,
 )
-from backend.common.types import hex_bytes, to_hex
+from backend.common.types import to_hex
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.orgs.schemas import Scope
 from backend.orgs.service import Principal
@@ -184,7 +184,7 @@ def create(
         principal=principal,
         chain=registry.chain,
     )
-    sid = data.terms.shipment_id
+    sid = to_hex(data.terms.shipment_id)  # the stored form: rows, subjects, effects
     calldata = registry.chain.encode(
         registry.contract,
         "createShipmentWithSig",
@@ -264,7 +264,7 @@ def _check_milestone(
     principal: Principal,
     item: MilestoneIn,
     signature: bytes,
-    path_id: str | None = None,
+    path_id: bytes | None = None,
 ) -> dict[str, Any]:
     """The milestone's message once its signer may write it (and, posted under a
     shipment's path, ``path_id``, it is about that shipment)."""
@@ -294,7 +294,7 @@ def _check_milestone(
     )
     # A party of the shipment may write to it; to anyone else it does not exist.
     if not int(registry.roles_of(message["shipmentId"], signer)):
-        raise NotFound(f"shipment {item.shipment_id} not found")
+        raise NotFound(f"shipment {to_hex(item.shipment_id)} not found")
     return message
 
 
@@ -324,7 +324,7 @@ def record_milestone(
     session: Session,
     registry: ShipmentRegistryClient,
     principal: Principal,
-    shipment_id: str,
+    shipment_id: bytes,
     data: MilestoneCreate,
 ) -> RelayAccepted:
     """Relay one signed milestone (with the receiver's countersignature for custody transfers)."""
@@ -337,7 +337,8 @@ def record_milestone(
         signature=data.signature,
         path_id=shipment_id,
     )
-    _require_subject_rule(session, principal, [shipment_id])
+    sid = to_hex(shipment_id)
+    _require_subject_rule(session, principal, [sid])
     custody = item.milestone in CUSTODY_TRANSFERS
     if custody and data.acceptance is None:
         raise InvalidInput(
@@ -377,7 +378,7 @@ def record_milestone(
         registry=registry,
         principal=principal,
         calldata=calldata,
-        shipment_id=shipment_id,
+        subject=sid,
         messages=[message],
     )
 
@@ -387,7 +388,7 @@ def record_delivery(
     session: Session,
     registry: ShipmentRegistryClient,
     principal: Principal,
-    shipment_id: str,
+    shipment_id: bytes,
     data: DeliveryCreate,
 ) -> RelayAccepted:
     """Relay DELIVERED with the consignee's proof of delivery (accepted, damaged or refused)."""
@@ -405,7 +406,7 @@ def record_delivery(
     consignee = registry.delivery_facts(message["shipmentId"]).consignee
     if consignee is None:
         raise Conflict(
-            f"shipment {shipment_id} names no consignee: record DELIVERED as a milestone"
+            f"shipment {to_hex(shipment_id)} names no consignee: record DELIVERED as a milestone"
         )
     receipt = data.receipt
     condition = DeliveryCondition[receipt.condition.upper()]
@@ -434,7 +435,7 @@ def record_delivery(
         registry=registry,
         principal=principal,
         calldata=calldata,
-        shipment_id=shipment_id,
+        subject=to_hex(shipment_id),
         messages=[message],
         also_signed=[(consignee, receipt.nonce)],
     )
@@ -467,7 +468,7 @@ def record_batch(
             )
         except InvalidInput as exc:
             raise InvalidInput(f"items[{n}]: {exc.detail}") from exc
-    subjects = sorted({it.milestone.shipment_id for it in data.items})
+    subjects = sorted({to_hex(it.milestone.shipment_id) for it in data.items})
     _require_subject_rule(session, principal, subjects)
     calldata = registry.calldata_record_milestones(
         [(m, it.signature) for m, it in zip(messages, data.items, strict=True)]
@@ -477,7 +478,7 @@ def record_batch(
         registry=registry,
         principal=principal,
         calldata=calldata,
-        shipment_id=subjects[0] if len(subjects) == 1 else ",".join(subjects)[:66],
+        subject=subjects[0] if len(subjects) == 1 else ",".join(subjects)[:66],
         messages=messages,
     )
 
@@ -488,11 +489,12 @@ def _enqueue_milestones(
     registry: ShipmentRegistryClient,
     principal: Principal,
     calldata: str,
-    shipment_id: str,
+    subject: str,
     messages: Sequence[Mapping[str, Any]],
     also_signed: Sequence[tuple[str, int]] = (),
 ) -> RelayAccepted:
-    """Relay milestones; ``also_signed`` adds (signer, nonce) of countersignatures."""
+    """Relay milestones under ``subject`` (the stored form of their shipment ids);
+    ``also_signed`` adds (signer, nonce) of countersignatures."""
     return _relay(
         session=session,
         registry=registry,
@@ -507,7 +509,7 @@ def _enqueue_milestones(
         signer_nonces=_lowest_nonces(
             [*((m["signer"], m["nonce"]) for m in messages), *also_signed]
         ),
-        subject=shipment_id,
+        subject=subject,
     )
 
 
@@ -516,7 +518,7 @@ def correct(
     session: Session,
     registry: ShipmentRegistryClient,
     principal: Principal,
-    shipment_id: str,
+    shipment_id: bytes,
     data: CorrectionCreate,
 ) -> RelayAccepted:
     """Relay a signed correction of an earlier history entry."""
@@ -540,9 +542,10 @@ def correct(
         principal=principal,
         chain=registry.chain,
     )
-    if not int(registry.roles_of(hex_bytes(shipment_id), signer)):
-        raise NotFound(f"shipment {shipment_id} not found")
-    _require_subject_rule(session, principal, [shipment_id])
+    sid = to_hex(shipment_id)
+    if not int(registry.roles_of(shipment_id, signer)):
+        raise NotFound(f"shipment {sid} not found")
+    _require_subject_rule(session, principal, [sid])
     calldata = registry.chain.encode(
         registry.contract,
         "correctMilestone",
@@ -555,15 +558,14 @@ def correct(
         principal=principal,
         calldata=calldata,
         purpose=PURPOSE_CORRECTION,
-        effect=MilestoneCorrected(
-            subject=shipment_id, corrected_index=c.corrected_index, signer=c.signer
-        ),
-        subjects=[shipment_id],
+        effect=MilestoneCorrected(subject=sid, corrected_index=c.corrected_index, signer=c.signer),
+        subjects=[sid],
     )
 
 
 def _owned(session: Session, principal: Principal, shipment_id: str) -> ShipmentManifest:
-    """The seller organisation's own shipment (404 for everyone else)."""
+    """The seller organisation's own shipment (404 for everyone else); ``shipment_id`` in
+    its stored 0x-hex form."""
     manifest = session.get(ShipmentManifest, shipment_id)
     if manifest is None or manifest.org_id != org_of(principal):
         raise NotFound(f"shipment {shipment_id} not found")
@@ -575,21 +577,20 @@ def flag_overdue(
     session: Session,
     registry: ShipmentRegistryClient,
     principal: Principal,
-    shipment_id: str,
+    shipment_id: bytes,
     milestone: int,
 ) -> RelayAccepted:
     """Relay ``flagOverdue`` for the seller's own shipment (the contract checks the deadline)."""
     principal.require_any(SELLER_SCOPES)
-    _owned(session, principal, shipment_id)
-    calldata = registry.chain.encode(
-        registry.contract, "flagOverdue", hex_bytes(shipment_id), milestone
-    )
+    sid = to_hex(shipment_id)
+    _owned(session, principal, sid)
+    calldata = registry.chain.encode(registry.contract, "flagOverdue", shipment_id, milestone)
     return _relay(
         session=session,
         registry=registry,
         principal=principal,
         calldata=calldata,
         purpose=PURPOSE_OVERDUE,
-        effect=OverdueFlagged(subject=shipment_id, milestone=milestone),
-        subjects=[shipment_id],
+        effect=OverdueFlagged(subject=sid, milestone=milestone),
+        subjects=[sid],
     )

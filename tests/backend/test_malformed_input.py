@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from backend.middleware import json_depth
-from tests.backend.factories import OPERATOR, domain_of, make_org, signed_event
+from tests.backend.factories import APP_ORIGIN, OPERATOR, domain_of, make_org, signed_event
 from tests.context import context
 
 
@@ -185,3 +187,116 @@ def test_a_bad_passport_id_in_an_issue_is_422_naming_it_and_why(api: TestClient)
     resp = api.post("/v1/passports", json={"passportId": "0x" + "ab" * 33}, headers=acme.writer)
     assert resp.status_code == 422, resp.text
     assert "body.passportId: Value error, bytes32 must be 32 bytes, got 33" in resp.json()["detail"]
+
+
+GOOD_ID = "0x" + "ab" * 32
+GOOD_HASH = "0x" + "cd" * 32
+BAD_IDS = [
+    ("0x" + "ab" * 31, "bytes32 must be 32 bytes, got 31"),
+    ("0x" + "zz" * 32, "bytes32 must be 0x followed by hex digits"),
+    ("ab" * 32, "bytes32 must be 0x-prefixed hex"),
+]
+
+
+def _reasons(resp: Response) -> set[str]:
+    """Every validation error of a 422 answer as ``loc: msg``."""
+    body = resp.json()
+    return {f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in body["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/shipments/{id}/delivery"),
+        ("POST", "/v1/shipments/{id}/milestones"),
+        ("POST", "/v1/shipments/{id}/corrections"),
+        ("POST", "/v1/shipments/{id}/overdue/1"),
+        ("GET", "/v1/shipments/{id}"),
+        ("GET", "/v1/shipments/{id}/evidence/" + GOOD_HASH),
+        ("GET", "/v1/shipments/{id}/milestones/0/credential"),
+        ("GET", "/v1/epcis/shipments/{id}"),
+        ("GET", "/dashboard/shipments/{id}"),
+        ("GET", "/app/shipments/{id}"),
+        ("GET", "/app/api/shipments/{id}"),
+        ("POST", "/app/api/shipments/{id}/milestones/draft"),
+        ("POST", "/app/api/shipments/{id}/milestones"),
+        ("GET", "/app/api/shipments/{id}/evidence/" + GOOD_HASH),
+        ("PUT", "/app/api/shipments/{id}/evidence/" + GOOD_HASH),
+    ],
+)
+@pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
+def test_a_bad_shipment_id_in_a_path_is_422_naming_it_and_why(
+    api: TestClient, method: str, path: str, bad: str, reason: str
+) -> None:
+    acme = make_org(api, "acme")
+    body: dict[str, Any] = {"PUT": {"content": b"x"}, "POST": {"json": {}}}.get(method, {})
+    headers = {**acme.writer, **APP_ORIGIN}
+    resp = api.request(method, path.format(id=bad), headers=headers, **body)
+    assert resp.status_code == 422, resp.text
+    assert f"path.shipment_id: Value error, {reason}" in _reasons(resp)
+
+
+@pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
+def test_a_bad_shipment_id_to_page_after_is_422_naming_it_and_why(
+    api: TestClient, bad: str, reason: str
+) -> None:
+    acme = make_org(api, "acme")
+    resp = api.get("/v1/shipments", params={"after": bad}, headers=acme.writer)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"] == f"query.after: Value error, {reason}"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/v1/shipments", {"terms": {"shipmentId": "{id}"}}, "body.terms.shipmentId"),
+        (
+            "/v1/shipments/" + GOOD_ID + "/milestones",
+            {"milestone": {"shipmentId": "{id}"}},
+            "body.milestone.shipmentId",
+        ),
+        (
+            "/v1/shipments/" + GOOD_ID + "/delivery",
+            {"milestone": {"shipmentId": "{id}"}},
+            "body.milestone.shipmentId",
+        ),
+        (
+            "/v1/shipments/milestones/batch",
+            {"items": [{"milestone": {"shipmentId": "{id}"}}]},
+            "body.items.0.milestone.shipmentId",
+        ),
+        (
+            "/v1/shipments/" + GOOD_ID + "/corrections",
+            {"correction": {"shipmentId": "{id}"}},
+            "body.correction.shipmentId",
+        ),
+        (
+            "/app/api/shipments/" + GOOD_ID + "/milestones",
+            {"milestone": {"shipmentId": "{id}"}},
+            "body.milestone.shipmentId",
+        ),
+        ("/app/api/handover", {"milestone": {"shipmentId": "{id}"}}, "body.milestone.shipmentId"),
+        (
+            "/app/api/handover/review",
+            {"milestone": {"shipmentId": "{id}"}},
+            "body.milestone.shipmentId",
+        ),
+        ("/app/api/shipments", {"terms": {"shipmentId": "{id}"}}, "body.terms.shipmentId"),
+    ],
+)
+@pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
+def test_a_bad_shipment_id_in_a_body_is_422_naming_it_and_why(
+    api: TestClient, path: str, body: dict[str, object], loc: str, bad: str, reason: str
+) -> None:
+    acme = make_org(api, "acme")
+    sent = json.loads(json.dumps(body).replace("{id}", bad))
+    resp = api.post(path, json=sent, headers={**acme.writer, **APP_ORIGIN})
+    assert resp.status_code == 422, resp.text
+    assert f"{loc}: Value error, {reason}" in _reasons(resp)
+
+
+def test_an_unknown_shipment_is_404_naming_it_in_lower_case(api: TestClient) -> None:
+    acme = make_org(api, "acme")
+    resp = api.get("/v1/shipments/0x" + "AB" * 32, headers=acme.writer)
+    assert resp.status_code == 404, resp.text
+    assert resp.json()["detail"] == "shipment 0x" + "ab" * 32 + " not found"

@@ -19,6 +19,7 @@ from eth_hash.auto import keccak
 
 from backend.chain import eip712
 from backend.chain.eip712 import Domain, StructType
+from backend.common.types import hex_bytes
 
 MAX_UINT40 = (1 << 40) - 1
 
@@ -268,7 +269,7 @@ def shipment_id(seller: str, reference: str | bytes) -> bytes:
         reference = keccak(reference.encode())[:12]
     if len(reference) != 12:
         raise ValueError("a shipment reference is 12 bytes")
-    return bytes.fromhex(seller[2:]) + reference
+    return hex_bytes(seller) + reference
 
 
 def locode(code: str) -> bytes:
