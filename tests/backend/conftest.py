@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,9 @@ from backend.config import Settings
 from backend.main import create_app
 from tests.conftest import deployment_for
 from tests.db_fixtures import db_engine, db_url  # noqa: F401 - fixtures
+
+if TYPE_CHECKING:
+    from tests.backend.shipments.factories import Service
 
 OPERATOR_TOKEN = "operator-test-token"
 
@@ -42,3 +46,11 @@ def api(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[TestCli
     app = create_app(api_settings(db_url), tester, deployment=deployment_for(tester))
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def svc(api: TestClient, tester: ChainClient) -> Service:
+    """The API and the chain driven together: post signed writes, then mine and index them."""
+    from tests.backend.shipments.factories import Service  # it imports this module's names
+
+    return Service(api, tester)

@@ -132,11 +132,6 @@ def _reference_ids(document: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
-
-
-@pytest.fixture
 def brand(svc: Service) -> Org:
     org = make_org(svc.api, "brand", ("seller",), prefixes=(BRAND_PREFIX,))
     svc.settle()

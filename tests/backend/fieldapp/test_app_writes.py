@@ -10,7 +10,7 @@ import pytest
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient, eip712
+from backend.chain import eip712
 from backend.chain.typed_data.shipments import CREATE_SHIPMENT, MILESTONE
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.paths import PROJECT_ROOT
@@ -20,12 +20,6 @@ from tests.backend.shipments.factories import Service, create_body, milestone_bo
 from tests.context import context
 
 ORIGIN = {"Origin": "http://testserver"}
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    context(api).settings.public_base_url = "http://testserver"
-    return Service(api, tester)
 
 
 def _sign_in(api: TestClient, org: Org) -> None:

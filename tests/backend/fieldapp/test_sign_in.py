@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient, OrganisationRegistryClient
+from backend.chain import OrganisationRegistryClient
 from backend.common.types import hex_bytes
 from backend.errors import Unauthenticated
 from backend.fieldapp import service
@@ -22,12 +22,6 @@ from tests.backend.shipments.factories import Service
 from tests.context import context
 
 ORIGIN = {"Origin": "http://testserver"}
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    context(api).settings.public_base_url = "http://testserver"
-    return Service(api, tester)
 
 
 def _message(api: TestClient, address: str, chain_id: int | None = None) -> str:

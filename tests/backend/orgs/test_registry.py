@@ -40,11 +40,6 @@ from tests.conftest import deployment_for
 from tests.context import context, workers
 
 
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
-
-
 def _registry(api: TestClient, chain: ChainClient) -> OrganisationRegistryClient:
     address = context(api).loaded().deployment.address("OrganisationRegistry")
     return OrganisationRegistryClient(chain, address)

@@ -17,7 +17,6 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from backend.chain import ChainClient
 from backend.chain.passports import PassportRegistryClient, claim_type
 from backend.common.types import to_hex
 from backend.relayer.models import RelayRequest
@@ -46,17 +45,6 @@ from tests.backend.wallets import (
 from tests.context import context
 
 HOUR = 3600
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
-
-
-@pytest.fixture
-def reg(api: TestClient, tester: ChainClient) -> PassportRegistryClient:
-    address = context(api).loaded().deployment.address("ProductPassportRegistry")
-    return PassportRegistryClient(tester, address)
 
 
 @dataclass

@@ -39,17 +39,6 @@ class Orgs:
 
 
 @pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
-
-
-@pytest.fixture
-def reg(api: TestClient, tester: ChainClient) -> PassportRegistryClient:
-    address = context(api).loaded().deployment.address("ProductPassportRegistry")
-    return PassportRegistryClient(tester, address)
-
-
-@pytest.fixture
 def orgs(api: TestClient) -> Orgs:
     return Orgs(
         brand=make_org(api, "brand", ("seller",), prefixes=(SAMPLE_PREFIX,)),

@@ -15,9 +15,7 @@ from typing import Any, cast
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient
 from backend.chain.typed_data import shipments as td
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.common.types import to_hex
@@ -32,11 +30,6 @@ from tests.backend.shipments.factories import (
     post,
 )
 from tests.backend.wallets import WalletKey, as_signer, register_key, revoke_in_registry
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
 
 
 @dataclass

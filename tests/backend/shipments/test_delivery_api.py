@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from eth_account import Account
 from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient
 from backend.chain.typed_data.shipments import DeliveryCondition, Status
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.cli import cli
@@ -26,11 +25,6 @@ from tests.backend.shipments.factories import (
     milestone_body,
     post,
 )
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
 
 
 @pytest.fixture

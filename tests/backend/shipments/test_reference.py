@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from tests.backend.factories import make_org
 from tests.backend.shipments.factories import (
@@ -15,11 +14,6 @@ from tests.backend.shipments.factories import (
     milestone_body,
     post,
 )
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
 
 
 @pytest.fixture

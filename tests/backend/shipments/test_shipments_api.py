@@ -29,11 +29,6 @@ from tests.context import context, workers
 
 
 @pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
-
-
-@pytest.fixture
 def parties(api: TestClient) -> Parties:
     return Parties(
         seller=make_org(api, "seller", ("seller",), prefixes=(SAMPLE_PREFIX,)),

@@ -7,7 +7,6 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.chain import ChainClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.qr.images import qr_svg
 from tests.backend.factories import make_org
@@ -22,11 +21,6 @@ from tests.backend.shipments.factories import (
 SSCC = "095212345000000018"
 OTHER_SSCC = "095212345000000025"
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from backend.chain import ChainClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.webhooks.models import EventType
 from tests.backend.factories import make_org
@@ -24,11 +23,6 @@ from tests.backend.shipments.factories import (
 )
 from tests.backend.webhooks.conftest import Receiver
 from tests.context import workers
-
-
-@pytest.fixture
-def svc(api: TestClient, tester: ChainClient) -> Service:
-    return Service(api, tester)
 
 
 @pytest.fixture
