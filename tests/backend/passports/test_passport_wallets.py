@@ -10,17 +10,13 @@ the registry are refused before anything is queued.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pytest
 from eth_account import Account
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from backend.chain.passports import PassportRegistryClient, claim_type
 from backend.common.types import to_hex
 from backend.relayer.models import RelayRequest
-from tests.backend.factories import SAMPLE_PREFIX, Org, make_org
+from tests.backend.factories import Org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
@@ -29,6 +25,7 @@ from tests.backend.passports.api_factories import (
     sample_document,
     status_body,
 )
+from tests.backend.passports.conftest import Orgs
 from tests.backend.shipments.factories import Service, post
 from tests.backend.wallets import (
     OwnedWallet,
@@ -45,22 +42,6 @@ from tests.backend.wallets import (
 from tests.context import context
 
 HOUR = 3600
-
-
-@dataclass
-class Orgs:
-    brand: Org
-    certifier: Org
-    mallory: Org
-
-
-@pytest.fixture
-def orgs(api: TestClient) -> Orgs:
-    return Orgs(
-        brand=make_org(api, "brand", ("seller",), prefixes=(SAMPLE_PREFIX,)),
-        certifier=make_org(api, "certifier", ("certifier",)),
-        mallory=make_org(api, "mallory", ("seller", "certifier")),
-    )
 
 
 def _two_key(svc: Service, org: Org) -> TwoKeyWallet:
@@ -200,7 +181,7 @@ def test_wallet_signature_its_owner_did_not_make_is_refused(
 def test_wallet_that_accepts_everything_speaks_only_for_itself(
     svc: Service, reg: PassportRegistryClient, orgs: Orgs
 ) -> None:
-    brand, mallory = orgs.brand, orgs.mallory
+    brand, mallory = orgs.brand, orgs.other
     yes = accept_all_wallet(svc.chain)
     register_key(svc.api, svc.settle, mallory, yes)
     wallet = _owned(svc, brand)

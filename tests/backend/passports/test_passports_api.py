@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from backend.passports import public
 from backend.passports.models import PassportDocumentRecord
 from backend.relayer.models import RelayRequest
 from backend.relayer.organisations import PURPOSES as ORG_PURPOSES
-from tests.backend.factories import SAMPLE_PREFIX, Org, make_org
+from tests.backend.factories import make_org
 from tests.backend.passports.api_factories import (
     amend_body,
     attest_body,
@@ -27,24 +26,9 @@ from tests.backend.passports.api_factories import (
     sample_document,
     status_body,
 )
+from tests.backend.passports.conftest import Orgs
 from tests.backend.shipments.factories import Service, post
 from tests.context import context, workers
-
-
-@dataclass
-class Orgs:
-    brand: Org
-    certifier: Org
-    other: Org
-
-
-@pytest.fixture
-def orgs(api: TestClient) -> Orgs:
-    return Orgs(
-        brand=make_org(api, "brand", ("seller",), prefixes=(SAMPLE_PREFIX,)),
-        certifier=make_org(api, "certifier", ("certifier",)),
-        other=make_org(api, "other", ("seller", "certifier")),
-    )
 
 
 def _issue(svc: Service, reg: PassportRegistryClient, o: Orgs) -> tuple[bytes, dict[str, object]]:
