@@ -116,6 +116,14 @@ def parse_hex(value: object, what: str, size: int | None = None) -> bytes:
     return bytes(parse(value))
 
 
+def parse_signature(value: object, what: str) -> bytes:
+    """A key's 65-byte signature or a contract wallet's (up to
+    ``MAX_WALLET_SIGNATURE_BYTES``), by the rule of :data:`WalletSignature`, for input that
+    does not pass through a request model; ``ValueError`` naming ``what`` otherwise."""
+    parse: Any = _parser(what, 0, MAX_WALLET_SIGNATURE_BYTES)
+    return bytes(parse(value))
+
+
 def _hex_type(what: str, description: str, low: int, high: int | None) -> Any:
     if high == low:
         pattern = f"^0x[0-9a-fA-F]{{{2 * low}}}$"

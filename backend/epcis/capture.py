@@ -28,7 +28,7 @@ from backend.chain.client import ChainClient
 from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
 from backend.chain.signatures import refusal
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
-from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, hex_bytes
+from backend.common.types import hex_bytes, parse_signature
 from backend.db.base import utcnow
 from backend.epcis import authz
 from backend.epcis.document import schema_errors
@@ -217,13 +217,13 @@ def _signer(digest_: bytes, entry: Any, chain: ChainClient) -> tuple[str, str]:
     """
     if isinstance(entry, str):
         try:
-            return recover(digest_, _signature_bytes(entry)), entry.lower()
+            return recover(digest_, parse_signature(entry, "signature")), entry.lower()
         except SignatureInvalid as exc:
             raise ValueError(
                 f"{exc}; a contract wallet's signature names its signer: {{signer, signature}}"
             ) from exc
     claimed = to_checksum_address(_address(entry["signer"]))
-    signature = _signature_bytes(entry["signature"])
+    signature = parse_signature(entry["signature"], "signature")
     why = refusal(chain, address=claimed, digest=digest_, signature=signature)
     if why is not None:
         raise ValueError(f"it is not signer {claimed}'s: {why}")
@@ -235,15 +235,6 @@ def _address(value: str) -> str:
         raise ValueError(f"signer {value[:50]!r} is not an address")
     bytes.fromhex(value[2:])
     return value
-
-
-def _signature_bytes(value: str) -> bytes:
-    if value[:2] != "0x":
-        raise ValueError("must be 0x-prefixed hex")
-    raw = bytes.fromhex(value[2:])
-    if len(raw) > MAX_WALLET_SIGNATURE_BYTES:
-        raise ValueError(f"is {len(raw)} bytes, more than {MAX_WALLET_SIGNATURE_BYTES}")
-    return raw
 
 
 def _verify_signature(

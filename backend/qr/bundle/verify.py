@@ -40,7 +40,7 @@ from backend.chain.typed_data.events import (
     SUPPLY_EVENT,
     location_bytes,
 )
-from backend.common.types import MAX_WALLET_SIGNATURE_BYTES, hex_bytes, to_hex
+from backend.common.types import hex_bytes, parse_signature, to_hex
 from backend.passports.canonical import document_hash
 
 BUNDLE_FORMAT = "waymark-proof-bundle/2"
@@ -233,16 +233,6 @@ def _hex_field(value: Any, size: int, what: str) -> bytes:
 
 def _hex32(value: Any, what: str) -> bytes:
     return _hex_field(value, 32, what)
-
-
-def _signature_bytes(value: Any, what: str) -> bytes:
-    """A key's 65-byte signature or a contract wallet's (any length up to the bound)."""
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"{what} must be 0x-prefixed hex")
-    raw = bytes.fromhex(value[2:])
-    if len(raw) > MAX_WALLET_SIGNATURE_BYTES:
-        raise ValueError(f"{what} is {len(raw)} bytes, more than {MAX_WALLET_SIGNATURE_BYTES}")
-    return raw
 
 
 # -- the chain, through the compiled ABIs ---------------------------------------------------
@@ -550,7 +540,7 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
         chain,
         signer,
         digest_,
-        _signature_bytes(event["signature"], "events[].signature"),
+        parse_signature(event["signature"], "events[].signature"),
         int(anchor["block_number"]) if anchor else None,
     )
     report.add("event.signature", signed, f"{detail}; bundle says {signer}", item)
@@ -651,7 +641,7 @@ def _delegation_org(index: Any, block: int, ctx: _Context) -> tuple[bytes, str]:
         ctx.chain,
         issuer,
         typed_data_digest(typed),
-        _signature_bytes(grant["signature"], "delegations[].signature"),
+        parse_signature(grant["signature"], "delegations[].signature"),
         block,
     )
     if not signed or not domain_ok:
@@ -925,7 +915,7 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
         chain,
         signer,
         digest_,
-        _signature_bytes(event["signature"], "signature"),
+        parse_signature(event["signature"], "signature"),
         None if anchored_at is None else int(anchored_at),
     )
     report.add("event.signature", signed, f"{detail}; proof says {signer}", item)
