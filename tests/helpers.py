@@ -25,3 +25,28 @@ def reverts(error_name: str, **expected: Any) -> Iterator[pytest.ExceptionInfo[C
             assert actual.lower() == value.lower(), f"{key}: {actual} != {value}"
         else:
             assert actual == value, f"{key}: {actual!r} != {value!r}"
+
+
+def miscased(address: str) -> str:
+    """``address`` with the case of its first letter turned: mixed case, a wrong EIP-55 checksum."""
+    at = next(i for i, c in enumerate(address) if i > 1 and c.isalpha())
+    return address[:at] + address[at].swapcase() + address[at + 1 :]
+
+
+#: EIP-55's own example: a mixed-case address whose case carries the checksum.
+CHECKSUMMED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+#: Malformed addresses and the fault the one address rule names after the field.
+BAD_ADDRESSES = [
+    ("0x" + "ab" * 19, "must be 20 bytes, got 19"),
+    ("0x" + "ab" * 21, "must be 20 bytes, got 21"),
+    ("ab" * 20, "must be 0x-prefixed hex"),
+    ("0x" + "zz" * 20, "must be 0x followed by hex digits"),
+    (miscased(CHECKSUMMED), "has an invalid EIP-55 checksum"),
+]
+#: Malformed bytes32 values and the fault the hex rule names after the field.
+BAD_BYTES32 = [
+    ("0x" + "ab" * 31, "must be 32 bytes, got 31"),
+    ("0x" + "ab" * 33, "must be 32 bytes, got 33"),
+    ("ab" * 32, "must be 0x-prefixed hex"),
+    ("0x" + "zz" * 32, "must be 0x followed by hex digits"),
+]

@@ -11,25 +11,15 @@ clients send. Bad hex is a 422 naming the field and what was wrong.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
 from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, StringConstraints
 from pydantic.json_schema import WithJsonSchema
 
-_HEX = re.compile(r"^0x[0-9a-fA-F]*$")
 #: An ERC-1271 wallet's signature is the wallet's to define; this bounds what is read.
 MAX_WALLET_SIGNATURE_BYTES = 2047
-
-
-def _address(value: str) -> str:
-    if not _HEX.fullmatch(value) or len(value) != 42:
-        raise ValueError("address must be 0x followed by 40 hex digits")
-    mixed_case = value[2:] not in (value[2:].lower(), value[2:].upper())
-    if mixed_case and to_checksum_address(value) != value:
-        raise ValueError("address has an invalid EIP-55 checksum")
-    return str(to_checksum_address(value))
 
 
 # Checked by pydantic-core's regex engine (no Python call per field).
@@ -43,9 +33,6 @@ SignatureHex = Annotated[
     StringConstraints(to_lower=True, pattern=r"^0x[0-9a-f]{130}$"),
     Field(description="65-byte signature r ‖ s ‖ v: 0x followed by 130 hex digits"),
 ]
-#: An address, returned EIP-55 checksummed; a mixed-case address with a wrong checksum is refused.
-EthAddress = Annotated[str, Field(max_length=42), AfterValidator(_address)]
-Address = EthAddress
 
 
 def hex_bytes(value: str | bytes | bytearray) -> bytes:
@@ -122,6 +109,35 @@ def parse_signature(value: object, what: str) -> bytes:
     does not pass through a request model; ``ValueError`` naming ``what`` otherwise."""
     parse: Any = _parser(what, 0, MAX_WALLET_SIGNATURE_BYTES)
     return bytes(parse(value))
+
+
+def _address_rule(what: str) -> Callable[[object], str]:
+    """A validator turning ``0x`` + 40 hex digits into the EIP-55 checksummed address;
+    a mixed-case address must carry the right checksum (all-lower or all-upper has none)."""
+    parse = _parser(what, 20, 20)
+
+    def address(value: object) -> str:
+        checksummed = str(to_checksum_address(parse(value)))
+        if isinstance(value, str):
+            digits = value[2:]
+            mixed_case = digits not in (digits.lower(), digits.upper())
+            if mixed_case and digits != checksummed[2:]:
+                raise ValueError(f"{what} has an invalid EIP-55 checksum")
+        return checksummed
+
+    return address
+
+
+def parse_address(value: object, what: str) -> str:
+    """An address, EIP-55 checksummed, by the rule of :data:`EthAddress`, for input that
+    does not pass through a request model; ``ValueError`` naming ``what`` and the fault
+    (not 20 bytes of ``0x``-hex, or a wrong checksum) otherwise."""
+    return _address_rule(what)(value)
+
+
+#: An address, returned EIP-55 checksummed; a mixed-case address with a wrong checksum is refused.
+EthAddress = Annotated[str, Field(max_length=42), AfterValidator(_address_rule("address"))]
+Address = EthAddress
 
 
 def _hex_type(what: str, description: str, low: int, high: int | None) -> Any:

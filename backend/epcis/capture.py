@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eth_utils import to_checksum_address
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from backend.chain.client import ChainClient
 from backend.chain.eip712 import Domain, SignatureInvalid, digest, recover
 from backend.chain.signatures import refusal
 from backend.chain.typed_data.events import EPCIS_EVENT_HASH
-from backend.common.types import hex_bytes, parse_signature
+from backend.common.types import hex_bytes, parse_address, parse_signature
 from backend.db.base import utcnow
 from backend.epcis import authz
 from backend.epcis.document import schema_errors
@@ -222,19 +221,12 @@ def _signer(digest_: bytes, entry: Any, chain: ChainClient) -> tuple[str, str]:
             raise ValueError(
                 f"{exc}; a contract wallet's signature names its signer: {{signer, signature}}"
             ) from exc
-    claimed = to_checksum_address(_address(entry["signer"]))
+    claimed = parse_address(entry["signer"], "signer")
     signature = parse_signature(entry["signature"], "signature")
     why = refusal(chain, address=claimed, digest=digest_, signature=signature)
     if why is not None:
         raise ValueError(f"it is not signer {claimed}'s: {why}")
     return claimed, entry["signature"].lower()
-
-
-def _address(value: str) -> str:
-    if len(value) != 42 or value[:2] != "0x":
-        raise ValueError(f"signer {value[:50]!r} is not an address")
-    bytes.fromhex(value[2:])
-    return value
 
 
 def _verify_signature(

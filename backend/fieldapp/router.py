@@ -419,7 +419,7 @@ class EvidencePublic(BaseModel):
 
 
 def _store_evidence(
-    request: Request, session: Any, shipment_id: bytes, claimed: str, content: bytes
+    request: Request, session: Any, shipment_id: bytes, claimed: bytes, content: bytes
 ) -> EvidencePublic:
     identity = _writer(request, session)
     pages.one_shipment(session=session, identity=identity, shipment_id=shipment_id)

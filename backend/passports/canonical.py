@@ -76,16 +76,36 @@ def document_hash(doc: PassportDocument | Mapping[str, Any]) -> bytes:
 
     Remembered by the document's value: every page of a lot hashes the same stored
     document (to show whether it still matches the anchored hash), and the C JSON
-    encoder names a value twenty times faster than the canonical form is built.
+    encoder names a value twenty times faster than the canonical form is built. The
+    name is the document's JSON text with sorted keys, so equal documents share it and
+    a changed one (also one changed in place) has another.
     """
     value = doc.to_json_dict() if isinstance(doc, PassportDocument) else doc
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        name = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):  # not plain JSON: the canonical form says why
         return keccak(canonical_bytes(value))
-    return _hash_of_json(text)
+    return _hash_of(_Named(name, value))
+
+
+class _Named:
+    """A document under its name: equal by name, carrying the value for a miss."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Any) -> None:
+        self.name = name
+        self.value = value
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Named) and other.name == self.name
 
 
 @lru_cache(maxsize=1024)
-def _hash_of_json(text: str) -> bytes:
-    return keccak(canonical_bytes(json.loads(text)))
+def _hash_of(named: _Named) -> bytes:
+    # The cache keeps this key: it keeps the name, not the caller's document.
+    value, named.value = named.value, None
+    return keccak(canonical_bytes(value))

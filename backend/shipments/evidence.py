@@ -50,11 +50,6 @@ class Stored:
     created: bool
 
 
-def evidence_hash(content: bytes) -> str:
-    """The ``evidenceHash`` of a photo: SHA-256 of its bytes, 0x-hex."""
-    return to_hex(hashlib.sha256(content).digest())
-
-
 def image_type(content: bytes) -> str:
     """The media type of a JPEG, PNG or WebP image (415 for anything else)."""
     try:
@@ -78,7 +73,7 @@ def store(
     *,
     session: Session,
     shipment_id: bytes,
-    claimed_hash: str,
+    claimed_hash: bytes,
     content: bytes,
     org_id: int,
     uploaded_by: str,
@@ -91,10 +86,11 @@ def store(
             f"photo: {len(content)} bytes is over the {MAX_BYTES // (1024 * 1024)} MiB limit; "
             "take it again at a lower resolution"
         )
-    actual = evidence_hash(content)
-    if actual != claimed_hash.lower():
+    digest = hashlib.sha256(content).digest()
+    actual = to_hex(digest)  # the stored form
+    if digest != claimed_hash:
         raise InvalidInput(
-            f"evidence_hash: the photo's SHA-256 is {actual}, not {claimed_hash.lower()}"
+            f"evidence_hash: the photo's SHA-256 is {actual}, not {to_hex(claimed_hash)}"
         )
     row, created = _keep(
         session, to_hex(shipment_id), actual, image_type(content), content, org_id, uploaded_by
@@ -171,17 +167,17 @@ def signed_hash(
     return signed
 
 
-def read(*, session: Session, shipment_id: bytes, hash_: str) -> ShipmentEvidence:
+def read(*, session: Session, shipment_id: bytes, hash_: bytes) -> ShipmentEvidence:
     """One stored photo of a shipment (404 when there is none)."""
-    sid = to_hex(shipment_id)
-    row = session.get(ShipmentEvidence, (sid, hash_))
+    sid, photo = to_hex(shipment_id), to_hex(hash_)
+    row = session.get(ShipmentEvidence, (sid, photo))
     if row is None or row.media_type == SET_MEDIA_TYPE:
-        raise NotFound(f"no evidence photo {hash_} for shipment {sid}")
+        raise NotFound(f"no evidence photo {photo} for shipment {sid}")
     return row
 
 
 def read_for(
-    *, session: Session, principal: Principal, shipment_id: bytes, hash_: str
+    *, session: Session, principal: Principal, shipment_id: bytes, hash_: bytes
 ) -> ShipmentEvidence:
     """A stored photo for the operator or a party of the shipment (404 for anyone else)."""
     if not principal.operator:

@@ -14,7 +14,6 @@ import rfc8785
 from eth_hash.auto import keccak
 
 from backend.chain.typed_data.shipments import DeliveryCondition, locode
-from backend.common.types import to_hex
 from backend.errors import InvalidInput
 from backend.gs1.errors import IdentifierInvalid
 from backend.gs1.keys import passport_id as gs1_passport_id
@@ -100,11 +99,11 @@ def manifest_hash(manifest: ManifestIn | Mapping[str, Any]) -> bytes:
     return keccak(rfc8785.dumps(doc))
 
 
-def line_passport_id(line: ManifestLineIn) -> str:
+def line_passport_id(line: ManifestLineIn) -> bytes:
     """The passport a manifest line carries: as given, or derived from its GS1 keys."""
     if line.passport_id is not None:
-        return str(line.passport_id)
+        return line.passport_id
     try:
-        return to_hex(gs1_passport_id(line.gtin or "", line.lot, line.serial))
+        return gs1_passport_id(line.gtin or "", line.lot, line.serial)
     except IdentifierInvalid as exc:
         raise InvalidInput(f"manifest line: {exc}") from exc

@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from backend.chain.shipments import ShipmentRegistryClient
 from backend.common.text import safe_text
-from backend.common.types import Bytes32, Bytes32Hex
+from backend.common.types import Bytes32
 from backend.deps import SessionDep, SettingsDep, get_context
 from backend.errors import PayloadTooLarge
 from backend.orgs.auth import PrincipalDep
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
 ShipmentId = Annotated[Bytes32, Path(description="bytes32 shipment id, 0x-prefixed")]
 EvidenceHash = Annotated[
-    Bytes32Hex, Path(description="SHA-256 of the photo, the milestone's evidenceHash")
+    Bytes32, Path(description="SHA-256 of the photo, the milestone's evidenceHash")
 ]
 
 

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from backend.common.text import safe_text
-from backend.common.types import Bytes32, Bytes32Hex, EthAddress, WalletSignature
+from backend.common.types import Bytes32, EthAddress, WalletSignature
 from backend.gs1.sscc import SsccInvalid, validate_sscc
 
 Uint16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
@@ -76,7 +76,7 @@ class ShipmentTermsIn(_Body):
 class ManifestLineIn(_Body):
     """One manifest line: a passport id, or a GS1 key (GTIN with optional lot / serial)."""
 
-    passport_id: Bytes32Hex | None = Field(None, alias="passportId")
+    passport_id: Bytes32 | None = Field(None, alias="passportId")
     gtin: Annotated[str, StringConstraints(pattern=r"^[0-9]{8,14}$")] | None = None
     lot: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
     serial: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None

@@ -211,7 +211,7 @@ def create(
         select(ShipmentManifest.shipment_id).where(ShipmentManifest.sscc == sscc)
     ):
         raise Conflict(f"sscc {sscc} already labels another shipment")
-    lines = [(line, line_passport_id(line)) for line in data.manifest.lines]
+    lines = [(line, to_hex(line_passport_id(line))) for line in data.manifest.lines]
     # Carrying a passport makes the shipment's parties speak for it, so the
     # seller must speak for every passport it lists as issuer or delegate.
     for pid in sorted({pid for _, pid in lines}):

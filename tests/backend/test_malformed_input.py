@@ -300,3 +300,36 @@ def test_an_unknown_shipment_is_404_naming_it_in_lower_case(api: TestClient) -> 
     resp = api.get("/v1/shipments/0x" + "AB" * 32, headers=acme.writer)
     assert resp.status_code == 404, resp.text
     assert resp.json()["detail"] == "shipment 0x" + "ab" * 32 + " not found"
+
+
+@pytest.mark.parametrize("path", ["/v1/shipments", "/app/api/shipments"])
+@pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
+def test_a_bad_passport_id_in_a_manifest_line_is_422_naming_it_and_why(
+    api: TestClient, path: str, bad: str, reason: str
+) -> None:
+    acme = make_org(api, "acme")
+    line = {"passportId": bad, "quantity": 1}
+    body = {"manifest": {"transportMode": "sea", "lines": [line]}}
+    resp = api.post(path, json=body, headers={**acme.writer, **APP_ORIGIN})
+    assert resp.status_code == 422, resp.text
+    assert f"body.manifest.lines.0.passportId: Value error, {reason}" in _reasons(resp)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/shipments/" + GOOD_ID + "/evidence/{hash}"),
+        ("GET", "/app/api/shipments/" + GOOD_ID + "/evidence/{hash}"),
+        ("PUT", "/app/api/shipments/" + GOOD_ID + "/evidence/{hash}"),
+    ],
+)
+@pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
+def test_a_bad_evidence_hash_in_a_path_is_422_naming_it_and_why(
+    api: TestClient, method: str, path: str, bad: str, reason: str
+) -> None:
+    acme = make_org(api, "acme")
+    body: dict[str, Any] = {"content": b"x"} if method == "PUT" else {}
+    headers = {**acme.writer, **APP_ORIGIN}
+    resp = api.request(method, path.format(hash=bad), headers=headers, **body)
+    assert resp.status_code == 422, resp.text
+    assert f"path.evidence_hash: Value error, {reason}" in _reasons(resp)

@@ -42,7 +42,7 @@ from backend.chain.typed_data.events import (
     SUPPLY_EVENT,
     location_bytes,
 )
-from backend.common.types import hex_bytes, parse_signature, to_hex
+from backend.common.types import hex_bytes, parse_address, parse_hex, parse_signature, to_hex
 from backend.passports.canonical import document_hash
 
 BUNDLE_FORMAT = "waymark-proof-bundle/3"
@@ -131,7 +131,9 @@ class Trust:
         try:
             chain_id = int(manifest["chainId"])
             contracts = {
-                name: _address(manifest["contracts"][name]["address"], f"manifest {name}")
+                name: parse_address(
+                    manifest["contracts"][name]["address"], f"manifest {name}"
+                ).lower()
                 for name in PINNED
                 if name in manifest["contracts"]
             }
@@ -225,28 +227,8 @@ def _int(value: str | int) -> int:
     return value if isinstance(value, int) else int(value, 16)
 
 
-def _address(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 42:
-        raise ValueError(f"{what} is not an address: {value!r}")
-    bytes.fromhex(value[2:])
-    return value.lower()
-
-
 def _addr(value: str | bytes) -> str:
     return value.lower() if isinstance(value, str) else to_hex(bytes(value))
-
-
-def _hex_field(value: Any, size: int, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"{what} must be 0x-prefixed hex")
-    raw = bytes.fromhex(value[2:])
-    if len(raw) != size:
-        raise ValueError(f"{what} must be {size} bytes, got {len(raw)}")
-    return raw
-
-
-def _hex32(value: Any, what: str) -> bytes:
-    return _hex_field(value, 32, what)
 
 
 # -- the chain, through the compiled ABIs ---------------------------------------------------
@@ -411,7 +393,7 @@ def _check_trust(bundle: Mapping[str, Any], chain: Chain, report: Report) -> boo
         pinned = trust.contracts.get(name)
         if name not in PINNED:
             continue
-        same = pinned is not None and _address(address, f"contracts.{name}") == pinned
+        same = pinned is not None and parse_address(address, f"contracts.{name}").lower() == pinned
         ok &= report.add(
             "trust.contracts",
             same,
@@ -440,7 +422,7 @@ def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
         keccak(gs1_path.encode()) == pid,
         f"keccak256({gs1_path!r}) = {to_hex(keccak(gs1_path.encode()))}; bundle says {to_hex(pid)}",
     )
-    claimed = _hex32(passport["canonical_hash"], "passport.canonical_hash")
+    claimed = parse_hex(passport["canonical_hash"], "passport.canonical_hash", 32)
     document = passport["document"]
     if not isinstance(document, Mapping):
         raise ValueError("passport.document must be an object")
@@ -498,7 +480,7 @@ def _check_passport(bundle: Mapping[str, Any], ctx: _Context) -> None:
         return
     name = ctx.org_name(ctx.owner_org) if ctx.owner_org != ZERO32 else ""
     report.organisation = name or None
-    claimed_issuer = _address(passport["issuer"], "passport.issuer")
+    claimed_issuer = parse_address(passport["issuer"], "passport.issuer").lower()
     report.add(
         "passport.issuer",
         claimed_issuer == issuer and ctx.owner_org != ZERO32 and key_org == ctx.owner_org,
@@ -547,14 +529,14 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
         raise ValueError("events[].typed_data must be a SupplyEvent")
     digest_ = typed_data_digest(typed)
     domain_ok, domain_text = _check_domain(typed, chain.trust)
-    subject = _hex32(typed["message"]["subject"], "typed_data.message.subject")
+    subject = parse_hex(typed["message"]["subject"], "typed_data.message.subject", 32)
     report.add(
         "event.digest",
         to_hex(digest_) == item and domain_ok and subject == ctx.passport_id,
         f"EIP-712 digest {to_hex(digest_)} in {domain_text}, about {to_hex(subject)}",
         item,
     )
-    signer = _address(event["signer"], "events[].signer")
+    signer = parse_address(event["signer"], "events[].signer").lower()
     anchor = event.get("anchor")
     signed, detail = _signed(
         chain,
@@ -568,8 +550,8 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
         report.add("event.anchored", False, "not anchored yet", item)
         return
     leaf = merkle.leaf_hash(digest_)
-    proof = [_hex32(p, "proof step") for p in event["proof"]]
-    root = _hex32(event["root"], "events[].root")
+    proof = [parse_hex(p, "proof step", 32) for p in event["proof"]]
+    root = parse_hex(event["root"], "events[].root", 32)
     report.add(
         "event.merkle",
         to_hex(leaf) == str(event["leaf"]).lower() and merkle.verify(root, leaf, proof),
@@ -679,8 +661,8 @@ def _delegation_org(index: Any, block: int, ctx: _Context) -> tuple[bytes, str]:
         raise ValueError("delegations[].typed_data must be a SubjectDelegation")
     domain_ok, domain_text = _check_domain(typed, ctx.chain.trust)
     message = typed["message"]
-    issuer = _address(message["issuer"], "delegation issuer")
-    subject = _hex32(message["subject"], "delegation subject")
+    issuer = parse_address(message["issuer"], "delegation issuer").lower()
+    subject = parse_hex(message["subject"], "delegation subject", 32)
     signed, _ = _signed(
         ctx.chain,
         issuer,
@@ -740,7 +722,7 @@ def _check_authorised(
             item,
         )
         return
-    shipment = _hex32(auth.get("shipment_id"), "authorisation.shipment_id")
+    shipment = parse_hex(auth.get("shipment_id"), "authorisation.shipment_id", 32)
     try:
         (roles,) = ctx.chain.call("ShipmentRegistry", "rolesOf", shipment, signer)
         (view,) = ctx.chain.call("ShipmentRegistry", "shipment", shipment)
@@ -761,9 +743,9 @@ def _check_authorised(
 
 
 def _check_milestone(milestone: Mapping[str, Any], chain: Chain, report: Report) -> None:
-    record = _hex32(milestone["record_hash"], "milestones[].record_hash")
-    shipment = _hex32(milestone["shipment_id"], "milestones[].shipment_id")
-    signer = _address(milestone["signer"], "milestones[].signer")
+    record = parse_hex(milestone["record_hash"], "milestones[].record_hash", 32)
+    shipment = parse_hex(milestone["shipment_id"], "milestones[].shipment_id", 32)
+    signer = parse_address(milestone["signer"], "milestones[].signer").lower()
     block = int(milestone["block_number"])
     item = to_hex(record)
     registry = chain.trust.address("ShipmentRegistry")
@@ -839,7 +821,7 @@ def _verify(bundle: Any, chain: Chain, report: Report, confirmations: int) -> No
     ctx = _Context(
         chain,
         report,
-        _hex32(bundle["subject"]["passport_id"], "subject.passport_id"),
+        parse_hex(bundle["subject"]["passport_id"], "subject.passport_id", 32),
         delegations=list(bundle.get("delegations") or []),
     )
     _check_passport(bundle, ctx)
@@ -923,7 +905,7 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
     domain = Domain(
         str(dom["name"]), str(dom["version"]), int(dom["chainId"]), str(dom["verifyingContract"])
     )
-    claimed_registry = _address(proof["anchor_registry"], "anchor_registry")
+    claimed_registry = parse_address(proof["anchor_registry"], "anchor_registry").lower()
     if not report.add(
         "trust.chain_id",
         node == trust.chain_id == int(proof["chain_id"]) == domain.chain_id,
@@ -948,18 +930,18 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
         return
     event = proof["event"]
     message = {
-        "eventId": _hex32(event["event_id"], "event_id"),
-        "subject": _hex32(event["subject"], "subject"),
+        "eventId": parse_hex(event["event_id"], "event_id", 32),
+        "subject": parse_hex(event["subject"], "subject", 32),
         "kind": int(event["kind"]),
         "occurredAt": int(event["occurred_at"]),
         "location": location_bytes(event["location"]),
-        "payloadHash": _hex32(event["payload_hash"], "payload_hash"),
+        "payloadHash": parse_hex(event["payload_hash"], "payload_hash", 32),
     }
-    claimed = _hex32(proof["digest"], "digest")
+    claimed = parse_hex(proof["digest"], "digest", 32)
     item = to_hex(claimed)
     digest_ = digest(domain, SUPPLY_EVENT, message)
     report.add("event.digest", digest_ == claimed, f"EIP-712 digest {to_hex(digest_)}", item)
-    signer = _address(event["signer"], "event.signer")
+    signer = parse_address(event["signer"], "event.signer").lower()
     anchor = proof.get("anchor") or {}
     anchored_at = anchor.get("block_number") if anchor.get("tx_hash") else None
     signed, detail = _signed(
@@ -973,8 +955,8 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
     if not anchor.get("root") or proof.get("proof") is None or not anchor.get("tx_hash"):
         report.add("event.anchored", False, "the event is not anchored yet", item)
         return
-    root = _hex32(anchor["root"], "root")
-    steps = [_hex32(p, "proof step") for p in proof["proof"]]
+    root = parse_hex(anchor["root"], "root", 32)
+    steps = [parse_hex(p, "proof step", 32) for p in proof["proof"]]
     leaf = merkle.leaf_hash(digest_)
     report.add(
         "event.merkle",
@@ -994,5 +976,5 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
         item,
     )
     if "OrganisationRegistry" in trust.contracts:
-        ctx = _Context(chain, report, _hex32(event["subject"], "subject"))
+        ctx = _Context(chain, report, parse_hex(event["subject"], "subject", 32))
         _check_signer_key(signer, block, ctx, item)

@@ -11,12 +11,15 @@ from pydantic.json_schema import JsonSchemaMode
 from backend.common.types import (
     MAX_WALLET_SIGNATURE_BYTES,
     Bytes32,
+    EthAddress,
     HexBytes,
     Signature,
     WalletSignature,
     hex_bytes,
+    parse_address,
     to_hex,
 )
+from tests.helpers import BAD_ADDRESSES, CHECKSUMMED
 
 ID = "0x" + "ab" * 32
 SIG = "0x" + "11" * 65
@@ -112,3 +115,31 @@ def test_spaces_inside_the_hex_are_refused() -> None:
     assert _reason(id="0x" + "ab" * 31 + " a") == (
         "id: Value error, bytes32 must be 0x followed by hex digits"
     )
+
+
+class Party(BaseModel):
+    signer: EthAddress
+
+
+def test_an_address_is_returned_checksummed_whatever_its_case() -> None:
+    for given in (CHECKSUMMED, CHECKSUMMED.lower(), "0x" + CHECKSUMMED[2:].upper()):
+        assert parse_address(given, "signer") == CHECKSUMMED
+        assert Party.model_validate({"signer": given}).signer == CHECKSUMMED
+
+
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [
+        *BAD_ADDRESSES,
+        ("0x" + "a" * 39, "must have an even number of hex digits"),
+        (None, "must be a 0x-hex string"),
+    ],
+)
+def test_a_bad_address_is_refused_naming_the_field_and_the_fault(value: object, fault: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_address(value, "events[].signer")
+    assert str(info.value) == f"events[].signer {fault}"
+    if isinstance(value, str) and len(value) <= 42:  # the request type's rule is the same
+        with pytest.raises(ValidationError) as refused:
+            Party.model_validate({"signer": value})
+        assert refused.value.errors()[0]["msg"] == f"Value error, address {fault}"

@@ -23,6 +23,7 @@ from backend.epcis.identifiers import canonical_dl
 from tests.backend.factories import Org, gtin_under, make_org
 from tests.backend.shipments.factories import Service
 from tests.context import workers
+from tests.helpers import BAD_ADDRESSES
 
 CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
@@ -437,6 +438,21 @@ def test_signed_events_show_their_signer_and_forged_ones_are_refused(
     submitted = svc.api.get(f"/v1/proofs/{quote(ids[1], safe='')}").json()["epcis_event"]
     assert submitted["signer"] is None
     assert submitted["submitted_by"] == "brand"
+
+
+@pytest.mark.parametrize(("signer", "fault"), BAD_ADDRESSES, ids=[f for _, f in BAD_ADDRESSES])
+def test_a_malformed_signer_is_an_event_error_naming_it_and_the_fault(
+    svc: Service, brand: Org, signer: str, fault: str
+) -> None:
+    events = _events(BRAND_PREFIX)[1:2]
+    (hash_id,) = [event_hash_id(e, CONTEXT) for e in events]
+    document = _document(events)
+    document["@context"] = [*CONTEXT, {"wm": "urn:waymark:epcis:"}]
+    document["wm:eventSignatures"] = {hash_id: {"signer": signer, "signature": "0x" + "00" * 65}}
+    job = _capture(svc.api, brand, document).json()
+    assert job["success"] is False
+    (error,) = job["errors"]
+    assert error["message"] == f"signature: signer {fault}"
 
 
 def test_passport_subject_rule_decides_for_a_serialised_passport(

@@ -13,7 +13,7 @@ from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.passports.canonical import canonical_bytes, document_hash
+from backend.passports.canonical import _hash_of, canonical_bytes, document_hash
 from backend.passports.errors import DocumentInvalid
 from backend.passports.schemas import PassportDocument
 
@@ -146,3 +146,33 @@ def test_restricted_sections_hash_by_digest_and_any_change_in_them_changes_the_h
         PassportDocument.model_validate(
             {**doc, "restricted_sections": [{**section, "digest": digest}]}
         )
+
+
+def test_a_mapping_the_canonical_form_refuses_is_refused_not_hashed_as_its_json_text() -> None:
+    # JSON text would name the integer key "1"; the canonical form has no such document.
+    doc = {"refused": {1: "integer key"}}
+    with pytest.raises(DocumentInvalid, match="object keys must be strings"):
+        canonical_bytes(doc)
+    with pytest.raises(DocumentInvalid, match="object keys must be strings"):
+        document_hash(doc)
+
+
+def test_the_hash_is_remembered_for_equal_documents_and_not_for_changed_ones() -> None:
+    doc = {"cache": {"b": [1, 2.5, "x"], "a": None}, "z": True}
+
+    def hits_and_misses() -> tuple[int, int]:
+        info = _hash_of.cache_info()
+        return info.hits, info.misses
+
+    hits, misses = hits_and_misses()
+    first = document_hash(doc)
+    assert first == keccak(canonical_bytes(doc))
+    assert hits_and_misses() == (hits, misses + 1)
+    # An equal document, its keys in another order, is the same name: a hit.
+    assert document_hash({"z": True, "cache": {"a": None, "b": [1, 2.5, "x"]}}) == first
+    assert hits_and_misses() == (hits + 1, misses + 1)
+    # The same document changed in place is another name: a miss, and its own hash.
+    doc["cache"]["b"].append("y")
+    changed = document_hash(doc)
+    assert hits_and_misses() == (hits + 1, misses + 2)
+    assert changed == keccak(canonical_bytes(doc)) != first

@@ -26,6 +26,7 @@ from backend.cli.chainio import verifier_rpc
 from backend.qr.bundle.verify import CouldNotCheck, Trust, Verdict, verify_bundle
 from tests.backend.qr.third_party import rpc_of, trust_of
 from tests.conftest import deployment_for
+from tests.helpers import BAD_ADDRESSES, BAD_BYTES32
 from tests.integration.proof_cases import CaseBuilder
 
 Bundle = dict[str, Any]
@@ -226,6 +227,30 @@ def test_unreadable_bundle_could_not_be_checked(
     report = verify_bundle(broken, rpc_of(tester), trust_of(tester))
     assert report.verdict is Verdict.UNCHECKED
     assert says in (report.problem or ""), report.problem
+
+
+MALFORMED: list[tuple[str, str, str, str]] = [
+    *(("subject.passport_id", "subject.passport_id", v, f) for v, f in BAD_BYTES32),
+    ("events.0.root", "events[].root", *BAD_BYTES32[-1]),
+    *(("events.0.signer", "events[].signer", v, f) for v, f in BAD_ADDRESSES),
+    ("passport.issuer", "passport.issuer", *BAD_ADDRESSES[-1]),
+    ("contracts.AnchorRegistry", "contracts.AnchorRegistry", *BAD_ADDRESSES[-1]),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "what", "value", "fault"),
+    MALFORMED,
+    ids=[f"{path}-{fault}" for path, _, _, fault in MALFORMED],
+)
+def test_a_malformed_hex_field_could_not_be_checked_naming_the_field_and_fault(
+    tester: ChainClient, bundle: Bundle, path: str, what: str, value: str, fault: str
+) -> None:
+    broken = copy.deepcopy(bundle)
+    _set(path, value)(broken)
+    report = verify_bundle(broken, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.UNCHECKED
+    assert report.problem == f"malformed bundle: {what} {fault}"
 
 
 def test_a_list_is_not_a_bundle(tester: ChainClient) -> None:
