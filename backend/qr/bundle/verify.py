@@ -152,7 +152,7 @@ class Trust:
                 "trust manifest names no anchorer (the account whose anchors count)"
             )
         try:
-            pinned = _address(anchorer, "manifest anchorer")
+            pinned = parse_address(anchorer, "manifest anchorer").lower()
         except ValueError as exc:
             raise CouldNotCheck(f"trust manifest: {exc}") from exc
         return cls(chain_id, contracts, pinned, deploy_blocks)
@@ -401,7 +401,7 @@ def _check_trust(bundle: Mapping[str, Any], chain: Chain, report: Report) -> boo
             + (f"pins {pinned}" if pinned else "names none"),
             name,
         )
-    claimed_anchorer = _address(bundle["anchorer"], "anchorer")
+    claimed_anchorer = parse_address(bundle["anchorer"], "anchorer").lower()
     ok &= report.add(
         "trust.anchorer",
         claimed_anchorer == trust.anchorer,
@@ -921,7 +921,7 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
         "AnchorRegistry",
     ):
         return
-    claimed_anchorer = _address(proof["anchorer"], "anchorer")
+    claimed_anchorer = parse_address(proof["anchorer"], "anchorer").lower()
     if not report.add(
         "trust.anchorer",
         claimed_anchorer == trust.anchorer,
