@@ -95,6 +95,7 @@ def prepare_deployment(chain: ChainClient, settings: Settings) -> deployments_mo
             dep = deployments_mod.load(chain.chain_id)
             deployments_mod.verify_code(chain, dep)
             _check_settlement_token(dep, settings)
+            deployments_mod.require_anchorer(dep, chain.address)
             return dep
         except DeploymentMissing:
             if settings.chain_backend == "rpc":

@@ -44,7 +44,7 @@ def domain_relay_handlers(chain: ChainClient) -> dict[str, RelayHandler]:
 def indexer_handlers(chain: ChainClient, deployment: Deployment) -> list[ContractHandlers]:
     """Read-model handlers of every contract: anchors, the domain services, then pages."""
     return [
-        anchor_handlers(),
+        anchor_handlers(chain, deployment),
         # organisations, names and signer keys on chain
         ContractHandlers(
             org_registry.CONTRACT,

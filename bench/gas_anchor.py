@@ -4,8 +4,10 @@ The baseline is measured, not quoted: EAS's ``SchemaRegistry`` and ``EAS`` are
 deployed from the compiled artifacts of the pinned npm package
 (``@ethereum-attestation-service/eas-contracts``) on the same chain, in the same
 run, and ``timestamp(bytes32)`` is called on fresh values, as
-``AnchorRegistry.anchor(root, leafCount, "")`` is called on fresh roots by the
-anchoring worker. Every figure is the transaction's ``gasUsed`` (the 21,000
+``AnchorRegistry.anchor(root, leafCount)`` is called on fresh roots by the
+anchoring worker. Both registries are open and keyed the same way: EAS records a
+timestamp per value, the anchor registry a (leaf count, block, time) slot per
+(sender, root), and the reader names whose anchor it trusts. Every figure is the transaction's ``gasUsed`` (the 21,000
 intrinsic gas and calldata included), median over ``ROUNDS``, on eth-tester and
 on anvil.
 
@@ -66,15 +68,10 @@ def measure(chain: ChainClient) -> dict[str, int]:
     registry = AnchorRegistryClient(chain, deployment.address("AnchorRegistry"))
     schemas = chain.deploy("SchemaRegistry")
     eas = chain.contract("EAS", chain.deploy("EAS", schemas.address).address)
-    gas: dict[str, list[int]] = {"eas": [], "anchor": [], "anchor_uri": []}
+    gas: dict[str, list[int]] = {"eas": [], "anchor": []}
     for i in range(ROUNDS):
         gas["eas"].append(chain.transact(eas, "timestamp", keccak(text=f"eas-{i}")).gas_used)
         gas["anchor"].append(registry.anchor_root(keccak(text=f"root-{i}"), 1_000 + i).gas_used)
-        gas["anchor_uri"].append(
-            registry.anchor_root(
-                keccak(text=f"uri-{i}"), 1_000 + i, f"https://anchors.example/b/{i:08d}.json"
-            ).gas_used
-        )
     return {k: int(statistics.median(v)) for k, v in gas.items()}
 
 
@@ -97,23 +94,16 @@ def main() -> None:
             ("anvil", Settings(chain_backend="anvil", rpc_url=node.url)),
         ):
             figures[label] = g = measure(make_chain(chain_settings, artifacts))
-            rows += [
+            rows.append(
                 Row(
-                    f'anchor(root, leafCount, ""), {label}',
+                    f"anchor(root, leafCount), {label}",
                     g["anchor"],
                     "gas",
                     g["eas"],
                     "EAS timestamp(bytes32), same chain",
                     f"≤ EAS: {g['anchor'] / g['eas']:.3f}×",
-                ),
-                Row(
-                    f"anchor with a 46-byte metadata URI, {label}",
-                    g["anchor_uri"],
-                    "gas",
-                    g["eas"],
-                    "EAS timestamp(bytes32), same chain",
-                ),
-            ]
+                )
+            )
     g = figures["anvil"]
     for interval in INTERVALS:
         for rate in RATES:

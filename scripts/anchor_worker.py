@@ -70,6 +70,8 @@ def main() -> int:
             print(f"re-queued {requeue_failed(session)} events", flush=True)
         return 0
     deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
+    if deployment is not None:
+        deployments_mod.require_anchorer(deployment, chain.address)
     registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
     relay = RelayWorker(
         sessions=sessions, chain=chain, settings=settings, handlers=domain_relay_handlers(chain)

@@ -1,5 +1,10 @@
 """Indexer handlers for ``AnchorRegistry``: the ``Anchored`` read model and reorg re-queueing.
 
+The registry is open (anyone may anchor any root under their own address), so the
+indexer asks the node for the ``Anchored`` logs of the deployment's anchorer only
+(a topic filter in ``eth_getLogs``): a stranger's anchor, even of a root Waymark
+anchors too, never enters ``chain_anchors`` and never verifies a proof.
+
 A round's anchors are handled as one run: one query for the ones already stored,
 one for the proofs they verify, one bulk insert.
 """
@@ -15,7 +20,8 @@ from sqlalchemy.orm import Session
 from backend.anchoring import merkle
 from backend.anchoring.models import AnchorBatch, ChainAnchor, EventProof
 from backend.anchoring.service import requeue_batch
-from backend.chain import DecodedEvent
+from backend.chain import AnchorRegistryClient, ChainClient, DecodedEvent
+from backend.chain.deployments import Deployment
 from backend.common.types import hex_bytes, to_hex
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
@@ -64,30 +70,27 @@ def verify_roots(session: Session, blocks: dict[str, int]) -> int:
     return sum(len(g) for g in verified.values())
 
 
+def _leaf_counts(session: Session, roots: Sequence[str]) -> dict[str, int]:
+    """The leaf count of the batch with each root (the event carries none: it is in
+    ``anchorOf`` on chain, and in the batch this database built)."""
+    counts: dict[str, int] = {}
+    for chunk in range(0, len(roots), _CHUNK):
+        rows = session.execute(
+            select(AnchorBatch.root, AnchorBatch.leaf_count).where(
+                AnchorBatch.root.in_(roots[chunk : chunk + _CHUNK])
+            )
+        )
+        counts.update((root, count) for root, count in rows)
+    return counts
+
+
 def on_anchored(session: Session, ev: DecodedEvent, block: BlockRef) -> None:
-    verify_proofs(session, to_hex(ev.args["root"]), block.number)
-    exists = session.scalar(
-        select(ChainAnchor.id).where(
-            ChainAnchor.tx_hash == ev.tx_hash, ChainAnchor.log_index == ev.log_index
-        )
-    )
-    if exists is not None:
-        return
-    session.add(
-        ChainAnchor(
-            root=to_hex(ev.args["root"]),
-            anchorer=ev.args["anchorer"],
-            leaf_count=int(ev.args["leafCount"]),
-            tx_hash=ev.tx_hash,
-            log_index=ev.log_index,
-            block_number=block.number,
-            block_hash=block.hash,
-        )
-    )
+    """One ``Anchored`` log: a run of one."""
+    on_anchored_run(session, [(ev, block)])
 
 
 def on_anchored_run(session: Session, run: Sequence[tuple[DecodedEvent, BlockRef]]) -> None:
-    """:func:`on_anchored` for consecutive ``Anchored`` logs: bulk reads and one insert."""
+    """Consecutive ``Anchored`` logs: the proofs they verify, then one bulk insert."""
     session.flush()
     verify_roots(session, {to_hex(ev.args["root"]): ref.number for ev, ref in run})
     keys = [(ev.tx_hash, ev.log_index) for ev, _ in run]
@@ -103,11 +106,12 @@ def on_anchored_run(session: Session, run: Sequence[tuple[DecodedEvent, BlockRef
                 )
             )
         )
+    counts = _leaf_counts(session, list({to_hex(ev.args["root"]) for ev, _ in run}))
     rows = [
         {
             "root": to_hex(ev.args["root"]),
             "anchorer": ev.args["anchorer"],
-            "leaf_count": int(ev.args["leafCount"]),
+            "leaf_count": counts.get(to_hex(ev.args["root"]), 0),
             "tx_hash": ev.tx_hash,
             "log_index": ev.log_index,
             "block_number": ref.number,
@@ -146,7 +150,19 @@ def rollback(session: Session, fork: int) -> None:
         requeue_batch(session, batch)
 
 
-def anchor_handlers() -> ContractHandlers:
+CONTRACT = "AnchorRegistry"
+
+
+def anchor_handlers(chain: ChainClient, deployment: Deployment) -> ContractHandlers:
+    """The ``Anchored`` logs of ``deployment``'s anchorer, narrowed by the node."""
+    topics = None
+    if CONTRACT in deployment.contracts:
+        registry = AnchorRegistryClient(chain, deployment.address(CONTRACT))
+        topics = registry.anchored_topics(deployment.anchor_account)
     return ContractHandlers(
-        "AnchorRegistry", {"Anchored": on_anchored}, rollback, {"Anchored": on_anchored_run}
+        CONTRACT,
+        {"Anchored": on_anchored},
+        rollback,
+        {"Anchored": on_anchored_run},
+        topics=topics,
     )

@@ -63,7 +63,11 @@ class EventProof(Base):
 
 
 class ChainAnchor(ChainEvent, Base):
-    """An ``Anchored`` event as the chain reports it."""
+    """An ``Anchored`` event of the configured anchorer as the chain reports it.
+
+    ``leaf_count`` is the leaf count of this database's batch with that root (the event
+    carries none; ``AnchorRegistry.anchorOf`` has it), 0 for a root the anchorer
+    anchored outside the anchoring worker."""
 
     __tablename__ = "chain_anchors"
     __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)

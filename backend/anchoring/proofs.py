@@ -75,7 +75,7 @@ class SupplyProofReader:
         self.conn = KeptConnection(engine)
         self.sql = self.conn.statement(_SUPPLY)
 
-    def get(self, *, registry: str, domain: Domain, ref: str) -> ProofPublic | None:
+    def get(self, *, registry: str, anchorer: str, domain: Domain, ref: str) -> ProofPublic | None:
         """The proof of the supply event ``ref`` names (normalised); ``None`` if none does."""
         r = self.conn.fetchone(self.sql, (ref, ref))
         if r is None:
@@ -111,6 +111,7 @@ class SupplyProofReader:
             anchor=anchor,
             chain_id=domain.chain_id,
             anchor_registry=registry,
+            anchorer=anchorer,
             on_chain=(r[12] is not None) if anchor else None,
         )
 
@@ -118,7 +119,9 @@ class SupplyProofReader:
         self.conn.close()
 
 
-def proof_for(*, session: Session, registry: str, domain: Domain, ref: str) -> ProofPublic:
+def proof_for(
+    *, session: Session, registry: str, anchorer: str, domain: Domain, ref: str
+) -> ProofPublic:
     """``ref``: a supply event's digest or ``eventId`` (0x + 64 hex), or a captured EPCIS
     event's hash id (``ni:///sha-256;…?ver=CBV2.0``) or its digest."""
     ref = normalise(ref)
@@ -154,5 +157,6 @@ def proof_for(*, session: Session, registry: str, domain: Domain, ref: str) -> P
         anchor=anchor,
         chain_id=domain.chain_id,
         anchor_registry=registry,
+        anchorer=anchorer,
         on_chain=on_chain,
     )

@@ -18,10 +18,12 @@ router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
 
 
 def _lookup(
-    sessions: sessionmaker[Session], registry: str, domain: Domain, ref: str
+    sessions: sessionmaker[Session], registry: str, anchorer: str, domain: Domain, ref: str
 ) -> ProofPublic:
     with sessions() as session:
-        return proof_for(session=session, registry=registry, domain=domain, ref=ref)
+        return proof_for(
+            session=session, registry=registry, anchorer=anchorer, domain=domain, ref=ref
+        )
 
 
 # A proof changes when its batch is anchored, final, or orphaned by a reorg.
@@ -54,7 +56,12 @@ def stored_proof(request: Request) -> Response | None:
         return None
     domain = ctx.contracts.events_domain
     reader = ctx.part(SupplyProofReader)
-    proof = reader.get(registry=domain.verifying_contract, domain=domain, ref=key)
+    proof = reader.get(
+        registry=domain.verifying_contract,
+        anchorer=ctx.contracts.deployment.anchor_account,
+        domain=domain,
+        ref=key,
+    )
     return None if proof is None else _send(request, proof)
 
 
@@ -67,10 +74,14 @@ async def get_proof(ref: str, request: Request) -> Response:
     looked up in a thread. Answers ``If-None-Match`` with 304.
     """
     ctx = get_context(request)
-    domain = ctx.loaded().events_domain
+    contracts = ctx.loaded()
+    domain = contracts.events_domain
     key = normalise(ref)
     registry = domain.verifying_contract
-    proof = ctx.part(SupplyProofReader).get(registry=registry, domain=domain, ref=key)
+    anchorer = contracts.deployment.anchor_account
+    proof = ctx.part(SupplyProofReader).get(
+        registry=registry, anchorer=anchorer, domain=domain, ref=key
+    )
     if proof is None:
-        proof = await run_in_threadpool(_lookup, ctx.sessions, registry, domain, key)
+        proof = await run_in_threadpool(_lookup, ctx.sessions, registry, anchorer, domain, key)
     return _send(request, proof)

@@ -42,6 +42,9 @@ class ProofPublic(BaseModel):
     anchor: AnchorPublic | None
     chain_id: int
     anchor_registry: str
+    anchorer: str
+    """The account whose anchor of ``anchor.root`` counts (the registry is open and keyed
+    by sender): check ``anchorOf(anchorer, root)``, with the anchorer you trust."""
     on_chain: bool | None
     """Whether the indexer saw the root anchored and the proof leads to it (what
     ``AnchorRegistry.verify(root, leaf, proof)`` checks); null for an event in no batch."""

@@ -207,12 +207,18 @@ class AnchorHandler:
         return batch
 
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
+        """Our own anchor of the batch's root, if one landed (a stranger's does not count:
+        the registry keys anchors by sender, so ours still goes through)."""
         root = hex_bytes(self._batch(session, request).root)
-        info = self.registry.anchor_of(root)
+        anchorer = self.chain.address
+        info = self.registry.anchor_of(root, anchorer=anchorer)
         if info is None:
             return None
         for ev in self.chain.get_logs(
-            [self.registry.address], info.block_number, info.block_number
+            [self.registry.address],
+            info.block_number,
+            info.block_number,
+            topics=self.registry.anchored_topics(anchorer),
         ):
             if ev.name == "Anchored" and bytes(ev.args["root"]) == root:
                 block = self.chain.block(info.block_number)
@@ -220,6 +226,7 @@ class AnchorHandler:
         return None
 
     def is_done_revert(self, exc: ContractRevert) -> bool:
+        # Only the relayer's own earlier anchor of the root (keyed by sender).
         return exc.error_name == "AnchorRootAlreadyAnchored"
 
     def on_mined(self, session: Session, request: RelayRequest, mined: Mined) -> None:
@@ -246,9 +253,9 @@ class AnchorHandler:
         requeue_batch(session, self._batch(session, request))
 
     def on_failed(self, session: Session, request: RelayRequest, error: str) -> None:
-        # A revert other than "already anchored" (e.g. the relayer lost
-        # ANCHORER_ROLE) will not heal by retrying: park the batch for an
-        # operator (``requeue_failed``) instead of re-batching in a hot loop.
+        # A revert other than "already anchored" (the registry is open, so this
+        # means a broken deployment) will not heal by retrying: park the batch for
+        # an operator (``requeue_failed``) instead of re-batching in a hot loop.
         batch = self._batch(session, request)
         batch.status = "failed"
         log.error("anchor of batch %s failed: %s", batch.id, error)

@@ -12,7 +12,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +220,15 @@ class ErrorDecoder:
                 )
             )
         return out
+
+
+def _topic_filter(position: Any) -> Any:
+    """One ``eth_getLogs`` topic position as 0x-hex (None matches anything)."""
+    if position is None:
+        return None
+    if isinstance(position, list | tuple):
+        return [_topic_filter(p) for p in position]
+    return position if isinstance(position, str) else "0x" + bytes(position).hex()
 
 
 def _quantity(value: Any) -> int:
@@ -662,16 +671,26 @@ class ChainClient:
 
     # -- logs --------------------------------------------------------------
 
-    def get_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[DecodedEvent]:
-        """Decoded logs of ``addresses`` in the inclusive block range.
+    def get_logs(
+        self,
+        addresses: list[str],
+        from_block: int,
+        to_block: int,
+        *,
+        topics: Sequence[Any] | None = None,
+    ) -> list[DecodedEvent]:
+        """Decoded logs of ``addresses`` in the inclusive block range, narrowed by the
+        node to ``topics`` (``eth_getLogs`` positions: bytes, a list of them, or None).
 
         Raises ``LogRangeTooLarge`` when the node refuses the range as too wide.
         """
-        flt = {
+        flt: dict[str, Any] = {
             "address": [to_checksum_address(a) for a in addresses],
             "fromBlock": from_block,
             "toBlock": to_block,
         }
+        if topics is not None:
+            flt["topics"] = [_topic_filter(t) for t in topics]
         try:
             logs = self._rpc(lambda: self.w3.eth.get_logs(flt))  # type: ignore[arg-type]
         except ChainError:

@@ -34,17 +34,31 @@ class Deployment:
     ``settlement_token`` is the ERC-20 the alliance contracts settle in: the
     configured ``WAYMARK_SETTLEMENT_TOKEN`` on a real chain, the deployed
     ``TestStablecoin`` on a development chain.
+
+    ``anchorer`` is the account whose anchors in the open ``AnchorRegistry`` are
+    Waymark's (the relayer that deployed the set): verifiers pin it with the
+    addresses, and the indexer follows its ``Anchored`` logs only.
     """
 
     chain_id: int
     contracts: dict[str, ContractRecord] = field(default_factory=dict)
     settlement_token: str | None = None
+    anchorer: str | None = None
 
     def address(self, name: str) -> str:
         try:
             return self.contracts[name].address
         except KeyError as exc:
             raise DeploymentMissing(f"{name} is not deployed on chain {self.chain_id}") from exc
+
+    @property
+    def anchor_account(self) -> str:
+        """The pinned anchorer; ``DeploymentMissing`` for a manifest that names none."""
+        if self.anchorer is None:
+            raise DeploymentMissing(
+                f"the deployment manifest of chain {self.chain_id} names no anchorer; redeploy"
+            )
+        return self.anchorer
 
     @property
     def first_block(self) -> int:
@@ -55,6 +69,7 @@ class Deployment:
             "chainId": self.chain_id,
             "contracts": {name: asdict(rec) for name, rec in self.contracts.items()},
             "settlementToken": self.settlement_token,
+            "anchorer": self.anchorer,
         }
 
     @classmethod
@@ -63,6 +78,7 @@ class Deployment:
             chain_id=int(data["chainId"]),
             contracts={n: ContractRecord(**r) for n, r in data["contracts"].items()},
             settlement_token=data.get("settlementToken"),
+            anchorer=data.get("anchorer"),
         )
 
 
@@ -93,7 +109,8 @@ DEPLOY_PLAN: list[tuple[str, ConstructorArgs]] = [
     # (admin, registrar): the operator's relayer registers organisations and their
     # prefixes, and adds the signer keys the service registers.
     ("OrganisationRegistry", lambda relayer, _done: [relayer, relayer]),
-    ("AnchorRegistry", lambda relayer, _done: [relayer, relayer]),
+    # Open, keyed by sender: the relayer's anchors are Waymark's (``Deployment.anchorer``).
+    ("AnchorRegistry", lambda _relayer, _done: []),
     # (admin, organisation registry)
     (
         "ProductPassportRegistry",
@@ -137,7 +154,7 @@ def deploy_all(chain: ChainClient, *, settlement_token: str | None = None) -> De
             "the test stablecoin is deployed only on tester and anvil"
         )
     done: dict[str, Deployed] = {}
-    deployment = Deployment(chain_id=chain.chain_id)
+    deployment = Deployment(chain_id=chain.chain_id, anchorer=to_checksum_address(chain.address))
     if settlement_token is not None:
         token = to_checksum_address(settlement_token)
         done[SETTLEMENT_TOKEN] = ExternalContract(SETTLEMENT_TOKEN, token)
@@ -184,6 +201,16 @@ def load(chain_id: int, directory: Path = DEPLOYMENTS_DIR) -> Deployment:
     if not path.exists():
         raise DeploymentMissing(f"no deployment manifest for chain {chain_id} at {path}")
     return Deployment.from_json(json.loads(path.read_text()))
+
+
+def require_anchorer(deployment: Deployment, relayer: str) -> None:
+    """The relayer must be the manifest's anchorer: only its anchors are indexed and pinned."""
+    if deployment.anchor_account.lower() != relayer.lower():
+        raise DeploymentMissing(
+            f"the deployment on chain {deployment.chain_id} pins anchorer "
+            f"{deployment.anchor_account}, not the relayer {relayer}; anchors by this relayer "
+            "would be neither trusted nor indexed: use the anchorer's key or redeploy"
+        )
 
 
 def verify_code(chain: ChainClient, deployment: Deployment) -> None:

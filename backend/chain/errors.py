@@ -11,7 +11,7 @@
     ├── DeploymentMissing       no deployment manifest / address for a contract
     └── ContractRevert          the contract reverted; ``error_name`` and ``arguments``
         ├── <one subclass per custom error in the compiled ABIs>, e.g.
-        │   AnchorRootAlreadyAnchored(root=...)
+        │   AnchorRootAlreadyAnchored(anchorer=..., root=...)
         ├── RevertWithReason    require(..., "reason") / Error(string)
         └── Panic               Panic(uint256), e.g. arithmetic overflow
 

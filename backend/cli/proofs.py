@@ -70,7 +70,7 @@ def verify(
 ) -> None:
     """Verify a proof bundle against a node, trusting only the manifest you name.
 
-    BUNDLE is a product's proof bundle (waymark-proof-bundle/2) or a
+    BUNDLE is a product's proof bundle (waymark-proof-bundle/3) or a
     ``GET /v1/proofs/{ref}`` answer (``waymark proof fetch``). No address or
     chain id is taken from it: they come from the trust manifest.
 

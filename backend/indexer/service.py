@@ -7,7 +7,9 @@ Each round:
    ``reorg_window`` blocks) to the newest block that still matches, calls every
    handler's ``rollback(from_block)`` and moves the cursor back.
 2. Index ``(cursor, min(head, cursor + span)]`` with one ``eth_getLogs`` over every
-   followed contract: the range's last block hash is read before and after; if it
+   followed contract (and one more per contract whose logs the node narrows by
+   topic, as the anchor registry's to the configured anchorer's): the range's last
+   block hash is read before and after; if it
    changed mid-read the round is dropped and retried. ``span`` starts at
    ``indexer_max_range``, halves whenever the node refuses the range
    (``LogRangeTooLarge``) and doubles back after each round that succeeds. Each
@@ -18,7 +20,8 @@ Each round:
    cursor commit in one transaction.
 
 New contracts plug in with :class:`ContractHandlers` (contract name as in the
-deployment manifest, a dict of event name → handler, and a rollback); several
+deployment manifest, a dict of event name → handler, a rollback, and optionally
+the ``eth_getLogs`` topics the node narrows that contract's logs to); several
 may follow one contract. A handler set may take a run of consecutive logs at
 once (``batches``: event name → handler of a list), for bulk reads and inserts;
 a run is only formed from consecutive logs whose every handler takes runs, so the
@@ -30,6 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,6 +85,9 @@ class ContractHandlers:
     events: dict[str, EventHandler]
     rollback: RollbackHandler | None = None
     batches: dict[str, BatchHandler] = field(default_factory=dict)
+    # eth_getLogs topics (bytes, lists of them, None): logs the node leaves out never
+    # reach the read model (the anchor registry's of anyone but the configured anchorer).
+    topics: Sequence[Any] | None = None
 
     def target(self, event: str) -> tuple[bool, EventHandler | BatchHandler] | None:
         """(takes runs, handler) for ``event``, or None if this set ignores it."""
@@ -115,6 +122,19 @@ class Indexer(Loop):
         self.by_address: dict[str, list[ContractHandlers]] = {}
         for h in self.handlers:
             self.by_address.setdefault(deployment.address(h.contract).lower(), []).append(h)
+        # One eth_getLogs for the contracts followed whole, one per topic-narrowed one.
+        narrowed: dict[str, Sequence[Any]] = {}
+        for address, sets in self.by_address.items():
+            filters = {repr(h.topics) for h in sets}
+            if len(filters) > 1:
+                raise ValueError(f"handler sets of {sets[0].contract} ask different topics")
+            if sets[0].topics is not None:
+                narrowed[address] = sets[0].topics
+        whole = [a for a in self.by_address if a not in narrowed]
+        self.queries: list[tuple[list[str], Sequence[Any] | None]] = [
+            *([(whole, None)] if whole else []),
+            *(([a], t) for a, t in narrowed.items()),
+        ]
         self.start_block = deployment.first_block
         self.span = settings.indexer_max_range
         self.reorgs = 0
@@ -194,11 +214,7 @@ class Indexer(Loop):
                     return 0
                 before = self.chain.block(end)["hash"]
                 try:
-                    events = (
-                        self.chain.get_logs(list(self.by_address), start, end)
-                        if self.by_address
-                        else []
-                    )
+                    events = self._logs(start, end)
                     break
                 except LogRangeTooLarge:
                     if end == start:
@@ -231,6 +247,18 @@ class Indexer(Loop):
             if events:
                 self._notify(events)
             return end - start + 1
+
+    def _logs(self, start: int, end: int) -> list[DecodedEvent]:
+        """The followed logs of ``start..end`` in chain order."""
+        if len(self.queries) == 1:
+            addresses, topics = self.queries[0]
+            return self.chain.get_logs(addresses, start, end, topics=topics)
+        logs = [
+            ev
+            for addresses, topics in self.queries
+            for ev in self.chain.get_logs(addresses, start, end, topics=topics)
+        ]
+        return sorted(logs, key=lambda ev: (ev.block_number, ev.log_index))
 
     def _dispatch(
         self, session: Session, events: Sequence[DecodedEvent], hashes: dict[int, str]

@@ -4,12 +4,16 @@ pragma solidity ^0.8.24;
 /// @title IAnchorRegistry
 /// @notice Records Merkle roots of batches of signed supply events so that any
 ///         single event can later be proven to have existed at anchoring time.
+///         Open and keyed by sender, like EAS's `timestamp`: anyone may anchor, and
+///         each anchor is recorded under the account that sent it. Authority lies with
+///         the reader: whoever checks an anchor names the anchorer it trusts
+///         (`anchorOf(anchorer, root)`), so a stranger's anchor of any root, even one
+///         the trusted anchorer anchors later, proves nothing on the trusted one's behalf.
 /// @dev Leaves follow OpenZeppelin's StandardMerkleTree convention
 ///      (`keccak256(bytes.concat(keccak256(abi.encode(...))))`, sorted pairs), so
 ///      proofs produced off chain verify with `MerkleProof.verify`.
 interface IAnchorRegistry {
-    /// @notice Block data recorded for an anchored root: one storage slot per root.
-    /// @dev The anchorer and the metadata URI are in the {Anchored} event only.
+    /// @notice Block data recorded for a root an anchorer anchored: one storage slot.
     /// @param leafCount Number of leaves in the tree the root commits to.
     /// @param blockNumber Block in which the root was anchored.
     /// @param timestamp Block timestamp at anchoring.
@@ -19,15 +23,17 @@ interface IAnchorRegistry {
         uint64 timestamp;
     }
 
-    /// @notice Emitted once per anchored root; the only record of the anchorer and the URI.
+    /// @notice Emitted once per (anchorer, root).
+    /// @dev Lean on purpose, to keep an anchor within the gas of EAS's `timestamp(bytes32)`:
+    ///      the anchorer is the one topic (a reader asks a node for the anchors of the
+    ///      anchorer it trusts), the root is the data, and the leaf count, block and time
+    ///      are read from {anchorOf}. To find a root, ask `anchorOf(anchorer, root)`.
+    /// @param anchorer The account that anchored it (whose record it is).
     /// @param root The Merkle root.
-    /// @param anchorer The account that anchored it.
-    /// @param leafCount Number of leaves committed to.
-    /// @param metadataURI Where the batch manifest can be fetched (may be empty).
-    event Anchored(bytes32 indexed root, address indexed anchorer, uint64 leafCount, string metadataURI);
+    event Anchored(address indexed anchorer, bytes32 root);
 
-    /// @notice The root was already anchored; roots are write-once.
-    error AnchorRootAlreadyAnchored(bytes32 root);
+    /// @notice `anchorer` already anchored `root`; an anchorer's roots are write-once.
+    error AnchorRootAlreadyAnchored(address anchorer, bytes32 root);
 
     /// @notice The zero root commits to nothing and is refused.
     error AnchorRootZero();
@@ -35,17 +41,21 @@ interface IAnchorRegistry {
     /// @notice A batch must contain at least one leaf.
     error AnchorLeafCountZero(bytes32 root);
 
-    /// @notice Anchor `root`, committing to `leafCount` leaves described at `metadataURI`.
-    /// @dev Only ANCHORER_ROLE. Reverts {AnchorRootAlreadyAnchored} for a duplicate.
-    function anchor(bytes32 root, uint64 leafCount, string calldata metadataURI) external;
+    /// @notice Anchor `root`, committing to `leafCount` leaves, under the sender.
+    /// @dev Open to anyone. Reverts {AnchorRootAlreadyAnchored} when the sender already
+    ///      anchored `root`; another account's anchor of the same root does not matter.
+    function anchor(bytes32 root, uint64 leafCount) external;
 
-    /// @notice Anchor data for `root`; `blockNumber == 0` means not anchored.
-    function anchorOf(bytes32 root) external view returns (Anchor memory);
+    /// @notice What `anchorer` recorded for `root`; `blockNumber == 0` means not anchored by it.
+    function anchorOf(address anchorer, bytes32 root) external view returns (Anchor memory);
 
-    /// @notice Whether `root` has been anchored.
-    function isAnchored(bytes32 root) external view returns (bool);
+    /// @notice Whether `anchorer` anchored `root`.
+    function isAnchored(address anchorer, bytes32 root) external view returns (bool);
 
-    /// @notice Whether `leaf` is in the anchored tree `root` according to `proof`.
-    /// @dev Returns false for a root that was never anchored.
-    function verify(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool);
+    /// @notice Whether `leaf` is in the tree `root` that `anchorer` anchored, by `proof`.
+    /// @dev Returns false for a root `anchorer` never anchored.
+    function verify(address anchorer, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
 }

@@ -1,6 +1,7 @@
-// The second proof verifier: checks a waymark-proof-bundle/2 against a chain
-// through JSON-RPC, with trust anchors (chain id, registry addresses) taken
-// only from a deployment manifest the user chose. It shares no code with the
+// The second proof verifier: checks a waymark-proof-bundle/3 against a chain
+// through JSON-RPC, with trust anchors (chain id, registry addresses, and the
+// anchorer whose anchors count in the open AnchorRegistry) taken only from a
+// deployment manifest the user chose. It shares no code with the
 // service: ethers v6 for ABI, EIP-712 and signatures, @openzeppelin/merkle-tree
 // for the leaf and the fold, canonicalize for RFC 8785 (JCS). The rules are the
 // ones docs/qr.md ("Proof bundle") lists; check ids and verdicts are the same.
@@ -21,7 +22,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import canonicalize from "canonicalize";
 import CONTRACTS from "waymark:contracts";
 
-export const FORMAT = "waymark-proof-bundle/2";
+export const FORMAT = "waymark-proof-bundle/3";
 export const TRUSTED = [
   "AnchorRegistry",
   "ProductPassportRegistry",
@@ -57,6 +58,7 @@ function checkShape(bundle) {
   need(isInt(bundle.chain_id), "chain_id");
   need(isObj(bundle.contracts), "contracts");
   for (const [name, addr] of Object.entries(bundle.contracts)) need(isHex(addr, 20), `contracts.${name}`);
+  need(isHex(bundle.anchorer, 20), "anchorer");
   const s = bundle.subject;
   need(isObj(s) && isHex(s.passport_id, 32), "subject.passport_id");
   need(typeof s.gs1_path === "string" && /^\/01\/\d{14}/.test(s.gs1_path), "subject.gs1_path");
@@ -97,7 +99,10 @@ function checkShape(bundle) {
   });
 }
 
-/** The trust anchors of a manifest: {chainId, addresses: {name: checksummed address}}. */
+/**
+ * The trust anchors of a manifest: {chainId, addresses: {name: checksummed address},
+ * anchorer (the account whose anchors count: the registry is open, keyed by sender), deployedAt}.
+ */
 export function trustAnchors(manifest) {
   if (!isObj(manifest) || !isInt(manifest.chainId) || !isObj(manifest.contracts)) {
     throw new CouldNotCheck("the trust manifest has no chainId or contracts");
@@ -113,7 +118,11 @@ export function trustAnchors(manifest) {
     // Where log searches start (public nodes refuse unbounded ranges); 0 if not given.
     deployedAt[name] = isInt(entry.deploy_block) ? entry.deploy_block : 0;
   }
-  return { chainId: manifest.chainId, addresses, deployedAt };
+  if (!isHex(manifest.anchorer, 20)) {
+    throw new CouldNotCheck("the trust manifest names no anchorer (the account whose anchors count)");
+  }
+  const anchorer = getAddress(manifest.anchorer.toLowerCase());
+  return { chainId: manifest.chainId, addresses, anchorer, deployedAt };
 }
 
 // -- JSON-RPC ---------------------------------------------------------------------------
@@ -336,6 +345,12 @@ export async function verifyBundle(bundle, manifest, rpc, { confirmations = 1 } 
         : `bundle names ${addr}, the manifest pins no ${name}`,
     );
   }
+  add(
+    "trust.anchorer",
+    same(trust.anchorer, bundle.anchorer),
+    null,
+    `bundle names anchorer ${bundle.anchorer}, the manifest pins ${trust.anchorer}`,
+  );
   // A bundle naming contracts the user does not trust is answered by the trust checks alone.
   if (!chainOk || checks.some((c) => !c.ok)) return finish(result);
 
@@ -486,24 +501,36 @@ async function checkEvent({ event, bundle, chain, trust, pid, ownerOrg, latest, 
   }
   add("event.merkle", same(leaf, event.leaf) && folds, item, `leaf keccak256(keccak256(digest)) = ${leaf}; the proof ${folds ? "folds" : "does not fold"} to root ${event.root}`);
 
+  // The registry is open and keyed by sender: only the pinned anchorer's anchor counts.
   const registry = IFACE.AnchorRegistry;
-  const verified = await chain.tryCall("AnchorRegistry", "verify", [event.root, event.leaf, event.proof]);
+  const anchorer = trust.anchorer;
+  const record = await chain.tryCall("AnchorRegistry", "anchorOf", [anchorer, event.root]);
+  const verified = await chain.tryCall("AnchorRegistry", "verify", [anchorer, event.root, event.leaf, event.proof]);
   const block = anchor.block_number;
   const found = await chain.canonicalReceipt(anchor.tx_hash, block);
   let anchoredOk = false;
   let why;
-  if (verified.error || !verified.value[0]) {
-    why = verified.error || `the pinned AnchorRegistry.verify(root, leaf, proof) is false`;
+  const anchoredAt = record.error ? 0 : Number(record.value[0].blockNumber);
+  if (record.error || verified.error) {
+    why = record.error || verified.error;
+  } else if (anchoredAt === 0) {
+    why = `the pinned anchorer ${anchorer} never anchored root ${event.root} in the pinned AnchorRegistry`;
+  } else if (!verified.value[0]) {
+    why = `the pinned AnchorRegistry.verify(${anchorer}, root, leaf, proof) is false`;
+  } else if (anchoredAt !== block) {
+    why = `the pinned anchorer ${anchorer} anchored root ${event.root} in block ${anchoredAt}, the bundle says ${block}`;
   } else if (found.why) {
     why = found.why;
   } else {
     const topic = registry.getEvent("Anchored").topicHash;
-    anchoredOk = found.receipt.logs.some(
-      (log) => same(log.address, trust.addresses.AnchorRegistry) && same(log.topics[0], topic) && same(log.topics[1], event.root),
-    );
+    // Anchored(address indexed anchorer, bytes32 root): the anchorer in topic 1, the root as data.
+    const by = found.receipt.logs
+      .filter((log) => same(log.address, trust.addresses.AnchorRegistry) && log.topics.length === 2 && same(log.topics[0], topic) && same(log.data, event.root))
+      .map((log) => getAddress("0x" + log.topics[1].slice(-40)));
+    anchoredOk = by.some((a) => same(a, anchorer));
     why = anchoredOk
-      ? `root ${event.root} anchored by transaction ${anchor.tx_hash} in canonical block ${block} of the pinned AnchorRegistry`
-      : `transaction ${anchor.tx_hash} holds no Anchored(${event.root}) from the pinned AnchorRegistry`;
+      ? `root ${event.root} anchored by the pinned anchorer ${anchorer} in transaction ${anchor.tx_hash}, canonical block ${block} of the pinned AnchorRegistry`
+      : `transaction ${anchor.tx_hash} holds no Anchored(${event.root}) by the pinned anchorer ${anchorer}` + (by.length ? `; it was anchored by ${by.join(", ")}` : "");
   }
   add("event.anchored", anchoredOk, item, why);
   const depth = latest - block + 1;

@@ -108,7 +108,7 @@ async function run(event) {
     outcome = await verifyBundle(bundle, manifest, jsonRpc(node), { confirmations });
     const pinned = trustAnchors(manifest);
     // Say what the verdict rests on: the manifest's contracts and the node that was asked.
-    outcome.trusted = `Trusted: chain ${pinned.chainId} and the contracts of the manifest from ${source} (AnchorRegistry ${pinned.addresses.AnchorRegistry}); chain read through ${node}.`;
+    outcome.trusted = `Trusted: chain ${pinned.chainId} and the contracts of the manifest from ${source} (AnchorRegistry ${pinned.addresses.AnchorRegistry}, anchors by ${pinned.anchorer}); chain read through ${node}.`;
   } catch (err) {
     const known = err instanceof CouldNotCheck;
     outcome = { verdict: "could not check", checks: [], problem: known ? err.message : `unexpected error: ${err.message}` };

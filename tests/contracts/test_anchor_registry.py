@@ -31,14 +31,9 @@ def _leaves(n: int) -> list[bytes]:
 
 
 def test_anchor_records_block_and_emits_anchored(registry: AnchorRegistryClient) -> None:
-    result = registry.anchor_root(ROOT, 3, "ipfs://batch-1")
+    result = registry.anchor_root(ROOT, 3)
     event = result.event("Anchored")
-    assert event.args == {
-        "root": ROOT,
-        "anchorer": registry.chain.address,
-        "leafCount": 3,
-        "metadataURI": "ipfs://batch-1",
-    }
+    assert event.args == {"anchorer": registry.chain.address, "root": ROOT}
     info = registry.anchor_of(ROOT)
     assert info is not None
     assert info.block_number == result.block_number
@@ -47,12 +42,13 @@ def test_anchor_records_block_and_emits_anchored(registry: AnchorRegistryClient)
     assert registry.anchor_count() == 1
 
 
-def test_anchor_reverts_with_typed_error_when_root_is_duplicate(
+def test_anchor_reverts_with_typed_error_when_the_same_anchorer_repeats_a_root(
     registry: AnchorRegistryClient,
 ) -> None:
     registry.anchor_root(ROOT, 1)
     with pytest.raises(revert_class("AnchorRootAlreadyAnchored")) as info:
         registry.anchor_root(ROOT, 5)
+    assert info.value.anchorer.lower() == registry.chain.address.lower()
     assert info.value.root == ROOT
     assert isinstance(info.value, ContractRevert)
     assert registry.anchor_count() == 1
@@ -65,14 +61,41 @@ def test_anchor_reverts_when_root_zero_or_leaf_count_zero(registry: AnchorRegist
         registry.anchor_root(ROOT, 0)
 
 
-def test_anchor_reverts_when_caller_lacks_anchorer_role(
+def test_anyone_may_anchor_and_the_record_is_the_senders_alone(
+    registry: AnchorRegistryClient, outsider: ChainClient
+) -> None:
+    """Open like EAS's ``timestamp``: a stranger's anchor is recorded under the stranger,
+    and says nothing about the root for any other anchorer."""
+    leaves = _leaves(3)
+    tree = merkle.build(leaves)
+    foreign = AnchorRegistryClient(outsider, registry.address)
+    result = foreign.anchor_root(tree.root, 3)
+    assert result.event("Anchored").args["anchorer"] == outsider.address
+    assert foreign.anchor_of(tree.root) is not None
+    assert foreign.verify(tree.root, leaves[0], tree.proof(leaves[0]))
+    # The operator's anchorer has recorded nothing for that root.
+    assert registry.anchor_of(tree.root) is None
+    assert registry.anchor_of(tree.root, anchorer=outsider.address) is not None
+    assert not registry.verify(tree.root, leaves[0], tree.proof(leaves[0]))
+    assert registry.anchor_count() == 0
+    assert registry.anchor_count(anchorer=outsider.address) == 1
+
+
+def test_a_strangers_earlier_anchor_of_a_root_does_not_block_the_anchorers(
     registry: AnchorRegistryClient, outsider: ChainClient
 ) -> None:
     foreign = AnchorRegistryClient(outsider, registry.address)
-    role = registry.chain.call(registry.contract, "ANCHORER_ROLE")
-    with reverts("AccessControlUnauthorizedAccount", account=outsider.address, neededRole=role):
+    first = foreign.anchor_root(ROOT, 9)
+    ours = registry.anchor_root(ROOT, 2)
+    info = registry.anchor_of(ROOT)
+    assert info is not None
+    assert (info.leaf_count, info.block_number) == (2, ours.block_number)
+    theirs = registry.anchor_of(ROOT, anchorer=outsider.address)
+    assert theirs is not None
+    assert (theirs.leaf_count, theirs.block_number) == (9, first.block_number)
+    # Each anchorer's roots stay write-once for that anchorer.
+    with reverts("AnchorRootAlreadyAnchored", anchorer=outsider.address, root=ROOT):
         foreign.anchor_root(ROOT, 1)
-    assert registry.anchor_of(ROOT) is None
 
 
 def test_verify_accepts_every_proof_of_an_anchored_tree(registry: AnchorRegistryClient) -> None:

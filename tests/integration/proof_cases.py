@@ -6,8 +6,11 @@ event on the brand's shipment with its milestones (VALID), with a milestone the
 registry never recorded (INVALID) and on a stranger's shipment (INVALID); and
 contract wallets (ERC-1271) as the brand's keys: a 2-of-2 wallet's event (VALID),
 the same with one key's half (INVALID), and a wallet that accepts everything
-claiming the brand's key (INVALID) or speaking for itself (INVALID). The node is
-pruned (``anvil --prune-history``), so the wallets are asked at the head.
+claiming the brand's key (INVALID) or speaking for itself (INVALID); and the open
+anchor registry: events signed by the brand's key but anchored by a stranger, with
+the bundle naming the pinned anchorer (INVALID: the pinned anchorer never anchored
+that root) or the stranger (INVALID at the trust checks). The node is pruned
+(``anvil --prune-history``), so the wallets are asked at the head.
 
 ``proof_cases`` (module fixture, see ``tests/integration/conftest.py``) yields
 :class:`ProofCase` objects: a bundle, the trust manifest to check it with, the
@@ -93,6 +96,8 @@ CASE_NAMES = (
     "wallet_half_signed",
     "accept_all_as_brand_key",
     "accept_all_as_itself",
+    "stranger_anchor",
+    "stranger_anchorer_claimed",
 )
 
 Runner = Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]
@@ -106,6 +111,8 @@ class ProofCase:
     rpc_url: str
     verdict: str
     failing: frozenset[str] = field(default_factory=frozenset)
+    #: Words every expected failing check's detail must name (an address), if any.
+    names: str | None = None
 
     def check(self, result: dict[str, Any]) -> None:
         """Assert a runner's ``result`` is this case's verdict, failing the expected checks."""
@@ -114,6 +121,10 @@ class ProofCase:
         assert self.failing <= failed, (self.name, self.failing, failed, result)
         if self.verdict == "VALID":
             assert not failed, (self.name, result)
+        if self.names is not None:
+            for check in result["checks"]:
+                if not check["ok"] and check["id"] in self.failing:
+                    assert self.names.lower() in check["detail"].lower(), (self.name, check)
 
 
 class CaseBuilder:
@@ -261,6 +272,7 @@ class CaseBuilder:
             "format": BUNDLE_FORMAT,
             "chain_id": self.chain.chain_id,
             "contracts": {n: self.dep.address(n) for n in PINNED},
+            "anchorer": self.dep.anchor_account,
             "subject": {"gs1_path": path, "passport_id": "0x" + keccak(path.encode()).hex()},
             "passport": {
                 "version": version,
@@ -396,6 +408,17 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
     yes_as_brand = genuine.bundle(path, document, issuer.address, as_brand_key)
     yes_as_itself = genuine.bundle(path, document, issuer.address, as_itself)
 
+    # the open registry: a stranger anchors a root of events the brand's key signed but
+    # the operator never anchored; the bundle names the pinned anchorer, or the stranger
+    outsider: LocalAccount = Account.create()
+    chain.send_value(outsider.address, 10**18)
+    as_outsider = CaseBuilder(chain.with_account(outsider), genuine.dep, rpc_url)
+    unvouched = [genuine.event(issuer, path, 14)]
+    as_outsider.anchor(unvouched)
+    stranger_anchor = genuine.bundle(path, document, issuer.address, unvouched)
+    claimed = {**genuine.bundle(path, document, issuer.address, unvouched)}
+    claimed["anchorer"] = outsider.address
+
     # reorg: a batch anchored on a fork that lost (snapshot, anchor, revert, mine past it)
     snap = chain.snapshot()
     orphan_events = [genuine.event(issuer, path, 9)]
@@ -404,8 +427,10 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
     chain.revert(snap)
     chain.mine(3)
 
-    def case(name: str, bundle: dict[str, Any], verdict: str, *failing: str) -> ProofCase:
-        return ProofCase(name, bundle, manifest, rpc_url, verdict, frozenset(failing))
+    def case(
+        name: str, bundle: dict[str, Any], verdict: str, *failing: str, names: str | None = None
+    ) -> ProofCase:
+        return ProofCase(name, bundle, manifest, rpc_url, verdict, frozenset(failing), names)
 
     return [
         case("genuine", ok, "VALID"),
@@ -425,4 +450,18 @@ def build_cases(chain: ChainClient, rpc_url: str) -> list[ProofCase]:
         case("wallet_half_signed", half_signed, "INVALID", "event.signature"),
         case("accept_all_as_brand_key", yes_as_brand, "INVALID", "event.signature"),
         case("accept_all_as_itself", yes_as_itself, "INVALID", "event.authorised"),
+        case(
+            "stranger_anchor",
+            stranger_anchor,
+            "INVALID",
+            "event.anchored",
+            names=genuine.dep.anchor_account,
+        ),
+        case(
+            "stranger_anchorer_claimed",
+            claimed,
+            "INVALID",
+            "trust.anchorer",
+            names=outsider.address,
+        ),
     ]

@@ -57,8 +57,8 @@ def test_web3_reads_the_demo_chain_through_rpc(tester: ChainClient, node: str) -
     registry = w3.eth.contract(
         address=dep.address("AnchorRegistry"), abi=tester.artifacts["AnchorRegistry"].abi
     )
-    assert registry.functions.isAnchored(root).call() is True
-    assert registry.functions.isAnchored(bytes(32)).call() is False
+    assert registry.functions.isAnchored(tester.address, root).call() is True
+    assert registry.functions.isAnchored(tester.address, bytes(32)).call() is False
     logs = registry.events.Anchored().get_logs(
         from_block=sent.block_number, to_block=sent.block_number
     )

@@ -99,6 +99,8 @@ def proof_bundle(
         "contracts": {
             name: deployment.address(name) for name in PINNED if name in deployment.contracts
         },
+        # whose anchors count in the open AnchorRegistry (a claim; verifiers pin their own)
+        "anchorer": deployment.anchor_account,
         "subject": {
             "gs1_path": gs1_key(passport.gtin, passport.lot, passport.serial).path,
             "digital_link": resolved.link.uri(base),

@@ -3,10 +3,12 @@
 The one verifier in Python, used by ``waymark proof verify`` and by the tests
 of the bundle endpoint (docs/qr.md, "Proof bundle", is the specification a
 second, independent verifier implements too). Trust comes from outside the
-bundle: a :class:`Trust` built from a deployment manifest gives the chain id and
-the four registry addresses, and every address or chain id the bundle states
-is only a claim compared with them. Nothing here touches a database or the
-Waymark API, only ``rpc_call(method, params)``.
+bundle: a :class:`Trust` built from a deployment manifest gives the chain id,
+the four registry addresses and the anchorer (the open ``AnchorRegistry`` keys
+anchors by sender, so a root counts only as the pinned anchorer's), and every
+address, anchorer or chain id the bundle states is only a claim compared with
+them. Nothing here touches a database or the Waymark API, only
+``rpc_call(method, params)``.
 
     CouldNotCheck          the bundle, the manifest or the node cannot be read
     └── NodeUnreachable    the JSON-RPC endpoint did not answer
@@ -43,16 +45,16 @@ from backend.chain.typed_data.events import (
 from backend.common.types import hex_bytes, parse_address, parse_hex, parse_signature, to_hex
 from backend.passports.canonical import document_hash
 
-BUNDLE_FORMAT = "waymark-proof-bundle/2"
+BUNDLE_FORMAT = "waymark-proof-bundle/3"
 PINNED = ("AnchorRegistry", "ProductPassportRegistry", "ShipmentRegistry", "OrganisationRegistry")
 ABI_DIR = Path(__file__).parent.parent / "abi"
 PASSPORT_STATUSES = ("none", "active", "recalled", "revoked")
 ZERO32 = bytes(32)
 
 VERIFICATION_STEPS = (
-    "Take the chain id and the registry addresses from a trust manifest you chose "
-    "(deployments/<chainId>.json format), never from this bundle; chain_id and contracts "
-    "here must equal it.",
+    "Take the chain id, the registry addresses and the anchorer from a trust manifest you "
+    "chose (deployments/<chainId>.json format), never from this bundle; chain_id, contracts "
+    "and anchorer here must equal it.",
     "keccak256(subject.gs1_path) must equal subject.passport_id.",
     "keccak256(RFC 8785 JCS(passport.document)) must equal passport.canonical_hash and "
     "ProductPassportRegistry.versionOf(passport_id, passport.version).documentHash; "
@@ -60,9 +62,10 @@ VERIFICATION_STEPS = (
     "(else RECALLED / REVOKED), its issuer a key of the organisation owning the GTIN's "
     "prefix in OrganisationRegistry.",
     "Per event: the EIP-712 digest of typed_data in the pinned events domain, the "
-    "signature, the Merkle proof to root, the root anchored in the pinned AnchorRegistry "
-    "by anchor.tx_hash in a canonical block with enough confirmations, the signer key "
-    "active at that block, its organisation authorised for the passport.",
+    "signature, the Merkle proof to root, AnchorRegistry.verify(pinned anchorer, root, leaf, "
+    "proof) true and the root's Anchored log by the pinned anchorer in anchor.tx_hash, in "
+    "a canonical block with enough confirmations, the signer key active at that block, its "
+    "organisation authorised for the passport.",
     "Per milestone: a MilestoneRecorded log with its record hash from the pinned "
     "ShipmentRegistry in a canonical block.",
 )
@@ -114,10 +117,12 @@ SOFT_CHECKS = {"passport.current_version", "passport.status"}
 
 @dataclass(frozen=True, slots=True)
 class Trust:
-    """The trust anchors: the chain id and the registry addresses (lower-case)."""
+    """The trust anchors: the chain id, the registry addresses and the anchorer whose
+    anchors count (lower-case)."""
 
     chain_id: int
     contracts: dict[str, str]
+    anchorer: str
     deploy_blocks: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -136,12 +141,21 @@ class Trust:
                 name: int(manifest["contracts"][name].get("deploy_block") or 0)
                 for name in contracts
             }
+            anchorer = manifest.get("anchorer")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CouldNotCheck(f"trust manifest is not a deployment manifest: {exc}") from exc
         missing = [n for n in ("AnchorRegistry", "ProductPassportRegistry") if n not in contracts]
         if missing:
             raise CouldNotCheck(f"trust manifest names no {', '.join(missing)}")
-        return cls(chain_id, contracts, deploy_blocks)
+        if anchorer is None:
+            raise CouldNotCheck(
+                "trust manifest names no anchorer (the account whose anchors count)"
+            )
+        try:
+            pinned = parse_address(anchorer, "manifest anchorer").lower()
+        except ValueError as exc:
+            raise CouldNotCheck(f"trust manifest: {exc}") from exc
+        return cls(chain_id, contracts, pinned, deploy_blocks)
 
     def address(self, name: str) -> str:
         try:
@@ -387,6 +401,12 @@ def _check_trust(bundle: Mapping[str, Any], chain: Chain, report: Report) -> boo
             + (f"pins {pinned}" if pinned else "names none"),
             name,
         )
+    claimed_anchorer = parse_address(bundle["anchorer"], "anchorer").lower()
+    ok &= report.add(
+        "trust.anchorer",
+        claimed_anchorer == trust.anchorer,
+        f"bundle names anchorer {claimed_anchorer}; the trust manifest pins {trust.anchorer}",
+    )
     return ok
 
 
@@ -558,13 +578,30 @@ def _check_event(event: Mapping[str, Any], ctx: _Context, confirmations: int) ->
 def _anchored(
     chain: Chain, root: bytes, leaf: bytes, proof: Sequence[bytes], tx_hash: str, block: int
 ) -> tuple[bool, str]:
+    """The root is the pinned anchorer's (a stranger's anchor of it counts for nothing),
+    the proof leads to it on chain, and ``tx_hash`` in ``block`` is that anchor."""
     registry = chain.trust.address("AnchorRegistry")
+    anchorer = chain.trust.anchorer
     try:
-        (valid,) = chain.call("AnchorRegistry", "verify", root, leaf, list(proof))
+        (record,) = chain.call("AnchorRegistry", "anchorOf", anchorer, root)
+        (valid,) = chain.call("AnchorRegistry", "verify", anchorer, root, leaf, list(proof))
     except Reverted as exc:
         return False, str(exc)
+    anchored_at = int(record[1])
+    if anchored_at == 0:
+        return False, (
+            f"the pinned anchorer {anchorer} never anchored root {to_hex(root)} "
+            f"in the pinned AnchorRegistry {registry}"
+        )
     if not valid:
-        return False, f"pinned AnchorRegistry {registry}: verify(root, leaf, proof) is false"
+        return False, (
+            f"pinned AnchorRegistry {registry}: verify({anchorer}, root, leaf, proof) is false"
+        )
+    if anchored_at != block:
+        return False, (
+            f"the pinned anchorer {anchorer} anchored root {to_hex(root)} in block "
+            f"{anchored_at}, bundle says {block}"
+        )
     receipt = chain.receipt(tx_hash)
     if receipt is None:
         return False, f"transaction {tx_hash} is not on this chain"
@@ -574,18 +611,25 @@ def _anchored(
     if not chain.canonical(receipt):
         return False, f"block {block} of transaction {tx_hash} is not in the canonical chain"
     anchored_topic = topic("AnchorRegistry", "Anchored")
-    logged = any(
-        _addr(log["address"]) == registry
-        and len(log["topics"]) >= 2
-        and hex_bytes(log["topics"][0]) == anchored_topic
-        and hex_bytes(log["topics"][1]) == root
+    # Anchored(address indexed anchorer, bytes32 root): the anchorer in topic 1, the root
+    # as the data.
+    by = [
+        to_hex(hex_bytes(log["topics"][1])[-20:])
         for log in receipt["logs"]
-    )
-    if not logged:
-        return False, f"transaction {tx_hash} logs no Anchored({to_hex(root)}) from {registry}"
+        if _addr(log["address"]) == registry
+        and len(log["topics"]) == 2
+        and hex_bytes(log["topics"][0]) == anchored_topic
+        and hex_bytes(log["data"]) == root
+    ]
+    if anchorer not in by:
+        return False, (
+            f"transaction {tx_hash} logs no Anchored({to_hex(root)}) by the pinned anchorer "
+            f"{anchorer} from {registry}" + (f"; it was anchored by {', '.join(by)}" if by else "")
+        )
     return (
         True,
-        f"root {to_hex(root)} anchored by {tx_hash} in canonical block {block} at {registry}",
+        f"root {to_hex(root)} anchored by the pinned anchorer {anchorer} in {tx_hash}, "
+        f"canonical block {block} at {registry}",
     )
 
 
@@ -875,6 +919,13 @@ def _verify_proof(proof: Any, chain: Chain, report: Report, confirmations: int) 
         f"proof names AnchorRegistry {claimed_registry}; the trust manifest pins "
         f"{trust.address('AnchorRegistry')}",
         "AnchorRegistry",
+    ):
+        return
+    claimed_anchorer = parse_address(proof["anchorer"], "anchorer").lower()
+    if not report.add(
+        "trust.anchorer",
+        claimed_anchorer == trust.anchorer,
+        f"proof names anchorer {claimed_anchorer}; the trust manifest pins {trust.anchorer}",
     ):
         return
     event = proof["event"]

@@ -1,4 +1,4 @@
-"""The deploy plan: the settlement token and EmergencyStockTransfer wiring."""
+"""The deploy plan: the settlement token, the pinned anchorer and EmergencyStockTransfer wiring."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from backend.chain import ChainClient, DeploymentMissing
 from backend.chain.compiler import Artifact
-from backend.chain.deployments import Deployment, deploy_all, load, save
+from backend.chain.deployments import Deployment, deploy_all, load, require_anchorer, save
 from backend.config import Settings
 from tests.conftest import deployment_for
 from tests.contracts.alliance_drivers import StockDriver
@@ -48,6 +48,23 @@ def test_manifest_round_trips_the_settlement_token(tmp_path: Path, tester: Chain
     assert again == dep
     legacy = Deployment.from_json({"chainId": 1, "contracts": {}})
     assert legacy.settlement_token is None
+
+
+def test_manifest_pins_the_deploying_relayer_as_the_anchorer(
+    tmp_path: Path, tester: ChainClient
+) -> None:
+    dep = deployment_for(tester)
+    assert dep.anchor_account == tester.address
+    save(dep, tmp_path)
+    again = load(dep.chain_id, tmp_path)
+    assert again.to_json()["anchorer"] == tester.address
+    require_anchorer(again, tester.address.lower())
+    # A service whose relayer is another account would anchor where nobody looks.
+    with pytest.raises(DeploymentMissing, match=f"pins anchorer {tester.address}, not"):
+        require_anchorer(again, "0x" + "12" * 20)
+    legacy = Deployment.from_json({"chainId": 1, "contracts": {}})
+    with pytest.raises(DeploymentMissing, match="names no anchorer; redeploy"):
+        require_anchorer(legacy, tester.address)
 
 
 def test_settlement_token_setting_must_be_an_address() -> None:

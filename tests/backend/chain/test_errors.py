@@ -25,7 +25,7 @@ def test_custom_error_decodes_to_named_class_with_arguments(
 ) -> None:
     decoder = ErrorDecoder(artifacts.values())
     account = "0x" + "ab" * 20
-    role = keccak(text="ANCHORER_ROLE")
+    role = keccak(text="REGISTRAR_ROLE")
     data = _selector("AccessControlUnauthorizedAccount(address,bytes32)") + encode(
         ["address", "bytes32"], [account, role]
     )

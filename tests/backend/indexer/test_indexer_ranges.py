@@ -33,11 +33,13 @@ class RefusingWideRanges:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._chain, name)
 
-    def get_logs(self, addresses: list[str], first: int, last: int) -> list[DecodedEvent]:
+    def get_logs(
+        self, addresses: list[str], first: int, last: int, *, topics: Any = None
+    ) -> list[DecodedEvent]:
         self.asked.append(last - first + 1)
         if last - first + 1 > self.limit:
             raise LogRangeTooLarge("query returned more than 10000 results")
-        return self._chain.get_logs(addresses, first, last)
+        return self._chain.get_logs(addresses, first, last, topics=topics)
 
 
 def _anchor(registry: AnchorRegistryClient, n: int, salt: str) -> list[bytes]:
@@ -66,7 +68,7 @@ def test_indexer_narrows_a_refused_range_and_widens_again(
 ) -> None:
     registry = AnchorRegistryClient(chain, deployment.address("AnchorRegistry"))
     node = RefusingWideRanges(chain, limit=2)
-    indexer = _indexer(db_engine, node, deployment, [anchor_handlers()], span=64)
+    indexer = _indexer(db_engine, node, deployment, [anchor_handlers(node, deployment)], span=64)
     roots = _anchor(registry, 5, "narrow")
     while indexer.step():
         pass
@@ -89,7 +91,7 @@ def test_indexer_gives_up_a_round_when_even_one_block_is_refused(
 ) -> None:
     registry = AnchorRegistryClient(chain, deployment.address("AnchorRegistry"))
     node = RefusingWideRanges(chain, limit=0)
-    indexer = _indexer(db_engine, node, deployment, [anchor_handlers()], span=8)
+    indexer = _indexer(db_engine, node, deployment, [anchor_handlers(node, deployment)], span=8)
     _anchor(registry, 1, "refused")
     with pytest.raises(LogRangeTooLarge):
         indexer.step()

@@ -29,7 +29,7 @@ def test_selectors_agree_with_the_compiler(artifacts: dict[str, Artifact]) -> No
 
 
 def test_event_topics_hash_the_abi_signature() -> None:
-    assert topic("AnchorRegistry", "Anchored") == keccak(b"Anchored(bytes32,address,uint64,string)")
+    assert topic("AnchorRegistry", "Anchored") == keccak(b"Anchored(address,bytes32)")
     assert topic("ProductPassportRegistry", "PassportRecalled") == keccak(
         b"PassportRecalled(bytes32,address,uint16,bytes32,string)"
     )

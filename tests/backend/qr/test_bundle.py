@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from eth_account import Account
 
 from backend.chain import ChainClient
 from backend.chain.anvil import free_port
@@ -65,6 +66,7 @@ def test_genuine_bundle_is_valid_with_every_check_listed(
     assert set(ids) == {
         "trust.chain_id",
         "trust.contracts",
+        "trust.anchorer",
         "passport.id",
         "passport.document_hash",
         "passport.on_chain_hash",
@@ -99,6 +101,7 @@ RESIGNED = {"event.digest", "event.signature", "event.merkle", "event.anchored"}
 ALTERATIONS: list[tuple[str, Callable[[Bundle], None], set[str]]] = [
     ("chain id", _set("chain_id", 1), {"trust.chain_id"}),
     ("anchor registry", _set("contracts.AnchorRegistry", "0x" + "22" * 20), {"trust.contracts"}),
+    ("anchorer", _set("anchorer", "0x" + "66" * 20), {"trust.anchorer"}),
     ("gs1 path", _set("subject.gs1_path", "/01/08936045870013/10/OTHER"), {"passport.id"}),
     ("canonical hash", _set("passport.canonical_hash", FLIP), {"passport.document_hash"}),
     ("issuer", _set("passport.issuer", "0x" + "33" * 20), {"passport.issuer"}),
@@ -136,6 +139,36 @@ def test_each_altered_claim_fails_its_own_check(
     report = verify_bundle(forged, rpc_of(tester), trust_of(tester))
     assert report.verdict is Verdict.INVALID
     assert failed(report) == expected, report.failures()
+
+
+def test_a_root_a_stranger_anchored_is_not_the_pinned_anchorers(tester: ChainClient) -> None:
+    """The registry is open: anyone may anchor a root of events (here, ones the brand's
+    key signed but the operator never anchored). Only the pinned anchorer's anchor counts,
+    and the failing check names it."""
+    b = CaseBuilder(tester, deployment_for(tester), "in-process")
+    brand = b.register("bundle-brand", "Bundle Brand", ("8936045",), Role.ISSUER)
+    issuer = b.add_key(brand)
+    tester.send_value(issuer.address, 10**18)
+    path, document = CaseBuilder(tester.with_account(issuer), b.dep, "in-process").issue("S-1")
+    outsider = Account.create()
+    tester.send_value(outsider.address, 10**18)
+    events = [b.event(issuer, path, 0)]
+    CaseBuilder(tester.with_account(outsider), b.dep, "in-process").anchor(events)
+    forged = b.bundle(path, document, issuer.address, events)
+    report = verify_bundle(forged, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.INVALID
+    (bad,) = report.failures()
+    assert bad.id == "event.anchored"
+    pinned = b.dep.anchor_account.lower()
+    assert f"the pinned anchorer {pinned} never anchored root {events[0]['root']}" in bad.detail
+    # Naming the stranger as the anchorer is answered by the trust checks.
+    forged["anchorer"] = outsider.address
+    report = verify_bundle(forged, rpc_of(tester), trust_of(tester))
+    assert report.verdict is Verdict.INVALID
+    (bad,) = report.failures()
+    assert bad.id == "trust.anchorer"
+    assert outsider.address.lower() in bad.detail
+    assert pinned in bad.detail
 
 
 def test_contract_named_differently_from_the_manifest_is_named_in_the_check(
@@ -238,6 +271,13 @@ def test_unreachable_node_could_not_be_checked(tester: ChainClient, bundle: Bund
 )
 def test_a_manifest_without_the_registries_is_refused(manifest: Any) -> None:
     with pytest.raises(CouldNotCheck):
+        Trust.from_manifest(manifest)
+
+
+def test_a_manifest_without_the_anchorer_is_refused(tester: ChainClient) -> None:
+    manifest = deployment_for(tester).to_json()
+    del manifest["anchorer"]
+    with pytest.raises(CouldNotCheck, match="names no anchorer"):
         Trust.from_manifest(manifest)
 
 

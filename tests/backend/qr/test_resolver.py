@@ -181,7 +181,7 @@ def test_route_table(reader: Flow, world: dict[str, Any]) -> None:
     body = api.get(ITEM, headers=JSON_ACCEPT).json()
     assert body["passport"]["product_name"].startswith("Solid bamboo")
     assert body["passport"]["state"] == "verified"
-    assert body["proof_bundle"]["format"] == "waymark-proof-bundle/2"
+    assert body["proof_bundle"]["format"] == "waymark-proof-bundle/3"
     assert api.get(ITEM, headers={"Accept": "application/linkset+json"}).json()["linkset"]
 
 
