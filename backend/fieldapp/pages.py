@@ -26,7 +26,7 @@ from backend.chain.typed_data.shipments import (
     shipment_id,
 )
 from backend.chain.typed_data.shipments import Role as PartyRole
-from backend.common.types import hex_bytes, to_hex
+from backend.common.types import hex_bytes, parse_address, to_hex
 from backend.errors import NotFound
 from backend.fieldapp.milestones import LABELS, REASONS, Offer, expected_next, offers
 from backend.fieldapp.service import Identity
@@ -419,7 +419,13 @@ def _address(form: dict[str, str], name: str, errors: dict[str, str], label: str
     if not ADDRESS.fullmatch(text):
         errors[name] = f"The {label} is a 0x address of 40 hex digits."
         return ZERO_ADDRESS
-    return to_checksum_address(text)
+    try:
+        return parse_address(text, label)
+    except ValueError:  # mixed case whose EIP-55 checksum does not match: a mistyped letter
+        errors[name] = (
+            f"The {label}'s address has a mistyped letter (wrong checksum); copy it again."
+        )
+        return ZERO_ADDRESS
 
 
 def _manifest_lines(text: str, errors: dict[str, str]) -> list[dict[str, Any]]:

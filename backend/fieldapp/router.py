@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from backend.chain import ChainClient, ChainError
 from backend.chain.typed_data.shipments import CUSTODY_TRANSFERS, MILESTONE
 from backend.common.schemas import RowModel
-from backend.common.types import Bytes32, WalletSignature, to_hex
+from backend.common.types import Bytes32, EthAddress, WalletSignature, to_hex
 from backend.deps import ChainDep, SessionDep, SettingsDep, get_context
 from backend.errors import (
     Forbidden,
@@ -73,7 +73,7 @@ class _Body(BaseModel):
 
 
 class MessageRequest(_Body):
-    address: Annotated[str, Field(max_length=42, description="The wallet's address.")]
+    address: Annotated[EthAddress, Field(description="The wallet's address.")]
     chain_id: Annotated[int, Field(alias="chainId", ge=1, le=2**63 - 1)]
 
 

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -98,9 +98,8 @@ class Identity:
 def issue_message(
     *, session: Session, site: Site, address: str, wallet_chain_id: int, chain_id: int, now: int
 ) -> siwe.SiweMessage:
-    """A sign-in message for ``address`` with a fresh nonce (stored, one use, expiring)."""
-    if not is_address(address):
-        raise InvalidInput(f"address: {address!r} is not an Ethereum address")
+    """A sign-in message for ``address`` (checksummed) with a fresh nonce (stored, one use,
+    expiring)."""
     if wallet_chain_id != chain_id:
         raise InvalidInput(
             f"wrong network: the wallet is on chain {wallet_chain_id}; "
@@ -109,7 +108,7 @@ def issue_message(
     session.execute(delete(SignInNonce).where(SignInNonce.expires_at < now - PRUNE_AFTER))
     message = siwe.build(
         domain=site.domain,
-        address=to_checksum_address(address),
+        address=address,
         statement=STATEMENT,
         uri=site.uri,
         chain_id=chain_id,

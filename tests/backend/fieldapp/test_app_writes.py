@@ -18,6 +18,7 @@ from backend.relayer.models import RelayRequest
 from tests.backend.factories import Org, make_org
 from tests.backend.shipments.factories import Service, create_body, milestone_body, post
 from tests.context import context
+from tests.helpers import miscased
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -340,6 +341,20 @@ def test_new_shipment_fields_are_checked_one_by_one(svc: Service, story: dict[st
     }
     assert "already passed" in errors["delivered_by"]
     assert "Line 1" in errors["lines"]
+
+
+def test_a_mistyped_party_address_is_refused_next_to_its_field(
+    svc: Service, story: dict[str, Any]
+) -> None:
+    """A mixed-case address carries an EIP-55 checksum: one mistyped letter is caught
+    there, not signed into the terms as someone else's key."""
+    _sign_in(svc.api, story["seller"])
+    carrier = story["carrier"].signer.address
+    form = _shipment_form(miscased(carrier), consignee=miscased(carrier).lower())
+    errors = svc.api.post("/app/api/shipments/draft", json=form, headers=ORIGIN).json()["errors"]
+    assert errors == {
+        "carrier": "The carrier's address has a mistyped letter (wrong checksum); copy it again."
+    }
 
 
 def test_seller_creates_a_shipment_it_signed_and_no_one_else_submits_it(

@@ -20,6 +20,7 @@ from backend.fieldapp.service import Site
 from tests.backend.factories import make_org
 from tests.backend.shipments.factories import Service
 from tests.context import context
+from tests.helpers import BAD_ADDRESSES
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -67,6 +68,26 @@ def test_message_names_this_site_and_the_deployments_chain(svc: Service) -> None
     assert text.startswith("testserver wants you to sign in with your Ethereum account:\n")
     assert "\nURI: http://testserver/app\n" in text
     assert f"\nChain ID: {svc.chain.chain_id}\n" in text
+
+
+@pytest.mark.parametrize(("address", "fault"), BAD_ADDRESSES, ids=[f for _, f in BAD_ADDRESSES])
+def test_a_malformed_address_is_422_naming_it_and_the_fault(
+    svc: Service, address: str, fault: str
+) -> None:
+    resp = svc.api.post(
+        "/app/api/sign-in/message",
+        json={"address": address, "chainId": svc.chain.chain_id},
+        headers=ORIGIN,
+    )
+    assert resp.status_code == 422, resp.text
+    reasons = {f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in resp.json()["errors"]}
+    # The schema's length bound (42 characters) speaks first for an over-long one.
+    said = (
+        "String should have at most 42 characters"
+        if len(address) > 42
+        else f"Value error, address {fault}"
+    )
+    assert f"body.address: {said}" in reasons
 
 
 def test_wallet_on_another_chain_is_told_to_switch_network(svc: Service) -> None:
