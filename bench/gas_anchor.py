@@ -16,7 +16,7 @@ From the measured anchor gas (anvil), the anchoring policy's cost per day at 10,
 (the maximum wait) and anchors what is waiting in batches of up to
 ``WAYMARK_ANCHOR_BATCH_SIZE`` events, so it sends max(min(rate, 1 / interval),
 rate / batch size) anchors a second; shown for the default interval and for
-longer ones (docs/anchoring.md, "Anchoring policy").
+longer ones (docs/backend.md, "Anchoring policy").
 
 Run: ``.venv/bin/python bench/gas_anchor.py``
 """
