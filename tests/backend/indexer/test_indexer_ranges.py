@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_utils import keccak
 from sqlalchemy import Engine, select
 
@@ -15,10 +16,19 @@ from backend.anchoring.indexer import anchor_handlers
 from backend.anchoring.models import ChainAnchor
 from backend.chain import AnchorRegistryClient, ChainClient, DecodedEvent, LogRangeTooLarge
 from backend.chain.deployments import Deployment
+from backend.chain.organisations import (
+    OrganisationInput,
+    OrganisationRegistryClient,
+    Role,
+    org_id_for,
+)
 from backend.config import Settings
 from backend.db.engine import make_sessionmaker
 from backend.indexer.models import IndexedBlock
 from backend.indexer.service import BlockRef, ContractHandlers, Indexer
+from backend.orgs import registry as org_registry
+
+ZERO = "0x" + "00" * 20
 
 
 class RefusingWideRanges:
@@ -167,3 +177,66 @@ def test_handlers_see_logs_in_order_and_runs_only_where_every_handler_takes_them
             select(IndexedBlock.number).where(IndexedBlock.cursor == "second")
         ).all()
     assert sorted(kept) == list(range(both.start_block, chain.block_number() + 1))
+
+
+def test_a_topic_filtered_contract_is_read_apart_and_merged_in_chain_order(
+    chain: ChainClient, deployment: Deployment, db_engine: Engine
+) -> None:
+    """The anchor registry's logs come from an ``eth_getLogs`` filtered to the anchorer;
+    every other contract's from the shared one; handlers see both in chain order, and a
+    stranger's anchor not at all."""
+    registry = AnchorRegistryClient(chain, deployment.address("AnchorRegistry"))
+    orgs = OrganisationRegistryClient(chain, deployment.address("OrganisationRegistry"))
+    outsider = Account.create()
+    chain.send_value(outsider.address, 10**18)
+    stranger = AnchorRegistryClient(chain.with_account(outsider), registry.address)
+    seen: list[tuple[int, int, str]] = []
+
+    def record(session: Any, ev: DecodedEvent, block: BlockRef) -> None:
+        seen.append((ev.block_number, ev.log_index, ev.name))
+
+    indexer = _indexer(
+        db_engine,
+        chain,
+        deployment,
+        [
+            ContractHandlers(
+                "AnchorRegistry",
+                {"Anchored": record},
+                topics=registry.anchored_topics(chain.address),
+            ),
+            ContractHandlers("OrganisationRegistry", dict.fromkeys(org_registry.EVENTS, record)),
+        ],
+        span=64,
+    )
+    assert len(indexer.queries) == 2
+    first = registry.anchor_root(keccak(text="merge-1"), 1)
+    stranger.anchor_root(keccak(text="merge-stranger"), 1)
+    orgs.register(
+        org_id_for("merge-order"), OrganisationInput("Merge Order Ltd", "VN", "", Role.CARRIER)
+    )
+    last = registry.anchor_root(keccak(text="merge-2"), 1)
+    indexer.step()
+    assert seen == sorted(seen)
+    names = [name for _, _, name in seen]
+    assert names[0] == names[-1] == "Anchored"
+    assert names.count("Anchored") == 2  # the stranger's is left out by the node
+    assert {seen[0][0], seen[-1][0]} == {first.block_number, last.block_number}
+    assert len(names) > 2  # the organisation's events, between the two anchors
+
+
+def test_handler_sets_of_one_contract_must_ask_the_same_topics(
+    chain: ChainClient, deployment: Deployment, db_engine: Engine
+) -> None:
+    registry = AnchorRegistryClient(chain, deployment.address("AnchorRegistry"))
+    with pytest.raises(ValueError, match="AnchorRegistry ask different topics"):
+        _indexer(
+            db_engine,
+            chain,
+            deployment,
+            [
+                anchor_handlers(chain, deployment),
+                ContractHandlers("AnchorRegistry", {}, topics=registry.anchored_topics(ZERO)),
+            ],
+            span=8,
+        )
