@@ -30,6 +30,11 @@ class HealthPublic(BaseModel):
     chain_clock_skew_seconds: float | None = None
     chain_reachable: bool
     relayer: str
+    anchorer: str | None = Field(
+        default=None,
+        description="The deployment's anchorer: the account whose anchors in the open "
+        "AnchorRegistry are the operator's (verifiers pin it; the relayer must be it).",
+    )
     contracts: dict[str, ContractPublic]
     coincurve: bool
     fast_keccak: bool

@@ -95,6 +95,7 @@ def health(
         chain_clock_skew_seconds=skew,
         chain_reachable=reachable,
         relayer=chain.address,
+        anchorer=deployment.anchorer if deployment else None,
         contracts=contracts,
         coincurve=paths["coincurve"],
         fast_keccak=paths["fast_keccak"],

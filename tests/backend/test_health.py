@@ -19,6 +19,7 @@ def test_health_reports_tester_backend_contracts_and_fast_paths() -> None:
     assert body["chain_id"] == 131277322940537
     assert body["latest_block"] >= 1
     assert body["contracts"]["AnchorRegistry"]["address"].startswith("0x")
+    assert body["anchorer"] == body["relayer"]
     assert body["coincurve"] is True
     assert body["fast_keccak"] is True
 
