@@ -17,7 +17,6 @@ import click
 from backend.chain.agreements import AgreementTerms, DeliveryAgreementClient
 from backend.cli.alliance import (
     Alliance,
-    _address,
     _group_options,
     _make,
     _now,
@@ -25,7 +24,7 @@ from backend.cli.alliance import (
     pass_alliance,
     reports_errors,
 )
-from backend.cli.common import Hex, parse_time
+from backend.cli.common import ADDRESS, Hex, parse_time
 
 ZERO = "0x" + "00" * 20
 
@@ -46,8 +45,8 @@ def agreement(ctx: click.Context, **kwargs: Any) -> None:
 
 
 @agreement.command("propose")
-@click.option("--seller", required=True, callback=_address)
-@click.option("--token", "token_", callback=_address, help="Default: the settlement token.")
+@click.option("--seller", required=True, type=ADDRESS)
+@click.option("--token", "token_", type=ADDRESS, help="Default: the settlement token.")
 @click.option("--price", type=click.IntRange(1, 2**128 - 1), required=True)
 @click.option("--promised-in", type=click.IntRange(1), required=True, help="Seconds from now.")
 @click.option("--final-in", type=click.IntRange(1), required=True, help="Seconds from now.")
@@ -55,9 +54,9 @@ def agreement(ctx: click.Context, **kwargs: Any) -> None:
 @click.option("--cap", type=click.IntRange(0, 2**128 - 1), default=0, show_default=True)
 @click.option("--from-price/--bond-only", default=True, show_default=True)
 @click.option("--tolerance-bps", type=click.IntRange(0, 10_000), default=200, show_default=True)
-@click.option("--bonder", callback=_address, help="Carrier or insurer posting the bond.")
+@click.option("--bonder", type=ADDRESS, help="Carrier or insurer posting the bond.")
 @click.option("--bond", type=click.IntRange(0, 2**128 - 1), default=0, show_default=True)
-@click.option("--arbiter", required=True, callback=_address)
+@click.option("--arbiter", required=True, type=ADDRESS)
 @click.option("--dispute-window", type=click.IntRange(1, 2**32 - 1), default=172_800)
 @pass_alliance
 @reports_errors
@@ -164,7 +163,7 @@ def agreement_show(al: Alliance, agreement_id: int) -> None:
 
 
 @agreement.command("withdraw")
-@click.option("--token", "token_", callback=_address, help="Default: the settlement token.")
+@click.option("--token", "token_", type=ADDRESS, help="Default: the settlement token.")
 @pass_alliance
 @reports_errors
 def agreement_withdraw(al: Alliance, token_: str | None) -> None:

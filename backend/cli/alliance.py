@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 import click
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
 
 from backend.chain import (
     ChainClient,
@@ -46,7 +45,7 @@ from backend.chain.alliance import (
 )
 from backend.chain.typed_data.alliance import BOOKING_TRANSFER, USAGE_REPORT
 from backend.cli.client import Api
-from backend.cli.common import TIME_FORMS, Hex, parse_time, unfunded_line
+from backend.cli.common import ADDRESS, TIME_FORMS, Hex, parse_time, unfunded_line
 from backend.cli.keys import load_account
 from backend.cli.output import Output
 
@@ -144,16 +143,6 @@ def reports_errors(fn: F) -> F:
             out.fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
-
-
-def _address(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return tuple(_address(_ctx, _param, v) for v in value)
-    if not is_address(value):
-        raise click.BadParameter(f"{value!r} is not an address")
-    return to_checksum_address(value)
 
 
 def _group_options(fn: F) -> F:
@@ -254,7 +243,7 @@ def pool_book(al: Alliance, pool_id: int, period_id: int, units: int) -> None:
 @pool.command("consent")
 @click.argument("pool_id", type=click.IntRange(0))
 @click.argument("period_id", type=click.IntRange(0))
-@click.option("--from", "from_", required=True, callback=_address, help="The giving member.")
+@click.option("--from", "from_", required=True, type=ADDRESS, help="The giving member.")
 @click.option("--units", type=click.IntRange(1, 2**64 - 1), required=True)
 @click.option("--price", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--valid-for", type=click.IntRange(60), default=86_400, show_default=True)
@@ -290,7 +279,7 @@ def pool_consent(
 @pool.command("transfer-booking")
 @click.argument("pool_id", type=click.IntRange(0))
 @click.argument("period_id", type=click.IntRange(0))
-@click.option("--to", required=True, callback=_address, help="The consenting receiver.")
+@click.option("--to", required=True, type=ADDRESS, help="The consenting receiver.")
 @click.option("--units", type=click.IntRange(1, 2**64 - 1), required=True)
 @click.option("--price", type=click.IntRange(0), default=0, show_default=True)
 @click.option(
@@ -342,9 +331,9 @@ def pool_report_usage(al: Alliance, pool_id: int, period_id: int, usage: tuple[s
     pairs: list[tuple[str, int]] = []
     for item in usage:
         member, sep, units = item.partition("=")
-        if not sep or not is_address(member) or not units.isdigit():
+        if not sep or not units.isdigit():
             raise click.BadParameter(f"{item!r} is not MEMBER=UNITS")
-        pairs.append((to_checksum_address(member), int(units)))
+        pairs.append((ADDRESS.convert(member, None, None), int(units)))
     result = al.pool().report_usage(pool_id, period_id, pairs)
     al.out.emit(_tx(result, reported=len(pairs)))
 
@@ -412,7 +401,7 @@ def pool_dispute(
 @pool.command("settle")
 @click.argument("pool_id", type=click.IntRange(0))
 @click.argument("period_id", type=click.IntRange(0))
-@click.option("--member", "members", multiple=True, callback=_address, help="Repeatable.")
+@click.option("--member", "members", multiple=True, type=ADDRESS, help="Repeatable.")
 @pass_alliance
 @reports_errors
 def pool_settle(al: Alliance, pool_id: int, period_id: int, members: tuple[str, ...]) -> None:
@@ -425,7 +414,7 @@ def pool_settle(al: Alliance, pool_id: int, period_id: int, members: tuple[str, 
 @pool.command("statement")
 @click.argument("pool_id", type=click.IntRange(0))
 @click.argument("period_id", type=click.IntRange(0))
-@click.argument("member", callback=_address)
+@click.argument("member", type=ADDRESS)
 @pass_alliance
 @reports_errors
 def pool_statement(al: Alliance, pool_id: int, period_id: int, member: str) -> None:
@@ -516,8 +505,8 @@ def transfer_confirm_receipt(al: Alliance, request_id: int) -> None:
 
 
 @transfer.command("net-positions")
-@click.argument("a", callback=_address)
-@click.argument("b", callback=_address)
+@click.argument("a", type=ADDRESS)
+@click.argument("b", type=ADDRESS)
 @click.option("--gtin", type=click.IntRange(0, 2**64 - 1), required=True)
 @pass_alliance
 @reports_errors

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from backend.chain.eip712 import Domain, StructType
-from backend.common.types import parse_hex
+from backend.common.types import parse_address, parse_hex
 
 API_KEY_ENV = "WAYMARK_API_KEY"
 API_ENV = "WAYMARK_API"
@@ -45,6 +45,31 @@ class CliFailure(click.ClickException):
 
 def fail(message: str) -> NoReturn:
     raise CliFailure(message)
+
+
+class AddressType(click.ParamType):
+    """An address option or argument, EIP-55 checksummed by the API's rule
+    (:func:`~backend.common.types.parse_address`): ``0x`` and 40 hex digits, and a
+    mixed-case address must carry the right checksum."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return parse_address(value, "address")
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ADDRESS = AddressType()
+
+
+def address(value: str, what: str) -> str:
+    """An address read from a file or a compound value, by the rule of :data:`ADDRESS`."""
+    try:
+        return parse_address(value, what)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def unfunded_line(account: Any) -> str:

@@ -20,7 +20,6 @@ from typing import Any
 
 import click
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
 
 from backend.chain import eip712
 from backend.chain.eip712 import Domain
@@ -28,6 +27,7 @@ from backend.chain.typed_data import shipments as td
 from backend.cli.chainio import chain_now, read_nonce
 from backend.cli.client import Api, resolve_domain
 from backend.cli.common import (
+    address,
     api_key_opt,
     api_opt,
     domain_from_json,
@@ -73,12 +73,6 @@ def reason_code(kind: td.MilestoneType, value: str | int | None) -> int:
         except KeyError:
             fail(f"unknown exception reason {text!r} (delayed, damaged, lost, other)")
     fail(f"reason {text!r} must be a number for {kind.name}")
-
-
-def address(value: str, what: str) -> str:
-    if not is_address(value):
-        fail(f"{what} is not an address: {value!r}")
-    return to_checksum_address(value)
 
 
 def file_digest(path: Path) -> bytes:

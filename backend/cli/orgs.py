@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import click
 from eth_account import Account
-from eth_utils import is_address, to_checksum_address
 
 from backend.chain import ChainClient, ChainError, ContractRevert, connect_rpc
 from backend.chain import deployments as deployments_mod
@@ -26,6 +25,7 @@ from backend.chain.organisations import (
     Role,
     org_id_for,
 )
+from backend.cli.common import ADDRESS
 from backend.cli.keys import load_account
 from backend.cli.output import Output
 from backend.common.types import parse_hex
@@ -67,12 +67,6 @@ def _org_id(value: str) -> bytes:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--org") from exc
     return org_id_for(value)
-
-
-def _address(value: str) -> str:
-    if not is_address(value):
-        raise click.BadParameter(f"{value!r} is not an address")
-    return str(to_checksum_address(value))
 
 
 def _roles(value: str) -> Role:
@@ -128,7 +122,9 @@ def org() -> None:
 @RPC
 @REGISTRY
 @click.option("--org", "org_ref", help="Organisation slug or 0x registry id.")
-@click.option("--key", "keys_", multiple=True, help="Signer key address (repeatable).")
+@click.option(
+    "--key", "keys_", multiple=True, type=ADDRESS, help="Signer key address (repeatable)."
+)
 @click.pass_obj
 @_reports_errors
 def show(
@@ -152,7 +148,7 @@ def show(
                 "roles": info.roles.names(),
                 "registered_at_block": info.registered_at,
             }
-    data["keys"] = [_key_view(registry, _address(k)) or {"key": k, "unknown": True} for k in keys_]
+    data["keys"] = [_key_view(registry, k) or {"key": k, "unknown": True} for k in keys_]
     lines = []
     org_view = data.get("organisation")
     if org_ref is not None:
@@ -225,7 +221,7 @@ def add_key(
 @REGISTRY
 @KEYSTORE
 @PASSWORD
-@click.option("--key", "key", required=True, help="The signer key to revoke.")
+@click.option("--key", "key", required=True, type=ADDRESS, help="The signer key to revoke.")
 @click.pass_obj
 @_reports_errors
 def revoke_key(
@@ -239,8 +235,8 @@ def revoke_key(
     """Revoke a signer key from the block that records it on; nothing it signs counts after."""
     admin = load_account(keystore, password_file)
     registry = _registry(connect_rpc(rpc_url, admin), registry_address)
-    tx = registry.revoke_key(_address(key))
-    view = _key_view(registry, _address(key)) or {}
+    tx = registry.revoke_key(key)
+    view = _key_view(registry, key) or {}
     out.emit(
         {"tx_hash": tx.tx_hash, "block_number": tx.block_number, **view},
         f"revoked {key} ({view.get('organisation')}) at block {view.get('revoked_at_block')} "

@@ -17,6 +17,7 @@ from backend.chain.typed_data import shipments as td
 from backend.cli.chainio import chain_now, read_nonce
 from backend.cli.client import Api, resolve_domain
 from backend.cli.common import (
+    ADDRESS,
     TIME_FORMS,
     api_key_opt,
     api_opt,
@@ -26,7 +27,7 @@ from backend.cli.common import (
     to_json,
 )
 from backend.cli.keys import load_account, password_opt
-from backend.cli.milestones import DEFAULT_VALIDITY, address
+from backend.cli.milestones import DEFAULT_VALIDITY
 from backend.cli.output import Output
 from backend.common.types import to_hex
 from backend.shipments.messages import manifest_document, manifest_hash
@@ -59,10 +60,14 @@ def shipment() -> None:
 )
 @click.option("--origin", required=True, help="UN/LOCODE, e.g. VNSGN.")
 @click.option("--destination", required=True, help="UN/LOCODE, e.g. USLAX.")
-@click.option("--carrier", "carriers", multiple=True, required=True, help="Carrier address.")
-@click.option("--customs-broker", default=None)
-@click.option("--warehouse", default=None)
-@click.option("--consignee", default=None, help="Signs the proof of delivery when named.")
+@click.option(
+    "--carrier", "carriers", multiple=True, required=True, type=ADDRESS, help="Carrier address."
+)
+@click.option("--customs-broker", type=ADDRESS, default=None)
+@click.option("--warehouse", type=ADDRESS, default=None)
+@click.option(
+    "--consignee", type=ADDRESS, default=None, help="Signs the proof of delivery when named."
+)
 @click.option("--weight-grams", type=click.IntRange(0, 2**64 - 1), required=True)
 @click.option("--pieces", type=click.IntRange(0, 2**32 - 1), required=True)
 @click.option("--tolerance-bps", type=click.IntRange(0, 10_000), default=200, show_default=True)
@@ -135,12 +140,10 @@ def create(
             piece_count=pieces,
             weight_tolerance_bps=tolerance_bps,
             manifest_hash=manifest_hash(manifest),
-            carriers=[address(c, "--carrier") for c in carriers],
-            warehouse=address(warehouse, "--warehouse") if warehouse else td.ZERO_ADDRESS,
-            customs_broker=(
-                address(customs_broker, "--customs-broker") if customs_broker else td.ZERO_ADDRESS
-            ),
-            consignee=address(consignee, "--consignee") if consignee else td.ZERO_ADDRESS,
+            carriers=list(carriers),
+            warehouse=warehouse or td.ZERO_ADDRESS,
+            customs_broker=customs_broker or td.ZERO_ADDRESS,
+            consignee=consignee or td.ZERO_ADDRESS,
             sla=td.service_level(**sla),
         )
     except ValueError as exc:
