@@ -90,10 +90,12 @@ test: lint $(STAMP_NODE) $(STAMP_SLITHER)
 bench: install
 	$(PY) bench/report.py
 
-# The schema fuzz test with a larger budget than `make test` (examples per operation and mode).
+# The schema fuzz test with a larger budget than `make test` (examples per operation and mode,
+# on each database).
 FUZZ_EXAMPLES ?= 300
 fuzz: install
-	WAYMARK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/backend/test_api_schema.py
+	WAYMARK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WAYMARK_FUZZ_EXAMPLES_POSTGRESQL=$(FUZZ_EXAMPLES) \
+	  $(VENV)/bin/pytest -q tests/backend/test_api_schema.py
 
 # wrk against the QR page and the batch ingest endpoint (LOAD_ARGS="--duration 10" for a quick run).
 load: install

@@ -221,9 +221,23 @@ async function review(form, path, fields, ui) {
   return result.data;
 }
 
+// Wait before the next look at something the service is still doing: soon after it was
+// sent (a write often lands within a second), then less often, for about ten minutes.
+const POLL_FIRST_MS = 250;
+const POLL_MAX_MS = 2000;
+const POLL_FOR_MS = 600000;
+async function* polls() {
+  const end = Date.now() + POLL_FOR_MS;
+  for (let wait = POLL_FIRST_MS; ; wait = Math.min(wait * 2, POLL_MAX_MS)) {
+    yield;
+    if (Date.now() >= end) return;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
 // Poll a relayed write until it is final or failed, saying where it stands.
 async function watch(relayId, status) {
-  for (let i = 0; i < 600; i++) {
+  for await (const _ of polls()) {
     const result = await api(`/app/api/relay/${relayId}`).catch(() => null);
     if (result && result.ok) {
       const s = result.data.status;
@@ -231,7 +245,6 @@ async function watch(relayId, status) {
       if (s === "failed") return say(status, `Failed: ${result.data.last_error || "reverted"}`, "error");
       if (s === "final") return;
     }
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
@@ -547,12 +560,11 @@ function showEvidence(shipment, photos) {
 // The relayed handover is the releaser's write; the receiver follows the goods instead.
 async function followHandover(shipment, status) {
   say(status, "Both signatures are in; the handover is queued…");
-  for (let i = 0; i < 600; i++) {
+  for await (const _ of polls()) {
     const state = await api(`/app/api/shipments/${shipment}`).catch(() => null);
     if (state && state.ok && state.data.holds) {
       return say(status, `Handover final: recorded on chain, you now hold the goods (${state.data.status}).`, "ok");
     }
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

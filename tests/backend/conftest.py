@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 
 from backend.chain import ChainClient
 from backend.config import Settings
+from backend.db.engine import make_engine
 from backend.main import create_app
 from tests.conftest import deployment_for
-from tests.db_fixtures import db_engine, db_url  # noqa: F401 - fixtures
+from tests.db_fixtures import clean, db_engine, db_url  # noqa: F401 - fixtures
 
 if TYPE_CHECKING:
     from tests.backend.shipments.factories import Service
@@ -46,6 +47,28 @@ def api(db_url: str, db_engine: Engine, tester: ChainClient) -> Iterator[TestCli
     app = create_app(api_settings(db_url), tester, deployment=deployment_for(tester))
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def module_api(db_url: str, tester_chain: ChainClient) -> Iterator[TestClient]:  # noqa: F811
+    """One app, cleaned database and chain snapshot for a whole module.
+
+    For modules whose tests only read or are refused (a refusal changes nothing), so
+    the set-up of :func:`api` is paid once per module and database instead of per test.
+    A module using it must not also use :func:`api` or ``db_engine`` (they empty the
+    tables under it); the xdist scheduler keeps such a module on one worker.
+    """
+    engine = make_engine(db_url)
+    clean(engine)
+    engine.dispose()
+    deployment = deployment_for(tester_chain)
+    snap = tester_chain.snapshot()
+    try:
+        app = create_app(api_settings(db_url), tester_chain, deployment=deployment)
+        with TestClient(app) as client:
+            yield client
+    finally:
+        tester_chain.revert(snap)
 
 
 @pytest.fixture

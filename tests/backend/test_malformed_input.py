@@ -1,4 +1,8 @@
-"""Hostile or malformed input gets a 4xx with a reason, never a 500."""
+"""Hostile or malformed input gets a 4xx with a reason, never a 500.
+
+Every request here is refused and changes nothing, so the module shares one app,
+database and organisation (``module_api``) instead of building them per test.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,30 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from backend.middleware import json_depth
-from tests.backend.factories import APP_ORIGIN, OPERATOR, domain_of, make_org, signed_event
+from tests.backend.factories import (
+    APP_ORIGIN,
+    OPERATOR,
+    Org,
+    domain_of,
+    make_org,
+    signed_event,
+)
 from tests.context import context
 
 
+@pytest.fixture(scope="module")
+def api(module_api: TestClient) -> TestClient:
+    """The module's shared app (every test here is refused, so none changes it)."""
+    return module_api
+
+
+@pytest.fixture(scope="module")
+def acme(api: TestClient) -> Org:
+    return make_org(api, "acme")
+
+
 @pytest.fixture
-def ctx(api: TestClient) -> tuple[TestClient, dict[str, str], dict[str, object]]:
-    acme = make_org(api, "acme")
+def ctx(api: TestClient, acme: Org) -> tuple[TestClient, dict[str, str], dict[str, object]]:
     return api, acme.writer, signed_event(domain_of(api), acme.signer)
 
 
@@ -143,8 +164,7 @@ def test_org_names_with_control_or_bidi_characters_are_422(api: TestClient, name
         "/v1/orgs/acme/api-keys/99999999999999999999999",
     ],
 )
-def test_bad_path_parameters_are_4xx(api: TestClient, path: str) -> None:
-    acme = make_org(api, "acme")
+def test_bad_path_parameters_are_4xx(api: TestClient, acme: Org, path: str) -> None:
     resp = api.request("DELETE" if "api-keys" in path else "GET", path, headers=acme.admin)
     assert 400 <= resp.status_code < 500, resp.text
 
@@ -174,16 +194,14 @@ def test_unknown_proof_is_404(api: TestClient) -> None:
     ],
 )
 def test_a_bad_id_in_a_passport_write_path_is_422_naming_it_and_why(
-    api: TestClient, path: str, field: str, bad: str, reason: str
+    api: TestClient, acme: Org, path: str, field: str, bad: str, reason: str
 ) -> None:
-    acme = make_org(api, "acme")
     resp = api.post(path.format(id=bad), json={}, headers=acme.writer)
     assert resp.status_code == 422, resp.text
     assert f"path.{field}: Value error, {reason}" in resp.json()["detail"]
 
 
-def test_a_bad_passport_id_in_an_issue_is_422_naming_it_and_why(api: TestClient) -> None:
-    acme = make_org(api, "acme")
+def test_a_bad_passport_id_in_an_issue_is_422_naming_it_and_why(api: TestClient, acme: Org) -> None:
     resp = api.post("/v1/passports", json={"passportId": "0x" + "ab" * 33}, headers=acme.writer)
     assert resp.status_code == 422, resp.text
     assert "body.passportId: Value error, bytes32 must be 32 bytes, got 33" in resp.json()["detail"]
@@ -226,9 +244,8 @@ def _reasons(resp: Response) -> set[str]:
 )
 @pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
 def test_a_bad_shipment_id_in_a_path_is_422_naming_it_and_why(
-    api: TestClient, method: str, path: str, bad: str, reason: str
+    api: TestClient, acme: Org, method: str, path: str, bad: str, reason: str
 ) -> None:
-    acme = make_org(api, "acme")
     body: dict[str, Any] = {"PUT": {"content": b"x"}, "POST": {"json": {}}}.get(method, {})
     headers = {**acme.writer, **APP_ORIGIN}
     resp = api.request(method, path.format(id=bad), headers=headers, **body)
@@ -238,9 +255,8 @@ def test_a_bad_shipment_id_in_a_path_is_422_naming_it_and_why(
 
 @pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
 def test_a_bad_shipment_id_to_page_after_is_422_naming_it_and_why(
-    api: TestClient, bad: str, reason: str
+    api: TestClient, acme: Org, bad: str, reason: str
 ) -> None:
-    acme = make_org(api, "acme")
     resp = api.get("/v1/shipments", params={"after": bad}, headers=acme.writer)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"] == f"query.after: Value error, {reason}"
@@ -286,17 +302,15 @@ def test_a_bad_shipment_id_to_page_after_is_422_naming_it_and_why(
 )
 @pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
 def test_a_bad_shipment_id_in_a_body_is_422_naming_it_and_why(
-    api: TestClient, path: str, body: dict[str, object], loc: str, bad: str, reason: str
+    api: TestClient, acme: Org, path: str, body: dict[str, object], loc: str, bad: str, reason: str
 ) -> None:
-    acme = make_org(api, "acme")
     sent = json.loads(json.dumps(body).replace("{id}", bad))
     resp = api.post(path, json=sent, headers={**acme.writer, **APP_ORIGIN})
     assert resp.status_code == 422, resp.text
     assert f"{loc}: Value error, {reason}" in _reasons(resp)
 
 
-def test_an_unknown_shipment_is_404_naming_it_in_lower_case(api: TestClient) -> None:
-    acme = make_org(api, "acme")
+def test_an_unknown_shipment_is_404_naming_it_in_lower_case(api: TestClient, acme: Org) -> None:
     resp = api.get("/v1/shipments/0x" + "AB" * 32, headers=acme.writer)
     assert resp.status_code == 404, resp.text
     assert resp.json()["detail"] == "shipment 0x" + "ab" * 32 + " not found"
@@ -305,9 +319,8 @@ def test_an_unknown_shipment_is_404_naming_it_in_lower_case(api: TestClient) -> 
 @pytest.mark.parametrize("path", ["/v1/shipments", "/app/api/shipments"])
 @pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
 def test_a_bad_passport_id_in_a_manifest_line_is_422_naming_it_and_why(
-    api: TestClient, path: str, bad: str, reason: str
+    api: TestClient, acme: Org, path: str, bad: str, reason: str
 ) -> None:
-    acme = make_org(api, "acme")
     line = {"passportId": bad, "quantity": 1}
     body = {"manifest": {"transportMode": "sea", "lines": [line]}}
     resp = api.post(path, json=body, headers={**acme.writer, **APP_ORIGIN})
@@ -325,9 +338,8 @@ def test_a_bad_passport_id_in_a_manifest_line_is_422_naming_it_and_why(
 )
 @pytest.mark.parametrize(("bad", "reason"), BAD_IDS)
 def test_a_bad_evidence_hash_in_a_path_is_422_naming_it_and_why(
-    api: TestClient, method: str, path: str, bad: str, reason: str
+    api: TestClient, acme: Org, method: str, path: str, bad: str, reason: str
 ) -> None:
-    acme = make_org(api, "acme")
     body: dict[str, Any] = {"content": b"x"} if method == "PUT" else {}
     headers = {**acme.writer, **APP_ORIGIN}
     resp = api.request(method, path.format(hash=bad), headers=headers, **body)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import queue
 import shutil
 import subprocess
+import tempfile
+import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,6 +37,82 @@ class Visit:
     @property
     def status(self) -> int | None:
         return self.results[0].get("status")
+
+
+class _Driver:
+    """One long-lived ``node driver.js --serve``: Chromium starts once per test process
+    and every visit runs in a fresh browser context of it (its own cookies, storage,
+    permissions and network), so a visit is isolated as if it had its own browser but
+    does not pay for starting Node and Chromium."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        # The driver's stderr, read when it dies; open as long as the driver may run.
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self.proc is not None and self.proc.poll() is None:
+            return self.proc
+        self.lines = queue.Queue()
+        self.proc = subprocess.Popen(
+            ["node", str(DRIVER), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            cwd=PROJECT_ROOT,
+        )
+        threading.Thread(target=self._read, args=(self.proc, self.lines), daemon=True).start()
+        return self.proc
+
+    @staticmethod
+    def _read(proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+        proc = self._start()
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps(job) + "\n")
+            proc.stdin.flush()
+            line = self.lines.get(timeout=timeout)
+        except (OSError, queue.Empty) as exc:
+            self.stop(kill=True)
+            raise AssertionError(f"browser run failed for {job['url']}: {exc!r}") from exc
+        if line is None:
+            self.stop(kill=True)
+            self.stderr.seek(0)
+            tail = self.stderr.read()[-2000:]
+            raise AssertionError(f"browser run failed for {job['url']}: driver exited: {tail}")
+        out: dict[str, Any] = json.loads(line)
+        if "error" in out:
+            raise AssertionError(f"browser run failed for {job['url']}: {out['error'][-2000:]}")
+        return out
+
+    def stop(self, *, kill: bool = False) -> None:
+        """End the driver: at exit by closing its input (it closes Chromium and exits),
+        after a failure by killing it, so the next visit starts a new one."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if kill:
+            proc.kill()
+        elif proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+_DRIVER = _Driver()
+atexit.register(_DRIVER.stop)
 
 
 def visit(
@@ -72,18 +153,7 @@ def visit(
             f"--use-file-for-fake-video-capture={camera}",
         ]
         job["permissions"] = ["camera"]
-    done = subprocess.run(
-        ["node", str(DRIVER)],
-        input=json.dumps(job),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise AssertionError(f"browser run failed for {url}: {done.stderr[-2000:]}")
-    out = json.loads(done.stdout)
+    out = _DRIVER.run(job, timeout=180)
     return Visit(out["results"], out["requests"])
 
 

@@ -1,5 +1,6 @@
 // Drive the system's headless Chromium with playwright-core: one page, a list of steps.
 // Input: a JSON job on stdin; output: a JSON result on stdout ({results, requests}).
+// With --serve: one job per line, one result per line, the browser kept open (see serve).
 //   {executable, url, viewport: [w, h], timezone, headers, steps: [...],
 //    launchArgs?: extra Chromium flags (e.g. a fake camera), permissions?: e.g. ["camera"]}
 // Steps: {flow, ...} (a field-app flow, see FLOWS), {goto}, {fill, value}, {click}, {waitFor, state?} (visible, or "attached" for
@@ -105,25 +106,26 @@ async function injectWallet(context, spec) {
   });
 }
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  const job = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  const browser = await chromium.launch({
+function launch(job) {
+  return chromium.launch({
     executablePath: job.executable,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", ...(job.launchArgs || [])],
   });
+}
+
+// One job in a fresh browser context of `browser` (closed afterwards): {results, requests}.
+async function runJob(browser, job) {
   const results = [];
   const requests = [];
+  const context = await browser.newContext({
+    ...(job.storageIn ? { storageState: job.storageIn } : {}),
+    viewport: { width: job.viewport[0], height: job.viewport[1] },
+    timezoneId: job.timezone || "UTC",
+    locale: job.locale || "en-GB",
+    extraHTTPHeaders: job.headers || {},
+    permissions: job.permissions || [],
+  });
   try {
-    const context = await browser.newContext({
-      ...(job.storageIn ? { storageState: job.storageIn } : {}),
-      viewport: { width: job.viewport[0], height: job.viewport[1] },
-      timezoneId: job.timezone || "UTC",
-      locale: job.locale || "en-GB",
-      extraHTTPHeaders: job.headers || {},
-      permissions: job.permissions || [],
-    });
     if (job.wallet) await injectWallet(context, job.wallet);
     const page = await context.newPage();
     // Requests that reached a server (a request the page's CSP blocks never does).
@@ -244,9 +246,51 @@ async function main() {
     }
     if (job.storageOut) await context.storageState({ path: job.storageOut });
   } finally {
+    await context.close();
+  }
+  return { results, requests };
+}
+
+// One job from stdin in its own browser (`node driver.js`), or with `--serve` one job per
+// line of stdin, each answered by one line of stdout ({results, requests} or {error}): the
+// browser stays open between jobs and each job gets a fresh context (its own cookies,
+// storage, permissions, network state), as a new browser would. A job with launchArgs
+// (Chromium flags such as a fake camera) gets a browser of its own, closed after it.
+async function serve() {
+  let shared = null;
+  const lines = require("readline").createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let answer;
+    try {
+      const job = JSON.parse(line);
+      const own = (job.launchArgs || []).length > 0;
+      if (!own && (shared === null || !shared.isConnected())) shared = await launch(job);
+      const browser = own ? await launch(job) : shared;
+      try {
+        answer = await runJob(browser, job);
+      } finally {
+        if (own) await browser.close();
+      }
+    } catch (err) {
+      answer = { error: String(err && err.stack ? err.stack : err) };
+    }
+    process.stdout.write(JSON.stringify(answer) + "\n");
+  }
+  if (shared !== null) await shared.close();
+}
+
+async function main() {
+  if (process.argv.includes("--serve")) return serve();
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  const job = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  const browser = await launch(job);
+  try {
+    process.stdout.write(JSON.stringify(await runJob(browser, job)));
+  } finally {
     await browser.close();
   }
-  process.stdout.write(JSON.stringify({ results, requests }));
 }
 
 main().catch((err) => {

@@ -16,6 +16,8 @@ Where this resolver differs from the syntax engine, on purpose:
   form (the engine refuses them unless a legacy option is set; the resolver
   standard asks resolvers to be lenient with what is printed);
 * one trailing ``/`` is tolerated and redirected away (the engine refuses it).
+
+Every request only reads, so the module shares one app and database (``module_api``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def api(module_api: TestClient) -> TestClient:
+    """The module's shared app (resolver reads on an empty database)."""
+    return module_api
+
 
 VALID = [
     # gs1-syntax-engine test_dl_parseDLuri, successful parses
