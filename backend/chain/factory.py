@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from eth_account.signers.local import LocalAccount
-from eth_tester import EthereumTester, PyEVMBackend
-from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from typing import TYPE_CHECKING
+
+from web3 import HTTPProvider, Web3
 
 from backend.chain.client import GWEI, ChainClient, account_from_key
 from backend.chain.compiler import Artifact, compile_contracts
-from backend.chain.tester_gas import use_usage_estimates
 from backend.config import Settings
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 TESTER_DEFAULT_KEY = "0x" + f"{1:064x}"  # eth-tester's first funded account
 ANVIL_DEFAULT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -25,6 +27,13 @@ def make_chain(settings: Settings, artifacts: dict[str, Artifact] | None = None)
         "priority_fee_wei": int(settings.priority_fee_gwei * GWEI),
     }
     if settings.chain_backend == "tester":
+        # eth-tester and py-evm are imported only for the in-process chain: a node
+        # client (the CLI, the service on anvil) never loads them.
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        from backend.chain.tester_gas import use_usage_estimates
+
         evm = PyEVMBackend()
         use_usage_estimates(evm)
         tester = EthereumTester(evm)

@@ -6,45 +6,118 @@ status 2 and a one-line reason on stderr.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from gettext import gettext
+from typing import Any, NamedTuple
 
 import click
 
-from backend.chain import ChainError, ContractRevert, InsufficientFunds
-from backend.cli.agreements import agreement
-from backend.cli.alliance import pool, transfer
+from backend.chain.errors import ChainError, ContractRevert, InsufficientFunds
 from backend.cli.common import CliFailure, revert_line, unfunded_line
-from backend.cli.events import event
-from backend.cli.keys import keys
-from backend.cli.milestones import milestone
-from backend.cli.orgs import org
 from backend.cli.output import Output
-from backend.cli.passports import passport
-from backend.cli.proofs import proof
-from backend.cli.qrcodes import qr
-from backend.cli.shipments import shipment
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommand(NamedTuple):
+    """Where a subcommand lives (``module:attribute``) and its one-line help."""
+
+    import_path: str
+    summary: str
+
+
+# A command's module (and the libraries it needs: eth-account, web3, pydantic …)
+# is imported only when that command runs or its own help is shown; the list in
+# ``waymark --help`` is drawn from the summaries (like pip's command table), which
+# tests/backend/cli/test_lazy_commands.py keeps equal to the commands' help.
+COMMANDS = {
+    "event": LazyCommand(
+        "backend.cli.events:event",
+        "Sign supply events offline and post them (anchored in the next Merkle batch).",
+    ),
+    "keys": LazyCommand("backend.cli.keys:keys", "Create, import and inspect signing keys."),
+    "milestone": LazyCommand(
+        "backend.cli.milestones:milestone",
+        "Sign shipment milestones (offline), co-sign custody transfers, submit them.",
+    ),
+    "org": LazyCommand(
+        "backend.cli.orgs:org",
+        "Organisations on chain: the registry view, adding and revoking signer keys.",
+    ),
+    "passport": LazyCommand("backend.cli.passports:passport", "Issue and amend product passports."),
+    "proof": LazyCommand(
+        "backend.cli.proofs:proof",
+        "Fetch and independently verify proofs of signed, anchored events.",
+    ),
+    "qr": LazyCommand(
+        "backend.cli.qrcodes:qr",
+        "Print QR codes (PNG, SVG) and A4 label sheets for Digital Links.",
+    ),
+    "shipment": LazyCommand(
+        "backend.cli.shipments:shipment", "Create shipments signed by the seller's key."
+    ),
+    # Alliance settlement
+    "pool": LazyCommand(
+        "backend.cli.alliance:pool",
+        "Shared factory capacity: deposit, book, transfer, usage, settlement.",
+    ),
+    "transfer": LazyCommand(
+        "backend.cli.alliance:transfer", "Emergency stock transfers between alliance members."
+    ),
+    "agreement": LazyCommand(
+        "backend.cli.agreements:agreement",
+        "Purchase agreements: propose, bond, accept, settle, withdraw.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's LazyGroup pattern)."""
+
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, LazyCommand], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands and cmd_name not in self.commands:
+            module, attribute = self.lazy_subcommands[cmd_name].import_path.split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module}:{attribute} is not a click command")
+            self.commands[cmd_name] = command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list as click draws it, without importing the commands not yet loaded."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                # The line click draws for a command with this help, without loading it.
+                stand_in = click.Command(name, help=self.lazy_subcommands[name].summary)
+                rows.append((name, stand_in.get_short_help_str(limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section(gettext("Commands")):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_context
 def cli(ctx: click.Context, as_json: bool) -> None:
     """Waymark: sign supply-chain milestones, verify proofs and settle alliance capacity."""
     ctx.obj = Output(as_json=as_json)
-
-
-cli.add_command(event)
-cli.add_command(keys)
-cli.add_command(milestone)
-cli.add_command(org)
-cli.add_command(passport)
-cli.add_command(proof)
-cli.add_command(qr)
-cli.add_command(shipment)
-# Alliance settlement
-cli.add_command(pool)
-cli.add_command(transfer)
-cli.add_command(agreement)
 
 
 def main() -> None:

@@ -11,15 +11,16 @@ import itertools
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import SecretStr
 
-from backend.chain import ChainClient, ChainError, make_chain
+from backend.chain.errors import ChainError
 from backend.cli.common import fail
-from backend.config import Settings
 from backend.qr.bundle.verify import NodeUnreachable, RpcError
+
+if TYPE_CHECKING:
+    from backend.chain import ChainClient
 
 
 def json_rpc(url: str, *, timeout: float = 15.0) -> Callable[[str, list[Any]], Any]:
@@ -83,6 +84,11 @@ def chain_now(rpc: str | None) -> int:
 
 def read_only_chain(rpc: str) -> ChainClient:
     """A client that only reads: its account is a fresh key holding nothing."""
+    from pydantic import SecretStr
+
+    from backend.chain.factory import make_chain
+    from backend.config import Settings
+
     settings = Settings(
         chain_backend="rpc",
         rpc_url=rpc,

@@ -8,12 +8,16 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from backend.chain.eip712 import Domain, StructType
-from backend.common.types import parse_address, parse_hex
+if TYPE_CHECKING:
+    from backend.chain.eip712 import Domain, StructType
+
+# The signing and checksum libraries (eth-account, eth-utils, pydantic) are imported
+# where a value is parsed or a domain built, not here: every command module imports
+# this one, and ``waymark --help`` should not wait for them.
 
 API_KEY_ENV = "WAYMARK_API_KEY"
 API_ENV = "WAYMARK_API"
@@ -55,6 +59,8 @@ class AddressType(click.ParamType):
     name = "address"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from backend.common.types import parse_address
+
         try:
             return parse_address(value, "address")
         except ValueError as exc:
@@ -66,6 +72,8 @@ ADDRESS = AddressType()
 
 def address(value: str, what: str) -> str:
     """An address read from a file or a compound value, by the rule of :data:`ADDRESS`."""
+    from backend.common.types import parse_address
+
     try:
         return parse_address(value, what)
     except ValueError as exc:
@@ -104,11 +112,15 @@ api_key_opt = click.option(
 
 
 def offline_domain(contract: str, chain_id: int, address: str) -> Domain:
+    from backend.chain.eip712 import Domain
+
     name, version = DOMAIN_NAMES[contract]
     return Domain(name, version, chain_id, address)
 
 
 def domain_from_json(data: Mapping[str, Any]) -> Domain:
+    from backend.chain.eip712 import Domain
+
     return Domain(
         str(data["name"]),
         str(data["version"]),
@@ -139,6 +151,8 @@ def to_json(struct: StructType, message: Mapping[str, Any]) -> dict[str, Any]:
 
 def from_json(struct: StructType, data: Mapping[str, Any]) -> dict[str, Any]:
     """Inverse of :func:`to_json` with type checks; raises ``ValueError`` on a bad field."""
+    from backend.common.types import parse_hex
+
     deps = {d.name: d for d in struct.deps}
     out: dict[str, Any] = {}
     for typ, name in struct.fields:
@@ -172,6 +186,8 @@ class Hex(click.ParamType):
     ) -> bytes:
         if isinstance(value, bytes):
             return value
+        from backend.common.types import parse_hex
+
         try:
             return parse_hex(value, self.what, self.size)
         except ValueError as exc:

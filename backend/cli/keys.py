@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
 from backend.cli.output import Output
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 PASSWORD_ENV = "WAYMARK_KEYSTORE_PASSWORD"  # noqa: S105 - a variable name, not a secret
 # scrypt slows each guess, but a short password is still found by trying them all.
@@ -29,6 +31,8 @@ def read_password(password_file: Path | None, *, confirm: bool = False) -> str:
 
 def load_account(keystore: Path, password_file: Path | None) -> LocalAccount:
     """Decrypt ``keystore``; a wrong password raises ``click.ClickException``."""
+    from eth_account import Account  # at call time: the key library is slow to import
+
     try:
         data = json.loads(keystore.read_text())
     except (OSError, ValueError) as exc:
@@ -54,6 +58,8 @@ def _write_keystore(path: Path, account: LocalAccount, password: str) -> None:
     if path.exists():
         raise click.ClickException(f"{path} exists; refusing to overwrite a keystore")
     require_strong_password(password)
+    from eth_account import Account
+
     data = Account.encrypt(account.key, password)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -86,6 +92,8 @@ def keys() -> None:
 @click.pass_obj
 def new(out: Output, keystore: Path, password_file: Path | None) -> None:
     """Generate a key and store it encrypted."""
+    from eth_account import Account
+
     account = Account.create()
     _write_keystore(keystore, account, read_password(password_file, confirm=True))
     out.emit({"address": account.address, "keystore": str(keystore)})
@@ -103,6 +111,8 @@ def new(out: Output, keystore: Path, password_file: Path | None) -> None:
 @click.pass_obj
 def import_(out: Output, keystore: Path, password_file: Path | None, private_key_env: str) -> None:
     """Encrypt an existing private key into a keystore."""
+    from eth_account import Account
+
     raw = os.environ.get(private_key_env)
     if not raw:
         out.fail(f"${private_key_env} is not set")

@@ -5,26 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import httpx
 
-from backend.chain.deployments import manifest_path
-from backend.cli.chainio import verifier_rpc
-from backend.cli.client import Api
 from backend.cli.common import api_opt, write_json
 from backend.cli.output import Output
-from backend.qr.bundle.verify import (
-    EXIT_CODES,
-    CouldNotCheck,
-    Report,
-    RpcError,
-    Trust,
-    Verdict,
-    verify_bundle,
-    verify_proof,
-)
+
+if TYPE_CHECKING:
+    from backend.qr.bundle.verify import Report
+
+# The verifier (eth-abi, the signature checks) and the HTTP client are imported
+# inside the commands, so ``waymark proof verify --help`` answers at once.
 
 
 @click.group()
@@ -39,6 +31,8 @@ def proof() -> None:
 @click.pass_obj
 def fetch(out: Output, ref: str, api: str, out_path: Path | None) -> None:
     """Download the public proof of an event (by digest or event id)."""
+    from backend.cli.client import Api
+
     data = Api(api, None).get(f"/v1/proofs/{ref}")
     if out_path is None:
         write_json(None, data)
@@ -77,6 +71,17 @@ def verify(
     Exit status: 0 VALID, 1 INVALID, 2 could not check, 3 SUPERSEDED,
     4 RECALLED, 5 REVOKED.
     """
+    from backend.cli.chainio import verifier_rpc
+    from backend.qr.bundle.verify import (
+        EXIT_CODES,
+        CouldNotCheck,
+        RpcError,
+        Trust,
+        Verdict,
+        verify_bundle,
+        verify_proof,
+    )
+
     as_json = as_json or out.as_json
     rpc_call = verifier_rpc(rpc)
     try:
@@ -120,6 +125,8 @@ def _text(report: Report) -> list[str]:
 
 def _unchecked(message: str, as_json: bool) -> NoReturn:
     """Could not check: one line on stderr (and the verdict as JSON with --json), exit 2."""
+    from backend.qr.bundle.verify import EXIT_CODES, Verdict
+
     if as_json:
         click.echo(json.dumps({"verdict": Verdict.UNCHECKED.value, "problem": message}))
     click.echo(f"could not check: {message}", err=True)
@@ -127,6 +134,8 @@ def _unchecked(message: str, as_json: bool) -> NoReturn:
 
 
 def _load_bundle(path: Path) -> dict[str, Any]:
+    from backend.qr.bundle.verify import CouldNotCheck
+
     try:
         data = json.loads(path.read_bytes())
     except OSError as exc:
@@ -140,6 +149,11 @@ def _load_bundle(path: Path) -> dict[str, Any]:
 
 def _load_trust(trust: str | None, rpc_call: Any) -> Any:
     """The trust manifest the user named, else the one shipped for the node's chain."""
+    import httpx
+
+    from backend.chain.deployments import manifest_path
+    from backend.qr.bundle.verify import CouldNotCheck
+
     if trust is None:
         try:
             chain_id = int(rpc_call("eth_chainId", []), 16)

@@ -33,6 +33,7 @@ from backend.cli.chainio import read_nonce
 from backend.cli.common import to_json
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import DEFAULT_ROLES, SAMPLE_PREFIX, signed_event
+from tests.cli_process import run_cli
 
 pytestmark = pytest.mark.anvil
 
@@ -48,14 +49,8 @@ class Server:
 
     def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "WAYMARK_KEYSTORE_PASSWORD": PASSWORD, "WAYMARK_API": self.base}
-        proc = subprocess.run(
-            [sys.executable, "-m", "backend.cli", *args],
-            cwd=self.tmp,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        # A forked process per command, as ``python -m backend.cli`` (tests/cli_process.py).
+        proc = run_cli(list(args), cwd=self.tmp, env=env, timeout=120)
         if ok:
             assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
         return proc

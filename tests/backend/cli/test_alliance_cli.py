@@ -34,11 +34,11 @@ from backend.chain.shipments import ShipmentRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.config import Settings
 from backend.paths import PROJECT_ROOT
+from tests.cli_process import run_cli
 from tests.contracts.alliance_drivers import PoolDriver, StockDriver
 from tests.contracts.alliance_support import DAY, HOUR, USD, mint
 from tests.contracts.shipment_factory import Parties, ShipmentDriver
 
-WAYMARK = Path(sys.executable).with_name("waymark")
 TOKEN = "cli-operator-token"
 OP = {"Authorization": f"Bearer {TOKEN}"}
 PASSWORD = "cli-test-password"
@@ -111,19 +111,16 @@ def _keystore(path: Path, account: LocalAccount) -> Path:
 
 
 def _cli(*args: str, keystore: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    cmd = [str(WAYMARK), "--json", *args[:1]]
+    cmd = ["--json", *args[:1]]
     group_opts: list[str] = []
     if keystore is not None:
         group_opts += ["--keystore", str(keystore)]
-    proc = subprocess.run(
+    # A forked process per command running the entry point (tests/cli_process.py).
+    return run_cli(
         [*cmd, *group_opts, *args[1:]],
-        capture_output=True,
-        text=True,
         env={**os.environ, "WAYMARK_KEYSTORE_PASSWORD": PASSWORD, **env},
-        check=False,
         timeout=120,
     )
-    return proc
 
 
 ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
