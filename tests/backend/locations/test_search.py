@@ -1,4 +1,7 @@
-"""UN/LOCODE search (``GET /v1/locations``) over the current release kept in the repository."""
+"""UN/LOCODE search (``GET /v1/locations``) over the current release kept in the repository.
+
+The searches only read, so the module shares one app and database (``module_api``).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,18 @@ import threading
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from backend.chain import ChainClient
 from backend.locations import unlocode
 from backend.main import create_app
 from tests.backend.conftest import api_settings
 from tests.conftest import deployment_for
+
+
+@pytest.fixture(scope="module")
+def api(module_api: TestClient) -> TestClient:
+    """The module's shared app (searches read the index, never the database)."""
+    return module_api
 
 
 def codes(api: TestClient, **params: str | int) -> list[str]:
@@ -87,7 +95,7 @@ def test_nothing_found_is_an_empty_list() -> None:
 
 
 def test_the_index_is_built_at_start_up_before_any_search(
-    db_url: str, db_engine: Engine, tester: ChainClient, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tester: ChainClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fresh = unlocode._Once(unlocode._read_index)
     monkeypatch.setattr(unlocode, "_INDEX", fresh)
