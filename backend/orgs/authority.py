@@ -20,7 +20,7 @@ window): a key revoked in either place signs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -128,8 +128,34 @@ def signer_keys(*, session: Session, org_id: int) -> dict[str, KeyWindow]:
     """EIP-55 address → :class:`KeyWindow` of every key that may speak for the org
     (revoked and unregistered ones included, so refusals can say why)."""
     chain_org = session.scalar(select(Organisation.chain_org_id).where(Organisation.id == org_id))
-    out: dict[str, KeyWindow] = {}
-    for key, roles, added, revoked, sid, vf, rv in session.execute(
+    out = _registry_windows(session, org_id, chain_org)
+    own = session.execute(
+        select(SignerKey.id, SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
+            SignerKey.org_id == org_id
+        )
+    ).all()
+    rest = [row for row in own if row.address not in out]
+    if not rest:
+        return out
+    elsewhere = _on_chain(session, [row.address for row in rest])
+    if elsewhere:
+        # Each statement sees the latest commit: a key the indexer recorded after
+        # the first read is the registry's now, not "neither on chain nor on its
+        # way" (tests/backend/orgs/test_key_read_skew.py).
+        out.update(_registry_windows(session, org_id, chain_org, sorted(elsewhere)))
+    rest = [row for row in rest if row.address not in out]
+    pending = _pending(session, [row.id for row in rest if row.address not in elsewhere])
+    for sid, address, vf, rv in rest:
+        out[address] = KeyWindow(sid, int(vf.timestamp()), _ts(rv), unregistered=sid not in pending)
+    return out
+
+
+def _registry_windows(
+    session: Session, org_id: int, chain_org: str | None, keys: list[str] | None = None
+) -> dict[str, KeyWindow]:
+    """The registry's keys of the organisation (of ``keys`` only, when given), each with
+    the service's own window where the service registered it."""
+    query = (
         select(
             RegistryKey.key,
             RegistryKey.roles,
@@ -143,20 +169,27 @@ def signer_keys(*, session: Session, org_id: int) -> dict[str, KeyWindow]:
             SignerKey, and_(SignerKey.address == RegistryKey.key, SignerKey.org_id == org_id)
         )
         .where(RegistryKey.org_id == chain_org)
-    ):
-        out[key] = KeyWindow(sid, _ts(vf) or 0, _ts(rv), revoked, roles, added)
-    own = session.execute(
-        select(SignerKey.id, SignerKey.address, SignerKey.valid_from, SignerKey.revoked_at).where(
-            SignerKey.org_id == org_id
+    )
+    if keys is not None:
+        query = query.where(RegistryKey.key.in_(keys))
+    return {
+        key: KeyWindow(sid, _ts(vf) or 0, _ts(rv), revoked, roles, added)
+        for key, roles, added, revoked, sid, vf, rv in session.execute(query)
+    }
+
+
+def _registry_orgs(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    """lower-case address → the service organisation whose key the registry holds."""
+    out: dict[str, int] = {}
+    for i in range(0, len(keys), CHUNK):
+        out.update(
+            (key.lower(), org)
+            for key, org in session.execute(
+                select(RegistryKey.key, Organisation.id)
+                .join(Organisation, Organisation.chain_org_id == RegistryKey.org_id)
+                .where(RegistryKey.key.in_(keys[i : i + CHUNK]))
+            )
         )
-    ).all()
-    rest = [row for row in own if row.address not in out]
-    if not rest:
-        return out
-    elsewhere = _on_chain(session, [row.address for row in rest])
-    pending = _pending(session, [row.id for row in rest if row.address not in elsewhere])
-    for sid, address, vf, rv in rest:
-        out[address] = KeyWindow(sid, int(vf.timestamp()), _ts(rv), unregistered=sid not in pending)
     return out
 
 
@@ -178,21 +211,13 @@ def org_ids_of(session: Session, addresses: Iterable[str]) -> dict[str, int]:
     or not: a key belongs to one organisation for ever), or, for a key not on chain
     yet, the one that registered it while its addition is on its way."""
     wanted = sorted({to_checksum_address(a) for a in addresses if a})
-    out: dict[str, int] = {}
-    for i in range(0, len(wanted), CHUNK):
-        chunk = wanted[i : i + CHUNK]
-        out.update(
-            (key.lower(), org)
-            for key, org in session.execute(
-                select(RegistryKey.key, Organisation.id)
-                .join(Organisation, Organisation.chain_org_id == RegistryKey.org_id)
-                .where(RegistryKey.key.in_(chunk))
-            )
-        )
+    out = _registry_orgs(session, wanted)
     rest = [a for a in wanted if a.lower() not in out]
     if not rest:
         return out
     elsewhere = _on_chain(session, rest)
+    if elsewhere:  # recorded by the indexer after the first read: the registry's word now
+        out.update(_registry_orgs(session, sorted(elsewhere)))
     candidates: dict[int, tuple[str, int]] = {}
     for i in range(0, len(rest), CHUNK):
         for sid, address, org in session.execute(
