@@ -463,6 +463,19 @@ class ChainClient:
         except Exception as exc:
             raise self._translate(exc) from exc
 
+    def simulate(self, tx: dict[str, Any]) -> None:
+        """Run ``tx`` as a call against the latest state: a revert raises the typed
+        exception. One execution, where an estimate searches (a node's binary search,
+        eth-tester's run and check): the check before a write is queued, whose gas is
+        estimated again when it is sent."""
+        params = {"from": self.address, **tx}
+        try:
+            self._rpc(lambda: self.w3.eth.call(params))  # type: ignore[arg-type]
+        except ContractRevert:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
     def gas_limit(self, tx: dict[str, Any]) -> int:
         """The gas to sign ``tx`` with: the estimate plus a margin (a revert raises here)."""
         return self.estimate_gas(tx) * 12 // 10 + 10_000

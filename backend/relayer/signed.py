@@ -66,7 +66,7 @@ def submit(
     writes are still queued is accepted (see :func:`queued_behind`).
     """
     try:
-        chain.estimate_gas({"to": to, "data": data})
+        chain.simulate({"to": to, "data": data})
     except ContractRevert as exc:
         if behind and exc.error_name not in NEVER_CURED:
             pass
