@@ -433,12 +433,7 @@ class ChainClient:
         return self._call(func, "latest")
 
     def _call(self, func: Any, block: int | str, *, retries: int = STATE_RETRIES) -> Any:
-        try:
-            return self._rpc(lambda: func.call(block_identifier=block), retries=retries)
-        except ContractRevert:
-            raise
-        except Exception as exc:
-            raise self._translate(exc) from exc
+        return self._typed(lambda: func.call(block_identifier=block), retries=retries)
 
     def transact(self, contract: Contract, fn: str, *args: Any, gas: int | None = None) -> TxResult:
         """Send ``contract.fn(*args)`` from the relayer and wait for its receipt."""
@@ -456,12 +451,7 @@ class ChainClient:
 
     def estimate_gas(self, tx: dict[str, Any]) -> int:
         params = {"from": self.address, **tx}
-        try:
-            return int(self._rpc(lambda: self.w3.eth.estimate_gas(params)))  # type: ignore[arg-type]
-        except ContractRevert:
-            raise
-        except Exception as exc:
-            raise self._translate(exc) from exc
+        return int(self._typed(lambda: self.w3.eth.estimate_gas(params)))  # type: ignore[arg-type]
 
     def simulate(self, tx: dict[str, Any]) -> None:
         """Run ``tx`` as a call against the latest state: a revert raises the typed
@@ -469,12 +459,7 @@ class ChainClient:
         eth-tester's run and check): the check before a write is queued, whose gas is
         estimated again when it is sent."""
         params = {"from": self.address, **tx}
-        try:
-            self._rpc(lambda: self.w3.eth.call(params))  # type: ignore[arg-type]
-        except ContractRevert:
-            raise
-        except Exception as exc:
-            raise self._translate(exc) from exc
+        self._typed(lambda: self.w3.eth.call(params))  # type: ignore[arg-type]
 
     def gas_limit(self, tx: dict[str, Any]) -> int:
         """The gas to sign ``tx`` with: the estimate plus a margin (a revert raises here)."""
@@ -774,6 +759,15 @@ class ChainClient:
         if exc.__class__.__name__ == "TransactionFailed":
             return RevertWithReason({"reason": str(exc)})
         return exc if isinstance(exc, Exception) else Exception(str(exc))
+
+    def _typed(self, thunk: Any, *, retries: int = STATE_RETRIES) -> Any:
+        """:meth:`_rpc`, with every other failure turned into the typed chain error."""
+        try:
+            return self._rpc(thunk, retries=retries)
+        except ContractRevert:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
 
     def _rpc(self, thunk: Any, *, retries: int = STATE_RETRIES) -> Any:
         if self._tester is not None:
