@@ -229,7 +229,3 @@ def run_cli(
         assert timeout is not None
         raise subprocess.TimeoutExpired(command, timeout, output=stdout, stderr=stderr)
     return subprocess.CompletedProcess(command, returncode, stdout, stderr)
-
-
-if __name__ == "__main__":
-    serve()

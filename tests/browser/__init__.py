@@ -40,7 +40,7 @@ class Visit:
 
 
 class _Driver:
-    """One long-lived ``node driver.js --serve``: Chromium starts once per test process
+    """One long-lived ``node driver.js``: Chromium starts once per test process
     and every visit runs in a fresh browser context of it (its own cookies, storage,
     permissions and network), so a visit is isolated as if it had its own browser but
     does not pay for starting Node and Chromium."""
@@ -56,7 +56,7 @@ class _Driver:
             return self.proc
         self.lines = queue.Queue()
         self.proc = subprocess.Popen(
-            ["node", str(DRIVER), "--serve"],
+            ["node", str(DRIVER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,

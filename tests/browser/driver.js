@@ -1,6 +1,6 @@
 // Drive the system's headless Chromium with playwright-core: one page, a list of steps.
-// Input: a JSON job on stdin; output: a JSON result on stdout ({results, requests}).
-// With --serve: one job per line, one result per line, the browser kept open (see serve).
+// Input: one JSON job per line of stdin; output: one JSON result per line of stdout
+// ({results, requests} or {error}), the browser kept open between jobs (see serve).
 //   {executable, url, viewport: [w, h], timezone, headers, steps: [...],
 //    launchArgs?: extra Chromium flags (e.g. a fake camera), permissions?: e.g. ["camera"]}
 // Steps: {flow, ...} (a field-app flow, see FLOWS), {goto}, {fill, value}, {click}, {waitFor, state?} (visible, or "attached" for
@@ -251,9 +251,8 @@ async function runJob(browser, job) {
   return { results, requests };
 }
 
-// One job from stdin in its own browser (`node driver.js`), or with `--serve` one job per
-// line of stdin, each answered by one line of stdout ({results, requests} or {error}): the
-// browser stays open between jobs and each job gets a fresh context (its own cookies,
+// One job per line of stdin, each answered by one line of stdout ({results, requests} or
+// {error}): the browser stays open between jobs and each job gets a fresh context (its own cookies,
 // storage, permissions, network state), as a new browser would. A job with launchArgs
 // (Chromium flags such as a fake camera) gets a browser of its own, closed after it.
 async function serve() {
@@ -280,20 +279,7 @@ async function serve() {
   if (shared !== null) await shared.close();
 }
 
-async function main() {
-  if (process.argv.includes("--serve")) return serve();
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  const job = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  const browser = await launch(job);
-  try {
-    process.stdout.write(JSON.stringify(await runJob(browser, job)));
-  } finally {
-    await browser.close();
-  }
-}
-
-main().catch((err) => {
+serve().catch((err) => {
   process.stderr.write(String(err && err.stack ? err.stack : err));
   process.exit(1);
 });
