@@ -20,7 +20,10 @@ For each database (SQLite, and PostgreSQL when ``WAYMARK_BENCH_DATABASE_URL`` or
    each equals, byte for byte, the page rendered for that item. Rendered pages are
    kept under ``BENCH_CACHE`` (default ``$TMPDIR/waymark-bench``), keyed by a hash of
    the renderer's code, the sizes and the date, so a rerun only loads them (and
-   renders again if a check page shows that other code changed the pages).
+   renders again if a check page shows that other code changed the pages). Past
+   2,000,000 items (or with ``BENCH_CACHE=none``) the pages go straight from the
+   renderers into the database: a cache of 10,000,000 pages would need as much disk
+   again as the database (about 43 GB).
 3. **Measure** ``/livez``, a random item's page (with ``Accept-Encoding: gzip``, as
    phones send it), and ``GET /v1/proofs/{eventId}`` of a random event.
 4. **Under ingest**: the same server on anvil, while a loader posts signed events
@@ -97,7 +100,13 @@ GTIN = "08936045870013"
 SAMPLE = ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
 # Pages name their own link: one public base for every run, so rendered pages can be reused.
 BASE = "https://id.bench.waymark.example"
-CACHE = Path(os.environ.get("BENCH_CACHE") or Path(tempfile.gettempdir()) / "waymark-bench")
+# Past 2,000,000 items the cache would need as much disk again as the pages themselves:
+# they are rendered straight into the database instead (``BENCH_CACHE=none`` always).
+CACHE: Path | None = (
+    None
+    if os.environ.get("BENCH_CACHE") == "none" or ITEMS > 2_000_000
+    else Path(os.environ.get("BENCH_CACHE") or Path(tempfile.gettempdir()) / "waymark-bench")
+)
 ISSUER = "0x1aD91ee08f21bE3dE0BA2ba6918E714dA6B45836"
 TX = "0x" + "11" * 32
 
@@ -143,8 +152,8 @@ def _sqlite_value(value: object) -> object:
 def bulk(
     engine: Engine, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> int:
-    """``rows`` straight into ``table`` in one transaction: ``COPY`` on PostgreSQL, one
-    ``executemany`` per 50,000 rows on SQLite (``synchronous=OFF`` for the load). The count."""
+    """``rows`` straight into ``table``: one ``COPY`` on PostgreSQL, one ``executemany``
+    and commit per 50,000 rows on SQLite (``synchronous=OFF`` for the load). The count."""
     raw = engine.raw_connection()
     count = 0
     try:
@@ -156,11 +165,13 @@ def bulk(
                     count += 1
         else:
             cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA cache_size=-1048576")  # 1 GiB: random-key index inserts
             marks = ", ".join("?" * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - our names
             for chunk in _batched(rows, 50_000):
                 cur.executemany(sql, [tuple(_sqlite_value(v) for v in r) for r in chunk])
                 count += len(chunk)
+                raw.commit()  # the write-ahead log stays one chunk long, at any size
         raw.commit()
     finally:
         raw.close()
@@ -353,9 +364,18 @@ def _cache_key() -> str:
 RENDERER = ("render.py", "view.py", "flows.py")
 
 
+def render_all(url: str, chain_id: int) -> Iterator[tuple[int, bytes, str]]:
+    """Every item's rendered page (``n``, gzipped body, etag), one process per core."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(os.cpu_count() or 2, _render_init, (url, chain_id)) as pool:
+        for rows in pool.imap_unordered(_render_lot, range(min(LOTS, ITEMS))):
+            yield from rows
+
+
 def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
-    """A cache of every item's rendered page (``n``, gzipped body, etag), filled in
-    parallel, one process per core, on first use; (its path, whether it existed)."""
+    """A cache of every item's rendered page (:func:`render_all`), filled on first use;
+    (its path, whether it existed)."""
+    assert CACHE is not None
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"pages-{_cache_key()}.sqlite3"
     part = path.with_suffix(".part")
@@ -370,12 +390,10 @@ def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
     db.execute("CREATE TABLE pages (n INTEGER PRIMARY KEY, body BLOB, etag TEXT)")
     db.execute("CREATE TABLE rendering (seconds REAL, processes INTEGER)")
     t0 = time.perf_counter()
-    ctx = multiprocessing.get_context("fork")
+    for chunk in _batched(render_all(url, chain_id), 10_000):
+        db.executemany("INSERT INTO pages VALUES (?, ?, ?)", chunk)
+        db.commit()
     processes = os.cpu_count() or 2
-    with ctx.Pool(processes, _render_init, (url, chain_id)) as pool:
-        for rows in pool.imap_unordered(_render_lot, range(min(LOTS, ITEMS))):
-            db.executemany("INSERT INTO pages VALUES (?, ?, ?)", rows)
-            db.commit()
     db.execute("INSERT INTO rendering VALUES (?, ?)", (time.perf_counter() - t0, processes))
     db.commit()
     db.close()
@@ -393,10 +411,12 @@ def _differing(
     ]
 
 
-def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, bool]:
-    """Every item's page, rendered from its own model (``rendered_pages``) and checked
+def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, str]:
+    """Every item's page, rendered from its own model (:func:`render_all`) and checked
     byte for byte against the pages the server computed and stored for ``CHECKS``
-    random items; (seconds the rendering took, whether this run reused it)."""
+    random items; (seconds the rendering took, how: ``rendered`` or ``reused`` through
+    the cache, or ``streamed`` straight into the database, the seconds then counting
+    the load too)."""
     rng = random.Random(7)
     checks = sorted(rng.sample(range(ITEMS), min(CHECKS, ITEMS)))
     with engine.begin() as conn:
@@ -413,6 +433,8 @@ def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, bool]:
                 )
             ).all()
         )
+    if CACHE is None:
+        return _stream_pages(engine, url, chain_id, served, checks), "streamed"
     cache, cached = rendered_pages(url, chain_id)
     db = sqlite3.connect(cache)
     if cached and _differing(db, served, checks):  # rendered by code that has changed since
@@ -425,16 +447,41 @@ def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, bool]:
             raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
         t_render = float(db.execute("SELECT seconds FROM rendering").fetchone()[0])
         skip = set(checks)
-        now = utcnow()
         rows = (
-            (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, now)
+            _page_row(n, body, etag)
             for n, body, etag in db.execute("SELECT n, body, etag FROM pages ORDER BY n")
             if n not in skip
         )
         bulk(engine, "passport_pages", PAGE_COLUMNS, rows)
     finally:
         db.close()
-    return t_render, cached
+    return t_render, "reused" if cached else "rendered"
+
+
+def _page_row(n: int, body: bytes, etag: str) -> tuple[object, ...]:
+    return (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, utcnow())
+
+
+def _stream_pages(
+    engine: Engine, url: str, chain_id: int, served: dict[str, bytes | None], checks: list[int]
+) -> float:
+    """Every page rendered straight into the database (no cache); the check items'
+    pages are kept aside and compared with the server's. Seconds it took."""
+    t0 = time.perf_counter()
+    kept = set(checks)
+    ours: dict[int, bytes] = {}
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for n, body, etag in render_all(url, chain_id):
+            if n in kept:
+                ours[n] = body
+            else:
+                yield _page_row(n, body, etag)
+
+    bulk(engine, "passport_pages", PAGE_COLUMNS, rows())
+    if wrong := [n for n in checks if ours.get(n) != served[pid_of(n)]]:
+        raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
+    return time.perf_counter() - t0
 
 
 EVENT_COLUMNS = [
@@ -779,7 +826,7 @@ def run(backend: str, scripts: Path) -> list[Row]:
         t_passports = time.perf_counter() - t0
         proc, base = serve(url)
         t0 = time.perf_counter()
-        t_render, cached = fill_pages(engine, url, base)
+        t_render, how = fill_pages(engine, url, base)
         t_pages = time.perf_counter() - t0
         t0 = time.perf_counter()
         fill_events(engine, org_id)
@@ -791,8 +838,7 @@ def run(backend: str, scripts: Path) -> list[Row]:
         page_bytes = size_of(engine, ("passport_pages",))
         print(
             f"{backend}: filled {ITEMS:,} passports in {t_passports:.0f} s, their pages in "
-            f"{t_pages:.0f} s (rendering them took {t_render:.0f} s"
-            f"{', reused from the cache' if cached else ''}), "
+            f"{t_pages:.0f} s (rendering them took {t_render:.0f} s, {how}), "
             f"{EVENTS:,} anchored events in {t_events:.0f} s",
             flush=True,
         )
@@ -813,26 +859,37 @@ def run(backend: str, scripts: Path) -> list[Row]:
         drop(url, admin)
     name = "PostgreSQL" if backend == "postgresql" else "SQLite"
     items = f"{ITEMS:,} items, {name}"
+    streamed = how == "streamed"
+    stored = (
+        []
+        if streamed
+        else [
+            Row(
+                f"{name}: store them (bulk load{', rendering reused' if how == 'reused' else ''}), "
+                "checked",
+                t_pages - (0 if how == "reused" else t_render),
+                "s",
+                target="",
+            )
+        ]
+    )
+    also = " and storing (bulk load, together)" if streamed else ""
     return [
         Row(f"{name}: fill {ITEMS:,} passports (bulk insert)", t_passports, "s", target=""),
         Row(
-            f"{name}: render every item's page from its own model ({os.cpu_count()} processes)",
+            f"{name}: render every item's page from its own model ({os.cpu_count()} processes)"
+            f"{also}",
             t_render,
             "s",
             target="",
         ),
         Row(
-            f"{name}: rendering, per page and process (model, Jinja, gzip)",
+            f"{name}: rendering{also}, per page and process (model, Jinja, gzip)",
             t_render * (os.cpu_count() or 2) / ITEMS * 1000,
             "ms",
             target="",
         ),
-        Row(
-            f"{name}: store them (bulk load{', rendering reused' if cached else ''}), checked",
-            t_pages - (0 if cached else t_render),
-            "s",
-            target="",
-        ),
+        *stored,
         Row(f"{name}: fill {EVENTS:,} anchored events + proofs", t_events, "s", target=""),
         Row(f"{name}: /livez (baseline)", live[0], "req/s", target=""),
         Row(

@@ -23,6 +23,7 @@ from backend.chain.typed_data.events import (
 )
 from backend.common.types import to_hex
 from backend.db.base import UTCDateTime, utcnow
+from backend.db.lists import among
 from backend.errors import Conflict, Forbidden, InvalidInput, WaymarkError
 from backend.events.models import Outbox, SupplyEvent
 from backend.events.schemas import SupplyEventAccepted, SupplyEventCreate
@@ -174,7 +175,7 @@ def ingest(
                         cols.id,
                         literal(received_at, UTCDateTime),
                     ).where(
-                        cols.digest.in_(chunk),
+                        among(session, cols.digest, chunk),
                         cols.org_id == org_id,
                         cols.received_at == received_at,
                     ),
@@ -183,7 +184,7 @@ def ingest(
             for ev in session.execute(
                 select(
                     cols.digest, cols.event_id, cols.signer, cols.received_at, cols.org_id
-                ).where(cols.digest.in_(chunk))
+                ).where(among(session, cols.digest, chunk))
             ):
                 stored[ev.digest] = (ev.event_id, ev.signer, ev.received_at, ev.org_id)
         # The subjects' pages list the new events (pending until anchored).

@@ -39,6 +39,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from backend.db.lists import among
 from backend.errors import Forbidden
 from backend.orgs.models import Delegation
 
@@ -149,7 +150,9 @@ def _delegates(session: Session, issuers: dict[str, int | None]) -> dict[str, se
             select(Delegation.issuer_org_id, Delegation.subject, Delegation.delegate_org_id).where(
                 Delegation.issuer_org_id.in_(issuer_orgs),
                 Delegation.revoked_at.is_(None),
-                or_(Delegation.subject.in_(chunk), Delegation.subject == EVERY_PASSPORT),
+                or_(
+                    among(session, Delegation.subject, chunk), Delegation.subject == EVERY_PASSPORT
+                ),
             )
         ):
             grants[issuer_org].append((subject, delegate))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.common.http import etag_of
 from backend.db.base import utcnow
+from backend.db.lists import among
 from backend.db.reader import KeptConnection
 from backend.pages.models import PassportPage
 
@@ -62,7 +63,7 @@ def mark_shown(session: Session, passport_ids: Iterable[str], *, block: int = 0)
     for start in range(0, len(ids), _CHUNK):
         session.execute(
             update(PassportPage)
-            .where(PassportPage.passport_id.in_(ids[start : start + _CHUNK]))
+            .where(among(session, PassportPage.passport_id, ids[start : start + _CHUNK]))
             .values(generation=PassportPage.generation + 1, stale=True, source_block=_source(block))
             .execution_options(synchronize_session=False)
         )

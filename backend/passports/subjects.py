@@ -7,6 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.db.lists import among
 from backend.orgs.authority import org_ids_of
 from backend.orgs.subjects import SubjectFacts, chunks
 from backend.passports.models import Passport
@@ -21,7 +22,7 @@ def passport_subjects(session: Session, subjects: Collection[str]) -> SubjectFac
     issuer_keys: dict[str, str] = {}
     for chunk in chunks(subjects):
         for pid, issuer in session.execute(
-            select(Passport.id, Passport.issuer).where(Passport.id.in_(chunk))
+            select(Passport.id, Passport.issuer).where(among(session, Passport.id, chunk))
         ):
             issuer_keys[pid] = issuer
     orgs = org_ids_of(session, issuer_keys.values())
@@ -35,7 +36,7 @@ def passport_subjects(session: Session, subjects: Collection[str]) -> SubjectFac
             select(RelayWrite.subject, RelayWrite.org_id)
             .join(RelayRequest, RelayRequest.id == RelayWrite.relay_id)
             .where(
-                RelayWrite.subject.in_(chunk),
+                among(session, RelayWrite.subject, chunk),
                 RelayRequest.purpose == ISSUE_PURPOSE,
                 RelayRequest.status != RelayStatus.FAILED,
             )

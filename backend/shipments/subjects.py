@@ -7,6 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.db.lists import among
 from backend.orgs.authority import org_ids_of
 from backend.orgs.subjects import Basis, SubjectFacts, chunks
 from backend.shipments.models import ManifestLine, Shipment, ShipmentManifest
@@ -24,14 +25,14 @@ def shipment_subjects(session: Session, subjects: Collection[str]) -> SubjectFac
     for chunk in chunks(subjects):
         for sid, pid in session.execute(
             select(ManifestLine.shipment_id, ManifestLine.passport_id).where(
-                ManifestLine.passport_id.in_(chunk)
+                among(session, ManifestLine.passport_id, chunk)
             )
         ):
             facts.carried_by[pid].add(sid)
         # A subject that is a shipment: the passports it carries.
         for sid, pid in session.execute(
             select(ManifestLine.shipment_id, ManifestLine.passport_id).where(
-                ManifestLine.shipment_id.in_(chunk)
+                among(session, ManifestLine.shipment_id, chunk)
             )
         ):
             facts.carries[sid].add(pid)
@@ -40,12 +41,12 @@ def shipment_subjects(session: Session, subjects: Collection[str]) -> SubjectFac
     for chunk in chunks(shipment_ids):
         for sid, org in session.execute(
             select(ShipmentManifest.shipment_id, ShipmentManifest.org_id).where(
-                ShipmentManifest.shipment_id.in_(chunk)
+                among(session, ShipmentManifest.shipment_id, chunk)
             )
         ):
             facts.sellers[sid] = org
             facts.parties[sid].add(org)
-        for s in session.scalars(select(Shipment).where(Shipment.id.in_(chunk))):
+        for s in session.scalars(select(Shipment).where(among(session, Shipment.id, chunk))):
             named[s.id] = {a for a in (s.seller, *s.carriers, s.warehouse, s.customs_broker) if a}
     orgs = org_ids_of(session, {a for group in named.values() for a in group})
     for sid, addresses in named.items():
