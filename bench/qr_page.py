@@ -95,6 +95,7 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", str(ITEMS)))
 LOTS = int(os.environ.get("BENCH_LOTS", "1000"))
 BATCH = 1000  # events per anchored batch
 CHECKS = 20
+PROCESSES = os.cpu_count() or 2  # renderers: one per core
 DURATION = os.environ.get("BENCH_DURATION", "20s")
 GTIN = "08936045870013"
 SAMPLE = ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
@@ -367,7 +368,7 @@ RENDERER = ("render.py", "view.py", "flows.py")
 def render_all(url: str, chain_id: int) -> Iterator[tuple[int, bytes, str]]:
     """Every item's rendered page (``n``, gzipped body, etag), one process per core."""
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(os.cpu_count() or 2, _render_init, (url, chain_id)) as pool:
+    with ctx.Pool(PROCESSES, _render_init, (url, chain_id)) as pool:
         for rows in pool.imap_unordered(_render_lot, range(min(LOTS, ITEMS))):
             yield from rows
 
@@ -393,8 +394,7 @@ def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
     for chunk in _batched(render_all(url, chain_id), 10_000):
         db.executemany("INSERT INTO pages VALUES (?, ?, ?)", chunk)
         db.commit()
-    processes = os.cpu_count() or 2
-    db.execute("INSERT INTO rendering VALUES (?, ?)", (time.perf_counter() - t0, processes))
+    db.execute("INSERT INTO rendering VALUES (?, ?)", (time.perf_counter() - t0, PROCESSES))
     db.commit()
     db.close()
     part.rename(path)
@@ -447,8 +447,9 @@ def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, str]:
             raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
         t_render = float(db.execute("SELECT seconds FROM rendering").fetchone()[0])
         skip = set(checks)
+        now = utcnow()
         rows = (
-            _page_row(n, body, etag)
+            _page_row(n, body, etag, now)
             for n, body, etag in db.execute("SELECT n, body, etag FROM pages ORDER BY n")
             if n not in skip
         )
@@ -458,8 +459,8 @@ def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, str]:
     return t_render, "reused" if cached else "rendered"
 
 
-def _page_row(n: int, body: bytes, etag: str) -> tuple[object, ...]:
-    return (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, utcnow())
+def _page_row(n: int, body: bytes, etag: str, now: datetime) -> tuple[object, ...]:
+    return (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, now)
 
 
 def _stream_pages(
@@ -469,6 +470,7 @@ def _stream_pages(
     pages are kept aside and compared with the server's. Seconds it took."""
     t0 = time.perf_counter()
     kept = set(checks)
+    now = utcnow()
     ours: dict[int, bytes] = {}
 
     def rows() -> Iterator[tuple[object, ...]]:
@@ -476,7 +478,7 @@ def _stream_pages(
             if n in kept:
                 ours[n] = body
             else:
-                yield _page_row(n, body, etag)
+                yield _page_row(n, body, etag, now)
 
     bulk(engine, "passport_pages", PAGE_COLUMNS, rows())
     if wrong := [n for n in checks if ours.get(n) != served[pid_of(n)]]:
@@ -877,15 +879,14 @@ def run(backend: str, scripts: Path) -> list[Row]:
     return [
         Row(f"{name}: fill {ITEMS:,} passports (bulk insert)", t_passports, "s", target=""),
         Row(
-            f"{name}: render every item's page from its own model ({os.cpu_count()} processes)"
-            f"{also}",
+            f"{name}: render every item's page from its own model ({PROCESSES} processes){also}",
             t_render,
             "s",
             target="",
         ),
         Row(
             f"{name}: rendering{also}, per page and process (model, Jinja, gzip)",
-            t_render * (os.cpu_count() or 2) / ITEMS * 1000,
+            t_render * PROCESSES / ITEMS * 1000,
             "ms",
             target="",
         ),
