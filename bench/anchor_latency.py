@@ -96,7 +96,7 @@ def latency(rpc_url: str, db_path: str) -> tuple[list[float], int, float]:
         rows = conn.execute(
             text(
                 "SELECT e.received_at, b.anchored_at FROM supply_events e "
-                "JOIN anchor_batches b ON b.id = e.batch_id"
+                "JOIN event_proofs p ON p.event_id = e.id JOIN anchor_batches b ON b.id = p.batch_id"
             )
         ).all()
         batches = conn.execute(text("SELECT count(*) FROM anchor_batches")).scalar_one()

@@ -200,7 +200,13 @@ class Rig:
 
     def drained(self, digests: list[str]) -> bool:
         with self.engine.connect() as conn:
-            left = conn.scalar(text("SELECT count(*) FROM supply_events WHERE status != 'final'"))
+            left = conn.scalar(
+                text(
+                    "SELECT count(*) FROM supply_events e LEFT JOIN event_proofs p ON p.event_id = e.id "
+                    "LEFT JOIN anchor_batches b ON b.id = p.batch_id "
+                    "WHERE COALESCE(b.status, '') != 'final'"
+                )
+            )
         if left:
             return False
         live, roots = self._live()

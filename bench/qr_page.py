@@ -500,8 +500,6 @@ EVENT_COLUMNS = [
     "signer_key_id",
     "signature",
     "received_at",
-    "status",
-    "batch_id",
 ]
 PROOF_COLUMNS = ["id", "event_id", "epcis_event_id", "batch_id", "leaf", "proof", "verified_block"]
 BATCH_COLUMNS = [
@@ -561,8 +559,6 @@ def fill_events(engine: Engine, org_id: int) -> None:
                     None,
                     "0x" + "33" * 65,
                     now,
-                    "final",
-                    batch_id,
                 )
             )
             proof = json.dumps(["0x" + p.hex() for p in paths[leaves[n]]])
@@ -679,8 +675,8 @@ def under_ingest(url: str, scripts: Path) -> dict[str, float]:
             ).one()
             anchored = conn.execute(
                 text(
-                    "SELECT count(*) FROM supply_events e JOIN anchor_batches b "
-                    "ON b.id = e.batch_id WHERE b.id > :first AND b.anchored_at IS NOT NULL"
+                    "SELECT count(*) FROM event_proofs p JOIN anchor_batches b "
+                    "ON b.id = p.batch_id WHERE p.event_id IS NOT NULL AND b.id > :first AND b.anchored_at IS NOT NULL"
                 ),
                 {"first": first},
             ).scalar_one()

@@ -397,7 +397,12 @@ def _drain(cluster: Cluster, timeout: float = 180.0) -> float:
         while time.monotonic() - started < timeout:
             with engine.connect() as conn:
                 events = conn.scalar(
-                    text("SELECT count(*) FROM supply_events WHERE status != 'final'")
+                    text(
+                        "SELECT count(*) FROM supply_events e "
+                        "LEFT JOIN event_proofs p ON p.event_id = e.id "
+                        "LEFT JOIN anchor_batches b ON b.id = p.batch_id "
+                        "WHERE COALESCE(b.status, '') != 'final'"
+                    )
                 )
                 relays = conn.scalar(
                     text(
@@ -419,7 +424,10 @@ def _check(cluster: Cluster, accepted: list[str], fig: Figures) -> None:
         stored = {
             d
             for (d,) in conn.execute(
-                text("SELECT digest FROM supply_events WHERE status = 'final'")
+                text(
+                    "SELECT e.digest FROM supply_events e JOIN event_proofs p ON p.event_id = e.id "
+                    "JOIN anchor_batches b ON b.id = p.batch_id WHERE b.status = 'final'"
+                )
             ).all()
         }
         fig.stored = int(conn.scalar(text("SELECT count(*) FROM supply_events")) or 0)

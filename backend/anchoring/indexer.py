@@ -23,6 +23,7 @@ from backend.anchoring.service import requeue_batch
 from backend.chain import AnchorRegistryClient, ChainClient, DecodedEvent
 from backend.chain.deployments import Deployment
 from backend.common.types import hex_bytes, to_hex
+from backend.db.lists import among
 from backend.indexer.service import BlockRef, ContractHandlers
 from backend.relayer.models import RelayRequest, RelayStatus
 
@@ -63,7 +64,7 @@ def verify_roots(session: Session, blocks: dict[str, int]) -> int:
         for chunk in range(0, len(good), 1000):
             session.execute(
                 update(EventProof)
-                .where(EventProof.id.in_(good[chunk : chunk + 1000]))
+                .where(among(session, EventProof.id, good[chunk : chunk + 1000]))
                 .values(verified_block=block)
                 .execution_options(synchronize_session=False)
             )

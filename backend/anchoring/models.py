@@ -42,18 +42,13 @@ class EventProof(Base):
     """
 
     __tablename__ = "event_proofs"
-    __table_args__ = (
-        UniqueConstraint("event_id", "batch_id"),
-        UniqueConstraint("epcis_event_id", "batch_id"),
-    )
+    # One proof an event: the batch of its proof is the batch it is in (an orphaned
+    # batch's proofs are deleted when its events go back to pending).
+    __table_args__ = (UniqueConstraint("event_id"), UniqueConstraint("epcis_event_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int | None] = mapped_column(
-        ForeignKey("supply_events.id"), nullable=True, index=True
-    )
-    epcis_event_id: Mapped[int | None] = mapped_column(
-        ForeignKey("epcis_events.id"), nullable=True, index=True
-    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("supply_events.id"), nullable=True)
+    epcis_event_id: Mapped[int | None] = mapped_column(ForeignKey("epcis_events.id"), nullable=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf: Mapped[str] = mapped_column(Hash32)
     proof: Mapped[str] = mapped_column(Text)

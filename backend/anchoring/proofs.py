@@ -56,13 +56,18 @@ def normalise(ref: str) -> str:
     return ref
 
 
-# A supply event with its proof and batch, by eventId or digest: the common lookup.
+# A supply event with its proof and batch, by eventId or digest: the common lookup. The
+# batch of an event's one proof row is the batch it is in, and its status the event's
+# (``backend.events.models.anchoring_status``).
 _SUPPLY = (
     "SELECT e.digest, e.event_id, e.subject, e.kind, e.occurred_at, e.location, "
-    "e.payload_hash, e.signer, e.signature, e.status, p.leaf, p.proof, p.verified_block, "
+    "e.payload_hash, e.signer, e.signature, "
+    "CASE WHEN b.id IS NULL THEN 'pending' "
+    "WHEN b.status IN ('anchored', 'final') THEN b.status ELSE 'batched' END, "
+    "p.leaf, p.proof, p.verified_block, "
     "b.root, b.leaf_count, b.status, b.tx_hash, b.block_number, b.block_hash "
     "FROM supply_events e "
-    "LEFT JOIN event_proofs p ON p.event_id = e.id AND p.batch_id = e.batch_id "
+    "LEFT JOIN event_proofs p ON p.event_id = e.id "
     "LEFT JOIN anchor_batches b ON b.id = p.batch_id "
     "WHERE e.event_id = ? OR e.digest = ?"
 )
@@ -136,12 +141,10 @@ def proof_for(
     leaf = proof = None
     anchor = None
     on_chain: bool | None = None
-    if event.batch_id is not None:
-        batch = session.get(AnchorBatch, event.batch_id)
-        row = session.scalar(
-            select(EventProof).where(proof_of == event.id, EventProof.batch_id == event.batch_id)
-        )
-        if batch is not None and row is not None:
+    row = session.scalar(select(EventProof).where(proof_of == event.id))
+    if row is not None:
+        batch = session.get(AnchorBatch, row.batch_id)
+        if batch is not None:
             leaf = row.leaf
             proof = json.loads(row.proof)
             anchor = AnchorPublic.model_validate(batch)

@@ -12,7 +12,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.anchoring import merkle
@@ -20,6 +20,7 @@ from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain import AnchorRegistryClient, ChainClient, ContractRevert
 from backend.common.types import hex_bytes, to_hex
 from backend.db.base import utcnow
+from backend.db.lists import among, insert_rows
 from backend.events.models import EpcisEvent, Outbox, SupplyEvent
 from backend.events.service import ANCHOR_TOPIC, EPCIS_ANCHOR_TOPIC
 from backend.pages import store as pages
@@ -30,6 +31,7 @@ from backend.relayer.service import Mined
 log = logging.getLogger(__name__)
 
 ANCHOR_PURPOSE = "anchor"
+PROOFS: Table = EventProof.__table__  # type: ignore[assignment]
 
 
 def event_leaf(digest: bytes) -> bytes:
@@ -83,7 +85,7 @@ def claim_outbox(
             )
         ).all()
     if rows:
-        session.execute(delete(Outbox).where(Outbox.id.in_([r.id for r in rows])))
+        session.execute(delete(Outbox).where(among(session, Outbox.id, [r.id for r in rows])))
     return [r.ref_id for r in rows]
 
 
@@ -103,14 +105,17 @@ def build_batch(
         lease_seconds=lease,
         topic=EPCIS_ANCHOR_TOPIC,
     )
+    # An event claimed twice (a repeat outbox row) is batched once: one proof an event.
     events = session.execute(
         select(SupplyEvent.id, SupplyEvent.digest).where(
-            SupplyEvent.id.in_(event_ids), SupplyEvent.status == "pending"
+            among(session, SupplyEvent.id, event_ids),
+            ~select(EventProof.id).where(EventProof.event_id == SupplyEvent.id).exists(),
         )
     ).all()
     epcis = session.execute(
         select(EpcisEvent.id, EpcisEvent.digest).where(
-            EpcisEvent.id.in_(epcis_ids), EpcisEvent.status == "pending"
+            among(session, EpcisEvent.id, epcis_ids),
+            ~select(EventProof.id).where(EventProof.epcis_event_id == EpcisEvent.id).exists(),
         )
     ).all()
     if not events and not epcis:
@@ -126,27 +131,17 @@ def build_batch(
     session.add(batch)
     session.flush()
     proofs = tree.proofs()
-    session.execute(
-        insert(EventProof),
-        [
-            {
-                "event_id": ref if column == "event_id" else None,
-                "epcis_event_id": ref if column == "epcis_event_id" else None,
-                "batch_id": batch.id,
-                "leaf": to_hex(leaf),
-                "proof": json.dumps([to_hex(p) for p in proofs[leaf]]),
-            }
-            for leaf, (column, ref) in leaves.items()
-        ],
-    )
-    for model, rows in ((SupplyEvent, events), (EpcisEvent, epcis)):
-        if rows:
-            session.execute(
-                update(model)
-                .where(model.id.in_([i for i, _ in rows]))
-                .values(status="batched", batch_id=batch.id)
-                .execution_options(synchronize_session=False)
-            )
+    rows = [
+        {
+            "event_id": ref if column == "event_id" else None,
+            "epcis_event_id": ref if column == "epcis_event_id" else None,
+            "batch_id": batch.id,
+            "leaf": to_hex(leaf),
+            "proof": json.dumps([to_hex(p) for p in proofs[leaf]]),
+        }
+        for leaf, (column, ref) in leaves.items()
+    ]
+    insert_rows(session, PROOFS, rows)
     calldata = AnchorRegistryClient(chain, registry).anchor_calldata(tree.root, len(leaves))
     req = relayer.enqueue(
         session, purpose=ANCHOR_PURPOSE, to=registry, data=calldata, ref_id=batch.id
@@ -158,30 +153,39 @@ def build_batch(
 
 def subjects_of(session: Session, batch: AnchorBatch) -> set[str]:
     """The passports whose pages show the batch's events."""
-    return set(session.scalars(select(SupplyEvent.subject).where(SupplyEvent.batch_id == batch.id)))
+    return set(
+        session.scalars(
+            select(SupplyEvent.subject)
+            .join(EventProof, EventProof.event_id == SupplyEvent.id)
+            .where(EventProof.batch_id == batch.id)
+        )
+    )
 
 
 def requeue_batch(session: Session, batch: AnchorBatch) -> int:
-    """Send a batch's events back to pending (reorg); they are anchored again later."""
+    """Send a batch's events back to pending (reorg); they are anchored again later.
+
+    Its proofs go, and with them the events' membership of the batch (``event_proofs``).
+    """
     batch.status = "orphaned"
     pages.mark_shown(session, subjects_of(session, batch))
+    members = session.execute(
+        select(EventProof.event_id, EventProof.epcis_event_id).where(
+            EventProof.batch_id == batch.id
+        )
+    ).all()
     session.execute(delete(EventProof).where(EventProof.batch_id == batch.id))
+    now = utcnow()
     count = 0
-    for model, topic in ((SupplyEvent, ANCHOR_TOPIC), (EpcisEvent, EPCIS_ANCHOR_TOPIC)):
-        ids = list(session.scalars(select(model.id).where(model.batch_id == batch.id)))
-        if not ids:
-            continue
-        session.execute(
-            update(model)
-            .where(model.id.in_(ids))
-            .values(status="pending", batch_id=None)
-            .execution_options(synchronize_session=False)
-        )
-        now = utcnow()
-        session.execute(
-            insert(Outbox), [{"topic": topic, "ref_id": i, "created_at": now} for i in ids]
-        )
-        count += len(ids)
+    for topic, ids in (
+        (ANCHOR_TOPIC, [e for e, _ in members if e is not None]),
+        (EPCIS_ANCHOR_TOPIC, [c for _, c in members if c is not None]),
+    ):
+        if ids:
+            session.execute(
+                insert(Outbox), [{"topic": topic, "ref_id": i, "created_at": now} for i in ids]
+            )
+            count += len(ids)
     log.warning("batch %s (root %s) orphaned; %d events re-queued", batch.id, batch.root, count)
     return count
 
@@ -238,7 +242,6 @@ class AnchorHandler:
         batch.block_number = mined.block_number
         batch.block_hash = mined.block_hash
         batch.anchored_at = utcnow()
-        self._set_events(session, batch, "anchored")
         pages.mark_shown(session, subjects_of(session, batch), block=mined.block_number)
 
     def on_final(self, session: Session, request: RelayRequest) -> None:
@@ -247,7 +250,6 @@ class AnchorHandler:
             return
         batch.status = "final"
         batch.final_at = utcnow()
-        self._set_events(session, batch, "final")
 
     def on_orphaned(self, session: Session, request: RelayRequest) -> None:
         requeue_batch(session, self._batch(session, request))
@@ -259,13 +261,3 @@ class AnchorHandler:
         batch = self._batch(session, request)
         batch.status = "failed"
         log.error("anchor of batch %s failed: %s", batch.id, error)
-
-    @staticmethod
-    def _set_events(session: Session, batch: AnchorBatch, status: str) -> None:
-        for model in (SupplyEvent, EpcisEvent):
-            session.execute(
-                update(model)
-                .where(model.batch_id == batch.id)
-                .values(status=status)
-                .execution_options(synchronize_session=False)
-            )

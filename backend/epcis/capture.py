@@ -376,7 +376,6 @@ def _store(
             client_event_id=client_id,
             record_time=now,
             document=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-            status="pending",
             signer=item.signer,
             signature=item.signature,
             **(item.values or {}),

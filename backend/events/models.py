@@ -4,13 +4,60 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    case,
+    column,
+    func,
+    literal,
+    select,
+    table,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from backend.db.base import Address, Base, Hash32, SignatureHex, UTCDateTime, utcnow
 
 # pending → batched → anchored → final; a reorg sends anchored events back to pending.
 EVENT_STATUSES = ("pending", "batched", "anchored", "final")
+
+# The anchoring package's tables by name: it sits above this one.
+_PROOFS = table(
+    "event_proofs",
+    column("event_id", Integer),
+    column("epcis_event_id", Integer),
+    column("batch_id", Integer),
+)
+_BATCHES = table("anchor_batches", column("id", Integer), column("status", String))
+
+
+def anchoring_status(proof_of: ColumnElement[int | None], event: Mapped[int]) -> ColumnElement[str]:
+    """An event's status, read off the batch it is in rather than stored on its row.
+
+    An event is in the batch whose proof row names it (``event_proofs``, one row an
+    event). No such row: ``pending``. Its batch ``anchored`` or ``final``: the same. Any
+    other batch (built, or failed and parked for an operator): ``batched``. A batch
+    orphaned by a reorg deletes its proofs, so its events read ``pending`` again.
+
+    So an event row is written once, when it is received: building a batch, its anchor
+    landing and turning final write the proofs and one batch row, never the events.
+    """
+    status = _BATCHES.c.status
+    batch = (
+        select(case((status.in_(("anchored", "final")), status), else_=literal("batched")))
+        .select_from(_PROOFS.join(_BATCHES, _BATCHES.c.id == _PROOFS.c.batch_id))
+        .where(proof_of == event)
+        .correlate_except(_PROOFS, _BATCHES)  # always to the event's row, never a lone scalar
+        .scalar_subquery()
+    )
+    return func.coalesce(batch, literal("pending"))
 
 
 class SupplyEvent(Base):
@@ -32,10 +79,7 @@ class SupplyEvent(Base):
     )
     signature: Mapped[str] = mapped_column(SignatureHex)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("anchor_batches.id"), nullable=True, index=True
-    )
+    status: Mapped[str] = column_property(anchoring_status(_PROOFS.c.event_id, id))
 
 
 class Outbox(Base):
@@ -107,10 +151,7 @@ class EpcisEvent(Base):
     # EIP-712 signature of the hash id by a signer key of the organisation, if given.
     signer: Mapped[str | None] = mapped_column(Address, nullable=True)
     signature: Mapped[str | None] = mapped_column(SignatureHex, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("anchor_batches.id"), nullable=True, index=True
-    )
+    status: Mapped[str] = column_property(anchoring_status(_PROOFS.c.epcis_event_id, id))
 
 
 class EpcisEventObject(Base):

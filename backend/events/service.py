@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, insert, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from backend.chain.client import ChainClient
@@ -22,8 +21,8 @@ from backend.chain.typed_data.events import (
     supply_event_digest,
 )
 from backend.common.types import to_hex
-from backend.db.base import UTCDateTime, utcnow
-from backend.db.lists import among
+from backend.db.base import utcnow
+from backend.db.lists import among, insert_rows
 from backend.errors import Conflict, Forbidden, InvalidInput, WaymarkError
 from backend.events.models import Outbox, SupplyEvent
 from backend.events.schemas import SupplyEventAccepted, SupplyEventCreate
@@ -36,6 +35,7 @@ ANCHOR_TOPIC = "anchor"
 # Captured EPCIS events waiting for a batch (backend/epcis writes them).
 EPCIS_ANCHOR_TOPIC = "anchor_epcis"
 OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
+EVENTS: Table = SupplyEvent.__table__  # type: ignore[assignment]
 MAX_FUTURE_SKEW_SECONDS = 300
 
 
@@ -159,28 +159,23 @@ def ingest(
     stored: dict[str, tuple[str, str, datetime, int]] = {}
     if verified:
         rows = [{**v.row, "org_id": org_id, "received_at": received_at} for v in verified.values()]
-        cols = SupplyEvent.__table__.c
-        # Plain executemany (no RETURNING): conflicts are skipped by the database.
-        session.execute(_insert_ignore(session, SupplyEvent), rows)
-        for chunk in _chunks(list(verified), 500):
-            # Outbox rows for the events this request stored: same org, same
-            # received_at. A repeat that happens to share the microsecond would
-            # add a second outbox row for the same event, which the worker
-            # ignores (it batches only events still pending).
-            session.execute(
-                insert(OUTBOX).from_select(
-                    ["topic", "ref_id", "created_at"],
-                    select(
-                        literal(ANCHOR_TOPIC, String),
-                        cols.id,
-                        literal(received_at, UTCDateTime),
-                    ).where(
-                        among(session, cols.digest, chunk),
-                        cols.org_id == org_id,
-                        cols.received_at == received_at,
-                    ),
-                )
-            )
+        cols = EVENTS.c
+        # One INSERT … ON CONFLICT DO NOTHING RETURNING: the rows it stored, none for a repeat.
+        new = insert_rows(
+            session, EVENTS, rows, skip_conflicts=True, returning=(cols.id, cols.digest)
+        )
+        for _, digest in new:
+            row = verified[digest].row
+            stored[digest] = (str(row["event_id"]), str(row["signer"]), received_at, org_id)
+        # The anchoring worker's queue: these events, nothing a repeat already queued.
+        insert_rows(
+            session,
+            OUTBOX,
+            [{"topic": ANCHOR_TOPIC, "ref_id": i, "created_at": received_at} for i, _ in new],
+        )
+        # Repeats (stored by an earlier or a concurrent request) answer with what is stored.
+        repeats = [d for d in verified if d not in stored]
+        for chunk in _chunks(repeats, 500):
             for ev in session.execute(
                 select(
                     cols.digest, cols.event_id, cols.signer, cols.received_at, cols.org_id
@@ -260,14 +255,6 @@ def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _insert_ignore(session: Session, table: type[SupplyEvent]) -> sqlite.Insert | postgresql.Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` for the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    mod = postgresql if dialect == "postgresql" else sqlite
-    # The Core table, not the ORM entity: skips the ORM bulk-insert bookkeeping.
-    return mod.insert(table.__table__).on_conflict_do_nothing()
 
 
 def _chunks(seq: Sequence[str], n: int) -> list[Sequence[str]]:

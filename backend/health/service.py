@@ -9,25 +9,37 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain import ChainClient, ChainError
 from backend.chain.deployments import Deployment
-from backend.events.models import SupplyEvent
+from backend.events.models import Outbox
+from backend.events.service import ANCHOR_TOPIC
 from backend.health.schemas import AnchoringPublic, ContractPublic, HealthPublic
 from backend.runtime import fast_paths
 from backend.startup import StartupState
 
 
 def anchoring_backlog(session: Session) -> AnchoringPublic:
-    """Events not yet final, by status, and the age of the oldest pending one."""
+    """Events not yet final, by status, and the age of the oldest pending one.
+
+    An event's status is its batch's, so the counts come from the outbox (events waiting
+    for a batch) and the batches still moving, never from a scan of every event.
+    """
+    pending, oldest = session.execute(
+        select(func.count(func.distinct(Outbox.ref_id)), func.min(Outbox.created_at)).where(
+            Outbox.topic == ANCHOR_TOPIC
+        )
+    ).one()
     counts = dict(
         session.execute(
-            select(SupplyEvent.status, func.count())
-            .where(SupplyEvent.status != "final")
-            .group_by(SupplyEvent.status)
+            select(AnchorBatch.status, func.count())
+            .join(EventProof, EventProof.batch_id == AnchorBatch.id)
+            .where(
+                AnchorBatch.status.in_(("built", "failed", "anchored")),
+                EventProof.event_id.is_not(None),
+            )
+            .group_by(AnchorBatch.status)
         ).all()
-    )
-    oldest = session.scalar(
-        select(func.min(SupplyEvent.received_at)).where(SupplyEvent.status == "pending")
     )
     age = None
     if oldest is not None:
@@ -35,10 +47,10 @@ def anchoring_backlog(session: Session) -> AnchoringPublic:
             oldest = oldest.replace(tzinfo=UTC)
         age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
     return AnchoringPublic(
-        pending=counts.get("pending", 0),
-        batched=counts.get("batched", 0),
+        pending=pending,
+        batched=counts.get("built", 0) + counts.get("failed", 0),
         anchored=counts.get("anchored", 0),
-        backlog=sum(counts.values()),
+        backlog=pending + sum(counts.values()),
         oldest_pending_seconds=age,
     )
 

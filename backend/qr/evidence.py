@@ -51,11 +51,8 @@ def supply_events(*, session: Session, passport_id: str) -> list[EventRecord]:
     allowed = list(speakers(session=session, subjects=[passport_id])[passport_id].orgs)
     rows = session.execute(
         select(SupplyEvent, EventProof, AnchorBatch)
-        .outerjoin(
-            EventProof,
-            (EventProof.event_id == SupplyEvent.id) & (EventProof.batch_id == SupplyEvent.batch_id),
-        )
-        .outerjoin(AnchorBatch, AnchorBatch.id == SupplyEvent.batch_id)
+        .outerjoin(EventProof, EventProof.event_id == SupplyEvent.id)
+        .outerjoin(AnchorBatch, AnchorBatch.id == EventProof.batch_id)
         .where(SupplyEvent.subject == passport_id, SupplyEvent.org_id.in_(allowed))
         .order_by(SupplyEvent.occurred_at, SupplyEvent.id)
     ).all()

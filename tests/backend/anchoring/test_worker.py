@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from backend.anchoring import merkle
-from backend.anchoring.models import AnchorBatch
+from backend.anchoring.models import AnchorBatch, EventProof
 from backend.anchoring.service import ANCHOR_PURPOSE
 from backend.anchoring.worker import AnchorWorker
 from backend.chain import AnchorRegistryClient, ChainClient
@@ -162,7 +162,9 @@ def test_parallel_workers_put_each_event_in_exactly_one_batch(api: TestClient) -
         assert sum(b.leaf_count for b in batches) == 40
         assert {b.status for b in batches} == {"final"}
         per_event = session.execute(
-            select(SupplyEvent.batch_id, func.count()).group_by(SupplyEvent.batch_id)
+            select(EventProof.batch_id, func.count())
+            .where(EventProof.event_id.is_not(None))
+            .group_by(EventProof.batch_id)
         ).all()
         assert sum(c for _, c in per_event) == 40
         assert len({b.root for b in batches}) == len(batches)
@@ -211,3 +213,58 @@ def test_a_permanent_revert_parks_the_batch_until_an_operator_requeues_it(
     worker.run_until_idle()
     workers(api).indexer.step()
     assert api.get(f"/v1/proofs/{events[0]['eventId']}").json()["on_chain"] is True
+
+
+REFUSE_UPDATES = {
+    "sqlite": [
+        "CREATE TRIGGER events_written_once BEFORE UPDATE ON supply_events "
+        "BEGIN SELECT RAISE(ABORT, 'supply event rewritten'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION events_written_once() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'supply event rewritten'; END $$",
+        "CREATE TRIGGER events_written_once BEFORE UPDATE ON supply_events "
+        "FOR EACH ROW EXECUTE FUNCTION events_written_once()",
+    ],
+}
+ALLOW_UPDATES = {
+    "sqlite": ["DROP TRIGGER events_written_once"],
+    "postgresql": [
+        "DROP TRIGGER events_written_once ON supply_events",
+        "DROP FUNCTION events_written_once()",
+    ],
+}
+
+
+def test_an_event_row_is_written_once_and_reads_its_status_off_its_batch(
+    api: TestClient, db_engine: Engine
+) -> None:
+    """Batching, anchoring and finality write proofs and one batch row, never the events:
+    the database refuses any UPDATE of supply_events here, and the events still go from
+    pending to final, counted by status on the way."""
+    acme = make_org(api, "acme")
+    events = _post(api, acme, 3)
+    dialect = db_engine.dialect.name
+    with db_engine.begin() as conn:
+        for sql in REFUSE_UPDATES[dialect]:
+            conn.execute(text(sql))
+    try:
+        worker = _worker(api)
+
+        def seen() -> tuple[dict[str, object], str]:
+            anchoring = api.get("/health").json()["anchoring"]
+            status = api.get(f"/v1/proofs/{events[0]['eventId']}").json()["event"]["status"]
+            return {k: anchoring[k] for k in ("pending", "batched", "anchored", "backlog")}, status
+
+        assert seen() == ({"pending": 3, "batched": 0, "anchored": 0, "backlog": 3}, "pending")
+        assert worker.build() == 1
+        assert seen() == ({"pending": 0, "batched": 3, "anchored": 0, "backlog": 3}, "batched")
+        worker.run_until_idle()
+        assert seen() == ({"pending": 0, "batched": 0, "anchored": 0, "backlog": 0}, "final")
+        with context(api).sessions() as session:
+            statuses = session.scalars(select(SupplyEvent.status).select_from(SupplyEvent)).all()
+            assert statuses == ["final"] * 3
+    finally:
+        with db_engine.begin() as conn:
+            for sql in ALLOW_UPDATES[dialect]:
+                conn.execute(text(sql))
