@@ -14,7 +14,7 @@ from backend.anchoring.schemas import AnchorPublic, EpcisEventProofPublic, Proof
 from backend.chain.eip712 import Domain
 from backend.db.reader import KeptConnection
 from backend.errors import InvalidInput, NotFound
-from backend.events.models import EpcisEvent, SupplyEvent
+from backend.events.models import EpcisEvent, SupplyEvent, event_status
 from backend.events.schemas import SupplyEventPublic
 from backend.orgs.models import Organisation
 
@@ -57,14 +57,11 @@ def normalise(ref: str) -> str:
 
 
 # A supply event with its proof and batch, by eventId or digest: the common lookup. The
-# batch of an event's one proof row is the batch it is in, and its status the event's
-# (``backend.events.models.anchoring_status``).
+# batch of an event's one proof row is the batch it is in, and its status gives the
+# event's (``backend.events.models.event_status``).
 _SUPPLY = (
     "SELECT e.digest, e.event_id, e.subject, e.kind, e.occurred_at, e.location, "
-    "e.payload_hash, e.signer, e.signature, "
-    "CASE WHEN b.id IS NULL THEN 'pending' "
-    "WHEN b.status IN ('anchored', 'final') THEN b.status ELSE 'batched' END, "
-    "p.leaf, p.proof, p.verified_block, "
+    "e.payload_hash, e.signer, e.signature, p.leaf, p.proof, p.verified_block, "
     "b.root, b.leaf_count, b.status, b.tx_hash, b.block_number, b.block_hash "
     "FROM supply_events e "
     "LEFT JOIN event_proofs p ON p.event_id = e.id "
@@ -95,29 +92,29 @@ class SupplyProofReader:
             payload_hash=r[6],
             signer=r[7],
             signature=r[8],
-            status=r[9],
+            status=event_status(r[14]),
         )
         anchor = None
-        if r[10] is not None and r[13] is not None:
+        if r[9] is not None and r[12] is not None:
             anchor = AnchorPublic(
-                root=r[13],
-                leaf_count=r[14],
-                status=r[15],
-                tx_hash=r[16],
-                block_number=r[17],
-                block_hash=r[18],
+                root=r[12],
+                leaf_count=r[13],
+                status=r[14],
+                tx_hash=r[15],
+                block_number=r[16],
+                block_hash=r[17],
             )
         return ProofPublic(
             event=event,
             digest=r[0],
             domain=_domain_json(domain),
-            leaf=r[10] if anchor else None,
-            proof=json.loads(r[11]) if anchor else None,
+            leaf=r[9] if anchor else None,
+            proof=json.loads(r[10]) if anchor else None,
             anchor=anchor,
             chain_id=domain.chain_id,
             anchor_registry=registry,
             anchorer=anchorer,
-            on_chain=(r[12] is not None) if anchor else None,
+            on_chain=(r[11] is not None) if anchor else None,
         )
 
     def close(self) -> None:

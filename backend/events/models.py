@@ -36,6 +36,8 @@ _PROOFS = table(
     column("batch_id", Integer),
 )
 _BATCHES = table("anchor_batches", column("id", Integer), column("status", String))
+# The batch statuses its events share; the events of any other batch read ``batched``.
+SHARED_BATCH_STATUSES = ("anchored", "final")
 
 
 def anchoring_status(proof_of: ColumnElement[int | None], event: Mapped[int]) -> ColumnElement[str]:
@@ -51,13 +53,21 @@ def anchoring_status(proof_of: ColumnElement[int | None], event: Mapped[int]) ->
     """
     status = _BATCHES.c.status
     batch = (
-        select(case((status.in_(("anchored", "final")), status), else_=literal("batched")))
+        select(case((status.in_(SHARED_BATCH_STATUSES), status), else_=literal("batched")))
         .select_from(_PROOFS.join(_BATCHES, _BATCHES.c.id == _PROOFS.c.batch_id))
         .where(proof_of == event)
         .correlate_except(_PROOFS, _BATCHES)  # always to the event's row, never a lone scalar
         .scalar_subquery()
     )
     return func.coalesce(batch, literal("pending"))
+
+
+def event_status(batch_status: str | None) -> str:
+    """:func:`anchoring_status` of an event whose batch's status is already read (``None``:
+    it is in no batch)."""
+    if batch_status is None:
+        return "pending"
+    return batch_status if batch_status in SHARED_BATCH_STATUSES else "batched"
 
 
 class SupplyEvent(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from backend.anchoring.models import AnchorBatch, EventProof
 from backend.chain import ChainClient, ChainError
 from backend.chain.deployments import Deployment
-from backend.events.models import Outbox
+from backend.events.models import Outbox, event_status
 from backend.events.service import ANCHOR_TOPIC
 from backend.health.schemas import AnchoringPublic, ContractPublic, HealthPublic
 from backend.runtime import fast_paths
@@ -30,17 +31,17 @@ def anchoring_backlog(session: Session) -> AnchoringPublic:
             Outbox.topic == ANCHOR_TOPIC
         )
     ).one()
-    counts = dict(
-        session.execute(
-            select(AnchorBatch.status, func.count())
-            .join(EventProof, EventProof.batch_id == AnchorBatch.id)
-            .where(
-                AnchorBatch.status.in_(("built", "failed", "anchored")),
-                EventProof.event_id.is_not(None),
-            )
-            .group_by(AnchorBatch.status)
-        ).all()
-    )
+    counts: Counter[str] = Counter()
+    for batch_status, n in session.execute(
+        select(AnchorBatch.status, func.count())
+        .join(EventProof, EventProof.batch_id == AnchorBatch.id)
+        .where(
+            AnchorBatch.status.in_(("built", "failed", "anchored")),
+            EventProof.event_id.is_not(None),
+        )
+        .group_by(AnchorBatch.status)
+    ):
+        counts[event_status(batch_status)] += n
     age = None
     if oldest is not None:
         if oldest.tzinfo is None:
@@ -48,8 +49,8 @@ def anchoring_backlog(session: Session) -> AnchoringPublic:
         age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
     return AnchoringPublic(
         pending=pending,
-        batched=counts.get("built", 0) + counts.get("failed", 0),
-        anchored=counts.get("anchored", 0),
+        batched=counts["batched"],
+        anchored=counts["anchored"],
         backlog=pending + sum(counts.values()),
         oldest_pending_seconds=age,
     )
