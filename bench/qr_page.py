@@ -11,19 +11,16 @@ For each database (SQLite, and PostgreSQL when ``WAYMARK_BENCH_DATABASE_URL`` or
    indexer records it. Event signatures are filler (the proof endpoint serves them, it
    does not check them). Bulk loads: ``COPY`` on PostgreSQL, large ``executemany``
    transactions on SQLite.
-2. **Stored pages**: every item's page is rendered by the server's renderer from that
-   item's own page model, in one process per core: the model of a lot's first item is
-   read from the database as a scan reads it (``flows.product_page``), and each item
-   of the lot gets its own link, serial, passport id, proof-bundle and credential URLs
-   and QR image (:func:`item_page`). The server itself computes and stores the pages of
-   ``CHECKS`` random items (a scan of a marked page does), and the run stops unless
-   each equals, byte for byte, the page rendered for that item. Rendered pages are
-   kept under ``BENCH_CACHE`` (default ``$TMPDIR/waymark-bench``), keyed by a hash of
-   the renderer's code, the sizes and the date, so a rerun only loads them (and
-   renders again if a check page shows that other code changed the pages). Past
-   2,000,000 items (or with ``BENCH_CACHE=none``) the pages go straight from the
-   renderers into the database: a cache of 10,000,000 pages would need as much disk
-   again as the database (about 43 GB).
+2. **Stored pages**, rendered by the server's renderer in one process per core and
+   loaded straight into the database: each lot's first item's model is read from the
+   database as a scan reads it (``flows.product_page``) and rendered; every other item
+   of the lot differs from it only in its link, serial, passport id, proof-bundle and
+   credential URLs and QR image (:func:`item_page`), so its page is that render with
+   its serial and passport id put in (:func:`stamp`). Each lot's last item is also
+   rendered from its own model, and the run stops unless the two are the same bytes;
+   the server itself computes and stores the pages of ``CHECKS`` random items (a scan
+   of a marked page does), and the run stops unless each equals, byte for byte, the
+   page stamped for that item.
 3. **Measure** ``/livez``, a random item's page (with ``Accept-Encoding: gzip``, as
    phones send it), and ``GET /v1/proofs/{eventId}`` of a random event.
 4. **Under ingest**: the same server on anvil, while a loader posts signed events
@@ -40,15 +37,12 @@ the figures: other work shares the 2 cores.
 from __future__ import annotations
 
 import copy
-import hashlib
-import inspect
 import json
 import multiprocessing
 import os
 import random
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -58,7 +52,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +93,7 @@ PROCESSES = os.cpu_count() or 2  # renderers: one per core
 DURATION = os.environ.get("BENCH_DURATION", "20s")
 GTIN = "08936045870013"
 SAMPLE = ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
-# Pages name their own link: one public base for every run, so rendered pages can be reused.
 BASE = "https://id.bench.waymark.example"
-# Past 2,000,000 items the cache would need as much disk again as the pages themselves:
-# they are rendered straight into the database instead (``BENCH_CACHE=none`` always).
-CACHE: Path | None = (
-    None
-    if os.environ.get("BENCH_CACHE") == "none" or ITEMS > 2_000_000
-    else Path(os.environ.get("BENCH_CACHE") or Path(tempfile.gettempdir()) / "waymark-bench")
-)
 ISSUER = "0x1aD91ee08f21bE3dE0BA2ba6918E714dA6B45836"
 TX = "0x" + "11" * 32
 
@@ -327,9 +313,18 @@ def item_page(lot_page: view.ProductPage, n: int) -> view.ProductPage:
     )
 
 
+def stamp(html: str, lot: int, n: int) -> str:
+    """Item ``n``'s page from its lot-mate ``lot``'s rendered page: the two strings that
+    differ between items of a lot (:func:`item_page`), the serial and the passport id,
+    replaced. Checked against real renders (:func:`_render_lot`) and the server's pages."""
+    return html.replace(serial_of(lot), serial_of(n)).replace(pid_of(lot)[2:], pid_of(n)[2:])
+
+
 def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
     """Every page of one lot: the lot's first item's model read from the database as a
-    scan would, then each item's own model rendered and packed by the server's code."""
+    scan would and rendered by the server's code; every other item's page stamped from
+    it (:func:`stamp`), and the lot's last item also rendered from its own model, which
+    must be the same bytes."""
     source: PageSource = _worker["source"]
     with _worker["sessions"]() as session:
         resolved = resolver.by_id(session=session, passport_id=pid_of(lot))
@@ -340,29 +335,15 @@ def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
             resolved=resolved,
             base=source.base,
         )
+    first = render_product_page(item_page(lot_page, lot))
+    last = lot + (ITEMS - 1 - lot) // LOTS * LOTS
+    if stamp(first, lot, last) != render_product_page(item_page(lot_page, last)):
+        raise RuntimeError(f"item {last}'s page stamped from item {lot}'s differs from its render")
     out = []
     for n in range(lot, ITEMS, LOTS):
-        page = store.pack(render_product_page(item_page(lot_page, n)).encode())
+        page = store.pack(stamp(first, lot, n).encode())
         out.append((n, page.gzipped, page.etag))
     return out
-
-
-def _cache_key() -> str:
-    """The fill's sizes and date, the renderer (templates, view, render, the page
-    model's service) and :func:`item_page`.
-
-    Code elsewhere can change a page too: the server-computed check pages catch that,
-    and :func:`fill_pages` then renders again."""
-    qr = ROOT / "backend" / "qr"
-    h = hashlib.sha256(f"{ITEMS}/{LOTS}/{GTIN}/{BASE}/{date.today()}".encode())
-    for path in sorted([*(qr / "templates").rglob("*"), *(qr / n for n in RENDERER)]):
-        if path.is_file():
-            h.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
-    h.update(inspect.getsource(item_page).encode())
-    return h.hexdigest()[:16]
-
-
-RENDERER = ("render.py", "view.py", "flows.py")
 
 
 def render_all(url: str, chain_id: int) -> Iterator[tuple[int, bytes, str]]:
@@ -373,50 +354,10 @@ def render_all(url: str, chain_id: int) -> Iterator[tuple[int, bytes, str]]:
             yield from rows
 
 
-def rendered_pages(url: str, chain_id: int) -> tuple[Path, bool]:
-    """A cache of every item's rendered page (:func:`render_all`), filled on first use;
-    (its path, whether it existed)."""
-    assert CACHE is not None
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"pages-{_cache_key()}.sqlite3"
-    part = path.with_suffix(".part")
-    # Another run rendering the same pages (its file grows): wait for it.
-    while part.exists() and time.time() - part.stat().st_mtime < 300 and not path.exists():
-        time.sleep(5)
-    if path.exists():
-        return path, True
-    part.unlink(missing_ok=True)
-    db = sqlite3.connect(part)
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("CREATE TABLE pages (n INTEGER PRIMARY KEY, body BLOB, etag TEXT)")
-    db.execute("CREATE TABLE rendering (seconds REAL, processes INTEGER)")
-    t0 = time.perf_counter()
-    for chunk in _batched(render_all(url, chain_id), 10_000):
-        db.executemany("INSERT INTO pages VALUES (?, ?, ?)", chunk)
-        db.commit()
-    db.execute("INSERT INTO rendering VALUES (?, ?)", (time.perf_counter() - t0, PROCESSES))
-    db.commit()
-    db.close()
-    part.rename(path)
-    return path, False
-
-
-def _differing(
-    db: sqlite3.Connection, served: dict[str, bytes | None], checks: list[int]
-) -> list[int]:
-    return [
-        n
-        for n in checks
-        if db.execute("SELECT body FROM pages WHERE n = ?", (n,)).fetchone()[0] != served[pid_of(n)]
-    ]
-
-
-def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, str]:
-    """Every item's page, rendered from its own model (:func:`render_all`) and checked
-    byte for byte against the pages the server computed and stored for ``CHECKS``
-    random items; (seconds the rendering took, how: ``rendered`` or ``reused`` through
-    the cache, or ``streamed`` straight into the database, the seconds then counting
-    the load too)."""
+def fill_pages(engine: Engine, url: str, base: str) -> None:
+    """Every item's page (:func:`render_all`) loaded into the database, the pages the
+    server itself computed and stored for ``CHECKS`` random items kept and compared
+    byte for byte with the ones rendered here."""
     rng = random.Random(7)
     checks = sorted(rng.sample(range(ITEMS), min(CHECKS, ITEMS)))
     with engine.begin() as conn:
@@ -433,42 +374,6 @@ def fill_pages(engine: Engine, url: str, base: str) -> tuple[float, str]:
                 )
             ).all()
         )
-    if CACHE is None:
-        return _stream_pages(engine, url, chain_id, served, checks), "streamed"
-    cache, cached = rendered_pages(url, chain_id)
-    db = sqlite3.connect(cache)
-    if cached and _differing(db, served, checks):  # rendered by code that has changed since
-        db.close()
-        cache.unlink()
-        cache, cached = rendered_pages(url, chain_id)
-        db = sqlite3.connect(cache)
-    try:
-        if wrong := _differing(db, served, checks):
-            raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
-        t_render = float(db.execute("SELECT seconds FROM rendering").fetchone()[0])
-        skip = set(checks)
-        now = utcnow()
-        rows = (
-            _page_row(n, body, etag, now)
-            for n, body, etag in db.execute("SELECT n, body, etag FROM pages ORDER BY n")
-            if n not in skip
-        )
-        bulk(engine, "passport_pages", PAGE_COLUMNS, rows)
-    finally:
-        db.close()
-    return t_render, "reused" if cached else "rendered"
-
-
-def _page_row(n: int, body: bytes, etag: str, now: datetime) -> tuple[object, ...]:
-    return (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, now)
-
-
-def _stream_pages(
-    engine: Engine, url: str, chain_id: int, served: dict[str, bytes | None], checks: list[int]
-) -> float:
-    """Every page rendered straight into the database (no cache); the check items'
-    pages are kept aside and compared with the server's. Seconds it took."""
-    t0 = time.perf_counter()
     kept = set(checks)
     now = utcnow()
     ours: dict[int, bytes] = {}
@@ -483,7 +388,10 @@ def _stream_pages(
     bulk(engine, "passport_pages", PAGE_COLUMNS, rows())
     if wrong := [n for n in checks if ours.get(n) != served[pid_of(n)]]:
         raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
-    return time.perf_counter() - t0
+
+
+def _page_row(n: int, body: bytes, etag: str, now: datetime) -> tuple[object, ...]:
+    return (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, now)
 
 
 EVENT_COLUMNS = [
@@ -824,7 +732,7 @@ def run(backend: str, scripts: Path) -> list[Row]:
         t_passports = time.perf_counter() - t0
         proc, base = serve(url)
         t0 = time.perf_counter()
-        t_render, how = fill_pages(engine, url, base)
+        fill_pages(engine, url, base)
         t_pages = time.perf_counter() - t0
         t0 = time.perf_counter()
         fill_events(engine, org_id)
@@ -836,7 +744,7 @@ def run(backend: str, scripts: Path) -> list[Row]:
         page_bytes = size_of(engine, ("passport_pages",))
         print(
             f"{backend}: filled {ITEMS:,} passports in {t_passports:.0f} s, their pages in "
-            f"{t_pages:.0f} s (rendering them took {t_render:.0f} s, {how}), "
+            f"{t_pages:.0f} s (rendered and stored together), "
             f"{EVENTS:,} anchored events in {t_events:.0f} s",
             flush=True,
         )
@@ -857,36 +765,21 @@ def run(backend: str, scripts: Path) -> list[Row]:
         drop(url, admin)
     name = "PostgreSQL" if backend == "postgresql" else "SQLite"
     items = f"{ITEMS:,} items, {name}"
-    streamed = how == "streamed"
-    stored = (
-        []
-        if streamed
-        else [
-            Row(
-                f"{name}: store them (bulk load{', rendering reused' if how == 'reused' else ''}), "
-                "checked",
-                t_pages - (0 if how == "reused" else t_render),
-                "s",
-                target="",
-            )
-        ]
-    )
-    also = " and storing (bulk load, together)" if streamed else ""
     return [
         Row(f"{name}: fill {ITEMS:,} passports (bulk insert)", t_passports, "s", target=""),
         Row(
-            f"{name}: render every item's page from its own model ({PROCESSES} processes){also}",
-            t_render,
+            f"{name}: render and store every item's page ({PROCESSES} processes; each lot's "
+            "page rendered from its model, its items' stamped and checked)",
+            t_pages,
             "s",
             target="",
         ),
         Row(
-            f"{name}: rendering{also}, per page and process (model, Jinja, gzip)",
-            t_render * PROCESSES / ITEMS * 1000,
+            f"{name}: render and store, per page and process (gzip included)",
+            t_pages * PROCESSES / ITEMS * 1000,
             "ms",
             target="",
         ),
-        *stored,
         Row(f"{name}: fill {EVENTS:,} anchored events + proofs", t_events, "s", target=""),
         Row(f"{name}: /livez (baseline)", live[0], "req/s", target=""),
         Row(
@@ -983,9 +876,13 @@ def main() -> None:
         shutil.rmtree(scripts, ignore_errors=True)
 
 
+# ``bench/qr_growth.py`` runs this script at two sizes under its own names.
+RESULT = os.environ.get("BENCH_RESULT", "qr_page")
+
+
 def save(backend: str, rows: list[Row]) -> None:
     """Publish ``rows`` with the other database's rows of an earlier run."""
-    earlier = RESULTS / "qr_page.json"
+    earlier = RESULTS / f"{RESULT}.json"
     prefixes = ("SQLite:", "PostgreSQL:")
     ours = "PostgreSQL:" if backend == "postgresql" else "SQLite:"
     kept = []
@@ -996,7 +893,7 @@ def save(backend: str, rows: list[Row]) -> None:
             if r["metric"].startswith(prefixes) and not r["metric"].startswith(ours)
         ]
     publish(
-        "qr_page",
+        RESULT,
         f"Consumer pages and proofs under wrk -c64 -t2 -d{DURATION}, a random item per "
         "request (uvicorn --workers 2, uvloop, httptools)",
         kept + rows,
