@@ -6,7 +6,7 @@ import json
 import re
 from functools import lru_cache
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from backend.anchoring.models import AnchorBatch, EventProof
@@ -56,9 +56,14 @@ def normalise(ref: str) -> str:
     return ref
 
 
-# A supply event with its proof and batch, by eventId or digest: the common lookup. The
+# A supply event with its proof and batch, by digest or eventId: the common lookup. The
 # batch of an event's one proof row is the batch it is in, and its status gives the
 # event's (``backend.events.models.event_status``).
+#
+# A digest is the hash of what was signed; an eventId is the signer's to choose, so it
+# may equal another event's digest. The digest wins: an eventId names an event only
+# when no supply or EPCIS event has that digest (the branches exclude each other; an
+# EPCIS event is the routed endpoint's to answer).
 _SUPPLY = (
     "SELECT e.digest, e.event_id, e.subject, e.kind, e.occurred_at, e.location, "
     "e.payload_hash, e.signer, e.signature, p.leaf, p.proof, p.verified_block, "
@@ -66,7 +71,11 @@ _SUPPLY = (
     "FROM supply_events e "
     "LEFT JOIN event_proofs p ON p.event_id = e.id "
     "LEFT JOIN anchor_batches b ON b.id = p.batch_id "
-    "WHERE e.event_id = ? OR e.digest = ?"
+    "WHERE e.id = ("
+    "SELECT id FROM supply_events WHERE digest = ? "
+    "UNION ALL SELECT id FROM supply_events WHERE event_id = ? "
+    "AND NOT EXISTS (SELECT 1 FROM supply_events WHERE digest = ?) "
+    "AND NOT EXISTS (SELECT 1 FROM epcis_events WHERE digest = ?))"
 )
 
 
@@ -79,7 +88,7 @@ class SupplyProofReader:
 
     def get(self, *, registry: str, anchorer: str, domain: Domain, ref: str) -> ProofPublic | None:
         """The proof of the supply event ``ref`` names (normalised); ``None`` if none does."""
-        r = self.conn.fetchone(self.sql, (ref, ref))
+        r = self.conn.fetchone(self.sql, (ref, ref, ref, ref))
         if r is None:
             return None
         event = SupplyEventPublic(
@@ -127,11 +136,12 @@ def proof_for(
     """``ref``: a supply event's digest or ``eventId`` (0x + 64 hex), or a captured EPCIS
     event's hash id (``ni:///sha-256;…?ver=CBV2.0``) or its digest."""
     ref = normalise(ref)
-    event: SupplyEvent | EpcisEvent | None = session.scalar(
-        select(SupplyEvent).where(or_(SupplyEvent.digest == ref, SupplyEvent.event_id == ref))
+    # Digests first: an eventId is chosen by its signer and may equal another's digest.
+    event: SupplyEvent | EpcisEvent | None = (
+        session.scalar(select(SupplyEvent).where(SupplyEvent.digest == ref))
+        or session.scalar(select(EpcisEvent).where(EpcisEvent.digest == ref))
+        or session.scalar(select(SupplyEvent).where(SupplyEvent.event_id == ref))
     )
-    if event is None:
-        event = session.scalar(select(EpcisEvent).where(EpcisEvent.digest == ref))
     if event is None:
         raise NotFound(f"no event with digest, eventId or hash id {ref}")
     proof_of = EventProof.epcis_event_id if isinstance(event, EpcisEvent) else EventProof.event_id

@@ -631,3 +631,62 @@ def test_wallet_signed_events_name_their_signer_and_are_checked_through_erc1271(
     with context(svc.api).sessions() as session:
         stored = session.query(EpcisEvent).filter_by(hash_id=hash_id).one()
         assert stored.signature == document["wm:eventSignatures"][hash_id]["signature"]
+
+
+def test_an_event_id_chosen_to_equal_another_events_digest_does_not_capture_its_proof(
+    svc: Service, brand: Org, stranger: Org
+) -> None:
+    """A supply event's eventId is the signer's to choose; a digest is the content's hash.
+    A stranger who signs an event whose eventId is the digest of another organisation's
+    event (an EPCIS event's hash, or a supply event's digest learnt before it was posted)
+    must not be what ``GET /v1/proofs/{that digest}`` answers."""
+    from backend.chain import eip712
+    from backend.chain.typed_data.events import SUPPLY_EVENT, location_bytes
+    from tests.backend.factories import domain_of, signed_event
+
+    epcis = _events(BRAND_PREFIX)[:1]
+    assert _capture(svc.api, brand, _document(epcis)).json()["success"] is True
+    hash_id = event_hash_id(epcis[0], CONTEXT)
+    epcis_digest = bytes.fromhex(hash_id.split(";")[1].split("?")[0])
+    posted = svc.api.post(
+        "/v1/events",
+        json=signed_event(domain_of(svc.api), stranger.signer, event_id=epcis_digest),
+        headers=stranger.writer,
+    )
+    assert posted.status_code == 202, posted.text
+
+    # The brand's supply event, its digest known to the stranger before it is posted.
+    body = signed_event(domain_of(svc.api), brand.signer)
+    message = {
+        "eventId": bytes.fromhex(body["eventId"][2:]),
+        "subject": bytes.fromhex(body["subject"][2:]),
+        "kind": body["kind"],
+        "occurredAt": body["occurredAt"],
+        "location": location_bytes(body["location"]),
+        "payloadHash": bytes.fromhex(body["payloadHash"][2:]),
+    }
+    digest = eip712.digest(domain_of(svc.api), SUPPLY_EVENT, message)
+    early = svc.api.post(
+        "/v1/events",
+        json=signed_event(domain_of(svc.api), stranger.signer, event_id=digest),
+        headers=stranger.writer,
+    )
+    assert early.status_code == 202, early.text
+    late = svc.api.post("/v1/events", json=body, headers=brand.writer)
+    assert late.status_code == 202, late.text
+    assert late.json()["digest"] == "0x" + digest.hex()
+
+    for anchored in (False, True):
+        if anchored:
+            workers(svc.api).anchor.run_until_idle()
+            workers(svc.api).indexer.step()
+        for ref in (hash_id, "0x" + epcis_digest.hex()):
+            proof = svc.api.get(f"/v1/proofs/{quote(ref, safe='')}").json()
+            assert proof["event"] is None, proof["event"]
+            assert proof["epcis_event"]["hash_id"] == hash_id
+        proof = svc.api.get(f"/v1/proofs/0x{digest.hex()}").json()
+        assert proof["event"]["signer"] == brand.signer.address
+        assert proof["digest"] == "0x" + digest.hex()
+        # The stranger's event is still found by its own digest.
+        theirs = svc.api.get(f"/v1/proofs/{early.json()['digest']}").json()
+        assert theirs["event"]["signer"] == stranger.signer.address
