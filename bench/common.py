@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,6 +65,24 @@ def publish(name: str, title: str, rows: list[Row]) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1))
     print(f"## {title}\n")
     print(table(rows))
+
+
+# Benches measured per database name their rows after it.
+DATABASES = ("SQLite", "PostgreSQL")
+
+
+def earlier_rows(name: str, *, besides: Sequence[str]) -> list[Row]:
+    """The rows of ``bench/results/<name>.json`` measured on a database other than
+    ``besides`` (one that a run did not measure keeps its figures of an earlier run)."""
+    earlier = RESULTS / f"{name}.json"
+    if not earlier.exists():
+        return []
+    others = tuple(f"{db}:" for db in DATABASES if db not in besides)
+    return [
+        Row(**r)
+        for r in json.loads(earlier.read_text()).get("rows", [])
+        if r["metric"].startswith(others)
+    ]
 
 
 def start_app(

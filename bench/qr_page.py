@@ -81,7 +81,7 @@ from backend.qr.cache import PageSource
 from backend.qr.render import render_product_page
 from backend.wiring import register_subject_sources
 from bench import support
-from bench.common import RESULTS, ROOT, Row, publish, start_app
+from bench.common import ROOT, Row, earlier_rows, publish, start_app
 from bench.support import EventSigner
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
@@ -882,16 +882,7 @@ RESULT = os.environ.get("BENCH_RESULT", "qr_page")
 
 def save(backend: str, rows: list[Row]) -> None:
     """Publish ``rows`` with the other database's rows of an earlier run."""
-    earlier = RESULTS / f"{RESULT}.json"
-    prefixes = ("SQLite:", "PostgreSQL:")
-    ours = "PostgreSQL:" if backend == "postgresql" else "SQLite:"
-    kept = []
-    if earlier.exists():
-        kept = [
-            Row(**r)
-            for r in json.loads(earlier.read_text()).get("rows", [])
-            if r["metric"].startswith(prefixes) and not r["metric"].startswith(ours)
-        ]
+    kept = earlier_rows(RESULT, besides=["PostgreSQL" if backend == "postgresql" else "SQLite"])
     publish(
         RESULT,
         f"Consumer pages and proofs under wrk -c64 -t2 -d{DURATION}, a random item per "
