@@ -21,6 +21,10 @@ class PassportPage(Base):
     has shown: a reorg from block ``n`` recomputes the pages with
     ``source_block >= n``. ``expires_at`` is when the page changes with no write
     at all (an attested certification passing its end date).
+
+    On PostgreSQL a row up to a whole block is stored as it is (``toast_tuple_target``
+    8,160, migration ``0015_passport_page_in_one_row``): a scan reads one heap page, not
+    the row and its body's out-of-line TOAST chunks.
     """
 
     __tablename__ = "passport_pages"

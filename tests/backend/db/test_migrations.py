@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
@@ -125,3 +126,29 @@ def test_relay_writes_migration_keeps_every_write_and_its_effect(tmp_path: Path)
         (n, a, s, plain(t, e)) for (t, *_), (n, a, s, e) in zip(writes, back, strict=True)
     ]
     engine.dispose()
+
+
+def test_a_stored_page_body_stays_in_its_row_on_postgresql(db_engine: Engine) -> None:
+    """A row with a 3.6 KB gzip page is stored as it is, none of its values moved out of
+    line (TOAST): a scan reads one heap page."""
+    if db_engine.dialect.name != "postgresql":
+        return  # SQLite keeps a row's bytes with it, spilling only what its page cannot hold
+    pid = "0x" + os.urandom(32).hex()
+    with db_engine.begin() as conn:
+        toast = conn.execute(
+            text(
+                "SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'passport_pages'"
+            )
+        ).scalar_one()
+        chunks = text(f"SELECT count(*) FROM {toast}")  # noqa: S608 - a catalog name
+        before = conn.execute(chunks).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO passport_pages (passport_id, generation, source_block, stale, body) "
+                "VALUES (:pid, 0, 0, false, :body)"
+            ),
+            {"pid": pid, "body": os.urandom(3600)},  # gzip output: incompressible, like a page
+        )
+        added = conn.execute(chunks).scalar_one() - before
+        conn.execute(text("DELETE FROM passport_pages WHERE passport_id = :pid"), {"pid": pid})
+    assert added == 0
