@@ -21,13 +21,16 @@ For each database (SQLite, and PostgreSQL when ``WAYMARK_BENCH_DATABASE_URL`` or
    the server itself computes and stores the pages of ``CHECKS`` random items (a scan
    of a marked page does), and the run stops unless each equals, byte for byte, the
    page stamped for that item.
-3. **Measure** ``/livez``, a random item's page (with ``Accept-Encoding: gzip``, as
+3. **Settle**: the fill written to disk (:func:`settle`) and the stored pages read
+   once (:func:`read_pages`), as in a database that has been serving scans.
+4. **Measure** ``/livez``, a random item's page (with ``Accept-Encoding: gzip``, as
    phones send it), and ``GET /v1/proofs/{eventId}`` of a random event.
-4. **Under ingest**: the same server on anvil, while a loader posts signed events
-   through ``POST /v1/events/batch`` at ``BENCH_INGEST_RATE`` (default 550) events/s
-   and ``scripts/anchor_worker.py --indexer`` anchors them every second and indexes
-   the anchors (proofs verified, the pages they mark recomputed); the page and proof
-   figures are printed next to the quiet ones of the same run.
+5. **Under ingest**: a server on anvil, in ``BENCH_ROUNDS`` (default 3) rounds of the
+   page and proof figures quiet and then while a loader posts signed events through
+   ``POST /v1/events/batch`` at ``BENCH_INGEST_RATE`` (default 550) events/s and
+   ``scripts/anchor_worker.py --indexer`` anchors them every second and indexes the
+   anchors (proofs verified, the pages they mark recomputed); each busy figure is
+   printed next to the quiet one of its round (:func:`under_ingest`).
 
 uvicorn runs as in production: ``--workers 2`` (one per core), uvloop, httptools,
 no access log. Fill times, storage per item and the load average are printed with
