@@ -594,7 +594,7 @@ def _round(engine: Engine, base: str, scripts: Path, loader: Loader) -> dict[str
     first = _last_batch(engine)
     loader.start()
     deadline = time.monotonic() + 180
-    while _anchored_since(engine, first) == 0:  # the worker is anchoring this round's events
+    while _events_anchored_since(engine, first) == 0:  # the worker anchors this round's events
         if time.monotonic() > deadline:
             raise RuntimeError(
                 f"nothing was anchored within 180 s ({loader.accepted} events accepted, "
@@ -653,18 +653,6 @@ def _events_anchored_since(engine: Engine, first: int) -> int:
                     "AND b.anchored_at IS NOT NULL"
                 ),
                 {"first": first},
-            ).scalar_one()
-        )
-
-
-def _anchored_since(engine: Engine, first: int) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                text(
-                    "SELECT count(*) FROM anchor_batches WHERE id > :f AND anchored_at IS NOT NULL"
-                ),
-                {"f": first},
             ).scalar_one()
         )
 
