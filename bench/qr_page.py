@@ -70,13 +70,14 @@ from sqlalchemy.engine import make_url
 from backend.anchoring import merkle
 from backend.chain import deployments, make_chain
 from backend.chain.anvil import start_anvil
+from backend.common.http import etag_of
 from backend.config import Settings
 from backend.db import migrate
 from backend.db.base import utcnow
 from backend.db.engine import make_engine, make_sessionmaker
 from backend.gs1.digital_link import parse_path
 from backend.orgs.models import Organisation
-from backend.pages import store
+from backend.pages import spliced, store
 from backend.pages.models import PassportPage
 from backend.passports.canonical import document_hash
 from backend.passports.models import PassportDocumentRecord
@@ -99,7 +100,17 @@ GTIN = "08936045870013"
 SAMPLE = ROOT / "backend" / "passports" / "samples" / "bamboo_tableware.json"
 BASE = "https://id.bench.waymark.example"
 ISSUER = "0x1aD91ee08f21bE3dE0BA2ba6918E714dA6B45836"
-TX = "0x" + "11" * 32
+
+
+def tx_of(n: int) -> str:
+    """Item ``n``'s issuing transaction: each issue is its own."""
+    return "0x" + keccak_256(b"issue-%d" % n).hexdigest()
+
+
+def block_of(n: int) -> int:
+    """Item ``n``'s issuing block: a lot issued in order, 100 issues a block (a block of
+    a chain in use: seven digits)."""
+    return 1_000_000 + (n % LOTS) * 1_000 + (n // LOTS) // 100
 
 
 def lot_of(n: int) -> str:
@@ -193,7 +204,6 @@ def fill_passports(engine: Engine) -> int:
                 )
             )
     pids = [pid_of(n) for n in range(ITEMS)]
-    # One issuing block per lot.
     bulk(
         engine,
         "passports",
@@ -209,8 +219,8 @@ def fill_passports(engine: Engine) -> int:
                 "active",
                 None,
                 None,
-                100 + n % LOTS,
-                TX,
+                block_of(n),
+                tx_of(n),
                 n % 1000,
             )
             for n in range(ITEMS)
@@ -230,8 +240,8 @@ def fill_passports(engine: Engine) -> int:
                 0,
                 5213,
                 555,
-                100 + n % LOTS,
-                TX,
+                block_of(n),
+                tx_of(n),
                 n % 1000,
             )
             for n in range(ITEMS)
@@ -273,7 +283,9 @@ PAGE_COLUMNS = [
     "generation",
     "source_block",
     "stale",
-    "body",
+    "template_id",
+    "fills",
+    "crc",
     "etag",
     "expires_at",
     "computed_at",
@@ -303,10 +315,11 @@ def _render_init(url: str, chain_id: int) -> None:
 
 def item_page(lot_page: view.ProductPage, n: int) -> view.ProductPage:
     """Item ``n``'s page model from its lot-mate's: the fields ``flows.product_page``
-    takes from the item's own link and passport id (everything else is read per lot:
-    the same document, issuer, version block and journey)."""
+    takes from the item's own link, passport id and issue (everything else is read per
+    lot: the same document, issuer and journey)."""
     link = parse_path(item_path(n))
     pid = pid_of(n)
+    assert lot_page.proof is not None
     return replace(
         lot_page,
         serial=link.serial,
@@ -314,21 +327,33 @@ def item_page(lot_page: view.ProductPage, n: int) -> view.ProductPage:
         proof_bundle_url=f"/proof-bundle/{pid}.json",
         credential_url=f"/v1/passports/{pid}/credential",
         qr_image_src="/qr" + link.path + ".svg",
+        proof=replace(lot_page.proof, transaction=tx_of(n), block_number=block_of(n)),
     )
 
 
 def stamp(html: str, lot: int, n: int) -> str:
-    """Item ``n``'s page from its lot-mate ``lot``'s rendered page: the two strings that
-    differ between items of a lot (:func:`item_page`), the serial and the passport id,
-    replaced. Checked against real renders (:func:`_render_lot`) and the server's pages."""
-    return html.replace(serial_of(lot), serial_of(n)).replace(pid_of(lot)[2:], pid_of(n)[2:])
+    """Item ``n``'s page from its lot-mate ``lot``'s rendered page: the strings that
+    differ between items of a lot (:func:`item_page`), the serial, passport id, issuing
+    transaction and block, replaced. Checked against real renders (:func:`_render_lot`)
+    and the server's pages."""
+    return (
+        html.replace(serial_of(lot), serial_of(n))
+        .replace(pid_of(lot)[2:], pid_of(n)[2:])
+        .replace(tx_of(lot), tx_of(n))
+        .replace(str(block_of(lot)), str(block_of(n)))
+    )
 
 
-def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
+def _own(n: int) -> tuple[str, ...]:
+    return (serial_of(n), tx_of(n), str(block_of(n)))
+
+
+def _render_lot(lot: int) -> tuple[spliced.Template, list[tuple[int, str, int, str]]]:
     """Every page of one lot: the lot's first item's model read from the database as a
-    scan would and rendered by the server's code; every other item's page stamped from
-    it (:func:`stamp`), and the lot's last item also rendered from its own model, which
-    must be the same bytes."""
+    scan would and rendered by the server's code, its stored template; every other
+    item's page stamped from it (:func:`stamp`), its own strings, CRC-32 and tag. The
+    lot's last item is also rendered from its own model, which must be the same bytes
+    and cut to the same template."""
     source: PageSource = _worker["source"]
     with _worker["sessions"]() as session:
         resolved = resolver.by_id(session=session, passport_id=pid_of(lot))
@@ -340,28 +365,39 @@ def _render_lot(lot: int) -> list[tuple[int, bytes, str]]:
             base=source.base,
         )
     first = render_product_page(item_page(lot_page, lot))
+    template = store.pack(first.encode(), passport_id=pid_of(lot), own=_own(lot)).template
     last = lot + (ITEMS - 1 - lot) // LOTS * LOTS
-    if stamp(first, lot, last) != render_product_page(item_page(lot_page, last)):
+    rendered = render_product_page(item_page(lot_page, last))
+    if stamp(first, lot, last) != rendered:
         raise RuntimeError(f"item {last}'s page stamped from item {lot}'s differs from its render")
+    if store.pack(rendered.encode(), passport_id=pid_of(last), own=_own(last)).template != template:
+        raise RuntimeError(f"item {last}'s page does not cut to its lot's template")
     out = []
     for n in range(lot, ITEMS, LOTS):
-        page = store.pack(stamp(first, lot, n).encode())
-        out.append((n, page.gzipped, page.etag))
-    return out
+        html = stamp(first, lot, n).encode()
+        out.append((n, json.dumps(_own(n)), spliced.crc(html), "W/" + etag_of(html)))
+    return template, out
 
 
-def render_all(url: str, chain_id: int) -> Iterator[tuple[int, bytes, str]]:
-    """Every item's rendered page (``n``, gzipped body, etag), one process per core."""
+def render_all(url: str, chain_id: int) -> Iterator[tuple[spliced.Template, list[Any]]]:
+    """Every lot's template and its items' rows, one process per core."""
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(PROCESSES, _render_init, (url, chain_id)) as pool:
-        for rows in pool.imap_unordered(_render_lot, range(min(LOTS, ITEMS))):
-            yield from rows
+        yield from pool.imap_unordered(_render_lot, range(min(LOTS, ITEMS)))
+
+
+_STORED = (
+    PassportPage.template_id,
+    PassportPage.fills,
+    PassportPage.crc,
+    PassportPage.etag,
+)
 
 
 def fill_pages(engine: Engine, url: str, base: str) -> None:
     """Every item's page (:func:`render_all`) loaded into the database, the pages the
     server itself computed and stored for ``CHECKS`` random items kept and compared
-    byte for byte with the ones rendered here."""
+    with the ones rendered here: the same template, own strings, CRC-32 and tag."""
     rng = random.Random(7)
     checks = sorted(rng.sample(range(ITEMS), min(CHECKS, ITEMS)))
     with engine.begin() as conn:
@@ -371,31 +407,34 @@ def fill_pages(engine: Engine, url: str, base: str) -> None:
         for n in checks:  # the server finds the page marked, computes and stores it
             client.get(item_path(n)).raise_for_status()
     with engine.connect() as conn:
-        served = dict(
-            conn.execute(
-                select(PassportPage.passport_id, PassportPage.body).where(
+        served = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                select(PassportPage.passport_id, *_STORED).where(
                     PassportPage.passport_id.in_([pid_of(n) for n in checks])
                 )
             ).all()
-        )
+        }
     kept = set(checks)
     now = utcnow()
-    ours: dict[int, bytes] = {}
+    ours: dict[int, tuple[object, ...]] = {}
+    sessions = make_sessionmaker(engine)
 
     def rows() -> Iterator[tuple[object, ...]]:
-        for n, body, etag in render_all(url, chain_id):
-            if n in kept:
-                ours[n] = body
-            else:
-                yield _page_row(n, body, etag, now)
+        for template, items in render_all(url, chain_id):
+            with sessions() as session:
+                template_id = store.template_id(session, template)
+                session.commit()
+            for n, own, crc, etag in items:
+                row = (template_id, own, crc, etag)
+                if n in kept:
+                    ours[n] = row
+                else:
+                    yield (pid_of(n), item_path(n), 1, block_of(n), False, *row, None, now)
 
     bulk(engine, "passport_pages", PAGE_COLUMNS, rows())
     if wrong := [n for n in checks if ours.get(n) != served[pid_of(n)]]:
         raise SystemExit(f"the pages rendered for items {wrong} differ from the server's")
-
-
-def _page_row(n: int, body: bytes, etag: str, now: datetime) -> tuple[object, ...]:
-    return (pid_of(n), item_path(n), 1, 100 + n % LOTS, False, body, etag, None, now)
 
 
 EVENT_COLUMNS = [
@@ -726,6 +765,7 @@ def read_pages(engine: Engine) -> float:
                     "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid IN ("
                     "SELECT reltoastrelid FROM pg_class WHERE relname = 'passport_pages' "
                     "UNION SELECT 'passport_pages'::regclass "
+                    "UNION SELECT 'page_templates'::regclass "
                     "UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'passport_pages'::regclass"
                     ") AND c.relpages > 0 ORDER BY c.relpages DESC"
                 )
@@ -823,7 +863,7 @@ def run(backend: str, scripts: Path) -> list[Row]:
         t_settle = settle(engine)
         t_read = read_pages(engine)
         passport_bytes = size_of(engine, ("passports", "passport_versions"))
-        page_bytes = size_of(engine, ("passport_pages",))
+        page_bytes = size_of(engine, ("passport_pages", "page_templates"))
         print(
             f"{backend}: filled {ITEMS:,} passports in {t_passports:.0f} s, their pages in "
             f"{t_pages:.0f} s (rendered and stored together), "

@@ -9,12 +9,14 @@ old page; a reorg calls :func:`rollback`. Scans read with :class:`PageReader`. R
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterable
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, case, select, update
+from sqlalchemy import Engine, Select, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,8 @@ from backend.common.http import etag_of
 from backend.db.base import utcnow
 from backend.db.lists import among
 from backend.db.reader import KeptConnection
-from backend.pages.models import PassportPage
+from backend.pages import spliced
+from backend.pages.models import PageTemplate, PassportPage
 
 _T = PassportPage.__table__
 
@@ -124,33 +127,106 @@ class StoredPage:
         return gzip.decompress(self.gzipped)
 
 
-def pack(html: bytes) -> StoredPage:
-    """The stored form of a page: gzip (fixed mtime, so equal pages are equal bytes).
+@dataclass(frozen=True, slots=True)
+class PackedPage:
+    """A page in its stored form: the template it shares with pages that differ only
+    in their own strings, this item's strings, the page's CRC-32 and entity tag."""
+
+    template: spliced.Template
+    own: tuple[str, ...]
+    crc: int
+    page: StoredPage
+
+
+def _fills(passport_id: str, own: Sequence[str]) -> list[bytes]:
+    return [passport_id.removeprefix("0x").encode(), *(s.encode() for s in own)]
+
+
+def pack(html: bytes, *, passport_id: str, own: Sequence[str] = ()) -> PackedPage:
+    """The stored form of passport ``passport_id``'s page, cut at its passport id (as
+    hex, with or without ``0x``) and ``own`` strings (its serial).
 
     The tag is weak: the page is sent compressed or not, as the client accepts.
     """
-    return StoredPage(gzip.compress(html, compresslevel=6, mtime=0), "W/" + etag_of(html))
+    fills = _fills(passport_id, own)
+    template = spliced.split(html, fills)
+    crc = spliced.crc(html)
+    page = StoredPage(spliced.assemble(template, fills, crc), "W/" + etag_of(html))
+    return PackedPage(template, tuple(own), crc, page)
+
+
+def _unpacked(
+    template: spliced.Template, passport_id: str, own: str | None, crc: int, etag: str
+) -> StoredPage:
+    fills = _fills(passport_id, json.loads(own) if own else ())
+    return StoredPage(spliced.assemble(template, fills, crc), etag)
+
+
+def stored(session: Session, passport_id: str) -> StoredPage | None:
+    """The page stored for ``passport_id`` as a scan sends it; ``None`` if it has none
+    (marked or not stored yet)."""
+    row = session.execute(
+        select(
+            PageTemplate.body,
+            PageTemplate.digest,
+            PassportPage.passport_id,
+            PassportPage.fills,
+            PassportPage.crc,
+            PassportPage.etag,
+        )
+        .join(PageTemplate, PageTemplate.id == PassportPage.template_id)
+        .where(PassportPage.passport_id == passport_id.lower(), PassportPage.stale.is_(False))
+    ).one_or_none()
+    if row is None:
+        return None
+    body, digest, pid, own, crc, etag = row  # a row that has a template has all of them
+    return _unpacked(spliced.decode(body, digest), pid, own, crc or 0, etag or "")
 
 
 _READ = (
-    "SELECT body, etag FROM passport_pages WHERE path = ? AND NOT stale "
-    "AND body IS NOT NULL AND (expires_at IS NULL OR expires_at > ?)"
+    "SELECT passport_id, template_id, fills, crc, etag FROM passport_pages WHERE path = ? "
+    "AND NOT stale AND template_id IS NOT NULL AND (expires_at IS NULL OR expires_at > ?)"
 )
+_TEMPLATE = "SELECT digest, body FROM page_templates WHERE id = ?"
 
 
 class PageReader:
-    """Stored pages by path: the scan path, one indexed read on a kept connection."""
+    """Stored pages by path: the scan path, one indexed read on a kept connection, the
+    templates it has read kept (up to ``templates`` of them, least recently used out)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, templates: int = 4096) -> None:
         self.conn = KeptConnection(engine)
         self.sql = self.conn.statement(_READ)
+        self.template_sql = self.conn.statement(_TEMPLATE)
+        self.templates: OrderedDict[int, spliced.Template] = OrderedDict()
+        self.capacity = templates
+
+    def template(self, template_id: int) -> spliced.Template | None:
+        kept = self.templates.get(template_id)
+        if kept is not None:
+            self.templates.move_to_end(template_id)
+            return kept
+        row = self.conn.fetchone(self.template_sql, (template_id,))
+        if row is None:  # swept since the page's row was read: the page is computed
+            return None
+        template = spliced.decode(bytes(row[1]), bytes(row[0]))
+        self.templates[template_id] = template
+        if len(self.templates) > self.capacity:
+            self.templates.popitem(last=False)
+        return template
 
     def get(self, path: str, *, now: datetime | None = None) -> StoredPage | None:
         when = now or utcnow()
         # SQLite holds UTC datetimes as naive text (``UTCDateTime``).
         at = when if self.conn.postgres else when.strftime("%Y-%m-%d %H:%M:%S.%f")
         row = self.conn.fetchone(self.sql, (path, at))
-        return None if row is None else StoredPage(bytes(row[0]), row[1])
+        if row is None:
+            return None
+        passport_id, template_id, own, crc, etag = row
+        template = self.template(template_id)
+        if template is None:
+            return None
+        return _unpacked(template, passport_id, own, crc, etag)
 
     def close(self) -> None:
         self.conn.close()
@@ -176,13 +252,60 @@ def generation(session: Session, passport_id: str) -> int:
     )
 
 
+#: A template no page refers to is kept this long after a page last took it.
+TEMPLATE_GRACE = timedelta(hours=1)
+
+
+def template_id(session: Session, template: spliced.Template) -> int:
+    """The id of ``template``'s row, stored now if no page had it."""
+    now = utcnow()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(PageTemplate).values(
+        digest=template.digest, body=template.encode(), used_at=now
+    )
+    # Lot-mates take the same template one after another: its time is moved on only
+    # when it is older than a tenth of the sweep's grace.
+    taken = session.scalar(
+        stmt.on_conflict_do_update(
+            index_elements=[PageTemplate.digest],
+            set_={"used_at": now},
+            where=PageTemplate.used_at < now - TEMPLATE_GRACE / 10,
+        ).returning(PageTemplate.id)
+    )
+    if taken is None:
+        taken = session.scalar(
+            select(PageTemplate.id).where(PageTemplate.digest == template.digest)
+        )
+    return int(taken)
+
+
+def sweep(session: Session, *, now: datetime | None = None) -> int:
+    """Delete the templates no page refers to and none took within the grace; how many.
+
+    A scan that read a page's row just before its template went reads no template and
+    computes the page.
+    """
+    cutoff = (now or utcnow()) - TEMPLATE_GRACE
+    result = session.execute(
+        delete(PageTemplate)
+        .where(
+            PageTemplate.used_at < cutoff,
+            ~select(PassportPage.passport_id)
+            .where(PassportPage.template_id == PageTemplate.id)
+            .exists(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def save(
     session: Session,
     *,
     passport_id: str,
     generation: int,
     path: str | None,
-    page: StoredPage | None,
+    page: PackedPage | None,
     expires_at: datetime | None,
 ) -> bool:
     """Store a page computed from data read at ``generation``; False if marked since.
@@ -194,8 +317,10 @@ def save(
         .where(PassportPage.passport_id == passport_id, PassportPage.generation == generation)
         .values(
             path=path,
-            body=page.gzipped if page is not None else None,
-            etag=page.etag if page is not None else None,
+            template_id=template_id(session, page.template) if page is not None else None,
+            fills=json.dumps(page.own) if page is not None and page.own else None,
+            crc=page.crc if page is not None else None,
+            etag=page.page.etag if page is not None else None,
             stale=False,
             expires_at=expires_at,
             computed_at=utcnow(),

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import Select, select, union
@@ -158,6 +159,24 @@ def expiry(page: view.ProductPage) -> datetime | None:
     return datetime.combine(min(ends) + timedelta(days=1), time(), UTC)
 
 
+def own_strings(page: view.ProductPage) -> tuple[str, ...]:
+    """What an item's page shows that its lot-mates' do not, besides its passport id:
+    its serial and, each issue being its own transaction, that transaction and its block
+    (a block number of :data:`BLOCK_DIGITS` or more digits: a shorter one would match
+    other numbers on the page). The stored page is cut at them, so lot-mates share one
+    template (``backend.pages.store.pack``)."""
+    own = [page.serial]
+    if page.proof is not None:
+        own.append(page.proof.transaction)
+        block = str(page.proof.block_number)
+        own.append(block if len(block) >= BLOCK_DIGITS else None)
+    return tuple(s or "" for s in own)
+
+
+#: The shortest block number cut out of a stored page.
+BLOCK_DIGITS = 6
+
+
 def compute(session: Session, source: PageSource, passport_id: str) -> store.StoredPage | None:
     """Compute and store the passport's page; ``None`` if it has no public page."""
     generation = store.generation(session, passport_id)
@@ -183,17 +202,19 @@ def compute(session: Session, source: PageSource, passport_id: str) -> store.Sto
         resolved=resolved,
         base=source.base,
     )
-    stored = store.pack(render_product_page(page).encode())
+    packed = store.pack(
+        render_product_page(page).encode(), passport_id=passport_id, own=own_strings(page)
+    )
     store.save(
         session,
         passport_id=passport_id,
         generation=generation,
         path=resolved.link.path,
-        page=stored,
+        page=packed,
         expires_at=expiry(page),
     )
     session.commit()
-    return stored
+    return packed.page
 
 
 def refresh(sessions: sessionmaker[Session], source: PageSource, *, limit: int = 500) -> int:
@@ -227,9 +248,22 @@ def refresh(sessions: sessionmaker[Session], source: PageSource, *, limit: int =
 def on_indexed(
     sessions: sessionmaker[Session], source: PageSource
 ) -> Callable[[Sequence[DecodedEvent] | None], None]:
-    """Indexer listener: recompute the pages the round (or a reorg) marked."""
+    """Indexer listener: recompute the pages the round (or a reorg) marked, and sweep
+    the page templates no page refers to any more (:data:`SWEEP_EVERY`)."""
+    swept_at = [monotonic()]
 
     def listener(events: Sequence[DecodedEvent] | None) -> None:
         refresh(sessions, source)
+        if monotonic() - swept_at[0] >= SWEEP_EVERY:
+            swept_at[0] = monotonic()
+            with sessions() as session:
+                gone = store.sweep(session)
+                session.commit()
+            if gone:
+                log.info("%d page templates no page refers to swept", gone)
 
     return listener
+
+
+#: Seconds between sweeps of unused page templates (``store.sweep``).
+SWEEP_EVERY = 600.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
@@ -128,27 +127,33 @@ def test_relay_writes_migration_keeps_every_write_and_its_effect(tmp_path: Path)
     engine.dispose()
 
 
-def test_a_stored_page_body_stays_in_its_row_on_postgresql(db_engine: Engine) -> None:
-    """A row with a 3.6 KB gzip page is stored as it is, none of its values moved out of
-    line (TOAST): a scan reads one heap page."""
+def test_pages_stored_whole_before_templates_are_marked_to_be_computed_again(
+    db_engine: Engine,
+) -> None:
+    """A page stored as its own gzip body before ``0016_page_templates`` has no template:
+    the upgrade marks it, so no scan finds a row with nothing to send, and it is
+    computed in the new form."""
     if db_engine.dialect.name != "postgresql":
-        return  # SQLite keeps a row's bytes with it, spilling only what its page cannot hold
-    pid = "0x" + os.urandom(32).hex()
+        return  # the same upgrade on SQLite: test_downgrade_to_base_and_upgrade_again_round_trips
+    migrate.downgrade(db_engine, "0015_passport_page_in_one_row")
+    pid = "0x" + "ab" * 32
     with db_engine.begin() as conn:
-        toast = conn.execute(
-            text(
-                "SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'passport_pages'"
-            )
-        ).scalar_one()
-        chunks = text(f"SELECT count(*) FROM {toast}")  # noqa: S608 - a catalog name
-        before = conn.execute(chunks).scalar_one()
         conn.execute(
             text(
-                "INSERT INTO passport_pages (passport_id, generation, source_block, stale, body) "
-                "VALUES (:pid, 0, 0, false, :body)"
+                "INSERT INTO passport_pages (passport_id, path, generation, source_block, stale, "
+                "body, etag) VALUES (:pid, '/01/09506000134352/21/A1', 3, 0, false, :b, 'W/\"x\"')"
             ),
-            {"pid": pid, "body": os.urandom(3600)},  # gzip output: incompressible, like a page
+            {"pid": pid, "b": b"\x1f\x8b old gzip page"},
         )
-        added = conn.execute(chunks).scalar_one() - before
+    migrate.upgrade(db_engine)
+    with db_engine.begin() as conn:
+        row = conn.execute(
+            text(
+                "SELECT stale, generation, template_id, etag FROM passport_pages "
+                "WHERE passport_id = :pid"
+            ),
+            {"pid": pid},
+        ).one()
         conn.execute(text("DELETE FROM passport_pages WHERE passport_id = :pid"), {"pid": pid})
-    assert added == 0
+    assert tuple(row) == (True, 4, None, None)
+    assert migrate.schema_diff(db_engine, Base.metadata) == []

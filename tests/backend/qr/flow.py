@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import copy
-import gzip
 import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from backend.chain import ChainClient
 from backend.chain.passports import PassportContent, PassportRegistryClient
 from backend.chain.typed_data.shipments import MilestoneType as M
 from backend.gs1.digital_link import DigitalLink
 from backend.gs1.keys import passport_id
+from backend.pages import store
 from backend.pages.models import PassportPage
 from backend.passports.canonical import document_hash
 from backend.paths import PROJECT_ROOT
@@ -193,9 +194,28 @@ def stored_row(flow: Flow, link: DigitalLink) -> PassportPage:
         return row
 
 
+def plant(flow: Flow, link: DigitalLink, html: str, **values: object) -> None:
+    """Store ``html`` as the link's page, then set ``values`` on its row: a copy that
+    must not be sent."""
+    pid = page_id(link)
+    with context(flow.api).sessions() as session:
+        store.save(
+            session,
+            passport_id=pid,
+            generation=store.generation(session, pid),
+            path=link.path,
+            page=store.pack(html.encode(), passport_id=pid),
+            expires_at=None,
+        )
+        session.execute(
+            update(PassportPage).where(PassportPage.passport_id == pid).values(**values)
+        )
+        session.commit()
+
+
 def stored_page(flow: Flow, link: DigitalLink) -> str:
     """The page as stored (not as a scan computes it): what the next scan sends."""
-    row = stored_row(flow, link)
-    assert not row.stale
-    assert row.body is not None
-    return gzip.decompress(row.body).decode()
+    with context(flow.api).sessions() as session:
+        page = store.stored(session, page_id(link))
+    assert page is not None
+    return page.html().decode()

@@ -6,16 +6,19 @@ chain, and checks both what the next scan shows and which stored rows changed.
 
 from __future__ import annotations
 
-import gzip
 import secrets
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from backend.chain import ChainClient
-from backend.pages.models import PassportPage
-from tests.backend.qr.flow import Flow, make_flow, page_id, stored_page, stored_row
+from backend.db.base import utcnow
+from backend.pages import store
+from backend.pages.models import PageTemplate, PassportPage
+from backend.passports.models import Passport
+from tests.backend.qr.flow import Flow, make_flow, page_id, plant, stored_page, stored_row
 from tests.context import context, workers
 
 
@@ -50,14 +53,8 @@ def test_recall_then_the_next_scan_shows_the_recall(flow: Flow) -> None:
 def test_a_marked_page_is_never_sent_even_before_it_is_recomputed(flow: Flow) -> None:
     link, _ = flow.issue(lot="M1", serial="SN-M1")
     good = flow.api.get(link.path).text
-    with context(flow.api).sessions() as session:
-        # A stale copy that must not leak: the write that marked it committed first.
-        session.execute(
-            update(PassportPage)
-            .where(PassportPage.passport_id == page_id(link))
-            .values(body=gzip.compress(b"<p>old page</p>"), stale=True)
-        )
-        session.commit()
+    # A stale copy that must not leak: the write that marked it committed first.
+    plant(flow, link, "<p>old page</p>", stale=True)
     assert flow.api.get(link.path).text == good
     assert stored_page(flow, link) == good  # the scan stored what it computed
 
@@ -73,10 +70,10 @@ def test_milestone_of_a_carrying_shipment_changes_only_that_passports_page(flow:
     assert "Export customs cleared" in stored_page(flow, carried)
     assert "Export customs cleared" in flow.api.get(carried.path).text
     after = stored_row(flow, other)
-    assert (after.generation, after.computed_at, after.body) == (
+    assert (after.generation, after.computed_at, after.etag) == (
         before.generation,
         before.computed_at,
-        before.body,
+        before.etag,
     )
 
 
@@ -100,7 +97,7 @@ def test_anchor_changes_the_page_and_a_reorg_that_removes_it_changes_it_back(
     assert "Pending · Not yet anchored on chain" in stored_page(flow, link)
     assert "Pending · Not yet anchored on chain" in flow.api.get(link.path).text
     assert stored_row(flow, other).generation == untouched.generation
-    assert stored_row(flow, other).body == untouched.body
+    assert stored_row(flow, other).etag == untouched.etag
 
 
 def test_a_reorg_that_removes_a_recall_changes_the_page_back(
@@ -168,3 +165,64 @@ def test_events_and_anchors_about_things_that_are_no_passport_make_no_page_rows(
         assert session.get(PassportPage, "0x" + subject.hex()) is None
         assert session.scalar(select(func.count()).select_from(PassportPage)) == 1
     assert stored_row(flow, link).generation == before.generation
+
+
+def test_lot_mates_issued_in_one_block_share_one_stored_template(flow: Flow) -> None:
+    """Items of a lot whose pages differ only in serial, passport id and issuing
+    transaction (each issue its own, in one block of a chain in use) keep one template
+    between them; a scan of each still gets its own page, never its lot-mate's."""
+    a, _ = flow.issue(lot="T1", serial="SN-T1-100")
+    b, _ = flow.issue(lot="T1", serial="SN-T1-1000")
+    ids = [page_id(a), page_id(b)]
+    with context(flow.api).sessions() as session:
+        # This chain is young (two-digit blocks); a chain in use has seven or more.
+        session.execute(
+            update(Passport).where(Passport.id.in_(ids)).values(block_number=21_000_123)
+        )
+        store.mark(session, ids)
+        session.commit()
+    pages = {link.serial: flow.api.get(link.path) for link in (a, b)}
+    rows = [stored_row(flow, a), stored_row(flow, b)]
+    assert rows[0].template_id is not None
+    assert rows[0].template_id == rows[1].template_id
+    for link, other in ((a, b), (b, a)):
+        page = pages[link.serial].text
+        assert f"<bdi>{link.serial}</bdi>" in page
+        assert f"<bdi>{other.serial}</bdi>" not in page
+        assert page_id(link) in page
+        assert page_id(other) not in page
+        assert page == stored_page(flow, link)
+    with context(flow.api).sessions() as session:
+        tx = dict(
+            session.execute(select(Passport.id, Passport.tx_hash).where(Passport.id.in_(ids))).all()
+        )
+    assert tx[ids[0]] != tx[ids[1]]
+    assert tx[ids[0]] in pages[a.serial].text
+    assert tx[ids[1]] not in pages[a.serial].text
+
+
+def test_a_template_no_page_refers_to_is_swept_after_the_grace(flow: Flow) -> None:
+    link, _ = flow.issue(lot="W1", serial="SN-W1")
+    first = stored_row(flow, link).template_id
+    flow.recall(bytes.fromhex(page_id(link)[2:]), "Glaze fails the lead test")
+    now = stored_row(flow, link).template_id
+    assert now != first
+    with context(flow.api).sessions() as session:
+        assert store.sweep(session) == 0  # within the grace: a scan may still be reading it
+        later = utcnow() + store.TEMPLATE_GRACE + timedelta(minutes=1)
+        assert store.sweep(session, now=later) >= 1
+        session.commit()
+        kept = set(session.scalars(select(PageTemplate.id)))
+    assert first not in kept
+    assert now in kept  # the page refers to it: never swept
+    assert 'id="recall-banner"' in flow.api.get(link.path).text
+
+
+def test_a_scan_whose_template_was_swept_under_it_computes_the_page(flow: Flow) -> None:
+    link, _ = flow.issue(lot="W2", serial="SN-W2")
+    reader = store.PageReader(context(flow.api).engine)
+    try:
+        assert reader.get(link.path) is not None
+        assert reader.template(10**12) is None  # read the row, then found no template
+    finally:
+        reader.close()
