@@ -84,7 +84,7 @@ def rows_for(name: str, small: dict[str, float], large: dict[str, float]) -> lis
         pair("QR page, random item, under ingest", "QR page under ingest", "req/s"),
         pair("QR page p99 under ingest", "QR page p99 under ingest", "ms"),
         pair("storage, passport rows per item", "storage, passport rows per item", "bytes"),
-        pair("storage, stored page per item (gzip)", "storage, stored page per item", "bytes"),
+        pair("storage, stored page per item", "storage, stored page per item", "bytes"),
         pair("fill {n} passports (bulk insert)", "fill the passports (bulk insert)", "s"),
         pair(
             "render and store every item's page",
