@@ -334,21 +334,21 @@ def item_page(lot_page: view.ProductPage, n: int) -> view.ProductPage:
     )
 
 
+def _own(n: int) -> tuple[str, ...]:
+    """Item ``n``'s own strings, as the server cuts its page at them (``cache.own_strings``)."""
+    return (serial_of(n), tx_of(n), str(block_of(n)))
+
+
 def stamp(html: str, lot: int, n: int) -> str:
     """Item ``n``'s page from its lot-mate ``lot``'s rendered page: the strings that
-    differ between items of a lot (:func:`item_page`), the serial, passport id, issuing
-    transaction and block, replaced. Checked against real renders (:func:`_render_lot`)
-    and the server's pages."""
-    return (
-        html.replace(serial_of(lot), serial_of(n))
-        .replace(pid_of(lot)[2:], pid_of(n)[2:])
-        .replace(tx_of(lot), tx_of(n))
-        .replace(str(block_of(lot)), str(block_of(n)))
-    )
-
-
-def _own(n: int) -> tuple[str, ...]:
-    return (serial_of(n), tx_of(n), str(block_of(n)))
+    differ between items of a lot (:func:`item_page`), the passport id, serial, issuing
+    transaction and block, replaced all at once, where the server cuts the page
+    (``spliced.split``: longest first), so one item's new strings are never taken for
+    another's old ones. Checked against real renders (:func:`_render_lot`) and the
+    server's pages."""
+    ours = dict(zip((pid_of(lot)[2:], *_own(lot)), (pid_of(n)[2:], *_own(n)), strict=True))
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(ours, key=len, reverse=True)))
+    return pattern.sub(lambda m: ours[m.group()], html)
 
 
 def _render_lot(lot: int) -> tuple[spliced.Template, list[tuple[int, str, int, str]]]:
