@@ -73,7 +73,6 @@ from sqlalchemy.engine import make_url
 from backend.anchoring import merkle
 from backend.chain import deployments, make_chain
 from backend.chain.anvil import start_anvil
-from backend.common.http import etag_of
 from backend.config import Settings
 from backend.db import migrate
 from backend.db.base import utcnow
@@ -378,7 +377,8 @@ def _render_lot(lot: int) -> tuple[spliced.Template, list[tuple[int, str, int, s
     out = []
     for n in range(lot, ITEMS, LOTS):
         html = stamp(first, lot, n).encode()
-        out.append((n, json.dumps(_own(n)), spliced.crc(html), "W/" + etag_of(html)))
+        row = store.columns(store.pack(html, passport_id=pid_of(n), own=_own(n), template=template))
+        out.append((n, row["fills"], row["crc"], row["etag"]))
     return template, out
 
 

@@ -30,6 +30,11 @@ from backend.pages.models import PageTemplate, PassportPage
 _T = PassportPage.__table__
 
 
+def _dialect(session: Session) -> Any:
+    """The dialect module whose ``insert`` has ``on_conflict_do_update``."""
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
 def _source(block: int) -> object:
     return case((_T.c.source_block < block, block), else_=_T.c.source_block)
 
@@ -39,9 +44,12 @@ def mark(session: Session, passport_ids: Iterable[str], *, block: int = 0) -> No
     ids = sorted({p.lower() for p in passport_ids})
     if not ids:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_T).values(
-        [{"passport_id": p, "generation": 1, "source_block": block, "stale": True} for p in ids]
+    stmt = (
+        _dialect(session)
+        .insert(_T)
+        .values(
+            [{"passport_id": p, "generation": 1, "source_block": block, "stale": True} for p in ids]
+        )
     )
     session.execute(
         stmt.on_conflict_do_update(
@@ -142,17 +150,33 @@ def _fills(passport_id: str, own: Sequence[str]) -> list[bytes]:
     return [passport_id.removeprefix("0x").encode(), *(s.encode() for s in own)]
 
 
-def pack(html: bytes, *, passport_id: str, own: Sequence[str] = ()) -> PackedPage:
+def pack(
+    html: bytes,
+    *,
+    passport_id: str,
+    own: Sequence[str] = (),
+    template: spliced.Template | None = None,
+) -> PackedPage:
     """The stored form of passport ``passport_id``'s page, cut at its passport id (as
-    hex, with or without ``0x``) and ``own`` strings (its serial).
+    hex, with or without ``0x``) and ``own`` strings (its serial). ``template``: the one
+    ``html`` is known to cut to (a lot-mate's, in a bulk load), so it is not cut again.
 
     The tag is weak: the page is sent compressed or not, as the client accepts.
     """
     fills = _fills(passport_id, own)
-    template = spliced.split(html, fills)
+    template = template if template is not None else spliced.split(html, fills)
     crc = spliced.crc(html)
     page = StoredPage(spliced.assemble(template, fills, crc), "W/" + etag_of(html))
     return PackedPage(template, tuple(own), crc, page)
+
+
+def columns(page: PackedPage) -> dict[str, Any]:
+    """A packed page's values in its row, its template's id apart (:func:`template_id`)."""
+    return {
+        "fills": json.dumps(page.own) if page.own else None,
+        "crc": page.crc,
+        "etag": page.page.etag,
+    }
 
 
 def _unpacked(
@@ -259,9 +283,10 @@ TEMPLATE_GRACE = timedelta(hours=1)
 def template_id(session: Session, template: spliced.Template) -> int:
     """The id of ``template``'s row, stored now if no page had it."""
     now = utcnow()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(PageTemplate).values(
-        digest=template.digest, body=template.encode(), used_at=now
+    stmt = (
+        _dialect(session)
+        .insert(PageTemplate)
+        .values(digest=template.digest, body=template.encode(), used_at=now)
     )
     # Lot-mates take the same template one after another: its time is moved on only
     # when it is older than a tenth of the sweep's grace.
@@ -317,10 +342,11 @@ def save(
         .where(PassportPage.passport_id == passport_id, PassportPage.generation == generation)
         .values(
             path=path,
-            template_id=template_id(session, page.template) if page is not None else None,
-            fills=json.dumps(page.own) if page is not None and page.own else None,
-            crc=page.crc if page is not None else None,
-            etag=page.page.etag if page is not None else None,
+            **(
+                {"template_id": None, "fills": None, "crc": None, "etag": None}
+                if page is None
+                else {"template_id": template_id(session, page.template), **columns(page)}
+            ),
             stale=False,
             expires_at=expires_at,
             computed_at=utcnow(),

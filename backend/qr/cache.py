@@ -165,12 +165,10 @@ def own_strings(page: view.ProductPage) -> tuple[str, ...]:
     (a block number of :data:`BLOCK_DIGITS` or more digits: a shorter one would match
     other numbers on the page). The stored page is cut at them, so lot-mates share one
     template (``backend.pages.store.pack``)."""
-    own = [page.serial]
-    if page.proof is not None:
-        own.append(page.proof.transaction)
-        block = str(page.proof.block_number)
-        own.append(block if len(block) >= BLOCK_DIGITS else None)
-    return tuple(s or "" for s in own)
+    if page.proof is None:
+        return (page.serial or "",)
+    block = str(page.proof.block_number)
+    return (page.serial or "", page.proof.transaction, block if len(block) >= BLOCK_DIGITS else "")
 
 
 #: The shortest block number cut out of a stored page.
