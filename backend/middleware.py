@@ -15,19 +15,36 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.startup import StartupGate, StartupState
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(rb"[\[\]{}]")
+_PAIR = re.compile(rb"\[\]|\{\}")
+_NOT_BRACKET_OR_QUOTE = bytes(b for b in range(256) if b not in b'[]{}"')
 
 
-def json_depth(body: bytes) -> int:
-    """Maximum nesting of ``[``/``{`` outside string literals (no full parse)."""
+def json_depth(body: bytes, limit: int | None = None) -> int:
+    """Maximum nesting of ``[``/``{`` outside string literals (no full parse); with
+    ``limit``, counted only as far as ``limit + 1``.
+
+    Every step is a pass in C, as fast as parsing the body: escapes are dropped (an
+    escaped backslash, then an escaped quote, left to right as a parser reads them), so
+    the quotes left delimit the strings, and every other piece between them is outside
+    one. Of the brackets there, each pass deletes every innermost pair, so a balanced
+    body empties in as many passes as it is deep."""
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(body.translate(None, _NOT_BRACKET_OR_QUOTE).split(b'"')[::2])
+    depth = 0
+    while brackets and (limit is None or depth <= limit):
+        inner = _PAIR.sub(b"", brackets)
+        if len(inner) == len(brackets):  # unbalanced: not JSON, counted one by one
+            return depth + _open_depth(brackets)
+        brackets, depth = inner, depth + 1
+    return depth
+
+
+def _open_depth(brackets: bytes) -> int:
     depth = deepest = 0
-    for m in _BRACKETS.finditer(_STRING.sub(b'""', body)):
-        if m.group() in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
+    for b in brackets:
+        depth += 1 if b in b"[{" else -1
+        deepest = max(deepest, depth)
     return deepest
 
 
@@ -67,18 +84,17 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if b"json" in headers.get(b"content-type", b"") and body:
-            depth = json_depth(body)
-            if depth > self.max_depth:
-                await _reject(
-                    scope,
-                    receive,
-                    send,
-                    422,
-                    "invalid_input",
-                    f"JSON nesting depth {depth} exceeds the limit of {self.max_depth}",
-                )
-                return
+        json_body = b"json" in headers.get(b"content-type", b"") and body
+        if json_body and json_depth(body, self.max_depth) > self.max_depth:
+            await _reject(
+                scope,
+                receive,
+                send,
+                422,
+                "invalid_input",
+                f"JSON nesting depth exceeds the limit of {self.max_depth}",
+            )
+            return
         sent = False
 
         async def replay() -> Message:

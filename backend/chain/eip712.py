@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from coincurve import PublicKey
@@ -185,11 +186,13 @@ def recover(digest_bytes: bytes, signature: bytes) -> str:
     return checksum_address(keccak(pub.format(compressed=False)[1:])[-20:])
 
 
+@lru_cache(maxsize=4096)
 def checksum_address(raw: bytes) -> str:
     """EIP-55 form of a 20-byte address (same result as ``to_checksum_address``).
 
     Written out because eth-utils' version validates its input generically and
-    costs about as much as the signature recovery itself.
+    costs about as much as the signature recovery itself; kept for the few keys
+    that sign most events (a batch of a thousand is usually one signer's).
     """
     lower = raw.hex()
     nibbles = keccak(lower.encode()).hex()

@@ -1,10 +1,12 @@
-"""Engine and session factory; SQLite gets WAL and a busy timeout."""
+"""Engine and session factory; SQLite gets WAL and a busy timeout, PostgreSQL lists sent
+in binary."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +36,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", MAX_OVERFLOW)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "connect", _binary_lists)
+    return engine
+
+
+def _binary_lists(dbapi_conn: Any, _record: Any) -> None:
+    """Array parameters (:func:`backend.db.lists.among`, ``insert_rows``) in binary.
+
+    psycopg's text format quotes and escapes each element in Python, about 3 µs an
+    element: a batch of 275 events' 13 columns took longer to dump than to insert.
+    The binary format packs each element as it is (over ten times faster); the
+    statement and its casts do not change."""
+    dbapi_conn.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
