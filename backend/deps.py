@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from itsdangerous import TimestampSigner
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +34,7 @@ from backend.pages.store import PageReader
 from backend.startup import StartupGate
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,3 +156,31 @@ Registries = Annotated[Contracts, Depends(get_contracts)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PageDep = Annotated[Page, Depends(Page)]
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+# A large JSON body taken as bytes, to be parsed in the route's thread by :func:`parse_body`
+# (a route that names a model has FastAPI parse and validate it on the event loop,
+# where a batch of a thousand events holds up every other request of the process).
+RawBody = Annotated[bytes, Depends(_raw_body)]
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a :data:`RawBody` route's body as ``model``; the
+    models it nests are named as components, so each must be one (a route takes it)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def parse_body(model: type[M], raw: bytes) -> M:
+    """``raw`` as ``model``, parsed and validated in one pass; a refusal is the 422 of a
+    body FastAPI validated itself."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors, body=raw) from None

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
-from backend.deps import ChainDep, PageDep, Registries, SessionDep, SettingsDep
+from backend.deps import (
+    ChainDep,
+    PageDep,
+    RawBody,
+    Registries,
+    SessionDep,
+    SettingsDep,
+    body_schema,
+    parse_body,
+)
 from backend.errors import Forbidden, PayloadTooLarge
 from backend.events import service
 from backend.events.models import SupplyEvent
@@ -36,9 +45,14 @@ def post_event(
     )
 
 
-@router.post("/batch", response_model=BatchResult, status_code=status.HTTP_200_OK)
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    status_code=status.HTTP_200_OK,
+    openapi_extra=body_schema(SupplyEventBatch),
+)
 def post_batch(
-    body: SupplyEventBatch,
+    raw: RawBody,
     contracts: Registries,
     principal: PrincipalDep,
     session: SessionDep,
@@ -46,6 +60,7 @@ def post_batch(
     chain: ChainDep,
 ) -> Response:
     """Accept many signed events; each item is accepted or rejected with a reason."""
+    body = parse_body(SupplyEventBatch, raw)
     if len(body.events) > settings.max_batch_events:
         raise PayloadTooLarge(f"at most {settings.max_batch_events} events per batch")
     result = service.ingest(

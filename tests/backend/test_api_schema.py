@@ -155,3 +155,27 @@ def test_every_operation_conforms_to_the_openapi_schema(target: Target) -> None:
             failures.append(f"{operation.label}\n{traceback.format_exc(limit=2)}")
     assert operations >= 10
     assert not failures, "\n\n".join(failures)
+
+
+def _refs(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_every_schema_the_document_names_is_in_it() -> None:
+    """A body a route documents itself (``backend.deps.body_schema``) names its nested
+    models as components: each must be one, or clients and the fuzz cannot resolve it."""
+    doc = create_app().openapi()
+    named = {ref.removeprefix("#/components/schemas/") for ref in _refs(doc)}
+    assert named <= set(doc["components"]["schemas"])
+    batch = doc["paths"]["/v1/events/batch"]["post"]["requestBody"]["content"]
+    assert batch["application/json"]["schema"]["properties"]["events"]["items"] == {
+        "$ref": "#/components/schemas/SupplyEventCreate"
+    }

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.middleware import json_depth
 from tests.backend.factories import (
@@ -74,23 +76,23 @@ def test_bad_event_fields_are_4xx_with_reason(
     assert resp.json()["detail"]
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "reason"),
-    [
-        ("eventId", "0x" + "00" * 31, "eventId: Value error, bytes32 must be 32 bytes, got 31"),
-        ("subject", "00" * 32, "subject: Value error, bytes32 must be 0x-prefixed hex"),
-        (
-            "payloadHash",
-            "0xzz" + "00" * 31,
-            "payloadHash: Value error, bytes32 must be 0x followed by hex digits",
-        ),
-        (
-            "signature",
-            "0x" + "ab" * 2048,
-            "signature: Value error, signature must be 0 to 2047 bytes, got 2048",
-        ),
-    ],
-)
+BAD_HEX = [
+    ("eventId", "0x" + "00" * 31, "eventId: Value error, bytes32 must be 32 bytes, got 31"),
+    ("subject", "00" * 32, "subject: Value error, bytes32 must be 0x-prefixed hex"),
+    (
+        "payloadHash",
+        "0xzz" + "00" * 31,
+        "payloadHash: Value error, bytes32 must be 0x followed by hex digits",
+    ),
+    (
+        "signature",
+        "0x" + "ab" * 2048,
+        "signature: Value error, signature must be 0 to 2047 bytes, got 2048",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), BAD_HEX)
 def test_bad_hex_is_422_naming_the_field_and_what_is_wrong(
     ctx: tuple[TestClient, dict[str, str], dict[str, object]], field: str, value: str, reason: str
 ) -> None:
@@ -98,6 +100,48 @@ def test_bad_hex_is_422_naming_the_field_and_what_is_wrong(
     resp = api.post("/v1/events", json={**body, field: value}, headers=headers)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"] == f"body.{reason}"
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), BAD_HEX)
+def test_a_batch_refuses_bad_hex_as_the_single_route_does(
+    ctx: tuple[TestClient, dict[str, str], dict[str, object]], field: str, value: str, reason: str
+) -> None:
+    """The batch route parses its body itself, off the event loop: the same reasons."""
+    api, headers, body = ctx
+    items = [body, {**body, field: value}]
+    resp = api.post("/v1/events/batch", json={"events": items}, headers=headers)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"] == f"body.events.1.{reason}"
+    assert resp.json()["errors"][0]["loc"] == ["body", "events", 1, field]
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b'{"events": [', "body: Invalid JSON: EOF while parsing a list at line 1 column 12"),
+        (b"[]", "body: Input should be an object"),
+        (
+            b'{"events": []}',
+            "body.events: List should have at least 1 item after validation, not 0",
+        ),
+        (b'{"events": null}', "body.events: Input should be a valid array"),
+        (b"{}", "body.events: Field required"),
+        (b"", "body: Invalid JSON: EOF while parsing a value at line 1 column 0"),
+    ],
+)
+def test_a_batch_that_is_not_a_batch_is_422_with_its_reason(
+    ctx: tuple[TestClient, dict[str, str], dict[str, object]], content: bytes, detail: str
+) -> None:
+    api, headers, _ = ctx
+    resp = api.post(
+        "/v1/events/batch", content=content, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json() | {"errors": None} == {
+        "error": "invalid_input",
+        "detail": detail,
+        "errors": None,
+    }
 
 
 def test_bad_passport_id_in_a_path_is_422_with_its_reason(api: TestClient) -> None:
@@ -138,6 +182,35 @@ def test_deeply_nested_json_is_422(
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     assert json_depth(json.dumps({"a": "[[[[{{{{", "b": [1, [2]]}).encode()) == 3
     assert json_depth(b'{"a": "\\"[[["}') == 1
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.integers(min_value=0, max_value=8))
+def test_json_depth_is_the_nesting_of_any_json(value: object, limit: int) -> None:
+    body = json.dumps(value, ensure_ascii=False).encode()
+    assert json_depth(body) == _depth(value)
+    assert json_depth(body, limit) == min(_depth(value), limit + 1)
+
+
+def test_unbalanced_brackets_still_count() -> None:
+    assert json_depth(b"[" * 5000) == 5000
+    assert json_depth(b"[" * 5000, 16) > 16
+    assert json_depth(b"[{]}[[") == 2
 
 
 def test_invalid_json_is_422(ctx: tuple[TestClient, dict[str, str], dict[str, object]]) -> None:
