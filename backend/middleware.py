@@ -23,7 +23,7 @@ def json_depth(body: bytes, limit: int | None = None) -> int:
     """Maximum nesting of ``[``/``{`` outside string literals (no full parse); with
     ``limit``, counted only as far as ``limit + 1``.
 
-    Every step is a pass in C, as fast as parsing the body: escapes are dropped (an
+    Every step is a pass in C, cheaper than parsing the body: escapes are dropped (an
     escaped backslash, then an escaped quote, left to right as a parser reads them), so
     the quotes left delimit the strings, and every other piece between them is outside
     one. Of the brackets there, each pass deletes every innermost pair, so a balanced
