@@ -20,11 +20,11 @@ import secrets
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.dashboard.models import ServiceSecret
+from backend.db.engine import conflict_insert
 from backend.errors import Unauthenticated
 from backend.orgs import keys
 from backend.orgs.models import ApiKey, Organisation
@@ -44,9 +44,7 @@ def signing_keys(settings: Settings, engine: Engine) -> list[bytes]:
         ]
         if configured:
             return [k.encode() for k in configured]
-    insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(
-        ServiceSecret
-    )
+    insert = conflict_insert(engine.dialect.name, ServiceSecret)
     with engine.begin() as conn:
         conn.execute(
             insert.values(name=SECRET_NAME, value=secrets.token_hex(32)).on_conflict_do_nothing(

@@ -8,6 +8,7 @@ from typing import Any
 
 from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +50,12 @@ def _binary_lists(dbapi_conn: Any, _record: Any) -> None:
     The binary format packs each element as it is (over ten times faster); the
     statement and its casts do not change."""
     dbapi_conn.adapters.register_dumper(list, ListBinaryDumper)
+
+
+def conflict_insert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` into ``table`` in ``dialect`` (``engine.dialect.name``): the form with
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update``, which each database spells."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

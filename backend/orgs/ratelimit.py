@@ -16,8 +16,8 @@ guesser is answered 429 without its guesses being tried.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Engine, Float, cast, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from backend.db.engine import conflict_insert
 from backend.orgs.models import RateBucket
 
 
@@ -34,7 +34,8 @@ class RateLimiter:
         self.rate = rate
         self.burst = burst
         self.prefix = prefix
-        self._postgres = engine.dialect.name == "postgresql"
+        self._dialect = engine.dialect.name
+        self._postgres = self._dialect == "postgresql"
 
     def _clock(self, now: float | None) -> ColumnElement[float]:
         if now is not None:
@@ -50,7 +51,7 @@ class RateLimiter:
         step = min(cost, float(self.burst)) / self.rate
         window = self.burst / self.rate
         key = self.prefix + key
-        insert = (postgresql.insert if self._postgres else sqlite.insert)(RateBucket)
+        insert = conflict_insert(self._dialect, RateBucket)
         greatest = func.greatest if self._postgres else func.max
         moved = greatest(RateBucket.tat, clock) + step
         stmt = (

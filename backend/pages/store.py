@@ -17,22 +17,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Select, case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.common.http import etag_of
 from backend.db.base import utcnow
+from backend.db.engine import conflict_insert
 from backend.db.lists import among
 from backend.db.reader import KeptConnection
 from backend.pages import spliced
 from backend.pages.models import PageTemplate, PassportPage
 
 _T = PassportPage.__table__
-
-
-def _dialect(session: Session) -> Any:
-    """The dialect module whose ``insert`` has ``on_conflict_do_update``."""
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
 
 
 def _source(block: int) -> object:
@@ -44,12 +39,8 @@ def mark(session: Session, passport_ids: Iterable[str], *, block: int = 0) -> No
     ids = sorted({p.lower() for p in passport_ids})
     if not ids:
         return
-    stmt = (
-        _dialect(session)
-        .insert(_T)
-        .values(
-            [{"passport_id": p, "generation": 1, "source_block": block, "stale": True} for p in ids]
-        )
+    stmt = conflict_insert(session.get_bind().dialect.name, _T).values(
+        [{"passport_id": p, "generation": 1, "source_block": block, "stale": True} for p in ids]
     )
     session.execute(
         stmt.on_conflict_do_update(
@@ -283,10 +274,8 @@ TEMPLATE_GRACE = timedelta(hours=1)
 def template_id(session: Session, template: spliced.Template) -> int:
     """The id of ``template``'s row, stored now if no page had it."""
     now = utcnow()
-    stmt = (
-        _dialect(session)
-        .insert(PageTemplate)
-        .values(digest=template.digest, body=template.encode(), used_at=now)
+    stmt = conflict_insert(session.get_bind().dialect.name, PageTemplate).values(
+        digest=template.digest, body=template.encode(), used_at=now
     )
     # Lot-mates take the same template one after another: its time is moved on only
     # when it is older than a tenth of the sweep's grace.
@@ -297,10 +286,10 @@ def template_id(session: Session, template: spliced.Template) -> int:
             where=PageTemplate.used_at < now - TEMPLATE_GRACE / 10,
         ).returning(PageTemplate.id)
     )
-    if taken is None:
-        taken = session.scalar(
+    if taken is None:  # stored, and taken within the tenth of the grace
+        taken = session.execute(
             select(PageTemplate.id).where(PageTemplate.digest == template.digest)
-        )
+        ).scalar_one()
     return int(taken)
 
 
