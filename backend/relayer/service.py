@@ -95,7 +95,8 @@ class RelayHandler(Protocol):
     """What a domain supplies for one ``purpose`` of relayed calls."""
 
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
-        """The on-chain effect if it is already there (checked before every send)."""
+        """The on-chain effect if it is already there: checked before sending a request
+        that was sent before, and when a send reverts as done (:meth:`is_done_revert`)."""
 
     def is_done_revert(self, exc: ContractRevert) -> bool:
         """True if this revert means "already done" (e.g. ``AnchorRootAlreadyAnchored``)."""
@@ -269,10 +270,14 @@ class Relayer:
 
     def _send(self, session: Session, req: RelayRequest) -> None:
         handler = self._handler(req)
-        done = handler.already_done(session, req)
-        if done is not None:
-            self._record_mined(session, req, done)
-            return
+        # A request never sent has no effect of ours on chain, short of a transaction of
+        # the same key sent elsewhere: the simulation below reverts as done for that one
+        # (``_on_revert``), so only a request sent before pays for the read.
+        if self._was_sent(session, req):
+            done = handler.already_done(session, req)
+            if done is not None:
+                self._record_mined(session, req, done)
+                return
         tx = {"to": req.to_address, "data": req.data}
         # Read before simulating: an earlier write that another worker sends and sees
         # mined while the simulation runs is not in the chain state simulated against,
@@ -349,6 +354,12 @@ class Relayer:
                 )
             )
         req.nonce = signed.nonce
+
+    def _was_sent(self, session: Session, req: RelayRequest) -> bool:
+        found = session.scalar(
+            select(SentTransaction.id).where(SentTransaction.relay_id == req.id).limit(1)
+        )
+        return found is not None
 
     def _sent(self, session: Session, req: RelayRequest) -> list[SentTransaction]:
         return list(

@@ -9,6 +9,7 @@ read pinned to a block that ``--prune-history`` no longer keeps.
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import socket
 import threading
@@ -38,8 +39,10 @@ class Outcomes:
 
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.looked = 0  # times the relayer asked whether the effect is there
 
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
+        self.looked += 1
         return None
 
     def is_done_revert(self, exc: ContractRevert) -> bool:
@@ -85,6 +88,7 @@ class LosesFirstBroadcastAnswer(http.server.ThreadingHTTPServer):
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.lost = False
+        self.methods: list[str] = []  # every request's method, in order
         super().__init__(("127.0.0.1", 0), _ProxyHandler)
 
     @property
@@ -97,6 +101,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.methods.append(json.loads(body)["method"])
         upstream = urllib.request.Request(  # noqa: S310 - loopback anvil
             self.server.upstream, data=body, headers={"Content-Type": "application/json"}
         )
@@ -223,6 +228,33 @@ def test_a_write_whose_broadcast_answer_was_lost_is_final_not_failed(
         ).all()
     assert hashes == [req.tx_hash]  # recorded before the node saw it, sent once
     assert handler.events == ["mined", "final"]
+
+
+def test_a_first_send_asks_the_node_only_what_it_needs(
+    anvil: ChainClient, anvil_node: AnvilNode, db_engine: Engine
+) -> None:
+    """No chain id before every estimate and call (web3's validation middleware asked
+    for it each time), and no lookup of the effect for a request never sent."""
+    proxy = LosesFirstBroadcastAnswer(anvil_node.url)
+    proxy.lost = True  # a plain proxy: every answer arrives
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        chain = make_chain(Settings(chain_backend="anvil", rpc_url=proxy.url), anvil.artifacts)
+        assert chain.chain_id == anvil.chain_id  # read once, kept
+        handler = Outcomes()
+        rel = _relayer(db_engine, chain, handler)
+        req_id = _enqueue_anchor(rel, anvil)
+        proxy.methods.clear()
+
+        req = _drive_until_settled(rel, req_id)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+    assert req.status == "final", req.last_error
+    assert "eth_chainId" not in proxy.methods, proxy.methods
+    assert handler.looked == 0  # the anchor lookup, an eth_call, in the real handler
+    assert proxy.methods.count("eth_sendRawTransaction") == 1
 
 
 def test_a_nonce_taken_by_another_transaction_requeues_and_lands(
