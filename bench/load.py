@@ -185,8 +185,11 @@ def settle(base: str, path: str, timeout: float = 120.0) -> None:
 
 
 def anchor_seed(rpc_url: str, db_url: str, registry: str, client: httpx.Client, refs: list[str]):
-    """Run the worker process until every seed event has an anchored proof."""
-    worker = run_worker(rpc_url, db_url, registry, extra={"WAYMARK_ANCHOR_INTERVAL_SECONDS": "0.1"})
+    """Run the worker process, with the indexer, until every seed event has a proof
+    verified against its anchor on chain."""
+    worker = run_worker(
+        rpc_url, db_url, registry, extra={"WAYMARK_ANCHOR_INTERVAL_SECONDS": "0.1"}, indexer=True
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -245,7 +248,9 @@ def main() -> int:
                 headers=org.admin,
             ).raise_for_status()
             headers = {**org.writer, "Content-Type": "application/json"}
-            client.post("/v1/events/batch", content=seed_bodies[0], headers=headers)
+            client.post(
+                "/v1/events/batch", content=seed_bodies[0], headers=headers
+            ).raise_for_status()
             refs = ["0x" + d.hex() for d in seed_digests]
             anchor_seed(node.url, db_url, registry, client, refs)
 

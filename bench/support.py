@@ -120,8 +120,11 @@ def run_worker(
     *,
     extra: dict[str, str] | None = None,
     stdout: int = subprocess.DEVNULL,
+    indexer: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """``scripts/anchor_worker.py`` as its own process (output discarded unless piped)."""
+    """``scripts/anchor_worker.py`` as its own process (output discarded unless piped);
+    ``indexer`` runs the chain indexer in it too (``serve`` starts the app without one),
+    which records each proof's verification when its anchor is indexed."""
     env = {
         **os.environ,
         "WAYMARK_CHAIN_BACKEND": "anvil",
@@ -131,7 +134,13 @@ def run_worker(
     }
     env.pop("WAYMARK_FAULT", None)
     return subprocess.Popen(
-        [sys.executable, str(Path("scripts") / "anchor_worker.py"), "--registry", registry],
+        [
+            sys.executable,
+            str(Path("scripts") / "anchor_worker.py"),
+            "--registry",
+            registry,
+            *(["--indexer"] if indexer else []),
+        ],
         cwd=ROOT,
         env=env,
         stdout=stdout,

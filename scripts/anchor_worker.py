@@ -69,7 +69,10 @@ def main() -> int:
         with sessions() as session:
             print(f"re-queued {requeue_failed(session)} events", flush=True)
         return 0
-    deployment = deployments_mod.load(chain.chain_id) if not args.registry else None
+    # The indexer follows the manifest's contracts: with --indexer the manifest is read
+    # even beside --registry (a missing one is an error, not an indexer left out).
+    need_manifest = args.indexer or not args.registry
+    deployment = deployments_mod.load(chain.chain_id) if need_manifest else None
     if deployment is not None:
         deployments_mod.require_anchorer(deployment, chain.address)
     registry = args.registry or deployment.address("AnchorRegistry")  # type: ignore[union-attr]
@@ -81,7 +84,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     indexer = None
-    if args.indexer and deployment is not None:
+    if args.indexer:
+        assert deployment is not None
         indexer = Indexer(
             sessions=sessions,
             chain=chain,

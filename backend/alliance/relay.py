@@ -101,6 +101,8 @@ class AllianceRelayHandler:
     def _action(self, session: Session, req: RelayRequest) -> AllianceAction | None:
         return session.get(AllianceAction, req.ref_id) if req.ref_id is not None else None
 
+    only_own_sends = False  # no look to save: the contracts refuse a repeat
+
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
         return None
 

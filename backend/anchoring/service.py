@@ -210,6 +210,8 @@ class AnchorHandler:
         assert batch is not None
         return batch
 
+    only_own_sends = True  # the registry keys anchors by sender
+
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
         """Our own anchor of the batch's root, if one landed (a stranger's does not count:
         the registry keys anchors by sender, so ours still goes through)."""

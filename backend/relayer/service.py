@@ -94,9 +94,16 @@ def _mined(rcpt: TxResult) -> Mined:
 class RelayHandler(Protocol):
     """What a domain supplies for one ``purpose`` of relayed calls."""
 
+    #: Whether only the relayer's own key can bring the effect about (an anchor is keyed
+    #: by its sender). A request with no recorded transaction is then sent without a look
+    #: first: one of the same key sent elsewhere makes the simulation revert as done.
+    #: Otherwise another party may have brought it about (a signed message relayed by
+    #: someone else), and :meth:`already_done` runs before every send.
+    only_own_sends: bool
+
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
-        """The on-chain effect if it is already there: checked before sending a request
-        that was sent before, and when a send reverts as done (:meth:`is_done_revert`)."""
+        """The on-chain effect if it is already there: checked before a send (see
+        :attr:`only_own_sends`) and when a send reverts as done (:meth:`is_done_revert`)."""
 
     def is_done_revert(self, exc: ContractRevert) -> bool:
         """True if this revert means "already done" (e.g. ``AnchorRootAlreadyAnchored``)."""
@@ -270,10 +277,7 @@ class Relayer:
 
     def _send(self, session: Session, req: RelayRequest) -> None:
         handler = self._handler(req)
-        # A request never sent has no effect of ours on chain, short of a transaction of
-        # the same key sent elsewhere: the simulation below reverts as done for that one
-        # (``_on_revert``), so only a request sent before pays for the read.
-        if self._was_sent(session, req):
+        if not handler.only_own_sends or self._was_sent(session, req):
             done = handler.already_done(session, req)
             if done is not None:
                 self._record_mined(session, req, done)

@@ -336,6 +336,8 @@ class EffectHandler:
         self.find = find
         self.done_errors = done_errors
 
+    only_own_sends = False  # anyone may relay a signed message
+
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
         found = self.find(session, request)
         if found is None:

@@ -37,6 +37,8 @@ pytestmark = pytest.mark.anvil
 class Outcomes:
     """A purpose whose effect is never found in a read model: only receipts decide."""
 
+    only_own_sends = True
+
     def __init__(self) -> None:
         self.events: list[str] = []
         self.looked = 0  # times the relayer asked whether the effect is there

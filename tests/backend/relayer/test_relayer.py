@@ -21,6 +21,8 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.events: list[tuple[str, object]] = []
 
+    only_own_sends = False
+
     def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
         return None
 
@@ -112,3 +114,36 @@ def test_a_write_sent_again_after_a_reorg_as_the_same_transaction_is_recorded_on
     assert req.tx_hash == first
     assert [s.tx_hash for s in sent] == [first]
     assert tester.receipt(first) is not None
+
+
+class FoundByOthers(RecordingHandler):
+    """A purpose whose effect another party can bring about (a signed message relayed by
+    someone else): found here already, before the relayer ever sent anything."""
+
+    def __init__(self, effect: Mined) -> None:
+        super().__init__()
+        self.effect = effect
+
+    def already_done(self, session: Session, request: RelayRequest) -> Mined | None:
+        return self.effect
+
+
+def test_an_effect_another_party_brought_about_is_found_before_the_first_send(
+    api: TestClient, tester: ChainClient
+) -> None:
+    rel, _handler, registry = _setup(api, tester)
+    elsewhere = AnchorRegistryClient(tester, registry).anchor_root(os.urandom(32), 1)
+    handler = FoundByOthers(Mined(elsewhere.tx_hash, elsewhere.block_number, elsewhere.block_hash))
+    rel.handlers["test"] = handler
+    data = AnchorRegistryClient(tester, registry).anchor_calldata(os.urandom(32), 1)
+    with rel.sessions() as session:
+        relayer.enqueue(session, purpose="test", to=registry, data=data)
+        session.commit()
+    rel.drive()
+    with rel.sessions() as session:
+        req = session.scalars(select(RelayRequest)).one()
+        sent = session.scalars(select(SentTransaction)).all()
+    assert req.status == "final"
+    assert req.tx_hash == elsewhere.tx_hash
+    assert sent == []  # nothing sent: the effect was there
+    assert [e[0] for e in handler.events] == ["mined", "final"]
