@@ -54,16 +54,24 @@ def _setup(api: TestClient, tester: ChainClient) -> tuple[Relayer, RecordingHand
     return rel, handler, worker.registry
 
 
-def test_a_new_purpose_is_sent_mined_and_finalised(api: TestClient, tester: ChainClient) -> None:
-    rel, handler, registry = _setup(api, tester)
-    data = AnchorRegistryClient(tester, registry).anchor_calldata(os.urandom(32), 1)
+def _relay_an_anchor(
+    rel: Relayer, chain: ChainClient, registry: str
+) -> tuple[RelayRequest, list[SentTransaction]]:
+    """Queue an anchor of a fresh root as a ``test`` request, drive the relayer once;
+    the request and every transaction recorded for it."""
+    data = AnchorRegistryClient(chain, registry).anchor_calldata(os.urandom(32), 1)
     with rel.sessions() as session:
         relayer.enqueue(session, purpose="test", to=registry, data=data)
         session.commit()
     rel.drive()
     with rel.sessions() as session:
         req = session.scalars(select(RelayRequest)).one()
-        sent = session.scalars(select(SentTransaction)).all()
+        return req, list(session.scalars(select(SentTransaction)))
+
+
+def test_a_new_purpose_is_sent_mined_and_finalised(api: TestClient, tester: ChainClient) -> None:
+    rel, handler, registry = _setup(api, tester)
+    req, sent = _relay_an_anchor(rel, tester, registry)
     assert req.status == "final"
     assert [s.tx_hash for s in sent] == [req.tx_hash]
     assert [e[0] for e in handler.events] == ["mined", "final"]
@@ -135,14 +143,7 @@ def test_an_effect_another_party_brought_about_is_found_before_the_first_send(
     elsewhere = AnchorRegistryClient(tester, registry).anchor_root(os.urandom(32), 1)
     handler = FoundByOthers(Mined(elsewhere.tx_hash, elsewhere.block_number, elsewhere.block_hash))
     rel.handlers["test"] = handler
-    data = AnchorRegistryClient(tester, registry).anchor_calldata(os.urandom(32), 1)
-    with rel.sessions() as session:
-        relayer.enqueue(session, purpose="test", to=registry, data=data)
-        session.commit()
-    rel.drive()
-    with rel.sessions() as session:
-        req = session.scalars(select(RelayRequest)).one()
-        sent = session.scalars(select(SentTransaction)).all()
+    req, sent = _relay_an_anchor(rel, tester, registry)
     assert req.status == "final"
     assert req.tx_hash == elsewhere.tx_hash
     assert sent == []  # nothing sent: the effect was there
