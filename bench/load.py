@@ -265,17 +265,17 @@ def main() -> int:
         )
         proof_paths = [f"/v1/proofs/{r}" for r in refs]
         proof = wrk(base, mode="get", lines=proof_paths, headers={}, **common)
-    finally:
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            stored = conn.scalar(text("SELECT count(*) FROM supply_events")) - len(refs)
+        engine.dispose()
+    finally:  # a failed run leaves no database or files behind either
         if proc is not None:
             stop(proc)
         node.stop()
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        stored = conn.scalar(text("SELECT count(*) FROM supply_events")) - len(refs)
-    engine.dispose()
-    if pg_base and pg_name:
-        drop_postgres(pg_base, pg_name)
-    shutil.rmtree(workdir, ignore_errors=True)
+        if pg_base and pg_name:
+            drop_postgres(pg_base, pg_name)
+        shutil.rmtree(workdir, ignore_errors=True)
     posted = ingest.requests * args.batch
     c = args.connections
     rows = [
