@@ -107,13 +107,15 @@ class Api:
         *,
         done: Collection[str],
         failed: Collection[str] = ("failed",),
+        until: Collection[str] = (),
         what: str,
         timeout: float = 60.0,
         interval: float = 0.2,
         api_key: str | None = None,
         progress: bool = False,
     ) -> dict[str, Any]:
-        """Poll ``path`` until its ``status`` is in ``done``; ``failed`` or a timeout raise."""
+        """Poll ``path`` until its ``status`` is in ``done`` (and, with ``until``, each of
+        those fields is true); ``failed`` or a timeout raise."""
         deadline = time.monotonic() + timeout
         with click.progressbar(
             length=max(1, int(timeout / interval)),
@@ -123,13 +125,17 @@ class Api:
             while True:
                 item = dict(self.get(path, api_key=api_key))
                 status = item.get("status")
-                if status in done:
+                pending = [name for name in until if not item.get(name)]
+                if status in done and not pending:
                     return item
                 if status in failed:
                     reason = item.get("last_error") or item.get("error") or "the call reverted"
                     raise ApiError(f"{what} failed: {reason}", status=409)
                 if time.monotonic() > deadline:
-                    raise ApiError(f"{what} still {status} after {timeout:g} s")
+                    state = (
+                        f"{status}, not yet {' or '.join(pending)}" if status in done else status
+                    )
+                    raise ApiError(f"{what} still {state} after {timeout:g} s")
                 bar.update(1)
                 time.sleep(interval)
 
@@ -141,10 +147,12 @@ class Api:
         interval: float = 0.2,
         api_key: str | None = None,
     ) -> dict[str, Any]:
-        """A relayed signed write, until mined or final."""
+        """A relayed signed write, until mined or final and indexed: what it changed then
+        shows in the service's reads."""
         return self.wait(
             f"/v1/relay/{relay_id}",
             done=("mined", "final"),
+            until=("indexed",),
             what=f"relay {relay_id}",
             timeout=timeout,
             interval=interval,

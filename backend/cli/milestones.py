@@ -228,7 +228,7 @@ def _progress(items: Sequence[Any], label: str, out: Output) -> Iterator[Any]:
 def submit_documents(
     api: Api, docs: Sequence[dict[str, Any]], out: Output, *, wait: bool = False
 ) -> list[dict[str, Any]]:
-    """POST each signed milestone (in order); with ``wait``, until each is mined."""
+    """POST each signed milestone (in order); with ``wait``, until each is mined and indexed."""
     results = []
     for doc in _progress(docs, "Submitting", out):
         message = decode(doc).message
@@ -325,7 +325,9 @@ def milestone() -> None:
 @api_key_opt
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--submit", is_flag=True, help="Submit to the API right away.")
-@click.option("--wait", is_flag=True, help="With --submit: wait until each is mined.")
+@click.option(
+    "--wait", is_flag=True, help="With --submit: wait until each is mined and shows in the service."
+)
 @click.pass_obj
 def sign(
     out: Output,
@@ -576,7 +578,9 @@ def receipt(
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @api_opt
 @api_key_opt
-@click.option("--wait", is_flag=True, help="Wait until each milestone is mined.")
+@click.option(
+    "--wait", is_flag=True, help="Wait until each milestone is mined and shows in the service."
+)
 @click.pass_obj
 def submit_cmd(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -> None:
     """Upload signed milestones (from ``milestone sign``) to the API for relaying."""
@@ -657,7 +661,9 @@ def _record_hash(api: Api, shipment_id: str, index: int) -> bytes:
 @api_key_opt
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--submit", is_flag=True, help="Submit to the API right away.")
-@click.option("--wait", is_flag=True, help="With --submit: wait until it is mined.")
+@click.option(
+    "--wait", is_flag=True, help="With --submit: wait until it is mined and shows in the service."
+)
 @click.pass_obj
 def correct(
     out: Output,

@@ -164,7 +164,11 @@ def _options(fn: Any) -> Any:
             "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None
         ),
         click.option("--submit", is_flag=True, help="Submit to the API right away."),
-        click.option("--wait", is_flag=True, help="With --submit: wait until it is mined."),
+        click.option(
+            "--wait",
+            is_flag=True,
+            help="With --submit: wait until it is mined and shows in the service.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -234,7 +238,7 @@ def amend(out: Output, **kwargs: Any) -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @api_opt
 @api_key_opt
-@click.option("--wait", is_flag=True, help="Wait until it is mined.")
+@click.option("--wait", is_flag=True, help="Wait until it is mined and shows in the service.")
 @click.pass_obj
 def submit(out: Output, file: Path, api: str, api_key: str | None, wait: bool) -> None:
     """Upload a signed passport file (from ``passport issue|amend``)."""
@@ -315,7 +319,9 @@ def _status_options(fn: Any) -> Any:
         click.option("--rpc", default=None, help="JSON-RPC URL: the nonce and the chain's clock."),
         api_opt,
         api_key_opt,
-        click.option("--wait", is_flag=True, help="Wait until it is mined."),
+        click.option(
+            "--wait", is_flag=True, help="Wait until it is mined and shows in the service."
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -355,7 +361,7 @@ def revoke(out: Output, **kwargs: Any) -> None:
 @click.option("--rpc", default=None, help="JSON-RPC URL: the nonce and the chain's clock.")
 @api_opt
 @api_key_opt
-@click.option("--wait", is_flag=True, help="Wait until it is mined.")
+@click.option("--wait", is_flag=True, help="Wait until it is mined and shows in the service.")
 @click.pass_obj
 def attest(
     out: Output,

@@ -84,7 +84,9 @@ def shipment() -> None:
 @click.option("--deadline", default=None, help="Signature valid until (default: 7 days).")
 @api_opt
 @api_key_opt
-@click.option("--wait", is_flag=True, help="Wait until the shipment is mined.")
+@click.option(
+    "--wait", is_flag=True, help="Wait until the shipment is mined and shows in the service."
+)
 @click.pass_obj
 def create(
     out: Output,

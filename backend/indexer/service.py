@@ -46,6 +46,19 @@ from backend.loop import Loop
 
 log = logging.getLogger(__name__)
 
+#: The cursor of the app's indexer (and of ``scripts/anchor_worker.py --indexer``).
+MAIN = "main"
+
+
+def indexed_through(session: Session, name: str = MAIN) -> int | None:
+    """The last block the indexer ``name`` has read into the read model, if it has run.
+
+    A write mined at or below it shows in the API's reads. The indexer resets its
+    cursor when it finds itself on another chain, so a cursor left by one is never
+    read against the next for long.
+    """
+    return session.scalar(select(ChainCursor.last_block).where(ChainCursor.name == name))
+
 
 @dataclass(frozen=True)
 class BlockRef:
@@ -109,7 +122,7 @@ class Indexer(Loop):
         deployment: Deployment,
         handlers: list[ContractHandlers],
         settings: Settings,
-        name: str = "main",
+        name: str = MAIN,
     ) -> None:
         super().__init__()
         self.sessions = sessions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from backend.common.schemas import RowModel
 from backend.relayer.models import RelayStatus
@@ -27,5 +27,11 @@ class RelayPublic(RowModel):
     block_number: int | None
     attempts: int
     last_error: str | None
+    indexed: bool = Field(
+        default=False,
+        description="Mined, and the indexer has read its block: the API's reads "
+        "(shipments, passports, pages) show this write. Wait for this, not for "
+        "`mined`, before reading what the write changed.",
+    )
     created_at: datetime
     updated_at: datetime

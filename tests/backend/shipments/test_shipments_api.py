@@ -136,6 +136,29 @@ def test_relayed_shipment_flow_is_indexed_into_timeline_journey_and_legs(
     assert dep["tx_hash"] in leg.source
 
 
+def test_a_mined_write_says_indexed_only_once_the_shipment_shows_it(
+    svc: Service, parties: Parties
+) -> None:
+    """Mined is the relayer's word; the shipment's API shows the write only once the indexer
+    has read its block. A client that waits for the write and then reads it (the CLI's
+    ``--wait`` before ``milestone correct --index``) waits for ``indexed``."""
+    p = parties
+    sid, _ = _create(svc, p)
+    body = milestone_body(svc, sid, M.PICKED_UP, p.seller.signer, receiver=p.carrier.signer)
+    accepted = post(svc, f"/v1/shipments/{sid}/milestones", body, p.seller)
+    assert svc.relay(accepted["relay_id"], p.seller.writer)["indexed"] is False
+    workers(svc.api).relay.relayer.drive()  # sent and mined; the indexer has not run
+    relay = svc.relay(accepted["relay_id"], p.seller.writer)
+    assert relay["status"] in ("mined", "final")
+    assert relay["indexed"] is False
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert detail["milestones"] == []
+    workers(svc.api).indexer.step()
+    assert svc.relay(accepted["relay_id"], p.seller.writer)["indexed"] is True
+    detail = svc.api.get(f"/v1/shipments/{sid}", headers=p.seller.writer).json()
+    assert [m["milestone_name"] for m in detail["milestones"]] == ["picked_up"]
+
+
 def test_batch_milestones_and_a_correction_are_relayed_and_linked(
     svc: Service, parties: Parties
 ) -> None:
