@@ -220,11 +220,11 @@ def _wait_relay(server: Server, relay_id: int, key: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         relay = server.api("GET", f"/v1/relay/{relay_id}", key)
-        if relay["status"] in ("mined", "final"):
+        if relay["status"] in ("mined", "final") and relay["indexed"]:
             return dict(relay)
         assert relay["status"] != "failed", relay
         time.sleep(0.1)
-    raise AssertionError(f"relay {relay_id} not mined")
+    raise AssertionError(f"relay {relay_id} not mined and indexed")
 
 
 def _milestones(server: Server, world: dict[str, Any]) -> list[str]:
