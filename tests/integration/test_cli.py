@@ -30,6 +30,7 @@ from backend.chain.eip712 import Domain
 from backend.chain.typed_data import shipments as td
 from backend.cli import cli
 from backend.cli.chainio import read_nonce
+from backend.cli.client import Api
 from backend.cli.common import to_json
 from backend.paths import PROJECT_ROOT
 from tests.backend.factories import DEFAULT_ROLES, SAMPLE_PREFIX, signed_event
@@ -208,23 +209,14 @@ def _new_shipment(server: Server, seller: Party, carrier: Party, domain: Domain)
         "terms": to_json(td.SHIPMENT_TERMS, terms) | {"origin": "VNSGN", "destination": "USLAX"},
         "nonce": nonce, "deadline": deadline, "signature": "0x" + sig.hex(), "manifest": manifest,
     })  # fmt: skip
-    _wait_relay(server, relay["relay_id"], seller.api_key)
+    # as the CLI's --wait does: mined, and shown by the service
+    with httpx.Client(base_url=server.base, timeout=30) as http:
+        Api(server.base, seller.api_key, http=http).wait_relay(relay["relay_id"], timeout=30)
     return "0x" + sid.hex()
 
 
 def _registry_nonce(server: Server, domain: Domain, address: str) -> int:
     return read_nonce(server.rpc, "ShipmentRegistry", domain.verifying_contract, address)
-
-
-def _wait_relay(server: Server, relay_id: int, key: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        relay = server.api("GET", f"/v1/relay/{relay_id}", key)
-        if relay["status"] in ("mined", "final") and relay["indexed"]:
-            return dict(relay)
-        assert relay["status"] != "failed", relay
-        time.sleep(0.1)
-    raise AssertionError(f"relay {relay_id} not mined and indexed")
 
 
 def _milestones(server: Server, world: dict[str, Any]) -> list[str]:
